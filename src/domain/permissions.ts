@@ -1,0 +1,86 @@
+// The permission catalogue and the default roles of DOMAIN.md. Roles are stored as data;
+// this list only seeds them on first start and names what the code can check.
+
+export const PERMISSIONS = [
+  'org.read',
+  'org.write',
+  'user.read',
+  'user.write',
+  'role.read',
+  'role.write',
+  'audit.read',
+  'customer.read',
+  'customer.write',
+  'customer.phone',
+  'customer.export',
+  'customer.merge',
+  'access.approve',
+  'policy.write',
+  'rating.propose',
+  'rating.approve',
+  'import.run',
+  'apikey.manage',
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+export function isPermission(value: string): value is Permission {
+  return (PERMISSIONS as readonly string[]).includes(value);
+}
+
+export interface DefaultRole {
+  code: string;
+  nameZh: string;
+  nameEn: string;
+  permissions: readonly Permission[];
+}
+
+const CUSTOMER_WORK: readonly Permission[] = ['customer.read', 'customer.write', 'customer.phone'];
+
+export const DEFAULT_ROLES: readonly DefaultRole[] = [
+  { code: 'admin', nameZh: '系统管理员', nameEn: 'System admin', permissions: PERMISSIONS },
+  {
+    code: 'hq_marketing',
+    nameZh: '营销处',
+    nameEn: 'HQ marketing',
+    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'customer.export', 'policy.write', 'rating.approve', 'access.approve'],
+  },
+  {
+    code: 'branch_customer_admin',
+    nameZh: '客户专职管理员',
+    nameEn: 'Branch customer admin',
+    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'customer.export', 'customer.merge', 'rating.propose', 'import.run'],
+  },
+  {
+    code: 'branch_dept_head',
+    nameZh: '业务部主管',
+    nameEn: 'Business dept head',
+    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'access.approve', 'rating.propose'],
+  },
+  {
+    code: 'branch_manager',
+    nameZh: '分公司经理',
+    nameEn: 'Branch manager',
+    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'access.approve', 'customer.export'],
+  },
+  {
+    code: 'area_customer_manager',
+    nameZh: '片区客户经理',
+    nameEn: 'Area customer manager',
+    permissions: ['org.read', ...CUSTOMER_WORK, 'access.approve'],
+  },
+  { code: 'sales_rep', nameZh: '销售代表', nameEn: 'Sales representative', permissions: ['org.read', ...CUSTOMER_WORK, 'access.approve'] },
+  { code: 'station_manager', nameZh: '站长', nameEn: 'Station manager', permissions: ['org.read', 'user.read', ...CUSTOMER_WORK] },
+  { code: 'shift_lead', nameZh: '值班长', nameEn: 'Shift lead', permissions: ['org.read', ...CUSTOMER_WORK] },
+  // Attendants greet and record visits but do not see full phone numbers.
+  { code: 'attendant', nameZh: '加油员', nameEn: 'Attendant', permissions: ['org.read', 'customer.read', 'customer.write'] },
+  { code: 'cs_agent', nameZh: '客服专岗', nameEn: 'Customer-service agent', permissions: ['org.read', ...CUSTOMER_WORK] },
+  { code: 'auditor', nameZh: '审计员', nameEn: 'Auditor', permissions: ['org.read', 'user.read', 'role.read', 'audit.read', 'customer.read'] },
+];
+
+export const DEFAULT_LEVEL_KINDS = [
+  { code: 'hq', nameZh: '总公司', nameEn: 'HQ', rank: 1 },
+  { code: 'branch', nameZh: '分公司', nameEn: 'Branch', rank: 2 },
+  { code: 'area', nameZh: '片区', nameEn: 'Area', rank: 3 },
+  { code: 'station', nameZh: '加油站', nameEn: 'Station', rank: 4 },
+] as const;

@@ -1,0 +1,143 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import type { Config } from './config.js';
+import type { Db } from './db/connection.js';
+import { AppError, type ErrorBody } from './errors.js';
+import type { App } from './http.js';
+import { registerAccess, type Access } from './auth/access.js';
+import { SessionService } from './auth/session.service.js';
+import { AuditService } from './modules/audit/audit.service.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
+import { AuthService } from './modules/auth/auth.service.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
+import { healthRoutes } from './modules/health/health.routes.js';
+import { OrgService } from './modules/org/org.service.js';
+import { orgRoutes } from './modules/org/org.routes.js';
+import { RolesService } from './modules/roles/roles.service.js';
+import { rolesRoutes } from './modules/roles/roles.routes.js';
+import { UsersService } from './modules/users/users.service.js';
+import { usersRoutes } from './modules/users/users.routes.js';
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: Access | undefined;
+}
+
+export interface AppOptions {
+  db: Db;
+  config: Config;
+  logger?: FastifyServerOptions['logger'];
+  /** Serve the built web UI from this folder (defaults to dist/web when it exists). */
+  webRoot?: string | null;
+  now?: () => Date;
+}
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_WEB_ROOT = path.join(projectRoot, 'dist/web');
+
+/** The OpenAPI document and its viewer are public; every other API route declares its own rule. */
+const DOCS_PREFIX = '/api/docs';
+
+function validationField(err: FastifyError): string | undefined {
+  const v = err.validation?.[0];
+  if (!v) return undefined;
+  const params = v.params as Record<string, unknown>;
+  const base = `${err.validationContext ?? 'body'}${v.instancePath.replace(/\//g, '.')}`;
+  const extra = (params.missingProperty ?? params.additionalProperty) as string | undefined;
+  return extra ? `${base}.${extra}` : base;
+}
+
+export function toErrorReply(err: FastifyError | AppError | Error): { status: number; body: ErrorBody } {
+  if (err instanceof AppError) return { status: err.status, body: { error: { code: err.code, message: err.message, ...(err.field && { field: err.field }) } } };
+  const fe = err as FastifyError;
+  if (fe.validation) {
+    const field = validationField(fe);
+    const v = fe.validation[0];
+    const params = (v?.params ?? {}) as Record<string, unknown>;
+    const message = params.additionalProperty ? `unknown field ${field}` : `${field} ${v?.message ?? 'is invalid'}`;
+    return { status: 400, body: { error: { code: 'VALIDATION_FAILED', message, ...(field && { field }) } } };
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, body: { error: { code: 'BAD_JSON', message: fe.message, field: 'body' } } };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, body: { error: { code: 'BODY_TOO_LARGE', message: 'request body is too large', field: 'body' } } };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send application/json', field: 'content-type' } } };
+  }
+  if (err instanceof SyntaxError && fe.statusCode === 400) return { status: 400, body: { error: { code: 'BAD_JSON', message: err.message, field: 'body' } } };
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return { status: fe.statusCode, body: { error: { code: fe.code ?? 'BAD_REQUEST', message: fe.message } } };
+  return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
+}
+
+export async function buildApp(opts: AppOptions): Promise<App & { routeTable: RouteEntry[] }> {
+  const { db, config } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: 1024 * 1024,
+    exposeHeadRoutes: false,
+    trustProxy: process.env.TRUST_PROXY === '1',
+    // Reject unknown fields instead of silently dropping them.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const routeTable: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith(DOCS_PREFIX)) route.config = { ...route.config, access: { public: true } };
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) routeTable.push({ method, url: route.url, access: (route.config as { access?: Access } | undefined)?.access });
+  });
+
+  app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
+    const { status, body } = toErrorReply(err);
+    if (status >= 500) request.log.error({ err }, 'unhandled error');
+    return reply.code(status).send(body);
+  });
+
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false, errorResponseBuilder: () => new AppError('RATE_LIMITED', 'too many attempts; wait a minute') });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Forecourt API', version: '0.1.0', description: 'CRM for fuel-station networks. Sign in at /api/auth/login; send the X-CSRF-Token header from /api/auth/me on every mutating request.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'fc_session' } } },
+      security: [{ session: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
+
+  const sessions = new SessionService(db.kysely, config, opts.now);
+  registerAccess(app, db.kysely, sessions);
+
+  app.get('/api/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, async () => app.swagger());
+  healthRoutes(app, db);
+  authRoutes(app, new AuthService(db.kysely, sessions, config), config);
+  orgRoutes(app, new OrgService(db.kysely));
+  usersRoutes(app, new UsersService(db.kysely, db.engine, sessions));
+  rolesRoutes(app, new RolesService(db.kysely));
+  auditRoutes(app, new AuditService(db.kysely));
+
+  const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot;
+  const hasWeb = webRoot !== null && fs.existsSync(path.join(webRoot, 'index.html'));
+  if (hasWeb) await app.register(fastifyStatic, { root: webRoot, wildcard: false, index: false, serve: true, prefix: '/' });
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/api/') || request.method !== 'GET' || !hasWeb) {
+      return reply.code(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `${request.method} ${request.url.split('?')[0]} does not exist` } });
+    }
+    // Client-side routes of the single-page app all load index.html.
+    return reply.type('text/html').sendFile('index.html');
+  });
+
+  return Object.assign(app, { routeTable });
+}

@@ -1,0 +1,99 @@
+// Authentication and authorization for every route, decided from the route's own `config.access`.
+import crypto from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Permission } from '../../domain/permissions.js';
+import type { Database } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import { pathInScope } from './scope.js';
+import { SESSION_COOKIE, type SessionService } from './session.service.js';
+import type { Principal } from './principal.js';
+
+/** Owned records a route can name in its URL; each resolves to the org path that owns it. */
+export type ResourceType = 'org_unit' | 'user';
+
+export type Access =
+  | { public: true }
+  | { session: true }
+  | { permission: Permission; resource?: { type: ResourceType; param: string } };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+    sessionProblem: 'missing' | 'expired' | 'disabled' | null;
+  }
+}
+
+type Resolver = (db: Kysely<Database>, id: number) => Promise<string | null>;
+
+const RESOLVERS: Record<ResourceType, Resolver> = {
+  org_unit: async (db, id) => (await db.selectFrom('org_unit').select('path').where('id', '=', id).executeTakeFirst())?.path ?? null,
+  user: async (db, id) =>
+    (
+      await db
+        .selectFrom('app_user as u')
+        .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
+        .select('o.path')
+        .where('u.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+};
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && crypto.timingSafeEqual(ab, bb);
+}
+
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('NOT_AUTHENTICATED');
+  return request.principal;
+}
+
+export function registerAccess(app: FastifyInstance, db: Kysely<Database>, sessions: SessionService): void {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('sessionProblem', null);
+
+  app.addHook('onRequest', async (request) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) {
+      const found = await sessions.lookup(token);
+      if (found.ok) request.principal = found.principal;
+      else request.sessionProblem = found.reason;
+    }
+
+    const url = request.routeOptions.url;
+    if (url === undefined) return; // 404s are answered by the not-found handler
+    const access = request.routeOptions.config.access;
+    // Fail closed: an API route that forgot to declare its rule is denied to everybody.
+    if (!access) {
+      if (url.startsWith('/api/')) throw new AppError('PERMISSION_DENIED', 'route has no access rule');
+      return;
+    }
+    if ('public' in access) return;
+
+    const p = request.principal;
+    if (!p) throw new AppError(request.sessionProblem === 'expired' ? 'SESSION_EXPIRED' : 'NOT_AUTHENTICATED');
+
+    if (MUTATING.has(request.method)) {
+      const header = request.headers['x-csrf-token'];
+      if (typeof header !== 'string' || !safeEqual(header, p.csrfToken)) throw new AppError('CSRF_FAILED', 'missing or wrong X-CSRF-Token header');
+    }
+    if ('session' in access) return;
+
+    if (!p.permissions.has(access.permission)) throw new AppError('PERMISSION_DENIED', `requires ${access.permission}`);
+    if (access.resource) {
+      const raw = (request.params as Record<string, string | undefined>)[access.resource.param];
+      const id = Number(raw);
+      if (!raw || !Number.isSafeInteger(id) || id <= 0) throw new AppError('VALIDATION_FAILED', `${access.resource.param} must be a positive integer`, `params.${access.resource.param}`);
+      const path = await RESOLVERS[access.resource.type](db, id);
+      if (path === null) throw new AppError('NOT_FOUND', `${access.resource.type} ${id} not found`);
+      if (!pathInScope(p, path)) throw new AppError('SCOPE_DENIED', `${access.resource.type} ${id} is outside your organisation`);
+    }
+  });
+}

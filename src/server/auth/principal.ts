@@ -1,0 +1,31 @@
+import type { Permission } from '../../domain/permissions.js';
+
+/** The signed-in user as every service sees it. */
+export interface Principal {
+  userId: number;
+  username: string;
+  displayName: string;
+  orgUnitId: number;
+  /** Materialised path of the user's org unit: the subtree the user sees. */
+  orgPath: string;
+  permissions: ReadonlySet<Permission>;
+  roleCodes: readonly string[];
+  locale: string;
+  sessionId: string;
+  csrfToken: string;
+}
+
+/** Who did it, for the audit log. */
+export interface Actor {
+  userId: number | null;
+  name: string;
+  ip: string | null;
+}
+
+export function actorOf(p: Principal, ip: string | null): Actor {
+  return { userId: p.userId, name: p.username, ip };
+}
+
+export function can(p: Principal, permission: Permission): boolean {
+  return p.permissions.has(permission);
+}

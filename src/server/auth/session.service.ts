@@ -1,0 +1,117 @@
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Config } from '../config.js';
+import { isPermission, type Permission } from '../../domain/permissions.js';
+import type { Principal } from './principal.js';
+
+export const SESSION_COOKIE = 'fc_session';
+
+function sha256(token: string): string {
+  return crypto.createHash('sha256').update(token).digest('hex');
+}
+
+function randomToken(): string {
+  return crypto.randomBytes(32).toString('base64url');
+}
+
+export type SessionLookup = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'expired' | 'disabled' };
+
+export class SessionService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly config: Pick<Config, 'sessionIdleMinutes' | 'sessionAbsoluteHours'>,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async create(userId: number, ip: string | null, userAgent: string | null): Promise<{ token: string; csrfToken: string }> {
+    const token = randomToken();
+    const csrfToken = randomToken();
+    const now = this.now();
+    await this.db
+      .insertInto('session')
+      .values({
+        id: sha256(token),
+        user_id: userId,
+        csrf_token: csrfToken,
+        created_at: now.toISOString(),
+        last_seen_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + this.config.sessionAbsoluteHours * 3600_000).toISOString(),
+        ip,
+        user_agent: userAgent?.slice(0, 400) ?? null,
+      })
+      .execute();
+    return { token, csrfToken };
+  }
+
+  async lookup(token: string): Promise<SessionLookup> {
+    const id = sha256(token);
+    const row = await this.db
+      .selectFrom('session as s')
+      .innerJoin('app_user as u', 'u.id', 's.user_id')
+      .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
+      .select(['s.id', 's.csrf_token', 's.last_seen_at', 's.expires_at', 'u.id as user_id', 'u.username', 'u.display_name', 'u.org_unit_id', 'u.active', 'u.locale', 'o.path'])
+      .where('s.id', '=', id)
+      .executeTakeFirst();
+    if (!row) return { ok: false, reason: 'missing' };
+    const now = this.now();
+    const idleDeadline = new Date(row.last_seen_at).getTime() + this.config.sessionIdleMinutes * 60_000;
+    if (now.getTime() >= new Date(row.expires_at).getTime() || now.getTime() >= idleDeadline) {
+      await this.db.deleteFrom('session').where('id', '=', id).execute();
+      return { ok: false, reason: 'expired' };
+    }
+    if (!row.active) return { ok: false, reason: 'disabled' };
+    // Touch at most once a minute: one write per request would serialise SQLite under load.
+    if (now.getTime() - new Date(row.last_seen_at).getTime() > 60_000) {
+      await this.db.updateTable('session').set({ last_seen_at: now.toISOString() }).where('id', '=', id).execute();
+    }
+    const roles = await this.db
+      .selectFrom('user_role as ur')
+      .innerJoin('role as r', 'r.id', 'ur.role_id')
+      .leftJoin('role_permission as rp', 'rp.role_id', 'r.id')
+      .select(['r.code', 'rp.permission'])
+      .where('ur.user_id', '=', row.user_id)
+      .execute();
+    const permissions = new Set<Permission>();
+    const roleCodes = new Set<string>();
+    for (const r of roles) {
+      roleCodes.add(r.code);
+      if (r.permission && isPermission(r.permission)) permissions.add(r.permission);
+    }
+    return {
+      ok: true,
+      principal: {
+        userId: row.user_id,
+        username: row.username,
+        displayName: row.display_name,
+        orgUnitId: row.org_unit_id,
+        orgPath: row.path,
+        permissions,
+        roleCodes: [...roleCodes],
+        locale: row.locale,
+        sessionId: id,
+        csrfToken: row.csrf_token,
+      },
+    };
+  }
+
+  async revoke(sessionId: string): Promise<void> {
+    await this.db.deleteFrom('session').where('id', '=', sessionId).execute();
+  }
+
+  async revokeAllForUser(userId: number, exceptSessionId?: string): Promise<number> {
+    let q = this.db.deleteFrom('session').where('user_id', '=', userId);
+    if (exceptSessionId) q = q.where('id', '!=', exceptSessionId);
+    const res = await q.executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  async purgeExpired(): Promise<void> {
+    const now = this.now();
+    const idleCutoff = new Date(now.getTime() - this.config.sessionIdleMinutes * 60_000).toISOString();
+    await this.db
+      .deleteFrom('session')
+      .where((eb) => eb.or([eb('expires_at', '<=', now.toISOString()), eb('last_seen_at', '<=', idleCutoff)]))
+      .execute();
+  }
+}

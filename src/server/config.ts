@@ -1,0 +1,39 @@
+export interface Config {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  /** Session ends after this long without a request. */
+  sessionIdleMinutes: number;
+  /** Session ends this long after sign-in, whatever happens. */
+  sessionAbsoluteHours: number;
+  /** Failed sign-ins in a row before the account is locked. */
+  lockoutThreshold: number;
+  lockoutMinutes: number;
+  /** Sign-in attempts per minute from one address. */
+  loginRateLimitPerMinute: number;
+  /** Send the Secure cookie attribute (behind HTTPS). */
+  secureCookies: boolean;
+  logLevel: string;
+  webRoot: string | null;
+}
+
+function int(value: string | undefined, fallback: number): number {
+  const n = value === undefined ? NaN : Number.parseInt(value, 10);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    databaseUrl: env.DATABASE_URL || env.FORECOURT_DB || './data/forecourt.db',
+    host: env.HOST || '127.0.0.1',
+    port: int(env.PORT, 3000),
+    sessionIdleMinutes: int(env.SESSION_IDLE_MINUTES, 30),
+    sessionAbsoluteHours: int(env.SESSION_ABSOLUTE_HOURS, 12),
+    lockoutThreshold: int(env.LOCKOUT_THRESHOLD, 5),
+    lockoutMinutes: int(env.LOCKOUT_MINUTES, 15),
+    loginRateLimitPerMinute: int(env.LOGIN_RATE_LIMIT, 20),
+    secureCookies: env.SECURE_COOKIES === '1',
+    logLevel: env.LOG_LEVEL || 'info',
+    webRoot: env.WEB_ROOT ?? null,
+  };
+}

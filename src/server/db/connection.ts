@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database } from './schema.js';
+import type { Engine } from './dialect.js';
+
+export interface Db {
+  kysely: Kysely<Database>;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  /** `postgres://…` selects PostgreSQL; anything else is a SQLite file path (or ':memory:'). */
+  url: string;
+  poolSize?: number;
+}
+
+let pgParsersSet = false;
+function setPgParsers(): void {
+  if (pgParsersSet) return;
+  pgParsersSet = true;
+  // pg returns int8 (count(*), bigserial ids) as strings; our ids and counts fit in a double.
+  pg.types.setTypeParser(20, (v) => Number(v));
+  // numeric stays a string in pg; sums of integer columns come back as numeric.
+  pg.types.setTypeParser(1700, (v) => Number(v));
+  // Instants travel as ISO strings on both engines.
+  pg.types.setTypeParser(1184, (v) => new Date(v).toISOString());
+  pg.types.setTypeParser(1114, (v) => new Date(`${v}Z`).toISOString());
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+export function openDb(options: DbOptions): Db {
+  if (isPostgresUrl(options.url)) {
+    setPgParsers();
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { kysely, engine: 'postgres', close: () => kysely.destroy() };
+  }
+  if (options.url !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(options.url)), { recursive: true });
+  const database = new SQLite(options.url);
+  database.pragma('journal_mode = WAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('synchronous = NORMAL');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return { kysely, engine: 'sqlite', close: () => kysely.destroy() };
+}

@@ -1,0 +1,22 @@
+// Frozen helpers for migrations only: migrations must not import application code.
+import { PostgresAdapter, sql, type Kysely, type ColumnDataType, type CreateTableBuilder } from 'kysely';
+
+export function isPostgres(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+export function instantType(db: Kysely<any>): ColumnDataType {
+  return isPostgres(db) ? 'timestamptz' : 'text';
+}
+
+export function withId<T extends string>(db: Kysely<any>, table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'id'> {
+  return isPostgres(db)
+    ? table.addColumn('id', 'bigserial', (c) => c.primaryKey())
+    : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+}
+
+export function idRefType(db: Kysely<any>): ColumnDataType {
+  return isPostgres(db) ? 'bigint' : 'integer';
+}
+
+export { sql };

@@ -1,0 +1,52 @@
+// Stable error codes, one list. Clients switch on `code`; `message` is for people.
+export const ERRORS = {
+  VALIDATION_FAILED: 400,
+  BAD_JSON: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  BODY_TOO_LARGE: 413,
+  NOT_AUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  ACCOUNT_LOCKED: 423,
+  ACCOUNT_DISABLED: 403,
+  SESSION_EXPIRED: 401,
+  CSRF_FAILED: 403,
+  PERMISSION_DENIED: 403,
+  SCOPE_DENIED: 403,
+  RATE_LIMITED: 429,
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  SETUP_DONE: 409,
+  SETUP_REQUIRED: 409,
+  CONFLICT: 409,
+  VERSION_CONFLICT: 409,
+  DUPLICATE: 409,
+  ORG_UNIT_IN_USE: 409,
+  ORG_UNIT_CYCLE: 422,
+  ORG_UNIT_ROOT: 422,
+  ROLE_IN_USE: 409,
+  ROLE_BUILTIN: 422,
+  PASSWORD_TOO_SHORT: 422,
+  PASSWORD_TOO_WEAK: 422,
+  PASSWORD_CONTAINS_USERNAME: 422,
+  PASSWORD_WRONG: 422,
+  SELF_LOCKOUT: 422,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly field?: string,
+  ) {
+    super(message ?? code);
+    this.status = ERRORS[code];
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}

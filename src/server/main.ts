@@ -1,0 +1,28 @@
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { openDb } from './db/connection.js';
+import { prepareDatabase } from './bootstrap.js';
+import { usersQueries } from './modules/users/users.queries.js';
+
+const config = loadConfig();
+const db = openDb({ url: config.databaseUrl });
+const applied = await prepareDatabase(db);
+const app = await buildApp({ db, config, logger: { level: config.logLevel } });
+if (applied.length > 0) app.log.info({ applied }, 'migrations applied');
+
+const address = await app.listen({ host: config.host, port: config.port });
+app.log.info({ engine: db.engine }, `Forecourt is running at ${address}`);
+if ((await usersQueries.count(db.kysely)) === 0) app.log.info(`first run: open ${address}/setup to create the administrator`);
+
+let closing = false;
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  app.log.info({ signal }, 'shutting down');
+  // Stop taking requests, let in-flight ones finish, then close the database.
+  await app.close();
+  await db.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

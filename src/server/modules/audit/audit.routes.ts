@@ -1,0 +1,52 @@
+import { Type } from '@sinclair/typebox';
+import type { App } from '../../http.js';
+import { requirePrincipal } from '../../auth/access.js';
+import { Page, Paging, errorResponses } from '../../schemas.js';
+import type { AuditService } from './audit.service.js';
+
+const AuditRecord = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  actorUserId: Type.Union([Type.Integer(), Type.Null()]),
+  actorName: Type.String(),
+  action: Type.String(),
+  entity: Type.String(),
+  entityId: Type.Union([Type.String(), Type.Null()]),
+  orgUnitId: Type.Union([Type.Integer(), Type.Null()]),
+  before: Type.Union([Type.String(), Type.Null()]),
+  after: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+});
+
+export function auditRoutes(app: App, svc: AuditService): void {
+  app.get('/api/audit', {
+    config: { access: { permission: 'audit.read' } },
+    schema: {
+      tags: ['audit'],
+      summary: 'Search the audit log of your subtree',
+      querystring: Type.Object(
+        {
+          actor: Type.Optional(Type.String({ maxLength: 64 })),
+          action: Type.Optional(Type.String({ maxLength: 64 })),
+          entity: Type.Optional(Type.String({ maxLength: 64 })),
+          entityId: Type.Optional(Type.String({ maxLength: 64 })),
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
+          ...Paging,
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: Page(AuditRecord), ...errorResponses },
+    },
+    handler: async (req) => {
+      const q = req.query;
+      // Compare instants in one format: stored values are toISOString() output.
+      const iso = (v?: string) => (v ? new Date(v).toISOString() : undefined);
+      const { total, rows } = await svc.search(requirePrincipal(req), { ...q, from: iso(q.from), to: iso(q.to) });
+      return {
+        total,
+        items: rows.map((r) => ({ id: r.id, at: r.at, actorUserId: r.actor_user_id, actorName: r.actor_name, action: r.action, entity: r.entity, entityId: r.entity_id, orgUnitId: r.org_unit_id, before: r.before_json, after: r.after_json, ip: r.ip })),
+      };
+    },
+  });
+}
