@@ -30,6 +30,7 @@ export interface RouteEntry {
   method: string;
   url: string;
   access: Access | undefined;
+  schema: { body?: unknown; querystring?: unknown; params?: unknown } | undefined;
 }
 
 export interface AppOptions {
@@ -96,7 +97,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith(DOCS_PREFIX)) route.config = { ...route.config, access: { public: true } };
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) routeTable.push({ method, url: route.url, access: (route.config as { access?: Access } | undefined)?.access });
+    for (const method of methods) routeTable.push({ method, url: route.url, access: (route.config as { access?: Access } | undefined)?.access, schema: route.schema as RouteEntry['schema'] });
   });
 
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
@@ -122,7 +123,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
 
   app.get('/api/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, async () => app.swagger());
   healthRoutes(app, db);
-  authRoutes(app, new AuthService(db.kysely, sessions, config), config);
+  authRoutes(app, new AuthService(db.kysely, sessions, config, opts.now), config);
   orgRoutes(app, new OrgService(db.kysely));
   usersRoutes(app, new UsersService(db.kysely, db.engine, sessions));
   rolesRoutes(app, new RolesService(db.kysely));

@@ -30,6 +30,7 @@ export class AuthService {
     private readonly db: Kysely<Database>,
     private readonly sessions: SessionService,
     private readonly config: Pick<Config, 'lockoutThreshold' | 'lockoutMinutes'>,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   async needsSetup(): Promise<boolean> {
@@ -83,7 +84,7 @@ export class AuthService {
       await recordAudit(this.db, anon, { action: 'login_failed', entity: 'session', after: { reason: 'unknown_user' } });
       throw new AppError('INVALID_CREDENTIALS', 'wrong username or password');
     }
-    const now = Date.now();
+    const now = this.now().getTime();
     if (user.locked_until && new Date(user.locked_until).getTime() > now) {
       await recordAudit(this.db, anon, { action: 'login_failed', entity: 'user', entityId: user.id, orgUnitId: user.org_unit_id, after: { reason: 'locked' } });
       throw new AppError('ACCOUNT_LOCKED', `account locked until ${user.locked_until}`);

@@ -1,0 +1,174 @@
+// BG/NBD model (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy Way").
+// Purchases follow Poisson(λ) with λ ~ Gamma(r, α); after each repeat purchase the customer
+// drops out with probability p ~ Beta(a, b). Time unit: whatever t_x and T use (weeks in rfm.ts).
+
+import { minimizeMultiStart, type MultiStartOptions } from './optimize.js';
+import { aggregateTriplets, assertValidTriplet, type RfmTriplet } from './rfm.js';
+import { lgamma, logSumExp } from './special.js';
+
+export interface BgnbdParams {
+  r: number;
+  alpha: number;
+  a: number;
+  b: number;
+}
+
+export interface BgnbdFit {
+  params: BgnbdParams;
+  logLikelihood: number;
+  evaluations: number;
+  converged: boolean;
+}
+
+function assertValidParams({ r, alpha, a, b }: BgnbdParams): void {
+  if (!([r, alpha, a, b].every((v) => Number.isFinite(v) && v > 0))) {
+    throw new RangeError(`BG/NBD parameters must be positive and finite, got ${JSON.stringify({ r, alpha, a, b })}`);
+  }
+}
+
+// Unchecked core shared by the public per-customer function and the fitting loop.
+function logLikelihoodUnchecked({ r, alpha, a, b }: BgnbdParams, x: number, tx: number, T: number): number {
+  const rx = r + x;
+  const a1 = lgamma(rx) - lgamma(r) + r * Math.log(alpha);
+  const a2 = lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
+  const a3 = -rx * Math.log(alpha + T);
+  // Drop-out just after the last purchase is only possible once a repeat purchase happened.
+  const a4 = x > 0 ? Math.log(a) - Math.log(b + x - 1) - rx * Math.log(alpha + tx) : -Infinity;
+  return a1 + a2 + logSumExp(a3, a4);
+}
+
+/** ln L(r, α, a, b | x, t_x, T) of one customer. */
+export function bgnbdLogLikelihood(params: BgnbdParams, x: number, tx: number, T: number): number {
+  assertValidParams(params);
+  assertValidTriplet({ x, tx, T });
+  return logLikelihoodUnchecked(params, x, tx, T);
+}
+
+/** Σ ln L over customers; an optional count weights a row (as produced by aggregateTriplets). */
+export function bgnbdTotalLogLikelihood(
+  params: BgnbdParams,
+  data: readonly (RfmTriplet & { count?: number })[],
+): number {
+  assertValidParams(params);
+  let total = 0;
+  for (const row of data) {
+    assertValidTriplet(row);
+    total += (row.count ?? 1) * logLikelihoodUnchecked(params, row.x, row.tx, row.T);
+  }
+  return total;
+}
+
+export interface BgnbdFitOptions extends MultiStartOptions {
+  /** Starting points; by default a handful spread over plausible magnitudes. */
+  starts?: readonly BgnbdParams[];
+}
+
+function defaultStarts(data: readonly RfmTriplet[]): BgnbdParams[] {
+  // Scale α so that the starting mean purchase rate r/α matches the data's average x / T.
+  let xSum = 0;
+  let tSum = 0;
+  for (const { x, T } of data) {
+    xSum += x;
+    tSum += T;
+  }
+  const rate = xSum > 0 && tSum > 0 ? xSum / tSum : 0.1;
+  return [
+    { r: 1, alpha: 1, a: 1, b: 1 },
+    { r: 0.5, alpha: 0.5 / rate, a: 0.5, b: 2 },
+    { r: 2, alpha: 2 / rate, a: 2, b: 5 },
+    { r: 0.1, alpha: 0.1 / rate, a: 0.2, b: 0.5 },
+  ];
+}
+
+/** Maximum-likelihood fit, optimising the log-parameters with multi-start Nelder–Mead. */
+export function fitBgnbd(data: readonly (RfmTriplet & { count?: number })[], options: BgnbdFitOptions = {}): BgnbdFit {
+  if (data.length === 0) throw new RangeError('fitBgnbd: no customers');
+  for (const row of data) assertValidTriplet(row);
+  const rows = aggregateTriplets(data);
+  const toParams = (theta: readonly number[]): BgnbdParams => ({
+    r: Math.exp(theta[0] ?? NaN),
+    alpha: Math.exp(theta[1] ?? NaN),
+    a: Math.exp(theta[2] ?? NaN),
+    b: Math.exp(theta[3] ?? NaN),
+  });
+  const negLL = (theta: readonly number[]): number => {
+    // Beyond e^±30 the parameters are degenerate and lgamma/log lose all precision.
+    if (theta.some((v) => !(Math.abs(v) <= 30))) return Infinity;
+    const p = toParams(theta);
+    let total = 0;
+    for (const row of rows) total += row.count * logLikelihoodUnchecked(p, row.x, row.tx, row.T);
+    return -total;
+  };
+  const starts = (options.starts ?? defaultStarts(rows)).map((p) => {
+    assertValidParams(p);
+    return [Math.log(p.r), Math.log(p.alpha), Math.log(p.a), Math.log(p.b)];
+  });
+  const result = minimizeMultiStart(negLL, starts, options);
+  return {
+    params: toParams(result.x),
+    logLikelihood: -result.fx,
+    evaluations: result.evaluations,
+    converged: result.converged,
+  };
+}
+
+/** P(customer still alive at T | x, t_x, T); 1 for x = 0 since drop-out only follows a repeat purchase. */
+export function bgnbdPAlive(params: BgnbdParams, x: number, tx: number, T: number): number {
+  assertValidParams(params);
+  assertValidTriplet({ x, tx, T });
+  if (x === 0) return 1;
+  const { r, alpha, a, b } = params;
+  const logOdds = Math.log(a) - Math.log(b + x - 1) + (r + x) * (Math.log(alpha + T) - Math.log(alpha + tx));
+  // 1 / (1 + e^logOdds), written to stay accurate for large |logOdds|.
+  return logOdds > 0 ? Math.exp(-logOdds) / (1 + Math.exp(-logOdds)) : 1 / (1 + Math.exp(logOdds));
+}
+
+/**
+ * c · [1 − (1−z)^q · 2F1(p, q; c; z)] / q, summed from n = 1 so that q = a − 1 → 0 (a → 1, where
+ * FHL's formula is 0/0) and c = a + b − 1 → 0 (x = 0, a + b → 1) both stay exact.
+ */
+function scaledBracket(p: number, q: number, c: number, z: number): number {
+  const log1mz = Math.log1p(-z);
+  const powerTerm = Math.abs(q) < 1e-12 ? -log1mz : -Math.expm1(q * log1mz) / q;
+  // c · [2F1(p, q; c; z) − 1] / q = Σ_{n≥1} (p)_n (q+1)_{n−1} / ((c+1)_{n−1} n!) zⁿ; c + n > 0 for n ≥ 1.
+  let term = p * z;
+  let sum = term;
+  for (let n = 1; n < 1_000_000; n++) {
+    const ratio = ((p + n) * (q + n)) / ((c + n) * (n + 1));
+    term *= ratio * z;
+    sum += term;
+    if (term === 0) break;
+    // Ratio tends monotonically to z: the tail is below |term|·ρ/(1−ρ).
+    const rho = Math.max(Math.abs(((p + n + 1) * (q + n + 1)) / ((c + n + 1) * (n + 2))) * z, z);
+    if (rho < 1 && (Math.abs(term) * rho) / (1 - rho) <= 1e-15 * Math.abs(sum)) break;
+  }
+  return c * powerTerm - Math.exp(q * log1mz) * sum;
+}
+
+/** E[X(t) | x, t_x, T]: expected purchases in the next t periods (FHL 2005, eq. 10). */
+export function bgnbdConditionalExpectedPurchases(
+  params: BgnbdParams,
+  t: number,
+  x: number,
+  tx: number,
+  T: number,
+): number {
+  assertValidParams(params);
+  assertValidTriplet({ x, tx, T });
+  if (!(t >= 0) || !Number.isFinite(t)) throw new RangeError(`t must be finite and ≥ 0, got ${t}`);
+  if (t === 0) return 0;
+  const { r, alpha, a, b } = params;
+  const c = a + b + x - 1;
+  const z = t / (alpha + T + t);
+  // Euler's transformation (1−z)^{r+x} 2F1(r+x, b+x; c; z) = (1−z)^{a−1} 2F1(c−r−x, a−1; c; z)
+  // turns a series whose terms grow with x into one that converges for any history.
+  const numerator = scaledBracket(c - r - x, a - 1, c, z);
+  const pAlive = bgnbdPAlive(params, x, tx, T);
+  // FHL's denominator 1 + δ·(a/(b+x−1))·((α+T)/(α+t_x))^{r+x} is exactly 1 / P(alive).
+  return numerator * pAlive;
+}
+
+/** E[X(t)] for a customer just acquired (t periods after the first purchase). */
+export function bgnbdExpectedPurchases(params: BgnbdParams, t: number): number {
+  return bgnbdConditionalExpectedPurchases(params, t, 0, 0, 0);
+}

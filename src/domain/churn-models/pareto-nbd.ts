@@ -1,0 +1,190 @@
+// Pareto/NBD model (Schmittlein, Morrison & Colombo 1987). Purchases follow Poisson(λ) with
+// λ ~ Gamma(r, α); the lifetime is Exponential(μ) with μ ~ Gamma(s, β). Likelihood in the
+// 2F1 form of Fader & Hardie, "A Note on Deriving the Pareto/NBD Model and Related Expressions"
+// (as in BTYD's pnbd.LL), evaluated in log space.
+
+import { minimizeMultiStart, type MultiStartOptions } from './optimize.js';
+import { aggregateTriplets, assertValidTriplet, type RfmTriplet } from './rfm.js';
+import { hyp2f1, lgamma, logDiffExp, logSumExp } from './special.js';
+
+export interface ParetoNbdParams {
+  r: number;
+  alpha: number;
+  s: number;
+  beta: number;
+}
+
+export interface ParetoNbdFit {
+  params: ParetoNbdParams;
+  logLikelihood: number;
+  evaluations: number;
+  converged: boolean;
+}
+
+function assertValidParams({ r, alpha, s, beta }: ParetoNbdParams): void {
+  if (!([r, alpha, s, beta].every((v) => Number.isFinite(v) && v > 0))) {
+    throw new RangeError(
+      `Pareto/NBD parameters must be positive and finite, got ${JSON.stringify({ r, alpha, s, beta })}`,
+    );
+  }
+}
+
+/**
+ * ln 2F1(a, b; a + 1; z) for 0 ≤ z < 1 via Euler's transformation (1−z)^{1−b} 2F1(1, a+1−b; a+1; z):
+ * here a + 1 − b > 0, so the new series has positive terms with ratio < z and is bounded by 1/(1−z),
+ * whereas the direct one peaks at huge terms for frequent buyers (b = r + x).
+ */
+function logHyp2f1APlus1(a: number, b: number, z: number): number {
+  return (1 - b) * Math.log1p(-z) + Math.log(hyp2f1(1, a + 1 - b, a + 1, z));
+}
+
+/**
+ * ln A₀, where s/(r+s+x)·A₀ = s ∫_{t_x}^{T} dτ / ((α+τ)^{r+x} (β+τ)^{s+1}) is the likelihood share
+ * of histories where the customer dies between t_x and T. The 2F1 argument |α−β|/(max(α,β)+t) < 1
+ * in both branches (α ≥ β: b = s+1, α < β: b = r+x).
+ */
+function logA0({ r, alpha, s, beta }: ParetoNbdParams, x: number, tx: number, T: number): number {
+  const rsx = r + s + x;
+  const alphaIsMax = alpha >= beta;
+  const maxAB = alphaIsMax ? alpha : beta;
+  const b = alphaIsMax ? s + 1 : r + x;
+  const absDiff = Math.abs(alpha - beta);
+  const logTerm = (t: number): number => logHyp2f1APlus1(rsx, b, absDiff / (maxAB + t)) - rsx * Math.log(maxAB + t);
+  const atTx = logTerm(tx);
+  const atT = logTerm(T);
+  // The integral is ≥ 0; at t_x ≈ T rounding can flip the sign of the difference.
+  if (!(atTx > atT)) return Number.isNaN(atTx) || Number.isNaN(atT) ? NaN : -Infinity;
+  return logDiffExp(atTx, atT);
+}
+
+// Unchecked core shared by the public per-customer function and the fitting loop.
+function logLikelihoodUnchecked(params: ParetoNbdParams, x: number, tx: number, T: number): number {
+  const { r, alpha, s, beta } = params;
+  const part1 = lgamma(r + x) - lgamma(r) + r * Math.log(alpha) + s * Math.log(beta);
+  // Still alive at T.
+  const part2 = -(r + x) * Math.log(alpha + T) - s * Math.log(beta + T);
+  // Died in (t_x, T].
+  const part3 = Math.log(s) - Math.log(r + s + x) + logA0(params, x, tx, T);
+  return part1 + logSumExp(part2, part3);
+}
+
+/** ln L(r, α, s, β | x, t_x, T) of one customer. */
+export function paretoNbdLogLikelihood(params: ParetoNbdParams, x: number, tx: number, T: number): number {
+  assertValidParams(params);
+  assertValidTriplet({ x, tx, T });
+  return logLikelihoodUnchecked(params, x, tx, T);
+}
+
+/** Σ ln L over customers; an optional count weights a row (as produced by aggregateTriplets). */
+export function paretoNbdTotalLogLikelihood(
+  params: ParetoNbdParams,
+  data: readonly (RfmTriplet & { count?: number })[],
+): number {
+  assertValidParams(params);
+  let total = 0;
+  for (const row of data) {
+    assertValidTriplet(row);
+    total += (row.count ?? 1) * logLikelihoodUnchecked(params, row.x, row.tx, row.T);
+  }
+  return total;
+}
+
+export interface ParetoNbdFitOptions extends MultiStartOptions {
+  /** Starting points; by default a handful spread over plausible magnitudes. */
+  starts?: readonly ParetoNbdParams[];
+}
+
+function defaultStarts(data: readonly RfmTriplet[]): ParetoNbdParams[] {
+  // Scale α (β) so that the starting purchase rate r/α (death rate s/β) is of the data's order.
+  let xSum = 0;
+  let tSum = 0;
+  for (const { x, T } of data) {
+    xSum += x;
+    tSum += T;
+  }
+  const meanT = data.length > 0 ? tSum / data.length : 1;
+  const rate = xSum > 0 && tSum > 0 ? xSum / tSum : 0.1;
+  return [
+    { r: 1, alpha: 1, s: 1, beta: 1 },
+    { r: 0.5, alpha: 0.5 / rate, s: 0.5, beta: 0.5 * meanT },
+    { r: 2, alpha: 2 / rate, s: 2, beta: 2 * meanT },
+    { r: 0.1, alpha: 0.1 / rate, s: 0.2, beta: 0.2 * meanT },
+  ];
+}
+
+/** Maximum-likelihood fit, optimising the log-parameters with multi-start Nelder–Mead. */
+export function fitParetoNbd(
+  data: readonly (RfmTriplet & { count?: number })[],
+  options: ParetoNbdFitOptions = {},
+): ParetoNbdFit {
+  if (data.length === 0) throw new RangeError('fitParetoNbd: no customers');
+  for (const row of data) assertValidTriplet(row);
+  const rows = aggregateTriplets(data);
+  const toParams = (theta: readonly number[]): ParetoNbdParams => ({
+    r: Math.exp(theta[0] ?? NaN),
+    alpha: Math.exp(theta[1] ?? NaN),
+    s: Math.exp(theta[2] ?? NaN),
+    beta: Math.exp(theta[3] ?? NaN),
+  });
+  const negLL = (theta: readonly number[]): number => {
+    // Beyond e^±30 the parameters are degenerate and lgamma/log lose all precision.
+    if (theta.some((v) => !(Math.abs(v) <= 30))) return Infinity;
+    const p = toParams(theta);
+    let total = 0;
+    for (const row of rows) total += row.count * logLikelihoodUnchecked(p, row.x, row.tx, row.T);
+    return -total;
+  };
+  const starts = (options.starts ?? defaultStarts(rows)).map((p) => {
+    assertValidParams(p);
+    return [Math.log(p.r), Math.log(p.alpha), Math.log(p.s), Math.log(p.beta)];
+  });
+  const result = minimizeMultiStart(negLL, starts, options);
+  return {
+    params: toParams(result.x),
+    logLikelihood: -result.fx,
+    evaluations: result.evaluations,
+    converged: result.converged,
+  };
+}
+
+/** P(customer still alive at T | x, t_x, T). */
+export function paretoNbdPAlive(params: ParetoNbdParams, x: number, tx: number, T: number): number {
+  assertValidParams(params);
+  assertValidTriplet({ x, tx, T });
+  const { r, alpha, s, beta } = params;
+  // P(alive) = 1 / (1 + (s/(r+s+x)) (α+T)^{r+x} (β+T)^s A₀): the dead-share over the alive-share.
+  const logOdds =
+    Math.log(s) - Math.log(r + s + x) + (r + x) * Math.log(alpha + T) + s * Math.log(beta + T) + logA0(params, x, tx, T);
+  if (logOdds === -Infinity) return 1;
+  return logOdds > 0 ? Math.exp(-logOdds) / (1 + Math.exp(-logOdds)) : 1 / (1 + Math.exp(logOdds));
+}
+
+/** [1 − (k)^{−(s−1)}] / (s − 1) with k = 1 + t/(β+T); tends to ln k as s → 1. */
+function survivalIntegral(s: number, logK: number): number {
+  const q = s - 1;
+  return Math.abs(q) < 1e-12 ? logK : -Math.expm1(-q * logK) / q;
+}
+
+/** E[Y(t) | x, t_x, T]: expected transactions in the next t periods (Schmittlein et al. 1987; BTYD). */
+export function paretoNbdConditionalExpectedTransactions(
+  params: ParetoNbdParams,
+  t: number,
+  x: number,
+  tx: number,
+  T: number,
+): number {
+  assertValidParams(params);
+  assertValidTriplet({ x, tx, T });
+  if (!(t >= 0) || !Number.isFinite(t)) throw new RangeError(`t must be finite and ≥ 0, got ${t}`);
+  const { r, alpha, s, beta } = params;
+  const logK = Math.log1p(t / (beta + T));
+  return (((r + x) * (beta + T)) / (alpha + T)) * survivalIntegral(s, logK) * paretoNbdPAlive(params, x, tx, T);
+}
+
+/** E[Y(t)] for a customer just acquired: rβ/(α(s−1)) [1 − (β/(β+t))^{s−1}]. */
+export function paretoNbdExpectedTransactions(params: ParetoNbdParams, t: number): number {
+  assertValidParams(params);
+  if (!(t >= 0) || !Number.isFinite(t)) throw new RangeError(`t must be finite and ≥ 0, got ${t}`);
+  const { r, alpha, s, beta } = params;
+  return ((r * beta) / alpha) * survivalIntegral(s, Math.log1p(t / beta));
+}

@@ -1,0 +1,95 @@
+// The authorization matrix is generated from the app's own route table: every API route ×
+// every default role × a record in scope and one out of scope. A route without an access rule fails here.
+import { beforeAll, expect, it } from 'vitest';
+import { describeEngines } from '../helpers/engines.js';
+import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
+import { USER_PASSWORD, buildTree, createUser, usersForEveryRole, type Tree } from '../helpers/fixtures.js';
+import { DEFAULT_ROLES } from '../../src/domain/permissions.js';
+import type { RouteEntry } from '../../src/server/app.js';
+
+type Variant = 'in' | 'out' | 'none';
+const DENIED = [401, 403];
+const SESSION_ENDING = new Set(['/api/auth/logout', '/api/auth/logout-all']);
+
+function apiRoutes(table: RouteEntry[]): RouteEntry[] {
+  return table.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'));
+}
+
+describeEngines('authorization matrix', (engine) => {
+  const ctx = useTestApp(engine);
+  let admin: Session;
+  let tree: Tree;
+  let sessions: Map<string, Session>;
+  const records = { org_unit: { in: 0, out: 0 }, user: { in: 0, out: 0 }, role: 0 };
+
+  beforeAll(async () => {
+    admin = await setupAdmin(ctx.app);
+    tree = await buildTree(ctx.app, admin);
+    // Everyone sits at branch 1: station 1 is inside their subtree, station 3 (branch 2) is not.
+    sessions = await usersForEveryRole(ctx.app, admin, tree.branch1);
+    records.org_unit = { in: tree.station1, out: tree.station3 };
+    records.user = { in: await createUser(ctx.app, admin, 'inside', tree.station1, ['attendant']), out: await createUser(ctx.app, admin, 'outside', tree.station3, ['attendant']) };
+    const roles = await ok<{ id: number; code: string }[]>(call(ctx.app, admin, 'GET', '/api/roles'));
+    records.role = roles.find((r) => r.code === 'auditor')!.id;
+  }, 120_000);
+
+  it('every API route declares an access rule', () => {
+    const missing = apiRoutes(ctx.app.routeTable).filter((r) => !r.access).map((r) => `${r.method} ${r.url}`);
+    expect(missing).toEqual([]);
+  });
+
+  it('every route that names a record in its path checks that record against the scope', () => {
+    // Roles are company-wide reference data, not owned by an org unit.
+    const companyWide = new Set(['/api/roles/:id']);
+    const unscoped = apiRoutes(ctx.app.routeTable)
+      .filter((r) => r.url.includes('/:') && !companyWide.has(r.url))
+      .filter((r) => !(r.access && 'permission' in r.access && r.access.resource))
+      .map((r) => `${r.method} ${r.url}`);
+    expect(unscoped).toEqual([]);
+  });
+
+  it('refuses every non-public route without a session', async () => {
+    for (const r of apiRoutes(ctx.app.routeTable)) {
+      if (r.access && 'public' in r.access) continue;
+      const res = await call(ctx.app, null, r.method as 'GET', r.url.replace(':id', '1'), r.method === 'GET' ? undefined : {});
+      expect(res.statusCode, `${r.method} ${r.url}`).toBe(401);
+    }
+  });
+
+  it('allows and denies every route × role × scope as the rules and default roles say', async () => {
+    const checked: string[] = [];
+    for (const route of apiRoutes(ctx.app.routeTable)) {
+      const access = route.access!;
+      const resource = 'permission' in access ? access.resource : undefined;
+      const variants: Variant[] = resource ? ['in', 'out'] : ['none'];
+      for (const role of DEFAULT_ROLES) {
+        for (const variant of variants) {
+          let url = route.url;
+          if (resource) url = url.replace(`:${resource.param}`, String(records[resource.type][variant as 'in' | 'out']));
+          else url = url.replace(':id', String(records.role));
+          const session = SESSION_ENDING.has(route.url) ? await login(ctx.app, `u_${role.code}`, USER_PASSWORD) : sessions.get(role.code)!;
+          const res = await call(ctx.app, session, route.method as 'GET', url, route.method === 'GET' ? undefined : {});
+          // Signing out of all sessions also ends the one kept for later routes.
+          if (SESSION_ENDING.has(route.url)) sessions.set(role.code, await login(ctx.app, `u_${role.code}`, USER_PASSWORD));
+          const label = `${route.method} ${route.url} as ${role.code} (${variant}) → ${res.statusCode} ${res.body.slice(0, 120)}`;
+
+          if ('public' in access || 'session' in access) {
+            expect(DENIED, label).not.toContain(res.statusCode);
+          } else if (!role.permissions.includes(access.permission)) {
+            expect(res.statusCode, label).toBe(403);
+            expect(res.json().error.code, label).toBe('PERMISSION_DENIED');
+          } else if (variant === 'out') {
+            expect(res.statusCode, label).toBe(403);
+            expect(res.json().error.code, label).toBe('SCOPE_DENIED');
+          } else {
+            expect(DENIED, label).not.toContain(res.statusCode);
+          }
+          checked.push(label);
+        }
+      }
+    }
+    // Sanity: the matrix really covered the routes and roles, with denials among them.
+    expect(checked.length).toBeGreaterThan(DEFAULT_ROLES.length * 20);
+    expect(checked.filter((c) => / → 403 /.test(c)).length).toBeGreaterThan(50);
+  }, 120_000);
+});

@@ -1,0 +1,146 @@
+// Bad input on every route: malformed JSON, wrong types, unknown fields, oversized bodies and random
+// JSON. Every answer must be a 4xx naming the field where there is one, never a 5xx.
+import { beforeAll, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { describeEngines } from '../helpers/engines.js';
+import { ADMIN_PASSWORD, login, setupAdmin, useTestApp, type Session, type TestApp } from '../helpers/app.js';
+import { buildTree, createUser, type Tree } from '../helpers/fixtures.js';
+import type { RouteEntry } from '../../src/server/app.js';
+
+interface JsonSchema {
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+  anyOf?: JsonSchema[];
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** A value of a type the schema does not accept. */
+function wrongValue(s: JsonSchema): unknown {
+  const t = s.type ?? s.anyOf?.[0]?.type;
+  if (t === 'string') return { not: 'a string' };
+  if (t === 'integer' || t === 'number') return 'not-a-number';
+  if (t === 'boolean') return { no: true };
+  if (t === 'array') return 'not-an-array';
+  if (t === 'object') return 42;
+  return { unexpected: [] };
+}
+
+describeEngines('bad input on every route', (engine) => {
+  const ctx = useTestApp(engine, { loginRateLimitPerMinute: 100_000 });
+  let admin: Session;
+  let tree: Tree;
+  let routes: RouteEntry[];
+  let userId: number;
+  let roleId: number;
+
+  async function send(app: TestApp, method: string, url: string, opts: { payload?: string; contentType?: string } = {}) {
+    let res = await app.inject({ method: method as 'GET', url, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, ...(opts.contentType && { 'content-type': opts.contentType }) }, ...(opts.payload !== undefined && { payload: opts.payload }) });
+    if (res.statusCode === 401) {
+      // A fuzzed logout may have ended the admin's session; sign in again and retry once.
+      admin = await login(app, 'admin', ADMIN_PASSWORD);
+      res = await app.inject({ method: method as 'GET', url, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, ...(opts.contentType && { 'content-type': opts.contentType }) }, ...(opts.payload !== undefined && { payload: opts.payload }) });
+    }
+    return res;
+  }
+
+  function expect4xx(res: { statusCode: number; body: string }, label: string) {
+    expect(res.statusCode, `${label}: ${res.body}`).toBeGreaterThanOrEqual(400);
+    expect(res.statusCode, `${label}: ${res.body}`).toBeLessThan(500);
+    const body = JSON.parse(res.body) as { error?: { code?: string } };
+    expect(body.error?.code, label).toBeTypeOf('string');
+  }
+
+  beforeAll(async () => {
+    admin = await setupAdmin(ctx.app);
+    tree = await buildTree(ctx.app, admin);
+    userId = await createUser(ctx.app, admin, 'fuzzed', tree.station1, ['attendant']);
+    roleId = (await send(ctx.app, 'GET', '/api/roles')).json()[0].id;
+    routes = ctx.app.routeTable.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'));
+  });
+
+  // Point each route at a record of the kind it names, so that the body is what gets tested.
+  const urlOf = (r: RouteEntry) => {
+    const type = r.access && 'permission' in r.access ? r.access.resource?.type : undefined;
+    return r.url.replace(':id', String(type === 'user' ? userId : type === 'org_unit' ? tree.station1 : roleId));
+  };
+
+  it('answers malformed JSON with BAD_JSON', async () => {
+    for (const r of routes.filter((x) => MUTATING.has(x.method))) {
+      const res = await send(ctx.app, r.method, urlOf(r), { payload: '{"parentId": 1,', contentType: 'application/json' });
+      expect4xx(res, `${r.method} ${r.url}`);
+      expect(res.json().error.code).toBe('BAD_JSON');
+    }
+  });
+
+  it('refuses other content types', async () => {
+    for (const r of routes.filter((x) => MUTATING.has(x.method))) {
+      const res = await send(ctx.app, r.method, urlOf(r), { payload: 'a=1', contentType: 'application/x-www-form-urlencoded' });
+      expect4xx(res, `${r.method} ${r.url}`);
+    }
+  });
+
+  it('names the field when a body field has the wrong type', async () => {
+    let checked = 0;
+    for (const r of routes) {
+      const props = (r.schema?.body as JsonSchema | undefined)?.properties;
+      if (!props) continue;
+      for (const [name, s] of Object.entries(props)) {
+        const res = await send(ctx.app, r.method, urlOf(r), { payload: JSON.stringify({ [name]: wrongValue(s) }), contentType: 'application/json' });
+        expect4xx(res, `${r.method} ${r.url} ${name}`);
+        const err = res.json().error;
+        expect(err.field, `${r.method} ${r.url} ${name}: ${res.body}`).toMatch(/^body/);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+  });
+
+  it('refuses unknown fields, naming them', async () => {
+    for (const r of routes.filter((x) => x.schema?.body)) {
+      const res = await send(ctx.app, r.method, urlOf(r), { payload: JSON.stringify({ surprise_field: 1 }), contentType: 'application/json' });
+      expect4xx(res, `${r.method} ${r.url}`);
+      expect(res.json().error.field).toMatch(/^body/);
+    }
+    // With everything else valid, the unknown field alone is named.
+    const res = await send(ctx.app, 'POST', '/api/org/units', { payload: JSON.stringify({ parentId: tree.hq, kindCode: 'area', code: 'FZ-1', name: 'x', surprise_field: 1 }), contentType: 'application/json' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.field).toBe('body.surprise_field');
+  });
+
+  it('refuses wrong types in path and query', async () => {
+    for (const r of routes.filter((x) => x.url.includes(':id'))) {
+      const res = await send(ctx.app, r.method, r.url.replace(':id', 'abc'), MUTATING.has(r.method) ? { payload: '{}', contentType: 'application/json' } : {});
+      expect4xx(res, `${r.method} ${r.url}`);
+      expect(res.json().error.field, `${r.method} ${r.url}: ${res.body}`).toBe('params.id');
+    }
+    for (const r of routes.filter((x) => (x.schema?.querystring as JsonSchema | undefined)?.properties)) {
+      for (const [name, s] of Object.entries((r.schema!.querystring as JsonSchema).properties!)) {
+        if (s.type === 'string') continue; // any text is a valid string in a query
+        const res = await send(ctx.app, r.method, `${r.url}?${name}=%7Bbad`);
+        expect4xx(res, `${r.method} ${r.url}?${name}`);
+        expect(res.json().error.field).toBe(`querystring.${name}`);
+      }
+    }
+  });
+
+  it('refuses oversized bodies with 413', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
+    for (const r of routes.filter((x) => MUTATING.has(x.method))) {
+      const res = await send(ctx.app, r.method, urlOf(r), { payload: big, contentType: 'application/json' });
+      expect(res.statusCode, `${r.method} ${r.url}`).toBe(413);
+    }
+  });
+
+  it('never answers random JSON with a 5xx', async () => {
+    const mutating = routes.filter((x) => MUTATING.has(x.method));
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: mutating.length - 1 }), fc.jsonValue({ maxDepth: 3 }), async (i, value) => {
+        const r = mutating[i]!;
+        const res = await send(ctx.app, r.method, urlOf(r), { payload: JSON.stringify(value), contentType: 'application/json' });
+        expect(res.statusCode, `${r.method} ${r.url} ${JSON.stringify(value)}: ${res.body}`).toBeLessThan(500);
+      }),
+      { numRuns: 300, seed: 20261122 },
+    );
+  }, 60_000);
+});
