@@ -25,6 +25,13 @@ import { RolesService } from './modules/roles/roles.service.js';
 import { rolesRoutes } from './modules/roles/roles.routes.js';
 import { UsersService } from './modules/users/users.service.js';
 import { usersRoutes } from './modules/users/users.routes.js';
+import { CustomersService } from './modules/customers/customers.service.js';
+import { MergeService } from './modules/customers/merge.service.js';
+import { customersRoutes } from './modules/customers/customers.routes.js';
+import { PumpService } from './modules/pump/pump.service.js';
+import { pumpRoutes } from './modules/pump/pump.routes.js';
+import { AccessService } from './modules/access/access.service.js';
+import { accessRoutes } from './modules/access/access.routes.js';
 
 export interface RouteEntry {
   method: string;
@@ -58,7 +65,7 @@ function validationField(err: FastifyError): string | undefined {
 }
 
 export function toErrorReply(err: FastifyError | AppError | Error): { status: number; body: ErrorBody } {
-  if (err instanceof AppError) return { status: err.status, body: { error: { code: err.code, message: err.message, ...(err.field && { field: err.field }) } } };
+  if (err instanceof AppError) return { status: err.status, body: { error: { code: err.code, message: err.message, ...(err.field && { field: err.field }), ...(err.details !== undefined && { details: err.details }) } } };
   const fe = err as FastifyError;
   if (fe.validation) {
     const field = validationField(fe);
@@ -128,6 +135,10 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   usersRoutes(app, new UsersService(db.kysely, db.engine, sessions));
   rolesRoutes(app, new RolesService(db.kysely));
   auditRoutes(app, new AuditService(db.kysely));
+  const customers = new CustomersService(db.kysely, db.engine);
+  customersRoutes(app, customers, new MergeService(db.kysely), db.kysely);
+  pumpRoutes(app, new PumpService(db.kysely, db.engine, customers));
+  accessRoutes(app, new AccessService(db.kysely, opts.now));
 
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot;
   const hasWeb = webRoot !== null && fs.existsSync(path.join(webRoot, 'index.html'));

@@ -20,6 +20,10 @@ export const ERRORS = {
   CONFLICT: 409,
   VERSION_CONFLICT: 409,
   DUPLICATE: 409,
+  DUPLICATE_SUSPECTED: 409,
+  ACCESS_NOT_NEEDED: 422,
+  APPROVER_NOT_ELIGIBLE: 403,
+  MERGE_NOT_UNDOABLE: 409,
   ORG_UNIT_IN_USE: 409,
   ORG_UNIT_CYCLE: 422,
   ORG_UNIT_ROOT: 422,
@@ -41,6 +45,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message?: string,
     readonly field?: string,
+    /** Extra machine-readable facts, e.g. the records a duplicate matched. */
+    readonly details?: unknown,
   ) {
     super(message ?? code);
     this.status = ERRORS[code];
@@ -48,5 +54,5 @@ export class AppError extends Error {
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; field?: string };
+  error: { code: string; message: string; field?: string; details?: unknown };
 }

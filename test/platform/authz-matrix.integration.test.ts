@@ -20,7 +20,7 @@ describeEngines('authorization matrix', (engine) => {
   let admin: Session;
   let tree: Tree;
   let sessions: Map<string, Session>;
-  const records = { org_unit: { in: 0, out: 0 }, user: { in: 0, out: 0 }, role: 0 };
+  const records = { org_unit: { in: 0, out: 0 }, user: { in: 0, out: 0 }, customer: { in: 0, out: 0 }, access_request: { in: 0, out: 0 }, role: 0 };
 
   beforeAll(async () => {
     admin = await setupAdmin(ctx.app);
@@ -29,6 +29,15 @@ describeEngines('authorization matrix', (engine) => {
     sessions = await usersForEveryRole(ctx.app, admin, tree.branch1);
     records.org_unit = { in: tree.station1, out: tree.station3 };
     records.user = { in: await createUser(ctx.app, admin, 'inside', tree.station1, ['attendant']), out: await createUser(ctx.app, admin, 'outside', tree.station3, ['attendant']) };
+    const cust = async (orgUnitId: number, plate: string) => (await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId, name: '赵大海', vehicles: [{ plate }] }), 201)).id;
+    records.customer = { in: await cust(tree.station1, '冀A12345'), out: await cust(tree.station3, '冀F54321') };
+    // Requests are named by their target: one aimed at branch 1's station, one at branch 2's.
+    await createUser(ctx.app, admin, 'req_b2', tree.station3, ['sales_rep']);
+    await createUser(ctx.app, admin, 'req_b1', tree.station2, ['sales_rep']);
+    const reqB2 = await login(ctx.app, 'req_b2', USER_PASSWORD);
+    const reqB1 = await login(ctx.app, 'req_b1', USER_PASSWORD);
+    const ar = async (s: Session, target: number) => (await ok<{ id: number }>(call(ctx.app, s, 'POST', '/api/access-requests', { targetOrgUnitId: target, reason: '核对客户', days: 3 }), 201)).id;
+    records.access_request = { in: await ar(reqB2, tree.station1), out: await ar(reqB1, tree.station3) };
     const roles = await ok<{ id: number; code: string }[]>(call(ctx.app, admin, 'GET', '/api/roles'));
     records.role = roles.find((r) => r.code === 'auditor')!.id;
   }, 120_000);

@@ -127,6 +127,9 @@ export function nelderMead(f: Objective, x0: readonly number[], options: NelderM
 }
 
 export interface MultiStartOptions extends NelderMeadOptions {
+  /** Looser tolerances for screening the starting points; only the best one is then polished. */
+  screenFAbsTol?: number;
+  screenXTol?: number;
   /** Restart from the best point until a restart improves f by less than this. */
   restartTol?: number;
   maxRestarts?: number;
@@ -135,8 +138,9 @@ export interface MultiStartOptions extends NelderMeadOptions {
 }
 
 /**
- * Minimise f from every starting point; each run is restarted from its own optimum
- * (a fresh simplex un-collapses a degenerate one) until the value stops improving.
+ * Minimise f from several starting points: each is run to a loose tolerance, then the best is
+ * polished to the full tolerance and restarted from its own optimum (a fresh simplex
+ * un-collapses a degenerate one) until the value stops improving.
  */
 export function minimizeMultiStart(
   f: Objective,
@@ -147,21 +151,28 @@ export function minimizeMultiStart(
   const restartTol = options.restartTol ?? 1e-9;
   const maxRestarts = options.maxRestarts ?? 10;
   const restartStep = options.restartStep ?? 0.05;
-  let overall: MinimizeResult | undefined;
+  const screening: NelderMeadOptions = {
+    ...options,
+    fAbsTol: options.screenFAbsTol ?? 1e-6,
+    xTol: options.screenXTol ?? 1e-4,
+  };
   let evaluations = 0;
 
+  let best: MinimizeResult | undefined;
   for (const start of starts) {
-    let current = nelderMead(f, start, options);
-    evaluations += current.evaluations;
-    for (let k = 0; k < maxRestarts; k++) {
-      const next = nelderMead(f, current.x, { ...options, initialStep: restartStep });
-      evaluations += next.evaluations;
-      const improvement = current.fx - next.fx;
-      if (next.fx <= current.fx) current = next;
-      if (!(improvement > restartTol)) break;
-    }
-    if (overall === undefined || current.fx < overall.fx) overall = current;
+    const result = nelderMead(f, start, screening);
+    evaluations += result.evaluations;
+    if (best === undefined || result.fx < best.fx) best = result;
   }
-  const best = overall as MinimizeResult;
-  return { ...best, evaluations };
+
+  let current = nelderMead(f, (best as MinimizeResult).x, { ...options, initialStep: restartStep });
+  evaluations += current.evaluations;
+  for (let k = 0; k < maxRestarts; k++) {
+    const next = nelderMead(f, current.x, { ...options, initialStep: restartStep });
+    evaluations += next.evaluations;
+    const improvement = current.fx - next.fx;
+    if (next.fx <= current.fx) current = next;
+    if (!(improvement > restartTol)) break;
+  }
+  return { ...current, evaluations };
 }

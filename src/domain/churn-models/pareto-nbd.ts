@@ -4,7 +4,7 @@
 // (as in BTYD's pnbd.LL), evaluated in log space.
 
 import { minimizeMultiStart, type MultiStartOptions } from './optimize.js';
-import { aggregateTriplets, assertValidTriplet, type RfmTriplet } from './rfm.js';
+import { aggregateTriplets, assertValidTriplet, type RfmTriplet, type WeightedRfmTriplet } from './rfm.js';
 import { hyp2f1, lgamma, logDiffExp, logSumExp } from './special.js';
 
 export interface ParetoNbdParams {
@@ -89,6 +89,77 @@ export function paretoNbdTotalLogLikelihood(
   return total;
 }
 
+/** Indexes rows by the distinct values of a key, so per-key terms are computed once per evaluation. */
+function indexBy<K>(rows: readonly WeightedRfmTriplet[], key: (row: WeightedRfmTriplet) => K) {
+  const index = new Map<K, number>();
+  const firsts: WeightedRfmTriplet[] = [];
+  const rowIndex = Int32Array.from(rows, (row) => {
+    const k = key(row);
+    let i = index.get(k);
+    if (i === undefined) {
+      i = firsts.length;
+      index.set(k, i);
+      firsts.push(row);
+    }
+    return i;
+  });
+  return { firsts, rowIndex };
+}
+
+/**
+ * −Σ ln L over log-parameters for the optimiser. Same formula as logLikelihoodUnchecked, with
+ * lgamma cached per distinct x and the two 2F1 terms per distinct (x, T) and (x, t_x): on CDNOW
+ * ~1,050 hypergeometric series per evaluation instead of ~2,030.
+ */
+function makeNegativeLogLikelihood(rows: readonly WeightedRfmTriplet[]): (theta: readonly number[]) => number {
+  const byX = indexBy(rows, (row) => row.x);
+  const byXT = indexBy(rows, (row) => `${row.x}|${row.T}`);
+  const byXTx = indexBy(rows, (row) => `${row.x}|${row.tx}`);
+  const lgammaPart = new Float64Array(byX.firsts.length);
+  const atT = new Float64Array(byXT.firsts.length);
+  const alivePart = new Float64Array(byXT.firsts.length);
+  const atTx = new Float64Array(byXTx.firsts.length);
+  return (theta) => {
+    // Beyond e^±30 the parameters are degenerate and lgamma/log lose all precision.
+    if (theta.length !== 4 || theta.some((v) => !(Math.abs(v) <= 30))) return Infinity;
+    const [r, alpha, s, beta] = theta.map(Math.exp) as [number, number, number, number];
+    const alphaIsMax = alpha >= beta;
+    const maxAB = alphaIsMax ? alpha : beta;
+    const absDiff = Math.abs(alpha - beta);
+    const logTerm = (x: number, t: number): number => {
+      const rsx = r + s + x;
+      const b = alphaIsMax ? s + 1 : r + x;
+      return logHyp2f1APlus1(rsx, b, absDiff / (maxAB + t)) - rsx * Math.log(maxAB + t);
+    };
+    const shared = -lgamma(r) + r * Math.log(alpha) + s * Math.log(beta);
+    byX.firsts.forEach(({ x }, i) => {
+      lgammaPart[i] = shared + lgamma(r + x) + Math.log(s) - Math.log(r + s + x);
+    });
+    byXT.firsts.forEach(({ x, T }, i) => {
+      atT[i] = logTerm(x, T);
+      alivePart[i] = -(r + x) * Math.log(alpha + T) - s * Math.log(beta + T);
+    });
+    byXTx.firsts.forEach(({ x, tx }, i) => {
+      atTx[i] = logTerm(x, tx);
+    });
+    let total = 0;
+    for (let k = 0; k < rows.length; k++) {
+      const row = rows[k] as WeightedRfmTriplet;
+      const iT = byXT.rowIndex[k] ?? 0;
+      const upper = atTx[byXTx.rowIndex[k] ?? 0] ?? NaN;
+      const lower = atT[iT] ?? NaN;
+      if (Number.isNaN(upper) || Number.isNaN(lower)) return Infinity;
+      // The integral is ≥ 0; at t_x ≈ T rounding can flip the sign of the difference.
+      const logA0 = upper > lower ? logDiffExp(upper, lower) : -Infinity;
+      const xPart = lgammaPart[byX.rowIndex[k] ?? 0] ?? NaN;
+      // lgammaPart includes ln s − ln(r+s+x); add it back out of the "alive" branch.
+      const logSOverRsx = Math.log(s) - Math.log(r + s + row.x);
+      total += row.count * (xPart - logSOverRsx + logSumExp(alivePart[iT] ?? NaN, logSOverRsx + logA0));
+    }
+    return -total;
+  };
+}
+
 export interface ParetoNbdFitOptions extends MultiStartOptions {
   /** Starting points; by default a handful spread over plausible magnitudes. */
   starts?: readonly ParetoNbdParams[];
@@ -126,14 +197,7 @@ export function fitParetoNbd(
     s: Math.exp(theta[2] ?? NaN),
     beta: Math.exp(theta[3] ?? NaN),
   });
-  const negLL = (theta: readonly number[]): number => {
-    // Beyond e^±30 the parameters are degenerate and lgamma/log lose all precision.
-    if (theta.some((v) => !(Math.abs(v) <= 30))) return Infinity;
-    const p = toParams(theta);
-    let total = 0;
-    for (const row of rows) total += row.count * logLikelihoodUnchecked(p, row.x, row.tx, row.T);
-    return -total;
-  };
+  const negLL = makeNegativeLogLikelihood(rows);
   const starts = (options.starts ?? defaultStarts(rows)).map((p) => {
     assertValidParams(p);
     return [Math.log(p.r), Math.log(p.alpha), Math.log(p.s), Math.log(p.beta)];

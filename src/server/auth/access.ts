@@ -5,12 +5,12 @@ import type { Kysely } from 'kysely';
 import type { Permission } from '../../domain/permissions.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import { pathInScope } from './scope.js';
+import { pathInCustomerScope, pathInScope } from './scope.js';
 import { SESSION_COOKIE, type SessionService } from './session.service.js';
 import type { Principal } from './principal.js';
 
 /** Owned records a route can name in its URL; each resolves to the org path that owns it. */
-export type ResourceType = 'org_unit' | 'user';
+export type ResourceType = 'org_unit' | 'user' | 'customer' | 'access_request';
 
 export type Access =
   | { public: true }
@@ -40,6 +40,18 @@ const RESOLVERS: Record<ResourceType, Resolver> = {
         .where('u.id', '=', id)
         .executeTakeFirst()
     )?.path ?? null,
+  customer: async (db, id) =>
+    (await db.selectFrom('customer as c').innerJoin('org_unit as o', 'o.id', 'c.org_unit_id').select('o.path').where('c.id', '=', id).executeTakeFirst())?.path ?? null,
+  access_request: async (db, id) =>
+    (await db.selectFrom('access_request as a').innerJoin('org_unit as o', 'o.id', 'a.target_org_unit_id').select('o.path').where('a.id', '=', id).executeTakeFirst())?.path ?? null,
+};
+
+// Customer records are also readable through an approved access request; everything else only in the own subtree.
+const IN_SCOPE: Record<ResourceType, (p: Principal, path: string) => boolean> = {
+  org_unit: pathInScope,
+  user: pathInScope,
+  customer: pathInCustomerScope,
+  access_request: pathInScope,
 };
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -93,7 +105,7 @@ export function registerAccess(app: FastifyInstance, db: Kysely<Database>, sessi
       if (!raw || !Number.isSafeInteger(id) || id <= 0) throw new AppError('VALIDATION_FAILED', `${access.resource.param} must be a positive integer`, `params.${access.resource.param}`);
       const path = await RESOLVERS[access.resource.type](db, id);
       if (path === null) throw new AppError('NOT_FOUND', `${access.resource.type} ${id} not found`);
-      if (!pathInScope(p, path)) throw new AppError('SCOPE_DENIED', `${access.resource.type} ${id} is outside your organisation`);
+      if (!IN_SCOPE[access.resource.type](p, path)) throw new AppError('SCOPE_DENIED', `${access.resource.type} ${id} is outside your organisation`);
     }
   });
 }

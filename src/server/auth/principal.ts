@@ -8,6 +8,8 @@ export interface Principal {
   orgUnitId: number;
   /** Materialised path of the user's org unit: the subtree the user sees. */
   orgPath: string;
+  /** Org paths of other areas whose customer archive this user may read through an approved access request. */
+  grantPaths: readonly string[];
   permissions: ReadonlySet<Permission>;
   roleCodes: readonly string[];
   locale: string;

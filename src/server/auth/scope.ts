@@ -11,6 +11,20 @@ export function inScope(p: Principal, column: Expression<number | null> | RawBui
   return sql<SqlBool>`${column} in (select scope_unit.id from org_unit scope_unit where scope_unit.path like ${prefix} escape '\\')`;
 }
 
+/**
+ * `column` is an org unit whose customers the principal may read: the own subtree plus any
+ * subtree lent by an approved, unexpired access request.
+ */
+export function inCustomerScope(p: Principal, column: Expression<number | null> | RawBuilder<unknown>): RawBuilder<SqlBool> {
+  if (p.grantPaths.length === 0) return inScope(p, column);
+  const paths = [p.orgPath, ...p.grantPaths].map((x) => sql`scope_unit.path like ${`${likeEscape(x)}%`} escape '\\'`);
+  return sql<SqlBool>`${column} in (select scope_unit.id from org_unit scope_unit where ${sql.join(paths, sql` or `)})`;
+}
+
+export function pathInCustomerScope(p: Principal, path: string): boolean {
+  return isWithin(path, p.orgPath) || p.grantPaths.some((g) => isWithin(path, g));
+}
+
 export function pathInScope(p: Principal, path: string): boolean {
   return isWithin(path, p.orgPath);
 }

@@ -78,6 +78,15 @@ export class SessionService {
       roleCodes.add(r.code);
       if (r.permission && isPermission(r.permission)) permissions.add(r.permission);
     }
+    const grants = await this.db
+      .selectFrom('access_request as a')
+      .innerJoin('org_unit as o', 'o.id', 'a.target_org_unit_id')
+      .select('o.path')
+      .where('a.requester_id', '=', row.user_id)
+      .where('a.status', '=', 'approved')
+      .where('a.valid_from', '<=', now.toISOString())
+      .where('a.valid_until', '>', now.toISOString())
+      .execute();
     return {
       ok: true,
       principal: {
@@ -86,6 +95,7 @@ export class SessionService {
         displayName: row.display_name,
         orgUnitId: row.org_unit_id,
         orgPath: row.path,
+        grantPaths: grants.map((g) => g.path),
         permissions,
         roleCodes: [...roleCodes],
         locale: row.locale,

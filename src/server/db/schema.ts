@@ -101,6 +101,121 @@ export interface JobRunTable {
   detail: string | null;
 }
 
+export interface CustomerTable {
+  id: Generated<number>;
+  org_unit_id: number;
+  code: string;
+  kind: string;
+  name: string | null;
+  surname: string | null;
+  gender: string | null;
+  organisation: string | null;
+  parent_id: number | null;
+  owner_user_id: number | null;
+  routes: string | null;
+  products: string | null;
+  fuel_use: string | null;
+  settlement_method: string | null;
+  invoice_type: string | null;
+  demand_volume: string | null;
+  equipment: string | null;
+  birthday: string | null;
+  other_stations: string | null;
+  why_us: string | null;
+  satisfaction: number | null;
+  notes: string | null;
+  look_after: Generated<number>;
+  merged_into_id: number | null;
+  last_visit_at: Instant | null;
+  version: Generated<number>;
+  created_by: number | null;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface CustomerPhoneTable {
+  id: Generated<number>;
+  customer_id: number;
+  phone: string;
+  kind: string;
+  label: string | null;
+  contact_name: string | null;
+}
+
+export interface VehicleTable {
+  id: Generated<number>;
+  customer_id: number;
+  plate: string;
+  plate_reversed: string;
+  plate_kind: string;
+  model: string | null;
+  created_at: Instant;
+}
+
+export interface FuelCardTable {
+  id: Generated<number>;
+  customer_id: number;
+  card_no: string;
+  status: Generated<string>;
+  created_at: Instant;
+}
+
+export interface CustomerTagTable {
+  customer_id: number;
+  tag: string;
+}
+
+export interface VisitTable {
+  id: Generated<number>;
+  customer_id: number;
+  org_unit_id: number;
+  user_id: number | null;
+  vehicle_id: number | null;
+  at: Instant;
+  product: string | null;
+  volume_ml: number | null;
+  note: string | null;
+}
+
+export interface CustomerMergeTable {
+  id: Generated<number>;
+  survivor_id: number;
+  merged_id: number;
+  snapshot: string;
+  by_user_id: number | null;
+  at: Instant;
+  undone_at: Instant | null;
+}
+
+export interface CodeSequenceTable {
+  prefix: string;
+  last_value: number;
+}
+
+export interface AccessRequestTable {
+  id: Generated<number>;
+  requester_id: number;
+  target_org_unit_id: number;
+  reason: string;
+  days: number;
+  required_slots: string;
+  status: string;
+  valid_from: Instant | null;
+  valid_until: Instant | null;
+  created_at: Instant;
+  decided_at: Instant | null;
+}
+
+export interface AccessApprovalTable {
+  id: Generated<number>;
+  request_id: number;
+  approver_id: number;
+  slot: string;
+  decision: string;
+  comment: string | null;
+  at: Instant;
+}
+
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -112,4 +227,14 @@ export interface Database {
   audit_log: AuditLogTable;
   system_state: SystemStateTable;
   job_run: JobRunTable;
+  customer: CustomerTable;
+  customer_phone: CustomerPhoneTable;
+  vehicle: VehicleTable;
+  fuel_card: FuelCardTable;
+  customer_tag: CustomerTagTable;
+  visit: VisitTable;
+  customer_merge: CustomerMergeTable;
+  code_sequence: CodeSequenceTable;
+  access_request: AccessRequestTable;
+  access_approval: AccessApprovalTable;
 }

@@ -45,7 +45,11 @@ export interface CreateOrgUnit {
  * Tables whose rows belong to an org unit. A unit that owns any of them cannot be deleted;
  * later features add their tables here.
  */
-export const ORG_OWNED_TABLES: { table: string; label: string }[] = [{ table: 'app_user', label: 'users' }];
+export const ORG_OWNED_TABLES: { table: string; label: string }[] = [
+  { table: 'app_user', label: 'users' },
+  { table: 'customer', label: 'customers' },
+  { table: 'visit', label: 'visits' },
+];
 
 export class OrgService {
   constructor(private readonly db: Kysely<Database>) {}

@@ -1,0 +1,210 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { App } from '../../http.js';
+import { requirePrincipal } from '../../auth/access.js';
+import { IdParams, Page, Paging, errorResponses } from '../../schemas.js';
+import { CUSTOMER_KINDS, type CustomersService } from './customers.service.js';
+import type { MergeService } from './merge.service.js';
+import { toCsv } from './csv.js';
+import { recordAudit } from '../audit/audit.service.js';
+import { actorOf } from '../../auth/principal.js';
+import { AppError } from '../../errors.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
+const Text = (max: number) => Type.String({ maxLength: max });
+const Kind = Type.Union(CUSTOMER_KINDS.map((k) => Type.Literal(k)));
+
+const Fields = {
+  name: Nullable(Text(200)),
+  surname: Nullable(Text(32)),
+  gender: Type.Optional(Type.Union([Type.Literal('male'), Type.Literal('female'), Type.Null()])),
+  organisation: Nullable(Text(200)),
+  parentId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+  ownerUserId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+  routes: Nullable(Text(2000)),
+  products: Nullable(Text(500)),
+  fuelUse: Nullable(Text(500)),
+  settlementMethod: Nullable(Text(32)),
+  invoiceType: Nullable(Text(32)),
+  demandVolume: Nullable(Text(200)),
+  equipment: Nullable(Text(2000)),
+  birthday: Type.Optional(Type.Union([Type.String({ format: 'date' }), Type.Null()])),
+  otherStations: Nullable(Text(2000)),
+  whyUs: Nullable(Text(2000)),
+  satisfaction: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 5 }), Type.Null()])),
+  notes: Nullable(Text(5000)),
+  lookAfter: Type.Optional(Type.Boolean()),
+  phones: Type.Optional(Type.Array(Type.Object({ phone: Type.String({ minLength: 1, maxLength: 40 }), label: Nullable(Text(64)), contactName: Nullable(Text(100)) }, { additionalProperties: false }), { maxItems: 20 })),
+  vehicles: Type.Optional(Type.Array(Type.Object({ plate: Type.String({ minLength: 1, maxLength: 20 }), model: Nullable(Text(100)) }, { additionalProperties: false }), { maxItems: 50 })),
+  cards: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 40 }), { maxItems: 50 })),
+  tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { maxItems: 30 })),
+};
+
+const Summary = Type.Object({
+  id: Type.Integer(),
+  code: Type.String(),
+  kind: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  surname: Type.Union([Type.String(), Type.Null()]),
+  organisation: Type.Union([Type.String(), Type.Null()]),
+  orgUnitId: Type.Integer(),
+  orgUnitName: Type.String(),
+  ownerUserId: Type.Union([Type.Integer(), Type.Null()]),
+  ownerName: Type.Union([Type.String(), Type.Null()]),
+  plates: Type.Array(Type.String()),
+  phones: Type.Array(Type.String()),
+  tags: Type.Array(Type.String()),
+  profileStep: Type.Integer(),
+  lookAfter: Type.Boolean(),
+  lastVisitAt: Type.Union([Type.String(), Type.Null()]),
+  version: Type.Integer(),
+});
+
+const S = Type.Union([Type.String(), Type.Null()]);
+const Detail = Type.Object({
+  id: Type.Integer(),
+  code: Type.String(),
+  kind: Type.String(),
+  name: S,
+  surname: S,
+  gender: S,
+  organisation: S,
+  parentId: Type.Union([Type.Integer(), Type.Null()]),
+  orgUnitId: Type.Integer(),
+  orgUnitName: Type.String(),
+  ownerUserId: Type.Union([Type.Integer(), Type.Null()]),
+  ownerName: S,
+  routes: S,
+  products: S,
+  fuelUse: S,
+  settlementMethod: S,
+  invoiceType: S,
+  demandVolume: S,
+  equipment: S,
+  birthday: S,
+  otherStations: S,
+  whyUs: S,
+  satisfaction: Type.Union([Type.Integer(), Type.Null()]),
+  notes: S,
+  lookAfter: Type.Boolean(),
+  mergedIntoId: Type.Union([Type.Integer(), Type.Null()]),
+  lastVisitAt: S,
+  greeting: S,
+  profileStep: Type.Integer(),
+  nextQuestion: S,
+  phones: Type.Array(Type.Object({ id: Type.Integer(), phone: Type.String(), kind: Type.String(), label: S, contactName: S })),
+  vehicles: Type.Array(Type.Object({ id: Type.Integer(), plate: Type.String(), plateKind: Type.String(), model: S })),
+  cards: Type.Array(Type.Object({ id: Type.Integer(), cardNo: Type.String(), status: Type.String() })),
+  tags: Type.Array(Type.String()),
+  visits: Type.Array(Type.Object({ id: Type.Integer(), at: Type.String(), product: S, volumeLitres: Type.Union([Type.Number(), Type.Null()]), note: S, userName: S, orgUnitName: S, plate: S })),
+  merges: Type.Array(Type.Object({ id: Type.Integer(), mergedId: Type.Integer(), at: Type.String(), undoneAt: S })),
+  version: Type.Integer(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+
+export const CustomerQuery = Type.Object(
+  {
+    q: Type.Optional(Type.String({ maxLength: 100 })),
+    plate: Type.Optional(Type.String({ maxLength: 20 })),
+    phone: Type.Optional(Type.String({ maxLength: 40 })),
+    card: Type.Optional(Type.String({ maxLength: 40 })),
+    code: Type.Optional(Type.String({ maxLength: 64 })),
+    tag: Type.Optional(Type.String({ maxLength: 32 })),
+    kind: Type.Optional(Kind),
+    ownerUserId: Type.Optional(Type.Integer({ minimum: 1 })),
+    orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })),
+    lookAfter: Type.Optional(Type.Boolean()),
+    sort: Type.Union([Type.Literal('code'), Type.Literal('name'), Type.Literal('lastVisitAt'), Type.Literal('createdAt')], { default: 'createdAt' }),
+    order: Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' }),
+    ...Paging,
+  },
+  { additionalProperties: false },
+);
+
+const customerResource = { type: 'customer', param: 'id' } as const;
+const tags = ['customers'];
+
+export function customersRoutes(app: App, svc: CustomersService, merges: MergeService, db: Kysely<Database>): void {
+  app.get('/api/customers', {
+    config: { access: { permission: 'customer.read' } },
+    schema: { tags, summary: 'Search customers of your subtree (and areas lent to you)', querystring: CustomerQuery, response: { 200: Page(Summary), ...errorResponses } },
+    handler: (req) => svc.search(requirePrincipal(req), req.query),
+  });
+
+  app.get('/api/customers/export', {
+    config: { access: { permission: 'customer.export' } },
+    schema: { tags, summary: 'Export the matching customers as CSV (audited)', querystring: Type.Omit(CustomerQuery, ['page', 'pageSize']) },
+    handler: async (req, reply) => {
+      const p = requirePrincipal(req);
+      const all: Static<typeof Summary>[] = [];
+      // Page through so a large export does not hold one giant query open.
+      for (let page = 1; ; page++) {
+        const { items } = await svc.search(p, { ...req.query, page, pageSize: 200 });
+        all.push(...items);
+        if (items.length < 200 || all.length >= 100_000) break;
+      }
+      await recordAudit(db, actorOf(p, req.ip), { action: 'export', entity: 'customer', after: { filter: req.query, rows: all.length } });
+      const header = ['code', 'kind', 'name', 'organisation', 'orgUnit', 'owner', 'plates', 'phones', 'tags', 'profileStep', 'lastVisitAt'];
+      const rows = all.map((c) => [c.code, c.kind, c.name, c.organisation, c.orgUnitName, c.ownerName, c.plates.join(' '), c.phones.join(' '), c.tags.join(' '), String(c.profileStep), c.lastVisitAt]);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="customers.csv"')
+        .send(toCsv([header, ...rows]));
+    },
+  });
+
+  app.get('/api/customers/duplicates', {
+    config: { access: { permission: 'customer.read' } },
+    schema: { tags, summary: 'Likely duplicates: customers sharing a plate or phone', response: { 200: Type.Array(Type.Object({ on: Type.String(), value: Type.String(), customers: Type.Array(Summary) })), ...errorResponses } },
+    handler: (req) => svc.duplicateReview(requirePrincipal(req)),
+  });
+
+  app.get('/api/customers/:id', {
+    config: { access: { permission: 'customer.read', resource: customerResource } },
+    schema: { tags, summary: 'The full customer record (the read is audited)', params: IdParams, response: { 200: Detail, ...errorResponses } },
+    handler: (req) => svc.get(requirePrincipal(req), req.params.id, req.ip),
+  });
+
+  app.post('/api/customers', {
+    config: { access: { permission: 'customer.write' } },
+    schema: {
+      tags,
+      summary: 'Create a customer; a plate, phone or card already on file answers DUPLICATE_SUSPECTED with the matches',
+      body: Type.Object({ kind: Kind, orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })), confirmDuplicate: Type.Optional(Type.Boolean()), ...Fields }, { additionalProperties: false }),
+      response: { 201: Detail, ...errorResponses },
+    },
+    handler: async (req, reply) => reply.code(201).send(await svc.create(requirePrincipal(req), req.ip, req.body)),
+  });
+
+  app.patch('/api/customers/:id', {
+    config: { access: { permission: 'customer.write', resource: customerResource } },
+    schema: {
+      tags,
+      summary: 'Edit a customer; a stale version answers VERSION_CONFLICT',
+      params: IdParams,
+      body: Type.Object({ kind: Type.Optional(Kind), orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })), version: Type.Integer({ minimum: 1 }), ...Fields }, { additionalProperties: false }),
+      response: { 200: Detail, ...errorResponses },
+    },
+    handler: (req) => svc.update(requirePrincipal(req), req.ip, req.params.id, req.body),
+  });
+
+  app.post('/api/customers/:id/merge', {
+    config: { access: { permission: 'customer.merge', resource: customerResource } },
+    schema: { tags, summary: 'Merge another customer into this one (keeps all history; can be undone)', params: IdParams, body: Type.Object({ mergedId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), response: { 200: Type.Object({ mergeId: Type.Integer() }), ...errorResponses } },
+    handler: (req) => merges.merge(requirePrincipal(req), req.ip, req.params.id, req.body.mergedId),
+  });
+
+  app.post('/api/customers/:id/merges/:mergeId/undo', {
+    config: { access: { permission: 'customer.merge', resource: customerResource } },
+    schema: { tags, summary: 'Undo a merge into this customer', params: Type.Object({ id: Type.Integer({ minimum: 1 }), mergeId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), response: { 200: Type.Object({ ok: Type.Boolean() }), ...errorResponses } },
+    handler: async (req) => {
+      const p = requirePrincipal(req);
+      const m = await db.selectFrom('customer_merge').select('survivor_id').where('id', '=', req.params.mergeId).executeTakeFirst();
+      if (!m || m.survivor_id !== req.params.id) throw new AppError('NOT_FOUND', `merge ${req.params.mergeId} not found on customer ${req.params.id}`, 'params.mergeId');
+      await merges.undo(p, req.ip, req.params.mergeId);
+      return { ok: true };
+    },
+  });
+}

@@ -1,0 +1,396 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { isUniqueViolation, type Engine } from '../../db/dialect.js';
+import { actorOf, can, type Principal } from '../../auth/principal.js';
+import { orgUnitInScope, pathInCustomerScope } from '../../auth/scope.js';
+import { AppError } from '../../errors.js';
+import { parsePlate, plateSearchKey } from '../../../domain/plate.js';
+import { maskPhone, parsePhone } from '../../../domain/phone.js';
+import { greetingOf, profileOf, type Profile } from '../../../domain/customer-profile.js';
+import { DEFAULT_CODE_SCHEME, codePrefix, formatCode, type CodeParts } from '../../../domain/customer-code.js';
+import { recordAudit, recordRead } from '../audit/audit.service.js';
+import { customersQueries, type CustomerFilter, type CustomerRow } from './customers.queries.js';
+
+export const CUSTOMER_KINDS = ['individual', 'organisation', 'residential', 'commercial'] as const;
+export type CustomerKind = (typeof CUSTOMER_KINDS)[number];
+
+export interface CustomerFields {
+  kind?: CustomerKind;
+  name?: string | null;
+  surname?: string | null;
+  gender?: 'male' | 'female' | null;
+  organisation?: string | null;
+  parentId?: number | null;
+  ownerUserId?: number | null;
+  routes?: string | null;
+  products?: string | null;
+  fuelUse?: string | null;
+  settlementMethod?: string | null;
+  invoiceType?: string | null;
+  demandVolume?: string | null;
+  equipment?: string | null;
+  birthday?: string | null;
+  otherStations?: string | null;
+  whyUs?: string | null;
+  satisfaction?: number | null;
+  notes?: string | null;
+  lookAfter?: boolean;
+  phones?: { phone: string; label?: string | null; contactName?: string | null }[];
+  vehicles?: { plate: string; model?: string | null }[];
+  cards?: string[];
+  tags?: string[];
+}
+
+export interface CreateCustomer extends CustomerFields {
+  kind: CustomerKind;
+  orgUnitId?: number;
+  /** Create even though a plate or phone is already on file. */
+  confirmDuplicate?: boolean;
+}
+
+interface Normalised {
+  phones: { phone: string; kind: string; label: string | null; contactName: string | null }[];
+  vehicles: { plate: string; kind: string; model: string | null }[];
+  cards: string[];
+  tags: string[];
+}
+
+export interface DuplicateMatch {
+  on: 'plate' | 'phone' | 'card';
+  value: string;
+  customerId: number | null;
+  code: string;
+  name: string | null;
+  inScope: boolean;
+}
+
+const FIELD_COLUMNS = {
+  kind: 'kind',
+  name: 'name',
+  surname: 'surname',
+  gender: 'gender',
+  organisation: 'organisation',
+  parentId: 'parent_id',
+  ownerUserId: 'owner_user_id',
+  routes: 'routes',
+  products: 'products',
+  fuelUse: 'fuel_use',
+  settlementMethod: 'settlement_method',
+  invoiceType: 'invoice_type',
+  demandVolume: 'demand_volume',
+  equipment: 'equipment',
+  birthday: 'birthday',
+  otherStations: 'other_stations',
+  whyUs: 'why_us',
+  satisfaction: 'satisfaction',
+  notes: 'notes',
+} as const;
+
+function columnsOf(f: CustomerFields): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(FIELD_COLUMNS)) {
+    const v = (f as Record<string, unknown>)[key];
+    if (v !== undefined) out[column] = typeof v === 'string' ? v.trim() || null : v;
+  }
+  if (f.lookAfter !== undefined) out.look_after = f.lookAfter ? 1 : 0;
+  return out;
+}
+
+/** Parse and normalise plates, phones and cards, naming the field and index of anything wrong. */
+export function normaliseChildren(f: CustomerFields): Partial<Normalised> {
+  const out: Partial<Normalised> = {};
+  if (f.phones) {
+    out.phones = f.phones.map((x, i) => {
+      const parsed = parsePhone(x.phone);
+      if (!parsed.ok) throw new AppError('VALIDATION_FAILED', `phone ${JSON.stringify(x.phone)}: ${parsed.reason}`, `body.phones.${i}.phone`);
+      return { phone: parsed.national, kind: parsed.kind, label: x.label ?? null, contactName: x.contactName ?? null };
+    });
+  }
+  if (f.vehicles) {
+    out.vehicles = f.vehicles.map((x, i) => {
+      const parsed = parsePlate(x.plate);
+      if (!parsed.ok) throw new AppError('VALIDATION_FAILED', `plate ${JSON.stringify(x.plate)}: ${parsed.reason}`, `body.vehicles.${i}.plate`);
+      return { plate: parsed.plate, kind: parsed.kind, model: x.model?.trim() || null };
+    });
+  }
+  if (f.cards) {
+    out.cards = f.cards.map((c, i) => {
+      const card = c.replace(/[\s-]/g, '');
+      if (!/^[0-9A-Za-z]{6,32}$/.test(card)) throw new AppError('VALIDATION_FAILED', `card number ${JSON.stringify(c)} must be 6–32 letters or digits`, `body.cards.${i}`);
+      return card.toUpperCase();
+    });
+  }
+  if (f.tags) out.tags = [...new Set(f.tags.map((t) => t.trim()).filter(Boolean))];
+  return out;
+}
+
+export class CustomersService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly engine: Engine,
+  ) {}
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  private async loadInScope(p: Principal, id: number): Promise<CustomerRow & { path: string }> {
+    const row = await this.db.selectFrom('customer as c').innerJoin('org_unit as o', 'o.id', 'c.org_unit_id').selectAll('c').select('o.path').where('c.id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError('NOT_FOUND', `customer ${id} not found`);
+    if (!pathInCustomerScope(p, row.path)) throw new AppError('SCOPE_DENIED', `customer ${id} belongs to another area; request access first`);
+    return row;
+  }
+
+  private phoneOut(p: Principal, phone: string): string {
+    return can(p, 'customer.phone') ? phone : maskPhone(phone);
+  }
+
+  async summaries(p: Principal, rows: CustomerRow[]) {
+    const ids = rows.map((r) => r.id);
+    const { phones, vehicles, tags } = await customersQueries.children(this.db, ids);
+    const names = await this.namesFor(rows);
+    return rows.map((r) => {
+      const v = vehicles.filter((x) => x.customer_id === r.id);
+      const ph = phones.filter((x) => x.customer_id === r.id);
+      return {
+        id: r.id,
+        code: r.code,
+        kind: r.kind,
+        name: r.name,
+        surname: r.surname,
+        organisation: r.organisation,
+        orgUnitId: r.org_unit_id,
+        orgUnitName: names.units.get(r.org_unit_id) ?? '',
+        ownerUserId: r.owner_user_id,
+        ownerName: r.owner_user_id ? (names.users.get(r.owner_user_id) ?? null) : null,
+        plates: v.map((x) => x.plate),
+        phones: ph.map((x) => this.phoneOut(p, x.phone)),
+        tags: tags.filter((x) => x.customer_id === r.id).map((x) => x.tag),
+        profileStep: this.profile(r, v.length, v.some((x) => x.model), ph.length).step,
+        lookAfter: r.look_after === 1,
+        lastVisitAt: r.last_visit_at,
+        version: r.version,
+      };
+    });
+  }
+
+  private async namesFor(rows: CustomerRow[]) {
+    const unitIds = [...new Set(rows.map((r) => r.org_unit_id))];
+    const userIds = [...new Set(rows.map((r) => r.owner_user_id).filter((x): x is number => x !== null))];
+    const units = unitIds.length ? await this.db.selectFrom('org_unit').select(['id', 'name']).where('id', 'in', unitIds).execute() : [];
+    const users = userIds.length ? await this.db.selectFrom('app_user').select(['id', 'display_name']).where('id', 'in', userIds).execute() : [];
+    return { units: new Map(units.map((u) => [u.id, u.name])), users: new Map(users.map((u) => [u.id, u.display_name])) };
+  }
+
+  profile(r: CustomerRow, vehicleCount: number, hasModel: boolean, phoneCount: number): Profile {
+    return profileOf({ kind: r.kind as CustomerKind, hasVehicle: vehicleCount > 0, hasVehicleModel: hasModel, name: r.name, surname: r.surname, organisation: r.organisation, phoneCount, products: r.products, routes: r.routes });
+  }
+
+  filterFrom(f: CustomerFilter) {
+    const extra: { normalizedPlate?: string; normalizedPhone?: string; qPlate?: string; qPhone?: string } = {};
+    if (f.plate) extra.normalizedPlate = plateSearchKey(f.plate);
+    if (f.phone) {
+      const parsed = parsePhone(f.phone);
+      if (!parsed.ok) throw new AppError('VALIDATION_FAILED', parsed.reason, 'querystring.phone');
+      extra.normalizedPhone = parsed.national;
+    }
+    if (f.q) {
+      const phone = parsePhone(f.q);
+      if (phone.ok) extra.qPhone = phone.national;
+      const key = plateSearchKey(f.q);
+      if (key.length >= 2 && /^[0-9A-Z\u4e00-\u9fff]+$/.test(key)) extra.qPlate = key;
+    }
+    return { ...f, ...extra };
+  }
+
+  async search(p: Principal, f: CustomerFilter) {
+    const { total, rows } = await customersQueries.search(this.db, this.engine, p, this.filterFrom(f));
+    return { total, items: await this.summaries(p, rows) };
+  }
+
+  /** The full record. Every full read is audited: the archive is a trade secret. */
+  async get(p: Principal, id: number, ip: string | null) {
+    const r = await this.loadInScope(p, id);
+    const { phones, vehicles, cards, tags } = await customersQueries.children(this.db, [id]);
+    const names = await this.namesFor([r]);
+    const visits = await customersQueries.visits(this.db, id, 50);
+    const merges = await this.db.selectFrom('customer_merge').selectAll().where('survivor_id', '=', id).orderBy('id', 'desc').execute();
+    await recordRead(this.db, actorOf(p, ip), 'customer', id, r.org_unit_id);
+    const profile = this.profile(r, vehicles.length, vehicles.some((v) => v.model), phones.length);
+    return {
+      id: r.id,
+      code: r.code,
+      kind: r.kind,
+      name: r.name,
+      surname: r.surname,
+      gender: r.gender,
+      organisation: r.organisation,
+      parentId: r.parent_id,
+      orgUnitId: r.org_unit_id,
+      orgUnitName: names.units.get(r.org_unit_id) ?? '',
+      ownerUserId: r.owner_user_id,
+      ownerName: r.owner_user_id ? (names.users.get(r.owner_user_id) ?? null) : null,
+      routes: r.routes,
+      products: r.products,
+      fuelUse: r.fuel_use,
+      settlementMethod: r.settlement_method,
+      invoiceType: r.invoice_type,
+      demandVolume: r.demand_volume,
+      equipment: r.equipment,
+      birthday: r.birthday,
+      otherStations: r.other_stations,
+      whyUs: r.why_us,
+      satisfaction: r.satisfaction,
+      notes: r.notes,
+      lookAfter: r.look_after === 1,
+      mergedIntoId: r.merged_into_id,
+      lastVisitAt: r.last_visit_at,
+      greeting: greetingOf(r.surname, r.name, r.gender),
+      profileStep: profile.step,
+      nextQuestion: profile.next,
+      phones: phones.map((x) => ({ id: x.id, phone: this.phoneOut(p, x.phone), kind: x.kind, label: x.label, contactName: x.contact_name })),
+      vehicles: vehicles.map((x) => ({ id: x.id, plate: x.plate, plateKind: x.plate_kind, model: x.model })),
+      cards: cards.map((x) => ({ id: x.id, cardNo: x.card_no, status: x.status })),
+      tags: tags.map((x) => x.tag),
+      visits: visits.map((v) => ({ id: v.id, at: v.at, product: v.product, volumeLitres: v.volume_ml === null ? null : v.volume_ml / 1000, note: v.note, userName: v.user_name, orgUnitName: v.org_unit_name, plate: v.plate })),
+      merges: merges.map((m) => ({ id: m.id, mergedId: m.merged_id, at: m.at, undoneAt: m.undone_at })),
+      version: r.version,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    };
+  }
+
+  // ---- duplicates ----------------------------------------------------------------------------
+
+  async findDuplicates(p: Principal, n: Partial<Normalised>, exceptId?: number): Promise<DuplicateMatch[]> {
+    const holders = await customersQueries.holders(this.db, (n.vehicles ?? []).map((v) => v.plate), (n.phones ?? []).map((x) => x.phone), n.cards ?? [], exceptId);
+    if (holders.length === 0) return [];
+    const ids = [...new Set(holders.map((h) => h.customerId))];
+    const rows = await this.db.selectFrom('customer as c').innerJoin('org_unit as o', 'o.id', 'c.org_unit_id').select(['c.id', 'c.code', 'c.name', 'o.path']).where('c.id', 'in', ids).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return holders.map((h) => {
+      const r = byId.get(h.customerId)!;
+      const inScope = pathInCustomerScope(p, r.path);
+      // Out of scope we say only that a record exists and its code: enough to ask for access, nothing more.
+      return { on: h.on, value: h.on === 'phone' ? this.phoneOut(p, h.value) : h.value, customerId: inScope ? r.id : null, code: r.code, name: inScope ? r.name : null, inScope };
+    });
+  }
+
+  async duplicateReview(p: Principal) {
+    const groups = await customersQueries.duplicateGroups(this.db, p, 100);
+    const out: { on: 'plate' | 'phone'; value: string; customers: Awaited<ReturnType<CustomersService['summaries']>> }[] = [];
+    for (const [on, values] of [['plate', groups.plates], ['phone', groups.phones]] as const) {
+      for (const value of values) {
+        const holders = await customersQueries.holders(this.db, on === 'plate' ? [value] : [], on === 'phone' ? [value] : [], []);
+        const rows = await this.db.selectFrom('customer').selectAll().where('id', 'in', [...new Set(holders.map((h) => h.customerId))]).orderBy('id').execute();
+        const visible = (await this.summaries(p, rows)).filter((_c, i) => rows[i] !== undefined);
+        out.push({ on, value: on === 'phone' ? this.phoneOut(p, value) : value, customers: visible });
+      }
+    }
+    return out;
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  private async codeFor(trx: Kysely<Database>, orgUnitId: number, kind: string): Promise<string> {
+    const scheme = (await trx.selectFrom('system_state').select('value').where('key', '=', 'customer_code_scheme').executeTakeFirst())?.value ?? DEFAULT_CODE_SCHEME;
+    const unit = await trx.selectFrom('org_unit').select('path').where('id', '=', orgUnitId).executeTakeFirstOrThrow();
+    const ids = unit.path.split('/').filter(Boolean).map(Number);
+    const chain = await trx.selectFrom('org_unit').select(['id', 'kind_code', 'code']).where('id', 'in', ids).execute();
+    const codeOf = (k: string) => chain.find((u) => u.kind_code === k)?.code ?? '';
+    const parts: CodeParts = { branch: codeOf('branch') || codeOf('hq'), area: codeOf('area'), station: codeOf('station'), kind };
+    const seq = await customersQueries.nextSequence(trx, codePrefix(scheme, parts));
+    return formatCode(scheme, parts, seq);
+  }
+
+  private async writeChildren(trx: Kysely<Database>, customerId: number, n: Partial<Normalised>, replace: boolean): Promise<void> {
+    const now = new Date().toISOString();
+    if (n.phones) {
+      if (replace) await trx.deleteFrom('customer_phone').where('customer_id', '=', customerId).execute();
+      if (n.phones.length) await trx.insertInto('customer_phone').values(n.phones.map((x) => ({ customer_id: customerId, phone: x.phone, kind: x.kind, label: x.label, contact_name: x.contactName }))).execute();
+    }
+    if (n.vehicles) {
+      const existing = await trx.selectFrom('vehicle').select(['id', 'plate']).where('customer_id', '=', customerId).execute();
+      const keep = new Set(n.vehicles.map((v) => v.plate));
+      // Keep vehicle rows (and the visits that point at them) whose plate stays.
+      if (replace) {
+        const drop = existing.filter((e) => !keep.has(e.plate)).map((e) => e.id);
+        if (drop.length) await trx.deleteFrom('vehicle').where('id', 'in', drop).execute();
+      }
+      for (const v of n.vehicles) {
+        const found = existing.find((e) => e.plate === v.plate);
+        if (found) await trx.updateTable('vehicle').set({ model: v.model }).where('id', '=', found.id).execute();
+        else await trx.insertInto('vehicle').values({ customer_id: customerId, plate: v.plate, plate_reversed: [...v.plate].reverse().join(''), plate_kind: v.kind, model: v.model, created_at: now }).execute();
+      }
+    }
+    if (n.cards) {
+      if (replace) await trx.deleteFrom('fuel_card').where('customer_id', '=', customerId).execute();
+      if (n.cards.length) await trx.insertInto('fuel_card').values(n.cards.map((card_no) => ({ customer_id: customerId, card_no, created_at: now }))).execute();
+    }
+    if (n.tags) {
+      if (replace) await trx.deleteFrom('customer_tag').where('customer_id', '=', customerId).execute();
+      if (n.tags.length) await trx.insertInto('customer_tag').values(n.tags.map((tag) => ({ customer_id: customerId, tag }))).execute();
+    }
+  }
+
+  private async checkRefs(p: Principal, f: CustomerFields): Promise<void> {
+    if (f.ownerUserId) {
+      const owner = await this.db.selectFrom('app_user as u').innerJoin('org_unit as o', 'o.id', 'u.org_unit_id').select('o.path').where('u.id', '=', f.ownerUserId).executeTakeFirst();
+      if (!owner) throw new AppError('VALIDATION_FAILED', `user ${f.ownerUserId} does not exist`, 'body.ownerUserId');
+      if (!pathInCustomerScope(p, owner.path)) throw new AppError('SCOPE_DENIED', `user ${f.ownerUserId} is outside your organisation`, 'body.ownerUserId');
+    }
+    if (f.parentId) await this.loadInScope(p, f.parentId).catch(() => {
+      throw new AppError('VALIDATION_FAILED', `parent customer ${f.parentId} not found in your organisation`, 'body.parentId');
+    });
+  }
+
+  async create(p: Principal, ip: string | null, input: CreateCustomer) {
+    const orgUnitId = input.orgUnitId ?? p.orgUnitId;
+    if (!(await orgUnitInScope(this.db, p, orgUnitId))) throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'body.orgUnitId');
+    const n = normaliseChildren(input);
+    await this.checkRefs(p, input);
+    const dups = await this.findDuplicates(p, n);
+    const cardDup = dups.find((d) => d.on === 'card');
+    if (cardDup) throw new AppError('DUPLICATE', `card ${cardDup.value} already belongs to customer ${cardDup.code}`, 'body.cards', dups);
+    if (dups.length > 0 && !input.confirmDuplicate) throw new AppError('DUPLICATE_SUSPECTED', 'a customer with this plate or phone is already on file', dups[0]!.on === 'plate' ? 'body.vehicles' : 'body.phones', dups);
+    const now = new Date().toISOString();
+    try {
+      const id = await this.db.transaction().execute(async (trx) => {
+        const code = await this.codeFor(trx, orgUnitId, input.kind);
+        const { id } = await trx
+          .insertInto('customer')
+          .values({ ...(columnsOf(input) as object), kind: input.kind, org_unit_id: orgUnitId, code, owner_user_id: input.ownerUserId ?? null, created_by: p.userId, created_at: now, updated_at: now } as never)
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await this.writeChildren(trx, id, n, false);
+        await recordAudit(trx, actorOf(p, ip), { action: 'create', entity: 'customer', entityId: id, orgUnitId, after: { ...input, code } });
+        return id;
+      });
+      return this.get(p, id, ip);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AppError('DUPLICATE', 'a fuel card in this record already belongs to another customer', 'body.cards');
+      throw err;
+    }
+  }
+
+  async update(p: Principal, ip: string | null, id: number, patch: CustomerFields & { version: number; orgUnitId?: number }) {
+    const before = await this.loadInScope(p, id);
+    if (before.merged_into_id) throw new AppError('CONFLICT', `customer ${id} was merged into ${before.merged_into_id}`);
+    if (patch.orgUnitId !== undefined && !(await orgUnitInScope(this.db, p, patch.orgUnitId))) throw new AppError('SCOPE_DENIED', `org unit ${patch.orgUnitId} is outside your organisation`, 'body.orgUnitId');
+    const n = normaliseChildren(patch);
+    await this.checkRefs(p, patch);
+    const cardDup = (await this.findDuplicates(p, { cards: n.cards ?? [] }, id)).find((d) => d.on === 'card');
+    if (cardDup) throw new AppError('DUPLICATE', `card ${cardDup.value} already belongs to customer ${cardDup.code}`, 'body.cards');
+    const beforeChildren = await customersQueries.children(this.db, [id]);
+    await this.db.transaction().execute(async (trx) => {
+      const res = await trx
+        .updateTable('customer')
+        .set({ ...(columnsOf(patch) as object), ...(patch.orgUnitId !== undefined && { org_unit_id: patch.orgUnitId }), version: before.version + 1, updated_at: new Date().toISOString() } as never)
+        .where('id', '=', id)
+        .where('version', '=', patch.version)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) throw new AppError('VERSION_CONFLICT', 'someone else changed this customer; reload to see their change', 'body.version');
+      await this.writeChildren(trx, id, n, true);
+      await recordAudit(trx, actorOf(p, ip), { action: 'update', entity: 'customer', entityId: id, orgUnitId: patch.orgUnitId ?? before.org_unit_id, before: { ...before, path: undefined, ...beforeChildren }, after: patch });
+    });
+    return this.get(p, id, ip);
+  }
+}

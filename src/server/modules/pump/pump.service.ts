@@ -1,0 +1,146 @@
+// At the pump: find the customer from a glimpse of the plate, greet him by surname, record the visit.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { Engine } from '../../db/dialect.js';
+import { actorOf, type Principal } from '../../auth/principal.js';
+import { inCustomerScope, pathInCustomerScope } from '../../auth/scope.js';
+import { AppError } from '../../errors.js';
+import { parsePlate, plateSearchKey } from '../../../domain/plate.js';
+import { greetingOf } from '../../../domain/customer-profile.js';
+import { recordAudit } from '../audit/audit.service.js';
+import { vehiclesMatching } from '../customers/customers.queries.js';
+import type { CustomersService } from '../customers/customers.service.js';
+
+export const PRODUCTS = ['92#', '95#', '98#', '0#柴油', '-10#柴油', 'LNG', 'CNG', '尿素'] as const;
+
+export interface PumpMatch {
+  customerId: number;
+  vehicleId: number;
+  plate: string;
+  model: string | null;
+  code: string;
+  kind: string;
+  name: string | null;
+  greeting: string | null;
+  notes: string | null;
+  lookAfter: boolean;
+  tags: string[];
+  profileStep: number;
+  nextQuestion: string | null;
+  lastVisitAt: string | null;
+  lastProduct: string | null;
+}
+
+/** Exact plate first, then plates ending with what was typed (what attendants catch), then starting, then containing. */
+export function rankOf(plate: string, key: string): number {
+  if (plate === key) return 0;
+  if (plate.endsWith(key)) return 1;
+  if (plate.startsWith(key) || plate.slice(1).startsWith(key)) return 2;
+  return 3;
+}
+
+export class PumpService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly engine: Engine,
+    private readonly customers: CustomersService,
+  ) {}
+
+  async lookup(p: Principal, q: string, limit = 10): Promise<PumpMatch[]> {
+    const key = plateSearchKey(q);
+    if (key.length < 2) throw new AppError('VALIDATION_FAILED', 'type at least 2 characters of the plate', 'querystring.q');
+    const rows = await this.db
+      .selectFrom('vehicle as v')
+      .innerJoin('customer as c', 'c.id', 'v.customer_id')
+      .select(['v.id as vehicle_id', 'v.plate', 'v.model', 'c.id', 'c.code', 'c.kind', 'c.name', 'c.surname', 'c.gender', 'c.notes', 'c.look_after', 'c.last_visit_at', 'c.organisation', 'c.products', 'c.routes', 'c.version', 'c.org_unit_id', 'c.owner_user_id', 'c.created_at', 'c.updated_at', 'c.merged_into_id'])
+      .where('v.id', 'in', vehiclesMatching(this.db, this.engine, key))
+      .where('c.merged_into_id', 'is', null)
+      .where((eb) => inCustomerScope(p, eb.ref('c.org_unit_id')))
+      // Fetch a few more than shown so ranking has something to choose from.
+      .orderBy(sql`c.last_visit_at is null`)
+      .orderBy('c.last_visit_at', 'desc')
+      .limit(limit * 5)
+      .execute();
+    const ranked = rows.sort((a, b) => rankOf(a.plate, key) - rankOf(b.plate, key)).slice(0, limit);
+    const ids = [...new Set(ranked.map((r) => r.id))];
+    const phoneCounts = ids.length ? await this.db.selectFrom('customer_phone').select(['customer_id', (eb) => eb.fn.countAll<number>().as('n')]).where('customer_id', 'in', ids).groupBy('customer_id').execute() : [];
+    const tags = ids.length ? await this.db.selectFrom('customer_tag').selectAll().where('customer_id', 'in', ids).execute() : [];
+    const lastProducts = ids.length
+      ? await this.db.selectFrom('visit').select(['customer_id', 'product', 'at']).where('customer_id', 'in', ids).where('product', 'is not', null).orderBy('at', 'desc').execute()
+      : [];
+    return ranked.map((r) => {
+      const profile = this.customers.profile(r as never, 1, Boolean(r.model), Number(phoneCounts.find((x) => x.customer_id === r.id)?.n ?? 0));
+      return {
+        customerId: r.id,
+        vehicleId: r.vehicle_id,
+        plate: r.plate,
+        model: r.model,
+        code: r.code,
+        kind: r.kind,
+        name: r.name,
+        greeting: greetingOf(r.surname, r.name, r.gender),
+        notes: r.notes,
+        lookAfter: r.look_after === 1,
+        tags: tags.filter((t) => t.customer_id === r.id).map((t) => t.tag),
+        profileStep: profile.step,
+        nextQuestion: profile.next,
+        lastVisitAt: r.last_visit_at,
+        lastProduct: lastProducts.find((x) => x.customer_id === r.id)?.product ?? null,
+      };
+    });
+  }
+
+  /**
+   * Record a fill-up. With a known customer the visit attaches to him; an unknown plate becomes a
+   * step-1 record (plate and model only) at the attendant's own station.
+   */
+  async recordVisit(p: Principal, ip: string | null, input: { customerId?: number; vehicleId?: number; plate?: string; model?: string; product?: string; volumeLitres?: number; note?: string }) {
+    let customerId = input.customerId;
+    let vehicleId = input.vehicleId ?? null;
+    let created = false;
+    if (customerId === undefined) {
+      if (!input.plate) throw new AppError('VALIDATION_FAILED', 'give customerId or plate', 'body.plate');
+      const parsed = parsePlate(input.plate);
+      if (!parsed.ok) throw new AppError('VALIDATION_FAILED', parsed.reason, 'body.plate');
+      const known = await this.db
+        .selectFrom('vehicle as v')
+        .innerJoin('customer as c', 'c.id', 'v.customer_id')
+        .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
+        .select(['v.id', 'v.customer_id', 'o.path'])
+        .where('v.plate', '=', parsed.plate)
+        .where('c.merged_into_id', 'is', null)
+        .execute();
+      const mine = known.find((k) => pathInCustomerScope(p, k.path));
+      if (mine) {
+        customerId = mine.customer_id;
+        vehicleId = mine.id;
+      } else {
+        // A plate known only elsewhere still gets a local step-1 record; the duplicate review will pair them.
+        const c = await this.customers.create(p, ip, { kind: 'individual', vehicles: [{ plate: parsed.plate, model: input.model ?? null }], confirmDuplicate: true });
+        customerId = c.id;
+        vehicleId = c.vehicles[0]?.id ?? null;
+        created = true;
+      }
+    }
+    const cust = await this.db.selectFrom('customer as c').innerJoin('org_unit as o', 'o.id', 'c.org_unit_id').select(['c.id', 'c.org_unit_id', 'c.merged_into_id', 'o.path']).where('c.id', '=', customerId).executeTakeFirst();
+    if (!cust) throw new AppError('NOT_FOUND', `customer ${customerId} not found`, 'body.customerId');
+    if (!pathInCustomerScope(p, cust.path)) throw new AppError('SCOPE_DENIED', `customer ${customerId} is outside your organisation`, 'body.customerId');
+    if (cust.merged_into_id) throw new AppError('CONFLICT', `customer ${customerId} was merged into ${cust.merged_into_id}`, 'body.customerId');
+    if (vehicleId !== null) {
+      const v = await this.db.selectFrom('vehicle').select('customer_id').where('id', '=', vehicleId).executeTakeFirst();
+      if (!v || v.customer_id !== customerId) throw new AppError('VALIDATION_FAILED', `vehicle ${vehicleId} is not this customer's`, 'body.vehicleId');
+    }
+    const at = new Date().toISOString();
+    const visitId = await this.db.transaction().execute(async (trx) => {
+      const { id } = await trx
+        .insertInto('visit')
+        .values({ customer_id: customerId!, org_unit_id: p.orgUnitId, user_id: p.userId, vehicle_id: vehicleId, at, product: input.product ?? null, volume_ml: input.volumeLitres === undefined ? null : Math.round(input.volumeLitres * 1000), note: input.note ?? null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await trx.updateTable('customer').set({ last_visit_at: at }).where('id', '=', customerId!).execute();
+      await recordAudit(trx, actorOf(p, ip), { action: 'visit', entity: 'customer', entityId: customerId!, orgUnitId: cust.org_unit_id, after: { visitId: id, ...input } });
+      return id;
+    });
+    return { visitId, customerId: customerId!, created };
+  }
+}
