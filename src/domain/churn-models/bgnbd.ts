@@ -17,6 +17,7 @@ export interface BgnbdFit {
   params: BgnbdParams;
   logLikelihood: number;
   evaluations: number;
+  /** False when the optimum sits on the boundary (a parameter drifting towards 0 or ∞): a degenerate fit. */
   converged: boolean;
 }
 
@@ -95,7 +96,7 @@ export interface BgnbdFitOptions extends MultiStartOptions {
 }
 
 function defaultStarts(data: readonly RfmTriplet[]): BgnbdParams[] {
-  // Scale α so that the starting mean purchase rate r/α matches the data's average x / T.
+  // Scale α so that the starting mean purchase rate r/α matches the pooled rate Σx / ΣT.
   let xSum = 0;
   let tSum = 0;
   for (const { x, T } of data) {

@@ -5,7 +5,7 @@
 
 import { minimizeMultiStart, type MultiStartOptions } from './optimize.js';
 import { aggregateTriplets, assertValidTriplet, type RfmTriplet, type WeightedRfmTriplet } from './rfm.js';
-import { hyp2f1, lgamma, logDiffExp, logSumExp } from './special.js';
+import { hyp2f1UnitA, lgamma, logDiffExp, logSumExp } from './special.js';
 
 export interface ParetoNbdParams {
   r: number;
@@ -18,6 +18,7 @@ export interface ParetoNbdFit {
   params: ParetoNbdParams;
   logLikelihood: number;
   evaluations: number;
+  /** False when the optimum sits on the boundary (a parameter drifting towards 0 or ∞): a degenerate fit. */
   converged: boolean;
 }
 
@@ -30,12 +31,16 @@ function assertValidParams({ r, alpha, s, beta }: ParetoNbdParams): void {
 }
 
 /**
- * ln 2F1(a, b; a + 1; z) for 0 ≤ z < 1 via Euler's transformation (1−z)^{1−b} 2F1(1, a+1−b; a+1; z):
- * here a + 1 − b > 0, so the new series has positive terms with ratio < z and is bounded by 1/(1−z),
- * whereas the direct one peaks at huge terms for frequent buyers (b = r + x).
+ * ln[2F1(a, b; a + 1; z) / (m + t)^a] with z = d/(m + t), d = |α − β|, m = max(α, β), μ = min(α, β).
+ * Euler's transformation gives (1−z)^{1−b} 2F1(1, a+1−b; a+1; z): a + 1 − b > 0, so Gauss's continued
+ * fraction applies with positive coefficients, and it stays fast as z → 1 (μ ≪ m), where the power
+ * series needs thousands of terms. ln(1−z) is taken as ln(μ+t) − ln(m+t): 1 − z itself would lose
+ * all its digits there and, multiplied by a large b, wreck the likelihood.
  */
-function logHyp2f1APlus1(a: number, b: number, z: number): number {
-  return (1 - b) * Math.log1p(-z) + Math.log(hyp2f1(1, a + 1 - b, a + 1, z));
+function logScaledHyp2f1(a: number, b: number, d: number, m: number, mu: number, t: number): number {
+  const logMT = Math.log(m + t);
+  const log1mz = Math.log(mu + t) - logMT;
+  return (1 - b) * log1mz + Math.log(hyp2f1UnitA(a + 1 - b, a + 1, d / (m + t))) - a * logMT;
 }
 
 /**
@@ -46,12 +51,11 @@ function logHyp2f1APlus1(a: number, b: number, z: number): number {
 function logA0({ r, alpha, s, beta }: ParetoNbdParams, x: number, tx: number, T: number): number {
   const rsx = r + s + x;
   const alphaIsMax = alpha >= beta;
-  const maxAB = alphaIsMax ? alpha : beta;
   const b = alphaIsMax ? s + 1 : r + x;
-  const absDiff = Math.abs(alpha - beta);
-  const logTerm = (t: number): number => logHyp2f1APlus1(rsx, b, absDiff / (maxAB + t)) - rsx * Math.log(maxAB + t);
-  const atTx = logTerm(tx);
-  const atT = logTerm(T);
+  const [m, mu] = alphaIsMax ? [alpha, beta] : [beta, alpha];
+  const d = m - mu;
+  const atTx = logScaledHyp2f1(rsx, b, d, m, mu, tx);
+  const atT = logScaledHyp2f1(rsx, b, d, m, mu, T);
   // The integral is ≥ 0; at t_x ≈ T rounding can flip the sign of the difference.
   if (!(atTx > atT)) return Number.isNaN(atTx) || Number.isNaN(atT) ? NaN : -Infinity;
   return logDiffExp(atTx, atT);
@@ -109,13 +113,14 @@ function indexBy<K>(rows: readonly WeightedRfmTriplet[], key: (row: WeightedRfmT
 /**
  * −Σ ln L over log-parameters for the optimiser. Same formula as logLikelihoodUnchecked, with
  * lgamma cached per distinct x and the two 2F1 terms per distinct (x, T) and (x, t_x): on CDNOW
- * ~1,050 hypergeometric series per evaluation instead of ~2,030.
+ * ~1,050 hypergeometric evaluations per likelihood instead of ~2,030.
  */
 function makeNegativeLogLikelihood(rows: readonly WeightedRfmTriplet[]): (theta: readonly number[]) => number {
   const byX = indexBy(rows, (row) => row.x);
   const byXT = indexBy(rows, (row) => `${row.x}|${row.T}`);
   const byXTx = indexBy(rows, (row) => `${row.x}|${row.tx}`);
   const lgammaPart = new Float64Array(byX.firsts.length);
+  const deadWeight = new Float64Array(byX.firsts.length);
   const atT = new Float64Array(byXT.firsts.length);
   const alivePart = new Float64Array(byXT.firsts.length);
   const atTx = new Float64Array(byXTx.firsts.length);
@@ -124,16 +129,14 @@ function makeNegativeLogLikelihood(rows: readonly WeightedRfmTriplet[]): (theta:
     if (theta.length !== 4 || theta.some((v) => !(Math.abs(v) <= 30))) return Infinity;
     const [r, alpha, s, beta] = theta.map(Math.exp) as [number, number, number, number];
     const alphaIsMax = alpha >= beta;
-    const maxAB = alphaIsMax ? alpha : beta;
-    const absDiff = Math.abs(alpha - beta);
-    const logTerm = (x: number, t: number): number => {
-      const rsx = r + s + x;
-      const b = alphaIsMax ? s + 1 : r + x;
-      return logHyp2f1APlus1(rsx, b, absDiff / (maxAB + t)) - rsx * Math.log(maxAB + t);
-    };
+    const [m, mu] = alphaIsMax ? [alpha, beta] : [beta, alpha];
+    const d = m - mu;
+    const logTerm = (x: number, t: number): number =>
+      logScaledHyp2f1(r + s + x, alphaIsMax ? s + 1 : r + x, d, m, mu, t);
     const shared = -lgamma(r) + r * Math.log(alpha) + s * Math.log(beta);
     byX.firsts.forEach(({ x }, i) => {
-      lgammaPart[i] = shared + lgamma(r + x) + Math.log(s) - Math.log(r + s + x);
+      lgammaPart[i] = shared + lgamma(r + x);
+      deadWeight[i] = Math.log(s) - Math.log(r + s + x);
     });
     byXT.firsts.forEach(({ x, T }, i) => {
       atT[i] = logTerm(x, T);
@@ -145,16 +148,15 @@ function makeNegativeLogLikelihood(rows: readonly WeightedRfmTriplet[]): (theta:
     let total = 0;
     for (let k = 0; k < rows.length; k++) {
       const row = rows[k] as WeightedRfmTriplet;
+      const iX = byX.rowIndex[k] ?? 0;
       const iT = byXT.rowIndex[k] ?? 0;
       const upper = atTx[byXTx.rowIndex[k] ?? 0] ?? NaN;
       const lower = atT[iT] ?? NaN;
       if (Number.isNaN(upper) || Number.isNaN(lower)) return Infinity;
       // The integral is ≥ 0; at t_x ≈ T rounding can flip the sign of the difference.
       const logA0 = upper > lower ? logDiffExp(upper, lower) : -Infinity;
-      const xPart = lgammaPart[byX.rowIndex[k] ?? 0] ?? NaN;
-      // lgammaPart includes ln s − ln(r+s+x); add it back out of the "alive" branch.
-      const logSOverRsx = Math.log(s) - Math.log(r + s + row.x);
-      total += row.count * (xPart - logSOverRsx + logSumExp(alivePart[iT] ?? NaN, logSOverRsx + logA0));
+      const dead = (deadWeight[iX] ?? NaN) + logA0;
+      total += row.count * ((lgammaPart[iX] ?? NaN) + logSumExp(alivePart[iT] ?? NaN, dead));
     }
     return -total;
   };

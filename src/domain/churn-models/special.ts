@@ -71,6 +71,49 @@ export function hyp2f1(a: number, b: number, c: number, z: number, options: Hyp2
   return NaN;
 }
 
+/**
+ * 2F1(1, b; c; z) for z < 1 by Gauss's continued fraction (the ratio 2F1(b, 1; c; z) / 2F1(b, 0; c − 1; z)),
+ * evaluated with the modified Lentz method. It needs O(1/√(1−z)) steps where the power series needs
+ * O(1/(1−z)), which matters when z → 1. Partial numerators are positive for b > 0 and c > 1
+ * (then every step is well conditioned); returns NaN if maxTerms steps do not suffice.
+ */
+export function hyp2f1UnitA(b: number, c: number, z: number, options: Hyp2f1Options = {}): number {
+  const tolerance = options.tolerance ?? 1e-15;
+  const maxTerms = options.maxTerms ?? 100_000;
+  if (![b, c, z].every(Number.isFinite) || z >= 1) return NaN;
+  if (c <= 0 && Number.isInteger(c)) return NaN;
+  if (z === 0) return 1;
+  const TINY = 1e-300;
+  // f = 1 / (1 − k₁z / (1 − k₂z / (1 − …))); Lentz on b₀ = 0, a₁ = 1, then aⱼ₊₁ = −kⱼz, bⱼ = 1.
+  const c1 = c - 1;
+  let f = TINY;
+  let cLentz = f;
+  let d = 0;
+  for (let j = 1; j <= maxTerms; j++) {
+    let a: number;
+    if (j === 1) a = 1;
+    else {
+      const k = j - 1;
+      const n = Math.floor(k / 2);
+      const coefficient =
+        k % 2 === 1
+          ? ((b + n) * (c1 + n)) / ((c1 + 2 * n) * (c1 + 2 * n + 1))
+          : (n * (c1 - b + n)) / ((c1 + 2 * n - 1) * (c1 + 2 * n));
+      a = -coefficient * z;
+    }
+    d = 1 + a * d;
+    if (d === 0) d = TINY;
+    cLentz = 1 + a / cLentz;
+    if (cLentz === 0) cLentz = TINY;
+    d = 1 / d;
+    const delta = cLentz * d;
+    f *= delta;
+    if (!Number.isFinite(f)) return NaN;
+    if (Math.abs(delta - 1) <= tolerance) return f;
+  }
+  return NaN;
+}
+
 /** ln(e^a + e^b) without overflow. */
 export function logSumExp(a: number, b: number): number {
   if (a === -Infinity) return b;
