@@ -4,7 +4,7 @@ import { beforeAll, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { describeEngines } from '../helpers/engines.js';
 import { ADMIN_PASSWORD, login, setupAdmin, useTestApp, type Session, type TestApp } from '../helpers/app.js';
-import { buildTree, createUser, type Tree } from '../helpers/fixtures.js';
+import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
 import type { RouteEntry } from '../../src/server/app.js';
 
 interface JsonSchema {
@@ -33,6 +33,8 @@ describeEngines('bad input on every route', (engine) => {
   let routes: RouteEntry[];
   let userId: number;
   let roleId: number;
+  let customerId: number;
+  let accessRequestId: number;
 
   async function send(app: TestApp, method: string, url: string, opts: { payload?: string; contentType?: string } = {}) {
     let res = await app.inject({ method: method as 'GET', url, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, ...(opts.contentType && { 'content-type': opts.contentType }) }, ...(opts.payload !== undefined && { payload: opts.payload }) });
@@ -56,13 +58,18 @@ describeEngines('bad input on every route', (engine) => {
     tree = await buildTree(ctx.app, admin);
     userId = await createUser(ctx.app, admin, 'fuzzed', tree.station1, ['attendant']);
     roleId = (await send(ctx.app, 'GET', '/api/roles')).json()[0].id;
+    customerId = (await send(ctx.app, 'POST', '/api/customers', { payload: JSON.stringify({ kind: 'individual', orgUnitId: tree.station1, vehicles: [{ plate: '冀A12345' }] }), contentType: 'application/json' })).json().id;
+    await createUser(ctx.app, admin, 'borrower', tree.station3, ['sales_rep']);
+    const borrower = await login(ctx.app, 'borrower', USER_PASSWORD);
+    accessRequestId = (await ctx.app.inject({ method: 'POST', url: '/api/access-requests', headers: { cookie: borrower.cookie, 'x-csrf-token': borrower.csrf }, payload: { targetOrgUnitId: tree.station1, reason: '核对', days: 1 } })).json().id;
     routes = ctx.app.routeTable.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'));
   });
 
   // Point each route at a record of the kind it names, so that the body is what gets tested.
   const urlOf = (r: RouteEntry) => {
     const type = r.access && 'permission' in r.access ? r.access.resource?.type : undefined;
-    return r.url.replace(':id', String(type === 'user' ? userId : type === 'org_unit' ? tree.station1 : roleId));
+    const ids = { user: userId, org_unit: tree.station1, customer: customerId, access_request: accessRequestId };
+    return r.url.replace(':id', String(type ? ids[type] : roleId)).replace(':mergeId', '1');
   };
 
   it('answers malformed JSON with BAD_JSON', async () => {
@@ -115,9 +122,12 @@ describeEngines('bad input on every route', (engine) => {
       expect(res.json().error.field, `${r.method} ${r.url}: ${res.body}`).toBe('params.id');
     }
     for (const r of routes.filter((x) => (x.schema?.querystring as JsonSchema | undefined)?.properties)) {
-      for (const [name, s] of Object.entries((r.schema!.querystring as JsonSchema).properties!)) {
+      const qs = r.schema!.querystring as JsonSchema & { required?: string[] };
+      for (const [name, s] of Object.entries(qs.properties!)) {
         if (s.type === 'string') continue; // any text is a valid string in a query
-        const res = await send(ctx.app, r.method, `${r.url}?${name}=%7Bbad`);
+        // Fill the other required parameters so that only this one is wrong.
+        const others = (qs.required ?? []).filter((x) => x !== name && qs.properties![x]?.type === 'string').map((x) => `${x}=ab&`).join('');
+        const res = await send(ctx.app, r.method, `${r.url}?${others}${name}=%7Bbad`);
         expect4xx(res, `${r.method} ${r.url}?${name}`);
         expect(res.json().error.field).toBe(`querystring.${name}`);
       }
