@@ -1,14 +1,13 @@
 // At the pump: find the customer from a glimpse of the plate, greet him by surname, record the visit.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import type { Engine } from '../../db/dialect.js';
+import { plateContains, prefixRange, type Engine } from '../../db/dialect.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { inCustomerScope, pathInCustomerScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
 import { parsePlate, plateSearchKey } from '../../../domain/plate.js';
 import { greetingOf } from '../../../domain/customer-profile.js';
 import { recordAudit } from '../audit/audit.service.js';
-import { vehiclesMatching } from '../customers/customers.queries.js';
 import type { CustomersService } from '../customers/customers.service.js';
 
 export const PRODUCTS = ['92#', '95#', '98#', '0#柴油', '-10#柴油', 'LNG', 'CNG', '尿素'] as const;
@@ -46,27 +45,39 @@ export class PumpService {
     private readonly customers: CustomersService,
   ) {}
 
+  private candidates(p: Principal, vehicleIds: SelectQueryBuilder<Database, any, { id: number }>, limit: number) {
+    return this.db
+      .selectFrom('vehicle as v')
+      .innerJoin('customer as c', 'c.id', 'v.customer_id')
+      .select(['v.id as vehicle_id', 'v.plate', 'v.model', 'c.id', 'c.code', 'c.kind', 'c.name', 'c.surname', 'c.gender', 'c.notes', 'c.look_after', 'c.last_visit_at', 'c.organisation', 'c.products', 'c.routes'])
+      .where('v.id', 'in', vehicleIds)
+      .where('c.merged_into_id', 'is', null)
+      .where((eb) => inCustomerScope(p, eb.ref('c.org_unit_id')))
+      .orderBy(sql`c.last_visit_at is null`)
+      .orderBy('c.last_visit_at', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
   async lookup(p: Principal, q: string, limit = 10): Promise<PumpMatch[]> {
     const key = plateSearchKey(q);
     if (key.length < 2) throw new AppError('VALIDATION_FAILED', 'type at least 2 characters of the plate', 'querystring.q');
-    const rows = await this.db
-      .selectFrom('vehicle as v')
-      .innerJoin('customer as c', 'c.id', 'v.customer_id')
-      .select(['v.id as vehicle_id', 'v.plate', 'v.model', 'c.id', 'c.code', 'c.kind', 'c.name', 'c.surname', 'c.gender', 'c.notes', 'c.look_after', 'c.last_visit_at', 'c.organisation', 'c.products', 'c.routes', 'c.version', 'c.org_unit_id', 'c.owner_user_id', 'c.created_at', 'c.updated_at', 'c.merged_into_id'])
-      .where('v.id', 'in', vehiclesMatching(this.db, this.engine, key))
-      .where('c.merged_into_id', 'is', null)
-      .where((eb) => inCustomerScope(p, eb.ref('c.org_unit_id')))
-      // Fetch a few more than shown so ranking has something to choose from.
-      .orderBy(sql`c.last_visit_at is null`)
-      .orderBy('c.last_visit_at', 'desc')
-      .limit(limit * 5)
-      .execute();
+    // Tiers, cheapest and most likely first: attendants usually catch the end of the plate, and a
+    // suffix is a btree range on the reversed plate; only when that finds too few do we ask the
+    // substring index (trigram) or, for two characters, the plate's start.
+    const reversed = [...key].reverse().join('');
+    const rows = await this.candidates(p, this.db.selectFrom('vehicle').select('id').where((eb) => prefixRange(this.engine, eb.ref('plate_reversed'), reversed)), limit);
+    if (rows.length < limit) {
+      const more = key.length >= 3 ? plateContains(this.db, this.engine, key) : this.db.selectFrom('vehicle').select('id').where((eb) => prefixRange(this.engine, eb.ref('plate'), key));
+      const seen = new Set(rows.map((r) => r.vehicle_id));
+      for (const r of await this.candidates(p, more, limit * 3)) if (!seen.has(r.vehicle_id)) rows.push(r);
+    }
     const ranked = rows.sort((a, b) => rankOf(a.plate, key) - rankOf(b.plate, key)).slice(0, limit);
     const ids = [...new Set(ranked.map((r) => r.id))];
     const phoneCounts = ids.length ? await this.db.selectFrom('customer_phone').select(['customer_id', (eb) => eb.fn.countAll<number>().as('n')]).where('customer_id', 'in', ids).groupBy('customer_id').execute() : [];
     const tags = ids.length ? await this.db.selectFrom('customer_tag').selectAll().where('customer_id', 'in', ids).execute() : [];
     const lastProducts = ids.length
-      ? await this.db.selectFrom('visit').select(['customer_id', 'product', 'at']).where('customer_id', 'in', ids).where('product', 'is not', null).orderBy('at', 'desc').execute()
+      ? await this.db.selectFrom('visit').select(['customer_id', 'product', 'at']).where('customer_id', 'in', ids).where('product', 'is not', null).orderBy('at', 'desc').limit(ids.length * 10).execute()
       : [];
     return ranked.map((r) => {
       const profile = this.customers.profile(r as never, 1, Boolean(r.model), Number(phoneCounts.find((x) => x.customer_id === r.id)?.n ?? 0));

@@ -1,0 +1,226 @@
+// Partial-plate lookup at scale: 1,000,000 customers with 1,300,000 vehicles, on SQLite and
+// PostgreSQL. In process (PumpService.lookup) and over HTTP with 50 concurrent clients, each beside
+// the same engine's exact-plate lookup measured in the same run.
+//   npx tsx bench/plate-lookup.ts [--customers N] [--engines sqlite,postgres]
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import SQLite from 'better-sqlite3';
+import autocannon from 'autocannon';
+import { openDb, type Db } from '../src/server/db/connection.js';
+import { prepareDatabase } from '../src/server/bootstrap.js';
+import { buildApp } from '../src/server/app.js';
+import { loadConfig } from '../src/server/config.js';
+import { PumpService } from '../src/server/modules/pump/pump.service.js';
+import { CustomersService } from '../src/server/modules/customers/customers.service.js';
+import { hashPassword } from '../src/server/auth/passwords.js';
+import { PLATE_PROVINCES } from '../src/domain/plate.js';
+import type { Principal } from '../src/server/auth/principal.js';
+import { PERMISSIONS } from '../src/domain/permissions.js';
+
+const { values: args } = parseArgs({ options: { customers: { type: 'string', default: '1000000' }, engines: { type: 'string', default: 'sqlite,postgres' }, seconds: { type: 'string', default: '10' } } });
+const CUSTOMERS = Number(args.customers);
+const VEHICLES = Math.round(CUSTOMERS * 1.3);
+const SECONDS = Number(args.seconds);
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://forecourt:forecourt@127.0.0.1:5432/postgres';
+const STATIONS = 40;
+
+// Deterministic PRNG so both engines get the same plates.
+function mulberry32(seed: number) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
+const SERIAL = '0123456789' + LETTERS;
+function plates(n: number): string[] {
+  const rnd = mulberry32(20261122);
+  const out = new Set<string>();
+  const provinces = '冀冀冀冀京津晋鲁豫'; // mostly local plates, as at a Hebei station
+  while (out.size < n) {
+    let p = provinces[Math.floor(rnd() * provinces.length)]! + LETTERS[Math.floor(rnd() * 8)]!;
+    for (let i = 0; i < 5; i++) p += i < 2 && rnd() < 0.3 ? SERIAL[Math.floor(rnd() * SERIAL.length)]! : String(Math.floor(rnd() * 10));
+    out.add(p);
+  }
+  void PLATE_PROVINCES;
+  return [...out];
+}
+
+function pct(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+async function seed(db: Db, allPlates: string[]): Promise<{ hqId: number; userPassword: string }> {
+  await prepareDatabase(db);
+  const now = new Date().toISOString();
+  const k = db.kysely;
+  const hq = await k.insertInto('org_unit').values({ parent_id: null, kind_code: 'hq', code: 'HQ', name: '总公司', time_zone: 'Asia/Shanghai', path: '/1/', depth: 1, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+  const stationIds: number[] = [];
+  for (let s = 0; s < STATIONS; s++) {
+    const r = await k.insertInto('org_unit').values({ parent_id: hq.id, kind_code: 'station', code: `S${s}`, name: `站${s}`, time_zone: 'Asia/Shanghai', path: 'x', depth: 2, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+    await k.updateTable('org_unit').set({ path: `/${hq.id}/${r.id}/` }).where('id', '=', r.id).execute();
+    stationIds.push(r.id);
+  }
+  const password = 'Bench-passw0rd-1';
+  const user = await k.insertInto('app_user').values({ username: 'bench', display_name: 'bench', org_unit_id: hq.id, password_hash: await hashPassword(password), locale: 'zh-CN', active: 1, password_changed_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+  const admin = await k.selectFrom('role').select('id').where('code', '=', 'admin').executeTakeFirstOrThrow();
+  await k.insertInto('user_role').values({ user_id: user.id, role_id: admin.id }).execute();
+
+  const rnd = mulberry32(7);
+  const surnames = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗';
+  const day = 86_400_000;
+  const base = Date.now();
+  const t0 = Date.now();
+  if (db.engine === 'sqlite') {
+    // The seed goes straight through better-sqlite3; the app's triggers keep the FTS index in step.
+    const raw = new SQLite(dbFile);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = OFF');
+    const insC = raw.prepare('insert into customer (id, org_unit_id, code, kind, name, surname, look_after, last_visit_at, version, created_at, updated_at) values (?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?)');
+    const insV = raw.prepare('insert into vehicle (customer_id, plate, plate_reversed, plate_kind, model, created_at) values (?, ?, ?, ?, ?, ?)');
+    raw.transaction(() => {
+      for (let i = 1; i <= CUSTOMERS; i++) {
+        const s = surnames[Math.floor(rnd() * surnames.length)]!;
+        insC.run(i, stationIds[i % STATIONS], `C${String(i).padStart(8, '0')}`, 'individual', `${s}师傅`, s, new Date(base - Math.floor(rnd() * 365) * day).toISOString(), now, now);
+      }
+      for (let v = 0; v < VEHICLES; v++) {
+        const cust = v < CUSTOMERS ? v + 1 : 1 + Math.floor(rnd() * CUSTOMERS);
+        const p = allPlates[v]!;
+        insV.run(cust, p, [...p].reverse().join(''), 'standard', null, now);
+      }
+    })();
+    raw.exec('analyze');
+    raw.close();
+  } else {
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    const BATCH = 20_000;
+    for (let i = 1; i <= CUSTOMERS; i += BATCH) {
+      const ids: number[] = [], orgs: number[] = [], codes: string[] = [], names: string[] = [], sur: string[] = [], last: string[] = [];
+      for (let j = i; j < Math.min(i + BATCH, CUSTOMERS + 1); j++) {
+        const s = surnames[Math.floor(rnd() * surnames.length)]!;
+        ids.push(j); orgs.push(stationIds[j % STATIONS]!); codes.push(`C${String(j).padStart(8, '0')}`); names.push(`${s}师傅`); sur.push(s);
+        last.push(new Date(base - Math.floor(rnd() * 365) * day).toISOString());
+      }
+      await client.query(
+        `insert into customer (id, org_unit_id, code, kind, name, surname, look_after, last_visit_at, version, created_at, updated_at)
+         select id, org, code, 'individual', name, sur, 0, last::timestamptz, 1, now(), now() from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) as t(id, org, code, name, sur, last)`,
+        [ids, orgs, codes, names, sur, last],
+      );
+    }
+    await client.query(`select setval('customer_id_seq', ${CUSTOMERS})`);
+    for (let v = 0; v < VEHICLES; v += BATCH) {
+      const cust: number[] = [], pl: string[] = [], rev: string[] = [];
+      for (let j = v; j < Math.min(v + BATCH, VEHICLES); j++) {
+        cust.push(j < CUSTOMERS ? j + 1 : 1 + Math.floor(rnd() * CUSTOMERS));
+        pl.push(allPlates[j]!);
+        rev.push([...allPlates[j]!].reverse().join(''));
+      }
+      await client.query(`insert into vehicle (customer_id, plate, plate_reversed, plate_kind, created_at) select c, p, r, 'standard', now() from unnest($1::bigint[], $2::text[], $3::text[]) as t(c, p, r)`, [cust, pl, rev]);
+    }
+    await client.query('analyze');
+    await client.end();
+  }
+  console.log(`  seeded ${CUSTOMERS.toLocaleString()} customers, ${VEHICLES.toLocaleString()} vehicles in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return { hqId: hq.id, userPassword: password };
+}
+
+let dbFile = '';
+let pgUrl = '';
+
+async function timeInProcess(label: string, fn: (q: string) => Promise<unknown>, queries: string[]) {
+  for (const q of queries.slice(0, 200)) await fn(q); // warm-up
+  const times: number[] = [];
+  const deadline = Date.now() + SECONDS * 1000;
+  let i = 0;
+  while (Date.now() < deadline) {
+    const q = queries[i++ % queries.length]!;
+    const t = process.hrtime.bigint();
+    await fn(q);
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return { label, n: times.length, p50: pct(times, 0.5), p99: pct(times, 0.99) };
+}
+
+async function http(url: string, cookie: string, paths: string[]) {
+  const result = await autocannon({ url, connections: 50, duration: SECONDS, headers: { cookie }, requests: paths.map((p) => ({ method: 'GET', path: p })) });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+}
+
+async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
+  console.log(`\n== ${engine} ==`);
+  let cleanup: () => Promise<void> = async () => {};
+  if (engine === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-bench-'));
+    dbFile = path.join(dir, 'bench.db');
+    cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
+  } else {
+    const name = `fc_bench_${process.pid}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const u = new URL(PG_URL);
+    u.pathname = `/${name}`;
+    pgUrl = u.toString();
+    cleanup = async () => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    };
+  }
+  const db = openDb({ url: engine === 'sqlite' ? dbFile : pgUrl, poolSize: 20 });
+  try {
+    const { hqId, userPassword } = await seed(db, allPlates);
+    const principal: Principal = { userId: 1, username: 'bench', displayName: 'bench', orgUnitId: hqId, orgPath: `/${hqId}/`, grantPaths: [], permissions: new Set(PERMISSIONS), roleCodes: ['admin'], locale: 'zh-CN', sessionId: 'x', csrfToken: 'x' };
+    const pump = new PumpService(db.kysely, db.engine, new CustomersService(db.kysely, db.engine));
+    const rnd = mulberry32(99);
+    const sample = Array.from({ length: 2000 }, () => allPlates[Math.floor(rnd() * allPlates.length)]!);
+    const tail3 = sample.map((p) => p.slice(-3));
+    const tail2 = sample.map((p) => p.slice(-2));
+    const middle4 = sample.map((p) => p.slice(2, 6));
+    const exact = (q: string) =>
+      db.kysely.selectFrom('vehicle as v').innerJoin('customer as c', 'c.id', 'v.customer_id').select(['v.id', 'v.plate', 'c.id as cid', 'c.name', 'c.surname', 'c.notes']).where('v.plate', '=', q).where('c.merged_into_id', 'is', null).execute();
+
+    const rows = [
+      await timeInProcess('exact plate (baseline)', exact, sample),
+      await timeInProcess('last 3 characters', (q) => pump.lookup(principal, q), tail3),
+      await timeInProcess('last 2 characters', (q) => pump.lookup(principal, q), tail2),
+      await timeInProcess('4 characters in the middle', (q) => pump.lookup(principal, q), middle4),
+      await timeInProcess('whole plate via lookup', (q) => pump.lookup(principal, q), sample),
+    ];
+    const base = rows[0]!;
+    console.log('  in process (one client, sequential):');
+    for (const r of rows) console.log(`    ${r.label.padEnd(28)} n=${String(r.n).padStart(6)}  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  p99 ×${(r.p99 / base.p99).toFixed(1)} of exact`);
+
+    const app = await buildApp({ db, config: { ...loadConfig({}), loginRateLimitPerMinute: 1000 }, webRoot: null });
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const login = await fetch(`${address}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: userPassword }) });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const enc = (q: string) => `/api/pump/lookup?q=${encodeURIComponent(q)}`;
+    const exactHttp = await http(address, cookie, sample.slice(0, 500).map((p) => `/api/customers?plate=${encodeURIComponent(p)}&pageSize=5&sort=code`));
+    const tail3Http = await http(address, cookie, tail3.slice(0, 500).map(enc));
+    const tail2Http = await http(address, cookie, tail2.slice(0, 500).map(enc));
+    await app.close();
+    console.log('  HTTP, 50 concurrent clients:');
+    for (const [label, r] of [['customer search by whole plate (baseline)', exactHttp], ['pump lookup, last 3 characters', tail3Http], ['pump lookup, last 2 characters', tail2Http]] as const) {
+      console.log(`    ${label.padEnd(42)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  errors ${r.errors}  req/s ×${(r.rps / exactHttp.rps).toFixed(2)} of baseline`);
+    }
+  } finally {
+    await db.close();
+    await cleanup();
+  }
+}
+
+const engines = args.engines!.split(',') as ('sqlite' | 'postgres')[];
+console.log(`plate lookup: ${CUSTOMERS.toLocaleString()} customers, ${VEHICLES.toLocaleString()} vehicles; ${os.cpus().length} cores; node ${process.version}`);
+const allPlates = plates(VEHICLES);
+for (const e of engines) await runEngine(e, allPlates);
