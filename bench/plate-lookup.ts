@@ -206,12 +206,12 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
     const login = await fetch(`${address}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: userPassword }) });
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
     const enc = (q: string) => `/api/pump/lookup?q=${encodeURIComponent(q)}`;
-    const exactHttp = await http(address, cookie, sample.slice(0, 500).map((p) => `/api/customers?plate=${encodeURIComponent(p)}&pageSize=5&sort=code`));
+    const exactHttp = await http(address, cookie, sample.slice(0, 500).map(enc));
     const tail3Http = await http(address, cookie, tail3.slice(0, 500).map(enc));
     const tail2Http = await http(address, cookie, tail2.slice(0, 500).map(enc));
     await app.close();
     console.log('  HTTP, 50 concurrent clients:');
-    for (const [label, r] of [['customer search by whole plate (baseline)', exactHttp], ['pump lookup, last 3 characters', tail3Http], ['pump lookup, last 2 characters', tail2Http]] as const) {
+    for (const [label, r] of [['pump lookup, whole plate (baseline)', exactHttp], ['pump lookup, last 3 characters', tail3Http], ['pump lookup, last 2 characters', tail2Http]] as const) {
       console.log(`    ${label.padEnd(42)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  errors ${r.errors}  req/s ×${(r.rps / exactHttp.rps).toFixed(2)} of baseline`);
     }
   } finally {

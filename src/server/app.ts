@@ -32,6 +32,7 @@ import { PumpService } from './modules/pump/pump.service.js';
 import { pumpRoutes } from './modules/pump/pump.routes.js';
 import { AccessService } from './modules/access/access.service.js';
 import { accessRoutes } from './modules/access/access.routes.js';
+import { settingsRoutes } from './modules/settings/settings.routes.js';
 
 export interface RouteEntry {
   method: string;
@@ -139,6 +140,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   customersRoutes(app, customers, new MergeService(db.kysely), db.kysely);
   pumpRoutes(app, new PumpService(db.kysely, db.engine, customers));
   accessRoutes(app, new AccessService(db.kysely, opts.now));
+  settingsRoutes(app, db.kysely);
 
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot;
   const hasWeb = webRoot !== null && fs.existsSync(path.join(webRoot, 'index.html'));

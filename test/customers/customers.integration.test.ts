@@ -160,6 +160,17 @@ describeEngines('customer archive', (engine) => {
     expect(step1.profileStep).toBe(1);
     expect(step1.vehicles[0]).toMatchObject({ plate: '冀B55555', model: '东风天龙' });
     expect(step1.visits).toHaveLength(1);
+    const history = (await ok(call(ctx.app, manager, 'GET', `/api/customers/${unknown.customerId}`))).history.map((h: { action: string }) => h.action);
+    expect(history).toEqual(['visit', 'create']);
+  });
+
+  it('numbers new customers by the scheme HQ sets', async () => {
+    expect((await call(ctx.app, manager, 'PUT', '/api/settings/customer-code-scheme', { scheme: '{station}-{seq:4}' })).statusCode).toBe(403);
+    const bad = await call(ctx.app, admin, 'PUT', '/api/settings/customer-code-scheme', { scheme: '{branch}' });
+    expect(bad.json().error.field).toBe('body.scheme');
+    await ok(call(ctx.app, admin, 'PUT', '/api/settings/customer-code-scheme', { scheme: '{station}-{seq:4}' }));
+    const c = await ok<Detail>(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', vehicles: [{ plate: '冀A3S7W9' }] }), 201);
+    expect(c.code).toBe('B1-A1-S1-0001');
   });
 
   it('keeps other areas out: search, lookup and detail stay in the subtree', async () => {

@@ -99,6 +99,7 @@ const Detail = Type.Object({
   tags: Type.Array(Type.String()),
   visits: Type.Array(Type.Object({ id: Type.Integer(), at: Type.String(), product: S, volumeLitres: Type.Union([Type.Number(), Type.Null()]), note: S, userName: S, orgUnitName: S, plate: S })),
   merges: Type.Array(Type.Object({ id: Type.Integer(), mergedId: Type.Integer(), at: Type.String(), undoneAt: S })),
+  history: Type.Array(Type.Object({ id: Type.Integer(), at: Type.String(), actorName: Type.String(), action: Type.String() })),
   version: Type.Integer(),
   createdAt: Type.String(),
   updatedAt: Type.String(),

@@ -12,6 +12,8 @@ import type { CustomersService } from '../customers/customers.service.js';
 
 export const PRODUCTS = ['92#', '95#', '98#', '0#柴油', '-10#柴油', 'LNG', 'CNG', '尿素'] as const;
 
+const CANDIDATE_CAP = 1500;
+
 export interface PumpMatch {
   customerId: number;
   vehicleId: number;
@@ -50,7 +52,8 @@ export class PumpService {
       .selectFrom('vehicle as v')
       .innerJoin('customer as c', 'c.id', 'v.customer_id')
       .select(['v.id as vehicle_id', 'v.plate', 'v.model', 'c.id', 'c.code', 'c.kind', 'c.name', 'c.surname', 'c.gender', 'c.notes', 'c.look_after', 'c.last_visit_at', 'c.organisation', 'c.products', 'c.routes'])
-      .where('v.id', 'in', vehicleIds)
+      // Cap the candidates: two characters can match 1% of all plates, and the attendant will type a third.
+      .where('v.id', 'in', vehicleIds.limit(CANDIDATE_CAP))
       .where('c.merged_into_id', 'is', null)
       .where((eb) => inCustomerScope(p, eb.ref('c.org_unit_id')))
       .orderBy(sql`c.last_visit_at is null`)

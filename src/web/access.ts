@@ -1,0 +1,24 @@
+// Access rules in one place: what the signed-in user may see and do, from /api/auth/me permissions.
+import { useMe, type Me } from './shared/session.js';
+
+export function accessOf(me: Me | null | undefined) {
+  const has = (permission: string) => me?.permissions.includes(permission) ?? false;
+  return {
+    signedIn: !!me,
+    canReadOrg: has('org.read'),
+    canWriteOrg: has('org.write'),
+    canReadUsers: has('user.read'),
+    canWriteUsers: has('user.write'),
+    canReadRoles: has('role.read'),
+    canWriteRoles: has('role.write'),
+    canReadAudit: has('audit.read'),
+  };
+}
+
+export type Access = ReturnType<typeof accessOf>;
+export type AccessKey = keyof Access;
+
+export function useAccess(): Access {
+  const { data } = useMe();
+  return accessOf(data);
+}
