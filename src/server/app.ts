@@ -90,7 +90,7 @@ export function toErrorReply(err: FastifyError | AppError | Error): { status: nu
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
 }
 
-export async function buildApp(opts: AppOptions): Promise<App & { routeTable: RouteEntry[] }> {
+export async function buildApp(opts: AppOptions): Promise<App & { routeTable: RouteEntry[]; inFlight: () => number }> {
   const { db, config } = opts;
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -100,6 +100,15 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     // Reject unknown fields instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Requests in flight, so a graceful shutdown can let them finish before the database closes.
+  let inFlight = 0;
+  app.addHook('onRequest', async () => {
+    inFlight++;
+  });
+  app.addHook('onResponse', async () => {
+    inFlight--;
+  });
 
   const routeTable: RouteEntry[] = [];
   app.addHook('onRoute', (route) => {
@@ -153,5 +162,5 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     return reply.type('text/html').sendFile('index.html');
   });
 
-  return Object.assign(app, { routeTable });
+  return Object.assign(app, { routeTable, inFlight: () => inFlight });
 }

@@ -19,8 +19,10 @@ async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
   app.log.info({ signal }, 'shutting down');
-  // Stop taking requests, let in-flight ones finish, then close the database.
-  await app.close();
+  // Stop taking requests, let in-flight ones finish (at most 10 s), then close the database.
+  const closed = app.close();
+  for (let waited = 0; app.inFlight() > 0 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  await closed;
   await db.close();
   process.exit(0);
 }
