@@ -36,7 +36,7 @@ describeEngines('customer archive', (engine) => {
   });
 
   it('creates a customer from messy input, numbers it by the scheme and shows the profile step', async () => {
-    const c = await ok<Detail>(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '赵建国', phones: [{ phone: '+86 138-1234-5678' }], vehicles: [{ plate: ' 冀a·12345 ', model: '解放J6' }], cards: ['9000 1234 5678'] }), 201);
+    const c = await ok<Detail>(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '赵建国', phones: [{ phone: '+86 138-1234-5678' }], vehicles: [{ plate: ' 冀a·12345 ', model: '解放J6' }], cards: ['9000 1234 5678'], tags: ['月结', '大客户'] }), 201);
     expect(c.code).toMatch(/^B1P0*1$/);
     expect(c.vehicles[0]!.plate).toBe('冀A12345');
     expect(c.phones[0]!.phone).toBe('13812345678');
@@ -154,6 +154,9 @@ describeEngines('customer archive', (engine) => {
     expect(middle.map((h) => h.plate)).toEqual(['冀A9K2Q1']);
     const res = await ok(call(ctx.app, attendant, 'POST', '/api/pump/visits', { customerId: hits[0]!.customerId, product: '0#柴油', volumeLitres: 300 }), 201);
     expect(res.created).toBe(false);
+    const again = await ok<{ customerId: number; name: string | null; lastProduct: string | null; tags: string[] }[]>(call(ctx.app, attendant, 'GET', '/api/pump/lookup?q=冀A12345'));
+    expect(again.find((x) => x.customerId === hits[0]!.customerId)!.lastProduct).toBe('0#柴油');
+    expect(again.find((x) => x.name === '赵建国')!.tags).toEqual(['大客户', '月结'].sort());
     const unknown = await ok(call(ctx.app, attendant, 'POST', '/api/pump/visits', { plate: '冀B55555', model: '东风天龙', product: '0#柴油', volumeLitres: 150 }), 201);
     expect(unknown.created).toBe(true);
     const step1 = await ok<Detail>(call(ctx.app, manager, 'GET', `/api/customers/${unknown.customerId}`));

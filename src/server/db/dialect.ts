@@ -1,5 +1,5 @@
 // Every difference between SQLite and PostgreSQL lives here. Services never ask which engine runs.
-import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Database } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -37,4 +37,10 @@ export function plateContains(db: Kysely<Database>, engine: Engine, key: string)
   const pattern = `%${key.replace(/[\\%_]/g, '')}%`;
   if (engine === 'postgres') return db.selectFrom('vehicle').select('id').where(sql<SqlBool>`plate like ${pattern}`);
   return db.selectFrom(sql<{ id: number }>`(select rowid as id from vehicle_plate_fts where plate like ${pattern})`.as('fts')).select('fts.id');
+}
+
+/** A correlated list of `column` values joined by the unit separator (U+001F), or null when empty. */
+export function groupConcat(engine: Engine, from: SelectQueryBuilder<any, any, any>, column: string): RawBuilder<string | null> {
+  const agg = engine === 'postgres' ? sql`string_agg(${sql.ref(column)}, chr(31))` : sql`group_concat(${sql.ref(column)}, char(31))`;
+  return sql<string | null>`(${from.select(agg.as('v'))})`;
 }

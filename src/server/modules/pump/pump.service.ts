@@ -1,7 +1,7 @@
 // At the pump: find the customer from a glimpse of the plate, greet him by surname, record the visit.
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { plateContains, prefixRange, type Engine } from '../../db/dialect.js';
+import { groupConcat, plateContains, prefixRange, type Engine } from '../../db/dialect.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { inCustomerScope, pathInCustomerScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
@@ -70,20 +70,32 @@ export class PumpService {
     // substring index (trigram) or, for two characters, the plate's start.
     const reversed = [...key].reverse().join('');
     const rows = await this.candidates(p, this.db.selectFrom('vehicle').select('id').where((eb) => prefixRange(this.engine, eb.ref('plate_reversed'), reversed)), limit);
-    if (rows.length < limit) {
+    // A whole plate found exactly needs no substring search.
+    const exact = parsePlate(key).ok && rows.some((r) => r.plate === key);
+    if (rows.length < limit && !exact) {
       const more = key.length >= 3 ? plateContains(this.db, this.engine, key) : this.db.selectFrom('vehicle').select('id').where((eb) => prefixRange(this.engine, eb.ref('plate'), key));
       const seen = new Set(rows.map((r) => r.vehicle_id));
       for (const r of await this.candidates(p, more, limit * 3)) if (!seen.has(r.vehicle_id)) rows.push(r);
     }
     const ranked = rows.sort((a, b) => rankOf(a.plate, key) - rankOf(b.plate, key)).slice(0, limit);
     const ids = [...new Set(ranked.map((r) => r.id))];
-    const phoneCounts = ids.length ? await this.db.selectFrom('customer_phone').select(['customer_id', (eb) => eb.fn.countAll<number>().as('n')]).where('customer_id', 'in', ids).groupBy('customer_id').execute() : [];
-    const tags = ids.length ? await this.db.selectFrom('customer_tag').selectAll().where('customer_id', 'in', ids).execute() : [];
-    const lastProducts = ids.length
-      ? await this.db.selectFrom('visit').select(['customer_id', 'product', 'at']).where('customer_id', 'in', ids).where('product', 'is not', null).orderBy('at', 'desc').limit(ids.length * 10).execute()
+    // One query for the extras of the few customers shown.
+    const extras = ids.length
+      ? await this.db
+          .selectFrom('customer as c')
+          .select((eb) => [
+            'c.id',
+            eb.selectFrom('customer_phone as cp').select((e) => e.fn.countAll<number>().as('n')).whereRef('cp.customer_id', '=', 'c.id').as('phones'),
+            eb.selectFrom('visit as vv').select('vv.product').whereRef('vv.customer_id', '=', 'c.id').where('vv.product', 'is not', null).orderBy('vv.at', 'desc').limit(1).as('last_product'),
+            groupConcat(this.engine, eb.selectFrom('customer_tag as ct').whereRef('ct.customer_id', '=', 'c.id'), 'ct.tag').as('tags'),
+          ])
+          .where('c.id', 'in', ids)
+          .execute()
       : [];
+    const extra = new Map(extras.map((e) => [e.id, e]));
     return ranked.map((r) => {
-      const profile = this.customers.profile(r as never, 1, Boolean(r.model), Number(phoneCounts.find((x) => x.customer_id === r.id)?.n ?? 0));
+      const x = extra.get(r.id);
+      const profile = this.customers.profile(r as never, 1, Boolean(r.model), Number(x?.phones ?? 0));
       return {
         customerId: r.id,
         vehicleId: r.vehicle_id,
@@ -95,11 +107,11 @@ export class PumpService {
         greeting: greetingOf(r.surname, r.name, r.gender),
         notes: r.notes,
         lookAfter: r.look_after === 1,
-        tags: tags.filter((t) => t.customer_id === r.id).map((t) => t.tag),
+        tags: x?.tags ? String(x.tags).split('\u001f').sort() : [],
         profileStep: profile.step,
         nextQuestion: profile.next,
         lastVisitAt: r.last_visit_at,
-        lastProduct: lastProducts.find((x) => x.customer_id === r.id)?.product ?? null,
+        lastProduct: x?.last_product ?? null,
       };
     });
   }
