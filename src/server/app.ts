@@ -146,7 +146,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   rolesRoutes(app, new RolesService(db.kysely));
   auditRoutes(app, new AuditService(db.kysely));
   const customers = new CustomersService(db.kysely, db.engine);
-  customersRoutes(app, customers, new MergeService(db.kysely), db.kysely);
+  customersRoutes(app, customers, new MergeService(db.kysely));
   pumpRoutes(app, new PumpService(db.kysely, db.engine, customers));
   accessRoutes(app, new AccessService(db.kysely, opts.now));
   settingsRoutes(app, db.kysely);

@@ -1,11 +1,35 @@
-// The router: guards around the route table of routes.tsx.
-import { Suspense, type ReactNode } from 'react';
+// The router: the page table of routes.tsx with its components, inside the guards.
+import { lazy, Suspense, type ComponentType, type LazyExoticComponent, type ReactNode } from 'react';
 import { createBrowserRouter, Outlet } from 'react-router-dom';
 import { AppShell } from './layout/app-shell.js';
 import { FullPageSpin, GuestOnly, RequireAccess, RequireAuth, SetupGate, SetupOnly } from './layout/guards.js';
-import { LoginPage, NotFoundPage, PAGES, SetupPage } from './routes.js';
+import { PAGES, type PagePath, type PageRoute } from './routes.js';
+
+// Pages load on demand, so the sign-in page does not wait for the audit table.
+const page = (load: () => Promise<ComponentType>) => lazy(async () => ({ default: await load() }));
+
+const COMPONENTS: Record<PagePath, LazyExoticComponent<ComponentType>> = {
+  '/': page(async () => (await import('./pages/home/home-page.js')).HomePage),
+  '/org': page(async () => (await import('./pages/org/org-page.js')).OrgPage),
+  '/users': page(async () => (await import('./pages/users/users-page.js')).UsersPage),
+  '/roles': page(async () => (await import('./pages/roles/roles-page.js')).RolesPage),
+  '/audit': page(async () => (await import('./pages/audit/audit-page.js')).AuditPage),
+  '/account': page(async () => (await import('./pages/account/account-page.js')).AccountPage),
+};
+const SetupPage = page(async () => (await import('./pages/setup/setup-page.js')).SetupPage);
+const LoginPage = page(async () => (await import('./pages/login/login-page.js')).LoginPage);
+const NotFoundPage = page(async () => (await import('./pages/errors/not-found-page.js')).NotFoundPage);
 
 const suspended = (node: ReactNode) => <Suspense fallback={<FullPageSpin />}>{node}</Suspense>;
+
+function pageElement(route: PageRoute) {
+  const Component = COMPONENTS[route.path];
+  return (
+    <RequireAccess rule={route.access}>
+      <Component />
+    </RequireAccess>
+  );
+}
 
 export function createAppRouter() {
   return createBrowserRouter([
@@ -20,17 +44,7 @@ export function createAppRouter() {
               <AppShell>{suspended(<Outlet />)}</AppShell>
             </RequireAuth>
           ),
-          children: [
-            ...PAGES.map(({ path, access, Component }) => ({
-              path,
-              element: (
-                <RequireAccess rule={access}>
-                  <Component />
-                </RequireAccess>
-              ),
-            })),
-            { path: '*', element: <NotFoundPage /> },
-          ],
+          children: [...PAGES.map((route) => ({ path: route.path, element: pageElement(route) })), { path: '*', element: <NotFoundPage /> }],
         },
       ],
     },

@@ -3,17 +3,14 @@
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLocation, useNavigate } from 'react-router-dom';
-import { useQueryClient } from '@tanstack/react-query';
 import { App, Avatar, Button, Drawer, Dropdown, Layout, Menu, type MenuProps } from 'antd';
-import { GlobalOutlined, KeyOutlined, LogoutOutlined, MenuFoldOutlined, MenuOutlined, MenuUnfoldOutlined, PoweroffOutlined, UserOutlined } from '@ant-design/icons';
-import { client, unwrap } from '../api/client.js';
+import { KeyOutlined, LogoutOutlined, MenuFoldOutlined, MenuOutlined, MenuUnfoldOutlined, PoweroffOutlined, UserOutlined } from '@ant-design/icons';
 import { useAccess } from '../access.js';
-import { LOCALES, currentLocale, setLocale, type Locale } from '../i18n/index.js';
 import { PAGES } from '../routes.js';
-import { ME_KEY, useCurrentUser, useSignOut, type Me } from '../shared/session.js';
+import { useCurrentUser, useSignOut, type Me } from '../shared/session.js';
 import { useOrgUnits } from '../shared/queries.js';
 import { useIsPhone } from '../shared/use-is-phone.js';
-import { useShowError } from '../shared/errors.js';
+import { LanguageSwitch } from './language-switch.js';
 
 function Brand({ compact }: { compact?: boolean }) {
   const { t } = useTranslation();
@@ -51,34 +48,6 @@ function SideMenu({ onNavigate }: { onNavigate?: () => void }) {
   );
 }
 
-export function LanguageSwitch({ signedIn }: { signedIn: boolean }) {
-  const { t } = useTranslation();
-  const queryClient = useQueryClient();
-  const showError = useShowError();
-  const isPhone = useIsPhone();
-  const locale = currentLocale();
-  const change = async (next: Locale) => {
-    await setLocale(next);
-    if (!signedIn) return;
-    queryClient.setQueryData<Me | null>(ME_KEY, (me) => (me ? { ...me, locale: next } : me));
-    try {
-      await unwrap(client.PUT('/api/auth/locale', { body: { locale: next } }));
-    } catch (err) {
-      showError(err);
-    }
-  };
-  return (
-    <Dropdown
-      trigger={['click']}
-      menu={{ selectable: true, selectedKeys: [locale], items: LOCALES.map((l) => ({ key: l, label: t(`locale.${l}`) })), onClick: ({ key }) => void change(key as Locale) }}
-    >
-      <Button type="text" icon={<GlobalOutlined />} aria-label={t('shell.language')} data-testid="language-switch">
-        {!isPhone && t(`locale.${locale}`)}
-      </Button>
-    </Dropdown>
-  );
-}
-
 function AccountMenu({ me, orgUnitName }: { me: Me; orgUnitName: string | undefined }) {
   const { t } = useTranslation();
   const navigate = useNavigate();
@@ -92,6 +61,8 @@ function AccountMenu({ me, orgUnitName }: { me: Me; orgUnitName: string | undefi
     void navigate('/login', { replace: true });
   };
   const items: MenuProps['items'] = [
+    // On a phone the header has room for the avatar only: name and unit go into the menu.
+    ...(isPhone ? [{ key: 'who', disabled: true, label: orgUnitName ? `${me.displayName} · ${orgUnitName}` : me.displayName }, { type: 'divider' as const }] : []),
     { key: 'password', icon: <KeyOutlined />, label: t('shell.changePassword') },
     { type: 'divider' },
     { key: 'logout', icon: <LogoutOutlined />, label: t('shell.signOut') },

@@ -1,7 +1,7 @@
 import { Card, Flex, Typography } from 'antd';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { LanguageSwitch } from '../layout/app-shell.js';
+import { LanguageSwitch } from '../layout/language-switch.js';
 
 /** The frame of the signed-out pages (setup, login): one card on a banded background. */
 export function AuthLayout({ title, subtitle, children }: { title: ReactNode; subtitle?: ReactNode; children: ReactNode }) {

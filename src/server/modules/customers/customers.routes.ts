@@ -1,15 +1,9 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
 import { IdParams, Page, Paging, errorResponses } from '../../schemas.js';
 import { CUSTOMER_KINDS, type CustomersService } from './customers.service.js';
 import type { MergeService } from './merge.service.js';
-import { toCsv } from './csv.js';
-import { recordAudit } from '../audit/audit.service.js';
-import { actorOf } from '../../auth/principal.js';
-import { AppError } from '../../errors.js';
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
 const Text = (max: number) => Type.String({ maxLength: max });
@@ -127,7 +121,7 @@ export const CustomerQuery = Type.Object(
 const customerResource = { type: 'customer', param: 'id' } as const;
 const tags = ['customers'];
 
-export function customersRoutes(app: App, svc: CustomersService, merges: MergeService, db: Kysely<Database>): void {
+export function customersRoutes(app: App, svc: CustomersService, merges: MergeService): void {
   app.get('/api/customers', {
     config: { access: { permission: 'customer.read' } },
     schema: { tags, summary: 'Search customers of your subtree (and areas lent to you)', querystring: CustomerQuery, response: { 200: Page(Summary), ...errorResponses } },
@@ -138,21 +132,8 @@ export function customersRoutes(app: App, svc: CustomersService, merges: MergeSe
     config: { access: { permission: 'customer.export' } },
     schema: { tags, summary: 'Export the matching customers as CSV (audited)', querystring: Type.Omit(CustomerQuery, ['page', 'pageSize']) },
     handler: async (req, reply) => {
-      const p = requirePrincipal(req);
-      const all: Static<typeof Summary>[] = [];
-      // Page through so a large export does not hold one giant query open.
-      for (let page = 1; ; page++) {
-        const { items } = await svc.search(p, { ...req.query, page, pageSize: 200 });
-        all.push(...items);
-        if (items.length < 200 || all.length >= 100_000) break;
-      }
-      await recordAudit(db, actorOf(p, req.ip), { action: 'export', entity: 'customer', after: { filter: req.query, rows: all.length } });
-      const header = ['code', 'kind', 'name', 'organisation', 'orgUnit', 'owner', 'plates', 'phones', 'tags', 'profileStep', 'lastVisitAt'];
-      const rows = all.map((c) => [c.code, c.kind, c.name, c.organisation, c.orgUnitName, c.ownerName, c.plates.join(' '), c.phones.join(' '), c.tags.join(' '), String(c.profileStep), c.lastVisitAt]);
-      return reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', 'attachment; filename="customers.csv"')
-        .send(toCsv([header, ...rows]));
+      const csv = await svc.exportCsv(requirePrincipal(req), req.ip, req.query);
+      return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="customers.csv"').send(csv);
     },
   });
 
@@ -201,10 +182,7 @@ export function customersRoutes(app: App, svc: CustomersService, merges: MergeSe
     config: { access: { permission: 'customer.merge', resource: customerResource } },
     schema: { tags, summary: 'Undo a merge into this customer', params: Type.Object({ id: Type.Integer({ minimum: 1 }), mergeId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), response: { 200: Type.Object({ ok: Type.Boolean() }), ...errorResponses } },
     handler: async (req) => {
-      const p = requirePrincipal(req);
-      const m = await db.selectFrom('customer_merge').select('survivor_id').where('id', '=', req.params.mergeId).executeTakeFirst();
-      if (!m || m.survivor_id !== req.params.id) throw new AppError('NOT_FOUND', `merge ${req.params.mergeId} not found on customer ${req.params.id}`, 'params.mergeId');
-      await merges.undo(p, req.ip, req.params.mergeId);
+      await merges.undo(requirePrincipal(req), req.ip, req.params.id, req.params.mergeId);
       return { ok: true };
     },
   });

@@ -10,6 +10,9 @@ import { greetingOf, profileOf, type Profile } from '../../../domain/customer-pr
 import { DEFAULT_CODE_SCHEME, codePrefix, formatCode, type CodeParts } from '../../../domain/customer-code.js';
 import { recordAudit, recordRead } from '../audit/audit.service.js';
 import { customersQueries, type CustomerFilter, type CustomerRow } from './customers.queries.js';
+import { toCsv } from './csv.js';
+
+const EXPORT_LIMIT = 100_000;
 
 export const CUSTOMER_KINDS = ['individual', 'organisation', 'residential', 'commercial'] as const;
 export type CustomerKind = (typeof CUSTOMER_KINDS)[number];
@@ -204,6 +207,21 @@ export class CustomersService {
   async search(p: Principal, f: CustomerFilter) {
     const { total, rows } = await customersQueries.search(this.db, this.engine, p, this.filterFrom(f));
     return { total, items: await this.summaries(p, rows) };
+  }
+
+  /** The matching customers as CSV; exporting is a separate permission and is audited. */
+  async exportCsv(p: Principal, ip: string | null, filter: Omit<CustomerFilter, 'page' | 'pageSize'>): Promise<string> {
+    const all: Awaited<ReturnType<CustomersService['summaries']>> = [];
+    // Page through so a large export does not hold one giant query open.
+    for (let page = 1; ; page++) {
+      const { items } = await this.search(p, { ...filter, page, pageSize: 200 });
+      all.push(...items);
+      if (items.length < 200 || all.length >= EXPORT_LIMIT) break;
+    }
+    await recordAudit(this.db, actorOf(p, ip), { action: 'export', entity: 'customer', after: { filter, rows: all.length } });
+    const header = ['code', 'kind', 'name', 'organisation', 'orgUnit', 'owner', 'plates', 'phones', 'tags', 'profileStep', 'lastVisitAt'];
+    const rows = all.map((c) => [c.code, c.kind, c.name, c.organisation, c.orgUnitName, c.ownerName, c.plates.join(' '), c.phones.join(' '), c.tags.join(' '), String(c.profileStep), c.lastVisitAt]);
+    return toCsv([header, ...rows]);
   }
 
   /** The full record. Every full read is audited: the archive is a trade secret. */

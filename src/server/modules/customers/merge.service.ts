@@ -70,9 +70,9 @@ export class MergeService {
     });
   }
 
-  async undo(p: Principal, ip: string | null, mergeId: number): Promise<void> {
+  async undo(p: Principal, ip: string | null, survivorId: number, mergeId: number): Promise<void> {
     const m = await this.db.selectFrom('customer_merge').selectAll().where('id', '=', mergeId).executeTakeFirst();
-    if (!m) throw new AppError('NOT_FOUND', `merge ${mergeId} not found`);
+    if (!m || m.survivor_id !== survivorId) throw new AppError('NOT_FOUND', `merge ${mergeId} not found on customer ${survivorId}`, 'params.mergeId');
     if (m.undone_at) throw new AppError('MERGE_NOT_UNDOABLE', 'this merge was already undone');
     const survivor = await this.live(p, m.survivor_id, 'params.id');
     const s = JSON.parse(m.snapshot) as Snapshot;

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Checkbox, Form, Input, Modal, Typography } from 'antd';
 import { client, unwrap } from '../../api/client.js';
+import { currentLocale } from '../../i18n/index.js';
 import { useShowError } from '../../shared/errors.js';
 import { usePermissionCatalog, type Role } from '../../shared/queries.js';
 import { groupPermissions, permissionGroupLabel, permissionLabel } from './permission-labels.js';
@@ -51,7 +52,7 @@ export function RoleFormModal({ target, onClose, onSaved }: { target: RoleFormTa
   };
 
   const groups = groupPermissions(catalog.data ?? []);
-  const title = !target ? '' : target.mode === 'create' ? t('roles.create') : t('roles.editTitle', { name: target.role.nameZh });
+  const title = !target ? '' : target.mode === 'create' ? t('roles.create') : t('roles.editTitle', { name: currentLocale() === 'zh-CN' ? target.role.nameZh : target.role.nameEn });
 
   return (
     <Modal open={!!target} title={title} width={640} onCancel={onClose} onOk={() => form.submit()} okText={t('common.save')} cancelText={t('common.cancel')} confirmLoading={busy} destroyOnHidden forceRender>

@@ -124,7 +124,7 @@ export function UsersPage() {
   const columns: TableColumnsType<User> = [
     { title: t('users.username'), dataIndex: 'username', width: 140 },
     { title: t('users.displayName'), dataIndex: 'displayName', width: 140 },
-    { title: t('users.orgUnit'), dataIndex: 'orgUnitId', render: (id: number) => unitName(id) },
+    { title: t('users.orgUnit'), dataIndex: 'orgUnitId', width: 200, render: (id: number) => unitName(id) },
     { title: t('users.roles'), key: 'roles', render: (_v, u) => roleTags(u) },
     { title: t('users.status'), key: 'status', width: 150, render: (_v, u) => status(u) },
     { title: t('users.createdAt'), dataIndex: 'createdAt', width: 170, render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm') },
