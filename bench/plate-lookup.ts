@@ -11,7 +11,7 @@ import SQLite from 'better-sqlite3';
 import autocannon from 'autocannon';
 import { openDb, type Db } from '../src/server/db/connection.js';
 import { prepareDatabase } from '../src/server/bootstrap.js';
-import { spawn } from 'node:child_process';
+import { startServer } from './server-process.js';
 import { PumpService } from '../src/server/modules/pump/pump.service.js';
 import { CustomersService } from '../src/server/modules/customers/customers.service.js';
 import { hashPassword } from '../src/server/auth/passwords.js';
@@ -201,20 +201,11 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
     for (const r of rows) console.log(`    ${r.label.padEnd(28)} n=${String(r.n).padStart(6)}  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  p99 ×${(r.p99 / base.p99).toFixed(1)} of exact`);
 
     // The server runs in its own process so the load generator does not share its event loop.
-    const port = 3900 + (engine === 'sqlite' ? 1 : 2);
-    const address = `http://127.0.0.1:${port}`;
     type Http = Awaited<ReturnType<typeof http>>;
     let exactHttp: Http, tail3Http: Http, tail2Http: Http;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
-      env: { ...process.env, DATABASE_URL: engine === 'sqlite' ? dbFile : pgUrl, PORT: String(port), LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT: '1000' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const server = await startServer('src/server/main.ts', { DATABASE_URL: engine === 'sqlite' ? dbFile : pgUrl, PORT: String(3900 + (engine === 'sqlite' ? 1 : 2)), LOGIN_RATE_LIMIT: '1000' });
+    const address = server.url;
     try {
-      for (let i = 0; i < 100; i++) {
-        const up = await fetch(`${address}/api/health`).then((r) => r.ok).catch(() => false);
-        if (up) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
       const login = await fetch(`${address}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: userPassword }) });
       const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
       const enc = (q: string) => `/api/pump/lookup?q=${encodeURIComponent(q)}`;
@@ -224,8 +215,7 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
       tail3Http = await http(address, cookie, tail3.slice(0, 500).map(enc));
       tail2Http = await http(address, cookie, tail2.slice(0, 500).map(enc));
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await server.stop();
     }
     console.log('  HTTP, 50 concurrent clients:');
     for (const [label, r] of [['pump lookup, whole plate (baseline)', exactHttp], ['pump lookup, last 3 characters', tail3Http], ['pump lookup, last 2 characters', tail2Http]] as const) {
