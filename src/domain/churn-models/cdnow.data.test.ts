@@ -70,11 +70,14 @@ describe('rfm summary (synthetic event log)', () => {
   });
 });
 
-describe.runIf(!dataPresent && inCi)('CDNOW reference data (CI)', () => {
-  it('is present at ../shared/data/cdnow', () => {
-    expect.fail(`CDNOW reference data missing at ${DATA_FILE}; CI must provide ../shared/data.`);
+// Declared only when it must fail, so a normal run does not report it as skipped.
+if (!dataPresent && inCi) {
+  describe('CDNOW reference data (CI)', () => {
+    it('is present at ../shared/data/cdnow', () => {
+      expect.fail(`CDNOW reference data missing at ${DATA_FILE}; CI must provide ../shared/data.`);
+    });
   });
-});
+}
 
 describe.skipIf(!dataPresent)('CDNOW reference fit (Fader, Hardie & Lee 2005)', () => {
   let customers: CustomerSummary<number>[] = [];
