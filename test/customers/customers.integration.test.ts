@@ -184,6 +184,13 @@ describeEngines('customer archive', (engine) => {
     // A duplicate in another area is reported by code only.
     const dup = await call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', vehicles: [{ plate: '冀F66666' }] });
     expect(dup.json().error.details[0]).toMatchObject({ inScope: false, customerId: null, name: null, code: out.code });
+    // The duplicate review shows only the customers the user may read, even when a plate is shared across areas.
+    await ok(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '钱二', vehicles: [{ plate: '冀F66666' }], confirmDuplicate: true }), 201);
+    await ok(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '钱三', vehicles: [{ plate: '冀F66666' }], confirmDuplicate: true }), 201);
+    const review = await ok<{ value: string; customers: { name: string }[] }[]>(call(ctx.app, manager, 'GET', '/api/customers/duplicates'));
+    const group = review.find((g) => g.value === '冀F66666')!;
+    expect(group.customers.map((c) => c.name).sort()).toEqual(['钱三', '钱二'].sort());
+    expect(JSON.stringify(review)).not.toContain('钱多多');
   });
 });
 

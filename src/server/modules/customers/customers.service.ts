@@ -309,9 +309,17 @@ export class CustomersService {
     for (const [on, values] of [['plate', groups.plates], ['phone', groups.phones]] as const) {
       for (const value of values) {
         const holders = await customersQueries.holders(this.db, on === 'plate' ? [value] : [], on === 'phone' ? [value] : [], []);
-        const rows = await this.db.selectFrom('customer').selectAll().where('id', 'in', [...new Set(holders.map((h) => h.customerId))]).orderBy('id').execute();
-        const visible = (await this.summaries(p, rows)).filter((_c, i) => rows[i] !== undefined);
-        out.push({ on, value: on === 'phone' ? this.phoneOut(p, value) : value, customers: visible });
+        const rows = await this.db
+          .selectFrom('customer as c')
+          .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
+          .selectAll('c')
+          .select('o.path')
+          .where('c.id', 'in', [...new Set(holders.map((h) => h.customerId))])
+          .orderBy('c.id')
+          .execute();
+        // Holders are looked up company-wide; only those the user may read are shown.
+        const visible = rows.filter((r) => pathInCustomerScope(p, r.path));
+        out.push({ on, value: on === 'phone' ? this.phoneOut(p, value) : value, customers: await this.summaries(p, visible) });
       }
     }
     return out;
