@@ -67,6 +67,17 @@ describeEngines('customer archive', (engine) => {
     expect(JSON.stringify(detail)).not.toContain('13812345678');
   });
 
+  it('masks phones inside audit snapshots for auditors without the phone right', async () => {
+    await createUser(ctx.app, admin, 'shenji', tree.hq, ['auditor']);
+    const auditor = await login(ctx.app, 'shenji', USER_PASSWORD);
+    const created = await ok(call(ctx.app, auditor, 'GET', '/api/audit?entity=customer&action=create'));
+    const text = JSON.stringify(created.items);
+    expect(text).toContain('138****5678');
+    expect(text).not.toContain('13812345678');
+    const asAdmin = JSON.stringify((await ok(call(ctx.app, admin, 'GET', '/api/audit?entity=customer&action=create'))).items);
+    expect(asAdmin).toContain('13812345678');
+  });
+
   it('audits every full read of a record', async () => {
     const list = await ok(call(ctx.app, manager, 'GET', '/api/customers?q=赵建国'));
     const id = list.items[0].id;

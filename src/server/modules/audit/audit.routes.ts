@@ -2,7 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
 import { Page, Paging, errorResponses } from '../../schemas.js';
-import type { AuditService } from './audit.service.js';
+import { maskPhonesIn, type AuditService } from './audit.service.js';
+import { can } from '../../auth/principal.js';
 
 const AuditRecord = Type.Object({
   id: Type.Integer(),
@@ -42,10 +43,13 @@ export function auditRoutes(app: App, svc: AuditService): void {
       const q = req.query;
       // Compare instants in one format: stored values are toISOString() output.
       const iso = (v?: string) => (v ? new Date(v).toISOString() : undefined);
-      const { total, rows } = await svc.search(requirePrincipal(req), { ...q, from: iso(q.from), to: iso(q.to) });
+      const p = requirePrincipal(req);
+      const { total, rows } = await svc.search(p, { ...q, from: iso(q.from), to: iso(q.to) });
+      // Before/after snapshots of customers hold phone numbers: mask them for readers without the right.
+      const show = can(p, 'customer.phone') ? (v: string | null) => v : maskPhonesIn;
       return {
         total,
-        items: rows.map((r) => ({ id: r.id, at: r.at, actorUserId: r.actor_user_id, actorName: r.actor_name, action: r.action, entity: r.entity, entityId: r.entity_id, orgUnitId: r.org_unit_id, before: r.before_json, after: r.after_json, ip: r.ip })),
+        items: rows.map((r) => ({ id: r.id, at: r.at, actorUserId: r.actor_user_id, actorName: r.actor_name, action: r.action, entity: r.entity, entityId: r.entity_id, orgUnitId: r.org_unit_id, before: show(r.before_json), after: show(r.after_json), ip: r.ip })),
       };
     },
   });

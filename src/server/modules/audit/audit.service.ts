@@ -44,6 +44,13 @@ export function recordRead(db: Kysely<Database>, actor: Actor, entity: string, e
   return recordAudit(db, actor, { action: 'read', entity, entityId, orgUnitId });
 }
 
+// Mainland mobiles and area-coded landlines, wherever they stand in a JSON snapshot.
+const PHONE_IN_TEXT = /(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)|(?<!\d)(0\d{2,3}-)\d{3,4}(\d{4})(?!\d)/g;
+
+export function maskPhonesIn(text: string | null): string | null {
+  return text === null ? null : text.replace(PHONE_IN_TEXT, (_m, a?: string, b?: string, c?: string, d?: string) => (a ? `${a}****${b}` : `${c}****${d}`));
+}
+
 export class AuditService {
   constructor(private readonly db: Kysely<Database>) {}
 

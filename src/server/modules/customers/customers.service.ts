@@ -398,7 +398,8 @@ export class CustomersService {
           .returning('id')
           .executeTakeFirstOrThrow();
         await this.writeChildren(trx, id, n, false);
-        await recordAudit(trx, actorOf(p, ip), { action: 'create', entity: 'customer', entityId: id, orgUnitId, after: { ...input, code } });
+        // Record what was stored (normalised), not what was typed.
+        await recordAudit(trx, actorOf(p, ip), { action: 'create', entity: 'customer', entityId: id, orgUnitId, after: { ...input, ...n, code } });
         return id;
       });
       return this.get(p, id, ip);
@@ -426,7 +427,7 @@ export class CustomersService {
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) === 0) throw new AppError('VERSION_CONFLICT', 'someone else changed this customer; reload to see their change', 'body.version');
       await this.writeChildren(trx, id, n, true);
-      await recordAudit(trx, actorOf(p, ip), { action: 'update', entity: 'customer', entityId: id, orgUnitId: patch.orgUnitId ?? before.org_unit_id, before: { ...before, path: undefined, ...beforeChildren }, after: patch });
+      await recordAudit(trx, actorOf(p, ip), { action: 'update', entity: 'customer', entityId: id, orgUnitId: patch.orgUnitId ?? before.org_unit_id, before: { ...before, path: undefined, ...beforeChildren }, after: { ...patch, ...n } });
     });
     return this.get(p, id, ip);
   }
