@@ -11,7 +11,7 @@ import SQLite from 'better-sqlite3';
 import autocannon from 'autocannon';
 import { openDb, type Db } from '../src/server/db/connection.js';
 import { prepareDatabase } from '../src/server/bootstrap.js';
-import { startServer } from './server-process.js';
+import { startServer } from './lib/server-process.js';
 import { PumpService } from '../src/server/modules/pump/pump.service.js';
 import { CustomersService } from '../src/server/modules/customers/customers.service.js';
 import { hashPassword } from '../src/server/auth/passwords.js';

@@ -1,66 +1,62 @@
-import { parseArgs } from 'node:util';
+// The `forecourt` command. One file per command under commands/; each parses its own options.
+import type { Config } from '../server/config.js';
 import { loadConfig } from '../server/config.js';
-import { openDb } from '../server/db/connection.js';
-import { prepareDatabase } from '../server/bootstrap.js';
-import { buildDemo, DEMO_PASSWORD } from './commands/demo.js';
-import { backup } from './commands/backup.js';
+import { UsageError } from './usage-error.js';
+import { migrateHelp, runMigrate } from './commands/migrate.js';
+import { demoHelp, runDemo } from './commands/demo.js';
+import { backupHelp, runBackup } from './commands/backup.js';
 
-const HELP = `forecourt <command>
+interface Command {
+  summary: string;
+  help: string;
+  run: (argv: string[], config: Config) => Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  migrate: { summary: 'apply database migrations and seed the default roles', help: migrateHelp, run: runMigrate },
+  demo: { summary: 'build a demo company: 1 HQ, 2 branches, 6 areas, 40 stations, staff for every role', help: demoHelp, run: runDemo },
+  backup: { summary: 'write a consistent copy of the database to a file (SQLite backup or pg_dump)', help: backupHelp, run: runBackup },
+};
+
+const HELP = `usage: forecourt <command> [options]
 
 Commands:
-  migrate          apply database migrations and seed default roles (DATABASE_URL or ./data/forecourt.db)
-  demo             build a demo company: 1 HQ, 2 branches, 6 areas, 40 stations, users for every role
-  backup <file>    SQLite: consistent online copy; PostgreSQL: pg_dump (custom format) of DATABASE_URL
-                   restore SQLite by stopping the server and copying the file to the database path
-                   (remove its -wal/-shm files); restore PostgreSQL with pg_restore -d <db> <file>
-  help             this text
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+The database is DATABASE_URL: a postgres:// URL for PostgreSQL; unset, the SQLite file
+./data/forecourt.db. \`forecourt <command> --help\` describes a command.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
-  const [command, ...rest] = positionals;
-  const config = loadConfig();
-  switch (command) {
-    case 'migrate': {
-      const db = openDb({ url: config.databaseUrl });
-      try {
-        const applied = await prepareDatabase(db);
-        console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
-      } finally {
-        await db.close();
-      }
-      return 0;
-    }
-    case 'demo': {
-      const db = openDb({ url: config.databaseUrl });
-      try {
-        await prepareDatabase(db);
-        const report = await buildDemo(db.kysely);
-        console.log(`demo company ready: ${report.orgUnitsCreated} org units and ${report.usersCreated} users created (${report.orgUnits} units, ${report.users} users in all)`);
-        console.log(`every demo user signs in with the password ${DEMO_PASSWORD}; e.g. admin, ${report.sampleUsers.join(', ')}`);
-      } finally {
-        await db.close();
-      }
-      return 0;
-    }
-    case 'backup': {
-      const file = rest[0];
-      if (!file) {
-        console.error('usage: forecourt backup <file>');
-        return 2;
-      }
-      await backup(config.databaseUrl, file);
-      console.log(`backup written to ${file}`);
-      return 0;
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-      console.log(HELP);
-      return 0;
-    default:
-      console.error(`unknown command ${command}\n\n${HELP}`);
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    console.log(HELP);
+    return 0;
+  }
+  if (name === 'help') {
+    const target = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
+    console.log(target ? target.help : HELP);
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    console.error(`forecourt: unknown command '${name}'\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, loadConfig());
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    // parseArgs reports unknown options and missing values as TypeErrors with ERR_PARSE_ARGS_* codes.
+    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`forecourt ${name}: ${(err as Error).message}\n${command.help.split('\n')[0]}\n(forecourt ${name} --help for more)`);
       return 2;
+    }
+    console.error(`forecourt ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.DEBUG) console.error(err);
+    return 1;
   }
 }
 
