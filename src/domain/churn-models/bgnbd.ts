@@ -2,7 +2,7 @@
 // Purchases follow Poisson(λ) with λ ~ Gamma(r, α); after each repeat purchase the customer
 // drops out with probability p ~ Beta(a, b). Time unit: whatever t_x and T use (weeks in rfm.ts).
 
-import { minimizeMultiStart, type MultiStartOptions } from './optimize.js';
+import { fitPositive, type MultiStartOptions } from './optimize.js';
 import { aggregateTriplets, assertValidTriplet, type RfmTriplet, type WeightedRfmTriplet } from './rfm.js';
 import { lgamma, logSumExp } from './special.js';
 
@@ -117,24 +117,9 @@ export function fitBgnbd(data: readonly (RfmTriplet & { count?: number })[], opt
   if (data.length === 0) throw new RangeError('fitBgnbd: no customers');
   for (const row of data) assertValidTriplet(row);
   const rows = aggregateTriplets(data);
-  const toParams = (theta: readonly number[]): BgnbdParams => ({
-    r: Math.exp(theta[0] ?? NaN),
-    alpha: Math.exp(theta[1] ?? NaN),
-    a: Math.exp(theta[2] ?? NaN),
-    b: Math.exp(theta[3] ?? NaN),
-  });
-  const negLL = makeNegativeLogLikelihood(rows);
-  const starts = (options.starts ?? defaultStarts(rows)).map((p) => {
-    assertValidParams(p);
-    return [Math.log(p.r), Math.log(p.alpha), Math.log(p.a), Math.log(p.b)];
-  });
-  const result = minimizeMultiStart(negLL, starts, options);
-  return {
-    params: toParams(result.x),
-    logLikelihood: -result.fx,
-    evaluations: result.evaluations,
-    converged: result.converged,
-  };
+  const starts = options.starts ?? defaultStarts(rows);
+  starts.forEach(assertValidParams);
+  return fitPositive<keyof BgnbdParams>(['r', 'alpha', 'a', 'b'], makeNegativeLogLikelihood(rows), starts, options);
 }
 
 /** P(customer still alive at T | x, t_x, T); 1 for x = 0 since drop-out only follows a repeat purchase. */

@@ -176,3 +176,18 @@ export function minimizeMultiStart(
   }
   return { ...current, evaluations };
 }
+
+/**
+ * Maximum likelihood over strictly positive parameters: optimise their logarithms (so the search
+ * is unconstrained) from each start, and map the best point back to named parameters.
+ */
+export function fitPositive<K extends string>(
+  keys: readonly K[],
+  negativeLogLikelihood: Objective,
+  starts: readonly Record<K, number>[],
+  options: MultiStartOptions,
+): { params: Record<K, number>; logLikelihood: number; evaluations: number; converged: boolean } {
+  const result = minimizeMultiStart(negativeLogLikelihood, starts.map((p) => keys.map((k) => Math.log(p[k]))), options);
+  const params = Object.fromEntries(keys.map((k, i) => [k, Math.exp(result.x[i] ?? NaN)])) as Record<K, number>;
+  return { params, logLikelihood: -result.fx, evaluations: result.evaluations, converged: result.converged };
+}

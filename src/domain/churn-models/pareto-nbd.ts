@@ -3,7 +3,7 @@
 // 2F1 form of Fader & Hardie, "A Note on Deriving the Pareto/NBD Model and Related Expressions"
 // (as in BTYD's pnbd.LL), evaluated in log space.
 
-import { minimizeMultiStart, type MultiStartOptions } from './optimize.js';
+import { fitPositive, type MultiStartOptions } from './optimize.js';
 import { aggregateTriplets, assertValidTriplet, type RfmTriplet, type WeightedRfmTriplet } from './rfm.js';
 import { hyp2f1UnitA, lgamma, logDiffExp, logSumExp } from './special.js';
 
@@ -193,24 +193,9 @@ export function fitParetoNbd(
   if (data.length === 0) throw new RangeError('fitParetoNbd: no customers');
   for (const row of data) assertValidTriplet(row);
   const rows = aggregateTriplets(data);
-  const toParams = (theta: readonly number[]): ParetoNbdParams => ({
-    r: Math.exp(theta[0] ?? NaN),
-    alpha: Math.exp(theta[1] ?? NaN),
-    s: Math.exp(theta[2] ?? NaN),
-    beta: Math.exp(theta[3] ?? NaN),
-  });
-  const negLL = makeNegativeLogLikelihood(rows);
-  const starts = (options.starts ?? defaultStarts(rows)).map((p) => {
-    assertValidParams(p);
-    return [Math.log(p.r), Math.log(p.alpha), Math.log(p.s), Math.log(p.beta)];
-  });
-  const result = minimizeMultiStart(negLL, starts, options);
-  return {
-    params: toParams(result.x),
-    logLikelihood: -result.fx,
-    evaluations: result.evaluations,
-    converged: result.converged,
-  };
+  const starts = options.starts ?? defaultStarts(rows);
+  starts.forEach(assertValidParams);
+  return fitPositive<keyof ParetoNbdParams>(['r', 'alpha', 's', 'beta'], makeNegativeLogLikelihood(rows), starts, options);
 }
 
 /** P(customer still alive at T | x, t_x, T). */
