@@ -1,35 +1,19 @@
 // The platform in a real browser, once per engine: first-run setup, org tree, users, and what a
 // station manager sees after signing in. Screenshots go to e2e/artifacts/<engine>/.
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { buildApp, DEFAULT_WEB_ROOT } from '../src/server/app.js';
 import { prepareDatabase } from '../src/server/bootstrap.js';
 import type { Engine } from '../src/server/db/dialect.js';
-import { describeEngines, openFresh } from '../test/helpers/engines.js';
+import { openFresh } from '../test/helpers/engines.js';
 import { testConfig } from '../test/helpers/app.js';
-import { ensureWeb } from '../scripts/ensure-web.mjs';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
-const STEP_TIMEOUT = 120_000;
-const UI_TIMEOUT = 20_000;
+import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 const ADMIN = { username: 'admin', displayName: '系统管理员', password: 'Str0ng-setup-secret' };
 const COMPANY = { code: 'HQ', name: '华北石油销售公司' };
 const AREA = { code: 'AREA-E', name: '东城片区' };
 const STATION = { code: 'ST-E01', name: '东城第一加油站' };
 const MANAGER = { username: 'zhang.zz', displayName: '张站长', password: 'Station-mgr-2024' };
-
-const hasBrowser = fs.existsSync(CHROMIUM);
-const browserRequired = process.env.REQUIRE_BROWSER === '1';
-if (!hasBrowser && !browserRequired) console.warn(`[e2e] ${CHROMIUM} not found: browser tests are skipped (set REQUIRE_BROWSER=1 to make this a failure)`);
-
-/** Retry an assertion until the page catches up (playwright-core has no web-first `expect`). */
-const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: UI_TIMEOUT, interval: 100 });
 
 /** A select-like antd control in a dialog: open it by its form label, then pick the option with that title. */
 async function choose(page: Page, dialog: Locator, label: string, option: string, { multiple = false } = {}): Promise<void> {
@@ -42,21 +26,17 @@ async function choose(page: Page, dialog: Locator, label: string, option: string
 }
 
 function platformFlow(engine: Engine) {
-  const dir = path.join(ARTIFACTS, engine);
+  let dir: string;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let base: string;
   let app: Awaited<ReturnType<typeof buildApp>>;
   let closeDb: () => Promise<void>;
-  const shot = async (name: string, p: Page = page) => {
-    await p.waitForTimeout(350); // let antd's menu, drawer and message animations settle
-    await p.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string, p: Page = page) => screenshot(p, dir, name);
 
   beforeAll(async () => {
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
+    dir = artifactsDir('platform', engine);
     const fresh = await openFresh(engine);
     closeDb = fresh.close;
     await prepareDatabase(fresh.db);
@@ -209,17 +189,4 @@ function platformFlow(engine: Engine) {
   }, STEP_TIMEOUT);
 }
 
-if (!hasBrowser && browserRequired) {
-  describe('platform in the browser', () => {
-    it('needs Chromium', () => {
-      throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} does not exist`);
-    });
-  });
-} else if (!hasBrowser) {
-  describe.skip('platform in the browser', () => it('needs Chromium', () => undefined));
-} else {
-  beforeAll(async () => {
-    await ensureWeb({ log: (m) => console.log(m) });
-  }, 300_000);
-  describeEngines('platform in the browser', platformFlow);
-}
+describeBrowser('platform in the browser', platformFlow);

@@ -12,6 +12,13 @@ export function accessOf(me: Me | null | undefined) {
     canReadRoles: has('role.read'),
     canWriteRoles: has('role.write'),
     canReadAudit: has('audit.read'),
+    canReadCustomers: has('customer.read'),
+    canWriteCustomers: has('customer.write'),
+    canSeePhones: has('customer.phone'),
+    canExportCustomers: has('customer.export'),
+    canMergeCustomers: has('customer.merge'),
+    canApproveAccess: has('access.approve'),
+    canWritePolicy: has('policy.write'),
   };
 }
 

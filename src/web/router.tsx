@@ -10,6 +10,12 @@ const page = (load: () => Promise<ComponentType>) => lazy(async () => ({ default
 
 const COMPONENTS: Record<PagePath, LazyExoticComponent<ComponentType>> = {
   '/': page(async () => (await import('./pages/home/home-page.js')).HomePage),
+  '/pump': page(async () => (await import('./pages/pump/pump-page.js')).PumpPage),
+  '/customers': page(async () => (await import('./pages/customers/customers-page.js')).CustomersPage),
+  '/customers/:id': page(async () => (await import('./pages/customers/customer-detail-page.js')).CustomerDetailPage),
+  '/duplicates': page(async () => (await import('./pages/customers/duplicates-page.js')).DuplicatesPage),
+  '/access-requests': page(async () => (await import('./pages/access/access-requests-page.js')).AccessRequestsPage),
+  '/settings': page(async () => (await import('./pages/settings/settings-page.js')).SettingsPage),
   '/org': page(async () => (await import('./pages/org/org-page.js')).OrgPage),
   '/users': page(async () => (await import('./pages/users/users-page.js')).UsersPage),
   '/roles': page(async () => (await import('./pages/roles/roles-page.js')).RolesPage),

@@ -224,6 +224,13 @@ describeEngines('access requests (archive borrowing)', (engine) => {
     customerId = (await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'organisation', name: '保定城投', orgUnitId: tree.station3, vehicles: [{ plate: '冀F12121' }] }), 201)).id;
   });
 
+  it('offers as request targets only the units whose customers the user cannot read yet', async () => {
+    const targets = await ok<{ id: number }[]>(call(ctx.app, rep, 'GET', '/api/access-requests/targets'));
+    const ids = targets.map((x) => x.id);
+    expect(ids).toEqual(expect.arrayContaining([tree.branch2, tree.area2, tree.station3]));
+    for (const own of [tree.area1, tree.station1, tree.station2, tree.hq]) expect(ids).not.toContain(own);
+  });
+
   it('denies before approval, allows inside the grant window, denies after it expires', async () => {
     expect((await call(ctx.app, rep, 'GET', `/api/customers/${customerId}`)).statusCode).toBe(403);
     const req = await ok(call(ctx.app, rep, 'POST', '/api/access-requests', { targetOrgUnitId: tree.area2, reason: '客户在两地加油,核对用量', days: 7 }), 201);

@@ -5,21 +5,23 @@ import type { paths } from './schema.js';
 
 export type { paths };
 
-/** The error body every API route answers with: `{ error: { code, message, field? } }`. */
+/** The error body every API route answers with: `{ error: { code, message, field?, details? } }`. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** Whatever the server attached to explain the error, e.g. the matches of DUPLICATE_SUSPECTED. */
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = 'ApiError';
   }
 
   static from(status: number, body: unknown): ApiError {
-    const e = (body as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null | undefined)?.error;
-    if (e && typeof e.code === 'string') return new ApiError(status, e.code, typeof e.message === 'string' ? e.message : e.code, typeof e.field === 'string' ? e.field : undefined);
+    const e = (body as { error?: { code?: unknown; message?: unknown; field?: unknown; details?: unknown } } | null | undefined)?.error;
+    if (e && typeof e.code === 'string') return new ApiError(status, e.code, typeof e.message === 'string' ? e.message : e.code, typeof e.field === 'string' ? e.field : undefined, e.details);
     return new ApiError(status, status >= 500 ? 'INTERNAL' : 'UNKNOWN', `HTTP ${status}`);
   }
 }

@@ -29,6 +29,12 @@ export function accessRoutes(app: App, svc: AccessService): void {
     handler: (req) => svc.list(requirePrincipal(req), req.query.box),
   });
 
+  app.get('/api/access-requests/targets', {
+    config: { access: { permission: 'customer.read' } },
+    schema: { tags, summary: 'Org units whose customers you may ask to read (outside what you can read now)', response: { 200: Type.Array(Type.Object({ id: Type.Integer(), code: Type.String(), name: Type.String(), parentName: S })), ...errorResponses } },
+    handler: (req) => svc.targets(requirePrincipal(req)),
+  });
+
   app.post('/api/access-requests', {
     config: { access: { permission: 'customer.read' } },
     schema: {

@@ -31,6 +31,21 @@ export class AccessService {
     return this.get(id);
   }
 
+  /**
+   * Org units whose archive the user could ask to read: everything outside what he can already
+   * read, names and codes only (the org chart is not the secret, the customers are).
+   */
+  async targets(p: Principal) {
+    const units = await this.db
+      .selectFrom('org_unit as o')
+      .leftJoin('org_unit as parent', 'parent.id', 'o.parent_id')
+      .select(['o.id', 'o.code', 'o.name', 'o.path', 'parent.name as parent_name'])
+      .where('o.parent_id', 'is not', null)
+      .orderBy('o.path')
+      .execute();
+    return units.filter((u) => !pathInCustomerScope(p, u.path)).map((u) => ({ id: u.id, code: u.code, name: u.name, parentName: u.parent_name }));
+  }
+
   async get(id: number) {
     const r = await this.db
       .selectFrom('access_request as a')

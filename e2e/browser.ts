@@ -1,0 +1,55 @@
+// What every browser test shares: the Chromium to drive, where screenshots go, a polling assertion,
+// and the rule that a missing browser is a failure when REQUIRE_BROWSER=1 and a skip otherwise.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Engine } from '../src/server/db/dialect.js';
+import { describeEngines } from '../test/helpers/engines.js';
+import { ensureWeb } from '../scripts/ensure-web.mjs';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
+export const STEP_TIMEOUT = 120_000;
+export const UI_TIMEOUT = 20_000;
+
+const hasBrowser = fs.existsSync(CHROMIUM);
+const browserRequired = process.env.REQUIRE_BROWSER === '1';
+
+/** Retry an assertion until the page catches up (playwright-core has no web-first `expect`). */
+export const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: UI_TIMEOUT, interval: 100 });
+
+/** A full-page screenshot after antd's animations settle. */
+export async function screenshot(page: Page, dir: string, name: string): Promise<void> {
+  await page.waitForTimeout(350);
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+/** A fresh screenshot folder for one flow on one engine. */
+export function artifactsDir(flow: string, engine: Engine): string {
+  const dir = path.join(ARTIFACTS, flow === 'platform' ? engine : `${flow}-${engine}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Run a browser flow on every engine, after the web bundle is built. */
+export function describeBrowser(name: string, flow: (engine: Engine) => void): void {
+  if (!hasBrowser && browserRequired) {
+    describe(name, () => {
+      it('needs Chromium', () => {
+        throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} does not exist`);
+      });
+    });
+  } else if (!hasBrowser) {
+    console.warn(`[e2e] ${CHROMIUM} not found: "${name}" is skipped (set REQUIRE_BROWSER=1 to make this a failure)`);
+    describe.skip(name, () => it('needs Chromium', () => undefined));
+  } else {
+    beforeAll(async () => {
+      await ensureWeb({ log: (m) => console.log(m) });
+    }, 300_000);
+    describeEngines(name, flow);
+  }
+}
