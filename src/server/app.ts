@@ -33,6 +33,8 @@ import { pumpRoutes } from './modules/pump/pump.routes.js';
 import { AccessService } from './modules/access/access.service.js';
 import { accessRoutes } from './modules/access/access.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
+import { policiesRoutes } from './modules/policies/policies.routes.js';
+import { PoliciesService } from './modules/policies/policies.service.js';
 
 export interface RouteEntry {
   method: string;
@@ -150,6 +152,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   pumpRoutes(app, new PumpService(db.kysely, db.engine, customers));
   accessRoutes(app, new AccessService(db.kysely, opts.now));
   settingsRoutes(app, db.kysely);
+  policiesRoutes(app, new PoliciesService(db.kysely));
 
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot;
   const hasWeb = webRoot !== null && fs.existsSync(path.join(webRoot, 'index.html'));

@@ -48,8 +48,8 @@ describeEngines('authorization matrix', (engine) => {
   });
 
   it('every route that names a record in its path checks that record against the scope', () => {
-    // Roles are company-wide reference data, not owned by an org unit.
-    const companyWide = new Set(['/api/roles/:id']);
+    // Roles and policies are company-wide reference data, not owned by an org unit.
+    const companyWide = new Set(['/api/roles/:id', '/api/policies/:kind/history']);
     const unscoped = apiRoutes(ctx.app.routeTable)
       .filter((r) => r.url.includes('/:') && !companyWide.has(r.url))
       .filter((r) => !(r.access && 'permission' in r.access && r.access.resource))

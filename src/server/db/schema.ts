@@ -216,6 +216,99 @@ export interface AccessApprovalTable {
   at: Instant;
 }
 
+export interface PolicyVersionTable {
+  id: Generated<number>;
+  kind: string;
+  body: string;
+  note: string | null;
+  created_by: number | null;
+  created_at: Instant;
+}
+
+export interface RatingBatchTable {
+  id: Generated<number>;
+  period: string;
+  org_unit_id: number;
+  status: string;
+  policy_version_id: number | null;
+  computed_at: Instant;
+  proposed_by: number | null;
+  proposed_at: Instant | null;
+  low_approved_by: number | null;
+  low_approved_at: Instant | null;
+  high_reviewed_by: number | null;
+  high_reviewed_at: Instant | null;
+  high_approved_by: number | null;
+  high_approved_at: Instant | null;
+  finalized_at: Instant | null;
+  note: string | null;
+}
+
+export interface CustomerRatingTable {
+  id: Generated<number>;
+  batch_id: number;
+  customer_id: number;
+  period: string;
+  computed_stars: number;
+  stars: number;
+  class: string | null;
+  basis_volume_ml: ColumnType<number, number | undefined, number>;
+  basis_amount_fen: ColumnType<number, number | undefined, number>;
+  status: string;
+  benefits: string | null;
+  note: string | null;
+  updated_at: Instant;
+}
+
+export interface AlertTable {
+  id: Generated<number>;
+  customer_id: number;
+  org_unit_id: number;
+  kind: string;
+  episode: string;
+  assignee_user_id: number | null;
+  status: string;
+  detail: string | null;
+  opened_at: Instant;
+  closed_at: Instant | null;
+  closed_by: number | null;
+  contact_made: string | null;
+  reason_found: string | null;
+  action_taken: string | null;
+}
+
+export interface ChurnModelFitTable {
+  id: Generated<number>;
+  org_unit_id: number;
+  model: string;
+  period: string;
+  params: string;
+  log_likelihood: number | null;
+  customers: number;
+  fitted_at: Instant;
+}
+
+export interface CustomerChurnScoreTable {
+  customer_id: number;
+  model: string;
+  p_alive: number;
+  expected_30d: number;
+  scored_at: Instant;
+}
+
+export interface OutboxMessageTable {
+  id: Generated<number>;
+  customer_id: number | null;
+  channel: string;
+  template: string;
+  payload: string;
+  dedupe_key: string;
+  status: string;
+  created_at: Instant;
+  sent_at: Instant | null;
+  error: string | null;
+}
+
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -237,4 +330,11 @@ export interface Database {
   code_sequence: CodeSequenceTable;
   access_request: AccessRequestTable;
   access_approval: AccessApprovalTable;
+  policy_version: PolicyVersionTable;
+  rating_batch: RatingBatchTable;
+  customer_rating: CustomerRatingTable;
+  alert: AlertTable;
+  churn_model_fit: ChurnModelFitTable;
+  customer_churn_score: CustomerChurnScoreTable;
+  outbox_message: OutboxMessageTable;
 }
