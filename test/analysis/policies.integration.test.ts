@@ -1,8 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/engines.js';
-import { call, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
+import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD } from '../helpers/fixtures.js';
-import { login } from '../helpers/app.js';
 import { DEFAULT_POLICIES } from '../../src/domain/policies.js';
 
 describeEngines('policies', (engine) => {
