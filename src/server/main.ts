@@ -3,6 +3,8 @@ import { loadConfig } from './config.js';
 import { openDb } from './db/connection.js';
 import { prepareDatabase } from './bootstrap.js';
 import { usersQueries } from './modules/users/users.queries.js';
+import { JOBS } from './jobs/index.js';
+import { startScheduler } from './jobs/scheduler.js';
 
 const config = loadConfig();
 const db = openDb({ url: config.databaseUrl });
@@ -14,11 +16,16 @@ const address = await app.listen({ host: config.host, port: config.port });
 app.log.info({ engine: db.engine }, `Forecourt is running at ${address}`);
 if ((await usersQueries.count(db.kysely)) === 0) app.log.info(`first run: open ${address}/setup to create the administrator`);
 
+// Scheduled jobs run in the company's time zone (the top org unit's); FORECOURT_JOBS=0 turns them off here.
+const root = await db.kysely.selectFrom('org_unit').select('time_zone').where('parent_id', 'is', null).executeTakeFirst();
+const scheduler = process.env.FORECOURT_JOBS === '0' ? null : startScheduler(db.kysely, JOBS, root?.time_zone ?? 'Asia/Shanghai', app.log);
+
 let closing = false;
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
   app.log.info({ signal }, 'shutting down');
+  scheduler?.stop();
   // Stop taking requests, let in-flight ones finish (at most 10 s), then close the database.
   const closed = app.close();
   for (let waited = 0; app.inFlight() > 0 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
