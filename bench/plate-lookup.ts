@@ -55,7 +55,7 @@ function pct(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-async function seed(db: Db, allPlates: string[]): Promise<{ hqId: number; userPassword: string }> {
+async function seed(db: Db, allPlates: string[]): Promise<{ hqId: number; stationId: number; stationPath: string; userPassword: string }> {
   await prepareDatabase(db);
   const now = new Date().toISOString();
   const k = db.kysely;
@@ -70,6 +70,10 @@ async function seed(db: Db, allPlates: string[]): Promise<{ hqId: number; userPa
   const user = await k.insertInto('app_user').values({ username: 'bench', display_name: 'bench', org_unit_id: hq.id, password_hash: await hashPassword(password), locale: 'zh-CN', active: 1, password_changed_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
   const admin = await k.selectFrom('role').select('id').where('code', '=', 'admin').executeTakeFirstOrThrow();
   await k.insertInto('user_role').values({ user_id: user.id, role_id: admin.id }).execute();
+  // The user the lookup is for: an attendant at one of the 40 stations.
+  const att = await k.insertInto('app_user').values({ username: 'attendant', display_name: 'attendant', org_unit_id: stationIds[0]!, password_hash: await hashPassword(password), locale: 'zh-CN', active: 1, password_changed_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+  const attRole = await k.selectFrom('role').select('id').where('code', '=', 'attendant').executeTakeFirstOrThrow();
+  await k.insertInto('user_role').values({ user_id: att.id, role_id: attRole.id }).execute();
 
   const rnd = mulberry32(7);
   const surnames = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗';
@@ -127,7 +131,7 @@ async function seed(db: Db, allPlates: string[]): Promise<{ hqId: number; userPa
     await client.end();
   }
   console.log(`  seeded ${CUSTOMERS.toLocaleString()} customers, ${VEHICLES.toLocaleString()} vehicles in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return { hqId: hq.id, userPassword: password };
+  return { hqId: hq.id, stationId: stationIds[0]!, stationPath: `/${hq.id}/${stationIds[0]}/`, userPassword: password };
 }
 
 let dbFile = '';
@@ -178,8 +182,9 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
   }
   const db = openDb({ url: engine === 'sqlite' ? dbFile : pgUrl, poolSize: 20 });
   try {
-    const { hqId, userPassword } = await seed(db, allPlates);
+    const { hqId, stationId, stationPath, userPassword } = await seed(db, allPlates);
     const principal: Principal = { userId: 1, username: 'bench', displayName: 'bench', orgUnitId: hqId, orgPath: `/${hqId}/`, grantPaths: [], permissions: new Set(PERMISSIONS), roleCodes: ['admin'], locale: 'zh-CN', sessionId: 'x', csrfToken: 'x' };
+    const attendant: Principal = { ...principal, userId: 2, username: 'attendant', orgUnitId: stationId, orgPath: stationPath, roleCodes: ['attendant'] };
     const pump = new PumpService(db.kysely, db.engine, new CustomersService(db.kysely, db.engine));
     const rnd = mulberry32(99);
     const sample = Array.from({ length: 2000 }, () => allPlates[Math.floor(rnd() * allPlates.length)]!);
@@ -195,6 +200,9 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
       await timeInProcess('last 2 characters', (q) => pump.lookup(principal, q), tail2),
       await timeInProcess('4 characters in the middle', (q) => pump.lookup(principal, q), middle4),
       await timeInProcess('whole plate via lookup', (q) => pump.lookup(principal, q), sample),
+      await timeInProcess('station: last 3 characters', (q) => pump.lookup(attendant, q), tail3),
+      await timeInProcess('station: last 2 characters', (q) => pump.lookup(attendant, q), tail2),
+      await timeInProcess('station: 4 in the middle', (q) => pump.lookup(attendant, q), middle4),
     ];
     const base = rows[0]!;
     console.log('  in process (one client, sequential):');
@@ -202,7 +210,7 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
 
     // The server runs in its own process so the load generator does not share its event loop.
     type Http = Awaited<ReturnType<typeof http>>;
-    let exactHttp: Http, tail3Http: Http, tail2Http: Http;
+    let exactHttp: Http, tail3Http: Http, tail2Http: Http, stationTail3Http: Http, stationTail2Http: Http;
     const server = await startServer('src/server/main.ts', { DATABASE_URL: engine === 'sqlite' ? dbFile : pgUrl, PORT: String(3900 + (engine === 'sqlite' ? 1 : 2)), LOGIN_RATE_LIMIT: '1000' });
     const address = server.url;
     try {
@@ -214,11 +222,15 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
       exactHttp = await http(address, cookie, sample.slice(0, 500).map(enc));
       tail3Http = await http(address, cookie, tail3.slice(0, 500).map(enc));
       tail2Http = await http(address, cookie, tail2.slice(0, 500).map(enc));
+      const attLogin = await fetch(`${address}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'attendant', password: userPassword }) });
+      const attCookie = (attLogin.headers.get('set-cookie') ?? '').split(';')[0]!;
+      stationTail3Http = await http(address, attCookie, tail3.slice(0, 500).map(enc));
+      stationTail2Http = await http(address, attCookie, tail2.slice(0, 500).map(enc));
     } finally {
       await server.stop();
     }
     console.log('  HTTP, 50 concurrent clients:');
-    for (const [label, r] of [['pump lookup, whole plate (baseline)', exactHttp], ['pump lookup, last 3 characters', tail3Http], ['pump lookup, last 2 characters', tail2Http]] as const) {
+    for (const [label, r] of [['pump lookup, whole plate (baseline)', exactHttp], ['pump lookup, last 3 characters', tail3Http], ['pump lookup, last 2 characters', tail2Http], ['station attendant, last 3 characters', stationTail3Http], ['station attendant, last 2 characters', stationTail2Http]] as const) {
       console.log(`    ${label.padEnd(42)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  errors ${r.errors}  req/s ×${(r.rps / exactHttp.rps).toFixed(2)} of baseline`);
     }
   } finally {

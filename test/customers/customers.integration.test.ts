@@ -203,6 +203,19 @@ describeEngines('customer archive', (engine) => {
     expect(group.customers.map((c) => c.name).sort()).toEqual(['钱三', '钱二'].sort());
     expect(JSON.stringify(review)).not.toContain('钱多多');
   });
+
+  it("moves a customer's plates with him: the lookup follows the customer's org unit", async () => {
+    const c = await ok<Detail>(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', name: '周游', orgUnitId: tree.station2, vehicles: [{ plate: '冀A7K7K7' }] }), 201);
+    expect(await ok(call(ctx.app, attendant, 'GET', '/api/pump/lookup?q=K7K7'))).toEqual([]);
+    const unitOf = async () => (await ctx.db.kysely.selectFrom('vehicle').select('org_unit_id').where('customer_id', '=', c.id).executeTakeFirstOrThrow()).org_unit_id;
+    expect(await unitOf()).toBe(tree.station2);
+    await ok(call(ctx.app, admin, 'PATCH', `/api/customers/${c.id}`, { orgUnitId: tree.station1, version: c.version }));
+    expect(await unitOf()).toBe(tree.station1);
+    for (const q of ['K7K7', '7K7', '冀A7']) {
+      const found = await ok<{ customerId: number }[]>(call(ctx.app, attendant, 'GET', `/api/pump/lookup?q=${encodeURIComponent(q)}`));
+      expect(found.map((m) => m.customerId), q).toContain(c.id);
+    }
+  });
 });
 
 describeEngines('access requests (archive borrowing)', (engine) => {

@@ -3,12 +3,14 @@ import type { Db } from './connection.js';
 import * as m0001 from './migrations/0001-platform.js';
 import * as m0002 from './migrations/0002-customers.js';
 import * as m0004 from './migrations/0004-analysis.js';
+import * as m0005 from './migrations/0005-vehicle-unit.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
   '0001-platform': m0001,
   '0002-customers': m0002,
   '0004-analysis': m0004,
+  '0005-vehicle-unit': m0005,
 };
 
 class StaticProvider implements MigrationProvider {

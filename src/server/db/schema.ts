@@ -150,6 +150,8 @@ export interface VehicleTable {
   plate_kind: string;
   model: string | null;
   created_at: Instant;
+  /** The customer's org unit, kept in step by triggers (0005-vehicle-unit). */
+  org_unit_id: Generated<number | null>;
 }
 
 export interface FuelCardTable {

@@ -13,6 +13,8 @@ import type { CustomersService } from '../customers/customers.service.js';
 export const PRODUCTS = ['92#', '95#', '98#', '0#柴油', '-10#柴油', 'LNG', 'CNG', '尿素'] as const;
 
 const CANDIDATE_CAP = 1500;
+/** Up to this many org units in scope, the lookup reads only their plates through (org unit, reversed plate). */
+const UNIT_LIST_MAX = 64;
 
 export interface PumpMatch {
   customerId: number;
@@ -62,18 +64,36 @@ export class PumpService {
       .execute();
   }
 
+  /** The org units whose customers `p` may read, when they are few (a station, an area); else null. */
+  private async unitsInScope(p: Principal): Promise<number[] | null> {
+    const rows = await this.db
+      .selectFrom('org_unit as u')
+      .select('u.id')
+      .where((eb) => inCustomerScope(p, eb.ref('u.id')))
+      .limit(UNIT_LIST_MAX + 1)
+      .execute();
+    return rows.length > UNIT_LIST_MAX ? null : rows.map((r) => r.id);
+  }
+
   async lookup(p: Principal, q: string, limit = 10): Promise<PumpMatch[]> {
     const key = plateSearchKey(q);
     if (key.length < 2) throw new AppError('VALIDATION_FAILED', 'type at least 2 characters of the plate', 'querystring.q');
+    // A station's attendant searches his station's plates only, not the company's million.
+    const units = await this.unitsInScope(p);
+    const own = <Q extends SelectQueryBuilder<Database, 'vehicle', { id: number }>>(query: Q): Q => (units === null ? query : (query.where('vehicle.org_unit_id', 'in', units.length > 0 ? units : [-1]) as Q));
     // Tiers, cheapest and most likely first: attendants usually catch the end of the plate, and a
     // suffix is a btree range on the reversed plate; only when that finds too few do we ask the
     // substring index (trigram) or, for two characters, the plate's start.
     const reversed = [...key].reverse().join('');
-    const rows = await this.candidates(p, this.db.selectFrom('vehicle').select('id').where((eb) => prefixRange(this.engine, eb.ref('plate_reversed'), reversed)), limit);
+    const rows = await this.candidates(p, own(this.db.selectFrom('vehicle').select('vehicle.id').where((eb) => prefixRange(this.engine, eb.ref('vehicle.plate_reversed'), reversed))), limit);
     // A whole plate found exactly needs no substring search.
     const exact = parsePlate(key).ok && rows.some((r) => r.plate === key);
     if (rows.length < limit && !exact) {
-      const more = key.length >= 3 ? plateContains(this.db, this.engine, key) : this.db.selectFrom('vehicle').select('id').where((eb) => prefixRange(this.engine, eb.ref('plate'), key));
+      const contains = () => {
+        const ids = plateContains(this.db, this.engine, key);
+        return units === null ? ids : own(this.db.selectFrom('vehicle').select('vehicle.id').where('vehicle.id', 'in', ids));
+      };
+      const more = key.length >= 3 ? contains() : own(this.db.selectFrom('vehicle').select('vehicle.id').where((eb) => prefixRange(this.engine, eb.ref('vehicle.plate'), key)));
       const seen = new Set(rows.map((r) => r.vehicle_id));
       for (const r of await this.candidates(p, more, limit * 3)) if (!seen.has(r.vehicle_id)) rows.push(r);
     }
