@@ -5,6 +5,7 @@ import { UsageError } from './usage-error.js';
 import { migrateHelp, runMigrate } from './commands/migrate.js';
 import { demoHelp, runDemo } from './commands/demo.js';
 import { backupHelp, runBackup } from './commands/backup.js';
+import { importHelp, runImport } from './commands/import.js';
 
 interface Command {
   summary: string;
@@ -15,6 +16,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   migrate: { summary: 'apply database migrations and seed the default roles', help: migrateHelp, run: runMigrate },
   demo: { summary: 'build a demo company: 1 HQ, 2 branches, 6 areas, 40 stations, staff for every role', help: demoHelp, run: runDemo },
+  import: { summary: 'import customers, fuel cards or transactions from a CSV or XLSX file (resumable, idempotent)', help: importHelp, run: runImport },
   backup: { summary: 'write a consistent copy of the database to a file (SQLite backup or pg_dump)', help: backupHelp, run: runBackup },
 };
 

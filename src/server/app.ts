@@ -34,7 +34,14 @@ import { AccessService } from './modules/access/access.service.js';
 import { accessRoutes } from './modules/access/access.routes.js';
 import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { policiesRoutes } from './modules/policies/policies.routes.js';
+import { ApiKeysService } from './modules/api-keys/api-keys.service.js';
+import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
+import { IngestService } from './modules/transactions/ingest.service.js';
+import { TransactionsService } from './modules/transactions/transactions.service.js';
+import { transactionsRoutes } from './modules/transactions/transactions.routes.js';
 import { PoliciesService } from './modules/policies/policies.service.js';
+import { ImportsService } from './modules/imports/imports.service.js';
+import { importsRoutes } from './modules/imports/imports.routes.js';
 
 export interface RouteEntry {
   method: string;
@@ -131,7 +138,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Forecourt API', version: '0.1.0', description: 'CRM for fuel-station networks. Sign in at /api/auth/login; send the X-CSRF-Token header from /api/auth/me on every mutating request.' },
-      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'fc_session' } } },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'fc_session' }, apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (fck_…) for systems that send data' } } },
       security: [{ session: [] }],
     },
   });
@@ -153,6 +160,10 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   accessRoutes(app, new AccessService(db.kysely, opts.now));
   settingsRoutes(app, db.kysely);
   policiesRoutes(app, new PoliciesService(db.kysely));
+  apiKeysRoutes(app, new ApiKeysService(db.kysely, opts.now));
+  const ingest = new IngestService(db.kysely, db.engine, opts.now);
+  transactionsRoutes(app, ingest, new TransactionsService(db.kysely, opts.now));
+  importsRoutes(app, new ImportsService(db.kysely, customers, ingest));
 
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot;
   const hasWeb = webRoot !== null && fs.existsSync(path.join(webRoot, 'index.html'));

@@ -19,6 +19,8 @@ export function accessOf(me: Me | null | undefined) {
     canMergeCustomers: has('customer.merge'),
     canApproveAccess: has('access.approve'),
     canWritePolicy: has('policy.write'),
+    canRunImport: has('import.run'),
+    canManageApiKeys: has('apikey.manage'),
   };
 }
 

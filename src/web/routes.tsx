@@ -1,14 +1,14 @@
 // Every page of the signed-in app: path, menu entry, access rule, in one place.
 // router.tsx puts the page components and the guards around this table.
 import type { ReactNode } from 'react';
-import { ApartmentOutlined, AuditOutlined, CarOutlined, ContactsOutlined, HomeOutlined, KeyOutlined, MergeCellsOutlined, SafetyCertificateOutlined, SettingOutlined, TeamOutlined, UserOutlined } from '@ant-design/icons';
+import { ApartmentOutlined, ApiOutlined, AuditOutlined, CarOutlined, CloudUploadOutlined, ContactsOutlined, HomeOutlined, KeyOutlined, MergeCellsOutlined, SafetyCertificateOutlined, SettingOutlined, TeamOutlined, UserOutlined } from '@ant-design/icons';
 import type { AccessKey } from './access.js';
 import type { Catalog } from './i18n/zh-CN.js';
 
 export type MenuKey = keyof Catalog['menu'];
-export type HomeDescKey = 'pumpDesc' | 'customersDesc' | 'duplicatesDesc' | 'accessDesc' | 'settingsDesc' | 'orgDesc' | 'usersDesc' | 'rolesDesc' | 'auditDesc' | 'accountDesc';
+export type HomeDescKey = 'pumpDesc' | 'customersDesc' | 'duplicatesDesc' | 'accessDesc' | 'settingsDesc' | 'importsDesc' | 'apiKeysDesc' | 'orgDesc' | 'usersDesc' | 'rolesDesc' | 'auditDesc' | 'accountDesc';
 
-export type PagePath = '/' | '/pump' | '/customers' | '/customers/:id' | '/duplicates' | '/access-requests' | '/settings' | '/org' | '/users' | '/roles' | '/audit' | '/account';
+export type PagePath = '/' | '/pump' | '/customers' | '/customers/:id' | '/duplicates' | '/access-requests' | '/settings' | '/imports' | '/api-keys' | '/org' | '/users' | '/roles' | '/audit' | '/account';
 
 export interface PageRoute {
   path: PagePath;
@@ -29,6 +29,8 @@ export const PAGES: readonly PageRoute[] = [
   { path: '/customers/:id', menuKey: 'customers', icon: <ContactsOutlined />, access: 'canReadCustomers', inMenu: false },
   { path: '/duplicates', menuKey: 'duplicates', descKey: 'duplicatesDesc', icon: <MergeCellsOutlined />, access: 'canReadCustomers', inMenu: true },
   { path: '/access-requests', menuKey: 'accessRequests', descKey: 'accessDesc', icon: <KeyOutlined />, access: 'canReadCustomers', inMenu: true },
+  { path: '/imports', menuKey: 'imports', descKey: 'importsDesc', icon: <CloudUploadOutlined />, access: 'canRunImport', inMenu: true },
+  { path: '/api-keys', menuKey: 'apiKeys', descKey: 'apiKeysDesc', icon: <ApiOutlined />, access: 'canManageApiKeys', inMenu: true },
   { path: '/settings', menuKey: 'settings', descKey: 'settingsDesc', icon: <SettingOutlined />, access: 'canWritePolicy', inMenu: true },
   { path: '/org', menuKey: 'org', descKey: 'orgDesc', icon: <ApartmentOutlined />, access: 'canReadOrg', inMenu: true },
   { path: '/users', menuKey: 'users', descKey: 'usersDesc', icon: <TeamOutlined />, access: 'canReadUsers', inMenu: true },

@@ -20,7 +20,7 @@ describeEngines('authorization matrix', (engine) => {
   let admin: Session;
   let tree: Tree;
   let sessions: Map<string, Session>;
-  const records = { org_unit: { in: 0, out: 0 }, user: { in: 0, out: 0 }, customer: { in: 0, out: 0 }, access_request: { in: 0, out: 0 }, role: 0 };
+  const records = { org_unit: { in: 0, out: 0 }, user: { in: 0, out: 0 }, customer: { in: 0, out: 0 }, access_request: { in: 0, out: 0 }, api_key: { in: 0, out: 0 }, import_job: { in: 0, out: 0 }, role: 0 };
 
   beforeAll(async () => {
     admin = await setupAdmin(ctx.app);
@@ -38,6 +38,11 @@ describeEngines('authorization matrix', (engine) => {
     const reqB1 = await login(ctx.app, 'req_b1', USER_PASSWORD);
     const ar = async (s: Session, target: number) => (await ok<{ id: number }>(call(ctx.app, s, 'POST', '/api/access-requests', { targetOrgUnitId: target, reason: '核对客户', days: 3 }), 201)).id;
     records.access_request = { in: await ar(reqB2, tree.station1), out: await ar(reqB1, tree.station3) };
+    const key = async (orgUnitId: number) => (await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId }), 201)).id;
+    records.api_key = { in: await key(tree.station1), out: await key(tree.station3) };
+    const upload = async (orgUnitId: number) =>
+      (await ok<{ id: number }>(ctx.app.inject({ method: 'POST', url: `/api/imports?fileName=a.csv&orgUnitId=${orgUnitId}`, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'application/octet-stream' }, payload: '客户名称,手机\n张三,13800138000\n' }), 201)).id;
+    records.import_job = { in: await upload(tree.station1), out: await upload(tree.station3) };
     const roles = await ok<{ id: number; code: string }[]>(call(ctx.app, admin, 'GET', '/api/roles'));
     records.role = roles.find((r) => r.code === 'auditor')!.id;
   }, 120_000);
@@ -48,8 +53,8 @@ describeEngines('authorization matrix', (engine) => {
   });
 
   it('every route that names a record in its path checks that record against the scope', () => {
-    // Roles and policies are company-wide reference data, not owned by an org unit.
-    const companyWide = new Set(['/api/roles/:id', '/api/policies/:kind/history']);
+    // Roles, policies and column mappings are company-wide reference data, not owned by an org unit.
+    const companyWide = new Set(['/api/roles/:id', '/api/policies/:kind/history', '/api/import-profiles/:id']);
     const unscoped = apiRoutes(ctx.app.routeTable)
       .filter((r) => r.url.includes('/:') && !companyWide.has(r.url))
       .filter((r) => !(r.access && 'permission' in r.access && r.access.resource))
@@ -84,6 +89,9 @@ describeEngines('authorization matrix', (engine) => {
 
           if ('public' in access || 'session' in access) {
             expect(DENIED, label).not.toContain(res.statusCode);
+          } else if ('apiKey' in access) {
+            // Systems authenticate with an API key; a user's session opens nothing here.
+            expect(res.statusCode, label).toBe(401);
           } else if (!role.permissions.includes(access.permission)) {
             expect(res.statusCode, label).toBe(403);
             expect(res.json().error.code, label).toBe('PERMISSION_DENIED');

@@ -35,13 +35,18 @@ describeEngines('bad input on every route', (engine) => {
   let roleId: number;
   let customerId: number;
   let accessRequestId: number;
+  let apiKeyId: number;
+  let apiKey = '';
+  let importJobId: number;
 
   async function send(app: TestApp, method: string, url: string, opts: { payload?: string; contentType?: string } = {}) {
-    let res = await app.inject({ method: method as 'GET', url, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, ...(opts.contentType && { 'content-type': opts.contentType }) }, ...(opts.payload !== undefined && { payload: opts.payload }) });
+    // Routes for other systems take the API key; the others ignore it.
+    const headers = () => ({ cookie: admin.cookie, 'x-csrf-token': admin.csrf, authorization: `Bearer ${apiKey}`, ...(opts.contentType && { 'content-type': opts.contentType }) });
+    let res = await app.inject({ method: method as 'GET', url, headers: headers(), ...(opts.payload !== undefined && { payload: opts.payload }) });
     if (res.statusCode === 401) {
       // A fuzzed logout may have ended the admin's session; sign in again and retry once.
       admin = await login(app, 'admin', ADMIN_PASSWORD);
-      res = await app.inject({ method: method as 'GET', url, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, ...(opts.contentType && { 'content-type': opts.contentType }) }, ...(opts.payload !== undefined && { payload: opts.payload }) });
+      res = await app.inject({ method: method as 'GET', url, headers: headers(), ...(opts.payload !== undefined && { payload: opts.payload }) });
     }
     return res;
   }
@@ -62,14 +67,23 @@ describeEngines('bad input on every route', (engine) => {
     await createUser(ctx.app, admin, 'borrower', tree.station3, ['sales_rep']);
     const borrower = await login(ctx.app, 'borrower', USER_PASSWORD);
     accessRequestId = (await ctx.app.inject({ method: 'POST', url: '/api/access-requests', headers: { cookie: borrower.cookie, 'x-csrf-token': borrower.csrf }, payload: { targetOrgUnitId: tree.station1, reason: '核对', days: 1 } })).json().id;
+    apiKey = (await send(ctx.app, 'POST', '/api/api-keys', { payload: JSON.stringify({ name: 'POS', orgUnitId: tree.hq }), contentType: 'application/json' })).json().key;
+    apiKeyId = (await send(ctx.app, 'POST', '/api/api-keys', { payload: JSON.stringify({ name: 'to revoke', orgUnitId: tree.station1 }), contentType: 'application/json' })).json().id;
+    importJobId = (await send(ctx.app, 'POST', `/api/imports?fileName=a.csv&orgUnitId=${tree.station1}`, { payload: '客户名称,手机\n张三,13800138000\n', contentType: 'application/octet-stream' })).json().id;
     routes = ctx.app.routeTable.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'));
   });
 
   // Point each route at a record of the kind it names, so that the body is what gets tested.
   const urlOf = (r: RouteEntry) => {
     const type = r.access && 'permission' in r.access ? r.access.resource?.type : undefined;
-    const ids = { user: userId, org_unit: tree.station1, customer: customerId, access_request: accessRequestId };
+    const ids = { user: userId, org_unit: tree.station1, customer: customerId, access_request: accessRequestId, api_key: apiKeyId, import_job: importJobId };
     return r.url.replace(':id', String(type ? ids[type] : roleId)).replace(':mergeId', '1');
+  };
+
+  // A route that takes several media types documents each; its JSON schema is the one to fuzz.
+  const bodyOf = (r: RouteEntry) => {
+    const body = r.schema?.body as (JsonSchema & { content?: Record<string, { schema: JsonSchema }> }) | undefined;
+    return body?.content?.['application/json']?.schema ?? body;
   };
 
   it('answers malformed JSON with BAD_JSON', async () => {
@@ -90,7 +104,7 @@ describeEngines('bad input on every route', (engine) => {
   it('names the field when a body field has the wrong type', async () => {
     let checked = 0;
     for (const r of routes) {
-      const props = (r.schema?.body as JsonSchema | undefined)?.properties;
+      const props = bodyOf(r)?.properties;
       if (!props) continue;
       for (const [name, s] of Object.entries(props)) {
         const res = await send(ctx.app, r.method, urlOf(r), { payload: JSON.stringify({ [name]: wrongValue(s) }), contentType: 'application/json' });
@@ -127,7 +141,7 @@ describeEngines('bad input on every route', (engine) => {
         if (s.type === 'string') continue; // any text is a valid string in a query
         // Fill the other required parameters so that only this one is wrong.
         const others = (qs.required ?? []).filter((x) => x !== name && qs.properties![x]?.type === 'string').map((x) => `${x}=ab&`).join('');
-        const res = await send(ctx.app, r.method, `${r.url}?${others}${name}=%7Bbad`);
+        const res = await send(ctx.app, r.method, `${urlOf(r)}?${others}${name}=%7Bbad`);
         expect4xx(res, `${r.method} ${r.url}?${name}`);
         expect(res.json().error.field).toBe(`querystring.${name}`);
       }

@@ -8,13 +8,16 @@ import { AppError } from '../errors.js';
 import { pathInCustomerScope, pathInScope } from './scope.js';
 import { SESSION_COOKIE, type SessionService } from './session.service.js';
 import type { Principal } from './principal.js';
+import { lookupApiKey, type ApiClient } from './api-key.js';
 
 /** Owned records a route can name in its URL; each resolves to the org path that owns it. */
-export type ResourceType = 'org_unit' | 'user' | 'customer' | 'access_request';
+export type ResourceType = 'org_unit' | 'user' | 'customer' | 'access_request' | 'import_job' | 'api_key';
 
 export type Access =
   | { public: true }
   | { session: true }
+  /** Systems that send data: `Authorization: Bearer fck_…`, no session, no CSRF. */
+  | { apiKey: true }
   | { permission: Permission; resource?: { type: ResourceType; param: string } };
 
 declare module 'fastify' {
@@ -23,6 +26,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | null;
+    apiClient: ApiClient | null;
     sessionProblem: 'missing' | 'expired' | 'disabled' | null;
   }
 }
@@ -44,6 +48,9 @@ const RESOLVERS: Record<ResourceType, Resolver> = {
     (await db.selectFrom('customer as c').innerJoin('org_unit as o', 'o.id', 'c.org_unit_id').select('o.path').where('c.id', '=', id).executeTakeFirst())?.path ?? null,
   access_request: async (db, id) =>
     (await db.selectFrom('access_request as a').innerJoin('org_unit as o', 'o.id', 'a.target_org_unit_id').select('o.path').where('a.id', '=', id).executeTakeFirst())?.path ?? null,
+  import_job: async (db, id) =>
+    (await db.selectFrom('import_job as j').innerJoin('org_unit as o', 'o.id', 'j.org_unit_id').select('o.path').where('j.id', '=', id).executeTakeFirst())?.path ?? null,
+  api_key: async (db, id) => (await db.selectFrom('api_key as k').innerJoin('org_unit as o', 'o.id', 'k.org_unit_id').select('o.path').where('k.id', '=', id).executeTakeFirst())?.path ?? null,
 };
 
 // Customer records are also readable through an approved access request; everything else only in the own subtree.
@@ -52,6 +59,8 @@ const IN_SCOPE: Record<ResourceType, (p: Principal, path: string) => boolean> = 
   user: pathInScope,
   customer: pathInCustomerScope,
   access_request: pathInScope,
+  import_job: pathInScope,
+  api_key: pathInScope,
 };
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -69,6 +78,7 @@ export function requirePrincipal(request: FastifyRequest): Principal {
 
 export function registerAccess(app: FastifyInstance, db: Kysely<Database>, sessions: SessionService): void {
   app.decorateRequest('principal', null);
+  app.decorateRequest('apiClient', null);
   app.decorateRequest('sessionProblem', null);
 
   app.addHook('onRequest', async (request) => {
@@ -88,6 +98,15 @@ export function registerAccess(app: FastifyInstance, db: Kysely<Database>, sessi
       return;
     }
     if ('public' in access) return;
+    if ('apiKey' in access) {
+      const header = request.headers.authorization;
+      const bearer = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+      if (!bearer) throw new AppError('NOT_AUTHENTICATED', 'send the API key as Authorization: Bearer fck_…');
+      const found = await lookupApiKey(db, bearer[1]!, new Date());
+      if (!found.ok) throw new AppError('API_KEY_INVALID', found.reason === 'revoked' ? 'this API key was revoked' : 'unknown API key');
+      request.apiClient = found.client;
+      return;
+    }
 
     const p = request.principal;
     if (!p) throw new AppError(request.sessionProblem === 'expired' ? 'SESSION_EXPIRED' : 'NOT_AUTHENTICATED');

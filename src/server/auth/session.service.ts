@@ -4,6 +4,7 @@ import type { Database } from '../db/schema.js';
 import type { Config } from '../config.js';
 import { isPermission, type Permission } from '../../domain/permissions.js';
 import type { Principal } from './principal.js';
+import { AppError } from '../errors.js';
 
 export const SESSION_COOKIE = 'fc_session';
 
@@ -65,12 +66,33 @@ export class SessionService {
     if (now.getTime() - new Date(row.last_seen_at).getTime() > 60_000) {
       await this.db.updateTable('session').set({ last_seen_at: now.toISOString() }).where('id', '=', id).execute();
     }
+    const { permissions, roleCodes, grants } = await this.rightsOf(row.user_id, now);
+    return {
+      ok: true,
+      principal: {
+        userId: row.user_id,
+        username: row.username,
+        displayName: row.display_name,
+        orgUnitId: row.org_unit_id,
+        orgPath: row.path,
+        grantPaths: grants,
+        permissions,
+        roleCodes,
+        locale: row.locale,
+        sessionId: id,
+        csrfToken: row.csrf_token,
+      },
+    };
+  }
+
+  /** A user's permissions, roles and the org paths lent to him by approved access requests. */
+  private async rightsOf(userId: number, now: Date): Promise<{ permissions: Set<Permission>; roleCodes: string[]; grants: string[] }> {
     const roles = await this.db
       .selectFrom('user_role as ur')
       .innerJoin('role as r', 'r.id', 'ur.role_id')
       .leftJoin('role_permission as rp', 'rp.role_id', 'r.id')
       .select(['r.code', 'rp.permission'])
-      .where('ur.user_id', '=', row.user_id)
+      .where('ur.user_id', '=', userId)
       .execute();
     const permissions = new Set<Permission>();
     const roleCodes = new Set<string>();
@@ -82,27 +104,25 @@ export class SessionService {
       .selectFrom('access_request as a')
       .innerJoin('org_unit as o', 'o.id', 'a.target_org_unit_id')
       .select('o.path')
-      .where('a.requester_id', '=', row.user_id)
+      .where('a.requester_id', '=', userId)
       .where('a.status', '=', 'approved')
       .where('a.valid_from', '<=', now.toISOString())
       .where('a.valid_until', '>', now.toISOString())
       .execute();
-    return {
-      ok: true,
-      principal: {
-        userId: row.user_id,
-        username: row.username,
-        displayName: row.display_name,
-        orgUnitId: row.org_unit_id,
-        orgPath: row.path,
-        grantPaths: grants.map((g) => g.path),
-        permissions,
-        roleCodes: [...roleCodes],
-        locale: row.locale,
-        sessionId: id,
-        csrfToken: row.csrf_token,
-      },
-    };
+    return { permissions, roleCodes: [...roleCodes], grants: grants.map((g) => g.path) };
+  }
+
+  /** The principal of an active user by name, for work done outside a web session (the CLI). */
+  async principalOf(username: string): Promise<Principal> {
+    const row = await this.db
+      .selectFrom('app_user as u')
+      .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
+      .select(['u.id', 'u.username', 'u.display_name', 'u.org_unit_id', 'u.active', 'u.locale', 'o.path'])
+      .where('u.username', '=', username)
+      .executeTakeFirst();
+    if (!row || !row.active) throw new AppError('NOT_FOUND', `no active user ${JSON.stringify(username)}`);
+    const { permissions, roleCodes, grants } = await this.rightsOf(row.id, this.now());
+    return { userId: row.id, username: row.username, displayName: row.display_name, orgUnitId: row.org_unit_id, orgPath: row.path, grantPaths: grants, permissions, roleCodes, locale: row.locale, sessionId: '', csrfToken: '' };
   }
 
   async revoke(sessionId: string): Promise<void> {

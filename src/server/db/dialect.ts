@@ -1,5 +1,5 @@
 // Every difference between SQLite and PostgreSQL lives here. Services never ask which engine runs.
-import { sql, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { CompiledQuery, PostgresAdapter, sql, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Database } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -43,4 +43,73 @@ export function plateContains(db: Kysely<Database>, engine: Engine, key: string)
 export function groupConcat(engine: Engine, from: SelectQueryBuilder<any, any, any>, column: string): RawBuilder<string | null> {
   const agg = engine === 'postgres' ? sql`string_agg(${sql.ref(column)}, chr(31))` : sql`group_concat(${sql.ref(column)}, char(31))`;
   return sql<string | null>`(${from.select(agg.as('v'))})`;
+}
+
+/** The engine a Kysely instance or transaction runs on, for helpers that other modules call with only a transaction. */
+export function engineOf(db: Kysely<any>): Engine {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/**
+ * `column` is one of `values`, bound as one parameter whatever their number: the statement text
+ * stays the same (SQLite reuses the prepared statement) and a long list never meets a parameter limit.
+ */
+export function oneOf(engine: Engine, column: Expression<unknown> | RawBuilder<unknown>, values: readonly (string | number)[]): RawBuilder<SqlBool> {
+  return engine === 'postgres' ? sql<SqlBool>`${column} = any(${values})` : sql<SqlBool>`${column} in (select value from json_each(${JSON.stringify(values)}))`;
+}
+
+/**
+ * Writers that read rollups and then write them take this lock first. SQLite already runs one
+ * writer at a time; on PostgreSQL this transaction-scoped advisory lock makes them take turns.
+ */
+export async function serialiseRollupWriters(db: Kysely<any>): Promise<void> {
+  if (engineOf(db) === 'postgres') await sql`select pg_advisory_xact_lock(${ROLLUP_LOCK})`.execute(db);
+}
+const ROLLUP_LOCK = 0x46435458; // "FCTX"
+
+/** A column of a bulk statement and its PostgreSQL array element type. */
+export interface BulkColumn {
+  name: string;
+  pg: 'text' | 'bigint' | 'integer' | 'timestamptz' | 'double precision';
+}
+
+const SQLITE_MAX_PARAMS = 32_000;
+const PG_MAX_ROWS = 50_000;
+const statementText = new Map<string, string>();
+
+/**
+ * Many rows in few statements: `with v(columns) as (<rows>) <body>`, where the rows are a
+ * `values` list on SQLite and `unnest` of one array per column on PostgreSQL (a fixed number of
+ * parameters, however many rows). `body` reads the rows from `v`; SQLite needs `where true` before
+ * an `on conflict` clause of an `insert … select`, so bodies carry it.
+ */
+export function bulkStatements(engine: Engine, columns: readonly BulkColumn[], rows: readonly unknown[][], body: string, maxRows = 1000): CompiledQuery[] {
+  const names = columns.map((c) => c.name).join(', ');
+  const out: CompiledQuery[] = [];
+  if (engine === 'postgres') {
+    const arrays = columns.map((c, i) => `$${i + 1}::${c.pg}[]`).join(', ');
+    const text = `with v (${names}) as (select * from unnest(${arrays})) ${body}`;
+    for (let start = 0; start < rows.length; start += PG_MAX_ROWS) {
+      const part = rows.slice(start, start + PG_MAX_ROWS);
+      out.push(CompiledQuery.raw(text, columns.map((_, i) => part.map((r) => r[i]))));
+    }
+    return out;
+  }
+  const per = Math.max(1, Math.min(maxRows, Math.floor(SQLITE_MAX_PARAMS / columns.length)));
+  for (let start = 0; start < rows.length; start += per) {
+    const part = rows.slice(start, start + per);
+    const key = `${part.length}|${columns.length}|${names}|${body}`;
+    let text = statementText.get(key);
+    if (text === undefined) {
+      const one = `(${columns.map(() => '?').join(', ')})`;
+      text = `with v (${names}) as (values ${new Array(part.length).fill(one).join(', ')}) ${body}`;
+      if (statementText.size > 200) statementText.clear();
+      statementText.set(key, text);
+    }
+    const params: unknown[] = new Array(part.length * columns.length);
+    let k = 0;
+    for (const r of part) for (let i = 0; i < columns.length; i++) params[k++] = r[i];
+    out.push(CompiledQuery.raw(text, params));
+  }
+  return out;
 }

@@ -4,6 +4,8 @@ import * as m0001 from './migrations/0001-platform.js';
 import * as m0002 from './migrations/0002-customers.js';
 import * as m0004 from './migrations/0004-analysis.js';
 import * as m0005 from './migrations/0005-vehicle-unit.js';
+import * as m0006 from './migrations/0006-transactions.js';
+import * as m0007 from './migrations/0007-imports.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +13,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-customers': m0002,
   '0004-analysis': m0004,
   '0005-vehicle-unit': m0005,
+  '0006-transactions': m0006,
+  '0007-imports': m0007,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -127,6 +127,12 @@ export interface CustomerTable {
   look_after: Generated<number>;
   merged_into_id: number | null;
   last_visit_at: Instant | null;
+  /** Days with at least one fill-up, and the mean gap between consecutive ones (kept on ingest). */
+  visit_count: Generated<number>;
+  first_visit_at: Instant | null;
+  first_visit_day: string | null;
+  last_visit_day: string | null;
+  usual_interval_days: number | null;
   version: Generated<number>;
   created_by: number | null;
   created_at: Instant;
@@ -216,6 +222,78 @@ export interface AccessApprovalTable {
   decision: string;
   comment: string | null;
   at: Instant;
+}
+
+export interface ApiKeyTable {
+  id: Generated<number>;
+  org_unit_id: number;
+  name: string;
+  key_prefix: string;
+  key_hash: string;
+  created_by: number | null;
+  created_at: Instant;
+  revoked_at: Instant | null;
+  last_used_at: Instant | null;
+}
+
+export interface IngestBatchTable {
+  id: Generated<number>;
+  source: string;
+  api_key_id: number | null;
+  user_id: number | null;
+  received_at: Instant;
+  finished_at: Instant | null;
+  rows_received: Generated<number>;
+  inserted: Generated<number>;
+  duplicates: Generated<number>;
+  rejected: Generated<number>;
+  attached: Generated<number>;
+  superseded: Generated<number>;
+}
+
+export interface FuelTransactionTable {
+  id: Generated<number>;
+  source: string;
+  external_id: string;
+  occurred_at: Instant;
+  business_day: string;
+  org_unit_id: number;
+  customer_id: number | null;
+  card_no: string | null;
+  plate: string | null;
+  product: string;
+  business_line: Generated<string>;
+  volume_ml: number;
+  unit_price_fen: number | null;
+  amount_fen: number | null;
+  payment: string | null;
+  visit_id: number | null;
+  ingest_batch_id: number | null;
+  created_at: Instant;
+}
+
+export interface CustomerMergeTxnTable {
+  merge_id: number;
+  txn_id: number;
+}
+
+export interface CustomerMonthTable {
+  customer_id: number;
+  month: string;
+  product: string;
+  volume_ml: number;
+  amount_fen: number;
+  txn_count: number;
+}
+
+export interface StationDayTable {
+  org_unit_id: number;
+  day: string;
+  product: string;
+  volume_ml: number;
+  amount_fen: number;
+  txn_count: number;
+  card_amount_fen: number;
 }
 
 export interface PolicyVersionTable {
@@ -311,6 +389,57 @@ export interface OutboxMessageTable {
   error: string | null;
 }
 
+export interface ImportJobTable {
+  id: Generated<number>;
+  org_unit_id: number;
+  kind: string | null;
+  file_name: string;
+  file_size: number;
+  file_sha256: string;
+  format: string;
+  sheet: string | null;
+  mapping: string | null;
+  status: string;
+  rows_total: number | null;
+  rows_done: Generated<number>;
+  rows_ok: Generated<number>;
+  rows_rejected: Generated<number>;
+  rows_flagged: Generated<number>;
+  created_count: Generated<number>;
+  updated_count: Generated<number>;
+  error: string | null;
+  created_by: number | null;
+  created_at: Instant;
+  updated_at: Instant;
+  finished_at: Instant | null;
+}
+
+export interface ImportFileChunkTable {
+  job_id: number;
+  seq: number;
+  data: Buffer;
+}
+
+export interface ImportRowErrorTable {
+  id: Generated<number>;
+  job_id: number;
+  phase: string;
+  row_number: number;
+  severity: string;
+  field: string | null;
+  message: string;
+  cells: string | null;
+}
+
+export interface ImportMappingProfileTable {
+  id: Generated<number>;
+  name: string;
+  kind: string;
+  columns: string;
+  created_by: number | null;
+  created_at: Instant;
+}
+
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -332,6 +461,12 @@ export interface Database {
   code_sequence: CodeSequenceTable;
   access_request: AccessRequestTable;
   access_approval: AccessApprovalTable;
+  api_key: ApiKeyTable;
+  ingest_batch: IngestBatchTable;
+  fuel_transaction: FuelTransactionTable;
+  customer_merge_txn: CustomerMergeTxnTable;
+  customer_month: CustomerMonthTable;
+  station_day: StationDayTable;
   policy_version: PolicyVersionTable;
   rating_batch: RatingBatchTable;
   customer_rating: CustomerRatingTable;
@@ -339,4 +474,8 @@ export interface Database {
   churn_model_fit: ChurnModelFitTable;
   customer_churn_score: CustomerChurnScoreTable;
   outbox_message: OutboxMessageTable;
+  import_job: ImportJobTable;
+  import_file_chunk: ImportFileChunkTable;
+  import_row_error: ImportRowErrorTable;
+  import_mapping_profile: ImportMappingProfileTable;
 }

@@ -73,3 +73,32 @@ export async function unwrap<D>(call: Promise<{ data?: D; error?: unknown; respo
 type JsonOf<R> = R extends { content: { 'application/json': infer J } } ? J : never;
 /** The JSON body of a path's GET 200 response, e.g. `ApiData<'/api/org/units'>`. */
 export type ApiData<P extends keyof paths> = paths[P] extends { get: { responses: { 200: infer R } } } ? JsonOf<R> : never;
+
+/**
+ * Upload a file as the raw request body (application/octet-stream) with progress, for the routes
+ * that take files; answers like `unwrap`.
+ */
+export function uploadFile<T>(url: string, file: Blob, onProgress?: (fraction: number) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress?.(e.loaded / e.total);
+    xhr.onerror = () => reject(new ApiError(0, 'NETWORK', 'upload failed'));
+    xhr.onload = () => {
+      let body: unknown = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
+      else {
+        if (xhr.status === 401) onUnauthorized?.();
+        reject(ApiError.from(xhr.status, body));
+      }
+    };
+    xhr.send(file);
+  });
+}

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { isUniqueViolation, type Engine } from '../../db/dialect.js';
+import { isUniqueViolation, serialiseRollupWriters, type Engine } from '../../db/dialect.js';
 import { actorOf, can, type Principal } from '../../auth/principal.js';
 import { orgUnitInScope, pathInCustomerScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
@@ -11,6 +11,7 @@ import { DEFAULT_CODE_SCHEME, codePrefix, formatCode, type CodeParts } from '../
 import { recordAudit, recordRead } from '../audit/audit.service.js';
 import { customersQueries, type CustomerFilter, type CustomerRow } from './customers.queries.js';
 import { toCsv } from './csv.js';
+import { attachWaitingRows } from '../transactions/rollups.js';
 
 const EXPORT_LIMIT = 100_000;
 
@@ -51,7 +52,7 @@ export interface CreateCustomer extends CustomerFields {
   confirmDuplicate?: boolean;
 }
 
-interface Normalised {
+export interface Normalised {
   phones: { phone: string; kind: string; label: string | null; contactName: string | null }[];
   vehicles: { plate: string; kind: string; model: string | null }[];
   cards: string[];
@@ -89,7 +90,7 @@ const FIELD_COLUMNS = {
   notes: 'notes',
 } as const;
 
-function columnsOf(f: CustomerFields): Record<string, unknown> {
+export function columnsOf(f: CustomerFields): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, column] of Object.entries(FIELD_COLUMNS)) {
     const v = (f as Record<string, unknown>)[key];
@@ -327,7 +328,8 @@ export class CustomersService {
 
   // ---- writing -------------------------------------------------------------------------------
 
-  private async codeFor(trx: Kysely<Database>, orgUnitId: number, kind: string): Promise<string> {
+  /** The next customer code for a new customer of `orgUnitId`, by the numbering scheme in force. */
+  async codeFor(trx: Kysely<Database>, orgUnitId: number, kind: string): Promise<string> {
     const scheme = (await trx.selectFrom('system_state').select('value').where('key', '=', 'customer_code_scheme').executeTakeFirst())?.value ?? DEFAULT_CODE_SCHEME;
     const unit = await trx.selectFrom('org_unit').select('path').where('id', '=', orgUnitId).executeTakeFirstOrThrow();
     const ids = unit.path.split('/').filter(Boolean).map(Number);
@@ -338,7 +340,8 @@ export class CustomersService {
     return formatCode(scheme, parts, seq);
   }
 
-  private async writeChildren(trx: Kysely<Database>, customerId: number, n: Partial<Normalised>, replace: boolean): Promise<void> {
+  /** Store phones, vehicles, cards and tags; `replace` drops those not given, else they are added. */
+  async writeChildren(trx: Kysely<Database>, customerId: number, n: Partial<Normalised>, replace: boolean): Promise<void> {
     const now = new Date().toISOString();
     if (n.phones) {
       if (replace) await trx.deleteFrom('customer_phone').where('customer_id', '=', customerId).execute();
@@ -366,6 +369,8 @@ export class CustomersService {
       if (replace) await trx.deleteFrom('customer_tag').where('customer_id', '=', customerId).execute();
       if (n.tags.length) await trx.insertInto('customer_tag').values(n.tags.map((tag) => ({ customer_id: customerId, tag }))).execute();
     }
+    // Transactions that were waiting for one of these cards or plates now have their customer.
+    if (n.cards?.length || n.vehicles?.length) await attachWaitingRows(trx, customerId, { cards: n.cards ?? [], plates: (n.vehicles ?? []).map((v) => v.plate) });
   }
 
   private async checkRefs(p: Principal, f: CustomerFields): Promise<void> {
@@ -419,6 +424,8 @@ export class CustomersService {
     if (cardDup) throw new AppError('DUPLICATE', `card ${cardDup.value} already belongs to customer ${cardDup.code}`, 'body.cards');
     const beforeChildren = await customersQueries.children(this.db, [id]);
     await this.db.transaction().execute(async (trx) => {
+      // Before the customer row is locked: rollup writers lock in this order (see attachWaitingRows).
+      await serialiseRollupWriters(trx);
       const res = await trx
         .updateTable('customer')
         .set({ ...(columnsOf(patch) as object), ...(patch.orgUnitId !== undefined && { org_unit_id: patch.orgUnitId }), version: before.version + 1, updated_at: new Date().toISOString() } as never)

@@ -2,10 +2,12 @@
 // snapshot of exactly what moved, and can be undone from that snapshot.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { serialiseRollupWriters } from '../../db/dialect.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { pathInCustomerScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
 import { recordAudit } from '../audit/audit.service.js';
+import { moveTransactionsBack, moveTransactionsForMerge } from '../transactions/rollups.js';
 
 // Survivor fields that a merge may fill from the duplicate when the survivor has none.
 const FILLABLE = ['name', 'surname', 'gender', 'organisation', 'owner_user_id', 'routes', 'products', 'fuel_use', 'settlement_method', 'invoice_type', 'demand_volume', 'equipment', 'birthday', 'other_stations', 'why_us', 'satisfaction', 'notes'] as const;
@@ -40,6 +42,8 @@ export class MergeService {
     const survivor = await this.live(p, survivorId, 'body.survivorId');
     const merged = await this.live(p, mergedId, 'body.mergedId');
     return this.db.transaction().execute(async (trx) => {
+      // Transactions and their rollups move too; rollup writers take this lock before any row lock.
+      await serialiseRollupWriters(trx);
       const ids = async (table: 'customer_phone' | 'vehicle' | 'fuel_card' | 'visit') => (await trx.selectFrom(table).select('id').where('customer_id', '=', mergedId).execute()).map((r) => r.id);
       const phones = await ids('customer_phone');
       const vehicles = await ids('vehicle');
@@ -65,6 +69,7 @@ export class MergeService {
 
       const snapshot: Snapshot = { phones, vehicles, cards, visits, children, tagsAdded, tagsOfMerged, filled: Object.keys(fill), survivorVersionAfter: survivor.version + 1, mergedVersionBefore: merged.version, lastVisitBefore: survivor.last_visit_at };
       const { id } = await trx.insertInto('customer_merge').values({ survivor_id: survivorId, merged_id: mergedId, snapshot: JSON.stringify(snapshot), by_user_id: p.userId, at: now }).returning('id').executeTakeFirstOrThrow();
+      await moveTransactionsForMerge(trx, id, mergedId, survivorId);
       await recordAudit(trx, actorOf(p, ip), { action: 'merge', entity: 'customer', entityId: survivorId, orgUnitId: survivor.org_unit_id, before: { survivor: { ...survivor, path: undefined }, merged: { ...merged, path: undefined } }, after: { mergeId: id, ...snapshot } });
       return { mergeId: id };
     });
@@ -78,6 +83,7 @@ export class MergeService {
     const s = JSON.parse(m.snapshot) as Snapshot;
     if (survivor.version !== s.survivorVersionAfter) throw new AppError('MERGE_NOT_UNDOABLE', 'the surviving record was edited after the merge; undo would lose that edit');
     await this.db.transaction().execute(async (trx) => {
+      await serialiseRollupWriters(trx);
       const back = async (table: 'customer_phone' | 'vehicle' | 'fuel_card' | 'visit', ids: number[]) => {
         if (ids.length) await trx.updateTable(table).set({ customer_id: m.merged_id }).where('id', 'in', ids).execute();
       };
@@ -92,6 +98,7 @@ export class MergeService {
       const now = new Date().toISOString();
       await trx.updateTable('customer').set({ ...cleared, last_visit_at: s.lastVisitBefore, version: survivor.version + 1, updated_at: now } as never).where('id', '=', m.survivor_id).execute();
       await trx.updateTable('customer').set({ merged_into_id: null, version: s.mergedVersionBefore + 2, updated_at: now }).where('id', '=', m.merged_id).execute();
+      await moveTransactionsBack(trx, mergeId, m.survivor_id, m.merged_id);
       await trx.updateTable('customer_merge').set({ undone_at: now }).where('id', '=', mergeId).execute();
       await recordAudit(trx, actorOf(p, ip), { action: 'merge_undo', entity: 'customer', entityId: m.survivor_id, orgUnitId: survivor.org_unit_id, after: { mergeId, restored: m.merged_id } });
     });

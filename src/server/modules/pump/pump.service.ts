@@ -9,6 +9,7 @@ import { parsePlate, plateSearchKey } from '../../../domain/plate.js';
 import { greetingOf } from '../../../domain/customer-profile.js';
 import { recordAudit } from '../audit/audit.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
+import { recordPumpFill } from '../transactions/rollups.js';
 
 export const PRODUCTS = ['92#', '95#', '98#', '0#柴油', '-10#柴油', 'LNG', 'CNG', '尿素'] as const;
 
@@ -183,6 +184,8 @@ export class PumpService {
         .values({ customer_id: customerId!, org_unit_id: p.orgUnitId, user_id: p.userId, vehicle_id: vehicleId, at, product: input.product ?? null, volume_ml: input.volumeLitres === undefined ? null : Math.round(input.volumeLitres * 1000), note: input.note ?? null })
         .returning('id')
         .executeTakeFirstOrThrow();
+      // A fill-up counts in the customer's and the station's figures at once (before the customer row is locked below).
+      if (input.product && input.volumeLitres !== undefined) await recordPumpFill(trx, { visitId: id, customerId: customerId!, orgUnitId: p.orgUnitId, at, product: input.product, volumeMl: Math.round(input.volumeLitres * 1000), plate: null });
       await trx.updateTable('customer').set({ last_visit_at: at }).where('id', '=', customerId!).execute();
       await recordAudit(trx, actorOf(p, ip), { action: 'visit', entity: 'customer', entityId: customerId!, orgUnitId: cust.org_unit_id, after: { visitId: id, ...input } });
       return id;

@@ -14,6 +14,7 @@ import { Page } from '../../shared/page.js';
 import { useIsPhone } from '../../shared/use-is-phone.js';
 import { CustomerFormDrawer, type CustomerFormTarget } from './customer-form.js';
 import type { CustomerKind, ProfileQuestion } from './labels.js';
+import { PurchasesPanel } from './panels/purchases-panel.js';
 
 const HISTORY_ACTIONS = ['create', 'update', 'merge', 'merge_undo', 'visit', 'satisfaction'] as const;
 type HistoryAction = (typeof HISTORY_ACTIONS)[number];
@@ -177,6 +178,9 @@ export function CustomerDetailPage() {
             <Typography.Text type="secondary">{t('customers.cards')}</Typography.Text>
             <List size="small" dataSource={c.cards} locale={{ emptyText: t('common.none') }} renderItem={(x) => <List.Item><span>{x.cardNo}</span><Tag>{x.status}</Tag></List.Item>} />
           </Card>
+        </Col>
+        <Col xs={24}>
+          <PurchasesPanel customerId={c.id} />
         </Col>
         <Col xs={24} lg={14}>
           <Card size="small" title={t('customers.sections.visits')}>

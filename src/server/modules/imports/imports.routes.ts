@@ -1,0 +1,163 @@
+import { Type } from '@sinclair/typebox';
+import type { Readable } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { App } from '../../http.js';
+import { requirePrincipal } from '../../auth/access.js';
+import { IdParams, Paging, Page, Ok, errorResponses } from '../../schemas.js';
+import { IMPORT_KINDS, type ImportsService } from './imports.service.js';
+import { errorReportCsv, errorReportXlsx } from './report.js';
+
+const S = Type.Union([Type.String(), Type.Null()]);
+const N = Type.Union([Type.Integer(), Type.Null()]);
+const Kind = Type.Union(IMPORT_KINDS.map((k) => Type.Literal(k)));
+const Mapping = Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 64 }));
+const Job = Type.Object({
+  id: Type.Integer(),
+  orgUnitId: Type.Integer(),
+  kind: S,
+  fileName: Type.String(),
+  fileSize: Type.Integer(),
+  format: Type.String(),
+  sheet: S,
+  mapping: Type.Union([Mapping, Type.Null()]),
+  status: Type.String(),
+  rowsTotal: N,
+  rowsDone: Type.Integer(),
+  rowsOk: Type.Integer(),
+  rowsRejected: Type.Integer(),
+  rowsFlagged: Type.Integer(),
+  createdCount: Type.Integer(),
+  updatedCount: Type.Integer(),
+  error: S,
+  createdAt: Type.String(),
+  finishedAt: S,
+});
+const Problem = Type.Object({ row: Type.Integer(), severity: Type.String(), field: S, message: Type.String(), cells: Type.Array(Type.Unknown()) });
+const Phase = Type.Object({ phase: Type.Union([Type.Literal('dry_run'), Type.Literal('commit')], { default: 'dry_run' }) }, { additionalProperties: false });
+const importJob = { type: 'import_job', param: 'id' } as const;
+const tags = ['imports'];
+const MAX_UPLOAD_BYTES = Number(process.env.IMPORT_MAX_MB ?? 512) * 1024 * 1024;
+
+export function importsRoutes(app: App, svc: ImportsService): void {
+  // Files arrive as the raw request body, streamed into the database as they come.
+  void app.register(async (child) => {
+    const scope = child.withTypeProvider<TypeBoxTypeProvider>();
+    scope.addContentTypeParser('application/octet-stream', (_req: FastifyRequest, payload: unknown, done: (err: Error | null, body?: unknown) => void) => done(null, payload));
+    scope.post('/api/imports', {
+      config: { access: { permission: 'import.run' } },
+      schema: {
+        tags,
+        summary: 'Upload a CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX file as application/octet-stream',
+        querystring: Type.Object({ fileName: Type.String({ minLength: 1, maxLength: 255 }), orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+        response: { 201: Job, ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const job = await svc.upload(requirePrincipal(req), req.ip, { fileName: req.query.fileName, orgUnitId: req.query.orgUnitId, body: req.body as Readable, maxBytes: MAX_UPLOAD_BYTES });
+        return reply.code(201).send(job);
+      },
+    });
+  });
+
+  app.get('/api/imports', {
+    config: { access: { permission: 'import.run' } },
+    schema: { tags, summary: 'Imports of your subtree, newest first', querystring: Type.Object({ ...Paging }, { additionalProperties: false }), response: { 200: Page(Job), ...errorResponses } },
+    handler: (req) => svc.list(requirePrincipal(req), req.query.page, req.query.pageSize),
+  });
+
+  app.get('/api/imports/:id', {
+    config: { access: { permission: 'import.run', resource: importJob } },
+    schema: { tags, summary: 'One import and its progress', params: IdParams, response: { 200: Job, ...errorResponses } },
+    handler: (req) => svc.get(req.params.id),
+  });
+
+  app.post('/api/imports/:id/inspect', {
+    config: { access: { permission: 'import.run', resource: importJob } },
+    schema: {
+      tags,
+      summary: 'Sheets, headers, the first rows and a suggested column mapping',
+      params: IdParams,
+      body: Type.Object({ kind: Kind, sheet: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          sheets: Type.Array(Type.String()),
+          sheet: S,
+          headers: Type.Array(Type.String()),
+          sample: Type.Array(Type.Array(Type.String())),
+          suggested: Mapping,
+          profiles: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), columns: Mapping })),
+        }),
+        ...errorResponses,
+      },
+    },
+    handler: (req) => svc.inspect(req.params.id, req.body.kind, req.body.sheet),
+  });
+
+  app.put('/api/imports/:id/mapping', {
+    config: { access: { permission: 'import.run', resource: importJob } },
+    schema: {
+      tags,
+      summary: 'Choose what the file holds, the sheet and the column mapping (optionally saved as a profile)',
+      params: IdParams,
+      body: Type.Object({ kind: Kind, sheet: Type.Optional(Type.String({ maxLength: 100 })), mapping: Mapping, saveAs: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) }, { additionalProperties: false }),
+      response: { 200: Job, ...errorResponses },
+    },
+    handler: (req) => svc.configure(requirePrincipal(req), req.params.id, req.body),
+  });
+
+  app.post('/api/imports/:id/dry-run', {
+    config: { access: { permission: 'import.run', resource: importJob } },
+    schema: { tags, summary: 'Check every row without writing; the problems are kept for the report', params: IdParams, response: { 200: Type.Object({ job: Job, problems: Type.Array(Problem) }), ...errorResponses } },
+    handler: async (req) => {
+      const job = await svc.dryRun(requirePrincipal(req), req.params.id);
+      return { job, problems: await svc.problems(req.params.id, 'dry_run', 200) };
+    },
+  });
+
+  app.post('/api/imports/:id/commit', {
+    config: { access: { permission: 'import.run', resource: importJob } },
+    schema: { tags, summary: 'Write the rows (in the background; resumes after an interruption)', params: IdParams, response: { 202: Job, ...errorResponses } },
+    handler: async (req, reply) => reply.code(202).send(await svc.commit(requirePrincipal(req), req.ip, req.params.id)),
+  });
+
+  app.get('/api/imports/:id/problems', {
+    config: { access: { permission: 'import.run', resource: importJob } },
+    schema: { tags, summary: 'Rows rejected or flagged', params: IdParams, querystring: Phase, response: { 200: Type.Array(Problem), ...errorResponses } },
+    handler: (req) => svc.problems(req.params.id, req.query.phase, 1000),
+  });
+
+  app.get('/api/imports/:id/report.csv', {
+    config: { access: { permission: 'import.run', resource: importJob } },
+    schema: { tags, summary: 'The error report as CSV (UTF-8 with BOM; formulas defused)', params: IdParams, querystring: Phase },
+    handler: async (req, reply) => {
+      const job = await svc.get(req.params.id);
+      const body = errorReportCsv(await svc.problems(req.params.id, req.query.phase));
+      return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="import-${job.id}-errors.csv"`).send(body);
+    },
+  });
+
+  app.get('/api/imports/:id/report.xlsx', {
+    config: { access: { permission: 'import.run', resource: importJob } },
+    schema: { tags, summary: 'The error report as XLSX (every cell text)', params: IdParams, querystring: Phase },
+    handler: async (req, reply) => {
+      const job = await svc.get(req.params.id);
+      const body = await errorReportXlsx(await svc.problems(req.params.id, req.query.phase));
+      return reply.header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').header('content-disposition', `attachment; filename="import-${job.id}-errors.xlsx"`).send(body);
+    },
+  });
+
+  app.get('/api/import-profiles', {
+    config: { access: { permission: 'import.run' } },
+    schema: { tags, summary: 'Saved column mappings', querystring: Type.Object({ kind: Type.Optional(Kind) }, { additionalProperties: false }), response: { 200: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), kind: Type.String(), columns: Mapping, createdAt: Type.String() })), ...errorResponses } },
+    handler: (req) => svc.profiles(req.query.kind),
+  });
+
+  app.delete('/api/import-profiles/:id', {
+    config: { access: { permission: 'import.run' } },
+    schema: { tags, summary: 'Delete a saved column mapping', params: IdParams, response: { 200: Ok, ...errorResponses } },
+    handler: async (req) => {
+      await svc.deleteProfile(req.params.id);
+      return { ok: true };
+    },
+  });
+}

@@ -1,0 +1,377 @@
+// The import center: upload a file (kept in the database so any instance can work on it), look at
+// its sheets and headers, map columns (reusable profiles), dry-run every row, commit in chunks.
+// Each chunk is one transaction that also advances the job's checkpoint, so a crash leaves no
+// half-written chunk and a re-run resumes where it stopped; matching by plate, phone, card or
+// external id means running the same file again adds nothing.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { actorOf, type Principal } from '../../auth/principal.js';
+import { inScope, orgUnitInScope } from '../../auth/scope.js';
+import { AppError } from '../../errors.js';
+import { isUniqueViolation } from '../../db/dialect.js';
+import { recordAudit } from '../audit/audit.service.js';
+import type { CustomersService } from '../customers/customers.service.js';
+import { CustomerRowImporter, type RowProblem } from './customer-rows.js';
+import { TransactionRowImporter, type TransactionSink } from './transaction-rows.js';
+import { cellText, listSheets, readRows } from './parse/read.js';
+import { requiredFields, suggestMapping, type ImportKind } from './parse/mapping.js';
+import { convertRow } from './parse/convert.js';
+
+export const IMPORT_KINDS = ['customers', 'cards', 'transactions'] as const satisfies readonly ImportKind[];
+export const CHUNK_ROWS = 500;
+const FILE_CHUNK_BYTES = 1024 * 1024;
+const PREVIEW_ROWS = 20;
+
+export type Mapping = Record<string, string>;
+
+export interface JobView {
+  id: number;
+  orgUnitId: number;
+  kind: string | null;
+  fileName: string;
+  fileSize: number;
+  format: string;
+  sheet: string | null;
+  mapping: Mapping | null;
+  status: string;
+  rowsTotal: number | null;
+  rowsDone: number;
+  rowsOk: number;
+  rowsRejected: number;
+  rowsFlagged: number;
+  createdCount: number;
+  updatedCount: number;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+
+function view(r: Awaited<ReturnType<ImportsService['load']>>): JobView {
+  return {
+    id: r.id,
+    orgUnitId: r.org_unit_id,
+    kind: r.kind,
+    fileName: r.file_name,
+    fileSize: Number(r.file_size),
+    format: r.format,
+    sheet: r.sheet,
+    mapping: r.mapping ? (JSON.parse(r.mapping) as Mapping) : null,
+    status: r.status,
+    rowsTotal: r.rows_total,
+    rowsDone: r.rows_done,
+    rowsOk: r.rows_ok,
+    rowsRejected: r.rows_rejected,
+    rowsFlagged: r.rows_flagged,
+    createdCount: r.created_count,
+    updatedCount: r.updated_count,
+    error: r.error,
+    createdAt: r.created_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+function formatOf(fileName: string, head: Buffer): 'xlsx' | 'csv' {
+  // A zip container (PK\x03\x04) is a workbook whatever it is called.
+  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'xlsx';
+  if (/\.xlsx$/i.test(fileName)) throw new AppError('VALIDATION_FAILED', 'the file is named .xlsx but is not a workbook', 'fileName');
+  return 'csv';
+}
+
+export class ImportsService {
+  /** Commits running in this process, so a second request for the same job does not start another. */
+  private readonly running = new Map<number, Promise<JobView>>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly customers: CustomersService,
+    private readonly transactions: TransactionSink | null,
+  ) {}
+
+  async load(id: number) {
+    const r = await this.db.selectFrom('import_job').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r) throw new AppError('NOT_FOUND', `import ${id} not found`);
+    return r;
+  }
+
+  async get(id: number): Promise<JobView> {
+    return view(await this.load(id));
+  }
+
+  async list(p: Principal, page: number, pageSize: number) {
+    const base = this.db.selectFrom('import_job').where((eb) => inScope(p, eb.ref('org_unit_id')));
+    const [{ n }, rows] = await Promise.all([base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(), base.selectAll().orderBy('id', 'desc').limit(pageSize).offset((page - 1) * pageSize).execute()]);
+    return { total: Number(n), items: rows.map(view) };
+  }
+
+  /** Store an uploaded file; nothing is read into the archive yet. */
+  async upload(p: Principal, ip: string | null, input: { fileName: string; orgUnitId?: number; body: Readable; maxBytes: number }): Promise<JobView> {
+    const orgUnitId = input.orgUnitId ?? p.orgUnitId;
+    if (!(await orgUnitInScope(this.db, p, orgUnitId))) throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'querystring.orgUnitId');
+    const now = new Date().toISOString();
+    const hash = crypto.createHash('sha256');
+    let size = 0;
+    let head = Buffer.alloc(0);
+    const id = await this.db.transaction().execute(async (trx) => {
+      const { id } = await trx
+        .insertInto('import_job')
+        .values({ org_unit_id: orgUnitId, kind: null, file_name: input.fileName, file_size: 0, file_sha256: '', format: 'csv', sheet: null, mapping: null, status: 'uploading', rows_total: null, error: null, created_by: p.userId, created_at: now, updated_at: now, finished_at: null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      let seq = 0;
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async () => {
+        if (pendingBytes === 0) return;
+        await trx.insertInto('import_file_chunk').values({ job_id: id, seq: seq++, data: Buffer.concat(pending) }).execute();
+        pending = [];
+        pendingBytes = 0;
+      };
+      for await (const part of input.body as AsyncIterable<Buffer>) {
+        size += part.length;
+        if (size > input.maxBytes) throw new AppError('BODY_TOO_LARGE', `the file is larger than ${Math.round(input.maxBytes / 1024 / 1024)} MB`, 'body');
+        if (head.length < 8) head = Buffer.concat([head, part]).subarray(0, 8);
+        hash.update(part);
+        pending.push(part);
+        pendingBytes += part.length;
+        if (pendingBytes >= FILE_CHUNK_BYTES) await flush();
+      }
+      await flush();
+      if (size === 0) throw new AppError('VALIDATION_FAILED', 'the file is empty', 'body');
+      await trx.updateTable('import_job').set({ file_size: size, file_sha256: hash.digest('hex'), format: formatOf(input.fileName, head), status: 'uploaded' }).where('id', '=', id).execute();
+      await recordAudit(trx, actorOf(p, ip), { action: 'upload', entity: 'import', entityId: id, orgUnitId, after: { fileName: input.fileName, size } });
+      return id;
+    });
+    return this.get(id);
+  }
+
+  /** Write the stored file to a temporary path for the readers; the caller removes it. */
+  private async materialize(job: { id: number; format: string }): Promise<string> {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fc-import-')), `import.${job.format}`);
+    const out = fs.createWriteStream(file);
+    const db = this.db;
+    async function* chunks() {
+      for (let seq = 0; ; seq++) {
+        const row = await db.selectFrom('import_file_chunk').select('data').where('job_id', '=', job.id).where('seq', '=', seq).executeTakeFirst();
+        if (!row) return;
+        yield Buffer.from(row.data);
+      }
+    }
+    await pipeline(chunks(), out);
+    return file;
+  }
+
+  private async withFile<T>(job: { id: number; format: string }, fn: (file: string) => Promise<T>): Promise<T> {
+    const file = await this.materialize(job);
+    try {
+      return await fn(file);
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  }
+
+  /** Sheets, headers, the first rows and a suggested mapping for the chosen kind. */
+  async inspect(id: number, kind: ImportKind, sheet?: string) {
+    const job = await this.load(id);
+    return this.withFile(job, async (file) => {
+      const sheets = job.format === 'xlsx' ? await listSheets(file) : [];
+      const chosen = sheet ?? sheets[0];
+      let headers: string[] = [];
+      const sample: string[][] = [];
+      for await (const r of readRows(file, { sheet: chosen })) {
+        const cells = r.cells.map(cellText);
+        if (headers.length === 0) headers = cells;
+        else sample.push(cells);
+        if (sample.length >= PREVIEW_ROWS) break;
+      }
+      if (headers.length === 0) throw new AppError('VALIDATION_FAILED', 'the file has no header row', 'body');
+      const profiles = await this.db.selectFrom('import_mapping_profile').select(['id', 'name', 'columns']).where('kind', '=', kind).orderBy('name').execute();
+      const suggested = suggestMapping(headers, kind);
+      return { sheets, sheet: chosen ?? null, headers, sample, suggested, profiles: profiles.map((x) => ({ id: x.id, name: x.name, columns: JSON.parse(x.columns) as Mapping })) };
+    });
+  }
+
+  async configure(p: Principal, id: number, input: { kind: ImportKind; sheet?: string; mapping: Mapping; saveAs?: string }): Promise<JobView> {
+    const job = await this.load(id);
+    if (job.status === 'committing' || job.status === 'done') throw new AppError('CONFLICT', `import ${id} is already ${job.status}`);
+    const fields = new Set(Object.values(input.mapping));
+    for (const need of requiredFields(input.kind)) if (!fields.has(need)) throw new AppError('VALIDATION_FAILED', `map a column to ${need}`, `body.mapping`);
+    await this.db.updateTable('import_job').set({ kind: input.kind, sheet: input.sheet ?? null, mapping: JSON.stringify(input.mapping), status: 'mapped', updated_at: new Date().toISOString() }).where('id', '=', id).execute();
+    if (input.saveAs) {
+      const values = { name: input.saveAs, kind: input.kind, columns: JSON.stringify(input.mapping), created_by: p.userId, created_at: new Date().toISOString() };
+      try {
+        await this.db.insertInto('import_mapping_profile').values(values).execute();
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        await this.db.updateTable('import_mapping_profile').set({ columns: values.columns }).where('kind', '=', input.kind).where('name', '=', input.saveAs).execute();
+      }
+    }
+    return this.get(id);
+  }
+
+  async profiles(kind?: ImportKind) {
+    let q = this.db.selectFrom('import_mapping_profile').select(['id', 'name', 'kind', 'columns', 'created_at']).orderBy('name');
+    if (kind) q = q.where('kind', '=', kind);
+    return (await q.execute()).map((x) => ({ id: x.id, name: x.name, kind: x.kind, columns: JSON.parse(x.columns) as Mapping, createdAt: x.created_at }));
+  }
+
+  async deleteProfile(id: number): Promise<void> {
+    await this.db.deleteFrom('import_mapping_profile').where('id', '=', id).execute();
+  }
+
+  /** Check every row without writing: counts and each row's problems, kept for the error report. */
+  dryRun(p: Principal, id: number): Promise<JobView> {
+    return this.process(p, null, id, false);
+  }
+
+  /** Start (or resume) committing in the background; the job's progress shows how far it got. */
+  async commit(p: Principal, ip: string | null, id: number): Promise<JobView> {
+    const job = await this.load(id);
+    if (job.status === 'done') return view(job);
+    if (!job.kind || !job.mapping) throw new AppError('VALIDATION_FAILED', 'map the columns first', 'body.mapping');
+    if (!this.running.has(id)) {
+      const run = this.process(p, ip, id, true).finally(() => this.running.delete(id));
+      this.running.set(id, run);
+      run.catch(() => undefined);
+    }
+    return this.get(id);
+  }
+
+  /** Commit and wait for the end (the CLI and tests). */
+  async commitAndWait(p: Principal, ip: string | null, id: number): Promise<JobView> {
+    await this.commit(p, ip, id);
+    await this.running.get(id);
+    return this.get(id);
+  }
+
+  private async process(p: Principal, ip: string | null, id: number, write: boolean): Promise<JobView> {
+    const job = await this.load(id);
+    if (!job.kind || !job.mapping) throw new AppError('VALIDATION_FAILED', 'map the columns first', 'body.mapping');
+    const kind = job.kind as ImportKind;
+    const mapping = JSON.parse(job.mapping) as Mapping;
+    const phase = write ? 'commit' : 'dry_run';
+    // A commit that was interrupted (the process died, or a chunk failed) resumes after its last
+    // committed chunk; a dry run and a first commit start from the top.
+    const resume = write && (job.status === 'committing' || job.status === 'failed');
+    const resumeAfter = resume ? job.rows_done : 0;
+    const counts = resume ? { ok: job.rows_ok, rejected: job.rows_rejected, flagged: job.rows_flagged, created: job.created_count, updated: job.updated_count } : { ok: 0, rejected: 0, flagged: 0, created: 0, updated: 0 };
+    await this.db.transaction().execute(async (trx) => {
+      if (!resume) await trx.deleteFrom('import_row_error').where('job_id', '=', id).where('phase', '=', phase).execute();
+      await trx
+        .updateTable('import_job')
+        .set({ status: write ? 'committing' : 'checking', error: null, ...(!resume && { rows_done: 0, rows_ok: 0, rows_rejected: 0, rows_flagged: 0, created_count: 0, updated_count: 0 }), updated_at: new Date().toISOString() })
+        .where('id', '=', id)
+        .execute();
+    });
+    const customerRows = new CustomerRowImporter(this.customers, p);
+    const txRows = this.transactions ? new TransactionRowImporter(this.transactions, job.org_unit_id) : null;
+    const actor = actorOf(p, ip);
+    try {
+      const total = await this.withFile(job, async (file) => {
+        let header: string[] | null = null;
+        let chunk: { rowNumber: number; cells: unknown[] }[] = [];
+        let last = 0;
+        const flush = async () => {
+          if (chunk.length === 0) return;
+          const rows = chunk;
+          chunk = [];
+          const lastRow = rows[rows.length - 1]!.rowNumber;
+          await this.db.transaction().execute(async (trx) => {
+            const problems: RowProblem[] = [];
+            const good: { rowNumber: number; value: Record<string, unknown> }[] = [];
+            for (const r of rows) {
+              const converted = convertRow(kind, mapping, r.cells, r.rowNumber, header!);
+              if (converted.ok) good.push({ rowNumber: r.rowNumber, value: converted.value as Record<string, unknown> });
+              else for (const e of converted.errors) problems.push({ row: r.rowNumber, severity: 'error', field: e.field ?? null, message: e.message });
+            }
+            let created = 0;
+            let updated = 0;
+            let ok = good.length;
+            if (kind === 'transactions') {
+              if (!txRows) throw new AppError('INTERNAL', 'transactions cannot be imported on this server');
+              const r = await txRows.apply(trx, good, write);
+              problems.push(...r.problems);
+              created = r.inserted;
+              ok = r.inserted + r.duplicates;
+            } else {
+              const r = await customerRows.apply(trx, job.org_unit_id, good, write);
+              problems.push(...r.problems);
+              created = r.created.length;
+              updated = r.updated.length;
+              if (write && (r.created.length || r.updated.length)) {
+                await recordAudit(trx, actor, { action: 'import', entity: 'customer', orgUnitId: job.org_unit_id, after: { importId: id, rows: [rows[0]!.rowNumber, lastRow], created: r.created, updated: r.updated } });
+              }
+            }
+            const badRows = new Set(problems.map((x) => x.row));
+            const flaggedRows = new Set(problems.filter((x) => x.severity === 'flag').map((x) => x.row));
+            ok -= [...badRows].filter((row) => good.some((g) => g.rowNumber === row)).length;
+            counts.ok += Math.max(0, ok);
+            counts.rejected += badRows.size - flaggedRows.size;
+            counts.flagged += flaggedRows.size;
+            counts.created += created;
+            counts.updated += updated;
+            if (problems.length) {
+              const cellsOf = new Map(rows.map((r) => [r.rowNumber, JSON.stringify(r.cells)]));
+              await trx
+                .insertInto('import_row_error')
+                .values(problems.map((x) => ({ job_id: id, phase, row_number: x.row, severity: x.severity, field: x.field, message: x.message, cells: cellsOf.get(x.row) ?? null })))
+                .execute();
+            }
+            // The checkpoint moves in the same transaction as the rows it covers.
+            await trx
+              .updateTable('import_job')
+              .set({ rows_done: lastRow, rows_ok: counts.ok, rows_rejected: counts.rejected, rows_flagged: counts.flagged, created_count: counts.created, updated_count: counts.updated, updated_at: new Date().toISOString() })
+              .where('id', '=', id)
+              .execute();
+          });
+        };
+        for await (const r of readRows(file, { sheet: job.sheet ?? undefined })) {
+          if (header === null) {
+            header = r.cells.map(cellText);
+            continue;
+          }
+          last = r.rowNumber;
+          if (r.rowNumber <= resumeAfter) continue;
+          if (r.cells.every((c) => cellText(c).trim() === '')) continue;
+          chunk.push(r);
+          if (chunk.length >= CHUNK_ROWS) await flush();
+        }
+        await flush();
+        return last;
+      });
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('import_job')
+          .set({ status: write ? 'done' : 'checked', rows_total: total, rows_done: total, finished_at: write ? new Date().toISOString() : null, updated_at: new Date().toISOString() })
+          .where('id', '=', id)
+          .execute();
+        if (write) await recordAudit(trx, actor, { action: 'import_done', entity: 'import', entityId: id, orgUnitId: job.org_unit_id, after: { kind, ...counts } });
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      // 'failed' is a commit to resume; a failed check is simply checked again.
+      await this.db.updateTable('import_job').set({ status: write ? 'failed' : 'check_failed', error: message, updated_at: new Date().toISOString() }).where('id', '=', id).execute();
+      throw err;
+    }
+    return this.get(id);
+  }
+
+  /** Every rejected or flagged row of a phase, for the downloadable report. */
+  async problems(id: number, phase: 'dry_run' | 'commit', limit?: number) {
+    let q = this.db.selectFrom('import_row_error').select(['row_number', 'severity', 'field', 'message', 'cells']).where('job_id', '=', id).where('phase', '=', phase).orderBy('row_number').orderBy('id');
+    if (limit) q = q.limit(limit);
+    return (await q.execute()).map((r) => ({ row: r.row_number, severity: r.severity, field: r.field, message: r.message, cells: r.cells ? (JSON.parse(r.cells) as unknown[]) : [] }));
+  }
+
+  /** An unfinished import of the same file, kind and unit: what a re-run should resume. */
+  async unfinished(orgUnitId: number, sha256: string, kind: ImportKind): Promise<number | null> {
+    const r = await this.db.selectFrom('import_job').select('id').where('org_unit_id', '=', orgUnitId).where('file_sha256', '=', sha256).where('kind', '=', kind).where('status', 'in', ['committing', 'failed']).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    return r?.id ?? null;
+  }
+}

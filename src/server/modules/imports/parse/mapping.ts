@@ -1,0 +1,104 @@
+// Which column is which: the headers old archives, card systems and e-ledgers use, recognised so
+// that most files need no mapping by hand. A mapping is header → field.
+
+export type ImportKind = 'customers' | 'cards' | 'transactions';
+
+/** The fields each kind of import takes, in the order the UI offers them. */
+export const IMPORT_FIELDS: Record<ImportKind, readonly string[]> = {
+  customers: ['name', 'surname', 'kind', 'contactName', 'phone', 'phone2', 'plate', 'model', 'cardNo', 'organisation', 'birthday', 'routes', 'products', 'fuelUse', 'settlementMethod', 'invoiceType', 'demandVolume', 'equipment', 'otherStations', 'whyUs', 'tags', 'notes'],
+  cards: ['cardNo', 'name', 'contactName', 'phone', 'plate', 'model', 'kind', 'organisation', 'notes'],
+  transactions: ['occurredAt', 'occurredTime', 'externalId', 'stationCode', 'cardNo', 'plate', 'product', 'volumeLitres', 'unitPrice', 'amount', 'payment'],
+};
+
+export function requiredFields(kind: ImportKind): string[] {
+  if (kind === 'transactions') return ['occurredAt', 'volumeLitres', 'product'];
+  if (kind === 'cards') return ['cardNo'];
+  return [];
+}
+
+// Normalised header words (see `headerKey`) per field; the first field whose list holds the header wins.
+const SYNONYMS: Record<string, string[]> = {
+  name: ['客户名称', '客户姓名', '姓名', '名称', '客户', '客户名', '持卡人', '持卡人姓名', 'name', 'customername', 'customer'],
+  surname: ['姓', '姓氏', 'surname', 'familyname', 'lastname'],
+  kind: ['客户类型', '客户类别', '类型', '类别', '客户性质', 'kind', 'type', 'customertype'],
+  contactName: ['联系人', '联系人姓名', '负责人', 'contact', 'contactname'],
+  phone: ['手机', '手机号', '手机号码', '电话', '联系电话', '电话号码', '联系方式', '移动电话', 'phone', 'mobile', 'tel', 'telephone'],
+  phone2: ['电话2', '备用电话', '座机', '固定电话', '办公电话', 'phone2'],
+  plate: ['车牌号', '车牌', '车牌号码', '车号', 'plate', 'plateno', 'licenseplate', 'vehicleplate'],
+  model: ['车型', '车辆型号', '车辆类型', '品牌型号', 'model', 'vehiclemodel'],
+  cardNo: ['加油卡号', '卡号', 'ic卡号', '加油卡', '油卡卡号', '卡片号', 'cardno', 'card', 'cardnumber'],
+  organisation: ['单位', '单位名称', '所属单位', '工作单位', '公司', '公司名称', '企业名称', 'organisation', 'organization', 'company'],
+  birthday: ['生日', '出生日期', '出生年月', 'birthday', 'dateofbirth', 'birthdate'],
+  routes: ['路线', '运输路线', '常跑路线', '跑哪条线', '行驶路线', 'routes', 'route'],
+  products: ['常用油品', '需求油品', '用油品种', 'products'],
+  fuelUse: ['用途', '用油用途', '消费用途', 'fueluse', 'use'],
+  settlementMethod: ['结算方式', '付款方式', 'settlement', 'settlementmethod'],
+  invoiceType: ['开票类型', '发票类型', 'invoice', 'invoicetype'],
+  demandVolume: ['需求量', '月需求量', '用油量', '月用油量', 'demand', 'demandvolume'],
+  equipment: ['设备', '设备情况', '运输情况', '车辆情况', 'equipment'],
+  otherStations: ['其他加油站', '还在哪加油', '其他油站', 'otherstations'],
+  whyUs: ['选择原因', '选择我站原因', 'whyus'],
+  tags: ['标签', 'tags', 'tag'],
+  notes: ['备注', '说明', '备注信息', 'notes', 'note', 'remark', 'remarks'],
+  occurredAt: ['交易时间', '时间', '交易日期', '日期', '加油时间', '消费时间', '发生时间', 'occurredat', 'time', 'datetime', 'date', 'transactiontime'],
+  externalId: ['交易号', '流水号', '交易流水号', '单号', '小票号', '交易编号', '订单号', 'externalid', 'id', 'transactionid', 'txnid'],
+  stationCode: ['站点编码', '油站编码', '加油站编码', '站号', '站点代码', '油站代码', '站编码', 'stationcode', 'station'],
+  product: ['油品', '油品名称', '商品', '商品名称', '品名', '油号', 'product', 'fuel', 'grade'],
+  volumeLitres: ['数量(升)', '数量', '升数', '加油量', '加油量(升)', '油量', '油量(升)', '体积(升)', 'volume', 'volumelitres', 'litres', 'liters', 'volume(l)'],
+  unitPrice: ['单价', '单价(元)', '价格', '单价(元/升)', 'unitprice', 'price'],
+  amount: ['金额', '金额(元)', '交易金额', '消费金额', '实收金额', '应收金额', 'amount', 'total', 'amount(yuan)'],
+  payment: ['支付方式', '付款类型', 'payment', 'paymentmethod'],
+};
+
+/** Header text as compared: no spaces, half-width brackets, lower case. */
+export function headerKey(h: string): string {
+  return h
+    .normalize('NFKC') // full-width （升） → (升), Ａ → A
+    .replace(/[\s_\-:：*]/g, '')
+    .toLowerCase();
+}
+
+/**
+ * A suggested mapping for these headers: each header matched against the field's usual names, a
+ * field used at most once (the first column wins).
+ */
+export function suggestMapping(headers: readonly string[], kind: ImportKind): Record<string, string> {
+  const fields = IMPORT_FIELDS[kind];
+  const lookup = new Map<string, string>();
+  for (const f of fields) for (const w of SYNONYMS[f] ?? []) if (!lookup.has(headerKey(w))) lookup.set(headerKey(w), f);
+  const used = new Set<string>();
+  const out: Record<string, string> = {};
+  for (const h of headers) {
+    if (!h || h in out) continue;
+    const field = lookup.get(headerKey(h));
+    if (field && !used.has(field)) {
+      out[h] = field;
+      used.add(field);
+    }
+  }
+  // Units in the header ("加油量（升）", "数量(L)") after the plain names failed; a weight is not a volume.
+  for (const h of headers) {
+    if (!h || h in out) continue;
+    if (/吨|公斤|kg|\(t\)/.test(headerKey(h))) continue;
+    const bare = headerKey(h).replace(/\(.*\)$/, '');
+    const field = lookup.get(bare);
+    if (field && !used.has(field)) {
+      out[h] = field;
+      used.add(field);
+    }
+  }
+  // E-ledgers often put the day and the time of day in two columns: 日期 + 时间.
+  if (kind === 'transactions') {
+    const dateCol = headers.find((h) => DATE_ONLY.has(headerKey(h)));
+    const timeCol = headers.find((h) => TIME_ONLY.has(headerKey(h)));
+    if (dateCol && timeCol) {
+      for (const h of Object.keys(out)) if (out[h] === 'occurredAt') delete out[h];
+      out[dateCol] = 'occurredAt';
+      out[timeCol] = 'occurredTime';
+    }
+  }
+  return out;
+}
+
+const DATE_ONLY = new Set(['日期', '交易日期', '加油日期', '消费日期', 'date']);
+const TIME_ONLY = new Set(['时间', '交易时刻', '时刻', 'time']);

@@ -1,0 +1,328 @@
+// SQL of the transaction side. Lists of keys are bound as one parameter (`oneOf`), and many rows
+// travel in few statements (`bulkStatements`), so a chunk of thousands of rows costs a handful of queries.
+import { sql, type Kysely, type SqlBool } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { bulkStatements, oneOf, type BulkColumn, type Engine } from '../../db/dialect.js';
+
+/** One transaction as the rules see it; `id` is known once stored. */
+export interface TxnRow {
+  id?: number;
+  source: string;
+  externalId: string;
+  occurredAt: string;
+  timeMs: number;
+  businessDay: string;
+  orgUnitId: number;
+  customerId: number | null;
+  cardNo: string | null;
+  plate: string | null;
+  product: string;
+  businessLine: string;
+  volumeMl: number;
+  unitPriceFen: number | null;
+  amountFen: number | null;
+  payment: string | null;
+  visitId: number | null;
+}
+
+export interface CustomerCadence {
+  id: number;
+  visit_count: number;
+  first_visit_at: string | null;
+  last_visit_at: string | null;
+  first_visit_day: string | null;
+  last_visit_day: string | null;
+}
+
+const TXN_COLUMNS: BulkColumn[] = [
+  { name: 'source', pg: 'text' },
+  { name: 'external_id', pg: 'text' },
+  { name: 'occurred_at', pg: 'timestamptz' },
+  { name: 'business_day', pg: 'text' },
+  { name: 'org_unit_id', pg: 'bigint' },
+  { name: 'customer_id', pg: 'bigint' },
+  { name: 'card_no', pg: 'text' },
+  { name: 'plate', pg: 'text' },
+  { name: 'product', pg: 'text' },
+  { name: 'business_line', pg: 'text' },
+  { name: 'volume_ml', pg: 'integer' },
+  { name: 'unit_price_fen', pg: 'integer' },
+  { name: 'amount_fen', pg: 'integer' },
+  { name: 'payment', pg: 'text' },
+  { name: 'visit_id', pg: 'bigint' },
+  { name: 'ingest_batch_id', pg: 'bigint' },
+  { name: 'created_at', pg: 'timestamptz' },
+];
+const INSERT_TXN = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (source, external_id) do nothing returning id, external_id`;
+
+const MONTH_COLUMNS: BulkColumn[] = [
+  { name: 'customer_id', pg: 'bigint' },
+  { name: 'month', pg: 'text' },
+  { name: 'product', pg: 'text' },
+  { name: 'volume_ml', pg: 'bigint' },
+  { name: 'amount_fen', pg: 'bigint' },
+  { name: 'txn_count', pg: 'integer' },
+];
+const UPSERT_MONTH = `insert into customer_month (customer_id, month, product, volume_ml, amount_fen, txn_count) select * from v where true
+  on conflict (customer_id, month, product) do update set volume_ml = customer_month.volume_ml + excluded.volume_ml,
+  amount_fen = customer_month.amount_fen + excluded.amount_fen, txn_count = customer_month.txn_count + excluded.txn_count`;
+
+const DAY_COLUMNS: BulkColumn[] = [
+  { name: 'org_unit_id', pg: 'bigint' },
+  { name: 'day', pg: 'text' },
+  { name: 'product', pg: 'text' },
+  { name: 'volume_ml', pg: 'bigint' },
+  { name: 'amount_fen', pg: 'bigint' },
+  { name: 'txn_count', pg: 'integer' },
+  { name: 'card_amount_fen', pg: 'bigint' },
+];
+const UPSERT_DAY = `insert into station_day (org_unit_id, day, product, volume_ml, amount_fen, txn_count, card_amount_fen) select * from v where true
+  on conflict (org_unit_id, day, product) do update set volume_ml = station_day.volume_ml + excluded.volume_ml,
+  amount_fen = station_day.amount_fen + excluded.amount_fen, txn_count = station_day.txn_count + excluded.txn_count,
+  card_amount_fen = station_day.card_amount_fen + excluded.card_amount_fen`;
+
+const CADENCE_COLUMNS: BulkColumn[] = [
+  { name: 'id', pg: 'bigint' },
+  { name: 'visit_count', pg: 'integer' },
+  { name: 'first_visit_at', pg: 'timestamptz' },
+  { name: 'last_visit_at', pg: 'timestamptz' },
+  { name: 'first_visit_day', pg: 'text' },
+  { name: 'last_visit_day', pg: 'text' },
+  { name: 'usual_interval_days', pg: 'double precision' },
+];
+const UPDATE_CADENCE = `update customer set visit_count = v.visit_count, first_visit_at = v.first_visit_at, last_visit_at = v.last_visit_at,
+  first_visit_day = v.first_visit_day, last_visit_day = v.last_visit_day, usual_interval_days = v.usual_interval_days from v where customer.id = v.id`;
+
+const SELECT_TXN = ['id', 'source', 'external_id', 'occurred_at', 'business_day', 'org_unit_id', 'customer_id', 'card_no', 'plate', 'product', 'business_line', 'volume_ml', 'unit_price_fen', 'amount_fen', 'payment', 'visit_id'] as const;
+
+const CADENCE_SELECT = ['c.id', 'c.visit_count', 'c.first_visit_at', 'c.last_visit_at', 'c.first_visit_day', 'c.last_visit_day'] as const;
+
+function cadenceOf(r: Omit<CustomerCadence, 'id' | 'visit_count'> & { id: number | string; visit_count: number | string }): CustomerCadence {
+  return { id: Number(r.id), visit_count: Number(r.visit_count), first_visit_at: r.first_visit_at, last_visit_at: r.last_visit_at, first_visit_day: r.first_visit_day, last_visit_day: r.last_visit_day };
+}
+
+function toRow(r: Record<string, unknown>): TxnRow {
+  return {
+    id: Number(r.id),
+    source: r.source as string,
+    externalId: r.external_id as string,
+    occurredAt: r.occurred_at as string,
+    timeMs: Date.parse(r.occurred_at as string),
+    businessDay: r.business_day as string,
+    orgUnitId: Number(r.org_unit_id),
+    customerId: r.customer_id === null ? null : Number(r.customer_id),
+    cardNo: r.card_no as string | null,
+    plate: r.plate as string | null,
+    product: r.product as string,
+    businessLine: r.business_line as string,
+    volumeMl: Number(r.volume_ml),
+    unitPriceFen: r.unit_price_fen === null ? null : Number(r.unit_price_fen),
+    amountFen: r.amount_fen === null ? null : Number(r.amount_fen),
+    payment: r.payment as string | null,
+    visitId: r.visit_id === null ? null : Number(r.visit_id),
+  };
+}
+
+export const transactionsQueries = {
+  /** Insert rows; those whose (source, external id) is already stored are skipped. Returns the ids of the rows stored now. */
+  async insert(db: Kysely<Database>, engine: Engine, rows: TxnRow[], batchId: number | null, now: string): Promise<Map<string, number>> {
+    const values = rows.map((r) => [r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate, r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now]);
+    const ids = new Map<string, number>();
+    for (const q of bulkStatements(engine, TXN_COLUMNS, values, INSERT_TXN, 500)) {
+      for (const r of (await db.executeQuery<{ id: number; external_id: string }>(q)).rows) ids.set(r.external_id, Number(r.id));
+    }
+    return ids;
+  },
+
+  /** Live customers holding these cards, with their cadence (read here rather than in a query of its own). */
+  async cardHolders(db: Kysely<Database>, engine: Engine, cards: string[]): Promise<Map<string, CustomerCadence>> {
+    if (cards.length === 0) return new Map();
+    const rows = await db
+      .selectFrom('fuel_card as f')
+      .innerJoin('customer as c', 'c.id', 'f.customer_id')
+      .select(['f.card_no', ...CADENCE_SELECT])
+      .where('c.merged_into_id', 'is', null)
+      .where((eb) => oneOf(engine, eb.ref('f.card_no'), cards))
+      .execute();
+    return new Map(rows.map((r) => [r.card_no, cadenceOf(r)]));
+  },
+
+  /** Live customers holding these plates, with their cadence; where duplicates share a plate, the oldest record. */
+  async plateHolders(db: Kysely<Database>, engine: Engine, plates: string[]): Promise<Map<string, CustomerCadence>> {
+    if (plates.length === 0) return new Map();
+    const rows = await db
+      .selectFrom('vehicle as v')
+      .innerJoin('customer as c', 'c.id', 'v.customer_id')
+      .select(['v.plate', ...CADENCE_SELECT])
+      .where('c.merged_into_id', 'is', null)
+      .where((eb) => oneOf(engine, eb.ref('v.plate'), plates))
+      .execute();
+    const out = new Map<string, CustomerCadence>();
+    for (const r of rows) {
+      const seen = out.get(r.plate);
+      if (!seen || Number(r.id) < seen.id) out.set(r.plate, cadenceOf(r));
+    }
+    return out;
+  },
+
+  async cadences(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<Map<number, CustomerCadence>> {
+    if (ids.length === 0) return new Map();
+    const rows = await db
+      .selectFrom('customer as c')
+      .select(CADENCE_SELECT)
+      .where((eb) => oneOf(engine, eb.ref('c.id'), ids))
+      .execute();
+    return new Map(rows.map((r) => [Number(r.id), cadenceOf(r)]));
+  },
+
+  /** The (customer, day) pairs already on file between two days, as `${customer}|${day}`. */
+  async visitDays(db: Kysely<Database>, engine: Engine, ids: number[], fromDay: string, toDay: string): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await db
+      .selectFrom('fuel_transaction')
+      .select(['customer_id', 'business_day'])
+      .distinct()
+      .where((eb) => oneOf(engine, eb.ref('customer_id'), ids))
+      .where('business_day', '>=', fromDay)
+      .where('business_day', '<=', toDay)
+      .execute();
+    return new Set(rows.map((r) => `${r.customer_id}|${r.business_day}`));
+  },
+
+  /** Hand-recorded fill-ups of these customers between two instants. */
+  async pumpRows(db: Kysely<Database>, engine: Engine, ids: number[], from: string, to: string): Promise<TxnRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .selectFrom('fuel_transaction')
+      .select([...SELECT_TXN])
+      // The literal lets the engines use the partial index of pump rows.
+      .where(sql.raw<SqlBool>(`source = 'pump'`))
+      .where((eb) => oneOf(engine, eb.ref('customer_id'), ids))
+      .where('occurred_at', '>=', from)
+      .where('occurred_at', '<=', to)
+      .execute();
+    return rows.map((r) => toRow(r));
+  },
+
+  /** Card and POS rows of a customer between two instants that no hand-recorded visit is linked to yet. */
+  async unlinkedRows(db: Kysely<Database>, customerId: number, from: string, to: string): Promise<TxnRow[]> {
+    const rows = await db
+      .selectFrom('fuel_transaction')
+      .select([...SELECT_TXN])
+      .where('customer_id', '=', customerId)
+      .where('source', '!=', 'pump')
+      .where('visit_id', 'is', null)
+      .where('occurred_at', '>=', from)
+      .where('occurred_at', '<=', to)
+      .execute();
+    return rows.map((r) => toRow(r));
+  },
+
+  /** Rows still without a customer that carry one of these cards or plates. */
+  async unattached(db: Kysely<Database>, engine: Engine, cards: string[], plates: string[]): Promise<TxnRow[]> {
+    const out: TxnRow[] = [];
+    if (cards.length) out.push(...(await db.selectFrom('fuel_transaction').select([...SELECT_TXN]).where('customer_id', 'is', null).where('card_no', 'is not', null).where((eb) => oneOf(engine, eb.ref('card_no'), cards)).execute()).map((r) => toRow(r)));
+    if (plates.length) {
+      const seen = new Set(out.map((r) => r.id));
+      const byPlate = await db.selectFrom('fuel_transaction').select([...SELECT_TXN]).where('customer_id', 'is', null).where('plate', 'is not', null).where((eb) => oneOf(engine, eb.ref('plate'), plates)).execute();
+      for (const r of byPlate) if (!seen.has(Number(r.id))) out.push(toRow(r));
+    }
+    return out;
+  },
+
+  async setCustomer(db: Kysely<Database>, engine: Engine, ids: number[], customerId: number): Promise<void> {
+    if (ids.length) await db.updateTable('fuel_transaction').set({ customer_id: customerId }).where((eb) => oneOf(engine, eb.ref('id'), ids)).execute();
+  },
+
+  async deleteRows(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<void> {
+    if (ids.length) await db.deleteFrom('fuel_transaction').where((eb) => oneOf(engine, eb.ref('id'), ids)).execute();
+  },
+
+  async linkVisit(db: Kysely<Database>, txnId: number, visitId: number | null): Promise<void> {
+    await db.updateTable('fuel_transaction').set({ visit_id: visitId }).where('id', '=', txnId).execute();
+  },
+
+  async addCustomerMonths(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
+    for (const q of bulkStatements(engine, MONTH_COLUMNS, rows, UPSERT_MONTH)) await db.executeQuery(q);
+  },
+
+  async addStationDays(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
+    for (const q of bulkStatements(engine, DAY_COLUMNS, rows, UPSERT_DAY)) await db.executeQuery(q);
+  },
+
+  /** Station days whose last sale was taken away. */
+  async dropEmptyStationDays(db: Kysely<Database>, engine: Engine, unitIds: number[]): Promise<void> {
+    if (unitIds.length) await db.deleteFrom('station_day').where((eb) => oneOf(engine, eb.ref('org_unit_id'), unitIds)).where('txn_count', '<=', 0).execute();
+  },
+
+  async writeCadences(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
+    for (const q of bulkStatements(engine, CADENCE_COLUMNS, rows, UPDATE_CADENCE)) await db.executeQuery(q);
+  },
+
+  /** Rebuild these customers' monthly rollup from their rows. */
+  async rebuildCustomerMonths(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await db.deleteFrom('customer_month').where((eb) => oneOf(engine, eb.ref('customer_id'), ids)).execute();
+    const month = sql<string>`substr(business_day, 1, 7)`;
+    await db
+      .insertInto('customer_month')
+      .columns(['customer_id', 'month', 'product', 'volume_ml', 'amount_fen', 'txn_count'])
+      .expression(
+        db
+          .selectFrom('fuel_transaction')
+          .select((eb) => ['customer_id', month.as('month'), 'product', eb.fn.sum<number>('volume_ml').as('volume_ml'), sql<number>`coalesce(sum(amount_fen), 0)`.as('amount_fen'), eb.fn.countAll<number>().as('txn_count')])
+          .where((eb) => oneOf(engine, eb.ref('customer_id'), ids))
+          .groupBy(['customer_id', month, 'product']) as never,
+      )
+      .execute();
+  },
+
+  /** Visit days, first and last fill-up per customer, straight from the rows. */
+  async cadenceFromRows(db: Kysely<Database>, engine: Engine, ids: number[]) {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .selectFrom('fuel_transaction')
+      .select((eb) => [
+        'customer_id',
+        eb.fn.count<number>('business_day').distinct().as('days'),
+        eb.fn.min<string>('occurred_at').as('first_at'),
+        eb.fn.max<string>('occurred_at').as('last_at'),
+        eb.fn.min<string>('business_day').as('first_day'),
+        eb.fn.max<string>('business_day').as('last_day'),
+      ])
+      .where((eb) => oneOf(engine, eb.ref('customer_id'), ids))
+      .groupBy('customer_id')
+      .execute();
+    return rows.map((r) => ({ customerId: Number(r.customer_id), days: Number(r.days), firstAt: r.first_at, lastAt: r.last_at, firstDay: r.first_day, lastDay: r.last_day }));
+  },
+
+  async lastVisits(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<Map<number, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await db
+      .selectFrom('visit')
+      .select((eb) => ['customer_id', eb.fn.max<string>('at').as('at')])
+      .where((eb) => oneOf(engine, eb.ref('customer_id'), ids))
+      .groupBy('customer_id')
+      .execute();
+    return new Map(rows.map((r) => [Number(r.customer_id), r.at]));
+  },
+
+  /** Remember which rows a merge moves, then move them. */
+  async moveForMerge(db: Kysely<Database>, mergeId: number, fromId: number, toId: number): Promise<void> {
+    await db
+      .insertInto('customer_merge_txn')
+      .columns(['merge_id', 'txn_id'])
+      .expression(db.selectFrom('fuel_transaction').select([sql.lit(mergeId).as('merge_id'), 'id']).where('customer_id', '=', fromId))
+      .execute();
+    await db.updateTable('fuel_transaction').set({ customer_id: toId }).where('customer_id', '=', fromId).execute();
+  },
+
+  async moveBack(db: Kysely<Database>, mergeId: number, survivorId: number, mergedId: number): Promise<void> {
+    await db
+      .updateTable('fuel_transaction')
+      .set({ customer_id: mergedId })
+      .where('customer_id', '=', survivorId)
+      .where('id', 'in', db.selectFrom('customer_merge_txn').select('txn_id').where('merge_id', '=', mergeId))
+      .execute();
+  },
+};

@@ -1,0 +1,369 @@
+// The import center: upload a CSV or XLSX file, say what it holds and which column is which
+// (recognised from the usual Chinese headers, or a saved mapping), dry-run every row, then commit
+// with a progress bar; the rows that were rejected come back as a downloadable report.
+import { useEffect, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Button, Card, Col, Flex, Input, Progress, Radio, Result, Row, Select, Space, Statistic, Steps, Table, Tag, Typography, Upload } from 'antd';
+import { CloudUploadOutlined, DownloadOutlined, InboxOutlined, PlayCircleOutlined, SafetyOutlined } from '@ant-design/icons';
+import dayjs from 'dayjs';
+import { client, unwrap, uploadFile, type ApiData, type paths } from '../../api/client.js';
+import { useAccess } from '../../access.js';
+import { useShowError } from '../../shared/errors.js';
+import { OrgTreeSelect } from '../../shared/org-tree-select.js';
+import { Page } from '../../shared/page.js';
+import { useIsPhone } from '../../shared/use-is-phone.js';
+
+type Job = ApiData<'/api/imports/{id}'>;
+type Kind = 'customers' | 'cards' | 'transactions';
+type Inspect = paths['/api/imports/{id}/inspect']['post']['responses'][200]['content']['application/json'];
+type Problem = ApiData<'/api/imports/{id}/problems'>[number];
+
+const KINDS: Kind[] = ['customers', 'cards', 'transactions'];
+/** Canonical fields each kind can take, in the order offered. */
+const FIELDS: Record<Kind, string[]> = {
+  customers: ['name', 'surname', 'kind', 'contactName', 'phone', 'plate', 'model', 'cardNo', 'organisation', 'birthday', 'routes', 'products', 'settlementMethod', 'invoiceType', 'tags', 'notes'],
+  cards: ['cardNo', 'name', 'contactName', 'phone', 'plate', 'model', 'kind', 'organisation', 'notes'],
+  transactions: ['occurredAt', 'externalId', 'stationCode', 'cardNo', 'plate', 'product', 'volumeLitres', 'unitPrice', 'amount'],
+};
+const REQUIRED: Record<Kind, string[]> = { customers: [], cards: ['cardNo'], transactions: ['occurredAt', 'volumeLitres'] };
+const RUNNING = new Set(['committing', 'checking', 'uploading']);
+
+function reportHref(job: Job, phase: 'dry_run' | 'commit', format: 'csv' | 'xlsx') {
+  return `/api/imports/${job.id}/report.${format}?phase=${phase}`;
+}
+
+function ProblemsTable({ problems }: { problems: Problem[] }) {
+  const { t } = useTranslation();
+  return (
+    <Table<Problem>
+      size="small"
+      rowKey={(r, i) => `${r.row}-${r.field ?? ''}-${i}`}
+      dataSource={problems}
+      pagination={{ pageSize: 10, hideOnSinglePage: true }}
+      scroll={{ x: 600 }}
+      data-testid="import-problems"
+      columns={[
+        { title: t('imports.row'), dataIndex: 'row', width: 70 },
+        { title: t('imports.severity'), dataIndex: 'severity', width: 90, render: (s: string) => (s === 'flag' ? <Tag color="orange">{t('imports.flagged')}</Tag> : <Tag color="red">{t('imports.rejected')}</Tag>) },
+        { title: t('imports.field'), dataIndex: 'field', width: 120, render: (f: string | null) => (f ? t(`imports.fields.${f}`, { defaultValue: f }) : '—') },
+        { title: t('imports.reason'), dataIndex: 'message' },
+      ]}
+    />
+  );
+}
+
+export function ImportsPage() {
+  const { t } = useTranslation();
+  const access = useAccess();
+  const isPhone = useIsPhone();
+  const showError = useShowError();
+  const queryClient = useQueryClient();
+  const [orgUnitId, setOrgUnitId] = useState<number | undefined>();
+  const [uploadPct, setUploadPct] = useState<number | null>(null);
+  const [jobId, setJobId] = useState<number | null>(null);
+  const [kind, setKind] = useState<Kind>('customers');
+  const [sheet, setSheet] = useState<string | undefined>();
+  const [inspect, setInspect] = useState<Inspect | null>(null);
+  const [mapping, setMapping] = useState<Record<string, string>>({});
+  const [saveAs, setSaveAs] = useState('');
+  const [dryProblems, setDryProblems] = useState<Problem[] | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const job = useQuery({
+    queryKey: ['import', jobId],
+    queryFn: () => unwrap(client.GET('/api/imports/{id}', { params: { path: { id: jobId! } } })),
+    enabled: jobId !== null,
+    refetchInterval: (q) => (q.state.data && RUNNING.has(q.state.data.status) ? 800 : false),
+  });
+  const history = useQuery({ queryKey: ['imports'], queryFn: () => unwrap(client.GET('/api/imports', { params: { query: { page: 1, pageSize: 20 } } })) });
+  const current = job.data;
+  const committed = current?.status === 'done';
+  const step = !current ? 0 : current.status === 'committing' || committed || current.status === 'failed' ? 3 : dryProblems ? 2 : 1;
+
+  useEffect(() => {
+    if (committed) void queryClient.invalidateQueries({ queryKey: ['imports'] });
+  }, [committed, queryClient]);
+
+  const loadInspect = async (id: number, k: Kind, s?: string) => {
+    try {
+      const r = await unwrap(client.POST('/api/imports/{id}/inspect', { params: { path: { id } }, body: { kind: k, ...(s && { sheet: s }) } }));
+      setInspect(r);
+      setSheet(r.sheet ?? undefined);
+      setMapping(r.suggested);
+      setDryProblems(null);
+    } catch (err) {
+      showError(err);
+    }
+  };
+
+  const upload = async (file: File) => {
+    setUploadPct(0);
+    try {
+      const q = new URLSearchParams({ fileName: file.name, ...(orgUnitId && { orgUnitId: String(orgUnitId) }) });
+      const created = await uploadFile<Job>(`/api/imports?${q.toString()}`, file, (f) => setUploadPct(Math.round(f * 100)));
+      setJobId(created.id);
+      queryClient.setQueryData(['import', created.id], created);
+      await loadInspect(created.id, kind);
+    } catch (err) {
+      showError(err);
+    } finally {
+      setUploadPct(null);
+    }
+  };
+
+  const missing = REQUIRED[kind].filter((f) => !Object.values(mapping).includes(f));
+  const dryRun = async () => {
+    if (!jobId) return;
+    setBusy(true);
+    try {
+      await unwrap(client.PUT('/api/imports/{id}/mapping', { params: { path: { id: jobId } }, body: { kind, mapping, ...(sheet && { sheet }), ...(saveAs.trim() && { saveAs: saveAs.trim() }) } }));
+      const r = await unwrap(client.POST('/api/imports/{id}/dry-run', { params: { path: { id: jobId } } }));
+      queryClient.setQueryData(['import', jobId], r.job);
+      setDryProblems(r.problems);
+    } catch (err) {
+      showError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const commit = async () => {
+    if (!jobId) return;
+    try {
+      const r = await unwrap(client.POST('/api/imports/{id}/commit', { params: { path: { id: jobId } } }));
+      queryClient.setQueryData(['import', jobId], r);
+    } catch (err) {
+      showError(err);
+    }
+  };
+  const reset = () => {
+    setJobId(null);
+    setInspect(null);
+    setMapping({});
+    setDryProblems(null);
+    setSaveAs('');
+  };
+
+  const commitProblems = useQuery({
+    queryKey: ['import-problems', jobId, 'commit'],
+    queryFn: () => unwrap(client.GET('/api/imports/{id}/problems', { params: { path: { id: jobId! }, query: { phase: 'commit' } } })),
+    enabled: committed && jobId !== null,
+  });
+
+  const fieldOptions = useMemo(() => FIELDS[kind].map((f) => ({ value: f, label: `${t(`imports.fields.${f}`, { defaultValue: f })}${REQUIRED[kind].includes(f) ? ' *' : ''}` })), [kind, t]);
+
+  const counts = (j: Job) => (
+    <Row gutter={[12, 12]}>
+      <Col xs={12} md={6}>
+        <Statistic title={t('imports.rowsOk')} value={j.rowsOk} />
+      </Col>
+      <Col xs={12} md={6}>
+        <Statistic title={t('imports.rowsRejected')} value={j.rowsRejected} styles={{ content: { color: j.rowsRejected ? '#cf1322' : undefined } }} />
+      </Col>
+      <Col xs={12} md={6}>
+        <Statistic title={t('imports.rowsFlagged')} value={j.rowsFlagged} styles={{ content: { color: j.rowsFlagged ? '#d46b08' : undefined } }} />
+      </Col>
+      <Col xs={12} md={6}>
+        <Statistic title={kind === 'transactions' ? t('imports.inserted') : t('imports.createdUpdated')} value={kind === 'transactions' ? j.createdCount : `${j.createdCount} / ${j.updatedCount}`} />
+      </Col>
+    </Row>
+  );
+
+  return (
+    <Page title={t('imports.title')}>
+      <Card size="small" style={{ marginBottom: 16 }}>
+        <Steps
+          size="small"
+          current={step}
+          direction={isPhone ? 'vertical' : 'horizontal'}
+          items={[{ title: t('imports.stepUpload') }, { title: t('imports.stepMap') }, { title: t('imports.stepCheck') }, { title: t('imports.stepCommit') }]}
+        />
+      </Card>
+
+      {!current && (
+        <Card size="small" title={t('imports.stepUpload')}>
+          <Flex vertical gap={12}>
+            <Flex gap={8} wrap align="center">
+              <Typography.Text>{t('imports.what')}</Typography.Text>
+              <Radio.Group value={kind} onChange={(e) => setKind(e.target.value as Kind)} optionType="button" options={KINDS.map((k) => ({ value: k, label: t(`imports.kinds.${k}`) }))} />
+            </Flex>
+            {access.canReadOrg && (
+              <Flex gap={8} wrap align="center">
+                <Typography.Text>{t('imports.orgUnit')}</Typography.Text>
+                <OrgTreeSelect allowClear style={{ width: isPhone ? '100%' : 280 }} value={orgUnitId} onChange={(v) => setOrgUnitId(v ?? undefined)} placeholder={t('imports.orgUnitHint')} />
+              </Flex>
+            )}
+            <Upload.Dragger
+              accept=".csv,.xlsx,.txt"
+              multiple={false}
+              showUploadList={false}
+              beforeUpload={(file) => {
+                void upload(file);
+                return false;
+              }}
+              disabled={uploadPct !== null}
+              data-testid="import-upload"
+            >
+              <p className="ant-upload-drag-icon">
+                <InboxOutlined />
+              </p>
+              <p className="ant-upload-text">{t('imports.drop')}</p>
+              <p className="ant-upload-hint">{t('imports.dropHint')}</p>
+            </Upload.Dragger>
+            {uploadPct !== null && <Progress percent={uploadPct} />}
+          </Flex>
+        </Card>
+      )}
+
+      {current && inspect && (
+        <Card
+          size="small"
+          title={
+            <Space>
+              <CloudUploadOutlined />
+              {current.fileName}
+              <Tag>{current.format.toUpperCase()}</Tag>
+            </Space>
+          }
+          extra={<Button onClick={reset}>{t('imports.another')}</Button>}
+          style={{ marginBottom: 16 }}
+        >
+          <Flex gap={12} wrap align="center" style={{ marginBottom: 12 }}>
+            <Radio.Group
+              value={kind}
+              disabled={current.status === 'committing' || committed}
+              onChange={(e) => {
+                const k = e.target.value as Kind;
+                setKind(k);
+                void loadInspect(current.id, k, sheet);
+              }}
+              optionType="button"
+              options={KINDS.map((k) => ({ value: k, label: t(`imports.kinds.${k}`) }))}
+            />
+            {inspect.sheets.length > 0 && (
+              <Select
+                style={{ width: 200 }}
+                value={sheet}
+                onChange={(s) => {
+                  setSheet(s);
+                  void loadInspect(current.id, kind, s);
+                }}
+                options={inspect.sheets.map((s) => ({ value: s, label: `${t('imports.sheet')}: ${s}` }))}
+                data-testid="import-sheet"
+              />
+            )}
+            {inspect.profiles.length > 0 && (
+              <Select
+                style={{ width: 200 }}
+                placeholder={t('imports.useProfile')}
+                onChange={(id: number) => setMapping(inspect.profiles.find((p) => p.id === id)?.columns ?? mapping)}
+                options={inspect.profiles.map((p) => ({ value: p.id, label: p.name }))}
+              />
+            )}
+          </Flex>
+          <Table
+            size="small"
+            rowKey="header"
+            pagination={false}
+            scroll={{ x: 640 }}
+            data-testid="import-mapping"
+            dataSource={inspect.headers.map((header, i) => ({ header, samples: inspect.sample.slice(0, 3).map((r) => r[i] ?? '') }))}
+            columns={[
+              { title: t('imports.column'), dataIndex: 'header', width: 160 },
+              {
+                title: t('imports.mapsTo'),
+                key: 'field',
+                width: 200,
+                render: (_v, r: { header: string }) => (
+                  <Select
+                    allowClear
+                    style={{ width: '100%' }}
+                    placeholder={t('imports.ignore')}
+                    value={mapping[r.header]}
+                    options={fieldOptions}
+                    onChange={(f?: string) =>
+                      setMapping((m) => {
+                        const next = { ...m };
+                        if (f) next[r.header] = f;
+                        else delete next[r.header];
+                        return next;
+                      })
+                    }
+                    data-testid={`import-map-${r.header}`}
+                  />
+                ),
+              },
+              { title: t('imports.sample'), dataIndex: 'samples', render: (s: string[]) => <Typography.Text type="secondary">{s.filter(Boolean).join(' · ')}</Typography.Text> },
+            ]}
+          />
+          {missing.length > 0 && <Alert type="warning" showIcon style={{ marginTop: 12 }} title={t('imports.missing', { fields: missing.map((f) => t(`imports.fields.${f}`, { defaultValue: f })).join('、') })} />}
+          <Flex gap={8} wrap style={{ marginTop: 12 }} align="center">
+            <Input style={{ width: 220 }} placeholder={t('imports.saveAs')} value={saveAs} onChange={(e) => setSaveAs(e.target.value)} maxLength={100} />
+            <Button type="primary" icon={<SafetyOutlined />} loading={busy} disabled={missing.length > 0 || current.status === 'committing' || committed} onClick={() => void dryRun()} data-testid="import-dry-run">
+              {t('imports.dryRun')}
+            </Button>
+          </Flex>
+        </Card>
+      )}
+
+      {current && dryProblems && (
+        <Card size="small" title={t('imports.checkResult')} style={{ marginBottom: 16 }} data-testid="import-check">
+          {counts(current)}
+          <Flex gap={8} wrap style={{ margin: '12px 0' }}>
+            <Button icon={<DownloadOutlined />} href={reportHref(current, 'dry_run', 'csv')} data-testid="import-report-csv">
+              {t('imports.reportCsv')}
+            </Button>
+            <Button icon={<DownloadOutlined />} href={reportHref(current, 'dry_run', 'xlsx')}>
+              {t('imports.reportXlsx')}
+            </Button>
+            <Button type="primary" icon={<PlayCircleOutlined />} disabled={current.status !== 'checked' || current.rowsOk === 0} onClick={() => void commit()} data-testid="import-commit">
+              {t('imports.commit', { count: current.rowsOk })}
+            </Button>
+          </Flex>
+          {dryProblems.length > 0 && <ProblemsTable problems={dryProblems} />}
+        </Card>
+      )}
+
+      {current && (current.status === 'committing' || committed || current.status === 'failed') && (
+        <Card size="small" title={t('imports.stepCommit')} style={{ marginBottom: 16 }}>
+          {current.status === 'failed' ? (
+            <Alert type="error" showIcon title={current.error ?? t('imports.failed')} action={<Button onClick={() => void commit()}>{t('imports.resume')}</Button>} />
+          ) : (
+            <Progress percent={current.rowsTotal ? Math.floor((current.rowsDone / current.rowsTotal) * 100) : 0} status={committed ? 'success' : 'active'} data-testid="import-progress" />
+          )}
+          {committed && (
+            <Result
+              status="success"
+              title={t('imports.done')}
+              subTitle={t('imports.doneDetail', { ok: current.rowsOk, rejected: current.rowsRejected, flagged: current.rowsFlagged })}
+              extra={
+                <Button icon={<DownloadOutlined />} href={reportHref(current, 'commit', 'csv')} disabled={!commitProblems.data?.length}>
+                  {t('imports.reportCsv')}
+                </Button>
+              }
+            />
+          )}
+        </Card>
+      )}
+
+      <Card size="small" title={t('imports.history')}>
+        <Table<Job>
+          size="small"
+          rowKey="id"
+          dataSource={history.data?.items ?? []}
+          loading={history.isFetching}
+          pagination={false}
+          scroll={{ x: 760 }}
+          columns={[
+            { title: t('imports.file'), dataIndex: 'fileName' },
+            { title: t('imports.what'), dataIndex: 'kind', width: 100, render: (k: Kind | null) => (k ? t(`imports.kinds.${k}`) : '—') },
+            { title: t('imports.status'), dataIndex: 'status', width: 100, render: (s: string) => t(`imports.statuses.${s}`, { defaultValue: s }) },
+            { title: t('imports.rowsOk'), dataIndex: 'rowsOk', width: 90 },
+            { title: t('imports.rowsRejected'), dataIndex: 'rowsRejected', width: 90 },
+            { title: t('imports.at'), dataIndex: 'createdAt', width: 150, render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm') },
+          ]}
+        />
+      </Card>
+    </Page>
+  );
+}
