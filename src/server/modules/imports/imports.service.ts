@@ -226,8 +226,30 @@ export class ImportsService {
   }
 
   /** Check every row without writing: counts and each row's problems, kept for the error report. */
-  dryRun(p: Principal, id: number): Promise<JobView> {
-    return this.process(p, null, id, false);
+  async dryRun(p: Principal, id: number): Promise<JobView> {
+    const job = await this.load(id);
+    if (!job.kind || !job.mapping) throw new AppError('VALIDATION_FAILED', 'map the columns first', 'body.mapping');
+    if (job.status === 'committing' || job.status === 'done') throw new AppError('CONFLICT', `import ${id} is already ${job.status}`);
+    await this.begin(job, false);
+    return this.process(p, null, id, false, false);
+  }
+
+  /**
+   * Start a pass over the file. A commit that was interrupted (the process died, or a chunk failed)
+   * resumes after its last committed chunk; a dry run and a first commit start from the top.
+   */
+  private async begin(job: { id: number; status: string }, write: boolean): Promise<boolean> {
+    const resume = write && (job.status === 'committing' || job.status === 'failed');
+    const phase = write ? 'commit' : 'dry_run';
+    await this.db.transaction().execute(async (trx) => {
+      if (!resume) await trx.deleteFrom('import_row_error').where('job_id', '=', job.id).where('phase', '=', phase).execute();
+      await trx
+        .updateTable('import_job')
+        .set({ status: write ? 'committing' : 'checking', error: null, ...(!resume && { rows_done: 0, rows_ok: 0, rows_rejected: 0, rows_flagged: 0, created_count: 0, updated_count: 0 }), updated_at: new Date().toISOString() })
+        .where('id', '=', job.id)
+        .execute();
+    });
+    return resume;
   }
 
   /** Start (or resume) committing in the background; the job's progress shows how far it got. */
@@ -236,7 +258,9 @@ export class ImportsService {
     if (job.status === 'done') return view(job);
     if (!job.kind || !job.mapping) throw new AppError('VALIDATION_FAILED', 'map the columns first', 'body.mapping');
     if (!this.running.has(id)) {
-      const run = this.process(p, ip, id, true).finally(() => this.running.delete(id));
+      // Marked as committing before the reply, so the caller sees the run it started.
+      const resume = await this.begin(job, true);
+      const run = this.process(p, ip, id, true, resume).finally(() => this.running.delete(id));
       this.running.set(id, run);
       run.catch(() => undefined);
     }
@@ -250,25 +274,14 @@ export class ImportsService {
     return this.get(id);
   }
 
-  private async process(p: Principal, ip: string | null, id: number, write: boolean): Promise<JobView> {
+  private async process(p: Principal, ip: string | null, id: number, write: boolean, resume: boolean): Promise<JobView> {
     const job = await this.load(id);
     if (!job.kind || !job.mapping) throw new AppError('VALIDATION_FAILED', 'map the columns first', 'body.mapping');
     const kind = job.kind as ImportKind;
     const mapping = JSON.parse(job.mapping) as Mapping;
     const phase = write ? 'commit' : 'dry_run';
-    // A commit that was interrupted (the process died, or a chunk failed) resumes after its last
-    // committed chunk; a dry run and a first commit start from the top.
-    const resume = write && (job.status === 'committing' || job.status === 'failed');
     const resumeAfter = resume ? job.rows_done : 0;
     const counts = resume ? { ok: job.rows_ok, rejected: job.rows_rejected, flagged: job.rows_flagged, created: job.created_count, updated: job.updated_count } : { ok: 0, rejected: 0, flagged: 0, created: 0, updated: 0 };
-    await this.db.transaction().execute(async (trx) => {
-      if (!resume) await trx.deleteFrom('import_row_error').where('job_id', '=', id).where('phase', '=', phase).execute();
-      await trx
-        .updateTable('import_job')
-        .set({ status: write ? 'committing' : 'checking', error: null, ...(!resume && { rows_done: 0, rows_ok: 0, rows_rejected: 0, rows_flagged: 0, created_count: 0, updated_count: 0 }), updated_at: new Date().toISOString() })
-        .where('id', '=', id)
-        .execute();
-    });
     const customerRows = new CustomerRowImporter(this.customers, p);
     const txRows = this.transactions ? new TransactionRowImporter(this.transactions, job.org_unit_id) : null;
     const actor = actorOf(p, ip);

@@ -36,13 +36,13 @@ function reportHref(job: Job, phase: 'dry_run' | 'commit', format: 'csv' | 'xlsx
 function ProblemsTable({ problems }: { problems: Problem[] }) {
   const { t } = useTranslation();
   return (
+    <div data-testid="import-problems">
     <Table<Problem>
       size="small"
       rowKey={(r, i) => `${r.row}-${r.field ?? ''}-${i}`}
       dataSource={problems}
       pagination={{ pageSize: 10, hideOnSinglePage: true }}
       scroll={{ x: 600 }}
-      data-testid="import-problems"
       columns={[
         { title: t('imports.row'), dataIndex: 'row', width: 70 },
         { title: t('imports.severity'), dataIndex: 'severity', width: 90, render: (s: string) => (s === 'flag' ? <Tag color="orange">{t('imports.flagged')}</Tag> : <Tag color="red">{t('imports.rejected')}</Tag>) },
@@ -50,6 +50,7 @@ function ProblemsTable({ problems }: { problems: Problem[] }) {
         { title: t('imports.reason'), dataIndex: 'message' },
       ]}
     />
+    </div>
   );
 }
 
@@ -175,7 +176,7 @@ export function ImportsPage() {
         <Steps
           size="small"
           current={step}
-          direction={isPhone ? 'vertical' : 'horizontal'}
+          orientation={isPhone ? 'vertical' : 'horizontal'}
           items={[{ title: t('imports.stepUpload') }, { title: t('imports.stepMap') }, { title: t('imports.stepCheck') }, { title: t('imports.stepCommit') }]}
         />
       </Card>
@@ -193,6 +194,7 @@ export function ImportsPage() {
                 <OrgTreeSelect allowClear style={{ width: isPhone ? '100%' : 280 }} value={orgUnitId} onChange={(v) => setOrgUnitId(v ?? undefined)} placeholder={t('imports.orgUnitHint')} />
               </Flex>
             )}
+            <div data-testid="import-upload">
             <Upload.Dragger
               accept=".csv,.xlsx,.txt"
               multiple={false}
@@ -202,7 +204,6 @@ export function ImportsPage() {
                 return false;
               }}
               disabled={uploadPct !== null}
-              data-testid="import-upload"
             >
               <p className="ant-upload-drag-icon">
                 <InboxOutlined />
@@ -210,6 +211,7 @@ export function ImportsPage() {
               <p className="ant-upload-text">{t('imports.drop')}</p>
               <p className="ant-upload-hint">{t('imports.dropHint')}</p>
             </Upload.Dragger>
+            </div>
             {uploadPct !== null && <Progress percent={uploadPct} />}
           </Flex>
         </Card>
@@ -261,12 +263,12 @@ export function ImportsPage() {
               />
             )}
           </Flex>
+          <div data-testid="import-mapping">
           <Table
             size="small"
             rowKey="header"
             pagination={false}
             scroll={{ x: 640 }}
-            data-testid="import-mapping"
             dataSource={inspect.headers.map((header, i) => ({ header, samples: inspect.sample.slice(0, 3).map((r) => r[i] ?? '') }))}
             columns={[
               { title: t('imports.column'), dataIndex: 'header', width: 160 },
@@ -275,6 +277,7 @@ export function ImportsPage() {
                 key: 'field',
                 width: 200,
                 render: (_v, r: { header: string }) => (
+                  <span data-testid={`import-map-${r.header}`} style={{ display: 'block' }}>
                   <Select
                     allowClear
                     style={{ width: '100%' }}
@@ -289,13 +292,14 @@ export function ImportsPage() {
                         return next;
                       })
                     }
-                    data-testid={`import-map-${r.header}`}
                   />
+                  </span>
                 ),
               },
               { title: t('imports.sample'), dataIndex: 'samples', render: (s: string[]) => <Typography.Text type="secondary">{s.filter(Boolean).join(' · ')}</Typography.Text> },
             ]}
           />
+          </div>
           {missing.length > 0 && <Alert type="warning" showIcon style={{ marginTop: 12 }} title={t('imports.missing', { fields: missing.map((f) => t(`imports.fields.${f}`, { defaultValue: f })).join('、') })} />}
           <Flex gap={8} wrap style={{ marginTop: 12 }} align="center">
             <Input style={{ width: 220 }} placeholder={t('imports.saveAs')} value={saveAs} onChange={(e) => setSaveAs(e.target.value)} maxLength={100} />
