@@ -135,11 +135,12 @@ export const customersQueries = {
       .execute();
   },
 
-  async nextSequence(db: Kysely<Database>, prefix: string): Promise<number> {
+  /** Advance the prefix's counter by `count`; returns the last value reserved. */
+  async reserveSequence(db: Kysely<Database>, prefix: string, count: number): Promise<number> {
     const row = await db
       .insertInto('code_sequence')
-      .values({ prefix, last_value: 1 })
-      .onConflict((oc) => oc.column('prefix').doUpdateSet({ last_value: sql`code_sequence.last_value + 1` }))
+      .values({ prefix, last_value: count })
+      .onConflict((oc) => oc.column('prefix').doUpdateSet({ last_value: sql`code_sequence.last_value + ${count}` }))
       .returning('last_value')
       .executeTakeFirstOrThrow();
     return Number(row.last_value);

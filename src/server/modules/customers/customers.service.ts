@@ -330,14 +330,20 @@ export class CustomersService {
 
   /** The next customer code for a new customer of `orgUnitId`, by the numbering scheme in force. */
   async codeFor(trx: Kysely<Database>, orgUnitId: number, kind: string): Promise<string> {
+    return (await this.codesFor(trx, orgUnitId, kind, 1))[0]!;
+  }
+
+  /** `count` consecutive codes for new customers of one unit and kind, reserved in one statement. */
+  async codesFor(trx: Kysely<Database>, orgUnitId: number, kind: string, count: number): Promise<string[]> {
+    if (count === 0) return [];
     const scheme = (await trx.selectFrom('system_state').select('value').where('key', '=', 'customer_code_scheme').executeTakeFirst())?.value ?? DEFAULT_CODE_SCHEME;
     const unit = await trx.selectFrom('org_unit').select('path').where('id', '=', orgUnitId).executeTakeFirstOrThrow();
     const ids = unit.path.split('/').filter(Boolean).map(Number);
     const chain = await trx.selectFrom('org_unit').select(['id', 'kind_code', 'code']).where('id', 'in', ids).execute();
     const codeOf = (k: string) => chain.find((u) => u.kind_code === k)?.code ?? '';
     const parts: CodeParts = { branch: codeOf('branch') || codeOf('hq'), area: codeOf('area'), station: codeOf('station'), kind };
-    const seq = await customersQueries.nextSequence(trx, codePrefix(scheme, parts));
-    return formatCode(scheme, parts, seq);
+    const last = await customersQueries.reserveSequence(trx, codePrefix(scheme, parts), count);
+    return Array.from({ length: count }, (_, i) => formatCode(scheme, parts, last - count + 1 + i));
   }
 
   /** Store phones, vehicles, cards and tags; `replace` drops those not given, else they are added. */

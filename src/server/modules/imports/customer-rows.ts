@@ -7,6 +7,7 @@ import { pathInCustomerScope } from '../../auth/scope.js';
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../errors.js';
 import { customersQueries } from '../customers/customers.queries.js';
+import { attachWaitingRows } from '../transactions/rollups.js';
 import { CUSTOMER_KINDS, columnsOf, normaliseChildren, type CustomerFields, type CustomerKind, type CustomersService, type Normalised } from '../customers/customers.service.js';
 
 export interface RowProblem {
@@ -99,7 +100,8 @@ export class CustomerRowImporter {
 
   /**
    * Apply one chunk inside the caller's transaction. With `write` false nothing is written and the
-   * result says what would happen (the dry run).
+   * result says what would happen (the dry run). New customers of a chunk are written together:
+   * one reservation of codes, one insert per table, so a large archive loads in bulk.
    */
   async apply(trx: Kysely<Database>, orgUnitId: number, rows: CustomerRow[], write: boolean): Promise<ChunkResult> {
     const problems: RowProblem[] = [];
@@ -120,9 +122,10 @@ export class CustomerRowImporter {
     const info = new Map<number, { code: string; path: string }>();
     if (ids.length) for (const r of await trx.selectFrom('customer as c').innerJoin('org_unit as o', 'o.id', 'c.org_unit_id').select(['c.id', 'c.code', 'o.path']).where('c.id', 'in', ids).execute()) info.set(r.id, r);
 
-    const created: number[] = [];
-    const updated: number[] = [];
-    let fakeId = -1;
+    // Customers this chunk creates, by a negative id until they are written; later rows with the
+    // same plate, phone or card fill them in.
+    const groups: Prepared[] = [];
+    const fills = new Map<number, Prepared[]>();
     for (const x of prepared) {
       const keys = [...(x.n.vehicles ?? []).map((v) => `plate:${v.plate}`), ...(x.n.phones ?? []).map((v) => `phone:${v.phone}`), ...(x.n.cards ?? []).map((c) => `card:${c}`)];
       const matches = new Set<number>();
@@ -131,9 +134,11 @@ export class CustomerRowImporter {
         // No key to match on: the same name in the same unit is the same customer (re-imports stay single).
         const same = await trx.selectFrom('customer').select('id').where('org_unit_id', '=', orgUnitId).where('name', '=', x.fields.name).where('merged_into_id', 'is', null).limit(2).execute();
         if (same.length === 1) matches.add(same[0]!.id);
+        const pending = groups.findIndex((g) => g.fields.name === x.fields.name && !g.n.vehicles?.length && !g.n.phones?.length && !g.n.cards?.length);
+        if (same.length === 0 && pending >= 0) matches.add(-(pending + 1));
       }
       if (matches.size > 1) {
-        const codes = [...matches].map((id) => info.get(id)?.code ?? `row ${-id}`).join(', ');
+        const codes = [...matches].map((id) => info.get(id)?.code ?? `row ${id < 0 ? groups[-id - 1]!.row : id}`).join(', ');
         problems.push({ row: x.row, severity: 'flag', field: null, message: `possible duplicate: matches customers ${codes}; review and merge them first` });
         continue;
       }
@@ -141,50 +146,97 @@ export class CustomerRowImporter {
       if (matches.size === 1) {
         id = [...matches][0]!;
         const known = info.get(id);
-        // Negative ids are rows of this chunk in a dry run, created by the importer himself.
-        if (known && id > 0 && !pathInCustomerScope(this.p, known.path)) {
+        if (id > 0 && known && !pathInCustomerScope(this.p, known.path)) {
           problems.push({ row: x.row, severity: 'flag', field: null, message: `on file in another area as ${known.code}; not changed` });
           continue;
         }
-        if (write && id > 0) await this.fillIn(trx, id, x);
-        if (!updated.includes(id) && !created.includes(id)) updated.push(id);
+        if (id < 0) mergeInto(groups[-id - 1]!, x);
+        else (fills.get(id) ?? fills.set(id, []).get(id)!).push(x);
       } else {
-        id = write ? await this.create(trx, orgUnitId, x) : fakeId--;
-        created.push(id);
-        // Later rows of the chunk with the same plate, phone or card fill in this customer.
-        if (!write) info.set(id, { code: `row ${x.row}`, path: '' });
+        groups.push({ ...x, n: { ...x.n } });
+        id = -groups.length;
       }
-      for (const k of keys) (byKey.get(k) ?? byKey.set(k, new Set()).get(k)!).add(id);
+      for (const k of keys) add(k, id);
     }
-    return { created: created.filter((id) => id > 0 || !write), updated, problems };
+    if (!write) return { created: groups.map((_, i) => -(i + 1)), updated: [...fills.keys()], problems };
+    const created = await this.createAll(trx, orgUnitId, groups);
+    const updated: number[] = [];
+    if (fills.size) {
+      const current = new Map((await trx.selectFrom('customer').selectAll().where('id', 'in', [...fills.keys()]).execute()).map((c) => [c.id, c]));
+      const children = await customersQueries.children(trx, [...fills.keys()]);
+      for (const [id, xs] of fills) {
+        await this.fillIn(trx, current.get(id)!, children, xs);
+        updated.push(id);
+      }
+    }
+    return { created, updated, problems };
   }
 
-  private async create(trx: Kysely<Database>, orgUnitId: number, x: Prepared): Promise<number> {
+  private async createAll(trx: Kysely<Database>, orgUnitId: number, groups: Prepared[]): Promise<number[]> {
+    if (groups.length === 0) return [];
     const now = new Date().toISOString();
-    const code = await this.customers.codeFor(trx, orgUnitId, x.fields.kind);
-    const { id } = await trx
-      .insertInto('customer')
-      .values({ ...(columnsOf(x.fields) as object), kind: x.fields.kind, org_unit_id: orgUnitId, code, created_by: this.p.userId, created_at: now, updated_at: now } as never)
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await this.customers.writeChildren(trx, id, x.n, false);
-    return id;
+    const codes = new Map<Prepared, string>();
+    for (const kind of new Set(groups.map((g) => g.fields.kind))) {
+      const ofKind = groups.filter((g) => g.fields.kind === kind);
+      const reserved = await this.customers.codesFor(trx, orgUnitId, kind, ofKind.length);
+      ofKind.forEach((g, i) => codes.set(g, reserved[i]!));
+    }
+    const ids: number[] = [];
+    for (const part of slices(groups, 200)) {
+      const values = part.map((g) => ({ ...(columnsOf(g.fields) as object), kind: g.fields.kind, org_unit_id: orgUnitId, code: codes.get(g)!, created_by: this.p.userId, created_at: now, updated_at: now }));
+      const out = await trx.insertInto('customer').values(values as never).returning(['id', 'code']).execute();
+      const byCode = new Map(out.map((r) => [r.code, r.id]));
+      for (const g of part) ids.push(byCode.get(codes.get(g)!)!);
+    }
+    const phones = groups.flatMap((g, i) => (g.n.phones ?? []).map((x) => ({ customer_id: ids[i]!, phone: x.phone, kind: x.kind, label: x.label, contact_name: x.contactName })));
+    const vehicles = groups.flatMap((g, i) => (g.n.vehicles ?? []).map((v) => ({ customer_id: ids[i]!, plate: v.plate, plate_reversed: [...v.plate].reverse().join(''), plate_kind: v.kind, model: v.model, created_at: now })));
+    const cards = groups.flatMap((g, i) => (g.n.cards ?? []).map((card_no) => ({ customer_id: ids[i]!, card_no, created_at: now })));
+    const tags = groups.flatMap((g, i) => (g.n.tags ?? []).map((tag) => ({ customer_id: ids[i]!, tag })));
+    for (const part of slices(phones, 500)) await trx.insertInto('customer_phone').values(part).execute();
+    for (const part of slices(vehicles, 500)) await trx.insertInto('vehicle').values(part).execute();
+    for (const part of slices(cards, 500)) await trx.insertInto('fuel_card').values(part).execute();
+    for (const part of slices(tags, 500)) await trx.insertInto('customer_tag').values(part).execute();
+    // Transactions that were waiting for these cards or plates: usually none, so look once for the chunk.
+    const allCards = cards.map((c) => c.card_no);
+    const allPlates = vehicles.map((v) => v.plate);
+    if (await waitingRowsExist(trx, allCards, allPlates)) {
+      for (let i = 0; i < groups.length; i++) {
+        const g = groups[i]!;
+        await attachWaitingRows(trx, ids[i]!, { cards: g.n.cards ?? [], plates: (g.n.vehicles ?? []).map((v) => v.plate) });
+      }
+    }
+    return ids;
   }
 
   /** Fill the fields the archive lacks and add new phones, vehicles, cards and tags; never overwrite. */
-  private async fillIn(trx: Kysely<Database>, id: number, x: Prepared): Promise<void> {
-    const current = await trx.selectFrom('customer').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const given = columnsOf(x.fields);
+  private async fillIn(trx: Kysely<Database>, current: Record<string, unknown> & { id: number; version: number }, existing: Awaited<ReturnType<typeof customersQueries.children>>, xs: Prepared[]): Promise<void> {
+    const id = current.id;
     const patch: Record<string, unknown> = {};
-    for (const [col, v] of Object.entries(given)) if (v !== null && v !== undefined && (current as Record<string, unknown>)[col] === null) patch[col] = v;
-    const existing = await customersQueries.children(trx, [id]);
-    const has = (list: { [k: string]: unknown }[], key: string, v: string) => list.some((e) => e[key] === v);
-    const n: Partial<Normalised> = {
-      phones: (x.n.phones ?? []).filter((ph) => !has(existing.phones, 'phone', ph.phone)),
-      vehicles: (x.n.vehicles ?? []).filter((v) => !has(existing.vehicles, 'plate', v.plate)),
-      cards: (x.n.cards ?? []).filter((c) => !has(existing.cards, 'card_no', c)),
-      tags: (x.n.tags ?? []).filter((t) => !has(existing.tags, 'tag', t)),
-    };
+    const mine = <T extends { customer_id: number }>(list: T[]) => list.filter((e) => e.customer_id === id);
+    const phones = new Set(mine(existing.phones).map((e) => e.phone));
+    const plates = new Set(mine(existing.vehicles).map((e) => e.plate));
+    const cardNos = new Set(mine(existing.cards).map((e) => e.card_no));
+    const tagSet = new Set(mine(existing.tags).map((e) => e.tag));
+    const n: Partial<Normalised> = { phones: [], vehicles: [], cards: [], tags: [] };
+    for (const x of xs) {
+      for (const [col, v] of Object.entries(columnsOf(x.fields))) if (v !== null && v !== undefined && current[col] === null && !(col in patch)) patch[col] = v;
+      for (const ph of x.n.phones ?? []) if (!phones.has(ph.phone)) {
+        phones.add(ph.phone);
+        n.phones!.push(ph);
+      }
+      for (const v of x.n.vehicles ?? []) if (!plates.has(v.plate)) {
+        plates.add(v.plate);
+        n.vehicles!.push(v);
+      }
+      for (const c of x.n.cards ?? []) if (!cardNos.has(c)) {
+        cardNos.add(c);
+        n.cards!.push(c);
+      }
+      for (const t of x.n.tags ?? []) if (!tagSet.has(t)) {
+        tagSet.add(t);
+        n.tags!.push(t);
+      }
+    }
     const changed = Object.keys(patch).length > 0 || Object.values(n).some((l) => l && l.length > 0);
     if (!changed) return;
     await trx
@@ -194,4 +246,35 @@ export class CustomerRowImporter {
       .execute();
     await this.customers.writeChildren(trx, id, n, false);
   }
+}
+
+/** A later row of the same new customer: fields it lacks and children it does not have yet. */
+function mergeInto(g: Prepared, x: Prepared): void {
+  const fields = g.fields as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(x.fields)) if (v !== undefined && v !== null && fields[k] === undefined) fields[k] = v;
+  const union = <T>(a: T[] | undefined, b: T[] | undefined, key: (t: T) => string) => {
+    const out = [...(a ?? [])];
+    const seen = new Set(out.map(key));
+    for (const t of b ?? []) if (!seen.has(key(t))) {
+        seen.add(key(t));
+        out.push(t);
+      }
+    return out;
+  };
+  g.n.phones = union(g.n.phones, x.n.phones, (p) => p.phone);
+  g.n.vehicles = union(g.n.vehicles, x.n.vehicles, (v) => v.plate);
+  g.n.cards = union(g.n.cards, x.n.cards, (c) => c);
+  g.n.tags = union(g.n.tags, x.n.tags, (t) => t);
+}
+
+function slices<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+async function waitingRowsExist(trx: Kysely<Database>, cards: string[], plates: string[]): Promise<boolean> {
+  for (const part of slices(cards, 500)) if (await trx.selectFrom('fuel_transaction').select('id').where('customer_id', 'is', null).where('card_no', 'in', part).limit(1).executeTakeFirst()) return true;
+  for (const part of slices(plates, 500)) if (await trx.selectFrom('fuel_transaction').select('id').where('customer_id', 'is', null).where('plate', 'in', part).limit(1).executeTakeFirst()) return true;
+  return false;
 }
