@@ -6,9 +6,7 @@
 // rollups (customer_month, station_day, the customers' cadence) in the same transaction per chunk.
 //   npx tsx bench/ingest.ts [--rows 5000000] [--customers 100000] [--batch 50000] [--chunk 20000] [--engines sqlite,postgres]
 //   BENCH_INGEST_ROWS=200000 npm run bench -- ingest      (a quick run)
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -21,6 +19,7 @@ import { prepareDatabase } from '../src/server/bootstrap.js';
 import { bulkStatements, type BulkColumn } from '../src/server/db/dialect.js';
 import { CHUNK_ROWS, IngestService } from '../src/server/modules/transactions/ingest.service.js';
 import { businessDay } from '../src/domain/business-day.js';
+import { freshDatabase } from './lib/fresh-db.js';
 
 const { values: args } = parseArgs({
   strict: false,
@@ -37,7 +36,6 @@ const CUSTOMERS = Number(args.customers);
 const BATCH = Number(args.batch);
 const CHUNK = Number(args.chunk);
 const STATIONS = 40;
-const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://forecourt:forecourt@127.0.0.1:5432/postgres';
 const TZ = 'Asia/Shanghai';
 const START = Date.UTC(2025, 10, 22);
 const SPAN = 365 * 86_400_000;
@@ -112,29 +110,6 @@ function generate(from: number, to: number, stationIds: number[], customerIds: n
 
 const RAW_COLUMNS = 'source, external_id, occurred_at, business_day, org_unit_id, customer_id, card_no, plate, product, business_line, volume_ml, unit_price_fen, amount_fen, payment, visit_id, ingest_batch_id, created_at';
 
-async function freshDatabase(engine: 'sqlite' | 'postgres', label: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (engine === 'sqlite') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fc-bench-${label}-`));
-    return { url: path.join(dir, 'bench.db'), drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-  }
-  const name = `fc_bench_${label}_${process.pid}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(PG_URL);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
 
 /** The org tree (HQ and 40 stations) and the customers with their plates and cards. */
 async function seed(db: Db): Promise<{ hq: { id: number; path: string }; stationIds: number[]; customerIds: number[] }> {

@@ -95,7 +95,7 @@ export async function runImport(argv: string[], config: Config): Promise<number>
     }
     const job = values['dry-run'] ? await svc.dryRun(p, id) : await svc.commitAndWait(p, null, id);
     const phase = values['dry-run'] ? 'dry_run' : 'commit';
-    console.log(`${values['dry-run'] ? 'checked' : 'imported'} ${job.rowsTotal ?? job.rowsDone} rows: ${job.rowsOk} good, ${job.rowsRejected} rejected, ${job.rowsFlagged} flagged; created ${job.createdCount}, filled in ${job.updatedCount} (import ${job.id})`);
+    console.log(`${values['dry-run'] ? 'checked' : 'imported'} ${job.rowsOk + job.rowsRejected + job.rowsFlagged} rows: ${job.rowsOk} good, ${job.rowsRejected} rejected, ${job.rowsFlagged} flagged; created ${job.createdCount}, filled in ${job.updatedCount} (import ${job.id})`);
     const problems = await svc.problems(id, phase, 20);
     for (const x of problems) console.log(`  row ${x.row}${x.field ? ` [${x.field}]` : ''}: ${x.message}`);
     if (values.report) {
