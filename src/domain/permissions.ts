@@ -18,8 +18,13 @@ export const PERMISSIONS = [
   'policy.write',
   'rating.propose',
   'rating.approve',
+  'rating.read',
+  'rating.finalize',
   'import.run',
   'apikey.manage',
+  'alert.read',
+  'alert.run',
+  'dashboard.read',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -35,7 +40,7 @@ export interface DefaultRole {
   permissions: readonly Permission[];
 }
 
-const CUSTOMER_WORK: readonly Permission[] = ['customer.read', 'customer.write', 'customer.phone'];
+const CUSTOMER_WORK: readonly Permission[] = ['customer.read', 'customer.write', 'customer.phone', 'alert.read'];
 
 export const DEFAULT_ROLES: readonly DefaultRole[] = [
   { code: 'admin', nameZh: '系统管理员', nameEn: 'System admin', permissions: PERMISSIONS },
@@ -43,39 +48,39 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
     code: 'hq_marketing',
     nameZh: '营销处',
     nameEn: 'HQ marketing',
-    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'customer.export', 'policy.write', 'rating.approve', 'access.approve'],
+    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'customer.export', 'policy.write', 'alert.run', 'rating.approve', 'rating.read', 'access.approve', 'dashboard.read'],
   },
   {
     code: 'branch_customer_admin',
     nameZh: '客户专职管理员',
     nameEn: 'Branch customer admin',
-    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'customer.export', 'customer.merge', 'rating.propose', 'import.run'],
+    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'customer.export', 'customer.merge', 'alert.run', 'rating.propose', 'rating.read', 'import.run', 'dashboard.read'],
   },
   {
     code: 'branch_dept_head',
     nameZh: '业务部主管',
     nameEn: 'Business dept head',
-    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'access.approve', 'rating.propose'],
+    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'access.approve', 'rating.propose', 'rating.read', 'dashboard.read'],
   },
   {
     code: 'branch_manager',
     nameZh: '分公司经理',
     nameEn: 'Branch manager',
-    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'access.approve', 'customer.export'],
+    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'access.approve', 'customer.export', 'rating.read', 'dashboard.read'],
   },
   {
     code: 'area_customer_manager',
     nameZh: '片区客户经理',
     nameEn: 'Area customer manager',
-    permissions: ['org.read', ...CUSTOMER_WORK, 'access.approve'],
+    permissions: ['org.read', ...CUSTOMER_WORK, 'access.approve', 'rating.read', 'dashboard.read'],
   },
-  { code: 'sales_rep', nameZh: '销售代表', nameEn: 'Sales representative', permissions: ['org.read', ...CUSTOMER_WORK, 'access.approve'] },
-  { code: 'station_manager', nameZh: '站长', nameEn: 'Station manager', permissions: ['org.read', 'user.read', ...CUSTOMER_WORK] },
-  { code: 'shift_lead', nameZh: '值班长', nameEn: 'Shift lead', permissions: ['org.read', ...CUSTOMER_WORK] },
+  { code: 'sales_rep', nameZh: '销售代表', nameEn: 'Sales representative', permissions: ['org.read', ...CUSTOMER_WORK, 'access.approve', 'dashboard.read'] },
+  { code: 'station_manager', nameZh: '站长', nameEn: 'Station manager', permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'dashboard.read'] },
+  { code: 'shift_lead', nameZh: '值班长', nameEn: 'Shift lead', permissions: ['org.read', ...CUSTOMER_WORK, 'dashboard.read'] },
   // Attendants greet and record visits but do not see full phone numbers.
-  { code: 'attendant', nameZh: '加油员', nameEn: 'Attendant', permissions: ['org.read', 'customer.read', 'customer.write'] },
-  { code: 'cs_agent', nameZh: '客服专岗', nameEn: 'Customer-service agent', permissions: ['org.read', ...CUSTOMER_WORK] },
-  { code: 'auditor', nameZh: '审计员', nameEn: 'Auditor', permissions: ['org.read', 'user.read', 'role.read', 'audit.read', 'customer.read'] },
+  { code: 'attendant', nameZh: '加油员', nameEn: 'Attendant', permissions: ['org.read', 'customer.read', 'customer.write', 'alert.read'] },
+  { code: 'cs_agent', nameZh: '客服专岗', nameEn: 'Customer-service agent', permissions: ['org.read', ...CUSTOMER_WORK, 'dashboard.read'] },
+  { code: 'auditor', nameZh: '审计员', nameEn: 'Auditor', permissions: ['org.read', 'user.read', 'role.read', 'audit.read', 'customer.read', 'rating.read', 'dashboard.read'] },
 ];
 
 export const DEFAULT_LEVEL_KINDS = [

@@ -42,6 +42,12 @@ import { transactionsRoutes } from './modules/transactions/transactions.routes.j
 import { PoliciesService } from './modules/policies/policies.service.js';
 import { ImportsService } from './modules/imports/imports.service.js';
 import { importsRoutes } from './modules/imports/imports.routes.js';
+import { RatingsService } from './modules/ratings/ratings.service.js';
+import { ratingsRoutes } from './modules/ratings/ratings.routes.js';
+import { AlertsService } from './modules/alerts/alerts.service.js';
+import { alertsRoutes } from './modules/alerts/alerts.routes.js';
+import { DashboardsService } from './modules/dashboards/dashboards.service.js';
+import { dashboardsRoutes } from './modules/dashboards/dashboards.routes.js';
 
 export interface RouteEntry {
   method: string;
@@ -164,6 +170,9 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   const ingest = new IngestService(db.kysely, db.engine, opts.now);
   transactionsRoutes(app, ingest, new TransactionsService(db.kysely, opts.now));
   importsRoutes(app, new ImportsService(db.kysely, customers, ingest));
+  ratingsRoutes(app, new RatingsService(db.kysely, opts.now));
+  alertsRoutes(app, new AlertsService(db.kysely, opts.now));
+  dashboardsRoutes(app, new DashboardsService(db.kysely, db.engine, opts.now));
 
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot;
   const hasWeb = webRoot !== null && fs.existsSync(path.join(webRoot, 'index.html'));

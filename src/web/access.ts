@@ -21,6 +21,9 @@ export function accessOf(me: Me | null | undefined) {
     canWritePolicy: has('policy.write'),
     canRunImport: has('import.run'),
     canManageApiKeys: has('apikey.manage'),
+    canReadAlerts: has('alert.read'),
+    canRunAlerts: has('alert.run'),
+    canReadDashboards: has('dashboard.read'),
   };
 }
 

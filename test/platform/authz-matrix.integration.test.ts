@@ -20,7 +20,7 @@ describeEngines('authorization matrix', (engine) => {
   let admin: Session;
   let tree: Tree;
   let sessions: Map<string, Session>;
-  const records = { org_unit: { in: 0, out: 0 }, user: { in: 0, out: 0 }, customer: { in: 0, out: 0 }, access_request: { in: 0, out: 0 }, api_key: { in: 0, out: 0 }, import_job: { in: 0, out: 0 }, role: 0 };
+  const records = { org_unit: { in: 0, out: 0 }, user: { in: 0, out: 0 }, customer: { in: 0, out: 0 }, access_request: { in: 0, out: 0 }, api_key: { in: 0, out: 0 }, import_job: { in: 0, out: 0 }, alert: { in: 0, out: 0 }, rating_batch: { in: 0, out: 0 }, role: 0 };
 
   beforeAll(async () => {
     admin = await setupAdmin(ctx.app);
@@ -43,6 +43,11 @@ describeEngines('authorization matrix', (engine) => {
     const upload = async (orgUnitId: number) =>
       (await ok<{ id: number }>(ctx.app.inject({ method: 'POST', url: `/api/imports?fileName=a.csv&orgUnitId=${orgUnitId}`, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'application/octet-stream' }, payload: '客户名称,手机\n张三,13800138000\n' }), 201)).id;
     records.import_job = { in: await upload(tree.station1), out: await upload(tree.station3) };
+    // One rating batch per branch: branch 1's is in scope, branch 2's is not.
+    const batches = await ok<{ batchId: number; orgUnitId: number }[]>(call(ctx.app, admin, 'POST', '/api/ratings/compute', { period: '2025-01' }));
+    records.rating_batch = { in: batches.find((b) => b.orgUnitId === tree.branch1)!.batchId, out: batches.find((b) => b.orgUnitId === tree.branch2)!.batchId };
+    const alert = async (customerId: number, orgUnitId: number) => Number((await ctx.db.kysely.insertInto('alert').values({ customer_id: customerId, org_unit_id: orgUnitId, kind: 'cadence', episode: '2026-11-20', status: 'open', opened_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow()).id);
+    records.alert = { in: await alert(records.customer.in, tree.station1), out: await alert(records.customer.out, tree.station3) };
     const roles = await ok<{ id: number; code: string }[]>(call(ctx.app, admin, 'GET', '/api/roles'));
     records.role = roles.find((r) => r.code === 'auditor')!.id;
   }, 120_000);

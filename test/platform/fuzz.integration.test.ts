@@ -38,6 +38,8 @@ describeEngines('bad input on every route', (engine) => {
   let apiKeyId: number;
   let apiKey = '';
   let importJobId: number;
+  let ratingBatchId: number;
+  let alertId: number;
 
   async function send(app: TestApp, method: string, url: string, opts: { payload?: string; contentType?: string } = {}) {
     // Routes for other systems take the API key; the others ignore it.
@@ -70,13 +72,15 @@ describeEngines('bad input on every route', (engine) => {
     apiKey = (await send(ctx.app, 'POST', '/api/api-keys', { payload: JSON.stringify({ name: 'POS', orgUnitId: tree.hq }), contentType: 'application/json' })).json().key;
     apiKeyId = (await send(ctx.app, 'POST', '/api/api-keys', { payload: JSON.stringify({ name: 'to revoke', orgUnitId: tree.station1 }), contentType: 'application/json' })).json().id;
     importJobId = (await send(ctx.app, 'POST', `/api/imports?fileName=a.csv&orgUnitId=${tree.station1}`, { payload: '客户名称,手机\n张三,13800138000\n', contentType: 'application/octet-stream' })).json().id;
+    ratingBatchId = (await send(ctx.app, 'POST', '/api/ratings/compute', { payload: JSON.stringify({ period: '2025-01' }), contentType: 'application/json' })).json()[0].batchId;
+    alertId = Number((await ctx.db.kysely.insertInto('alert').values({ customer_id: customerId, org_unit_id: tree.station1, kind: 'cadence', episode: '2026-11-20', status: 'open', opened_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow()).id);
     routes = ctx.app.routeTable.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'));
   });
 
   // Point each route at a record of the kind it names, so that the body is what gets tested.
   const urlOf = (r: RouteEntry) => {
     const type = r.access && 'permission' in r.access ? r.access.resource?.type : undefined;
-    const ids = { user: userId, org_unit: tree.station1, customer: customerId, access_request: accessRequestId, api_key: apiKeyId, import_job: importJobId };
+    const ids = { user: userId, org_unit: tree.station1, customer: customerId, access_request: accessRequestId, api_key: apiKeyId, import_job: importJobId, rating_batch: ratingBatchId, alert: alertId };
     return r.url.replace(':id', String(type ? ids[type] : roleId)).replace(':mergeId', '1');
   };
 

@@ -11,7 +11,7 @@ import type { Principal } from './principal.js';
 import { lookupApiKey, type ApiClient } from './api-key.js';
 
 /** Owned records a route can name in its URL; each resolves to the org path that owns it. */
-export type ResourceType = 'org_unit' | 'user' | 'customer' | 'access_request' | 'import_job' | 'api_key';
+export type ResourceType = 'org_unit' | 'user' | 'customer' | 'access_request' | 'import_job' | 'api_key' | 'alert' | 'rating_batch';
 
 export type Access =
   | { public: true }
@@ -50,7 +50,10 @@ const RESOLVERS: Record<ResourceType, Resolver> = {
     (await db.selectFrom('access_request as a').innerJoin('org_unit as o', 'o.id', 'a.target_org_unit_id').select('o.path').where('a.id', '=', id).executeTakeFirst())?.path ?? null,
   import_job: async (db, id) =>
     (await db.selectFrom('import_job as j').innerJoin('org_unit as o', 'o.id', 'j.org_unit_id').select('o.path').where('j.id', '=', id).executeTakeFirst())?.path ?? null,
+  rating_batch: async (db, id) =>
+    (await db.selectFrom('rating_batch as b').innerJoin('org_unit as o', 'o.id', 'b.org_unit_id').select('o.path').where('b.id', '=', id).executeTakeFirst())?.path ?? null,
   api_key: async (db, id) => (await db.selectFrom('api_key as k').innerJoin('org_unit as o', 'o.id', 'k.org_unit_id').select('o.path').where('k.id', '=', id).executeTakeFirst())?.path ?? null,
+  alert: async (db, id) => (await db.selectFrom('alert as a').innerJoin('org_unit as o', 'o.id', 'a.org_unit_id').select('o.path').where('a.id', '=', id).executeTakeFirst())?.path ?? null,
 };
 
 // Customer records are also readable through an approved access request; everything else only in the own subtree.
@@ -61,6 +64,9 @@ const IN_SCOPE: Record<ResourceType, (p: Principal, path: string) => boolean> = 
   access_request: pathInScope,
   import_job: pathInScope,
   api_key: pathInScope,
+  rating_batch: pathInScope,
+  // Alerts are work of the own organisation; a borrowed archive does not bring its tasks.
+  alert: pathInScope,
 };
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004-analysis.js';
 import * as m0005 from './migrations/0005-vehicle-unit.js';
 import * as m0006 from './migrations/0006-transactions.js';
 import * as m0007 from './migrations/0007-imports.js';
+import * as m0010 from './migrations/0010-dashboards.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-vehicle-unit': m0005,
   '0006-transactions': m0006,
   '0007-imports': m0007,
+  '0010-dashboards': m0010,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,4 +1,6 @@
 // Every scheduled job of the server, in one list (each is defined beside its feature).
 import type { JobDefinition } from './job-runner.js';
+import { nightlyAlertsJob } from '../modules/alerts/alerts.job.js';
+import { monthlyRatingJob } from '../modules/ratings/ratings.job.js';
 
-export const JOBS: JobDefinition[] = [];
+export const JOBS: JobDefinition[] = [nightlyAlertsJob, monthlyRatingJob];

@@ -10205,6 +10205,2662 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ratings/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rating batches of the units in your subtree, newest month first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description YYYY-MM */
+                    period?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            period: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            /** @enum {string} */
+                            status: "computed" | "proposed" | "low_approved" | "high_reviewed" | "final";
+                            /** @description What moves the batch on; null once final */
+                            nextAction: ("propose" | "approve_low" | "review_high" | "finalize") | null;
+                            /** @description The permission that action takes */
+                            nextPermission: string | null;
+                            customerCount: number;
+                            /** @description Customers with 0, 1, 2, 3 and 4 stars */
+                            distribution: number[];
+                            /** @description The star-rating policy version it was computed with (null: the default) */
+                            policyVersionId: number | null;
+                            computedAt: string;
+                            proposed: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lowApproved: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            highReviewed: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            finalized: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            note: string | null;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ratings/batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch: its star distribution, totals and a page of its customers with their basis figures */
+        get: {
+            parameters: {
+                query: {
+                    stars?: number;
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            period: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            /** @enum {string} */
+                            status: "computed" | "proposed" | "low_approved" | "high_reviewed" | "final";
+                            /** @description What moves the batch on; null once final */
+                            nextAction: ("propose" | "approve_low" | "review_high" | "finalize") | null;
+                            /** @description The permission that action takes */
+                            nextPermission: string | null;
+                            customerCount: number;
+                            /** @description Customers with 0, 1, 2, 3 and 4 stars */
+                            distribution: number[];
+                            /** @description The star-rating policy version it was computed with (null: the default) */
+                            policyVersionId: number | null;
+                            computedAt: string;
+                            proposed: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lowApproved: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            highReviewed: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            finalized: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            note: string | null;
+                        } & {
+                            basis: "volume" | "amount";
+                            totals: {
+                                volumeMl: number;
+                                amountFen: number;
+                            };
+                            /** @description Customers whose stars HQ changed in the high review */
+                            adjusted: number;
+                            ratings: {
+                                total: number;
+                                items: {
+                                    customerId: number;
+                                    code: string;
+                                    name: string | null;
+                                    kind: string;
+                                    orgUnitName: string;
+                                    computedStars: number;
+                                    stars: number;
+                                    class: string | null;
+                                    volumeMl: number;
+                                    amountFen: number;
+                                    status: string;
+                                    benefits: string[];
+                                    note: string | null;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ratings/compute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Compute (or recompute, until proposed) the rating of a month that has ended, for the branches in your subtree */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description YYYY-MM */
+                        period: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            batchId: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            /** @description locked: the branch has proposed it already, so it was left as it is */
+                            outcome: "computed" | "recomputed" | "locked";
+                            status: string;
+                            customers: number;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ratings/batches/{id}/propose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The branch proposes its computed rating (rating.propose) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            period: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            /** @enum {string} */
+                            status: "computed" | "proposed" | "low_approved" | "high_reviewed" | "final";
+                            /** @description What moves the batch on; null once final */
+                            nextAction: ("propose" | "approve_low" | "review_high" | "finalize") | null;
+                            /** @description The permission that action takes */
+                            nextPermission: string | null;
+                            customerCount: number;
+                            /** @description Customers with 0, 1, 2, 3 and 4 stars */
+                            distribution: number[];
+                            /** @description The star-rating policy version it was computed with (null: the default) */
+                            policyVersionId: number | null;
+                            computedAt: string;
+                            proposed: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lowApproved: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            highReviewed: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            finalized: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            note: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ratings/batches/{id}/approve-low": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** HQ marketing approves the 1–2-star part (rating.approve) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            period: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            /** @enum {string} */
+                            status: "computed" | "proposed" | "low_approved" | "high_reviewed" | "final";
+                            /** @description What moves the batch on; null once final */
+                            nextAction: ("propose" | "approve_low" | "review_high" | "finalize") | null;
+                            /** @description The permission that action takes */
+                            nextPermission: string | null;
+                            customerCount: number;
+                            /** @description Customers with 0, 1, 2, 3 and 4 stars */
+                            distribution: number[];
+                            /** @description The star-rating policy version it was computed with (null: the default) */
+                            policyVersionId: number | null;
+                            computedAt: string;
+                            proposed: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lowApproved: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            highReviewed: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            finalized: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            note: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ratings/batches/{id}/review-high": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** HQ re-evaluates the 3–4-star part, adjusting stars with a note (rating.approve) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                        /** @description Changes to 3–4-star customers’ stars, each with a note */
+                        adjustments?: {
+                            customerId: number;
+                            stars: number;
+                            /** @description Why HQ changed the stars */
+                            note: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            period: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            /** @enum {string} */
+                            status: "computed" | "proposed" | "low_approved" | "high_reviewed" | "final";
+                            /** @description What moves the batch on; null once final */
+                            nextAction: ("propose" | "approve_low" | "review_high" | "finalize") | null;
+                            /** @description The permission that action takes */
+                            nextPermission: string | null;
+                            customerCount: number;
+                            /** @description Customers with 0, 1, 2, 3 and 4 stars */
+                            distribution: number[];
+                            /** @description The star-rating policy version it was computed with (null: the default) */
+                            policyVersionId: number | null;
+                            computedAt: string;
+                            proposed: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lowApproved: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            highReviewed: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            finalized: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            note: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ratings/batches/{id}/finalize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Leadership makes the rating final: benefits apply and customers are told (rating.finalize) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            period: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            /** @enum {string} */
+                            status: "computed" | "proposed" | "low_approved" | "high_reviewed" | "final";
+                            /** @description What moves the batch on; null once final */
+                            nextAction: ("propose" | "approve_low" | "review_high" | "finalize") | null;
+                            /** @description The permission that action takes */
+                            nextPermission: string | null;
+                            customerCount: number;
+                            /** @description Customers with 0, 1, 2, 3 and 4 stars */
+                            distribution: number[];
+                            /** @description The star-rating policy version it was computed with (null: the default) */
+                            policyVersionId: number | null;
+                            computedAt: string;
+                            proposed: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lowApproved: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            highReviewed: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            finalized: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            note: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/customers/{id}/ratings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customer's monthly star ratings, newest first (the read is audited) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            period: string;
+                            batchId: number;
+                            batchStatus: string;
+                            computedStars: number;
+                            stars: number;
+                            class: string | null;
+                            volumeMl: number;
+                            amountFen: number;
+                            status: string;
+                            benefits: string[];
+                            note: string | null;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The churn and anomaly work queue of my subtree, newest first */
+        get: {
+            parameters: {
+                query: {
+                    status?: "open" | "closed";
+                    /** @description Only alerts assigned to me */
+                    mine?: boolean;
+                    kind?: "cadence" | "decline" | "model";
+                    customerId?: number;
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                kind: "cadence" | "decline" | "model";
+                                episode: string;
+                                status: "open" | "closed";
+                                detail: {
+                                    episode?: string;
+                                    usualIntervalDays?: number;
+                                    lastVisitDay?: string | null;
+                                    daysSince?: number;
+                                    graceDays?: number;
+                                    overdueByDays?: number;
+                                    months?: {
+                                        month: string;
+                                        volumeMl: number;
+                                    }[];
+                                    model?: string;
+                                    pAlive?: number;
+                                    expected30d?: number;
+                                    threshold?: number;
+                                    visitCount?: number;
+                                };
+                                openedAt: string;
+                                closedAt: string | null;
+                                closedByName: string | null;
+                                contactMade: string | null;
+                                reasonFound: string | null;
+                                actionTaken: string | null;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                assigneeUserId: number | null;
+                                assigneeName: string | null;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                    kind: string;
+                                    name: string | null;
+                                    greeting: string | null;
+                                    organisation: string | null;
+                                    plate: string | null;
+                                    visitCount: number;
+                                    lastVisitDay: string | null;
+                                    usualIntervalDays: number | null;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the alert rules now for my subtree (raises nothing twice) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The day whose data is complete; defaults to yesterday in the company time zone */
+                        date?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            period: string;
+                            today: string;
+                            raised: {
+                                cadence: number;
+                                decline: number;
+                                model: number;
+                            };
+                            alreadyOpen: number;
+                            alreadyClosed: number;
+                            fittedBranches: number;
+                            skippedBranches: {
+                                orgUnitId: number;
+                                name: string;
+                                customers: number;
+                                reason: string;
+                            }[];
+                            scoredCustomers: number;
+                            seconds: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One alert with why it was raised */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            kind: "cadence" | "decline" | "model";
+                            episode: string;
+                            status: "open" | "closed";
+                            detail: {
+                                episode?: string;
+                                usualIntervalDays?: number;
+                                lastVisitDay?: string | null;
+                                daysSince?: number;
+                                graceDays?: number;
+                                overdueByDays?: number;
+                                months?: {
+                                    month: string;
+                                    volumeMl: number;
+                                }[];
+                                model?: string;
+                                pAlive?: number;
+                                expected30d?: number;
+                                threshold?: number;
+                                visitCount?: number;
+                            };
+                            openedAt: string;
+                            closedAt: string | null;
+                            closedByName: string | null;
+                            contactMade: string | null;
+                            reasonFound: string | null;
+                            actionTaken: string | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            assigneeUserId: number | null;
+                            assigneeName: string | null;
+                            customer: {
+                                id: number;
+                                code: string;
+                                kind: string;
+                                name: string | null;
+                                greeting: string | null;
+                                organisation: string | null;
+                                plate: string | null;
+                                visitCount: number;
+                                lastVisitDay: string | null;
+                                usualIntervalDays: number | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close an alert: whether the customer was reached, the reason found, the action taken */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        contactMade: string;
+                        reasonFound: string;
+                        actionTaken: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            kind: "cadence" | "decline" | "model";
+                            episode: string;
+                            status: "open" | "closed";
+                            detail: {
+                                episode?: string;
+                                usualIntervalDays?: number;
+                                lastVisitDay?: string | null;
+                                daysSince?: number;
+                                graceDays?: number;
+                                overdueByDays?: number;
+                                months?: {
+                                    month: string;
+                                    volumeMl: number;
+                                }[];
+                                model?: string;
+                                pAlive?: number;
+                                expected30d?: number;
+                                threshold?: number;
+                                visitCount?: number;
+                            };
+                            openedAt: string;
+                            closedAt: string | null;
+                            closedByName: string | null;
+                            contactMade: string | null;
+                            reasonFound: string | null;
+                            actionTaken: string | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            assigneeUserId: number | null;
+                            assigneeName: string | null;
+                            customer: {
+                                id: number;
+                                code: string;
+                                kind: string;
+                                name: string | null;
+                                greeting: string | null;
+                                organisation: string | null;
+                                plate: string | null;
+                                visitCount: number;
+                                lastVisitDay: string | null;
+                                usualIntervalDays: number | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboards/unit/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Headline figures of a unit for a month, beside the same month a year before, with its child units for drill-down */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description YYYY-MM */
+                    month?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unit: {
+                                id: number;
+                                name: string;
+                                code: string;
+                                kindCode: string;
+                            };
+                            month: string;
+                            lastYearMonth: string;
+                            customers: {
+                                /** @description Live customer records on file at the end of the month */
+                                total: number;
+                                lastYearTotal: number;
+                                /** @description Against the same month a year before (0.1 = +10%); null without a base */
+                                growth: number | null;
+                                /** @description Records created in the month */
+                                new: number;
+                                lastYearNew: number;
+                                /** @description Against the same month a year before (0.1 = +10%); null without a base */
+                                newGrowth: number | null;
+                                /** @description Customers who bought anything in the month */
+                                active: number;
+                                byKind: {
+                                    kind: string;
+                                    count: number;
+                                }[];
+                            };
+                            sales: {
+                                volumeMl: number;
+                                amountFen: number;
+                                txnCount: number;
+                                cardAmountFen: number;
+                                /** @description 0–1; null when there is nothing to divide by */
+                                cardShare: number | null;
+                                lastYearVolumeMl: number;
+                                lastYearAmountFen: number;
+                                /** @description Against the same month a year before (0.1 = +10%); null without a base */
+                                volumeGrowth: number | null;
+                                /** @description Against the same month a year before (0.1 = +10%); null without a base */
+                                amountGrowth: number | null;
+                            };
+                            products: {
+                                product: string;
+                                volumeMl: number;
+                                amountFen: number;
+                                lastYearVolumeMl: number;
+                                /** @description Against the same month a year before (0.1 = +10%); null without a base */
+                                growth: number | null;
+                            }[];
+                            keyCustomers: {
+                                /** @description The policy: which share of customers counts as the top */
+                                topShare: number;
+                                customers: number;
+                                topCustomers: number;
+                                topVolumeMl: number;
+                                /** @description Volume bought by known customers */
+                                customerVolumeMl: number;
+                                /** @description 0–1; null when there is nothing to divide by */
+                                shareOfCustomers: number | null;
+                                /** @description 0–1; null when there is nothing to divide by */
+                                shareOfSales: number | null;
+                            };
+                            alerts: {
+                                opened: number;
+                                closed: number;
+                            };
+                            stars: {
+                                stars: number;
+                                count: number;
+                            }[];
+                            children: {
+                                id: number;
+                                name: string;
+                                code: string;
+                                kindCode: string;
+                                customers: number;
+                                newCustomers: number;
+                                /** @description Against the same month a year before (0.1 = +10%); null without a base */
+                                customersGrowth: number | null;
+                                volumeMl: number;
+                                lastYearVolumeMl: number;
+                                /** @description Against the same month a year before (0.1 = +10%); null without a base */
+                                volumeGrowth: number | null;
+                                amountFen: number;
+                                /** @description 0–1; null when there is nothing to divide by */
+                                cardShare: number | null;
+                                /** @description Share of the unit’s sales volume bought by its top customers */
+                                keyCustomerShare: number | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/key-customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Key customers of a unit in a month: the top customers' and the large sales' share of volume, and top customers nobody looks after */
+        get: {
+            parameters: {
+                query: {
+                    orgUnitId: number;
+                    /** @description YYYY-MM */
+                    month?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unit: {
+                                id: number;
+                                name: string;
+                                code: string;
+                                kindCode: string;
+                            };
+                            month: string;
+                            policy: {
+                                products: string[];
+                                minTransactionYuan: number;
+                                topShare: number;
+                            };
+                            top: {
+                                customers: number;
+                                topCustomers: number;
+                                topVolumeMl: number;
+                                customerVolumeMl: number;
+                                unitVolumeMl: number;
+                                /** @description 0–1; null when there is nothing to divide by */
+                                shareOfCustomers: number | null;
+                                /** @description 0–1; null when there is nothing to divide by */
+                                shareOfSales: number | null;
+                            };
+                            large: {
+                                txnCount: number;
+                                volumeMl: number;
+                                amountFen: number;
+                                productTxnCount: number;
+                                productVolumeMl: number;
+                                allTxnCount: number;
+                                allVolumeMl: number;
+                                /** @description 0–1; null when there is nothing to divide by */
+                                txnShare: number | null;
+                                /** @description 0–1; null when there is nothing to divide by */
+                                volumeShare: number | null;
+                            };
+                            days: {
+                                day: string;
+                                volumeMl: number;
+                                largeVolumeMl: number;
+                                txnCount: number;
+                                largeTxnCount: number;
+                            }[];
+                            unattendedTotal: number;
+                            unattended: {
+                                customerId: number;
+                                code: string;
+                                name: string | null;
+                                kind: string;
+                                orgUnitName: string;
+                                ownerName: string | null;
+                                volumeMl: number;
+                                amountFen: number;
+                                noOwner: boolean;
+                                profileStep: number;
+                                nextQuestion: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/card-suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customers without a fuel card who spent enough in the month for a card to pay, with what it would save */
+        get: {
+            parameters: {
+                query: {
+                    orgUnitId: number;
+                    /** @description YYYY-MM */
+                    month?: string;
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unit: {
+                                id: number;
+                                name: string;
+                                code: string;
+                                kindCode: string;
+                            };
+                            month: string;
+                            policy: {
+                                discountRate: number;
+                                minMonthlyYuan: number;
+                            };
+                            total: number;
+                            items: {
+                                customerId: number;
+                                code: string;
+                                kind: string;
+                                name: string | null;
+                                orgUnitName: string;
+                                ownerName: string | null;
+                                /** @description Spent in the month */
+                                amountFen: number;
+                                volumeMl: number;
+                                /** @description What a card topped up with the same amount would save a month */
+                                savingFen: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ingest/transactions": {
         parameters: {
             query?: never;

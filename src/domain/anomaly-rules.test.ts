@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICIES, type AnomalyPolicy } from './policies.js';
+import { addDays, addMonths, cadenceFinding, cadenceLastDayBefore, declineFinding, declineWindow, evenSample, fitBranch, modelFinding, rfmOfCadence, scoreCustomer } from './anomaly-rules.js';
+import { createRng, simulateParetoNbd } from './churn-models/simulate.js';
+
+const policy: AnomalyPolicy = { ...DEFAULT_POLICIES.anomaly, graceDays: 3, minVisits: 4, declineMonths: 3, pAliveBelow: 0.3 };
+
+describe('day and month arithmetic', () => {
+  it('crosses month and year ends', () => {
+    expect(addDays('2026-11-30', 1)).toBe('2026-12-01');
+    expect(addDays('2026-01-01', -1)).toBe('2025-12-31');
+    expect(addDays('2028-02-28', 1)).toBe('2028-02-29');
+    expect(addMonths('2026-01', -1)).toBe('2025-12');
+    expect(addMonths('2026-11', 2)).toBe('2027-01');
+    expect(addMonths('2026-03', -15)).toBe('2024-12');
+  });
+});
+
+describe('cadence rule', () => {
+  const regular = { visitCount: 10, usualIntervalDays: 2, lastVisitDay: '2026-11-20' };
+  it('flags a customer only once he is more than interval + grace days away', () => {
+    // Every 2 days, grace 3: 5 days away is still fine, 6 is overdue.
+    expect(cadenceFinding(policy, regular, '2026-11-24')).toBeNull(); // 4 days: 2 past the interval
+    expect(cadenceFinding(policy, regular, '2026-11-25')).toBeNull(); // 5 days: exactly interval + grace
+    expect(cadenceFinding(policy, regular, '2026-11-26')).toEqual({ episode: '2026-11-20', usualIntervalDays: 2, lastVisitDay: '2026-11-20', daysSince: 6, graceDays: 3, overdueByDays: 1 });
+  });
+  it('compares against a fractional interval', () => {
+    const c = { ...regular, usualIntervalDays: 2.1 };
+    expect(cadenceFinding(policy, c, '2026-11-25')).toBeNull();
+    expect(cadenceFinding(policy, c, '2026-11-26')?.overdueByDays).toBe(0.9);
+  });
+  it('ignores customers without enough visits or without an interval', () => {
+    expect(cadenceFinding(policy, { ...regular, visitCount: 3 }, '2026-12-20')).toBeNull();
+    expect(cadenceFinding(policy, { ...regular, usualIntervalDays: null }, '2026-12-20')).toBeNull();
+    expect(cadenceFinding(policy, { ...regular, lastVisitDay: null }, '2026-12-20')).toBeNull();
+  });
+  it('keys the episode by the last visit day, so a new visit opens a new one', () => {
+    expect(cadenceFinding(policy, regular, '2026-12-20')?.episode).toBe('2026-11-20');
+    expect(cadenceFinding(policy, { ...regular, lastVisitDay: '2026-12-01' }, '2026-12-20')?.episode).toBe('2026-12-01');
+  });
+  it('pre-filters on a day no overdue customer can be after', () => {
+    expect(cadenceLastDayBefore(policy, '2026-11-26')).toBe('2026-11-22');
+    expect(cadenceFinding(policy, { ...regular, usualIntervalDays: 1, lastVisitDay: '2026-11-21' }, '2026-11-26')).not.toBeNull();
+    expect(cadenceFinding(policy, { ...regular, usualIntervalDays: 1, lastVisitDay: '2026-11-22' }, '2026-11-26')).toBeNull();
+  });
+});
+
+describe('decline rule', () => {
+  const today = '2026-12-02';
+  const vols = (...v: number[]) => new Map(declineWindow(policy, today).map((m, i) => [m, v[i]!]));
+  it('judges the last complete months after a baseline', () => {
+    expect(declineWindow(policy, today)).toEqual(['2026-08', '2026-09', '2026-10', '2026-11']);
+    expect(declineWindow({ ...policy, declineMonths: 2 }, '2026-01-15')).toEqual(['2025-10', '2025-11', '2025-12']);
+  });
+  it('flags volume falling in every one of the months', () => {
+    expect(declineFinding(policy, vols(400, 300, 200, 100), today)).toEqual({
+      episode: '2026-11',
+      months: [
+        { month: '2026-08', volumeMl: 400 },
+        { month: '2026-09', volumeMl: 300 },
+        { month: '2026-10', volumeMl: 200 },
+        { month: '2026-11', volumeMl: 100 },
+      ],
+    });
+    // Down to nothing is a decline too.
+    expect(declineFinding(policy, vols(400, 300, 200, 0), today)?.episode).toBe('2026-11');
+  });
+  it('does not flag a run that stops, stays flat or is too short', () => {
+    expect(declineFinding(policy, vols(400, 300, 300, 100), today)).toBeNull();
+    expect(declineFinding(policy, vols(400, 300, 200, 250), today)).toBeNull();
+    expect(declineFinding(policy, vols(0, 0, 0, 0), today)).toBeNull();
+    expect(declineFinding(policy, new Map([['2026-10', 200], ['2026-11', 100]]), today)).toBeNull();
+  });
+});
+
+describe('churn model rule', () => {
+  it('builds (x, t_x, T) in weeks from the cadence columns', () => {
+    expect(rfmOfCadence({ visitCount: 5, firstVisitDay: '2026-10-01', lastVisitDay: '2026-10-29' }, '2026-11-26')).toEqual({ x: 4, tx: 4, T: 8 });
+    expect(rfmOfCadence({ visitCount: 1, firstVisitDay: '2026-11-19', lastVisitDay: '2026-11-19' }, '2026-11-26')).toEqual({ x: 0, tx: 0, T: 1 });
+    expect(rfmOfCadence({ visitCount: 0, firstVisitDay: null, lastVisitDay: null }, '2026-11-26')).toBeNull();
+    // First seen today: nothing observed yet.
+    expect(rfmOfCadence({ visitCount: 1, firstVisitDay: '2026-11-26', lastVisitDay: '2026-11-26' }, '2026-11-26')).toBeNull();
+  });
+
+  it('samples evenly', () => {
+    expect(evenSample([1, 2, 3], 5)).toEqual([1, 2, 3]);
+    expect(evenSample([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 5)).toEqual([0, 2, 4, 6, 8]);
+  });
+
+  it('scores simulated dropouts below the customers still active', () => {
+    const rng = createRng(7);
+    // Weekly-ish buyers observed for 20–40 weeks, a third of whom leave within the period.
+    const Ts = Array.from({ length: 300 }, () => Math.round((20 + rng() * 20) * 7) / 7);
+    const sim = simulateParetoNbd({ r: 3, alpha: 2, s: 0.8, beta: 25 }, Ts, 0, rng).map((c) => ({ ...c, tx: Math.min(Math.round(c.tx * 7) / 7, c.T) }));
+    const fit = fitBranch(sim);
+    expect(fit.fits.map((f) => f.model)).toEqual(['bgnbd', 'pareto_nbd']);
+    expect(fit.chosen.logLikelihood).toBe(Math.max(...fit.fits.map((f) => f.logLikelihood)));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const dead = sim.filter((c) => !c.aliveAtT && c.x >= 3).map((c) => scoreCustomer(fit.chosen, c).pAlive);
+    const alive = sim.filter((c) => c.aliveAtT && c.x >= 3).map((c) => scoreCustomer(fit.chosen, c).pAlive);
+    expect(dead.length).toBeGreaterThan(20);
+    expect(mean(dead)).toBeLessThan(0.5);
+    expect(mean(alive)).toBeGreaterThan(0.8);
+    expect(scoreCustomer(fit.chosen, sim[0]!).expected30d).toBeGreaterThanOrEqual(0);
+  });
+
+  it('raises for regular customers below the threshold, once a month', () => {
+    expect(modelFinding(policy, 6, 'bgnbd', { pAlive: 0.12345, expected30d: 0.4 }, '2026-12-02')).toEqual({ episode: '2026-12', model: 'bgnbd', pAlive: 0.123, expected30d: 0.4, threshold: 0.3 });
+    expect(modelFinding(policy, 6, 'bgnbd', { pAlive: 0.3, expected30d: 0.4 }, '2026-12-02')).toBeNull();
+    expect(modelFinding(policy, 3, 'bgnbd', { pAlive: 0.01, expected30d: 0 }, '2026-12-02')).toBeNull();
+  });
+});

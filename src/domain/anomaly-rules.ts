@@ -1,0 +1,193 @@
+// When a customer becomes a task for the person who looks after him: overdue against his own
+// cadence, volume falling month after month, or a churn model that no longer believes he is active.
+// Each finding carries an episode key so the same lapse never raises two alerts.
+import type { AnomalyPolicy } from './policies.js';
+import { dayNumber } from './business-day.js';
+import { bgnbdConditionalExpectedPurchases, bgnbdPAlive, fitBgnbd, type BgnbdParams } from './churn-models/bgnbd.js';
+import { fitParetoNbd, paretoNbdConditionalExpectedTransactions, paretoNbdPAlive, type ParetoNbdParams } from './churn-models/pareto-nbd.js';
+import type { RfmTriplet } from './churn-models/rfm.js';
+
+export const ALERT_KINDS = ['cadence', 'decline', 'model'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export const ALERT_STATUSES = ['open', 'closed'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+const DAY_MS = 86_400_000;
+
+/** 'YYYY-MM-DD' `n` days after `day` (n may be negative). */
+export function addDays(day: string, n: number): string {
+  return new Date((dayNumber(day) + n) * DAY_MS).toISOString().slice(0, 10);
+}
+
+export function daysBetween(from: string, to: string): number {
+  return dayNumber(to) - dayNumber(from);
+}
+
+/** 'YYYY-MM' `n` months after `month`. */
+export function addMonths(month: string, n: number): string {
+  const total = Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1 + n;
+  return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}`;
+}
+
+// ---- cadence -------------------------------------------------------------------------------
+
+export interface CadenceFacts {
+  visitCount: number;
+  usualIntervalDays: number | null;
+  lastVisitDay: string | null;
+}
+
+export interface CadenceFinding {
+  episode: string;
+  usualIntervalDays: number;
+  lastVisitDay: string;
+  daysSince: number;
+  graceDays: number;
+  /** Days beyond interval + grace. */
+  overdueByDays: number;
+}
+
+/**
+ * A regular customer is overdue when more days than his usual interval plus the grace have passed
+ * since his last visit day. The episode is that last visit day: a new visit ends it.
+ */
+export function cadenceFinding(policy: AnomalyPolicy, c: CadenceFacts, today: string): CadenceFinding | null {
+  if (c.visitCount < policy.minVisits || c.usualIntervalDays === null || c.lastVisitDay === null) return null;
+  const daysSince = daysBetween(c.lastVisitDay, today);
+  const limit = c.usualIntervalDays + policy.graceDays;
+  if (!(daysSince > limit)) return null;
+  return { episode: c.lastVisitDay, usualIntervalDays: round1(c.usualIntervalDays), lastVisitDay: c.lastVisitDay, daysSince, graceDays: policy.graceDays, overdueByDays: round1(daysSince - limit) };
+}
+
+/** Customers whose last visit day is before this cannot be overdue yet (the interval is at least one day). */
+export function cadenceLastDayBefore(policy: AnomalyPolicy, today: string): string {
+  return addDays(today, -(policy.graceDays + 1));
+}
+
+// ---- decline -------------------------------------------------------------------------------
+
+export interface MonthVolume {
+  month: string;
+  volumeMl: number;
+}
+
+export interface DeclineFinding {
+  episode: string;
+  /** The baseline month and the falling months after it, oldest first. */
+  months: MonthVolume[];
+}
+
+/** The complete months a decline is judged on: the baseline and the `declineMonths` after it, oldest first. */
+export function declineWindow(policy: AnomalyPolicy, today: string): string[] {
+  const last = addMonths(today.slice(0, 7), -1);
+  return Array.from({ length: policy.declineMonths + 1 }, (_, i) => addMonths(last, i - policy.declineMonths));
+}
+
+/**
+ * Monthly volume fell in each of the last `declineMonths` complete months (a month without
+ * purchases counts as zero). The episode is the latest month of the run.
+ */
+export function declineFinding(policy: AnomalyPolicy, volumeByMonth: ReadonlyMap<string, number>, today: string): DeclineFinding | null {
+  const months = declineWindow(policy, today).map((month) => ({ month, volumeMl: volumeByMonth.get(month) ?? 0 }));
+  for (let i = 1; i < months.length; i++) if (!(months[i]!.volumeMl < months[i - 1]!.volumeMl)) return null;
+  return { episode: months.at(-1)!.month, months };
+}
+
+// ---- churn model ---------------------------------------------------------------------------
+
+export const CHURN_MODELS = ['bgnbd', 'pareto_nbd'] as const;
+export type ChurnModel = (typeof CHURN_MODELS)[number];
+
+/** A branch with fewer customers than this is not fitted: the estimates would mean little. */
+export const MIN_CUSTOMERS_TO_FIT = 50;
+/** Fitting cost grows with distinct histories; parameters from an even sample this large are stable. */
+export const MAX_CUSTOMERS_TO_FIT = 3000;
+/** The expected-purchases horizon: the next 30 days, in weeks. */
+export const HORIZON_WEEKS = 30 / 7;
+
+export interface CadenceSpan {
+  visitCount: number;
+  firstVisitDay: string | null;
+  lastVisitDay: string | null;
+}
+
+/** (x, t_x, T) in weeks from the cadence columns: repeat visit days, last − first, today − first. */
+export function rfmOfCadence(c: CadenceSpan, today: string): RfmTriplet | null {
+  if (c.visitCount < 1 || c.firstVisitDay === null || c.lastVisitDay === null) return null;
+  const T = daysBetween(c.firstVisitDay, today);
+  const tx = daysBetween(c.firstVisitDay, c.lastVisitDay);
+  if (T <= 0 || tx < 0 || tx > T) return null;
+  return { x: c.visitCount - 1, tx: tx / 7, T: T / 7 };
+}
+
+/** Every k-th row, so that at most `max` remain (a deterministic, even sample). */
+export function evenSample<T>(rows: readonly T[], max: number): T[] {
+  if (rows.length <= max) return [...rows];
+  const step = rows.length / max;
+  return Array.from({ length: max }, (_, i) => rows[Math.floor(i * step)]!);
+}
+
+export interface ModelFit {
+  model: ChurnModel;
+  params: BgnbdParams | ParetoNbdParams;
+  logLikelihood: number;
+  converged: boolean;
+}
+
+export interface BranchFit {
+  fits: ModelFit[];
+  /** The model with the better log-likelihood, the one customers are scored with. */
+  chosen: ModelFit;
+  /** Customers the parameters were fitted on (a sample of large branches). */
+  fittedOn: number;
+}
+
+/** Fit BG/NBD and Pareto/NBD to a branch's histories and keep the better one. */
+export function fitBranch(triplets: readonly RfmTriplet[]): BranchFit {
+  const sample = evenSample(triplets, MAX_CUSTOMERS_TO_FIT);
+  const bg = fitBgnbd(sample);
+  const pn = fitParetoNbd(sample);
+  const fits: ModelFit[] = [
+    { model: 'bgnbd', params: bg.params, logLikelihood: bg.logLikelihood, converged: bg.converged },
+    { model: 'pareto_nbd', params: pn.params, logLikelihood: pn.logLikelihood, converged: pn.converged },
+  ];
+  const chosen = fits[1]!.logLikelihood > fits[0]!.logLikelihood ? fits[1]! : fits[0]!;
+  return { fits, chosen, fittedOn: sample.length };
+}
+
+export interface ChurnScore {
+  pAlive: number;
+  expected30d: number;
+}
+
+export function scoreCustomer(fit: ModelFit, t: RfmTriplet): ChurnScore {
+  if (fit.model === 'bgnbd') {
+    const p = fit.params as BgnbdParams;
+    return { pAlive: bgnbdPAlive(p, t.x, t.tx, t.T), expected30d: bgnbdConditionalExpectedPurchases(p, HORIZON_WEEKS, t.x, t.tx, t.T) };
+  }
+  const p = fit.params as ParetoNbdParams;
+  return { pAlive: paretoNbdPAlive(p, t.x, t.tx, t.T), expected30d: paretoNbdConditionalExpectedTransactions(p, HORIZON_WEEKS, t.x, t.tx, t.T) };
+}
+
+export interface ModelFinding {
+  episode: string;
+  model: ChurnModel;
+  pAlive: number;
+  expected30d: number;
+  threshold: number;
+}
+
+/** A regular customer the model gives a low chance of still being active; one alert per month. */
+export function modelFinding(policy: AnomalyPolicy, visitCount: number, model: ChurnModel, score: ChurnScore, today: string): ModelFinding | null {
+  if (visitCount < policy.minVisits || !(score.pAlive < policy.pAliveBelow)) return null;
+  return { episode: today.slice(0, 7), model, pAlive: round3(score.pAlive), expected30d: round3(score.expected30d), threshold: policy.pAliveBelow };
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}

@@ -1,0 +1,263 @@
+// SQL of the alert queue and of the nightly rules. Customers are read in id order, a chunk at a
+// time, so a large archive never sits in memory at once (the model rule keeps only three numbers each).
+import { sql, type Kysely, type SqlBool } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { bulkStatements, likeEscape, oneOf, type BulkColumn, type Engine } from '../../db/dialect.js';
+import { inScope } from '../../auth/scope.js';
+import type { Principal } from '../../auth/principal.js';
+
+export const CHUNK = 5000;
+
+export interface CustomerFacts {
+  id: number;
+  org_unit_id: number;
+  path: string;
+  owner_user_id: number | null;
+  visit_count: number;
+  first_visit_day: string | null;
+  last_visit_day: string | null;
+  usual_interval_days: number | null;
+}
+
+export interface NewAlert {
+  customerId: number;
+  orgUnitId: number;
+  kind: string;
+  episode: string;
+  assigneeUserId: number | null;
+  detail: string;
+}
+
+export interface ListFilter {
+  status?: 'open' | 'closed';
+  mine?: boolean;
+  kind?: string;
+  customerId?: number;
+  page: number;
+  pageSize: number;
+}
+
+const ALERT_COLUMNS: BulkColumn[] = [
+  { name: 'customer_id', pg: 'bigint' },
+  { name: 'org_unit_id', pg: 'bigint' },
+  { name: 'kind', pg: 'text' },
+  { name: 'episode', pg: 'text' },
+  { name: 'assignee_user_id', pg: 'bigint' },
+  { name: 'status', pg: 'text' },
+  { name: 'detail', pg: 'text' },
+  { name: 'opened_at', pg: 'timestamptz' },
+];
+// The unique (customer, kind, episode) makes a second run of the same night raise nothing.
+const INSERT_ALERTS = `insert into alert (${ALERT_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (customer_id, kind, episode) do nothing returning customer_id, episode`;
+
+const SCORE_COLUMNS: BulkColumn[] = [
+  { name: 'customer_id', pg: 'bigint' },
+  { name: 'model', pg: 'text' },
+  { name: 'p_alive', pg: 'double precision' },
+  { name: 'expected_30d', pg: 'double precision' },
+  { name: 'scored_at', pg: 'timestamptz' },
+];
+const UPSERT_SCORES = `insert into customer_churn_score (${SCORE_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (customer_id) do update set model = excluded.model, p_alive = excluded.p_alive, expected_30d = excluded.expected_30d, scored_at = excluded.scored_at`;
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+function liveCustomers(db: Kysely<Database>, scopePath: string) {
+  return db
+    .selectFrom('customer as c')
+    .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
+    .leftJoin('app_user as owner', (j) => j.onRef('owner.id', '=', 'c.owner_user_id').on('owner.active', '=', 1))
+    .select(['c.id', 'c.org_unit_id', 'o.path', 'owner.id as owner_user_id', 'c.visit_count', 'c.first_visit_day', 'c.last_visit_day', 'c.usual_interval_days'])
+    .where('c.merged_into_id', 'is', null)
+    .where(sql<SqlBool>`o.path like ${`${likeEscape(scopePath)}%`} escape '\\'`);
+}
+
+const facts = (rows: Record<string, unknown>[]): CustomerFacts[] =>
+  rows.map((r) => ({
+    id: Number(r.id),
+    org_unit_id: Number(r.org_unit_id),
+    path: r.path as string,
+    owner_user_id: num(r.owner_user_id),
+    visit_count: Number(r.visit_count),
+    first_visit_day: (r.first_visit_day as string | null) ?? null,
+    last_visit_day: (r.last_visit_day as string | null) ?? null,
+    usual_interval_days: num(r.usual_interval_days),
+  }));
+
+/** The queue as one user sees it: alerts of customers in his subtree. */
+function queue(db: Kysely<Database>, p: Principal) {
+  return db
+    .selectFrom('alert as a')
+    .innerJoin('customer as c', 'c.id', 'a.customer_id')
+    .innerJoin('org_unit as o', 'o.id', 'a.org_unit_id')
+    .leftJoin('app_user as asg', 'asg.id', 'a.assignee_user_id')
+    .leftJoin('app_user as cb', 'cb.id', 'a.closed_by')
+    .where(inScope(p, sql.ref('a.org_unit_id')));
+}
+
+function withColumns(q: ReturnType<typeof queue>) {
+  return q.select((eb) => [
+    'a.id',
+    'a.kind',
+    'a.episode',
+    'a.status',
+    'a.detail',
+    'a.opened_at',
+    'a.closed_at',
+    'a.contact_made',
+    'a.reason_found',
+    'a.action_taken',
+    'a.org_unit_id',
+    'o.name as org_unit_name',
+    'a.assignee_user_id',
+    'asg.display_name as assignee_name',
+    'cb.display_name as closed_by_name',
+    'c.id as customer_id',
+    'c.code',
+    'c.kind as customer_kind',
+    'c.name',
+    'c.surname',
+    'c.gender',
+    'c.organisation',
+    'c.last_visit_day',
+    'c.usual_interval_days',
+    'c.visit_count',
+    eb.selectFrom('vehicle as v').select('v.plate').whereRef('v.customer_id', '=', 'c.id').orderBy('v.id').limit(1).as('plate'),
+  ]);
+}
+
+export const alertsQueries = {
+  async companyTimeZone(db: Kysely<Database>): Promise<string> {
+    const row = await db.selectFrom('org_unit').select('time_zone').where('parent_id', 'is', null).orderBy('id').limit(1).executeTakeFirst();
+    return row?.time_zone ?? 'Asia/Shanghai';
+  },
+
+  orgUnits(db: Kysely<Database>) {
+    return db.selectFrom('org_unit').select(['id', 'path', 'kind_code', 'name']).execute();
+  },
+
+  /** Active station managers by unit, lowest id first, for assigning alerts of customers nobody owns. */
+  async stationManagers(db: Kysely<Database>): Promise<Map<number, number>> {
+    const rows = await db
+      .selectFrom('app_user as u')
+      .innerJoin('user_role as ur', 'ur.user_id', 'u.id')
+      .innerJoin('role as r', 'r.id', 'ur.role_id')
+      .select(['u.id', 'u.org_unit_id'])
+      .where('r.code', '=', 'station_manager')
+      .where('u.active', '=', 1)
+      .orderBy('u.id')
+      .execute();
+    const out = new Map<number, number>();
+    for (const r of rows) if (!out.has(Number(r.org_unit_id))) out.set(Number(r.org_unit_id), Number(r.id));
+    return out;
+  },
+
+  /** Regulars whose last visit day is before `lastDayBefore`: the only ones who can be overdue. */
+  async cadenceCandidates(db: Kysely<Database>, scopePath: string, minVisits: number, lastDayBefore: string, afterId: number): Promise<CustomerFacts[]> {
+    const rows = await liveCustomers(db, scopePath)
+      .where('c.visit_count', '>=', minVisits)
+      .where('c.usual_interval_days', 'is not', null)
+      .where('c.last_visit_day', '<', lastDayBefore)
+      .where('c.id', '>', afterId)
+      .orderBy('c.id')
+      .limit(CHUNK)
+      .execute();
+    return facts(rows);
+  },
+
+  /** Customers with enough visit days for a run of falling months who bought since the baseline month began. */
+  async declineCandidates(db: Kysely<Database>, scopePath: string, minVisits: number, sinceDay: string, afterId: number): Promise<CustomerFacts[]> {
+    const rows = await liveCustomers(db, scopePath).where('c.visit_count', '>=', minVisits).where('c.last_visit_day', '>=', sinceDay).where('c.id', '>', afterId).orderBy('c.id').limit(CHUNK).execute();
+    return facts(rows);
+  },
+
+  /** Monthly volume over all products, per customer, for the months from `from` to `to`. */
+  async monthlyVolumes(db: Kysely<Database>, engine: Engine, ids: number[], from: string, to: string): Promise<Map<number, Map<string, number>>> {
+    const out = new Map<number, Map<string, number>>();
+    if (ids.length === 0) return out;
+    const rows = await db
+      .selectFrom('customer_month')
+      .select((eb) => ['customer_id', 'month', eb.fn.sum<number>('volume_ml').as('volume_ml')])
+      .where(oneOf(engine, sql.ref('customer_id'), ids))
+      .where('month', '>=', from)
+      .where('month', '<=', to)
+      .groupBy(['customer_id', 'month'])
+      .execute();
+    for (const r of rows) {
+      const id = Number(r.customer_id);
+      let m = out.get(id);
+      if (!m) out.set(id, (m = new Map()));
+      m.set(r.month, Number(r.volume_ml));
+    }
+    return out;
+  },
+
+  /** Every customer seen at least once (for the churn models). */
+  async visitedCustomers(db: Kysely<Database>, scopePath: string, afterId: number): Promise<CustomerFacts[]> {
+    const rows = await liveCustomers(db, scopePath).where('c.visit_count', '>=', 1).where('c.first_visit_day', 'is not', null).where('c.id', '>', afterId).orderBy('c.id').limit(CHUNK).execute();
+    return facts(rows);
+  },
+
+  /** Insert the alerts not raised before; returns the (customer, episode) pairs actually inserted. */
+  async insertAlerts(db: Kysely<Database>, engine: Engine, alerts: NewAlert[], now: string): Promise<Set<string>> {
+    const inserted = new Set<string>();
+    if (alerts.length === 0) return inserted;
+    const rows = alerts.map((a) => [a.customerId, a.orgUnitId, a.kind, a.episode, a.assigneeUserId, 'open', a.detail, now]);
+    for (const q of bulkStatements(engine, ALERT_COLUMNS, rows, INSERT_ALERTS, 500)) {
+      const res = await db.executeQuery<{ customer_id: number; episode: string }>(q);
+      for (const r of res.rows) inserted.add(`${Number(r.customer_id)}|${r.episode}`);
+    }
+    return inserted;
+  },
+
+  /** Status of existing alerts of a kind for these customers, keyed `customer|episode`. */
+  async existingStatuses(db: Kysely<Database>, engine: Engine, kind: string, ids: number[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (ids.length === 0) return out;
+    const rows = await db.selectFrom('alert').select(['customer_id', 'episode', 'status']).where('kind', '=', kind).where(oneOf(engine, sql.ref('customer_id'), ids)).execute();
+    for (const r of rows) out.set(`${Number(r.customer_id)}|${r.episode}`, r.status);
+    return out;
+  },
+
+  async upsertScores(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
+    for (const q of bulkStatements(engine, SCORE_COLUMNS, rows, UPSERT_SCORES, 1000)) await db.executeQuery(q);
+  },
+
+  async saveFit(db: Kysely<Database>, row: { orgUnitId: number; model: string; period: string; params: string; logLikelihood: number; customers: number; fittedAt: string }): Promise<void> {
+    await db
+      .insertInto('churn_model_fit')
+      .values({ org_unit_id: row.orgUnitId, model: row.model, period: row.period, params: row.params, log_likelihood: row.logLikelihood, customers: row.customers, fitted_at: row.fittedAt })
+      .onConflict((oc) => oc.columns(['org_unit_id', 'model', 'period']).doUpdateSet({ params: row.params, log_likelihood: row.logLikelihood, customers: row.customers, fitted_at: row.fittedAt }))
+      .execute();
+  },
+
+  async list(db: Kysely<Database>, p: Principal, f: ListFilter) {
+    let q = queue(db, p);
+    if (f.status) q = q.where('a.status', '=', f.status);
+    if (f.mine) q = q.where('a.assignee_user_id', '=', p.userId);
+    if (f.kind) q = q.where('a.kind', '=', f.kind);
+    if (f.customerId) q = q.where('a.customer_id', '=', f.customerId);
+    const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await withColumns(q)
+      .orderBy('a.opened_at', 'desc')
+      .orderBy('a.id', 'desc')
+      .limit(f.pageSize)
+      .offset((f.page - 1) * f.pageSize)
+      .execute();
+    return { total: Number(n), rows };
+  },
+
+  async one(db: Kysely<Database>, p: Principal, id: number) {
+    return withColumns(queue(db, p).where('a.id', '=', id)).executeTakeFirst();
+  },
+
+  /** Close an open alert; false when it was not open. */
+  async close(db: Kysely<Database>, id: number, by: number, at: string, body: { contactMade: string; reasonFound: string; actionTaken: string }): Promise<boolean> {
+    const res = await db
+      .updateTable('alert')
+      .set({ status: 'closed', closed_at: at, closed_by: by, contact_made: body.contactMade, reason_found: body.reasonFound, action_taken: body.actionTaken })
+      .where('id', '=', id)
+      .where('status', '=', 'open')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  },
+};

@@ -1,0 +1,283 @@
+// Churn and anomaly alerts: the rules of src/domain/anomaly-rules.ts run over the archive (nightly,
+// or by hand for a subtree), each finding becomes a task for whoever looks after the customer, and
+// the queue is worked through by calling, finding the reason and recording what was done.
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { engineOf, type Engine } from '../../db/dialect.js';
+import { actorOf, type Principal } from '../../auth/principal.js';
+import { AppError } from '../../errors.js';
+import { greetingOf } from '../../../domain/customer-profile.js';
+import type { AnomalyPolicy } from '../../../domain/policies.js';
+import {
+  MIN_CUSTOMERS_TO_FIT,
+  addDays,
+  cadenceFinding,
+  cadenceLastDayBefore,
+  declineFinding,
+  declineWindow,
+  fitBranch,
+  modelFinding,
+  rfmOfCadence,
+  scoreCustomer,
+  type AlertKind,
+} from '../../../domain/anomaly-rules.js';
+import type { RfmTriplet } from '../../../domain/churn-models/rfm.js';
+import { currentPolicy } from '../policies/policies.service.js';
+import { recordAudit } from '../audit/audit.service.js';
+import { dayIn } from '../../jobs/job-runner.js';
+import { alertsQueries as q, type CustomerFacts, type ListFilter, type NewAlert } from './alerts.queries.js';
+
+export interface RunOptions {
+  /** The day whose data is complete ('YYYY-MM-DD'); the rules judge as of the next morning. */
+  day: string;
+  /** Only customers under this org path (a manual run covers the user's own subtree). */
+  scopePath?: string;
+}
+
+export interface SkippedBranch {
+  orgUnitId: number;
+  name: string;
+  customers: number;
+  reason: 'too_few_customers' | 'fit_failed';
+}
+
+export interface RunResult {
+  period: string;
+  today: string;
+  raised: Record<AlertKind, number>;
+  /** Findings whose episode already has an alert, still open or already handled. */
+  alreadyOpen: number;
+  alreadyClosed: number;
+  fittedBranches: number;
+  skippedBranches: SkippedBranch[];
+  scoredCustomers: number;
+  seconds: number;
+}
+
+export interface CloseBody {
+  contactMade: string;
+  reasonFound: string;
+  actionTaken: string;
+}
+
+type AlertRow = NonNullable<Awaited<ReturnType<typeof q.one>>>;
+
+/** The unit ids of an org path, top first. */
+const nums = (path: string) => path.split('/').filter(Boolean).map(Number);
+
+function toAlert(r: AlertRow) {
+  return {
+    id: Number(r.id),
+    kind: r.kind as AlertKind,
+    episode: r.episode,
+    status: r.status as 'open' | 'closed',
+    detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {},
+    openedAt: r.opened_at,
+    closedAt: r.closed_at,
+    closedByName: r.closed_by_name,
+    contactMade: r.contact_made,
+    reasonFound: r.reason_found,
+    actionTaken: r.action_taken,
+    orgUnitId: Number(r.org_unit_id),
+    orgUnitName: r.org_unit_name,
+    assigneeUserId: r.assignee_user_id === null ? null : Number(r.assignee_user_id),
+    assigneeName: r.assignee_name,
+    customer: {
+      id: Number(r.customer_id),
+      code: r.code,
+      kind: r.customer_kind,
+      name: r.name,
+      greeting: greetingOf(r.surname, r.name, r.gender),
+      organisation: r.organisation,
+      plate: r.plate,
+      visitCount: Number(r.visit_count),
+      lastVisitDay: r.last_visit_day,
+      usualIntervalDays: r.usual_interval_days === null ? null : Math.round(Number(r.usual_interval_days) * 10) / 10,
+    },
+  };
+}
+
+export type Alert = ReturnType<typeof toAlert>;
+
+/** Who gets a customer's alert: his owner, else a station manager of his unit or the nearest unit above that has one. */
+class Assigner {
+  constructor(private readonly managers: Map<number, number>) {}
+  of(c: CustomerFacts): number | null {
+    if (c.owner_user_id !== null) return c.owner_user_id;
+    const ids = nums(c.path);
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const m = this.managers.get(ids[i]!);
+      if (m !== undefined) return m;
+    }
+    return null;
+  }
+}
+
+export class AlertsService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private get engine(): Engine {
+    return engineOf(this.db);
+  }
+
+  /** Yesterday in the company's time zone: the last day whose data is complete. */
+  async defaultDay(): Promise<string> {
+    return addDays(dayIn(this.now(), await q.companyTimeZone(this.db)), -1);
+  }
+
+  /** Run the three rules; what was raised before is not raised again. */
+  async runRules(opts: RunOptions): Promise<RunResult> {
+    const started = Date.now();
+    const today = addDays(opts.day, 1);
+    const scopePath = opts.scopePath ?? '/';
+    const policy = (await currentPolicy(this.db, 'anomaly')).body;
+    const assigner = new Assigner(await q.stationManagers(this.db));
+    const result: RunResult = { period: opts.day, today, raised: { cadence: 0, decline: 0, model: 0 }, alreadyOpen: 0, alreadyClosed: 0, fittedBranches: 0, skippedBranches: [], scoredCustomers: 0, seconds: 0 };
+    const openedAt = this.now().toISOString();
+
+    const raise = async (kind: AlertKind, found: { c: CustomerFacts; episode: string; detail: unknown }[]) => {
+      if (found.length === 0) return;
+      const alerts: NewAlert[] = found.map(({ c, episode, detail }) => ({ customerId: c.id, orgUnitId: c.org_unit_id, kind, episode, assigneeUserId: assigner.of(c), detail: JSON.stringify(detail) }));
+      const inserted = await q.insertAlerts(this.db, this.engine, alerts, openedAt);
+      result.raised[kind] += inserted.size;
+      const rest = alerts.filter((a) => !inserted.has(`${a.customerId}|${a.episode}`));
+      if (rest.length === 0) return;
+      const statuses = await q.existingStatuses(this.db, this.engine, kind, rest.map((a) => a.customerId));
+      for (const a of rest) {
+        if (statuses.get(`${a.customerId}|${a.episode}`) === 'closed') result.alreadyClosed++;
+        else result.alreadyOpen++;
+      }
+    };
+
+    await this.cadence(policy, today, scopePath, raise);
+    await this.decline(policy, today, scopePath, raise);
+    await this.model(policy, opts.day, today, scopePath, raise, result);
+    result.seconds = Math.round((Date.now() - started) / 100) / 10;
+    return result;
+  }
+
+  private async cadence(policy: AnomalyPolicy, today: string, scopePath: string, raise: Raise): Promise<void> {
+    const before = cadenceLastDayBefore(policy, today);
+    for (let after = 0; ; ) {
+      const chunk = await q.cadenceCandidates(this.db, scopePath, policy.minVisits, before, after);
+      if (chunk.length === 0) break;
+      after = chunk.at(-1)!.id;
+      const found = [];
+      for (const c of chunk) {
+        const f = cadenceFinding(policy, { visitCount: c.visit_count, usualIntervalDays: c.usual_interval_days, lastVisitDay: c.last_visit_day }, today);
+        if (f) found.push({ c, episode: f.episode, detail: f });
+      }
+      await raise('cadence', found);
+    }
+  }
+
+  private async decline(policy: AnomalyPolicy, today: string, scopePath: string, raise: Raise): Promise<void> {
+    const window = declineWindow(policy, today);
+    const from = window[0]!;
+    const to = window.at(-1)!;
+    for (let after = 0; ; ) {
+      // A strictly falling run has bought in at least declineMonths of its months.
+      const chunk = await q.declineCandidates(this.db, scopePath, policy.declineMonths, `${from}-01`, after);
+      if (chunk.length === 0) break;
+      after = chunk.at(-1)!.id;
+      const volumes = await q.monthlyVolumes(this.db, this.engine, chunk.map((c) => c.id), from, to);
+      const found = [];
+      for (const c of chunk) {
+        const f = declineFinding(policy, volumes.get(c.id) ?? new Map(), today);
+        if (f) found.push({ c, episode: f.episode, detail: f });
+      }
+      await raise('decline', found);
+    }
+  }
+
+  private async model(policy: AnomalyPolicy, period: string, today: string, scopePath: string, raise: Raise, result: RunResult): Promise<void> {
+    const units = await q.orgUnits(this.db);
+    const unitById = new Map(units.map((u) => [Number(u.id), u]));
+    // Customers are modelled per branch; those above any branch (or in a tree without branches) with the top unit.
+    const groupOf = (path: string): number => {
+      const ids = nums(path);
+      return ids.find((id) => unitById.get(id)?.kind_code === 'branch') ?? ids[0]!;
+    };
+    const groups = new Map<number, { c: CustomerFacts; t: RfmTriplet }[]>();
+    for (let after = 0; ; ) {
+      const chunk = await q.visitedCustomers(this.db, scopePath, after);
+      if (chunk.length === 0) break;
+      after = chunk.at(-1)!.id;
+      for (const c of chunk) {
+        const t = rfmOfCadence({ visitCount: c.visit_count, firstVisitDay: c.first_visit_day, lastVisitDay: c.last_visit_day }, today);
+        if (!t) continue;
+        const g = groupOf(c.path);
+        const list = groups.get(g);
+        if (list) list.push({ c, t });
+        else groups.set(g, [{ c, t }]);
+      }
+    }
+    const scoredAt = this.now().toISOString();
+    for (const [unitId, members] of [...groups].sort((a, b) => a[0] - b[0])) {
+      const name = unitById.get(unitId)?.name ?? String(unitId);
+      if (members.length < MIN_CUSTOMERS_TO_FIT) {
+        result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'too_few_customers' });
+        continue;
+      }
+      let fit;
+      try {
+        fit = fitBranch(members.map((m) => m.t));
+      } catch {
+        result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'fit_failed' });
+        continue;
+      }
+      for (const f of fit.fits) {
+        await q.saveFit(this.db, { orgUnitId: unitId, model: f.model, period, params: JSON.stringify({ ...f.params, converged: f.converged, fittedOn: fit.fittedOn, chosen: f === fit.chosen }), logLikelihood: f.logLikelihood, customers: members.length, fittedAt: scoredAt });
+      }
+      result.fittedBranches++;
+      const scores: unknown[][] = [];
+      const found = [];
+      for (const { c, t } of members) {
+        const s = scoreCustomer(fit.chosen, t);
+        if (!Number.isFinite(s.pAlive) || !Number.isFinite(s.expected30d)) continue;
+        scores.push([c.id, fit.chosen.model, s.pAlive, s.expected30d, scoredAt]);
+        const f = modelFinding(policy, c.visit_count, fit.chosen.model, s, today);
+        if (f) found.push({ c, episode: f.episode, detail: { ...f, lastVisitDay: c.last_visit_day, visitCount: c.visit_count } });
+      }
+      await q.upsertScores(this.db, this.engine, scores);
+      result.scoredCustomers += scores.length;
+      await raise('model', found);
+    }
+  }
+
+  async list(p: Principal, filter: ListFilter) {
+    const { total, rows } = await q.list(this.db, p, filter);
+    return { total, items: rows.map(toAlert) };
+  }
+
+  async get(p: Principal, id: number): Promise<Alert> {
+    const row = await q.one(this.db, p, id);
+    if (!row) throw new AppError('NOT_FOUND', `alert ${id} not found`);
+    return toAlert(row);
+  }
+
+  /** Close an alert with what was done about it; all three answers are required. */
+  async close(p: Principal, ip: string | null, id: number, body: CloseBody): Promise<Alert> {
+    const clean: CloseBody = { contactMade: body.contactMade.trim(), reasonFound: body.reasonFound.trim(), actionTaken: body.actionTaken.trim() };
+    for (const [field, value] of Object.entries(clean)) if (!value) throw new AppError('VALIDATION_FAILED', `body.${field} must not be empty`, `body.${field}`);
+    await this.db.transaction().execute(async (trx) => {
+      const before = await q.one(trx, p, id);
+      if (!before) throw new AppError('NOT_FOUND', `alert ${id} not found`);
+      if (!(await q.close(trx, id, p.userId, this.now().toISOString(), clean))) throw new AppError('CONFLICT', `alert ${id} is already closed`);
+      await recordAudit(trx, actorOf(p, ip), { action: 'close', entity: 'alert', entityId: id, orgUnitId: Number(before.org_unit_id), before: { status: before.status }, after: { status: 'closed', ...clean } });
+    });
+    return this.get(p, id);
+  }
+
+  /** A run by hand covers the user's own subtree and is audited. */
+  async runByHand(p: Principal, ip: string | null, day: string | undefined): Promise<RunResult> {
+    const result = await this.runRules({ day: day ?? (await this.defaultDay()), scopePath: p.orgPath });
+    await recordAudit(this.db, actorOf(p, ip), { action: 'run', entity: 'alert_rules', orgUnitId: p.orgUnitId, after: { period: result.period, raised: result.raised } });
+    return result;
+  }
+}
+
+type Raise = (kind: AlertKind, found: { c: CustomerFacts; episode: string; detail: unknown }[]) => Promise<void>;

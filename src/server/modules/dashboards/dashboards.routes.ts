@@ -1,0 +1,159 @@
+import { Type } from '@sinclair/typebox';
+import type { App } from '../../http.js';
+import { requirePrincipal } from '../../auth/access.js';
+import { IdParams, Paging, errorResponses } from '../../schemas.js';
+import type { DashboardsService } from './dashboards.service.js';
+
+const strict = { additionalProperties: false };
+const Month = Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' });
+const Share = Type.Union([Type.Number(), Type.Null()], { description: '0–1; null when there is nothing to divide by' });
+const Growth = Type.Union([Type.Number(), Type.Null()], { description: 'Against the same month a year before (0.1 = +10%); null without a base' });
+const S = Type.Union([Type.String(), Type.Null()]);
+const Int = Type.Integer();
+const Unit = Type.Object({ id: Int, name: Type.String(), code: Type.String(), kindCode: Type.String() });
+const tags = ['dashboards'];
+
+const Headline = {
+  customers: Int,
+  newCustomers: Int,
+  customersGrowth: Growth,
+  volumeMl: Int,
+  lastYearVolumeMl: Int,
+  volumeGrowth: Growth,
+  amountFen: Int,
+  cardShare: Share,
+  keyCustomerShare: Type.Union([Type.Number(), Type.Null()], { description: 'Share of the unit’s sales volume bought by its top customers' }),
+};
+
+const Dashboard = Type.Object({
+  unit: Unit,
+  month: Type.String(),
+  lastYearMonth: Type.String(),
+  customers: Type.Object({
+    total: Type.Integer({ description: 'Live customer records on file at the end of the month' }),
+    lastYearTotal: Int,
+    growth: Growth,
+    new: Type.Integer({ description: 'Records created in the month' }),
+    lastYearNew: Int,
+    newGrowth: Growth,
+    active: Type.Integer({ description: 'Customers who bought anything in the month' }),
+    byKind: Type.Array(Type.Object({ kind: Type.String(), count: Int })),
+  }),
+  sales: Type.Object({
+    volumeMl: Int,
+    amountFen: Int,
+    txnCount: Int,
+    cardAmountFen: Int,
+    cardShare: Share,
+    lastYearVolumeMl: Int,
+    lastYearAmountFen: Int,
+    volumeGrowth: Growth,
+    amountGrowth: Growth,
+  }),
+  products: Type.Array(Type.Object({ product: Type.String(), volumeMl: Int, amountFen: Int, lastYearVolumeMl: Int, growth: Growth })),
+  keyCustomers: Type.Object({
+    topShare: Type.Number({ description: 'The policy: which share of customers counts as the top' }),
+    customers: Int,
+    topCustomers: Int,
+    topVolumeMl: Int,
+    customerVolumeMl: Type.Integer({ description: 'Volume bought by known customers' }),
+    shareOfCustomers: Share,
+    shareOfSales: Share,
+  }),
+  alerts: Type.Object({ opened: Int, closed: Int }),
+  stars: Type.Array(Type.Object({ stars: Int, count: Int })),
+  children: Type.Array(Type.Object({ ...Unit.properties, ...Headline })),
+});
+
+const UnitMonthQuery = Type.Object({ orgUnitId: Type.Integer({ minimum: 1 }), month: Type.Optional(Month) }, strict);
+
+const KeyCustomers = Type.Object({
+  unit: Unit,
+  month: Type.String(),
+  policy: Type.Object({ products: Type.Array(Type.String()), minTransactionYuan: Type.Number(), topShare: Type.Number() }),
+  top: Type.Object({ customers: Int, topCustomers: Int, topVolumeMl: Int, customerVolumeMl: Int, unitVolumeMl: Int, shareOfCustomers: Share, shareOfSales: Share }),
+  large: Type.Object({
+    txnCount: Int,
+    volumeMl: Int,
+    amountFen: Int,
+    productTxnCount: Int,
+    productVolumeMl: Int,
+    allTxnCount: Int,
+    allVolumeMl: Int,
+    txnShare: Share,
+    volumeShare: Share,
+  }),
+  days: Type.Array(Type.Object({ day: Type.String(), volumeMl: Int, largeVolumeMl: Int, txnCount: Int, largeTxnCount: Int })),
+  unattendedTotal: Int,
+  unattended: Type.Array(
+    Type.Object({
+      customerId: Int,
+      code: Type.String(),
+      name: S,
+      kind: Type.String(),
+      orgUnitName: Type.String(),
+      ownerName: S,
+      volumeMl: Int,
+      amountFen: Int,
+      noOwner: Type.Boolean(),
+      profileStep: Type.Integer({ minimum: 1, maximum: 3 }),
+      nextQuestion: S,
+    }),
+  ),
+});
+
+const CardSuggestions = Type.Object({
+  unit: Unit,
+  month: Type.String(),
+  policy: Type.Object({ discountRate: Type.Number(), minMonthlyYuan: Type.Number() }),
+  total: Int,
+  items: Type.Array(
+    Type.Object({
+      customerId: Int,
+      code: Type.String(),
+      kind: Type.String(),
+      name: S,
+      orgUnitName: Type.String(),
+      ownerName: S,
+      amountFen: Type.Integer({ description: 'Spent in the month' }),
+      volumeMl: Int,
+      savingFen: Type.Integer({ description: 'What a card topped up with the same amount would save a month' }),
+    }),
+  ),
+});
+
+export function dashboardsRoutes(app: App, svc: DashboardsService): void {
+  app.get('/api/dashboards/unit/:id', {
+    config: { access: { permission: 'dashboard.read', resource: { type: 'org_unit', param: 'id' } } },
+    schema: {
+      tags,
+      summary: 'Headline figures of a unit for a month, beside the same month a year before, with its child units for drill-down',
+      params: IdParams,
+      querystring: Type.Object({ month: Type.Optional(Month) }, strict),
+      response: { 200: Dashboard, ...errorResponses },
+    },
+    handler: (req) => svc.unitDashboard(requirePrincipal(req), req.params.id, req.query.month),
+  });
+
+  app.get('/api/key-customers', {
+    config: { access: { permission: 'dashboard.read' } },
+    schema: {
+      tags,
+      summary: "Key customers of a unit in a month: the top customers' and the large sales' share of volume, and top customers nobody looks after",
+      querystring: UnitMonthQuery,
+      response: { 200: KeyCustomers, ...errorResponses },
+    },
+    handler: (req) => svc.keyCustomers(requirePrincipal(req), req.query.orgUnitId, req.query.month),
+  });
+
+  app.get('/api/card-suggestions', {
+    config: { access: { permission: 'dashboard.read' } },
+    schema: {
+      tags,
+      summary: 'Customers without a fuel card who spent enough in the month for a card to pay, with what it would save',
+      querystring: Type.Object({ orgUnitId: Type.Integer({ minimum: 1 }), month: Type.Optional(Month), ...Paging }, strict),
+      response: { 200: CardSuggestions, ...errorResponses },
+    },
+    handler: (req) => svc.cardSuggestions(requirePrincipal(req), req.query.orgUnitId, req.query.month, req.query.page, req.query.pageSize),
+  });
+}

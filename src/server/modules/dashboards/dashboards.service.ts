@@ -1,0 +1,308 @@
+// Dashboards of any unit (station, area, branch, HQ) for a month, the key-customer analysis and
+// card suggestions. Figures come from the rollups (station_day, customer_month, customer) except
+// where a rollup cannot hold them (per-station customer volumes, large sales): see the queries.
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { Engine } from '../../db/dialect.js';
+import type { Principal } from '../../auth/principal.js';
+import { pathInScope } from '../../auth/scope.js';
+import { AppError } from '../../errors.js';
+import { businessDay, zonedToUtc } from '../../../domain/business-day.js';
+import { isWithin } from '../../../domain/org-path.js';
+import { profileOf } from '../../../domain/customer-profile.js';
+import { cardSaving } from '../../../domain/policies.js';
+import { addMonths, growth, monthDays, sameMonthLastYear, shareOf, topShareOf } from '../../../domain/kpi.js';
+import { currentPolicy } from '../policies/policies.service.js';
+import { dashboardsQueries as q, type MonthInstants, type UnitRow } from './dashboards.queries.js';
+
+/** The longest list of unattended key customers one reply carries. */
+export const MAX_UNATTENDED = 200;
+
+interface Sales {
+  volumeMl: number;
+  amountFen: number;
+  cardAmountFen: number;
+  txnCount: number;
+}
+
+const noSales = (): Sales => ({ volumeMl: 0, amountFen: 0, cardAmountFen: 0, txnCount: 0 });
+const addSales = (a: Sales, b: Sales) => {
+  a.volumeMl += b.volumeMl;
+  a.amountFen += b.amountFen;
+  a.cardAmountFen += b.cardAmountFen;
+  a.txnCount += b.txnCount;
+};
+
+function monthInstants(month: string, timeZone: string): MonthInstants {
+  const start = (m: string) => new Date(zonedToUtc(Date.UTC(Number(m.slice(0, 4)), Number(m.slice(5, 7)) - 1, 1), timeZone)).toISOString();
+  const ly = sameMonthLastYear(month);
+  return { from: start(month), to: start(addMonths(month, 1)), lastYearFrom: start(ly), lastYearTo: start(addMonths(ly, 1)) };
+}
+
+const unitOut = (u: UnitRow) => ({ id: u.id, name: u.name, code: u.code, kindCode: u.kindCode });
+
+export class DashboardsService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly engine: Engine,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The unit (checked against the principal's scope) and its visible subtree. */
+  private async scopedUnit(p: Principal, id: number) {
+    const unit = await q.unit(this.db, id);
+    if (!unit) throw new AppError('NOT_FOUND', `org unit ${id} not found`);
+    if (!pathInScope(p, unit.path)) throw new AppError('SCOPE_DENIED', `org unit ${id} is outside your organisation`);
+    const units = await q.subtree(this.db, this.engine, p, unit.path);
+    return { unit, units, ids: units.map((u) => u.id) };
+  }
+
+  private thisMonth(timeZone: string): string {
+    return businessDay(this.now().getTime(), timeZone).slice(0, 7);
+  }
+
+  async unitDashboard(p: Principal, id: number, monthArg?: string) {
+    const { unit, units, ids } = await this.scopedUnit(p, id);
+    const month = monthArg ?? this.thisMonth(unit.timeZone);
+    const ly = sameMonthLastYear(month);
+    const days = monthDays(month);
+    const lyDays = monthDays(ly);
+    const instants = monthInstants(month, unit.timeZone);
+    const policy = (await currentPolicy(this.db, 'key_customer')).body;
+
+    const [sales, salesLy, counts, active, volumes, alerts, stars] = await Promise.all([
+      q.stationSales(this.db, this.engine, ids, days.first, days.last),
+      q.stationSales(this.db, this.engine, ids, lyDays.first, lyDays.last),
+      q.customerCounts(this.db, this.engine, ids, instants),
+      q.activeCustomers(this.db, this.engine, ids, month),
+      q.customerStationVolumes(this.db, this.engine, ids, days.first, days.last),
+      q.alertCounts(this.db, this.engine, ids, instants.from, instants.to),
+      q.starCounts(this.db, this.engine, ids, month),
+    ]);
+
+    // Each row is summed into the unit and into the child of the unit it falls under.
+    const children = units.filter((u) => u.parentId === unit.id);
+    const pathOf = new Map(units.map((u) => [u.id, u.path]));
+    const childOf = new Map<number, number>();
+    for (const u of units) {
+      const child = children.find((c) => isWithin(u.path, c.path));
+      if (child) childOf.set(u.id, child.id);
+    }
+    interface Tally {
+      sales: Sales;
+      salesLy: Sales;
+      total: number;
+      newCount: number;
+      totalLy: number;
+      newLy: number;
+      byKind: Map<string, number>;
+      perCustomer: Map<number, number>;
+    }
+    const tally = (): Tally => ({ sales: noSales(), salesLy: noSales(), total: 0, newCount: 0, totalLy: 0, newLy: 0, byKind: new Map(), perCustomer: new Map() });
+    const all = tally();
+    const perChild = new Map(children.map((c) => [c.id, tally()]));
+    const targets = (orgUnitId: number): Tally[] => {
+      const c = childOf.get(orgUnitId);
+      const t = c === undefined ? undefined : perChild.get(c);
+      return t ? [all, t] : [all];
+    };
+
+    const byProduct = new Map<string, { volumeMl: number; lastYearVolumeMl: number; amountFen: number }>();
+    for (const s of sales) {
+      for (const t of targets(s.orgUnitId)) addSales(t.sales, s);
+      const pr = byProduct.get(s.product) ?? { volumeMl: 0, lastYearVolumeMl: 0, amountFen: 0 };
+      pr.volumeMl += s.volumeMl;
+      pr.amountFen += s.amountFen;
+      byProduct.set(s.product, pr);
+    }
+    for (const s of salesLy) {
+      for (const t of targets(s.orgUnitId)) addSales(t.salesLy, s);
+      const pr = byProduct.get(s.product) ?? { volumeMl: 0, lastYearVolumeMl: 0, amountFen: 0 };
+      pr.lastYearVolumeMl += s.volumeMl;
+      byProduct.set(s.product, pr);
+    }
+    for (const c of counts) {
+      for (const t of targets(c.orgUnitId)) {
+        t.total += c.total;
+        t.newCount += c.newCount;
+        t.totalLy += c.totalLastYear;
+        t.newLy += c.newLastYear;
+        t.byKind.set(c.kind, (t.byKind.get(c.kind) ?? 0) + c.total);
+      }
+    }
+    for (const v of volumes) {
+      if (!pathOf.has(v.orgUnitId)) continue;
+      for (const t of targets(v.orgUnitId)) t.perCustomer.set(v.customerId, (t.perCustomer.get(v.customerId) ?? 0) + v.volumeMl);
+    }
+
+    const keyShare = (t: Tally) => {
+      const top = topShareOf([...t.perCustomer.values()], policy.topShare);
+      return { ...top, shareOfSales: shareOf(top.topVolume, t.sales.volumeMl) };
+    };
+    const headline = (t: Tally) => {
+      const k = keyShare(t);
+      return {
+        customers: t.total,
+        newCustomers: t.newCount,
+        customersGrowth: growth(t.total, t.totalLy),
+        volumeMl: t.sales.volumeMl,
+        lastYearVolumeMl: t.salesLy.volumeMl,
+        volumeGrowth: growth(t.sales.volumeMl, t.salesLy.volumeMl),
+        amountFen: t.sales.amountFen,
+        cardShare: shareOf(t.sales.cardAmountFen, t.sales.amountFen),
+        keyCustomerShare: k.shareOfSales,
+      };
+    };
+
+    const key = keyShare(all);
+    return {
+      unit: unitOut(unit),
+      month,
+      lastYearMonth: ly,
+      customers: {
+        total: all.total,
+        lastYearTotal: all.totalLy,
+        growth: growth(all.total, all.totalLy),
+        new: all.newCount,
+        lastYearNew: all.newLy,
+        newGrowth: growth(all.newCount, all.newLy),
+        active,
+        byKind: [...all.byKind.entries()].sort((a, b) => b[1] - a[1]).map(([kind, count]) => ({ kind, count })),
+      },
+      sales: {
+        volumeMl: all.sales.volumeMl,
+        amountFen: all.sales.amountFen,
+        txnCount: all.sales.txnCount,
+        cardAmountFen: all.sales.cardAmountFen,
+        cardShare: shareOf(all.sales.cardAmountFen, all.sales.amountFen),
+        lastYearVolumeMl: all.salesLy.volumeMl,
+        lastYearAmountFen: all.salesLy.amountFen,
+        volumeGrowth: growth(all.sales.volumeMl, all.salesLy.volumeMl),
+        amountGrowth: growth(all.sales.amountFen, all.salesLy.amountFen),
+      },
+      products: [...byProduct.entries()]
+        .sort((a, b) => b[1].volumeMl - a[1].volumeMl || a[0].localeCompare(b[0]))
+        .map(([product, v]) => ({ product, volumeMl: v.volumeMl, amountFen: v.amountFen, lastYearVolumeMl: v.lastYearVolumeMl, growth: growth(v.volumeMl, v.lastYearVolumeMl) })),
+      keyCustomers: {
+        topShare: policy.topShare,
+        customers: key.customers,
+        topCustomers: key.topCustomers,
+        topVolumeMl: key.topVolume,
+        customerVolumeMl: key.totalVolume,
+        shareOfCustomers: key.share,
+        shareOfSales: key.shareOfSales,
+      },
+      alerts,
+      stars: [0, 1, 2, 3, 4].map((s) => ({ stars: s, count: stars.find((x) => x.stars === s)?.count ?? 0 })),
+      children: children.map((c) => ({ ...unitOut(c), ...headline(perChild.get(c.id)!) })),
+    };
+  }
+
+  async keyCustomers(p: Principal, orgUnitId: number, monthArg?: string) {
+    const { unit, ids } = await this.scopedUnit(p, orgUnitId);
+    const month = monthArg ?? this.thisMonth(unit.timeZone);
+    const days = monthDays(month);
+    const policy = (await currentPolicy(this.db, 'key_customer')).body;
+    const minFen = Math.round(policy.minTransactionYuan * 100);
+    const [byDay, volumes] = await Promise.all([
+      q.largeSalesByDay(this.db, this.engine, ids, days.first, days.last, policy.products, minFen),
+      q.customerStationVolumes(this.db, this.engine, ids, days.first, days.last),
+    ]);
+
+    const sum = (f: (d: (typeof byDay)[number]) => number) => byDay.reduce((acc, d) => acc + f(d), 0);
+    const all = { txnCount: sum((d) => d.txnCount), volumeMl: sum((d) => d.volumeMl) };
+    const products = { txnCount: sum((d) => d.productTxnCount), volumeMl: sum((d) => d.productVolumeMl) };
+    const large = { txnCount: sum((d) => d.largeTxnCount), volumeMl: sum((d) => d.largeVolumeMl), amountFen: sum((d) => d.largeAmountFen) };
+
+    const perCustomer = new Map<number, { volumeMl: number; amountFen: number }>();
+    for (const v of volumes) {
+      const c = perCustomer.get(v.customerId) ?? { volumeMl: 0, amountFen: 0 };
+      c.volumeMl += v.volumeMl;
+      c.amountFen += v.amountFen;
+      perCustomer.set(v.customerId, c);
+    }
+    const ranked = [...perCustomer.entries()].filter(([, v]) => v.volumeMl > 0).sort((a, b) => b[1].volumeMl - a[1].volumeMl || a[0] - b[0]);
+    const top = topShareOf(ranked.map(([, v]) => v.volumeMl), policy.topShare);
+    const topIds = ranked.slice(0, top.topCustomers);
+
+    // Only customers the principal may read are named; the shares above count everybody.
+    const facts = new Map((await q.customerFacts(this.db, this.engine, p, topIds.map(([cid]) => cid))).map((f) => [f.id, f]));
+    const unattended = [];
+    for (const [cid, v] of topIds) {
+      const f = facts.get(cid);
+      if (!f) continue;
+      const profile = profileOf({
+        kind: f.kind as 'individual',
+        hasVehicle: f.vehicleCount > 0,
+        hasVehicleModel: f.modelCount > 0,
+        name: f.name,
+        surname: f.surname,
+        organisation: f.organisation,
+        phoneCount: f.phoneCount,
+        products: f.products,
+        routes: f.routes,
+      });
+      const noOwner = f.ownerUserId === null;
+      const incomplete = profile.step < 3;
+      if (!noOwner && !incomplete) continue;
+      unattended.push({
+        customerId: cid,
+        code: f.code,
+        name: f.name,
+        kind: f.kind,
+        orgUnitName: f.orgUnitName,
+        ownerName: f.ownerName,
+        volumeMl: v.volumeMl,
+        amountFen: v.amountFen,
+        noOwner,
+        profileStep: profile.step,
+        nextQuestion: profile.next,
+      });
+    }
+
+    return {
+      unit: unitOut(unit),
+      month,
+      policy: { products: policy.products, minTransactionYuan: policy.minTransactionYuan, topShare: policy.topShare },
+      top: {
+        customers: top.customers,
+        topCustomers: top.topCustomers,
+        topVolumeMl: top.topVolume,
+        customerVolumeMl: top.totalVolume,
+        unitVolumeMl: all.volumeMl,
+        shareOfCustomers: top.share,
+        shareOfSales: shareOf(top.topVolume, all.volumeMl),
+      },
+      large: {
+        txnCount: large.txnCount,
+        volumeMl: large.volumeMl,
+        amountFen: large.amountFen,
+        productTxnCount: products.txnCount,
+        productVolumeMl: products.volumeMl,
+        allTxnCount: all.txnCount,
+        allVolumeMl: all.volumeMl,
+        txnShare: shareOf(large.txnCount, all.txnCount),
+        volumeShare: shareOf(large.volumeMl, all.volumeMl),
+      },
+      days: byDay.map((d) => ({ day: d.day, volumeMl: d.volumeMl, largeVolumeMl: d.largeVolumeMl, txnCount: d.txnCount, largeTxnCount: d.largeTxnCount })),
+      unattendedTotal: unattended.length,
+      unattended: unattended.slice(0, MAX_UNATTENDED),
+    };
+  }
+
+  async cardSuggestions(p: Principal, orgUnitId: number, monthArg: string | undefined, page: number, pageSize: number) {
+    const { unit, ids } = await this.scopedUnit(p, orgUnitId);
+    // Suggestions rest on a whole month: by default the one before this.
+    const month = monthArg ?? addMonths(this.thisMonth(unit.timeZone), -1);
+    const policy = (await currentPolicy(this.db, 'card')).body;
+    const minFen = Math.round(policy.minMonthlyYuan * 100);
+    const found = await q.cardCandidates(this.db, this.engine, p, ids, month, minFen, page, pageSize);
+    return {
+      unit: unitOut(unit),
+      month,
+      policy: { discountRate: policy.discountRate, minMonthlyYuan: policy.minMonthlyYuan },
+      total: found.total,
+      items: found.items.map((c) => ({ ...c, savingFen: Math.round((cardSaving(policy, c.amountFen / 100) ?? 0) * 100) })),
+    };
+  }
+}

@@ -1,0 +1,90 @@
+// The alert queue on a phone (390×844), once per engine: a station manager sees why his customer
+// was flagged, in Chinese, and closes the alert with the three answers. Screenshots go to
+// e2e/artifacts/alerts-<engine>/.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildApp, DEFAULT_WEB_ROOT } from '../../src/server/app.js';
+import { prepareDatabase } from '../../src/server/bootstrap.js';
+import type { Engine } from '../../src/server/db/dialect.js';
+import { openFresh } from '../helpers/engines.js';
+import { call, ok, setupAdmin, testConfig } from '../helpers/app.js';
+import { buildTree, createUser, USER_PASSWORD } from '../helpers/fixtures.js';
+import { send } from '../transactions/helpers.js';
+import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, STEP_TIMEOUT, UI_TIMEOUT } from '../../e2e/browser.js';
+
+const MANAGER = 'zhanzhang.wang';
+
+function alertsFlow(engine: Engine) {
+  let dir: string;
+  let browser: Browser;
+  let base: string;
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  let closeDb: () => Promise<void>;
+
+  beforeAll(async () => {
+    dir = artifactsDir('alerts', engine);
+    const fresh = await openFresh(engine);
+    closeDb = fresh.close;
+    await prepareDatabase(fresh.db);
+    app = await buildApp({ db: fresh.db, config: testConfig(), webRoot: DEFAULT_WEB_ROOT });
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const admin = await setupAdmin(app);
+    const tree = await buildTree(app, admin);
+    await createUser(app, admin, MANAGER, tree.station1, ['station_manager']);
+    const key = (await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
+    await ok(call(app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station1, name: '赵建国', vehicles: [{ plate: '冀A12345' }] }), 201);
+    // Every other day for three weeks, then nothing: long overdue by now.
+    const start = Date.UTC(2026, 9, 1, 2);
+    const rows = Array.from({ length: 10 }, (_, i) => ({ externalId: `z${i}`, occurredAt: new Date(start + i * 2 * 86_400_000).toISOString(), stationCode: 'B1-A1-S1', plate: '冀A12345', product: '0#柴油', volumeMl: 200_000, amountFen: 156_000 }));
+    await ok(send(app, key, { source: 'pos', transactions: rows }));
+    await ok(call(app, admin, 'POST', '/api/alerts/run', {}));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  }, STEP_TIMEOUT);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await closeDb?.();
+  });
+
+  it(
+    'shows the overdue customer and closes the alert on a phone',
+    async () => {
+      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
+      const page: Page = await context.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT);
+      await page.goto(`${base}/login`);
+      await page.getByLabel('用户名').fill(MANAGER);
+      await page.getByLabel('密码').fill(USER_PASSWORD);
+      await page.getByTestId('login-submit').click();
+      await page.waitForURL(`${base}/`);
+      await page.goto(`${base}/alerts`);
+      const card = page.locator('[data-testid^="alert-"]').filter({ hasText: '超期未到站' }).first();
+      await card.waitFor();
+      await expect(card.textContent()).resolves.toContain('冀A12345');
+      await expect(card.textContent()).resolves.toContain('平均每 2 天来一次');
+      // Nothing spills sideways on a 390 px screen.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await screenshot(page, dir, '01-queue-phone');
+
+      await card.getByRole('button', { name: /处理并关闭/ }).click();
+      await page.getByTestId('alert-contact').fill('已电话联系本人');
+      await page.getByTestId('alert-reason').fill('换了跑的线路');
+      await screenshot(page, dir, '02-close-form-phone');
+      await page.getByRole('button', { name: /确\s*定|确认/ }).click();
+      // The third answer is missing: the form says so and the alert stays open.
+      await page.getByText('请填写此项').first().waitFor();
+      await expect(page.locator('[data-testid^="alert-"]').filter({ hasText: '超期未到站' }).count()).resolves.toBe(1);
+      await page.getByTestId('alert-action').fill('介绍新线路上的本公司站点');
+      await page.getByRole('button', { name: /确\s*定|确认/ }).click();
+      await poll(async () => page.locator('[data-testid^="alert-"]').filter({ hasText: '超期未到站' }).count()).toBe(0);
+      await page.getByText('已处理').click();
+      await page.locator('[data-testid^="alert-"]').filter({ hasText: '换了跑的线路' }).first().waitFor();
+      await screenshot(page, dir, '03-closed-phone');
+      await context.close();
+    },
+    STEP_TIMEOUT,
+  );
+}
+
+describeBrowser('alert queue in the browser', alertsFlow);
