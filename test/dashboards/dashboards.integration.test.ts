@@ -312,7 +312,7 @@ describeEngines('dashboards, key customers and card suggestions', (engine) => {
     await ok(call(ctx.app, admin, 'PUT', '/api/policies/key_customer', { body: { products: ['0#柴油'], minTransactionYuan: 470, topShare: 0.3 } }));
     try {
       const k = await ok(call(ctx.app, admin, 'GET', `/api/key-customers?orgUnitId=${tree.station3}&month=2026-01`));
-      // Now every diesel sale of 472.50 yuan counts too, but not the one of 799.99? It does: 470 ≤ 799.99.
+      // At 470 yuan every diesel sale is large: the 472.50 ones and the one of 799.99 too.
       const [r] = await rows(`select count(*) as n, sum(volume_ml) as v from fuel_transaction where org_unit_id = ? and substr(business_day, 1, 7) = '2026-01' and product = '0#柴油' and amount_fen >= 47000`, tree.station3);
       expect(k.large).toMatchObject({ txnCount: Number(r!.n), volumeMl: Number(r!.v) });
       expect(k.large.txnCount).toBe(99);

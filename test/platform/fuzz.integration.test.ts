@@ -144,7 +144,9 @@ describeEngines('bad input on every route', (engine) => {
       for (const [name, s] of Object.entries(qs.properties!)) {
         if (s.type === 'string') continue; // any text is a valid string in a query
         // Fill the other required parameters so that only this one is wrong.
-        const others = (qs.required ?? []).filter((x) => x !== name && qs.properties![x]?.type === 'string').map((x) => `${x}=ab&`).join('');
+        const valid = (x: JsonSchema & { pattern?: string; enum?: unknown[]; anyOf?: { const?: unknown }[]; default?: unknown }) =>
+          x.default !== undefined ? String(x.default) : x.anyOf?.[0]?.const !== undefined ? String(x.anyOf[0].const) : x.enum?.length ? String(x.enum[0]) : x.type === 'integer' || x.type === 'number' ? '1' : x.pattern?.includes('\\d{4}') ? '2026-11' : 'ab';
+        const others = (qs.required ?? []).filter((x) => x !== name && qs.properties![x]).map((x) => `${x}=${valid(qs.properties![x]!)}&`).join('');
         const res = await send(ctx.app, r.method, `${urlOf(r)}?${others}${name}=%7Bbad`);
         expect4xx(res, `${r.method} ${r.url}?${name}`);
         expect(res.json().error.field).toBe(`querystring.${name}`);
