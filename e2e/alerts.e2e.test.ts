@@ -3,14 +3,14 @@
 // e2e/artifacts/alerts-<engine>/.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildApp, DEFAULT_WEB_ROOT } from '../../src/server/app.js';
-import { prepareDatabase } from '../../src/server/bootstrap.js';
-import type { Engine } from '../../src/server/db/dialect.js';
-import { openFresh } from '../helpers/engines.js';
-import { call, ok, setupAdmin, testConfig } from '../helpers/app.js';
-import { buildTree, createUser, USER_PASSWORD } from '../helpers/fixtures.js';
-import { send } from '../transactions/helpers.js';
-import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, STEP_TIMEOUT, UI_TIMEOUT } from '../../e2e/browser.js';
+import { buildApp, DEFAULT_WEB_ROOT } from '../src/server/app.js';
+import { prepareDatabase } from '../src/server/bootstrap.js';
+import type { Engine } from '../src/server/db/dialect.js';
+import { openFresh } from '../test/helpers/engines.js';
+import { call, ok, setupAdmin, testConfig } from '../test/helpers/app.js';
+import { buildTree, createUser, USER_PASSWORD } from '../test/helpers/fixtures.js';
+import { send } from '../test/transactions/helpers.js';
+import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 const MANAGER = 'zhanzhang.wang';
 
