@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/engines.js';
 import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
 import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
-import { approveAll, customer, fill, sumsFromRows } from './helpers.js';
+import { customer, fill, sumsFromRows } from './helpers.js';
 
 interface Batch {
   id: number;
