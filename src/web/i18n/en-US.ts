@@ -257,7 +257,7 @@ export const enUS: Catalog = {
     customer: { read: 'View customer archive', write: 'Maintain customer archive', phone: 'See full phone numbers', export: 'Export customer archive', merge: 'Merge duplicate customers' },
     access: { approve: 'Approve archive access' },
     policy: { write: 'Maintain policies (rating, benefits)' },
-    rating: { propose: 'Propose star ratings', approve: 'Approve star ratings' },
+    rating: { propose: 'Propose star ratings', approve: 'Approve star ratings', read: 'View star ratings', finalize: 'Final approval of star ratings (leadership)' },
     import: { run: 'Import data' },
     apikey: { manage: 'Manage API keys' },
     dashboard: { read: 'View dashboards' },

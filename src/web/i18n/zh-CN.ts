@@ -256,7 +256,7 @@ export const zhCN = {
     customer: { read: '查看客户档案', write: '维护客户档案', phone: '查看完整手机号', export: '导出客户档案', merge: '合并重复客户' },
     access: { approve: '审批档案借阅' },
     policy: { write: '维护政策（评级、权益）' },
-    rating: { propose: '提出星级评定', approve: '审批星级评定' },
+    rating: { propose: '提出星级评定', approve: '审批星级评定', read: '查看星级评定', finalize: '最终批准星级评定（领导）' },
     import: { run: '导入数据' },
     apikey: { manage: '管理接口密钥' },
     dashboard: { read: '查看经营看板' },
