@@ -10,7 +10,7 @@ import { openFresh } from '../test/helpers/engines.js';
 import { call, ok, setupAdmin, testConfig } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD } from '../test/helpers/fixtures.js';
 import { send } from '../test/transactions/helpers.js';
-import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, signIn, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 const MANAGER = 'zhanzhang.wang';
 
@@ -53,11 +53,7 @@ function alertsFlow(engine: Engine) {
       const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
       const page: Page = await context.newPage();
       page.setDefaultTimeout(UI_TIMEOUT);
-      await page.goto(`${base}/login`);
-      await page.getByLabel('用户名').fill(MANAGER);
-      await page.getByLabel('密码').fill(USER_PASSWORD);
-      await page.getByTestId('login-submit').click();
-      await page.waitForURL(`${base}/`);
+      await signIn(page, base, MANAGER, USER_PASSWORD);
       await page.goto(`${base}/alerts`);
       const card = page.locator('[data-testid^="alert-"]').filter({ hasText: '超期未到站' }).first();
       await card.waitFor();

@@ -53,3 +53,12 @@ export function describeBrowser(name: string, flow: (engine: Engine) => void): v
     describeEngines(name, flow);
   }
 }
+
+/** Sign in through the login page and wait for the home page. */
+export async function signIn(page: Page, base: string, username: string, password: string): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('用户名').fill(username);
+  await page.getByLabel('密码').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL(`${base}/`);
+}

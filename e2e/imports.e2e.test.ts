@@ -11,7 +11,7 @@ import { prepareDatabase } from '../src/server/bootstrap.js';
 import type { Engine } from '../src/server/db/dialect.js';
 import { openFresh } from '../test/helpers/engines.js';
 import { ADMIN_PASSWORD, call, ok, setupAdmin, testConfig, type Session } from '../test/helpers/app.js';
-import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, signIn, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 const GOOD_ROWS = 40;
 
@@ -57,11 +57,7 @@ function importsFlow(engine: Engine) {
   });
 
   it('uploads, recognises the columns, dry-runs and offers the error report', async () => {
-    await page.goto(`${base}/login`);
-    await page.getByLabel('用户名').fill('admin');
-    await page.getByLabel('密码').fill(ADMIN_PASSWORD);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL(`${base}/`);
+    await signIn(page, base, 'admin', ADMIN_PASSWORD);
     await page.getByRole('menuitem', { name: '数据导入' }).click();
     await page.waitForURL('**/imports');
     await screenshot(page, dir, '01-imports');

@@ -3,14 +3,14 @@
 // becomes a step-1 record. Then the archive pages on a desktop: list, detail, the duplicate
 // warning on create, and the duplicate review. Screenshots go to e2e/artifacts/pump-<engine>/.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { buildApp, DEFAULT_WEB_ROOT } from '../src/server/app.js';
 import { prepareDatabase } from '../src/server/bootstrap.js';
 import type { Engine } from '../src/server/db/dialect.js';
 import { openFresh } from '../test/helpers/engines.js';
 import { ADMIN_PASSWORD, call, ok, setupAdmin, testConfig, type Session } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD, type Tree } from '../test/helpers/fixtures.js';
-import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, signIn, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 const ATTENDANT = 'attendant.li';
 const ZHAO = { plate: '冀A12345', name: '赵建国' };
@@ -18,14 +18,6 @@ const ZHAO = { plate: '冀A12345', name: '赵建国' };
 interface Detail {
   id: number;
   visits: { product: string | null; volumeLitres: number | null; plate: string | null }[];
-}
-
-async function signIn(page: Page, base: string, username: string, password: string): Promise<void> {
-  await page.goto(`${base}/login`);
-  await page.getByLabel('用户名').fill(username);
-  await page.getByLabel('密码').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL(`${base}/`);
 }
 
 function pumpFlow(engine: Engine) {

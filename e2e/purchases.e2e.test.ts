@@ -10,7 +10,7 @@ import type { Engine } from '../src/server/db/dialect.js';
 import { openFresh } from '../test/helpers/engines.js';
 import { ADMIN_PASSWORD, call, ok, setupAdmin, testConfig, type Session } from '../test/helpers/app.js';
 import { buildTree } from '../test/helpers/fixtures.js';
-import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, signIn, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 function purchasesFlow(engine: Engine) {
   let dir: string;
@@ -57,11 +57,7 @@ function purchasesFlow(engine: Engine) {
     context.setDefaultTimeout(UI_TIMEOUT);
     page = await context.newPage();
     page.on('pageerror', (err) => console.error(`[e2e ${engine}] page error:`, err.message));
-    await page.goto(`${base}/login`);
-    await page.getByLabel('用户名').fill('admin');
-    await page.getByLabel('密码').fill(ADMIN_PASSWORD);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL(`${base}/`);
+    await signIn(page, base, 'admin', ADMIN_PASSWORD);
   }, STEP_TIMEOUT);
 
   afterAll(async () => {
