@@ -157,6 +157,19 @@ describeEngines('monthly star rating', (engine) => {
       const filtered = await ok<Detail>(call(ctx.app, s.b1, 'GET', `/api/ratings/batches/${b1Batch}?stars=3`));
       expect(filtered.ratings.items.map((r) => r.customerId).sort()).toEqual([c.c1, c.c2].sort());
     });
+
+    it('finds a batch’s customers by part of the name, organisation or code', async () => {
+      const ids = async (query: string) => (await ok<Detail>(call(ctx.app, s.b1, 'GET', `/api/ratings/batches/${b1Batch}?${query}`))).ratings.items.map((r) => r.customerId);
+      expect(await ids(`q=${encodeURIComponent('A10003')}`)).toEqual([c.c3]);
+      expect(await ids(`q=${encodeURIComponent('单位')}`)).toEqual([c.c3]);
+      // Wildcards in the text are matched literally.
+      expect(await ids('q=%25')).toEqual([]);
+      const all = await detail(b1Batch);
+      const c7 = all.ratings.items.find((r) => r.customerId === c.c7) as Rating & { code: string };
+      expect(await ids(`q=${encodeURIComponent(c7.code)}`)).toContain(c.c7);
+      expect(await ids(`q=${encodeURIComponent('客户')}&stars=4`)).toEqual([c.c7]);
+      await expectError(call(ctx.app, s.b1, 'GET', `/api/ratings/batches/${b1Batch}?q=`), 400, 'VALIDATION_FAILED');
+    });
   });
 
   describe('approval flow', () => {

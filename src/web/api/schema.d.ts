@@ -10386,6 +10386,8 @@ export interface paths {
             parameters: {
                 query: {
                     stars?: number;
+                    /** @description Part of the customer's name, organisation or code */
+                    q?: string;
                     page: number;
                     pageSize: number;
                 };

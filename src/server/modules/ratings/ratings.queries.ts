@@ -2,7 +2,7 @@
 // messages that tell customers. No rules here; those live in the service and src/domain.
 import { sql, type Kysely, type SqlBool, type Updateable } from 'kysely';
 import type { Database, RatingBatchTable } from '../../db/schema.js';
-import { engineOf, likeEscape, oneOf } from '../../db/dialect.js';
+import { engineOf, ilike, likeEscape, oneOf } from '../../db/dialect.js';
 import type { Principal } from '../../auth/principal.js';
 import { inScope } from '../../auth/scope.js';
 
@@ -192,9 +192,15 @@ export const ratingsQueries = {
     return { volumeMl: Number(row.volume_ml), amountFen: Number(row.amount_fen) };
   },
 
-  async ratingsPage(db: Db, batchId: number, stars: number | undefined, page: number, pageSize: number) {
+  /** A page of a batch's ratings; `text` matches part of the customer's name, organisation or code. */
+  async ratingsPage(db: Db, batchId: number, f: { stars?: number; text?: string }, page: number, pageSize: number) {
     let base = db.selectFrom('customer_rating as r').innerJoin('customer as c', 'c.id', 'r.customer_id').where('r.batch_id', '=', batchId);
-    if (stars !== undefined) base = base.where('r.stars', '=', stars);
+    if (f.stars !== undefined) base = base.where('r.stars', '=', f.stars);
+    if (f.text) {
+      const pattern = `%${likeEscape(f.text)}%`;
+      const engine = engineOf(db);
+      base = base.where((eb) => eb.or([ilike(engine, eb.ref('c.name'), pattern), ilike(engine, eb.ref('c.organisation'), pattern), ilike(engine, eb.ref('c.code'), pattern)]));
+    }
     const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const rows = await base
       .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')

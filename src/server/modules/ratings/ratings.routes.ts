@@ -117,10 +117,10 @@ export function ratingsRoutes(app: App, svc: RatingsService): void {
       tags,
       summary: 'A batch: its star distribution, totals and a page of its customers with their basis figures',
       params: IdParams,
-      querystring: Type.Object({ stars: Type.Optional(Stars), ...Paging }, strict),
+      querystring: Type.Object({ stars: Type.Optional(Stars), q: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: "Part of the customer's name, organisation or code" })), ...Paging }, strict),
       response: { 200: BatchDetail, ...errorResponses },
     },
-    handler: (req) => svc.detail(req.params.id, { stars: req.query.stars, page: req.query.page, pageSize: req.query.pageSize }),
+    handler: (req) => svc.detail(req.params.id, { stars: req.query.stars, q: req.query.q, page: req.query.page, pageSize: req.query.pageSize }),
   });
 
   app.post('/api/ratings/compute', {

@@ -201,10 +201,10 @@ export class RatingsService {
     return summaryOf(b, (await q.distributions(db, [id])).get(id)!);
   }
 
-  async detail(id: number, opts: { stars?: number; page: number; pageSize: number }) {
+  async detail(id: number, opts: { stars?: number; q?: string; page: number; pageSize: number }) {
     const summary = await this.summary(id);
     const policy = await this.starPolicyOf(this.db, summary.policyVersionId);
-    const page = await q.ratingsPage(this.db, id, opts.stars, opts.page, opts.pageSize);
+    const page = await q.ratingsPage(this.db, id, { stars: opts.stars, text: opts.q?.trim() }, opts.page, opts.pageSize);
     return {
       ...summary,
       basis: policy.basis,
