@@ -76,7 +76,8 @@ export function parseTime(text: string): { ok: true; ms: number; local: boolean 
   return { ok: true, ms: wall - sign * offsetMin * 60_000, local: false };
 }
 
-function text(v: unknown, field: string, max: number, problems: RowProblem[], required: boolean): string | null {
+/** A text field of a row (a safe integer is taken as its digits), trimmed; a problem is added when it is wrong. */
+export function text(v: unknown, field: string, max: number, problems: RowProblem[], required: boolean): string | null {
   if (v === undefined || v === null || v === '') {
     if (required) problems.push({ field, code: 'REQUIRED', message: `${field} is required` });
     return null;
@@ -94,7 +95,8 @@ function text(v: unknown, field: string, max: number, problems: RowProblem[], re
   return t;
 }
 
-function integer(v: unknown, field: string, min: number, max: number, problems: RowProblem[]): number | null {
+/** An optional integer field of a row within [min, max]; a problem is added when it is wrong. */
+export function integer(v: unknown, field: string, min: number, max: number, problems: RowProblem[]): number | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isInteger(v)) {
     problems.push({ field, code: 'WRONG_TYPE', message: `${field} must be an integer` });
@@ -108,6 +110,25 @@ function integer(v: unknown, field: string, min: number, max: number, problems: 
 }
 
 /**
+ * The required `occurredAt` of a row: an ISO-8601 date-time from 2000 up to a day ahead of `nowMs`.
+ * On a problem the time is 0 and the problem is added.
+ */
+export function occurredAt(v: unknown, nowMs: number, problems: RowProblem[]): { timeMs: number; local: boolean; utcText: string | null } {
+  const none = { timeMs: 0, local: false, utcText: null };
+  if (v === undefined || v === null || v === '') problems.push({ field: 'occurredAt', code: 'REQUIRED', message: 'occurredAt is required' });
+  else if (typeof v !== 'string') problems.push({ field: 'occurredAt', code: 'WRONG_TYPE', message: 'occurredAt must be a date-time string' });
+  else {
+    const t = parseTime(v);
+    if (!t.ok) problems.push({ field: 'occurredAt', code: 'INVALID', message: t.reason });
+    // A wall-clock time is at most 14 h away from UTC, which the day's margin covers.
+    else if (t.ms > nowMs + MAX_FUTURE_MS + (t.local ? 14 * 3_600_000 : 0)) problems.push({ field: 'occurredAt', code: 'OUT_OF_RANGE', message: `occurredAt ${v} is in the future` });
+    else if (t.ms < Date.UTC(2000, 0, 1)) problems.push({ field: 'occurredAt', code: 'OUT_OF_RANGE', message: `occurredAt ${v} is before 2000` });
+    else return { timeMs: t.ms, local: t.local, utcText: !t.local && v.length === 24 && CANONICAL.test(v) ? v : null };
+  }
+  return none;
+}
+
+/**
  * Check one row and normalise it (card number, plate). Every problem is reported with the field
  * it concerns, so a sender can fix all of a row at once. `nowMs` bounds sales dated in the future.
  */
@@ -118,22 +139,7 @@ export function parseTransaction(raw: unknown, nowMs: number): ParseResult {
   for (const key in r) if (!FIELD_SET.has(key)) problems.push({ field: key, code: 'UNKNOWN_FIELD', message: `unknown field ${key}` });
 
   const externalId = text(r.externalId, 'externalId', 64, problems, true);
-  let timeMs = 0;
-  let local = false;
-  let utcText: string | null = null;
-  if (r.occurredAt === undefined || r.occurredAt === null || r.occurredAt === '') problems.push({ field: 'occurredAt', code: 'REQUIRED', message: 'occurredAt is required' });
-  else if (typeof r.occurredAt !== 'string') problems.push({ field: 'occurredAt', code: 'WRONG_TYPE', message: 'occurredAt must be a date-time string' });
-  else {
-    const t = parseTime(r.occurredAt);
-    if (!t.ok) problems.push({ field: 'occurredAt', code: 'INVALID', message: t.reason });
-    // A wall-clock time is at most 14 h away from UTC, which the day's margin covers.
-    else if (t.ms > nowMs + MAX_FUTURE_MS + (t.local ? 14 * 3_600_000 : 0)) problems.push({ field: 'occurredAt', code: 'OUT_OF_RANGE', message: `occurredAt ${r.occurredAt} is in the future` });
-    else if (t.ms < Date.UTC(2000, 0, 1)) problems.push({ field: 'occurredAt', code: 'OUT_OF_RANGE', message: `occurredAt ${r.occurredAt} is before 2000` });
-    else {
-      ({ ms: timeMs, local } = t);
-      if (!local && r.occurredAt.length === 24 && CANONICAL.test(r.occurredAt)) utcText = r.occurredAt;
-    }
-  }
+  const { timeMs, local, utcText } = occurredAt(r.occurredAt, nowMs, problems);
   const stationCode = text(r.stationCode, 'stationCode', 64, problems, false);
 
   let cardNo: string | null = null;

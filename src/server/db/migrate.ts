@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005-vehicle-unit.js';
 import * as m0006 from './migrations/0006-transactions.js';
 import * as m0007 from './migrations/0007-imports.js';
 import * as m0010 from './migrations/0010-dashboards.js';
+import * as m0012 from './migrations/0012-topups.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-transactions': m0006,
   '0007-imports': m0007,
   '0010-dashboards': m0010,
+  '0012-topups': m0012,
 };
 
 class StaticProvider implements MigrationProvider {

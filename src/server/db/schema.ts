@@ -440,6 +440,28 @@ export interface ImportMappingProfileTable {
   created_at: Instant;
 }
 
+export interface CardTopupTable {
+  id: Generated<number>;
+  source: string;
+  external_id: string;
+  occurred_at: Instant;
+  business_day: string;
+  org_unit_id: number;
+  card_no: string;
+  customer_id: number | null;
+  amount_fen: number;
+  bonus_fen: Generated<number>;
+  payment: string | null;
+  ingest_batch_id: number | null;
+  created_at: Instant;
+}
+export interface StationDayTopupTable {
+  org_unit_id: number;
+  day: string;
+  amount_fen: number;
+  bonus_fen: number;
+  topup_count: number;
+}
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -467,6 +489,8 @@ export interface Database {
   customer_merge_txn: CustomerMergeTxnTable;
   customer_month: CustomerMonthTable;
   station_day: StationDayTable;
+  card_topup: CardTopupTable;
+  station_day_topup: StationDayTopupTable;
   policy_version: PolicyVersionTable;
   rating_batch: RatingBatchTable;
   customer_rating: CustomerRatingTable;
