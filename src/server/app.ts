@@ -48,6 +48,8 @@ import { AlertsService } from './modules/alerts/alerts.service.js';
 import { alertsRoutes } from './modules/alerts/alerts.routes.js';
 import { DashboardsService } from './modules/dashboards/dashboards.service.js';
 import { dashboardsRoutes } from './modules/dashboards/dashboards.routes.js';
+import { TopupsService } from './modules/topups/topups.service.js';
+import { topupsRoutes } from './modules/topups/topups.routes.js';
 
 export interface RouteEntry {
   method: string;
@@ -169,6 +171,8 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   apiKeysRoutes(app, new ApiKeysService(db.kysely, opts.now));
   const ingest = new IngestService(db.kysely, db.engine, opts.now);
   transactionsRoutes(app, ingest, new TransactionsService(db.kysely, opts.now));
+  const topups = new TopupsService(db.kysely, db.engine, opts.now);
+  topupsRoutes(app, topups);
   importsRoutes(app, new ImportsService(db.kysely, customers, ingest));
   ratingsRoutes(app, new RatingsService(db.kysely, opts.now));
   alertsRoutes(app, new AlertsService(db.kysely, opts.now));

@@ -12,6 +12,7 @@ import { recordAudit, recordRead } from '../audit/audit.service.js';
 import { customersQueries, type CustomerFilter, type CustomerRow } from './customers.queries.js';
 import { toCsv } from './csv.js';
 import { attachWaitingRows } from '../transactions/rollups.js';
+import { attachWaitingTopups } from '../topups/topups.service.js';
 
 const EXPORT_LIMIT = 100_000;
 
@@ -377,6 +378,7 @@ export class CustomersService {
     }
     // Transactions that were waiting for one of these cards or plates now have their customer.
     if (n.cards?.length || n.vehicles?.length) await attachWaitingRows(trx, customerId, { cards: n.cards ?? [], plates: (n.vehicles ?? []).map((v) => v.plate) });
+    if (n.cards?.length) await attachWaitingTopups(trx, n.cards);
   }
 
   private async checkRefs(p: Principal, f: CustomerFields): Promise<void> {

@@ -8,6 +8,7 @@ import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../errors.js';
 import { customersQueries } from '../customers/customers.queries.js';
 import { attachWaitingRows } from '../transactions/rollups.js';
+import { attachWaitingTopups } from '../topups/topups.service.js';
 import { CUSTOMER_KINDS, columnsOf, normaliseChildren, type CustomerFields, type CustomerKind, type CustomersService, type Normalised } from '../customers/customers.service.js';
 
 export interface RowProblem {
@@ -199,6 +200,7 @@ export class CustomerRowImporter {
     // Transactions that were waiting for these cards or plates: usually none, so look once for the chunk.
     const allCards = cards.map((c) => c.card_no);
     const allPlates = vehicles.map((v) => v.plate);
+    await attachWaitingTopups(trx, allCards);
     if (await waitingRowsExist(trx, allCards, allPlates)) {
       for (let i = 0; i < groups.length; i++) {
         const g = groups[i]!;

@@ -11,7 +11,7 @@ import { BUSINESS_LINES, PAYMENTS } from '../../../domain/fuel-transaction.js';
 import { CHUNK_ROWS, MAX_REPORTED_ERRORS, UnreadableRow, type IngestService } from './ingest.service.js';
 import type { TransactionsService } from './transactions.service.js';
 
-const NDJSON = 'application/x-ndjson';
+export const NDJSON = 'application/x-ndjson';
 /** A JSON body is read whole (1 MiB at most: a few thousand rows); NDJSON streams without limit. */
 const MAX_JSON_ROWS = 10_000;
 const MAX_LINE = 64 * 1024;
@@ -98,7 +98,7 @@ const VolumeMonthly = Type.Object({
 });
 
 /** An Ajv-shaped validator from a compiled TypeBox check, so errors name their field like every other route's. */
-function validatorOf(check: { Check(v: unknown): boolean; Errors(v: unknown): Iterable<{ path: string; message: string; type: number }> } | null) {
+export function validatorOf(check: { Check(v: unknown): boolean; Errors(v: unknown): Iterable<{ path: string; message: string; type: number }> } | null) {
   const fn = Object.assign(
     (data: unknown): boolean => {
       if (check === null || check.Check(data)) return true;
@@ -114,7 +114,7 @@ function validatorOf(check: { Check(v: unknown): boolean; Errors(v: unknown): It
 }
 
 /** Rows of an NDJSON stream, one per non-empty line; a line that is not JSON becomes an UnreadableRow. */
-async function* ndjsonRows(stream: Readable): AsyncGenerator<unknown> {
+export async function* ndjsonRows(stream: Readable): AsyncGenerator<unknown> {
   stream.setEncoding('utf8');
   let rest = '';
   let skipping = false;

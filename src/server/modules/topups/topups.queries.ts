@@ -1,0 +1,131 @@
+// SQL of the top-ups: stations by code, card holders, the insert that skips rows on file and the
+// per-station daily rollup, each a handful of statements per chunk however many rows it holds.
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { bulkStatements, oneOf, type BulkColumn, type Engine } from '../../db/dialect.js';
+
+/** One top-up as the rules see it. */
+export interface TopupRow {
+  source: string;
+  externalId: string;
+  occurredAt: string;
+  businessDay: string;
+  orgUnitId: number;
+  cardNo: string;
+  customerId: number | null;
+  amountFen: number;
+  bonusFen: number;
+  payment: string | null;
+}
+
+export interface UnitRef {
+  id: number;
+  path: string;
+  timeZone: string;
+}
+
+const TOPUP_COLUMNS: BulkColumn[] = [
+  { name: 'source', pg: 'text' },
+  { name: 'external_id', pg: 'text' },
+  { name: 'occurred_at', pg: 'timestamptz' },
+  { name: 'business_day', pg: 'text' },
+  { name: 'org_unit_id', pg: 'bigint' },
+  { name: 'card_no', pg: 'text' },
+  { name: 'customer_id', pg: 'bigint' },
+  { name: 'amount_fen', pg: 'integer' },
+  { name: 'bonus_fen', pg: 'integer' },
+  { name: 'payment', pg: 'text' },
+  { name: 'ingest_batch_id', pg: 'bigint' },
+  { name: 'created_at', pg: 'timestamptz' },
+];
+const INSERT_TOPUP = `insert into card_topup (${TOPUP_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (source, external_id) do nothing returning external_id`;
+
+const DAY_COLUMNS: BulkColumn[] = [
+  { name: 'org_unit_id', pg: 'bigint' },
+  { name: 'day', pg: 'text' },
+  { name: 'amount_fen', pg: 'bigint' },
+  { name: 'bonus_fen', pg: 'bigint' },
+  { name: 'topup_count', pg: 'integer' },
+];
+const UPSERT_DAY = `insert into station_day_topup (org_unit_id, day, amount_fen, bonus_fen, topup_count) select * from v where true
+  on conflict (org_unit_id, day) do update set amount_fen = station_day_topup.amount_fen + excluded.amount_fen,
+  bonus_fen = station_day_topup.bonus_fen + excluded.bonus_fen, topup_count = station_day_topup.topup_count + excluded.topup_count`;
+
+export const topupsQueries = {
+  async unitById(db: Kysely<Database>, id: number): Promise<(UnitRef & { code: string }) | undefined> {
+    const r = await db.selectFrom('org_unit').select(['id', 'code', 'path', 'time_zone']).where('id', '=', id).executeTakeFirst();
+    return r && { id: Number(r.id), code: r.code, path: r.path, timeZone: r.time_zone };
+  },
+
+  async unitsByCode(db: Kysely<Database>, engine: Engine, codes: string[]): Promise<Map<string, UnitRef>> {
+    if (codes.length === 0) return new Map();
+    const rows = await db
+      .selectFrom('org_unit')
+      .select(['id', 'code', 'path', 'time_zone'])
+      .where((eb) => oneOf(engine, eb.ref('code'), codes))
+      .execute();
+    return new Map(rows.map((r) => [r.code, { id: Number(r.id), path: r.path, timeZone: r.time_zone }]));
+  },
+
+  /** Live customers holding these cards. */
+  async cardHolders(db: Kysely<Database>, engine: Engine, cards: string[]): Promise<Map<string, number>> {
+    if (cards.length === 0) return new Map();
+    const rows = await db
+      .selectFrom('fuel_card as f')
+      .innerJoin('customer as c', 'c.id', 'f.customer_id')
+      .select(['f.card_no', 'c.id'])
+      .where('c.merged_into_id', 'is', null)
+      .where((eb) => oneOf(engine, eb.ref('f.card_no'), cards))
+      .execute();
+    return new Map(rows.map((r) => [r.card_no, Number(r.id)]));
+  },
+
+  /** Insert rows; those whose (source, external id) is on file are skipped. Returns the external ids stored now. */
+  async insert(db: Kysely<Database>, engine: Engine, rows: TopupRow[], batchId: number | null, now: string): Promise<Set<string>> {
+    // One order for every writer, so concurrent batches meet the unique index in the same order on PostgreSQL.
+    const sorted = [...rows].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
+    const values = sorted.map((r) => [r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.cardNo, r.customerId, r.amountFen, r.bonusFen, r.payment, batchId, now]);
+    const stored = new Set<string>();
+    for (const q of bulkStatements(engine, TOPUP_COLUMNS, values, INSERT_TOPUP, 500)) {
+      for (const r of (await db.executeQuery<{ external_id: string }>(q)).rows) stored.add(r.external_id);
+    }
+    return stored;
+  },
+
+  /** Add to the daily rollup: rows of [org unit, day, amount, bonus, count]. */
+  async addStationDays(db: Kysely<Database>, engine: Engine, rows: [number, string, number, number, number][]): Promise<void> {
+    if (rows.length === 0) return;
+    // A fixed order makes concurrent upserts on PostgreSQL lock rows in the same order.
+    const sorted = [...rows].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    for (const q of bulkStatements(engine, DAY_COLUMNS, sorted, UPSERT_DAY)) await db.executeQuery(q);
+  },
+
+  /** Top-ups waiting for one of these cards get the card's live holder. Returns how many did. */
+  async attachWaiting(db: Kysely<Database>, engine: Engine, cards: string[]): Promise<number> {
+    if (cards.length === 0) return 0;
+    const res = await db
+      .updateTable('card_topup')
+      .set((eb) => ({
+        customer_id: eb
+          .selectFrom('fuel_card as f')
+          .innerJoin('customer as c', 'c.id', 'f.customer_id')
+          .select('c.id')
+          .whereRef('f.card_no', '=', 'card_topup.card_no')
+          .where('c.merged_into_id', 'is', null),
+      }))
+      .where('customer_id', 'is', null)
+      .where((eb) => oneOf(engine, eb.ref('card_no'), cards))
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('fuel_card as f')
+            .innerJoin('customer as c', 'c.id', 'f.customer_id')
+            .select('c.id')
+            .whereRef('f.card_no', '=', 'card_topup.card_no')
+            .where('c.merged_into_id', 'is', null),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  },
+};
