@@ -65,6 +65,19 @@ export const dashboardsQueries = {
     return rows.map((r) => ({ orgUnitId: Number(r.org_unit_id), product: r.product, volumeMl: n(r.volume_ml), amountFen: n(r.amount_fen), cardAmountFen: n(r.card_amount_fen), txnCount: n(r.txn_count) }));
   },
 
+  /** Card top-ups of these units over a range of business days, from the station_day_topup rollup. */
+  async topupTotals(db: Kysely<Database>, engine: Engine, unitIds: number[], fromDay: string, toDay: string) {
+    if (unitIds.length === 0) return { amountFen: 0, bonusFen: 0, count: 0 };
+    const r = await db
+      .selectFrom('station_day_topup')
+      .select((eb) => [eb.fn.sum<number>('amount_fen').as('amount_fen'), eb.fn.sum<number>('bonus_fen').as('bonus_fen'), eb.fn.sum<number>('topup_count').as('topup_count')])
+      .where((eb) => oneOf(engine, eb.ref('org_unit_id'), unitIds))
+      .where('day', '>=', fromDay)
+      .where('day', '<=', toDay)
+      .executeTakeFirstOrThrow();
+    return { amountFen: n(r.amount_fen), bonusFen: n(r.bonus_fen), count: n(r.topup_count) };
+  },
+
   /** Live customer records per unit and kind: on file by the end of the month (and a year before), and new in it. */
   async customerCounts(db: Kysely<Database>, engine: Engine, unitIds: number[], m: MonthInstants) {
     if (unitIds.length === 0) return [];

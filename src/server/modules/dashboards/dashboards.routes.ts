@@ -60,6 +60,17 @@ const Dashboard = Type.Object({
     shareOfCustomers: Share,
     shareOfSales: Share,
   }),
+  topUps: Type.Object(
+    {
+      amountFen: Type.Integer({ description: 'Money paid onto fuel cards in the month (top-ups, 充值)' }),
+      bonusFen: Type.Integer({ description: 'What the card systems added on top (赠送), not part of the amount' }),
+      count: Int,
+      lastYearAmountFen: Int,
+      lastYearCount: Int,
+      growth: Growth,
+    },
+    { description: 'Fuel-card top-ups at the unit and below, from the daily top-up rollup' },
+  ),
   alerts: Type.Object({ opened: Int, closed: Int }),
   stars: Type.Array(Type.Object({ stars: Int, count: Int })),
   children: Type.Array(Type.Object({ ...Unit.properties, ...Headline })),

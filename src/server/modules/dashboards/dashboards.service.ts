@@ -70,7 +70,7 @@ export class DashboardsService {
     const instants = monthInstants(month, unit.timeZone);
     const policy = (await currentPolicy(this.db, 'key_customer')).body;
 
-    const [sales, salesLy, counts, active, volumes, alerts, stars] = await Promise.all([
+    const [sales, salesLy, counts, active, volumes, alerts, stars, topUps, topUpsLy] = await Promise.all([
       q.stationSales(this.db, this.engine, ids, days.first, days.last),
       q.stationSales(this.db, this.engine, ids, lyDays.first, lyDays.last),
       q.customerCounts(this.db, this.engine, ids, instants),
@@ -78,6 +78,8 @@ export class DashboardsService {
       q.customerStationVolumes(this.db, this.engine, ids, days.first, days.last),
       q.alertCounts(this.db, this.engine, ids, instants.from, instants.to),
       q.starCounts(this.db, this.engine, ids, month),
+      q.topupTotals(this.db, this.engine, ids, days.first, days.last),
+      q.topupTotals(this.db, this.engine, ids, lyDays.first, lyDays.last),
     ]);
 
     // Each row is summed into the unit and into the child of the unit it falls under.
@@ -192,6 +194,7 @@ export class DashboardsService {
         shareOfCustomers: key.share,
         shareOfSales: key.shareOfSales,
       },
+      topUps: { ...topUps, lastYearAmountFen: topUpsLy.amountFen, lastYearCount: topUpsLy.count, growth: growth(topUps.amountFen, topUpsLy.amountFen) },
       alerts,
       stars: [0, 1, 2, 3, 4].map((s) => ({ stars: s, count: stars.find((x) => x.stars === s)?.count ?? 0 })),
       children: children.map((c) => ({ ...unitOut(c), ...headline(perChild.get(c.id)!) })),
