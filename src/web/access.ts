@@ -24,6 +24,10 @@ export function accessOf(me: Me | null | undefined) {
     canReadAlerts: has('alert.read'),
     canRunAlerts: has('alert.run'),
     canReadDashboards: has('dashboard.read'),
+    canReadRatings: has('rating.read'),
+    canProposeRatings: has('rating.propose'),
+    canApproveRatings: has('rating.approve'),
+    canFinalizeRatings: has('rating.finalize'),
   };
 }
 

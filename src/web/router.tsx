@@ -14,6 +14,7 @@ const COMPONENTS: Record<PagePath, LazyExoticComponent<ComponentType>> = {
   '/customers': page(async () => (await import('./pages/customers/customers-page.js')).CustomersPage),
   '/customers/:id': page(async () => (await import('./pages/customers/customer-detail-page.js')).CustomerDetailPage),
   '/alerts': page(async () => (await import('./pages/alerts/alerts-page.js')).AlertsPage),
+  '/ratings': page(async () => (await import('./pages/ratings/ratings-page.js')).RatingsPage),
   '/dashboard': page(async () => (await import('./pages/dashboards/dashboard-page.js')).DashboardPage),
   '/duplicates': page(async () => (await import('./pages/customers/duplicates-page.js')).DuplicatesPage),
   '/access-requests': page(async () => (await import('./pages/access/access-requests-page.js')).AccessRequestsPage),

@@ -15,6 +15,7 @@ import { useIsPhone } from '../../shared/use-is-phone.js';
 import { CustomerFormDrawer, type CustomerFormTarget } from './customer-form.js';
 import type { CustomerKind, ProfileQuestion } from './labels.js';
 import { PurchasesPanel } from './panels/purchases-panel.js';
+import { RatingsPanel } from './panels/ratings-panel.js';
 
 const HISTORY_ACTIONS = ['create', 'update', 'merge', 'merge_undo', 'visit', 'satisfaction'] as const;
 type HistoryAction = (typeof HISTORY_ACTIONS)[number];
@@ -181,6 +182,9 @@ export function CustomerDetailPage() {
         </Col>
         <Col xs={24}>
           <PurchasesPanel customerId={c.id} />
+        </Col>
+        <Col xs={24}>
+          <RatingsPanel customerId={c.id} />
         </Col>
         <Col xs={24} lg={14}>
           <Card size="small" title={t('customers.sections.visits')}>
