@@ -12369,6 +12369,18 @@ export interface paths {
                                 /** @description 0–1; null when there is nothing to divide by */
                                 shareOfSales: number | null;
                             };
+                            /** @description Fuel-card top-ups at the unit and below, from the daily top-up rollup */
+                            topUps: {
+                                /** @description Money paid onto fuel cards in the month (top-ups, 充值) */
+                                amountFen: number;
+                                /** @description What the card systems added on top (赠送), not part of the amount */
+                                bonusFen: number;
+                                count: number;
+                                lastYearAmountFen: number;
+                                lastYearCount: number;
+                                /** @description Against the same month a year before (0.1 = +10%); null without a base */
+                                growth: number | null;
+                            };
                             alerts: {
                                 opened: number;
                                 closed: number;
@@ -12938,6 +12950,187 @@ export interface paths {
                             attached: number;
                             /** @description Hand-recorded fill-ups replaced by an inserted row */
                             superseded: number;
+                            /** @description At most 1000 */
+                            errors: {
+                                /** @description 1-based position in the batch (NDJSON: among the non-empty lines) */
+                                row: number;
+                                externalId: string | null;
+                                field: string;
+                                code: string;
+                                message: string;
+                            }[];
+                            errorsTruncated: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ingest/topups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send fuel-card top-ups from a card system (API key, not a session)
+         * @description JSON ({source, topups}) up to 1 MiB, or NDJSON (one top-up per line, source in the query) of any length, stored in chunks of 5000. Re-sending a row (same source and externalId) changes nothing. Rows for stations outside the key's org unit are rejected.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description The source of an NDJSON body */
+                    source?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The sending system, e.g. 'ic-card'; 'pump' is reserved */
+                        source: string;
+                        topups: {
+                            /** @description The card system's id of the top-up; with the source, what makes re-sending harmless */
+                            externalId: string;
+                            /** @description ISO-8601 date-time; with Z or an offset an instant, without one the station’s wall clock */
+                            occurredAt: string;
+                            /** @description Org unit code of the station (or outlet) where the card was topped up; defaults to the key’s own unit */
+                            stationCode?: string | null;
+                            /** @description Fuel-card number; the top-up attaches to the card holder when the card is on file */
+                            cardNo: string;
+                            /** @description Money paid onto the card, in fen */
+                            amountFen: number;
+                            /** @description What the card system added on top (赠送), in fen; not part of the amount */
+                            bonusFen?: number | null;
+                            /** @description How the top-up was paid */
+                            payment?: ("cash" | "bank_card" | "mobile" | "transfer" | "credit" | "voucher" | "other") | null;
+                        }[];
+                    };
+                    "application/x-ndjson": string;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            batchId: number;
+                            received: number;
+                            inserted: number;
+                            /** @description Rows already stored (same source and external id): re-sending changes nothing */
+                            duplicates: number;
+                            rejected: number;
+                            /** @description Inserted top-ups whose card belongs to a customer on file */
+                            attached: number;
                             /** @description At most 1000 */
                             errors: {
                                 /** @description 1-based position in the batch (NDJSON: among the non-empty lines) */

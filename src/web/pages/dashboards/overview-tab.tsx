@@ -139,7 +139,16 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
           <Figure title={t('dashboard.amountYuan')} value={yuanText(d.sales.amountFen)} growth={d.sales.amountGrowth} />
         </Col>
         <Col {...span}>
-          <Figure title={t('dashboard.cardShare')} value={percent(d.sales.cardShare)} note={t('dashboard.topUpsMissing')} />
+          <Figure title={t('dashboard.cardShare')} value={percent(d.sales.cardShare)} />
+        </Col>
+        <Col {...span}>
+          <Figure
+            title={t('dashboard.topUpsYuan')}
+            value={yuanText(d.topUps.amountFen)}
+            growth={d.topUps.growth}
+            note={t('dashboard.topUpsNote', { count: d.topUps.count, bonus: yuanText(d.topUps.bonusFen) })}
+            testId="dash-topups"
+          />
         </Col>
         <Col {...span}>
           <Figure title={t('dashboard.keyShare')} value={percent(d.keyCustomers.shareOfSales)} note={t('dashboard.keyShareNote', { share: percent(d.keyCustomers.topShare, 0), count: d.keyCustomers.topCustomers })} />
