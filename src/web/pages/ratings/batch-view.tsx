@@ -154,7 +154,7 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
       </Flex>
     ) : null;
   const customerName = (r: Rating) => r.name ?? r.code;
-  const benefitTags = (r: Rating) => r.benefits.map((x) => <Tag key={x} color="green">{benefitName(t, x)}</Tag>);
+  const benefitTags = (r: Rating) => (r.benefits.length === 0 ? '—' : r.benefits.map((x) => <Tag key={x} color="green">{benefitName(t, x)}</Tag>));
 
   const columns: TableColumnsType<Rating> = [
     {
@@ -214,7 +214,7 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
       }
     >
       <Card size="small" style={{ marginBottom: 16 }}>
-        <Steps size="small" current={current} status={b.status === 'final' ? 'finish' : 'process'} orientation={isPhone ? 'vertical' : 'horizontal'} items={stepItems} data-testid="batch-steps" />
+        <Steps size="small" current={current} status={b.status === 'final' ? 'finish' : 'process'} orientation={isPhone ? 'vertical' : 'horizontal'} titlePlacement={isPhone ? 'horizontal' : 'vertical'} items={stepItems} data-testid="batch-steps" />
         {!mine && b.nextAction && (
           <Typography.Paragraph type="secondary" style={{ margin: '8px 0 0' }} data-testid="batch-waiting">
             {t(`ratings.waiting.${b.nextAction}`)}
@@ -222,7 +222,7 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
         )}
         {b.note && (
           <Typography.Paragraph style={{ margin: '8px 0 0' }}>
-            {t('ratings.comment')}: {b.note}
+            {t('ratings.comment', { note: b.note })}
           </Typography.Paragraph>
         )}
       </Card>
@@ -308,11 +308,10 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
                   </Flex>
                 </Flex>
                 <div style={{ margin: '4px 0' }}>
-                  {t('ratings.volume')} {litres(r.volumeMl)} · {t('ratings.amount')} {yuan(r.amountFen)}
-                  {r.class && <> · {r.class}</>}
+                  {[t('ratings.litresValue', { v: litres(r.volumeMl) }), t('ratings.yuanValue', { v: yuan(r.amountFen) }), r.class].filter(Boolean).join(' · ')}
                 </div>
                 {noteOf(r) && <Typography.Paragraph style={{ margin: 0 }}>{noteOf(r)}</Typography.Paragraph>}
-                {b.status === 'final' && r.benefits.length > 0 && <div>{benefitTags(r)}</div>}
+                {b.status === 'final' && r.benefits.length > 0 && <div style={{ marginTop: 4 }}>{benefitTags(r)}</div>}
                 {adjustButton(r) && <div style={{ marginTop: 6 }}>{adjustButton(r)}</div>}
               </Card>
             )}
@@ -326,7 +325,7 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
             loading={batch.isFetching}
             pagination={pagination}
             locale={{ emptyText: <Empty description={t('customers.empty')} /> }}
-            scroll={{ x: 1100 }}
+            scroll={{ x: columns.reduce((sum, c) => sum + Number(c.width ?? 0), 0) }}
             rowClassName={(r) => (shown(r) !== r.computedStars ? 'fc-rating-adjusted' : '')}
             data-testid="batch-customers"
           />

@@ -71,15 +71,17 @@ export function ComputeButton() {
             <Typography.Paragraph type="secondary">{t('ratings.computeHelp')}</Typography.Paragraph>
             <Form layout="vertical">
               <Form.Item label={t('ratings.computeMonth')} required>
-                <DatePicker
-                  picker="month"
-                  value={month}
-                  allowClear={false}
-                  disabledDate={(d) => !d.isBefore(dayjs().startOf('month'))}
-                  onChange={(d: Dayjs | null) => d && setMonth(d)}
-                  style={{ width: '100%' }}
-                  data-testid="ratings-compute-month"
-                />
+                {/* antd does not pass test ids through to the picker's DOM. */}
+                <div data-testid="ratings-compute-month">
+                  <DatePicker
+                    picker="month"
+                    value={month}
+                    allowClear={false}
+                    disabledDate={(d) => !d.isBefore(dayjs().startOf('month'))}
+                    onChange={(d: Dayjs | null) => d && setMonth(d)}
+                    style={{ width: '100%' }}
+                  />
+                </div>
               </Form.Item>
             </Form>
             {error && <Alert type="error" showIcon title={error} />}

@@ -17,13 +17,13 @@ import { BATCHES_KEY, myAction, stepIndex, STATUSES, type Batch } from './labels
 import { StarChart } from './star-chart.js';
 
 /** Where the batch stands: the five steps as dots, and who acts next. */
-function Progress({ b }: { b: Batch }) {
+function Progress({ b, dots = true }: { b: Batch; dots?: boolean }) {
   const { t } = useTranslation();
   const access = useAccess();
   const mine = myAction(access, b);
   return (
     <div style={{ minWidth: 0 }}>
-      <Steps type="inline" current={stepIndex(b.status)} status={b.status === 'final' ? 'finish' : 'process'} items={STATUSES.map((s) => ({ title: t(`ratings.steps.${s}`) }))} />
+      {dots && <Steps type="inline" current={stepIndex(b.status)} status={b.status === 'final' ? 'finish' : 'process'} items={STATUSES.map((s) => ({ title: t(`ratings.stepsShort.${s}`) }))} />}
       <Flex gap={4} wrap align="center" style={{ marginTop: 2 }}>
         <Tag color={b.status === 'final' ? 'green' : 'blue'} data-testid={`batch-status-${b.id}`}>
           {t(`ratings.statuses.${b.status}`)}
@@ -75,7 +75,6 @@ function BatchList({ onOpen }: { onOpen: (id: number) => void }) {
           placeholder={t('ratings.allPeriods')}
           style={{ width: isPhone ? '100%' : 180 }}
           onChange={(d: Dayjs | null) => setPeriod(d ? d.format('YYYY-MM') : undefined)}
-          data-testid="ratings-period"
         />
       </Flex>
       {isPhone ? (
@@ -91,11 +90,13 @@ function BatchList({ onOpen }: { onOpen: (id: number) => void }) {
                   {b.orgUnitName} · {b.period}
                 </Typography.Text>
                 <Flex gap={4} align="center">
-                  <Typography.Text type="secondary">{t('common.total', { count: b.customerCount })}</Typography.Text>
+                  <Typography.Text type="secondary">{t('ratings.customersN', { n: b.customerCount })}</Typography.Text>
                   <RightOutlined />
                 </Flex>
               </Flex>
-              <Progress b={b} />
+              <div style={{ margin: '6px 0' }}>
+                <Progress b={b} dots={false} />
+              </div>
               <StarChart distribution={b.distribution} height={80} compact />
             </Card>
           )}
