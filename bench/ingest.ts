@@ -18,6 +18,7 @@ import { openDb, type Db } from '../src/server/db/connection.js';
 import { prepareDatabase } from '../src/server/bootstrap.js';
 import { bulkStatements, type BulkColumn } from '../src/server/db/dialect.js';
 import { CHUNK_ROWS, IngestService } from '../src/server/modules/transactions/ingest.service.js';
+import { transactionsQueries } from '../src/server/modules/transactions/transactions.queries.js';
 import { businessDay } from '../src/domain/business-day.js';
 import { freshDatabase } from './lib/fresh-db.js';
 
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '50000' },
     chunk: { type: 'string', default: String(CHUNK_ROWS) },
     engines: { type: 'string', default: 'sqlite,postgres' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const ROWS = Number(args.rows);
@@ -146,6 +148,7 @@ async function loadRaw(engine: 'sqlite' | 'postgres', url: string, stationIds: n
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
+    raw.pragma('cache_size = -65536');
     const insert = raw.prepare(`insert into fuel_transaction (${RAW_COLUMNS}) values (${RAW_COLUMNS.split(',').map(() => '?').join(', ')})`);
     const load = raw.transaction((rows: Generated[]) => {
       for (const r of rows) insert.run(r.raw);
@@ -213,6 +216,37 @@ async function check(db: Db) {
   return { rows: Number(txns.n), attached: Number(attached.n), visitDays: Number(visits.n), meanGap: Number(visits.gap) };
 }
 
+/** With --profile: the time spent in each query of the transaction module, summed over the ingest run. */
+const profile = new Map<string, { calls: number; ms: number }>();
+function startProfile(): void {
+  const queries = transactionsQueries as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const [name, fn] of Object.entries(queries)) {
+    queries[name] = (...a: unknown[]) => {
+      const t = performance.now();
+      const done = () => {
+        const p = profile.get(name) ?? { calls: 0, ms: 0 };
+        p.calls++;
+        p.ms += performance.now() - t;
+        profile.set(name, p);
+      };
+      const out = fn(...a);
+      if (out instanceof Promise) return out.finally(done);
+      done();
+      return out;
+    };
+  }
+}
+function printProfile(totalMs: number): void {
+  let inQueries = 0;
+  for (const [name, p] of [...profile].sort((a, b) => b[1].ms - a[1].ms)) {
+    inQueries += p.ms;
+    console.log(`    ${name.padEnd(24)} ${String(p.calls).padStart(6)} calls ${(p.ms / 1000).toFixed(2).padStart(7)} s  ${((100 * p.ms) / totalMs).toFixed(1).padStart(5)}%`);
+  }
+  console.log(`    ${'(outside these queries)'.padEnd(24)} ${''.padStart(12)} ${((totalMs - inQueries) / 1000).toFixed(2).padStart(7)} s  ${((100 * (totalMs - inQueries)) / totalMs).toFixed(1).padStart(5)}%`);
+  profile.clear();
+}
+if (args.profile) startProfile();
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function runEngine(engine: 'sqlite' | 'postgres') {
@@ -238,6 +272,7 @@ async function runEngine(engine: 'sqlite' | 'postgres') {
     const ingRate = (ROWS / ing.ms) * 1000;
     console.log(`  raw ${engine === 'sqlite' ? 'prepared inserts' : 'COPY'} (baseline)  ${fmt(ROWS)} rows in ${(rawMs / 1000).toFixed(1)} s  ${fmt(rawRate).padStart(9)} rows/s`);
     console.log(`  ingest with rollups          ${fmt(ROWS)} rows in ${(ing.ms / 1000).toFixed(1)} s  ${fmt(ingRate).padStart(9)} rows/s  ×${(ingRate / rawRate).toFixed(2)} of raw`);
+    if (args.profile) printProfile(ing.ms + ing.resend.ms);
     console.log(`  re-send of ${fmt(ing.resend.rows)} rows (all duplicates)  ${fmt((ing.resend.rows / ing.resend.ms) * 1000)} rows/s`);
     console.log(`  stored ${fmt(facts.rows)} rows, ${fmt(facts.attached)} attached (${((100 * facts.attached) / facts.rows).toFixed(1)}%); rollups add up; ${fmt(facts.visitDays)} visit days, mean usual interval ${facts.meanGap.toFixed(1)} days`);
   } finally {

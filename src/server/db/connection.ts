@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
-import type { Engine } from './dialect.js';
+import { registerSqliteConnection, type Engine } from './dialect.js';
 
 export interface Db {
   kysely: Kysely<Database>;
@@ -48,7 +48,9 @@ export function openDb(options: DbOptions): Db {
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = NORMAL');
+  database.pragma('cache_size = -65536');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  registerSqliteConnection(kysely, database);
   return { kysely, engine: 'sqlite', close: () => kysely.destroy() };
 }
 

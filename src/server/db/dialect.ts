@@ -1,5 +1,6 @@
 // Every difference between SQLite and PostgreSQL lives here. Services never ask which engine runs.
 import { CompiledQuery, PostgresAdapter, sql, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import type SQLite from 'better-sqlite3';
 import type { Database } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -48,6 +49,31 @@ export function groupConcat(engine: Engine, from: SelectQueryBuilder<any, any, a
 /** The engine a Kysely instance or transaction runs on, for helpers that other modules call with only a transaction. */
 export function engineOf(db: Kysely<any>): Engine {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+const sqliteConnections = new WeakMap<object, SQLite.Database>();
+const sqliteStatements = new WeakMap<SQLite.Database, Map<string, SQLite.Statement>>();
+
+/** Called once when a SQLite database is opened, so that `sqliteStatement` finds its connection. */
+export function registerSqliteConnection(db: Kysely<any>, database: SQLite.Database): void {
+  // A transaction shares its Kysely instance's adapter, so the adapter identifies the connection.
+  sqliteConnections.set(db.getExecutor().adapter, database);
+}
+
+/**
+ * A prepared statement on the connection under a SQLite Kysely instance or transaction, for writers
+ * that run thousands of one-row statements: through Kysely each costs a promise and a round of the
+ * query pipeline, here it costs what the engine does. SQLite has one connection that runs one
+ * statement at a time, so inside a Kysely transaction the statement is part of that transaction.
+ */
+export function sqliteStatement(db: Kysely<any>, text: string): SQLite.Statement {
+  const database = sqliteConnections.get(db.getExecutor().adapter);
+  if (!database) throw new Error('not a registered SQLite database');
+  let cache = sqliteStatements.get(database);
+  if (!cache) sqliteStatements.set(database, (cache = new Map()));
+  let stmt = cache.get(text);
+  if (!stmt) cache.set(text, (stmt = database.prepare(text)));
+  return stmt;
 }
 
 /**

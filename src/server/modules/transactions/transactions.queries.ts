@@ -1,8 +1,11 @@
 // SQL of the transaction side. Lists of keys are bound as one parameter (`oneOf`), and many rows
 // travel in few statements (`bulkStatements`), so a chunk of thousands of rows costs a handful of queries.
+// On SQLite the per-row writers of a chunk run one prepared statement per row instead
+// (`sqliteStatement`): the engine is in-process, so a row costs what the engine does, while a
+// many-row `with v as (values …)` statement costs SQLite more than the rows themselves.
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { bulkStatements, oneOf, type BulkColumn, type Engine } from '../../db/dialect.js';
+import { bulkStatements, oneOf, sqliteStatement, type BulkColumn, type Engine } from '../../db/dialect.js';
 
 /** One transaction as the rules see it; `id` is known once stored. */
 export interface TxnRow {
@@ -54,6 +57,7 @@ const TXN_COLUMNS: BulkColumn[] = [
   { name: 'created_at', pg: 'timestamptz' },
 ];
 const INSERT_TXN = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (source, external_id) do nothing returning id, external_id`;
+const INSERT_TXN_ROW = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')}) values (${TXN_COLUMNS.map(() => '?').join(', ')}) on conflict (source, external_id) do nothing`;
 
 const MONTH_COLUMNS: BulkColumn[] = [
   { name: 'customer_id', pg: 'bigint' },
@@ -63,9 +67,10 @@ const MONTH_COLUMNS: BulkColumn[] = [
   { name: 'amount_fen', pg: 'bigint' },
   { name: 'txn_count', pg: 'integer' },
 ];
-const UPSERT_MONTH = `insert into customer_month (customer_id, month, product, volume_ml, amount_fen, txn_count) select * from v where true
-  on conflict (customer_id, month, product) do update set volume_ml = customer_month.volume_ml + excluded.volume_ml,
+const MONTH_CONFLICT = `on conflict (customer_id, month, product) do update set volume_ml = customer_month.volume_ml + excluded.volume_ml,
   amount_fen = customer_month.amount_fen + excluded.amount_fen, txn_count = customer_month.txn_count + excluded.txn_count`;
+const UPSERT_MONTH = `insert into customer_month (customer_id, month, product, volume_ml, amount_fen, txn_count) select * from v where true ${MONTH_CONFLICT}`;
+const UPSERT_MONTH_ROW = `insert into customer_month (customer_id, month, product, volume_ml, amount_fen, txn_count) values (?, ?, ?, ?, ?, ?) ${MONTH_CONFLICT}`;
 
 const DAY_COLUMNS: BulkColumn[] = [
   { name: 'org_unit_id', pg: 'bigint' },
@@ -76,10 +81,11 @@ const DAY_COLUMNS: BulkColumn[] = [
   { name: 'txn_count', pg: 'integer' },
   { name: 'card_amount_fen', pg: 'bigint' },
 ];
-const UPSERT_DAY = `insert into station_day (org_unit_id, day, product, volume_ml, amount_fen, txn_count, card_amount_fen) select * from v where true
-  on conflict (org_unit_id, day, product) do update set volume_ml = station_day.volume_ml + excluded.volume_ml,
+const DAY_CONFLICT = `on conflict (org_unit_id, day, product) do update set volume_ml = station_day.volume_ml + excluded.volume_ml,
   amount_fen = station_day.amount_fen + excluded.amount_fen, txn_count = station_day.txn_count + excluded.txn_count,
   card_amount_fen = station_day.card_amount_fen + excluded.card_amount_fen`;
+const UPSERT_DAY = `insert into station_day (org_unit_id, day, product, volume_ml, amount_fen, txn_count, card_amount_fen) select * from v where true ${DAY_CONFLICT}`;
+const UPSERT_DAY_ROW = `insert into station_day (org_unit_id, day, product, volume_ml, amount_fen, txn_count, card_amount_fen) values (?, ?, ?, ?, ?, ?, ?) ${DAY_CONFLICT}`;
 
 const CADENCE_COLUMNS: BulkColumn[] = [
   { name: 'id', pg: 'bigint' },
@@ -92,10 +98,15 @@ const CADENCE_COLUMNS: BulkColumn[] = [
 ];
 const UPDATE_CADENCE = `update customer set visit_count = v.visit_count, first_visit_at = v.first_visit_at, last_visit_at = v.last_visit_at,
   first_visit_day = v.first_visit_day, last_visit_day = v.last_visit_day, usual_interval_days = v.usual_interval_days from v where customer.id = v.id`;
+// better-sqlite3 binds only plain `?` by position, so the id (first in a cadence row) is moved last.
+const UPDATE_CADENCE_ROW = `update customer set visit_count = ?, first_visit_at = ?, last_visit_at = ?, first_visit_day = ?, last_visit_day = ?, usual_interval_days = ? where id = ?`;
 
 const SELECT_TXN = ['id', 'source', 'external_id', 'occurred_at', 'business_day', 'org_unit_id', 'customer_id', 'card_no', 'plate', 'product', 'business_line', 'volume_ml', 'unit_price_fen', 'amount_fen', 'payment', 'visit_id'] as const;
 
 const CADENCE_SELECT = ['c.id', 'c.visit_count', 'c.first_visit_at', 'c.last_visit_at', 'c.first_visit_day', 'c.last_visit_day'] as const;
+const CADENCE_COLS = CADENCE_SELECT.join(', ');
+const CARD_HOLDER_ROW = `select ${CADENCE_COLS} from fuel_card f join customer c on c.id = f.customer_id where f.card_no = ? and c.merged_into_id is null`;
+const PLATE_HOLDER_ROW = `select ${CADENCE_COLS} from vehicle v join customer c on c.id = v.customer_id where v.plate = ? and c.merged_into_id is null order by c.id limit 1`;
 
 function cadenceOf(r: Omit<CustomerCadence, 'id' | 'visit_count'> & { id: number | string; visit_count: number | string }): CustomerCadence {
   return { id: Number(r.id), visit_count: Number(r.visit_count), first_visit_at: r.first_visit_at, last_visit_at: r.last_visit_at, first_visit_day: r.first_visit_day, last_visit_day: r.last_visit_day };
@@ -123,11 +134,37 @@ function toRow(r: Record<string, unknown>): TxnRow {
   };
 }
 
+/** SQLite: one prepared statement run once per row (each row's values in the statement's parameter order). */
+function runPerRow(db: Kysely<Database>, text: string, rows: unknown[][]): void {
+  if (rows.length === 0) return;
+  const stmt = sqliteStatement(db, text);
+  for (const r of rows) stmt.run(r);
+}
+
+/** SQLite: each key's holder by one prepared look-up. */
+function holdersByRow(db: Kysely<Database>, text: string, keys: string[]): Map<string, CustomerCadence> {
+  const stmt = sqliteStatement(db, text);
+  const out = new Map<string, CustomerCadence>();
+  for (const k of keys) {
+    const r = stmt.get(k) as Parameters<typeof cadenceOf>[0] | undefined;
+    if (r) out.set(k, cadenceOf(r));
+  }
+  return out;
+}
+
 export const transactionsQueries = {
   /** Insert rows; those whose (source, external id) is already stored are skipped. Returns the ids of the rows stored now. */
   async insert(db: Kysely<Database>, engine: Engine, rows: TxnRow[], batchId: number | null, now: string): Promise<Map<string, number>> {
-    const values = rows.map((r) => [r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate, r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now]);
     const ids = new Map<string, number>();
+    if (engine === 'sqlite') {
+      const stmt = sqliteStatement(db, INSERT_TXN_ROW);
+      for (const r of rows) {
+        const res = stmt.run(r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate, r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now);
+        if (res.changes > 0) ids.set(r.externalId, Number(res.lastInsertRowid));
+      }
+      return ids;
+    }
+    const values = rows.map((r) => [r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate, r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now]);
     for (const q of bulkStatements(engine, TXN_COLUMNS, values, INSERT_TXN, 500)) {
       for (const r of (await db.executeQuery<{ id: number; external_id: string }>(q)).rows) ids.set(r.external_id, Number(r.id));
     }
@@ -137,6 +174,7 @@ export const transactionsQueries = {
   /** Live customers holding these cards, with their cadence (read here rather than in a query of its own). */
   async cardHolders(db: Kysely<Database>, engine: Engine, cards: string[]): Promise<Map<string, CustomerCadence>> {
     if (cards.length === 0) return new Map();
+    if (engine === 'sqlite') return holdersByRow(db, CARD_HOLDER_ROW, cards);
     const rows = await db
       .selectFrom('fuel_card as f')
       .innerJoin('customer as c', 'c.id', 'f.customer_id')
@@ -150,6 +188,7 @@ export const transactionsQueries = {
   /** Live customers holding these plates, with their cadence; where duplicates share a plate, the oldest record. */
   async plateHolders(db: Kysely<Database>, engine: Engine, plates: string[]): Promise<Map<string, CustomerCadence>> {
     if (plates.length === 0) return new Map();
+    if (engine === 'sqlite') return holdersByRow(db, PLATE_HOLDER_ROW, plates);
     const rows = await db
       .selectFrom('vehicle as v')
       .innerJoin('customer as c', 'c.id', 'v.customer_id')
@@ -243,10 +282,12 @@ export const transactionsQueries = {
   },
 
   async addCustomerMonths(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
+    if (engine === 'sqlite') return runPerRow(db, UPSERT_MONTH_ROW, rows);
     for (const q of bulkStatements(engine, MONTH_COLUMNS, rows, UPSERT_MONTH)) await db.executeQuery(q);
   },
 
   async addStationDays(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
+    if (engine === 'sqlite') return runPerRow(db, UPSERT_DAY_ROW, rows);
     for (const q of bulkStatements(engine, DAY_COLUMNS, rows, UPSERT_DAY)) await db.executeQuery(q);
   },
 
@@ -256,6 +297,7 @@ export const transactionsQueries = {
   },
 
   async writeCadences(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
+    if (engine === 'sqlite') return runPerRow(db, UPDATE_CADENCE_ROW, rows.map(([id, ...rest]) => [...rest, id]));
     for (const q of bulkStatements(engine, CADENCE_COLUMNS, rows, UPDATE_CADENCE)) await db.executeQuery(q);
   },
 
