@@ -173,7 +173,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   transactionsRoutes(app, ingest, new TransactionsService(db.kysely, opts.now));
   const topups = new TopupsService(db.kysely, db.engine, opts.now);
   topupsRoutes(app, topups);
-  importsRoutes(app, new ImportsService(db.kysely, customers, ingest));
+  importsRoutes(app, new ImportsService(db.kysely, customers, ingest, topups));
   ratingsRoutes(app, new RatingsService(db.kysely, opts.now));
   alertsRoutes(app, new AlertsService(db.kysely, opts.now));
   dashboardsRoutes(app, new DashboardsService(db.kysely, db.engine, opts.now));

@@ -3,6 +3,7 @@
 // and the dashboard's top-up figure against the same sum.
 import { beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import iconv from 'iconv-lite';
 import { describeEngines } from '../helpers/engines.js';
 import { call, ok, setupAdmin, useTestApp, type Session, type TestApp } from '../helpers/app.js';
 import { buildTree, type Tree } from '../helpers/fixtures.js';
@@ -143,6 +144,53 @@ describeEngines('card top-ups', (engine) => {
     const rows = await waiting();
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => num(r.customer_id) === qian)).toBe(true);
+  });
+
+  it('imports top-ups from a GBK CSV with Chinese headers through the same service; a re-import changes nothing', async () => {
+    const csv = [
+      '充值时间,卡号,充值金额(元),赠送金额,站点编码,流水号,支付方式',
+      '2026/10/20 08:30,9000000001,"1,000.00",20,B1-A1-S1,IMP-1,微信',
+      '2026-10-20 09:00,9000000001,abc,,B1-A1-S1,IMP-2,现金',
+      '2026-10-20 09:30,,500,,B1-A1-S2,IMP-3,现金',
+      '2026-10-20 10:00,9000000003,300,,B2-A1-S1,IMP-4,现金',
+      '2026-10-21 23:59,9000000003,250.5,,B1-A1-S2,,银行卡',
+    ].join('\r\n');
+    const file = iconv.encode(csv, 'gb18030');
+    const run = async () => {
+      const up = await ctx.app.inject({ method: 'POST', url: `/api/imports?fileName=${encodeURIComponent('充值.csv')}&orgUnitId=${tree.branch1}`, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'application/octet-stream' }, payload: file });
+      expect(up.statusCode, up.body).toBe(201);
+      const id = up.json().id as number;
+      const inspected = await ok<{ suggested: Record<string, string> }>(call(ctx.app, admin, 'POST', `/api/imports/${id}/inspect`, { kind: 'topups' }));
+      expect(inspected.suggested).toEqual({ 充值时间: 'occurredAt', 卡号: 'cardNo', '充值金额(元)': 'amount', 赠送金额: 'bonus', 站点编码: 'stationCode', 流水号: 'externalId', 支付方式: 'payment' });
+      await ok(call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'topups', mapping: inspected.suggested }));
+      const dry = await ok<{ job: { rowsOk: number; rowsRejected: number } }>(call(ctx.app, admin, 'POST', `/api/imports/${id}/dry-run`));
+      await ok(call(ctx.app, admin, 'POST', `/api/imports/${id}/commit`), 202);
+      let job: Record<string, any> = {};
+      for (let i = 0; i < 400 && job.status !== 'done' && job.status !== 'failed'; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        job = await ok(call(ctx.app, admin, 'GET', `/api/imports/${id}`));
+      }
+      const problems = await ok<{ row: number; field: string | null }[]>(call(ctx.app, admin, 'GET', `/api/imports/${id}/problems?phase=commit`));
+      return { dry: dry.job, job, problems };
+    };
+    const first = await run();
+    expect(first.dry).toMatchObject({ rowsOk: 2, rowsRejected: 3 });
+    expect(first.job).toMatchObject({ status: 'done', rowsOk: 2, rowsRejected: 3, createdCount: 2 });
+    expect(first.problems.map((p) => [p.row, p.field])).toEqual([
+      [3, 'amount'],
+      [4, 'cardNo'],
+      [5, 'stationCode'],
+    ]);
+    const stored = await ctx.db.kysely.selectFrom('card_topup').selectAll().where('source', '=', 'import').orderBy('occurred_at').execute();
+    expect(stored.map((r) => [r.external_id.startsWith('h:') ? 'hash' : r.external_id, r.business_day, num(r.org_unit_id), num(r.amount_fen), num(r.bonus_fen), r.payment, r.customer_id === null ? null : num(r.customer_id)])).toEqual([
+      ['IMP-1', '2026-10-20', tree.station1, 100_000, 2_000, 'mobile', zhao],
+      ['hash', '2026-10-21', tree.station2, 25_050, 0, 'bank_card', null],
+    ]);
+    const before = { n: await count(), days: await rollup() };
+    const again = await run();
+    expect(again.job).toMatchObject({ status: 'done', rowsOk: 2, createdCount: 0 });
+    expect({ n: await count(), days: await rollup() }).toEqual(before);
+    expect(before.days).toEqual(await rollupFromRows());
   });
 
   it('keeps the rollup equal to the rows over many batches, and the dashboard equal to SQL over the rows', async () => {

@@ -9,23 +9,23 @@ import { prepareDatabase } from '../../server/bootstrap.js';
 import { SessionService } from '../../server/auth/session.service.js';
 import { CustomersService } from '../../server/modules/customers/customers.service.js';
 import { IMPORT_KINDS, ImportsService, type Mapping } from '../../server/modules/imports/imports.service.js';
-import { transactionSinkOf } from '../../server/modules/imports/transaction-sink.js';
+import { topupSinkOf, transactionSinkOf } from '../../server/modules/imports/transaction-sink.js';
 import type { ImportKind } from '../../server/modules/imports/parse/mapping.js';
 import { UsageError } from '../usage-error.js';
 
-export const importHelp = `usage: forecourt import <file> --kind customers|cards|transactions --user <username> [options]
+export const importHelp = `usage: forecourt import <file> --kind customers|cards|transactions|topups --user <username> [options]
 
 Reads a CSV (UTF-8, UTF-8 with BOM or GBK/GB18030, detected) or XLSX file into the archive, as
 the import center in the web UI does, on behalf of <username> (the audit log names him; his org
 subtree limits what he may change). Columns are recognised from the usual headers (客户名称,
-手机, 车牌号, 加油卡号, 交易时间, 油品, 数量(升), 金额(元) …) unless a mapping is given.
+手机, 车牌号, 加油卡号, 交易时间, 油品, 数量(升), 金额(元), 充值时间, 充值金额, 赠送金额 …) unless a mapping is given.
 
 Running the same file again changes nothing: customers are matched by plate, phone or card and
-transactions by their id (or a hash of the row). An import that was interrupted (even by kill -9)
+transactions and top-ups by their id (or a hash of the row). An import that was interrupted (even by kill -9)
 resumes after its last committed chunk when run again with the same file, kind and unit.
 
 Options:
-  --kind KIND        customers, cards or transactions (required)
+  --kind KIND        customers, cards, transactions or topups (required)
   --user NAME        the user the import is done as (required; needs import.run)
   --org CODE         the org unit to import into (default: the user's own)
   --sheet NAME       the XLSX sheet (default: the first)
@@ -75,7 +75,7 @@ export async function runImport(argv: string[], config: Config): Promise<number>
       orgUnitId = unit.id;
     }
     const customers = new CustomersService(db.kysely, db.engine);
-    const svc = new ImportsService(db.kysely, customers, transactionSinkOf(db));
+    const svc = new ImportsService(db.kysely, customers, transactionSinkOf(db), topupSinkOf(db));
 
     const sha = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
     let id = values['dry-run'] ? null : await svc.unfinished(orgUnitId, sha, kind);

@@ -9087,7 +9087,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        kind: "customers" | "cards" | "transactions";
+                        kind: "customers" | "cards" | "transactions" | "topups";
                         sheet?: string;
                     };
                 };
@@ -9242,7 +9242,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        kind: "customers" | "cards" | "transactions";
+                        kind: "customers" | "cards" | "transactions" | "topups";
                         sheet?: string;
                         mapping: {
                             [key: string]: string;
@@ -9938,7 +9938,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    kind?: "customers" | "cards" | "transactions";
+                    kind?: "customers" | "cards" | "transactions" | "topups";
                 };
                 header?: never;
                 path?: never;

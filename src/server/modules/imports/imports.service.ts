@@ -19,11 +19,12 @@ import { recordAudit } from '../audit/audit.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import { CustomerRowImporter, type RowProblem } from './customer-rows.js';
 import { TransactionRowImporter, type TransactionSink } from './transaction-rows.js';
+import { TopupRowImporter, type TopupSink } from './topup-rows.js';
 import { cellText, listSheets, readRows } from './parse/read.js';
 import { requiredFields, suggestMapping, type ImportKind } from './parse/mapping.js';
 import { convertRow } from './parse/convert.js';
 
-export const IMPORT_KINDS = ['customers', 'cards', 'transactions'] as const satisfies readonly ImportKind[];
+export const IMPORT_KINDS = ['customers', 'cards', 'transactions', 'topups'] as const satisfies readonly ImportKind[];
 export const CHUNK_ROWS = 500;
 const FILE_CHUNK_BYTES = 1024 * 1024;
 const PREVIEW_ROWS = 20;
@@ -92,6 +93,7 @@ export class ImportsService {
     private readonly db: Kysely<Database>,
     private readonly customers: CustomersService,
     private readonly transactions: TransactionSink | null,
+    private readonly topups: TopupSink | null = null,
   ) {}
 
   async load(id: number) {
@@ -284,6 +286,7 @@ export class ImportsService {
     const counts = resume ? { ok: job.rows_ok, rejected: job.rows_rejected, flagged: job.rows_flagged, created: job.created_count, updated: job.updated_count } : { ok: 0, rejected: 0, flagged: 0, created: 0, updated: 0 };
     const customerRows = new CustomerRowImporter(this.customers, p);
     const txRows = this.transactions ? new TransactionRowImporter(this.transactions, job.org_unit_id) : null;
+    const topupRows = this.topups ? new TopupRowImporter(this.topups, job.org_unit_id) : null;
     const actor = actorOf(p, ip);
     try {
       const total = await this.withFile(job, async (file) => {
@@ -312,6 +315,13 @@ export class ImportsService {
               problems.push(...r.problems);
               created = r.inserted;
               ok = r.inserted + r.duplicates;
+            } else if (kind === 'topups') {
+              if (!topupRows) throw new AppError('INTERNAL', 'top-ups cannot be imported on this server');
+              const r = await topupRows.apply(trx, good, write);
+              problems.push(...r.problems);
+              created = r.inserted;
+              // Every converted row is stored, on file already, or has a problem (subtracted below); a dry run stores none.
+              ok = good.length;
             } else {
               const r = await customerRows.apply(trx, job.org_unit_id, good, write);
               problems.push(...r.problems);

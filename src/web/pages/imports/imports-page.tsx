@@ -15,18 +15,19 @@ import { Page } from '../../shared/page.js';
 import { useIsPhone } from '../../shared/use-is-phone.js';
 
 type Job = ApiData<'/api/imports/{id}'>;
-type Kind = 'customers' | 'cards' | 'transactions';
+type Kind = 'customers' | 'cards' | 'transactions' | 'topups';
 type Inspect = paths['/api/imports/{id}/inspect']['post']['responses'][200]['content']['application/json'];
 type Problem = ApiData<'/api/imports/{id}/problems'>[number];
 
-const KINDS: Kind[] = ['customers', 'cards', 'transactions'];
+const KINDS: Kind[] = ['customers', 'cards', 'transactions', 'topups'];
 /** Canonical fields each kind can take, in the order offered. */
 const FIELDS: Record<Kind, string[]> = {
   customers: ['name', 'surname', 'kind', 'contactName', 'phone', 'plate', 'model', 'cardNo', 'organisation', 'birthday', 'routes', 'products', 'settlementMethod', 'invoiceType', 'tags', 'notes'],
   cards: ['cardNo', 'name', 'contactName', 'phone', 'plate', 'model', 'kind', 'organisation', 'notes'],
   transactions: ['occurredAt', 'externalId', 'stationCode', 'cardNo', 'plate', 'product', 'volumeLitres', 'unitPrice', 'amount'],
+  topups: ['occurredAt', 'externalId', 'stationCode', 'cardNo', 'amount', 'bonus', 'payment'],
 };
-const REQUIRED: Record<Kind, string[]> = { customers: [], cards: ['cardNo'], transactions: ['occurredAt', 'volumeLitres'] };
+const REQUIRED: Record<Kind, string[]> = { customers: [], cards: ['cardNo'], transactions: ['occurredAt', 'volumeLitres'], topups: ['occurredAt', 'cardNo', 'amount'] };
 const RUNNING = new Set(['committing', 'checking', 'uploading']);
 
 function reportHref(job: Job, phase: 'dry_run' | 'commit', format: 'csv' | 'xlsx') {
@@ -165,7 +166,11 @@ export function ImportsPage() {
         <Statistic title={t('imports.rowsFlagged')} value={j.rowsFlagged} styles={{ content: { color: j.rowsFlagged ? '#d46b08' : undefined } }} />
       </Col>
       <Col xs={12} md={6}>
-        <Statistic title={kind === 'transactions' ? t('imports.inserted') : t('imports.createdUpdated')} value={kind === 'transactions' ? j.createdCount : `${j.createdCount} / ${j.updatedCount}`} />
+        {kind === 'transactions' || kind === 'topups' ? (
+          <Statistic title={t(kind === 'topups' ? 'imports.insertedTopups' : 'imports.inserted')} value={j.createdCount} />
+        ) : (
+          <Statistic title={t('imports.createdUpdated')} value={`${j.createdCount} / ${j.updatedCount}`} />
+        )}
       </Col>
     </Row>
   );

@@ -137,7 +137,7 @@ function lostDigits(c: Cell): boolean {
 // How card systems and e-ledgers write the payment; anything else goes to the ingest as written.
 const PAYMENT_WORDS: Record<string, string> = {
   加油卡: 'card', IC卡: 'card', 卡: 'card', 油卡: 'card', 现金: 'cash', 银行卡: 'bank_card', 刷卡: 'bank_card', 信用卡: 'bank_card',
-  微信: 'mobile', 支付宝: 'mobile', 扫码: 'mobile', 移动支付: 'mobile', 挂账: 'credit', 记账: 'credit', 赊账: 'credit', 券: 'voucher', 代金券: 'voucher', 优惠券: 'voucher', 其他: 'other',
+  微信: 'mobile', 支付宝: 'mobile', 扫码: 'mobile', 移动支付: 'mobile', 转账: 'transfer', 对公转账: 'transfer', 银行转账: 'transfer', 挂账: 'credit', 记账: 'credit', 赊账: 'credit', 券: 'voucher', 代金券: 'voucher', 优惠券: 'voucher', 其他: 'other',
 };
 
 const WHOLE_TEXT_FIELDS = new Set(['cardNo', 'phone', 'phone2', 'externalId', 'plate']);
@@ -153,6 +153,38 @@ function cellsByField(mapping: Record<string, string>, header: readonly string[]
   return out;
 }
 
+/** The time of a sale or top-up: one date-time column, or a date column and a time column. */
+function occurredAtOf(by: Map<string, Cell>, value: Record<string, unknown>, errors: FieldError[]): void {
+  const at = by.get('occurredAt') ?? null;
+  if (at === null) errors.push({ field: 'occurredAt', message: 'occurredAt is required' });
+  else {
+    const t = parseDateTimeCell(at, by.get('occurredTime') ?? null);
+    if (t === null) errors.push({ field: 'occurredAt', message: `${JSON.stringify(text(at))} is not a date and time` });
+    else value.occurredAt = t;
+  }
+}
+
+/** An amount in yuan as fen; undefined when the cell is empty or wrong (then with an error). */
+function fenOf(by: Map<string, Cell>, field: string, errors: FieldError[]): number | undefined {
+  const c = by.get(field) ?? null;
+  if (c === null) return undefined;
+  const n = parseNumberCell(c);
+  if (n === null || n < 0) {
+    errors.push({ field, message: `${JSON.stringify(text(c))} is not an amount in yuan` });
+    return undefined;
+  }
+  return Math.round(n * 100);
+}
+
+/** Text fields as written; the payment in the card systems' words becomes the ingest's. */
+function textsOf(by: Map<string, Cell>, fields: readonly string[], value: Record<string, unknown>): void {
+  for (const f of fields) {
+    const v = text(by.get(f) ?? null);
+    if (v !== null) value[f] = v;
+  }
+  if (typeof value.payment === 'string') value.payment = PAYMENT_WORDS[value.payment] ?? value.payment;
+}
+
 export function convertRow(kind: ImportKind, mapping: Record<string, string>, cells: readonly unknown[], _rowNumber: number, header: readonly string[]): Converted {
   const by = cellsByField(mapping, header, cells as Cell[]);
   const errors: FieldError[] = [];
@@ -163,41 +195,32 @@ export function convertRow(kind: ImportKind, mapping: Record<string, string>, ce
     }
   }
   if (kind === 'transactions') {
-    const at = by.get('occurredAt') ?? null;
-    if (at === null) errors.push({ field: 'occurredAt', message: 'occurredAt is required' });
-    else {
-      const t = parseDateTimeCell(at, by.get('occurredTime') ?? null);
-      if (t === null) errors.push({ field: 'occurredAt', message: `${JSON.stringify(text(at))} is not a date and time` });
-      else value.occurredAt = t;
-    }
+    occurredAtOf(by, value, errors);
     const litres = by.get('volumeLitres') ?? null;
     const l = parseNumberCell(litres);
     if (litres === null) errors.push({ field: 'volumeLitres', message: 'volumeLitres is required' });
     else if (l === null || l <= 0) errors.push({ field: 'volumeLitres', message: `${JSON.stringify(text(litres))} is not a volume in litres` });
     else value.volumeMl = Math.max(1, Math.round(l * 1000));
-    const yuan = (field: 'unitPrice' | 'amount') => {
-      const c = by.get(field) ?? null;
-      if (c === null) return undefined;
-      const n = parseNumberCell(c);
-      if (n === null || n < 0) {
-        errors.push({ field, message: `${JSON.stringify(text(c))} is not an amount in yuan` });
-        return undefined;
-      }
-      return Math.round(n * 100);
-    };
-    const unitPriceFen = yuan('unitPrice');
-    let amountFen = yuan('amount');
+    const unitPriceFen = fenOf(by, 'unitPrice', errors);
+    let amountFen = fenOf(by, 'amount', errors);
     // Without an amount, litres × unit price is what the customer paid.
     if (amountFen === undefined && unitPriceFen !== undefined && typeof value.volumeMl === 'number') amountFen = Math.round((unitPriceFen * value.volumeMl) / 1000);
     if (amountFen === undefined && !errors.some((e) => e.field === 'amount' || e.field === 'unitPrice')) errors.push({ field: 'amount', message: 'amount (or unitPrice) is required' });
     if (unitPriceFen !== undefined) value.unitPriceFen = unitPriceFen;
     if (amountFen !== undefined) value.amountFen = amountFen;
-    for (const f of ['externalId', 'stationCode', 'cardNo', 'plate', 'product', 'payment'] as const) {
-      const v = text(by.get(f) ?? null);
-      if (v !== null) value[f] = v;
-    }
-    if (typeof value.payment === 'string') value.payment = PAYMENT_WORDS[value.payment] ?? value.payment;
+    textsOf(by, ['externalId', 'stationCode', 'cardNo', 'plate', 'product', 'payment'], value);
     if (value.product === undefined) errors.push({ field: 'product', message: 'product is required' });
+  } else if (kind === 'topups') {
+    occurredAtOf(by, value, errors);
+    const amountFen = fenOf(by, 'amount', errors);
+    if (amountFen === undefined) {
+      if (!errors.some((e) => e.field === 'amount')) errors.push({ field: 'amount', message: 'amount is required' });
+    } else if (amountFen <= 0) errors.push({ field: 'amount', message: 'amount must be more than 0' });
+    else value.amountFen = amountFen;
+    const bonusFen = fenOf(by, 'bonus', errors);
+    if (bonusFen !== undefined) value.bonusFen = bonusFen;
+    textsOf(by, ['externalId', 'stationCode', 'cardNo', 'payment'], value);
+    if (value.cardNo === undefined) errors.push({ field: 'cardNo', message: 'cardNo is required' });
   } else {
     for (const [field, c] of by) {
       if (field === 'birthday') {

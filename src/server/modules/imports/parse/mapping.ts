@@ -1,17 +1,19 @@
 // Which column is which: the headers old archives, card systems and e-ledgers use, recognised so
 // that most files need no mapping by hand. A mapping is header → field.
 
-export type ImportKind = 'customers' | 'cards' | 'transactions';
+export type ImportKind = 'customers' | 'cards' | 'transactions' | 'topups';
 
 /** The fields each kind of import takes, in the order the UI offers them. */
 export const IMPORT_FIELDS: Record<ImportKind, readonly string[]> = {
   customers: ['name', 'surname', 'kind', 'contactName', 'phone', 'phone2', 'plate', 'model', 'cardNo', 'organisation', 'birthday', 'routes', 'products', 'fuelUse', 'settlementMethod', 'invoiceType', 'demandVolume', 'equipment', 'otherStations', 'whyUs', 'tags', 'notes'],
   cards: ['cardNo', 'name', 'contactName', 'phone', 'plate', 'model', 'kind', 'organisation', 'notes'],
   transactions: ['occurredAt', 'occurredTime', 'externalId', 'stationCode', 'cardNo', 'plate', 'product', 'volumeLitres', 'unitPrice', 'amount', 'payment'],
+  topups: ['occurredAt', 'occurredTime', 'externalId', 'stationCode', 'cardNo', 'amount', 'bonus', 'payment'],
 };
 
 export function requiredFields(kind: ImportKind): string[] {
   if (kind === 'transactions') return ['occurredAt', 'volumeLitres', 'product'];
+  if (kind === 'topups') return ['occurredAt', 'cardNo', 'amount'];
   if (kind === 'cards') return ['cardNo'];
   return [];
 }
@@ -40,14 +42,15 @@ const SYNONYMS: Record<string, string[]> = {
   whyUs: ['选择原因', '选择我站原因', 'whyus'],
   tags: ['标签', 'tags', 'tag'],
   notes: ['备注', '说明', '备注信息', 'notes', 'note', 'remark', 'remarks'],
-  occurredAt: ['交易时间', '时间', '交易日期', '日期', '加油时间', '消费时间', '发生时间', 'occurredat', 'time', 'datetime', 'date', 'transactiontime'],
-  externalId: ['交易号', '流水号', '交易流水号', '单号', '小票号', '交易编号', '订单号', 'externalid', 'id', 'transactionid', 'txnid'],
+  occurredAt: ['交易时间', '充值时间', '时间', '交易日期', '日期', '加油时间', '消费时间', '发生时间', '充值日期', 'occurredat', 'time', 'datetime', 'date', 'transactiontime'],
+  externalId: ['交易号', '流水号', '交易流水号', '充值流水号', '充值单号', '单号', '小票号', '交易编号', '订单号', 'externalid', 'id', 'transactionid', 'txnid'],
   stationCode: ['站点编码', '油站编码', '加油站编码', '站号', '站点代码', '油站代码', '站编码', 'stationcode', 'station'],
   product: ['油品', '油品名称', '商品', '商品名称', '品名', '油号', 'product', 'fuel', 'grade'],
   volumeLitres: ['数量(升)', '数量', '升数', '加油量', '加油量(升)', '油量', '油量(升)', '体积(升)', 'volume', 'volumelitres', 'litres', 'liters', 'volume(l)'],
   unitPrice: ['单价', '单价(元)', '价格', '单价(元/升)', 'unitprice', 'price'],
-  amount: ['金额', '金额(元)', '交易金额', '消费金额', '实收金额', '应收金额', 'amount', 'total', 'amount(yuan)'],
-  payment: ['支付方式', '付款类型', 'payment', 'paymentmethod'],
+  amount: ['金额', '金额(元)', '交易金额', '消费金额', '实收金额', '应收金额', '充值金额', '充值额', 'amount', 'total', 'amount(yuan)'],
+  bonus: ['赠送金额', '赠送', '赠额', '赠送额', '充值赠送', '返赠金额', 'bonus', 'gift', 'bonusamount'],
+  payment: ['支付方式', '付款类型', '充值方式', 'payment', 'paymentmethod'],
 };
 
 /** Header text as compared: no spaces, half-width brackets, lower case. */
@@ -88,7 +91,7 @@ export function suggestMapping(headers: readonly string[], kind: ImportKind): Re
     }
   }
   // E-ledgers often put the day and the time of day in two columns: 日期 + 时间.
-  if (kind === 'transactions') {
+  if (kind === 'transactions' || kind === 'topups') {
     const dateCol = headers.find((h) => DATE_ONLY.has(headerKey(h)));
     const timeCol = headers.find((h) => TIME_ONLY.has(headerKey(h)));
     if (dateCol && timeCol) {
@@ -100,5 +103,5 @@ export function suggestMapping(headers: readonly string[], kind: ImportKind): Re
   return out;
 }
 
-const DATE_ONLY = new Set(['日期', '交易日期', '加油日期', '消费日期', 'date']);
+const DATE_ONLY = new Set(['日期', '交易日期', '加油日期', '消费日期', '充值日期', 'date']);
 const TIME_ONLY = new Set(['时间', '交易时刻', '时刻', 'time']);
