@@ -631,7 +631,6 @@ export const enUS: Catalog = {
     stars: '{{n}} stars',
     starsShort: '{{n}}★',
     statuses: { computed: 'Computed', proposed: 'Proposed', low_approved: '1–2 stars approved', high_reviewed: '3–4 stars reviewed', final: 'Final' },
-    stepsShort: { computed: 'Computed', proposed: 'Proposed', low_approved: '1–2★', high_reviewed: '3–4★', final: 'Final' },
     steps: { computed: 'Computed', proposed: 'Branch proposes', low_approved: 'HQ approves 1–2 stars', high_reviewed: 'HQ reviews 3–4 stars', final: 'Leadership approves' },
     waiting: { propose: 'Waiting for the branch to propose', approve_low: 'Waiting for HQ to approve 1–2 stars', review_high: 'Waiting for HQ to review 3–4 stars', finalize: 'Waiting for final approval' },
     finished: 'Done; benefits apply',

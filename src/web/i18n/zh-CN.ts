@@ -630,7 +630,6 @@ export const zhCN = {
     stars: '{{n}} 星',
     starsShort: '{{n}}星',
     statuses: { computed: '已计算', proposed: '已提报', low_approved: '1–2 星已批准', high_reviewed: '3–4 星已复核', final: '已终审' },
-    stepsShort: { computed: '计算', proposed: '提报', low_approved: '批 1–2 星', high_reviewed: '复核 3–4 星', final: '终审' },
     steps: { computed: '系统计算', proposed: '分公司提报', low_approved: '营销处批准 1–2 星', high_reviewed: '总部复核 3–4 星', final: '领导终审' },
     waiting: { propose: '等待分公司提报', approve_low: '等待营销处批准 1–2 星', review_high: '等待总部复核 3–4 星', finalize: '等待领导终审' },
     finished: '已完成，权益已生效',

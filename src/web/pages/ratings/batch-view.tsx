@@ -110,10 +110,19 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
   };
 
   const stamps = stampsOf(b);
-  const current = stepIndex(b.status);
+  // The highlighted step is the one awaited; every step before it is done.
+  const current = Math.min(stepIndex(b.status) + 1, STATUSES.length - 1);
   const stepItems = STATUSES.map((s) => {
     const st = stamps[s];
-    return { title: t(`ratings.steps.${s}`), content: st ? [st.byName, fmt(st.at)].filter(Boolean).join(' · ') : undefined };
+    return {
+      title: t(`ratings.steps.${s}`),
+      content: st ? (
+        <>
+          {st.byName && <div>{st.byName}</div>}
+          <div>{fmt(st.at)}</div>
+        </>
+      ) : undefined,
+    };
   });
 
   const shown = (r: Rating) => adjustments.get(r.customerId)?.stars ?? r.stars;

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Button, Card, DatePicker, Empty, Flex, List, Steps, Table, Tag, Typography, type TableColumnsType } from 'antd';
+import { Button, Card, DatePicker, Empty, Flex, List, Progress, Table, Tag, Typography, type TableColumnsType } from 'antd';
 import { RightOutlined } from '@ant-design/icons';
 import type { Dayjs } from 'dayjs';
 import { client, unwrap } from '../../api/client.js';
@@ -16,18 +16,21 @@ import { ComputeButton } from './compute-button.js';
 import { BATCHES_KEY, myAction, stepIndex, STATUSES, type Batch } from './labels.js';
 import { StarChart } from './star-chart.js';
 
-/** Where the batch stands: the five steps as dots, and who acts next. */
-function Progress({ b, dots = true }: { b: Batch; dots?: boolean }) {
+/** Where the batch stands: its steps done out of five, and who acts next. */
+function BatchProgress({ b }: { b: Batch }) {
   const { t } = useTranslation();
   const access = useAccess();
   const mine = myAction(access, b);
+  const done = stepIndex(b.status) + 1;
   return (
     <div style={{ minWidth: 0 }}>
-      {dots && <Steps type="inline" current={stepIndex(b.status)} status={b.status === 'final' ? 'finish' : 'process'} items={STATUSES.map((s) => ({ title: t(`ratings.stepsShort.${s}`) }))} />}
-      <Flex gap={4} wrap align="center" style={{ marginTop: 2 }}>
+      <Flex gap={8} align="center" wrap>
+        <Progress steps={STATUSES.length} percent={(done / STATUSES.length) * 100} showInfo={false} size={[28, 6]} strokeColor={b.status === 'final' ? '#52c41a' : '#1677ff'} />
         <Tag color={b.status === 'final' ? 'green' : 'blue'} data-testid={`batch-status-${b.id}`}>
           {t(`ratings.statuses.${b.status}`)}
         </Tag>
+      </Flex>
+      <Flex gap={4} wrap align="center" style={{ marginTop: 4 }}>
         <Typography.Text type="secondary" style={{ fontSize: 12 }}>
           {b.nextAction ? t(`ratings.waiting.${b.nextAction}`) : t('ratings.finished')}
         </Typography.Text>
@@ -51,7 +54,7 @@ function BatchList({ onOpen }: { onOpen: (id: number) => void }) {
   const columns: TableColumnsType<Batch> = [
     { title: t('ratings.period'), dataIndex: 'period', width: 90 },
     { title: t('ratings.branch'), dataIndex: 'orgUnitName', width: 150 },
-    { title: t('ratings.progress'), key: 'progress', width: 300, render: (_x, b) => <Progress b={b} /> },
+    { title: t('ratings.progress'), key: 'progress', width: 240, render: (_x, b) => <BatchProgress b={b} /> },
     { title: t('ratings.customers'), dataIndex: 'customerCount', width: 80, align: 'right' },
     { title: t('ratings.distribution'), key: 'distribution', width: 220, render: (_x, b) => <StarChart distribution={b.distribution} height={72} compact /> },
     {
@@ -95,7 +98,7 @@ function BatchList({ onOpen }: { onOpen: (id: number) => void }) {
                 </Flex>
               </Flex>
               <div style={{ margin: '6px 0' }}>
-                <Progress b={b} dots={false} />
+                <BatchProgress b={b} />
               </div>
               <StarChart distribution={b.distribution} height={80} compact />
             </Card>
