@@ -81,7 +81,30 @@ export function sqliteStatement(db: Kysely<any>, text: string): SQLite.Statement
  * stays the same (SQLite reuses the prepared statement) and a long list never meets a parameter limit.
  */
 export function oneOf(engine: Engine, column: Expression<unknown> | RawBuilder<unknown>, values: readonly (string | number)[]): RawBuilder<SqlBool> {
-  return engine === 'postgres' ? sql<SqlBool>`${column} = any(${values})` : sql<SqlBool>`${column} in (select value from json_each(${JSON.stringify(values)}))`;
+  // PostgreSQL infers the array's type from the column, so the literal needs no cast.
+  return engine === 'postgres' ? sql<SqlBool>`${column} = any(${pgArrayLiteral(values)})` : sql<SqlBool>`${column} in (select value from json_each(${JSON.stringify(values)}))`;
+}
+
+const NEEDS_ESCAPE = /[\\"]/;
+const ESCAPED = /[\\"]/g;
+
+/**
+ * A PostgreSQL array literal (`{"a","b\"c",NULL,1}`) for a parameter. pg turns a JavaScript array
+ * into the same text element by element, at about five times the cost: 0.2–0.4 s for the 17 columns of
+ * a 20,000-row ingest chunk, on the thread that parses the next chunk.
+ */
+export function pgArrayLiteral(values: readonly unknown[]): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) parts[i] = 'NULL';
+    else if (typeof v === 'number' || typeof v === 'bigint') parts[i] = String(v);
+    else {
+      const text = typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      parts[i] = `"${NEEDS_ESCAPE.test(text) ? text.replace(ESCAPED, '\\$&') : text}"`;
+    }
+  }
+  return `{${parts.join(',')}}`;
 }
 
 /**
@@ -117,7 +140,7 @@ export function bulkStatements(engine: Engine, columns: readonly BulkColumn[], r
     const text = `with v (${names}) as (select * from unnest(${arrays})) ${body}`;
     for (let start = 0; start < rows.length; start += PG_MAX_ROWS) {
       const part = rows.slice(start, start + PG_MAX_ROWS);
-      out.push(CompiledQuery.raw(text, columns.map((_, i) => part.map((r) => r[i]))));
+      out.push(CompiledQuery.raw(text, columns.map((_, i) => pgArrayLiteral(part.map((r) => r[i])))));
     }
     return out;
   }
