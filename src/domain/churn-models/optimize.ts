@@ -11,6 +11,13 @@ export interface NelderMeadOptions {
   /** …and its vertices agree within xTol in every coordinate. */
   xTol?: number;
   maxEvaluations?: number;
+  /**
+   * Give up (not converged) when the best value has improved by less than stallFTol over the last
+   * stallEvaluations evaluations: the simplex is crawling along a ridge towards a boundary (a
+   * degenerate optimum, e.g. a parameter → ∞), where every further step gains nothing measurable.
+   */
+  stallEvaluations?: number;
+  stallFTol?: number;
   /** Dimension-dependent coefficients (Gao & Han 2012); standard ones lose efficiency beyond n ≈ 3. */
   adaptive?: boolean;
 }
@@ -45,6 +52,8 @@ export function nelderMead(f: Objective, x0: readonly number[], options: NelderM
   const fRelTol = options.fRelTol ?? 1e-12;
   const xTol = options.xTol ?? 1e-8;
   const maxEvaluations = options.maxEvaluations ?? 20_000;
+  const stallEvaluations = options.stallEvaluations ?? 2_000;
+  const stallFTol = options.stallFTol ?? 1e-6;
   const adaptive = options.adaptive ?? true;
   const reflect = 1;
   const expand = adaptive ? 1 + 2 / n : 2;
@@ -69,9 +78,15 @@ export function nelderMead(f: Objective, x0: readonly number[], options: NelderM
   }
 
   let converged = false;
+  let stallF = Infinity;
+  let stallSince = 0;
   for (;;) {
     simplex.sort((u, v) => u.f - v.f);
     const best = simplex[0] as Vertex;
+    if (best.f < stallF - stallFTol) {
+      stallF = best.f;
+      stallSince = evaluations;
+    } else if (evaluations - stallSince >= stallEvaluations) break;
     const worst = simplex[n] as Vertex;
     const secondWorst = simplex[n - 1] as Vertex;
 

@@ -37,11 +37,19 @@ function assertValidParams({ r, alpha, s, beta }: ParetoNbdParams): void {
  * series needs thousands of terms. ln(1−z) is taken as ln(μ+t) − ln(m+t): 1 − z itself would lose
  * all its digits there and, multiplied by a large b, wreck the likelihood.
  */
-function logScaledHyp2f1(a: number, b: number, d: number, m: number, mu: number, t: number): number {
+function logScaledHyp2f1(a: number, b: number, d: number, m: number, mu: number, t: number, maxTerms?: number): number {
   const logMT = Math.log(m + t);
   const log1mz = Math.log(mu + t) - logMT;
-  return (1 - b) * log1mz + Math.log(hyp2f1UnitA(a + 1 - b, a + 1, d / (m + t))) - a * logMT;
+  return (1 - b) * log1mz + Math.log(hyp2f1UnitA(a + 1 - b, a + 1, d / (m + t), { maxTerms })) - a * logMT;
 }
+
+/**
+ * Continued-fraction steps one likelihood term may take while fitting. Far out towards a degenerate
+ * boundary (β/α in the millions) a term needs tens of thousands of steps, for thousands of terms per
+ * evaluation; such points are treated as infeasible (NaN → +∞) instead, which keeps a branch's fit
+ * within seconds. Scoring a customer keeps the full budget.
+ */
+export const FIT_MAX_TERMS = 2_000;
 
 /**
  * ln A₀, where s/(r+s+x)·A₀ = s ∫_{t_x}^{T} dτ / ((α+τ)^{r+x} (β+τ)^{s+1}) is the likelihood share
@@ -132,7 +140,7 @@ function makeNegativeLogLikelihood(rows: readonly WeightedRfmTriplet[]): (theta:
     const [m, mu] = alphaIsMax ? [alpha, beta] : [beta, alpha];
     const d = m - mu;
     const logTerm = (x: number, t: number): number =>
-      logScaledHyp2f1(r + s + x, alphaIsMax ? s + 1 : r + x, d, m, mu, t);
+      logScaledHyp2f1(r + s + x, alphaIsMax ? s + 1 : r + x, d, m, mu, t, FIT_MAX_TERMS);
     const shared = -lgamma(r) + r * Math.log(alpha) + s * Math.log(beta);
     byX.firsts.forEach(({ x }, i) => {
       lgammaPart[i] = shared + lgamma(r + x);

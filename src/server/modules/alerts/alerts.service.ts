@@ -52,6 +52,8 @@ export interface RunResult {
   skippedBranches: SkippedBranch[];
   scoredCustomers: number;
   seconds: number;
+  /** Where the run's time went: the cadence and decline rules; for the model rule, reading customers, fitting and scoring with its writes. */
+  phaseSeconds: { cadence: number; decline: number; modelRead: number; modelFit: number; modelScore: number };
 }
 
 export interface CloseBody {
@@ -61,6 +63,9 @@ export interface CloseBody {
 }
 
 type AlertRow = NonNullable<Awaited<ReturnType<typeof q.one>>>;
+
+/** Seconds since a Date.now() mark, to a tenth. */
+const secondsSince = (mark: number) => Math.round((Date.now() - mark) / 100) / 10;
 
 /** The unit ids of an org path, top first. */
 const nums = (path: string) => path.split('/').filter(Boolean).map(Number);
@@ -135,7 +140,7 @@ export class AlertsService {
     const scopePath = opts.scopePath ?? '/';
     const policy = (await currentPolicy(this.db, 'anomaly')).body;
     const assigner = new Assigner(await q.stationManagers(this.db));
-    const result: RunResult = { period: opts.day, today, raised: { cadence: 0, decline: 0, model: 0 }, alreadyOpen: 0, alreadyClosed: 0, fittedBranches: 0, skippedBranches: [], scoredCustomers: 0, seconds: 0 };
+    const result: RunResult = { period: opts.day, today, raised: { cadence: 0, decline: 0, model: 0 }, alreadyOpen: 0, alreadyClosed: 0, fittedBranches: 0, skippedBranches: [], scoredCustomers: 0, seconds: 0, phaseSeconds: { cadence: 0, decline: 0, modelRead: 0, modelFit: 0, modelScore: 0 } };
     const openedAt = this.now().toISOString();
 
     const raise = async (kind: AlertKind, found: { c: CustomerFacts; episode: string; detail: unknown }[]) => {
@@ -152,10 +157,14 @@ export class AlertsService {
       }
     };
 
+    let mark = Date.now();
     await this.cadence(policy, today, scopePath, raise);
+    result.phaseSeconds.cadence = secondsSince(mark);
+    mark = Date.now();
     await this.decline(policy, today, scopePath, raise);
+    result.phaseSeconds.decline = secondsSince(mark);
     await this.model(policy, opts.day, today, scopePath, raise, result);
-    result.seconds = Math.round((Date.now() - started) / 100) / 10;
+    result.seconds = secondsSince(started);
     return result;
   }
 
@@ -202,6 +211,7 @@ export class AlertsService {
       return ids.find((id) => unitById.get(id)?.kind_code === 'branch') ?? ids[0]!;
     };
     const groups = new Map<number, { c: CustomerFacts; t: RfmTriplet }[]>();
+    let mark = Date.now();
     for (let after = 0; ; ) {
       const chunk = await q.visitedCustomers(this.db, scopePath, after);
       if (chunk.length === 0) break;
@@ -215,6 +225,9 @@ export class AlertsService {
         else groups.set(g, [{ c, t }]);
       }
     }
+    result.phaseSeconds.modelRead = secondsSince(mark);
+    let fitMs = 0;
+    mark = Date.now();
     const scoredAt = this.now().toISOString();
     for (const [unitId, members] of [...groups].sort((a, b) => a[0] - b[0])) {
       const name = unitById.get(unitId)?.name ?? String(unitId);
@@ -223,11 +236,14 @@ export class AlertsService {
         continue;
       }
       let fit;
+      const fitStarted = Date.now();
       try {
         fit = fitBranch(members.map((m) => m.t));
       } catch {
         result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'fit_failed' });
         continue;
+      } finally {
+        fitMs += Date.now() - fitStarted;
       }
       for (const f of fit.fits) {
         await q.saveFit(this.db, { orgUnitId: unitId, model: f.model, period, params: JSON.stringify({ ...f.params, converged: f.converged, fittedOn: fit.fittedOn, chosen: f === fit.chosen }), logLikelihood: f.logLikelihood, customers: members.length, fittedAt: scoredAt });
@@ -246,6 +262,8 @@ export class AlertsService {
       result.scoredCustomers += scores.length;
       await raise('model', found);
     }
+    result.phaseSeconds.modelFit = Math.round(fitMs / 100) / 10;
+    result.phaseSeconds.modelScore = Math.round((Date.now() - mark - fitMs) / 100) / 10;
   }
 
   async list(p: Principal, filter: ListFilter) {
