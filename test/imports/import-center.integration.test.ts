@@ -32,12 +32,12 @@ interface Problem {
   message: string;
 }
 
-async function upload(app: TestApp, s: Session, file: string, orgUnitId: number): Promise<Job> {
+async function upload(app: TestApp, s: Session, file: string, orgUnitId: number, content?: Buffer): Promise<Job> {
   const res = await app.inject({
     method: 'POST',
     url: `/api/imports?fileName=${encodeURIComponent(file)}&orgUnitId=${orgUnitId}`,
     headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'application/octet-stream' },
-    payload: fs.readFileSync(path.join(FIXTURES, file)),
+    payload: content ?? fs.readFileSync(path.join(FIXTURES, file)),
   });
   expect(res.statusCode, res.body).toBe(201);
   return res.json();
@@ -53,8 +53,8 @@ async function waitDone(app: TestApp, s: Session, id: number): Promise<Job> {
 }
 
 /** Upload → inspect → map (as suggested) → dry run → commit, as the web page does. */
-async function importFile(app: TestApp, s: Session, file: string, kind: string, orgUnitId: number, sheet?: string) {
-  const job = await upload(app, s, file, orgUnitId);
+async function importFile(app: TestApp, s: Session, file: string, kind: string, orgUnitId: number, sheet?: string, content?: Buffer) {
+  const job = await upload(app, s, file, orgUnitId, content);
   const inspected = await ok<{ sheets: string[]; headers: string[]; suggested: Record<string, string>; sample: string[][] }>(call(app, s, 'POST', `/api/imports/${job.id}/inspect`, { kind, ...(sheet && { sheet }) }));
   await ok(call(app, s, 'PUT', `/api/imports/${job.id}/mapping`, { kind, mapping: inspected.suggested, ...(sheet && { sheet }) }));
   const dry = await ok<{ job: Job; problems: Problem[] }>(call(app, s, 'POST', `/api/imports/${job.id}/dry-run`));
@@ -139,6 +139,7 @@ describeEngines('import center', (engine) => {
     const r = await importFile(ctx.app, admin, 'archive-libreoffice.xlsx', 'transactions', tree.station1, '交易');
     expect(r.inspected.suggested).toEqual({ 交易时间: 'occurredAt', 流水号: 'externalId', 加油卡号: 'cardNo', 车牌号: 'plate', 油品: 'product', '数量(升)': 'volumeLitres', 单价: 'unitPrice', '金额(元)': 'amount' });
     expect(byRow(r.dry.problems)).toEqual({ 4: ['occurredAt', 'volumeLitres'] });
+    expect(r.dry.job).toMatchObject({ status: 'checked', rowsOk: 3, rowsRejected: 1 });
     expect(r.done).toMatchObject({ status: 'done', rowsOk: 3, rowsRejected: 1, createdCount: 3 });
     const rows = await ctx.db.kysely.selectFrom('fuel_transaction').select(['external_id', 'occurred_at', 'business_day', 'customer_id', 'volume_ml', 'amount_fen', 'plate']).orderBy('external_id').execute();
     const zhao = await findCustomer(ctx.app, admin, '赵建国');
@@ -156,6 +157,14 @@ describeEngines('import center', (engine) => {
     const again = await importFile(ctx.app, admin, 'archive-libreoffice.xlsx', 'transactions', tree.station1, '交易');
     expect(again.done).toMatchObject({ status: 'done', createdCount: 0, rowsOk: 3, rowsRejected: 1 });
     expect(Number((await ctx.db.kysely.selectFrom('fuel_transaction').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBe(3);
+  });
+
+  it('counts rows the ingest refuses (a station outside the unit) once, in the dry run as in the commit', async () => {
+    const csv = ['交易时间,流水号,站点编码,车牌号,油品,数量(升),金额(元)', '2026-11-20 08:00,U0001,B1-A1-S1,冀A77777,92#汽油,30,240', '2026-11-20 09:00,U0002,NO-SUCH,冀A77777,92#汽油,30,240', '2026-11-20 10:00,U0003,B1-A1-S1,冀A77777,92#汽油,30,240'].join('\n');
+    const r = await importFile(ctx.app, admin, 'station-rows.csv', 'transactions', tree.hq, undefined, Buffer.from(csv, 'utf8'));
+    expect(byRow(r.dry.problems)).toEqual({ 3: ['stationCode'] });
+    expect(r.dry.job).toMatchObject({ status: 'checked', rowsOk: 2, rowsRejected: 1 });
+    expect(r.done).toMatchObject({ status: 'done', rowsOk: 2, rowsRejected: 1, createdCount: 2 });
   });
 
   it('detects GBK, reads customer kinds in Chinese and merges the same phone within the file', async () => {

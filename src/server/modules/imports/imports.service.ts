@@ -308,20 +308,18 @@ export class ImportsService {
             }
             let created = 0;
             let updated = 0;
+            // Every converted row is stored, on file already, or has a problem (subtracted below); a dry run stores none.
             let ok = good.length;
             if (kind === 'transactions') {
               if (!txRows) throw new AppError('INTERNAL', 'transactions cannot be imported on this server');
               const r = await txRows.apply(trx, good, write);
               problems.push(...r.problems);
               created = r.inserted;
-              ok = r.inserted + r.duplicates;
             } else if (kind === 'topups') {
               if (!topupRows) throw new AppError('INTERNAL', 'top-ups cannot be imported on this server');
               const r = await topupRows.apply(trx, good, write);
               problems.push(...r.problems);
               created = r.inserted;
-              // Every converted row is stored, on file already, or has a problem (subtracted below); a dry run stores none.
-              ok = good.length;
             } else {
               const r = await customerRows.apply(trx, job.org_unit_id, good, write);
               problems.push(...r.problems);
