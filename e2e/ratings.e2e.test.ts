@@ -257,7 +257,6 @@ function ratingsFlow(engine: Engine) {
       await expect(panel.textContent()).resolves.toContain('4 星');
       await expect(panel.textContent()).resolves.toContain('计算 3 星');
       await expect(panel.textContent()).resolves.toContain('已终审');
-      await panel.scrollIntoViewIfNeeded();
       await screenshot(page, dir, '12-customer-history-desktop');
       await context.close();
 

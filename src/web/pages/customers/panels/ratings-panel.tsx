@@ -31,7 +31,7 @@ export function RatingsPanel({ customerId }: { customerId: number }) {
     const tag = <Tag color={e.batchStatus === 'final' ? 'green' : 'blue'}>{label}</Tag>;
     return access.canReadRatings ? <Link to={`/ratings?batch=${e.batchId}`}>{tag}</Link> : tag;
   };
-  const benefits = (e: Entry) => e.benefits.map((b) => <Tag key={b} color="green">{benefitName(t, b)}</Tag>);
+  const benefits = (e: Entry) => (e.benefits.length === 0 ? '—' : e.benefits.map((b) => <Tag key={b} color="green">{benefitName(t, b)}</Tag>));
 
   const columns: TableColumnsType<Entry> = [
     { title: t('ratings.period'), dataIndex: 'period', width: 90 },
