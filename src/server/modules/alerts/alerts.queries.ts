@@ -222,6 +222,18 @@ export const alertsQueries = {
     for (const q of bulkStatements(engine, SCORE_COLUMNS, rows, UPSERT_SCORES, 1000)) await db.executeQuery(q);
   },
 
+  /** Fits saved for days in [fromDay, toDay], newest first. */
+  async recentFits(db: Kysely<Database>, fromDay: string, toDay: string) {
+    const rows = await db
+      .selectFrom('churn_model_fit')
+      .select(['org_unit_id', 'model', 'period', 'params', 'log_likelihood'])
+      .where('period', '>=', fromDay)
+      .where('period', '<=', toDay)
+      .orderBy('period', 'desc')
+      .execute();
+    return rows.map((r) => ({ orgUnitId: Number(r.org_unit_id), model: r.model, period: r.period, params: r.params, logLikelihood: r.log_likelihood === null ? null : Number(r.log_likelihood) }));
+  },
+
   async saveFit(db: Kysely<Database>, row: { orgUnitId: number; model: string; period: string; params: string; logLikelihood: number; customers: number; fittedAt: string }): Promise<void> {
     await db
       .insertInto('churn_model_fit')

@@ -20,6 +20,7 @@ import {
   rfmOfCadence,
   scoreCustomer,
   type AlertKind,
+  type ModelFit,
 } from '../../../domain/anomaly-rules.js';
 import type { RfmTriplet } from '../../../domain/churn-models/rfm.js';
 import { currentPolicy } from '../policies/policies.service.js';
@@ -51,6 +52,8 @@ export interface RunResult {
   fittedBranches: number;
   skippedBranches: SkippedBranch[];
   scoredCustomers: number;
+  /** Of the fitted branches, how many were scored with a fit of the last REFIT_DAYS days instead of a new one. */
+  reusedFits: number;
   seconds: number;
   /** Where the run's time went: the cadence and decline rules; for the model rule, reading customers, fitting and scoring with its writes. */
   phaseSeconds: { cadence: number; decline: number; modelRead: number; modelFit: number; modelScore: number };
@@ -63,6 +66,12 @@ export interface CloseBody {
 }
 
 type AlertRow = NonNullable<Awaited<ReturnType<typeof q.one>>>;
+
+/**
+ * A branch's models are refitted when its newest fit is this many days old: the population's
+ * parameters move slowly, and fitting both models costs far more than scoring every customer.
+ */
+export const REFIT_DAYS = 7;
 
 /** Seconds since a Date.now() mark, to a tenth. */
 const secondsSince = (mark: number) => Math.round((Date.now() - mark) / 100) / 10;
@@ -140,7 +149,7 @@ export class AlertsService {
     const scopePath = opts.scopePath ?? '/';
     const policy = (await currentPolicy(this.db, 'anomaly')).body;
     const assigner = new Assigner(await q.stationManagers(this.db));
-    const result: RunResult = { period: opts.day, today, raised: { cadence: 0, decline: 0, model: 0 }, alreadyOpen: 0, alreadyClosed: 0, fittedBranches: 0, skippedBranches: [], scoredCustomers: 0, seconds: 0, phaseSeconds: { cadence: 0, decline: 0, modelRead: 0, modelFit: 0, modelScore: 0 } };
+    const result: RunResult = { period: opts.day, today, raised: { cadence: 0, decline: 0, model: 0 }, alreadyOpen: 0, alreadyClosed: 0, fittedBranches: 0, skippedBranches: [], scoredCustomers: 0, reusedFits: 0, seconds: 0, phaseSeconds: { cadence: 0, decline: 0, modelRead: 0, modelFit: 0, modelScore: 0 } };
     const openedAt = this.now().toISOString();
 
     const raise = async (kind: AlertKind, found: { c: CustomerFacts; episode: string; detail: unknown }[]) => {
@@ -229,33 +238,44 @@ export class AlertsService {
     let fitMs = 0;
     mark = Date.now();
     const scoredAt = this.now().toISOString();
+    const recent = await this.recentFits(period);
     for (const [unitId, members] of [...groups].sort((a, b) => a[0] - b[0])) {
       const name = unitById.get(unitId)?.name ?? String(unitId);
       if (members.length < MIN_CUSTOMERS_TO_FIT) {
         result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'too_few_customers' });
         continue;
       }
-      let fit;
-      const fitStarted = Date.now();
-      try {
-        fit = fitBranch(members.map((m) => m.t));
-      } catch {
-        result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'fit_failed' });
-        continue;
-      } finally {
-        fitMs += Date.now() - fitStarted;
-      }
-      for (const f of fit.fits) {
-        await q.saveFit(this.db, { orgUnitId: unitId, model: f.model, period, params: JSON.stringify({ ...f.params, converged: f.converged, fittedOn: fit.fittedOn, chosen: f === fit.chosen }), logLikelihood: f.logLikelihood, customers: members.length, fittedAt: scoredAt });
+      let chosen = recent.get(unitId);
+      if (chosen) result.reusedFits++;
+      else {
+        let fit;
+        const fitStarted = Date.now();
+        try {
+          fit = fitBranch(members.map((m) => m.t));
+        } catch {
+          result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'fit_failed' });
+          continue;
+        } finally {
+          fitMs += Date.now() - fitStarted;
+        }
+        for (const f of fit.fits) {
+          await q.saveFit(this.db, { orgUnitId: unitId, model: f.model, period, params: JSON.stringify({ ...f.params, converged: f.converged, fittedOn: fit.fittedOn, chosen: f === fit.chosen }), logLikelihood: f.logLikelihood, customers: members.length, fittedAt: scoredAt });
+        }
+        chosen = fit.chosen;
       }
       result.fittedBranches++;
+      const model = chosen;
+      // Customers with the same history get the same score: each distinct one is computed once.
+      const memo = new Map<string, ReturnType<typeof scoreCustomer>>();
       const scores: unknown[][] = [];
       const found = [];
       for (const { c, t } of members) {
-        const s = scoreCustomer(fit.chosen, t);
+        const key = `${t.x}|${t.tx}|${t.T}`;
+        let s = memo.get(key);
+        if (!s) memo.set(key, (s = scoreCustomer(model, t)));
         if (!Number.isFinite(s.pAlive) || !Number.isFinite(s.expected30d)) continue;
-        scores.push([c.id, fit.chosen.model, s.pAlive, s.expected30d, scoredAt]);
-        const f = modelFinding(policy, c.visit_count, fit.chosen.model, s, today);
+        scores.push([c.id, model.model, s.pAlive, s.expected30d, scoredAt]);
+        const f = modelFinding(policy, c.visit_count, model.model, s, today);
         if (f) found.push({ c, episode: f.episode, detail: { ...f, lastVisitDay: c.last_visit_day, visitCount: c.visit_count } });
       }
       await q.upsertScores(this.db, this.engine, scores);
@@ -264,6 +284,22 @@ export class AlertsService {
     }
     result.phaseSeconds.modelFit = Math.round(fitMs / 100) / 10;
     result.phaseSeconds.modelScore = Math.round((Date.now() - mark - fitMs) / 100) / 10;
+  }
+
+  /** Per unit, the chosen model of its newest complete fit in the REFIT_DAYS days up to `day`. */
+  private async recentFits(day: string): Promise<Map<number, ModelFit>> {
+    const out = new Map<number, ModelFit>();
+    const done = new Set<number>();
+    const rows = await q.recentFits(this.db, addDays(day, 1 - REFIT_DAYS), day);
+    for (const r of rows) {
+      if (done.has(r.orgUnitId)) continue;
+      const { converged, chosen, fittedOn, ...params } = JSON.parse(r.params) as Record<string, unknown>;
+      void fittedOn;
+      if (chosen !== true) continue;
+      done.add(r.orgUnitId);
+      out.set(r.orgUnitId, { model: r.model as ModelFit['model'], params: params as unknown as ModelFit['params'], logLikelihood: r.logLikelihood ?? NaN, converged: converged === true });
+    }
+    return out;
   }
 
   async list(p: Principal, filter: ListFilter) {
