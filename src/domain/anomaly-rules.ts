@@ -143,7 +143,7 @@ export interface BranchFit {
   fittedOn: number;
 }
 
-/** Fit BG/NBD and Pareto/NBD to a branch's histories and keep the better one. */
+/** Fit BG/NBD and Pareto/NBD to a branch's histories and keep the better one (a converged fit before one that did not). */
 export function fitBranch(triplets: readonly RfmTriplet[]): BranchFit {
   const sample = evenSample(triplets, MAX_CUSTOMERS_TO_FIT);
   const bg = fitBgnbd(sample);
@@ -152,7 +152,10 @@ export function fitBranch(triplets: readonly RfmTriplet[]): BranchFit {
     { model: 'bgnbd', params: bg.params, logLikelihood: bg.logLikelihood, converged: bg.converged },
     { model: 'pareto_nbd', params: pn.params, logLikelihood: pn.logLikelihood, converged: pn.converged },
   ];
-  const chosen = fits[1]!.logLikelihood > fits[0]!.logLikelihood ? fits[1]! : fits[0]!;
+  // The better log-likelihood among fits that converged: a fit that ran off to a boundary (e.g. BG/NBD
+  // with a, b → ∞) can edge out the other by a hair yet give scores that overflow for every customer.
+  const converged = fits.filter((f) => f.converged);
+  const chosen = (converged.length > 0 ? converged : fits).reduce((a, b) => (b.logLikelihood > a.logLikelihood ? b : a));
   return { fits, chosen, fittedOn: sample.length };
 }
 
