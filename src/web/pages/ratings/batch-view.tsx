@@ -186,10 +186,11 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
     { title: t('ratings.amount'), dataIndex: 'amountFen', width: 110, align: 'right', render: yuan },
     { title: t('ratings.proposedStars'), dataIndex: 'computedStars', width: 90, render: (n: number) => <Stars n={n} /> },
     { title: t('ratings.adjustedStars'), key: 'adjusted', width: 110, render: (_x, r) => adjustedCell(r) },
+    // Beside the stars it changes, so it needs no sideways scrolling to find.
+    ...(reviewing ? [{ title: t('common.actions'), key: 'adjust', width: 130, render: (_x: unknown, r: Rating) => adjustButton(r) }] : []),
     { title: t('ratings.class'), dataIndex: 'class', width: 60, render: (c: string | null) => c ?? '—' },
     { title: t('ratings.note'), key: 'note', width: 200, render: (_x, r) => noteOf(r) ?? '' },
     ...(b.status === 'final' ? [{ title: t('ratings.benefits'), key: 'benefits', width: 180, render: (_x: unknown, r: Rating) => benefitTags(r) }] : []),
-    ...(reviewing ? [{ title: t('common.actions'), key: 'adjust', width: 130, fixed: 'right' as const, render: (_x: unknown, r: Rating) => adjustButton(r) }] : []),
   ];
 
   const pagination = {
