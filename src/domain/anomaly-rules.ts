@@ -143,7 +143,7 @@ export interface BranchFit {
   fittedOn: number;
 }
 
-/** Fit BG/NBD and Pareto/NBD to a branch's histories and keep the better one (a converged fit before one that did not). */
+/** Fit BG/NBD and Pareto/NBD to a branch's histories and keep the better one (one that scores and converged before one that does not). */
 export function fitBranch(triplets: readonly RfmTriplet[]): BranchFit {
   const sample = evenSample(triplets, MAX_CUSTOMERS_TO_FIT);
   const bg = fitBgnbd(sample);
@@ -152,10 +152,13 @@ export function fitBranch(triplets: readonly RfmTriplet[]): BranchFit {
     { model: 'bgnbd', params: bg.params, logLikelihood: bg.logLikelihood, converged: bg.converged },
     { model: 'pareto_nbd', params: pn.params, logLikelihood: pn.logLikelihood, converged: pn.converged },
   ];
-  // The better log-likelihood among fits that converged: a fit that ran off to a boundary (e.g. BG/NBD
-  // with a, b → ∞) can edge out the other by a hair yet give scores that overflow for every customer.
-  const converged = fits.filter((f) => f.converged);
-  const chosen = (converged.length > 0 ? converged : fits).reduce((a, b) => (b.logLikelihood > a.logLikelihood ? b : a));
+  // The better log-likelihood among fits that score the sample and converged, in that order: a fit that
+  // ran off to a boundary (e.g. BG/NBD with a, b → ∞) can edge out the other by a hair yet give scores
+  // that overflow for every customer.
+  const probe = sample.slice(0, 50);
+  const rank = (f: ModelFit) => (probe.every((t) => isFiniteScore(scoreCustomer(f, t))) ? 2 : 0) + (f.converged ? 1 : 0);
+  const best = Math.max(...fits.map(rank));
+  const chosen = fits.filter((f) => rank(f) === best).reduce((a, b) => (b.logLikelihood > a.logLikelihood ? b : a));
   return { fits, chosen, fittedOn: sample.length };
 }
 
@@ -163,6 +166,8 @@ export interface ChurnScore {
   pAlive: number;
   expected30d: number;
 }
+
+const isFiniteScore = (s: ChurnScore) => Number.isFinite(s.pAlive) && Number.isFinite(s.expected30d);
 
 export function scoreCustomer(fit: ModelFit, t: RfmTriplet): ChurnScore {
   if (fit.model === 'bgnbd') {

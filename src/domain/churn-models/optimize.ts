@@ -52,7 +52,7 @@ export function nelderMead(f: Objective, x0: readonly number[], options: NelderM
   const fRelTol = options.fRelTol ?? 1e-12;
   const xTol = options.xTol ?? 1e-8;
   const maxEvaluations = options.maxEvaluations ?? 20_000;
-  const stallEvaluations = options.stallEvaluations ?? 2_000;
+  const stallEvaluations = options.stallEvaluations ?? 500;
   const stallFTol = options.stallFTol ?? 1e-6;
   const adaptive = options.adaptive ?? true;
   const reflect = 1;
