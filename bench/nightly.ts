@@ -487,7 +487,8 @@ async function childDashboards(url: string): Promise<Latency[]> {
   const hq = await pick('hq');
   const admin = await k.selectFrom('app_user').select('id').where('username', '=', 'bench-admin').executeTakeFirstOrThrow();
   const principal: Principal = { userId: Number(admin.id), username: 'bench-admin', displayName: 'bench-admin', orgUnitId: Number(hq.id), orgPath: hq.path, grantPaths: [], permissions: new Set(PERMISSIONS), roleCodes: ['admin'], locale: 'zh-CN', sessionId: 'x', csrfToken: 'x' };
-  // "Now" is during today's business hours, so this month is open and includes yesterday's rows.
+  // "Now" is during today's business hours, so this month is open and includes yesterday's rows
+  // (early in a month that is a day or two: last month is the full-month case).
   const svc = new DashboardsService(k, db.engine, () => new Date(RUN_AT.getTime() + 9 * 3_600_000));
   const out: Latency[] = [];
   for (const level of ['hq', 'branch', 'area', 'station']) {
@@ -497,6 +498,7 @@ async function childDashboards(url: string): Promise<Latency[]> {
       ['overview, this month', () => svc.unitDashboard(principal, id)],
       ['overview, last month', () => svc.unitDashboard(principal, id, LAST_MONTH)],
       ['key customers, this month', () => svc.keyCustomers(principal, id)],
+      ['key customers, last month', () => svc.keyCustomers(principal, id, LAST_MONTH)],
       ['card suggestions (last month, page 1)', () => svc.cardSuggestions(principal, id, undefined, 1, 20)],
     ];
     for (const [call, fn] of calls) {
