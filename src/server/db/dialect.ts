@@ -67,6 +67,8 @@ export function registerSqliteConnection(db: Kysely<any>, database: SQLite.Datab
  * statement at a time, so inside a Kysely transaction the statement is part of that transaction.
  */
 export function sqliteStatement(db: Kysely<any>, text: string): SQLite.Statement {
+  // Outside a transaction the statement could land in another caller's open transaction.
+  if (!db.isTransaction) throw new Error('sqliteStatement runs only inside a transaction');
   const database = sqliteConnections.get(db.getExecutor().adapter);
   if (!database) throw new Error('not a registered SQLite database');
   let cache = sqliteStatements.get(database);
