@@ -13093,7 +13093,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description The sending system, e.g. 'ic-card'; 'pump' is reserved */
+                        /** @description The sending system, e.g. 'ic-card' or 'pos-s1'; 'pump' is reserved */
                         source: string;
                         topups: {
                             /** @description The card system's id of the top-up; with the source, what makes re-sending harmless */
