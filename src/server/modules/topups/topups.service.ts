@@ -6,11 +6,10 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { engineOf, type Engine } from '../../db/dialect.js';
 import { AppError } from '../../errors.js';
-import { businessDay, zonedToUtc } from '../../../domain/business-day.js';
 import { PUMP_SOURCE, SOURCE_PATTERN } from '../../../domain/fuel-transaction.js';
 import { parseTopup, type ParsedTopup } from '../../../domain/card-topup.js';
-import { isWithin } from '../../../domain/org-path.js';
 import { MAX_REPORTED_ERRORS, UnreadableRow, type IngestInput, type RowError } from '../transactions/ingest.service.js';
+import { placeRows } from '../transactions/placement.js';
 import { topupsQueries as q, type TopupRow, type UnitRef } from './topups.queries.js';
 
 /** Rows per database transaction: top-ups are few beside sales, so chunks stay short. */
@@ -168,39 +167,18 @@ export class TopupsService {
 
   /** Place rows at their stations (in scope) and on the station's calendar; drop repeats within the chunk. */
   private prepare(source: string, scopePath: string, chunk: Pending[], units: Map<string, UnitRef | null>, home: UnitRef, reject: Reject): { rows: TopupRow[]; duplicates: number } {
-    const rows: TopupRow[] = [];
-    const seen = new Set<string>();
-    let duplicates = 0;
-    for (const p of chunk) {
-      const unit = p.stationCode === null ? home : units.get(p.stationCode);
-      if (!unit) {
-        reject(p.rowNo, p.externalId, { field: 'stationCode', code: 'STATION_UNKNOWN', message: `no station has the code ${p.stationCode}` });
-        continue;
-      }
-      if (!isWithin(unit.path, scopePath)) {
-        reject(p.rowNo, p.externalId, { field: 'stationCode', code: 'STATION_OUT_OF_SCOPE', message: `station ${p.stationCode} is outside the organisation this key may send for` });
-        continue;
-      }
-      if (seen.has(p.externalId)) {
-        duplicates++;
-        continue;
-      }
-      seen.add(p.externalId);
-      const timeMs = p.local ? zonedToUtc(p.timeMs, unit.timeZone) : p.timeMs;
-      rows.push({
-        source,
-        externalId: p.externalId,
-        occurredAt: p.utcText ?? new Date(timeMs).toISOString(),
-        businessDay: businessDay(timeMs, unit.timeZone),
-        orgUnitId: unit.id,
-        cardNo: p.cardNo,
-        customerId: null,
-        amountFen: p.amountFen,
-        bonusFen: p.bonusFen,
-        payment: p.payment,
-      });
-    }
-    return { rows, duplicates };
+    return placeRows(chunk, units, home, scopePath, reject, (p, at) => ({
+      source,
+      externalId: p.externalId,
+      occurredAt: at.occurredAt,
+      businessDay: at.businessDay,
+      orgUnitId: at.orgUnitId,
+      cardNo: p.cardNo,
+      customerId: null,
+      amountFen: p.amountFen,
+      bonusFen: p.bonusFen,
+      payment: p.payment,
+    }));
   }
 
   /** Attach rows to their card holders, insert them, and add the ones stored now to the rollup. */

@@ -5,11 +5,10 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { serialiseRollupWriters, type Engine } from '../../db/dialect.js';
 import { AppError } from '../../errors.js';
-import { businessDay, zonedToUtc } from '../../../domain/business-day.js';
 import { PUMP_SOURCE, SOURCE_PATTERN, parseTransaction, type ParsedTransaction, type RowProblem } from '../../../domain/fuel-transaction.js';
-import { isWithin } from '../../../domain/org-path.js';
 import { transactionsQueries as q, type CustomerCadence, type TxnRow } from './transactions.queries.js';
 import { storeRows } from './rollups.js';
+import { placeRows } from './placement.js';
 
 /**
  * Rows per database transaction. Larger chunks write each touched customer and rollup page once for
@@ -188,46 +187,24 @@ export class IngestService {
 
   /** Place rows at their stations (in scope) and in time; drop repeats within the chunk. */
   private prepare(source: string, scopePath: string, chunk: Pending[], units: Map<string, Unit | null>, home: Unit, reject: Reject): { rows: TxnRow[]; duplicates: number } {
-    const rows: TxnRow[] = [];
-    const seen = new Set<string>();
-    let duplicates = 0;
-    for (const p of chunk) {
-      const unit = p.stationCode === null ? home : units.get(p.stationCode);
-      if (!unit) {
-        reject(p.rowNo, p.externalId, { field: 'stationCode', code: 'STATION_UNKNOWN', message: `no station has the code ${p.stationCode}` });
-        continue;
-      }
-      if (!isWithin(unit.path, scopePath)) {
-        reject(p.rowNo, p.externalId, { field: 'stationCode', code: 'STATION_OUT_OF_SCOPE', message: `station ${p.stationCode} is outside the organisation this key may send for` });
-        continue;
-      }
-      // The same row twice in one chunk is a duplicate like any other.
-      if (seen.has(p.externalId)) {
-        duplicates++;
-        continue;
-      }
-      seen.add(p.externalId);
-      const timeMs = p.local ? zonedToUtc(p.timeMs, unit.timeZone) : p.timeMs;
-      rows.push({
-        source,
-        externalId: p.externalId,
-        occurredAt: p.utcText ?? new Date(timeMs).toISOString(),
-        timeMs,
-        businessDay: businessDay(timeMs, unit.timeZone),
-        orgUnitId: unit.id,
-        customerId: null,
-        cardNo: p.cardNo,
-        plate: p.plate,
-        product: p.product,
-        businessLine: p.businessLine,
-        volumeMl: p.volumeMl,
-        unitPriceFen: p.unitPriceFen,
-        amountFen: p.amountFen,
-        payment: p.payment,
-        visitId: null,
-      });
-    }
-    return { rows, duplicates };
+    return placeRows(chunk, units, home, scopePath, reject, (p, at) => ({
+      source,
+      externalId: p.externalId,
+      occurredAt: at.occurredAt,
+      timeMs: at.timeMs,
+      businessDay: at.businessDay,
+      orgUnitId: at.orgUnitId,
+      customerId: null,
+      cardNo: p.cardNo,
+      plate: p.plate,
+      product: p.product,
+      businessLine: p.businessLine,
+      volumeMl: p.volumeMl,
+      unitPriceFen: p.unitPriceFen,
+      amountFen: p.amountFen,
+      payment: p.payment,
+      visitId: null,
+    }));
   }
 
   /** Find each row's customer (card first, then plate) and store the rows with their rollups. */
