@@ -8,6 +8,7 @@ import * as m0006 from './migrations/0006-transactions.js';
 import * as m0007 from './migrations/0007-imports.js';
 import * as m0010 from './migrations/0010-dashboards.js';
 import * as m0012 from './migrations/0012-topups.js';
+import * as m0013 from './migrations/0013-dashboard-indexes.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-imports': m0007,
   '0010-dashboards': m0010,
   '0012-topups': m0012,
+  '0013-dashboard-indexes': m0013,
 };
 
 class StaticProvider implements MigrationProvider {
