@@ -18,11 +18,6 @@ export interface TopupRow {
   payment: string | null;
 }
 
-export interface UnitRef {
-  id: number;
-  path: string;
-  timeZone: string;
-}
 
 const TOPUP_COLUMNS: BulkColumn[] = [
   { name: 'source', pg: 'text' },
@@ -52,20 +47,6 @@ const UPSERT_DAY = `insert into station_day_topup (org_unit_id, day, amount_fen,
   bonus_fen = station_day_topup.bonus_fen + excluded.bonus_fen, topup_count = station_day_topup.topup_count + excluded.topup_count`;
 
 export const topupsQueries = {
-  async unitById(db: Kysely<Database>, id: number): Promise<(UnitRef & { code: string }) | undefined> {
-    const r = await db.selectFrom('org_unit').select(['id', 'code', 'path', 'time_zone']).where('id', '=', id).executeTakeFirst();
-    return r && { id: Number(r.id), code: r.code, path: r.path, timeZone: r.time_zone };
-  },
-
-  async unitsByCode(db: Kysely<Database>, engine: Engine, codes: string[]): Promise<Map<string, UnitRef>> {
-    if (codes.length === 0) return new Map();
-    const rows = await db
-      .selectFrom('org_unit')
-      .select(['id', 'code', 'path', 'time_zone'])
-      .where((eb) => oneOf(engine, eb.ref('code'), codes))
-      .execute();
-    return new Map(rows.map((r) => [r.code, { id: Number(r.id), path: r.path, timeZone: r.time_zone }]));
-  },
 
   /** Live customers holding these cards. */
   async cardHolders(db: Kysely<Database>, engine: Engine, cards: string[]): Promise<Map<string, number>> {

@@ -6,11 +6,11 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { engineOf, type Engine } from '../../db/dialect.js';
 import { AppError } from '../../errors.js';
-import { PUMP_SOURCE, SOURCE_PATTERN } from '../../../domain/fuel-transaction.js';
 import { parseTopup, type ParsedTopup } from '../../../domain/card-topup.js';
-import { MAX_REPORTED_ERRORS, UnreadableRow, type IngestInput, type RowError } from '../transactions/ingest.service.js';
-import { placeRows } from '../transactions/placement.js';
-import { topupsQueries as q, type TopupRow, type UnitRef } from './topups.queries.js';
+import { checkSource, MAX_REPORTED_ERRORS, UnreadableRow, type IngestInput, type RowError } from '../transactions/ingest.service.js';
+import { placeRows, resolveStations, type StationUnit } from '../transactions/placement.js';
+import { transactionsQueries } from '../transactions/transactions.queries.js';
+import { topupsQueries as q, type TopupRow } from './topups.queries.js';
 
 /** Rows per database transaction: top-ups are few beside sales, so chunks stay short. */
 export const TOPUP_CHUNK_ROWS = 5_000;
@@ -40,12 +40,6 @@ interface Pending extends ParsedTopup {
 
 type Reject = (row: number, externalId: string | null, p: { field: string; code: string; message: string }) => void;
 
-function checkSource(source: string): void {
-  if (!SOURCE_PATTERN.test(source) || source === PUMP_SOURCE) {
-    throw new AppError('VALIDATION_FAILED', `source must be 1–32 lower-case letters, digits, '_', '.' or '-', and not '${PUMP_SOURCE}'`, 'source');
-  }
-}
-
 /** A customer now holds these cards: top-ups that were waiting for them become his. */
 export function attachWaitingTopups(trx: Kysely<Database>, cards: string[]): Promise<number> {
   return q.attachWaiting(trx, engineOf(trx), cards);
@@ -61,9 +55,9 @@ export class TopupsService {
 
   async ingest(input: IngestInput): Promise<TopupIngestResult> {
     checkSource(input.source);
-    const home = await q.unitById(this.db, input.defaultOrgUnitId);
+    const home = await transactionsQueries.stationById(this.db, input.defaultOrgUnitId);
     if (!home) throw new AppError('NOT_FOUND', `org unit ${input.defaultOrgUnitId} not found`);
-    const units = new Map<string, UnitRef | null>([[home.code, home]]);
+    const units = new Map<string, StationUnit | null>([[home.code, home]]);
 
     const { id: batchId } = await this.db
       .insertInto('ingest_batch')
@@ -103,7 +97,7 @@ export class TopupsService {
     const flush = async () => {
       const chunk = pending;
       pending = [];
-      await this.resolveUnits(this.db, chunk, units);
+      await resolveStations(this.db, this.engine, chunk, units);
       const { rows, duplicates } = this.prepare(input.source, input.scopePath, chunk, units, home, reject);
       const stored = await this.db.transaction().execute(async (trx) => {
         const out = await this.store(trx, rows, batchId);
@@ -139,9 +133,9 @@ export class TopupsService {
   async ingestChunk(trx: Kysely<Database>, rows: { rowNumber: number; topup: object }[], opts: { source: string; orgUnitId: number; write: boolean }): Promise<{ inserted: number; duplicates: number; problems: TopupProblem[] }> {
     checkSource(opts.source);
     const problems: TopupProblem[] = [];
-    const home = await q.unitById(trx, opts.orgUnitId);
+    const home = await transactionsQueries.stationById(trx, opts.orgUnitId);
     if (!home) throw new AppError('NOT_FOUND', `org unit ${opts.orgUnitId} not found`);
-    const units = new Map<string, UnitRef | null>([[home.code, home]]);
+    const units = new Map<string, StationUnit | null>([[home.code, home]]);
     const nowMs = this.now().getTime();
     const pending: Pending[] = [];
     for (const r of rows) {
@@ -149,24 +143,15 @@ export class TopupsService {
       if (parsed.ok) pending.push({ ...parsed.value, rowNo: r.rowNumber });
       else for (const p of parsed.problems) problems.push({ row: r.rowNumber, severity: 'error', field: p.field || null, message: p.message });
     }
-    await this.resolveUnits(trx, pending, units);
+    await resolveStations(trx, this.engine, pending, units);
     const { rows: ready, duplicates } = this.prepare(opts.source, home.path, pending, units, home, (row, _id, p) => problems.push({ row, severity: 'error', field: p.field, message: p.message }));
     if (!opts.write) return { inserted: 0, duplicates: 0, problems };
     const stored = await this.store(trx, ready, null);
     return { inserted: stored.inserted, duplicates: duplicates + ready.length - stored.inserted, problems };
   }
 
-  /** Station codes of a chunk, looked up once per batch. */
-  private async resolveUnits(db: Kysely<Database>, chunk: Pending[], units: Map<string, UnitRef | null>): Promise<void> {
-    const missing = new Set<string>();
-    for (const p of chunk) if (p.stationCode !== null && !units.has(p.stationCode)) missing.add(p.stationCode);
-    if (missing.size === 0) return;
-    const found = await q.unitsByCode(db, this.engine, [...missing]);
-    for (const c of missing) units.set(c, found.get(c) ?? null);
-  }
-
   /** Place rows at their stations (in scope) and on the station's calendar; drop repeats within the chunk. */
-  private prepare(source: string, scopePath: string, chunk: Pending[], units: Map<string, UnitRef | null>, home: UnitRef, reject: Reject): { rows: TopupRow[]; duplicates: number } {
+  private prepare(source: string, scopePath: string, chunk: Pending[], units: Map<string, StationUnit | null>, home: StationUnit, reject: Reject): { rows: TopupRow[]; duplicates: number } {
     return placeRows(chunk, units, home, scopePath, reject, (p, at) => ({
       source,
       externalId: p.externalId,

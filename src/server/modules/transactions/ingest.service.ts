@@ -8,7 +8,7 @@ import { AppError } from '../../errors.js';
 import { PUMP_SOURCE, SOURCE_PATTERN, parseTransaction, type ParsedTransaction, type RowProblem } from '../../../domain/fuel-transaction.js';
 import { transactionsQueries as q, type CustomerCadence, type TxnRow } from './transactions.queries.js';
 import { storeRows } from './rollups.js';
-import { placeRows } from './placement.js';
+import { placeRows, resolveStations, type StationUnit } from './placement.js';
 
 /**
  * Rows per database transaction. Larger chunks write each touched customer and rollup page once for
@@ -59,17 +59,20 @@ export interface IngestResult {
   errorsTruncated: boolean;
 }
 
-interface Unit {
-  id: number;
-  path: string;
-  timeZone: string;
-}
+type Unit = StationUnit;
 
 interface Pending extends ParsedTransaction {
   rowNo: number;
 }
 
 type Reject = (row: number, externalId: string | null, p: Pick<RowProblem, 'field' | 'message'> & { code: string }) => void;
+
+/** Sources are short machine names; 'pump' belongs to fill-ups recorded by hand. */
+export function checkSource(source: string): void {
+  if (!SOURCE_PATTERN.test(source) || source === PUMP_SOURCE) {
+    throw new AppError('VALIDATION_FAILED', `source must be 1–32 lower-case letters, digits, '_', '.' or '-', and not '${PUMP_SOURCE}'`, 'source');
+  }
+}
 
 export class IngestService {
   constructor(
@@ -80,14 +83,11 @@ export class IngestService {
   ) {}
 
   async ingest(input: IngestInput): Promise<IngestResult> {
-    if (!SOURCE_PATTERN.test(input.source) || input.source === PUMP_SOURCE) {
-      throw new AppError('VALIDATION_FAILED', `source must be 1–32 lower-case letters, digits, '_', '.' or '-', and not '${PUMP_SOURCE}'`, 'source');
-    }
-    const units = new Map<string, Unit | null>();
-    const home = await this.db.selectFrom('org_unit').select(['id', 'code', 'path', 'time_zone']).where('id', '=', input.defaultOrgUnitId).executeTakeFirst();
+    checkSource(input.source);
+    const home = await q.stationById(this.db, input.defaultOrgUnitId);
     if (!home) throw new AppError('NOT_FOUND', `org unit ${input.defaultOrgUnitId} not found`);
-    const homeUnit: Unit = { id: home.id, path: home.path, timeZone: home.time_zone };
-    units.set(home.code, homeUnit);
+    const homeUnit: Unit = home;
+    const units = new Map<string, Unit | null>([[home.code, homeUnit]]);
 
     const receivedAt = this.now().toISOString();
     const { id: batchId } = await this.db
@@ -158,8 +158,9 @@ export class IngestService {
     opts: { source: string; orgUnitId: number; write: boolean },
   ): Promise<{ inserted: number; duplicates: number; problems: { row: number; severity: 'error'; field: string | null; message: string }[] }> {
     const problems: { row: number; severity: 'error'; field: string | null; message: string }[] = [];
-    const home = await trx.selectFrom('org_unit').select(['id', 'code', 'path', 'time_zone']).where('id', '=', opts.orgUnitId).executeTakeFirstOrThrow();
-    const homeUnit: Unit = { id: home.id, path: home.path, timeZone: home.time_zone };
+    const home = await q.stationById(trx, opts.orgUnitId);
+    if (!home) throw new AppError('NOT_FOUND', `org unit ${opts.orgUnitId} not found`);
+    const homeUnit: Unit = home;
     const units = new Map<string, Unit | null>([[home.code, homeUnit]]);
     const nowMs = this.now().getTime();
     const pending: Pending[] = [];
@@ -168,21 +169,11 @@ export class IngestService {
       if (parsed.ok) pending.push(Object.assign(parsed.value, { rowNo: r.rowNumber }));
       else for (const p of parsed.problems) problems.push({ row: r.rowNumber, severity: 'error', field: p.field || null, message: p.message });
     }
-    await this.resolveUnits(trx, pending, units);
+    await resolveStations(trx, this.engine, pending, units);
     const { rows: ready, duplicates } = this.prepare(opts.source, homeUnit.path, pending, units, homeUnit, (row, _id, p) => problems.push({ row, severity: 'error', field: p.field, message: p.message }));
     if (!opts.write) return { inserted: 0, duplicates: 0, problems };
     const stored = await this.storePrepared(trx, ready, null);
     return { inserted: stored.inserted, duplicates: duplicates + stored.duplicates, problems };
-  }
-
-  /** Station codes of a chunk, looked up once per batch. */
-  private async resolveUnits(db: Kysely<Database>, chunk: Pending[], units: Map<string, Unit | null>): Promise<void> {
-    const missing = new Set<string>();
-    for (const p of chunk) if (p.stationCode !== null && !units.has(p.stationCode)) missing.add(p.stationCode);
-    if (missing.size === 0) return;
-    const rows = await db.selectFrom('org_unit').select(['id', 'code', 'path', 'time_zone']).where('code', 'in', [...missing]).execute();
-    for (const c of missing) units.set(c, null);
-    for (const r of rows) units.set(r.code, { id: r.id, path: r.path, timeZone: r.time_zone });
   }
 
   /** Place rows at their stations (in scope) and in time; drop repeats within the chunk. */
@@ -239,7 +230,7 @@ export class IngestService {
   }
 
   private async storeChunk(input: IngestInput, batchId: number, chunk: Pending[], units: Map<string, Unit | null>, home: Unit, result: IngestResult, reject: Reject): Promise<void> {
-    await this.resolveUnits(this.db, chunk, units);
+    await resolveStations(this.db, this.engine, chunk, units);
     const { rows, duplicates } = this.prepare(input.source, input.scopePath, chunk, units, home, (row, id, p) => {
       result.rejected++;
       reject(row, id, p);

@@ -2,6 +2,10 @@
 // the sender's org unit; the time on the station's clock and calendar; repeats within a chunk.
 import { businessDay, zonedToUtc } from '../../../domain/business-day.js';
 import { isWithin } from '../../../domain/org-path.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { Engine } from '../../db/dialect.js';
+import { transactionsQueries } from './transactions.queries.js';
 
 export interface StationUnit {
   id: number;
@@ -24,6 +28,15 @@ export interface Placement {
   occurredAt: string;
   timeMs: number;
   businessDay: string;
+}
+
+/** Station codes of a chunk not yet known to this batch, looked up at once; unknown codes are remembered as null. */
+export async function resolveStations(db: Kysely<Database>, engine: Engine, chunk: { stationCode: string | null }[], units: Map<string, StationUnit | null>): Promise<void> {
+  const missing = new Set<string>();
+  for (const p of chunk) if (p.stationCode !== null && !units.has(p.stationCode)) missing.add(p.stationCode);
+  if (missing.size === 0) return;
+  const found = await transactionsQueries.stationsByCode(db, engine, [...missing]);
+  for (const c of missing) units.set(c, found.get(c) ?? null);
 }
 
 export type PlacementReject = (row: number, externalId: string | null, p: { field: string; code: string; message: string }) => void;

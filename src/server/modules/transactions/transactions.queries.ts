@@ -5,6 +5,7 @@
 // many-row `with v as (values …)` statement costs SQLite more than the rows themselves.
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import type { StationUnit } from './placement.js';
 import { bulkStatements, oneOf, sqliteStatement, type BulkColumn, type Engine } from '../../db/dialect.js';
 
 /** One transaction as the rules see it; `id` is known once stored. */
@@ -153,6 +154,18 @@ function holdersByRow(db: Kysely<Database>, text: string, keys: string[]): Map<s
 }
 
 export const transactionsQueries = {
+  /** The sender's own unit: the default station and the scope of what it may send. */
+  async stationById(db: Kysely<Database>, id: number): Promise<(StationUnit & { code: string }) | undefined> {
+    const r = await db.selectFrom('org_unit').select(['id', 'code', 'path', 'time_zone']).where('id', '=', id).executeTakeFirst();
+    return r && { id: Number(r.id), code: r.code, path: r.path, timeZone: r.time_zone };
+  },
+
+  async stationsByCode(db: Kysely<Database>, engine: Engine, codes: string[]): Promise<Map<string, StationUnit>> {
+    if (codes.length === 0) return new Map();
+    const rows = await db.selectFrom('org_unit').select(['id', 'code', 'path', 'time_zone']).where((eb) => oneOf(engine, eb.ref('code'), codes)).execute();
+    return new Map(rows.map((r) => [r.code, { id: Number(r.id), path: r.path, timeZone: r.time_zone }]));
+  },
+
   /** Insert rows; those whose (source, external id) is already stored are skipped. Returns the ids of the rows stored now. */
   async insert(db: Kysely<Database>, engine: Engine, rows: TxnRow[], batchId: number | null, now: string): Promise<Map<string, number>> {
     const ids = new Map<string, number>();
