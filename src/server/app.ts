@@ -176,7 +176,13 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   importsRoutes(app, new ImportsService(db.kysely, customers, ingest, topups));
   ratingsRoutes(app, new RatingsService(db.kysely, opts.now));
   alertsRoutes(app, new AlertsService(db.kysely, opts.now));
-  dashboardsRoutes(app, new DashboardsService(db.kysely, db.engine, opts.now));
+  dashboardsRoutes(
+    app,
+    new DashboardsService(db.kysely, db.engine, opts.now, {
+      snapshotMinutes: opts.config.dashboardSnapshotMinutes,
+      onBackgroundError: (err) => app.log.error({ err }, 'dashboard snapshot failed'),
+    }),
+  );
 
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot;
   const hasWeb = webRoot !== null && fs.existsSync(path.join(webRoot, 'index.html'));

@@ -14,6 +14,11 @@ export interface Config {
   /** Send the Secure cookie attribute (behind HTTPS). */
   secureCookies: boolean;
   logLevel: string;
+  /**
+   * Dashboards over a subtree are served from a snapshot this many minutes old at most; an older
+   * one is served while a new one is computed. 0: every call computes its figures.
+   */
+  dashboardSnapshotMinutes: number;
   webRoot: string | null;
 }
 
@@ -34,6 +39,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginRateLimitPerMinute: int(env.LOGIN_RATE_LIMIT, 20),
     secureCookies: env.SECURE_COOKIES === '1',
     logLevel: env.LOG_LEVEL || 'info',
+    dashboardSnapshotMinutes: int(env.DASHBOARD_SNAPSHOT_MINUTES, 15),
     webRoot: env.WEB_ROOT ?? null,
   };
 }

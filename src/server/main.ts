@@ -4,6 +4,7 @@ import { openDb } from './db/connection.js';
 import { prepareDatabase } from './bootstrap.js';
 import { usersQueries } from './modules/users/users.queries.js';
 import { JOBS } from './jobs/index.js';
+import { dashboardSnapshotsJob } from './modules/dashboards/dashboards.job.js';
 import { startScheduler } from './jobs/scheduler.js';
 
 const config = loadConfig();
@@ -17,8 +18,10 @@ app.log.info({ engine: db.engine }, `Forecourt is running at ${address}`);
 if ((await usersQueries.count(db.kysely)) === 0) app.log.info(`first run: open ${address}/setup to create the administrator`);
 
 // Scheduled jobs run in the company's time zone (the top org unit's); FORECOURT_JOBS=0 turns them off here.
+// Dashboard snapshots are computed only when dashboards read them (DASHBOARD_SNAPSHOT_MINUTES > 0).
 const root = await db.kysely.selectFrom('org_unit').select('time_zone').where('parent_id', 'is', null).executeTakeFirst();
-const scheduler = process.env.FORECOURT_JOBS === '0' ? null : startScheduler(db.kysely, JOBS, root?.time_zone ?? 'Asia/Shanghai', app.log);
+const jobs = JOBS.filter((j) => j.name !== dashboardSnapshotsJob.name || config.dashboardSnapshotMinutes > 0);
+const scheduler = process.env.FORECOURT_JOBS === '0' ? null : startScheduler(db.kysely, jobs, root?.time_zone ?? 'Asia/Shanghai', app.log);
 
 let closing = false;
 async function shutdown(signal: string) {

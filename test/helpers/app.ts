@@ -24,7 +24,8 @@ export interface TestContext {
 }
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), loginRateLimitPerMinute: 10_000, ...overrides };
+  // Dashboards compute every answer unless a test asks for snapshots (test/dashboards/snapshots).
+  return { ...loadConfig({}), loginRateLimitPerMinute: 10_000, dashboardSnapshotMinutes: 0, ...overrides };
 }
 
 /** Build the app on a fresh database of `engine` for the enclosing describe block. */

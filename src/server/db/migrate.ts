@@ -9,6 +9,7 @@ import * as m0007 from './migrations/0007-imports.js';
 import * as m0010 from './migrations/0010-dashboards.js';
 import * as m0012 from './migrations/0012-topups.js';
 import * as m0013 from './migrations/0013-dashboard-indexes.js';
+import * as m0014 from './migrations/0014-dashboard-snapshots.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-dashboards': m0010,
   '0012-topups': m0012,
   '0013-dashboard-indexes': m0013,
+  '0014-dashboard-snapshots': m0014,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -462,6 +462,14 @@ export interface StationDayTopupTable {
   bonus_fen: number;
   topup_count: number;
 }
+export interface DashboardSnapshotTable {
+  kind: string;
+  org_unit_id: number;
+  month: string;
+  policy_key: string;
+  computed_at: Instant;
+  body: string;
+}
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -491,6 +499,7 @@ export interface Database {
   station_day: StationDayTable;
   card_topup: CardTopupTable;
   station_day_topup: StationDayTopupTable;
+  dashboard_snapshot: DashboardSnapshotTable;
   policy_version: PolicyVersionTable;
   rating_batch: RatingBatchTable;
   customer_rating: CustomerRatingTable;

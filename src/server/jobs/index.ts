@@ -2,5 +2,6 @@
 import type { JobDefinition } from './job-runner.js';
 import { nightlyAlertsJob } from '../modules/alerts/alerts.job.js';
 import { monthlyRatingJob } from '../modules/ratings/ratings.job.js';
+import { dashboardSnapshotsJob } from '../modules/dashboards/dashboards.job.js';
 
-export const JOBS: JobDefinition[] = [nightlyAlertsJob, monthlyRatingJob];
+export const JOBS: JobDefinition[] = [nightlyAlertsJob, monthlyRatingJob, dashboardSnapshotsJob];

@@ -12292,6 +12292,8 @@ export interface paths {
                 query?: {
                     /** @description YYYY-MM */
                     month?: string;
+                    /** @description Compute the figures now instead of serving a snapshot */
+                    refresh?: boolean;
                 };
                 header?: never;
                 path: {
@@ -12408,6 +12410,8 @@ export interface paths {
                                 /** @description Share of the unit’s sales volume bought by its top customers */
                                 keyCustomerShare: number | null;
                             }[];
+                            /** @description When these figures were computed (ISO-8601 UTC): answers over a subtree are kept as snapshots, see DASHBOARD_SNAPSHOT_MINUTES */
+                            asOf: string;
                         };
                     };
                 };
@@ -12531,6 +12535,8 @@ export interface paths {
                     orgUnitId: number;
                     /** @description YYYY-MM */
                     month?: string;
+                    /** @description Compute the figures now instead of serving a snapshot */
+                    refresh?: boolean;
                 };
                 header?: never;
                 path?: never;
@@ -12602,6 +12608,8 @@ export interface paths {
                                 profileStep: number;
                                 nextQuestion: string | null;
                             }[];
+                            /** @description When these figures were computed (ISO-8601 UTC): answers over a subtree are kept as snapshots, see DASHBOARD_SNAPSHOT_MINUTES */
+                            asOf: string;
                         };
                     };
                 };
@@ -12725,6 +12733,8 @@ export interface paths {
                     orgUnitId: number;
                     /** @description YYYY-MM */
                     month?: string;
+                    /** @description Compute the figures now instead of serving a snapshot */
+                    refresh?: boolean;
                     page: number;
                     pageSize: number;
                 };
@@ -12766,6 +12776,8 @@ export interface paths {
                                 /** @description What a card topped up with the same amount would save a month */
                                 savingFen: number;
                             }[];
+                            /** @description When these figures were computed (ISO-8601 UTC): answers over a subtree are kept as snapshots, see DASHBOARD_SNAPSHOT_MINUTES */
+                            asOf: string;
                         };
                     };
                 };

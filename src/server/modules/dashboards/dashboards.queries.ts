@@ -32,13 +32,13 @@ export const dashboardsQueries = {
     return r && { id: Number(r.id), parentId: r.parent_id === null ? null : Number(r.parent_id), kindCode: r.kind_code, code: r.code, name: r.name, path: r.path, timeZone: r.time_zone };
   },
 
-  /** The unit and every unit below it that the principal may see. */
-  async subtree(db: Kysely<Database>, engine: Engine, p: Principal, path: string): Promise<UnitRow[]> {
+  /** The unit and every unit below it (that the principal may see, when one is given). */
+  async subtree(db: Kysely<Database>, engine: Engine, p: Principal | undefined, path: string): Promise<UnitRow[]> {
     const rows = await db
       .selectFrom('org_unit')
       .select(['id', 'parent_id', 'kind_code', 'code', 'name', 'path', 'time_zone'])
       .where((eb) => prefixRange(engine, eb.ref('path'), path))
-      .where((eb) => inScope(p, eb.ref('id')))
+      .$if(p !== undefined, (qb) => qb.where((eb) => inScope(p!, eb.ref('id'))))
       .orderBy('path')
       .execute();
     return rows.map((r) => ({ id: Number(r.id), parentId: r.parent_id === null ? null : Number(r.parent_id), kindCode: r.kind_code, code: r.code, name: r.name, path: r.path, timeZone: r.time_zone }));
@@ -167,8 +167,8 @@ export const dashboardsQueries = {
     }));
   },
 
-  /** What the three-step profile and the ownership check need, for customers the principal may read. */
-  async customerFacts(db: Kysely<Database>, engine: Engine, p: Principal, ids: number[]) {
+  /** What the three-step profile and the ownership check need (for customers the principal may read, when one is given). */
+  async customerFacts(db: Kysely<Database>, engine: Engine, p: Principal | undefined, ids: number[]) {
     if (ids.length === 0) return [];
     const rows = await db
       .selectFrom('customer as c')
@@ -186,13 +186,14 @@ export const dashboardsQueries = {
         'c.owner_user_id',
         'u.display_name as owner_name',
         'o.name as org_unit_name',
+        'o.path as org_unit_path',
         eb.selectFrom('customer_phone as ph').select(eb.fn.countAll<number>().as('n')).whereRef('ph.customer_id', '=', 'c.id').as('phones'),
         eb.selectFrom('vehicle as v').select(eb.fn.countAll<number>().as('n')).whereRef('v.customer_id', '=', 'c.id').as('vehicles'),
         eb.selectFrom('vehicle as v').select(eb.fn.countAll<number>().as('n')).whereRef('v.customer_id', '=', 'c.id').where('v.model', 'is not', null).where('v.model', '!=', '').as('models'),
       ])
       .where((eb) => oneOf(engine, eb.ref('c.id'), ids))
       .where('c.merged_into_id', 'is', null)
-      .where((eb) => inCustomerScope(p, eb.ref('c.org_unit_id')))
+      .$if(p !== undefined, (qb) => qb.where((eb) => inCustomerScope(p!, eb.ref('c.org_unit_id'))))
       .execute();
     return rows.map((r) => ({
       id: Number(r.id),
@@ -206,45 +207,46 @@ export const dashboardsQueries = {
       ownerUserId: r.owner_user_id === null ? null : Number(r.owner_user_id),
       ownerName: r.owner_name,
       orgUnitName: r.org_unit_name,
+      orgUnitPath: r.org_unit_path,
       phoneCount: n(r.phones),
       vehicleCount: n(r.vehicles),
       modelCount: n(r.models),
     }));
   },
 
-  /** Customers of these units without an active fuel card who spent at least `minFen` in the month, biggest first. */
-  async cardCandidates(db: Kysely<Database>, engine: Engine, p: Principal, unitIds: number[], month: string, minFen: number, page: number, pageSize: number) {
-    if (unitIds.length === 0) return { total: 0, items: [] };
-    const spent = db
+  /**
+   * Customers of these units without an active fuel card who spent at least `minFen` in the month,
+   * biggest first: [customer id, amount, volume].
+   */
+  async cardCandidates(db: Kysely<Database>, engine: Engine, unitIds: number[], month: string, minFen: number): Promise<[number, number, number][]> {
+    if (unitIds.length === 0) return [];
+    const rows = await db
       .selectFrom('customer_month as m')
       .innerJoin('customer as c', 'c.id', 'm.customer_id')
       .select((eb) => ['m.customer_id', eb.fn.sum<number>('m.amount_fen').as('amount_fen'), eb.fn.sum<number>('m.volume_ml').as('volume_ml')])
       .where('m.month', '=', month)
       .where('c.merged_into_id', 'is', null)
       .where((eb) => oneOf(engine, eb.ref('c.org_unit_id'), unitIds))
-      .where((eb) => inCustomerScope(p, eb.ref('c.org_unit_id')))
       .where((eb) => eb.not(eb.exists(eb.selectFrom('fuel_card as f').select('f.id').whereRef('f.customer_id', '=', 'c.id').where('f.status', '=', 'active'))))
       .groupBy('m.customer_id')
-      .having((eb) => eb.fn.sum('m.amount_fen'), '>=', minFen);
-    const { total } = await db
-      .selectFrom(spent.as('s'))
-      .select((eb) => eb.fn.countAll<number>().as('total'))
-      .executeTakeFirstOrThrow();
+      .having((eb) => eb.fn.sum('m.amount_fen'), '>=', minFen)
+      .orderBy(sql`sum(m.amount_fen)`, 'desc')
+      .orderBy('m.customer_id')
+      .execute();
+    return rows.map((r) => [Number(r.customer_id), n(r.amount_fen), n(r.volume_ml)]);
+  },
+
+  /** How a list names customers: code, kind, name, their unit and owner. */
+  async customerLabels(db: Kysely<Database>, engine: Engine, ids: number[]) {
+    if (ids.length === 0) return [];
     const rows = await db
-      .selectFrom(spent.as('s'))
-      .innerJoin('customer as c', 'c.id', 's.customer_id')
+      .selectFrom('customer as c')
       .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
       .leftJoin('app_user as u', 'u.id', 'c.owner_user_id')
-      .select(['c.id', 'c.code', 'c.kind', 'c.name', 'o.name as org_unit_name', 'u.display_name as owner_name', 's.amount_fen', 's.volume_ml'])
-      .orderBy('s.amount_fen', 'desc')
-      .orderBy('c.id')
-      .limit(pageSize)
-      .offset((page - 1) * pageSize)
+      .select(['c.id', 'c.code', 'c.kind', 'c.name', 'o.name as org_unit_name', 'u.display_name as owner_name'])
+      .where((eb) => oneOf(engine, eb.ref('c.id'), ids))
       .execute();
-    return {
-      total: n(total),
-      items: rows.map((r) => ({ customerId: Number(r.id), code: r.code, kind: r.kind, name: r.name, orgUnitName: r.org_unit_name, ownerName: r.owner_name, amountFen: n(r.amount_fen), volumeMl: n(r.volume_ml) })),
-    };
+    return rows.map((r) => ({ customerId: Number(r.id), code: r.code, kind: r.kind, name: r.name, orgUnitName: r.org_unit_name, ownerName: r.owner_name }));
   },
 
   /** Alerts of these units opened, and closed, within [from, to). */

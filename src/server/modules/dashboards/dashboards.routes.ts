@@ -12,6 +12,8 @@ const S = Type.Union([Type.String(), Type.Null()]);
 const Int = Type.Integer();
 const Unit = Type.Object({ id: Int, name: Type.String(), code: Type.String(), kindCode: Type.String() });
 const tags = ['dashboards'];
+const AsOf = Type.String({ description: 'When these figures were computed (ISO-8601 UTC): answers over a subtree are kept as snapshots, see DASHBOARD_SNAPSHOT_MINUTES' });
+const Refresh = Type.Optional(Type.Boolean({ description: 'Compute the figures now instead of serving a snapshot' }));
 
 const Headline = {
   customers: Int,
@@ -74,9 +76,10 @@ const Dashboard = Type.Object({
   alerts: Type.Object({ opened: Int, closed: Int }),
   stars: Type.Array(Type.Object({ stars: Int, count: Int })),
   children: Type.Array(Type.Object({ ...Unit.properties, ...Headline })),
+  asOf: AsOf,
 });
 
-const UnitMonthQuery = Type.Object({ orgUnitId: Type.Integer({ minimum: 1 }), month: Type.Optional(Month) }, strict);
+const UnitMonthQuery = Type.Object({ orgUnitId: Type.Integer({ minimum: 1 }), month: Type.Optional(Month), refresh: Refresh }, strict);
 
 const KeyCustomers = Type.Object({
   unit: Unit,
@@ -111,6 +114,7 @@ const KeyCustomers = Type.Object({
       nextQuestion: S,
     }),
   ),
+  asOf: AsOf,
 });
 
 const CardSuggestions = Type.Object({
@@ -131,6 +135,7 @@ const CardSuggestions = Type.Object({
       savingFen: Type.Integer({ description: 'What a card topped up with the same amount would save a month' }),
     }),
   ),
+  asOf: AsOf,
 });
 
 export function dashboardsRoutes(app: App, svc: DashboardsService): void {
@@ -140,10 +145,10 @@ export function dashboardsRoutes(app: App, svc: DashboardsService): void {
       tags,
       summary: 'Headline figures of a unit for a month, beside the same month a year before, with its child units for drill-down',
       params: IdParams,
-      querystring: Type.Object({ month: Type.Optional(Month) }, strict),
+      querystring: Type.Object({ month: Type.Optional(Month), refresh: Refresh }, strict),
       response: { 200: Dashboard, ...errorResponses },
     },
-    handler: (req) => svc.unitDashboard(requirePrincipal(req), req.params.id, req.query.month),
+    handler: (req) => svc.unitDashboard(requirePrincipal(req), req.params.id, req.query.month, { refresh: req.query.refresh }),
   });
 
   app.get('/api/key-customers', {
@@ -154,7 +159,7 @@ export function dashboardsRoutes(app: App, svc: DashboardsService): void {
       querystring: UnitMonthQuery,
       response: { 200: KeyCustomers, ...errorResponses },
     },
-    handler: (req) => svc.keyCustomers(requirePrincipal(req), req.query.orgUnitId, req.query.month),
+    handler: (req) => svc.keyCustomers(requirePrincipal(req), req.query.orgUnitId, req.query.month, { refresh: req.query.refresh }),
   });
 
   app.get('/api/card-suggestions', {
@@ -162,9 +167,9 @@ export function dashboardsRoutes(app: App, svc: DashboardsService): void {
     schema: {
       tags,
       summary: 'Customers without a fuel card who spent enough in the month for a card to pay, with what it would save',
-      querystring: Type.Object({ orgUnitId: Type.Integer({ minimum: 1 }), month: Type.Optional(Month), ...Paging }, strict),
+      querystring: Type.Object({ orgUnitId: Type.Integer({ minimum: 1 }), month: Type.Optional(Month), refresh: Refresh, ...Paging }, strict),
       response: { 200: CardSuggestions, ...errorResponses },
     },
-    handler: (req) => svc.cardSuggestions(requirePrincipal(req), req.query.orgUnitId, req.query.month, req.query.page, req.query.pageSize),
+    handler: (req) => svc.cardSuggestions(requirePrincipal(req), req.query.orgUnitId, req.query.month, req.query.page, req.query.pageSize, { refresh: req.query.refresh }),
   });
 }

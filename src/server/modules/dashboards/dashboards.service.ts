@@ -1,11 +1,14 @@
 // Dashboards of any unit (station, area, branch, HQ) for a month, the key-customer analysis and
 // card suggestions. Figures come from the rollups (station_day, customer_month, customer) except
 // where a rollup cannot hold them (per-station customer volumes, large sales): see the queries.
+// Each answer is computed for the whole subtree of the unit (what anyone who may see the unit
+// sees) and kept as a snapshot (dashboards.snapshots.ts); only the names of key customers from
+// outside the subtree depend on who asks, and are filtered at reading.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Engine } from '../../db/dialect.js';
 import type { Principal } from '../../auth/principal.js';
-import { pathInScope } from '../../auth/scope.js';
+import { pathInCustomerScope, pathInScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
 import { businessDay, zonedToUtc } from '../../../domain/business-day.js';
 import { isWithin } from '../../../domain/org-path.js';
@@ -14,6 +17,7 @@ import { cardSaving } from '../../../domain/policies.js';
 import { addMonths, growth, monthDays, sameMonthLastYear, shareOf, topShareOf } from '../../../domain/kpi.js';
 import { currentPolicy } from '../policies/policies.service.js';
 import { dashboardsQueries as q, type MonthInstants, type UnitRow } from './dashboards.queries.js';
+import { SnapshotStore } from './dashboards.snapshots.js';
 
 /** The longest list of unattended key customers one reply carries. */
 export const MAX_UNATTENDED = 200;
@@ -41,34 +45,76 @@ function monthInstants(month: string, timeZone: string): MonthInstants {
 
 const unitOut = (u: UnitRow) => ({ id: u.id, name: u.name, code: u.code, kindCode: u.kindCode });
 
+const policyKey = (v: { versionId: number | null }) => String(v.versionId ?? 'default');
+
+export interface DashboardsOptions {
+  /** See Config.dashboardSnapshotMinutes; 0 (the default here) computes every answer. */
+  snapshotMinutes?: number;
+  onBackgroundError?: (err: unknown) => void;
+}
+
+/** Compute now instead of serving a snapshot. */
+export interface ReadOptions {
+  refresh?: boolean;
+}
+
+interface Unattended {
+  customerId: number;
+  code: string;
+  name: string | null;
+  kind: string;
+  orgUnitName: string;
+  ownerName: string | null;
+  volumeMl: number;
+  amountFen: number;
+  noOwner: boolean;
+  profileStep: number;
+  nextQuestion: string | null;
+}
+
 export class DashboardsService {
+  readonly snapshots: SnapshotStore;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly engine: Engine,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+    opts: DashboardsOptions = {},
+  ) {
+    this.snapshots = new SnapshotStore(db, now, opts.snapshotMinutes ?? 0, opts.onBackgroundError);
+  }
 
-  /** The unit (checked against the principal's scope) and its visible subtree. */
-  private async scopedUnit(p: Principal, id: number) {
+  /** The unit, checked against the principal's scope (which then holds its whole subtree). */
+  private async scopedUnit(p: Principal, id: number): Promise<UnitRow> {
     const unit = await q.unit(this.db, id);
     if (!unit) throw new AppError('NOT_FOUND', `org unit ${id} not found`);
     if (!pathInScope(p, unit.path)) throw new AppError('SCOPE_DENIED', `org unit ${id} is outside your organisation`);
-    const units = await q.subtree(this.db, this.engine, p, unit.path);
-    return { unit, units, ids: units.map((u) => u.id) };
+    return unit;
+  }
+
+  private async subtree(unit: UnitRow) {
+    const units = await q.subtree(this.db, this.engine, undefined, unit.path);
+    return { units, ids: units.map((u) => u.id) };
   }
 
   private thisMonth(timeZone: string): string {
     return businessDay(this.now().getTime(), timeZone).slice(0, 7);
   }
 
-  async unitDashboard(p: Principal, id: number, monthArg?: string) {
-    const { unit, units, ids } = await this.scopedUnit(p, id);
+  async unitDashboard(p: Principal, id: number, monthArg?: string, opts: ReadOptions = {}) {
+    const unit = await this.scopedUnit(p, id);
     const month = monthArg ?? this.thisMonth(unit.timeZone);
+    const policy = await currentPolicy(this.db, 'key_customer');
+    const snap = await this.snapshots.read('overview', unit.id, month, policyKey(policy), () => this.overview(unit, month, policy.body), opts);
+    return { unit: unitOut(unit), ...snap.body, asOf: snap.asOf };
+  }
+
+  private async overview(unit: UnitRow, month: string, policy: Awaited<ReturnType<typeof currentPolicy<'key_customer'>>>['body']) {
+    const { units, ids } = await this.subtree(unit);
     const ly = sameMonthLastYear(month);
     const days = monthDays(month);
     const lyDays = monthDays(ly);
     const instants = monthInstants(month, unit.timeZone);
-    const policy = (await currentPolicy(this.db, 'key_customer')).body;
 
     const [sales, salesLy, counts, active, volumes, alerts, stars, topUps, topUpsLy] = await Promise.all([
       q.stationSales(this.db, this.engine, ids, days.first, days.last),
@@ -158,7 +204,6 @@ export class DashboardsService {
 
     const key = keyShare(all);
     return {
-      unit: unitOut(unit),
       month,
       lastYearMonth: ly,
       customers: {
@@ -201,11 +246,29 @@ export class DashboardsService {
     };
   }
 
-  async keyCustomers(p: Principal, orgUnitId: number, monthArg?: string) {
-    const { unit, ids } = await this.scopedUnit(p, orgUnitId);
+  async keyCustomers(p: Principal, orgUnitId: number, monthArg?: string, opts: ReadOptions = {}) {
+    const unit = await this.scopedUnit(p, orgUnitId);
     const month = monthArg ?? this.thisMonth(unit.timeZone);
+    const policy = await currentPolicy(this.db, 'key_customer');
+    const snap = await this.snapshots.read('key_customers', unit.id, month, policyKey(policy), () => this.keyCustomerFigures(unit, month, policy.body), opts);
+    const { unattendedInside, unattendedOutside, ...figures } = snap.body;
+    // Customers on file below the unit are the principal's to read; those of other units only if
+    // the principal's own subtree or a lent one holds them.
+    const visible = [...unattendedInside.first, ...unattendedOutside.filter((u) => pathInCustomerScope(p, u.orgUnitPath)).map(({ orgUnitPath: _, ...u }) => u)];
+    visible.sort((a, b) => b.volumeMl - a.volumeMl || a.customerId - b.customerId);
+    return {
+      unit: unitOut(unit),
+      month,
+      ...figures,
+      unattendedTotal: unattendedInside.total + visible.length - unattendedInside.first.length,
+      unattended: visible.slice(0, MAX_UNATTENDED),
+      asOf: snap.asOf,
+    };
+  }
+
+  private async keyCustomerFigures(unit: UnitRow, month: string, policy: Awaited<ReturnType<typeof currentPolicy<'key_customer'>>>['body']) {
+    const { ids } = await this.subtree(unit);
     const days = monthDays(month);
-    const policy = (await currentPolicy(this.db, 'key_customer')).body;
     const minFen = Math.round(policy.minTransactionYuan * 100);
     const [byDay, volumes] = await Promise.all([
       q.largeSalesByDay(this.db, this.engine, ids, days.first, days.last, policy.products, minFen),
@@ -228,9 +291,11 @@ export class DashboardsService {
     const top = topShareOf(ranked.map(([, v]) => v.volumeMl), policy.topShare);
     const topIds = ranked.slice(0, top.topCustomers);
 
-    // Only customers the principal may read are named; the shares above count everybody.
-    const facts = new Map((await q.customerFacts(this.db, this.engine, p, topIds.map(([cid]) => cid))).map((f) => [f.id, f]));
-    const unattended = [];
+    // Only customers the principal may read are named (keyCustomers); the shares count everybody.
+    const facts = new Map((await q.customerFacts(this.db, this.engine, undefined, topIds.map(([cid]) => cid))).map((f) => [f.id, f]));
+    const inside: Unattended[] = [];
+    let insideTotal = 0;
+    const outside: (Unattended & { orgUnitPath: string })[] = [];
     for (const [cid, v] of topIds) {
       const f = facts.get(cid);
       if (!f) continue;
@@ -248,7 +313,10 @@ export class DashboardsService {
       const noOwner = f.ownerUserId === null;
       const incomplete = profile.step < 3;
       if (!noOwner && !incomplete) continue;
-      unattended.push({
+      const within = isWithin(f.orgUnitPath, unit.path);
+      if (within) insideTotal++;
+      if (within && inside.length >= MAX_UNATTENDED) continue;
+      const u: Unattended = {
         customerId: cid,
         code: f.code,
         name: f.name,
@@ -260,12 +328,12 @@ export class DashboardsService {
         noOwner,
         profileStep: profile.step,
         nextQuestion: profile.next,
-      });
+      };
+      if (within) inside.push(u);
+      else outside.push({ ...u, orgUnitPath: f.orgUnitPath });
     }
 
     return {
-      unit: unitOut(unit),
-      month,
       policy: { products: policy.products, minTransactionYuan: policy.minTransactionYuan, topShare: policy.topShare },
       top: {
         customers: top.customers,
@@ -288,24 +356,57 @@ export class DashboardsService {
         volumeShare: shareOf(large.volumeMl, all.volumeMl),
       },
       days: byDay.map((d) => ({ day: d.day, volumeMl: d.volumeMl, largeVolumeMl: d.largeVolumeMl, txnCount: d.txnCount, largeTxnCount: d.largeTxnCount })),
-      unattendedTotal: unattended.length,
-      unattended: unattended.slice(0, MAX_UNATTENDED),
+      unattendedInside: { total: insideTotal, first: inside },
+      unattendedOutside: outside,
     };
   }
 
-  async cardSuggestions(p: Principal, orgUnitId: number, monthArg: string | undefined, page: number, pageSize: number) {
-    const { unit, ids } = await this.scopedUnit(p, orgUnitId);
+  async cardSuggestions(p: Principal, orgUnitId: number, monthArg: string | undefined, page: number, pageSize: number, opts: ReadOptions = {}) {
+    const unit = await this.scopedUnit(p, orgUnitId);
     // Suggestions rest on a whole month: by default the one before this.
     const month = monthArg ?? addMonths(this.thisMonth(unit.timeZone), -1);
-    const policy = (await currentPolicy(this.db, 'card')).body;
-    const minFen = Math.round(policy.minMonthlyYuan * 100);
-    const found = await q.cardCandidates(this.db, this.engine, p, ids, month, minFen, page, pageSize);
+    const policy = await currentPolicy(this.db, 'card');
+    const minFen = Math.round(policy.body.minMonthlyYuan * 100);
+    // Every candidate of the subtree is on file below the unit: the principal's to read.
+    const snap = await this.snapshots.read(
+      'card_suggestions',
+      unit.id,
+      month,
+      policyKey(policy),
+      async () => q.cardCandidates(this.db, this.engine, (await this.subtree(unit)).ids, month, minFen),
+      opts,
+    );
+    const shown = snap.body.slice((page - 1) * pageSize, page * pageSize);
+    const labels = new Map((await q.customerLabels(this.db, this.engine, shown.map(([id]) => id))).map((l) => [l.customerId, l]));
     return {
       unit: unitOut(unit),
       month,
-      policy: { discountRate: policy.discountRate, minMonthlyYuan: policy.minMonthlyYuan },
-      total: found.total,
-      items: found.items.map((c) => ({ ...c, savingFen: Math.round((cardSaving(policy, c.amountFen / 100) ?? 0) * 100) })),
+      policy: { discountRate: policy.body.discountRate, minMonthlyYuan: policy.body.minMonthlyYuan },
+      total: snap.body.length,
+      items: shown.flatMap(([customerId, amountFen, volumeMl]) => {
+        const l = labels.get(customerId);
+        return l ? [{ ...l, amountFen, volumeMl, savingFen: Math.round((cardSaving(policy.body, amountFen / 100) ?? 0) * 100) }] : [];
+      }),
+      asOf: snap.asOf,
     };
+  }
+
+  /**
+   * Compute and keep every snapshot a morning's dashboards start from: each unit's overview and key
+   * customers for this month, and card suggestions for the month before.
+   */
+  async refreshSnapshots(): Promise<{ units: number; snapshots: number }> {
+    const units = await this.db.selectFrom('org_unit').select(['id']).orderBy('path').execute();
+    // Sees every unit: each snapshot holds the whole subtree whoever asks.
+    const everyone: Principal = { userId: 0, username: 'system', displayName: 'system', orgUnitId: 0, orgPath: '', grantPaths: [], permissions: new Set(), roleCodes: [], locale: 'zh-CN', sessionId: '', csrfToken: '' };
+    let snapshots = 0;
+    for (const u of units) {
+      const id = Number(u.id);
+      await this.unitDashboard(everyone, id, undefined, { refresh: true });
+      await this.keyCustomers(everyone, id, undefined, { refresh: true });
+      await this.cardSuggestions(everyone, id, undefined, 1, 1, { refresh: true });
+      snapshots += 3;
+    }
+    return { units: units.length, snapshots };
   }
 }
