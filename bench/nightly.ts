@@ -14,7 +14,7 @@
 //   dashboards — each dashboard service call for HQ, a branch, an area and a station, repeated.
 //
 //   npx tsx bench/nightly.ts [--customers 1000000] [--transactions 20000000] [--engines sqlite,postgres]
-//                            [--reps 30] [--keep] [--seed-only] [--sqlite-db FILE] [--pg-db URL]
+//                            [--reps 30] [--keep] [--seed-only] [--dashboards-only] [--sqlite-db FILE] [--pg-db URL]
 //   BENCH_NIGHTLY_CUSTOMERS=100000 npm run bench -- nightly     (a quick run: 20 transactions a customer)
 // --keep leaves the seeded databases in place and prints where; --sqlite-db / --pg-db measure an
 // already seeded database again (its earlier job output is cleared first) without seeding;
@@ -49,6 +49,7 @@ const { values: args } = parseArgs({
     reps: { type: 'string', default: '30' },
     keep: { type: 'boolean', default: false },
     'seed-only': { type: 'boolean', default: false },
+    'dashboards-only': { type: 'boolean', default: false },
     'sqlite-db': { type: 'string' },
     'pg-db': { type: 'string' },
     child: { type: 'string' },
@@ -471,16 +472,26 @@ async function childNightly(url: string): Promise<NightlyReport> {
 interface Latency {
   level: string;
   call: string;
-  p50: number;
-  p95: number;
+  /** Computed from the rollups (what a refresh, a missing snapshot or the morning job costs). */
+  computed: { p50: number; p95: number; reps: number };
+  /** Served from the snapshot the computation left (what a reader gets while it is fresh). */
+  served: { p50: number; p95: number; reps: number };
 }
 
-async function childDashboards(url: string): Promise<Latency[]> {
+interface DashboardsReport {
+  latencies: Latency[];
+  /** The morning job: every unit's snapshots computed. */
+  job: { seconds: number; units: number; snapshots: number };
+  /** Size of the largest snapshot body. */
+  largestSnapshotKb: number;
+}
+
+async function childDashboards(url: string): Promise<DashboardsReport> {
   const db = openDb({ url });
   await prepareDatabase(db);
   const k = db.kysely;
+  await k.deleteFrom('dashboard_snapshot').execute();
   const pick = async (kind: string) => {
-    // The unit of that level with the most customers below it: the busiest one.
     const r = await k.selectFrom('org_unit').select(['id', 'path']).where('kind_code', '=', kind).orderBy('id').execute();
     return r[0]!;
   };
@@ -489,32 +500,46 @@ async function childDashboards(url: string): Promise<Latency[]> {
   const principal: Principal = { userId: Number(admin.id), username: 'bench-admin', displayName: 'bench-admin', orgUnitId: Number(hq.id), orgPath: hq.path, grantPaths: [], permissions: new Set(PERMISSIONS), roleCodes: ['admin'], locale: 'zh-CN', sessionId: 'x', csrfToken: 'x' };
   // "Now" is during today's business hours, so this month is open and includes yesterday's rows
   // (early in a month that is a day or two: last month is the full-month case).
-  const svc = new DashboardsService(k, db.engine, () => new Date(RUN_AT.getTime() + 9 * 3_600_000));
+  const now = () => new Date(RUN_AT.getTime() + 9 * 3_600_000);
+  // As the server runs by default: snapshots younger than 15 minutes are served.
+  const svc = new DashboardsService(k, db.engine, now, { snapshotMinutes: 15 });
+  const time = async (fn: () => Promise<unknown>, reps: number) => {
+    const times: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t = process.hrtime.bigint();
+      await fn();
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    return { p50: pct(times, 0.5), p95: pct(times, 0.95), reps };
+  };
   const out: Latency[] = [];
   for (const level of ['hq', 'branch', 'area', 'station']) {
     const unit = await pick(level);
     const id = Number(unit.id);
-    const calls: [string, () => Promise<unknown>][] = [
-      ['overview, this month', () => svc.unitDashboard(principal, id)],
-      ['overview, last month', () => svc.unitDashboard(principal, id, LAST_MONTH)],
-      ['key customers, this month', () => svc.keyCustomers(principal, id)],
-      ['key customers, last month', () => svc.keyCustomers(principal, id, LAST_MONTH)],
-      ['card suggestions (last month, page 1)', () => svc.cardSuggestions(principal, id, undefined, 1, 20)],
+    const calls: [string, (refresh: boolean) => Promise<unknown>][] = [
+      ['overview, this month', (refresh) => svc.unitDashboard(principal, id, undefined, { refresh })],
+      ['overview, last month', (refresh) => svc.unitDashboard(principal, id, LAST_MONTH, { refresh })],
+      ['key customers, this month', (refresh) => svc.keyCustomers(principal, id, undefined, { refresh })],
+      ['key customers, last month', (refresh) => svc.keyCustomers(principal, id, LAST_MONTH, { refresh })],
+      ['card suggestions (last month, page 1)', (refresh) => svc.cardSuggestions(principal, id, undefined, 1, 20, { refresh })],
+      ['card suggestions (last month, page 50)', (refresh) => svc.cardSuggestions(principal, id, undefined, 50, 20, { refresh })],
     ];
     for (const [call, fn] of calls) {
-      for (let i = 0; i < 3; i++) await fn(); // warm-up
-      const times: number[] = [];
-      for (let i = 0; i < REPS; i++) {
-        const t = process.hrtime.bigint();
-        await fn();
-        times.push(Number(process.hrtime.bigint() - t) / 1e6);
-      }
-      times.sort((a, b) => a - b);
-      out.push({ level, call, p50: pct(times, 0.5), p95: pct(times, 0.95) });
+      await fn(true); // warm-up
+      // Computing costs seconds over a large subtree: fewer repetitions there.
+      const computed = await time(() => fn(true), level === 'station' ? REPS : Math.min(REPS, 5));
+      const served = await time(() => fn(false), REPS);
+      out.push({ level, call, computed, served });
     }
   }
+  await k.deleteFrom('dashboard_snapshot').execute();
+  const t = process.hrtime.bigint();
+  const job = await svc.refreshSnapshots();
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const sizes = await k.selectFrom('dashboard_snapshot').select((eb) => eb.fn.max(sql<number>`length(body)`).as('n')).executeTakeFirstOrThrow();
   await db.close();
-  return out;
+  return { latencies: out, job: { ...job, seconds }, largestSnapshotKb: Math.round(Number(sizes.n) / 1024) };
 }
 
 function pct(sorted: number[], q: number): number {
@@ -539,6 +564,22 @@ function runChild<T>(mode: string, url: string): Promise<T> {
 const s1 = (x: number) => `${x.toFixed(1)} s`;
 const ms = (x: number) => `${x < 10 ? x.toFixed(1) : x.toFixed(0)} ms`;
 
+async function measureNightly(engine: 'sqlite' | 'postgres', url: string): Promise<void> {
+  const n = await runChild<NightlyReport>('nightly', url);
+  const a = n.alertsDetail as { raised?: Record<string, number>; phaseSeconds?: Record<string, number>; scoredCustomers?: number; fittedBranches?: number };
+  const total = n.rating + n.alerts;
+  console.log(`  nightly run (rating ${LAST_MONTH} + alerts for ${YESTERDAY}, branches fitted): ${s1(total)}, peak RSS ${n.maxRssMb} MB`);
+  console.log(`    monthly rating            ${s1(n.rating)}  ${JSON.stringify(n.ratingDetail)}`);
+  console.log(`    nightly alerts            ${s1(n.alerts)}  raised ${JSON.stringify(a.raised)}, scored ${a.scoredCustomers}, fitted ${a.fittedBranches} branches`);
+  for (const [phase, sec] of Object.entries(a.phaseSeconds ?? {})) console.log(`      ${phase.padEnd(22)}  ${s1(sec)}`);
+  const b = n.nextAlertsDetail as { raised?: Record<string, number>; phaseSeconds?: Record<string, number>; reusedFits?: number };
+  console.log(`  the next night (alerts only, the fits of the night before reused: ${b.reusedFits} branches): ${s1(n.nextAlerts)}, raised ${JSON.stringify(b.raised)}`);
+  for (const [phase, sec] of Object.entries(b.phaseSeconds ?? {})) console.log(`      ${phase.padEnd(22)}  ${s1(sec)}`);
+  console.log(`    baseline: full scan of customer_month  ${s1(n.baselineScan)} (nightly ×${(total / n.baselineScan).toFixed(0)})`);
+  console.log(`    baseline: insert … select, one row per customer  ${s1(n.baselineInsert)} (nightly ×${(total / n.baselineInsert).toFixed(0)})`);
+  console.log(`    target: under 60 s on SQLite — ${engine === 'sqlite' ? (total < 60 ? 'met' : 'NOT met') : 'PostgreSQL (no target)'}`);
+}
+
 async function runEngine(engine: 'sqlite' | 'postgres'): Promise<void> {
   console.log(`\n== ${engine} ==`);
   const reuse = engine === 'sqlite' ? args['sqlite-db'] : args['pg-db'];
@@ -557,23 +598,19 @@ async function runEngine(engine: 'sqlite' | 'postgres'): Promise<void> {
   }
   try {
     if (args['seed-only']) return;
-    const n = await runChild<NightlyReport>('nightly', url);
-    const a = n.alertsDetail as { raised?: Record<string, number>; phaseSeconds?: Record<string, number>; scoredCustomers?: number; fittedBranches?: number };
-    const total = n.rating + n.alerts;
-    console.log(`  nightly run (rating ${LAST_MONTH} + alerts for ${YESTERDAY}, branches fitted): ${s1(total)}, peak RSS ${n.maxRssMb} MB`);
-    console.log(`    monthly rating            ${s1(n.rating)}  ${JSON.stringify(n.ratingDetail)}`);
-    console.log(`    nightly alerts            ${s1(n.alerts)}  raised ${JSON.stringify(a.raised)}, scored ${a.scoredCustomers}, fitted ${a.fittedBranches} branches`);
-    for (const [phase, sec] of Object.entries(a.phaseSeconds ?? {})) console.log(`      ${phase.padEnd(22)}  ${s1(sec)}`);
-    const b = n.nextAlertsDetail as { raised?: Record<string, number>; phaseSeconds?: Record<string, number>; reusedFits?: number };
-    console.log(`  the next night (alerts only, the fits of the night before reused: ${b.reusedFits} branches): ${s1(n.nextAlerts)}, raised ${JSON.stringify(b.raised)}`);
-    for (const [phase, sec] of Object.entries(b.phaseSeconds ?? {})) console.log(`      ${phase.padEnd(22)}  ${s1(sec)}`);
-    console.log(`    baseline: full scan of customer_month  ${s1(n.baselineScan)} (nightly ×${(total / n.baselineScan).toFixed(0)})`);
-    console.log(`    baseline: insert … select, one row per customer  ${s1(n.baselineInsert)} (nightly ×${(total / n.baselineInsert).toFixed(0)})`);
-    console.log(`    target: under 60 s on SQLite — ${engine === 'sqlite' ? (total < 60 ? 'met' : 'NOT met') : 'PostgreSQL (no target)'}`);
-    const d = await runChild<Latency[]>('dashboards', url);
-    console.log(`  dashboards, ${REPS} calls each after a warm-up (ms):`);
-    console.log(`    ${'level'.padEnd(8)} ${'call'.padEnd(40)} ${'p50'.padStart(9)} ${'p95'.padStart(9)}`);
-    for (const x of d) console.log(`    ${x.level.padEnd(8)} ${x.call.padEnd(40)} ${ms(x.p50).padStart(9)} ${ms(x.p95).padStart(9)}${x.p95 >= 100 ? '  over 100 ms' : ''}`);
+    if (!args['dashboards-only']) await measureNightly(engine, url);
+
+    const d = await runChild<DashboardsReport>('dashboards', url);
+    console.log(`  dashboards (ms): computed = from the rollups (refresh), served = from the snapshot it left`);
+    console.log(`    ${'level'.padEnd(8)} ${'call'.padEnd(40)} ${'computed p50'.padStart(13)} ${'p95'.padStart(9)} ${'served p50'.padStart(11)} ${'p95'.padStart(9)} ${'ratio p95'.padStart(10)}`);
+    for (const x of d.latencies) {
+      const ratio = x.computed.p95 / x.served.p95;
+      console.log(
+        `    ${x.level.padEnd(8)} ${x.call.padEnd(40)} ${ms(x.computed.p50).padStart(13)} ${ms(x.computed.p95).padStart(9)} ${ms(x.served.p50).padStart(11)} ${ms(x.served.p95).padStart(9)} ${`×${ratio.toFixed(0)}`.padStart(10)}${x.served.p95 >= 100 ? '  served over 100 ms' : ''}`,
+      );
+    }
+    console.log(`    (computed: ${d.latencies[0]?.computed.reps} calls above station level, ${REPS} at a station; served: ${REPS} calls; each after a warm-up)`);
+    console.log(`  morning job, every unit's snapshots (${d.job.units} units, ${d.job.snapshots} snapshots): ${s1(d.job.seconds)}; largest snapshot ${d.largestSnapshotKb} KiB`);
   } finally {
     if (args.keep && !reuse) console.log(`  kept: --${engine === 'sqlite' ? 'sqlite-db' : 'pg-db'} ${url}`);
     else if (!reuse) await drop();
