@@ -506,6 +506,9 @@ export const enUS: Catalog = {
   },
   dashboard: {
     title: 'Dashboard',
+    asOfNow: 'Figures computed at {{time}} (just now)',
+    asOf: 'Figures computed at {{time}} ({{minutes}} min ago)',
+    refresh: 'Recompute now',
     overview: 'Overview',
     keyCustomers: 'Key customers',
     cardSuggestions: 'Card suggestions ({{month}})',

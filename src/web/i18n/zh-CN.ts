@@ -505,6 +505,9 @@ export const zhCN = {
   },
   dashboard: {
     title: '经营看板',
+    asOfNow: '数据计算于 {{time}}（刚刚）',
+    asOf: '数据计算于 {{time}}（{{minutes}} 分钟前）',
+    refresh: '立即重算',
     overview: '概览',
     keyCustomers: '大客户',
     cardSuggestions: '办卡建议（{{month}}）',

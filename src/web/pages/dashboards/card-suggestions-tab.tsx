@@ -3,11 +3,11 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Alert, Card, List, Table, Typography } from 'antd';
 import { client, unwrap } from '../../api/client.js';
 import { useIsPhone } from '../../shared/use-is-phone.js';
 import { litresText, percent, yuanText, type CardSuggestions } from './format.js';
+import { AsOfBar, useSnapshotQuery } from './snapshot.js';
 
 type Item = CardSuggestions['items'][number];
 
@@ -16,11 +16,10 @@ export function CardSuggestionsTab({ orgUnitId, month, previousMonth }: { orgUni
   const isPhone = useIsPhone();
   const [page, setPage] = useState(1);
   const pageSize = 20;
-  const q = useQuery({
-    queryKey: ['card-suggestions', orgUnitId, month, page],
-    queryFn: () => unwrap(client.GET('/api/card-suggestions', { params: { query: { orgUnitId, month, page, pageSize } } })),
-    placeholderData: keepPreviousData,
-  });
+  const snapshot = useSnapshotQuery(['card-suggestions', orgUnitId, month, page], (refresh) =>
+    unwrap(client.GET('/api/card-suggestions', { params: { query: { orgUnitId, month, page, pageSize, ...(refresh && { refresh }) } } })),
+  );
+  const q = snapshot.query;
   const sentence = (i: Item) => {
     const amount = yuanText(i.amountFen);
     const values = { month, amount, topUp: amount, saving: yuanText(i.savingFen) };
@@ -31,6 +30,7 @@ export function CardSuggestionsTab({ orgUnitId, month, previousMonth }: { orgUni
 
   return (
     <>
+      <AsOfBar asOf={q.data?.asOf} onRefresh={() => void snapshot.refresh()} refreshing={snapshot.refreshing} />
       {q.data && (
         <Alert
           type="info"

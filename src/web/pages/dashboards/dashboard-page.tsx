@@ -2,7 +2,6 @@
 // drill-down can be shared and the back button climbs back up.
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Alert, DatePicker, Spin, Tabs } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { client, unwrap } from '../../api/client.js';
@@ -14,6 +13,7 @@ import { useIsPhone } from '../../shared/use-is-phone.js';
 import { CardSuggestionsTab } from './card-suggestions-tab.js';
 import { KeyCustomersTab } from './key-customers-tab.js';
 import { OverviewTab } from './overview-tab.js';
+import { AsOfBar, useSnapshotQuery } from './snapshot.js';
 
 const TABS = ['overview', 'key', 'cards'] as const;
 type TabKey = (typeof TABS)[number];
@@ -37,19 +37,19 @@ export function DashboardPage() {
     setParams(p);
   };
 
-  const dashboard = useQuery({
-    queryKey: ['dashboard', unitId, month],
-    queryFn: () => unwrap(client.GET('/api/dashboards/unit/{id}', { params: { path: { id: unitId }, query: { month } } })),
-    placeholderData: keepPreviousData,
-    enabled: tab === 'overview',
-  });
-  const keys = useQuery({
-    queryKey: ['key-customers', unitId, month],
-    queryFn: () => unwrap(client.GET('/api/key-customers', { params: { query: { orgUnitId: unitId, month } } })),
-    placeholderData: keepPreviousData,
-    enabled: tab === 'key',
-  });
-  const current = tab === 'overview' ? dashboard : keys;
+  const overview = useSnapshotQuery(
+    ['dashboard', unitId, month],
+    (refresh) => unwrap(client.GET('/api/dashboards/unit/{id}', { params: { path: { id: unitId }, query: { month, ...(refresh && { refresh }) } } })),
+    tab === 'overview',
+  );
+  const keyCustomers = useSnapshotQuery(
+    ['key-customers', unitId, month],
+    (refresh) => unwrap(client.GET('/api/key-customers', { params: { query: { orgUnitId: unitId, month, ...(refresh && { refresh }) } } })),
+    tab === 'key',
+  );
+  const dashboard = overview.query;
+  const keys = keyCustomers.query;
+  const current = tab === 'overview' ? overview : keyCustomers;
 
   return (
     <Page
@@ -78,7 +78,8 @@ export function DashboardPage() {
           { key: 'cards', label: t('dashboard.cardSuggestions', { month: cardMonth }) },
         ]}
       />
-      {tab !== 'cards' && current.error && <Alert type="error" showIcon title={errorText(current.error)} style={{ marginBottom: 12 }} />}
+      {tab !== 'cards' && current.query.error && <Alert type="error" showIcon title={errorText(current.query.error)} style={{ marginBottom: 12 }} />}
+      {tab !== 'cards' && <AsOfBar asOf={current.query.data?.asOf} onRefresh={() => void current.refresh()} refreshing={current.refreshing} />}
       {tab === 'overview' && (dashboard.data ? <OverviewTab data={dashboard.data} onOpenUnit={(id) => set({ unit: id })} /> : dashboard.isPending && <Spin />)}
       {tab === 'key' && (keys.data ? <KeyCustomersTab data={keys.data} /> : keys.isPending && <Spin />)}
       {tab === 'cards' && <CardSuggestionsTab orgUnitId={unitId} month={cardMonth} previousMonth={cardMonth === dayjs().subtract(1, 'month').format('YYYY-MM')} />}

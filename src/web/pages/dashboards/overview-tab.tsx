@@ -62,7 +62,9 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
         {
           type: 'pie',
           radius: ['45%', '70%'],
-          label: { formatter: '{d}%' },
+          // On a phone the labels sit on the slices: beside them they have no room.
+          label: isPhone ? { formatter: '{d}%', position: 'inside', color: '#fff' } : { formatter: '{d}%' },
+          percentPrecision: 1,
           data: [
             { name: t('dashboard.cardSales'), value: d.sales.cardAmountFen / 100 },
             { name: t('dashboard.otherSales'), value: Math.max(0, d.sales.amountFen - d.sales.cardAmountFen) / 100 },
@@ -70,7 +72,7 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
         },
       ],
     }),
-    [d, t],
+    [d, t, isPhone],
   );
 
   const keyOption = useMemo<ChartOption>(() => {
@@ -83,7 +85,9 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
         {
           type: 'pie',
           radius: '65%',
-          label: { formatter: '{d}%' },
+          // On a phone the labels sit on the slices: beside them they have no room.
+          label: isPhone ? { formatter: '{d}%', position: 'inside', color: '#fff' } : { formatter: '{d}%' },
+          percentPrecision: 1,
           data: [
             { name: t('dashboard.topCustomers', { share: percent(k.topShare, 0) }), value: litres(k.topVolumeMl) },
             { name: t('dashboard.otherCustomers'), value: litres(k.customerVolumeMl - k.topVolumeMl) },
@@ -92,7 +96,7 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
         },
       ],
     };
-  }, [d, t]);
+  }, [d, t, isPhone]);
 
   const starsOption = useMemo<ChartOption>(
     () => ({
