@@ -104,6 +104,22 @@ describe('churn model rule', () => {
     expect(scoreCustomer(fit.chosen, sim[0]!).expected30d).toBeGreaterThanOrEqual(0);
   });
 
+  it('fits with the nightly tolerances to the scores a tight fit gives', () => {
+    const rng = createRng(11);
+    const Ts = Array.from({ length: 1500 }, () => Math.round((30 + rng() * 70) * 7) / 7);
+    // Frequent buyers who rarely leave: the kind of history that has no interior optimum.
+    const sim = simulateParetoNbd({ r: 1, alpha: 5, s: 0.3, beta: 400 }, Ts, 0, rng).map((c) => ({ ...c, tx: Math.min(Math.round(c.tx * 7) / 7, c.T) }));
+    const tight = fitBranch(sim, {});
+    const nightly = fitBranch(sim);
+    for (const model of ['bgnbd', 'pareto_nbd']) {
+      const a = tight.fits.find((f) => f.model === model)!;
+      const b = nightly.fits.find((f) => f.model === model)!;
+      expect(Math.abs(a.logLikelihood - b.logLikelihood), model).toBeLessThan(0.05);
+      for (const c of sim) expect(Math.abs(scoreCustomer(a, c).pAlive - scoreCustomer(b, c).pAlive), model).toBeLessThan(1e-3);
+    }
+    expect(nightly.chosen.model).toBe(tight.chosen.model);
+  });
+
   it('raises for regular customers below the threshold, once a month', () => {
     expect(modelFinding(policy, 6, 'bgnbd', { pAlive: 0.12345, expected30d: 0.4 }, '2026-12-02')).toEqual({ episode: '2026-12', model: 'bgnbd', pAlive: 0.123, expected30d: 0.4, threshold: 0.3 });
     expect(modelFinding(policy, 6, 'bgnbd', { pAlive: 0.3, expected30d: 0.4 }, '2026-12-02')).toBeNull();
