@@ -14,7 +14,7 @@
 //   dashboards — each dashboard service call for HQ, a branch, an area and a station, repeated.
 //
 //   npx tsx bench/nightly.ts [--customers 1000000] [--transactions 20000000] [--engines sqlite,postgres]
-//                            [--reps 30] [--keep] [--seed-only] [--dashboards-only] [--sqlite-db FILE] [--pg-db URL]
+//                            [--reps 30] [--keep] [--seed-only] [--dashboards-only | --nightly-only] [--sqlite-db FILE] [--pg-db URL]
 //   BENCH_NIGHTLY_CUSTOMERS=100000 npm run bench -- nightly     (a quick run: 20 transactions a customer)
 // --keep leaves the seeded databases in place and prints where; --sqlite-db / --pg-db measure an
 // already seeded database again (its earlier job output is cleared first) without seeding;
@@ -50,6 +50,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     'seed-only': { type: 'boolean', default: false },
     'dashboards-only': { type: 'boolean', default: false },
+    'nightly-only': { type: 'boolean', default: false },
     'sqlite-db': { type: 'string' },
     'pg-db': { type: 'string' },
     child: { type: 'string' },
@@ -599,6 +600,7 @@ async function runEngine(engine: 'sqlite' | 'postgres'): Promise<void> {
   try {
     if (args['seed-only']) return;
     if (!args['dashboards-only']) await measureNightly(engine, url);
+    if (args['nightly-only']) return;
 
     const d = await runChild<DashboardsReport>('dashboards', url);
     console.log(`  dashboards (ms): computed = from the rollups (refresh), served = from the snapshot it left`);

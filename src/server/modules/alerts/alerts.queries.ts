@@ -2,7 +2,7 @@
 // time, so a large archive never sits in memory at once (the model rule keeps only three numbers each).
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { bulkStatements, likeEscape, oneOf, type BulkColumn, type Engine } from '../../db/dialect.js';
+import { bulkStatements, likeEscape, oneOf, sqliteStatement, type BulkColumn, type Engine } from '../../db/dialect.js';
 import { inScope } from '../../auth/scope.js';
 import type { Principal } from '../../auth/principal.js';
 
@@ -58,6 +58,26 @@ const SCORE_COLUMNS: BulkColumn[] = [
   { name: 'scored_at', pg: 'timestamptz' },
 ];
 const UPSERT_SCORES = `insert into customer_churn_score (${SCORE_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (customer_id) do update set model = excluded.model, p_alive = excluded.p_alive, expected_30d = excluded.expected_30d, scored_at = excluded.scored_at`;
+
+// On SQLite, one prepared statement per row inside a transaction of this many rows: through
+// multi-row statements the same writes cost several times as much (1M scores: see bench/README.md).
+const SQLITE_ROWS_PER_TRANSACTION = 20_000;
+const INSERT_ALERT_ROW = `insert into alert (${ALERT_COLUMNS.map((c) => c.name).join(', ')}) values (${ALERT_COLUMNS.map(() => '?').join(', ')}) on conflict (customer_id, kind, episode) do nothing`;
+const UPSERT_SCORE_ROW = `insert into customer_churn_score (${SCORE_COLUMNS.map((c) => c.name).join(', ')}) values (${SCORE_COLUMNS.map(() => '?').join(', ')}) on conflict (customer_id) do update set model = excluded.model, p_alive = excluded.p_alive, expected_30d = excluded.expected_30d, scored_at = excluded.scored_at`;
+
+/** Run `text` once per row on SQLite, in transactions of SQLITE_ROWS_PER_TRANSACTION rows; `each` sees how many rows each changed. */
+async function sqliteRows(db: Kysely<Database>, text: string, rows: unknown[][], each?: (row: unknown[], changes: number) => void): Promise<void> {
+  for (let i = 0; i < rows.length; i += SQLITE_ROWS_PER_TRANSACTION) {
+    const part = rows.slice(i, i + SQLITE_ROWS_PER_TRANSACTION);
+    await db.transaction().execute(async (tx) => {
+      const stmt = sqliteStatement(tx, text);
+      for (const r of part) {
+        const { changes } = stmt.run(...r);
+        each?.(r, changes);
+      }
+    });
+  }
+}
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
@@ -151,25 +171,6 @@ export const alertsQueries = {
     return out;
   },
 
-  /** Regulars whose last visit day is before `lastDayBefore`: the only ones who can be overdue. */
-  async cadenceCandidates(db: Kysely<Database>, scopePath: string, minVisits: number, lastDayBefore: string, afterId: number): Promise<CustomerFacts[]> {
-    const rows = await liveCustomers(db, scopePath)
-      .where('c.visit_count', '>=', minVisits)
-      .where('c.usual_interval_days', 'is not', null)
-      .where('c.last_visit_day', '<', lastDayBefore)
-      .where('c.id', '>', afterId)
-      .orderBy('c.id')
-      .limit(CHUNK)
-      .execute();
-    return facts(rows);
-  },
-
-  /** Customers with enough visit days for a run of falling months who bought since the baseline month began. */
-  async declineCandidates(db: Kysely<Database>, scopePath: string, minVisits: number, sinceDay: string, afterId: number): Promise<CustomerFacts[]> {
-    const rows = await liveCustomers(db, scopePath).where('c.visit_count', '>=', minVisits).where('c.last_visit_day', '>=', sinceDay).where('c.id', '>', afterId).orderBy('c.id').limit(CHUNK).execute();
-    return facts(rows);
-  },
-
   /** Monthly volume over all products, per customer, for the months from `from` to `to`. */
   async monthlyVolumes(db: Kysely<Database>, engine: Engine, ids: number[], from: string, to: string): Promise<Map<number, Map<string, number>>> {
     const out = new Map<number, Map<string, number>>();
@@ -191,9 +192,9 @@ export const alertsQueries = {
     return out;
   },
 
-  /** Every customer seen at least once (for the churn models). */
+  /** Every customer seen at least once: the nightly rules' one pass. */
   async visitedCustomers(db: Kysely<Database>, scopePath: string, afterId: number): Promise<CustomerFacts[]> {
-    const rows = await liveCustomers(db, scopePath).where('c.visit_count', '>=', 1).where('c.first_visit_day', 'is not', null).where('c.id', '>', afterId).orderBy('c.id').limit(CHUNK).execute();
+    const rows = await liveCustomers(db, scopePath).where('c.visit_count', '>=', 1).where('c.id', '>', afterId).orderBy('c.id').limit(CHUNK).execute();
     return facts(rows);
   },
 
@@ -202,6 +203,12 @@ export const alertsQueries = {
     const inserted = new Set<string>();
     if (alerts.length === 0) return inserted;
     const rows = alerts.map((a) => [a.customerId, a.orgUnitId, a.kind, a.episode, a.assigneeUserId, 'open', a.detail, now]);
+    if (engine === 'sqlite') {
+      await sqliteRows(db, INSERT_ALERT_ROW, rows, (r, changes) => {
+        if (changes > 0) inserted.add(`${Number(r[0])}|${r[3] as string}`);
+      });
+      return inserted;
+    }
     for (const q of bulkStatements(engine, ALERT_COLUMNS, rows, INSERT_ALERTS, 500)) {
       const res = await db.executeQuery<{ customer_id: number; episode: string }>(q);
       for (const r of res.rows) inserted.add(`${Number(r.customer_id)}|${r.episode}`);
@@ -219,6 +226,7 @@ export const alertsQueries = {
   },
 
   async upsertScores(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
+    if (engine === 'sqlite') return sqliteRows(db, UPSERT_SCORE_ROW, rows);
     for (const q of bulkStatements(engine, SCORE_COLUMNS, rows, UPSERT_SCORES, 1000)) await db.executeQuery(q);
   },
 

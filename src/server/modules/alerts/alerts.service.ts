@@ -56,7 +56,7 @@ export interface RunResult {
   reusedFits: number;
   seconds: number;
   /** Where the run's time went: the cadence and decline rules; for the model rule, reading customers, fitting and scoring with its writes. */
-  phaseSeconds: { cadence: number; decline: number; modelRead: number; modelFit: number; modelScore: number };
+  phaseSeconds: { read: number; cadence: number; decline: number; modelFit: number; modelScore: number };
 }
 
 export interface CloseBody {
@@ -149,7 +149,7 @@ export class AlertsService {
     const scopePath = opts.scopePath ?? '/';
     const policy = (await currentPolicy(this.db, 'anomaly')).body;
     const assigner = new Assigner(await q.stationManagers(this.db));
-    const result: RunResult = { period: opts.day, today, raised: { cadence: 0, decline: 0, model: 0 }, alreadyOpen: 0, alreadyClosed: 0, fittedBranches: 0, skippedBranches: [], scoredCustomers: 0, reusedFits: 0, seconds: 0, phaseSeconds: { cadence: 0, decline: 0, modelRead: 0, modelFit: 0, modelScore: 0 } };
+    const result: RunResult = { period: opts.day, today, raised: { cadence: 0, decline: 0, model: 0 }, alreadyOpen: 0, alreadyClosed: 0, fittedBranches: 0, skippedBranches: [], scoredCustomers: 0, reusedFits: 0, seconds: 0, phaseSeconds: { read: 0, cadence: 0, decline: 0, modelFit: 0, modelScore: 0 } };
     const openedAt = this.now().toISOString();
 
     const raise = async (kind: AlertKind, found: { c: CustomerFacts; episode: string; detail: unknown }[]) => {
@@ -166,52 +166,8 @@ export class AlertsService {
       }
     };
 
-    let mark = Date.now();
-    await this.cadence(policy, today, scopePath, raise);
-    result.phaseSeconds.cadence = secondsSince(mark);
-    mark = Date.now();
-    await this.decline(policy, today, scopePath, raise);
-    result.phaseSeconds.decline = secondsSince(mark);
-    await this.model(policy, opts.day, today, scopePath, raise, result);
-    result.seconds = secondsSince(started);
-    return result;
-  }
-
-  private async cadence(policy: AnomalyPolicy, today: string, scopePath: string, raise: Raise): Promise<void> {
-    const before = cadenceLastDayBefore(policy, today);
-    for (let after = 0; ; ) {
-      const chunk = await q.cadenceCandidates(this.db, scopePath, policy.minVisits, before, after);
-      if (chunk.length === 0) break;
-      after = chunk.at(-1)!.id;
-      const found = [];
-      for (const c of chunk) {
-        const f = cadenceFinding(policy, { visitCount: c.visit_count, usualIntervalDays: c.usual_interval_days, lastVisitDay: c.last_visit_day }, today);
-        if (f) found.push({ c, episode: f.episode, detail: f });
-      }
-      await raise('cadence', found);
-    }
-  }
-
-  private async decline(policy: AnomalyPolicy, today: string, scopePath: string, raise: Raise): Promise<void> {
-    const window = declineWindow(policy, today);
-    const from = window[0]!;
-    const to = window.at(-1)!;
-    for (let after = 0; ; ) {
-      // A strictly falling run has bought in at least declineMonths of its months.
-      const chunk = await q.declineCandidates(this.db, scopePath, policy.declineMonths, `${from}-01`, after);
-      if (chunk.length === 0) break;
-      after = chunk.at(-1)!.id;
-      const volumes = await q.monthlyVolumes(this.db, this.engine, chunk.map((c) => c.id), from, to);
-      const found = [];
-      for (const c of chunk) {
-        const f = declineFinding(policy, volumes.get(c.id) ?? new Map(), today);
-        if (f) found.push({ c, episode: f.episode, detail: f });
-      }
-      await raise('decline', found);
-    }
-  }
-
-  private async model(policy: AnomalyPolicy, period: string, today: string, scopePath: string, raise: Raise, result: RunResult): Promise<void> {
+    // One pass over the customers who ever bought: the cadence and decline rules on each chunk,
+    // and the (x, t_x, T) the models need kept per branch.
     const units = await q.orgUnits(this.db);
     const unitById = new Map(units.map((u) => [Number(u.id), u]));
     // Customers are modelled per branch; those above any branch (or in a tree without branches) with the top unit.
@@ -220,11 +176,41 @@ export class AlertsService {
       return ids.find((id) => unitById.get(id)?.kind_code === 'branch') ?? ids[0]!;
     };
     const groups = new Map<number, { c: CustomerFacts; t: RfmTriplet }[]>();
+    const cadenceBefore = cadenceLastDayBefore(policy, today);
+    const window = declineWindow(policy, today);
+    const declineFrom = window[0]!;
+    const declineTo = window.at(-1)!;
+    const declineSince = `${declineFrom}-01`;
     let mark = Date.now();
     for (let after = 0; ; ) {
       const chunk = await q.visitedCustomers(this.db, scopePath, after);
       if (chunk.length === 0) break;
       after = chunk.at(-1)!.id;
+      result.phaseSeconds.read += (Date.now() - mark) / 1000;
+
+      mark = Date.now();
+      const overdue = [];
+      for (const c of chunk) {
+        if (c.visit_count < policy.minVisits || c.usual_interval_days === null || c.last_visit_day === null || c.last_visit_day >= cadenceBefore) continue;
+        const f = cadenceFinding(policy, { visitCount: c.visit_count, usualIntervalDays: c.usual_interval_days, lastVisitDay: c.last_visit_day }, today);
+        if (f) overdue.push({ c, episode: f.episode, detail: f });
+      }
+      await raise('cadence', overdue);
+      result.phaseSeconds.cadence += (Date.now() - mark) / 1000;
+
+      mark = Date.now();
+      // A strictly falling run has bought in at least declineMonths of its months, the last since the baseline month began.
+      const declining = chunk.filter((c) => c.visit_count >= policy.declineMonths && c.last_visit_day !== null && c.last_visit_day >= declineSince);
+      const volumes = await q.monthlyVolumes(this.db, this.engine, declining.map((c) => c.id), declineFrom, declineTo);
+      const falling = [];
+      for (const c of declining) {
+        const f = declineFinding(policy, volumes.get(c.id) ?? new Map(), today);
+        if (f) falling.push({ c, episode: f.episode, detail: f });
+      }
+      await raise('decline', falling);
+      result.phaseSeconds.decline += (Date.now() - mark) / 1000;
+
+      mark = Date.now();
       for (const c of chunk) {
         const t = rfmOfCadence({ visitCount: c.visit_count, firstVisitDay: c.first_visit_day, lastVisitDay: c.last_visit_day }, today);
         if (!t) continue;
@@ -233,10 +219,26 @@ export class AlertsService {
         if (list) list.push({ c, t });
         else groups.set(g, [{ c, t }]);
       }
+      result.phaseSeconds.read += (Date.now() - mark) / 1000;
+      mark = Date.now();
     }
-    result.phaseSeconds.modelRead = secondsSince(mark);
+    await this.model(policy, opts.day, today, unitById, groups, raise, result);
+    for (const k of Object.keys(result.phaseSeconds) as (keyof RunResult['phaseSeconds'])[]) result.phaseSeconds[k] = Math.round(result.phaseSeconds[k] * 10) / 10;
+    result.seconds = secondsSince(started);
+    return result;
+  }
+
+  private async model(
+    policy: AnomalyPolicy,
+    period: string,
+    today: string,
+    unitById: Map<number, { name: string }>,
+    groups: Map<number, { c: CustomerFacts; t: RfmTriplet }[]>,
+    raise: Raise,
+    result: RunResult,
+  ): Promise<void> {
     let fitMs = 0;
-    mark = Date.now();
+    const mark = Date.now();
     const scoredAt = this.now().toISOString();
     const recent = await this.recentFits(period);
     for (const [unitId, members] of [...groups].sort((a, b) => a[0] - b[0])) {
@@ -282,8 +284,8 @@ export class AlertsService {
       result.scoredCustomers += scores.length;
       await raise('model', found);
     }
-    result.phaseSeconds.modelFit = Math.round(fitMs / 100) / 10;
-    result.phaseSeconds.modelScore = Math.round((Date.now() - mark - fitMs) / 100) / 10;
+    result.phaseSeconds.modelFit = fitMs / 1000;
+    result.phaseSeconds.modelScore = (Date.now() - mark - fitMs) / 1000;
   }
 
   /** Per unit, the chosen model of its newest complete fit in the REFIT_DAYS days up to `day`. */
