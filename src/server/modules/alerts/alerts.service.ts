@@ -15,7 +15,6 @@ import {
   cadenceLastDayBefore,
   declineFinding,
   declineWindow,
-  fitBranch,
   modelFinding,
   rfmOfCadence,
   scoreCustomer,
@@ -26,6 +25,7 @@ import type { RfmTriplet } from '../../../domain/churn-models/rfm.js';
 import { currentPolicy } from '../policies/policies.service.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { dayIn } from '../../jobs/job-runner.js';
+import { fitBranches } from './fit-pool.js';
 import { alertsQueries as q, type CustomerFacts, type ListFilter, type NewAlert } from './alerts.queries.js';
 
 export interface RunOptions {
@@ -241,27 +241,29 @@ export class AlertsService {
     const mark = Date.now();
     const scoredAt = this.now().toISOString();
     const recent = await this.recentFits(period);
-    for (const [unitId, members] of [...groups].sort((a, b) => a[0] - b[0])) {
+    const branches = [...groups].sort((a, b) => a[0] - b[0]).filter(([unitId, members]) => {
+      if (members.length >= MIN_CUSTOMERS_TO_FIT) return true;
+      result.skippedBranches.push({ orgUnitId: unitId, name: unitById.get(unitId)?.name ?? String(unitId), customers: members.length, reason: 'too_few_customers' });
+      return false;
+    });
+    const toFit = branches.filter(([unitId]) => !recent.has(unitId));
+    const fitStarted = Date.now();
+    const outcomes = await fitBranches(toFit.map(([, members]) => members.map((m) => m.t)));
+    fitMs = Date.now() - fitStarted;
+    const fitted = new Map(toFit.map(([unitId], i) => [unitId, outcomes[i]!]));
+    for (const [unitId, members] of branches) {
       const name = unitById.get(unitId)?.name ?? String(unitId);
-      if (members.length < MIN_CUSTOMERS_TO_FIT) {
-        result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'too_few_customers' });
-        continue;
-      }
       let chosen = recent.get(unitId);
       if (chosen) result.reusedFits++;
       else {
-        let fit;
-        const fitStarted = Date.now();
-        try {
-          fit = fitBranch(members.map((m) => m.t));
-        } catch {
+        const outcome = fitted.get(unitId)!;
+        if ('error' in outcome) {
           result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'fit_failed' });
           continue;
-        } finally {
-          fitMs += Date.now() - fitStarted;
         }
+        const fit = outcome.fit;
         for (const f of fit.fits) {
-          await q.saveFit(this.db, { orgUnitId: unitId, model: f.model, period, params: JSON.stringify({ ...f.params, converged: f.converged, fittedOn: fit.fittedOn, chosen: f === fit.chosen }), logLikelihood: f.logLikelihood, customers: members.length, fittedAt: scoredAt });
+          await q.saveFit(this.db, { orgUnitId: unitId, model: f.model, period, params: JSON.stringify({ ...f.params, converged: f.converged, fittedOn: fit.fittedOn, chosen: f.model === fit.chosen.model }), logLikelihood: f.logLikelihood, customers: members.length, fittedAt: scoredAt });
         }
         chosen = fit.chosen;
       }
