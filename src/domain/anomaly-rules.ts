@@ -4,7 +4,7 @@
 import type { AnomalyPolicy } from './policies.js';
 import { dayNumber } from './business-day.js';
 import { bgnbdConditionalExpectedPurchases, bgnbdPAlive, fitBgnbd, type BgnbdParams } from './churn-models/bgnbd.js';
-import { fitParetoNbd, paretoNbdConditionalExpectedTransactions, paretoNbdPAlive, type ParetoNbdParams } from './churn-models/pareto-nbd.js';
+import { fitParetoNbd, paretoNbdScore, type ParetoNbdParams } from './churn-models/pareto-nbd.js';
 import type { RfmTriplet } from './churn-models/rfm.js';
 import type { MultiStartOptions } from './churn-models/optimize.js';
 
@@ -194,8 +194,8 @@ export function scoreCustomer(fit: ModelFit, t: RfmTriplet): ChurnScore {
     const p = fit.params as BgnbdParams;
     return { pAlive: bgnbdPAlive(p, t.x, t.tx, t.T), expected30d: bgnbdConditionalExpectedPurchases(p, HORIZON_WEEKS, t.x, t.tx, t.T) };
   }
-  const p = fit.params as ParetoNbdParams;
-  return { pAlive: paretoNbdPAlive(p, t.x, t.tx, t.T), expected30d: paretoNbdConditionalExpectedTransactions(p, HORIZON_WEEKS, t.x, t.tx, t.T) };
+  const s = paretoNbdScore(fit.params as ParetoNbdParams, HORIZON_WEEKS, t.x, t.tx, t.T);
+  return { pAlive: s.pAlive, expected30d: s.expected };
 }
 
 export interface ModelFinding {

@@ -232,12 +232,19 @@ export function paretoNbdConditionalExpectedTransactions(
   tx: number,
   T: number,
 ): number {
-  assertValidParams(params);
-  assertValidTriplet({ x, tx, T });
+  return paretoNbdScore(params, t, x, tx, T).expected;
+}
+
+/**
+ * P(alive) and E[Y(t) | x, t_x, T] together: the expectation is P(alive) times the expectation of a
+ * customer known to be alive, so the costly part (two hypergeometric functions) is computed once.
+ */
+export function paretoNbdScore(params: ParetoNbdParams, t: number, x: number, tx: number, T: number): { pAlive: number; expected: number } {
   if (!(t >= 0) || !Number.isFinite(t)) throw new RangeError(`t must be finite and ≥ 0, got ${t}`);
+  const pAlive = paretoNbdPAlive(params, x, tx, T);
   const { r, alpha, s, beta } = params;
   const logK = Math.log1p(t / (beta + T));
-  return (((r + x) * (beta + T)) / (alpha + T)) * survivalIntegral(s, logK) * paretoNbdPAlive(params, x, tx, T);
+  return { pAlive, expected: (((r + x) * (beta + T)) / (alpha + T)) * survivalIntegral(s, logK) * pAlive };
 }
 
 /** E[Y(t)] for a customer just acquired: rβ/(α(s−1)) [1 − (β/(β+t))^{s−1}]. */
