@@ -17,7 +17,6 @@ import {
   declineWindow,
   modelFinding,
   rfmOfCadence,
-  scoreCustomer,
   type AlertKind,
   type ModelFit,
 } from '../../../domain/anomaly-rules.js';
@@ -25,7 +24,7 @@ import type { RfmTriplet } from '../../../domain/churn-models/rfm.js';
 import { currentPolicy } from '../policies/policies.service.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { dayIn } from '../../jobs/job-runner.js';
-import { fitBranches } from './fit-pool.js';
+import { ChurnPool } from './fit-pool.js';
 import { alertsQueries as q, type CustomerFacts, type ListFilter, type NewAlert } from './alerts.queries.js';
 
 export interface RunOptions {
@@ -74,6 +73,9 @@ type AlertRow = NonNullable<Awaited<ReturnType<typeof q.one>>>;
 export const REFIT_DAYS = 7;
 
 /** Seconds since a Date.now() mark, to a tenth. */
+/** Below this many customers to model, fitting and scoring stay in the main thread. */
+const THREADED_FROM_CUSTOMERS = 20_000;
+
 const secondsSince = (mark: number) => Math.round((Date.now() - mark) / 100) / 10;
 
 /** The unit ids of an org path, top first. */
@@ -246,45 +248,70 @@ export class AlertsService {
       result.skippedBranches.push({ orgUnitId: unitId, name: unitById.get(unitId)?.name ?? String(unitId), customers: members.length, reason: 'too_few_customers' });
       return false;
     });
-    const toFit = branches.filter(([unitId]) => !recent.has(unitId));
-    const fitStarted = Date.now();
-    const outcomes = await fitBranches(toFit.map(([, members]) => members.map((m) => m.t)));
-    fitMs = Date.now() - fitStarted;
-    const fitted = new Map(toFit.map(([unitId], i) => [unitId, outcomes[i]!]));
-    for (const [unitId, members] of branches) {
-      const name = unitById.get(unitId)?.name ?? String(unitId);
-      let chosen = recent.get(unitId);
-      if (chosen) result.reusedFits++;
-      else {
-        const outcome = fitted.get(unitId)!;
-        if ('error' in outcome) {
-          result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'fit_failed' });
-          continue;
+    // Worker threads pay off for large archives only: small ones are fitted and scored here.
+    const customers = branches.reduce((n, [, members]) => n + members.length, 0);
+    const pool = new ChurnPool(customers >= THREADED_FROM_CUSTOMERS ? undefined : 1);
+    try {
+      const toFit = branches.filter(([unitId]) => !recent.has(unitId));
+      const fitStarted = Date.now();
+      const outcomes = await Promise.all(toFit.map(([, members]) => pool.fit(members.map((m) => m.t))));
+      fitMs = Date.now() - fitStarted;
+      const fitted = new Map(toFit.map(([unitId], i) => [unitId, outcomes[i]!]));
+      const plans: { members: { c: CustomerFacts; t: RfmTriplet }[]; model: ModelFit }[] = [];
+      for (const [unitId, members] of branches) {
+        const name = unitById.get(unitId)?.name ?? String(unitId);
+        let chosen = recent.get(unitId);
+        if (chosen) result.reusedFits++;
+        else {
+          const outcome = fitted.get(unitId)!;
+          if ('error' in outcome) {
+            result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'fit_failed' });
+            continue;
+          }
+          const fit = outcome.fit;
+          for (const f of fit.fits) {
+            await q.saveFit(this.db, { orgUnitId: unitId, model: f.model, period, params: JSON.stringify({ ...f.params, converged: f.converged, fittedOn: fit.fittedOn, chosen: f.model === fit.chosen.model }), logLikelihood: f.logLikelihood, customers: members.length, fittedAt: scoredAt });
+          }
+          chosen = fit.chosen;
         }
-        const fit = outcome.fit;
-        for (const f of fit.fits) {
-          await q.saveFit(this.db, { orgUnitId: unitId, model: f.model, period, params: JSON.stringify({ ...f.params, converged: f.converged, fittedOn: fit.fittedOn, chosen: f.model === fit.chosen.model }), logLikelihood: f.logLikelihood, customers: members.length, fittedAt: scoredAt });
+        result.fittedBranches++;
+        plans.push({ members, model: chosen });
+      }
+      // Customers with the same history get the same score: each distinct one is computed once,
+      // every branch's at the same time.
+      const scored = await Promise.all(
+        plans.map(async ({ members, model }) => {
+          const index = new Map<string, number>();
+          const histories: number[] = [];
+          const which = new Int32Array(members.length);
+          members.forEach(({ t }, i) => {
+            const key = `${t.x}|${t.tx}|${t.T}`;
+            let k = index.get(key);
+            if (k === undefined) {
+              index.set(key, (k = index.size));
+              histories.push(t.x, t.tx, t.T);
+            }
+            which[i] = k;
+          });
+          return { members, model, which, out: await pool.score(model, Float64Array.from(histories)) };
+        }),
+      );
+      for (const { members, model, which, out } of scored) {
+        const scores: unknown[][] = [];
+        const found = [];
+        for (const [i, { c }] of members.entries()) {
+          const s = { pAlive: out[which[i]! * 2]!, expected30d: out[which[i]! * 2 + 1]! };
+          if (!Number.isFinite(s.pAlive) || !Number.isFinite(s.expected30d)) continue;
+          scores.push([c.id, model.model, s.pAlive, s.expected30d, scoredAt]);
+          const f = modelFinding(policy, c.visit_count, model.model, s, today);
+          if (f) found.push({ c, episode: f.episode, detail: { ...f, lastVisitDay: c.last_visit_day, visitCount: c.visit_count } });
         }
-        chosen = fit.chosen;
+        await q.upsertScores(this.db, this.engine, scores);
+        result.scoredCustomers += scores.length;
+        await raise('model', found);
       }
-      result.fittedBranches++;
-      const model = chosen;
-      // Customers with the same history get the same score: each distinct one is computed once.
-      const memo = new Map<string, ReturnType<typeof scoreCustomer>>();
-      const scores: unknown[][] = [];
-      const found = [];
-      for (const { c, t } of members) {
-        const key = `${t.x}|${t.tx}|${t.T}`;
-        let s = memo.get(key);
-        if (!s) memo.set(key, (s = scoreCustomer(model, t)));
-        if (!Number.isFinite(s.pAlive) || !Number.isFinite(s.expected30d)) continue;
-        scores.push([c.id, model.model, s.pAlive, s.expected30d, scoredAt]);
-        const f = modelFinding(policy, c.visit_count, model.model, s, today);
-        if (f) found.push({ c, episode: f.episode, detail: { ...f, lastVisitDay: c.last_visit_day, visitCount: c.visit_count } });
-      }
-      await q.upsertScores(this.db, this.engine, scores);
-      result.scoredCustomers += scores.length;
-      await raise('model', found);
+    } finally {
+      await pool.close();
     }
     result.phaseSeconds.modelFit = fitMs / 1000;
     result.phaseSeconds.modelScore = (Date.now() - mark - fitMs) / 1000;

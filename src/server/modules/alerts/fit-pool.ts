@@ -1,62 +1,113 @@
-// Fitting is pure computation and each branch is fitted on its own: the branches of a night are
-// fitted in worker threads, as many at once as the machine has cores, while the main thread waits.
-// Where no worker can be started, they are fitted here, one after the other.
+// Fitting and scoring are pure computation, and each branch stands alone: a night's branches are
+// fitted and scored in worker threads, as many at once as the machine has cores, while the main
+// thread waits. A task whose worker cannot start or dies runs here instead.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { evenSample, fitBranch, MAX_CUSTOMERS_TO_FIT, type BranchFit } from '../../../domain/anomaly-rules.js';
+import { evenSample, MAX_CUSTOMERS_TO_FIT, type BranchFit, type ModelFit } from '../../../domain/anomaly-rules.js';
 import type { RfmTriplet } from '../../../domain/churn-models/rfm.js';
+import { runChurnTask, type ChurnTask } from './churn-tasks.js';
 
 export type FitOutcome = { fit: BranchFit } | { error: string };
 
 const WORKER_ENTRY = new URL('./fit-worker.mjs', import.meta.url);
 
-function inProcess(triplets: readonly RfmTriplet[]): FitOutcome {
-  try {
-    return { fit: fitBranch(triplets) };
-  } catch (err) {
-    return { error: err instanceof Error ? err.message : String(err) };
-  }
+interface Pending {
+  task: ChurnTask;
+  resolve: (v: BranchFit | Float64Array) => void;
+  reject: (err: Error) => void;
 }
 
-/** Fit each branch's customers; the outcomes are in the order of `branches`. */
-export async function fitBranches(branches: readonly (readonly RfmTriplet[])[], threads = Math.min(os.availableParallelism(), branches.length)): Promise<FitOutcome[]> {
-  // Only the sample travels to a worker (fitBranch samples the same way, so the fit is the same).
-  const samples = branches.map((b) => evenSample(b, MAX_CUSTOMERS_TO_FIT));
-  if (samples.length <= 1 || threads <= 1) return samples.map(inProcess);
-  const outcomes: FitOutcome[] = new Array(samples.length);
-  try {
-    await fitInWorkers(samples, threads, outcomes);
-  } catch {
-    // A worker could not start or died: whatever is not fitted yet is fitted here.
-  }
-  for (let i = 0; i < samples.length; i++) outcomes[i] ??= inProcess(samples[i]!);
-  return outcomes;
-}
+export class ChurnPool {
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly running = new Map<Worker, Pending>();
+  private broken = false;
 
-/** Fit the samples in `threads` worker threads, filling `outcomes`; rejects if a worker fails. */
-export async function fitInWorkers(samples: readonly (readonly RfmTriplet[])[], threads: number, outcomes: FitOutcome[] = new Array(samples.length)): Promise<FitOutcome[]> {
-  let next = 0;
-  const run = (worker: Worker) =>
-    new Promise<void>((resolve, reject) => {
-      const give = () => {
-        if (next >= samples.length) return resolve();
-        const id = next++;
-        worker.postMessage({ id, sample: samples[id] });
-      };
-      worker.on('message', (m: { id: number } & FitOutcome) => {
-        outcomes[m.id] = 'fit' in m ? { fit: m.fit } : { error: m.error };
-        give();
+  /** `threads` ≤ 1: every task runs in this thread. */
+  constructor(threads = os.availableParallelism()) {
+    for (let i = 0; i < Math.max(0, threads); i++) {
+      if (threads <= 1) break;
+      let w: Worker;
+      try {
+        w = new Worker(WORKER_ENTRY);
+      } catch {
+        this.broken = true;
+        break;
+      }
+      w.on('message', (m: { id: number; result?: BranchFit | Float64Array; error?: string }) => {
+        const p = this.running.get(w);
+        this.running.delete(w);
+        if (p) {
+          if (m.error !== undefined) p.reject(new Error(m.error));
+          else p.resolve(m.result!);
+        }
+        this.idle.push(w);
+        this.pump();
       });
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`fit worker exited (${code})`)));
-      give();
-    });
-  const workers: Worker[] = [];
-  try {
-    for (let i = 0; i < threads; i++) workers.push(new Worker(WORKER_ENTRY));
-    await Promise.all(workers.map(run));
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+      const fail = () => {
+        // The worker is gone: its task and everything queued run here.
+        this.broken = true;
+        const p = this.running.get(w);
+        this.running.delete(w);
+        if (p) this.local(p);
+        for (const q of this.queue.splice(0)) this.local(q);
+      };
+      w.once('error', fail);
+      w.once('exit', fail);
+      this.workers.push(w);
+      this.idle.push(w);
+    }
   }
-  return outcomes;
+
+  /** Whether tasks run in worker threads (false: here). */
+  get threaded(): boolean {
+    return this.workers.length > 0 && !this.broken;
+  }
+
+  run(task: ChurnTask): Promise<BranchFit | Float64Array> {
+    return new Promise((resolve, reject) => {
+      const p = { task, resolve, reject };
+      if (!this.threaded) return this.local(p);
+      this.queue.push(p);
+      this.pump();
+    });
+  }
+
+  /** Fit one branch's customers (on an even sample of them, as fitBranch does). */
+  async fit(triplets: readonly RfmTriplet[]): Promise<FitOutcome> {
+    try {
+      return { fit: (await this.run({ kind: 'fit', sample: evenSample(triplets, MAX_CUSTOMERS_TO_FIT) })) as BranchFit };
+    } catch (err) {
+      return { error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** P(alive) and E[30 days] of packed (x, t_x, T) histories, packed in pairs. */
+  async score(model: ModelFit, histories: Float64Array): Promise<Float64Array> {
+    return (await this.run({ kind: 'score', model, histories })) as Float64Array;
+  }
+
+  async close(): Promise<void> {
+    const ws = this.workers.splice(0);
+    for (const w of ws) w.removeAllListeners('exit');
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
+
+  private pump(): void {
+    while (this.threaded && this.idle.length > 0 && this.queue.length > 0) {
+      const w = this.idle.pop()!;
+      const p = this.queue.shift()!;
+      this.running.set(w, p);
+      w.postMessage({ id: 0, task: p.task });
+    }
+  }
+
+  private local(p: Pending): void {
+    try {
+      p.resolve(runChurnTask(p.task));
+    } catch (err) {
+      p.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
 }

@@ -1,12 +1,12 @@
-// A churn-fit worker: fits each branch sample it is sent and sends the fit back.
+// A churn worker: fits branch samples and scores histories with a fitted model, as it is asked.
 import { parentPort } from 'node:worker_threads';
-import { fitBranch } from '../../../domain/anomaly-rules.js';
-import type { RfmTriplet } from '../../../domain/churn-models/rfm.js';
+import { runChurnTask, type ChurnTask } from './churn-tasks.js';
 
-parentPort!.on('message', (job: { id: number; sample: RfmTriplet[] }) => {
+parentPort!.on('message', (m: { id: number; task: ChurnTask }) => {
   try {
-    parentPort!.postMessage({ id: job.id, fit: fitBranch(job.sample) });
+    const result = runChurnTask(m.task);
+    parentPort!.postMessage({ id: m.id, result }, result instanceof Float64Array ? [result.buffer as ArrayBuffer] : []);
   } catch (err) {
-    parentPort!.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) });
+    parentPort!.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
   }
 });
