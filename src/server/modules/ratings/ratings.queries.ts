@@ -2,7 +2,7 @@
 // messages that tell customers. No rules here; those live in the service and src/domain.
 import { sql, type Kysely, type SqlBool, type Updateable } from 'kysely';
 import type { Database, RatingBatchTable } from '../../db/schema.js';
-import { engineOf, ilike, likeEscape, oneOf, sqliteStatement } from '../../db/dialect.js';
+import { bulkStatements, engineOf, type BulkColumn, ilike, likeEscape, oneOf, sqliteStatement } from '../../db/dialect.js';
 import type { Principal } from '../../auth/principal.js';
 import { inScope } from '../../auth/scope.js';
 
@@ -49,6 +49,9 @@ export interface NewOutbox {
 // 13 columns a row: well inside SQLite's parameter limit.
 const INSERT_CHUNK = 500;
 const RATING_COLUMNS = ['batch_id', 'customer_id', 'period', 'computed_stars', 'stars', 'class', 'basis_volume_ml', 'basis_amount_fen', 'status', 'benefits', 'note', 'updated_at'] as const;
+const RATING_PG_TYPES: BulkColumn['pg'][] = ['bigint', 'bigint', 'text', 'integer', 'integer', 'text', 'bigint', 'bigint', 'text', 'text', 'text', 'timestamptz'];
+// On PostgreSQL, one array per column (see bulkStatements): 50,000 ratings a statement.
+const INSERT_RATINGS_PG = `insert into customer_rating (${RATING_COLUMNS.join(', ')}) select * from v where true on conflict (customer_id, period) do nothing`;
 // On SQLite, inside the compute's transaction, one prepared statement per row: a million ratings
 // through 500-row statements cost several times as much.
 const INSERT_RATING_ROW = `insert into customer_rating (${RATING_COLUMNS.join(', ')}) values (${RATING_COLUMNS.map(() => '?').join(', ')}) on conflict (customer_id, period) do nothing`;
@@ -148,6 +151,11 @@ export const ratingsQueries = {
     if (db.isTransaction && engineOf(db) === 'sqlite') {
       const stmt = sqliteStatement(db, INSERT_RATING_ROW);
       for (const r of rows) stmt.run(...RATING_COLUMNS.map((c) => r[c]));
+      return;
+    }
+    if (engineOf(db) === 'postgres') {
+      const columns = RATING_COLUMNS.map((name, i) => ({ name, pg: RATING_PG_TYPES[i]! }));
+      for (const q of bulkStatements('postgres', columns, rows.map((r) => RATING_COLUMNS.map((c) => r[c])), INSERT_RATINGS_PG)) await db.executeQuery(q);
       return;
     }
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
