@@ -192,6 +192,19 @@ export const alertsQueries = {
     return out;
   },
 
+  /** Ids of the live customers of these units, in id order (from the unit index, no row is read). */
+  async memberIds(db: Kysely<Database>, engine: Engine, unitIds: number[]): Promise<number[]> {
+    if (unitIds.length === 0) return [];
+    const rows = await db.selectFrom('customer as c').select('c.id').where('c.merged_into_id', 'is', null).where(oneOf(engine, sql.ref('c.org_unit_id'), unitIds)).orderBy('c.id').execute();
+    return rows.map((r) => Number(r.id));
+  },
+
+  /** These customers, as the nightly pass reads them. */
+  async customersById(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<CustomerFacts[]> {
+    if (ids.length === 0) return [];
+    return facts(await liveCustomers(db, '/').where(oneOf(engine, sql.ref('c.id'), ids)).orderBy('c.id').execute());
+  },
+
   /** Every customer seen at least once: the nightly rules' one pass. */
   async visitedCustomers(db: Kysely<Database>, scopePath: string, afterId: number): Promise<CustomerFacts[]> {
     const rows = await liveCustomers(db, scopePath).where('c.visit_count', '>=', 1).where('c.id', '>', afterId).orderBy('c.id').limit(CHUNK).execute();

@@ -10,6 +10,8 @@ import { greetingOf } from '../../../domain/customer-profile.js';
 import type { AnomalyPolicy } from '../../../domain/policies.js';
 import {
   MIN_CUSTOMERS_TO_FIT,
+  MAX_CUSTOMERS_TO_FIT,
+  evenSample,
   addDays,
   cadenceFinding,
   cadenceLastDayBefore,
@@ -24,7 +26,7 @@ import type { RfmTriplet } from '../../../domain/churn-models/rfm.js';
 import { currentPolicy } from '../policies/policies.service.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { dayIn } from '../../jobs/job-runner.js';
-import { ChurnPool } from './fit-pool.js';
+import { ChurnPool, type FitOutcome } from './fit-pool.js';
 import { alertsQueries as q, type CustomerFacts, type ListFilter, type NewAlert } from './alerts.queries.js';
 
 export interface RunOptions {
@@ -73,6 +75,14 @@ type AlertRow = NonNullable<Awaited<ReturnType<typeof q.one>>>;
 export const REFIT_DAYS = 7;
 
 /** Seconds since a Date.now() mark, to a tenth. */
+/** The fit sample's rows are drawn this many times over: those without a history are dropped. */
+const SAMPLE_OVERDRAW = 2;
+
+interface StartedFits {
+  pool: ChurnPool;
+  outcomes: Map<number, Promise<FitOutcome>>;
+}
+
 /** Below this many customers to model, fitting and scoring stay in the main thread. */
 const THREADED_FROM_CUSTOMERS = 20_000;
 
@@ -178,53 +188,62 @@ export class AlertsService {
       return ids.find((id) => unitById.get(id)?.kind_code === 'branch') ?? ids[0]!;
     };
     const groups = new Map<number, { c: CustomerFacts; t: RfmTriplet }[]>();
-    const cadenceBefore = cadenceLastDayBefore(policy, today);
-    const window = declineWindow(policy, today);
-    const declineFrom = window[0]!;
-    const declineTo = window.at(-1)!;
-    const declineSince = `${declineFrom}-01`;
-    let mark = Date.now();
-    for (let after = 0; ; ) {
-      const chunk = await q.visitedCustomers(this.db, scopePath, after);
-      if (chunk.length === 0) break;
-      after = chunk.at(-1)!.id;
-      result.phaseSeconds.read += (Date.now() - mark) / 1000;
+    // The models are fitted on a sample drawn before the pass, so that the worker threads fit
+    // while the main thread runs the rules.
+    const recent = await this.recentFits(opts.day);
+    const fits = await this.startFits(units, groupOf, scopePath, today, recent);
+    try {
+      const cadenceBefore = cadenceLastDayBefore(policy, today);
+      const window = declineWindow(policy, today);
+      const declineFrom = window[0]!;
+      const declineTo = window.at(-1)!;
+      const declineSince = `${declineFrom}-01`;
+      let mark = Date.now();
+      for (let after = 0; ; ) {
+        const chunk = await q.visitedCustomers(this.db, scopePath, after);
+        if (chunk.length === 0) break;
+        after = chunk.at(-1)!.id;
+        result.phaseSeconds.read += (Date.now() - mark) / 1000;
 
-      mark = Date.now();
-      const overdue = [];
-      for (const c of chunk) {
-        if (c.visit_count < policy.minVisits || c.usual_interval_days === null || c.last_visit_day === null || c.last_visit_day >= cadenceBefore) continue;
-        const f = cadenceFinding(policy, { visitCount: c.visit_count, usualIntervalDays: c.usual_interval_days, lastVisitDay: c.last_visit_day }, today);
-        if (f) overdue.push({ c, episode: f.episode, detail: f });
-      }
-      await raise('cadence', overdue);
-      result.phaseSeconds.cadence += (Date.now() - mark) / 1000;
+        mark = Date.now();
+        const overdue = [];
+        for (const c of chunk) {
+          if (c.visit_count < policy.minVisits || c.usual_interval_days === null || c.last_visit_day === null || c.last_visit_day >= cadenceBefore) continue;
+          const f = cadenceFinding(policy, { visitCount: c.visit_count, usualIntervalDays: c.usual_interval_days, lastVisitDay: c.last_visit_day }, today);
+          if (f) overdue.push({ c, episode: f.episode, detail: f });
+        }
+        await raise('cadence', overdue);
+        result.phaseSeconds.cadence += (Date.now() - mark) / 1000;
 
-      mark = Date.now();
-      // A strictly falling run has bought in at least declineMonths of its months, the last since the baseline month began.
-      const declining = chunk.filter((c) => c.visit_count >= policy.declineMonths && c.last_visit_day !== null && c.last_visit_day >= declineSince);
-      const volumes = await q.monthlyVolumes(this.db, this.engine, declining.map((c) => c.id), declineFrom, declineTo);
-      const falling = [];
-      for (const c of declining) {
-        const f = declineFinding(policy, volumes.get(c.id) ?? new Map(), today);
-        if (f) falling.push({ c, episode: f.episode, detail: f });
-      }
-      await raise('decline', falling);
-      result.phaseSeconds.decline += (Date.now() - mark) / 1000;
+        mark = Date.now();
+        // A strictly falling run has bought in at least declineMonths of its months, the last since the baseline month began.
+        const declining = chunk.filter((c) => c.visit_count >= policy.declineMonths && c.last_visit_day !== null && c.last_visit_day >= declineSince);
+        const volumes = await q.monthlyVolumes(this.db, this.engine, declining.map((c) => c.id), declineFrom, declineTo);
+        const falling = [];
+        for (const c of declining) {
+          const f = declineFinding(policy, volumes.get(c.id) ?? new Map(), today);
+          if (f) falling.push({ c, episode: f.episode, detail: f });
+        }
+        await raise('decline', falling);
+        result.phaseSeconds.decline += (Date.now() - mark) / 1000;
 
-      mark = Date.now();
-      for (const c of chunk) {
-        const t = rfmOfCadence({ visitCount: c.visit_count, firstVisitDay: c.first_visit_day, lastVisitDay: c.last_visit_day }, today);
-        if (!t) continue;
-        const g = groupOf(c.path);
-        const list = groups.get(g);
-        if (list) list.push({ c, t });
-        else groups.set(g, [{ c, t }]);
+        mark = Date.now();
+        for (const c of chunk) {
+          const t = rfmOfCadence({ visitCount: c.visit_count, firstVisitDay: c.first_visit_day, lastVisitDay: c.last_visit_day }, today);
+          if (!t) continue;
+          const g = groupOf(c.path);
+          const list = groups.get(g);
+          if (list) list.push({ c, t });
+          else groups.set(g, [{ c, t }]);
+        }
+        result.phaseSeconds.read += (Date.now() - mark) / 1000;
+        mark = Date.now();
       }
-      result.phaseSeconds.read += (Date.now() - mark) / 1000;
-      mark = Date.now();
+      await this.model(policy, opts.day, today, unitById, groups, recent, fits, raise, result);
+    } finally {
+      // The workers must not outlive the run, whatever happens in it.
+      await fits.pool.close();
     }
-    await this.model(policy, opts.day, today, unitById, groups, raise, result);
     for (const k of Object.keys(result.phaseSeconds) as (keyof RunResult['phaseSeconds'])[]) result.phaseSeconds[k] = Math.round(result.phaseSeconds[k] * 10) / 10;
     result.seconds = secondsSince(started);
     return result;
@@ -236,85 +255,114 @@ export class AlertsService {
     today: string,
     unitById: Map<number, { name: string }>,
     groups: Map<number, { c: CustomerFacts; t: RfmTriplet }[]>,
+    recent: Map<number, ModelFit>,
+    fits: StartedFits,
     raise: Raise,
     result: RunResult,
   ): Promise<void> {
-    let fitMs = 0;
     const mark = Date.now();
     const scoredAt = this.now().toISOString();
-    const recent = await this.recentFits(period);
     const branches = [...groups].sort((a, b) => a[0] - b[0]).filter(([unitId, members]) => {
       if (members.length >= MIN_CUSTOMERS_TO_FIT) return true;
       result.skippedBranches.push({ orgUnitId: unitId, name: unitById.get(unitId)?.name ?? String(unitId), customers: members.length, reason: 'too_few_customers' });
       return false;
     });
-    // Worker threads pay off for large archives only: small ones are fitted and scored here.
-    const customers = branches.reduce((n, [, members]) => n + members.length, 0);
-    const pool = new ChurnPool(customers >= THREADED_FROM_CUSTOMERS ? undefined : 1);
-    try {
-      const toFit = branches.filter(([unitId]) => !recent.has(unitId));
-      const fitStarted = Date.now();
-      const outcomes = await Promise.all(toFit.map(([, members]) => pool.fit(members.map((m) => m.t))));
-      fitMs = Date.now() - fitStarted;
-      const fitted = new Map(toFit.map(([unitId], i) => [unitId, outcomes[i]!]));
-      const plans: { members: { c: CustomerFacts; t: RfmTriplet }[]; model: ModelFit }[] = [];
-      for (const [unitId, members] of branches) {
-        const name = unitById.get(unitId)?.name ?? String(unitId);
-        let chosen = recent.get(unitId);
-        if (chosen) result.reusedFits++;
-        else {
-          const outcome = fitted.get(unitId)!;
-          if ('error' in outcome) {
-            result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'fit_failed' });
-            continue;
-          }
-          const fit = outcome.fit;
-          for (const f of fit.fits) {
-            await q.saveFit(this.db, { orgUnitId: unitId, model: f.model, period, params: JSON.stringify({ ...f.params, converged: f.converged, fittedOn: fit.fittedOn, chosen: f.model === fit.chosen.model }), logLikelihood: f.logLikelihood, customers: members.length, fittedAt: scoredAt });
-          }
-          chosen = fit.chosen;
+    const pool = fits.pool;
+    // What is left of the fitting once the pass is over.
+    const fitStarted = Date.now();
+    const fitted = new Map(await Promise.all([...fits.outcomes].map(async ([unitId, outcome]) => [unitId, await outcome] as const)));
+    const fitMs = Date.now() - fitStarted;
+    const plans: { members: { c: CustomerFacts; t: RfmTriplet }[]; model: ModelFit }[] = [];
+    for (const [unitId, members] of branches) {
+      const name = unitById.get(unitId)?.name ?? String(unitId);
+      let chosen = recent.get(unitId);
+      if (chosen) result.reusedFits++;
+      else {
+        const outcome = fitted.get(unitId) ?? { error: 'not sampled' };
+        if ('error' in outcome) {
+          result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'fit_failed' });
+          continue;
         }
-        result.fittedBranches++;
-        plans.push({ members, model: chosen });
-      }
-      // Customers with the same history get the same score: each distinct one is computed once,
-      // every branch's at the same time.
-      const scored = await Promise.all(
-        plans.map(async ({ members, model }) => {
-          const index = new Map<string, number>();
-          const histories: number[] = [];
-          const which = new Int32Array(members.length);
-          members.forEach(({ t }, i) => {
-            const key = `${t.x}|${t.tx}|${t.T}`;
-            let k = index.get(key);
-            if (k === undefined) {
-              index.set(key, (k = index.size));
-              histories.push(t.x, t.tx, t.T);
-            }
-            which[i] = k;
-          });
-          return { members, model, which, out: await pool.score(model, Float64Array.from(histories)) };
-        }),
-      );
-      for (const { members, model, which, out } of scored) {
-        const scores: unknown[][] = [];
-        const found = [];
-        for (const [i, { c }] of members.entries()) {
-          const s = { pAlive: out[which[i]! * 2]!, expected30d: out[which[i]! * 2 + 1]! };
-          if (!Number.isFinite(s.pAlive) || !Number.isFinite(s.expected30d)) continue;
-          scores.push([c.id, model.model, s.pAlive, s.expected30d, scoredAt]);
-          const f = modelFinding(policy, c.visit_count, model.model, s, today);
-          if (f) found.push({ c, episode: f.episode, detail: { ...f, lastVisitDay: c.last_visit_day, visitCount: c.visit_count } });
+        const fit = outcome.fit;
+        for (const f of fit.fits) {
+          await q.saveFit(this.db, { orgUnitId: unitId, model: f.model, period, params: JSON.stringify({ ...f.params, converged: f.converged, fittedOn: fit.fittedOn, chosen: f.model === fit.chosen.model }), logLikelihood: f.logLikelihood, customers: members.length, fittedAt: scoredAt });
         }
-        await q.upsertScores(this.db, this.engine, scores);
-        result.scoredCustomers += scores.length;
-        await raise('model', found);
+        chosen = fit.chosen;
       }
-    } finally {
-      await pool.close();
+      result.fittedBranches++;
+      plans.push({ members, model: chosen });
+    }
+    // Customers with the same history get the same score: each distinct one is computed once,
+    // every branch's at the same time.
+    const scored = await Promise.all(
+      plans.map(async ({ members, model }) => {
+        const index = new Map<string, number>();
+        const histories: number[] = [];
+        const which = new Int32Array(members.length);
+        members.forEach(({ t }, i) => {
+          const key = `${t.x}|${t.tx}|${t.T}`;
+          let k = index.get(key);
+          if (k === undefined) {
+            index.set(key, (k = index.size));
+            histories.push(t.x, t.tx, t.T);
+          }
+          which[i] = k;
+        });
+        return { members, model, which, out: await pool.score(model, Float64Array.from(histories)) };
+      }),
+    );
+    for (const { members, model, which, out } of scored) {
+      const scores: unknown[][] = [];
+      const found = [];
+      for (const [i, { c }] of members.entries()) {
+        const s = { pAlive: out[which[i]! * 2]!, expected30d: out[which[i]! * 2 + 1]! };
+        if (!Number.isFinite(s.pAlive) || !Number.isFinite(s.expected30d)) continue;
+        scores.push([c.id, model.model, s.pAlive, s.expected30d, scoredAt]);
+        const f = modelFinding(policy, c.visit_count, model.model, s, today);
+        if (f) found.push({ c, episode: f.episode, detail: { ...f, lastVisitDay: c.last_visit_day, visitCount: c.visit_count } });
+      }
+      await q.upsertScores(this.db, this.engine, scores);
+      result.scoredCustomers += scores.length;
+      await raise('model', found);
     }
     result.phaseSeconds.modelFit = fitMs / 1000;
     result.phaseSeconds.modelScore = (Date.now() - mark - fitMs) / 1000;
+  }
+
+  /**
+   * Start fitting every group (branch) in scope without a recent fit, on an even sample by id of its
+   * live customers who ever bought: ids from the unit index, then SAMPLE_OVERDRAW times the sample's
+   * rows by id, those with a history kept and evenly thinned to MAX_CUSTOMERS_TO_FIT.
+   */
+  private async startFits(units: { id: number | string; path: string }[], groupOf: (path: string) => number, scopePath: string, today: string, recent: Map<number, ModelFit>): Promise<StartedFits> {
+    const unitsOf = new Map<number, number[]>();
+    for (const u of units) {
+      if (!u.path.startsWith(scopePath)) continue;
+      const g = groupOf(u.path);
+      const list = unitsOf.get(g);
+      if (list) list.push(Number(u.id));
+      else unitsOf.set(g, [Number(u.id)]);
+    }
+    const samples = new Map<number, RfmTriplet[]>();
+    let customers = 0;
+    for (const [g, unitIds] of [...unitsOf].sort((a, b) => a[0] - b[0])) {
+      const ids = await q.memberIds(this.db, this.engine, unitIds);
+      customers += ids.length;
+      if (recent.has(g) || ids.length < MIN_CUSTOMERS_TO_FIT) continue;
+      const rows = await q.customersById(this.db, this.engine, evenSample(ids, MAX_CUSTOMERS_TO_FIT * SAMPLE_OVERDRAW));
+      const histories = rows.map((c) => rfmOfCadence({ visitCount: c.visit_count, firstVisitDay: c.first_visit_day, lastVisitDay: c.last_visit_day }, today)).filter((t): t is RfmTriplet => t !== null);
+      samples.set(g, evenSample(histories, MAX_CUSTOMERS_TO_FIT));
+    }
+    // Worker threads pay off for large archives only: small ones are fitted and scored here.
+    const pool = new ChurnPool(customers >= THREADED_FROM_CUSTOMERS ? undefined : 1);
+    const outcomes = new Map<number, Promise<FitOutcome>>();
+    for (const [g, sample] of samples) {
+      const outcome = pool.fit(sample);
+      // Handled when the pass is over; until then a failure must not count as unhandled.
+      outcome.catch(() => undefined);
+      outcomes.set(g, outcome);
+    }
+    return { pool, outcomes };
   }
 
   /** Per unit, the chosen model of its newest complete fit in the REFIT_DAYS days up to `day`. */

@@ -9,6 +9,15 @@ import { BLUE, GREY, ORANGE, TEAL, growthColor, litres, litresText, percent, sig
 
 type Child = Dashboard['children'][number];
 
+/** On a phone, pie labels sit on their slices (outlined, to read on light ones); empty slices get none. */
+const PHONE_PIE_LABEL = {
+  position: 'inside' as const,
+  color: '#fff',
+  textBorderColor: 'rgba(0, 0, 0, 0.55)',
+  textBorderWidth: 2,
+  formatter: (p: { percent?: number }) => (p.percent ? `${p.percent}%` : ''),
+};
+
 function Growth({ value }: { value: number | null }) {
   const { t } = useTranslation();
   return (
@@ -63,7 +72,7 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
           type: 'pie',
           radius: ['45%', '70%'],
           // On a phone the labels sit on the slices: beside them they have no room.
-          label: isPhone ? { formatter: '{d}%', position: 'inside', color: '#fff' } : { formatter: '{d}%' },
+          label: isPhone ? PHONE_PIE_LABEL : { formatter: '{d}%' },
           percentPrecision: 1,
           data: [
             { name: t('dashboard.cardSales'), value: d.sales.cardAmountFen / 100 },
@@ -86,7 +95,7 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
           type: 'pie',
           radius: '65%',
           // On a phone the labels sit on the slices: beside them they have no room.
-          label: isPhone ? { formatter: '{d}%', position: 'inside', color: '#fff' } : { formatter: '{d}%' },
+          label: isPhone ? PHONE_PIE_LABEL : { formatter: '{d}%' },
           percentPrecision: 1,
           data: [
             { name: t('dashboard.topCustomers', { share: percent(k.topShare, 0) }), value: litres(k.topVolumeMl) },
