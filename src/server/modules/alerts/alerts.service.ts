@@ -200,7 +200,7 @@ export class AlertsService {
       const declineSince = `${declineFrom}-01`;
       let mark = Date.now();
       for (let after = 0; ; ) {
-        const chunk = await q.visitedCustomers(this.db, scopePath, after);
+        const chunk = await q.visitedCustomers(this.db, this.engine, scopePath, after);
         if (chunk.length === 0) break;
         after = chunk.at(-1)!.id;
         result.phaseSeconds.read += (Date.now() - mark) / 1000;
