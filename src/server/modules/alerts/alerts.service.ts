@@ -1,7 +1,6 @@
 // Churn and anomaly alerts: the rules of src/domain/anomaly-rules.ts run over the archive (nightly,
 // or by hand for a subtree), each finding becomes a task for whoever looks after the customer, and
 // the queue is worked through by calling, finding the reason and recording what was done.
-import os from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { engineOf, type Engine } from '../../db/dialect.js';
@@ -82,8 +81,6 @@ const SAMPLE_OVERDRAW = 2;
 interface StartedFits {
   pool: ChurnPool;
   outcomes: Map<number, Promise<FitOutcome>>;
-  /** The rules' pass is over: fits may use every core. */
-  passOver: () => void;
 }
 
 /** Below this many customers to model, fitting and scoring stay in the main thread. */
@@ -272,7 +269,6 @@ export class AlertsService {
     });
     const pool = fits.pool;
     // What is left of the fitting once the pass is over.
-    fits.passOver();
     const fitStarted = Date.now();
     const fitted = new Map(await Promise.all([...fits.outcomes].map(async ([unitId, outcome]) => [unitId, await outcome] as const)));
     const fitMs = Date.now() - fitStarted;
@@ -358,36 +354,15 @@ export class AlertsService {
       samples.set(g, evenSample(histories, MAX_CUSTOMERS_TO_FIT));
     }
     // Worker threads pay off for large archives only: small ones are fitted and scored here.
-    const threads = customers >= THREADED_FROM_CUSTOMERS ? os.availableParallelism() : 1;
-    const pool = new ChurnPool(threads);
-    // While the pass runs, fits use the cores the main thread leaves free (one of two); once it is
-    // over, all of them.
-    const queue = [...samples];
+    const pool = new ChurnPool(customers >= THREADED_FROM_CUSTOMERS ? undefined : 1);
     const outcomes = new Map<number, Promise<FitOutcome>>();
-    const starters = new Map<number, (o: FitOutcome) => void>();
-    for (const [g] of queue) outcomes.set(g, new Promise<FitOutcome>((resolve) => starters.set(g, resolve)));
-    let concurrency = Math.max(1, threads - 1);
-    let running = 0;
-    const startMore = () => {
-      while (running < concurrency && queue.length > 0) {
-        const [g, sample] = queue.shift()!;
-        running++;
-        void pool.fit(sample).then((o) => {
-          running--;
-          starters.get(g)!(o);
-          startMore();
-        });
-      }
-    };
-    startMore();
-    return {
-      pool,
-      outcomes,
-      passOver: () => {
-        concurrency = Math.max(1, threads);
-        startMore();
-      },
-    };
+    for (const [g, sample] of samples) {
+      const outcome = pool.fit(sample);
+      // Handled when the pass is over; until then a failure must not count as unhandled.
+      outcome.catch(() => undefined);
+      outcomes.set(g, outcome);
+    }
+    return { pool, outcomes };
   }
 
   /** Per unit, the chosen model of its newest complete fit in the REFIT_DAYS days up to `day`. */
