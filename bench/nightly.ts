@@ -454,6 +454,8 @@ async function childNightly(url: string): Promise<NightlyReport> {
   for (const t of ['alert', 'customer_churn_score', 'churn_model_fit', 'outbox_message', 'customer_rating', 'rating_batch', 'job_run'] as const) await k.deleteFrom(t).execute();
   // Baselines: a plain full scan of the monthly rollup, and one row per customer written by the engine itself.
   const [, baselineScan] = await timed(() => sql`select count(*), sum(volume_ml) from customer_month`.execute(k));
+  // A run stopped halfway may have left it behind.
+  await sql`drop table if exists bench_baseline`.execute(k);
   await sql`create table bench_baseline (customer_id bigint primary key, p_alive double precision not null, scored_at varchar(32) not null)`.execute(k);
   const [, baselineInsert] = await timed(() => sql`insert into bench_baseline select id, 0.5, ${RUN_AT.toISOString()} from customer`.execute(k));
   await sql`drop table bench_baseline`.execute(k);
