@@ -59,8 +59,8 @@ const SCORE_COLUMNS: BulkColumn[] = [
 ];
 const UPSERT_SCORES = `insert into customer_churn_score (${SCORE_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (customer_id) do update set model = excluded.model, p_alive = excluded.p_alive, expected_30d = excluded.expected_30d, scored_at = excluded.scored_at`;
 
-// On SQLite, one prepared statement per row inside a transaction of this many rows: through
-// multi-row statements the same writes cost several times as much (1M scores: see bench/README.md).
+// On SQLite, one prepared statement per row inside a transaction of this many rows: multi-row
+// statements cost more per row (the ingest measured 1.4× the rows' own time; bench/README.md).
 const SQLITE_ROWS_PER_TRANSACTION = 20_000;
 const INSERT_ALERT_ROW = `insert into alert (${ALERT_COLUMNS.map((c) => c.name).join(', ')}) values (${ALERT_COLUMNS.map(() => '?').join(', ')}) on conflict (customer_id, kind, episode) do nothing`;
 const UPSERT_SCORE_ROW = `insert into customer_churn_score (${SCORE_COLUMNS.map((c) => c.name).join(', ')}) values (${SCORE_COLUMNS.map(() => '?').join(', ')}) on conflict (customer_id) do update set model = excluded.model, p_alive = excluded.p_alive, expected_30d = excluded.expected_30d, scored_at = excluded.scored_at`;

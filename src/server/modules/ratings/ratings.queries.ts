@@ -52,8 +52,8 @@ const RATING_COLUMNS = ['batch_id', 'customer_id', 'period', 'computed_stars', '
 const RATING_PG_TYPES: BulkColumn['pg'][] = ['bigint', 'bigint', 'text', 'integer', 'integer', 'text', 'bigint', 'bigint', 'text', 'text', 'text', 'timestamptz'];
 // On PostgreSQL, one array per column (see bulkStatements): 50,000 ratings a statement.
 const INSERT_RATINGS_PG = `insert into customer_rating (${RATING_COLUMNS.join(', ')}) select * from v where true on conflict (customer_id, period) do nothing`;
-// On SQLite, inside the compute's transaction, one prepared statement per row: a million ratings
-// through 500-row statements cost several times as much.
+// On SQLite, inside the compute's transaction, one prepared statement per row, as the ingest writes
+// its rows (multi-row statements cost more per row there).
 const INSERT_RATING_ROW = `insert into customer_rating (${RATING_COLUMNS.join(', ')}) values (${RATING_COLUMNS.map(() => '?').join(', ')}) on conflict (customer_id, period) do nothing`;
 
 const batchColumns = [
