@@ -1,5 +1,5 @@
 // Snapshots of dashboard figures, one per (kind, unit, month). Over a large subtree the figures take
-// seconds to compute from the rollups (HQ of a 1,000,000-customer network: 20 s on SQLite), so a
+// seconds to compute from the rollups (HQ of a 1,000,000-customer network: up to 17 s on SQLite), so a
 // computed answer is kept with the time it was computed and the policy version it used:
 //   - younger than the configured age: served as it is;
 //   - older, but computed within the last day: served as it is while a new one is computed in the
