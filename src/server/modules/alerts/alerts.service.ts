@@ -56,7 +56,10 @@ export interface RunResult {
   /** Of the fitted branches, how many were scored with a fit of the last REFIT_DAYS days instead of a new one. */
   reusedFits: number;
   seconds: number;
-  /** Where the run's time went: the cadence and decline rules; for the model rule, reading customers, fitting and scoring with its writes. */
+  /**
+   * Where the run's time went: reading the customers (one pass), the cadence and decline rules on
+   * each chunk of it, waiting for the fits once the pass is over, and scoring with its writes.
+   */
   phaseSeconds: { read: number; cadence: number; decline: number; modelFit: number; modelScore: number };
 }
 
@@ -74,7 +77,6 @@ type AlertRow = NonNullable<Awaited<ReturnType<typeof q.one>>>;
  */
 export const REFIT_DAYS = 7;
 
-/** Seconds since a Date.now() mark, to a tenth. */
 /** The fit sample's rows are drawn this many times over: those without a history are dropped. */
 const SAMPLE_OVERDRAW = 2;
 
@@ -86,6 +88,7 @@ interface StartedFits {
 /** Below this many customers to model, fitting and scoring stay in the main thread. */
 const THREADED_FROM_CUSTOMERS = 20_000;
 
+/** Seconds since a Date.now() mark, to a tenth. */
 const secondsSince = (mark: number) => Math.round((Date.now() - mark) / 100) / 10;
 
 /** The unit ids of an org path, top first. */
@@ -356,12 +359,8 @@ export class AlertsService {
     // Worker threads pay off for large archives only: small ones are fitted and scored here.
     const pool = new ChurnPool(customers >= THREADED_FROM_CUSTOMERS ? undefined : 1);
     const outcomes = new Map<number, Promise<FitOutcome>>();
-    for (const [g, sample] of samples) {
-      const outcome = pool.fit(sample);
-      // Handled when the pass is over; until then a failure must not count as unhandled.
-      outcome.catch(() => undefined);
-      outcomes.set(g, outcome);
-    }
+    // pool.fit never rejects: a failed fit is an outcome, read once the pass is over.
+    for (const [g, sample] of samples) outcomes.set(g, pool.fit(sample));
     return { pool, outcomes };
   }
 

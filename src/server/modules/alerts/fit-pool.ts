@@ -3,7 +3,7 @@
 // thread waits. A task whose worker cannot start or dies runs here instead.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { evenSample, MAX_CUSTOMERS_TO_FIT, type BranchFit, type ModelFit } from '../../../domain/anomaly-rules.js';
+import type { BranchFit, ModelFit } from '../../../domain/anomaly-rules.js';
 import type { RfmTriplet } from '../../../domain/churn-models/rfm.js';
 import { runChurnTask, type ChurnTask } from './churn-tasks.js';
 
@@ -26,8 +26,7 @@ export class ChurnPool {
 
   /** `threads` ≤ 1: every task runs in this thread. */
   constructor(threads = os.availableParallelism()) {
-    for (let i = 0; i < Math.max(0, threads); i++) {
-      if (threads <= 1) break;
+    for (let i = 0; threads > 1 && i < threads; i++) {
       let w: Worker;
       try {
         w = new Worker(WORKER_ENTRY);
@@ -35,7 +34,7 @@ export class ChurnPool {
         this.broken = true;
         break;
       }
-      w.on('message', (m: { id: number; result?: BranchFit | Float64Array; error?: string }) => {
+      w.on('message', (m: { result?: BranchFit | Float64Array; error?: string }) => {
         const p = this.running.get(w);
         this.running.delete(w);
         if (p) {
@@ -74,10 +73,10 @@ export class ChurnPool {
     });
   }
 
-  /** Fit one branch's customers (on an even sample of them, as fitBranch does). */
-  async fit(triplets: readonly RfmTriplet[]): Promise<FitOutcome> {
+  /** Fit a branch on its sample (fitBranch thins a larger one; the caller sends no more than it needs). */
+  async fit(sample: readonly RfmTriplet[]): Promise<FitOutcome> {
     try {
-      return { fit: (await this.run({ kind: 'fit', sample: evenSample(triplets, MAX_CUSTOMERS_TO_FIT) })) as BranchFit };
+      return { fit: (await this.run({ kind: 'fit', sample })) as BranchFit };
     } catch (err) {
       return { error: err instanceof Error ? err.message : String(err) };
     }
@@ -99,7 +98,7 @@ export class ChurnPool {
       const w = this.idle.pop()!;
       const p = this.queue.shift()!;
       this.running.set(w, p);
-      w.postMessage({ id: 0, task: p.task });
+      w.postMessage(p.task);
     }
   }
 

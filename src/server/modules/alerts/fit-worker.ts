@@ -2,11 +2,12 @@
 import { parentPort } from 'node:worker_threads';
 import { runChurnTask, type ChurnTask } from './churn-tasks.js';
 
-parentPort!.on('message', (m: { id: number; task: ChurnTask }) => {
+// One task at a time: the pool sends the next only when this one has answered.
+parentPort!.on('message', (task: ChurnTask) => {
   try {
-    const result = runChurnTask(m.task);
-    parentPort!.postMessage({ id: m.id, result }, result instanceof Float64Array ? [result.buffer as ArrayBuffer] : []);
+    const result = runChurnTask(task);
+    parentPort!.postMessage({ result }, result instanceof Float64Array ? [result.buffer as ArrayBuffer] : []);
   } catch (err) {
-    parentPort!.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
+    parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err) });
   }
 });

@@ -13,7 +13,7 @@ import { AppError } from '../../errors.js';
 import { businessDay, zonedToUtc } from '../../../domain/business-day.js';
 import { isWithin } from '../../../domain/org-path.js';
 import { profileOf } from '../../../domain/customer-profile.js';
-import { cardSaving } from '../../../domain/policies.js';
+import { cardSaving, type KeyCustomerPolicy } from '../../../domain/policies.js';
 import { addMonths, growth, monthDays, sameMonthLastYear, shareOf, topShareOf } from '../../../domain/kpi.js';
 import { currentPolicy } from '../policies/policies.service.js';
 import { dashboardsQueries as q, type MonthInstants, type UnitRow } from './dashboards.queries.js';
@@ -109,7 +109,7 @@ export class DashboardsService {
     return { unit: unitOut(unit), ...snap.body, asOf: snap.asOf };
   }
 
-  private async overview(unit: UnitRow, month: string, policy: Awaited<ReturnType<typeof currentPolicy<'key_customer'>>>['body']) {
+  private async overview(unit: UnitRow, month: string, policy: KeyCustomerPolicy) {
     const { units, ids } = await this.subtree(unit);
     const ly = sameMonthLastYear(month);
     const days = monthDays(month);
@@ -266,7 +266,7 @@ export class DashboardsService {
     };
   }
 
-  private async keyCustomerFigures(unit: UnitRow, month: string, policy: Awaited<ReturnType<typeof currentPolicy<'key_customer'>>>['body']) {
+  private async keyCustomerFigures(unit: UnitRow, month: string, policy: KeyCustomerPolicy) {
     const { ids } = await this.subtree(unit);
     const days = monthDays(month);
     const minFen = Math.round(policy.minTransactionYuan * 100);
@@ -373,7 +373,7 @@ export class DashboardsService {
       unit.id,
       month,
       policyKey(policy),
-      async () => q.cardCandidates(this.db, this.engine, (await this.subtree(unit)).ids, month, minFen),
+      () => this.cardCandidates(unit, month, minFen),
       opts,
     );
     const shown = snap.body.slice((page - 1) * pageSize, page * pageSize);
@@ -391,22 +391,27 @@ export class DashboardsService {
     };
   }
 
+  private async cardCandidates(unit: UnitRow, month: string, minFen: number) {
+    return q.cardCandidates(this.db, this.engine, (await this.subtree(unit)).ids, month, minFen);
+  }
+
   /**
    * Compute and keep every snapshot a morning's dashboards start from: each unit's overview and key
    * customers for this month, and card suggestions for the month before.
    */
   async refreshSnapshots(): Promise<{ units: number; snapshots: number }> {
-    const units = await this.db.selectFrom('org_unit').select(['id']).orderBy('path').execute();
-    // Sees every unit: each snapshot holds the whole subtree whoever asks.
-    const everyone: Principal = { userId: 0, username: 'system', displayName: 'system', orgUnitId: 0, orgPath: '', grantPaths: [], permissions: new Set(), roleCodes: [], locale: 'zh-CN', sessionId: '', csrfToken: '' };
-    let snapshots = 0;
-    for (const u of units) {
-      const id = Number(u.id);
-      await this.unitDashboard(everyone, id, undefined, { refresh: true });
-      await this.keyCustomers(everyone, id, undefined, { refresh: true });
-      await this.cardSuggestions(everyone, id, undefined, 1, 1, { refresh: true });
-      snapshots += 3;
+    const units = await q.subtree(this.db, this.engine, undefined, '');
+    const keyPolicy = await currentPolicy(this.db, 'key_customer');
+    const cardPolicy = await currentPolicy(this.db, 'card');
+    const minFen = Math.round(cardPolicy.body.minMonthlyYuan * 100);
+    const refresh = { refresh: true };
+    for (const unit of units) {
+      const month = this.thisMonth(unit.timeZone);
+      const lastMonth = addMonths(month, -1);
+      await this.snapshots.read('overview', unit.id, month, policyKey(keyPolicy), () => this.overview(unit, month, keyPolicy.body), refresh);
+      await this.snapshots.read('key_customers', unit.id, month, policyKey(keyPolicy), () => this.keyCustomerFigures(unit, month, keyPolicy.body), refresh);
+      await this.snapshots.read('card_suggestions', unit.id, lastMonth, policyKey(cardPolicy), () => this.cardCandidates(unit, lastMonth, minFen), refresh);
     }
-    return { units: units.length, snapshots };
+    return { units: units.length, snapshots: units.length * 3 };
   }
 }
