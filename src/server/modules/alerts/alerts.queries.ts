@@ -192,11 +192,14 @@ export const alertsQueries = {
     return out;
   },
 
-  /** Ids of the live customers of these units, in id order (from the unit index, no row is read). */
+  /** Ids of the live customers of these units, in id order, from an index that holds both conditions (no row is read). */
   async memberIds(db: Kysely<Database>, engine: Engine, unitIds: number[]): Promise<number[]> {
     if (unitIds.length === 0) return [];
-    const rows = await db.selectFrom('customer as c').select('c.id').where('c.merged_into_id', 'is', null).where(oneOf(engine, sql.ref('c.org_unit_id'), unitIds)).orderBy('c.id').execute();
-    return rows.map((r) => Number(r.id));
+    // SQLite picks customer_org_idx, which lacks merged_into_id, and reads every row to check it:
+    // about 1 s for a branch of 240,000 against 0.1 s from the partial index of live customers.
+    const from = engine === 'sqlite' ? sql`customer as c indexed by customer_unit_kind_created_idx` : sql`customer as c`;
+    const { rows } = await sql<{ id: number | string }>`select c.id from ${from} where c.merged_into_id is null and ${oneOf(engine, sql.ref('c.org_unit_id'), unitIds)}`.execute(db);
+    return Array.from(Float64Array.from(rows, (r) => Number(r.id)).sort());
   },
 
   /** These customers, as the nightly pass reads them. */

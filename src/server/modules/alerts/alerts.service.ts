@@ -85,6 +85,9 @@ interface StartedFits {
   outcomes: Map<number, Promise<FitOutcome>>;
 }
 
+/** Findings of the nightly pass are inserted this many at a time (per rule). */
+const RAISE_BATCH = 20_000;
+
 /** Below this many customers to model, fitting and scoring stay in the main thread. */
 const THREADED_FROM_CUSTOMERS = 20_000;
 
@@ -181,6 +184,18 @@ export class AlertsService {
       }
     };
 
+    // Findings of the pass are raised in batches: every transaction of alert inserts rewrites the
+    // queue indexes' pages of every assignee it touches, so a few large ones cost less than one per chunk.
+    const waiting: Record<'cadence' | 'decline', { c: CustomerFacts; episode: string; detail: unknown }[]> = { cadence: [], decline: [] };
+    const raiseBatched = async (kind: 'cadence' | 'decline', found: { c: CustomerFacts; episode: string; detail: unknown }[], flush = false) => {
+      const list = waiting[kind];
+      for (const f of found) list.push(f);
+      if (list.length >= RAISE_BATCH || (flush && list.length > 0)) {
+        waiting[kind] = [];
+        await raise(kind, list);
+      }
+    };
+
     // One pass over the customers who ever bought: the cadence and decline rules on each chunk,
     // and the (x, t_x, T) the models need kept per branch.
     const units = await q.orgUnits(this.db);
@@ -204,7 +219,15 @@ export class AlertsService {
       let mark = Date.now();
       for (let after = 0; ; ) {
         const chunk = await q.visitedCustomers(this.db, this.engine, scopePath, after);
-        if (chunk.length === 0) break;
+        if (chunk.length === 0) {
+          mark = Date.now();
+          await raiseBatched('cadence', [], true);
+          result.phaseSeconds.cadence += (Date.now() - mark) / 1000;
+          mark = Date.now();
+          await raiseBatched('decline', [], true);
+          result.phaseSeconds.decline += (Date.now() - mark) / 1000;
+          break;
+        }
         after = chunk.at(-1)!.id;
         result.phaseSeconds.read += (Date.now() - mark) / 1000;
 
@@ -215,7 +238,7 @@ export class AlertsService {
           const f = cadenceFinding(policy, { visitCount: c.visit_count, usualIntervalDays: c.usual_interval_days, lastVisitDay: c.last_visit_day }, today);
           if (f) overdue.push({ c, episode: f.episode, detail: f });
         }
-        await raise('cadence', overdue);
+        await raiseBatched('cadence', overdue);
         result.phaseSeconds.cadence += (Date.now() - mark) / 1000;
 
         mark = Date.now();
@@ -227,7 +250,7 @@ export class AlertsService {
           const f = declineFinding(policy, volumes.get(c.id) ?? new Map(), today);
           if (f) falling.push({ c, episode: f.episode, detail: f });
         }
-        await raise('decline', falling);
+        await raiseBatched('decline', falling);
         result.phaseSeconds.decline += (Date.now() - mark) / 1000;
 
         mark = Date.now();
