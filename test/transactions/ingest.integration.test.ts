@@ -3,6 +3,7 @@ import { describeEngines } from '../helpers/engines.js';
 import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
 import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
 import { expectRollupsMatchRows, send, sendNdjson, type Txn } from './helpers.js';
+import { COPY_FROM_ROWS } from '../../src/server/modules/transactions/transactions.queries.js';
 
 const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
 
@@ -81,6 +82,26 @@ describeEngines('transaction ingest', (engine) => {
     expect(await ok(send(ctx.app, keyB1, { source: 'pos', transactions: [rows[0]] }))).toMatchObject({ inserted: 1 });
     const batch = await ctx.db.kysely.selectFrom('ingest_batch').selectAll().where('id', '=', again.batchId).executeTakeFirstOrThrow();
     expect(batch).toMatchObject({ source: 'ic-card', rows_received: 26, inserted: 0, duplicates: 26, rejected: 0 });
+    await expectRollupsMatchRows(ctx.db.kysely);
+  });
+
+  it('stores a large chunk whole, and a re-sent one overlapping it exactly once (COPY and its fallback on PostgreSQL)', async () => {
+    const n = COPY_FROM_ROWS + 100;
+    // External ids as POS systems make them, including characters COPY's text format escapes.
+    const ext = (i: number) => (i % 50 === 7 ? `big\t${i}\\x\r\nz` : `big-${i}`);
+    const rows = Array.from({ length: n }, (_, i) => txn(ext(i), { occurredAt: at(2000 + i), cardNo: i % 4 === 0 ? '9000000001' : undefined, plate: i % 4 === 1 ? '冀A10002' : i % 4 === 2 ? `冀B${String(i).padStart(5, '0')}` : undefined, volumeMl: 20_000 + i, amountFen: 15_000 + i }));
+    const count = async () => Number((await ctx.db.kysely.selectFrom('fuel_transaction').select((eb) => eb.fn.countAll<number>().as('n')).where('external_id', 'like', 'big%').executeTakeFirstOrThrow()).n);
+    const first = await ok(send(ctx.app, keyB1, { source: 'copy-test', transactions: rows.slice(0, n - 100) }));
+    expect(first).toMatchObject({ received: n - 100, inserted: n - 100, duplicates: 0, rejected: 0, attached: (n - 100) / 2 });
+    expect(await count()).toBe(n - 100);
+    const stored = await ctx.db.kysely.selectFrom('fuel_transaction').select(['external_id', 'customer_id', 'volume_ml']).where('source', '=', 'copy-test').where('external_id', '=', ext(7)).executeTakeFirstOrThrow();
+    expect(stored).toEqual({ external_id: ext(7), customer_id: null, volume_ml: 20_007 });
+    // All of it again and 100 more: only the 100 are new.
+    const again = await ok(send(ctx.app, keyB1, { source: 'copy-test', transactions: rows }));
+    expect(again).toMatchObject({ received: n, inserted: 100, duplicates: n - 100, rejected: 0 });
+    expect(await count()).toBe(n);
+    const ids = await ctx.db.kysely.selectFrom('fuel_transaction').select('id').where('source', '=', 'copy-test').execute();
+    expect(new Set(ids.map((r) => r.id)).size).toBe(n);
     await expectRollupsMatchRows(ctx.db.kysely);
   });
 

@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
-import { registerSqliteConnection, type Engine } from './dialect.js';
+import { registerPgPool, registerSqliteConnection, type Engine } from './dialect.js';
 
 export interface Db {
   kysely: Kysely<Database>;
@@ -40,6 +40,7 @@ export function openDb(options: DbOptions): Db {
     setPgParsers();
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    registerPgPool(kysely, pool);
     return { kysely, engine: 'postgres', close: () => kysely.destroy() };
   }
   if (options.url !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(options.url)), { recursive: true });

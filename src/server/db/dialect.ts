@@ -1,6 +1,7 @@
 // Every difference between SQLite and PostgreSQL lives here. Services never ask which engine runs.
 import { CompiledQuery, PostgresAdapter, sql, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type SQLite from 'better-sqlite3';
+import type pg from 'pg';
 import type { Database } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -77,6 +78,48 @@ export function sqliteStatement(db: Kysely<any>, text: string): SQLite.Statement
   if (!stmt) cache.set(text, (stmt = database.prepare(text)));
   return stmt;
 }
+
+const pgClients = new WeakMap<object, Map<number, pg.PoolClient>>();
+
+/** Called once when a PostgreSQL pool is opened, so that `pgClientOf` finds its connections. */
+export function registerPgPool(db: Kysely<any>, pool: pg.Pool): void {
+  const byPid = new Map<number, pg.PoolClient>();
+  pgClients.set(db.getExecutor().adapter, byPid);
+  const pidOf = (client: pg.PoolClient) => (client as unknown as { processID: number | null }).processID;
+  pool.on('connect', (client) => {
+    const pid = pidOf(client);
+    if (pid !== null) byPid.set(pid, client);
+  });
+  pool.on('remove', (client) => {
+    const pid = pidOf(client);
+    if (pid !== null && byPid.get(pid) === client) byPid.delete(pid);
+  });
+}
+
+/**
+ * The pg client under a PostgreSQL Kysely transaction, for what Kysely cannot send (COPY). The
+ * transaction holds its connection until it ends, so the client is this transaction's alone while
+ * the caller awaits it; found by the server process id the connection reports.
+ */
+export async function pgClientOf(db: Kysely<any>): Promise<pg.PoolClient> {
+  if (!db.isTransaction) throw new Error('pgClientOf runs only inside a transaction');
+  const byPid = pgClients.get(db.getExecutor().adapter);
+  if (!byPid) throw new Error('not a registered PostgreSQL pool');
+  const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db);
+  const client = byPid.get(Number(rows[0]!.pid));
+  if (!client) throw new Error('the transaction\'s connection is not known');
+  return client;
+}
+
+/** A value as a field of COPY's text format. */
+export function copyField(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  const text = typeof v === 'string' ? v : String(v);
+  return COPY_SPECIAL.test(text) ? text.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : text;
+}
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIALS = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /**
  * `column` is one of `values`, bound as one parameter whatever their number: the statement text
