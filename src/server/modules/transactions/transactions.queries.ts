@@ -166,7 +166,8 @@ const COPY_TXN = `copy fuel_transaction (id, ${TXN_COLUMNS.map((c) => c.name).jo
  * `on conflict`: if any row is already on file the savepoint is rolled back and false returned, and
  * the caller inserts skipping those rows. The caller holds the rollup lock, which every writer of
  * fuel_transaction takes, so rows on file are the only conflicts (a re-sent or overlapping batch).
- * COPY stored 1,000,000 rows in half the time of `insert … select from unnest(…) on conflict`.
+ * The insert of 1,000,000 rows in 20,000-row chunks took 28.6 s this way against 38.9 s with
+ * `insert … select from unnest(…) on conflict do nothing returning` (bench/ingest.ts --profile).
  */
 async function copyNew(db: Kysely<Database>, rows: TxnRow[], values: unknown[][], ids: Map<string, number>): Promise<boolean> {
   const client = await pgClientOf(db);
