@@ -2,15 +2,12 @@
 // was flagged, in Chinese, and closes the alert with the three answers. Screenshots go to
 // e2e/artifacts/alerts-<engine>/.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildApp, DEFAULT_WEB_ROOT } from '../src/server/app.js';
-import { prepareDatabase } from '../src/server/bootstrap.js';
+import type { Browser, Page } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
-import { openFresh } from '../test/helpers/engines.js';
-import { call, ok, setupAdmin, testConfig } from '../test/helpers/app.js';
+import { call, ok, setupAdmin, type TestApp } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD } from '../test/helpers/fixtures.js';
 import { send } from '../test/transactions/helpers.js';
-import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, signIn, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 const MANAGER = 'zhanzhang.wang';
 
@@ -18,16 +15,13 @@ function alertsFlow(engine: Engine) {
   let dir: string;
   let browser: Browser;
   let base: string;
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  let closeDb: () => Promise<void>;
+  let app: TestApp;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
     dir = artifactsDir('alerts', engine);
-    const fresh = await openFresh(engine);
-    closeDb = fresh.close;
-    await prepareDatabase(fresh.db);
-    app = await buildApp({ db: fresh.db, config: testConfig(), webRoot: DEFAULT_WEB_ROOT });
-    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const started = await startBrowserApp(engine);
+    ({ app, base, browser, stop } = started);
     const admin = await setupAdmin(app);
     const tree = await buildTree(app, admin);
     await createUser(app, admin, MANAGER, tree.station1, ['station_manager']);
@@ -38,13 +32,10 @@ function alertsFlow(engine: Engine) {
     const rows = Array.from({ length: 10 }, (_, i) => ({ externalId: `z${i}`, occurredAt: new Date(start + i * 2 * 86_400_000).toISOString(), stationCode: 'B1-A1-S1', plate: '冀A12345', product: '0#柴油', volumeMl: 200_000, amountFen: 156_000 }));
     await ok(send(app, key, { source: 'pos', transactions: rows }));
     await ok(call(app, admin, 'POST', '/api/alerts/run', {}));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, STEP_TIMEOUT);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await closeDb?.();
+    await stop?.();
   });
 
   it(

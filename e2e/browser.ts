@@ -1,12 +1,18 @@
-// What every browser test shares: the Chromium to drive, where screenshots go, a polling assertion,
-// and the rule that a missing browser is a failure when REQUIRE_BROWSER=1 and a skip otherwise.
+// What every browser test shares: the server and the Chromium a flow runs against, where screenshots
+// go, a polling assertion, and the rule that a missing browser is a failure when REQUIRE_BROWSER=1
+// and a skip otherwise.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
-import { describeEngines } from '../test/helpers/engines.js';
+import { describeEngines, openFresh } from '../test/helpers/engines.js';
+import { testConfig, type TestApp } from '../test/helpers/app.js';
+import { buildApp, DEFAULT_WEB_ROOT } from '../src/server/app.js';
+import { prepareDatabase } from '../src/server/bootstrap.js';
+import type { Config } from '../src/server/config.js';
+import type { Db } from '../src/server/db/connection.js';
 import { ensureWeb } from '../scripts/ensure-web.mjs';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -61,4 +67,35 @@ export async function signIn(page: Page, base: string, username: string, passwor
   await page.getByLabel('密码').fill(password);
   await page.getByTestId('login-submit').click();
   await page.waitForURL(`${base}/`);
+}
+
+/** A server for one browser flow: a fresh migrated database, the app on a free port, and Chromium. */
+export interface BrowserApp {
+  app: TestApp;
+  base: string;
+  db: Db;
+  browser: Browser;
+  /** Closes the browser, the app and the database, whichever were started. */
+  stop: () => Promise<void>;
+}
+
+export async function startBrowserApp(engine: Engine, config: Partial<Config> = {}): Promise<BrowserApp> {
+  const fresh = await openFresh(engine);
+  let app: TestApp | undefined;
+  let browser: Browser | undefined;
+  const stop = async () => {
+    await browser?.close();
+    await app?.close();
+    await fresh.close();
+  };
+  try {
+    await prepareDatabase(fresh.db);
+    app = await buildApp({ db: fresh.db, config: testConfig(config), webRoot: DEFAULT_WEB_ROOT });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    return { app, base, db: fresh.db, browser, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

@@ -3,15 +3,12 @@
 // recomputes on request, drills down to a branch; the key-customer and card-suggestion tabs; a
 // station manager's own station on a phone. Screenshots go to e2e/artifacts/dashboards-<engine>/.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildApp, DEFAULT_WEB_ROOT } from '../src/server/app.js';
-import { prepareDatabase } from '../src/server/bootstrap.js';
+import type { Browser, Page } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
-import { openFresh } from '../test/helpers/engines.js';
-import { ADMIN_PASSWORD, call, ok, setupAdmin, testConfig, type Session } from '../test/helpers/app.js';
+import { ADMIN_PASSWORD, call, ok, setupAdmin, type Session, type TestApp } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD, type Tree } from '../test/helpers/fixtures.js';
 import { send, type Txn } from '../test/transactions/helpers.js';
-import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, signIn, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 const MANAGER = 'zhanzhang.li';
 const DIESEL = '0#柴油';
@@ -27,8 +24,8 @@ function dashboardsFlow(engine: Engine) {
   let dir: string;
   let browser: Browser;
   let base: string;
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  let closeDb: () => Promise<void>;
+  let app: TestApp;
+  let stop: () => Promise<void>;
   let admin: Session;
   let tree: Tree;
   let key: string;
@@ -53,11 +50,8 @@ function dashboardsFlow(engine: Engine) {
 
   beforeAll(async () => {
     dir = artifactsDir('dashboards', engine);
-    const fresh = await openFresh(engine);
-    closeDb = fresh.close;
-    await prepareDatabase(fresh.db);
-    app = await buildApp({ db: fresh.db, config: testConfig({ dashboardSnapshotMinutes: 15 }), webRoot: DEFAULT_WEB_ROOT });
-    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const started = await startBrowserApp(engine, { dashboardSnapshotMinutes: 15 });
+    ({ app, base, browser, stop } = started);
     admin = await setupAdmin(app);
     tree = await buildTree(app, admin);
     await createUser(app, admin, MANAGER, tree.station1, ['station_manager']);
@@ -74,7 +68,7 @@ function dashboardsFlow(engine: Engine) {
       await ok(call(app, admin, 'POST', '/api/customers', { kind: p.kind, orgUnitId: p.unit, name: p.name, vehicles: [{ plate: p.plate }], cards: p.cards ?? [], confirmDuplicate: true }), 201);
     }
     // Their records were opened the year before.
-    await fresh.db.kysely.updateTable('customer').set({ created_at: `${lastYear}-01T02:00:00.000Z` }).execute();
+    await started.db.kysely.updateTable('customer').set({ created_at: `${lastYear}-01T02:00:00.000Z` }).execute();
     const code = (unit: number) => (unit === tree.station1 ? 'B1-A1-S1' : unit === tree.station2 ? 'B1-A1-S2' : 'B2-A1-S1');
     const txns: Txn[] = [];
     for (const [i, p] of people.entries()) {
@@ -84,13 +78,10 @@ function dashboardsFlow(engine: Engine) {
     }
     for (const day of [5, 6, 7]) txns.push(sale(lastMonth, day, 'B1-A1-S2', null, 45, { product: '92#' }));
     await ok(send(app, key, { source: 'pos', transactions: txns }));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, STEP_TIMEOUT);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await closeDb?.();
+    await stop?.();
   });
 
   it(

@@ -5,13 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildApp, DEFAULT_WEB_ROOT } from '../src/server/app.js';
-import { prepareDatabase } from '../src/server/bootstrap.js';
+import type { Browser, Page } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
-import { openFresh } from '../test/helpers/engines.js';
-import { ADMIN_PASSWORD, call, ok, setupAdmin, testConfig, type Session } from '../test/helpers/app.js';
-import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, signIn, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import { ADMIN_PASSWORD, call, ok, setupAdmin, type Session, type TestApp } from '../test/helpers/app.js';
+import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 const GOOD_ROWS = 40;
 
@@ -30,19 +27,15 @@ function importsFlow(engine: Engine) {
   let page: Page;
   let base: string;
   let admin: Session;
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  let closeDb: () => Promise<void>;
+  let app: TestApp;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
     dir = artifactsDir('imports', engine);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-e2e-import-'));
-    const fresh = await openFresh(engine);
-    closeDb = fresh.close;
-    await prepareDatabase(fresh.db);
-    app = await buildApp({ db: fresh.db, config: testConfig(), webRoot: DEFAULT_WEB_ROOT });
-    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const started = await startBrowserApp(engine);
+    ({ app, base, browser, stop } = started);
     admin = await setupAdmin(app);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', acceptDownloads: true });
     context.setDefaultTimeout(UI_TIMEOUT);
     page = await context.newPage();
@@ -50,9 +43,7 @@ function importsFlow(engine: Engine) {
   }, STEP_TIMEOUT);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await closeDb?.();
+    await stop?.();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 

@@ -1,13 +1,9 @@
 // The platform in a real browser, once per engine: first-run setup, org tree, users, and what a
 // station manager sees after signing in. Screenshots go to e2e/artifacts/<engine>/.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { buildApp, DEFAULT_WEB_ROOT } from '../src/server/app.js';
-import { prepareDatabase } from '../src/server/bootstrap.js';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
-import { openFresh } from '../test/helpers/engines.js';
-import { testConfig } from '../test/helpers/app.js';
-import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import { artifactsDir, describeBrowser, poll, screenshot, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 const ADMIN = { username: 'admin', displayName: '系统管理员', password: 'Str0ng-setup-secret' };
 const COMPANY = { code: 'HQ', name: '华北石油销售公司' };
@@ -31,18 +27,13 @@ function platformFlow(engine: Engine) {
   let context: BrowserContext;
   let page: Page;
   let base: string;
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  let closeDb: () => Promise<void>;
+  let stop: () => Promise<void>;
   const shot = (name: string, p: Page = page) => screenshot(p, dir, name);
 
   beforeAll(async () => {
     dir = artifactsDir('platform', engine);
-    const fresh = await openFresh(engine);
-    closeDb = fresh.close;
-    await prepareDatabase(fresh.db);
-    app = await buildApp({ db: fresh.db, config: testConfig(), webRoot: DEFAULT_WEB_ROOT });
-    base = await app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const started = await startBrowserApp(engine);
+    ({ base, browser, stop } = started);
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
     context.setDefaultTimeout(UI_TIMEOUT);
     page = await context.newPage();
@@ -50,9 +41,7 @@ function platformFlow(engine: Engine) {
   }, STEP_TIMEOUT);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await closeDb?.();
+    await stop?.();
   });
 
   it('leads a fresh install to the first-run setup and signs the admin in', async () => {

@@ -3,14 +3,11 @@
 // becomes a step-1 record. Then the archive pages on a desktop: list, detail, the duplicate
 // warning on create, and the duplicate review. Screenshots go to e2e/artifacts/pump-<engine>/.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
-import { buildApp, DEFAULT_WEB_ROOT } from '../src/server/app.js';
-import { prepareDatabase } from '../src/server/bootstrap.js';
+import type { Browser } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
-import { openFresh } from '../test/helpers/engines.js';
-import { ADMIN_PASSWORD, call, ok, setupAdmin, testConfig, type Session } from '../test/helpers/app.js';
+import { ADMIN_PASSWORD, call, ok, setupAdmin, type Session, type TestApp } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD, type Tree } from '../test/helpers/fixtures.js';
-import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, signIn, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 const ATTENDANT = 'attendant.li';
 const ZHAO = { plate: '冀A12345', name: '赵建国' };
@@ -24,8 +21,8 @@ function pumpFlow(engine: Engine) {
   let dir: string;
   let browser: Browser;
   let base: string;
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  let closeDb: () => Promise<void>;
+  let app: TestApp;
+  let stop: () => Promise<void>;
   let admin: Session;
   let tree: Tree;
   let zhaoId: number;
@@ -35,11 +32,8 @@ function pumpFlow(engine: Engine) {
 
   beforeAll(async () => {
     dir = artifactsDir('pump', engine);
-    const fresh = await openFresh(engine);
-    closeDb = fresh.close;
-    await prepareDatabase(fresh.db);
-    app = await buildApp({ db: fresh.db, config: testConfig(), webRoot: DEFAULT_WEB_ROOT });
-    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const started = await startBrowserApp(engine);
+    ({ app, base, browser, stop } = started);
     admin = await setupAdmin(app);
     tree = await buildTree(app, admin);
     await createUser(app, admin, ATTENDANT, tree.station1, ['attendant']);
@@ -49,13 +43,10 @@ function pumpFlow(engine: Engine) {
     await create({ kind: 'individual', orgUnitId: tree.station1, vehicles: [{ plate: '冀A03451' }] });
     // Another area's customer with the same ending: the attendant must not see him.
     await create({ kind: 'individual', orgUnitId: tree.station3, name: '孙悟空', vehicles: [{ plate: '冀F88345' }] });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, STEP_TIMEOUT);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await closeDb?.();
+    await stop?.();
   });
 
   it('finds the customer by the last three characters, greets him and records a fill-up in two taps', async () => {

@@ -3,33 +3,27 @@
 // year beside last year), the year's totals and the transaction list, on a desktop and on a phone.
 // Screenshots go to e2e/artifacts/purchases-<engine>/.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildApp, DEFAULT_WEB_ROOT } from '../src/server/app.js';
-import { prepareDatabase } from '../src/server/bootstrap.js';
+import type { Browser, Page } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
-import { openFresh } from '../test/helpers/engines.js';
-import { ADMIN_PASSWORD, call, ok, setupAdmin, testConfig, type Session } from '../test/helpers/app.js';
+import { ADMIN_PASSWORD, call, ok, setupAdmin, type Session, type TestApp } from '../test/helpers/app.js';
 import { buildTree } from '../test/helpers/fixtures.js';
-import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, signIn, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 function purchasesFlow(engine: Engine) {
   let dir: string;
   let browser: Browser;
   let page: Page;
   let base: string;
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  let closeDb: () => Promise<void>;
+  let app: TestApp;
+  let stop: () => Promise<void>;
   let admin: Session;
   let customerId: number;
   let thisYearLitres = 0;
 
   beforeAll(async () => {
     dir = artifactsDir('purchases', engine);
-    const fresh = await openFresh(engine);
-    closeDb = fresh.close;
-    await prepareDatabase(fresh.db);
-    app = await buildApp({ db: fresh.db, config: testConfig(), webRoot: DEFAULT_WEB_ROOT });
-    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const started = await startBrowserApp(engine);
+    ({ app, base, browser, stop } = started);
     admin = await setupAdmin(app);
     const tree = await buildTree(app, admin);
     customerId = (await ok<{ id: number }>(call(app, admin, 'POST', '/api/customers', { kind: 'individual', name: '赵建国', cards: ['9000000001'], vehicles: [{ plate: '冀A12345' }], orgUnitId: tree.station1 }), 201)).id;
@@ -52,7 +46,6 @@ function purchasesFlow(engine: Engine) {
     expect(sent.statusCode, sent.body).toBe(200);
     expect(sent.json()).toMatchObject({ inserted: transactions.length, attached: transactions.length, rejected: 0 });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
     context.setDefaultTimeout(UI_TIMEOUT);
     page = await context.newPage();
@@ -61,9 +54,7 @@ function purchasesFlow(engine: Engine) {
   }, STEP_TIMEOUT);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await closeDb?.();
+    await stop?.();
   });
 
   it('shows the monthly volume chart, the year totals and the transactions', async () => {

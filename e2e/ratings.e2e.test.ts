@@ -5,15 +5,12 @@
 // final — while users without the right see no button, and a user without rating.read neither the
 // menu entry nor the page. Screenshots (desktop and 390×844) go to e2e/artifacts/ratings-<engine>/.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildApp, DEFAULT_WEB_ROOT } from '../src/server/app.js';
-import { prepareDatabase } from '../src/server/bootstrap.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
-import { openFresh } from '../test/helpers/engines.js';
-import { ADMIN_PASSWORD, call, ok, setupAdmin, testConfig, type Session } from '../test/helpers/app.js';
+import { ADMIN_PASSWORD, call, ok, setupAdmin, type Session, type TestApp } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD } from '../test/helpers/fixtures.js';
 import { fill } from '../test/ratings/helpers.js';
-import { artifactsDir, CHROMIUM, CHROMIUM_ARGS, describeBrowser, poll, screenshot, signIn, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
 const BRANCH_ADMIN = 'fen.zhuanyuan';
 const BRANCH_MANAGER = 'fen.jingli';
@@ -33,8 +30,8 @@ function ratingsFlow(engine: Engine) {
   let dir: string;
   let browser: Browser;
   let base: string;
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  let closeDb: () => Promise<void>;
+  let app: TestApp;
+  let stop: () => Promise<void>;
   let admin: Session;
   const P = lastMonth();
   const ids: Record<string, number> = {};
@@ -54,11 +51,8 @@ function ratingsFlow(engine: Engine) {
 
   beforeAll(async () => {
     dir = artifactsDir('ratings', engine);
-    const fresh = await openFresh(engine);
-    closeDb = fresh.close;
-    await prepareDatabase(fresh.db);
-    app = await buildApp({ db: fresh.db, config: testConfig(), webRoot: DEFAULT_WEB_ROOT });
-    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const started = await startBrowserApp(engine);
+    ({ app, base, browser, stop } = started);
     admin = await setupAdmin(app);
     const tree = await buildTree(app, admin);
     await createUser(app, admin, BRANCH_ADMIN, tree.branch1, ['branch_customer_admin']);
@@ -79,13 +73,10 @@ function ratingsFlow(engine: Engine) {
       ids[k] = (await ok<{ id: number }>(call(app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: unit, name, vehicles: [{ plate }] }), 201)).id;
       await fill(app, key, plate, unit === tree.station3 ? 'B2-A1-S1' : unit === tree.station2 ? 'B1-A1-S2' : 'B1-A1-S1', P, litres);
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, STEP_TIMEOUT);
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await closeDb?.();
+    await stop?.();
   });
 
   it(
