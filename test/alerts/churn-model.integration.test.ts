@@ -4,7 +4,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/engines.js';
 import { setupAdmin, useTestApp } from '../helpers/app.js';
 import { buildTree, type Tree } from '../helpers/fixtures.js';
-import { AlertsService } from '../../src/server/modules/alerts/alerts.service.js';
+import { AlertsService, REFIT_DAYS } from '../../src/server/modules/alerts/alerts.service.js';
 import { addDays } from '../../src/domain/anomaly-rules.js';
 import { DEFAULT_POLICIES } from '../../src/domain/policies.js';
 import { createRng, simulateParetoNbd } from '../../src/domain/churn-models/simulate.js';
@@ -96,5 +96,32 @@ describeEngines('churn model alerts', (engine) => {
     // The simulated lapses trip the cadence rule too; every alert of the first run is found open.
     expect(again.alreadyOpen).toBe((await ctx.db.kysely.selectFrom('alert').select('id').execute()).length);
     expect(await ctx.db.kysely.selectFrom('churn_model_fit').select('id').execute()).toHaveLength(2);
+  }, 120_000);
+
+  it(`scores with the branch's fit for ${REFIT_DAYS - 1} more nights, then refits`, async () => {
+    const run = (day: string) => new AlertsService(ctx.db.kysely, () => new Date(`${addDays(day, 1)}T01:30:00Z`)).runRules({ day });
+    const fitsOf = async () => (await ctx.db.kysely.selectFrom('churn_model_fit').select(['org_unit_id', 'period']).orderBy('period').execute()).map((f) => [Number(f.org_unit_id), f.period]);
+
+    // The last night of the week: no new fit, every customer scored again with the stored one.
+    const lastOfWeek = addDays(PERIOD, REFIT_DAYS - 1);
+    const reused = await run(lastOfWeek);
+    expect(reused).toMatchObject({ reusedFits: 1, fittedBranches: 1, scoredCustomers: 160 });
+    expect(await fitsOf()).toEqual([
+      [tree.branch1, PERIOD],
+      [tree.branch1, PERIOD],
+    ]);
+    const scoredAt = new Set((await ctx.db.kysely.selectFrom('customer_churn_score').select('scored_at').execute()).map((s) => s.scored_at.slice(0, 10)));
+    expect(scoredAt).toEqual(new Set([addDays(lastOfWeek, 1)]));
+
+    // A week after the fit the branch is fitted again.
+    const next = addDays(PERIOD, REFIT_DAYS);
+    const refitted = await run(next);
+    expect(refitted).toMatchObject({ reusedFits: 0, fittedBranches: 1, scoredCustomers: 160 });
+    expect(await fitsOf()).toEqual([
+      [tree.branch1, PERIOD],
+      [tree.branch1, PERIOD],
+      [tree.branch1, next],
+      [tree.branch1, next],
+    ]);
   }, 120_000);
 });
