@@ -90,7 +90,7 @@ describeEngines('churn model alerts', (engine) => {
     expect(expected.filter((id) => !truth.get(id)).length / expected.length).toBeGreaterThan(0.7);
     expect(result.raised.model).toBe(expected.length);
 
-    // A second run the same night refits in place and raises nothing new.
+    // A second run the same night scores with the fit it just made and raises nothing new.
     const again = await svc.runRules({ day: PERIOD });
     expect(again.raised).toEqual({ cadence: 0, decline: 0, model: 0 });
     // The simulated lapses trip the cadence rule too; every alert of the first run is found open.
