@@ -170,7 +170,7 @@ export class AlertsService {
     const result: RunResult = { period: opts.day, today, raised: { cadence: 0, decline: 0, model: 0 }, alreadyOpen: 0, alreadyClosed: 0, fittedBranches: 0, skippedBranches: [], scoredCustomers: 0, reusedFits: 0, seconds: 0, phaseSeconds: { read: 0, cadence: 0, decline: 0, modelFit: 0, modelScore: 0 } };
     const openedAt = this.now().toISOString();
 
-    const raise = async (kind: AlertKind, found: { c: CustomerFacts; episode: string; detail: unknown }[]) => {
+    const raise: Raise = async (kind, found) => {
       if (found.length === 0) return;
       const alerts: NewAlert[] = found.map(({ c, episode, detail }) => ({ customerId: c.id, orgUnitId: c.org_unit_id, kind, episode, assigneeUserId: assigner.of(c), detail: JSON.stringify(detail) }));
       const inserted = await q.insertAlerts(this.db, this.engine, alerts, openedAt);
@@ -186,11 +186,12 @@ export class AlertsService {
 
     // Findings of the pass are raised in batches: every transaction of alert inserts rewrites the
     // queue indexes' pages of every assignee it touches, so a few large ones cost less than one per chunk.
-    const waiting: Record<'cadence' | 'decline', { c: CustomerFacts; episode: string; detail: unknown }[]> = { cadence: [], decline: [] };
-    const raiseBatched = async (kind: 'cadence' | 'decline', found: { c: CustomerFacts; episode: string; detail: unknown }[], flush = false) => {
+    const waiting: Record<'cadence' | 'decline', Finding[]> = { cadence: [], decline: [] };
+    /** Queue findings; raise the queue once it is RAISE_BATCH long, or whatever it holds when `all`. */
+    const raiseBatched = async (kind: 'cadence' | 'decline', found: Finding[], all = false) => {
       const list = waiting[kind];
       for (const f of found) list.push(f);
-      if (list.length >= RAISE_BATCH || (flush && list.length > 0)) {
+      if (list.length >= RAISE_BATCH || (all && list.length > 0)) {
         waiting[kind] = [];
         await raise(kind, list);
       }
@@ -219,15 +220,7 @@ export class AlertsService {
       let mark = Date.now();
       for (let after = 0; ; ) {
         const chunk = await q.visitedCustomers(this.db, this.engine, scopePath, after);
-        if (chunk.length === 0) {
-          mark = Date.now();
-          await raiseBatched('cadence', [], true);
-          result.phaseSeconds.cadence += (Date.now() - mark) / 1000;
-          mark = Date.now();
-          await raiseBatched('decline', [], true);
-          result.phaseSeconds.decline += (Date.now() - mark) / 1000;
-          break;
-        }
+        if (chunk.length === 0) break;
         after = chunk.at(-1)!.id;
         result.phaseSeconds.read += (Date.now() - mark) / 1000;
 
@@ -265,6 +258,13 @@ export class AlertsService {
         result.phaseSeconds.read += (Date.now() - mark) / 1000;
         mark = Date.now();
       }
+      // What the last chunks found.
+      mark = Date.now();
+      await raiseBatched('cadence', [], true);
+      result.phaseSeconds.cadence += (Date.now() - mark) / 1000;
+      mark = Date.now();
+      await raiseBatched('decline', [], true);
+      result.phaseSeconds.decline += (Date.now() - mark) / 1000;
       await this.model(policy, opts.day, today, unitById, groups, recent, fits, raise, result);
     } finally {
       // The workers must not outlive the run, whatever happens in it.
@@ -435,4 +435,6 @@ export class AlertsService {
   }
 }
 
-type Raise = (kind: AlertKind, found: { c: CustomerFacts; episode: string; detail: unknown }[]) => Promise<void>;
+/** A customer a rule found, with the episode that keys his alert. */
+type Finding = { c: CustomerFacts; episode: string; detail: unknown };
+type Raise = (kind: AlertKind, found: Finding[]) => Promise<void>;
