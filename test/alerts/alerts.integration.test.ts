@@ -11,6 +11,7 @@ import { JOBS } from '../../src/server/jobs/index.js';
 import { nightlyAlertsJob } from '../../src/server/modules/alerts/alerts.job.js';
 import { addDays, daysBetween } from '../../src/domain/anomaly-rules.js';
 import { DEFAULT_POLICIES } from '../../src/domain/policies.js';
+import { alertsQueries } from '../../src/server/modules/alerts/alerts.queries.js';
 
 const PERIOD = '2026-11-25'; // data complete through this day; the rules judge as of the 26th
 const TODAY = addDays(PERIOD, 1);
@@ -172,6 +173,32 @@ describeEngines('churn and anomaly alerts', (engine) => {
     expect(await alerts()).toEqual(raised);
     // Without force the runner does not even start it.
     expect(await runJob(ctx.db.kysely, nightlyAlertsJob, PERIOD)).toEqual({ status: 'skipped', reason: 'already_done' });
+  });
+
+  it('reads monthly volumes by month for a run of ids and for scattered ones alike', async () => {
+    const months = ['2026-07', '2026-08', '2026-09', '2026-10', '2026-11'];
+    const rows = await sql<{ customer_id: number; month: string; v: number }>`
+      select customer_id, substr(business_day, 1, 7) as month, sum(volume_ml) as v from fuel_transaction
+      where customer_id is not null and business_day >= '2026-07-01' group by customer_id, substr(business_day, 1, 7)`.execute(ctx.db.kysely);
+    const expected = (wanted: number[]) => {
+      const out = new Map<number, Map<string, number>>();
+      for (const r of rows.rows) {
+        const id = Number(r.customer_id);
+        if (!wanted.includes(id)) continue;
+        if (!out.has(id)) out.set(id, new Map());
+        out.get(id)!.set(r.month, Number(r.v));
+      }
+      return out;
+    };
+    const all = [...ids.values()].sort((a, b) => a - b);
+    // Every customer: a run of ids. Two ends and a far stranger: ids too scattered for a range.
+    const run = all.filter((id) => id !== ids.get('loyal'));
+    const scattered = [all[0]!, all.at(-1)!, all.at(-1)! + 10_000];
+    for (const wanted of [run, scattered]) {
+      const got = await alertsQueries.monthlyVolumes(ctx.db.kysely, engine, wanted, months);
+      expect(got).toEqual(expected(wanted));
+    }
+    expect(expected(run).has(ids.get('decliner')!)).toBe(true);
   });
 
   it('explains the alert and lists it for the assignee, with the customer to greet', async () => {

@@ -10,6 +10,7 @@ import * as m0010 from './migrations/0010-dashboards.js';
 import * as m0012 from './migrations/0012-topups.js';
 import * as m0013 from './migrations/0013-dashboard-indexes.js';
 import * as m0014 from './migrations/0014-dashboard-snapshots.js';
+import * as m0015 from './migrations/0015-ingest-layout.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-topups': m0012,
   '0013-dashboard-indexes': m0013,
   '0014-dashboard-snapshots': m0014,
+  '0015-ingest-layout': m0015,
 };
 
 class StaticProvider implements MigrationProvider {

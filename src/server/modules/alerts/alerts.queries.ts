@@ -171,20 +171,31 @@ export const alertsQueries = {
     return out;
   },
 
-  /** Monthly volume over all products, per customer, for the months from `from` to `to`. */
-  async monthlyVolumes(db: Kysely<Database>, engine: Engine, ids: number[], from: string, to: string): Promise<Map<number, Map<string, number>>> {
+  /** Monthly volume over all products, per customer, for these months. */
+  async monthlyVolumes(db: Kysely<Database>, engine: Engine, ids: number[], months: string[]): Promise<Map<number, Map<string, number>>> {
     const out = new Map<number, Map<string, number>>();
-    if (ids.length === 0) return out;
+    if (ids.length === 0 || months.length === 0) return out;
+    // customer_month is keyed by month first: each month is probed for the customers. The pass
+    // hands over ids in order, most of a range, so reading the range and dropping strangers is one
+    // short scan per month instead of one look-up per customer and month.
+    let lo = ids[0]!;
+    let hi = ids[0]!;
+    for (const id of ids) {
+      if (id < lo) lo = id;
+      if (id > hi) hi = id;
+    }
+    const dense = hi - lo < 4 * ids.length;
+    const wanted = new Set(ids);
     const rows = await db
       .selectFrom('customer_month')
       .select((eb) => ['customer_id', 'month', eb.fn.sum<number>('volume_ml').as('volume_ml')])
-      .where(oneOf(engine, sql.ref('customer_id'), ids))
-      .where('month', '>=', from)
-      .where('month', '<=', to)
+      .where('month', 'in', months)
+      .$call((b) => (dense ? b.where('customer_id', '>=', lo).where('customer_id', '<=', hi) : b.where(oneOf(engine, sql.ref('customer_id'), ids))))
       .groupBy(['customer_id', 'month'])
       .execute();
     for (const r of rows) {
       const id = Number(r.customer_id);
+      if (!wanted.has(id)) continue;
       let m = out.get(id);
       if (!m) out.set(id, (m = new Map()));
       m.set(r.month, Number(r.volume_ml));

@@ -215,7 +215,6 @@ export class AlertsService {
       const cadenceBefore = cadenceLastDayBefore(policy, today);
       const window = declineWindow(policy, today);
       const declineFrom = window[0]!;
-      const declineTo = window.at(-1)!;
       const declineSince = `${declineFrom}-01`;
       let mark = Date.now();
       for (let after = 0; ; ) {
@@ -237,7 +236,7 @@ export class AlertsService {
         mark = Date.now();
         // A strictly falling run has bought in at least declineMonths of its months, the last since the baseline month began.
         const declining = chunk.filter((c) => c.visit_count >= policy.declineMonths && c.last_visit_day !== null && c.last_visit_day >= declineSince);
-        const volumes = await q.monthlyVolumes(this.db, this.engine, declining.map((c) => c.id), declineFrom, declineTo);
+        const volumes = await q.monthlyVolumes(this.db, this.engine, declining.map((c) => c.id), window);
         const falling = [];
         for (const c of declining) {
           const f = declineFinding(policy, volumes.get(c.id) ?? new Map(), today);

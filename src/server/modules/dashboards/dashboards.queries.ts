@@ -102,8 +102,11 @@ export const dashboardsQueries = {
   async activeCustomers(db: Kysely<Database>, engine: Engine, unitIds: number[], month: string): Promise<number> {
     if (unitIds.length === 0) return 0;
     const r = await db
-      .selectFrom('customer_month as m')
-      .innerJoin('customer as c', 'c.id', 'm.customer_id')
+      // customer_month is keyed by (month, customer): the unit's customers are read first and each
+      // probed for the month. SQLite keeps a cross join's order; PostgreSQL plans it as an inner join.
+      .selectFrom('customer as c')
+      .crossJoin('customer_month as m')
+      .whereRef('m.customer_id', '=', 'c.id')
       .select(sql<number>`count(distinct m.customer_id)`.as('n'))
       .where('m.month', '=', month)
       .where((eb) => oneOf(engine, eb.ref('c.org_unit_id'), unitIds))
@@ -221,8 +224,10 @@ export const dashboardsQueries = {
   async cardCandidates(db: Kysely<Database>, engine: Engine, unitIds: number[], month: string, minFen: number): Promise<[number, number, number][]> {
     if (unitIds.length === 0) return [];
     const rows = await db
-      .selectFrom('customer_month as m')
-      .innerJoin('customer as c', 'c.id', 'm.customer_id')
+      // The unit's customers first, each probed for the month (see activeCustomers).
+      .selectFrom('customer as c')
+      .crossJoin('customer_month as m')
+      .whereRef('m.customer_id', '=', 'c.id')
       .select((eb) => ['m.customer_id', eb.fn.sum<number>('m.amount_fen').as('amount_fen'), eb.fn.sum<number>('m.volume_ml').as('volume_ml')])
       .where('m.month', '=', month)
       .where('c.merged_into_id', 'is', null)

@@ -99,7 +99,7 @@ export async function storeRows(
   const perCustomer = new Map<number, TxnRow[]>();
   for (const r of inserted) {
     if (r.customerId === null || rebuild.has(r.customerId)) continue;
-    months.add([r.customerId, r.businessDay.slice(0, 7), r.product], [r.volumeMl, r.amountFen ?? 0, 1]);
+    months.add([r.businessDay.slice(0, 7), r.customerId, r.product], [r.volumeMl, r.amountFen ?? 0, 1]);
     const list = perCustomer.get(r.customerId);
     if (list) list.push(r);
     else perCustomer.set(r.customerId, [r]);

@@ -64,17 +64,17 @@ const INSERT_TXN = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.nam
 const INSERT_TXN_ROW = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')}) values (${TXN_COLUMNS.map(() => '?').join(', ')}) on conflict (source, external_id) do nothing`;
 
 const MONTH_COLUMNS: BulkColumn[] = [
-  { name: 'customer_id', pg: 'bigint' },
   { name: 'month', pg: 'text' },
+  { name: 'customer_id', pg: 'bigint' },
   { name: 'product', pg: 'text' },
   { name: 'volume_ml', pg: 'bigint' },
   { name: 'amount_fen', pg: 'bigint' },
   { name: 'txn_count', pg: 'integer' },
 ];
-const MONTH_CONFLICT = `on conflict (customer_id, month, product) do update set volume_ml = customer_month.volume_ml + excluded.volume_ml,
+const MONTH_CONFLICT = `on conflict (month, customer_id, product) do update set volume_ml = customer_month.volume_ml + excluded.volume_ml,
   amount_fen = customer_month.amount_fen + excluded.amount_fen, txn_count = customer_month.txn_count + excluded.txn_count`;
-const UPSERT_MONTH = `insert into customer_month (customer_id, month, product, volume_ml, amount_fen, txn_count) select * from v where true ${MONTH_CONFLICT}`;
-const UPSERT_MONTH_ROW = `insert into customer_month (customer_id, month, product, volume_ml, amount_fen, txn_count) values (?, ?, ?, ?, ?, ?) ${MONTH_CONFLICT}`;
+const UPSERT_MONTH = `insert into customer_month (month, customer_id, product, volume_ml, amount_fen, txn_count) select * from v where true ${MONTH_CONFLICT}`;
+const UPSERT_MONTH_ROW = `insert into customer_month (month, customer_id, product, volume_ml, amount_fen, txn_count) values (?, ?, ?, ?, ?, ?) ${MONTH_CONFLICT}`;
 
 const DAY_COLUMNS: BulkColumn[] = [
   { name: 'org_unit_id', pg: 'bigint' },
@@ -334,6 +334,7 @@ export const transactionsQueries = {
     await db.updateTable('fuel_transaction').set({ visit_id: visitId }).where('id', '=', txnId).execute();
   },
 
+  /** Add to the monthly rollup; rows are (month, customer id, product, volume, amount, count). */
   async addCustomerMonths(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
     if (engine === 'sqlite') return runPerRow(db, UPSERT_MONTH_ROW, rows);
     for (const q of bulkStatements(engine, MONTH_COLUMNS, rows, UPSERT_MONTH)) await db.executeQuery(q);
@@ -357,7 +358,14 @@ export const transactionsQueries = {
   /** Rebuild these customers' monthly rollup from their rows. */
   async rebuildCustomerMonths(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<void> {
     if (ids.length === 0) return;
-    await db.deleteFrom('customer_month').where((eb) => oneOf(engine, eb.ref('customer_id'), ids)).execute();
+    // Keyed by month first: the months on file are found by a walk down the key (one seek per
+    // month), then each is probed for these customers.
+    const { rows: onFile } = await sql<{ month: string | null }>`with recursive m(month) as (
+        select min(month) from customer_month
+        union all select (select min(c.month) from customer_month c where c.month > m.month) from m where m.month is not null)
+      select month from m where month is not null`.execute(db);
+    const months = onFile.map((r) => r.month!);
+    if (months.length) await db.deleteFrom('customer_month').where('month', 'in', months).where((eb) => oneOf(engine, eb.ref('customer_id'), ids)).execute();
     const month = sql<string>`substr(business_day, 1, 7)`;
     await db
       .insertInto('customer_month')

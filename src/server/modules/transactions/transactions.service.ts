@@ -78,9 +78,9 @@ export class TransactionsService {
     const rows = await this.db
       .selectFrom('customer_month')
       .select(['month', 'product', 'volume_ml', 'amount_fen', 'txn_count'])
+      // Keyed by month first: the 24 months are named, so each is one look-up.
+      .where('month', 'in', [lastYear, thisYear].flatMap((y) => Array.from({ length: 12 }, (_, i) => `${y}-${String(i + 1).padStart(2, '0')}`)))
       .where('customer_id', '=', customerId)
-      .where('month', '>=', `${lastYear}-01`)
-      .where('month', '<=', `${thisYear}-12`)
       .orderBy('month')
       .orderBy('product')
       .execute();
