@@ -6,6 +6,7 @@
 // rollups (customer_month, station_day, the customers' cadence) in the same transaction per chunk.
 //   npx tsx bench/ingest.ts [--rows 5000000] [--customers 100000] [--batch 50000] [--chunk 20000] [--engines sqlite,postgres]
 //   BENCH_INGEST_ROWS=200000 npm run bench -- ingest      (a quick run)
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -249,6 +250,26 @@ if (args.profile) startProfile();
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
+/**
+ * Before each timed load: the operating system writes out what earlier steps left dirty (a dropped
+ * 3 GB database is still being written back otherwise) and PostgreSQL checkpoints, so neither load
+ * pays for what came before it.
+ */
+async function settle(engine: 'sqlite' | 'postgres', url: string): Promise<void> {
+  if (engine === 'postgres') {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('checkpoint');
+    } catch (e) {
+      console.log(`  (no checkpoint before the load: ${(e as Error).message})`);
+    } finally {
+      await client.end();
+    }
+  }
+  execFileSync('sync');
+}
+
 async function runEngine(engine: 'sqlite' | 'postgres') {
   console.log(`\n== ${engine} ==`);
   const rawDb = await freshDatabase(engine, 'raw');
@@ -257,6 +278,7 @@ async function runEngine(engine: 'sqlite' | 'postgres') {
     let db = openDb({ url: rawDb.url });
     const seeded = await seed(db);
     await db.close();
+    await settle(engine, rawDb.url);
     const rawMs = await loadRaw(engine, rawDb.url, seeded.stationIds, seeded.customerIds);
     await rawDb.drop();
 
@@ -264,6 +286,7 @@ async function runEngine(engine: 'sqlite' | 'postgres') {
     const t0 = performance.now();
     await seed(db);
     console.log(`  seeded ${fmt(CUSTOMERS)} customers (${fmt(CUSTOMERS)} plates, ${fmt((CUSTOMERS * 3) / 5)} cards) and ${STATIONS} stations in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await settle(engine, ingestDb.url);
     const ing = await loadIngest(db, seeded.hq, seeded.stationIds, seeded.customerIds);
     const facts = await check(db);
     await db.close();

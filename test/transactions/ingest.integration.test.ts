@@ -1,4 +1,5 @@
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it, vi } from 'vitest';
+import pg from 'pg';
 import { describeEngines } from '../helpers/engines.js';
 import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
 import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
@@ -87,6 +88,9 @@ describeEngines('transaction ingest', (engine) => {
 
   it('stores a large chunk whole, and a re-sent one overlapping it exactly once (COPY and its fallback on PostgreSQL)', async () => {
     const n = COPY_FROM_ROWS + 100;
+    // Every COPY statement the app sends to PostgreSQL, to show that path is the one taken.
+    const queries = vi.spyOn(pg.Client.prototype, 'query');
+    const copies = () => queries.mock.calls.filter(([q]) => /^copy fuel_transaction\b/.test(String((q as { text?: string } | null)?.text ?? ''))).length;
     // External ids as POS systems make them, including characters COPY's text format escapes.
     const ext = (i: number) => (i % 50 === 7 ? `big\t${i}\\x\r\nz` : `big-${i}`);
     const rows = Array.from({ length: n }, (_, i) => txn(ext(i), { occurredAt: at(2000 + i), cardNo: i % 4 === 0 ? '9000000001' : undefined, plate: i % 4 === 1 ? '冀A10002' : i % 4 === 2 ? `冀B${String(i).padStart(5, '0')}` : undefined, volumeMl: 20_000 + i, amountFen: 15_000 + i }));
@@ -94,11 +98,15 @@ describeEngines('transaction ingest', (engine) => {
     const first = await ok(send(ctx.app, keyB1, { source: 'copy-test', transactions: rows.slice(0, n - 100) }));
     expect(first).toMatchObject({ received: n - 100, inserted: n - 100, duplicates: 0, rejected: 0, attached: (n - 100) / 2 });
     expect(await count()).toBe(n - 100);
+    expect(copies()).toBe(engine === 'postgres' ? 1 : 0);
     const stored = await ctx.db.kysely.selectFrom('fuel_transaction').select(['external_id', 'customer_id', 'volume_ml']).where('source', '=', 'copy-test').where('external_id', '=', ext(7)).executeTakeFirstOrThrow();
     expect(stored).toEqual({ external_id: ext(7), customer_id: null, volume_ml: 20_007 });
     // All of it again and 100 more: only the 100 are new.
     const again = await ok(send(ctx.app, keyB1, { source: 'copy-test', transactions: rows }));
     expect(again).toMatchObject({ received: n, inserted: 100, duplicates: n - 100, rejected: 0 });
+    // The second COPY met the rows on file and was rolled back to its savepoint; the insert took over.
+    expect(copies()).toBe(engine === 'postgres' ? 2 : 0);
+    queries.mockRestore();
     expect(await count()).toBe(n);
     const ids = await ctx.db.kysely.selectFrom('fuel_transaction').select('id').where('source', '=', 'copy-test').execute();
     expect(new Set(ids.map((r) => r.id)).size).toBe(n);
