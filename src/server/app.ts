@@ -169,7 +169,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   settingsRoutes(app, db.kysely);
   policiesRoutes(app, new PoliciesService(db.kysely));
   apiKeysRoutes(app, new ApiKeysService(db.kysely, opts.now));
-  const ingest = new IngestService(db.kysely, db.engine, opts.now);
+  const ingest = new IngestService(db.kysely, db.engine, opts.now, config.ingestChunkRows);
   transactionsRoutes(app, ingest, new TransactionsService(db.kysely, opts.now));
   const topups = new TopupsService(db.kysely, db.engine, opts.now);
   topupsRoutes(app, topups);

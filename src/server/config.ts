@@ -1,3 +1,5 @@
+import { CHUNK_ROWS } from './modules/transactions/ingest.service.js';
+
 export interface Config {
   databaseUrl: string;
   host: string;
@@ -19,6 +21,11 @@ export interface Config {
    * one is served while a new one is computed. 0: every call computes its figures.
    */
   dashboardSnapshotMinutes: number;
+  /**
+   * Sales stored per database transaction by the ingest API. Larger chunks write each touched page
+   * once for more rows; on SQLite every other request waits for a chunk to finish.
+   */
+  ingestChunkRows: number;
   webRoot: string | null;
 }
 
@@ -40,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: env.SECURE_COOKIES === '1',
     logLevel: env.LOG_LEVEL || 'info',
     dashboardSnapshotMinutes: int(env.DASHBOARD_SNAPSHOT_MINUTES, 15),
+    ingestChunkRows: Math.max(1, int(env.INGEST_CHUNK_ROWS, CHUNK_ROWS)),
     webRoot: env.WEB_ROOT ?? null,
   };
 }

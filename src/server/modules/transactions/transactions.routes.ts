@@ -3,7 +3,7 @@ import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
 import { IdParams, Page, Paging, errorResponses } from '../../schemas.js';
 import { BUSINESS_LINES, PAYMENTS } from '../../../domain/fuel-transaction.js';
-import { CHUNK_ROWS, type IngestService } from './ingest.service.js';
+import type { IngestService } from './ingest.service.js';
 import { Opt, registerIngestRoute, RowErrors } from './ingest-route.js';
 import type { TransactionsService } from './transactions.service.js';
 
@@ -82,7 +82,7 @@ export function transactionsRoutes(app: App, ingest: IngestService, reads: Trans
     lineDescription: 'One transaction object (as in the JSON form) per line',
     reply: IngestReply,
     summary: 'Send transactions from a card, e-ledger or POS system (API key, not a session)',
-    description: `JSON ({source, transactions}) up to 1 MiB, or NDJSON (one transaction per line, source in the query) of any length, stored in chunks of ${CHUNK_ROWS}. Re-sending a row (same source and externalId) changes nothing. Rows for stations outside the key's org unit are rejected.`,
+    description: `JSON ({source, transactions}) up to 1 MiB, or NDJSON (one transaction per line, source in the query) of any length, stored in chunks of ${ingest.chunkRows} (INGEST_CHUNK_ROWS). Re-sending a row (same source and externalId) changes nothing. Rows for stations outside the key's org unit are rejected.`,
     run: (input) => ingest.ingest(input),
   });
 
