@@ -22,6 +22,12 @@ const fillOf = (r: TxnRow): FillUp => ({ customerId: r.customerId ?? -1, orgUnit
 const minOf = (a: string | null, b: string | null) => (a === null ? b : b === null || a <= b ? a : b);
 const maxOf = (a: string | null, b: string | null) => (a === null ? b : b === null || a >= b ? a : b);
 
+/** A statement already on its way, awaited later; a failure then surfaces there, not as unhandled. */
+function sent<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 /** Sums keyed by a rollup's primary key, added up in memory before one upsert per chunk. */
 class Sums {
   private readonly map = new Map<string, { key: unknown[]; sums: number[] }>();
@@ -87,11 +93,16 @@ export async function storeRows(
   if (inserted.length === 0) return { inserted, superseded: 0 };
 
   const replaced = opts.replacePump ? await replacePumpRows(trx, engine, inserted.filter((r) => r.customerId !== null && r.source !== PUMP_SOURCE)) : [];
+  // On PostgreSQL each upsert goes to the server before the next one's rows are worked out here, so
+  // the server sums while this process computes; statements on one connection still run in order.
   const days = new Sums();
   addToStationDays(days, inserted, 1);
   addToStationDays(days, replaced, -1);
-  await q.addStationDays(trx, engine, days.rows());
-  if (replaced.length) await q.dropEmptyStationDays(trx, engine, [...new Set(replaced.map((r) => r.orgUnitId))]);
+  const daysDone = sent(q.addStationDays(trx, engine, days.rows()));
+  if (replaced.length) {
+    await daysDone;
+    await q.dropEmptyStationDays(trx, engine, [...new Set(replaced.map((r) => r.orgUnitId))]);
+  }
 
   // Customers who lost a hand-recorded row are rebuilt from their rows; the rest are added to.
   const rebuild = new Set(replaced.map((r) => r.customerId!));
@@ -104,7 +115,8 @@ export async function storeRows(
     if (list) list.push(r);
     else perCustomer.set(r.customerId, [r]);
   }
-  await q.addCustomerMonths(trx, engine, months.rows());
+  const monthsDone = sent(q.addCustomerMonths(trx, engine, months.rows()));
+  if (engine === 'postgres') await new Promise(setImmediate); // let the statements leave before the loop below
 
   const cadenceRows: unknown[][] = [];
   for (const [customerId, list] of [...perCustomer.entries()].sort((a, b) => a[0] - b[0])) {
@@ -125,6 +137,8 @@ export async function storeRows(
     const count = cur.visit_count + newDays.size;
     cadenceRows.push([customerId, count, first, last, firstDay, lastDay, meanIntervalDays(firstDay, lastDay, count)]);
   }
+  await daysDone;
+  await monthsDone;
   await q.writeCadences(trx, engine, cadenceRows);
   if (rebuild.size) await rebuildCustomers(trx, engine, [...rebuild]);
   return { inserted, superseded: replaced.length };
