@@ -4,6 +4,7 @@ import type { Database } from '../../db/schema.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { AppError } from '../../errors.js';
 import { businessDay } from '../../../domain/business-day.js';
+import { addMonths } from '../../../domain/kpi.js';
 import { recordRead } from '../audit/audit.service.js';
 
 export interface Totals {
@@ -79,7 +80,7 @@ export class TransactionsService {
       .selectFrom('customer_month')
       .select(['month', 'product', 'volume_ml', 'amount_fen', 'txn_count'])
       // Keyed by month first: the 24 months are named, so each is one look-up.
-      .where('month', 'in', [lastYear, thisYear].flatMap((y) => Array.from({ length: 12 }, (_, i) => `${y}-${String(i + 1).padStart(2, '0')}`)))
+      .where('month', 'in', Array.from({ length: 24 }, (_, i) => addMonths(`${lastYear}-01`, i)))
       .where('customer_id', '=', customerId)
       .orderBy('month')
       .orderBy('product')
