@@ -50,6 +50,79 @@ function addToStationDays(sums: Sums, rows: TxnRow[], sign: 1 | -1): void {
   }
 }
 
+/** What stored rows add to the rollups: rows for station_day, customer_month and the cadence columns. */
+export interface RollupRows {
+  days: unknown[][];
+  months: unknown[][];
+  cadences: unknown[][];
+}
+
+/** Rows worked through between two pauses when the rollups are worked out beside an insert in flight. */
+const ROWS_PER_PAUSE = 4000;
+
+/**
+ * The rollup rows for `inserted`, less the hand-recorded rows `replaced`. Customers in `rebuild` are
+ * left out (they are rebuilt from their rows). `knownDays` holds the (customer, day) pairs on file
+ * before the rows came. With `pausing`, other I/O gets its turn every few thousand rows, so that an
+ * insert in flight on the same process keeps streaming.
+ */
+async function rollupRows(
+  inserted: TxnRow[],
+  replaced: TxnRow[],
+  rebuild: Set<number>,
+  cadences: Map<number, CustomerCadence>,
+  knownDays: Set<string>,
+  pausing: boolean,
+): Promise<RollupRows> {
+  let worked = 0;
+  const step = async (n: number) => {
+    worked += n;
+    if (pausing && worked >= ROWS_PER_PAUSE) {
+      worked = 0;
+      await new Promise(setImmediate);
+    }
+  };
+  const days = new Sums();
+  addToStationDays(days, inserted, 1);
+  addToStationDays(days, replaced, -1);
+  await step(inserted.length);
+
+  const months = new Sums();
+  const perCustomer = new Map<number, TxnRow[]>();
+  for (const r of inserted) {
+    if (r.customerId === null || rebuild.has(r.customerId)) continue;
+    months.add([r.businessDay.slice(0, 7), r.customerId, r.product], [r.volumeMl, r.amountFen ?? 0, 1]);
+    const list = perCustomer.get(r.customerId);
+    if (list) list.push(r);
+    else perCustomer.set(r.customerId, [r]);
+    await step(1);
+  }
+
+  const cadenceRows: unknown[][] = [];
+  for (const [customerId, list] of [...perCustomer.entries()].sort((a, b) => a[0] - b[0])) {
+    const cur = cadences.get(customerId);
+    if (!cur) continue;
+    const newDays = new Set<string>();
+    let first = cur.first_visit_at;
+    let last = cur.last_visit_at;
+    let firstDay = cur.first_visit_day;
+    let lastDay = cur.last_visit_day;
+    for (const r of list) {
+      if (!knownDays.has(`${customerId}|${r.businessDay}`)) newDays.add(r.businessDay);
+      first = minOf(first, r.occurredAt);
+      last = maxOf(last, r.occurredAt);
+      firstDay = minOf(firstDay, r.businessDay);
+      lastDay = maxOf(lastDay, r.businessDay);
+    }
+    const count = cur.visit_count + newDays.size;
+    cadenceRows.push([customerId, count, first, last, firstDay, lastDay, meanIntervalDays(firstDay, lastDay, count)]);
+    await step(list.length);
+  }
+  const out = { days: days.rows(), months: months.rows(), cadences: cadenceRows };
+  await step(ROWS_PER_PAUSE);
+  return out;
+}
+
 /**
  * Store rows whose customers are already resolved. Rows whose (source, external id) is on file
  * are skipped; with `replacePump`, a stored card or POS row takes the place of the matching
@@ -80,8 +153,16 @@ export async function storeRows(
     if (r.businessDay > toDay) toDay = r.businessDay;
   }
   const knownDays = await q.visitDays(trx, engine, [...ids], fromDay, toDay);
+  // Hand-recorded fill-ups these rows may replace, read before the insert (which adds none).
+  const pumps = opts.replacePump ? await q.pumpRows(trx, engine, ...pumpWindow(pumpCandidates(rows))) : [];
 
-  const stored = await q.insert(trx, engine, rows, opts.batchId, opts.now);
+  // On PostgreSQL the server stores the rows while this process works out their rollups, on the
+  // assumption that every row is new (it is unless a batch is sent again) and none replaces a
+  // hand-recorded fill-up; the statements are built too, so they leave as soon as the insert is done.
+  const storing = sent(q.insert(trx, engine, rows, opts.batchId, opts.now));
+  const early = engine === 'postgres' && pumps.length === 0 ? await rollupRows(rows, [], new Set(), cadences, knownDays, true) : null;
+  const earlyStatements = early && q.rollupStatements(early);
+  const stored = await storing;
   const inserted: TxnRow[] = [];
   for (const r of rows) {
     const id = stored.get(r.externalId);
@@ -91,74 +172,48 @@ export async function storeRows(
     }
   }
   if (inserted.length === 0) return { inserted, superseded: 0 };
-
-  const replaced = opts.replacePump ? await replacePumpRows(trx, engine, inserted.filter((r) => r.customerId !== null && r.source !== PUMP_SOURCE)) : [];
-  // On PostgreSQL each upsert goes to the server before the next one's rows are worked out here, so
-  // the server sums while this process computes; statements on one connection still run in order.
-  const days = new Sums();
-  addToStationDays(days, inserted, 1);
-  addToStationDays(days, replaced, -1);
-  const daysDone = sent(q.addStationDays(trx, engine, days.rows()));
-  if (replaced.length) {
-    await daysDone;
-    await q.dropEmptyStationDays(trx, engine, [...new Set(replaced.map((r) => r.orgUnitId))]);
+  if (earlyStatements && inserted.length === rows.length) {
+    await q.runAll(trx, earlyStatements);
+    return { inserted, superseded: 0 };
   }
 
+  const replaced = pumps.length ? await replacePumpRows(trx, engine, pumpCandidates(inserted), pumps) : [];
   // Customers who lost a hand-recorded row are rebuilt from their rows; the rest are added to.
   const rebuild = new Set(replaced.map((r) => r.customerId!));
-  const months = new Sums();
-  const perCustomer = new Map<number, TxnRow[]>();
-  for (const r of inserted) {
-    if (r.customerId === null || rebuild.has(r.customerId)) continue;
-    months.add([r.businessDay.slice(0, 7), r.customerId, r.product], [r.volumeMl, r.amountFen ?? 0, 1]);
-    const list = perCustomer.get(r.customerId);
-    if (list) list.push(r);
-    else perCustomer.set(r.customerId, [r]);
-  }
-  const monthsDone = sent(q.addCustomerMonths(trx, engine, months.rows()));
-  if (engine === 'postgres') await new Promise(setImmediate); // let the statements leave before the loop below
-
-  const cadenceRows: unknown[][] = [];
-  for (const [customerId, list] of [...perCustomer.entries()].sort((a, b) => a[0] - b[0])) {
-    const cur = cadences.get(customerId);
-    if (!cur) continue;
-    const newDays = new Set<string>();
-    let first = cur.first_visit_at;
-    let last = cur.last_visit_at;
-    let firstDay = cur.first_visit_day;
-    let lastDay = cur.last_visit_day;
-    for (const r of list) {
-      if (!knownDays.has(`${customerId}|${r.businessDay}`)) newDays.add(r.businessDay);
-      first = minOf(first, r.occurredAt);
-      last = maxOf(last, r.occurredAt);
-      firstDay = minOf(firstDay, r.businessDay);
-      lastDay = maxOf(lastDay, r.businessDay);
-    }
-    const count = cur.visit_count + newDays.size;
-    cadenceRows.push([customerId, count, first, last, firstDay, lastDay, meanIntervalDays(firstDay, lastDay, count)]);
-  }
-  await daysDone;
-  await monthsDone;
-  await q.writeCadences(trx, engine, cadenceRows);
+  const plan = await rollupRows(inserted, replaced, rebuild, cadences, knownDays, false);
+  await q.addStationDays(trx, engine, plan.days);
+  if (replaced.length) await q.dropEmptyStationDays(trx, engine, [...new Set(replaced.map((r) => r.orgUnitId))]);
+  await q.addCustomerMonths(trx, engine, plan.months);
+  await q.writeCadences(trx, engine, plan.cadences);
   if (rebuild.size) await rebuildCustomers(trx, engine, [...rebuild]);
   return { inserted, superseded: replaced.length };
 }
 
-/**
- * Card or POS rows (attached, stored) replace the hand-recorded fill-ups they match: the pump row
- * goes, its visit is linked to the row that replaces it. Returns the pump rows removed.
- */
-async function replacePumpRows(trx: Kysely<Database>, engine: Engine, candidates: TxnRow[]): Promise<TxnRow[]> {
-  // A row already linked to a visit has had its fill-up matched.
-  const rows = candidates.filter((r) => r.visitId === null);
-  if (rows.length === 0) return [];
+/** Card and POS rows of known customers that no hand-recorded visit is linked to yet: they may replace one. */
+const pumpCandidates = (rows: TxnRow[]) => rows.filter((r) => r.customerId !== null && r.source !== PUMP_SOURCE && r.visitId === null);
+
+/** The customers of these rows, and the span of time in which their hand-recorded fill-ups may match them. */
+function pumpWindow(rows: TxnRow[]): [number[], string, string] {
   let min = Infinity;
   let max = -Infinity;
+  const ids = new Set<number>();
   for (const r of rows) {
+    ids.add(r.customerId!);
     if (r.timeMs < min) min = r.timeMs;
     if (r.timeMs > max) max = r.timeMs;
   }
-  const pumps = await q.pumpRows(trx, engine, [...new Set(rows.map((r) => r.customerId!))], iso(min - PUMP_MATCH_WINDOW_MS), iso(max + PUMP_MATCH_WINDOW_MS));
+  return ids.size ? [[...ids], iso(min - PUMP_MATCH_WINDOW_MS), iso(max + PUMP_MATCH_WINDOW_MS)] : [[], '', ''];
+}
+
+/**
+ * Card or POS rows (attached, stored) replace the hand-recorded fill-ups they match: the pump row
+ * goes, its visit is linked to the row that replaces it. `candidates` come from `pumpCandidates`;
+ * `pumps` are their customers' hand-recorded rows in `pumpWindow`, when already read. Returns the
+ * pump rows removed.
+ */
+async function replacePumpRows(trx: Kysely<Database>, engine: Engine, rows: TxnRow[], pumps?: TxnRow[]): Promise<TxnRow[]> {
+  if (rows.length === 0) return [];
+  pumps ??= await q.pumpRows(trx, engine, ...pumpWindow(rows));
   if (pumps.length === 0) return [];
   const byCustomer = new Map<number, TxnRow[]>();
   for (const p of pumps) byCustomer.set(p.customerId!, [...(byCustomer.get(p.customerId!) ?? []), p]);
@@ -212,7 +267,7 @@ export async function attachWaitingRows(trx: Kysely<Database>, customerId: numbe
   if (rows.length === 0) return 0;
   await q.setCustomer(trx, engine, rows.map((r) => r.id!), customerId);
   for (const r of rows) r.customerId = customerId;
-  const replaced = await replacePumpRows(trx, engine, rows.filter((r) => r.source !== PUMP_SOURCE));
+  const replaced = await replacePumpRows(trx, engine, pumpCandidates(rows));
   if (replaced.length) {
     const days = new Sums();
     addToStationDays(days, replaced, -1);

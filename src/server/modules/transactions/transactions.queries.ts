@@ -5,7 +5,7 @@
 // many-row `with v as (values …)` statement costs SQLite more than the rows themselves.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sql, type Kysely, type SqlBool } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type SqlBool } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../../db/schema.js';
 import type { StationUnit } from './placement.js';
@@ -353,6 +353,22 @@ export const transactionsQueries = {
   async writeCadences(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
     if (engine === 'sqlite') return runPerRow(db, UPDATE_CADENCE_ROW, rows.map(([id, ...rest]) => [...rest, id]));
     for (const q of bulkStatements(engine, CADENCE_COLUMNS, rows, UPDATE_CADENCE)) await db.executeQuery(q);
+  },
+
+  /**
+   * PostgreSQL: the statements that add a chunk's rollup rows (station days, customer months, then
+   * the cadence columns), built ahead of running them — their array parameters are most of the work.
+   */
+  rollupStatements(rows: { days: unknown[][]; months: unknown[][]; cadences: unknown[][] }): CompiledQuery[] {
+    return [
+      ...bulkStatements('postgres', DAY_COLUMNS, rows.days, UPSERT_DAY),
+      ...bulkStatements('postgres', MONTH_COLUMNS, rows.months, UPSERT_MONTH),
+      ...bulkStatements('postgres', CADENCE_COLUMNS, rows.cadences, UPDATE_CADENCE),
+    ];
+  },
+
+  async runAll(db: Kysely<Database>, statements: CompiledQuery[]): Promise<void> {
+    for (const q of statements) await db.executeQuery(q);
   },
 
   /** Rebuild these customers' monthly rollup from their rows. */
