@@ -31,10 +31,10 @@ function sent<T>(p: Promise<T>): Promise<T> {
 /** Sums keyed by a rollup's primary key, added up in memory before one upsert per chunk. */
 class Sums {
   private readonly map = new Map<string, { key: unknown[]; sums: number[] }>();
-  add(key: unknown[], values: number[]): void {
-    const k = key.join('\u0000');
-    const hit = this.map.get(k);
-    if (!hit) this.map.set(k, { key, sums: [...values] });
+  /** `text` is the key joined into one string; `key()` gives its columns, asked for once per key. */
+  add(text: string, key: () => unknown[], values: number[]): void {
+    const hit = this.map.get(text);
+    if (!hit) this.map.set(text, { key: key(), sums: values });
     else for (let i = 0; i < values.length; i++) hit.sums[i]! += values[i]!;
   }
   rows(): unknown[][] {
@@ -46,7 +46,7 @@ class Sums {
 function addToStationDays(sums: Sums, rows: TxnRow[], sign: 1 | -1): void {
   for (const r of rows) {
     const amount = r.amountFen ?? 0;
-    sums.add([r.orgUnitId, r.businessDay, r.product], [sign * r.volumeMl, sign * amount, sign, paidByCard(r.payment, r.cardNo) ? sign * amount : 0]);
+    sums.add(`${r.orgUnitId}\u0000${r.businessDay}\u0000${r.product}`, () => [r.orgUnitId, r.businessDay, r.product], [sign * r.volumeMl, sign * amount, sign, paidByCard(r.payment, r.cardNo) ? sign * amount : 0]);
   }
 }
 
@@ -74,32 +74,33 @@ async function rollupRows(
   knownDays: Set<string>,
   pausing: boolean,
 ): Promise<RollupRows> {
-  let worked = 0;
-  const step = async (n: number) => {
-    worked += n;
-    if (pausing && worked >= ROWS_PER_PAUSE) {
-      worked = 0;
-      await new Promise(setImmediate);
-    }
+  // Counted down per row; at zero (when pausing) other I/O gets its turn.
+  let budget = ROWS_PER_PAUSE;
+  const pause = () => {
+    budget = ROWS_PER_PAUSE;
+    return new Promise(setImmediate);
   };
   const days = new Sums();
   addToStationDays(days, inserted, 1);
   addToStationDays(days, replaced, -1);
-  await step(inserted.length);
+  if (pausing) await pause();
 
   const months = new Sums();
   const perCustomer = new Map<number, TxnRow[]>();
   for (const r of inserted) {
+    if (pausing && --budget <= 0) await pause();
     if (r.customerId === null || rebuild.has(r.customerId)) continue;
-    months.add([r.businessDay.slice(0, 7), r.customerId, r.product], [r.volumeMl, r.amountFen ?? 0, 1]);
+    const month = r.businessDay.slice(0, 7);
+    months.add(`${month}\u0000${r.customerId}\u0000${r.product}`, () => [month, r.customerId, r.product], [r.volumeMl, r.amountFen ?? 0, 1]);
     const list = perCustomer.get(r.customerId);
     if (list) list.push(r);
     else perCustomer.set(r.customerId, [r]);
-    await step(1);
   }
 
   const cadenceRows: unknown[][] = [];
   for (const [customerId, list] of [...perCustomer.entries()].sort((a, b) => a[0] - b[0])) {
+    budget -= list.length;
+    if (pausing && budget <= 0) await pause();
     const cur = cadences.get(customerId);
     if (!cur) continue;
     const newDays = new Set<string>();
@@ -108,7 +109,7 @@ async function rollupRows(
     let firstDay = cur.first_visit_day;
     let lastDay = cur.last_visit_day;
     for (const r of list) {
-      if (!knownDays.has(`${customerId}|${r.businessDay}`)) newDays.add(r.businessDay);
+      if (knownDays.size === 0 || !knownDays.has(`${customerId}|${r.businessDay}`)) newDays.add(r.businessDay);
       first = minOf(first, r.occurredAt);
       last = maxOf(last, r.occurredAt);
       firstDay = minOf(firstDay, r.businessDay);
@@ -116,10 +117,9 @@ async function rollupRows(
     }
     const count = cur.visit_count + newDays.size;
     cadenceRows.push([customerId, count, first, last, firstDay, lastDay, meanIntervalDays(firstDay, lastDay, count)]);
-    await step(list.length);
   }
   const out = { days: days.rows(), months: months.rows(), cadences: cadenceRows };
-  await step(ROWS_PER_PAUSE);
+  if (pausing) await pause();
   return out;
 }
 

@@ -175,7 +175,11 @@ async function copyNew(db: Kysely<Database>, rows: TxnRow[], values: unknown[][]
   const lines = function* () {
     for (let start = 0; start < values.length; start += 1000) {
       let text = '';
-      for (let i = start; i < Math.min(values.length, start + 1000); i++) text += `${reserved[i]!.id}\t${values[i]!.map(copyField).join('\t')}\n`;
+      for (let i = start; i < Math.min(values.length, start + 1000); i++) {
+        text += reserved[i]!.id;
+        for (const v of values[i]!) text += '\t' + copyField(v);
+        text += '\n';
+      }
       yield text;
     }
   };
