@@ -163,33 +163,6 @@ describeEngines('transaction ingest', (engine) => {
     expect(await run([txn('p-after', { occurredAt: at(30) })])).toMatchObject({ inserted: 1 });
   });
 
-  it('commits a chunk as it stands when the sender pauses between parts, so the rollup lock is not held for him', async () => {
-    // Parts of 600 on PostgreSQL; a chunk waits 100 ms for its next part.
-    const svc = new IngestService(ctx.db.kysely, engine, () => new Date(), 1500, 600, 100);
-    const hq = await ctx.db.kysely.selectFrom('org_unit').select('path').where('id', '=', tree.hq).executeTakeFirstOrThrow();
-    const stored = async () => Number((await ctx.db.kysely.selectFrom('fuel_transaction').select((eb) => eb.fn.countAll<number>().as('n')).where('external_id', 'like', 'slow-%').executeTakeFirstOrThrow()).n);
-    let duringPause = -1;
-    let pumpMs = -1;
-    async function* slow() {
-      for (let i = 0; i < 700; i++) yield txn(`slow-${i}`, { occurredAt: at(800 + i), cardNo: '9000000001' });
-      await new Promise((r) => setTimeout(r, 400));
-      duringPause = await stored();
-      // A fill-up recorded at the pump meanwhile does not wait for the sender.
-      const t = performance.now();
-      await ok(call(ctx.app, attendant, 'POST', '/api/pump/visits', { customerId: zhao, product: '92#', volumeLitres: 30 }), 201);
-      pumpMs = performance.now() - t;
-      for (let i = 700; i < 1000; i++) yield txn(`slow-${i}`, { occurredAt: at(800 + i), cardNo: '9000000001' });
-    }
-    const res = await svc.ingest({ source: 'slow', rows: slow(), defaultOrgUnitId: tree.hq, scopePath: hq.path });
-    expect(res).toMatchObject({ received: 1000, inserted: 1000, rejected: 0 });
-    // PostgreSQL had committed the first part; SQLite stores a chunk whole, so nothing was on file yet.
-    expect(duringPause).toBe(engine === 'postgres' ? 600 : 0);
-    expect(pumpMs).toBeGreaterThanOrEqual(0);
-    expect(pumpMs).toBeLessThan(2000);
-    expect(await stored()).toBe(1000);
-    await expectRollupsMatchRows(ctx.db.kysely);
-  });
-
   it('attaches a row to its customer by card first, then by plate', async () => {
     await ok(
       send(ctx.app, keyB1, {

@@ -26,12 +26,6 @@ export const CHUNK_ROWS = 50_000;
  * one part.
  */
 export const PART_ROWS = 10_000;
-/**
- * A chunk whose next part has not come this long after its last is committed as it stands: the
- * chunk's transaction holds the rollup lock, which a slow NDJSON sender must not keep from the pump
- * and from other senders.
- */
-export const PART_WAIT_MS = 1000;
 /** Errors listed in a reply; the counts are always complete. */
 export const MAX_REPORTED_ERRORS = 1000;
 
@@ -109,7 +103,6 @@ export class IngestService {
     readonly chunkRows = CHUNK_ROWS,
     /** Rows per part on PostgreSQL (see PART_ROWS). */
     private readonly partRowsOnPg = PART_ROWS,
-    private readonly partWaitMs = PART_WAIT_MS,
   ) {}
 
   async ingest(input: IngestInput): Promise<IngestResult> {
@@ -161,13 +154,7 @@ export class IngestService {
     // while this process parses. One part is stored at a time, in order; a chunk's parts share its
     // transaction.
     let storing: Promise<void> = Promise.resolve();
-    let waiting: NodeJS.Timeout | null = null;
-    const stopWaiting = () => {
-      if (waiting) clearTimeout(waiting);
-      waiting = null;
-    };
     const flush = async (last: boolean) => {
-      stopWaiting();
       const part = pending;
       pending = [];
       await storing;
@@ -177,15 +164,6 @@ export class IngestService {
       if (closes) chunk = null;
       storing = this.storePart(input, batchId, into, part, closes, units, homeUnit, result, reject);
       storing.catch(() => undefined); // awaited at the next flush or the end
-      if (!closes) {
-        waiting = setTimeout(() => {
-          // The input is slow: the chunk is committed with the parts it has.
-          waiting = null;
-          chunk = null;
-          storing = storing.then(() => this.closeChunk(into, batchId, result));
-          storing.catch(() => undefined);
-        }, this.partWaitMs);
-      }
     };
     try {
       if (Symbol.asyncIterator in input.rows) {
@@ -197,7 +175,6 @@ export class IngestService {
       await storing;
     } catch (err) {
       // A chunk left open (the input failed between its parts) is rolled back.
-      stopWaiting();
       await storing.catch(() => undefined);
       const open = chunk as OpenChunk | null;
       if (open?.trx) await open.trx.rollback().execute().catch(() => undefined);
@@ -315,19 +292,7 @@ export class IngestService {
       const inserted = await this.addPart(trx, chunk.store!, rows);
       chunk.inserted += inserted;
       chunk.duplicates += duplicates + rows.length - inserted;
-      if (closes) await this.closeChunk(chunk, batchId, result);
-    } catch (err) {
-      await chunk.trx?.rollback().execute().catch(() => undefined);
-      chunk.trx = null;
-      throw err;
-    }
-  }
-
-  /** Write a chunk's rollups and counts, and commit it. */
-  private async closeChunk(chunk: OpenChunk, batchId: number, result: IngestResult): Promise<void> {
-    const trx = chunk.trx;
-    if (!trx) return;
-    try {
+      if (!closes) return;
       const out = await chunk.store!.finish();
       let attached = 0;
       for (const r of out.inserted) if (r.customerId !== null) attached++;
@@ -344,13 +309,12 @@ export class IngestService {
           .execute();
       }
       await trx.commit().execute();
-      chunk.trx = null;
       result.inserted += chunk.inserted;
       result.duplicates += chunk.duplicates;
       result.attached += attached;
       result.superseded += out.superseded;
     } catch (err) {
-      await trx.rollback().execute().catch(() => undefined);
+      await chunk.trx?.rollback().execute().catch(() => undefined);
       chunk.trx = null;
       throw err;
     }
