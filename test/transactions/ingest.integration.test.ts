@@ -5,7 +5,6 @@ import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helper
 import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
 import { expectRollupsMatchRows, send, sendNdjson, type Txn } from './helpers.js';
 import { COPY_FROM_ROWS } from '../../src/server/modules/transactions/transactions.queries.js';
-import { IngestService } from '../../src/server/modules/transactions/ingest.service.js';
 
 const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
 
@@ -112,55 +111,6 @@ describeEngines('transaction ingest', (engine) => {
     const ids = await ctx.db.kysely.selectFrom('fuel_transaction').select('id').where('source', '=', 'copy-test').execute();
     expect(new Set(ids.map((r) => r.id)).size).toBe(n);
     await expectRollupsMatchRows(ctx.db.kysely);
-  });
-
-  it('stores a chunk in parts in one transaction: days, repeats, rows on file and pump records across parts; a failure between parts leaves nothing', async () => {
-    // Chunks of 1,500 rows; on PostgreSQL each is stored in parts of 600 (COPY each), on SQLite whole.
-    const svc = new IngestService(ctx.db.kysely, engine, () => new Date(), 1500, 600);
-    const hq = await ctx.db.kysely.selectFrom('org_unit').select('path').where('id', '=', tree.hq).executeTakeFirstOrThrow();
-    const run = (rows: Iterable<unknown> | AsyncIterable<unknown>) => svc.ingest({ source: 'parts', rows, defaultOrgUnitId: tree.hq, scopePath: hq.path });
-    const sun = await customer({ name: '孙师傅', cards: ['9000000021'] });
-    const zhou = await customer({ name: '周师傅', cards: ['9000000022'] });
-    const day = (n: number) => at(n * 24 * 60);
-    // Sun has fill-ups 10 and 2 days ago; Zhou's fill-up is recorded at the pump now.
-    const prior = [txn('p-prior-1', { cardNo: '9000000021', occurredAt: day(10) }), txn('p-prior-2', { cardNo: '9000000021', occurredAt: day(2) })];
-    expect(await run(prior)).toMatchObject({ inserted: 2 });
-    await ok(call(ctx.app, attendant, 'POST', '/api/pump/visits', { customerId: zhou, product: '95#', volumeLitres: 50 }), 201);
-
-    const queries = vi.spyOn(pg.Client.prototype, 'query');
-    const copies = () => queries.mock.calls.filter(([q]) => /^copy fuel_transaction\b/.test(String((q as { text?: string } | null)?.text ?? ''))).length;
-    const rows: Txn[] = Array.from({ length: 3000 }, (_, i) => txn(`p-${i}`, { occurredAt: at(1500 + i), volumeMl: 30_000 + i }));
-    rows[10] = txn('p-sun-a', { cardNo: '9000000021', occurredAt: day(5) }); // part 1: a new day, before his last
-    rows[700] = txn('p-sun-b', { cardNo: '9000000021', occurredAt: at(5 * 24 * 60 + 30) }); // part 2: the same day again
-    rows[710] = { ...rows[20]! }; // part 2: a repeat of part 1's row
-    rows[720] = { ...prior[0]! }; // part 2: a row on file since the batch before
-    rows[1300] = txn('p-sun-c', { cardNo: '9000000021', occurredAt: at(10 * 24 * 60 + 60) }); // part 3: a day he had
-    rows[1400] = txn('p-zhou', { cardNo: '9000000022', product: '95#', volumeMl: 50_500, occurredAt: at(2) }); // part 3: the card row of the pump record
-    rows[1600] = txn('p-sun-d', { cardNo: '9000000021', occurredAt: at(5 * 24 * 60 + 60) }); // next chunk: that new day, now on file
-    const res = await run(rows);
-    const copied = copies();
-    queries.mockRestore();
-    expect(res).toMatchObject({ received: 3000, inserted: 2998, duplicates: 2, rejected: 0, superseded: 1, attached: 5 });
-    // Parts of 600, 600 and 300 rows per chunk: the four of 600 went with COPY (one met a row on file and fell back to the insert).
-    expect(copied).toBe(engine === 'postgres' ? 4 : 0);
-    const batch = await ctx.db.kysely.selectFrom('ingest_batch').select(['inserted', 'duplicates', 'superseded', 'attached']).where('id', '=', res.batchId).executeTakeFirstOrThrow();
-    expect(batch).toEqual({ inserted: 2998, duplicates: 2, superseded: 1, attached: 5 });
-    const sunNow = await ctx.db.kysely.selectFrom('customer').select('visit_count').where('id', '=', sun).executeTakeFirstOrThrow();
-    expect(Number(sunNow.visit_count)).toBe(3);
-    expect((await rowsOf(zhou)).map((r) => [r.source, r.visit_id !== null])).toEqual([['parts', true]]);
-    await expectRollupsMatchRows(ctx.db.kysely);
-
-    // The input breaks after more than a part: what was stored of the open chunk is rolled back.
-    async function* breaking() {
-      for (let i = 0; i < 700; i++) yield txn(`p-broken-${i}`, { occurredAt: at(900 + i) });
-      throw new Error('connection reset by the sender');
-    }
-    await expect(run(breaking())).rejects.toThrow('connection reset by the sender');
-    const broken = await ctx.db.kysely.selectFrom('fuel_transaction').select((eb) => eb.fn.countAll<number>().as('n')).where('external_id', 'like', 'p-broken-%').executeTakeFirstOrThrow();
-    expect(Number(broken.n)).toBe(0);
-    await expectRollupsMatchRows(ctx.db.kysely);
-    // The connection went back to the pool in a usable state.
-    expect(await run([txn('p-after', { occurredAt: at(30) })])).toMatchObject({ inserted: 1 });
   });
 
   it('attaches a row to its customer by card first, then by plate', async () => {

@@ -152,7 +152,7 @@ export class TopupsService {
 
   /** Place rows at their stations (in scope) and on the station's calendar; drop repeats within the chunk. */
   private prepare(source: string, scopePath: string, chunk: Pending[], units: Map<string, StationUnit | null>, home: StationUnit, reject: Reject): { rows: TopupRow[]; duplicates: number } {
-    return placeRows(chunk, units, home, scopePath, reject, undefined, (p, at) => ({
+    return placeRows(chunk, units, home, scopePath, reject, (p, at) => ({
       source,
       externalId: p.externalId,
       occurredAt: at.occurredAt,

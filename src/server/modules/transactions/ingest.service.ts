@@ -1,13 +1,13 @@
 // Ingest: transactions from card, e-ledger and POS systems. Rows are checked one by one (a bad row
 // is reported by number and field while the rest land), then stored in chunks, each chunk in one
 // database transaction with its customer look-ups and rollup updates.
-import type { ControlledTransaction, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { serialiseRollupWriters, type Engine } from '../../db/dialect.js';
 import { AppError } from '../../errors.js';
 import { PUMP_SOURCE, SOURCE_PATTERN, parseTransaction, type ParsedTransaction, type RowProblem } from '../../../domain/fuel-transaction.js';
 import { transactionsQueries as q, type CustomerCadence, type TxnRow } from './transactions.queries.js';
-import { RowStore } from './rollups.js';
+import { storeRows } from './rollups.js';
 import { placeRows, resolveStations, type StationUnit } from './placement.js';
 
 /**
@@ -20,12 +20,6 @@ import { placeRows, resolveStations, type StationUnit } from './placement.js';
  * (1 MiB, a few thousand rows) are one chunk anyway; this matters for long NDJSON streams.
  */
 export const CHUNK_ROWS = 50_000;
-/**
- * On PostgreSQL a chunk is stored in parts of this many rows inside its one transaction: the server
- * stores a part while this process checks the next. SQLite runs in this process, so there a chunk is
- * one part.
- */
-export const PART_ROWS = 10_000;
 /** Errors listed in a reply; the counts are always complete. */
 export const MAX_REPORTED_ERRORS = 1000;
 
@@ -74,18 +68,6 @@ interface Pending extends ParsedTransaction {
   rowNo: number;
 }
 
-/** A chunk being stored: its transaction, opened with its first part and committed after its last. */
-interface OpenChunk {
-  trx: ControlledTransaction<Database> | null;
-  store: RowStore | null;
-  /** Rows handed to the chunk so far. */
-  rows: number;
-  /** External ids placed in this chunk: a repeat within the chunk is a duplicate. */
-  seen: Set<string>;
-  inserted: number;
-  duplicates: number;
-}
-
 type Reject = (row: number, externalId: string | null, p: Pick<RowProblem, 'field' | 'message'> & { code: string }) => void;
 
 /** Sources are short machine names; 'pump' belongs to fill-ups recorded by hand. */
@@ -101,8 +83,6 @@ export class IngestService {
     private readonly engine: Engine,
     private readonly now: () => Date = () => new Date(),
     readonly chunkRows = CHUNK_ROWS,
-    /** Rows per part on PostgreSQL (see PART_ROWS). */
-    private readonly partRowsOnPg = PART_ROWS,
   ) {}
 
   async ingest(input: IngestInput): Promise<IngestResult> {
@@ -125,11 +105,8 @@ export class IngestService {
     };
 
     const nowMs = this.now().getTime();
-    const partRows = this.engine === 'postgres' ? Math.min(this.partRowsOnPg, this.chunkRows) : this.chunkRows;
     let pending: Pending[] = [];
-    /** The chunk whose parts are being handed over. */
-    let chunk: OpenChunk | null = null;
-    /** Check one row; true when a part is ready to store. */
+    /** Check one row; true when a chunk is ready to store. */
     const accept = (raw: unknown): boolean => {
       const rowNo = ++result.received;
       if (raw instanceof UnreadableRow) {
@@ -147,39 +124,25 @@ export class IngestService {
       const row = parsed.value as Pending;
       row.rowNo = rowNo;
       pending.push(row);
-      // A chunk's last part takes only what the chunk has room for.
-      return pending.length >= Math.min(partRows, this.chunkRows - (chunk?.rows ?? 0));
+      return pending.length >= this.chunkRows;
     };
-    // A part is stored while the next one is read and checked: on PostgreSQL the database works
-    // while this process parses. One part is stored at a time, in order; a chunk's parts share its
-    // transaction.
+    // A chunk is stored while the next one is read and checked: on PostgreSQL the database works
+    // while this process parses. One chunk is stored at a time, in order.
     let storing: Promise<void> = Promise.resolve();
-    const flush = async (last: boolean) => {
-      const part = pending;
+    const flush = async () => {
+      const chunk = pending;
       pending = [];
       await storing;
-      const into: OpenChunk = (chunk ??= { trx: null, store: null, rows: 0, seen: new Set(), inserted: 0, duplicates: 0 });
-      into.rows += part.length;
-      const closes = last || into.rows >= this.chunkRows;
-      if (closes) chunk = null;
-      storing = this.storePart(input, batchId, into, part, closes, units, homeUnit, result, reject);
+      storing = this.storeChunk(input, batchId, chunk, units, homeUnit, result, reject);
       storing.catch(() => undefined); // awaited at the next flush or the end
     };
-    try {
-      if (Symbol.asyncIterator in input.rows) {
-        for await (const raw of input.rows) if (accept(raw)) await flush(false);
-      } else {
-        for (const raw of input.rows) if (accept(raw)) await flush(false);
-      }
-      if (pending.length || chunk) await flush(true);
-      await storing;
-    } catch (err) {
-      // A chunk left open (the input failed between its parts) is rolled back.
-      await storing.catch(() => undefined);
-      const open = chunk as OpenChunk | null;
-      if (open?.trx) await open.trx.rollback().execute().catch(() => undefined);
-      throw err;
+    if (Symbol.asyncIterator in input.rows) {
+      for await (const raw of input.rows) if (accept(raw)) await flush();
+    } else {
+      for (const raw of input.rows) if (accept(raw)) await flush();
     }
+    if (pending.length) await flush();
+    await storing;
     await this.db
       .updateTable('ingest_batch')
       .set({ finished_at: this.now().toISOString(), rows_received: result.received, rejected: result.rejected })
@@ -212,16 +175,13 @@ export class IngestService {
     await resolveStations(trx, this.engine, pending, units);
     const { rows: ready, duplicates } = this.prepare(opts.source, homeUnit.path, pending, units, homeUnit, (row, _id, p) => problems.push({ row, severity: 'error', field: p.field, message: p.message }));
     if (!opts.write) return { inserted: 0, duplicates: 0, problems };
-    await serialiseRollupWriters(trx);
-    const store = new RowStore(trx, this.engine, { batchId: null, now: this.now().toISOString(), replacePump: true });
-    const inserted = await this.addPart(trx, store, ready);
-    await store.finish();
-    return { inserted, duplicates: duplicates + ready.length - inserted, problems };
+    const stored = await this.storePrepared(trx, ready, null);
+    return { inserted: stored.inserted, duplicates: duplicates + stored.duplicates, problems };
   }
 
   /** Place rows at their stations (in scope) and in time; drop repeats within the chunk. */
-  private prepare(source: string, scopePath: string, chunk: Pending[], units: Map<string, Unit | null>, home: Unit, reject: Reject, seen?: Set<string>): { rows: TxnRow[]; duplicates: number } {
-    return placeRows(chunk, units, home, scopePath, reject, seen, (p, at) => ({
+  private prepare(source: string, scopePath: string, chunk: Pending[], units: Map<string, Unit | null>, home: Unit, reject: Reject): { rows: TxnRow[]; duplicates: number } {
+    return placeRows(chunk, units, home, scopePath, reject, (p, at) => ({
       source,
       externalId: p.externalId,
       occurredAt: at.occurredAt,
@@ -241,9 +201,10 @@ export class IngestService {
     }));
   }
 
-  /** Find each row's customer (card first, then plate) and store the rows; returns how many were new. */
-  private async addPart(trx: Kysely<Database>, store: RowStore, rows: TxnRow[]): Promise<number> {
-    if (rows.length === 0) return 0;
+  /** Find each row's customer (card first, then plate) and store the rows with their rollups. */
+  private async storePrepared(trx: Kysely<Database>, rows: TxnRow[], batchId: number | null) {
+    if (rows.length === 0) return { inserted: 0, duplicates: 0, attached: 0, superseded: 0 };
+    await serialiseRollupWriters(trx);
     const cards = new Set<string>();
     for (const r of rows) if (r.cardNo !== null) cards.add(r.cardNo);
     const byCard = await q.cardHolders(trx, this.engine, [...cards]);
@@ -264,59 +225,38 @@ export class IngestService {
       r.customerId = holder.id;
       known.set(holder.id, holder);
     }
-    return store.add(rows, known);
+
+    const out = await storeRows(trx, this.engine, rows, { batchId, now: this.now().toISOString(), replacePump: true, cadences: known });
+    let attached = 0;
+    for (const r of out.inserted) if (r.customerId !== null) attached++;
+    return { inserted: out.inserted.length, duplicates: rows.length - out.inserted.length, attached, superseded: out.superseded };
   }
 
-  /** Store one part of a chunk: the chunk's transaction opens with its first part; with `closes`, the rollups are written and it commits. */
-  private async storePart(input: IngestInput, batchId: number, chunk: OpenChunk, part: Pending[], closes: boolean, units: Map<string, Unit | null>, home: Unit, result: IngestResult, reject: Reject): Promise<void> {
-    try {
-      if (!chunk.trx) {
-        chunk.trx = await this.db.startTransaction().execute();
-        await serialiseRollupWriters(chunk.trx);
-        chunk.store = new RowStore(chunk.trx, this.engine, { batchId, now: this.now().toISOString(), replacePump: true });
-      }
-      const trx = chunk.trx;
-      await resolveStations(trx, this.engine, part, units);
-      const { rows, duplicates } = this.prepare(
-        input.source,
-        input.scopePath,
-        part,
-        units,
-        home,
-        (row, id, p) => {
-          result.rejected++;
-          reject(row, id, p);
-        },
-        chunk.seen,
-      );
-      const inserted = await this.addPart(trx, chunk.store!, rows);
-      chunk.inserted += inserted;
-      chunk.duplicates += duplicates + rows.length - inserted;
-      if (!closes) return;
-      const out = await chunk.store!.finish();
-      let attached = 0;
-      for (const r of out.inserted) if (r.customerId !== null) attached++;
-      if (chunk.inserted + chunk.duplicates > 0) {
+  private async storeChunk(input: IngestInput, batchId: number, chunk: Pending[], units: Map<string, Unit | null>, home: Unit, result: IngestResult, reject: Reject): Promise<void> {
+    await resolveStations(this.db, this.engine, chunk, units);
+    const { rows, duplicates } = this.prepare(input.source, input.scopePath, chunk, units, home, (row, id, p) => {
+      result.rejected++;
+      reject(row, id, p);
+    });
+    const stored = await this.db.transaction().execute(async (trx) => {
+      const out = await this.storePrepared(trx, rows, batchId);
+      if (out.inserted + out.duplicates + duplicates > 0) {
         await trx
           .updateTable('ingest_batch')
           .set((eb) => ({
-            inserted: eb('inserted', '+', chunk.inserted),
-            duplicates: eb('duplicates', '+', chunk.duplicates),
-            attached: eb('attached', '+', attached),
+            inserted: eb('inserted', '+', out.inserted),
+            duplicates: eb('duplicates', '+', out.duplicates + duplicates),
+            attached: eb('attached', '+', out.attached),
             superseded: eb('superseded', '+', out.superseded),
           }))
           .where('id', '=', batchId)
           .execute();
       }
-      await trx.commit().execute();
-      result.inserted += chunk.inserted;
-      result.duplicates += chunk.duplicates;
-      result.attached += attached;
-      result.superseded += out.superseded;
-    } catch (err) {
-      await chunk.trx?.rollback().execute().catch(() => undefined);
-      chunk.trx = null;
-      throw err;
-    }
+      return out;
+    });
+    result.inserted += stored.inserted;
+    result.duplicates += stored.duplicates + duplicates;
+    result.attached += stored.attached;
+    result.superseded += stored.superseded;
   }
 }

@@ -48,11 +48,10 @@ export function placeRows<P extends Placeable, R>(
   home: StationUnit,
   scopePath: string,
   reject: PlacementReject,
-  /** External ids already placed in this chunk (by its earlier parts); this call adds its own. */
-  seen: Set<string> = new Set(),
   build: (p: P, at: Placement) => R,
 ): { rows: R[]; duplicates: number } {
   const rows: R[] = [];
+  const seen = new Set<string>();
   let duplicates = 0;
   for (const p of chunk) {
     const unit = p.stationCode === null ? home : units.get(p.stationCode);

@@ -43,185 +43,150 @@ class Sums {
   }
 }
 
-function addToStationDay(sums: Sums, r: TxnRow, sign: 1 | -1): void {
-  const amount = r.amountFen ?? 0;
-  sums.add(`${r.orgUnitId}\u0000${r.businessDay}\u0000${r.product}`, () => [r.orgUnitId, r.businessDay, r.product], [sign * r.volumeMl, sign * amount, sign, paidByCard(r.payment, r.cardNo) ? sign * amount : 0]);
+function addToStationDays(sums: Sums, rows: TxnRow[], sign: 1 | -1): void {
+  for (const r of rows) {
+    const amount = r.amountFen ?? 0;
+    sums.add(`${r.orgUnitId}\u0000${r.businessDay}\u0000${r.product}`, () => [r.orgUnitId, r.businessDay, r.product], [sign * r.volumeMl, sign * amount, sign, paidByCard(r.payment, r.cardNo) ? sign * amount : 0]);
+  }
 }
 
-/** Rows worked through between two pauses while an insert is in flight. */
+/** What stored rows add to the rollups: rows for station_day, customer_month and the cadence columns. */
+export interface RollupRows {
+  days: unknown[][];
+  months: unknown[][];
+  cadences: unknown[][];
+}
+
+/** Rows worked through between two pauses when the rollups are worked out beside an insert in flight. */
 const ROWS_PER_PAUSE = 4000;
-const pauseForIo = () => new Promise(setImmediate);
 
 /**
- * What stored rows add to the rollups: station days and customer months summed as the rows come,
- * the cadence rows worked out at the end (they need all of a customer's rows). Customers in
- * `rebuild` are left out of the customer rollups: they are rebuilt from their rows.
+ * The rollup rows for `inserted`, less the hand-recorded rows `replaced`. Customers in `rebuild` are
+ * left out (they are rebuilt from their rows). `knownDays` holds the (customer, day) pairs on file
+ * before the rows came. With `pausing`, other I/O gets its turn every few thousand rows, so that an
+ * insert in flight on the same process keeps streaming.
  */
-class RollupSums {
-  readonly days = new Sums();
-  readonly months = new Sums();
-  private readonly perCustomer = new Map<number, TxnRow[]>();
-  constructor(private readonly rebuild: ReadonlySet<number> = new Set()) {}
+async function rollupRows(
+  inserted: TxnRow[],
+  replaced: TxnRow[],
+  rebuild: Set<number>,
+  cadences: Map<number, CustomerCadence>,
+  knownDays: Set<string>,
+  pausing: boolean,
+): Promise<RollupRows> {
+  // Counted down per row; at zero (when pausing) other I/O gets its turn.
+  let budget = ROWS_PER_PAUSE;
+  const pause = () => {
+    budget = ROWS_PER_PAUSE;
+    return new Promise(setImmediate);
+  };
+  const days = new Sums();
+  addToStationDays(days, inserted, 1);
+  addToStationDays(days, replaced, -1);
+  if (pausing) await pause();
 
-  /** With `pausing`, other I/O gets its turn every few thousand rows, so that an insert in flight keeps streaming. */
-  async add(rows: TxnRow[], pausing: boolean): Promise<void> {
-    let budget = ROWS_PER_PAUSE;
-    for (const r of rows) {
-      if (pausing && --budget <= 0) {
-        budget = ROWS_PER_PAUSE;
-        await pauseForIo();
-      }
-      addToStationDay(this.days, r, 1);
-      if (r.customerId === null || this.rebuild.has(r.customerId)) continue;
-      const month = r.businessDay.slice(0, 7);
-      this.months.add(`${month}\u0000${r.customerId}\u0000${r.product}`, () => [month, r.customerId, r.product], [r.volumeMl, r.amountFen ?? 0, 1]);
-      const list = this.perCustomer.get(r.customerId);
-      if (list) list.push(r);
-      else this.perCustomer.set(r.customerId, [r]);
+  const months = new Sums();
+  const perCustomer = new Map<number, TxnRow[]>();
+  for (const r of inserted) {
+    if (pausing && --budget <= 0) await pause();
+    if (r.customerId === null || rebuild.has(r.customerId)) continue;
+    const month = r.businessDay.slice(0, 7);
+    months.add(`${month}\u0000${r.customerId}\u0000${r.product}`, () => [month, r.customerId, r.product], [r.volumeMl, r.amountFen ?? 0, 1]);
+    const list = perCustomer.get(r.customerId);
+    if (list) list.push(r);
+    else perCustomer.set(r.customerId, [r]);
+  }
+
+  const cadenceRows: unknown[][] = [];
+  for (const [customerId, list] of [...perCustomer.entries()].sort((a, b) => a[0] - b[0])) {
+    budget -= list.length;
+    if (pausing && budget <= 0) await pause();
+    const cur = cadences.get(customerId);
+    if (!cur) continue;
+    const newDays = new Set<string>();
+    let first = cur.first_visit_at;
+    let last = cur.last_visit_at;
+    let firstDay = cur.first_visit_day;
+    let lastDay = cur.last_visit_day;
+    for (const r of list) {
+      if (knownDays.size === 0 || !knownDays.has(`${customerId}|${r.businessDay}`)) newDays.add(r.businessDay);
+      first = minOf(first, r.occurredAt);
+      last = maxOf(last, r.occurredAt);
+      firstDay = minOf(firstDay, r.businessDay);
+      lastDay = maxOf(lastDay, r.businessDay);
     }
+    const count = cur.visit_count + newDays.size;
+    cadenceRows.push([customerId, count, first, last, firstDay, lastDay, meanIntervalDays(firstDay, lastDay, count)]);
   }
-
-  /** Hand-recorded rows that went: their station days lose them (their customers are rebuilt). */
-  subtract(replaced: TxnRow[]): void {
-    for (const r of replaced) addToStationDay(this.days, r, -1);
-  }
-
-  /** Each customer's new cadence; `knownDays` holds the (customer, day) pairs on file before these rows. */
-  cadenceRows(cadences: Map<number, CustomerCadence>, knownDays: Set<string>): unknown[][] {
-    const out: unknown[][] = [];
-    for (const [customerId, list] of [...this.perCustomer.entries()].sort((a, b) => a[0] - b[0])) {
-      const cur = cadences.get(customerId);
-      if (!cur) continue;
-      const newDays = new Set<string>();
-      let first = cur.first_visit_at;
-      let last = cur.last_visit_at;
-      let firstDay = cur.first_visit_day;
-      let lastDay = cur.last_visit_day;
-      for (const r of list) {
-        if (knownDays.size === 0 || !knownDays.has(`${customerId}|${r.businessDay}`)) newDays.add(r.businessDay);
-        first = minOf(first, r.occurredAt);
-        last = maxOf(last, r.occurredAt);
-        firstDay = minOf(firstDay, r.businessDay);
-        lastDay = maxOf(lastDay, r.businessDay);
-      }
-      const count = cur.visit_count + newDays.size;
-      out.push([customerId, count, first, last, firstDay, lastDay, meanIntervalDays(firstDay, lastDay, count)]);
-    }
-    return out;
-  }
+  const out = { days: days.rows(), months: months.rows(), cadences: cadenceRows };
+  if (pausing) await pause();
+  return out;
 }
 
 /**
- * The rows of one chunk, stored in one or more parts inside one transaction; the rollups are
- * written when the chunk is finished. Rows whose (source, external id) is on file are skipped;
- * with `replacePump`, a stored card or POS row takes the place of the matching hand-recorded
- * fill-up. The caller holds `serialiseRollupWriters` in the same transaction.
+ * Store rows whose customers are already resolved. Rows whose (source, external id) is on file
+ * are skipped; with `replacePump`, a stored card or POS row takes the place of the matching
+ * hand-recorded fill-up. The caller holds `serialiseRollupWriters` in the same transaction.
  */
-export class RowStore {
-  private readonly cadences = new Map<number, CustomerCadence>();
-  /** (customer, day) pairs on file before the chunk, among the days its rows might repeat. */
-  private readonly knownDays = new Set<string>();
-  /** (customer, day) pairs of the parts added so far: a later look-up finds them on file because of this chunk. */
-  private readonly pairs = new Set<string>();
-  /** Hand-recorded fill-ups the rows may replace, read before each part's insert (which adds none). */
-  private readonly pumps = new Map<number, TxnRow>();
-  private readonly inserted: TxnRow[] = [];
-  /**
-   * On PostgreSQL the rollups are summed while the server stores each part, on the assumption that
-   * every row is new (it is unless a batch is sent again) and none replaces a hand-recorded fill-up;
-   * dropped as soon as either fails, and worked out from the rows stored instead.
-   */
-  private early: RollupSums | null;
-
-  constructor(
-    private readonly trx: Kysely<Database>,
-    private readonly engine: Engine,
-    private readonly opts: { batchId: number | null; now: string; replacePump: boolean },
-  ) {
-    this.early = engine === 'postgres' ? new RollupSums() : null;
-  }
-
-  /** Store a part whose customers are resolved; `cadences` are those the caller has already read. Returns how many rows were new. */
-  async add(rows: TxnRow[], cadences?: Map<number, CustomerCadence>): Promise<number> {
-    if (rows.length === 0) return 0;
-    const { trx, engine } = this;
-    if (cadences) for (const [id, c] of cadences) if (!this.cadences.has(id)) this.cadences.set(id, c);
-    const missing = new Set<number>();
-    for (const r of rows) if (r.customerId !== null && !this.cadences.has(r.customerId)) missing.add(r.customerId);
-    for (const [id, c] of await q.cadences(trx, engine, [...missing])) this.cadences.set(id, c);
-    // Read before inserting: which days each customer already had. A day after his last visit day is
-    // new for certain, so only rows arriving out of order need the look-up.
-    const ids = new Set<number>();
-    let fromDay = '9999-12-31';
-    let toDay = '0000-01-01';
-    for (const r of rows) {
-      if (r.customerId === null) continue;
-      const last = this.cadences.get(r.customerId)?.last_visit_day ?? null;
-      if (last === null || r.businessDay > last) continue;
-      ids.add(r.customerId);
-      if (r.businessDay < fromDay) fromDay = r.businessDay;
-      if (r.businessDay > toDay) toDay = r.businessDay;
-    }
-    for (const pair of await q.visitDays(trx, engine, [...ids], fromDay, toDay)) if (!this.pairs.has(pair)) this.knownDays.add(pair);
-    for (const r of rows) if (r.customerId !== null) this.pairs.add(`${r.customerId}|${r.businessDay}`);
-    if (this.opts.replacePump) for (const p of await q.pumpRows(trx, engine, ...pumpWindow(pumpCandidates(rows)))) this.pumps.set(p.id!, p);
-    if (this.pumps.size) this.early = null;
-
-    const storing = sent(q.insert(trx, engine, rows, this.opts.batchId, this.opts.now));
-    if (this.early) await this.early.add(rows, true);
-    const stored = await storing;
-    let n = 0;
-    for (const r of rows) {
-      const id = stored.get(r.externalId);
-      if (id === undefined) continue;
-      r.id = id;
-      this.inserted.push(r);
-      n++;
-    }
-    if (n < rows.length) this.early = null;
-    return n;
-  }
-
-  /** Write the rollups of every row stored. */
-  async finish(): Promise<StoreResult> {
-    const { trx, engine, inserted } = this;
-    if (inserted.length === 0) return { inserted, superseded: 0 };
-    if (this.early) {
-      // The sums are complete. Station days and months leave first; the cadence rows are worked
-      // out while the server adds them.
-      const sums = this.early;
-      const head = sent(q.runAll(trx, q.rollupStatements({ days: sums.days.rows(), months: sums.months.rows(), cadences: [] })));
-      await pauseForIo();
-      const tail = q.rollupStatements({ days: [], months: [], cadences: sums.cadenceRows(this.cadences, this.knownDays) });
-      await head;
-      await q.runAll(trx, tail);
-      return { inserted, superseded: 0 };
-    }
-    const replaced = this.pumps.size ? await replacePumpRows(trx, engine, pumpCandidates(inserted), [...this.pumps.values()]) : [];
-    // Customers who lost a hand-recorded row are rebuilt from their rows; the rest are added to.
-    const rebuild = new Set(replaced.map((r) => r.customerId!));
-    const sums = new RollupSums(rebuild);
-    await sums.add(inserted, false);
-    sums.subtract(replaced);
-    await q.addStationDays(trx, engine, sums.days.rows());
-    if (replaced.length) await q.dropEmptyStationDays(trx, engine, [...new Set(replaced.map((r) => r.orgUnitId))]);
-    await q.addCustomerMonths(trx, engine, sums.months.rows());
-    await q.writeCadences(trx, engine, sums.cadenceRows(this.cadences, this.knownDays));
-    if (rebuild.size) await rebuildCustomers(trx, engine, [...rebuild]);
-    return { inserted, superseded: replaced.length };
-  }
-}
-
-/** Store rows whose customers are already resolved, as one part (see `RowStore`). */
 export async function storeRows(
   trx: Kysely<Database>,
   engine: Engine,
   rows: TxnRow[],
   opts: { batchId: number | null; now: string; replacePump: boolean; /** Cadences the caller has already read. */ cadences?: Map<number, CustomerCadence> },
 ): Promise<StoreResult> {
-  const store = new RowStore(trx, engine, opts);
-  await store.add(rows, opts.cadences);
-  return store.finish();
+  if (rows.length === 0) return { inserted: [], superseded: 0 };
+  const cadences = new Map(opts.cadences);
+  const missing = new Set<number>();
+  for (const r of rows) if (r.customerId !== null && !cadences.has(r.customerId)) missing.add(r.customerId);
+  for (const [id, c] of await q.cadences(trx, engine, [...missing])) cadences.set(id, c);
+  // Read before inserting: which days each customer already had. A day after his last visit day is
+  // new for certain, so only rows arriving out of order need the look-up.
+  const ids = new Set<number>();
+  let fromDay = '9999-12-31';
+  let toDay = '0000-01-01';
+  for (const r of rows) {
+    if (r.customerId === null) continue;
+    const last = cadences.get(r.customerId)?.last_visit_day ?? null;
+    if (last === null || r.businessDay > last) continue;
+    ids.add(r.customerId);
+    if (r.businessDay < fromDay) fromDay = r.businessDay;
+    if (r.businessDay > toDay) toDay = r.businessDay;
+  }
+  const knownDays = await q.visitDays(trx, engine, [...ids], fromDay, toDay);
+  // Hand-recorded fill-ups these rows may replace, read before the insert (which adds none).
+  const pumps = opts.replacePump ? await q.pumpRows(trx, engine, ...pumpWindow(pumpCandidates(rows))) : [];
+
+  // On PostgreSQL the server stores the rows while this process works out their rollups, on the
+  // assumption that every row is new (it is unless a batch is sent again) and none replaces a
+  // hand-recorded fill-up; the statements are built too, so they leave as soon as the insert is done.
+  const storing = sent(q.insert(trx, engine, rows, opts.batchId, opts.now));
+  const early = engine === 'postgres' && pumps.length === 0 ? await rollupRows(rows, [], new Set(), cadences, knownDays, true) : null;
+  const earlyStatements = early && q.rollupStatements(early);
+  const stored = await storing;
+  const inserted: TxnRow[] = [];
+  for (const r of rows) {
+    const id = stored.get(r.externalId);
+    if (id !== undefined) {
+      r.id = id;
+      inserted.push(r);
+    }
+  }
+  if (inserted.length === 0) return { inserted, superseded: 0 };
+  if (earlyStatements && inserted.length === rows.length) {
+    await q.runAll(trx, earlyStatements);
+    return { inserted, superseded: 0 };
+  }
+
+  const replaced = pumps.length ? await replacePumpRows(trx, engine, pumpCandidates(inserted), pumps) : [];
+  // Customers who lost a hand-recorded row are rebuilt from their rows; the rest are added to.
+  const rebuild = new Set(replaced.map((r) => r.customerId!));
+  const plan = await rollupRows(inserted, replaced, rebuild, cadences, knownDays, false);
+  await q.addStationDays(trx, engine, plan.days);
+  if (replaced.length) await q.dropEmptyStationDays(trx, engine, [...new Set(replaced.map((r) => r.orgUnitId))]);
+  await q.addCustomerMonths(trx, engine, plan.months);
+  await q.writeCadences(trx, engine, plan.cadences);
+  if (rebuild.size) await rebuildCustomers(trx, engine, [...rebuild]);
+  return { inserted, superseded: replaced.length };
 }
 
 /** Card and POS rows of known customers that no hand-recorded visit is linked to yet: they may replace one. */
@@ -305,7 +270,7 @@ export async function attachWaitingRows(trx: Kysely<Database>, customerId: numbe
   const replaced = await replacePumpRows(trx, engine, pumpCandidates(rows));
   if (replaced.length) {
     const days = new Sums();
-    for (const r of replaced) addToStationDay(days, r, -1);
+    addToStationDays(days, replaced, -1);
     await q.addStationDays(trx, engine, days.rows());
     await q.dropEmptyStationDays(trx, engine, [...new Set(replaced.map((r) => r.orgUnitId))]);
   }
