@@ -9,7 +9,7 @@ import type { Database } from '../../db/schema.js';
 import { engineOf, serialiseRollupWriters, type Engine } from '../../db/dialect.js';
 import { businessDay, meanIntervalDays } from '../../../domain/business-day.js';
 import { PUMP_MATCH_WINDOW_MS, PUMP_SOURCE, paidByCard, sameFillUp, type FillUp } from '../../../domain/fuel-transaction.js';
-import { transactionsQueries as q, type CustomerCadence, type TxnRow } from './transactions.queries.js';
+import { transactionsQueries as q, type CustomerCadence, type RollupRows, type TxnRow } from './transactions.queries.js';
 
 export interface StoreResult {
   inserted: TxnRow[];
@@ -48,13 +48,6 @@ function addToStationDays(sums: Sums, rows: TxnRow[], sign: 1 | -1): void {
     const amount = r.amountFen ?? 0;
     sums.add(`${r.orgUnitId}\u0000${r.businessDay}\u0000${r.product}`, () => [r.orgUnitId, r.businessDay, r.product], [sign * r.volumeMl, sign * amount, sign, paidByCard(r.payment, r.cardNo) ? sign * amount : 0]);
   }
-}
-
-/** What stored rows add to the rollups: rows for station_day, customer_month and the cadence columns. */
-export interface RollupRows {
-  days: unknown[][];
-  months: unknown[][];
-  cadences: unknown[][];
 }
 
 /** Rows worked through between two pauses when the rollups are worked out beside an insert in flight. */

@@ -105,6 +105,26 @@ const UPDATE_CADENCE = `update customer set visit_count = v.visit_count, first_v
 // better-sqlite3 binds only plain `?` by position, so the id (first in a cadence row) is moved last.
 const UPDATE_CADENCE_ROW = `update customer set visit_count = ?, first_visit_at = ?, last_visit_at = ?, first_visit_day = ?, last_visit_day = ?, usual_interval_days = ? where id = ?`;
 
+/** What stored rows add to the rollups: rows for station_day, customer_month and the cadence columns. */
+export interface RollupRows {
+  days: unknown[][];
+  months: unknown[][];
+  cadences: unknown[][];
+}
+
+/** PostgreSQL: the statements that add rollup rows — station days, customer months, then the cadence columns. */
+function pgRollupStatements(rows: Partial<RollupRows>): CompiledQuery[] {
+  return [
+    ...bulkStatements('postgres', DAY_COLUMNS, rows.days ?? [], UPSERT_DAY),
+    ...bulkStatements('postgres', MONTH_COLUMNS, rows.months ?? [], UPSERT_MONTH),
+    ...bulkStatements('postgres', CADENCE_COLUMNS, rows.cadences ?? [], UPDATE_CADENCE),
+  ];
+}
+
+async function runAll(db: Kysely<Database>, statements: CompiledQuery[]): Promise<void> {
+  for (const q of statements) await db.executeQuery(q);
+}
+
 const SELECT_TXN = ['id', 'source', 'external_id', 'occurred_at', 'business_day', 'org_unit_id', 'customer_id', 'card_no', 'plate', 'product', 'business_line', 'volume_ml', 'unit_price_fen', 'amount_fen', 'payment', 'visit_id'] as const;
 
 const CADENCE_SELECT = ['c.id', 'c.visit_count', 'c.first_visit_at', 'c.last_visit_at', 'c.first_visit_day', 'c.last_visit_day'] as const;
@@ -341,12 +361,12 @@ export const transactionsQueries = {
   /** Add to the monthly rollup; rows are (month, customer id, product, volume, amount, count). */
   async addCustomerMonths(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
     if (engine === 'sqlite') return runPerRow(db, UPSERT_MONTH_ROW, rows);
-    for (const q of bulkStatements(engine, MONTH_COLUMNS, rows, UPSERT_MONTH)) await db.executeQuery(q);
+    await runAll(db, pgRollupStatements({ months: rows }));
   },
 
   async addStationDays(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
     if (engine === 'sqlite') return runPerRow(db, UPSERT_DAY_ROW, rows);
-    for (const q of bulkStatements(engine, DAY_COLUMNS, rows, UPSERT_DAY)) await db.executeQuery(q);
+    await runAll(db, pgRollupStatements({ days: rows }));
   },
 
   /** Station days whose last sale was taken away. */
@@ -356,24 +376,15 @@ export const transactionsQueries = {
 
   async writeCadences(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
     if (engine === 'sqlite') return runPerRow(db, UPDATE_CADENCE_ROW, rows.map(([id, ...rest]) => [...rest, id]));
-    for (const q of bulkStatements(engine, CADENCE_COLUMNS, rows, UPDATE_CADENCE)) await db.executeQuery(q);
+    await runAll(db, pgRollupStatements({ cadences: rows }));
   },
 
-  /**
-   * PostgreSQL: the statements that add a chunk's rollup rows (station days, customer months, then
-   * the cadence columns), built ahead of running them — their array parameters are most of the work.
-   */
-  rollupStatements(rows: { days: unknown[][]; months: unknown[][]; cadences: unknown[][] }): CompiledQuery[] {
-    return [
-      ...bulkStatements('postgres', DAY_COLUMNS, rows.days, UPSERT_DAY),
-      ...bulkStatements('postgres', MONTH_COLUMNS, rows.months, UPSERT_MONTH),
-      ...bulkStatements('postgres', CADENCE_COLUMNS, rows.cadences, UPDATE_CADENCE),
-    ];
+  /** PostgreSQL: a chunk's rollup statements, built ahead of running them — their array parameters are most of the work. */
+  rollupStatements(rows: RollupRows): CompiledQuery[] {
+    return pgRollupStatements(rows);
   },
 
-  async runAll(db: Kysely<Database>, statements: CompiledQuery[]): Promise<void> {
-    for (const q of statements) await db.executeQuery(q);
-  },
+  runAll,
 
   /** Rebuild these customers' monthly rollup from their rows. */
   async rebuildCustomerMonths(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<void> {
