@@ -500,7 +500,7 @@ async function childDashboards(url: string): Promise<DashboardsReport> {
   };
   const hq = await pick('hq');
   const admin = await k.selectFrom('app_user').select('id').where('username', '=', 'bench-admin').executeTakeFirstOrThrow();
-  const principal: Principal = { userId: Number(admin.id), username: 'bench-admin', displayName: 'bench-admin', orgUnitId: Number(hq.id), orgPath: hq.path, grantPaths: [], permissions: new Set(PERMISSIONS), roleCodes: ['admin'], locale: 'zh-CN', sessionId: 'x', csrfToken: 'x' };
+  const principal: Principal = { userId: Number(admin.id), username: 'bench-admin', displayName: 'bench-admin', orgUnitId: Number(hq.id), orgPath: hq.path, grantPaths: [], grantWritePaths: [], permissions: new Set(PERMISSIONS), roleCodes: ['admin'], locale: 'zh-CN', sessionId: 'x', csrfToken: 'x' };
   // "Now" is during today's business hours, so this month is open and includes yesterday's rows
   // (early in a month that is a day or two: last month is the full-month case).
   const now = () => new Date(RUN_AT.getTime() + 9 * 3_600_000);

@@ -183,7 +183,7 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
   const db = openDb({ url: engine === 'sqlite' ? dbFile : pgUrl, poolSize: 20 });
   try {
     const { hqId, stationId, stationPath, userPassword } = await seed(db, allPlates);
-    const principal: Principal = { userId: 1, username: 'bench', displayName: 'bench', orgUnitId: hqId, orgPath: `/${hqId}/`, grantPaths: [], permissions: new Set(PERMISSIONS), roleCodes: ['admin'], locale: 'zh-CN', sessionId: 'x', csrfToken: 'x' };
+    const principal: Principal = { userId: 1, username: 'bench', displayName: 'bench', orgUnitId: hqId, orgPath: `/${hqId}/`, grantPaths: [], grantWritePaths: [], permissions: new Set(PERMISSIONS), roleCodes: ['admin'], locale: 'zh-CN', sessionId: 'x', csrfToken: 'x' };
     const attendant: Principal = { ...principal, userId: 2, username: 'attendant', orgUnitId: stationId, orgPath: stationPath, roleCodes: ['attendant'] };
     const pump = new PumpService(db.kysely, db.engine, new CustomersService(db.kysely, db.engine));
     const rnd = mulberry32(99);

@@ -89,3 +89,18 @@ export const DEFAULT_LEVEL_KINDS = [
   { code: 'area', nameZh: '片区', nameEn: 'Area', rank: 3 },
   { code: 'station', nameZh: '加油站', nameEn: 'Station', rank: 4 },
 ] as const;
+
+/**
+ * The permissions of `target` that `actor` does not hold. Nobody may edit, reset, re-role or
+ * deactivate a user, or change a role, whose rights go beyond their own: otherwise a user manager
+ * without export rights could take over an exporter's account.
+ */
+export function rightsBeyond(actor: ReadonlySet<string>, target: Iterable<string>): string[] {
+  return [...new Set(target)].filter((x) => !actor.has(x)).sort();
+}
+
+/** A company administrator holds every permission of the catalogue. */
+export function isFullAdministrator(permissions: Iterable<string>): boolean {
+  const held = new Set(permissions);
+  return PERMISSIONS.every((x) => held.has(x));
+}

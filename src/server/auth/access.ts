@@ -5,7 +5,8 @@ import type { Kysely } from 'kysely';
 import type { Permission } from '../../domain/permissions.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import { pathInCustomerScope, pathInScope } from './scope.js';
+import { pathInCustomerScope, pathInCustomerWriteScope, pathInScope } from './scope.js';
+import { assertMayActOnUser } from './rights.js';
 import { SESSION_COOKIE, type SessionService } from './session.service.js';
 import type { Principal } from './principal.js';
 import { lookupApiKey, type ApiClient } from './api-key.js';
@@ -69,6 +70,11 @@ const IN_SCOPE: Record<ResourceType, (p: Principal, path: string) => boolean> = 
   alert: pathInScope,
 };
 
+// Writes to a customer need the own subtree or a grant lent for writing; a read grant lends reading only.
+const IN_WRITE_SCOPE: Partial<Record<ResourceType, (p: Principal, path: string) => boolean>> = {
+  customer: pathInCustomerWriteScope,
+};
+
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 function safeEqual(a: string, b: string): boolean {
@@ -130,7 +136,15 @@ export function registerAccess(app: FastifyInstance, db: Kysely<Database>, sessi
       if (!raw || !Number.isSafeInteger(id) || id <= 0) throw new AppError('VALIDATION_FAILED', `${access.resource.param} must be a positive integer`, `params.${access.resource.param}`);
       const path = await RESOLVERS[access.resource.type](db, id);
       if (path === null) throw new AppError('NOT_FOUND', `${access.resource.type} ${id} not found`);
-      if (!IN_SCOPE[access.resource.type](p, path)) throw new AppError('SCOPE_DENIED', `${access.resource.type} ${id} is outside your organisation`);
+      const type = access.resource.type;
+      if (!IN_SCOPE[type](p, path)) throw new AppError('SCOPE_DENIED', `${type} ${id} is outside your organisation`);
+      const mutating = MUTATING.has(request.method);
+      const writeScope = IN_WRITE_SCOPE[type];
+      if (mutating && writeScope && !writeScope(p, path)) {
+        throw new AppError('SCOPE_DENIED', `${type} ${id} was lent to you for reading only`);
+      }
+      // Every write on a user (edit, roles, password, unlock, sessions) obeys the rule of rights.ts.
+      if (mutating && type === 'user') await assertMayActOnUser(db, p, id);
     }
   });
 }

@@ -10,6 +10,8 @@ export interface Principal {
   orgPath: string;
   /** Org paths of other areas whose customer archive this user may read through an approved access request. */
   grantPaths: readonly string[];
+  /** Of those, the ones lent for writing too (a grant is read-only unless asked and approved for writing). */
+  grantWritePaths: readonly string[];
   permissions: ReadonlySet<Permission>;
   roleCodes: readonly string[];
   locale: string;

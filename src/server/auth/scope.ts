@@ -25,6 +25,11 @@ export function pathInCustomerScope(p: Principal, path: string): boolean {
   return isWithin(path, p.orgPath) || p.grantPaths.some((g) => isWithin(path, g));
 }
 
+/** Customers of `path` the principal may change: the own subtree plus subtrees lent for writing. */
+export function pathInCustomerWriteScope(p: Principal, path: string): boolean {
+  return isWithin(path, p.orgPath) || p.grantWritePaths.some((g) => isWithin(path, g));
+}
+
 export function pathInScope(p: Principal, path: string): boolean {
   return isWithin(path, p.orgPath);
 }

@@ -66,7 +66,7 @@ export class SessionService {
     if (now.getTime() - new Date(row.last_seen_at).getTime() > 60_000) {
       await this.db.updateTable('session').set({ last_seen_at: now.toISOString() }).where('id', '=', id).execute();
     }
-    const { permissions, roleCodes, grants } = await this.rightsOf(row.user_id, now);
+    const { permissions, roleCodes, grants, writeGrants } = await this.rightsOf(row.user_id, now);
     return {
       ok: true,
       principal: {
@@ -76,6 +76,7 @@ export class SessionService {
         orgUnitId: row.org_unit_id,
         orgPath: row.path,
         grantPaths: grants,
+        grantWritePaths: writeGrants,
         permissions,
         roleCodes,
         locale: row.locale,
@@ -86,7 +87,10 @@ export class SessionService {
   }
 
   /** A user's permissions, roles and the org paths lent to him by approved access requests. */
-  private async rightsOf(userId: number, now: Date): Promise<{ permissions: Set<Permission>; roleCodes: string[]; grants: string[] }> {
+  private async rightsOf(
+    userId: number,
+    now: Date,
+  ): Promise<{ permissions: Set<Permission>; roleCodes: string[]; grants: string[]; writeGrants: string[] }> {
     const roles = await this.db
       .selectFrom('user_role as ur')
       .innerJoin('role as r', 'r.id', 'ur.role_id')
@@ -103,13 +107,18 @@ export class SessionService {
     const grants = await this.db
       .selectFrom('access_request as a')
       .innerJoin('org_unit as o', 'o.id', 'a.target_org_unit_id')
-      .select('o.path')
+      .select(['o.path', 'a.mode'])
       .where('a.requester_id', '=', userId)
       .where('a.status', '=', 'approved')
       .where('a.valid_from', '<=', now.toISOString())
       .where('a.valid_until', '>', now.toISOString())
       .execute();
-    return { permissions, roleCodes: [...roleCodes], grants: grants.map((g) => g.path) };
+    return {
+      permissions,
+      roleCodes: [...roleCodes],
+      grants: grants.map((g) => g.path),
+      writeGrants: grants.filter((g) => g.mode === 'write').map((g) => g.path),
+    };
   }
 
   /** The principal of an active user by name, for work done outside a web session (the CLI). */
@@ -121,8 +130,21 @@ export class SessionService {
       .where('u.username', '=', username)
       .executeTakeFirst();
     if (!row || !row.active) throw new AppError('NOT_FOUND', `no active user ${JSON.stringify(username)}`);
-    const { permissions, roleCodes, grants } = await this.rightsOf(row.id, this.now());
-    return { userId: row.id, username: row.username, displayName: row.display_name, orgUnitId: row.org_unit_id, orgPath: row.path, grantPaths: grants, permissions, roleCodes, locale: row.locale, sessionId: '', csrfToken: '' };
+    const { permissions, roleCodes, grants, writeGrants } = await this.rightsOf(row.id, this.now());
+    return {
+      userId: row.id,
+      username: row.username,
+      displayName: row.display_name,
+      orgUnitId: row.org_unit_id,
+      orgPath: row.path,
+      grantPaths: grants,
+      grantWritePaths: writeGrants,
+      permissions,
+      roleCodes,
+      locale: row.locale,
+      sessionId: '',
+      csrfToken: '',
+    };
   }
 
   async revoke(sessionId: string): Promise<void> {

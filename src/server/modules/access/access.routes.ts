@@ -13,12 +13,22 @@ const RequestSchema = Type.Object({
   targetName: Type.String(),
   reason: Type.String(),
   days: Type.Integer(),
+  mode: Type.Union([Type.Literal('read'), Type.Literal('write')], { description: 'what the grant lends: reading only, or writing too' }),
   requiredSlots: Type.Array(Type.String()),
   status: Type.String(),
   validFrom: S,
   validUntil: S,
   createdAt: Type.String(),
-  approvals: Type.Array(Type.Object({ slot: Type.String(), decision: Type.String(), comment: S, at: Type.String(), approverName: Type.String() })),
+  approvals: Type.Array(
+    Type.Object({
+      slot: Type.String(),
+      decision: Type.String(),
+      comment: S,
+      at: Type.String(),
+      approverId: Type.Integer(),
+      approverName: Type.String(),
+    }),
+  ),
 });
 const tags = ['access requests'];
 
@@ -39,8 +49,16 @@ export function accessRoutes(app: App, svc: AccessService): void {
     config: { access: { permission: 'customer.read' } },
     schema: {
       tags,
-      summary: "Ask to read another area's customer archive for a number of days",
-      body: Type.Object({ targetOrgUnitId: Type.Integer({ minimum: 1 }), reason: Type.String({ minLength: 2, maxLength: 1000 }), days: Type.Integer({ minimum: 1, maximum: 30 }) }, { additionalProperties: false }),
+      summary: "Ask to read (or, when needed, also to change) another area's customer archive for a number of days",
+      body: Type.Object(
+        {
+          targetOrgUnitId: Type.Integer({ minimum: 1 }),
+          reason: Type.String({ minLength: 2, maxLength: 1000 }),
+          days: Type.Integer({ minimum: 1, maximum: 30 }),
+          mode: Type.Optional(Type.Union([Type.Literal('read'), Type.Literal('write')], { default: 'read' })),
+        },
+        { additionalProperties: false },
+      ),
       response: { 201: RequestSchema, ...errorResponses },
     },
     handler: async (req, reply) => reply.code(201).send(await svc.request(requirePrincipal(req), req.ip, req.body)),
@@ -50,7 +68,7 @@ export function accessRoutes(app: App, svc: AccessService): void {
     config: { access: { permission: 'access.approve', resource: { type: 'access_request', param: 'id' } } },
     schema: {
       tags,
-      summary: 'Approve or reject an access request in the slot your role fills',
+      summary: 'Approve or reject an access request in the slot your role fills; each slot needs a different person',
       params: IdParams,
       body: Type.Object({ decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]), comment: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }),
       response: { 200: RequestSchema, ...errorResponses },

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
-import { pathInCustomerScope, pathInScope } from '../../auth/scope.js';
+import { pathInCustomerScope, pathInCustomerWriteScope, pathInScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
 import { requiredSlots, slotsOf, statusAfter, type ApprovalSlot } from '../../../domain/access-approval.js';
 import { recordAudit } from '../audit/audit.service.js';
@@ -13,19 +13,36 @@ export class AccessService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async request(p: Principal, ip: string | null, input: { targetOrgUnitId: number; reason: string; days: number }) {
+  async request(p: Principal, ip: string | null, input: { targetOrgUnitId: number; reason: string; days: number; mode?: 'read' | 'write' }) {
     const target = await this.db.selectFrom('org_unit').select(['id', 'path']).where('id', '=', input.targetOrgUnitId).executeTakeFirst();
     if (!target) throw new AppError('NOT_FOUND', `org unit ${input.targetOrgUnitId} not found`, 'body.targetOrgUnitId');
-    if (pathInCustomerScope(p, target.path)) throw new AppError('ACCESS_NOT_NEEDED', 'you can already read this archive', 'body.targetOrgUnitId');
+    const mode = input.mode ?? 'read';
+    const covered = mode === 'write' ? pathInCustomerWriteScope(p, target.path) : pathInCustomerScope(p, target.path);
+    if (covered) throw new AppError('ACCESS_NOT_NEEDED', 'you can already read this archive', 'body.targetOrgUnitId');
     const slots = requiredSlots(p.roleCodes);
     const at = this.now().toISOString();
     const id = await this.db.transaction().execute(async (trx) => {
       const { id } = await trx
         .insertInto('access_request')
-        .values({ requester_id: p.userId, target_org_unit_id: target.id, reason: input.reason, days: input.days, required_slots: slots.join(','), status: 'pending', created_at: at })
+        .values({
+          requester_id: p.userId,
+          target_org_unit_id: target.id,
+          reason: input.reason,
+          days: input.days,
+          mode,
+          required_slots: slots.join(','),
+          status: 'pending',
+          created_at: at,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await recordAudit(trx, actorOf(p, ip), { action: 'access_request', entity: 'access_request', entityId: id, orgUnitId: target.id, after: { ...input, requiredSlots: slots } });
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'access_request',
+        entity: 'access_request',
+        entityId: id,
+        orgUnitId: target.id,
+        after: { ...input, mode, requiredSlots: slots },
+      });
       return id;
     });
     return this.get(id);
@@ -59,7 +76,7 @@ export class AccessService {
     const approvals = await this.db
       .selectFrom('access_approval as x')
       .innerJoin('app_user as u', 'u.id', 'x.approver_id')
-      .select(['x.slot', 'x.decision', 'x.comment', 'x.at', 'u.display_name as approver_name'])
+      .select(['x.slot', 'x.decision', 'x.comment', 'x.at', 'x.approver_id', 'u.display_name as approver_name'])
       .where('x.request_id', '=', id)
       .orderBy('x.id')
       .execute();
@@ -73,12 +90,20 @@ export class AccessService {
       targetName: r.target_name,
       reason: r.reason,
       days: r.days,
+      mode: r.mode === 'write' ? ('write' as const) : ('read' as const),
       requiredSlots: r.required_slots.split(','),
       status: expired ? 'expired' : r.status,
       validFrom: r.valid_from,
       validUntil: r.valid_until,
       createdAt: r.created_at,
-      approvals: approvals.map((a) => ({ slot: a.slot, decision: a.decision, comment: a.comment, at: a.at, approverName: a.approver_name })),
+      approvals: approvals.map((a) => ({
+        slot: a.slot,
+        decision: a.decision,
+        comment: a.comment,
+        at: a.at,
+        approverId: a.approver_id,
+        approverName: a.approver_name,
+      })),
     };
   }
 
@@ -91,18 +116,33 @@ export class AccessService {
       const mySlots = slotsOf(p.roleCodes);
       rows = rows.filter((r) => pathInScope(p, r.path) && r.required_slots.split(',').some((s) => mySlots.includes(s as ApprovalSlot)));
     }
-    return Promise.all(rows.map((r) => this.get(r.id)));
+    const out = await Promise.all(rows.map((r) => this.get(r.id)));
+    // A request the user has already decided on waits for other people, not for him.
+    return box === 'to_approve' ? out.filter((r) => !r.approvals.some((a) => a.approverId === p.userId)) : out;
   }
 
   async decide(p: Principal, ip: string | null, id: number, decision: 'approve' | 'reject', comment?: string) {
     const req = await this.get(id);
     if (req.status !== 'pending') throw new AppError('CONFLICT', `request ${id} is ${req.status}`);
     if (req.requesterId === p.userId) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you cannot approve your own request');
+    // Each slot is a different person: holding several approving roles fills one slot only.
+    if (req.approvals.some((a) => a.approverId === p.userId)) {
+      throw new AppError('APPROVER_NOT_ELIGIBLE', 'you have already decided on this request; the other approvals need other people');
+    }
     const decided = new Set(req.approvals.map((a) => a.slot));
     const slot = slotsOf(p.roleCodes).find((s) => req.requiredSlots.includes(s) && !decided.has(s));
     if (!slot) throw new AppError('APPROVER_NOT_ELIGIBLE', 'your role fills no open approval of this request');
     const now = this.now();
     await this.db.transaction().execute(async (trx) => {
+      // Two clicks of one approver must not both pass the check above: decide one at a time per request.
+      await trx.updateTable('access_request').set({ status: 'pending' }).where('id', '=', id).where('status', '=', 'pending').execute();
+      const again = await trx
+        .selectFrom('access_approval')
+        .select('slot')
+        .where('request_id', '=', id)
+        .where((eb) => eb.or([eb('approver_id', '=', p.userId), eb('slot', '=', slot)]))
+        .executeTakeFirst();
+      if (again) throw new AppError('CONFLICT', `request ${id} was decided meanwhile; reload it`);
       await trx.insertInto('access_approval').values({ request_id: id, approver_id: p.userId, slot, decision, comment: comment ?? null, at: now.toISOString() }).execute();
       const all = [...req.approvals.map((a) => ({ slot: a.slot as ApprovalSlot, decision: a.decision as 'approve' | 'reject' })), { slot, decision }];
       const status = statusAfter(req.requiredSlots as ApprovalSlot[], all);

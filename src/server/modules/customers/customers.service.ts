@@ -64,9 +64,17 @@ export interface DuplicateMatch {
   on: 'plate' | 'phone' | 'card';
   value: string;
   customerId: number | null;
-  code: string;
+  /** Null outside the caller's scope: a guessed phone, plate or card must not reveal whose it is. */
+  code: string | null;
   name: string | null;
   inScope: boolean;
+  /** The unit holding the record: enough to ask for access (the org chart is not the secret). */
+  orgUnitId: number;
+  orgUnitName: string;
+}
+
+function holderOf(d: DuplicateMatch): string {
+  return d.inScope ? `customer ${d.code}` : `a customer of ${d.orgUnitName}`;
 }
 
 const FIELD_COLUMNS = {
@@ -295,13 +303,27 @@ export class CustomersService {
     const holders = await customersQueries.holders(this.db, (n.vehicles ?? []).map((v) => v.plate), (n.phones ?? []).map((x) => x.phone), n.cards ?? [], exceptId);
     if (holders.length === 0) return [];
     const ids = [...new Set(holders.map((h) => h.customerId))];
-    const rows = await this.db.selectFrom('customer as c').innerJoin('org_unit as o', 'o.id', 'c.org_unit_id').select(['c.id', 'c.code', 'c.name', 'o.path']).where('c.id', 'in', ids).execute();
+    const rows = await this.db
+      .selectFrom('customer as c')
+      .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
+      .select(['c.id', 'c.code', 'c.name', 'o.path', 'o.id as unit_id', 'o.name as unit_name'])
+      .where('c.id', 'in', ids)
+      .execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
     return holders.map((h) => {
       const r = byId.get(h.customerId)!;
       const inScope = pathInCustomerScope(p, r.path);
-      // Out of scope we say only that a record exists and its code: enough to ask for access, nothing more.
-      return { on: h.on, value: h.on === 'phone' ? this.phoneOut(p, h.value) : h.value, customerId: inScope ? r.id : null, code: r.code, name: inScope ? r.name : null, inScope };
+      // Out of scope we say only that a record exists and which unit holds it: enough to ask for access.
+      return {
+        on: h.on,
+        value: h.on === 'phone' ? this.phoneOut(p, h.value) : h.value,
+        customerId: inScope ? r.id : null,
+        code: inScope ? r.code : null,
+        name: inScope ? r.name : null,
+        inScope,
+        orgUnitId: r.unit_id,
+        orgUnitName: r.unit_name,
+      };
     });
   }
 
@@ -399,7 +421,7 @@ export class CustomersService {
     await this.checkRefs(p, input);
     const dups = await this.findDuplicates(p, n);
     const cardDup = dups.find((d) => d.on === 'card');
-    if (cardDup) throw new AppError('DUPLICATE', `card ${cardDup.value} already belongs to customer ${cardDup.code}`, 'body.cards', dups);
+    if (cardDup) throw new AppError('DUPLICATE', `card ${cardDup.value} already belongs to ${holderOf(cardDup)}`, 'body.cards', dups);
     if (dups.length > 0 && !input.confirmDuplicate) throw new AppError('DUPLICATE_SUSPECTED', 'a customer with this plate or phone is already on file', dups[0]!.on === 'plate' ? 'body.vehicles' : 'body.phones', dups);
     const now = new Date().toISOString();
     try {
@@ -429,7 +451,7 @@ export class CustomersService {
     const n = normaliseChildren(patch);
     await this.checkRefs(p, patch);
     const cardDup = (await this.findDuplicates(p, { cards: n.cards ?? [] }, id)).find((d) => d.on === 'card');
-    if (cardDup) throw new AppError('DUPLICATE', `card ${cardDup.value} already belongs to customer ${cardDup.code}`, 'body.cards');
+    if (cardDup) throw new AppError('DUPLICATE', `card ${cardDup.value} already belongs to ${holderOf(cardDup)}`, 'body.cards');
     const beforeChildren = await customersQueries.children(this.db, [id]);
     await this.db.transaction().execute(async (trx) => {
       // Before the customer row is locked: rollup writers lock in this order (see attachWaitingRows).

@@ -139,7 +139,13 @@ export class CustomerRowImporter {
         if (same.length === 0 && pending >= 0) matches.add(-(pending + 1));
       }
       if (matches.size > 1) {
-        const codes = [...matches].map((id) => info.get(id)?.code ?? `row ${id < 0 ? groups[-id - 1]!.row : id}`).join(', ');
+        // A record outside the importer's scope is named by its unit only, never by its code.
+        const nameOf = (id: number) => {
+          const known = info.get(id);
+          if (!known) return `row ${id < 0 ? groups[-id - 1]!.row : id}`;
+          return pathInCustomerScope(this.p, known.path) ? known.code : 'a record in another area';
+        };
+        const codes = [...matches].map(nameOf).join(', ');
         problems.push({ row: x.row, severity: 'flag', field: null, message: `possible duplicate: matches customers ${codes}; review and merge them first` });
         continue;
       }
@@ -148,7 +154,7 @@ export class CustomerRowImporter {
         id = [...matches][0]!;
         const known = info.get(id);
         if (id > 0 && known && !pathInCustomerScope(this.p, known.path)) {
-          problems.push({ row: x.row, severity: 'flag', field: null, message: `on file in another area as ${known.code}; not changed` });
+          problems.push({ row: x.row, severity: 'flag', field: null, message: 'on file in another area; not changed' });
           continue;
         }
         if (id < 0) mergeInto(groups[-id - 1]!, x);

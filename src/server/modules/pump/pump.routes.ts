@@ -46,7 +46,7 @@ export function pumpRoutes(app: App, svc: PumpService): void {
     config: { access: { permission: 'customer.write' } },
     schema: {
       tags,
-      summary: 'Record a visit; an unknown plate becomes a step-1 customer (plate and model only)',
+      summary: 'Record a visit; an unknown plate becomes a step-1 customer, one on file elsewhere is counted for that customer',
       body: Type.Object(
         {
           customerId: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -59,7 +59,15 @@ export function pumpRoutes(app: App, svc: PumpService): void {
         },
         { additionalProperties: false },
       ),
-      response: { 201: Type.Object({ visitId: Type.Integer(), customerId: Type.Integer(), created: Type.Boolean() }), ...errorResponses },
+      response: {
+        201: Type.Object({
+          visitId: Type.Integer(),
+          customerId: Type.Union([Type.Integer(), Type.Null()], { description: 'null when the plate is on file in another area' }),
+          created: Type.Boolean(),
+          elsewhere: Type.Boolean({ description: "counted for another area's customer, whose record stays hidden" }),
+        }),
+        ...errorResponses,
+      },
     },
     handler: async (req, reply) => reply.code(201).send(await svc.recordVisit(requirePrincipal(req), req.ip, req.body)),
   });

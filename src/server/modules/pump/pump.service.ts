@@ -3,7 +3,7 @@ import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { groupConcat, plateContains, prefixRange, type Engine } from '../../db/dialect.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
-import { inCustomerScope, pathInCustomerScope } from '../../auth/scope.js';
+import { inCustomerScope, pathInCustomerScope, pathInCustomerWriteScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
 import { parsePlate, plateSearchKey } from '../../../domain/plate.js';
 import { greetingOf } from '../../../domain/customer-profile.js';
@@ -145,6 +145,7 @@ export class PumpService {
     let customerId = input.customerId;
     let vehicleId = input.vehicleId ?? null;
     let created = false;
+    let elsewhere = false;
     if (customerId === undefined) {
       if (!input.plate) throw new AppError('VALIDATION_FAILED', 'give customerId or plate', 'body.plate');
       const parsed = parsePlate(input.plate);
@@ -157,21 +158,39 @@ export class PumpService {
         .where('v.plate', '=', parsed.plate)
         .where('c.merged_into_id', 'is', null)
         .execute();
-      const mine = known.find((k) => pathInCustomerScope(p, k.path));
+      const mine = known.find((k) => pathInCustomerWriteScope(p, k.path));
+      // The oldest record elsewhere: the customer filled up here, but his archive is another area's.
+      const theirs = known.sort((a, b) => a.customer_id - b.customer_id)[0];
       if (mine) {
         customerId = mine.customer_id;
         vehicleId = mine.id;
+      } else if (theirs) {
+        // A plate on file elsewhere gets no second record here: the fill-up is this station's and
+        // counts for that customer, and nothing of his record is shown to the attendant.
+        customerId = theirs.customer_id;
+        vehicleId = theirs.id;
+        elsewhere = true;
       } else {
-        // A plate known only elsewhere still gets a local step-1 record; the duplicate review will pair them.
-        const c = await this.customers.create(p, ip, { kind: 'individual', vehicles: [{ plate: parsed.plate, model: input.model ?? null }], confirmDuplicate: true });
+        const c = await this.customers.create(p, ip, {
+          kind: 'individual',
+          vehicles: [{ plate: parsed.plate, model: input.model ?? null }],
+        });
         customerId = c.id;
         vehicleId = c.vehicles[0]?.id ?? null;
         created = true;
       }
     }
-    const cust = await this.db.selectFrom('customer as c').innerJoin('org_unit as o', 'o.id', 'c.org_unit_id').select(['c.id', 'c.org_unit_id', 'c.merged_into_id', 'o.path']).where('c.id', '=', customerId).executeTakeFirst();
+    const cust = await this.db
+      .selectFrom('customer as c')
+      .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
+      .select(['c.id', 'c.org_unit_id', 'c.merged_into_id', 'o.path'])
+      .where('c.id', '=', customerId)
+      .executeTakeFirst();
     if (!cust) throw new AppError('NOT_FOUND', `customer ${customerId} not found`, 'body.customerId');
-    if (!pathInCustomerScope(p, cust.path)) throw new AppError('SCOPE_DENIED', `customer ${customerId} is outside your organisation`, 'body.customerId');
+    if (!elsewhere && !pathInCustomerWriteScope(p, cust.path)) {
+      const why = pathInCustomerScope(p, cust.path) ? 'was lent to you for reading only' : 'is outside your organisation';
+      throw new AppError('SCOPE_DENIED', `customer ${customerId} ${why}`, 'body.customerId');
+    }
     if (cust.merged_into_id) throw new AppError('CONFLICT', `customer ${customerId} was merged into ${cust.merged_into_id}`, 'body.customerId');
     if (vehicleId !== null) {
       const v = await this.db.selectFrom('vehicle').select('customer_id').where('id', '=', vehicleId).executeTakeFirst();
@@ -190,6 +209,6 @@ export class PumpService {
       await recordAudit(trx, actorOf(p, ip), { action: 'visit', entity: 'customer', entityId: customerId!, orgUnitId: cust.org_unit_id, after: { visitId: id, ...input } });
       return id;
     });
-    return { visitId, customerId: customerId!, created };
+    return { visitId, customerId: elsewhere ? null : customerId!, created, elsewhere };
   }
 }

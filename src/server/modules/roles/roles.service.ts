@@ -3,6 +3,7 @@ import type { Database } from '../../db/schema.js';
 import { isUniqueViolation } from '../../db/dialect.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { AppError } from '../../errors.js';
+import { assertMayChangeRole, assertStillAdministered, countAdministrators } from '../../auth/rights.js';
 import { DEFAULT_ROLES, isPermission } from '../../../domain/permissions.js';
 import { recordAudit } from '../audit/audit.service.js';
 
@@ -87,6 +88,8 @@ export class RolesService {
   async update(p: Principal, ip: string | null, id: number, patch: { nameZh?: string; nameEn?: string; permissions?: string[]; version: number }): Promise<Role> {
     if (patch.permissions) checkPermissions(p, patch.permissions);
     const before = await this.get(id);
+    await assertMayChangeRole(this.db, p, id, patch.permissions);
+    const administrators = await countAdministrators(this.db);
     await this.db.transaction().execute(async (trx) => {
       const res = await trx
         .updateTable('role')
@@ -99,6 +102,8 @@ export class RolesService {
         await trx.deleteFrom('role_permission').where('role_id', '=', id).execute();
         const perms = [...new Set(patch.permissions)];
         if (perms.length > 0) await trx.insertInto('role_permission').values(perms.map((permission) => ({ role_id: id, permission }))).execute();
+        // Built-in or not, no role may lose what the company's last administrator depends on.
+        await assertStillAdministered(trx, administrators);
       }
       await recordAudit(trx, actorOf(p, ip), { action: 'update', entity: 'role', entityId: id, before, after: patch });
     });
@@ -109,6 +114,7 @@ export class RolesService {
     const role = await this.get(id);
     if (role.builtin) throw new AppError('ROLE_BUILTIN', 'default roles can be edited but not deleted');
     if (role.userCount > 0) throw new AppError('ROLE_IN_USE', `${role.userCount} users have this role`);
+    await assertMayChangeRole(this.db, p, id);
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('role').where('id', '=', id).execute();
       await recordAudit(trx, actorOf(p, ip), { action: 'delete', entity: 'role', entityId: id, before: role });

@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../../db/dialect.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { orgUnitInScope } from '../../auth/scope.js';
 import { hashPassword } from '../../auth/passwords.js';
+import { assertStillAdministered, countAdministrators } from '../../auth/rights.js';
 import type { SessionService } from '../../auth/session.service.js';
 import { AppError } from '../../errors.js';
 import { checkPassword } from '../../../domain/password-policy.js';
@@ -126,6 +127,7 @@ export class UsersService {
     if (patch.roleIds !== undefined) await this.checkGrantable(p, patch.roleIds);
     if (id === p.userId && (patch.active === false || patch.roleIds !== undefined)) throw new AppError('SELF_LOCKOUT', 'you cannot disable yourself or change your own roles');
     const before = await this.get(id);
+    const administrators = await countAdministrators(this.db);
     await this.db.transaction().execute(async (trx) => {
       const res = await trx
         .updateTable('app_user')
@@ -142,6 +144,7 @@ export class UsersService {
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) === 0) throw new AppError('VERSION_CONFLICT', 'someone else changed this user; reload and try again', 'body.version');
       if (patch.roleIds !== undefined) await usersQueries.setRoles(trx, id, [...new Set(patch.roleIds)]);
+      await assertStillAdministered(trx, administrators);
       await recordAudit(trx, actorOf(p, ip), { action: 'update', entity: 'user', entityId: id, orgUnitId: patch.orgUnitId ?? before.orgUnitId, before, after: patch });
     });
     // A disabled user or one moved elsewhere must not keep a session with the old rights.

@@ -26,7 +26,8 @@ function RequestCard({ r, box, onDecide }: { r: AccessRequest; box: Box; onDecid
     <Card size="small" data-testid={`access-request-${r.id}`}>
       <Flex justify="space-between" align="start" gap={8} wrap>
         <div style={{ minWidth: 0 }}>
-          <Typography.Text strong>{r.targetName}</Typography.Text> · {t('access.days')} {r.days}
+          <Typography.Text strong>{r.targetName}</Typography.Text> · {t('access.days')} {r.days}{' '}
+          <Tag color={r.mode === 'write' ? 'orange' : 'blue'}>{t(`access.modes.${r.mode}`)}</Tag>
           <div>
             <Typography.Text type="secondary">
               {t('access.requester')}: {r.requesterName} · {fmt(r.createdAt)}
@@ -84,7 +85,7 @@ export function AccessRequestsPage() {
   const [box, setBox] = useState<Box>('mine');
   const [asking, setAsking] = useState(false);
   const [deciding, setDeciding] = useState<{ r: AccessRequest; decision: 'approve' | 'reject' } | null>(null);
-  const [form] = Form.useForm<{ targetOrgUnitId: number; reason: string; days: number }>();
+  const [form] = Form.useForm<{ targetOrgUnitId: number; reason: string; days: number; mode: 'read' | 'write' }>();
   const [decisionForm] = Form.useForm<{ comment?: string }>();
 
   const requests = useQuery({ queryKey: ['access-requests', box], queryFn: () => unwrap(client.GET('/api/access-requests', { params: { query: { box } } })) });
@@ -153,7 +154,7 @@ export function AccessRequestsPage() {
         ]}
       />
       <Modal open={asking} title={t('access.request')} onCancel={() => setAsking(false)} onOk={() => void submit()} okText={t('common.confirm')} cancelText={t('common.cancel')} destroyOnHidden>
-        <Form form={form} layout="vertical" initialValues={{ days: 7 }}>
+        <Form form={form} layout="vertical" initialValues={{ days: 7, mode: 'read' }}>
           <Form.Item name="targetOrgUnitId" label={t('access.target')} rules={[{ required: true, message: t('validation.select') }]}>
             <Select showSearch={{ optionFilterProp: 'label' }} loading={targets.isPending} options={(targets.data ?? []).map((u) => ({ value: u.id, label: u.parentName ? `${u.parentName} / ${u.name}` : u.name }))} data-testid="access-target" />
           </Form.Item>
@@ -162,6 +163,12 @@ export function AccessRequestsPage() {
           </Form.Item>
           <Form.Item name="days" label={t('access.days')} rules={[{ required: true, message: t('validation.required') }]}>
             <InputNumber min={1} max={30} />
+          </Form.Item>
+          <Form.Item name="mode" label={t('access.mode')} extra={t('access.modeHelp')}>
+            <Select
+              options={(['read', 'write'] as const).map((m) => ({ value: m, label: t(`access.modes.${m}`) }))}
+              data-testid="access-mode"
+            />
           </Form.Item>
         </Form>
       </Modal>

@@ -52,9 +52,11 @@ interface DuplicateMatch {
   on: 'plate' | 'phone' | 'card';
   value: string;
   customerId: number | null;
-  code: string;
+  code: string | null;
   name: string | null;
   inScope: boolean;
+  orgUnitId: number;
+  orgUnitName: string;
 }
 
 const TEXT_FIELDS = ['name', 'surname', 'organisation', 'routes', 'products', 'fuelUse', 'settlementMethod', 'invoiceType', 'demandVolume', 'equipment', 'otherStations', 'whyUs', 'notes'] as const;
@@ -341,7 +343,7 @@ export function CustomerFormDrawer({ target, onClose, onSaved }: { target: Custo
                 </Link>
               ) : (
                 <Link to="/access-requests" onClick={onClose}>
-                  {t('customers.duplicateElsewhere', { code: d.code })}
+                  {t('customers.duplicateElsewhere', { unit: d.orgUnitName })}
                 </Link>
               )}
             </List.Item>

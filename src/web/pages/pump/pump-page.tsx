@@ -67,7 +67,10 @@ export function PumpPage() {
   const record = async (body: { customerId?: number; vehicleId?: number; plate?: string; model?: string; product: string; volumeLitres: number }, plate: string) => {
     try {
       const r = await unwrap(client.POST('/api/pump/visits', { body }));
-      done(r.created ? t('pump.recordedNew', { plate }) : t('pump.recorded', { plate, product: body.product, litres: body.volumeLitres }));
+      const litres = body.volumeLitres;
+      if (r.created) done(t('pump.recordedNew', { plate }));
+      else if (r.elsewhere) done(t('pump.recordedElsewhere', { plate, product: body.product, litres }));
+      else done(t('pump.recorded', { plate, product: body.product, litres }));
     } catch (err) {
       showError(err);
     }
