@@ -207,6 +207,8 @@ export interface AccessRequestTable {
   reason: string;
   days: number;
   required_slots: string;
+  /** 'read' (default) or 'write': what the grant lends. */
+  mode: Generated<string>;
   status: string;
   valid_from: Instant | null;
   valid_until: Instant | null;
@@ -253,6 +255,8 @@ export interface IngestBatchTable {
 
 export interface FuelTransactionTable {
   id: Generated<number>;
+  /** The sender's org unit (0: the system's own rows); with source and external id, the row's key. */
+  namespace: number;
   source: string;
   external_id: string;
   occurred_at: Instant;
@@ -442,6 +446,8 @@ export interface ImportMappingProfileTable {
 
 export interface CardTopupTable {
   id: Generated<number>;
+  /** The sender's org unit (0: the system's own rows); with source and external id, the row's key. */
+  namespace: number;
   source: string;
   external_id: string;
   occurred_at: Instant;
