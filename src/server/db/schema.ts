@@ -412,6 +412,15 @@ export interface ImportJobTable {
   created_count: Generated<number>;
   updated_count: Generated<number>;
   error: string | null;
+  /** The file's row a resumed commit continues after (rows_done counts data rows only). */
+  checkpoint_row: Generated<number>;
+  unchanged_count: Generated<number>;
+  error_code: string | null;
+  /** JSON: what the failure names, e.g. the limit a file exceeded and its value. */
+  error_details: string | null;
+  /** The pass working on the job, and when it last said so. */
+  runner: string | null;
+  heartbeat_at: Instant | null;
   created_by: number | null;
   created_at: Instant;
   updated_at: Instant;
