@@ -67,6 +67,28 @@ describeEngines('authorization matrix', (engine) => {
     expect(unscoped).toEqual([]);
   });
 
+  it('refuses every write on a user whose rights exceed the actor’s, and allows it on one within them', async () => {
+    // A user manager of branch 1 without export, phone or approval rights.
+    const perms = ['org.read', 'user.read', 'user.write', 'customer.read', 'customer.write', 'alert.read'];
+    await ok(call(ctx.app, admin, 'POST', '/api/roles', { code: 'matrix_user_manager', nameZh: '用户管理', nameEn: 'User manager', permissions: perms }), 201);
+    await createUser(ctx.app, admin, 'matrix_mgr', tree.branch1, ['matrix_user_manager']);
+    const mgr = await login(ctx.app, 'matrix_mgr', USER_PASSWORD);
+    const above = await createUser(ctx.app, admin, 'matrix_bm', tree.station1, ['branch_manager']);
+    const within = await createUser(ctx.app, admin, 'matrix_att', tree.station1, ['attendant']);
+    const writes = apiRoutes(ctx.app.routeTable).filter((r) => {
+      const a = r.access;
+      return r.method !== 'GET' && a !== undefined && 'permission' in a && a.resource?.type === 'user';
+    });
+    expect(writes.length).toBeGreaterThanOrEqual(4);
+    for (const r of writes) {
+      const res = await call(ctx.app, mgr, r.method as 'POST', r.url.replace(':id', String(above)), {});
+      expect(res.statusCode, `${r.method} ${r.url}: ${res.body}`).toBe(403);
+      expect(res.json().error.code, `${r.method} ${r.url}`).toBe('TARGET_EXCEEDS_RIGHTS');
+      const allowed = await call(ctx.app, mgr, r.method as 'POST', r.url.replace(':id', String(within)), {});
+      expect(DENIED, `${r.method} ${r.url} on a user within his rights: ${allowed.body}`).not.toContain(allowed.statusCode);
+    }
+  });
+
   it('refuses every non-public route without a session', async () => {
     for (const r of apiRoutes(ctx.app.routeTable)) {
       if (r.access && 'public' in r.access) continue;

@@ -48,6 +48,12 @@ export async function assertMayChangeRole(
   if (beyond.length > 0) {
     throw new AppError('TARGET_EXCEEDS_RIGHTS', `this role holds rights you do not have: ${beyond.join(', ')}`, undefined, { beyond });
   }
+  // Built-in roles are the company's own vocabulary (every station's attendants hold one): only
+  // someone at the top unit may change them, whoever happens to hold them today.
+  const role = await db.selectFrom('role').select('builtin').where('id', '=', roleId).executeTakeFirst();
+  if (role?.builtin === 1 && p.orgPath.split('/').filter(Boolean).length > 1) {
+    throw new AppError('TARGET_EXCEEDS_RIGHTS', 'built-in roles are company-wide; only the head office may change them');
+  }
   const holders = await db
     .selectFrom('user_role as ur')
     .innerJoin('app_user as u', 'u.id', 'ur.user_id')
