@@ -78,7 +78,7 @@ interface Generated {
 }
 
 /** Rows `from`..`to` of the year, in time order; deterministic, so both loads get the same rows. */
-function generate(from: number, to: number, stationIds: number[], customerIds: number[]): Generated[] {
+function generate(from: number, to: number, stationIds: number[], customerIds: number[], namespace = 0): Generated[] {
   const rnd = mulberry32(from + 1);
   const out: Generated[] = [];
   for (let i = from; i < to; i++) {
@@ -105,13 +105,13 @@ function generate(from: number, to: number, stationIds: number[], customerIds: n
     const payment = cardNo ? 'card' : rnd() < 0.5 ? 'cash' : 'mobile';
     out.push({
       wire: { externalId: `T${i}`, occurredAt, stationCode: `S${s}`, ...(cardNo && { cardNo }), ...(plate && { plate }), product, volumeMl, unitPriceFen: price, amountFen, payment },
-      raw: ['bench', `T${i}`, occurredAt, day, stationIds[s], customer, cardNo, plate, product, 'retail', volumeMl, price, amountFen, payment, null, null, occurredAt],
+      raw: [namespace, 'bench', `T${i}`, occurredAt, day, stationIds[s], customer, cardNo, plate, product, 'retail', volumeMl, price, amountFen, payment, null, null, occurredAt],
     });
   }
   return out;
 }
 
-const RAW_COLUMNS = 'source, external_id, occurred_at, business_day, org_unit_id, customer_id, card_no, plate, product, business_line, volume_ml, unit_price_fen, amount_fen, payment, visit_id, ingest_batch_id, created_at';
+const RAW_COLUMNS = 'namespace, source, external_id, occurred_at, business_day, org_unit_id, customer_id, card_no, plate, product, business_line, volume_ml, unit_price_fen, amount_fen, payment, visit_id, ingest_batch_id, created_at';
 
 
 /** The org tree (HQ and 40 stations) and the customers with their plates and cards. */
@@ -142,7 +142,8 @@ async function seed(db: Db): Promise<{ hq: { id: number; path: string }; station
   return { hq: { id: hq.id, path: `/${hq.id}/` }, stationIds, customerIds };
 }
 
-async function loadRaw(engine: 'sqlite' | 'postgres', url: string, stationIds: number[], customerIds: number[]): Promise<number> {
+/** The rows straight into the table, in the namespace the ingest gives them (the sender's unit, here HQ). */
+async function loadRaw(engine: 'sqlite' | 'postgres', url: string, stationIds: number[], customerIds: number[], namespace: number): Promise<number> {
   let ms = 0;
   if (engine === 'sqlite') {
     const raw = new SQLite(url);
@@ -155,7 +156,7 @@ async function loadRaw(engine: 'sqlite' | 'postgres', url: string, stationIds: n
       for (const r of rows) insert.run(r.raw);
     });
     for (let from = 0; from < ROWS; from += BATCH) {
-      const rows = generate(from, Math.min(ROWS, from + BATCH), stationIds, customerIds);
+      const rows = generate(from, Math.min(ROWS, from + BATCH), stationIds, customerIds, namespace);
       const t = performance.now();
       load(rows);
       ms += performance.now() - t;
@@ -167,7 +168,7 @@ async function loadRaw(engine: 'sqlite' | 'postgres', url: string, stationIds: n
   await client.connect();
   const field = (v: unknown) => (v === null ? '\\N' : String(v));
   for (let from = 0; from < ROWS; from += BATCH) {
-    const rows = generate(from, Math.min(ROWS, from + BATCH), stationIds, customerIds);
+    const rows = generate(from, Math.min(ROWS, from + BATCH), stationIds, customerIds, namespace);
     const t = performance.now();
     await client.query('begin');
     const lines = function* () {
@@ -188,7 +189,7 @@ async function loadIngest(db: Db, hq: { id: number; path: string }, stationIds: 
   for (let from = 0; from < ROWS; from += BATCH) {
     const rows = generate(from, Math.min(ROWS, from + BATCH), stationIds, customerIds).map((r) => r.wire);
     const t = performance.now();
-    const res = await svc.ingest({ source: 'bench', rows, defaultOrgUnitId: hq.id, scopePath: hq.path });
+    const res = await svc.ingest({ source: 'bench', rows, senderUnitId: hq.id, scopePath: hq.path });
     ms += performance.now() - t;
     totals.inserted += res.inserted;
     totals.duplicates += res.duplicates;
@@ -199,7 +200,7 @@ async function loadIngest(db: Db, hq: { id: number; path: string }, stationIds: 
   // Re-sending a batch stores nothing.
   const again = generate(0, Math.min(ROWS, BATCH), stationIds, customerIds).map((r) => r.wire);
   const t = performance.now();
-  const dup = await svc.ingest({ source: 'bench', rows: again, defaultOrgUnitId: hq.id, scopePath: hq.path });
+  const dup = await svc.ingest({ source: 'bench', rows: again, senderUnitId: hq.id, scopePath: hq.path });
   const resendMs = performance.now() - t;
   if (dup.inserted !== 0 || dup.duplicates !== again.length) throw new Error(`re-send stored rows: ${JSON.stringify(dup)}`);
   return { ms, totals, resend: { rows: again.length, ms: resendMs } };
@@ -279,7 +280,7 @@ async function runEngine(engine: 'sqlite' | 'postgres') {
     const seeded = await seed(db);
     await db.close();
     await settle(engine, rawDb.url);
-    const rawMs = await loadRaw(engine, rawDb.url, seeded.stationIds, seeded.customerIds);
+    const rawMs = await loadRaw(engine, rawDb.url, seeded.stationIds, seeded.customerIds, seeded.hq.id);
     await rawDb.drop();
 
     db = openDb({ url: ingestDb.url });

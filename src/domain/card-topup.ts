@@ -63,3 +63,26 @@ export function parseTopup(raw: unknown, nowMs: number): TopupParseResult {
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, value: { externalId: externalId!, ...time, stationCode, cardNo: cardNo!, amountFen: amountFen!, bonusFen, payment } };
 }
+
+/** What a top-up says: a repeat of its key must say the same, or it is a conflict, not a duplicate. */
+export interface TopupContent {
+  timeMs: number;
+  /** The station it is booked at. */
+  orgUnitId: number;
+  cardNo: string;
+  amountFen: number;
+  bonusFen: number;
+  payment: string | null;
+}
+
+/** The row fields (JSON names) in which `again` differs from `first`; none when it is the same top-up sent again. */
+export function topupDifferences(first: TopupContent, again: TopupContent): string[] {
+  const out: string[] = [];
+  if (first.timeMs !== again.timeMs) out.push('occurredAt');
+  if (first.orgUnitId !== again.orgUnitId) out.push('stationCode');
+  if (first.cardNo !== again.cardNo) out.push('cardNo');
+  if (first.amountFen !== again.amountFen) out.push('amountFen');
+  if (first.bonusFen !== again.bonusFen) out.push('bonusFen');
+  if (first.payment !== again.payment) out.push('payment');
+  return out;
+}

@@ -16,6 +16,14 @@ export const TRANSACTION_FIELDS = ['externalId', 'occurredAt', 'stationCode', 'c
 export const SOURCE_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
 export const PUMP_SOURCE = 'pump';
 
+/**
+ * A row is the same sale as one on file when it has the same (namespace, source, external id). A
+ * sender's namespace is the id of the org unit its API key (or an import) belongs to, so one sender
+ * cannot claim another's external ids. Namespace 0 holds what this system records itself (fill-ups at
+ * the pump) and imported rows on file from before namespaces, whose importing unit is not known.
+ */
+export const SYSTEM_NAMESPACE = 0;
+
 export const MAX_VOLUME_ML = 2_000_000_000;
 export const MAX_AMOUNT_FEN = 2_000_000_000;
 export const MAX_UNIT_PRICE_FEN = 10_000_000;
@@ -85,6 +93,11 @@ export function text(v: unknown, field: string, max: number, problems: RowProble
   if (typeof v === 'number' && Number.isSafeInteger(v)) v = String(v);
   if (typeof v !== 'string') {
     problems.push({ field, code: 'WRONG_TYPE', message: `${field} must be a string` });
+    return null;
+  }
+  // PostgreSQL cannot store U+0000 in text; such a row is refused alone rather than failing its chunk.
+  if (v.includes('\u0000')) {
+    problems.push({ field, code: 'INVALID', message: `${field} must not contain the character U+0000` });
     return null;
   }
   const t = v.trim();
@@ -188,6 +201,37 @@ export function parseTransaction(raw: unknown, nowMs: number): ParseResult {
 
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, value: { externalId: externalId!, timeMs, local, utcText, stationCode, cardNo, plate, product: product!, businessLine, volumeMl: volumeMl!, unitPriceFen, amountFen: amountFen!, payment } };
+}
+
+/** What a sale says: a repeat of its key must say the same, or it is a conflict, not a duplicate. */
+export interface SaleContent {
+  timeMs: number;
+  /** The station it is booked at. */
+  orgUnitId: number;
+  cardNo: string | null;
+  plate: string | null;
+  product: string;
+  businessLine: string;
+  volumeMl: number;
+  unitPriceFen: number | null;
+  amountFen: number | null;
+  payment: string | null;
+}
+
+/** The row fields (JSON names) in which `again` differs from `first`; none when it is the same sale sent again. */
+export function saleDifferences(first: SaleContent, again: SaleContent): string[] {
+  const out: string[] = [];
+  if (first.timeMs !== again.timeMs) out.push('occurredAt');
+  if (first.orgUnitId !== again.orgUnitId) out.push('stationCode');
+  if (first.cardNo !== again.cardNo) out.push('cardNo');
+  if (first.plate !== again.plate) out.push('plate');
+  if (first.product !== again.product) out.push('product');
+  if (first.businessLine !== again.businessLine) out.push('businessLine');
+  if (first.volumeMl !== again.volumeMl) out.push('volumeMl');
+  if (first.unitPriceFen !== again.unitPriceFen) out.push('unitPriceFen');
+  if (first.amountFen !== again.amountFen) out.push('amountFen');
+  if (first.payment !== again.payment) out.push('payment');
+  return out;
 }
 
 /** Whether a sale counts toward the card share of a station's takings. */

@@ -62,21 +62,21 @@ describeEngines('card top-ups', (engine) => {
       topup('t-4', { stationCode: undefined, amountFen: 12_345 }),
     ];
     const first = await ok(send(ctx.app, keyB1, { source: 'ic-card', topups: rows }));
-    expect(first).toMatchObject({ received: 4, inserted: 4, duplicates: 0, rejected: 0, attached: 3, errors: [] });
+    // A top-up is booked at a station: a branch's key must name it.
+    expect(first).toMatchObject({ received: 4, inserted: 3, duplicates: 0, rejected: 1, attached: 2 });
+    expect(first.errors).toEqual([{ row: 4, externalId: 't-4', field: 'stationCode', code: 'STATION_REQUIRED', message: expect.any(String) }]);
     const stored = await ctx.db.kysely.selectFrom('card_topup').selectAll().orderBy('external_id').execute();
     expect(stored.map((r) => [r.external_id, r.business_day, num(r.org_unit_id), r.card_no, r.customer_id === null ? null : num(r.customer_id), num(r.amount_fen), num(r.bonus_fen), r.payment])).toEqual([
       ['t-1', '2026-10-15', tree.station1, '9000000001', zhao, 100_000, 2_000, 'mobile'],
       ['t-2', '2026-10-15', tree.station2, '9000000002', null, 50_000, 0, null],
       ['t-3', '2026-11-01', tree.station1, '9000000001', zhao, 30_000, 0, null],
-      // Without a station code the row belongs to the key's own unit.
-      ['t-4', '2026-10-15', tree.branch1, '9000000001', zhao, 12_345, 0, null],
     ]);
     expect(new Date(stored[1]!.occurred_at).toISOString()).toBe('2026-10-15T15:30:00.000Z');
     expect(new Date(stored[2]!.occurred_at).toISOString()).toBe('2026-10-31T17:00:00.000Z');
 
     const before = { n: await count(), days: await rollup() };
     const again = await ok(send(ctx.app, keyB1, { source: 'ic-card', topups: [...rows, rows[0]] }));
-    expect(again).toMatchObject({ received: 5, inserted: 0, duplicates: 5, rejected: 0, attached: 0 });
+    expect(again).toMatchObject({ received: 5, inserted: 0, duplicates: 4, rejected: 1, attached: 0 });
     expect({ n: await count(), days: await rollup() }).toEqual(before);
     expect(before.days).toEqual(await rollupFromRows());
     // The same external id from another source is another top-up.

@@ -12,6 +12,7 @@ import * as m0013 from './migrations/0013-dashboard-indexes.js';
 import * as m0014 from './migrations/0014-dashboard-snapshots.js';
 import * as m0015 from './migrations/0015-ingest-layout.js';
 import * as m0016 from './migrations/0016-access-grants.js';
+import * as m0017 from './migrations/0017-ingest-namespace.js';
 import * as m0018 from './migrations/0018-import-limits.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014-dashboard-snapshots': m0014,
   '0015-ingest-layout': m0015,
   '0016-access-grants': m0016,
+  '0017-ingest-namespace': m0017,
   '0018-import-limits': m0018,
 };
 

@@ -30,11 +30,14 @@ export const RowErrors = Type.Array(RowError, { description: `At most ${MAX_REPO
 const IngestQuery = Type.Object({ source: Type.Optional(Type.String({ maxLength: 32, description: 'The source of an NDJSON body' })) }, { additionalProperties: false });
 const QueryCheck = TypeCompiler.Compile(IngestQuery);
 
-/** What an ingest service is given: the rows as they came, and the key's unit as scope and default station. */
+/**
+ * What an ingest service is given: the rows as they came, and the key's unit — the namespace of the
+ * rows' external ids, their scope, and their station when they name none and it is one.
+ */
 export interface IngestRequest {
   source: string;
   rows: Iterable<unknown> | AsyncIterable<unknown>;
-  defaultOrgUnitId: number;
+  senderUnitId: number;
   scopePath: string;
   apiKeyId: number;
 }
@@ -62,7 +65,8 @@ export function registerIngestRoute(app: App, o: IngestRouteOptions): void {
     const scope = child.withTypeProvider<TypeBoxTypeProvider>();
     scope.addContentTypeParser(NDJSON, (_req: FastifyRequest, payload: unknown, done: (err: Error | null, body?: unknown) => void) => done(null, payload));
     scope.post(o.url, {
-      config: { access: { apiKey: true } },
+      // Text in rows (U+0000 included) is checked row by row, so one bad row does not turn the batch away.
+      config: { access: { apiKey: true }, rowsCheckedOneByOne: true },
       validatorCompiler: ({ httpPart, contentType }) => validatorOf(httpPart === 'querystring' ? QueryCheck : httpPart === 'body' && contentType !== NDJSON ? Envelope : null),
       schema: {
         tags: ['ingest'],
@@ -90,7 +94,7 @@ export function registerIngestRoute(app: App, o: IngestRouteOptions): void {
           rows = body[o.listField]!;
         }
         try {
-          return await o.run({ source, rows, defaultOrgUnitId: client.orgUnitId, scopePath: client.orgPath, apiKeyId: client.keyId });
+          return await o.run({ source, rows, senderUnitId: client.orgUnitId, scopePath: client.orgPath, apiKeyId: client.keyId });
         } catch (err) {
           if (err instanceof AppError && err.field === 'source') throw new AppError(err.code, err.message, ndjson ? 'querystring.source' : 'body.source');
           throw err;

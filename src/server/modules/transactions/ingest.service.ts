@@ -1,14 +1,31 @@
 // Ingest: transactions from card, e-ledger and POS systems. Rows are checked one by one (a bad row
 // is reported by number and field while the rest land), then stored in chunks, each chunk in one
-// database transaction with its customer look-ups and rollup updates.
+// database transaction with its customer look-ups and rollup updates. A row's key is (namespace,
+// source, external id), the namespace being the sender's org unit: a repeat of a key with the same
+// content is a duplicate and changes nothing, one with other content is refused as a conflict.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { serialiseRollupWriters, type Engine } from '../../db/dialect.js';
 import { AppError } from '../../errors.js';
-import { PUMP_SOURCE, SOURCE_PATTERN, parseTransaction, type ParsedTransaction, type RowProblem } from '../../../domain/fuel-transaction.js';
+import {
+  PUMP_SOURCE,
+  SOURCE_PATTERN,
+  SYSTEM_NAMESPACE,
+  parseTransaction,
+  saleDifferences,
+  type ParsedTransaction,
+} from '../../../domain/fuel-transaction.js';
 import { transactionsQueries as q, type CustomerCadence, type TxnRow } from './transactions.queries.js';
 import { storeRows } from './rollups.js';
-import { placeRows, resolveStations, type StationUnit } from './placement.js';
+import {
+  placeRows,
+  resolveStations,
+  settleOnFile,
+  type PlacementReject,
+  type Placed,
+  type RowKind,
+  type StationUnit,
+} from './placement.js';
 
 /**
  * Rows per database transaction, unless INGEST_CHUNK_ROWS says otherwise. Larger chunks write each
@@ -40,8 +57,11 @@ export interface RowError {
 export interface IngestInput {
   source: string;
   rows: Iterable<unknown> | AsyncIterable<unknown>;
-  /** Rows without a station code belong to this unit. */
-  defaultOrgUnitId: number;
+  /**
+   * The sender's org unit (its API key's): the namespace of the rows' external ids, and the station of
+   * rows that name none, when it is a station.
+   */
+  senderUnitId: number;
   /** Rows may name stations only inside this org path. */
   scopePath: string;
   apiKeyId?: number | null;
@@ -54,6 +74,8 @@ export interface IngestResult {
   inserted: number;
   duplicates: number;
   rejected: number;
+  /** Rejected rows that repeat an external id with other content (`TRANSACTION_CONFLICT`). */
+  conflicts: number;
   /** Inserted rows that found their customer by card or plate. */
   attached: number;
   /** Hand-recorded fill-ups that an inserted row replaced. */
@@ -62,13 +84,56 @@ export interface IngestResult {
   errorsTruncated: boolean;
 }
 
+/** The code of a row that repeats the key of a sale on file (or earlier in its batch) with other content. */
+export const TRANSACTION_CONFLICT = 'TRANSACTION_CONFLICT';
+
 type Unit = StationUnit;
 
 interface Pending extends ParsedTransaction {
   rowNo: number;
 }
 
-type Reject = (row: number, externalId: string | null, p: Pick<RowProblem, 'field' | 'message'> & { code: string }) => void;
+/** Sales of one sender and source: how a placed row becomes a stored one, and how repeats are compared. */
+interface SaleKind extends RowKind<Pending, TxnRow> {
+  namespace: number;
+  source: string;
+}
+
+function saleKind(namespace: number, source: string): SaleKind {
+  return {
+    namespace,
+    source,
+    conflictCode: TRANSACTION_CONFLICT,
+    differs: saleDifferences,
+    build: (p, at) => ({
+      namespace,
+      source,
+      externalId: p.externalId,
+      occurredAt: at.occurredAt,
+      timeMs: at.timeMs,
+      businessDay: at.businessDay,
+      orgUnitId: at.orgUnitId,
+      customerId: null,
+      cardNo: p.cardNo,
+      plate: p.plate,
+      product: p.product,
+      businessLine: p.businessLine,
+      volumeMl: p.volumeMl,
+      unitPriceFen: p.unitPriceFen,
+      amountFen: p.amountFen,
+      payment: p.payment,
+      visitId: null,
+    }),
+  };
+}
+
+interface Stored {
+  inserted: number;
+  duplicates: number;
+  conflicts: number;
+  attached: number;
+  superseded: number;
+}
 
 /** Sources are short machine names; 'pump' belongs to fill-ups recorded by hand. */
 export function checkSource(source: string): void {
@@ -87,10 +152,11 @@ export class IngestService {
 
   async ingest(input: IngestInput): Promise<IngestResult> {
     checkSource(input.source);
-    const home = await q.stationById(this.db, input.defaultOrgUnitId);
-    if (!home) throw new AppError('NOT_FOUND', `org unit ${input.defaultOrgUnitId} not found`);
+    const home = await q.stationById(this.db, input.senderUnitId);
+    if (!home) throw new AppError('NOT_FOUND', `org unit ${input.senderUnitId} not found`);
     const homeUnit: Unit = home;
     const units = new Map<string, Unit | null>([[home.code, homeUnit]]);
+    const kind = saleKind(input.senderUnitId, input.source);
 
     const receivedAt = this.now().toISOString();
     const { id: batchId } = await this.db
@@ -98,10 +164,25 @@ export class IngestService {
       .values({ source: input.source, api_key_id: input.apiKeyId ?? null, user_id: input.userId ?? null, received_at: receivedAt })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const result: IngestResult = { batchId, received: 0, inserted: 0, duplicates: 0, rejected: 0, attached: 0, superseded: 0, errors: [], errorsTruncated: false };
-    const reject: Reject = (row, externalId, p) => {
-      if (result.errors.length < MAX_REPORTED_ERRORS) result.errors.push({ row, externalId, field: p.field, code: p.code, message: p.message });
-      else result.errorsTruncated = true;
+    const result: IngestResult = {
+      batchId,
+      received: 0,
+      inserted: 0,
+      duplicates: 0,
+      rejected: 0,
+      conflicts: 0,
+      attached: 0,
+      superseded: 0,
+      errors: [],
+      errorsTruncated: false,
+    };
+    // A refused row counts once, however many of its fields are wrong.
+    const reject: PlacementReject = (row, externalId, issues) => {
+      result.rejected++;
+      for (const p of issues) {
+        if (result.errors.length < MAX_REPORTED_ERRORS) result.errors.push({ row, externalId, field: p.field, code: p.code, message: p.message });
+        else result.errorsTruncated = true;
+      }
     };
 
     const nowMs = this.now().getTime();
@@ -110,15 +191,13 @@ export class IngestService {
     const accept = (raw: unknown): boolean => {
       const rowNo = ++result.received;
       if (raw instanceof UnreadableRow) {
-        result.rejected++;
-        reject(rowNo, null, { field: '', code: 'BAD_JSON', message: raw.message });
+        reject(rowNo, null, [{ field: '', code: 'BAD_JSON', message: raw.message }]);
         return false;
       }
       const parsed = parseTransaction(raw, nowMs);
       if (!parsed.ok) {
-        result.rejected++;
         const id = (raw as { externalId?: unknown } | null)?.externalId;
-        for (const p of parsed.problems) reject(rowNo, typeof id === 'string' || typeof id === 'number' ? String(id) : null, p);
+        reject(rowNo, typeof id === 'string' || typeof id === 'number' ? String(id) : null, parsed.problems);
         return false;
       }
       const row = parsed.value as Pending;
@@ -133,7 +212,7 @@ export class IngestService {
       const chunk = pending;
       pending = [];
       await storing;
-      storing = this.storeChunk(input, batchId, chunk, units, homeUnit, result, reject);
+      storing = this.storeChunk(input, batchId, chunk, units, homeUnit, kind, result, reject);
       storing.catch(() => undefined); // awaited at the next flush or the end
     };
     if (Symbol.asyncIterator in input.rows) {
@@ -153,7 +232,8 @@ export class IngestService {
 
   /**
    * One chunk inside the caller's transaction, for the import center: rows are checked (a dry run
-   * stops there) and stored as the API stores them, under the caller's source.
+   * stops there) and stored as the API stores them, under the caller's source, in the namespace of the
+   * importing unit.
    */
   async ingestChunk(
     trx: Kysely<Database>,
@@ -165,6 +245,7 @@ export class IngestService {
     if (!home) throw new AppError('NOT_FOUND', `org unit ${opts.orgUnitId} not found`);
     const homeUnit: Unit = home;
     const units = new Map<string, Unit | null>([[home.code, homeUnit]]);
+    const kind = saleKind(opts.orgUnitId, opts.source);
     const nowMs = this.now().getTime();
     const pending: Pending[] = [];
     for (const r of rows) {
@@ -173,37 +254,42 @@ export class IngestService {
       else for (const p of parsed.problems) problems.push({ row: r.rowNumber, severity: 'error', field: p.field || null, message: p.message });
     }
     await resolveStations(trx, this.engine, pending, units);
-    const { rows: ready, duplicates } = this.prepare(opts.source, homeUnit.path, pending, units, homeUnit, (row, _id, p) => problems.push({ row, severity: 'error', field: p.field, message: p.message }));
+    const reject: PlacementReject = (row, _id, issues) => {
+      for (const p of issues) problems.push({ row, severity: 'error', field: p.field, message: p.message });
+    };
+    const placed = placeRows(pending, units, homeUnit, homeUnit.path, reject, kind);
     if (!opts.write) return { inserted: 0, duplicates: 0, problems };
-    const stored = await this.storePrepared(trx, ready, null);
-    return { inserted: stored.inserted, duplicates: duplicates + stored.duplicates, problems };
+    // Rows imported before namespaces existed are on file in the system's namespace: importing such a
+    // file again finds them there rather than storing its rows a second time.
+    const earlier = await q.onFile(trx, this.engine, SYSTEM_NAMESPACE, opts.source, placed.rows.map((r) => r.externalId));
+    const stored = await this.storePlaced(trx, placed, kind, null, reject, earlier);
+    return { inserted: stored.inserted, duplicates: stored.duplicates, problems };
   }
 
-  /** Place rows at their stations (in scope) and in time; drop repeats within the chunk. */
-  private prepare(source: string, scopePath: string, chunk: Pending[], units: Map<string, Unit | null>, home: Unit, reject: Reject): { rows: TxnRow[]; duplicates: number } {
-    return placeRows(chunk, units, home, scopePath, reject, (p, at) => ({
-      source,
-      externalId: p.externalId,
-      occurredAt: at.occurredAt,
-      timeMs: at.timeMs,
-      businessDay: at.businessDay,
-      orgUnitId: at.orgUnitId,
-      customerId: null,
-      cardNo: p.cardNo,
-      plate: p.plate,
-      product: p.product,
-      businessLine: p.businessLine,
-      volumeMl: p.volumeMl,
-      unitPriceFen: p.unitPriceFen,
-      amountFen: p.amountFen,
-      payment: p.payment,
-      visitId: null,
-    }));
+  /**
+   * Store placed rows: each finds its customer (card first, then plate) and is stored with its
+   * rollups; rows whose key is on file (or in `onFile` already) are duplicates or conflicts.
+   */
+  private async storePlaced(
+    trx: Kysely<Database>,
+    placed: Placed<TxnRow>,
+    kind: SaleKind,
+    batchId: number | null,
+    reject: PlacementReject,
+    known?: Map<string, TxnRow>,
+  ): Promise<Stored> {
+    const onFile = new Map(known);
+    const rows = onFile.size ? placed.rows.filter((r) => !onFile.has(r.externalId)) : placed.rows;
+    const out = await this.attachAndStore(trx, rows, batchId);
+    const missing: string[] = [];
+    for (const r of rows) if (r.id === undefined) missing.push(r.externalId);
+    for (const [id, r] of await q.onFile(trx, this.engine, kind.namespace, kind.source, missing)) onFile.set(id, r);
+    return { ...out, ...settleOnFile(placed, (r) => r.id !== undefined, onFile, kind, reject) };
   }
 
   /** Find each row's customer (card first, then plate) and store the rows with their rollups. */
-  private async storePrepared(trx: Kysely<Database>, rows: TxnRow[], batchId: number | null) {
-    if (rows.length === 0) return { inserted: 0, duplicates: 0, attached: 0, superseded: 0 };
+  private async attachAndStore(trx: Kysely<Database>, rows: TxnRow[], batchId: number | null) {
+    if (rows.length === 0) return { inserted: 0, attached: 0, superseded: 0 };
     await serialiseRollupWriters(trx);
     const cards = new Set<string>();
     for (const r of rows) if (r.cardNo !== null) cards.add(r.cardNo);
@@ -229,23 +315,29 @@ export class IngestService {
     const out = await storeRows(trx, this.engine, rows, { batchId, now: this.now().toISOString(), replacePump: true, cadences: known });
     let attached = 0;
     for (const r of out.inserted) if (r.customerId !== null) attached++;
-    return { inserted: out.inserted.length, duplicates: rows.length - out.inserted.length, attached, superseded: out.superseded };
+    return { inserted: out.inserted.length, attached, superseded: out.superseded };
   }
 
-  private async storeChunk(input: IngestInput, batchId: number, chunk: Pending[], units: Map<string, Unit | null>, home: Unit, result: IngestResult, reject: Reject): Promise<void> {
+  private async storeChunk(
+    input: IngestInput,
+    batchId: number,
+    chunk: Pending[],
+    units: Map<string, Unit | null>,
+    home: Unit,
+    kind: SaleKind,
+    result: IngestResult,
+    reject: PlacementReject,
+  ): Promise<void> {
     await resolveStations(this.db, this.engine, chunk, units);
-    const { rows, duplicates } = this.prepare(input.source, input.scopePath, chunk, units, home, (row, id, p) => {
-      result.rejected++;
-      reject(row, id, p);
-    });
+    const placed = placeRows(chunk, units, home, input.scopePath, reject, kind);
     const stored = await this.db.transaction().execute(async (trx) => {
-      const out = await this.storePrepared(trx, rows, batchId);
-      if (out.inserted + out.duplicates + duplicates > 0) {
+      const out = await this.storePlaced(trx, placed, kind, batchId, reject);
+      if (out.inserted + out.duplicates > 0) {
         await trx
           .updateTable('ingest_batch')
           .set((eb) => ({
             inserted: eb('inserted', '+', out.inserted),
-            duplicates: eb('duplicates', '+', out.duplicates + duplicates),
+            duplicates: eb('duplicates', '+', out.duplicates),
             attached: eb('attached', '+', out.attached),
             superseded: eb('superseded', '+', out.superseded),
           }))
@@ -255,7 +347,8 @@ export class IngestService {
       return out;
     });
     result.inserted += stored.inserted;
-    result.duplicates += stored.duplicates + duplicates;
+    result.duplicates += stored.duplicates;
+    result.conflicts += placed.conflicts + stored.conflicts;
     result.attached += stored.attached;
     result.superseded += stored.superseded;
   }

@@ -8,7 +8,14 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { engineOf, serialiseRollupWriters, type Engine } from '../../db/dialect.js';
 import { businessDay, meanIntervalDays } from '../../../domain/business-day.js';
-import { PUMP_MATCH_WINDOW_MS, PUMP_SOURCE, paidByCard, sameFillUp, type FillUp } from '../../../domain/fuel-transaction.js';
+import {
+  PUMP_MATCH_WINDOW_MS,
+  PUMP_SOURCE,
+  SYSTEM_NAMESPACE,
+  paidByCard,
+  sameFillUp,
+  type FillUp,
+} from '../../../domain/fuel-transaction.js';
 import { transactionsQueries as q, type CustomerCadence, type RollupRows, type TxnRow } from './transactions.queries.js';
 
 export interface StoreResult {
@@ -117,9 +124,9 @@ async function rollupRows(
 }
 
 /**
- * Store rows whose customers are already resolved. Rows whose (source, external id) is on file
- * are skipped; with `replacePump`, a stored card or POS row takes the place of the matching
- * hand-recorded fill-up. The caller holds `serialiseRollupWriters` in the same transaction.
+ * Store rows whose customers are already resolved. Rows whose (namespace, source, external id) is
+ * on file are skipped and keep no id; with `replacePump`, a stored card or POS row takes the place of
+ * the matching hand-recorded fill-up. The caller holds `serialiseRollupWriters` in the same transaction.
  */
 export async function storeRows(
   trx: Kysely<Database>,
@@ -298,6 +305,7 @@ export async function recordPumpFill(trx: Kysely<Database>, fill: PumpFill): Pro
   }
   const unit = await trx.selectFrom('org_unit').select('time_zone').where('id', '=', fill.orgUnitId).executeTakeFirstOrThrow();
   const row: TxnRow = {
+    namespace: SYSTEM_NAMESPACE,
     source: PUMP_SOURCE,
     externalId: String(fill.visitId),
     occurredAt: iso(timeMs),

@@ -14,6 +14,8 @@ import { bulkStatements, copyField, isUniqueViolation, oneOf, pgClientOf, sqlite
 /** One transaction as the rules see it; `id` is known once stored. */
 export interface TxnRow {
   id?: number;
+  /** The sender's namespace (`SYSTEM_NAMESPACE` for the pump); with source and external id, the row's key. */
+  namespace: number;
   source: string;
   externalId: string;
   occurredAt: string;
@@ -42,6 +44,7 @@ export interface CustomerCadence {
 }
 
 const TXN_COLUMNS: BulkColumn[] = [
+  { name: 'namespace', pg: 'bigint' },
   { name: 'source', pg: 'text' },
   { name: 'external_id', pg: 'text' },
   { name: 'occurred_at', pg: 'timestamptz' },
@@ -60,8 +63,8 @@ const TXN_COLUMNS: BulkColumn[] = [
   { name: 'ingest_batch_id', pg: 'bigint' },
   { name: 'created_at', pg: 'timestamptz' },
 ];
-const INSERT_TXN = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (source, external_id) do nothing returning id, external_id`;
-const INSERT_TXN_ROW = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')}) values (${TXN_COLUMNS.map(() => '?').join(', ')}) on conflict (source, external_id) do nothing`;
+const INSERT_TXN = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (namespace, source, external_id) do nothing returning id, external_id`;
+const INSERT_TXN_ROW = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')}) values (${TXN_COLUMNS.map(() => '?').join(', ')}) on conflict (namespace, source, external_id) do nothing`;
 
 const MONTH_COLUMNS: BulkColumn[] = [
   { name: 'month', pg: 'text' },
@@ -125,7 +128,9 @@ async function runAll(db: Kysely<Database>, statements: CompiledQuery[]): Promis
   for (const q of statements) await db.executeQuery(q);
 }
 
-const SELECT_TXN = ['id', 'source', 'external_id', 'occurred_at', 'business_day', 'org_unit_id', 'customer_id', 'card_no', 'plate', 'product', 'business_line', 'volume_ml', 'unit_price_fen', 'amount_fen', 'payment', 'visit_id'] as const;
+const SELECT_TXN = ['id', 'namespace', 'source', 'external_id', 'occurred_at', 'business_day', 'org_unit_id', 'customer_id', 'card_no', 'plate', 'product', 'business_line', 'volume_ml', 'unit_price_fen', 'amount_fen', 'payment', 'visit_id'] as const;
+
+const ON_FILE_ROW = `select ${SELECT_TXN.join(', ')} from fuel_transaction where namespace = ? and source = ? and external_id = ?`;
 
 const CADENCE_SELECT = ['c.id', 'c.visit_count', 'c.first_visit_at', 'c.last_visit_at', 'c.first_visit_day', 'c.last_visit_day'] as const;
 const CADENCE_COLS = CADENCE_SELECT.join(', ');
@@ -139,6 +144,7 @@ function cadenceOf(r: Omit<CustomerCadence, 'id' | 'visit_count'> & { id: number
 function toRow(r: Record<string, unknown>): TxnRow {
   return {
     id: Number(r.id),
+    namespace: Number(r.namespace),
     source: r.source as string,
     externalId: r.external_id as string,
     occurredAt: r.occurred_at as string,
@@ -219,33 +225,67 @@ async function copyNew(db: Kysely<Database>, rows: TxnRow[], values: unknown[][]
 export const transactionsQueries = {
   /** The sender's own unit: the default station and the scope of what it may send. */
   async stationById(db: Kysely<Database>, id: number): Promise<(StationUnit & { code: string }) | undefined> {
-    const r = await db.selectFrom('org_unit').select(['id', 'code', 'path', 'time_zone']).where('id', '=', id).executeTakeFirst();
-    return r && { id: Number(r.id), code: r.code, path: r.path, timeZone: r.time_zone };
+    const r = await db
+      .selectFrom('org_unit')
+      .select(['id', 'code', 'path', 'time_zone', 'kind_code'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r && { id: Number(r.id), code: r.code, path: r.path, timeZone: r.time_zone, kind: r.kind_code };
   },
 
   async stationsByCode(db: Kysely<Database>, engine: Engine, codes: string[]): Promise<Map<string, StationUnit>> {
     if (codes.length === 0) return new Map();
-    const rows = await db.selectFrom('org_unit').select(['id', 'code', 'path', 'time_zone']).where((eb) => oneOf(engine, eb.ref('code'), codes)).execute();
-    return new Map(rows.map((r) => [r.code, { id: Number(r.id), path: r.path, timeZone: r.time_zone }]));
+    const rows = await db
+      .selectFrom('org_unit')
+      .select(['id', 'code', 'path', 'time_zone', 'kind_code'])
+      .where((eb) => oneOf(engine, eb.ref('code'), codes))
+      .execute();
+    return new Map(rows.map((r) => [r.code, { id: Number(r.id), path: r.path, timeZone: r.time_zone, kind: r.kind_code }]));
   },
 
-  /** Insert rows; those whose (source, external id) is already stored are skipped. Returns the ids of the rows stored now. */
+  /**
+   * Insert rows; those whose (namespace, source, external id) is already stored are skipped. The rows
+   * share one namespace and source. Returns the ids of the rows stored now by external id.
+   */
   async insert(db: Kysely<Database>, engine: Engine, rows: TxnRow[], batchId: number | null, now: string): Promise<Map<string, number>> {
     const ids = new Map<string, number>();
     if (engine === 'sqlite') {
       const stmt = sqliteStatement(db, INSERT_TXN_ROW);
       for (const r of rows) {
-        const res = stmt.run(r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate, r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now);
+        const res = stmt.run(r.namespace, r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate, r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now);
         if (res.changes > 0) ids.set(r.externalId, Number(res.lastInsertRowid));
       }
       return ids;
     }
-    const values = rows.map((r) => [r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate, r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now]);
+    const values = rows.map((r) => [r.namespace, r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate, r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now]);
     if (rows.length >= COPY_FROM_ROWS && (await copyNew(db, rows, values, ids))) return ids;
     for (const q of bulkStatements(engine, TXN_COLUMNS, values, INSERT_TXN, 500)) {
       for (const r of (await db.executeQuery<{ id: number; external_id: string }>(q)).rows) ids.set(r.external_id, Number(r.id));
     }
     return ids;
+  },
+
+  /** The rows on file under these keys of one namespace and source, by external id. */
+  async onFile(db: Kysely<Database>, engine: Engine, namespace: number, source: string, externalIds: string[]): Promise<Map<string, TxnRow>> {
+    const out = new Map<string, TxnRow>();
+    if (externalIds.length === 0) return out;
+    if (engine === 'sqlite') {
+      const stmt = sqliteStatement(db, ON_FILE_ROW);
+      for (const id of externalIds) {
+        const r = stmt.get(namespace, source, id) as Record<string, unknown> | undefined;
+        if (r) out.set(id, toRow(r));
+      }
+      return out;
+    }
+    const rows = await db
+      .selectFrom('fuel_transaction')
+      .select([...SELECT_TXN])
+      .where('namespace', '=', namespace)
+      .where('source', '=', source)
+      .where((eb) => oneOf(engine, eb.ref('external_id'), externalIds))
+      .execute();
+    for (const r of rows) out.set(r.external_id, toRow(r));
+    return out;
   },
 
   /** Live customers holding these cards, with their cadence (read here rather than in a query of its own). */
