@@ -8,11 +8,14 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
+import helmet from '@fastify/helmet';
 import type { Config } from './config.js';
 import type { Db } from './db/connection.js';
 import { AppError, type ErrorBody } from './errors.js';
 import type { App } from './http.js';
+import { boundNumbers, fieldWithNul } from './schemas.js';
 import { registerAccess, type Access } from './auth/access.js';
+import { registerOriginCheck } from './auth/origin.js';
 import { SessionService } from './auth/session.service.js';
 import { AuditService } from './modules/audit/audit.service.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
@@ -73,6 +76,40 @@ export const DEFAULT_WEB_ROOT = path.join(projectRoot, 'dist/web');
 /** The OpenAPI document and its viewer are public; every other API route declares its own rule. */
 const DOCS_PREFIX = '/api/docs';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The body's rows are checked one by one by the service (ingest), text included: no whole-body U+0000 check. */
+    rowsCheckedOneByOne?: boolean;
+  }
+}
+
+/**
+ * What the browser may load: the SPA (Vite's bundle: module scripts, no inline script) and the API
+ * viewer under /api/docs, both from this origin. Styles may be inline: antd's CSS-in-JS writes <style>
+ * elements at run time and React, ECharts and Swagger UI set style attributes. Images may be data: URLs
+ * (the favicon, Swagger UI's icons) or blobs (a chart saved as an image). No framing by anyone.
+ */
+function contentSecurityPolicy(https: boolean) {
+  return {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      baseUri: ["'self'"],
+      scriptSrc: ["'self'"],
+      scriptSrcAttr: ["'none'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:', 'blob:'],
+      fontSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      // Behind HTTPS only: on plain HTTP it would send the page's own requests to an https:// that is not there.
+      ...(https && { upgradeInsecureRequests: [] }),
+    },
+  };
+}
+
 function validationField(err: FastifyError): string | undefined {
   const v = err.validation?.[0];
   if (!v) return undefined;
@@ -131,6 +168,9 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith(DOCS_PREFIX)) route.config = { ...route.config, access: { public: true } };
     const methods = Array.isArray(route.method) ? route.method : [route.method];
+    // Every integer and number a request can carry gets a bound, so none reaches a query as 1e30.
+    const schema = route.schema as RouteEntry['schema'] & { headers?: unknown };
+    if (schema) for (const part of [schema.body, schema.querystring, schema.params, schema.headers]) if (part) boundNumbers(part);
     for (const method of methods) routeTable.push({ method, url: route.url, access: (route.config as { access?: Access } | undefined)?.access, schema: route.schema as RouteEntry['schema'] });
   });
 
@@ -140,7 +180,31 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     return reply.code(status).send(body);
   });
 
+  await app.register(helmet, {
+    contentSecurityPolicy: contentSecurityPolicy(config.secureCookies),
+    frameguard: { action: 'deny' },
+    // Full referrer to this site (the origin check may read it), nothing to others.
+    referrerPolicy: { policy: 'same-origin' },
+    // HSTS only where the site is served over HTTPS (SECURE_COOKIES=1); browsers ignore it over HTTP anyway.
+    strictTransportSecurity: config.secureCookies ? { maxAge: 31_536_000 } : false,
+  });
   await app.register(cookie);
+
+  // Checks every request part gets before its schema: no U+0000 in any text (PostgreSQL cannot store
+  // it; refused on both engines alike), and a body where the route takes one, in a type it takes.
+  app.addHook('preValidation', async (request) => {
+    const { params, query, body } = request;
+    const config = request.routeOptions.config;
+    const nul = fieldWithNul(params, 'params') ?? fieldWithNul(query, 'querystring') ?? (config.rowsCheckedOneByOne ? null : fieldWithNul(body, 'body'));
+    if (nul !== null) throw new AppError('VALIDATION_FAILED', `${nul} must not contain the character U+0000`, nul);
+    const bodySchema = (request.routeOptions.schema as RouteEntry['schema'])?.body as { content?: Record<string, unknown> } | undefined;
+    if (bodySchema === undefined) return;
+    if (body === undefined || body === null) throw new AppError('VALIDATION_FAILED', 'this request needs a body', 'body');
+    // A route that documents its media types is validated only for those; anything else would reach the handler unchecked.
+    if (bodySchema.content && !((request.mediaType ?? '') in bodySchema.content)) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send ${Object.keys(bodySchema.content).join(' or ')}`, 'content-type');
+    }
+  });
   await app.register(rateLimit, { global: false, errorResponseBuilder: () => new AppError('RATE_LIMITED', 'too many attempts; wait a minute') });
   await app.register(swagger, {
     openapi: {
@@ -153,6 +217,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
 
   const sessions = new SessionService(db.kysely, config, opts.now);
+  registerOriginCheck(app, config.allowedOrigins);
   registerAccess(app, db.kysely, sessions);
 
   app.get('/api/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, async () => app.swagger());

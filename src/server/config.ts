@@ -17,6 +17,11 @@ export interface Config {
   secureCookies: boolean;
   logLevel: string;
   /**
+   * Origins (`https://crm.example.com`) besides the request's own host from which a signed-in browser may
+   * send state-changing requests (ALLOWED_ORIGINS, comma-separated).
+   */
+  allowedOrigins: string[];
+  /**
    * Dashboards over a subtree are served from a snapshot this many minutes old at most; an older
    * one is served while a new one is computed. 0: every call computes its figures.
    */
@@ -51,3 +56,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webRoot: env.WEB_ROOT ?? null,
   };
 }
+    allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),

@@ -1,6 +1,8 @@
 // Bad input on every route: malformed JSON, wrong types, unknown fields, oversized bodies and random
-// JSON. Every answer must be a 4xx naming the field where there is one, never a 5xx.
-import { beforeAll, expect, it } from 'vitest';
+// JSON, then hostile values on every route of the route table (U+0000 in text, integers past int8,
+// 1e30 and 1e+308, huge pages, no body, bodies of the wrong media type). Every answer must be a 4xx
+// naming the field where there is one, never a 5xx; a histogram of the answers is printed per engine.
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { describeEngines } from '../helpers/engines.js';
 import { ADMIN_PASSWORD, login, setupAdmin, useTestApp, type Session, type TestApp } from '../helpers/app.js';
@@ -10,8 +12,112 @@ import type { RouteEntry } from '../../src/server/app.js';
 interface JsonSchema {
   type?: string;
   properties?: Record<string, JsonSchema>;
+  required?: string[];
   anyOf?: JsonSchema[];
+  items?: JsonSchema;
+  minItems?: number;
+  minLength?: number;
+  minimum?: number;
+  maximum?: number;
+  pattern?: string;
+  format?: string;
+  enum?: unknown[];
+  const?: unknown;
+  default?: unknown;
+  patternProperties?: Record<string, JsonSchema>;
+  additionalProperties?: boolean | JsonSchema;
 }
+
+/** Integers no column holds (int8 + 1, "integers" written as floats, past 2^53, int4 + 1) and the edges below 1. */
+const HOSTILE_INTS = ['9223372036854775808', '1e30', '1e+308', '2147483648', '9007199254740993', '-1', '0'];
+const NUL_TEXTS = ['a\u0000b', '\u0000'];
+/** A valid text for a pattern is the first of these it accepts. */
+const TEXT_CANDIDATES = ['FZ1', 'fz', '2026-11', '2026-11-22', 'fuzz'];
+/** The last path segment that stands for "a key holding U+0000" in a record-like object. */
+const NUL_KEY = Symbol('nul key');
+
+const variantOf = (s: JsonSchema): JsonSchema => (s.anyOf ? (s.anyOf.find((x) => x.type !== 'null') ?? s.anyOf[0]!) : s);
+const recordValueOf = (s: JsonSchema): JsonSchema | undefined =>
+  s.patternProperties ? Object.values(s.patternProperties)[0] : typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined;
+
+/** A value the schema accepts, with only the required properties of objects. */
+function sample(s: JsonSchema): unknown {
+  if (s.default !== undefined) return s.default;
+  if (s.const !== undefined) return s.const;
+  if (s.enum?.length) return s.enum[0];
+  if (s.anyOf) return sample(variantOf(s));
+  switch (s.type) {
+    case 'object':
+      return Object.fromEntries((s.required ?? []).filter((k) => s.properties?.[k]).map((k) => [k, sample(s.properties![k]!)]));
+    case 'array':
+      return s.items ? Array.from({ length: s.minItems ?? 0 }, () => sample(s.items!)) : [];
+    case 'integer':
+    case 'number':
+      return Math.min(Math.max(s.minimum ?? 1, 1), s.maximum ?? Infinity);
+    case 'boolean':
+      return false;
+    case 'string': {
+      if (s.format === 'date-time') return '2026-11-22T08:00:00Z';
+      if (s.format === 'date') return '2026-11-22';
+      if (s.pattern) {
+        const re = new RegExp(s.pattern);
+        return TEXT_CANDIDATES.find((c) => re.test(c)) ?? 'x';
+      }
+      return 'x'.repeat(Math.max(1, s.minLength ?? 1));
+    }
+  }
+  return null;
+}
+
+type Segment = string | number | typeof NUL_KEY;
+/** Every leaf of a request schema (objects' properties, arrays' first item, records' keys) with its schema. */
+function leaves(s: JsonSchema, path: Segment[] = [], out: { path: Segment[]; schema: JsonSchema; nullable?: boolean }[] = []) {
+  const v = variantOf(s);
+  if (path.length > 6) return out;
+  if (v.type === 'object') {
+    for (const [k, p] of Object.entries(v.properties ?? {})) leaves(p, [...path, k], out);
+    if (recordValueOf(v)) out.push({ path: [...path, NUL_KEY], schema: { type: 'string' } });
+  } else if (v.type === 'array' && v.items) leaves(v.items, [...path, 0], out);
+  else out.push({ path, schema: v, nullable: s.anyOf?.some((x) => x.type === 'null') });
+  return out;
+}
+
+const childOf = (s: JsonSchema, seg: Segment): JsonSchema => {
+  const v = variantOf(s);
+  if (typeof seg === 'number') return v.items ?? {};
+  return (typeof seg === 'string' ? v.properties?.[seg] : undefined) ?? recordValueOf(v) ?? {};
+};
+
+/** JSON text of a valid body in which the leaf at `path` is `literal` (raw JSON, so 9223372036854775808 stays as written). */
+function bodyWith(root: JsonSchema, path: Segment[], literal: string): string {
+  const MARK = '__hostile_value__';
+  const body = { v: sample(root) };
+  let node = body as Record<string | number, unknown>;
+  let key: string | number = 'v';
+  let schema = root;
+  for (const seg of path) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = typeof seg === 'number' ? [] : (sample(schema) ?? {});
+    node = node[key] as Record<string | number, unknown>;
+    if (seg === NUL_KEY) {
+      key = 'k\u0000';
+      break;
+    }
+    schema = childOf(schema, seg);
+    key = seg;
+    if (typeof seg === 'number' || node[seg] === undefined) node[seg] = sample(schema);
+  }
+  node[key] = MARK;
+  return JSON.stringify(body.v).replace(`"${MARK}"`, literal);
+}
+
+/** Whether the schema itself accepts the number (then only "no 5xx" is asked of the answer). */
+const inRange = (s: JsonSchema, text: string) => {
+  const n = Number(text);
+  return (s.type === 'integer' || s.type === 'number') && Number.isSafeInteger(n) && n >= (s.minimum ?? -Infinity) && n <= (s.maximum ?? Infinity);
+};
+
+const hostileLiterals = (s: JsonSchema): string[] =>
+  s.type === 'integer' || s.type === 'number' ? HOSTILE_INTS : s.type === 'boolean' ? [] : NUL_TEXTS.map((t) => JSON.stringify(t));
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -41,7 +147,7 @@ describeEngines('bad input on every route', (engine) => {
   let ratingBatchId: number;
   let alertId: number;
 
-  async function send(app: TestApp, method: string, url: string, opts: { payload?: string; contentType?: string } = {}) {
+  async function send(app: TestApp, method: string, url: string, opts: { payload?: string | Buffer; contentType?: string } = {}) {
     // Routes for other systems take the API key; the others ignore it.
     const headers = () => ({ cookie: admin.cookie, 'x-csrf-token': admin.csrf, authorization: `Bearer ${apiKey}`, ...(opts.contentType && { 'content-type': opts.contentType }) });
     let res = await app.inject({ method: method as 'GET', url, headers: headers(), ...(opts.payload !== undefined && { payload: opts.payload }) });
@@ -160,6 +266,201 @@ describeEngines('bad input on every route', (engine) => {
       const res = await send(ctx.app, r.method, urlOf(r), { payload: big, contentType: 'application/json' });
       expect(res.statusCode, `${r.method} ${r.url}`).toBe(413);
     }
+  });
+
+  // Every answer of the hostile sweep, counted by status for the histogram; the 5xx ones kept whole.
+  const histogram = new Map<number, number>();
+  const serverErrors: string[] = [];
+  async function probe(label: string, method: string, url: string, opts: { payload?: string | Buffer; contentType?: string } = {}) {
+    const res = await send(ctx.app, method, url, opts);
+    histogram.set(res.statusCode, (histogram.get(res.statusCode) ?? 0) + 1);
+    if (res.statusCode >= 500) serverErrors.push(`${label}: ${method} ${url.slice(0, 200)} → ${res.statusCode} ${res.body.slice(0, 200)}`);
+    return res;
+  }
+
+  afterAll(() => {
+    const cases = [...histogram.values()].reduce((a, b) => a + b, 0);
+    if (cases === 0) return;
+    const counts = [...histogram.entries()].sort(([a], [b]) => a - b).map(([status, n]) => `${status} × ${n}`);
+    console.log(`[fuzz ${engine}] ${cases} hostile cases: ${counts.join(', ')}; ${serverErrors.length} × 5xx`);
+  });
+
+  /** The URL of a route with its path parameters filled (a record of the kind it names, or `override`) and a query string. */
+  const urlWith = (r: RouteEntry, override: Record<string, string> = {}, query = '') => {
+    const params = (r.schema?.params as JsonSchema | undefined)?.properties ?? {};
+    const filled = urlOf(r).split('/');
+    r.url.split('/').forEach((seg, i) => {
+      if (!seg.startsWith(':')) return;
+      const name = seg.slice(1);
+      if (override[name] !== undefined) filled[i] = override[name];
+      else if (filled[i]!.startsWith(':')) filled[i] = encodeURIComponent(String(sample(params[name] ?? {})));
+    });
+    return `${filled.join('/')}${query ? `?${query}` : ''}`;
+  };
+
+  /** The body and media type a route takes when nothing in it is under test. */
+  const validBody = (r: RouteEntry): { payload?: string; contentType?: string } => {
+    if (!MUTATING.has(r.method)) return {};
+    if (r.url === '/api/imports') return { payload: '客户名称\n张三\n', contentType: 'application/octet-stream' };
+    const body = bodyOf(r);
+    return body ? { payload: JSON.stringify(sample(body)), contentType: 'application/json' } : {};
+  };
+
+  /** A valid query string for the required parameters other than `except`. */
+  const requiredQuery = (r: RouteEntry, except: string) => {
+    const qs = r.schema?.querystring as JsonSchema | undefined;
+    return (qs?.required ?? [])
+      .filter((x) => x !== except && qs!.properties?.[x])
+      .map((x) => `${x}=${encodeURIComponent(String(sample(qs!.properties![x]!)))}`)
+      .join('&');
+  };
+
+  it('never answers hostile values in path, query and body with a 5xx', async () => {
+    const started = Date.now();
+    for (const r of routes) {
+      const label = `${r.method} ${r.url}`;
+      // Path parameters: ids past int8, 1e30, negative, zero, U+0000.
+      const params = (r.schema?.params as JsonSchema | undefined)?.properties ?? {};
+      for (const [name, schema] of Object.entries(params)) {
+        for (const v of [...HOSTILE_INTS, ...NUL_TEXTS]) {
+          const res = await probe(`${label} params.${name}=${JSON.stringify(v)}`, r.method, urlWith(r, { [name]: encodeURIComponent(v) }, requiredQuery(r, '')), validBody(r));
+          if (!inRange(variantOf(schema), v)) expect(res.statusCode, `${label} params.${name}=${JSON.stringify(v)}: ${res.body}`).toBeGreaterThanOrEqual(400);
+        }
+      }
+      // Query parameters: the same, pages and page sizes included, and a parameter named with U+0000.
+      const qs = r.schema?.querystring as JsonSchema | undefined;
+      for (const [name, schema] of Object.entries(qs?.properties ?? {})) {
+        const v = variantOf(schema);
+        const values = v.type === 'integer' || v.type === 'number' ? HOSTILE_INTS : v.type === 'boolean' ? [] : NUL_TEXTS;
+        for (const value of values) {
+          const others = requiredQuery(r, name);
+          const query = `${others ? `${others}&` : ''}${name}=${encodeURIComponent(value)}`;
+          const res = await probe(`${label} querystring.${name}=${JSON.stringify(value)}`, r.method, urlWith(r, {}, query), validBody(r));
+          if (!inRange(v, value)) expect(res.statusCode, `${label} querystring.${name}=${JSON.stringify(value)}: ${res.body}`).toBeGreaterThanOrEqual(400);
+        }
+      }
+      if (qs) await probe(`${label} querystring key with U+0000`, r.method, urlWith(r, {}, `${requiredQuery(r, '')}&a%00=1`), validBody(r));
+      // Body fields, one at a time, the rest of the body valid.
+      const body = r.url.startsWith('/api/ingest/') ? undefined : bodyOf(r);
+      if (body) {
+        for (const leaf of leaves(body)) {
+          for (const literal of hostileLiterals(leaf.schema)) {
+            const payload = bodyWith(body, leaf.path, literal);
+            const res = await probe(`${label} body ${payload.slice(0, 120)}`, r.method, urlWith(r), { payload, contentType: 'application/json' });
+            // Where null is allowed, Ajv's type coercion reads 0 as null.
+            if (!inRange(leaf.schema, literal) && !(leaf.nullable && literal === '0')) expect(res.statusCode, `${label} ${payload}: ${res.body}`).toBeGreaterThanOrEqual(400);
+          }
+        }
+      }
+    }
+    expect(serverErrors, serverErrors.slice(0, 20).join('\n')).toEqual([]);
+    console.log(`[fuzz ${engine}] hostile values: ${Date.now() - started} ms`);
+  }, 180_000);
+
+  it('never answers a missing body or a body of the wrong media type with a 5xx', async () => {
+    const multipart = '--fz\r\ncontent-disposition: form-data; name="a"\r\n\r\n1\r\n--fz--\r\n';
+    const kinds: { name: string; payload?: string | Buffer; contentType?: string }[] = [
+      { name: 'no body, no content type' },
+      { name: 'empty JSON', payload: '', contentType: 'application/json' },
+      { name: 'JSON null', payload: 'null', contentType: 'application/json' },
+      { name: 'text/plain', payload: 'hello', contentType: 'text/plain' },
+      { name: 'multipart', payload: multipart, contentType: 'multipart/form-data; boundary=fz' },
+      { name: 'octet-stream', payload: Buffer.from([0, 1, 2, 0xff]), contentType: 'application/octet-stream' },
+      { name: 'NDJSON', payload: '{"a":1}\n', contentType: 'application/x-ndjson' },
+    ];
+    for (const r of routes.filter((x) => MUTATING.has(x.method))) {
+      const takesBody = Boolean(r.schema?.body) || r.url === '/api/imports';
+      for (const k of kinds) {
+        const res = await probe(`${r.method} ${r.url} ${k.name}`, r.method, urlWith(r, {}, r.url === '/api/imports' ? `fileName=a.csv` : r.url.startsWith('/api/ingest/') && k.name === 'NDJSON' ? 'source=fz' : ''), k);
+        // A route that takes a body refuses every one of these but its own media type.
+        const own = (r.url === '/api/imports' && k.name === 'octet-stream') || (r.url.startsWith('/api/ingest/') && k.name === 'NDJSON');
+        if (takesBody && !own) expect(res.statusCode, `${r.method} ${r.url} ${k.name}: ${res.body}`).toBeGreaterThanOrEqual(400);
+      }
+    }
+    // The file upload: JSON, text, a form or nothing instead of a file is 415/400, never a 500.
+    for (const k of kinds.filter((x) => x.name !== 'octet-stream')) {
+      const res = await probe(`upload ${k.name}`, 'POST', `/api/imports?fileName=a.csv&orgUnitId=${tree.station1}`, k);
+      expect(res.statusCode, `upload ${k.name}: ${res.body}`).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode, `upload ${k.name}: ${res.body}`).toBeLessThan(500);
+    }
+    const json = await probe('upload JSON', 'POST', '/api/imports?fileName=a.csv', { payload: '{"a":1}', contentType: 'application/json' });
+    expect(json.statusCode).toBe(415);
+    // Ingest with a valid key and no body, or a body it does not take.
+    for (const url of ['/api/ingest/transactions', '/api/ingest/topups']) {
+      const none = await probe(`${url} no body`, 'POST', url);
+      expect(none.statusCode, none.body).toBe(400);
+      expect(none.json().error.field).toBe('body');
+      const text = await probe(`${url} text`, 'POST', url, { payload: 'hello', contentType: 'text/plain' });
+      expect(text.statusCode, text.body).toBe(415);
+    }
+    expect(serverErrors, serverErrors.slice(0, 20).join('\n')).toEqual([]);
+  });
+
+  it('answers an unreadable CSV (a quote never closed) with a 4xx on inspect and dry run', async () => {
+    const up = await probe('upload broken CSV', 'POST', `/api/imports?fileName=broken.csv&orgUnitId=${tree.station1}`, { payload: '客户名称,手机\n"张三,13800138000\n李四,13900139000\n', contentType: 'application/octet-stream' });
+    expect(up.statusCode, up.body).toBe(201);
+    const id = up.json().id as number;
+    const inspect = await probe('inspect broken CSV', 'POST', `/api/imports/${id}/inspect`, { payload: JSON.stringify({ kind: 'customers' }), contentType: 'application/json' });
+    expect(inspect.statusCode, inspect.body).toBeGreaterThanOrEqual(400);
+    expect(inspect.statusCode, inspect.body).toBeLessThan(500);
+    expect(inspect.json().error.field).toBe('body');
+    const mapping = await probe('map broken CSV', 'PUT', `/api/imports/${id}/mapping`, { payload: JSON.stringify({ kind: 'customers', mapping: { 客户名称: 'name', 手机: 'phone' } }), contentType: 'application/json' });
+    expect(mapping.statusCode, mapping.body).toBe(200);
+    const dry = await probe('dry-run broken CSV', 'POST', `/api/imports/${id}/dry-run`);
+    expect(dry.statusCode, dry.body).toBeGreaterThanOrEqual(400);
+    expect(dry.statusCode, dry.body).toBeLessThan(500);
+  });
+
+  it('refuses an ingest row holding U+0000 on its own: the row is reported, the rest land', async () => {
+    const sale = (externalId: string, extra: Record<string, unknown> = {}) => ({ externalId, occurredAt: '2026-10-15T09:00:00+08:00', stationCode: 'B1-A1-S1', product: '92#', volumeMl: 40_000, amountFen: 30_000, ...extra });
+    const rows = [
+      sale('nul-ok-1'),
+      sale('nul\u0000id'),
+      sale('nul-ok-2'),
+      sale('nul-product', { product: '92\u0000#' }),
+      sale('nul-station', { stationCode: 'B1\u0000' }),
+      sale('nul-plate', { plate: '冀A\u000012345' }),
+      sale('nul-card', { cardNo: '9000\u0000' }),
+      { ...sale('nul-key'), ['k\u0000']: 1 },
+      sale('huge-volume', { volumeMl: 1e30 }),
+    ];
+    const check = (res: { statusCode: number; body: string; json: () => any }) => {
+      expect(res.statusCode, res.body).toBe(200);
+      const reply = res.json();
+      expect(reply.inserted).toBe(2);
+      expect(reply.rejected).toBe(7);
+      expect(reply.errors.map((e: { row: number; field: string }) => [e.row, e.field])).toEqual([
+        [2, 'externalId'],
+        [4, 'product'],
+        [5, 'stationCode'],
+        [6, 'plate'],
+        [7, 'cardNo'],
+        [8, 'k\u0000'],
+        [9, 'volumeMl'],
+      ]);
+    };
+    check(await probe('ingest JSON with U+0000 rows', 'POST', '/api/ingest/transactions', { payload: JSON.stringify({ source: 'fz', transactions: rows }), contentType: 'application/json' }));
+    const ndjsonRows = rows.map((x) => ({ ...x, externalId: `nd-${String(x.externalId)}` }));
+    check(await probe('ingest NDJSON with U+0000 rows', 'POST', '/api/ingest/transactions?source=fz', { payload: ndjsonRows.map((x) => JSON.stringify(x)).join('\n'), contentType: 'application/x-ndjson' }));
+    // The envelope's own text is not a row: U+0000 in the source is the whole request's problem.
+    const badSource = await probe('ingest source with U+0000', 'POST', '/api/ingest/transactions', { payload: JSON.stringify({ source: 'f\u0000', transactions: [sale('x')] }), contentType: 'application/json' });
+    expect(badSource.statusCode, badSource.body).toBe(400);
+    const badQuerySource = await probe('NDJSON source with U+0000', 'POST', '/api/ingest/transactions?source=f%00', { payload: JSON.stringify(sale('y')), contentType: 'application/x-ndjson' });
+    expect(badQuerySource.statusCode, badQuerySource.body).toBe(400);
+    expect(badQuerySource.json().error.field).toBe('querystring.source');
+
+    const topup = (externalId: string, extra: Record<string, unknown> = {}) => ({ externalId, occurredAt: '2026-10-15T09:00:00+08:00', stationCode: 'B1-A1-S1', cardNo: '9000000001', amountFen: 100_000, ...extra });
+    const res = await probe('top-ups with U+0000 rows', 'POST', '/api/ingest/topups', {
+      payload: JSON.stringify({ source: 'fz', topups: [topup('t-ok'), topup('t\u0000'), topup('t-card', { cardNo: '9\u0000' }), topup('t-big', { amountFen: 9223372036854775808 })] }),
+      contentType: 'application/json',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().inserted).toBe(1);
+    expect(res.json().errors.map((e: { row: number; field: string }) => [e.row, e.field])).toEqual([
+      [2, 'externalId'],
+      [3, 'cardNo'],
+      [4, 'amountFen'],
+    ]);
   });
 
   it('never answers random JSON with a 5xx', async () => {

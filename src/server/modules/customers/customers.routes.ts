@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
-import { IdParams, Page, Paging, errorResponses } from '../../schemas.js';
+import { IdParams, Page, Paging, Version, errorResponses } from '../../schemas.js';
 import { CUSTOMER_KINDS, type CustomersService } from './customers.service.js';
 import type { MergeService } from './merge.service.js';
 
@@ -166,7 +166,7 @@ export function customersRoutes(app: App, svc: CustomersService, merges: MergeSe
       tags,
       summary: 'Edit a customer; a stale version answers VERSION_CONFLICT',
       params: IdParams,
-      body: Type.Object({ kind: Type.Optional(Kind), orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })), version: Type.Integer({ minimum: 1 }), ...Fields }, { additionalProperties: false }),
+      body: Type.Object({ kind: Type.Optional(Kind), orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })), version: Version, ...Fields }, { additionalProperties: false }),
       response: { 200: Detail, ...errorResponses },
     },
     handler: (req) => svc.update(requirePrincipal(req), req.ip, req.params.id, req.body),

@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
+import { AppError } from '../../errors.js';
 import { IdParams, Paging, Page, Ok, errorResponses } from '../../schemas.js';
 import { IMPORT_KINDS, type ImportsService } from './imports.service.js';
 import { errorReportCsv, errorReportXlsx } from './report.js';
@@ -53,7 +54,9 @@ export function importsRoutes(app: App, svc: ImportsService): void {
         response: { 201: Job, ...errorResponses },
       },
       handler: async (req, reply) => {
-        const job = await svc.upload(requirePrincipal(req), req.ip, { fileName: req.query.fileName, orgUnitId: req.query.orgUnitId, body: req.body as Readable, maxBytes: MAX_UPLOAD_BYTES });
+        // JSON and text bodies are parsed by the app's own parsers; only a raw stream is a file.
+        if (!(req.body instanceof Readable)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the file as application/octet-stream', 'content-type');
+        const job = await svc.upload(requirePrincipal(req), req.ip, { fileName: req.query.fileName, orgUnitId: req.query.orgUnitId, body: req.body, maxBytes: MAX_UPLOAD_BYTES });
         return reply.code(201).send(job);
       },
     });

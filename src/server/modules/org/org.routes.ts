@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
-import { IdParams, Ok, errorResponses } from '../../schemas.js';
+import { IdParams, Ok, Version, errorResponses } from '../../schemas.js';
 import type { OrgService } from './org.service.js';
 
 const OrgUnitSchema = Type.Object({
@@ -59,7 +59,7 @@ export function orgRoutes(app: App, svc: OrgService): void {
       tags,
       summary: 'Rename or re-code an org unit',
       params: IdParams,
-      body: Type.Object({ name: Type.Optional(Name), code: Type.Optional(Code), timeZone: Type.Optional(TimeZone), kindCode: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })), version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+      body: Type.Object({ name: Type.Optional(Name), code: Type.Optional(Code), timeZone: Type.Optional(TimeZone), kindCode: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })), version: Version }, { additionalProperties: false }),
       response: { 200: OrgUnitSchema, ...errorResponses },
     },
     handler: (req) => svc.update(requirePrincipal(req), req.ip, req.params.id, req.body),
@@ -71,7 +71,7 @@ export function orgRoutes(app: App, svc: OrgService): void {
       tags,
       summary: 'Move an org unit (and its subtree) under another parent',
       params: IdParams,
-      body: Type.Object({ parentId: Type.Integer({ minimum: 1 }), version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+      body: Type.Object({ parentId: Type.Integer({ minimum: 1 }), version: Version }, { additionalProperties: false }),
       response: { 200: OrgUnitSchema, ...errorResponses },
     },
     handler: (req) => svc.move(requirePrincipal(req), req.ip, req.params.id, req.body.parentId, req.body.version),

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
-import { IdParams, Ok, errorResponses } from '../../schemas.js';
+import { IdParams, Ok, Version, errorResponses } from '../../schemas.js';
 import { PERMISSIONS } from '../../../domain/permissions.js';
 import type { RolesService } from './roles.service.js';
 
@@ -47,7 +47,7 @@ export function rolesRoutes(app: App, svc: RolesService): void {
     schema: {
       tags,
       params: IdParams,
-      body: Type.Object({ nameZh: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), nameEn: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), permissions: Type.Optional(Perms), version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+      body: Type.Object({ nameZh: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), nameEn: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), permissions: Type.Optional(Perms), version: Version }, { additionalProperties: false }),
       response: { 200: RoleSchema, ...errorResponses },
     },
     handler: (req) => svc.update(requirePrincipal(req), req.ip, req.params.id, req.body),

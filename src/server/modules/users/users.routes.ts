@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
-import { IdParams, Ok, Page, Paging, errorResponses } from '../../schemas.js';
+import { IdParams, Ok, Page, Paging, Version, errorResponses } from '../../schemas.js';
 import type { UsersService } from './users.service.js';
 
 export const UserSchema = Type.Object({
@@ -60,7 +60,7 @@ export function usersRoutes(app: App, svc: UsersService): void {
       tags,
       params: IdParams,
       body: Type.Object(
-        { displayName: Type.Optional(DisplayName), orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })), roleIds: Type.Optional(RoleIds), active: Type.Optional(Type.Boolean()), locale: Type.Optional(Locale), version: Type.Integer({ minimum: 1 }) },
+        { displayName: Type.Optional(DisplayName), orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })), roleIds: Type.Optional(RoleIds), active: Type.Optional(Type.Boolean()), locale: Type.Optional(Locale), version: Version },
         { additionalProperties: false },
       ),
       response: { 200: UserSchema, ...errorResponses },
