@@ -238,7 +238,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   transactionsRoutes(app, ingest, new TransactionsService(db.kysely, opts.now));
   const topups = new TopupsService(db.kysely, db.engine, opts.now);
   topupsRoutes(app, topups);
-  importsRoutes(app, new ImportsService(db.kysely, customers, ingest, topups));
+  importsRoutes(app, new ImportsService(db.kysely, customers, ingest, topups, { limits: config.importLimits }));
   ratingsRoutes(app, new RatingsService(db.kysely, opts.now));
   alertsRoutes(app, new AlertsService(db.kysely, opts.now));
   dashboardsRoutes(

@@ -1,4 +1,5 @@
 import { CHUNK_ROWS } from './modules/transactions/ingest.service.js';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './modules/imports/parse/limits.js';
 
 export interface Config {
   databaseUrl: string;
@@ -15,12 +16,12 @@ export interface Config {
   loginRateLimitPerMinute: number;
   /** Send the Secure cookie attribute (behind HTTPS). */
   secureCookies: boolean;
-  logLevel: string;
   /**
    * Origins (`https://crm.example.com`) besides the request's own host from which a signed-in browser may
    * send state-changing requests (ALLOWED_ORIGINS, comma-separated).
    */
   allowedOrigins: string[];
+  logLevel: string;
   /**
    * Dashboards over a subtree are served from a snapshot this many minutes old at most; an older
    * one is served while a new one is computed. 0: every call computes its figures.
@@ -31,6 +32,12 @@ export interface Config {
    * once for more rows; on SQLite every other request waits for a chunk to finish.
    */
   ingestChunkRows: number;
+  /**
+   * What the import center's reader may spend on one file (IMPORT_MAX_XLSX_MB,
+   * IMPORT_MAX_SHARED_STRINGS_MB, IMPORT_MAX_CELL_CHARS, IMPORT_MAX_COLUMNS, IMPORT_MAX_ROWS); a file
+   * past one is refused with IMPORT_LIMIT_EXCEEDED naming it.
+   */
+  importLimits: ImportLimits;
   webRoot: string | null;
 }
 
@@ -50,10 +57,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lockoutMinutes: int(env.LOCKOUT_MINUTES, 15),
     loginRateLimitPerMinute: int(env.LOGIN_RATE_LIMIT, 20),
     secureCookies: env.SECURE_COOKIES === '1',
+    allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
     logLevel: env.LOG_LEVEL || 'info',
     dashboardSnapshotMinutes: int(env.DASHBOARD_SNAPSHOT_MINUTES, 15),
     ingestChunkRows: Math.max(1, int(env.INGEST_CHUNK_ROWS, CHUNK_ROWS)),
+    importLimits: {
+      xlsxMb: Math.max(1, int(env.IMPORT_MAX_XLSX_MB, DEFAULT_IMPORT_LIMITS.xlsxMb)),
+      sharedStringsMb: Math.max(1, int(env.IMPORT_MAX_SHARED_STRINGS_MB, DEFAULT_IMPORT_LIMITS.sharedStringsMb)),
+      cellChars: Math.max(1, int(env.IMPORT_MAX_CELL_CHARS, DEFAULT_IMPORT_LIMITS.cellChars)),
+      columns: Math.max(1, int(env.IMPORT_MAX_COLUMNS, DEFAULT_IMPORT_LIMITS.columns)),
+      rows: Math.max(1, int(env.IMPORT_MAX_ROWS, DEFAULT_IMPORT_LIMITS.rows)),
+    },
     webRoot: env.WEB_ROOT ?? null,
   };
 }
-    allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),

@@ -24,6 +24,7 @@ interface Job {
   rowsFlagged: number;
   createdCount: number;
   updatedCount: number;
+  unchangedCount: number;
 }
 interface Problem {
   row: number;
@@ -100,7 +101,8 @@ describeEngines('import center', (engine) => {
 
     // The dry run finds every problem and writes nothing.
     expect(byRow(r.dry.problems)).toEqual({ 6: ['birthday'], 7: ['plate'] });
-    expect(r.dry.job).toMatchObject({ status: 'checked', rowsTotal: 7, rowsOk: 4, rowsRejected: 2 });
+    // Six rows below the header: the header is not counted.
+    expect(r.dry.job).toMatchObject({ status: 'checked', rowsTotal: 6, rowsOk: 4, rowsRejected: 2 });
     expect(r.before.customers).toBe(0);
 
     // Row 5 is row 2 again (the same plate written another way): one customer, filled in.
@@ -128,7 +130,9 @@ describeEngines('import center', (engine) => {
   it('imports the same workbook again without changing anything', async () => {
     const before = await customerCount(ctx.app, admin);
     const r = await importFile(ctx.app, admin, 'archive-libreoffice.xlsx', 'customers', tree.station1, '客户档案');
-    expect(r.done).toMatchObject({ status: 'done', createdCount: 0, updatedCount: 3, rowsOk: 4 });
+    // Nothing is filled in: every good row matched a customer and brings nothing he lacks.
+    expect(r.dry.job).toMatchObject({ status: 'checked', createdCount: 0, updatedCount: 0, unchangedCount: 4, rowsOk: 4 });
+    expect(r.done).toMatchObject({ status: 'done', createdCount: 0, updatedCount: 0, unchangedCount: 4, rowsOk: 4, rowsTotal: 6, rowsDone: 6 });
     expect(await customerCount(ctx.app, admin)).toBe(before);
     const zhao = await findCustomer(ctx.app, admin, '赵建国');
     expect(zhao.vehicles).toHaveLength(1);
@@ -155,7 +159,7 @@ describeEngines('import center', (engine) => {
 
     // Again: every row is on file.
     const again = await importFile(ctx.app, admin, 'archive-libreoffice.xlsx', 'transactions', tree.station1, '交易');
-    expect(again.done).toMatchObject({ status: 'done', createdCount: 0, rowsOk: 3, rowsRejected: 1 });
+    expect(again.done).toMatchObject({ status: 'done', createdCount: 0, unchangedCount: 3, rowsOk: 3, rowsRejected: 1 });
     expect(Number((await ctx.db.kysely.selectFrom('fuel_transaction').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBe(3);
   });
 
@@ -193,7 +197,7 @@ describeEngines('import center', (engine) => {
     expect(profiles).toEqual([expect.objectContaining({ name: '老系统导出', columns: inspected.suggested })]);
     await ok(call(ctx.app, admin, 'POST', `/api/imports/${job.id}/dry-run`));
     await ok(call(ctx.app, admin, 'POST', `/api/imports/${job.id}/commit`), 202);
-    expect(await waitDone(ctx.app, admin, job.id)).toMatchObject({ status: 'done', createdCount: 3, rowsRejected: 0, rowsTotal: 4 });
+    expect(await waitDone(ctx.app, admin, job.id)).toMatchObject({ status: 'done', createdCount: 3, rowsRejected: 0, rowsTotal: 3 });
     const shen = await findCustomer(ctx.app, admin, '沈十');
     expect(shen.notes).toBe('多行\n备注');
     expect(shen.vehicles[0].plate).toBe('豫A23456');

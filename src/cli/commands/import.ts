@@ -14,18 +14,27 @@ import type { ImportKind } from '../../server/modules/imports/parse/mapping.js';
 import { UsageError } from '../usage-error.js';
 
 export const importHelp = `usage: forecourt import <file> --kind customers|cards|transactions|topups --user <username> [options]
+       forecourt import --resume <job> --user <username> [--dry-run] [--report FILE]
+       forecourt import --cancel <job> --user <username>
 
 Reads a CSV (UTF-8, UTF-8 with BOM or GBK/GB18030, detected) or XLSX file into the archive, as
 the import center in the web UI does, on behalf of <username> (the audit log names him; his org
 subtree limits what he may change). Columns are recognised from the usual headers (客户名称,
 手机, 车牌号, 加油卡号, 交易时间, 油品, 数量(升), 金额(元), 充值时间, 充值金额, 赠送金额 …) unless a mapping is given.
+Files past the import limits (IMPORT_MAX_XLSX_MB, IMPORT_MAX_SHARED_STRINGS_MB, IMPORT_MAX_CELL_CHARS,
+IMPORT_MAX_COLUMNS, IMPORT_MAX_ROWS) are refused with the limit named.
 
 Running the same file again changes nothing: customers are matched by plate, phone or card and
 transactions and top-ups by their id (or a hash of the row). An import that was interrupted (even by kill -9)
 resumes after its last committed chunk when run again with the same file, kind and unit.
 
+Any import job shown in the import center can be carried on or given up by its number, whatever
+it was doing when it stopped (uploaded, checking, checked, committing): --resume finishes it (a
+commit resumes after its last committed chunk; with --dry-run it is checked instead), --cancel
+stops it (chunks already committed stay) and deletes its stored file.
+
 Options:
-  --kind KIND        customers, cards, transactions or topups (required)
+  --kind KIND        customers, cards, transactions or topups (required with a file)
   --user NAME        the user the import is done as (required; needs import.run)
   --org CODE         the org unit to import into (default: the user's own)
   --sheet NAME       the XLSX sheet (default: the first)
@@ -33,8 +42,17 @@ Options:
   --map H=F,…        explicit mapping, header=field pairs (fields as in the web UI)
   --dry-run          check every row and write nothing
   --report FILE      write the rejected rows to FILE (CSV)
+  --resume JOB       carry on with import JOB
+  --cancel JOB       give import JOB up
   -h, --help         this text
 `;
+
+function jobNumber(v: string | undefined, option: string): number | null {
+  if (v === undefined) return null;
+  const id = Number(v);
+  if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`${option} takes an import number`);
+  return id;
+}
 
 export async function runImport(argv: string[], config: Config): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -49,6 +67,8 @@ export async function runImport(argv: string[], config: Config): Promise<number>
       map: { type: 'string' },
       'dry-run': { type: 'boolean' },
       report: { type: 'string' },
+      resume: { type: 'string' },
+      cancel: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -56,32 +76,34 @@ export async function runImport(argv: string[], config: Config): Promise<number>
     console.log(importHelp);
     return 0;
   }
+  const resumeId = jobNumber(values.resume, '--resume');
+  const cancelId = jobNumber(values.cancel, '--cancel');
+  const byNumber = resumeId ?? cancelId;
+  if (resumeId !== null && cancelId !== null) throw new UsageError('choose --resume or --cancel, not both');
   const [file, ...extra] = positionals;
-  if (!file || extra.length) throw new UsageError('expected exactly one file');
-  if (!values.kind || !(IMPORT_KINDS as readonly string[]).includes(values.kind)) throw new UsageError(`--kind must be one of ${IMPORT_KINDS.join(', ')}`);
+  if (byNumber !== null ? positionals.length > 0 : !file || extra.length) throw new UsageError(byNumber !== null ? '--resume and --cancel take no file' : 'expected exactly one file');
+  if (values.kind && !(IMPORT_KINDS as readonly string[]).includes(values.kind)) throw new UsageError(`--kind must be one of ${IMPORT_KINDS.join(', ')}`);
+  if (byNumber === null && !values.kind) throw new UsageError(`--kind must be one of ${IMPORT_KINDS.join(', ')}`);
   if (!values.user) throw new UsageError('--user is required');
-  if (!fs.existsSync(file)) throw new UsageError(`no such file: ${file}`);
-  const kind = values.kind as ImportKind;
+  if (file && !fs.existsSync(file)) throw new UsageError(`no such file: ${file}`);
 
   const db = openDb({ url: config.databaseUrl });
+  const customers = new CustomersService(db.kysely, db.engine);
+  const svc = new ImportsService(db.kysely, customers, transactionSinkOf(db), topupSinkOf(db), { limits: config.importLimits });
   try {
     await prepareDatabase(db);
     const p = await new SessionService(db.kysely, config).principalOf(values.user);
     if (!p.permissions.has('import.run')) throw new Error(`${values.user} may not import (needs import.run)`);
-    let orgUnitId = p.orgUnitId;
-    if (values.org) {
-      const unit = await db.kysely.selectFrom('org_unit').select('id').where('code', '=', values.org).executeTakeFirst();
-      if (!unit) throw new UsageError(`no org unit with code ${values.org}`);
-      orgUnitId = unit.id;
-    }
-    const customers = new CustomersService(db.kysely, db.engine);
-    const svc = new ImportsService(db.kysely, customers, transactionSinkOf(db), topupSinkOf(db));
 
-    const sha = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-    let id = values['dry-run'] ? null : await svc.unfinished(orgUnitId, sha, kind);
-    if (id !== null) console.log(`resuming import ${id}`);
-    else {
-      id = (await svc.upload(p, null, { fileName: path.basename(file), orgUnitId, body: fs.createReadStream(file), maxBytes: Number.MAX_SAFE_INTEGER })).id;
+    if (cancelId !== null) {
+      const before = await svc.getFor(p, cancelId);
+      const job = await svc.cancel(p, null, cancelId);
+      console.log(`cancelled import ${job.id} (was ${before.status}; ${job.rowsDone} rows had been worked through)`);
+      return 0;
+    }
+
+    /** Map the columns of an uploaded job: the suggestion, a saved profile or --map. */
+    const configure = async (id: number, kind: ImportKind) => {
       const inspected = await svc.inspect(id, kind, values.sheet);
       let mapping: Mapping = inspected.suggested;
       if (values.profile) {
@@ -92,10 +114,41 @@ export async function runImport(argv: string[], config: Config): Promise<number>
       if (values.map) mapping = Object.fromEntries(values.map.split(',').map((pair) => pair.split('=').map((x) => x.trim()) as [string, string]));
       console.log(`columns: ${Object.entries(mapping).map(([h, f]) => `${h}→${f}`).join(', ') || '(none recognised)'}`);
       await svc.configure(p, id, { kind, sheet: inspected.sheet ?? undefined, mapping });
+    };
+
+    let id: number;
+    if (resumeId !== null) {
+      const job = await svc.getFor(p, resumeId);
+      id = job.id;
+      console.log(`resuming import ${id} (${job.status})`);
+      if (!job.kind && !values.kind) throw new UsageError(`import ${id} has no kind yet: give --kind`);
+      if (!job.kind || !job.mapping) await configure(id, (values.kind ?? job.kind) as ImportKind);
+    } else {
+      let orgUnitId = p.orgUnitId;
+      if (values.org) {
+        const unit = await db.kysely.selectFrom('org_unit').select('id').where('code', '=', values.org).executeTakeFirst();
+        if (!unit) throw new UsageError(`no org unit with code ${values.org}`);
+        orgUnitId = unit.id;
+      }
+      const kind = values.kind as ImportKind;
+      const sha = crypto.createHash('sha256');
+      for await (const part of fs.createReadStream(file!)) sha.update(part as Buffer);
+      const found = values['dry-run'] ? null : await svc.unfinished(orgUnitId, sha.digest('hex'), kind);
+      if (found !== null) {
+        id = found;
+        console.log(`resuming import ${id}`);
+      } else {
+        id = (await svc.upload(p, null, { fileName: path.basename(file!), orgUnitId, body: fs.createReadStream(file!), maxBytes: Number.MAX_SAFE_INTEGER })).id;
+        await configure(id, kind);
+      }
     }
-    const job = values['dry-run'] ? await svc.dryRun(p, id) : await svc.commitAndWait(p, null, id);
+    // Whoever runs the command says the job's last pass is gone (a kill -9 leaves a fresh heartbeat).
+    const job = values['dry-run'] ? await svc.dryRun(p, id, { force: true }) : await svc.commitAndWait(p, null, id, { force: true });
     const phase = values['dry-run'] ? 'dry_run' : 'commit';
-    console.log(`${values['dry-run'] ? 'checked' : 'imported'} ${job.rowsOk + job.rowsRejected + job.rowsFlagged} rows: ${job.rowsOk} good, ${job.rowsRejected} rejected, ${job.rowsFlagged} flagged; created ${job.createdCount}, filled in ${job.updatedCount} (import ${job.id})`);
+    const counted = `${job.rowsOk + job.rowsRejected + job.rowsFlagged} rows: ${job.rowsOk} good, ${job.rowsRejected} rejected, ${job.rowsFlagged} flagged`;
+    const outcome = `created ${job.createdCount}, filled in ${job.updatedCount}, unchanged ${job.unchangedCount}`;
+    console.log(`${values['dry-run'] ? 'checked' : 'imported'} ${counted}; ${outcome} (import ${job.id})`);
+    if (job.status === 'failed') console.log(`import ${job.id} stopped: ${job.error ?? 'unknown error'} (resume with --resume ${job.id})`);
     const problems = await svc.problems(id, phase, 20);
     for (const x of problems) console.log(`  row ${x.row}${x.field ? ` [${x.field}]` : ''}: ${x.message}`);
     if (values.report) {
@@ -105,6 +158,7 @@ export async function runImport(argv: string[], config: Config): Promise<number>
     }
     return job.status === 'failed' ? 1 : 0;
   } finally {
+    await svc.close();
     await db.close();
   }
 }

@@ -20,7 +20,10 @@ export interface RowProblem {
 
 export interface ChunkResult {
   created: number[];
+  /** Customers on file that the chunk fills in (or, in a dry run, would). */
   updated: number[];
+  /** Rows that matched a customer on file and bring nothing it lacks. */
+  unchanged: number;
   problems: RowProblem[];
 }
 
@@ -165,18 +168,23 @@ export class CustomerRowImporter {
       }
       for (const k of keys) add(k, id);
     }
-    if (!write) return { created: groups.map((_, i) => -(i + 1)), updated: [...fills.keys()], problems };
-    const created = await this.createAll(trx, orgUnitId, groups);
-    const updated: number[] = [];
+    // What each match would fill in, worked out the same way in a dry run and a commit.
+    const plans: { current: CustomerRecord; plan: FillPlan }[] = [];
+    let unchanged = 0;
     if (fills.size) {
       const current = new Map((await trx.selectFrom('customer').selectAll().where('id', 'in', [...fills.keys()]).execute()).map((c) => [c.id, c]));
       const children = await customersQueries.children(trx, [...fills.keys()]);
       for (const [id, xs] of fills) {
-        await this.fillIn(trx, current.get(id)!, children, xs);
-        updated.push(id);
+        const plan = planFill(current.get(id)!, children, xs);
+        unchanged += plan.unchangedRows;
+        if (plan.changed) plans.push({ current: current.get(id)!, plan });
       }
     }
-    return { created, updated, problems };
+    const updated = plans.map((x) => x.current.id);
+    if (!write) return { created: groups.map((_, i) => -(i + 1)), updated, unchanged, problems };
+    const created = await this.createAll(trx, orgUnitId, groups);
+    for (const x of plans) await this.fillIn(trx, x.current, x.plan);
+    return { created, updated, unchanged, problems };
   }
 
   private async createAll(trx: Kysely<Database>, orgUnitId: number, groups: Prepared[]): Promise<number[]> {
@@ -216,44 +224,70 @@ export class CustomerRowImporter {
     return ids;
   }
 
-  /** Fill the fields the archive lacks and add new phones, vehicles, cards and tags; never overwrite. */
-  private async fillIn(trx: Kysely<Database>, current: Record<string, unknown> & { id: number; version: number }, existing: Awaited<ReturnType<typeof customersQueries.children>>, xs: Prepared[]): Promise<void> {
-    const id = current.id;
-    const patch: Record<string, unknown> = {};
-    const mine = <T extends { customer_id: number }>(list: T[]) => list.filter((e) => e.customer_id === id);
-    const phones = new Set(mine(existing.phones).map((e) => e.phone));
-    const plates = new Set(mine(existing.vehicles).map((e) => e.plate));
-    const cardNos = new Set(mine(existing.cards).map((e) => e.card_no));
-    const tagSet = new Set(mine(existing.tags).map((e) => e.tag));
-    const n: Partial<Normalised> = { phones: [], vehicles: [], cards: [], tags: [] };
-    for (const x of xs) {
-      for (const [col, v] of Object.entries(columnsOf(x.fields))) if (v !== null && v !== undefined && current[col] === null && !(col in patch)) patch[col] = v;
-      for (const ph of x.n.phones ?? []) if (!phones.has(ph.phone)) {
-        phones.add(ph.phone);
-        n.phones!.push(ph);
-      }
-      for (const v of x.n.vehicles ?? []) if (!plates.has(v.plate)) {
-        plates.add(v.plate);
-        n.vehicles!.push(v);
-      }
-      for (const c of x.n.cards ?? []) if (!cardNos.has(c)) {
-        cardNos.add(c);
-        n.cards!.push(c);
-      }
-      for (const t of x.n.tags ?? []) if (!tagSet.has(t)) {
-        tagSet.add(t);
-        n.tags!.push(t);
-      }
-    }
-    const changed = Object.keys(patch).length > 0 || Object.values(n).some((l) => l && l.length > 0);
-    if (!changed) return;
+  /** Write what planFill found: the fields the archive lacked and the new phones, vehicles, cards, tags. */
+  private async fillIn(trx: Kysely<Database>, current: CustomerRecord, plan: FillPlan): Promise<void> {
     await trx
       .updateTable('customer')
-      .set({ ...patch, version: current.version + 1, updated_at: new Date().toISOString() } as never)
-      .where('id', '=', id)
+      .set({ ...plan.patch, version: current.version + 1, updated_at: new Date().toISOString() } as never)
+      .where('id', '=', current.id)
       .execute();
-    await this.customers.writeChildren(trx, id, n, false);
+    await this.customers.writeChildren(trx, current.id, plan.n, false);
   }
+}
+
+type CustomerRecord = Record<string, unknown> & { id: number; version: number };
+
+interface FillPlan {
+  patch: Record<string, unknown>;
+  n: Partial<Normalised>;
+  changed: boolean;
+  /** Rows of the file that bring nothing the customer lacks. */
+  unchangedRows: number;
+}
+
+/** Fill the fields the archive lacks and add new phones, vehicles, cards and tags; never overwrite. */
+function planFill(current: CustomerRecord, existing: Awaited<ReturnType<typeof customersQueries.children>>, xs: Prepared[]): FillPlan {
+  const id = current.id;
+  const patch: Record<string, unknown> = {};
+  const mine = <T extends { customer_id: number }>(list: T[]) => list.filter((e) => e.customer_id === id);
+  const phones = new Set(mine(existing.phones).map((e) => e.phone));
+  const plates = new Set(mine(existing.vehicles).map((e) => e.plate));
+  const cardNos = new Set(mine(existing.cards).map((e) => e.card_no));
+  const tagSet = new Set(mine(existing.tags).map((e) => e.tag));
+  const n: Partial<Normalised> = { phones: [], vehicles: [], cards: [], tags: [] };
+  let unchangedRows = 0;
+  for (const x of xs) {
+    let brings = false;
+    for (const [col, v] of Object.entries(columnsOf(x.fields))) {
+      if (v !== null && v !== undefined && current[col] === null && !(col in patch)) {
+        patch[col] = v;
+        brings = true;
+      }
+    }
+    for (const ph of x.n.phones ?? []) if (!phones.has(ph.phone)) {
+      phones.add(ph.phone);
+      n.phones!.push(ph);
+      brings = true;
+    }
+    for (const v of x.n.vehicles ?? []) if (!plates.has(v.plate)) {
+      plates.add(v.plate);
+      n.vehicles!.push(v);
+      brings = true;
+    }
+    for (const c of x.n.cards ?? []) if (!cardNos.has(c)) {
+      cardNos.add(c);
+      n.cards!.push(c);
+      brings = true;
+    }
+    for (const t of x.n.tags ?? []) if (!tagSet.has(t)) {
+      tagSet.add(t);
+      n.tags!.push(t);
+      brings = true;
+    }
+    if (!brings) unchangedRows++;
+  }
+  const changed = Object.keys(patch).length > 0 || Object.values(n).some((l) => l && l.length > 0);
+  return { patch, n, changed, unchangedRows };
 }
 
 /** A later row of the same new customer: fields it lacks and children it does not have yet. */

@@ -30,7 +30,11 @@ const Job = Type.Object({
   rowsFlagged: Type.Integer(),
   createdCount: Type.Integer(),
   updatedCount: Type.Integer(),
+  unchangedCount: Type.Integer({ description: 'rows that matched what is on file and changed nothing' }),
   error: S,
+  errorCode: S,
+  errorDetails: Type.Unknown({ description: 'e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED' }),
+  active: Type.Boolean({ description: 'a pass is working on the job now, here or in another live process' }),
   createdAt: Type.String(),
   finishedAt: S,
 });
@@ -41,6 +45,8 @@ const tags = ['imports'];
 const MAX_UPLOAD_BYTES = Number(process.env.IMPORT_MAX_MB ?? 512) * 1024 * 1024;
 
 export function importsRoutes(app: App, svc: ImportsService): void {
+  app.addHook('onClose', () => svc.close());
+
   // Files arrive as the raw request body, streamed into the database as they come.
   void app.register(async (child) => {
     const scope = child.withTypeProvider<TypeBoxTypeProvider>();
@@ -121,6 +127,23 @@ export function importsRoutes(app: App, svc: ImportsService): void {
     config: { access: { permission: 'import.run', resource: importJob } },
     schema: { tags, summary: 'Write the rows (in the background; resumes after an interruption)', params: IdParams, response: { 202: Job, ...errorResponses } },
     handler: async (req, reply) => reply.code(202).send(await svc.commit(requirePrincipal(req), req.ip, req.params.id)),
+  });
+
+  app.post('/api/imports/:id/resume', {
+    config: { access: { permission: 'import.run', resource: importJob } },
+    schema: {
+      tags,
+      summary: 'Carry on with an interrupted import: a check starts again, a commit resumes after its last chunk (in the background)',
+      params: IdParams,
+      response: { 202: Job, ...errorResponses },
+    },
+    handler: async (req, reply) => reply.code(202).send(await svc.resume(requirePrincipal(req), req.ip, req.params.id)),
+  });
+
+  app.post('/api/imports/:id/cancel', {
+    config: { access: { permission: 'import.run', resource: importJob } },
+    schema: { tags, summary: 'Give an import up; a pass working on it stops before its next chunk', params: IdParams, response: { 200: Job, ...errorResponses } },
+    handler: (req) => svc.cancel(requirePrincipal(req), req.ip, req.params.id),
   });
 
   app.get('/api/imports/:id/problems', {

@@ -2,7 +2,11 @@
 // its sheets and headers, map columns (reusable profiles), dry-run every row, commit in chunks.
 // Each chunk is one transaction that also advances the job's checkpoint, so a crash leaves no
 // half-written chunk and a re-run resumes where it stopped; matching by plate, phone, card or
-// external id means running the same file again adds nothing.
+// external id means running the same file again adds nothing. Files are read in a worker thread
+// (parse/parse-pool.ts) within the configured limits. A pass over a job names itself in `runner` and
+// every chunk is written only while the job still names it, so a job cancelled, or taken over after
+// its process died, is never written by two passes; the pass beats `heartbeat_at` so the page can
+// tell a job still running somewhere from one left behind.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +24,9 @@ import type { CustomersService } from '../customers/customers.service.js';
 import { CustomerRowImporter, type RowProblem } from './customer-rows.js';
 import { TransactionRowImporter, type TransactionSink } from './transaction-rows.js';
 import { TopupRowImporter, type TopupSink } from './topup-rows.js';
-import { cellText, listSheets, readRows } from './parse/read.js';
+import { cellText, type Cell } from './parse/read.js';
+import { DEFAULT_IMPORT_LIMITS, asAppError, type ImportLimits } from './parse/limits.js';
+import { ParsePool, type RowReader } from './parse/parse-pool.js';
 import { requiredFields, suggestMapping, type ImportKind } from './parse/mapping.js';
 import { convertRow } from './parse/convert.js';
 
@@ -28,6 +34,17 @@ export const IMPORT_KINDS = ['customers', 'cards', 'transactions', 'topups'] as 
 export const CHUNK_ROWS = 500;
 const FILE_CHUNK_BYTES = 1024 * 1024;
 const PREVIEW_ROWS = 20;
+/** A pass says it is alive this often; one silent for STALE_MS died with its process. */
+const HEARTBEAT_MS = 5_000;
+export const STALE_MS = 30_000;
+/** What a stored problem row keeps of the file: a short excerpt of each cell, never the whole cell. */
+export const EXCERPT_CHARS = 200;
+const ROW_EXCERPT_CHARS = 4_000;
+const MESSAGE_CHARS = 500;
+/** Statuses a pass is working in. */
+const WORKING = new Set(['checking', 'committing']);
+/** Statuses nothing more happens in. */
+const FINAL = new Set(['done', 'cancelled']);
 
 export type Mapping = Record<string, string>;
 
@@ -48,7 +65,14 @@ export interface JobView {
   rowsFlagged: number;
   createdCount: number;
   updatedCount: number;
+  /** Rows that matched what is on file and changed nothing. */
+  unchangedCount: number;
   error: string | null;
+  /** The error's code (IMPORT_LIMIT_EXCEEDED, …) and details (which limit, its value), when it has them. */
+  errorCode: string | null;
+  errorDetails: unknown;
+  /** A pass is working on the job now (in this process or another one that is still alive). */
+  active: boolean;
   createdAt: string;
   finishedAt: string | null;
 }
@@ -72,11 +96,42 @@ function view(r: Awaited<ReturnType<ImportsService['load']>>): JobView {
     rowsFlagged: r.rows_flagged,
     createdCount: r.created_count,
     updatedCount: r.updated_count,
+    unchangedCount: r.unchanged_count,
     error: r.error,
+    errorCode: r.error_code,
+    errorDetails: r.error_details ? (JSON.parse(r.error_details) as unknown) : null,
+    active: WORKING.has(r.status) && fresh(r.heartbeat_at),
     createdAt: r.created_at,
     finishedAt: r.finished_at,
   };
 }
+
+function fresh(heartbeat: string | null): boolean {
+  return heartbeat !== null && Date.parse(heartbeat) > Date.now() - STALE_MS;
+}
+
+function excerpt(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+/** A rejected row's cells as stored: each cut to EXCERPT_CHARS, the row to ROW_EXCERPT_CHARS. */
+export function cellsExcerpt(cells: readonly unknown[]): string {
+  const out: unknown[] = [];
+  let size = 0;
+  for (const c of cells) {
+    const v = typeof c === 'string' ? excerpt(c, EXCERPT_CHARS) : c;
+    size += typeof v === 'string' ? v.length : 8;
+    if (size > ROW_EXCERPT_CHARS) {
+      out.push('…');
+      break;
+    }
+    out.push(v);
+  }
+  return JSON.stringify(out);
+}
+
+/** A pass found the job no longer names it: cancelled, or taken over after it was thought dead. */
+class Superseded extends Error {}
 
 function formatOf(fileName: string, head: Buffer): 'xlsx' | 'csv' {
   // A zip container (PK\x03\x04) is a workbook whatever it is called.
@@ -85,16 +140,40 @@ function formatOf(fileName: string, head: Buffer): 'xlsx' | 'csv' {
   return 'csv';
 }
 
+export interface ImportsOptions {
+  limits?: ImportLimits;
+  /** How files are read; by default in worker threads. */
+  reader?: RowReader;
+}
+
+interface Pass {
+  runner: string;
+  abort: AbortController;
+  done: Promise<JobView>;
+}
+
+type JobRow = Awaited<ReturnType<ImportsService['load']>>;
+
 export class ImportsService {
-  /** Commits running in this process, so a second request for the same job does not start another. */
-  private readonly running = new Map<number, Promise<JobView>>();
+  /** Passes running in this process, so a second request for the same job does not start another. */
+  private readonly passes = new Map<number, Pass>();
+  private readonly reader: RowReader;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly customers: CustomersService,
     private readonly transactions: TransactionSink | null,
     private readonly topups: TopupSink | null = null,
-  ) {}
+    opts: ImportsOptions = {},
+  ) {
+    this.reader = opts.reader ?? new ParsePool(opts.limits ?? DEFAULT_IMPORT_LIMITS);
+  }
+
+  /** Stop the reader's worker threads (the app's onClose, the CLI's end). */
+  async close(): Promise<void> {
+    for (const pass of this.passes.values()) pass.abort.abort();
+    await this.reader.close();
+  }
 
   async load(id: number) {
     const r = await this.db.selectFrom('import_job').selectAll().where('id', '=', id).executeTakeFirst();
@@ -106,9 +185,19 @@ export class ImportsService {
     return view(await this.load(id));
   }
 
+  /** A job the principal's subtree holds (the CLI's way in; routes check the resource themselves). */
+  async getFor(p: Principal, id: number): Promise<JobView> {
+    const job = await this.load(id);
+    if (!(await orgUnitInScope(this.db, p, job.org_unit_id))) throw new AppError('SCOPE_DENIED', `import ${id} is outside your organisation`);
+    return view(job);
+  }
+
   async list(p: Principal, page: number, pageSize: number) {
     const base = this.db.selectFrom('import_job').where((eb) => inScope(p, eb.ref('org_unit_id')));
-    const [{ n }, rows] = await Promise.all([base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(), base.selectAll().orderBy('id', 'desc').limit(pageSize).offset((page - 1) * pageSize).execute()]);
+    const [{ n }, rows] = await Promise.all([
+      base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      base.selectAll().orderBy('id', 'desc').limit(pageSize).offset((page - 1) * pageSize).execute(),
+    ]);
     return { total: Number(n), items: rows.map(view) };
   }
 
@@ -123,7 +212,7 @@ export class ImportsService {
     const id = await this.db.transaction().execute(async (trx) => {
       const { id } = await trx
         .insertInto('import_job')
-        .values({ org_unit_id: orgUnitId, kind: null, file_name: input.fileName, file_size: 0, file_sha256: '', format: 'csv', sheet: null, mapping: null, status: 'uploading', rows_total: null, error: null, created_by: p.userId, created_at: now, updated_at: now, finished_at: null })
+        .values({ org_unit_id: orgUnitId, kind: null, file_name: input.fileName, file_size: 0, file_sha256: '', format: 'csv', sheet: null, mapping: null, status: 'uploading', rows_total: null, error: null, error_code: null, error_details: null, runner: null, heartbeat_at: null, created_by: p.userId, created_at: now, updated_at: now, finished_at: null })
         .returning('id')
         .executeTakeFirstOrThrow();
       let seq = 0;
@@ -173,6 +262,8 @@ export class ImportsService {
     const file = await this.materialize(job);
     try {
       return await fn(file);
+    } catch (err) {
+      throw asAppError(err);
     } finally {
       fs.rmSync(path.dirname(file), { recursive: true, force: true });
     }
@@ -181,15 +272,16 @@ export class ImportsService {
   /** Sheets, headers, the first rows and a suggested mapping for the chosen kind. */
   async inspect(id: number, kind: ImportKind, sheet?: string) {
     const job = await this.load(id);
+    if (job.status === 'cancelled') throw new AppError('CONFLICT', `import ${id} was cancelled`);
     return this.withFile(job, async (file) => {
-      const sheets = job.format === 'xlsx' ? await listSheets(file) : [];
+      const sheets = job.format === 'xlsx' ? await this.reader.sheets(file) : [];
       const chosen = sheet ?? sheets[0];
       let headers: string[] = [];
       const sample: string[][] = [];
-      for await (const r of readRows(file, { sheet: chosen })) {
-        const cells = r.cells.map(cellText);
-        if (headers.length === 0) headers = cells;
-        else sample.push(cells);
+      for await (const r of this.reader.rows(file, chosen)) {
+        if (headers.length === 0) headers = r.cells.map(cellText);
+        // The preview shows the start of each cell; a cell may be as long as the limit allows.
+        else sample.push(r.cells.map((c) => excerpt(cellText(c), EXCERPT_CHARS)));
         if (sample.length >= PREVIEW_ROWS) break;
       }
       if (headers.length === 0) throw new AppError('VALIDATION_FAILED', 'the file has no header row', 'body');
@@ -201,7 +293,7 @@ export class ImportsService {
 
   async configure(p: Principal, id: number, input: { kind: ImportKind; sheet?: string; mapping: Mapping; saveAs?: string }): Promise<JobView> {
     const job = await this.load(id);
-    if (job.status === 'committing' || job.status === 'done') throw new AppError('CONFLICT', `import ${id} is already ${job.status}`);
+    if (WORKING.has(job.status) || FINAL.has(job.status)) throw new AppError('CONFLICT', `import ${id} is already ${job.status}`);
     const fields = new Set(Object.values(input.mapping));
     for (const need of requiredFields(input.kind)) if (!fields.has(need)) throw new AppError('VALIDATION_FAILED', `map a column to ${need}`, `body.mapping`);
     await this.db.updateTable('import_job').set({ kind: input.kind, sheet: input.sheet ?? null, mapping: JSON.stringify(input.mapping), status: 'mapped', updated_at: new Date().toISOString() }).where('id', '=', id).execute();
@@ -227,72 +319,160 @@ export class ImportsService {
     await this.db.deleteFrom('import_mapping_profile').where('id', '=', id).execute();
   }
 
-  /** Check every row without writing: counts and each row's problems, kept for the error report. */
-  async dryRun(p: Principal, id: number): Promise<JobView> {
-    const job = await this.load(id);
+  /**
+   * A job a new pass may start on: not finished, not being worked on here, and not by a pass
+   * elsewhere that is still alive, unless `force` (the CLI, whose user says the other one is gone).
+   */
+  private claimable(job: JobRow, force: boolean): void {
+    if (FINAL.has(job.status)) throw new AppError('CONFLICT', `import ${job.id} is already ${job.status}`);
     if (!job.kind || !job.mapping) throw new AppError('VALIDATION_FAILED', 'map the columns first', 'body.mapping');
-    if (job.status === 'committing' || job.status === 'done') throw new AppError('CONFLICT', `import ${id} is already ${job.status}`);
-    await this.begin(job, false);
-    return this.process(p, null, id, false, false);
+    if (this.passes.has(job.id)) throw new AppError('CONFLICT', `import ${job.id} is running`);
+    if (WORKING.has(job.status) && fresh(job.heartbeat_at) && !force) {
+      throw new AppError('CONFLICT', `import ${job.id} is being worked on by another process; wait for it or cancel it`);
+    }
+  }
+
+  /** Check every row without writing: counts and each row's problems, kept for the error report. */
+  async dryRun(p: Principal, id: number, opts: { force?: boolean } = {}): Promise<JobView> {
+    const job = await this.load(id);
+    if (job.status === 'committing' || job.status === 'failed') throw new AppError('CONFLICT', `import ${id} is already ${job.status}`);
+    this.claimable(job, opts.force ?? false);
+    return (await this.startPass(p, null, job, false)).done;
   }
 
   /**
-   * Start a pass over the file. A commit that was interrupted (the process died, or a chunk failed)
-   * resumes after its last committed chunk; a dry run and a first commit start from the top.
+   * Start a pass over the file, naming it as the job's runner. A commit that was interrupted (the
+   * process died, or a chunk failed) resumes after its last committed chunk; a dry run and a first
+   * commit start from the top. The job must still be as it was read, or someone else moved first.
    */
-  private async begin(job: { id: number; status: string }, write: boolean): Promise<boolean> {
+  private async begin(job: JobRow, write: boolean): Promise<{ runner: string; resume: boolean }> {
     const resume = write && (job.status === 'committing' || job.status === 'failed');
     const phase = write ? 'commit' : 'dry_run';
+    const runner = crypto.randomUUID();
+    const now = new Date().toISOString();
+    const zero = { rows_done: 0, checkpoint_row: 0, rows_ok: 0, rows_rejected: 0, rows_flagged: 0, created_count: 0, updated_count: 0, unchanged_count: 0 };
     await this.db.transaction().execute(async (trx) => {
-      if (!resume) await trx.deleteFrom('import_row_error').where('job_id', '=', job.id).where('phase', '=', phase).execute();
-      await trx
+      const claimed = await trx
         .updateTable('import_job')
-        .set({ status: write ? 'committing' : 'checking', error: null, ...(!resume && { rows_done: 0, rows_ok: 0, rows_rejected: 0, rows_flagged: 0, created_count: 0, updated_count: 0 }), updated_at: new Date().toISOString() })
+        .set({ status: write ? 'committing' : 'checking', runner, heartbeat_at: now, error: null, error_code: null, error_details: null, ...(!resume && zero), updated_at: now })
         .where('id', '=', job.id)
-        .execute();
+        .where('status', '=', job.status)
+        .where((eb) => (job.runner === null ? eb('runner', 'is', null) : eb('runner', '=', job.runner)))
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) === 0) throw new AppError('CONFLICT', `import ${job.id} changed meanwhile; try again`);
+      if (!resume) await trx.deleteFrom('import_row_error').where('job_id', '=', job.id).where('phase', '=', phase).execute();
     });
-    return resume;
+    return { runner, resume };
+  }
+
+  /** Claim the job and run a pass; the pass is known to this process until it ends. */
+  private async startPass(p: Principal, ip: string | null, job: JobRow, write: boolean): Promise<Pass> {
+    const { runner, resume } = await this.begin(job, write);
+    const abort = new AbortController();
+    const done = this.process(p, ip, job.id, write, runner, resume, abort.signal).finally(() => {
+      if (this.passes.get(job.id)?.runner === runner) this.passes.delete(job.id);
+    });
+    const pass = { runner, abort, done };
+    this.passes.set(job.id, pass);
+    return pass;
   }
 
   /** Start (or resume) committing in the background; the job's progress shows how far it got. */
-  async commit(p: Principal, ip: string | null, id: number): Promise<JobView> {
+  async commit(p: Principal, ip: string | null, id: number, opts: { force?: boolean } = {}): Promise<JobView> {
     const job = await this.load(id);
     if (job.status === 'done') return view(job);
-    if (!job.kind || !job.mapping) throw new AppError('VALIDATION_FAILED', 'map the columns first', 'body.mapping');
-    if (!this.running.has(id)) {
-      // Marked as committing before the reply, so the caller sees the run it started.
-      const resume = await this.begin(job, true);
-      const run = this.process(p, ip, id, true, resume).finally(() => this.running.delete(id));
-      this.running.set(id, run);
-      run.catch(() => undefined);
+    if (this.passes.has(id) && job.status === 'committing') return view(job);
+    if (job.status === 'checking' && (this.passes.has(id) || (fresh(job.heartbeat_at) && !opts.force))) {
+      throw new AppError('CONFLICT', `import ${id} is being checked`);
     }
+    this.claimable(job, opts.force ?? false);
+    // Marked as committing before the reply, so the caller sees the run it started.
+    const pass = await this.startPass(p, ip, job, true);
+    pass.done.catch(() => undefined);
     return this.get(id);
   }
 
   /** Commit and wait for the end (the CLI and tests). */
-  async commitAndWait(p: Principal, ip: string | null, id: number): Promise<JobView> {
-    await this.commit(p, ip, id);
-    await this.running.get(id);
+  async commitAndWait(p: Principal, ip: string | null, id: number, opts: { force?: boolean } = {}): Promise<JobView> {
+    await this.commit(p, ip, id, opts);
+    await this.passes.get(id)?.done.catch(() => undefined);
     return this.get(id);
   }
 
-  private async process(p: Principal, ip: string | null, id: number, write: boolean, resume: boolean): Promise<JobView> {
+  /**
+   * Carry on with a job that was interrupted, whatever it was doing: a check starts again in the
+   * background, a commit resumes after its checkpoint. A job waiting for its user (uploaded, mapped,
+   * checked) has nothing to resume and is returned as it is.
+   */
+  async resume(p: Principal, ip: string | null, id: number, opts: { force?: boolean } = {}): Promise<JobView> {
     const job = await this.load(id);
-    if (!job.kind || !job.mapping) throw new AppError('VALIDATION_FAILED', 'map the columns first', 'body.mapping');
+    if (FINAL.has(job.status)) throw new AppError('CONFLICT', `import ${id} is already ${job.status}`);
+    if (this.passes.has(id)) return view(job);
+    if (job.status === 'committing' || job.status === 'failed') return this.commit(p, ip, id, opts);
+    if (job.status === 'checking' || job.status === 'check_failed') {
+      this.claimable(job, opts.force ?? false);
+      const pass = await this.startPass(p, ip, job, false);
+      pass.done.catch(() => undefined);
+      return this.get(id);
+    }
+    return view(job);
+  }
+
+  /** Wait for this process's pass over a job, if there is one (the CLI and tests). */
+  async settled(id: number): Promise<JobView> {
+    await this.passes.get(id)?.done.catch(() => undefined);
+    return this.get(id);
+  }
+
+  /**
+   * Give a job up, whatever it was doing. A pass working on it (here or in another process) stops
+   * before its next chunk; chunks already committed stay. The stored file is deleted.
+   */
+  async cancel(p: Principal, ip: string | null, id: number): Promise<JobView> {
+    const job = await this.load(id);
+    if (job.status === 'cancelled') return view(job);
+    if (job.status === 'done') throw new AppError('CONFLICT', `import ${id} is already done`);
+    const now = new Date().toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('import_job')
+        .set({ status: 'cancelled', runner: null, heartbeat_at: null, finished_at: now, updated_at: now })
+        .where('id', '=', id)
+        .execute();
+      await trx.deleteFrom('import_file_chunk').where('job_id', '=', id).execute();
+      const after = { status: 'cancelled', was: job.status, rowsDone: job.rows_done };
+      await recordAudit(trx, actorOf(p, ip), { action: 'import_cancel', entity: 'import', entityId: id, orgUnitId: job.org_unit_id, after });
+    });
+    const pass = this.passes.get(id);
+    if (pass) {
+      pass.abort.abort();
+      await pass.done.catch(() => undefined);
+    }
+    return this.get(id);
+  }
+
+  private async process(p: Principal, ip: string | null, id: number, write: boolean, runner: string, resume: boolean, signal: AbortSignal): Promise<JobView> {
+    const job = await this.load(id);
     const kind = job.kind as ImportKind;
-    const mapping = JSON.parse(job.mapping) as Mapping;
+    const mapping = JSON.parse(job.mapping!) as Mapping;
     const phase = write ? 'commit' : 'dry_run';
-    const resumeAfter = resume ? job.rows_done : 0;
-    const counts = resume ? { ok: job.rows_ok, rejected: job.rows_rejected, flagged: job.rows_flagged, created: job.created_count, updated: job.updated_count } : { ok: 0, rejected: 0, flagged: 0, created: 0, updated: 0 };
+    const resumeAfter = resume ? job.checkpoint_row : 0;
+    const counts = resume
+      ? { done: job.rows_done, ok: job.rows_ok, rejected: job.rows_rejected, flagged: job.rows_flagged, created: job.created_count, updated: job.updated_count, unchanged: job.unchanged_count }
+      : { done: 0, ok: 0, rejected: 0, flagged: 0, created: 0, updated: 0, unchanged: 0 };
     const customerRows = new CustomerRowImporter(this.customers, p);
     const txRows = this.transactions ? new TransactionRowImporter(this.transactions, job.org_unit_id) : null;
     const topupRows = this.topups ? new TopupRowImporter(this.topups, job.org_unit_id) : null;
     const actor = actorOf(p, ip);
+    const heartbeat = setInterval(() => {
+      void this.db.updateTable('import_job').set({ heartbeat_at: new Date().toISOString() }).where('id', '=', id).where('runner', '=', runner).execute().catch(() => undefined);
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
     try {
       const total = await this.withFile(job, async (file) => {
         let header: string[] | null = null;
         let chunk: { rowNumber: number; cells: unknown[] }[] = [];
-        let last = 0;
+        let dataRows = 0;
         const flush = async () => {
           if (chunk.length === 0) return;
           const rows = chunk;
@@ -308,6 +488,7 @@ export class ImportsService {
             }
             let created = 0;
             let updated = 0;
+            let unchanged = 0;
             // Every converted row is stored, on file already, or has a problem (subtracted below); a dry run stores none.
             let ok = good.length;
             if (kind === 'transactions') {
@@ -315,16 +496,19 @@ export class ImportsService {
               const r = await txRows.apply(trx, good, write);
               problems.push(...r.problems);
               created = r.inserted;
+              unchanged = r.duplicates;
             } else if (kind === 'topups') {
               if (!topupRows) throw new AppError('INTERNAL', 'top-ups cannot be imported on this server');
               const r = await topupRows.apply(trx, good, write);
               problems.push(...r.problems);
               created = r.inserted;
+              unchanged = r.duplicates;
             } else {
               const r = await customerRows.apply(trx, job.org_unit_id, good, write);
               problems.push(...r.problems);
               created = r.created.length;
               updated = r.updated.length;
+              unchanged = r.unchanged;
               if (write && (r.created.length || r.updated.length)) {
                 await recordAudit(trx, actor, { action: 'import', entity: 'customer', orgUnitId: job.org_unit_id, after: { importId: id, rows: [rows[0]!.rowNumber, lastRow], created: r.created, updated: r.updated } });
               }
@@ -332,53 +516,94 @@ export class ImportsService {
             const badRows = new Set(problems.map((x) => x.row));
             const flaggedRows = new Set(problems.filter((x) => x.severity === 'flag').map((x) => x.row));
             ok -= [...badRows].filter((row) => good.some((g) => g.rowNumber === row)).length;
+            counts.done += rows.length;
             counts.ok += Math.max(0, ok);
             counts.rejected += badRows.size - flaggedRows.size;
             counts.flagged += flaggedRows.size;
             counts.created += created;
             counts.updated += updated;
+            counts.unchanged += unchanged;
             if (problems.length) {
-              const cellsOf = new Map(rows.map((r) => [r.rowNumber, JSON.stringify(r.cells)]));
-              await trx
-                .insertInto('import_row_error')
-                .values(problems.map((x) => ({ job_id: id, phase, row_number: x.row, severity: x.severity, field: x.field, message: x.message, cells: cellsOf.get(x.row) ?? null })))
-                .execute();
+              // A short excerpt of the row, never its whole cells: a hostile file repeats one huge cell on every row.
+              const cellsOf = new Map(rows.map((r) => [r.rowNumber, r.cells]));
+              const values = problems.map((x) => {
+                const cells = cellsOf.get(x.row);
+                return { job_id: id, phase, row_number: x.row, severity: x.severity, field: x.field, message: excerpt(x.message, MESSAGE_CHARS), cells: cells ? cellsExcerpt(cells) : null };
+              });
+              await trx.insertInto('import_row_error').values(values).execute();
             }
-            // The checkpoint moves in the same transaction as the rows it covers.
-            await trx
+            // The checkpoint moves in the same transaction as the rows it covers, while the job is still this pass's.
+            const moved = await trx
               .updateTable('import_job')
-              .set({ rows_done: lastRow, rows_ok: counts.ok, rows_rejected: counts.rejected, rows_flagged: counts.flagged, created_count: counts.created, updated_count: counts.updated, updated_at: new Date().toISOString() })
+              .set({
+                rows_done: counts.done,
+                checkpoint_row: lastRow,
+                rows_ok: counts.ok,
+                rows_rejected: counts.rejected,
+                rows_flagged: counts.flagged,
+                created_count: counts.created,
+                updated_count: counts.updated,
+                unchanged_count: counts.unchanged,
+                heartbeat_at: new Date().toISOString(),
+                updated_at: new Date().toISOString(),
+              })
               .where('id', '=', id)
-              .execute();
+              .where('runner', '=', runner)
+              .executeTakeFirst();
+            if (Number(moved.numUpdatedRows) === 0) throw new Superseded();
           });
         };
-        for await (const r of readRows(file, { sheet: job.sheet ?? undefined })) {
+        for await (const r of this.reader.rows(file, job.sheet ?? undefined)) {
+          if (signal.aborted) throw new Superseded();
           if (header === null) {
             header = r.cells.map(cellText);
             continue;
           }
-          last = r.rowNumber;
+          // Blank rows are neither counted nor checked; the header is not a row of data.
+          if ((r.cells as Cell[]).every((c) => cellText(c).trim() === '')) continue;
+          dataRows++;
           if (r.rowNumber <= resumeAfter) continue;
-          if (r.cells.every((c) => cellText(c).trim() === '')) continue;
           chunk.push(r);
           if (chunk.length >= CHUNK_ROWS) await flush();
         }
         await flush();
-        return last;
+        return dataRows;
       });
-      await this.db.transaction().execute(async (trx) => {
-        await trx
+      const ended = await this.db.transaction().execute(async (trx) => {
+        const now = new Date().toISOString();
+        const r = await trx
           .updateTable('import_job')
-          .set({ status: write ? 'done' : 'checked', rows_total: total, rows_done: total, finished_at: write ? new Date().toISOString() : null, updated_at: new Date().toISOString() })
+          .set({ status: write ? 'done' : 'checked', rows_total: total, rows_done: total, runner: null, heartbeat_at: null, finished_at: write ? now : null, updated_at: now })
           .where('id', '=', id)
-          .execute();
+          .where('runner', '=', runner)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) return false;
         if (write) await recordAudit(trx, actor, { action: 'import_done', entity: 'import', entityId: id, orgUnitId: job.org_unit_id, after: { kind, ...counts } });
+        return true;
       });
+      if (!ended) throw new Superseded();
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof Superseded) throw new AppError('CONFLICT', `import ${id} was cancelled or taken over`);
+      const e = asAppError(err);
+      const message = e instanceof Error ? e.message : String(e);
       // 'failed' is a commit to resume; a failed check is simply checked again.
-      await this.db.updateTable('import_job').set({ status: write ? 'failed' : 'check_failed', error: message, updated_at: new Date().toISOString() }).where('id', '=', id).execute();
-      throw err;
+      await this.db
+        .updateTable('import_job')
+        .set({
+          status: write ? 'failed' : 'check_failed',
+          error: excerpt(message, MESSAGE_CHARS),
+          error_code: e instanceof AppError ? e.code : null,
+          error_details: e instanceof AppError && e.details !== undefined ? JSON.stringify(e.details) : null,
+          runner: null,
+          heartbeat_at: null,
+          updated_at: new Date().toISOString(),
+        })
+        .where('id', '=', id)
+        .where('runner', '=', runner)
+        .execute();
+      throw e;
+    } finally {
+      clearInterval(heartbeat);
     }
     return this.get(id);
   }
@@ -392,7 +617,16 @@ export class ImportsService {
 
   /** An unfinished import of the same file, kind and unit: what a re-run should resume. */
   async unfinished(orgUnitId: number, sha256: string, kind: ImportKind): Promise<number | null> {
-    const r = await this.db.selectFrom('import_job').select('id').where('org_unit_id', '=', orgUnitId).where('file_sha256', '=', sha256).where('kind', '=', kind).where('status', 'in', ['committing', 'failed']).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('import_job')
+      .select('id')
+      .where('org_unit_id', '=', orgUnitId)
+      .where('file_sha256', '=', sha256)
+      .where('kind', '=', kind)
+      .where('status', 'in', ['committing', 'failed'])
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return r?.id ?? null;
   }
 }

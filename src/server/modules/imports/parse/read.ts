@@ -1,11 +1,14 @@
 // Reading uploaded files row by row, streaming, whatever the spreadsheet program wrote: CSV in
 // UTF-8, UTF-8 with BOM, UTF-16 (Excel's "Unicode text") or GBK/GB18030 (detected, never asked),
-// with commas, tabs or semicolons; XLSX sheet by sheet (./xlsx.ts), date cells as dates.
+// with commas, tabs or semicolons; XLSX sheet by sheet (./xlsx.ts), date cells as dates. Cells,
+// columns and rows are bounded (./limits.ts). The import center runs this in a worker thread
+// (./parse-pool.ts), so a slow or hostile file never holds the server's event loop.
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { parse as csvParse } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { xlsxRows, xlsxSheetNames } from './xlsx.js';
+import { DEFAULT_IMPORT_LIMITS, FileFormatError, limitError, type ImportLimits } from './limits.js';
 
 /** A cell as the importers see it: formulas are reduced to their cached result, rich text to text. */
 export type Cell = string | number | boolean | Date | null;
@@ -63,24 +66,38 @@ function readHead(file: string): Buffer {
   }
 }
 
-async function* csvRows(file: string): AsyncGenerator<SourceRow> {
+async function* csvRows(file: string, limits: ImportLimits): AsyncGenerator<SourceRow> {
   const head = readHead(file);
   const { encoding, bomBytes } = detectEncoding(head);
   const firstText = iconv.decode(head.subarray(bomBytes, Math.min(head.length, bomBytes + 8192)), encoding);
   const delimiter = detectDelimiter(firstText.split(/\r?\n/, 1)[0] ?? '');
   const bytes = fs.createReadStream(file, { start: bomBytes });
   const text: Readable = encoding === 'utf8' ? bytes.setEncoding('utf8') : (bytes.pipe(iconv.decodeStream(encoding)) as unknown as Readable);
-  const parser = text.pipe(csvParse({ delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, bom: true }));
+  // csv-parse holds a record until it ends: no record may be longer than its cells could be.
+  const parser = text.pipe(
+    csvParse({ delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, bom: true, max_record_size: limits.cellChars * limits.columns }),
+  );
   let rowNumber = 0;
-  for await (const record of parser as AsyncIterable<string[]>) {
-    rowNumber++;
-    yield { rowNumber, cells: record.map((c) => (c === '' ? null : c)) };
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      rowNumber++;
+      if (record.length > limits.columns) throw limitError(limits, 'columns', { row: rowNumber });
+      for (const c of record) if (c.length > limits.cellChars) throw limitError(limits, 'cellChars', { row: rowNumber });
+      yield { rowNumber, cells: record.map((c) => (c === '' ? null : c)) };
+    }
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (code === 'CSV_MAX_RECORD_SIZE') throw limitError(limits, 'cellChars', { row: rowNumber + 1 });
+    if (typeof code === 'string' && code.startsWith('CSV_')) throw new FileFormatError(`the file is not a readable CSV: ${(err as Error).message}`);
+    throw err;
+  } finally {
+    bytes.destroy();
   }
 }
 
 /** The sheets of a workbook, in order. */
-export function listSheets(file: string): Promise<string[]> {
-  return xlsxSheetNames(file);
+export function listSheets(file: string, limits: ImportLimits = DEFAULT_IMPORT_LIMITS): Promise<string[]> {
+  return xlsxSheetNames(file, limits);
 }
 
 const blank = (c: Cell) => c === null || (typeof c === 'string' && c.trim() === '');
@@ -88,13 +105,17 @@ const blank = (c: Cell) => c === null || (typeof c === 'string' && c.trim() === 
 /**
  * Every row of the file, the header first. Blank rows before the header are skipped, so the first
  * row yielded is the header; later blank rows are yielded (the caller skips them) to keep numbering.
+ * More than `limits.rows` rows below the header is refused.
  */
-export async function* readRows(file: string, opts: { sheet?: string } = {}): AsyncGenerator<SourceRow> {
-  const rows = isXlsx(readHead(file).subarray(0, 4)) ? xlsxRows(file, opts.sheet) : csvRows(file);
-  let started = false;
+export async function* readRows(file: string, opts: { sheet?: string; limits?: ImportLimits } = {}): AsyncGenerator<SourceRow> {
+  const limits = opts.limits ?? DEFAULT_IMPORT_LIMITS;
+  const rows = isXlsx(readHead(file).subarray(0, 4)) ? xlsxRows(file, opts.sheet, limits) : csvRows(file, limits);
+  let header: number | null = null;
   for await (const r of rows) {
-    if (!started && r.cells.every(blank)) continue;
-    started = true;
+    if (header === null) {
+      if (r.cells.every(blank)) continue;
+      header = r.rowNumber;
+    } else if (r.rowNumber - header > limits.rows) throw limitError(limits, 'rows', { row: r.rowNumber });
     yield r;
   }
 }

@@ -4,24 +4,34 @@
 // the number of rows. exceljs's own streaming reader is not used: it reads the zip as a stream,
 // parks sheets that come before the shared strings (Excel and LibreOffice both write them so) in
 // temporary files, and under load it lost zip entries (sheets missing, cells as { sharedString: n }).
+// Every part is bounded before and while it is inflated (./limits.ts): a zip's directory is checked
+// first, bytes are counted as they come, and a cell, a row or a run of text past its limit stops the
+// read with the limit's name; nothing is ever inflated into one string of unknown size.
 import fs from 'node:fs';
 import { PassThrough } from 'node:stream';
 import JSZip from 'jszip';
 import { SaxesParser } from 'saxes';
 import type { Cell, SourceRow } from './read.js';
+import { FileFormatError, ImportLimitError, limitError, type ImportLimits } from './limits.js';
 
 /** Excel's day 0 (1900 date system, the leap-year bug included); 1904 workbooks add 1,462 days. */
 const EXCEL_EPOCH_MS = Date.UTC(1899, 11, 30);
 const DAY_MS = 86_400_000;
 const BUILTIN_DATE_FORMATS = new Set([14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 45, 46, 47, 50, 51, 52, 53, 54, 55, 56, 57, 58]);
 
+const MB = 1024 * 1024;
+/** Characters of XML without a tag that can still be one cell: entities spell a character in up to 10. */
+const runLimit = (limits: ImportLimits) => limits.cellChars * 10 + 1024;
+/** The sheet's XML goes to the SAX parser in slices this long, so rows are handed on as they come. */
+const SLICE_CHARS = 64 * 1024;
+
 interface Book {
   zip: JSZip;
   sheets: { name: string; path: string }[];
-  strings: string[];
-  /** Per cell style index: whether its number format shows a date or time. */
-  dateStyles: boolean[];
   date1904: boolean;
+  limits: ImportLimits;
+  /** Uncompressed bytes read so far (and shared-string characters referenced), against limits.xlsxMb. */
+  used: number;
 }
 
 function attrs(xml: string, tag: string): Record<string, string>[] {
@@ -42,7 +52,8 @@ function decodeXml(s: string): string {
     if (e === 'amp') return '&';
     if (e === 'quot') return '"';
     if (e === 'apos') return "'";
-    return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+    const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : '\ufffd';
   });
 }
 
@@ -52,14 +63,61 @@ function isDateFormat(code: string): boolean {
   return /[ymdhs]/i.test(bare) && !/^[#0.,%\s]*$/.test(bare);
 }
 
-async function text(zip: JSZip, path: string): Promise<string | null> {
-  const f = zip.file(path);
-  return f ? f.async('string') : null;
+/** The size the zip's directory gives for an entry: checked before a byte of it is inflated. */
+function declaredSize(entry: JSZip.JSZipObject): number {
+  const size = (entry as unknown as { _data?: { uncompressedSize?: unknown } })._data?.uncompressedSize;
+  return typeof size === 'number' && size >= 0 ? size : 0;
 }
 
-function parseStrings(xml: string): string[] {
+/**
+ * A part's text, decoded as it is inflated. The size the directory declares is checked first and
+ * the bytes are counted as they come (a directory can lie), against the part's own limit (`max`
+ * bytes, reported as `limit`) and the workbook's total. No run of text without a tag may be longer
+ * than a cell could be, so the XML parser never holds more than that between two events.
+ */
+async function* partText(book: Book, entry: JSZip.JSZipObject, max: number, limit: keyof ImportLimits): AsyncGenerator<string> {
+  const total = book.limits.xlsxMb * MB;
+  const over = (n: number) => (n > max ? limitError(book.limits, limit, limit === 'sharedStringsMb' && !entry.name.endsWith('sharedStrings.xml') ? { part: entry.name } : {}) : book.used + n > total ? limitError(book.limits, 'xlsxMb') : null);
+  const early = over(declaredSize(entry));
+  if (early) throw early;
+  const stream = entry.nodeStream('nodebuffer').pipe(new PassThrough()) as PassThrough;
+  const decoder = new TextDecoder('utf-8');
+  const maxRun = runLimit(book.limits);
+  let bytes = 0;
+  let run = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const failure = over(bytes + chunk.length);
+      if (failure) throw failure;
+      bytes += chunk.length;
+      book.used += chunk.length;
+      const s = decoder.decode(chunk, { stream: true });
+      const lt = s.lastIndexOf('<');
+      run = lt < 0 ? run + s.length : s.length - lt - 1;
+      if (run > maxRun) throw limitError(book.limits, 'cellChars');
+      yield s;
+    }
+  } finally {
+    stream.destroy();
+  }
+  yield decoder.decode();
+}
+
+async function wholePart(book: Book, path: string): Promise<string | null> {
+  const entry = book.zip.file(path);
+  if (!entry) return null;
+  let out = '';
+  for await (const s of partText(book, entry, book.limits.sharedStringsMb * MB, 'sharedStringsMb')) out += s;
+  return out;
+}
+
+/** Shared strings, parsed as they are inflated; none may be longer than a cell. */
+async function readStrings(book: Book): Promise<string[]> {
+  const entry = book.zip.file('xl/sharedStrings.xml');
+  if (!entry) return [];
   const out: string[] = [];
   const parser = new SaxesParser();
+  const maxChars = book.limits.cellChars;
   let inSi = false;
   let inT = false;
   let inRph = false; // phonetic runs are not part of the text
@@ -73,7 +131,9 @@ function parseStrings(xml: string): string[] {
     else if (name === 'rPh') inRph = true;
   });
   parser.on('text', (s) => {
-    if (inT) cur += s;
+    if (!inT) return;
+    cur += s;
+    if (cur.length > maxChars) throw limitError(book.limits, 'cellChars');
   });
   parser.on('closetag', (t) => {
     const name = t.name.replace(/^\w+:/, '');
@@ -84,8 +144,19 @@ function parseStrings(xml: string): string[] {
       out.push(cur);
     }
   });
-  parser.write(xml).close();
+  for await (const s of partText(book, entry, book.limits.sharedStringsMb * MB, 'sharedStringsMb')) xmlWrite(parser, s);
+  parser.close();
   return out;
+}
+
+/** Malformed XML is a bad file, not a server error. */
+function xmlWrite(parser: SaxesParser, s: string): void {
+  try {
+    parser.write(s);
+  } catch (err) {
+    if (err instanceof ImportLimitError) throw err;
+    throw new FileFormatError(`the workbook's XML is malformed: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function parseDateStyles(xml: string | null): boolean[] {
@@ -99,41 +170,51 @@ function parseDateStyles(xml: string | null): boolean[] {
   });
 }
 
-async function openBook(file: string): Promise<Book> {
-  const zip = await JSZip.loadAsync(fs.readFileSync(file));
-  const workbook = (await text(zip, 'xl/workbook.xml')) ?? '';
-  const rels = (await text(zip, 'xl/_rels/workbook.xml.rels')) ?? '';
+async function openBook(file: string, limits: ImportLimits): Promise<Book> {
+  let zip: JSZip;
+  try {
+    // JSZip keeps the compressed bytes (no larger than the upload) and inflates a part when asked.
+    zip = await JSZip.loadAsync(await fs.promises.readFile(file));
+  } catch (err) {
+    throw new FileFormatError(`the file is not a readable workbook: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const book: Book = { zip, sheets: [], date1904: false, limits, used: 0 };
+  const workbook = (await wholePart(book, 'xl/workbook.xml')) ?? '';
+  const rels = (await wholePart(book, 'xl/_rels/workbook.xml.rels')) ?? '';
   const targets = new Map(attrs(rels, 'Relationship').map((r) => [r.Id, r.Target ?? '']));
-  const sheets = attrs(workbook, 'sheet').map((s) => {
+  book.sheets = attrs(workbook, 'sheet').map((s) => {
     const target = targets.get(s['r:id'] ?? '') ?? '';
     const path = target.startsWith('/') ? target.slice(1) : `xl/${target.replace(/^\.\//, '')}`;
     return { name: s.name ?? '', path };
   });
-  const date1904 = /date1904="(1|true)"/.test(workbook);
-  const sst = await text(zip, 'xl/sharedStrings.xml');
-  return { zip, sheets, strings: sst ? parseStrings(sst) : [], dateStyles: parseDateStyles(await text(zip, 'xl/styles.xml')), date1904 };
+  book.date1904 = /date1904="(1|true)"/.test(workbook);
+  return book;
 }
 
-export async function xlsxSheetNames(file: string): Promise<string[]> {
-  return (await openBook(file)).sheets.map((s) => s.name);
+export async function xlsxSheetNames(file: string, limits: ImportLimits): Promise<string[]> {
+  return (await openBook(file, limits)).sheets.map((s) => s.name);
 }
 
+/** "AB12" → 27; letters past any sheet's width stop counting (the column limit refuses them). */
 function columnIndex(ref: string): number {
   let n = 0;
   for (const ch of ref) {
     const c = ch.charCodeAt(0);
-    if (c < 65 || c > 90) break;
+    if (c < 65 || c > 90 || n > 1e9) break;
     n = n * 26 + (c - 64);
   }
   return n - 1;
 }
 
-export async function* xlsxRows(file: string, sheet: string | undefined): AsyncGenerator<SourceRow> {
-  const book = await openBook(file);
+export async function* xlsxRows(file: string, sheet: string | undefined, limits: ImportLimits): AsyncGenerator<SourceRow> {
+  const book = await openBook(file, limits);
   const chosen = sheet === undefined ? book.sheets[0] : book.sheets.find((s) => s.name === sheet);
-  if (!chosen) throw new Error(sheet === undefined ? 'the workbook has no sheets' : `the workbook has no sheet named ${sheet}`);
+  if (!chosen) throw new FileFormatError(sheet === undefined ? 'the workbook has no sheets' : `the workbook has no sheet named ${sheet}`, 'sheet');
   const entry = book.zip.file(chosen.path);
-  if (!entry) throw new Error(`the workbook has no part ${chosen.path} for sheet ${chosen.name}`);
+  if (!entry) throw new FileFormatError(`the workbook has no part ${chosen.path} for sheet ${chosen.name}`, 'sheet');
+  const strings = await readStrings(book);
+  const dateStyles = parseDateStyles(await wholePart(book, 'xl/styles.xml'));
+  const total = limits.xlsxMb * MB;
 
   const ready: SourceRow[] = [];
   const parser = new SaxesParser();
@@ -149,8 +230,14 @@ export async function* xlsxRows(file: string, sheet: string | undefined): AsyncG
   const cellValue = (): Cell => {
     if (!hasValue) return null;
     switch (type) {
-      case 's':
-        return book.strings[Number(value)] ?? null;
+      case 's': {
+        const s = strings[Number(value)];
+        if (s === undefined) return null;
+        // A reference costs its string's length: a short sheet can point at one long string a million times.
+        book.used += s.length;
+        if (book.used > total) throw limitError(limits, 'xlsxMb', { row: rowNumber });
+        return s;
+      }
       case 'inlineStr':
       case 'str':
         return value;
@@ -163,7 +250,7 @@ export async function* xlsxRows(file: string, sheet: string | undefined): AsyncG
       default: {
         const n = Number(value);
         if (!Number.isFinite(n)) return value;
-        if (book.dateStyles[style]) return new Date(EXCEL_EPOCH_MS + (book.date1904 ? 1462 : 0) * DAY_MS + Math.round(n * 86_400) * 1000);
+        if (dateStyles[style]) return new Date(EXCEL_EPOCH_MS + (book.date1904 ? 1462 : 0) * DAY_MS + Math.round(n * 86_400) * 1000);
         return n;
       }
     }
@@ -172,12 +259,16 @@ export async function* xlsxRows(file: string, sheet: string | undefined): AsyncG
   parser.on('opentag', (t) => {
     const name = t.name.replace(/^\w+:/, '');
     if (name === 'row') {
-      rowNumber = t.attributes.r ? Number(t.attributes.r) : rowNumber + 1;
+      const r = Number(t.attributes.r);
+      rowNumber = Number.isSafeInteger(r) && r > 0 ? r : rowNumber + 1;
       cells = [];
       col = 0;
     } else if (name === 'c') {
       const ref = t.attributes.r as string | undefined;
-      if (ref) col = columnIndex(ref);
+      const at = ref ? columnIndex(ref) : -1;
+      if (at >= 0) col = at;
+      // Checked before the row is padded out to the column.
+      if (col >= limits.columns) throw limitError(limits, 'columns', { row: rowNumber });
       type = (t.attributes.t as string | undefined) ?? 'n';
       style = Number(t.attributes.s ?? 0);
       value = '';
@@ -191,7 +282,9 @@ export async function* xlsxRows(file: string, sheet: string | undefined): AsyncG
     }
   });
   parser.on('text', (s) => {
-    if (reading) value += s;
+    if (!reading) return;
+    value += s;
+    if (value.length > limits.cellChars) throw limitError(limits, 'cellChars', { row: rowNumber });
   });
   parser.on('closetag', (t) => {
     const name = t.name.replace(/^\w+:/, '');
@@ -203,13 +296,16 @@ export async function* xlsxRows(file: string, sheet: string | undefined): AsyncG
     } else if (name === 'row') ready.push({ rowNumber, cells });
   });
 
-  // JSZip's stream is an old-style readable; piped into a core stream it can be iterated.
-  const stream = entry.nodeStream('nodebuffer').pipe(new PassThrough()) as AsyncIterable<Buffer>;
-  const decoder = new TextDecoder('utf-8');
-  for await (const chunk of stream) {
-    parser.write(decoder.decode(chunk, { stream: true }));
-    while (ready.length) yield ready.shift()!;
+  for await (const s of partText(book, entry, total, 'xlsxMb')) {
+    for (let i = 0; i < s.length; i += SLICE_CHARS) {
+      xmlWrite(parser, s.slice(i, i + SLICE_CHARS));
+      while (ready.length) yield ready.shift()!;
+    }
   }
-  parser.write(decoder.decode()).close();
+  try {
+    parser.close();
+  } catch (err) {
+    throw new FileFormatError(`the workbook's XML is malformed: ${err instanceof Error ? err.message : String(err)}`);
+  }
   while (ready.length) yield ready.shift()!;
 }
