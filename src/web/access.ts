@@ -3,6 +3,8 @@ import { useMe, type Me } from './shared/session.js';
 
 export function accessOf(me: Me | null | undefined) {
   const has = (permission: string) => me?.permissions.includes(permission) ?? false;
+  // Who works at the pump only (the attendant): records visits, sees no phones and no dashboards.
+  const frontline = has('customer.write') && !has('customer.phone') && !has('dashboard.read');
   return {
     signedIn: !!me,
     canReadOrg: has('org.read'),
@@ -28,7 +30,22 @@ export function accessOf(me: Me | null | undefined) {
     canProposeRatings: has('rating.propose'),
     canApproveRatings: has('rating.approve'),
     canFinalizeRatings: has('rating.finalize'),
+    isFrontline: frontline,
+    notFrontline: signedInAndNot(me, frontline),
+    // Asking to read another area is for people who follow customers up, not for the pump.
+    canRequestAccess: has('customer.read') && (has('customer.phone') || has('access.approve')),
+    // The org page is for those who maintain the tree or its people; everyone else knows his unit.
+    canSeeOrgPage: has('org.write') || has('user.read'),
   };
+}
+
+function signedInAndNot(me: Me | null | undefined, flag: boolean): boolean {
+  return !!me && !flag;
+}
+
+/** Where a user lands after signing in: the pump for attendants, the start page for everyone else. */
+export function startPathOf(access: Access): '/' | '/pump' {
+  return access.isFrontline ? '/pump' : '/';
 }
 
 export type Access = ReturnType<typeof accessOf>;

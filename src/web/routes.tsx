@@ -2,7 +2,7 @@
 // router.tsx puts the page components and the guards around this table.
 import type { ReactNode } from 'react';
 import { AlertOutlined, ApartmentOutlined, ApiOutlined, AuditOutlined, BarChartOutlined, CarOutlined, CloudUploadOutlined, ContactsOutlined, HomeOutlined, KeyOutlined, MergeCellsOutlined, SafetyCertificateOutlined, SettingOutlined, StarOutlined, TeamOutlined, UserOutlined } from '@ant-design/icons';
-import type { AccessKey } from './access.js';
+import type { Access, AccessKey } from './access.js';
 import type { Catalog } from './i18n/zh-CN.js';
 
 export type MenuKey = keyof Catalog['menu'];
@@ -19,23 +19,31 @@ export interface PageRoute {
   icon: ReactNode;
   /** Who may open it (see access.ts); none means every signed-in user. */
   access?: AccessKey;
+  /** Who sees it in the menu and the start page's links, when narrower than who may open it. */
+  menuAccess?: AccessKey;
   inMenu: boolean;
 }
 
+/** Whether `page` shows in the menu and the start page's links for this user. */
+export function inMenuFor(page: PageRoute, access: Access): boolean {
+  const rule = page.menuAccess ?? page.access;
+  return page.inMenu && (!rule || access[rule]);
+}
+
 export const PAGES: readonly PageRoute[] = [
-  { path: '/', menuKey: 'home', icon: <HomeOutlined />, inMenu: true },
+  { path: '/', menuKey: 'home', icon: <HomeOutlined />, menuAccess: 'notFrontline', inMenu: true },
   { path: '/pump', menuKey: 'pump', descKey: 'pumpDesc', icon: <CarOutlined />, access: 'canReadCustomers', inMenu: true },
   { path: '/customers', menuKey: 'customers', descKey: 'customersDesc', icon: <ContactsOutlined />, access: 'canReadCustomers', inMenu: true },
   { path: '/customers/:id', menuKey: 'customers', icon: <ContactsOutlined />, access: 'canReadCustomers', inMenu: false },
   { path: '/alerts', menuKey: 'alerts', descKey: 'alertsDesc', icon: <AlertOutlined />, access: 'canReadAlerts', inMenu: true },
   { path: '/ratings', menuKey: 'ratings', descKey: 'ratingsDesc', icon: <StarOutlined />, access: 'canReadRatings', inMenu: true },
   { path: '/dashboard', menuKey: 'dashboard', descKey: 'dashboardDesc', icon: <BarChartOutlined />, access: 'canReadDashboards', inMenu: true },
-  { path: '/duplicates', menuKey: 'duplicates', descKey: 'duplicatesDesc', icon: <MergeCellsOutlined />, access: 'canReadCustomers', inMenu: true },
-  { path: '/access-requests', menuKey: 'accessRequests', descKey: 'accessDesc', icon: <KeyOutlined />, access: 'canReadCustomers', inMenu: true },
+  { path: '/duplicates', menuKey: 'duplicates', descKey: 'duplicatesDesc', icon: <MergeCellsOutlined />, access: 'canMergeCustomers', inMenu: true },
+  { path: '/access-requests', menuKey: 'accessRequests', descKey: 'accessDesc', icon: <KeyOutlined />, access: 'canRequestAccess', inMenu: true },
   { path: '/imports', menuKey: 'imports', descKey: 'importsDesc', icon: <CloudUploadOutlined />, access: 'canRunImport', inMenu: true },
   { path: '/api-keys', menuKey: 'apiKeys', descKey: 'apiKeysDesc', icon: <ApiOutlined />, access: 'canManageApiKeys', inMenu: true },
   { path: '/settings', menuKey: 'settings', descKey: 'settingsDesc', icon: <SettingOutlined />, access: 'canWritePolicy', inMenu: true },
-  { path: '/org', menuKey: 'org', descKey: 'orgDesc', icon: <ApartmentOutlined />, access: 'canReadOrg', inMenu: true },
+  { path: '/org', menuKey: 'org', descKey: 'orgDesc', icon: <ApartmentOutlined />, access: 'canSeeOrgPage', inMenu: true },
   { path: '/users', menuKey: 'users', descKey: 'usersDesc', icon: <TeamOutlined />, access: 'canReadUsers', inMenu: true },
   { path: '/roles', menuKey: 'roles', descKey: 'rolesDesc', icon: <SafetyCertificateOutlined />, access: 'canReadRoles', inMenu: true },
   { path: '/audit', menuKey: 'audit', descKey: 'auditDesc', icon: <AuditOutlined />, access: 'canReadAudit', inMenu: true },

@@ -58,7 +58,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Whether the first-run setup is still to be done */
+        /** Whether the first-run setup is still to be done, and whether this browser has a live session */
         get: {
             parameters: {
                 query?: never;
@@ -76,6 +76,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             needsSetup: boolean;
+                            signedIn: boolean;
                         };
                     };
                 };
@@ -5493,6 +5494,155 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pump/visits/today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Today's visits in my unit's subtree, newest first, with the day's count and litres */
+        get: {
+            parameters: {
+                query: {
+                    limit: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            day: string;
+                            count: number;
+                            volumeMl: number;
+                            items: {
+                                visitId: number;
+                                at: string;
+                                product: string | null;
+                                volumeMl: number | null;
+                                plate: string | null;
+                                customerId: number | null;
+                                greeting: string | null;
+                                stationName: string;
+                                recordedBy: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pump/visits": {
         parameters: {
             query?: never;
@@ -5502,7 +5652,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a visit; an unknown plate becomes a step-1 customer (plate and model only) */
+        /** Record a visit; an unknown plate becomes a step-1 customer, one on file elsewhere is counted for that customer */
         post: {
             parameters: {
                 query?: never;
@@ -5532,8 +5682,11 @@ export interface paths {
                     content: {
                         "application/json": {
                             visitId: number;
-                            customerId: number;
+                            /** @description null when the plate is on file in another area */
+                            customerId: number | null;
                             created: boolean;
+                            /** @description counted for another area's customer, whose record stays hidden */
+                            elsewhere: boolean;
                         };
                     };
                 };
@@ -5674,6 +5827,8 @@ export interface paths {
                             targetName: string;
                             reason: string;
                             days: number;
+                            /** @description what the grant lends: reading only, or writing too */
+                            mode: "read" | "write";
                             requiredSlots: string[];
                             status: string;
                             validFrom: string | null;
@@ -5684,6 +5839,7 @@ export interface paths {
                                 decision: string;
                                 comment: string | null;
                                 at: string;
+                                approverId: number;
                                 approverName: string;
                             }[];
                         }[];
@@ -5788,7 +5944,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Ask to read another area's customer archive for a number of days */
+        /** Ask to read (or, when needed, also to change) another area's customer archive for a number of days */
         post: {
             parameters: {
                 query?: never;
@@ -5802,6 +5958,8 @@ export interface paths {
                         targetOrgUnitId: number;
                         reason: string;
                         days: number;
+                        /** @default read */
+                        mode?: "read" | "write";
                     };
                 };
             };
@@ -5820,6 +5978,8 @@ export interface paths {
                             targetName: string;
                             reason: string;
                             days: number;
+                            /** @description what the grant lends: reading only, or writing too */
+                            mode: "read" | "write";
                             requiredSlots: string[];
                             status: string;
                             validFrom: string | null;
@@ -5830,6 +5990,7 @@ export interface paths {
                                 decision: string;
                                 comment: string | null;
                                 at: string;
+                                approverId: number;
                                 approverName: string;
                             }[];
                         };
@@ -6085,7 +6246,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve or reject an access request in the slot your role fills */
+        /** Approve or reject an access request in the slot your role fills; each slot needs a different person */
         post: {
             parameters: {
                 query?: never;
@@ -6118,6 +6279,8 @@ export interface paths {
                             targetName: string;
                             reason: string;
                             days: number;
+                            /** @description what the grant lends: reading only, or writing too */
+                            mode: "read" | "write";
                             requiredSlots: string[];
                             status: string;
                             validFrom: string | null;
@@ -6128,6 +6291,7 @@ export interface paths {
                                 decision: string;
                                 comment: string | null;
                                 at: string;
+                                approverId: number;
                                 approverName: string;
                             }[];
                         };
@@ -8655,7 +8819,14 @@ export interface paths {
                                 rowsFlagged: number;
                                 createdCount: number;
                                 updatedCount: number;
+                                /** @description rows that matched what is on file and changed nothing */
+                                unchangedCount: number;
                                 error: string | null;
+                                errorCode: string | null;
+                                /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
+                                errorDetails: unknown;
+                                /** @description a pass is working on the job now, here or in another live process */
+                                active: boolean;
                                 createdAt: string;
                                 finishedAt: string | null;
                             }[];
@@ -8799,7 +8970,14 @@ export interface paths {
                             rowsFlagged: number;
                             createdCount: number;
                             updatedCount: number;
+                            /** @description rows that matched what is on file and changed nothing */
+                            unchangedCount: number;
                             error: string | null;
+                            errorCode: string | null;
+                            /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
+                            errorDetails: unknown;
+                            /** @description a pass is working on the job now, here or in another live process */
+                            active: boolean;
                             createdAt: string;
                             finishedAt: string | null;
                         };
@@ -8953,7 +9131,14 @@ export interface paths {
                             rowsFlagged: number;
                             createdCount: number;
                             updatedCount: number;
+                            /** @description rows that matched what is on file and changed nothing */
+                            unchangedCount: number;
                             error: string | null;
+                            errorCode: string | null;
+                            /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
+                            errorDetails: unknown;
+                            /** @description a pass is working on the job now, here or in another live process */
+                            active: boolean;
                             createdAt: string;
                             finishedAt: string | null;
                         };
@@ -9277,7 +9462,14 @@ export interface paths {
                             rowsFlagged: number;
                             createdCount: number;
                             updatedCount: number;
+                            /** @description rows that matched what is on file and changed nothing */
+                            unchangedCount: number;
                             error: string | null;
+                            errorCode: string | null;
+                            /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
+                            errorDetails: unknown;
+                            /** @description a pass is working on the job now, here or in another live process */
+                            active: boolean;
                             createdAt: string;
                             finishedAt: string | null;
                         };
@@ -9435,7 +9627,14 @@ export interface paths {
                                 rowsFlagged: number;
                                 createdCount: number;
                                 updatedCount: number;
+                                /** @description rows that matched what is on file and changed nothing */
+                                unchangedCount: number;
                                 error: string | null;
+                                errorCode: string | null;
+                                /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
+                                errorDetails: unknown;
+                                /** @description a pass is working on the job now, here or in another live process */
+                                active: boolean;
                                 createdAt: string;
                                 finishedAt: string | null;
                             };
@@ -9599,7 +9798,340 @@ export interface paths {
                             rowsFlagged: number;
                             createdCount: number;
                             updatedCount: number;
+                            /** @description rows that matched what is on file and changed nothing */
+                            unchangedCount: number;
                             error: string | null;
+                            errorCode: string | null;
+                            /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
+                            errorDetails: unknown;
+                            /** @description a pass is working on the job now, here or in another live process */
+                            active: boolean;
+                            createdAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Carry on with an interrupted import: a check starts again, a commit resumes after its last chunk (in the background) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            kind: string | null;
+                            fileName: string;
+                            fileSize: number;
+                            format: string;
+                            sheet: string | null;
+                            mapping: {
+                                [key: string]: string;
+                            } | null;
+                            status: string;
+                            rowsTotal: number | null;
+                            rowsDone: number;
+                            rowsOk: number;
+                            rowsRejected: number;
+                            rowsFlagged: number;
+                            createdCount: number;
+                            updatedCount: number;
+                            /** @description rows that matched what is on file and changed nothing */
+                            unchangedCount: number;
+                            error: string | null;
+                            errorCode: string | null;
+                            /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
+                            errorDetails: unknown;
+                            /** @description a pass is working on the job now, here or in another live process */
+                            active: boolean;
+                            createdAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give an import up; a pass working on it stops before its next chunk */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            kind: string | null;
+                            fileName: string;
+                            fileSize: number;
+                            format: string;
+                            sheet: string | null;
+                            mapping: {
+                                [key: string]: string;
+                            } | null;
+                            status: string;
+                            rowsTotal: number | null;
+                            rowsDone: number;
+                            rowsOk: number;
+                            rowsRejected: number;
+                            rowsFlagged: number;
+                            createdCount: number;
+                            updatedCount: number;
+                            /** @description rows that matched what is on file and changed nothing */
+                            unchangedCount: number;
+                            error: string | null;
+                            errorCode: string | null;
+                            /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
+                            errorDetails: unknown;
+                            /** @description a pass is working on the job now, here or in another live process */
+                            active: boolean;
                             createdAt: string;
                             finishedAt: string | null;
                         };
@@ -12898,7 +13430,7 @@ export interface paths {
         put?: never;
         /**
          * Send transactions from a card, e-ledger or POS system (API key, not a session)
-         * @description JSON ({source, transactions}) up to 1 MiB, or NDJSON (one transaction per line, source in the query) of any length, stored in chunks of 20000. Re-sending a row (same source and externalId) changes nothing. Rows for stations outside the key's org unit are rejected.
+         * @description JSON ({source, transactions}) up to 1 MiB, or NDJSON (one transaction per line, source in the query) of any length, stored in chunks of 50000 (INGEST_CHUNK_ROWS). Rows are keyed by the key's org unit, the source and externalId: re-sending a row changes nothing, re-sending its key with other content is refused as TRANSACTION_CONFLICT. Rows for stations outside the key's org unit are rejected; a key that does not belong to a station must name the station of each row.
          */
         post: {
             parameters: {
@@ -12916,11 +13448,11 @@ export interface paths {
                         /** @description The sending system, e.g. 'ic-card' or 'pos-s1'; 'pump' is reserved */
                         source: string;
                         transactions: {
-                            /** @description The sending system's id of the sale; with the source, what makes re-sending harmless */
+                            /** @description The sending system's id of the sale; with the source and the key's org unit, what makes re-sending harmless */
                             externalId: string;
                             /** @description ISO-8601 date-time; with Z or an offset an instant, without one the station’s wall clock */
                             occurredAt: string;
-                            /** @description Org unit code of the station; defaults to the key’s own unit */
+                            /** @description Org unit code of the station; may be left out only when the key belongs to a station */
                             stationCode?: string | null;
                             /** @description Fuel-card number; rows attach to the card holder first */
                             cardNo?: string | null;
@@ -12955,9 +13487,11 @@ export interface paths {
                             batchId: number;
                             received: number;
                             inserted: number;
-                            /** @description Rows already stored (same source and external id): re-sending changes nothing */
+                            /** @description Rows already stored (same key org unit, source, external id and content): re-sending changes nothing */
                             duplicates: number;
                             rejected: number;
+                            /** @description Rejected rows whose key was stored (or came earlier) with other content: TRANSACTION_CONFLICT per field */
+                            conflicts: number;
                             /** @description Inserted rows that found their customer by card or plate */
                             attached: number;
                             /** @description Hand-recorded fill-ups replaced by an inserted row */

@@ -6,7 +6,7 @@ import { useLocation, useNavigate } from 'react-router-dom';
 import { App, Avatar, Button, Drawer, Dropdown, Layout, Menu, type MenuProps } from 'antd';
 import { KeyOutlined, LogoutOutlined, MenuFoldOutlined, MenuOutlined, MenuUnfoldOutlined, PoweroffOutlined, UserOutlined } from '@ant-design/icons';
 import { useAccess } from '../access.js';
-import { PAGES } from '../routes.js';
+import { PAGES, inMenuFor } from '../routes.js';
 import { useCurrentUser, useSignOut, type Me } from '../shared/session.js';
 import { useOrgUnits } from '../shared/queries.js';
 import { useIsPhone } from '../shared/use-is-phone.js';
@@ -33,7 +33,7 @@ function SideMenu({ onNavigate }: { onNavigate?: () => void }) {
   const access = useAccess();
   const navigate = useNavigate();
   const location = useLocation();
-  const items: MenuProps['items'] = PAGES.filter((p) => p.inMenu && (!p.access || access[p.access])).map((p) => ({ key: p.path, icon: p.icon, label: t(`menu.${p.menuKey}`) }));
+  const items: MenuProps['items'] = PAGES.filter((p) => inMenuFor(p, access)).map((p) => ({ key: p.path, icon: p.icon, label: t(`menu.${p.menuKey}`) }));
   return (
     <Menu
       theme="dark"

@@ -10,6 +10,12 @@ export const ME_KEY = ['me'] as const;
 export const SETUP_KEY = ['setup-status'] as const;
 
 async function fetchMe(): Promise<Me | null> {
+  // Signed out, /api/auth/me would answer 401 and the browser would log it on every visit.
+  const status = await unwrap(client.GET('/api/setup/status'));
+  if (!status.signedIn) {
+    setCsrfToken(null);
+    return null;
+  }
   try {
     const me = await unwrap(client.GET('/api/auth/me'));
     setCsrfToken(me.csrfToken);

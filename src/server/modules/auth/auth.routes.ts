@@ -35,8 +35,13 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
 
   app.get('/api/setup/status', {
     config: { access: { public: true } },
-    schema: { tags, summary: 'Whether the first-run setup is still to be done', response: { 200: Type.Object({ needsSetup: Type.Boolean() }) } },
-    handler: async () => ({ needsSetup: await svc.needsSetup() }),
+    schema: {
+      tags,
+      summary: 'Whether the first-run setup is still to be done, and whether this browser has a live session',
+      response: { 200: Type.Object({ needsSetup: Type.Boolean(), signedIn: Type.Boolean() }) },
+    },
+    // The web app asks this before /api/auth/me, so a signed-out visit does not log a 401.
+    handler: async (req) => ({ needsSetup: await svc.needsSetup(), signedIn: req.principal !== null }),
   });
 
   app.post('/api/setup', {
@@ -62,7 +67,7 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
 
   app.post('/api/auth/login', {
     config: { access: { public: true }, rateLimit },
-    schema: { tags, body: Type.Object({ username: Username, password: Password }, { additionalProperties: false }), response: { 200: SessionStarted, ...errorResponses, 423: errorResponses[401], 429: errorResponses[401] } },
+    schema: { tags, body: Type.Object({ username: Username, password: Password }, { additionalProperties: false }), response: { 200: SessionStarted, ...errorResponses, 429: errorResponses[401] } },
     handler: async (req, reply) => {
       const { token, csrfToken } = await svc.login(req.body.username, req.body.password, req.ip, req.headers['user-agent'] ?? null);
       setCookie(reply, token);

@@ -42,6 +42,37 @@ export function pumpRoutes(app: App, svc: PumpService): void {
     handler: (req) => svc.lookup(requirePrincipal(req), req.query.q, req.query.limit),
   });
 
+  app.get('/api/pump/visits/today', {
+    config: { access: { permission: 'customer.read' } },
+    schema: {
+      tags,
+      summary: "Today's visits in my unit's subtree, newest first, with the day's count and litres",
+      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          day: Type.String(),
+          count: Type.Integer(),
+          volumeMl: Type.Number(),
+          items: Type.Array(
+            Type.Object({
+              visitId: Type.Integer(),
+              at: Type.String(),
+              product: S,
+              volumeMl: Type.Union([Type.Number(), Type.Null()]),
+              plate: S,
+              customerId: Type.Union([Type.Integer(), Type.Null()]),
+              greeting: S,
+              stationName: Type.String(),
+              recordedBy: S,
+            }),
+          ),
+        }),
+        ...errorResponses,
+      },
+    },
+    handler: (req) => svc.today(requirePrincipal(req), new Date(), req.query.limit),
+  });
+
   app.post('/api/pump/visits', {
     config: { access: { permission: 'customer.write' } },
     schema: {

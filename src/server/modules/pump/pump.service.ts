@@ -3,7 +3,8 @@ import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { groupConcat, plateContains, prefixRange, type Engine } from '../../db/dialect.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
-import { inCustomerScope, pathInCustomerScope, pathInCustomerWriteScope } from '../../auth/scope.js';
+import { inCustomerScope, inScope, pathInCustomerScope, pathInCustomerWriteScope } from '../../auth/scope.js';
+import { businessDay, zonedToUtc } from '../../../domain/business-day.js';
 import { AppError } from '../../errors.js';
 import { parsePlate, plateSearchKey } from '../../../domain/plate.js';
 import { greetingOf } from '../../../domain/customer-profile.js';
@@ -135,6 +136,55 @@ export class PumpService {
         lastProduct: x?.last_product ?? null,
       };
     });
+  }
+
+  /**
+   * Visits recorded today in the principal's subtree (the calendar day of his unit's time zone),
+   * newest first: what the station manager looks at on his start page. A visit of a customer whose
+   * archive is another area's shows the plate only.
+   */
+  async today(p: Principal, now: Date, limit: number) {
+    const unit = await this.db.selectFrom('org_unit').select('time_zone').where('id', '=', p.orgUnitId).executeTakeFirst();
+    const tz = unit?.time_zone ?? 'Asia/Shanghai';
+    const day = businessDay(now.getTime(), tz);
+    const from = new Date(zonedToUtc(Date.parse(`${day}T00:00:00Z`), tz)).toISOString();
+    const base = this.db
+      .selectFrom('visit as v')
+      .where('v.at', '>=', from)
+      .where((eb) => inScope(p, eb.ref('v.org_unit_id')));
+    const totals = await base
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number | null>('v.volume_ml').as('ml')])
+      .executeTakeFirstOrThrow();
+    const rows = await base
+      .innerJoin('customer as c', 'c.id', 'v.customer_id')
+      .innerJoin('org_unit as cu', 'cu.id', 'c.org_unit_id')
+      .innerJoin('org_unit as su', 'su.id', 'v.org_unit_id')
+      .leftJoin('vehicle as vh', 'vh.id', 'v.vehicle_id')
+      .leftJoin('app_user as u', 'u.id', 'v.user_id')
+      .select(['v.id', 'v.at', 'v.product', 'v.volume_ml', 'c.id as customer_id', 'c.name', 'c.surname', 'c.gender'])
+      .select(['cu.path', 'su.name as station_name', 'vh.plate', 'u.display_name as recorded_by'])
+      .orderBy('v.at', 'desc')
+      .limit(limit)
+      .execute();
+    return {
+      day,
+      count: Number(totals.n),
+      volumeMl: Number(totals.ml ?? 0),
+      items: rows.map((r) => {
+        const visible = pathInCustomerScope(p, r.path);
+        return {
+          visitId: r.id,
+          at: r.at,
+          product: r.product,
+          volumeMl: r.volume_ml,
+          plate: r.plate,
+          customerId: visible ? r.customer_id : null,
+          greeting: visible ? greetingOf(r.surname, r.name, r.gender) : null,
+          stationName: r.station_name,
+          recordedBy: r.recorded_by,
+        };
+      }),
+    };
   }
 
   /**

@@ -86,7 +86,7 @@ export function CustomersPage() {
   const columns: TableColumnsType<Summary> = [
     { title: t('customers.code'), dataIndex: 'code', key: 'code', width: 150, sorter: true, sortOrder: sortOrder('code') },
     { title: t('customers.name'), key: 'name', width: 160, sorter: true, sortOrder: sortOrder('name'), render: (_v, c) => name(c) },
-    { title: t('customers.kind'), dataIndex: 'kind', width: 80, render: (k: string) => t(`customers.kinds.${k as CustomerKind}`) },
+    { title: t('customers.kind'), dataIndex: 'kind', width: 96, render: (k: string) => t(`customers.kinds.${k as CustomerKind}`) },
     { title: t('customers.plate'), dataIndex: 'plates', width: 130, render: (p: string[]) => p.join('、') },
     { title: t('customers.phone'), dataIndex: 'phones', width: 130, render: (p: string[]) => p.join('、') },
     { title: t('customers.tags'), key: 'tags', render: (_v, c) => tagList(c) },

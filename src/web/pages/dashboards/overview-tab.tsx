@@ -137,13 +137,20 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
     <>
       <Row gutter={[12, 12]} style={{ marginBottom: 12 }}>
         <Col {...span}>
-          <Figure title={t('dashboard.customers')} value={d.customers.total} growth={d.customers.growth} testId="dash-customers" />
+          {/* The split by kind is of all customers on file, so it sits under their total. */}
+          <Figure
+            title={t('dashboard.customers')}
+            value={d.customers.total}
+            growth={d.customers.growth}
+            testId="dash-customers"
+            note={d.customers.byKind.map((k) => `${t(`customers.kinds.${k.kind as 'individual'}`, { defaultValue: k.kind })} ${k.count}`).join(' · ')}
+          />
         </Col>
         <Col {...span}>
           <Figure title={t('dashboard.newCustomers')} value={d.customers.new} growth={d.customers.newGrowth} />
         </Col>
         <Col {...span}>
-          <Figure title={t('dashboard.activeCustomers')} value={d.customers.active} note={d.customers.byKind.map((k) => `${t(`customers.kinds.${k.kind as 'individual'}`, { defaultValue: k.kind })} ${k.count}`).join(' · ')} />
+          <Figure title={t('dashboard.activeCustomers')} value={d.customers.active} />
         </Col>
         <Col {...span}>
           <Figure title={t('dashboard.volumeL')} value={litresText(d.sales.volumeMl)} growth={d.sales.volumeGrowth} testId="dash-volume" />

@@ -213,7 +213,7 @@ function RecordPanel({ products, preferred, onRecord }: { products: string[]; pr
             ))}
             <InputNumber className="fc-chip-input" min={0.1} max={100000} value={other} onChange={(v) => setOther(v)} placeholder={t('pump.otherVolume')} inputMode="decimal" />
             <Button className="fc-chip" type="primary" disabled={!other} loading={busy} onClick={() => other && void submit(other)} data-testid="pump-volume-other">
-              OK
+              {t('pump.recordOther')}
             </Button>
           </Flex>
         </>

@@ -72,7 +72,7 @@ export function PurchasesPanel({ customerId }: { customerId: number }) {
                       <Statistic title={t('purchases.volumeYear', { year })} value={litres(v.totals.thisYear.volumeMl)} suffix="L" />
                     </Col>
                     <Col xs={12} md={6}>
-                      <Statistic title={t('purchases.amountYear', { year })} value={yuan(v.totals.thisYear.amountFen)} suffix="¥" />
+                      <Statistic title={t('purchases.amountYear', { year })} value={yuan(v.totals.thisYear.amountFen)} prefix="¥" />
                     </Col>
                     <Col xs={12} md={6}>
                       <Statistic title={t('purchases.yoy')} value={growth === null ? '—' : growth.toFixed(1)} suffix={growth === null ? undefined : '%'} styles={{ content: { color: growth !== null && growth < 0 ? '#cf1322' : '#389e0d' } }} />
