@@ -133,23 +133,164 @@ export function cardSaving(policy: CardPolicy, monthlyYuan: number): number | nu
   return Math.round(monthlyYuan * policy.discountRate * 100) / 100;
 }
 
+/** A number field's allowed values: the API's schema and the settings form are both built from these. */
+export interface NumberLimit {
+  min: number;
+  max?: number;
+  integer?: boolean;
+  /** Yuan, to the fen: at most two decimals. */
+  money?: boolean;
+}
+
+/** What each field of a policy may hold (shares are fractions: 0.2 = 20%). */
+export const POLICY_LIMITS = {
+  minTransactionYuan: { min: 0, money: true },
+  topShare: { min: 0, max: 1 },
+  threshold: { min: 0 },
+  computeDay: { min: 1, max: 28, integer: true },
+  finalDay: { min: 1, max: 28, integer: true },
+  minStars: { min: 0, max: 4, integer: true },
+  consecutiveMonths: { min: 1, max: 24, integer: true },
+  discountYuanPerTon: { min: 0, money: true },
+  discountRate: { min: 0, max: 0.5 },
+  minMonthlyYuan: { min: 0, money: true },
+  graceDays: { min: 0, max: 60, integer: true },
+  minVisits: { min: 2, max: 100, integer: true },
+  declineMonths: { min: 2, max: 12, integer: true },
+  pAliveBelow: { min: 0, max: 1 },
+} as const satisfies Record<string, NumberLimit>;
+
+/** Lengths and counts of a policy's text fields and lists. */
+export const POLICY_TEXT_LIMITS = {
+  product: 32,
+  products: 20,
+  classCode: 16,
+  classes: 10,
+  benefitCode: 32,
+  benefitName: 100,
+  benefits: 20,
+  note: 1000,
+} as const;
+
+/** Benefit codes are stable keys in stored ratings: lower-case letters, digits and underscores. */
+export const BENEFIT_CODE_PATTERN = '^[a-z0-9_]+$';
+
+/** Why a value is at odds with its limit, or null: the same answer the API's schema gives. */
+export function limitProblem(limit: NumberLimit, value: number): 'integer' | 'min' | 'max' | 'fen' | null {
+  if (limit.integer && !Number.isInteger(value)) return 'integer';
+  if (value < limit.min) return 'min';
+  if (limit.max !== undefined && value > limit.max) return 'max';
+  if (limit.money && !isFen(value)) return 'fen';
+  return null;
+}
+
+/** A yuan amount with at most two decimals (floating point tolerated: 0.29 × 100 is not exactly 29). */
+export function isFen(yuan: number): boolean {
+  return Math.abs(yuan * 100 - Math.round(yuan * 100)) < 1e-6;
+}
+
+/** A rule across fields that the schema cannot express; the client shows its own text for each. */
+export type PolicyRule = 'thresholds_rise' | 'final_before_compute' | 'code_unique' | 'fen';
+
+export interface PolicyProblem {
+  /** The field inside the body, e.g. `thresholds.default.2` or `classes.3.code`. */
+  field: string;
+  rule: PolicyRule;
+  message: string;
+}
+
 /** Problems with a policy body that the schema cannot express, or null. */
-export function policyProblem(kind: PolicyKind, body: PolicyBodies[PolicyKind]): string | null {
+export function policyProblem(kind: PolicyKind, body: PolicyBodies[PolicyKind]): PolicyProblem | null {
+  const fen = (field: string, value: number | undefined): PolicyProblem | null =>
+    value === undefined || isFen(value)
+      ? null
+      : { field, rule: 'fen', message: `${field} must be yuan with at most two decimals` };
+  const unique = (list: { code: string }[], name: string): PolicyProblem | null => {
+    const seen = new Set<string>();
+    for (const [i, item] of list.entries()) {
+      if (seen.has(item.code)) {
+        const field = `${name}.${i}.code`;
+        return { field, rule: 'code_unique', message: `${field} repeats the code ${item.code}` };
+      }
+      seen.add(item.code);
+    }
+    return null;
+  };
+  if (kind === 'key_customer') return fen('minTransactionYuan', (body as KeyCustomerPolicy).minTransactionYuan);
   if (kind === 'star_rating') {
     const p = body as StarRatingPolicy;
     for (const [k, t] of Object.entries(p.thresholds)) {
       if (!t) continue;
-      for (let i = 1; i < 4; i++) if (t[i]! <= t[i - 1]!) return `thresholds.${k} must rise from 1 to 4 stars`;
+      for (let i = 0; i < 4; i++) {
+        if (i > 0 && t[i]! <= t[i - 1]!) {
+          const message = `thresholds.${k} must rise from 1 to 4 stars`;
+          return { field: `thresholds.${k}.${i}`, rule: 'thresholds_rise', message };
+        }
+        if (p.basis === 'amount') {
+          const problem = fen(`thresholds.${k}.${i}`, t[i]);
+          if (problem) return problem;
+        }
+      }
     }
-    if (p.finalDay < p.computeDay) return 'finalDay must not come before computeDay';
+    if (p.finalDay < p.computeDay) {
+      return { field: 'finalDay', rule: 'final_before_compute', message: 'finalDay must not come before computeDay' };
+    }
   }
-  if (kind === 'classes') {
-    const codes = (body as ClassesPolicy).classes.map((c) => c.code);
-    if (new Set(codes).size !== codes.length) return 'class codes must be unique';
-  }
+  if (kind === 'classes') return unique((body as ClassesPolicy).classes, 'classes');
   if (kind === 'benefits') {
-    const codes = (body as BenefitsPolicy).benefits.map((c) => c.code);
-    if (new Set(codes).size !== codes.length) return 'benefit codes must be unique';
+    const list = (body as BenefitsPolicy).benefits;
+    for (const [i, b] of list.entries()) {
+      const problem = fen(`benefits.${i}.discountYuanPerTon`, b.discountYuanPerTon);
+      if (problem) return problem;
+    }
+    return unique(list, 'benefits');
   }
+  if (kind === 'card') return fen('minMonthlyYuan', (body as CardPolicy).minMonthlyYuan);
   return null;
+}
+
+/** A value in a change: a number, a text, a list (products, a star threshold row) or nothing (added or removed). */
+export type ChangeValue = number | string | (number | string)[] | null;
+
+export interface PolicyChange {
+  /** Where in the body: `['graceDays']`, `['thresholds', 'organisation']`, `['classes', 'VIP', 'minStars']`. */
+  path: string[];
+  before: ChangeValue;
+  after: ChangeValue;
+}
+
+type Leaves = Map<string, { path: string[]; value: ChangeValue }>;
+
+// Lists of rules carry a `code`: they are compared rule by rule under it, so reordering is no change
+// and a removed rule does not shift the others. Other lists (products, a threshold row) are one value.
+function flatten(value: unknown, path: string[], out: Leaves): void {
+  // An empty list is a rule list with no rules (products and threshold rows are never empty).
+  const isRuleList =
+    Array.isArray(value) &&
+    value.every((v) => v !== null && typeof v === 'object' && typeof (v as { code?: unknown }).code === 'string');
+  if (isRuleList) {
+    for (const item of value as { code: string }[]) {
+      const { code, ...rest } = item;
+      flatten(rest, [...path, code], out);
+    }
+  } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, [...path, k], out);
+  } else if (value !== undefined) {
+    out.set(JSON.stringify(path), { path, value: value as ChangeValue });
+  }
+}
+
+/** What changed from one version of a policy to the next, field by field, in the order of the newer one. */
+export function policyChanges(before: unknown, after: unknown): PolicyChange[] {
+  const was: Leaves = new Map();
+  const now: Leaves = new Map();
+  flatten(before, [], was);
+  flatten(after, [], now);
+  const changes: PolicyChange[] = [];
+  for (const [key, { path, value }] of now) {
+    const old = was.get(key)?.value ?? null;
+    if (JSON.stringify(old) !== JSON.stringify(value)) changes.push({ path, before: old, after: value });
+  }
+  for (const [key, { path, value }] of was) if (!now.has(key)) changes.push({ path, before: value, after: null });
+  return changes;
 }

@@ -2,66 +2,160 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
 import { errorResponses } from '../../schemas.js';
-import { POLICY_KINDS, type PolicyBodies, type PolicyKind } from '../../../domain/policies.js';
+import {
+  BENEFIT_CODE_PATTERN,
+  POLICY_KINDS,
+  POLICY_LIMITS,
+  POLICY_TEXT_LIMITS as TEXT,
+  type NumberLimit,
+  type PolicyBodies,
+  type PolicyKind,
+} from '../../../domain/policies.js';
 import type { PoliciesService } from './policies.service.js';
 
-const Num = (o: { minimum?: number; maximum?: number } = {}) => Type.Number({ minimum: 0, ...o });
-const Stars = Type.Integer({ minimum: 0, maximum: 4 });
-const Thresholds = Type.Tuple([Num(), Num(), Num(), Num()]);
+// The schemas are built from the limits in src/domain/policies.ts, which the settings form mirrors.
+const Num = (limit: NumberLimit, description: string) => {
+  const range = { minimum: limit.min, ...(limit.max !== undefined && { maximum: limit.max }), description };
+  return limit.integer ? Type.Integer(range) : Type.Number(range);
+};
+const L = POLICY_LIMITS;
+const threshold = (n: number) => Num(L.threshold, `${n} star${n > 1 ? 's' : ''}`);
+const Thresholds = Type.Tuple([threshold(1), threshold(2), threshold(3), threshold(4)], {
+  description: 'Last month’s litres (basis volume) or yuan (basis amount) for 1, 2, 3 and 4 stars, rising',
+});
 const strict = { additionalProperties: false };
 
 /** One schema per policy kind: what HQ may save is checked field by field. */
 const BODIES: Record<PolicyKind, TSchema> = {
-  key_customer: Type.Object({ products: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { minItems: 1, maxItems: 20 }), minTransactionYuan: Num(), topShare: Num({ maximum: 1 }) }, strict),
-  star_rating: Type.Object(
+  key_customer: Type.Object(
     {
-      basis: Type.Union([Type.Literal('volume'), Type.Literal('amount')]),
-      thresholds: Type.Object({ default: Thresholds }, { additionalProperties: Thresholds }),
-      computeDay: Type.Integer({ minimum: 1, maximum: 28 }),
-      finalDay: Type.Integer({ minimum: 1, maximum: 28 }),
+      products: Type.Array(Type.String({ minLength: 1, maxLength: TEXT.product }), {
+        minItems: 1,
+        maxItems: TEXT.products,
+        description: 'Products whose large transactions mark a key customer',
+      }),
+      minTransactionYuan: Num(L.minTransactionYuan, 'A transaction of at least this many yuan is large (two decimals)'),
+      topShare: Num(L.topShare, 'Share of customers by volume shown as top customers (0.2 = 20%)'),
     },
     strict,
   ),
-  classes: Type.Object({ classes: Type.Array(Type.Object({ code: Type.String({ minLength: 1, maxLength: 16 }), minStars: Stars }, strict), { minItems: 1, maxItems: 10 }) }, strict),
+  star_rating: Type.Object(
+    {
+      basis: Type.Union([Type.Literal('volume'), Type.Literal('amount')], { description: 'Stars from litres or from yuan' }),
+      thresholds: Type.Object(
+        { default: Thresholds },
+        { additionalProperties: Thresholds, description: 'Per customer kind; kinds without their own use `default`' },
+      ),
+      computeDay: Num(L.computeDay, 'Day of the month the rating is computed'),
+      finalDay: Num(L.finalDay, 'Day of the month by which the rating should be final; not before computeDay'),
+    },
+    strict,
+  ),
+  classes: Type.Object(
+    {
+      classes: Type.Array(
+        Type.Object(
+          {
+            code: Type.String({ minLength: 1, maxLength: TEXT.classCode, description: 'Class code, unique' }),
+            minStars: Num(L.minStars, 'The lowest star rating that earns the class'),
+          },
+          strict,
+        ),
+        { minItems: 1, maxItems: TEXT.classes },
+      ),
+    },
+    strict,
+  ),
   benefits: Type.Object(
     {
       benefits: Type.Array(
         Type.Object(
           {
-            code: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9_]+$' }),
-            nameZh: Type.String({ minLength: 1, maxLength: 100 }),
-            nameEn: Type.String({ minLength: 1, maxLength: 100 }),
-            minStars: Stars,
-            consecutiveMonths: Type.Integer({ minimum: 1, maximum: 24 }),
-            discountYuanPerTon: Type.Optional(Num()),
+            code: Type.String({
+              minLength: 1,
+              maxLength: TEXT.benefitCode,
+              pattern: BENEFIT_CODE_PATTERN,
+              description: 'Benefit code, unique: lower-case letters, digits, underscores',
+            }),
+            nameZh: Type.String({ minLength: 1, maxLength: TEXT.benefitName, description: 'Name in Chinese' }),
+            nameEn: Type.String({ minLength: 1, maxLength: TEXT.benefitName, description: 'Name in English' }),
+            minStars: Num(L.minStars, 'Stars needed every month of the run'),
+            consecutiveMonths: Num(L.consecutiveMonths, 'Consecutive rated months at or above minStars'),
+            discountYuanPerTon: Type.Optional(Num(L.discountYuanPerTon, 'A discount in yuan per ton, if any')),
           },
           strict,
         ),
-        { maxItems: 20 },
+        { maxItems: TEXT.benefits },
       ),
     },
     strict,
   ),
-  card: Type.Object({ discountRate: Num({ maximum: 0.5 }), minMonthlyYuan: Num() }, strict),
-  anomaly: Type.Object({ graceDays: Type.Integer({ minimum: 0, maximum: 60 }), minVisits: Type.Integer({ minimum: 2, maximum: 100 }), declineMonths: Type.Integer({ minimum: 2, maximum: 12 }), pAliveBelow: Num({ maximum: 1 }) }, strict),
+  card: Type.Object(
+    {
+      discountRate: Num(L.discountRate, 'What a fuel card saves, as a share of the amount (0.02 = 2%)'),
+      minMonthlyYuan: Num(L.minMonthlyYuan, 'Suggest a card from this monthly spending in yuan (two decimals)'),
+    },
+    strict,
+  ),
+  anomaly: Type.Object(
+    {
+      graceDays: Num(L.graceDays, 'Days past the usual interval before a customer is overdue'),
+      minVisits: Num(L.minVisits, 'Visit days needed before the usual interval counts'),
+      declineMonths: Num(L.declineMonths, 'Consecutive months of falling volume that raise an alert'),
+      pAliveBelow: Num(L.pAliveBelow, 'A model probability of being active below this raises an alert'),
+    },
+    strict,
+  ),
 };
 
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Version = (body: TSchema) =>
-  Type.Object({ kind: Type.String(), versionId: Type.Union([Type.Integer(), Type.Null()]), body, note: Type.Union([Type.String(), Type.Null()]), createdAt: Type.Union([Type.String(), Type.Null()]), createdByName: Type.Union([Type.String(), Type.Null()]) });
-const AnyVersion = Version(Type.Union(POLICY_KINDS.map((k) => BODIES[k])));
+  Type.Object({
+    kind: Type.String(),
+    versionId: Nullable(Type.Integer({ description: 'Null while the default is in force' })),
+    body,
+    note: Nullable(Type.String()),
+    createdAt: Nullable(Type.String()),
+    createdByName: Nullable(Type.String({ description: 'Display name of the person who saved the version' })),
+  });
+const AnyBody = Type.Union(POLICY_KINDS.map((k) => BODIES[k]));
+const AnyVersion = Version(AnyBody);
+const ChangeValue = Nullable(
+  Type.Union([Type.Number(), Type.String(), Type.Array(Type.Union([Type.Number(), Type.String()]))]),
+);
+const HistoryEntry = Type.Object({
+  ...AnyVersion.properties,
+  changes: Type.Array(
+    Type.Object({
+      path: Type.Array(Type.String(), { description: 'Field names; rules (classes, benefits) named by their code' }),
+      before: ChangeValue,
+      after: ChangeValue,
+    }),
+    { description: 'What this version changed from the one before it (the first: from the default)' },
+  ),
+});
 const KindParams = Type.Object({ kind: Type.Union(POLICY_KINDS.map((k) => Type.Literal(k))) }, strict);
 const tags = ['policies'];
 
 export function policiesRoutes(app: App, svc: PoliciesService): void {
   app.get('/api/policies', {
     config: { access: { session: true } },
-    schema: { tags, summary: 'The policies in force (HQ edits them; every save is kept)', response: { 200: Type.Array(AnyVersion), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'The policies in force (HQ edits them; every save is kept)',
+      response: { 200: Type.Array(AnyVersion), ...errorResponses },
+    },
     handler: () => svc.all(),
   });
 
   app.get('/api/policies/:kind/history', {
     config: { access: { session: true } },
-    schema: { tags, summary: 'Earlier versions of a policy, newest first', params: KindParams, response: { 200: Type.Array(AnyVersion), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'The last 100 versions of a policy, newest first, each with who saved it and what it changed',
+      params: KindParams,
+      response: { 200: Type.Array(HistoryEntry), ...errorResponses },
+    },
     handler: (req) => svc.history(req.params.kind),
   });
 
@@ -71,7 +165,10 @@ export function policiesRoutes(app: App, svc: PoliciesService): void {
       schema: {
         tags,
         summary: `Save a new version of the ${kind.replace('_', ' ')} policy`,
-        body: Type.Object({ body: BODIES[kind], note: Type.Optional(Type.String({ maxLength: 1000 })) }, strict),
+        body: Type.Object(
+          { body: BODIES[kind], note: Type.Optional(Type.String({ maxLength: TEXT.note, description: 'Why it changed' })) },
+          strict,
+        ),
         response: { 200: Version(BODIES[kind]), ...errorResponses },
       },
       handler: (req) => {

@@ -3,7 +3,15 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { AppError } from '../../errors.js';
-import { DEFAULT_POLICIES, POLICY_KINDS, policyProblem, type PolicyBodies, type PolicyKind } from '../../../domain/policies.js';
+import {
+  DEFAULT_POLICIES,
+  POLICY_KINDS,
+  policyChanges,
+  policyProblem,
+  type PolicyBodies,
+  type PolicyChange,
+  type PolicyKind,
+} from '../../../domain/policies.js';
 import { recordAudit } from '../audit/audit.service.js';
 
 export interface PolicyVersion<K extends PolicyKind = PolicyKind> {
@@ -12,8 +20,17 @@ export interface PolicyVersion<K extends PolicyKind = PolicyKind> {
   body: PolicyBodies[K];
   note: string | null;
   createdAt: string | null;
+  /** The display name of the person who saved it (not the username). */
   createdByName: string | null;
 }
+
+export interface PolicyHistoryEntry extends PolicyVersion {
+  /** What this version changed from the one before it; the first, from the default. */
+  changes: PolicyChange[];
+}
+
+/** How many versions the history lists. */
+export const HISTORY_LIMIT = 100;
 
 type Reader = Pick<Kysely<Database>, 'selectFrom'>;
 
@@ -38,25 +55,48 @@ export class PoliciesService {
     return Promise.all(POLICY_KINDS.map((k) => currentPolicy(this.db, k)));
   }
 
-  async history(kind: PolicyKind): Promise<PolicyVersion[]> {
+  async history(kind: PolicyKind): Promise<PolicyHistoryEntry[]> {
+    // One more than is listed: the last listed version's changes are worked out against it.
     const rows = await this.db
       .selectFrom('policy_version as p')
       .leftJoin('app_user as u', 'u.id', 'p.created_by')
       .select(['p.id', 'p.body', 'p.note', 'p.created_at', 'u.display_name'])
       .where('p.kind', '=', kind)
       .orderBy('p.id', 'desc')
-      .limit(100)
+      .limit(HISTORY_LIMIT + 1)
       .execute();
-    return rows.map((r) => ({ kind, versionId: r.id, body: JSON.parse(r.body) as PolicyBodies[PolicyKind], note: r.note, createdAt: r.created_at, createdByName: r.display_name }));
+    const bodies = rows.map((r) => JSON.parse(r.body) as PolicyBodies[PolicyKind]);
+    return rows.slice(0, HISTORY_LIMIT).map((r, i) => ({
+      kind,
+      versionId: r.id,
+      body: bodies[i]!,
+      note: r.note,
+      createdAt: r.created_at,
+      createdByName: r.display_name,
+      changes: policyChanges(bodies[i + 1] ?? DEFAULT_POLICIES[kind], bodies[i]),
+    }));
   }
 
-  async save<K extends PolicyKind>(p: Principal, ip: string | null, kind: K, body: PolicyBodies[K], note: string | null): Promise<PolicyVersion<K>> {
+  async save<K extends PolicyKind>(
+    p: Principal,
+    ip: string | null,
+    kind: K,
+    body: PolicyBodies[K],
+    note: string | null,
+  ): Promise<PolicyVersion<K>> {
     const problem = policyProblem(kind, body);
-    if (problem) throw new AppError('VALIDATION_FAILED', problem, `body.body.${problem.split(' ')[0]}`);
+    if (problem) {
+      throw new AppError('VALIDATION_FAILED', problem.message, `body.body.${problem.field}`, { rule: problem.rule });
+    }
     await this.db.transaction().execute(async (trx) => {
       const before = await currentPolicy(trx, kind);
-      const { id } = await trx.insertInto('policy_version').values({ kind, body: JSON.stringify(body), note, created_by: p.userId, created_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow();
-      await recordAudit(trx, actorOf(p, ip), { action: 'update', entity: 'policy', entityId: `${kind}#${id}`, before: before.body, after: body });
+      const { id } = await trx
+        .insertInto('policy_version')
+        .values({ kind, body: JSON.stringify(body), note, created_by: p.userId, created_at: new Date().toISOString() })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const entry = { action: 'update', entity: 'policy', entityId: `${kind}#${id}`, before: before.body, after: body } as const;
+      await recordAudit(trx, actorOf(p, ip), entry);
     });
     return currentPolicy(this.db, kind);
   }
