@@ -67,7 +67,7 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
 
   app.post('/api/auth/login', {
     config: { access: { public: true }, rateLimit },
-    schema: { tags, body: Type.Object({ username: Username, password: Password }, { additionalProperties: false }), response: { 200: SessionStarted, ...errorResponses, 429: errorResponses[401] } },
+    schema: { tags, summary: 'Sign in with username and password; sets the session cookie and returns the CSRF token', body: Type.Object({ username: Username, password: Password }, { additionalProperties: false }), response: { 200: SessionStarted, ...errorResponses, 429: errorResponses[401] } },
     handler: async (req, reply) => {
       const { token, csrfToken } = await svc.login(req.body.username, req.body.password, req.ip, req.headers['user-agent'] ?? null);
       setCookie(reply, token);
@@ -83,7 +83,7 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
 
   app.post('/api/auth/logout', {
     config: { access: { session: true } },
-    schema: { tags, response: { 200: Ok, ...errorResponses } },
+    schema: { tags, summary: 'Sign out of this session', response: { 200: Ok, ...errorResponses } },
     handler: async (req, reply) => {
       await svc.logout(requirePrincipal(req), req.ip);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -112,7 +112,7 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
 
   app.put('/api/auth/locale', {
     config: { access: { session: true } },
-    schema: { tags, body: Type.Object({ locale: Type.Union([Type.Literal('zh-CN'), Type.Literal('en-US')]) }, { additionalProperties: false }), response: { 200: Ok, ...errorResponses } },
+    schema: { tags, summary: 'Choose your interface language', body: Type.Object({ locale: Type.Union([Type.Literal('zh-CN'), Type.Literal('en-US')]) }, { additionalProperties: false }), response: { 200: Ok, ...errorResponses } },
     handler: async (req) => {
       await svc.setLocale(requirePrincipal(req), req.body.locale);
       return { ok: true };

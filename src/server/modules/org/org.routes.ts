@@ -38,7 +38,7 @@ export function orgRoutes(app: App, svc: OrgService): void {
 
   app.get('/api/org/units/:id', {
     config: { access: { permission: 'org.read', resource: { type: 'org_unit', param: 'id' } } },
-    schema: { tags, params: IdParams, response: { 200: OrgUnitSchema, ...errorResponses } },
+    schema: { tags, summary: 'One org unit of your subtree', params: IdParams, response: { 200: OrgUnitSchema, ...errorResponses } },
     handler: (req) => svc.get(req.params.id),
   });
 

@@ -28,7 +28,7 @@ export function rolesRoutes(app: App, svc: RolesService): void {
   // Role names are not secret and user admins need them to assign roles.
   app.get('/api/roles', {
     config: { access: { session: true } },
-    schema: { tags, response: { 200: Type.Array(RoleSchema), ...errorResponses } },
+    schema: { tags, summary: 'Roles with their permissions and number of holders', response: { 200: Type.Array(RoleSchema), ...errorResponses } },
     handler: () => svc.list(),
   });
 
@@ -36,6 +36,7 @@ export function rolesRoutes(app: App, svc: RolesService): void {
     config: { access: { permission: 'role.write' } },
     schema: {
       tags,
+      summary: 'Create a role from permissions you hold yourself',
       body: Type.Object({ code: Type.String({ minLength: 2, maxLength: 64, pattern: '^[a-z0-9_]+$' }), nameZh: Type.String({ minLength: 1, maxLength: 100 }), nameEn: Type.String({ minLength: 1, maxLength: 100 }), permissions: Perms }, { additionalProperties: false }),
       response: { 201: RoleSchema, ...errorResponses },
     },
@@ -46,6 +47,7 @@ export function rolesRoutes(app: App, svc: RolesService): void {
     config: { access: { permission: 'role.write' } },
     schema: {
       tags,
+      summary: 'Rename a role or change its permissions (within your own; built-in roles from the head office only)',
       params: IdParams,
       body: Type.Object({ nameZh: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), nameEn: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), permissions: Type.Optional(Perms), version: Version }, { additionalProperties: false }),
       response: { 200: RoleSchema, ...errorResponses },
@@ -55,7 +57,7 @@ export function rolesRoutes(app: App, svc: RolesService): void {
 
   app.delete('/api/roles/:id', {
     config: { access: { permission: 'role.write' } },
-    schema: { tags, params: IdParams, response: { 200: Ok, ...errorResponses } },
+    schema: { tags, summary: 'Delete a custom role nobody holds', params: IdParams, response: { 200: Ok, ...errorResponses } },
     handler: async (req) => {
       await svc.remove(requirePrincipal(req), req.ip, req.params.id);
       return { ok: true };

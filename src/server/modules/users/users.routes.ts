@@ -39,7 +39,7 @@ export function usersRoutes(app: App, svc: UsersService): void {
 
   app.get('/api/users/:id', {
     config: { access: { permission: 'user.read', resource: userResource } },
-    schema: { tags, params: IdParams, response: { 200: UserSchema, ...errorResponses } },
+    schema: { tags, summary: 'One user of your subtree', params: IdParams, response: { 200: UserSchema, ...errorResponses } },
     handler: (req) => svc.get(req.params.id),
   });
 
@@ -58,6 +58,7 @@ export function usersRoutes(app: App, svc: UsersService): void {
     config: { access: { permission: 'user.write', resource: userResource } },
     schema: {
       tags,
+      summary: "Edit a user whose rights do not exceed yours: name, unit, roles, language, active",
       params: IdParams,
       body: Type.Object(
         { displayName: Type.Optional(DisplayName), orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })), roleIds: Type.Optional(RoleIds), active: Type.Optional(Type.Boolean()), locale: Type.Optional(Locale), version: Version },
@@ -70,7 +71,7 @@ export function usersRoutes(app: App, svc: UsersService): void {
 
   app.post('/api/users/:id/reset-password', {
     config: { access: { permission: 'user.write', resource: userResource } },
-    schema: { tags, params: IdParams, body: Type.Object({ password: Password }, { additionalProperties: false }), response: { 200: Ok, ...errorResponses } },
+    schema: { tags, summary: 'Set a new password for a user whose rights do not exceed yours (signs him out)', params: IdParams, body: Type.Object({ password: Password }, { additionalProperties: false }), response: { 200: Ok, ...errorResponses } },
     handler: async (req) => {
       await svc.resetPassword(requirePrincipal(req), req.ip, req.params.id, req.body.password);
       return { ok: true };
@@ -79,7 +80,7 @@ export function usersRoutes(app: App, svc: UsersService): void {
 
   app.post('/api/users/:id/unlock', {
     config: { access: { permission: 'user.write', resource: userResource } },
-    schema: { tags, params: IdParams, response: { 200: Ok, ...errorResponses } },
+    schema: { tags, summary: 'Unlock an account locked by failed sign-ins', params: IdParams, response: { 200: Ok, ...errorResponses } },
     handler: async (req) => {
       await svc.unlock(requirePrincipal(req), req.ip, req.params.id);
       return { ok: true };
