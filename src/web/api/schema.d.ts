@@ -248,6 +248,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Sign in with username and password; sets the session cookie and returns the CSRF token */
         post: {
             parameters: {
                 query?: never;
@@ -357,22 +358,6 @@ export interface paths {
                 };
                 /** @description Default Response */
                 422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                423: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -562,6 +547,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Sign out of this session */
         post: {
             parameters: {
                 query?: never;
@@ -969,6 +955,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
+        /** Choose your interface language */
         put: {
             parameters: {
                 query?: never;
@@ -1522,6 +1509,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One org unit of your subtree */
         get: {
             parameters: {
                 query?: never;
@@ -2369,6 +2357,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One user of your subtree */
         get: {
             parameters: {
                 query?: never;
@@ -2506,6 +2495,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /** Edit a user whose rights do not exceed yours: name, unit, roles, language, active */
         patch: {
             parameters: {
                 query?: never;
@@ -2660,6 +2650,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Set a new password for a user whose rights do not exceed yours (signs him out) */
         post: {
             parameters: {
                 query?: never;
@@ -2801,6 +2792,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Unlock an account locked by failed sign-ins */
         post: {
             parameters: {
                 query?: never;
@@ -3202,6 +3194,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Roles with their permissions and number of holders */
         get: {
             parameters: {
                 query?: never;
@@ -3328,6 +3321,7 @@ export interface paths {
             };
         };
         put?: never;
+        /** Create a role from permissions you hold yourself */
         post: {
             parameters: {
                 query?: never;
@@ -3478,6 +3472,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
+        /** Delete a custom role nobody holds */
         delete: {
             parameters: {
                 query?: never;
@@ -3600,6 +3595,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
+        /** Rename a role or change its permissions (within your own; built-in roles from the head office only) */
         patch: {
             parameters: {
                 query?: never;
@@ -6688,12 +6684,18 @@ export interface paths {
                             kind: string;
                             versionId: number | null;
                             body: {
+                                /** @description Products whose large transactions mark a key customer */
                                 products: string[];
+                                /** @description A transaction of at least this many yuan is large (two decimals) */
                                 minTransactionYuan: number;
+                                /** @description Share of customers by volume shown as top customers (0.2 = 20%) */
                                 topShare: number;
                             } | {
+                                /** @description Stars from litres or from yuan */
                                 basis: "volume" | "amount";
+                                /** @description Per customer kind; kinds without their own use `default` */
                                 thresholds: {
+                                    /** @description Last month’s litres (basis volume) or yuan (basis amount) for 1, 2, 3 and 4 stars, rising */
                                     default: [
                                         number,
                                         number,
@@ -6708,29 +6710,45 @@ export interface paths {
                                         number
                                     ];
                                 };
+                                /** @description Day of the month the rating is computed */
                                 computeDay: number;
+                                /** @description Day of the month by which the rating should be final; not before computeDay */
                                 finalDay: number;
                             } | {
                                 classes: {
+                                    /** @description Class code, unique */
                                     code: string;
+                                    /** @description The lowest star rating that earns the class */
                                     minStars: number;
                                 }[];
                             } | {
                                 benefits: {
+                                    /** @description Benefit code, unique: lower-case letters, digits, underscores */
                                     code: string;
+                                    /** @description Name in Chinese */
                                     nameZh: string;
+                                    /** @description Name in English */
                                     nameEn: string;
+                                    /** @description Stars needed every month of the run */
                                     minStars: number;
+                                    /** @description Consecutive rated months at or above minStars */
                                     consecutiveMonths: number;
+                                    /** @description A discount in yuan per ton, if any */
                                     discountYuanPerTon?: number;
                                 }[];
                             } | {
+                                /** @description What a fuel card saves, as a share of the amount (0.02 = 2%) */
                                 discountRate: number;
+                                /** @description Suggest a card from this monthly spending in yuan (two decimals) */
                                 minMonthlyYuan: number;
                             } | {
+                                /** @description Days past the usual interval before a customer is overdue */
                                 graceDays: number;
+                                /** @description Visit days needed before the usual interval counts */
                                 minVisits: number;
+                                /** @description Consecutive months of falling volume that raise an alert */
                                 declineMonths: number;
+                                /** @description A model probability of being active below this raises an alert */
                                 pAliveBelow: number;
                             };
                             note: string | null;
@@ -6852,7 +6870,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Earlier versions of a policy, newest first */
+        /** The last 100 versions of a policy, newest first, each with who saved it and what it changed */
         get: {
             parameters: {
                 query?: never;
@@ -6874,12 +6892,18 @@ export interface paths {
                             kind: string;
                             versionId: number | null;
                             body: {
+                                /** @description Products whose large transactions mark a key customer */
                                 products: string[];
+                                /** @description A transaction of at least this many yuan is large (two decimals) */
                                 minTransactionYuan: number;
+                                /** @description Share of customers by volume shown as top customers (0.2 = 20%) */
                                 topShare: number;
                             } | {
+                                /** @description Stars from litres or from yuan */
                                 basis: "volume" | "amount";
+                                /** @description Per customer kind; kinds without their own use `default` */
                                 thresholds: {
+                                    /** @description Last month’s litres (basis volume) or yuan (basis amount) for 1, 2, 3 and 4 stars, rising */
                                     default: [
                                         number,
                                         number,
@@ -6894,34 +6918,57 @@ export interface paths {
                                         number
                                     ];
                                 };
+                                /** @description Day of the month the rating is computed */
                                 computeDay: number;
+                                /** @description Day of the month by which the rating should be final; not before computeDay */
                                 finalDay: number;
                             } | {
                                 classes: {
+                                    /** @description Class code, unique */
                                     code: string;
+                                    /** @description The lowest star rating that earns the class */
                                     minStars: number;
                                 }[];
                             } | {
                                 benefits: {
+                                    /** @description Benefit code, unique: lower-case letters, digits, underscores */
                                     code: string;
+                                    /** @description Name in Chinese */
                                     nameZh: string;
+                                    /** @description Name in English */
                                     nameEn: string;
+                                    /** @description Stars needed every month of the run */
                                     minStars: number;
+                                    /** @description Consecutive rated months at or above minStars */
                                     consecutiveMonths: number;
+                                    /** @description A discount in yuan per ton, if any */
                                     discountYuanPerTon?: number;
                                 }[];
                             } | {
+                                /** @description What a fuel card saves, as a share of the amount (0.02 = 2%) */
                                 discountRate: number;
+                                /** @description Suggest a card from this monthly spending in yuan (two decimals) */
                                 minMonthlyYuan: number;
                             } | {
+                                /** @description Days past the usual interval before a customer is overdue */
                                 graceDays: number;
+                                /** @description Visit days needed before the usual interval counts */
                                 minVisits: number;
+                                /** @description Consecutive months of falling volume that raise an alert */
                                 declineMonths: number;
+                                /** @description A model probability of being active below this raises an alert */
                                 pAliveBelow: number;
                             };
                             note: string | null;
                             createdAt: string | null;
                             createdByName: string | null;
+                            /** @description What this version changed from the one before it (the first: from the default) */
+                            changes: {
+                                /** @description Field names; rules (classes, benefits) named by their code */
+                                path: string[];
+                                before: (number | string | (number | string)[]) | null;
+                                after: (number | string | (number | string)[]) | null;
+                            }[];
                         }[];
                     };
                 };
@@ -7051,10 +7098,14 @@ export interface paths {
                 content: {
                     "application/json": {
                         body: {
+                            /** @description Products whose large transactions mark a key customer */
                             products: string[];
+                            /** @description A transaction of at least this many yuan is large (two decimals) */
                             minTransactionYuan: number;
+                            /** @description Share of customers by volume shown as top customers (0.2 = 20%) */
                             topShare: number;
                         };
+                        /** @description Why it changed */
                         note?: string;
                     };
                 };
@@ -7070,8 +7121,11 @@ export interface paths {
                             kind: string;
                             versionId: number | null;
                             body: {
+                                /** @description Products whose large transactions mark a key customer */
                                 products: string[];
+                                /** @description A transaction of at least this many yuan is large (two decimals) */
                                 minTransactionYuan: number;
+                                /** @description Share of customers by volume shown as top customers (0.2 = 20%) */
                                 topShare: number;
                             };
                             note: string | null;
@@ -7205,8 +7259,11 @@ export interface paths {
                 content: {
                     "application/json": {
                         body: {
+                            /** @description Stars from litres or from yuan */
                             basis: "volume" | "amount";
+                            /** @description Per customer kind; kinds without their own use `default` */
                             thresholds: {
+                                /** @description Last month’s litres (basis volume) or yuan (basis amount) for 1, 2, 3 and 4 stars, rising */
                                 default: [
                                     number,
                                     number,
@@ -7221,9 +7278,12 @@ export interface paths {
                                     number
                                 ];
                             };
+                            /** @description Day of the month the rating is computed */
                             computeDay: number;
+                            /** @description Day of the month by which the rating should be final; not before computeDay */
                             finalDay: number;
                         };
+                        /** @description Why it changed */
                         note?: string;
                     };
                 };
@@ -7239,8 +7299,11 @@ export interface paths {
                             kind: string;
                             versionId: number | null;
                             body: {
+                                /** @description Stars from litres or from yuan */
                                 basis: "volume" | "amount";
+                                /** @description Per customer kind; kinds without their own use `default` */
                                 thresholds: {
+                                    /** @description Last month’s litres (basis volume) or yuan (basis amount) for 1, 2, 3 and 4 stars, rising */
                                     default: [
                                         number,
                                         number,
@@ -7255,7 +7318,9 @@ export interface paths {
                                         number
                                     ];
                                 };
+                                /** @description Day of the month the rating is computed */
                                 computeDay: number;
+                                /** @description Day of the month by which the rating should be final; not before computeDay */
                                 finalDay: number;
                             };
                             note: string | null;
@@ -7390,10 +7455,13 @@ export interface paths {
                     "application/json": {
                         body: {
                             classes: {
+                                /** @description Class code, unique */
                                 code: string;
+                                /** @description The lowest star rating that earns the class */
                                 minStars: number;
                             }[];
                         };
+                        /** @description Why it changed */
                         note?: string;
                     };
                 };
@@ -7410,7 +7478,9 @@ export interface paths {
                             versionId: number | null;
                             body: {
                                 classes: {
+                                    /** @description Class code, unique */
                                     code: string;
+                                    /** @description The lowest star rating that earns the class */
                                     minStars: number;
                                 }[];
                             };
@@ -7546,14 +7616,21 @@ export interface paths {
                     "application/json": {
                         body: {
                             benefits: {
+                                /** @description Benefit code, unique: lower-case letters, digits, underscores */
                                 code: string;
+                                /** @description Name in Chinese */
                                 nameZh: string;
+                                /** @description Name in English */
                                 nameEn: string;
+                                /** @description Stars needed every month of the run */
                                 minStars: number;
+                                /** @description Consecutive rated months at or above minStars */
                                 consecutiveMonths: number;
+                                /** @description A discount in yuan per ton, if any */
                                 discountYuanPerTon?: number;
                             }[];
                         };
+                        /** @description Why it changed */
                         note?: string;
                     };
                 };
@@ -7570,11 +7647,17 @@ export interface paths {
                             versionId: number | null;
                             body: {
                                 benefits: {
+                                    /** @description Benefit code, unique: lower-case letters, digits, underscores */
                                     code: string;
+                                    /** @description Name in Chinese */
                                     nameZh: string;
+                                    /** @description Name in English */
                                     nameEn: string;
+                                    /** @description Stars needed every month of the run */
                                     minStars: number;
+                                    /** @description Consecutive rated months at or above minStars */
                                     consecutiveMonths: number;
+                                    /** @description A discount in yuan per ton, if any */
                                     discountYuanPerTon?: number;
                                 }[];
                             };
@@ -7709,9 +7792,12 @@ export interface paths {
                 content: {
                     "application/json": {
                         body: {
+                            /** @description What a fuel card saves, as a share of the amount (0.02 = 2%) */
                             discountRate: number;
+                            /** @description Suggest a card from this monthly spending in yuan (two decimals) */
                             minMonthlyYuan: number;
                         };
+                        /** @description Why it changed */
                         note?: string;
                     };
                 };
@@ -7727,7 +7813,9 @@ export interface paths {
                             kind: string;
                             versionId: number | null;
                             body: {
+                                /** @description What a fuel card saves, as a share of the amount (0.02 = 2%) */
                                 discountRate: number;
+                                /** @description Suggest a card from this monthly spending in yuan (two decimals) */
                                 minMonthlyYuan: number;
                             };
                             note: string | null;
@@ -7861,11 +7949,16 @@ export interface paths {
                 content: {
                     "application/json": {
                         body: {
+                            /** @description Days past the usual interval before a customer is overdue */
                             graceDays: number;
+                            /** @description Visit days needed before the usual interval counts */
                             minVisits: number;
+                            /** @description Consecutive months of falling volume that raise an alert */
                             declineMonths: number;
+                            /** @description A model probability of being active below this raises an alert */
                             pAliveBelow: number;
                         };
+                        /** @description Why it changed */
                         note?: string;
                     };
                 };
@@ -7881,9 +7974,13 @@ export interface paths {
                             kind: string;
                             versionId: number | null;
                             body: {
+                                /** @description Days past the usual interval before a customer is overdue */
                                 graceDays: number;
+                                /** @description Visit days needed before the usual interval counts */
                                 minVisits: number;
+                                /** @description Consecutive months of falling volume that raise an alert */
                                 declineMonths: number;
+                                /** @description A model probability of being active below this raises an alert */
                                 pAliveBelow: number;
                             };
                             note: string | null;
