@@ -2,13 +2,14 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQueryClient } from '@tanstack/react-query';
-import { App, Button, Card, Flex, Popover, Table, Tag, type TableColumnsType } from 'antd';
+import { App, Button, Card, Flex, List, Popover, Table, Tag, Typography, type TableColumnsType } from 'antd';
 import { DeleteOutlined, EditOutlined, PlusOutlined } from '@ant-design/icons';
 import { client, unwrap } from '../../api/client.js';
 import { useAccess } from '../../access.js';
 import { currentLocale } from '../../i18n/index.js';
 import { useShowError } from '../../shared/errors.js';
 import { Page } from '../../shared/page.js';
+import { useIsPhone } from '../../shared/use-is-phone.js';
 import { ROLES_KEY, useRoles, type Role } from '../../shared/queries.js';
 import { permissionLabel } from './permission-labels.js';
 import { RoleFormModal, type RoleFormTarget } from './role-form.js';
@@ -22,6 +23,7 @@ export function RolesPage() {
   const roles = useRoles();
   const [target, setTarget] = useState<RoleFormTarget | null>(null);
   const zh = currentLocale() === 'zh-CN';
+  const isPhone = useIsPhone();
   const refresh = () => queryClient.invalidateQueries({ queryKey: ROLES_KEY });
 
   const remove = (role: Role) =>
@@ -100,9 +102,45 @@ export function RolesPage() {
         )
       }
     >
-      <Card size="small">
-        <Table<Role> rowKey="id" columns={columns} dataSource={roles.data ?? []} loading={roles.isFetching} pagination={false} scroll={{ x: 800 }} />
-      </Card>
+      {isPhone ? (
+        // On a phone each role is a card: a five-column table would need sideways scrolling.
+        <List
+          loading={roles.isFetching}
+          dataSource={roles.data ?? []}
+          data-testid="roles-cards"
+          renderItem={(r) => (
+            <Card size="small" style={{ marginBottom: 8 }}>
+              <Flex justify="space-between" align="start" gap={8}>
+                <div style={{ minWidth: 0 }}>
+                  <Typography.Text strong>{zh ? r.nameZh : r.nameEn}</Typography.Text>{' '}
+                  {r.builtin ? <Tag>{t('roles.builtin')}</Tag> : <Tag color="purple">{t('roles.custom')}</Tag>}
+                  <div>
+                    <Typography.Text type="secondary">
+                      {t('roles.permissionCount', { count: r.permissions.length })} · {t('roles.userCount')} {r.userCount}
+                    </Typography.Text>
+                  </div>
+                </div>
+                {access.canWriteRoles && (
+                  <Flex vertical gap={4}>
+                    <Button size="small" icon={<EditOutlined />} onClick={() => setTarget({ mode: 'edit', role: r })}>
+                      {t('common.edit')}
+                    </Button>
+                    {!r.builtin && (
+                      <Button size="small" danger icon={<DeleteOutlined />} onClick={() => remove(r)}>
+                        {t('common.delete')}
+                      </Button>
+                    )}
+                  </Flex>
+                )}
+              </Flex>
+            </Card>
+          )}
+        />
+      ) : (
+        <Card size="small">
+          <Table<Role> rowKey="id" columns={columns} dataSource={roles.data ?? []} loading={roles.isFetching} pagination={false} scroll={{ x: 800 }} />
+        </Card>
+      )}
       <RoleFormModal
         target={target}
         onClose={() => setTarget(null)}
