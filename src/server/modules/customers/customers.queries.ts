@@ -135,6 +135,23 @@ export const customersQueries = {
       .execute();
   },
 
+  /** Each customer's latest rating of a finalised batch (a rating under review is not yet his). */
+  async latestFinalRatings(db: Kysely<Database>, ids: number[]) {
+    if (ids.length === 0) return new Map<number, { period: string; stars: number; class: string | null }>();
+    const rows = await db
+      .selectFrom('customer_rating as r')
+      .innerJoin('rating_batch as b', 'b.id', 'r.batch_id')
+      .select(['r.customer_id', 'r.period', 'r.stars', 'r.class'])
+      .where('r.customer_id', 'in', ids)
+      .where('b.status', '=', 'final')
+      .orderBy('r.customer_id')
+      .orderBy('r.period', 'desc')
+      .execute();
+    const out = new Map<number, { period: string; stars: number; class: string | null }>();
+    for (const r of rows) if (!out.has(r.customer_id)) out.set(r.customer_id, { period: r.period, stars: r.stars, class: r.class });
+    return out;
+  },
+
   /** Advance the prefix's counter by `count`; returns the last value reserved. */
   async reserveSequence(db: Kysely<Database>, prefix: string, count: number): Promise<number> {
     const row = await db

@@ -4,6 +4,7 @@ import { requirePrincipal } from '../../auth/access.js';
 import { IdParams, Page, Paging, Version, errorResponses } from '../../schemas.js';
 import { CUSTOMER_KINDS, type CustomersService } from './customers.service.js';
 import type { MergeService } from './merge.service.js';
+import { EXPORT_FORMATS } from './customer-export.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
 const Text = (max: number) => Type.String({ maxLength: max });
@@ -130,10 +131,23 @@ export function customersRoutes(app: App, svc: CustomersService, merges: MergeSe
 
   app.get('/api/customers/export', {
     config: { access: { permission: 'customer.export' } },
-    schema: { tags, summary: 'Export the matching customers as CSV (audited)', querystring: Type.Omit(CustomerQuery, ['page', 'pageSize']) },
+    schema: {
+      tags,
+      summary: "Export the matching customers as CSV (UTF-8 with BOM) or XLSX in the reader's language (audited)",
+      querystring: Type.Composite([
+        Type.Omit(CustomerQuery, ['page', 'pageSize']),
+        Type.Object({ format: Type.Union(EXPORT_FORMATS.map((f) => Type.Literal(f)), { default: 'csv' }) }),
+      ], { additionalProperties: false }),
+    },
     handler: async (req, reply) => {
-      const csv = await svc.exportCsv(requirePrincipal(req), req.ip, req.query);
-      return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="customers.csv"').send(csv);
+      const { format, ...filter } = req.query;
+      const file = await svc.export(requirePrincipal(req), req.ip, filter, format);
+      // filename= for old clients (ASCII), filename*= carries the reader's language.
+      const ascii = `customers.${format}`;
+      return reply
+        .header('content-type', file.contentType)
+        .header('content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
+        .send(file.body);
     },
   });
 

@@ -10,11 +10,13 @@ import { greetingOf, profileOf, type Profile } from '../../../domain/customer-pr
 import { DEFAULT_CODE_SCHEME, codePrefix, formatCode, type CodeParts } from '../../../domain/customer-code.js';
 import { recordAudit, recordRead } from '../audit/audit.service.js';
 import { customersQueries, type CustomerFilter, type CustomerRow } from './customers.queries.js';
-import { toCsv } from './csv.js';
+import { exportCells, exportFile, type ExportCell, type ExportCustomer, type ExportFile, type ExportFormat } from './customer-export.js';
+import { labelLocale } from '../../../domain/customer-labels.js';
 import { attachWaitingRows } from '../transactions/rollups.js';
 import { attachWaitingTopups } from '../topups/topups.service.js';
 
 const EXPORT_LIMIT = 100_000;
+const EXPORT_PAGE = 500;
 
 export const CUSTOMER_KINDS = ['individual', 'organisation', 'residential', 'commercial'] as const;
 export type CustomerKind = (typeof CUSTOMER_KINDS)[number];
@@ -188,9 +190,13 @@ export class CustomersService {
   private async namesFor(rows: CustomerRow[]) {
     const unitIds = [...new Set(rows.map((r) => r.org_unit_id))];
     const userIds = [...new Set(rows.map((r) => r.owner_user_id).filter((x): x is number => x !== null))];
-    const units = unitIds.length ? await this.db.selectFrom('org_unit').select(['id', 'name']).where('id', 'in', unitIds).execute() : [];
+    const units = unitIds.length ? await this.db.selectFrom('org_unit').select(['id', 'name', 'time_zone']).where('id', 'in', unitIds).execute() : [];
     const users = userIds.length ? await this.db.selectFrom('app_user').select(['id', 'display_name']).where('id', 'in', userIds).execute() : [];
-    return { units: new Map(units.map((u) => [u.id, u.name])), users: new Map(users.map((u) => [u.id, u.display_name])) };
+    return {
+      units: new Map(units.map((u) => [u.id, u.name])),
+      zones: new Map(units.map((u) => [u.id, u.time_zone])),
+      users: new Map(users.map((u) => [u.id, u.display_name])),
+    };
   }
 
   profile(r: CustomerRow, vehicleCount: number, hasModel: boolean, phoneCount: number): Profile {
@@ -219,19 +225,54 @@ export class CustomersService {
     return { total, items: await this.summaries(p, rows) };
   }
 
-  /** The matching customers as CSV; exporting is a separate permission and is audited. */
-  async exportCsv(p: Principal, ip: string | null, filter: Omit<CustomerFilter, 'page' | 'pageSize'>): Promise<string> {
-    const all: Awaited<ReturnType<CustomersService['summaries']>> = [];
+  /**
+   * The matching customers as a spreadsheet in the reader's language; exporting is a separate
+   * permission and is audited. The reader's scope and phone right apply as on screen.
+   */
+  async export(p: Principal, ip: string | null, filter: Omit<CustomerFilter, 'page' | 'pageSize'>, format: ExportFormat): Promise<ExportFile> {
+    const locale = labelLocale(p.locale);
+    const lines: ExportCell[][] = [];
+    const f = this.filterFrom({ ...filter, page: 1, pageSize: EXPORT_PAGE });
     // Page through so a large export does not hold one giant query open.
-    for (let page = 1; ; page++) {
-      const { items } = await this.search(p, { ...filter, page, pageSize: 200 });
-      all.push(...items);
-      if (items.length < 200 || all.length >= EXPORT_LIMIT) break;
+    for (let page = 1; lines.length < EXPORT_LIMIT; page++) {
+      const { rows } = await customersQueries.search(this.db, this.engine, p, { ...f, page });
+      for (const c of await this.exportDetails(p, rows)) lines.push(exportCells(c, locale));
+      if (rows.length < EXPORT_PAGE) break;
     }
-    await recordAudit(this.db, actorOf(p, ip), { action: 'export', entity: 'customer', after: { filter, rows: all.length } });
-    const header = ['code', 'kind', 'name', 'organisation', 'orgUnit', 'owner', 'plates', 'phones', 'tags', 'profileStep', 'lastVisitAt'];
-    const rows = all.map((c) => [c.code, c.kind, c.name, c.organisation, c.orgUnitName, c.ownerName, c.plates.join(' '), c.phones.join(' '), c.tags.join(' '), String(c.profileStep), c.lastVisitAt]);
-    return toCsv([header, ...rows]);
+    // Recorded at the exporter's unit, so the auditors over that unit see it, not only the top level.
+    await recordAudit(this.db, actorOf(p, ip), { action: 'export', entity: 'customer', orgUnitId: p.orgUnitId, after: { filter, format, locale, rows: lines.length } });
+    return exportFile(format, locale, lines);
+  }
+
+  private async exportDetails(p: Principal, rows: CustomerRow[]): Promise<ExportCustomer[]> {
+    const ids = rows.map((r) => r.id);
+    const [{ phones, vehicles, cards, tags }, names, ratings] = await Promise.all([
+      customersQueries.children(this.db, ids),
+      this.namesFor(rows),
+      customersQueries.latestFinalRatings(this.db, ids),
+    ]);
+    const byCustomer = <T extends { customer_id: number }>(items: T[]) => {
+      const m = new Map<number, T[]>();
+      for (const x of items) m.set(x.customer_id, [...(m.get(x.customer_id) ?? []), x]);
+      return m;
+    };
+    const [ph, ve, ca, ta] = [byCustomer(phones), byCustomer(vehicles), byCustomer(cards), byCustomer(tags)];
+    return rows.map((r) => {
+      const v = ve.get(r.id) ?? [];
+      const myPhones = ph.get(r.id) ?? [];
+      return {
+        row: r,
+        orgUnitName: names.units.get(r.org_unit_id) ?? '',
+        timeZone: names.zones.get(r.org_unit_id) ?? 'Asia/Shanghai',
+        ownerName: r.owner_user_id ? (names.users.get(r.owner_user_id) ?? null) : null,
+        phones: myPhones.map((x) => ({ phone: this.phoneOut(p, x.phone), contactName: x.contact_name, label: x.label })),
+        vehicles: v.map((x) => ({ plate: x.plate, model: x.model })),
+        cards: (ca.get(r.id) ?? []).map((x) => ({ cardNo: x.card_no, status: x.status })),
+        tags: (ta.get(r.id) ?? []).map((x) => x.tag),
+        profileStep: this.profile(r, v.length, v.some((x) => x.model), myPhones.length).step,
+        rating: ratings.get(r.id) ?? null,
+      };
+    });
   }
 
   /** The full record. Every full read is audited: the archive is a trade secret. */
