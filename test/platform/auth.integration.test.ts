@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/engines.js';
 import { ADMIN_PASSWORD, call, login, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
 import { USER_PASSWORD, buildTree, createUser } from '../helpers/fixtures.js';
+import { SIGN_IN_REFUSED } from '../../src/server/modules/auth/auth.service.js';
 
 describeEngines('first-run setup and sign-in', (engine) => {
   const ctx = useTestApp(engine, { lockoutThreshold: 3, lockoutMinutes: 15, sessionIdleMinutes: 30, sessionAbsoluteHours: 12 });
@@ -44,19 +45,55 @@ describeEngines('first-run setup and sign-in', (engine) => {
   it('locks an account after repeated failures, even against the right password', async () => {
     const tree = await buildTree(ctx.app, admin);
     await createUser(ctx.app, admin, 'clerk', tree.station1, ['attendant']);
-    for (let i = 0; i < 2; i++) expect((await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'clerk', password: 'wrong-wrong' })).statusCode).toBe(401);
-    const third = await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'clerk', password: 'wrong-wrong' });
-    expect(third.statusCode).toBe(423);
-    const right = await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'clerk', password: USER_PASSWORD });
-    expect(right.statusCode).toBe(423);
-    expect(right.json().error.code).toBe('ACCOUNT_LOCKED');
+    const attempt = (username: string, password: string) => call(ctx.app, null, 'POST', '/api/auth/login', { username, password });
+    for (let i = 0; i < 2; i++) expect((await attempt('clerk', 'wrong-wrong')).statusCode).toBe(401);
+    const third = await attempt('clerk', 'wrong-wrong');
+    const right = await attempt('clerk', USER_PASSWORD);
+    // Locked: the right password does not sign in, and the answer is the one an unknown username gets.
+    const unknown = await attempt('nobody-here', USER_PASSWORD);
+    for (const res of [third, right]) {
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toEqual(unknown.json());
+      expect(res.cookies.find((c) => c.name === 'fc_session')).toBeUndefined();
+    }
+    expect(unknown.json().error).toEqual({ code: 'INVALID_CREDENTIALS', message: SIGN_IN_REFUSED });
     // The lock runs out by itself...
     ctx.now.value = new Date(Date.now() + 16 * 60_000);
-    const afterLock = await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'clerk', password: USER_PASSWORD });
+    const afterLock = await attempt('clerk', USER_PASSWORD);
     ctx.now.value = null;
     expect(afterLock.statusCode).toBe(200);
     const audit = await ok(call(ctx.app, admin, 'GET', '/api/audit?action=account_locked'));
     expect(audit.total).toBeGreaterThanOrEqual(1);
+  });
+
+  it('does not tell a locked account from an unknown username, by answer or by time', async () => {
+    await createUser(ctx.app, admin, 'locked.one', (await ok(call(ctx.app, admin, 'GET', '/api/auth/me'))).orgUnitId, ['attendant']);
+    const attempt = async (username: string) => {
+      const started = performance.now();
+      const res = await call(ctx.app, null, 'POST', '/api/auth/login', { username, password: 'wrong-wrong' });
+      return { res, ms: performance.now() - started };
+    };
+    // Past the threshold a real account is locked; an unknown name never is. Both keep answering alike.
+    const real: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const a = await attempt('locked.one');
+      const b = await attempt('no.such.user');
+      expect(a.res.statusCode).toBe(401);
+      expect(a.res.body).toBe(b.res.body);
+      if (i >= 3) {
+        real.push(a.ms);
+        unknown.push(b.ms);
+      }
+    }
+    const users = await ok(call(ctx.app, admin, 'GET', '/api/users?q=locked.one'));
+    expect(users.items[0].locked).toBe(true);
+    // A locked account's refusal still verifies the password (argon2id), as an unknown name's does: a
+    // refusal without it would take a tenth of the time.
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const ratio = median(real) / median(unknown);
+    expect(ratio, `locked ${median(real).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms`).toBeGreaterThan(0.4);
+    expect(ratio, `locked ${median(real).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms`).toBeLessThan(2.5);
   });
 
   it('lets an admin unlock a locked account', async () => {

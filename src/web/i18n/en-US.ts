@@ -92,8 +92,7 @@ export const enUS: Catalog = {
     username: 'Username',
     password: 'Password',
     submit: 'Sign in',
-    invalidCredentials: 'Wrong username or password',
-    accountLocked: 'Too many failed attempts: the account is locked for a while. Try again later or ask an administrator to unlock it.',
+    invalidCredentials: 'Wrong username or password, or the account is locked for a while after repeated failures. Try again later or ask an administrator to unlock it.',
     rateLimited: 'Too many attempts. Wait a minute and try again.',
     sessionEnded: 'Your session has ended. Please sign in again.',
   },
@@ -694,7 +693,7 @@ export const enUS: Catalog = {
     UNSUPPORTED_MEDIA_TYPE: 'Unsupported request format',
     BODY_TOO_LARGE: 'The request is too large',
     NOT_AUTHENTICATED: 'Please sign in',
-    INVALID_CREDENTIALS: 'Wrong username or password',
+    INVALID_CREDENTIALS: 'Wrong username or password, or the account is locked for a while after repeated failures. Try again later or ask an administrator to unlock it.',
     ACCOUNT_LOCKED: 'The account is locked for a while. Try again later or ask an administrator to unlock it.',
     ACCOUNT_DISABLED: 'This account is disabled. Contact an administrator.',
     SESSION_EXPIRED: 'Your session has expired. Please sign in again.',
@@ -730,3 +729,4 @@ export const enUS: Catalog = {
     UNKNOWN: 'The request failed ({{code}})',
   },
 };
+    ORIGIN_DENIED: 'The request did not come from this system\'s own pages and was refused. Try again from within the system.',

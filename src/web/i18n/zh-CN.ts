@@ -92,8 +92,7 @@ export const zhCN = {
     username: '用户名',
     password: '密码',
     submit: '登录',
-    invalidCredentials: '用户名或密码错误',
-    accountLocked: '登录失败次数过多，账号已被暂时锁定，请稍后再试或联系管理员解锁',
+    invalidCredentials: '用户名或密码错误，或账号因多次输错已被暂时锁定，请稍后再试或联系管理员解锁',
     rateLimited: '尝试过于频繁，请一分钟后再试',
     sessionEnded: '登录已失效，请重新登录',
   },
@@ -694,7 +693,7 @@ export const zhCN = {
     UNSUPPORTED_MEDIA_TYPE: '不支持的请求格式',
     BODY_TOO_LARGE: '提交的内容过大',
     NOT_AUTHENTICATED: '请先登录',
-    INVALID_CREDENTIALS: '用户名或密码错误',
+    INVALID_CREDENTIALS: '用户名或密码错误，或账号因多次输错已被暂时锁定，请稍后再试或联系管理员解锁',
     ACCOUNT_LOCKED: '账号已被暂时锁定，请稍后再试或联系管理员解锁',
     ACCOUNT_DISABLED: '账号已停用，请联系管理员',
     SESSION_EXPIRED: '登录已过期，请重新登录',
@@ -734,3 +733,4 @@ export const zhCN = {
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };
 /** Every catalog has exactly the keys of the zh-CN one. */
 export type Catalog = Widen<typeof zhCN>;
+    ORIGIN_DENIED: '请求并非来自本系统的页面，已被拒绝；请在本系统中重新操作',

@@ -25,6 +25,9 @@ export async function ensureLevelKinds(db: Kysely<Database>): Promise<void> {
   if (missing.length > 0) await db.insertInto('org_level_kind').values(missing.map((k) => ({ code: k.code, name_zh: k.nameZh, name_en: k.nameEn, rank: k.rank }))).execute();
 }
 
+/** The one answer to a refused sign-in, whatever the reason (see `login`). */
+export const SIGN_IN_REFUSED = 'wrong username or password, or the account is locked for a while';
+
 export class AuthService {
   constructor(
     private readonly db: Kysely<Database>,
@@ -76,20 +79,28 @@ export class AuthService {
     return this.sessions.create(userId, ip, userAgent);
   }
 
+  /**
+   * Sign in. Every refusal an attacker could tell apart is the same answer: an unknown username, a
+   * wrong password and a locked account (even with the right password) all get INVALID_CREDENTIALS
+   * with one message, after one password verification each, so neither the code nor the time says
+   * which usernames exist or which accounts the lockout caught. The message tells a real user that a
+   * lock is one possible reason; the audit log and the user admin page say which it was.
+   */
   async login(username: string, password: string, ip: string | null, userAgent: string | null) {
     const user = await usersQueries.byUsername(this.db, username);
     const anon = { userId: null, name: username.slice(0, 64), ip };
     if (!user) {
       await burnVerify(password);
       await recordAudit(this.db, anon, { action: 'login_failed', entity: 'session', after: { reason: 'unknown_user' } });
-      throw new AppError('INVALID_CREDENTIALS', 'wrong username or password');
+      throw new AppError('INVALID_CREDENTIALS', SIGN_IN_REFUSED);
     }
     const now = this.now().getTime();
+    const passwordOk = await verifyPassword(user.password_hash, password);
     if (user.locked_until && new Date(user.locked_until).getTime() > now) {
       await recordAudit(this.db, anon, { action: 'login_failed', entity: 'user', entityId: user.id, orgUnitId: user.org_unit_id, after: { reason: 'locked' } });
-      throw new AppError('ACCOUNT_LOCKED', `account locked until ${user.locked_until}`);
+      throw new AppError('INVALID_CREDENTIALS', SIGN_IN_REFUSED);
     }
-    if (!(await verifyPassword(user.password_hash, password))) {
+    if (!passwordOk) {
       const failures = user.failed_logins + 1;
       const lock = failures >= this.config.lockoutThreshold;
       await this.db
@@ -98,8 +109,7 @@ export class AuthService {
         .where('id', '=', user.id)
         .execute();
       await recordAudit(this.db, anon, { action: lock ? 'account_locked' : 'login_failed', entity: 'user', entityId: user.id, orgUnitId: user.org_unit_id, after: { reason: 'wrong_password', failures } });
-      if (lock) throw new AppError('ACCOUNT_LOCKED', `too many failed attempts; locked for ${this.config.lockoutMinutes} minutes`);
-      throw new AppError('INVALID_CREDENTIALS', 'wrong username or password');
+      throw new AppError('INVALID_CREDENTIALS', SIGN_IN_REFUSED);
     }
     if (user.active !== 1) throw new AppError('ACCOUNT_DISABLED', 'this account is disabled');
     await this.db.updateTable('app_user').set({ failed_logins: 0, locked_until: null }).where('id', '=', user.id).execute();

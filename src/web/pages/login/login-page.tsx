@@ -25,11 +25,11 @@ export function LoginPage() {
   const params = new URLSearchParams(useLocation().search);
   const required = { required: true, message: t('validation.required') };
 
-  // The three answers a person at the pump is most likely to meet, in plain words.
+  // The answers a person at the pump is most likely to meet, in plain words.
   const explain = (err: unknown): string => {
     if (err instanceof ApiError) {
+      // A locked account is refused as an unknown one is (no telling which usernames exist); the text names both.
       if (err.code === 'INVALID_CREDENTIALS') return t('login.invalidCredentials');
-      if (err.code === 'ACCOUNT_LOCKED') return t('login.accountLocked');
       if (err.code === 'RATE_LIMITED' || err.status === 429) return t('login.rateLimited');
     }
     return errorText(err);
