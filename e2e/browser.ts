@@ -60,13 +60,14 @@ export function describeBrowser(name: string, flow: (engine: Engine) => void): v
   }
 }
 
-/** Sign in through the login page and wait for the home page. */
+/** Sign in through the login page and wait for the user's start page (the pump for attendants). */
 export async function signIn(page: Page, base: string, username: string, password: string): Promise<void> {
   await page.goto(`${base}/login`);
   await page.getByLabel('用户名').fill(username);
   await page.getByLabel('密码').fill(password);
   await page.getByTestId('login-submit').click();
-  await page.waitForURL(`${base}/`);
+  await page.waitForURL((url) => url.origin === new URL(base).origin && !url.pathname.startsWith('/login'));
+  await page.waitForLoadState('networkidle');
 }
 
 /** A server for one browser flow: a fresh migrated database, the app on a free port, and Chromium. */
