@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTopup } from './card-topup.js';
+import { parseTopup, topupDifferences, type TopupContent } from './card-topup.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 const good = { externalId: 'T-1', occurredAt: '2026-11-22T08:30:00+08:00', cardNo: '9000 1234-5678', amountFen: 200_000 };
@@ -38,5 +38,20 @@ describe('parseTopup', () => {
     expect(parseTopup({ ...good, amountFen: 1.5 }, NOW)).toMatchObject({ ok: false, problems: [{ field: 'amountFen', code: 'WRONG_TYPE' }] });
     expect(parseTopup({ ...good, occurredAt: '2026-12-01T00:00:00Z' }, NOW)).toMatchObject({ ok: false, problems: [{ field: 'occurredAt', code: 'OUT_OF_RANGE' }] });
     expect(parseTopup([good], NOW)).toMatchObject({ ok: false, problems: [{ code: 'NOT_AN_OBJECT' }] });
+  });
+});
+
+describe('topupDifferences', () => {
+  const topup: TopupContent = { timeMs: NOW, orgUnitId: 5, cardNo: '9000', amountFen: 100_000, bonusFen: 0, payment: null };
+
+  it('finds no difference in the same top-up sent again, and names each changed field', () => {
+    expect(topupDifferences(topup, { ...topup })).toEqual([]);
+    expect(topupDifferences(topup, { ...topup, orgUnitId: 6, bonusFen: 500 })).toEqual(['stationCode', 'bonusFen']);
+    expect(topupDifferences(topup, { timeMs: 0, orgUnitId: 5, cardNo: '9001', amountFen: 1, bonusFen: 0, payment: 'cash' })).toEqual([
+      'occurredAt',
+      'cardNo',
+      'amountFen',
+      'payment',
+    ]);
   });
 });

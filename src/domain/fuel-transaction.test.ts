@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTime, parseTransaction, sameFillUp, paidByCard } from './fuel-transaction.js';
+import { parseTime, parseTransaction, sameFillUp, paidByCard, saleDifferences, type SaleContent } from './fuel-transaction.js';
 import { businessDay, meanIntervalDays, zonedToUtc } from './business-day.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
@@ -74,5 +74,40 @@ describe('one fill-up counts once', () => {
     expect(paidByCard(null, '9000')).toBe(true);
     expect(paidByCard('cash', '9000')).toBe(false);
     expect(paidByCard(null, null)).toBe(false);
+  });
+});
+
+describe('saleDifferences', () => {
+  const sale: SaleContent = {
+    timeMs: NOW,
+    orgUnitId: 5,
+    cardNo: '9000',
+    plate: '冀A12345',
+    product: '92#',
+    businessLine: 'retail',
+    volumeMl: 40_000,
+    unitPriceFen: 760,
+    amountFen: 30_400,
+    payment: null,
+  };
+
+  it('finds no difference in the same sale sent again', () => {
+    expect(saleDifferences(sale, { ...sale })).toEqual([]);
+  });
+
+  it('names every field that changed, by its name in a row', () => {
+    const again = { ...sale, timeMs: NOW + 1, orgUnitId: 6, cardNo: null, plate: '冀A12346', product: '95#', businessLine: 'card' };
+    expect(saleDifferences(sale, { ...again, volumeMl: 1, unitPriceFen: null, amountFen: 1, payment: 'cash' })).toEqual([
+      'occurredAt',
+      'stationCode',
+      'cardNo',
+      'plate',
+      'product',
+      'businessLine',
+      'volumeMl',
+      'unitPriceFen',
+      'amountFen',
+      'payment',
+    ]);
   });
 });
