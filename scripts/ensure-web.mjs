@@ -40,13 +40,19 @@ export async function ensureWeb({ force = false, log = console.log } = {}) {
   const started = Date.now();
   const { build } = await import('vite');
   const tmp = `${outDir}.tmp-${process.pid}-${Date.now()}`;
+  // The bundle users get is a production build, also when the tests build it (vitest sets
+  // NODE_ENV=test, which would keep the libraries' development checks in the bundle).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
   try {
-    await build({ configFile, logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
+    await build({ configFile, mode: 'production', logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
     const old = `${outDir}.old-${process.pid}-${Date.now()}`;
     if (fs.existsSync(outDir)) fs.renameSync(outDir, old);
     fs.renameSync(tmp, outDir);
     fs.rmSync(old, { recursive: true, force: true });
   } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   log(`[web] built dist/web in ${((Date.now() - started) / 1000).toFixed(1)} s`);
