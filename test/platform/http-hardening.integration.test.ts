@@ -68,7 +68,8 @@ describeEngines('HTTP hardening', (engine) => {
     const locale = async () => (await ok(call(ctx.app, admin, 'GET', '/api/auth/me'))).locale as string;
 
     it('refuses a foreign Origin, an opaque one and a foreign Referer, and changes nothing', async () => {
-      for (const headers of [{ origin: 'https://evil.example' }, { origin: 'null' }, { origin: 'http://localhost.evil.example' }, { referer: 'https://evil.example/page' }, { origin: 'http://localhost:8080' }]) {
+      const foreign: Record<string, string>[] = [{ origin: 'https://evil.example' }, { origin: 'null' }, { origin: 'http://localhost.evil.example' }, { referer: 'https://evil.example/page' }, { origin: 'http://localhost:8080' }];
+      for (const headers of foreign) {
         const res = await setLocale(ctx.app, admin, 'en-US', headers);
         expect(res.statusCode, JSON.stringify(headers)).toBe(403);
         expect(res.json().error).toMatchObject({ code: 'ORIGIN_DENIED', field: 'origin' in headers ? 'headers.origin' : 'headers.referer' });
