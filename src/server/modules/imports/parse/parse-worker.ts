@@ -42,17 +42,21 @@ async function run(m: Extract<ParseRequest, { op: 'sheets' | 'rows' }>): Promise
     }
     let batch: SourceRow[] = [];
     let size = 0;
-    for await (const r of readRows(m.file, { sheet: m.sheet, limits: m.limits })) {
-      batch.push(r);
-      size += weight(r);
-      if (batch.length >= BATCH_ROWS || size >= BATCH_CHARS) {
-        await send(m.task, batch);
-        batch = [];
-        size = 0;
-        if (stopping) break;
+    try {
+      for await (const r of readRows(m.file, { sheet: m.sheet, limits: m.limits })) {
+        batch.push(r);
+        size += weight(r);
+        if (batch.length >= BATCH_ROWS || size >= BATCH_CHARS) {
+          await send(m.task, batch);
+          batch = [];
+          size = 0;
+          if (stopping) break;
+        }
       }
+    } finally {
+      // The rows read before a failure come first: a reader that wanted only those never sees it.
+      if (batch.length && !stopping) await send(m.task, batch);
     }
-    if (batch.length && !stopping) await send(m.task, batch);
     post({ type: 'end', task: m.task });
   } catch (err) {
     post({ type: 'error', task: m.task, error: serialiseParseError(err) });

@@ -8,7 +8,6 @@
 // first, bytes are counted as they come, and a cell, a row or a run of text past its limit stops the
 // read with the limit's name; nothing is ever inflated into one string of unknown size.
 import fs from 'node:fs';
-import { PassThrough } from 'node:stream';
 import JSZip from 'jszip';
 import { SaxesParser } from 'saxes';
 import type { Cell, SourceRow } from './read.js';
@@ -69,6 +68,60 @@ function declaredSize(entry: JSZip.JSZipObject): number {
   return typeof size === 'number' && size >= 0 ? size : 0;
 }
 
+/** JSZip's own stream of a part (not in its typings): pausable, and its errors are events we listen to. */
+interface PartStream {
+  on(event: 'data', cb: (data: Uint8Array) => void): PartStream;
+  on(event: 'end', cb: () => void): PartStream;
+  on(event: 'error', cb: (err: Error) => void): PartStream;
+  pause(): PartStream;
+  resume(): PartStream;
+}
+
+/**
+ * A part's bytes as they are inflated, a few chunks ahead at most. Leaving early pauses the inflater
+ * for good: one left running would go on inflating, and JSZip reports a size that does not match
+ * the directory as an error event nobody would be listening to.
+ */
+async function* inflate(entry: JSZip.JSZipObject): AsyncGenerator<Uint8Array> {
+  const helper = (entry as unknown as { internalStream(type: 'uint8array'): PartStream }).internalStream('uint8array');
+  const queue: Uint8Array[] = [];
+  let ended = false;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
+  helper
+    .on('data', (d) => {
+      queue.push(d);
+      if (queue.length >= 4) helper.pause();
+      notify();
+    })
+    .on('error', (err) => {
+      failure = err;
+      notify();
+    })
+    .on('end', () => {
+      ended = true;
+      notify();
+    });
+  helper.resume();
+  try {
+    for (;;) {
+      const d = queue.shift();
+      if (d) {
+        if (queue.length < 2 && !ended && !failure) helper.resume();
+        yield d;
+      } else if (failure) throw new FileFormatError(`the workbook's zip is damaged: ${(failure as Error).message}`);
+      else if (ended) return;
+      else await new Promise<void>((r) => (wake = r));
+    }
+  } finally {
+    helper.pause();
+  }
+}
+
 /**
  * A part's text, decoded as it is inflated. The size the directory declares is checked first and
  * the bytes are counted as they come (a directory can lie), against the part's own limit (`max`
@@ -77,28 +130,24 @@ function declaredSize(entry: JSZip.JSZipObject): number {
  */
 async function* partText(book: Book, entry: JSZip.JSZipObject, max: number, limit: keyof ImportLimits): AsyncGenerator<string> {
   const total = book.limits.xlsxMb * MB;
-  const over = (n: number) => (n > max ? limitError(book.limits, limit, limit === 'sharedStringsMb' && !entry.name.endsWith('sharedStrings.xml') ? { part: entry.name } : {}) : book.used + n > total ? limitError(book.limits, 'xlsxMb') : null);
+  const part = limit === 'sharedStringsMb' && !entry.name.endsWith('sharedStrings.xml') ? { part: entry.name } : {};
+  const over = (n: number) => (n > max ? limitError(book.limits, limit, part) : book.used + n > total ? limitError(book.limits, 'xlsxMb') : null);
   const early = over(declaredSize(entry));
   if (early) throw early;
-  const stream = entry.nodeStream('nodebuffer').pipe(new PassThrough()) as PassThrough;
   const decoder = new TextDecoder('utf-8');
   const maxRun = runLimit(book.limits);
   let bytes = 0;
   let run = 0;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const failure = over(bytes + chunk.length);
-      if (failure) throw failure;
-      bytes += chunk.length;
-      book.used += chunk.length;
-      const s = decoder.decode(chunk, { stream: true });
-      const lt = s.lastIndexOf('<');
-      run = lt < 0 ? run + s.length : s.length - lt - 1;
-      if (run > maxRun) throw limitError(book.limits, 'cellChars');
-      yield s;
-    }
-  } finally {
-    stream.destroy();
+  for await (const chunk of inflate(entry)) {
+    const failure = over(bytes + chunk.length);
+    if (failure) throw failure;
+    bytes += chunk.length;
+    book.used += chunk.length;
+    const s = decoder.decode(chunk, { stream: true });
+    const lt = s.lastIndexOf('<');
+    run = lt < 0 ? run + s.length : s.length - lt - 1;
+    if (run > maxRun) throw limitError(book.limits, 'cellChars');
+    yield s;
   }
   yield decoder.decode();
 }
@@ -298,8 +347,15 @@ export async function* xlsxRows(file: string, sheet: string | undefined, limits:
 
   for await (const s of partText(book, entry, total, 'xlsxMb')) {
     for (let i = 0; i < s.length; i += SLICE_CHARS) {
-      xmlWrite(parser, s.slice(i, i + SLICE_CHARS));
+      let failure: unknown = null;
+      try {
+        xmlWrite(parser, s.slice(i, i + SLICE_CHARS));
+      } catch (err) {
+        failure = err;
+      }
+      // The rows before a refused one are handed on first, as a reader that streams would see them.
       while (ready.length) yield ready.shift()!;
+      if (failure) throw failure;
     }
   }
   try {
