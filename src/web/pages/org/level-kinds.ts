@@ -2,7 +2,9 @@ import { currentLocale } from '../../i18n/index.js';
 import type { LevelKind } from '../../shared/queries.js';
 
 export function kindName(kinds: readonly LevelKind[] | undefined, code: string): string {
-  const kind = kinds?.find((k) => k.code === code);
+  // While the kinds load, say nothing rather than flash the internal code.
+  if (!kinds) return '';
+  const kind = kinds.find((k) => k.code === code);
   if (!kind) return code;
   return currentLocale() === 'zh-CN' ? kind.name_zh : kind.name_en;
 }

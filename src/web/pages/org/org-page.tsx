@@ -12,6 +12,8 @@ import { ORG_UNITS_KEY, useLevelKinds, useOrgUnits, type OrgUnit } from '../../s
 import { useCurrentUser } from '../../shared/session.js';
 import { Page } from '../../shared/page.js';
 import { kindName } from './level-kinds.js';
+import { timeZoneName } from '../../shared/time-zones.js';
+import { currentLocale } from '../../i18n/index.js';
 import { OrgUnitFormModal, type UnitFormTarget } from './org-unit-form.js';
 import { OrgMoveModal } from './org-move-form.js';
 
@@ -131,10 +133,14 @@ export function OrgPage() {
               <>
                 <Descriptions column={1} size="small" bordered styles={{ label: { width: 120, whiteSpace: 'nowrap' } }} data-testid="org-details">
                   <Descriptions.Item label={t('org.name')}>{selected.name}</Descriptions.Item>
-                  <Descriptions.Item label={t('org.code')}>{selected.code}</Descriptions.Item>
+                  <Descriptions.Item label={t('org.code')}>
+                    <span className="fc-code">{selected.code}</span>
+                  </Descriptions.Item>
                   <Descriptions.Item label={t('org.kind')}>{kindName(kinds.data, selected.kindCode)}</Descriptions.Item>
                   <Descriptions.Item label={t('org.parent')}>{parent?.name ?? '—'}</Descriptions.Item>
-                  <Descriptions.Item label={t('org.timeZone')}>{selected.timeZone}</Descriptions.Item>
+                  <Descriptions.Item label={t('org.timeZone')}>
+                    {timeZoneName(selected.timeZone, currentLocale())} <span className="fc-code">{selected.timeZone}</span>
+                  </Descriptions.Item>
                 </Descriptions>
                 {access.canWriteOrg && (
                   <Flex gap={8} wrap style={{ marginTop: 16 }}>

@@ -122,7 +122,7 @@ export function UsersPage() {
   );
 
   const columns: TableColumnsType<User> = [
-    { title: t('users.username'), dataIndex: 'username', width: 140 },
+    { title: t('users.username'), dataIndex: 'username', width: 140, render: (u: string) => <span className="fc-code">{u}</span> },
     { title: t('users.displayName'), dataIndex: 'displayName', width: 140 },
     { title: t('users.orgUnit'), dataIndex: 'orgUnitId', width: 200, render: (id: number) => unitName(id) },
     { title: t('users.roles'), key: 'roles', render: (_v, u) => roleTags(u) },
@@ -176,7 +176,7 @@ export function UsersPage() {
             <Card size="small" style={{ marginBottom: 8 }} data-testid={`user-card-${u.username}`}>
               <Flex justify="space-between" align="start" gap={8}>
                 <div style={{ minWidth: 0 }}>
-                  <Typography.Text strong>{u.displayName}</Typography.Text> <Typography.Text type="secondary">{u.username}</Typography.Text>
+                  <Typography.Text strong>{u.displayName}</Typography.Text> <Typography.Text type="secondary" className="fc-code">{u.username}</Typography.Text>
                   <div style={{ color: 'rgba(0,0,0,0.65)', margin: '4px 0' }}>{unitName(u.orgUnitId)}</div>
                   {roleTags(u)}
                   <div style={{ marginTop: 4 }}>{status(u)}</div>
