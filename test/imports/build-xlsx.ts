@@ -21,6 +21,8 @@ export const sharedCell = (ref: string, index: number) => `<c r="${ref}" t="s"><
 export const inlineCell = (ref: string, text: string) => `<c r="${ref}" t="inlineStr"><is><t>${escapeXml(text)}</t></is></c>`;
 
 export interface BookParts {
+  /** Deflate level (default 6); a large test file builds faster at 1. */
+  level?: number;
   /** The <sheetData> body: <row> elements. Strings are joined, so a generator of parts is fine. */
   rows: Iterable<string>;
   /** The shared strings' <si> elements, or null for a workbook without the part. */
@@ -34,7 +36,7 @@ export async function buildXlsx(parts: BookParts): Promise<Buffer> {
   zip.file('xl/_rels/workbook.xml.rels', `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL_NS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`);
   zip.file('xl/worksheets/sheet1.xml', `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="${NS}"><sheetData>${[...parts.rows].join('')}</sheetData></worksheet>`);
   if (parts.strings) zip.file('xl/sharedStrings.xml', `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="${NS}">${[...parts.strings].join('')}</sst>`);
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: 9 } });
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: parts.level ?? 6 } });
 }
 
 /** `<si>` of a text. */

@@ -564,7 +564,12 @@ export class ImportsService {
           dataRows++;
           if (r.rowNumber <= resumeAfter) continue;
           chunk.push(r);
-          if (chunk.length >= CHUNK_ROWS) await flush();
+          if (chunk.length >= CHUNK_ROWS) {
+            await flush();
+            // Rows come ready from the reader and SQLite answers without I/O waits: let other
+            // requests in between chunks, or a long import would hold the event loop to the end.
+            await new Promise((r) => setImmediate(r));
+          }
         }
         await flush();
         return dataRows;
