@@ -106,7 +106,12 @@ export const CUSTOMER_VALUE_LABELS: Record<LabelLocale, CustomerValueLabels> = {
     cardStatuses: { active: '正常' },
   },
   'en-US': {
-    kinds: { individual: 'Individual', organisation: 'Organisation', residential: 'Residential', commercial: 'Commercial' },
+    kinds: {
+      individual: 'Individual',
+      organisation: 'Organisation',
+      residential: 'Residential',
+      commercial: 'Commercial',
+    },
     genders: { male: 'Male', female: 'Female' },
     steps: { s1: 'Plate and model', s2: 'Primary archive', s3: 'Full archive' },
     cardStatuses: { active: 'Active' },

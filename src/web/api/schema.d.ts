@@ -3745,6 +3745,7 @@ export interface paths {
         get: {
             parameters: {
                 query: {
+                    /** @description A username or a person's name */
                     actor?: string;
                     action?: string;
                     entity?: string;
@@ -3772,11 +3773,15 @@ export interface paths {
                                 id: number;
                                 at: string;
                                 actorUserId: number | null;
+                                /** @description The username recorded at the time */
                                 actorName: string;
+                                /** @description The person's name now (null for the system or an unknown sign-in) */
+                                actorDisplayName: string | null;
                                 action: string;
                                 entity: string;
                                 entityId: string | null;
                                 orgUnitId: number | null;
+                                orgUnitName: string | null;
                                 before: string | null;
                                 after: string | null;
                                 ip: string | null;
@@ -4174,7 +4179,10 @@ export interface paths {
                             history: {
                                 id: number;
                                 at: string;
+                                /** @description The username recorded at the time */
                                 actorName: string;
+                                /** @description The person's name now (null for the system or an unknown sign-in) */
+                                actorDisplayName: string | null;
                                 action: string;
                             }[];
                             version: number;
@@ -4294,7 +4302,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Export the matching customers as CSV (audited) */
+        /** Export the matching customers as CSV (UTF-8 with BOM) or XLSX in the reader's language (audited) */
         get: {
             parameters: {
                 query: {
@@ -4310,6 +4318,7 @@ export interface paths {
                     lookAfter?: boolean;
                     sort: "code" | "name" | "lastVisitAt" | "createdAt";
                     order: "asc" | "desc";
+                    format: "csv" | "xlsx";
                 };
                 header?: never;
                 path?: never;
@@ -4582,7 +4591,10 @@ export interface paths {
                             history: {
                                 id: number;
                                 at: string;
+                                /** @description The username recorded at the time */
                                 actorName: string;
+                                /** @description The person's name now (null for the system or an unknown sign-in) */
+                                actorDisplayName: string | null;
                                 action: string;
                             }[];
                             version: number;
@@ -4819,7 +4831,10 @@ export interface paths {
                             history: {
                                 id: number;
                                 at: string;
+                                /** @description The username recorded at the time */
                                 actorName: string;
+                                /** @description The person's name now (null for the system or an unknown sign-in) */
+                                actorDisplayName: string | null;
                                 action: string;
                             }[];
                             version: number;

@@ -9,11 +9,13 @@ const AuditRecord = Type.Object({
   id: Type.Integer(),
   at: Type.String(),
   actorUserId: Type.Union([Type.Integer(), Type.Null()]),
-  actorName: Type.String(),
+  actorName: Type.String({ description: 'The username recorded at the time' }),
+  actorDisplayName: Type.Union([Type.String(), Type.Null()], { description: "The person's name now (null for the system or an unknown sign-in)" }),
   action: Type.String(),
   entity: Type.String(),
   entityId: Type.Union([Type.String(), Type.Null()]),
   orgUnitId: Type.Union([Type.Integer(), Type.Null()]),
+  orgUnitName: Type.Union([Type.String(), Type.Null()]),
   before: Type.Union([Type.String(), Type.Null()]),
   after: Type.Union([Type.String(), Type.Null()]),
   ip: Type.Union([Type.String(), Type.Null()]),
@@ -27,7 +29,7 @@ export function auditRoutes(app: App, svc: AuditService): void {
       summary: 'Search the audit log of your subtree',
       querystring: Type.Object(
         {
-          actor: Type.Optional(Type.String({ maxLength: 64 })),
+          actor: Type.Optional(Type.String({ maxLength: 100, description: "A username or a person's name" })),
           action: Type.Optional(Type.String({ maxLength: 64 })),
           entity: Type.Optional(Type.String({ maxLength: 64 })),
           entityId: Type.Optional(Type.String({ maxLength: 64 })),
@@ -49,7 +51,21 @@ export function auditRoutes(app: App, svc: AuditService): void {
       const show = can(p, 'customer.phone') ? (v: string | null) => v : maskPhonesIn;
       return {
         total,
-        items: rows.map((r) => ({ id: r.id, at: r.at, actorUserId: r.actor_user_id, actorName: r.actor_name, action: r.action, entity: r.entity, entityId: r.entity_id, orgUnitId: r.org_unit_id, before: show(r.before_json), after: show(r.after_json), ip: r.ip })),
+        items: rows.map((r) => ({
+          id: r.id,
+          at: r.at,
+          actorUserId: r.actor_user_id,
+          actorName: r.actor_name,
+          actorDisplayName: r.actor_display_name,
+          action: r.action,
+          entity: r.entity,
+          entityId: r.entity_id,
+          orgUnitId: r.org_unit_id,
+          orgUnitName: r.org_unit_name,
+          before: show(r.before_json),
+          after: show(r.after_json),
+          ip: r.ip,
+        })),
       };
     },
   });

@@ -44,6 +44,18 @@ export function recordRead(db: Kysely<Database>, actor: Actor, entity: string, e
   return recordAudit(db, actor, { action: 'read', entity, entityId, orgUnitId });
 }
 
+/** The changes made to one record, newest first, for its history timeline (reads are left out). */
+export async function changeHistory(db: Kysely<Database>, entity: string, entityId: string | number, limit = 100) {
+  const rows = await auditQueries.history(db, entity, String(entityId), limit);
+  return rows.map((h) => ({
+    id: h.id,
+    at: h.at,
+    actorName: h.actor_name,
+    actorDisplayName: h.actor_display_name,
+    action: h.action,
+  }));
+}
+
 // Mainland mobiles and area-coded landlines, wherever they stand in a JSON snapshot.
 const PHONE_IN_TEXT = /(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)|(?<!\d)(0\d{2,3}-)\d{3,4}(\d{4})(?!\d)/g;
 

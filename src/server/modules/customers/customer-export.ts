@@ -78,11 +78,17 @@ const COLUMNS: Column[] = [
         })
         .join(x.w.listSeparator),
   },
-  { header: (x) => x.f.vehicles, cell: (c, x) => c.vehicles.map((v) => (v.model ? x.w.aside(v.plate, v.model) : v.plate)).join(x.w.listSeparator) },
+  {
+    header: (x) => x.f.vehicles,
+    cell: (c, x) => c.vehicles.map((v) => (v.model ? x.w.aside(v.plate, v.model) : v.plate)).join(x.w.listSeparator),
+  },
   {
     header: (x) => x.f.cards,
     // Active cards are the norm: only another status is spelled out.
-    cell: (c, x) => c.cards.map((k) => (k.status === 'active' ? k.cardNo : x.w.aside(k.cardNo, labelOf(x.v.cardStatuses, k.status)))).join(x.w.listSeparator),
+    cell: (c, x) =>
+      c.cards
+        .map((k) => (k.status === 'active' ? k.cardNo : x.w.aside(k.cardNo, labelOf(x.v.cardStatuses, k.status))))
+        .join(x.w.listSeparator),
   },
   { header: (x) => x.f.tags, cell: (c, x) => c.tags.join(x.w.listSeparator) },
   { header: (x) => x.f.lookAfter, cell: (c, x) => (c.row.look_after === 1 ? x.w.yes : x.w.no) },
@@ -144,7 +150,11 @@ async function toXlsx(sheetName: string, header: string[], lines: ExportCell[][]
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
-export async function exportFile(format: ExportFormat, locale: LabelLocale, lines: ExportCell[][]): Promise<ExportFile> {
+export async function exportFile(
+  format: ExportFormat,
+  locale: LabelLocale,
+  lines: ExportCell[][],
+): Promise<ExportFile> {
   const header = exportHeader(locale);
   const w = CUSTOMER_EXPORT_WORDS[locale];
   if (format === 'xlsx') {

@@ -94,7 +94,15 @@ const Detail = Type.Object({
   tags: Type.Array(Type.String()),
   visits: Type.Array(Type.Object({ id: Type.Integer(), at: Type.String(), product: S, volumeLitres: Type.Union([Type.Number(), Type.Null()]), note: S, userName: S, orgUnitName: S, plate: S })),
   merges: Type.Array(Type.Object({ id: Type.Integer(), mergedId: Type.Integer(), at: Type.String(), undoneAt: S })),
-  history: Type.Array(Type.Object({ id: Type.Integer(), at: Type.String(), actorName: Type.String(), action: Type.String() })),
+  history: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      at: Type.String(),
+      actorName: Type.String({ description: 'The username recorded at the time' }),
+      actorDisplayName: Type.Union([Type.String(), Type.Null()], { description: "The person's name now (null for the system or an unknown sign-in)" }),
+      action: Type.String(),
+    }),
+  ),
   version: Type.Integer(),
   createdAt: Type.String(),
   updatedAt: Type.String(),

@@ -8,7 +8,7 @@ import { parsePlate, plateSearchKey } from '../../../domain/plate.js';
 import { maskPhone, parsePhone } from '../../../domain/phone.js';
 import { greetingOf, profileOf, type Profile } from '../../../domain/customer-profile.js';
 import { DEFAULT_CODE_SCHEME, codePrefix, formatCode, type CodeParts } from '../../../domain/customer-code.js';
-import { recordAudit, recordRead } from '../audit/audit.service.js';
+import { changeHistory, recordAudit, recordRead } from '../audit/audit.service.js';
 import { customersQueries, type CustomerFilter, type CustomerRow } from './customers.queries.js';
 import { exportCells, exportFile, type ExportCell, type ExportCustomer, type ExportFile, type ExportFormat } from './customer-export.js';
 import { labelLocale } from '../../../domain/customer-labels.js';
@@ -283,15 +283,7 @@ export class CustomersService {
     const visits = await customersQueries.visits(this.db, id, 50);
     const merges = await this.db.selectFrom('customer_merge').selectAll().where('survivor_id', '=', id).orderBy('id', 'desc').execute();
     // The history timeline: every change to the record, newest first (reads are left out).
-    const history = await this.db
-      .selectFrom('audit_log')
-      .select(['id', 'at', 'actor_name', 'action'])
-      .where('entity', '=', 'customer')
-      .where('entity_id', '=', String(id))
-      .where('action', '!=', 'read')
-      .orderBy('id', 'desc')
-      .limit(100)
-      .execute();
+    const history = await changeHistory(this.db, 'customer', id);
     await recordRead(this.db, actorOf(p, ip), 'customer', id, r.org_unit_id);
     const profile = this.profile(r, vehicles.length, vehicles.some((v) => v.model), phones.length);
     return {
@@ -331,7 +323,7 @@ export class CustomersService {
       tags: tags.map((x) => x.tag),
       visits: visits.map((v) => ({ id: v.id, at: v.at, product: v.product, volumeLitres: v.volume_ml === null ? null : v.volume_ml / 1000, note: v.note, userName: v.user_name, orgUnitName: v.org_unit_name, plate: v.plate })),
       merges: merges.map((m) => ({ id: m.id, mergedId: m.merged_id, at: m.at, undoneAt: m.undone_at })),
-      history: history.map((h) => ({ id: h.id, at: h.at, actorName: h.actor_name, action: h.action })),
+      history,
       version: r.version,
       createdAt: r.created_at,
       updatedAt: r.updated_at,

@@ -1,8 +1,29 @@
-// Search the audit log of your subtree; a drawer shows a record's before/after side by side.
+// Search the audit log of your subtree. Actions, record types and the people who acted are shown by
+// name; a drawer lists what changed field by field, with the raw snapshots below. Cards on a phone.
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router-dom';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Button, Card, Col, DatePicker, Descriptions, Drawer, Form, Input, Row, Select, Table, Typography, type TableColumnsType } from 'antd';
+import {
+  Button,
+  Card,
+  Col,
+  Collapse,
+  DatePicker,
+  Descriptions,
+  Drawer,
+  Empty,
+  Flex,
+  Form,
+  Input,
+  List,
+  Row,
+  Select,
+  Table,
+  Tag,
+  Typography,
+  type TableColumnsType,
+} from 'antd';
 import { EyeOutlined, SearchOutlined } from '@ant-design/icons';
 import dayjs, { type Dayjs } from 'dayjs';
 import { client, unwrap, type ApiData } from '../../api/client.js';
@@ -10,6 +31,8 @@ import { i18n } from '../../i18n/index.js';
 import { zhCN } from '../../i18n/zh-CN.js';
 import { Page } from '../../shared/page.js';
 import { useIsPhone } from '../../shared/use-is-phone.js';
+import { changeRows, type ChangeRow, type ChangeWords } from './changes.js';
+import { ActorName, auditLabel } from './labels.js';
 
 type AuditRecord = ApiData<'/api/audit'>['items'][number];
 
@@ -32,13 +55,35 @@ interface Query {
   pageSize: number;
 }
 
-// Action and entity codes come from the server; the catalogs name the known ones.
+// Action and entity codes come from the server; the catalogs name every code it records.
 const ACTIONS = Object.keys(zhCN.audit.actions);
 const ENTITIES = Object.keys(zhCN.audit.entities);
-const label = (group: 'actions' | 'entities', code: string) => {
-  const key = `audit.${group}.${code}`;
-  return i18n.exists(key) ? i18n.t(key as 'audit.actions.create') : code;
-};
+
+// The customer form's field names, under the names the snapshots use for them.
+const CUSTOMER_ALIASES: Record<string, string> = { orgUnitId: 'orgUnit', ownerUserId: 'owner', parentId: 'parent' };
+const CUSTOMER_LABELS = zhCN.customers as Record<string, unknown>;
+const CUSTOMER_CODED: Record<string, 'kinds' | 'genders'> = { kind: 'kinds', gender: 'genders' };
+
+function changeWords(): ChangeWords {
+  const t = i18n.t.bind(i18n);
+  return {
+    field: (entity, key) => {
+      if (entity !== 'customer') return null;
+      const k = CUSTOMER_ALIASES[key] ?? key;
+      return typeof CUSTOMER_LABELS[k] === 'string' ? t(`customers.${k}` as 'customers.name') : null;
+    },
+    value: (entity, key, code) => {
+      if (entity !== 'customer') return null;
+      if (key === 'lookAfter') return code === '1' ? t('common.yes') : code === '0' ? t('common.no') : null;
+      const group = CUSTOMER_CODED[key];
+      const path = `customers.${group}.${code}`;
+      return group && i18n.exists(path) ? t(path as 'customers.kinds.individual') : null;
+    },
+    yes: t('common.yes'),
+    no: t('common.no'),
+    separator: t('audit.listSeparator'),
+  };
+}
 
 function prettyJson(raw: string | null): string | null {
   if (raw === null) return null;
@@ -56,6 +101,109 @@ function JsonBlock({ title, raw }: { title: string; raw: string | null }) {
     <>
       <Typography.Title level={5}>{title}</Typography.Title>
       <pre className="fc-json">{text ?? t('audit.noData')}</pre>
+    </>
+  );
+}
+
+function Changes({ record }: { record: AuditRecord }) {
+  const { t } = useTranslation();
+  const isPhone = useIsPhone();
+  const rows = changeRows(record.entity, record.before, record.after, changeWords());
+  const raw = (
+    <Row gutter={16}>
+      <Col xs={24} md={12}>
+        <JsonBlock title={t('audit.before')} raw={record.before} />
+      </Col>
+      <Col xs={24} md={12}>
+        <JsonBlock title={t('audit.after')} raw={record.after} />
+      </Col>
+    </Row>
+  );
+  // Not a record of fields (a setting's text, a list): the snapshots are the clearest view.
+  if (rows === null) return raw;
+  const field = (r: ChangeRow) =>
+    r.label ?? (
+      <Typography.Text code style={{ fontSize: 12 }}>
+        {r.key}
+      </Typography.Text>
+    );
+  const value = (v: string | null) =>
+    v === null ? (
+      <Typography.Text type="secondary">—</Typography.Text>
+    ) : (
+      <span style={{ whiteSpace: 'pre-wrap' }}>{v}</span>
+    );
+  const side = (title: string, pick: (r: ChangeRow) => string | null) => ({
+    title,
+    key: title,
+    render: (_v: unknown, r: ChangeRow) => value(pick(r)),
+  });
+  return (
+    <>
+      <Typography.Title level={5}>{t('audit.changes')}</Typography.Title>
+      {rows.length === 0 ? (
+        <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('audit.noChanges')} />
+      ) : isPhone ? (
+        <List
+          size="small"
+          dataSource={rows}
+          data-testid="audit-changes"
+          renderItem={(r) => (
+            <List.Item>
+              <div style={{ width: '100%', wordBreak: 'break-all' }}>
+                <Typography.Text strong>{field(r)}</Typography.Text>
+                {record.before !== null && <div>{t('audit.before')}：{value(r.before)}</div>}
+                {record.after !== null && <div>{t('audit.after')}：{value(r.after)}</div>}
+              </div>
+            </List.Item>
+          )}
+        />
+      ) : (
+        <Table<ChangeRow>
+          size="small"
+          rowKey="key"
+          pagination={false}
+          dataSource={rows}
+          tableLayout="fixed"
+          data-testid="audit-changes"
+          columns={[
+            { title: t('audit.field'), key: 'field', width: 160, render: (_v, r) => field(r) },
+            ...(record.before !== null ? [side(t('audit.before'), (r) => r.before)] : []),
+            ...(record.after !== null ? [side(t('audit.after'), (r) => r.after)] : []),
+          ]}
+        />
+      )}
+      <Collapse
+        ghost
+        size="small"
+        style={{ marginTop: 12 }}
+        items={[{ key: 'raw', label: t('audit.raw'), children: raw }]}
+      />
+    </>
+  );
+}
+
+// Records of these types are customers: the entry links to the customer's page.
+const CUSTOMER_ENTITIES = new Set(['customer', 'customer_transactions', 'customer_ratings']);
+
+/** The record the entry is about, linked where the auditor can open it. */
+function EntityRef({ r }: { r: AuditRecord }) {
+  const text = `${auditLabel('entities', r.entity)}${r.entityId ? ` #${r.entityId}` : ''}`;
+  if (r.entityId && CUSTOMER_ENTITIES.has(r.entity)) {
+    return <Link to={`/customers/${r.entityId}`}>{text}</Link>;
+  }
+  return <span>{text}</span>;
+}
+
+const at = (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm:ss');
+
+/** The person's name with the username as secondary text, where a tooltip cannot be hovered (phones, the drawer). */
+function ActorWithUsername({ r }: { r: AuditRecord }) {
+  const other = r.actorDisplayName && r.actorDisplayName !== r.actorName;
+  return (
+    <>
+      {r.actorDisplayName ?? r.actorName}
+      {other && <Typography.Text type="secondary"> · {r.actorName}</Typography.Text>}
     </>
   );
 }
@@ -88,24 +236,36 @@ export function AuditPage() {
     });
   };
 
+  const details = (r: AuditRecord) => (
+    <Button size="small" type="link" icon={<EyeOutlined />} onClick={() => setOpen(r)}>
+      {t('common.details')}
+    </Button>
+  );
+
   const columns: TableColumnsType<AuditRecord> = [
-    { title: t('audit.at'), dataIndex: 'at', width: 170, render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm:ss') },
-    { title: t('audit.actor'), dataIndex: 'actorName', width: 120 },
-    { title: t('audit.action'), dataIndex: 'action', width: 120, render: (v: string) => label('actions', v) },
-    { title: t('audit.entity'), dataIndex: 'entity', width: 110, render: (v: string) => label('entities', v) },
-    { title: t('audit.entityId'), dataIndex: 'entityId', width: 100 },
-    { title: t('audit.ip'), dataIndex: 'ip', width: 130 },
+    { title: t('audit.at'), dataIndex: 'at', width: 170, render: at },
     {
-      title: t('common.details'),
-      key: 'details',
-      width: 90,
-      render: (_v, r) => (
-        <Button size="small" type="link" icon={<EyeOutlined />} onClick={() => setOpen(r)}>
-          {t('common.details')}
-        </Button>
-      ),
+      title: t('audit.actor'),
+      key: 'actor',
+      width: 130,
+      render: (_v, r) => <ActorName name={r.actorDisplayName} username={r.actorName} />,
     },
+    { title: t('audit.action'), dataIndex: 'action', width: 130, render: (v: string) => auditLabel('actions', v) },
+    { title: t('audit.entity'), key: 'entity', width: 170, render: (_v, r) => <EntityRef r={r} /> },
+    { title: t('audit.orgUnit'), dataIndex: 'orgUnitName', width: 150, render: (v: string | null) => v ?? '—' },
+    { title: t('audit.ip'), dataIndex: 'ip', width: 130 },
+    { title: t('common.details'), key: 'details', width: 90, render: (_v, r) => details(r) },
   ];
+
+  const pagination = {
+    current: query.page,
+    pageSize: query.pageSize,
+    total: records.data?.total ?? 0,
+    showTotal: (total: number) => t('common.total', { count: total }),
+    onChange: (page: number, pageSize: number) =>
+      setQuery((q) => ({ ...q, page: pageSize === q.pageSize ? page : 1, pageSize })),
+    ...(isPhone && { simple: true, size: 'small' as const }),
+  };
 
   return (
     <Page title={t('audit.title')}>
@@ -114,17 +274,25 @@ export function AuditPage() {
           <Row gutter={[12, 0]}>
             <Col xs={24} sm={12} lg={6}>
               <Form.Item name="actor" label={t('audit.actor')}>
-                <Input allowClear />
+                <Input allowClear placeholder={t('audit.actorPlaceholder')} />
               </Form.Item>
             </Col>
             <Col xs={12} sm={12} lg={6}>
               <Form.Item name="action" label={t('audit.action')}>
-                <Select allowClear showSearch={{ optionFilterProp: 'label' }} options={ACTIONS.map((a) => ({ value: a, label: label('actions', a) }))} />
+                <Select
+                  allowClear
+                  showSearch={{ optionFilterProp: 'label' }}
+                  options={ACTIONS.map((a) => ({ value: a, label: auditLabel('actions', a) }))}
+                />
               </Form.Item>
             </Col>
             <Col xs={12} sm={12} lg={6}>
               <Form.Item name="entity" label={t('audit.entity')}>
-                <Select allowClear options={ENTITIES.map((e) => ({ value: e, label: label('entities', e) }))} />
+                <Select
+                  allowClear
+                  showSearch={{ optionFilterProp: 'label' }}
+                  options={ENTITIES.map((e) => ({ value: e, label: auditLabel('entities', e) }))}
+                />
               </Form.Item>
             </Col>
             <Col xs={24} sm={12} lg={6}>
@@ -153,45 +321,69 @@ export function AuditPage() {
           </Row>
         </Form>
       </Card>
-      <Card size="small">
-        <Table<AuditRecord>
-          rowKey="id"
-          size="small"
-          columns={columns}
+      {isPhone ? (
+        <List
           dataSource={records.data?.items ?? []}
           loading={records.isFetching}
-          scroll={{ x: 840 }}
-          onRow={(r) => ({ onDoubleClick: () => setOpen(r) })}
-          pagination={{
-            current: query.page,
-            pageSize: query.pageSize,
-            total: records.data?.total ?? 0,
-            showTotal: (total) => t('common.total', { count: total }),
-            onChange: (page, pageSize) => setQuery((q) => ({ ...q, page: pageSize === q.pageSize ? page : 1, pageSize })),
-            ...(isPhone && { simple: true }),
-          }}
+          pagination={pagination}
+          data-testid="audit-list"
+          renderItem={(r) => (
+            <Card size="small" style={{ marginBottom: 8 }} onClick={() => setOpen(r)}>
+              <Flex justify="space-between" align="start" gap={8}>
+                <div style={{ minWidth: 0 }}>
+                  <Typography.Text strong>{auditLabel('actions', r.action)}</Typography.Text>{' '}
+                  <span onClick={(e) => e.stopPropagation()}>
+                    <EntityRef r={r} />
+                  </span>
+                  <div>
+                    <ActorWithUsername r={r} />
+                  </div>
+                  <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                    {at(r.at)}
+                    {r.orgUnitName && ` · ${r.orgUnitName}`}
+                  </Typography.Text>
+                </div>
+                {r.ip && <Tag style={{ marginInlineEnd: 0 }}>{r.ip}</Tag>}
+              </Flex>
+            </Card>
+          )}
         />
-      </Card>
-      <Drawer open={!!open} onClose={() => setOpen(null)} title={open ? t('audit.detailTitle', { id: open.id }) : ''} size={isPhone ? '100%' : 820}>
+      ) : (
+        <Card size="small">
+          <Table<AuditRecord>
+            rowKey="id"
+            size="small"
+            columns={columns}
+            dataSource={records.data?.items ?? []}
+            loading={records.isFetching}
+            scroll={{ x: 970 }}
+            onRow={(r) => ({ onDoubleClick: () => setOpen(r) })}
+            pagination={pagination}
+            data-testid="audit-table"
+          />
+        </Card>
+      )}
+      <Drawer
+        open={!!open}
+        onClose={() => setOpen(null)}
+        title={open ? t('audit.detailTitle', { id: open.id }) : ''}
+        size={isPhone ? '100%' : 820}
+      >
         {open && (
           <>
             <Descriptions column={isPhone ? 1 : 2} size="small" bordered style={{ marginBottom: 16 }}>
-              <Descriptions.Item label={t('audit.at')}>{dayjs(open.at).format('YYYY-MM-DD HH:mm:ss')}</Descriptions.Item>
-              <Descriptions.Item label={t('audit.actor')}>{open.actorName}</Descriptions.Item>
-              <Descriptions.Item label={t('audit.action')}>{label('actions', open.action)}</Descriptions.Item>
-              <Descriptions.Item label={t('audit.entity')}>
-                {label('entities', open.entity)} {open.entityId ?? ''}
+              <Descriptions.Item label={t('audit.at')}>{at(open.at)}</Descriptions.Item>
+              <Descriptions.Item label={t('audit.actor')}>
+                <ActorWithUsername r={open} />
               </Descriptions.Item>
+              <Descriptions.Item label={t('audit.action')}>{auditLabel('actions', open.action)}</Descriptions.Item>
+              <Descriptions.Item label={t('audit.entity')}>
+                <EntityRef r={open} />
+              </Descriptions.Item>
+              <Descriptions.Item label={t('audit.orgUnit')}>{open.orgUnitName ?? '—'}</Descriptions.Item>
               <Descriptions.Item label={t('audit.ip')}>{open.ip ?? '—'}</Descriptions.Item>
             </Descriptions>
-            <Row gutter={16}>
-              <Col xs={24} md={12}>
-                <JsonBlock title={t('audit.before')} raw={open.before} />
-              </Col>
-              <Col xs={24} md={12}>
-                <JsonBlock title={t('audit.after')} raw={open.after} />
-              </Col>
-            </Row>
+            <Changes record={open} />
           </>
         )}
       </Drawer>

@@ -16,9 +16,16 @@ import { CustomerFormDrawer, type CustomerFormTarget } from './customer-form.js'
 import type { CustomerKind, ProfileQuestion } from './labels.js';
 import { PurchasesPanel } from './panels/purchases-panel.js';
 import { RatingsPanel } from './panels/ratings-panel.js';
+import { ActorName, auditLabel } from '../audit/labels.js';
+import { i18n } from '../../i18n/index.js';
 
 const HISTORY_ACTIONS = ['create', 'update', 'merge', 'merge_undo', 'visit', 'satisfaction'] as const;
 type HistoryAction = (typeof HISTORY_ACTIONS)[number];
+// The record's own words first (建档, 到站), then the audit log's name for any other action.
+const historyAction = (action: string) =>
+  (HISTORY_ACTIONS as readonly string[]).includes(action) ? i18n.t(`customers.historyActions.${action as HistoryAction}`) : auditLabel('actions', action);
+const cardStatus = (status: string) =>
+  i18n.exists(`customers.cardStatuses.${status}`) ? i18n.t(`customers.cardStatuses.${status}` as 'customers.cardStatuses.active') : status;
 const fmt = (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm');
 
 export function CustomerDetailPage() {
@@ -177,7 +184,7 @@ export function CustomerDetailPage() {
             <Typography.Text type="secondary">{t('customers.vehicles')}</Typography.Text>
             <List size="small" dataSource={c.vehicles} locale={{ emptyText: t('common.none') }} renderItem={(v) => <List.Item><span>{v.plate}</span><Typography.Text type="secondary">{v.model ?? ''}</Typography.Text></List.Item>} />
             <Typography.Text type="secondary">{t('customers.cards')}</Typography.Text>
-            <List size="small" dataSource={c.cards} locale={{ emptyText: t('common.none') }} renderItem={(x) => <List.Item><span>{x.cardNo}</span><Tag>{x.status}</Tag></List.Item>} />
+            <List size="small" dataSource={c.cards} locale={{ emptyText: t('common.none') }} renderItem={(x) => <List.Item><span>{x.cardNo}</span><Tag color={x.status === 'active' ? 'green' : 'default'}>{cardStatus(x.status)}</Tag></List.Item>} />
           </Card>
         </Col>
         <Col xs={24}>
@@ -215,7 +222,7 @@ export function CustomerDetailPage() {
                 key: h.id,
                 content: (
                   <>
-                    <Typography.Text strong>{(HISTORY_ACTIONS as readonly string[]).includes(h.action) ? t(`customers.historyActions.${h.action as HistoryAction}`) : h.action}</Typography.Text> · {h.actorName}
+                    <Typography.Text strong>{historyAction(h.action)}</Typography.Text> · <ActorName name={h.actorDisplayName} username={h.actorName} />
                     <div>
                       <Typography.Text type="secondary">{fmt(h.at)}</Typography.Text>
                     </div>

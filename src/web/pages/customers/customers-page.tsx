@@ -4,8 +4,8 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Card, Checkbox, Flex, Input, List, Select, Table, Tag, Typography, type TableColumnsType, type TableProps } from 'antd';
-import { DownloadOutlined, HeartOutlined, PlusOutlined } from '@ant-design/icons';
+import { App, Button, Card, Checkbox, Dropdown, Flex, Input, List, Select, Table, Tag, Typography, type TableColumnsType, type TableProps } from 'antd';
+import { DownOutlined, DownloadOutlined, HeartOutlined, PlusOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { client, unwrap, type ApiData, type paths } from '../../api/client.js';
 import { useAccess } from '../../access.js';
@@ -61,11 +61,20 @@ export function CustomersPage() {
     placeholderData: keepPreviousData,
   });
 
-  const exportHref = () => {
+  // A plain link: the browser downloads the file with the session cookie (a GET needs no CSRF token).
+  const exportHref = (format: 'xlsx' | 'csv') => {
     const { page: _p, pageSize: _s, ...rest } = queryOf(filter);
-    const params = new URLSearchParams(Object.entries(rest).map(([k, v]) => [k, String(v)]));
+    const params = new URLSearchParams([...Object.entries(rest).map(([k, v]) => [k, String(v)]), ['format', format]]);
     return `/api/customers/export?${params.toString()}`;
   };
+  const exportItems = (['xlsx', 'csv'] as const).map((format) => ({
+    key: format,
+    label: (
+      <a href={exportHref(format)} onClick={() => void message.info(t('customers.exportDone'))} data-testid={`customers-export-${format}`}>
+        {t(`customers.exportAs.${format}`)}
+      </a>
+    ),
+  }));
 
   const name = (c: Summary) => (
     <Link to={`/customers/${c.id}`} data-testid={`customer-link-${c.code}`}>
@@ -118,9 +127,11 @@ export function CustomersPage() {
       extra={
         <>
           {access.canExportCustomers && (
-            <Button icon={<DownloadOutlined />} href={exportHref()} onClick={() => void message.info(t('customers.exportDone'))} data-testid="customers-export">
-              {t('customers.export')}
-            </Button>
+            <Dropdown menu={{ items: exportItems }} trigger={['click']}>
+              <Button icon={<DownloadOutlined />} data-testid="customers-export">
+                {t('customers.export')} <DownOutlined />
+              </Button>
+            </Dropdown>
           )}
           {access.canWriteCustomers && (
             <Button type="primary" icon={<PlusOutlined />} onClick={() => setFormTarget({ mode: 'create', ...(filter.orgUnitId && { orgUnitId: filter.orgUnitId }) })} data-testid="customer-create">
