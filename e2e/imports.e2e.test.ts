@@ -1,12 +1,14 @@
 // The import center in a real browser, once per engine: upload an old archive with Chinese
 // headers, check the recognised columns, dry-run, download the error report, commit and watch the
-// progress. Screenshots go to e2e/artifacts/imports-<engine>/.
+// progress; then continue an import left checking by a server that died, and cancel another, from
+// the list. Screenshots go to e2e/artifacts/imports-<engine>/.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
+import type { Db } from '../src/server/db/connection.js';
 import { ADMIN_PASSWORD, call, ok, setupAdmin, type Session, type TestApp } from '../test/helpers/app.js';
 import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
 
@@ -29,12 +31,13 @@ function importsFlow(engine: Engine) {
   let admin: Session;
   let app: TestApp;
   let stop: () => Promise<void>;
+  let db: Db;
 
   beforeAll(async () => {
     dir = artifactsDir('imports', engine);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-e2e-import-'));
     const started = await startBrowserApp(engine);
-    ({ app, base, browser, stop } = started);
+    ({ app, base, browser, stop, db } = started);
     admin = await setupAdmin(app);
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', acceptDownloads: true });
     context.setDefaultTimeout(UI_TIMEOUT);
@@ -85,6 +88,40 @@ function importsFlow(engine: Engine) {
     await screenshot(page, dir, '04-imports-done');
     const customers = await ok<{ total: number }>(call(app, admin, 'GET', '/api/customers?pageSize=1'));
     expect(customers.total).toBe(GOOD_ROWS);
+  }, STEP_TIMEOUT);
+
+  it('continues an import a dead server left checking, and cancels another, from the list', async () => {
+    const upload = async (name: string) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/imports?fileName=${encodeURIComponent(name)}`,
+        headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'application/octet-stream' },
+        payload: archiveCsv(),
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return (res.json() as { id: number }).id;
+    };
+    const stuck = await upload('中断的档案.csv');
+    await ok(call(app, admin, 'PUT', `/api/imports/${stuck}/mapping`, { kind: 'customers', mapping: { 客户名称: 'name', 手机: 'phone', 车牌号: 'plate', 车型: 'model', 备注: 'notes' } }));
+    // What a server killed during the check leaves behind.
+    const longAgo = new Date(Date.now() - 10 * 60_000).toISOString();
+    await db.kysely.updateTable('import_job').set({ status: 'checking', runner: 'gone', heartbeat_at: longAgo }).where('id', '=', stuck).execute();
+    const waiting = await upload('不要了.csv');
+
+    await page.reload();
+    await poll(() => page.getByText('已中断').count()).toBeGreaterThan(0);
+    await screenshot(page, dir, '05-imports-interrupted');
+    await page.getByTestId(`import-resume-${stuck}`).click();
+    const check = page.getByTestId('import-check');
+    await poll(() => check.innerText()).toContain('试导入结果');
+    await poll(() => page.getByTestId('import-problems').innerText()).toContain(String(GOOD_ROWS + 2));
+    await screenshot(page, dir, '06-imports-resumed');
+
+    await page.getByTestId(`import-cancel-${waiting}`).click();
+    await page.getByRole('button', { name: /确\s*定|OK/ }).click();
+    await poll(async () => (await ok<{ status: string }>(call(app, admin, 'GET', `/api/imports/${waiting}`))).status).toBe('cancelled');
+    await poll(() => page.getByText('已取消').count()).toBeGreaterThan(0);
+    await screenshot(page, dir, '07-imports-cancelled');
   }, STEP_TIMEOUT);
 }
 

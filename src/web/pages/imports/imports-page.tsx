@@ -1,13 +1,14 @@
 // The import center: upload a CSV or XLSX file, say what it holds and which column is which
 // (recognised from the usual Chinese headers, or a saved mapping), dry-run every row, then commit
-// with a progress bar; the rows that were rejected come back as a downloadable report.
+// with a progress bar; the rows that were rejected come back as a downloadable report. An import
+// left unfinished (the server restarted, the browser closed) is continued or cancelled from the list.
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Card, Col, Flex, Input, Progress, Radio, Result, Row, Select, Space, Statistic, Steps, Table, Tag, Typography, Upload } from 'antd';
+import { Alert, App, Button, Card, Col, Flex, Input, Popconfirm, Progress, Radio, Result, Row, Select, Space, Statistic, Steps, Table, Tag, Typography, Upload } from 'antd';
 import { CloudUploadOutlined, DownloadOutlined, InboxOutlined, PlayCircleOutlined, SafetyOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
-import { client, unwrap, uploadFile, type ApiData, type paths } from '../../api/client.js';
+import { ApiError, client, unwrap, uploadFile, type ApiData, type paths } from '../../api/client.js';
 import { useAccess } from '../../access.js';
 import { useShowError } from '../../shared/errors.js';
 import { OrgTreeSelect } from '../../shared/org-tree-select.js';
@@ -29,6 +30,27 @@ const FIELDS: Record<Kind, string[]> = {
 };
 const REQUIRED: Record<Kind, string[]> = { customers: [], cards: ['cardNo'], transactions: ['occurredAt', 'volumeLitres'], topups: ['occurredAt', 'cardNo', 'amount'] };
 const RUNNING = new Set(['committing', 'checking', 'uploading']);
+/** Statuses nothing more happens in. */
+const FINAL = new Set(['done', 'cancelled']);
+const LIMITS = ['xlsxMb', 'sharedStringsMb', 'cellChars', 'columns', 'rows', 'memoryMb'] as const;
+
+interface LimitDetails {
+  limit?: string;
+  value?: number;
+  row?: number;
+}
+
+/** "文件超过限制：共享字符串总大小超过 64 MB（第 3 行）" from an IMPORT_LIMIT_EXCEEDED error's details. */
+function useLimitText() {
+  const { t } = useTranslation();
+  return (details: unknown): string | null => {
+    const d = (details ?? {}) as LimitDetails;
+    const limit = LIMITS.find((l) => l === d.limit);
+    if (!limit) return null;
+    const what = t(`imports.limits.${limit}`, { value: d.value ?? '' }) + (d.row ? t('imports.limitRow', { row: d.row }) : '');
+    return t('imports.limitExceeded', { what });
+  };
+}
 
 function reportHref(job: Job, phase: 'dry_run' | 'commit', format: 'csv' | 'xlsx') {
   return `/api/imports/${job.id}/report.${format}?phase=${phase}`;
@@ -60,6 +82,8 @@ export function ImportsPage() {
   const access = useAccess();
   const isPhone = useIsPhone();
   const showError = useShowError();
+  const limitText = useLimitText();
+  const { message } = App.useApp();
   const queryClient = useQueryClient();
   const [orgUnitId, setOrgUnitId] = useState<number | undefined>();
   const [uploadPct, setUploadPct] = useState<number | null>(null);
@@ -71,6 +95,18 @@ export function ImportsPage() {
   const [saveAs, setSaveAs] = useState('');
   const [dryProblems, setDryProblems] = useState<Problem[] | null>(null);
   const [busy, setBusy] = useState(false);
+  /** Why the file could not be read, shown beside it (a limit it exceeds, a damaged file). */
+  const [fileError, setFileError] = useState<string | null>(null);
+  /** A check resumed from the list: its problems are loaded when it ends. */
+  const [awaitCheck, setAwaitCheck] = useState(false);
+
+  /** A limit is named in words; anything else goes the usual way. */
+  const fail = (err: unknown) => {
+    const text = err instanceof ApiError && err.code === 'IMPORT_LIMIT_EXCEEDED' ? limitText(err.details) : null;
+    if (text) void message.error(text);
+    else showError(err);
+    return text;
+  };
 
   const job = useQuery({
     queryKey: ['import', jobId],
@@ -87,15 +123,29 @@ export function ImportsPage() {
     if (committed) void queryClient.invalidateQueries({ queryKey: ['imports'] });
   }, [committed, queryClient]);
 
-  const loadInspect = async (id: number, k: Kind, s?: string) => {
+  const loadDryProblems = async (id: number) => {
+    setDryProblems(await unwrap(client.GET('/api/imports/{id}/problems', { params: { path: { id }, query: { phase: 'dry_run' } } })));
+  };
+
+  useEffect(() => {
+    if (!awaitCheck || !current || current.status === 'checking') return;
+    setAwaitCheck(false);
+    if (current.status === 'checked') void loadDryProblems(current.id).catch(fail);
+    void queryClient.invalidateQueries({ queryKey: ['imports'] });
+  }, [awaitCheck, current?.status]);
+
+  const loadInspect = async (id: number, k: Kind, s?: string): Promise<boolean> => {
     try {
       const r = await unwrap(client.POST('/api/imports/{id}/inspect', { params: { path: { id } }, body: { kind: k, ...(s && { sheet: s }) } }));
       setInspect(r);
       setSheet(r.sheet ?? undefined);
       setMapping(r.suggested);
       setDryProblems(null);
+      setFileError(null);
+      return true;
     } catch (err) {
-      showError(err);
+      setFileError(fail(err) ?? (err instanceof Error ? err.message : null));
+      return false;
     }
   };
 
@@ -108,9 +158,40 @@ export function ImportsPage() {
       queryClient.setQueryData(['import', created.id], created);
       await loadInspect(created.id, kind);
     } catch (err) {
-      showError(err);
+      fail(err);
     } finally {
       setUploadPct(null);
+    }
+  };
+
+  /** Continue a job from the list: an interrupted check or commit starts again where it can. */
+  const resume = async (j: Job) => {
+    try {
+      const r = await unwrap(client.POST('/api/imports/{id}/resume', { params: { path: { id: j.id } } }));
+      setJobId(r.id);
+      queryClient.setQueryData(['import', r.id], r);
+      const k = (r.kind ?? kind) as Kind;
+      setKind(k);
+      setDryProblems(null);
+      if (await loadInspect(r.id, k, r.sheet ?? undefined)) {
+        if (r.mapping) setMapping(r.mapping);
+        if (r.status === 'checked') await loadDryProblems(r.id);
+        else if (r.status === 'checking') setAwaitCheck(true);
+      }
+      void queryClient.invalidateQueries({ queryKey: ['imports'] });
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  const cancel = async (id: number) => {
+    try {
+      await unwrap(client.POST('/api/imports/{id}/cancel', { params: { path: { id } } }));
+      void message.success(t('imports.cancelled'));
+      if (id === jobId) reset();
+      void queryClient.invalidateQueries({ queryKey: ['imports'] });
+    } catch (err) {
+      fail(err);
     }
   };
 
@@ -124,7 +205,8 @@ export function ImportsPage() {
       queryClient.setQueryData(['import', jobId], r.job);
       setDryProblems(r.problems);
     } catch (err) {
-      showError(err);
+      fail(err);
+      void queryClient.invalidateQueries({ queryKey: ['import', jobId] });
     } finally {
       setBusy(false);
     }
@@ -135,16 +217,27 @@ export function ImportsPage() {
       const r = await unwrap(client.POST('/api/imports/{id}/commit', { params: { path: { id: jobId } } }));
       queryClient.setQueryData(['import', jobId], r);
     } catch (err) {
-      showError(err);
+      fail(err);
     }
   };
-  const reset = () => {
+  function reset() {
     setJobId(null);
     setInspect(null);
     setMapping({});
     setDryProblems(null);
     setSaveAs('');
-  };
+    setFileError(null);
+    setAwaitCheck(false);
+  }
+  /** The job's own failure in words: a limit by name, else the server's message. */
+  const jobError = (j: Job) => (j.errorCode === 'IMPORT_LIMIT_EXCEEDED' ? limitText(j.errorDetails) : null) ?? j.error;
+  const cancelButton = (j: Job, label = t('imports.cancel')) => (
+    <Popconfirm title={t('imports.cancelConfirm', { file: j.fileName })} onConfirm={() => void cancel(j.id)}>
+      <Button danger size="small" data-testid={`import-cancel-${j.id}`}>
+        {label}
+      </Button>
+    </Popconfirm>
+  );
 
   const commitProblems = useQuery({
     queryKey: ['import-problems', jobId, 'commit'],
@@ -167,9 +260,9 @@ export function ImportsPage() {
       </Col>
       <Col xs={12} md={6}>
         {kind === 'transactions' || kind === 'topups' ? (
-          <Statistic title={t(kind === 'topups' ? 'imports.insertedTopups' : 'imports.inserted')} value={j.createdCount} />
+          <Statistic title={t(kind === 'topups' ? 'imports.insertedTopups' : 'imports.inserted')} value={`${j.createdCount} / ${j.unchangedCount}`} />
         ) : (
-          <Statistic title={t('imports.createdUpdated')} value={`${j.createdCount} / ${j.updatedCount}`} />
+          <Statistic title={t('imports.createdUpdated')} value={`${j.createdCount} / ${j.updatedCount} / ${j.unchangedCount}`} />
         )}
       </Col>
     </Row>
@@ -222,6 +315,28 @@ export function ImportsPage() {
         </Card>
       )}
 
+      {current && !inspect && (
+        <Card
+          size="small"
+          title={
+            <Space>
+              <CloudUploadOutlined />
+              {current.fileName}
+            </Space>
+          }
+          extra={
+            <Space>
+              {!FINAL.has(current.status) && cancelButton(current)}
+              <Button onClick={reset}>{t('imports.another')}</Button>
+            </Space>
+          }
+          style={{ marginBottom: 16 }}
+          data-testid="import-file-error"
+        >
+          {fileError && <Alert type="error" showIcon title={fileError} />}
+        </Card>
+      )}
+
       {current && inspect && (
         <Card
           size="small"
@@ -232,7 +347,12 @@ export function ImportsPage() {
               <Tag>{current.format.toUpperCase()}</Tag>
             </Space>
           }
-          extra={<Button onClick={reset}>{t('imports.another')}</Button>}
+          extra={
+            <Space>
+              {!FINAL.has(current.status) && cancelButton(current)}
+              <Button onClick={reset}>{t('imports.another')}</Button>
+            </Space>
+          }
           style={{ marginBottom: 16 }}
         >
           <Flex gap={12} wrap align="center" style={{ marginBottom: 12 }}>
@@ -305,10 +425,12 @@ export function ImportsPage() {
             ]}
           />
           </div>
+          {current.status === 'check_failed' && <Alert type="error" showIcon style={{ marginTop: 12 }} title={jobError(current) ?? t('imports.checkFailed')} />}
+          {current.status === 'checking' && <Progress style={{ marginTop: 12 }} percent={current.rowsTotal ? Math.floor((current.rowsDone / current.rowsTotal) * 100) : 0} status="active" />}
           {missing.length > 0 && <Alert type="warning" showIcon style={{ marginTop: 12 }} title={t('imports.missing', { fields: missing.map((f) => t(`imports.fields.${f}`, { defaultValue: f })).join('、') })} />}
           <Flex gap={8} wrap style={{ marginTop: 12 }} align="center">
             <Input style={{ width: 220 }} placeholder={t('imports.saveAs')} value={saveAs} onChange={(e) => setSaveAs(e.target.value)} maxLength={100} />
-            <Button type="primary" icon={<SafetyOutlined />} loading={busy} disabled={missing.length > 0 || current.status === 'committing' || committed} onClick={() => void dryRun()} data-testid="import-dry-run">
+            <Button type="primary" icon={<SafetyOutlined />} loading={busy} disabled={missing.length > 0 || current.status === 'committing' || current.status === 'checking' || committed} onClick={() => void dryRun()} data-testid="import-dry-run">
               {t('imports.dryRun')}
             </Button>
           </Flex>
@@ -336,7 +458,7 @@ export function ImportsPage() {
       {current && (current.status === 'committing' || committed || current.status === 'failed') && (
         <Card size="small" title={t('imports.stepCommit')} style={{ marginBottom: 16 }}>
           {current.status === 'failed' ? (
-            <Alert type="error" showIcon title={current.error ?? t('imports.failed')} action={<Button onClick={() => void commit()}>{t('imports.resume')}</Button>} />
+            <Alert type="error" showIcon title={jobError(current) ?? t('imports.failed')} action={<Button onClick={() => void commit()}>{t('imports.resume')}</Button>} />
           ) : (
             <Progress percent={current.rowsTotal ? Math.floor((current.rowsDone / current.rowsTotal) * 100) : 0} status={committed ? 'success' : 'active'} data-testid="import-progress" />
           )}
@@ -362,14 +484,40 @@ export function ImportsPage() {
           dataSource={history.data?.items ?? []}
           loading={history.isFetching}
           pagination={false}
-          scroll={{ x: 760 }}
+          scroll={{ x: 960 }}
           columns={[
             { title: t('imports.file'), dataIndex: 'fileName' },
             { title: t('imports.what'), dataIndex: 'kind', width: 100, render: (k: Kind | null) => (k ? t(`imports.kinds.${k}`) : '—') },
-            { title: t('imports.status'), dataIndex: 'status', width: 100, render: (s: string) => t(`imports.statuses.${s}`, { defaultValue: s }) },
+            {
+              title: t('imports.status'),
+              dataIndex: 'status',
+              width: 130,
+              render: (s: string, j: Job) => (
+                <Space size={4}>
+                  {t(`imports.statuses.${s}`, { defaultValue: s })}
+                  {RUNNING.has(s) && <Tag color={j.active ? 'processing' : 'warning'}>{t(j.active ? 'imports.runningElsewhere' : 'imports.interrupted')}</Tag>}
+                </Space>
+              ),
+            },
             { title: t('imports.rowsOk'), dataIndex: 'rowsOk', width: 90 },
             { title: t('imports.rowsRejected'), dataIndex: 'rowsRejected', width: 90 },
             { title: t('imports.at'), dataIndex: 'createdAt', width: 150, render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm') },
+            {
+              title: t('imports.actions'),
+              key: 'actions',
+              width: 190,
+              render: (_v, j: Job) =>
+                FINAL.has(j.status) ? null : (
+                  <Space size={4}>
+                    {!j.active && (
+                      <Button size="small" type="link" onClick={() => void resume(j)} data-testid={`import-resume-${j.id}`}>
+                        {t('imports.continue')}
+                      </Button>
+                    )}
+                    {cancelButton(j)}
+                  </Space>
+                ),
+            },
           ]}
         />
       </Card>
