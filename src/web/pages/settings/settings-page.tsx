@@ -1,51 +1,46 @@
-// Settings HQ edits: for now the customer numbering scheme.
-import { useEffect } from 'react';
+// 系统设置: the customer numbering scheme and every policy HQ sets (key customers, star rating,
+// classes, benefits, card, churn alerts), one tab each, with its history; `?tab=<kind>` opens one.
 import { useTranslation } from 'react-i18next';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Card, Form, Input, Typography } from 'antd';
-import { client, unwrap } from '../../api/client.js';
-import { useShowError } from '../../shared/errors.js';
+import { useSearchParams } from 'react-router-dom';
+import { useQuery } from '@tanstack/react-query';
+import { Alert, Spin, Tabs } from 'antd';
+import { useAccess } from '../../access.js';
+import { errorText } from '../../shared/errors.js';
 import { Page } from '../../shared/page.js';
+import { POLICY_KINDS, type PolicyKind } from '../../../domain/policies.js';
+import { CodeSchemeCard } from './code-scheme-card.js';
+import { PolicySection } from './policy-section.js';
+import { fetchPolicies, POLICIES_KEY } from './policy-format.js';
+
+const TABS = ['codeScheme', ...POLICY_KINDS] as const;
+type Tab = (typeof TABS)[number];
 
 export function SettingsPage() {
   const { t } = useTranslation();
-  const { message } = App.useApp();
-  const showError = useShowError();
-  const queryClient = useQueryClient();
-  const [form] = Form.useForm<{ scheme: string }>();
-  const scheme = useQuery({ queryKey: ['code-scheme'], queryFn: () => unwrap(client.GET('/api/settings/customer-code-scheme')) });
-  useEffect(() => {
-    if (scheme.data) form.setFieldsValue({ scheme: scheme.data.scheme });
-  }, [scheme.data, form]);
+  const access = useAccess();
+  const [params, setParams] = useSearchParams();
+  const asked = params.get('tab');
+  const tab: Tab = (TABS as readonly string[]).includes(asked ?? '') ? (asked as Tab) : 'codeScheme';
+  const policies = useQuery({ queryKey: POLICIES_KEY, queryFn: fetchPolicies });
 
-  const save = async ({ scheme: value }: { scheme: string }) => {
-    try {
-      const saved = await unwrap(client.PUT('/api/settings/customer-code-scheme', { body: { scheme: value.trim() } }));
-      queryClient.setQueryData(['code-scheme'], saved);
-      void message.success(t('settings.saved'));
-    } catch (err) {
-      showError(err, form);
-    }
+  const policyTab = (kind: PolicyKind) => {
+    if (policies.error) return <Alert type="error" showIcon title={errorText(policies.error)} />;
+    const current = policies.data?.find((p) => p.kind === kind);
+    return current ? <PolicySection kind={kind} current={current} canWrite={access.canWritePolicy} /> : <Spin />;
   };
 
   return (
     <Page title={t('settings.title')}>
-      <Card title={t('settings.codeScheme')} style={{ maxWidth: 640 }}>
-        <Typography.Paragraph type="secondary">{t('settings.codeSchemeHelp')}</Typography.Paragraph>
-        <Form form={form} layout="vertical" onFinish={(v) => void save(v)}>
-          <Form.Item name="scheme" label={t('settings.codeScheme')} rules={[{ required: true, message: t('validation.required') }]}>
-            <Input maxLength={60} style={{ fontFamily: 'monospace' }} data-testid="code-scheme" />
-          </Form.Item>
-          <Form.Item label={t('settings.example')}>
-            <Typography.Text code data-testid="code-scheme-example">
-              {scheme.data?.example ?? '…'}
-            </Typography.Text>
-          </Form.Item>
-          <Button type="primary" htmlType="submit">
-            {t('common.save')}
-          </Button>
-        </Form>
-      </Card>
+      <Tabs
+        activeKey={tab}
+        onChange={(key) => setParams(key === 'codeScheme' ? {} : { tab: key }, { replace: true })}
+        destroyOnHidden
+        items={TABS.map((key) => ({
+          key,
+          label: <span data-testid={`settings-tab-${key}`}>{t(`settings.tabs.${key}`)}</span>,
+          children: key === 'codeScheme' ? <CodeSchemeCard canWrite={access.canWritePolicy} /> : policyTab(key),
+        }))}
+      />
     </Page>
   );
 }
