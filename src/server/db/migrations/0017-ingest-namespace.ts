@@ -19,7 +19,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       await sql.raw(`alter table ${table} drop constraint ${oldKey}`).execute(db);
       await sql.raw(`update ${table} t set namespace = k.org_unit_id
         from ingest_batch b join api_key k on k.id = b.api_key_id where b.id = t.ingest_batch_id`).execute(db);
-      await sql.raw(`alter table ${table} add constraint ${newKey} unique (namespace, source, external_id)`).execute(db);
+      await sql.raw(`alter table ${table} add constraint ${newKey} unique (namespace, source, external_id)`)
+        .execute(db);
     }
     return;
   }
@@ -44,7 +45,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 async function rebuildSqlite(db: Kysely<any>, table: string, oldKey: string, newKey: string): Promise<void> {
-  const def = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db)).rows[0]?.sql;
+  const def = (
+    await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db)
+  ).rows[0]?.sql;
   const idColumn = '"id" integer primary key autoincrement, ';
   const key = `constraint "${oldKey}" unique ("source", "external_id")`;
   if (!def || !def.startsWith(`CREATE TABLE "${table}" (`) || !def.includes(idColumn) || !def.includes(key)) {
@@ -55,12 +58,14 @@ async function rebuildSqlite(db: Kysely<any>, table: string, oldKey: string, new
     .replace(`CREATE TABLE "${table}" (`, `CREATE TABLE "${rebuilt}" (`)
     .replace(idColumn, `${idColumn}"namespace" integer default 0 not null, `)
     .replace(key, `constraint "${newKey}" unique ("namespace", "source", "external_id")`);
-  const columns = (await sql<{ name: string }>`select name from pragma_table_info(${table})`.execute(db)).rows.map((r) => `"${r.name}"`);
+  const columns = (await sql<{ name: string }>`select name from pragma_table_info(${table})`.execute(db)).rows
+    .map((r) => `"${r.name}"`);
   const dependents = (
     await sql<{ sql: string }>`select sql from sqlite_master
       where tbl_name = ${table} and type in ('index', 'trigger') and sql is not null order by type, name`.execute(db)
   ).rows;
-  const seq = (await sql<{ seq: number }>`select seq from sqlite_sequence where name = ${table}`.execute(db)).rows[0]?.seq;
+  const seq = (await sql<{ seq: number }>`select seq from sqlite_sequence where name = ${table}`.execute(db)).rows[0]
+    ?.seq;
 
   await sql.raw(create).execute(db);
   await sql
@@ -83,6 +88,8 @@ async function rebuildSqlite(db: Kysely<any>, table: string, oldKey: string, new
   ).rows;
   for (const r of referrers) {
     const broken = await sql.raw(`pragma foreign_key_check("${r.name}")`).execute(db);
-    if (broken.rows.length) throw new Error(`rebuilding ${table} broke ${broken.rows.length} references from ${r.name}`);
+    if (broken.rows.length) {
+      throw new Error(`rebuilding ${table} broke ${broken.rows.length} references from ${r.name}`);
+    }
   }
 }

@@ -36,7 +36,8 @@ const TOPUP_COLUMNS: BulkColumn[] = [
   { name: 'ingest_batch_id', pg: 'bigint' },
   { name: 'created_at', pg: 'timestamptz' },
 ];
-const INSERT_TOPUP = `insert into card_topup (${TOPUP_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (namespace, source, external_id) do nothing returning external_id`;
+const INSERT_TOPUP = `insert into card_topup (${TOPUP_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true
+  on conflict (namespace, source, external_id) do nothing returning external_id`;
 
 const DAY_COLUMNS: BulkColumn[] = [
   { name: 'org_unit_id', pg: 'bigint' },
@@ -51,12 +52,18 @@ const UPSERT_DAY = `insert into station_day_topup (org_unit_id, day, amount_fen,
 
 export const topupsQueries = {
   /** The top-ups on file under these keys of one namespace and source, by external id. */
-  async onFile(db: Kysely<Database>, engine: Engine, namespace: number, source: string, externalIds: string[]): Promise<Map<string, TopupRow>> {
+  async onFile(
+    db: Kysely<Database>,
+    engine: Engine,
+    namespace: number,
+    source: string,
+    externalIds: string[],
+  ): Promise<Map<string, TopupRow>> {
     if (externalIds.length === 0) return new Map();
     const rows = await db
       .selectFrom('card_topup')
-      .select(['namespace', 'source', 'external_id', 'occurred_at', 'business_day', 'org_unit_id', 'card_no', 'customer_id'])
-      .select(['amount_fen', 'bonus_fen', 'payment'])
+      .select(['namespace', 'source', 'external_id', 'occurred_at', 'business_day', 'org_unit_id'])
+      .select(['card_no', 'customer_id', 'amount_fen', 'bonus_fen', 'payment'])
       .where('namespace', '=', namespace)
       .where('source', '=', source)
       .where((eb) => oneOf(engine, eb.ref('external_id'), externalIds))
@@ -102,7 +109,10 @@ export const topupsQueries = {
   async insert(db: Kysely<Database>, engine: Engine, rows: TopupRow[], batchId: number | null, now: string): Promise<Set<string>> {
     // One order for every writer, so concurrent batches meet the unique index in the same order on PostgreSQL.
     const sorted = [...rows].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
-    const values = sorted.map((r) => [r.namespace, r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.cardNo, r.customerId, r.amountFen, r.bonusFen, r.payment, batchId, now]);
+    const values = sorted.map((r) => [
+      r.namespace, r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.cardNo, r.customerId,
+      r.amountFen, r.bonusFen, r.payment, batchId, now,
+    ]);
     const stored = new Set<string>();
     for (const q of bulkStatements(engine, TOPUP_COLUMNS, values, INSERT_TOPUP, 500)) {
       for (const r of (await db.executeQuery<{ external_id: string }>(q)).rows) stored.add(r.external_id);

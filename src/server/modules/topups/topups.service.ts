@@ -122,8 +122,8 @@ export class TopupsService {
     const reject: PlacementReject = (row, externalId, issues) => {
       result.rejected++;
       for (const p of issues) {
-        if (result.errors.length < MAX_REPORTED_ERRORS) result.errors.push({ row, externalId, field: p.field, code: p.code, message: p.message });
-        else result.errorsTruncated = true;
+        if (result.errors.length >= MAX_REPORTED_ERRORS) result.errorsTruncated = true;
+        else result.errors.push({ row, externalId, field: p.field, code: p.code, message: p.message });
       }
     };
 
@@ -212,7 +212,8 @@ export class TopupsService {
     if (!opts.write) return { inserted: 0, duplicates: 0, problems };
     // Top-ups imported before namespaces existed are on file in the system's namespace: importing such
     // a file again finds them there rather than storing its rows a second time.
-    const earlier = await q.onFile(trx, this.engine, SYSTEM_NAMESPACE, opts.source, placed.rows.map((r) => r.externalId));
+    const ids = placed.rows.map((r) => r.externalId);
+    const earlier = await q.onFile(trx, this.engine, SYSTEM_NAMESPACE, opts.source, ids);
     const stored = await this.storePlaced(trx, placed, kind, null, reject, earlier);
     return { inserted: stored.inserted, duplicates: stored.duplicates, problems };
   }
@@ -237,7 +238,11 @@ export class TopupsService {
   }
 
   /** Attach rows to their card holders, insert them, and add the ones stored now to the rollup. */
-  private async store(trx: Kysely<Database>, rows: TopupRow[], batchId: number | null): Promise<{ ids: Set<string>; inserted: number; attached: number }> {
+  private async store(
+    trx: Kysely<Database>,
+    rows: TopupRow[],
+    batchId: number | null,
+  ): Promise<{ ids: Set<string>; inserted: number; attached: number }> {
     if (rows.length === 0) return { ids: new Set(), inserted: 0, attached: 0 };
     const holders = await q.cardHolders(trx, this.engine, [...new Set(rows.map((r) => r.cardNo))]);
     for (const r of rows) r.customerId = holders.get(r.cardNo) ?? null;

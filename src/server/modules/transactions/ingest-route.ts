@@ -94,7 +94,8 @@ export function registerIngestRoute(app: App, o: IngestRouteOptions): void {
           rows = body[o.listField]!;
         }
         try {
-          return await o.run({ source, rows, senderUnitId: client.orgUnitId, scopePath: client.orgPath, apiKeyId: client.keyId });
+          const sender = { senderUnitId: client.orgUnitId, scopePath: client.orgPath, apiKeyId: client.keyId };
+          return await o.run({ source, rows, ...sender });
         } catch (err) {
           if (err instanceof AppError && err.field === 'source') throw new AppError(err.code, err.message, ndjson ? 'querystring.source' : 'body.source');
           throw err;

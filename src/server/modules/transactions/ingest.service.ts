@@ -180,8 +180,8 @@ export class IngestService {
     const reject: PlacementReject = (row, externalId, issues) => {
       result.rejected++;
       for (const p of issues) {
-        if (result.errors.length < MAX_REPORTED_ERRORS) result.errors.push({ row, externalId, field: p.field, code: p.code, message: p.message });
-        else result.errorsTruncated = true;
+        if (result.errors.length >= MAX_REPORTED_ERRORS) result.errorsTruncated = true;
+        else result.errors.push({ row, externalId, field: p.field, code: p.code, message: p.message });
       }
     };
 
@@ -261,7 +261,8 @@ export class IngestService {
     if (!opts.write) return { inserted: 0, duplicates: 0, problems };
     // Rows imported before namespaces existed are on file in the system's namespace: importing such a
     // file again finds them there rather than storing its rows a second time.
-    const earlier = await q.onFile(trx, this.engine, SYSTEM_NAMESPACE, opts.source, placed.rows.map((r) => r.externalId));
+    const ids = placed.rows.map((r) => r.externalId);
+    const earlier = await q.onFile(trx, this.engine, SYSTEM_NAMESPACE, opts.source, ids);
     const stored = await this.storePlaced(trx, placed, kind, null, reject, earlier);
     return { inserted: stored.inserted, duplicates: stored.duplicates, problems };
   }

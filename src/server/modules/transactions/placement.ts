@@ -89,7 +89,8 @@ export function placeRows<P extends Placeable, R>(
 ): Placed<R> {
   const out: Placed<R> = { rows: [], rowNos: [], repeats: [], conflicts: 0 };
   const seen = new Map<string, number>();
-  const refuse = (p: P, code: string, message: string) => reject(p.rowNo, p.externalId, [{ field: 'stationCode', code, message }]);
+  const refuse = (p: P, code: string, message: string) =>
+    reject(p.rowNo, p.externalId, [{ field: 'stationCode', code, message }]);
   for (const p of chunk) {
     const unit = p.stationCode === null ? home : units.get(p.stationCode);
     if (!unit) {
@@ -101,13 +102,15 @@ export function placeRows<P extends Placeable, R>(
       continue;
     }
     if (unit.kind !== STATION_KIND) {
-      if (p.stationCode === null) refuse(p, 'STATION_REQUIRED', `stationCode is required: the sender belongs to a unit of kind ${unit.kind}, not a station`);
-      else refuse(p, 'NOT_A_STATION', `${p.stationCode} is a unit of kind ${unit.kind}, not a station`);
+      const kindNote = `of kind ${unit.kind}, not a station`;
+      if (p.stationCode !== null) refuse(p, 'NOT_A_STATION', `${p.stationCode} is a unit ${kindNote}`);
+      else refuse(p, 'STATION_REQUIRED', `stationCode is required: the sender's unit is ${kindNote}`);
       continue;
     }
     const timeMs = p.local ? zonedToUtc(p.timeMs, unit.timeZone) : p.timeMs;
-    const at = { orgUnitId: unit.id, occurredAt: p.utcText ?? new Date(timeMs).toISOString(), timeMs, businessDay: businessDay(timeMs, unit.timeZone) };
-    const row = kind.build(p, at);
+    const occurredAt = p.utcText ?? new Date(timeMs).toISOString();
+    const day = businessDay(timeMs, unit.timeZone);
+    const row = kind.build(p, { orgUnitId: unit.id, occurredAt, timeMs, businessDay: day });
     const first = seen.get(p.externalId);
     if (first === undefined) {
       seen.set(p.externalId, out.rows.length);
@@ -119,7 +122,8 @@ export function placeRows<P extends Placeable, R>(
     if (fields.length === 0) out.repeats.push({ first, rowNo: p.rowNo });
     else {
       out.conflicts++;
-      reject(p.rowNo, p.externalId, conflictIssues(kind.conflictCode, p.externalId, fields, `came in row ${out.rowNos[first]!}`));
+      const where = `came in row ${out.rowNos[first]!}`;
+      reject(p.rowNo, p.externalId, conflictIssues(kind.conflictCode, p.externalId, fields, where));
     }
   }
   return out;
@@ -127,7 +131,11 @@ export function placeRows<P extends Placeable, R>(
 
 /** One issue per field in which a repeat of an external id differs from the row first received. */
 function conflictIssues(code: string, externalId: string, fields: string[], first: string): RowIssue[] {
-  return fields.map((field) => ({ field, code, message: `externalId ${externalId} ${first} with another ${field}; a changed row needs a new externalId` }));
+  return fields.map((field) => ({
+    field,
+    code,
+    message: `externalId ${externalId} ${first} with another ${field}; a changed row needs a new externalId`,
+  }));
 }
 
 /**

@@ -63,8 +63,10 @@ const TXN_COLUMNS: BulkColumn[] = [
   { name: 'ingest_batch_id', pg: 'bigint' },
   { name: 'created_at', pg: 'timestamptz' },
 ];
-const INSERT_TXN = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (namespace, source, external_id) do nothing returning id, external_id`;
-const INSERT_TXN_ROW = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')}) values (${TXN_COLUMNS.map(() => '?').join(', ')}) on conflict (namespace, source, external_id) do nothing`;
+const INSERT_TXN = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true
+  on conflict (namespace, source, external_id) do nothing returning id, external_id`;
+const INSERT_TXN_ROW = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')})
+  values (${TXN_COLUMNS.map(() => '?').join(', ')}) on conflict (namespace, source, external_id) do nothing`;
 
 const MONTH_COLUMNS: BulkColumn[] = [
   { name: 'month', pg: 'text' },
@@ -128,9 +130,13 @@ async function runAll(db: Kysely<Database>, statements: CompiledQuery[]): Promis
   for (const q of statements) await db.executeQuery(q);
 }
 
-const SELECT_TXN = ['id', 'namespace', 'source', 'external_id', 'occurred_at', 'business_day', 'org_unit_id', 'customer_id', 'card_no', 'plate', 'product', 'business_line', 'volume_ml', 'unit_price_fen', 'amount_fen', 'payment', 'visit_id'] as const;
+const SELECT_TXN = [
+  'id', 'namespace', 'source', 'external_id', 'occurred_at', 'business_day', 'org_unit_id', 'customer_id',
+  'card_no', 'plate', 'product', 'business_line', 'volume_ml', 'unit_price_fen', 'amount_fen', 'payment', 'visit_id',
+] as const;
 
-const ON_FILE_ROW = `select ${SELECT_TXN.join(', ')} from fuel_transaction where namespace = ? and source = ? and external_id = ?`;
+const ON_FILE_ROW = `select ${SELECT_TXN.join(', ')} from fuel_transaction
+  where namespace = ? and source = ? and external_id = ?`;
 
 const CADENCE_SELECT = ['c.id', 'c.visit_count', 'c.first_visit_at', 'c.last_visit_at', 'c.first_visit_day', 'c.last_visit_day'] as const;
 const CADENCE_COLS = CADENCE_SELECT.join(', ');
@@ -252,12 +258,18 @@ export const transactionsQueries = {
     if (engine === 'sqlite') {
       const stmt = sqliteStatement(db, INSERT_TXN_ROW);
       for (const r of rows) {
-        const res = stmt.run(r.namespace, r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate, r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now);
+        const res = stmt.run(
+          r.namespace, r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate,
+          r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now,
+        );
         if (res.changes > 0) ids.set(r.externalId, Number(res.lastInsertRowid));
       }
       return ids;
     }
-    const values = rows.map((r) => [r.namespace, r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate, r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now]);
+    const values = rows.map((r) => [
+      r.namespace, r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate,
+      r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now,
+    ]);
     if (rows.length >= COPY_FROM_ROWS && (await copyNew(db, rows, values, ids))) return ids;
     for (const q of bulkStatements(engine, TXN_COLUMNS, values, INSERT_TXN, 500)) {
       for (const r of (await db.executeQuery<{ id: number; external_id: string }>(q)).rows) ids.set(r.external_id, Number(r.id));
@@ -266,7 +278,13 @@ export const transactionsQueries = {
   },
 
   /** The rows on file under these keys of one namespace and source, by external id. */
-  async onFile(db: Kysely<Database>, engine: Engine, namespace: number, source: string, externalIds: string[]): Promise<Map<string, TxnRow>> {
+  async onFile(
+    db: Kysely<Database>,
+    engine: Engine,
+    namespace: number,
+    source: string,
+    externalIds: string[],
+  ): Promise<Map<string, TxnRow>> {
     const out = new Map<string, TxnRow>();
     if (externalIds.length === 0) return out;
     if (engine === 'sqlite') {

@@ -11,10 +11,14 @@ const Row = Type.Object(
   {
     externalId: Type.String({
       maxLength: 64,
-      description: "The sending system's id of the sale; with the source and the key's org unit, what makes re-sending harmless",
+      description:
+        "The sending system's id of the sale; with the source and the key's org unit, " + 'what makes re-sending harmless',
     }),
     occurredAt: Type.String({ description: 'ISO-8601 date-time; with Z or an offset an instant, without one the station’s wall clock' }),
-    stationCode: Opt(Type.String({ maxLength: 64 }), 'Org unit code of the station; may be left out only when the key belongs to a station'),
+    stationCode: Opt(
+      Type.String({ maxLength: 64 }),
+      'Org unit code of the station; may be left out only when the key belongs to a station',
+    ),
     cardNo: Opt(Type.String({ maxLength: 40 }), 'Fuel-card number; rows attach to the card holder first'),
     plate: Opt(Type.String({ maxLength: 20 }), 'Licence plate; rows without a known card attach to the plate’s holder'),
     product: Type.String({ maxLength: 32, description: 'Product as named at the pump, e.g. 92#, 0#柴油' }),
@@ -31,9 +35,13 @@ const IngestReply = Type.Object({
   batchId: Type.Integer(),
   received: Type.Integer(),
   inserted: Type.Integer(),
-  duplicates: Type.Integer({ description: 'Rows already stored (same key org unit, source, external id and content): re-sending changes nothing' }),
+  duplicates: Type.Integer({
+    description: 'Rows already stored (same key org unit, source, external id and content): re-sending changes nothing',
+  }),
   rejected: Type.Integer(),
-  conflicts: Type.Integer({ description: 'Rejected rows whose key was stored (or came earlier) with other content: TRANSACTION_CONFLICT per field' }),
+  conflicts: Type.Integer({
+    description: 'Rejected rows whose key was stored (or came earlier) with other content: TRANSACTION_CONFLICT per field',
+  }),
   attached: Type.Integer({ description: 'Inserted rows that found their customer by card or plate' }),
   superseded: Type.Integer({ description: 'Hand-recorded fill-ups replaced by an inserted row' }),
   errors: RowErrors,
@@ -86,7 +94,12 @@ export function transactionsRoutes(app: App, ingest: IngestService, reads: Trans
     lineDescription: 'One transaction object (as in the JSON form) per line',
     reply: IngestReply,
     summary: 'Send transactions from a card, e-ledger or POS system (API key, not a session)',
-    description: `JSON ({source, transactions}) up to 1 MiB, or NDJSON (one transaction per line, source in the query) of any length, stored in chunks of ${ingest.chunkRows} (INGEST_CHUNK_ROWS). Rows are keyed by the key's org unit, the source and externalId: re-sending a row changes nothing, re-sending its key with other content is refused as TRANSACTION_CONFLICT. Rows for stations outside the key's org unit are rejected; a key that does not belong to a station must name the station of each row.`,
+    description:
+      `JSON ({source, transactions}) up to 1 MiB, or NDJSON (one transaction per line, source in the query) of any length, ` +
+      `stored in chunks of ${ingest.chunkRows} (INGEST_CHUNK_ROWS). Rows are keyed by the key's org unit, the source and ` +
+      `externalId: re-sending a row changes nothing, re-sending its key with other content is refused as ` +
+      `TRANSACTION_CONFLICT. Rows for stations outside the key's org unit are rejected; a key that does not belong to a ` +
+      `station must name the station of each row.`,
     run: (input) => ingest.ingest(input),
   });
 
