@@ -120,7 +120,7 @@ export function changeLabel(t: TFunction, path: readonly string[]): string {
   const [head = '', second, third] = path;
   if (head === 'thresholds' && second) return `${field('thresholds')}（${kindLabel(t, second)}）`;
   if ((head === 'classes' || head === 'benefits') && second && third) {
-    const group = head === 'classes' ? field('classCode') : field('benefit');
+    const group = head === 'classes' ? field('classes') : field('benefit');
     return `${group} ${second} · ${field(RULE_FIELD_LABEL[head]?.[third] ?? third)}`;
   }
   return field(head);
