@@ -16,6 +16,17 @@ export const MAX_PAGE = 10_000_000;
 export const MAX_INT4 = 2_147_483_647;
 
 export const Id = Type.Integer({ minimum: 1, maximum: MAX_INT });
+/**
+ * Years a date in a request may have (1900–2999). Year 0 does not exist for PostgreSQL, year 10000
+ * (the end of 9999 in a western zone) has no ISO form that JavaScript and the databases share, and
+ * JavaScript reads years 0–99 as 1900–1999; the business has no dates outside these.
+ */
+const YEAR = '(19|2\\d)\\d{2}';
+/** A calendar month, YYYY-MM. */
+export const Month = Type.String({ pattern: `^${YEAR}-(0[1-9]|1[0-2])$`, description: 'YYYY-MM' });
+/** An instant, ISO 8601 with its offset. */
+export const Instant = Type.String({ format: 'date-time', pattern: `^${YEAR}-`, description: 'ISO 8601, e.g. 2026-11-22T08:30:00+08:00' });
+
 /** The version a client read, sent back with an edit (optimistic locking). */
 export const Version = Type.Integer({ minimum: 1, maximum: MAX_INT4 });
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
-import { Page, Paging, errorResponses } from '../../schemas.js';
+import { Instant, Page, Paging, errorResponses } from '../../schemas.js';
 import { maskPhonesIn, type AuditService } from './audit.service.js';
 import { can } from '../../auth/principal.js';
 
@@ -33,8 +33,8 @@ export function auditRoutes(app: App, svc: AuditService): void {
           action: Type.Optional(Type.String({ maxLength: 64 })),
           entity: Type.Optional(Type.String({ maxLength: 64 })),
           entityId: Type.Optional(Type.String({ maxLength: 64 })),
-          from: Type.Optional(Type.String({ format: 'date-time' })),
-          to: Type.Optional(Type.String({ format: 'date-time' })),
+          from: Type.Optional(Instant),
+          to: Type.Optional(Instant),
           ...Paging,
         },
         { additionalProperties: false },

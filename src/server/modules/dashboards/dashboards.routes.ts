@@ -1,11 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
-import { IdParams, Paging, errorResponses } from '../../schemas.js';
+import { IdParams, Month, Paging, errorResponses } from '../../schemas.js';
 import type { DashboardsService } from './dashboards.service.js';
 
 const strict = { additionalProperties: false };
-const Month = Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' });
 const Share = Type.Union([Type.Number(), Type.Null()], { description: '0–1; null when there is nothing to divide by' });
 const Growth = Type.Union([Type.Number(), Type.Null()], { description: 'Against the same month a year before (0.1 = +10%); null without a base' });
 const S = Type.Union([Type.String(), Type.Null()]);
