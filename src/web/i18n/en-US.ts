@@ -215,6 +215,9 @@ export const enUS: Catalog = {
     field: 'Field',
     raw: 'Raw data',
     listSeparator: '; ',
+    aside: '{{value}} ({{detail}})',
+    record: 'Record',
+    systemActors: { demo: 'Demo data', job: 'Scheduled job' },
     actions: {
       access_approve: 'Approve access request',
       access_reject: 'Reject access request',

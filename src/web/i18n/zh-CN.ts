@@ -215,6 +215,9 @@ export const zhCN = {
     field: '字段',
     raw: '原始数据',
     listSeparator: '、',
+    aside: '{{value}}（{{detail}}）',
+    record: '对象',
+    systemActors: { demo: '演示数据', job: '系统定时任务' },
     actions: {
       access_approve: '批准查阅申请',
       access_reject: '驳回查阅申请',

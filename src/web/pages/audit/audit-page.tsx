@@ -32,7 +32,7 @@ import { zhCN } from '../../i18n/zh-CN.js';
 import { Page } from '../../shared/page.js';
 import { useIsPhone } from '../../shared/use-is-phone.js';
 import { changeRows, type ChangeRow, type ChangeWords } from './changes.js';
-import { ActorName, auditLabel } from './labels.js';
+import { ActorName, auditLabel, systemActorName } from './labels.js';
 
 type AuditRecord = ApiData<'/api/audit'>['items'][number];
 
@@ -63,6 +63,8 @@ const ENTITIES = Object.keys(zhCN.audit.entities);
 const CUSTOMER_ALIASES: Record<string, string> = { orgUnitId: 'orgUnit', ownerUserId: 'owner', parentId: 'parent' };
 const CUSTOMER_LABELS = zhCN.customers as Record<string, unknown>;
 const CUSTOMER_CODED: Record<string, 'kinds' | 'genders'> = { kind: 'kinds', gender: 'genders' };
+// Ids of other records in a customer snapshot, named by the record's type.
+const CUSTOMER_REFS: Record<string, string> = { ownerUserId: 'user', orgUnitId: 'org_unit', parentId: 'customer' };
 
 function changeWords(): ChangeWords {
   const t = i18n.t.bind(i18n);
@@ -75,6 +77,8 @@ function changeWords(): ChangeWords {
     value: (entity, key, code) => {
       if (entity !== 'customer') return null;
       if (key === 'lookAfter') return code === '1' ? t('common.yes') : code === '0' ? t('common.no') : null;
+      const ref = CUSTOMER_REFS[key];
+      if (ref) return `${auditLabel('entities', ref)} #${code}`;
       const group = CUSTOMER_CODED[key];
       const path = `customers.${group}.${code}`;
       return group && i18n.exists(path) ? t(path as 'customers.kinds.individual') : null;
@@ -82,6 +86,7 @@ function changeWords(): ChangeWords {
     yes: t('common.yes'),
     no: t('common.no'),
     separator: t('audit.listSeparator'),
+    aside: (value, detail) => t('audit.aside', { value, detail }),
   };
 }
 
@@ -199,14 +204,17 @@ const at = (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm:ss');
 
 /** The person's name with the username as secondary text, where a tooltip cannot be hovered (phones, the drawer). */
 function ActorWithUsername({ r }: { r: AuditRecord }) {
-  const other = r.actorDisplayName && r.actorDisplayName !== r.actorName;
+  const name = r.actorDisplayName ?? (isSystem(r) ? systemActorName(r.actorName) : null);
   return (
     <>
-      {r.actorDisplayName ?? r.actorName}
-      {other && <Typography.Text type="secondary"> · {r.actorName}</Typography.Text>}
+      {name ?? r.actorName}
+      {name && name !== r.actorName && <Typography.Text type="secondary"> · {r.actorName}</Typography.Text>}
     </>
   );
 }
+
+/** Written by the system itself (a job, the demo command), not by a person or a failed sign-in. */
+const isSystem = (r: AuditRecord) => r.actorUserId === null && r.action !== 'login_failed' && r.action !== 'account_locked';
 
 export function AuditPage() {
   const { t } = useTranslation();
@@ -248,10 +256,10 @@ export function AuditPage() {
       title: t('audit.actor'),
       key: 'actor',
       width: 130,
-      render: (_v, r) => <ActorName name={r.actorDisplayName} username={r.actorName} />,
+      render: (_v, r) => <ActorName name={r.actorDisplayName} username={r.actorName} system={isSystem(r)} />,
     },
     { title: t('audit.action'), dataIndex: 'action', width: 130, render: (v: string) => auditLabel('actions', v) },
-    { title: t('audit.entity'), key: 'entity', width: 170, render: (_v, r) => <EntityRef r={r} /> },
+    { title: t('audit.record'), key: 'entity', width: 170, render: (_v, r) => <EntityRef r={r} /> },
     { title: t('audit.orgUnit'), dataIndex: 'orgUnitName', width: 150, render: (v: string | null) => v ?? '—' },
     { title: t('audit.ip'), dataIndex: 'ip', width: 130 },
     { title: t('common.details'), key: 'details', width: 90, render: (_v, r) => details(r) },
@@ -377,7 +385,7 @@ export function AuditPage() {
                 <ActorWithUsername r={open} />
               </Descriptions.Item>
               <Descriptions.Item label={t('audit.action')}>{auditLabel('actions', open.action)}</Descriptions.Item>
-              <Descriptions.Item label={t('audit.entity')}>
+              <Descriptions.Item label={t('audit.record')}>
                 <EntityRef r={open} />
               </Descriptions.Item>
               <Descriptions.Item label={t('audit.orgUnit')}>{open.orgUnitName ?? '—'}</Descriptions.Item>

@@ -7,6 +7,7 @@ const words: ChangeWords = {
   yes: '是',
   no: '否',
   separator: '、',
+  aside: (value, detail) => `${value}（${detail}）`,
 };
 
 describe('audit changes', () => {
@@ -16,7 +17,7 @@ describe('audit changes', () => {
     expect(changeRows('customer', before, after, words)).toEqual([
       { key: 'notes', label: '备注', before: '旧', after: '新' },
       { key: 'lookAfter', label: '需关照', before: '否', after: '是' },
-      { key: 'vehicles', label: '车辆', before: '冀A12345', after: '冀A12345 (解放J6)' },
+      { key: 'vehicles', label: '车辆', before: '冀A12345', after: '冀A12345（解放J6）' },
     ]);
   });
 

@@ -17,6 +17,8 @@ export interface ChangeWords {
   yes: string;
   no: string;
   separator: string;
+  /** A value with its detail beside it: a plate and its model, a phone and its contact. */
+  aside: (value: string, detail: string) => string;
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -45,7 +47,7 @@ function itemText(v: Json, words: ChangeWords): string {
   const main = o.get('phone') ?? o.get('plate') ?? o.get('cardNo') ?? o.get('tag') ?? o.get('name') ?? null;
   if (main === null || typeof main === 'object') return JSON.stringify(v);
   const detail = [o.get('model'), o.get('contactName'), o.get('label')].filter((x) => typeof x === 'string' && x);
-  return detail.length ? `${String(main)} (${detail.join(' · ')})` : String(main);
+  return detail.length ? words.aside(String(main), detail.join(' · ')) : String(main);
 }
 
 function scalarText(v: Json, words: ChangeWords): string {
@@ -59,11 +61,8 @@ function scalarText(v: Json, words: ChangeWords): string {
 function valueText(entity: string, key: string, v: Json | undefined, words: ChangeWords): string | null {
   if (v === undefined || v === null || v === '') return null;
   if (typeof v === 'string') return words.value(entity, key, v) ?? v;
-  // Flags stored as 0/1 read as yes/no where the field is a flag.
-  if (typeof v === 'number' && (v === 0 || v === 1)) {
-    const flag = words.value(entity, key, String(v));
-    if (flag !== null) return flag;
-  }
+  // Coded numbers: flags stored as 0/1, ids of other records.
+  if (typeof v === 'number') return words.value(entity, key, String(v)) ?? String(v);
   const text = scalarText(v, words);
   return text === '' ? null : text;
 }

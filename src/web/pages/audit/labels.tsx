@@ -9,13 +9,23 @@ export function auditLabel(group: 'actions' | 'entities', code: string): string 
   return i18n.exists(key) ? i18n.t(key as 'audit.actions.create') : code;
 }
 
-/** The person's name, with the username recorded at the time in a tooltip when they differ. */
-export function ActorName({ name, username }: { name: string | null; username: string }) {
+/** What the system writes under its own name: `demo` (the demo command), `job:<name>` (scheduled jobs). */
+export function systemActorName(name: string): string | null {
+  const key = name.startsWith('job:') ? 'job' : name;
+  return i18n.exists(`audit.systemActors.${key}`) ? i18n.t(`audit.systemActors.${key}` as 'audit.systemActors.job') : null;
+}
+
+/**
+ * The person's name, with the username recorded at the time in a tooltip when they differ. `system`
+ * marks an actor without a user (a job, the demo command), named from the catalog.
+ */
+export function ActorName({ name, username, system }: { name: string | null; username: string; system?: boolean }) {
   const { t } = useTranslation();
-  if (!name || name === username) return <span>{username}</span>;
+  const shown = name ?? (system ? systemActorName(username) : null);
+  if (!shown || shown === username) return <span>{username}</span>;
   return (
     <Tooltip title={t('audit.username', { name: username })}>
-      <span data-username={username}>{name}</span>
+      <span data-username={username}>{shown}</span>
     </Tooltip>
   );
 }

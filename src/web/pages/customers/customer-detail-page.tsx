@@ -222,7 +222,7 @@ export function CustomerDetailPage() {
                 key: h.id,
                 content: (
                   <>
-                    <Typography.Text strong>{historyAction(h.action)}</Typography.Text> · <ActorName name={h.actorDisplayName} username={h.actorName} />
+                    <Typography.Text strong>{historyAction(h.action)}</Typography.Text> · <ActorName name={h.actorDisplayName} username={h.actorName} system={h.actorDisplayName === null} />
                     <div>
                       <Typography.Text type="secondary">{fmt(h.at)}</Typography.Text>
                     </div>
