@@ -9,7 +9,7 @@ describeEngines('first-run setup and sign-in', (engine) => {
   let admin: Session;
 
   it('asks for setup on an empty database and refuses protected routes', async () => {
-    expect(await ok(call(ctx.app, null, 'GET', '/api/setup/status'))).toEqual({ needsSetup: true });
+    expect(await ok(call(ctx.app, null, 'GET', '/api/setup/status'))).toEqual({ needsSetup: true, signedIn: false });
     const res = await call(ctx.app, null, 'GET', '/api/org/units');
     expect(res.statusCode).toBe(401);
     expect(res.json().error.code).toBe('NOT_AUTHENTICATED');
@@ -23,7 +23,7 @@ describeEngines('first-run setup and sign-in', (engine) => {
 
   it('creates the first admin exactly once', async () => {
     admin = await setupAdmin(ctx.app);
-    expect(await ok(call(ctx.app, null, 'GET', '/api/setup/status'))).toEqual({ needsSetup: false });
+    expect(await ok(call(ctx.app, null, 'GET', '/api/setup/status'))).toEqual({ needsSetup: false, signedIn: false });
     const again = await call(ctx.app, null, 'POST', '/api/setup', { company: { code: 'HQ2', name: '另一个' }, admin: { username: 'evil', displayName: 'E', password: 'Another-passw0rd' } });
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('SETUP_DONE');
