@@ -91,6 +91,7 @@ function settingsFlow(engine: Engine) {
       await list.getByText('「春节前后放宽」').waitFor();
       await page.getByTestId('policy-in-force-anomaly').getByText(/当前生效：第 \d+ 版，系统管理员 于 /).waitFor();
       await expect(form.getByLabel('宽限天数').inputValue()).resolves.toBe('5');
+      await page.evaluate(() => window.scrollTo(0, 0));
       await screenshot(page, dir, '02-anomaly-saved-desktop');
 
       // Out of range: refused on the field, in Chinese, before anything is sent; nothing is saved.

@@ -7,7 +7,21 @@ import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { client, unwrap } from '../../api/client.js';
 import { useAccess } from '../../access.js';
 import { POLICY_LIMITS as L, POLICY_TEXT_LIMITS as TEXT, type PolicyBodies, type PolicyKind, type StarThresholds } from '../../../domain/policies.js';
-import { benefitCodeRules, CUSTOMER_KINDS, kindLabel, NUMBER_FIELDS, numberRules, shown, textRules, uniqueRule, type Unit } from './policy-format.js';
+import {
+  benefitCodeRules,
+  CUSTOMER_KINDS,
+  fieldHelp,
+  fieldLabel,
+  kindLabel,
+  numberFieldsOf,
+  numberRules,
+  shown,
+  textRules,
+  uniqueRule,
+  unitOf,
+  type LimitKey,
+  type Unit,
+} from './policy-format.js';
 
 /** The star-rating form keeps its thresholds as rows, so a kind can be added, changed or removed. */
 export interface ThresholdRow {
@@ -76,7 +90,7 @@ function NumberInput({ value, onChange, unit, id, disabled, testId }: NumberInpu
 /** A number field of the policy named like its limit, with label, help, unit and rules. */
 function NumberField({ name, limit, label, help, unit, required = true, testId }: {
   name: string | (string | number)[];
-  limit: keyof typeof L;
+  limit: LimitKey;
   label?: string;
   help?: string;
   unit?: Unit | null;
@@ -84,13 +98,13 @@ function NumberField({ name, limit, label, help, unit, required = true, testId }
   testId?: string;
 }) {
   const { t } = useTranslation();
-  const u = unit === undefined ? NUMBER_FIELDS[limit].unit : unit;
+  const u = unit === undefined ? unitOf(limit) : unit;
   const key = typeof name === 'string' ? name : limit;
   return (
     <Form.Item
       name={name}
-      label={label ?? t(`settings.fields.${key}` as 'settings.fields.graceDays')}
-      extra={help === undefined ? t(`settings.fields.${key}Help` as 'settings.fields.graceDaysHelp') : help || undefined}
+      label={label ?? fieldLabel(t, key)}
+      extra={(help ?? fieldHelp(t, key)) || undefined}
       rules={numberRules(t, L[limit], u, required)}
       validateFirst
     >
@@ -399,7 +413,7 @@ function BenefitsFields() {
   );
 }
 
-function PlainFields({ names }: { names: (keyof typeof L)[] }) {
+function PlainFields({ names }: { names: LimitKey[] }) {
   return (
     <Row gutter={16}>
       {names.map((n) => (
@@ -423,8 +437,7 @@ export function PolicyFields({ kind, form, products }: { kind: PolicyKind; form:
     case 'benefits':
       return <BenefitsFields />;
     case 'card':
-      return <PlainFields names={['discountRate', 'minMonthlyYuan']} />;
     case 'anomaly':
-      return <PlainFields names={['graceDays', 'minVisits', 'declineMonths', 'pAliveBelow']} />;
+      return <PlainFields names={numberFieldsOf(kind)} />;
   }
 }

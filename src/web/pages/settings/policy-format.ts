@@ -6,6 +6,7 @@ import type { TFunction } from 'i18next';
 import { client, unwrap } from '../../api/client.js';
 import {
   BENEFIT_CODE_PATTERN,
+  DEFAULT_POLICIES,
   limitProblem,
   POLICY_LIMITS,
   type ChangeValue,
@@ -25,28 +26,40 @@ export const historyKey = (kind: PolicyKind) => ['policy-history', kind] as cons
 /** Customer kinds that may have star thresholds of their own (the customer archive's kinds). */
 export const CUSTOMER_KINDS = ['individual', 'organisation', 'residential', 'commercial'] as const;
 
-export type Unit = 'day' | 'litre' | 'yuan' | 'percent' | 'month' | 'visit' | 'star' | 'yuanPerTon';
-type LimitKey = keyof typeof POLICY_LIMITS;
+export type Unit = 'day' | 'litre' | 'yuan' | 'percent' | 'month' | 'visit' | 'star' | 'yuanPerTon' | 'times' | 'customer';
+export type LimitKey = keyof typeof POLICY_LIMITS;
 
-/** Each number field's limit and unit; percent fields hold a fraction and are shown ×100. */
-export const NUMBER_FIELDS: Record<LimitKey, { unit: Unit | null }> = {
-  minTransactionYuan: { unit: 'yuan' },
-  topShare: { unit: 'percent' },
-  threshold: { unit: null },
-  computeDay: { unit: null },
-  finalDay: { unit: null },
-  minStars: { unit: 'star' },
-  consecutiveMonths: { unit: 'month' },
-  discountYuanPerTon: { unit: 'yuanPerTon' },
-  discountRate: { unit: 'percent' },
-  minMonthlyYuan: { unit: 'yuan' },
-  graceDays: { unit: 'day' },
-  minVisits: { unit: 'visit' },
-  declineMonths: { unit: 'month' },
-  pAliveBelow: { unit: 'percent' },
+// The unit of each number field (percent fields hold a fraction and are shown ×100). Keyed by name,
+// not by the limits' type, so a field a policy gains or retires needs a line here, not a type change.
+const UNITS: Record<string, Unit> = {
+  minTransactionYuan: 'yuan',
+  topShare: 'percent',
+  minStars: 'star',
+  consecutiveMonths: 'month',
+  discountYuanPerTon: 'yuanPerTon',
+  discountRate: 'percent',
+  minMonthlyYuan: 'yuan',
+  graceDays: 'day',
+  minVisits: 'visit',
+  declineMonths: 'month',
+  declineBaselineMonths: 'month',
+  declineShare: 'percent',
+  declineSpread: 'times',
+  pAliveBelow: 'percent',
+  modelMinCustomers: 'customer',
+  modelMinHistoryDays: 'day',
 };
 
-const isLimitKey = (name: string): name is LimitKey => name in POLICY_LIMITS;
+export const unitOf = (name: string): Unit | null => UNITS[name] ?? null;
+export const isLimitKey = (name: string): name is LimitKey => Object.hasOwn(POLICY_LIMITS, name);
+
+/** The number fields of a flat policy (card, churn alerts), in the order of its defaults. */
+export const numberFieldsOf = (kind: PolicyKind): LimitKey[] => Object.keys(DEFAULT_POLICIES[kind]).filter(isLimitKey);
+
+/** A field's label and help text; a field the catalog does not know yet is shown by its name. */
+export const fieldLabel = (t: TFunction, name: string) => t(`settings.fields.${name}` as 'settings.fields.graceDays', { defaultValue: name });
+export const fieldHelp = (t: TFunction, name: string) =>
+  t(`settings.fields.${name}Help` as 'settings.fields.graceDaysHelp', { defaultValue: '' });
 
 /** A number as the form shows it: percent fields ×100, without floating-point dust (0.07 × 100). */
 export const shown = (value: number, unit: Unit | null) => (unit === 'percent' ? Math.round(value * 1e8) / 1e6 : value);
@@ -116,7 +129,7 @@ const RULE_FIELD_LABEL: Record<string, Record<string, string>> = {
 
 /** What a change in the history is about, e.g. 「星级门槛（单位）」 or 「权益 supply_priority · 连续月数」. */
 export function changeLabel(t: TFunction, path: readonly string[]): string {
-  const field = (name: string) => t(`settings.fields.${name}` as 'settings.fields.graceDays');
+  const field = (name: string) => fieldLabel(t, name);
   const [head = '', second, third] = path;
   if (head === 'thresholds' && second) return `${field('thresholds')}（${kindLabel(t, second)}）`;
   if ((head === 'classes' || head === 'benefits') && second && third) {
@@ -138,7 +151,7 @@ export function changeValue(t: TFunction, path: readonly string[], value: Change
   if (name === 'basis') return t(`settings.fields.bases.${value === 'amount' ? 'amount' : 'volume'}`);
   if ((name === 'computeDay' || name === 'finalDay') && typeof value === 'number') return t('settings.fields.dayOfMonth', { n: value });
   if (typeof value === 'number' && isLimitKey(name)) {
-    const { unit } = NUMBER_FIELDS[name];
+    const unit = unitOf(name);
     return `${numberText(shown(value, unit), unit)}${unitText(t, unit)}`;
   }
   return String(value);
@@ -179,6 +192,6 @@ export function serverFieldText(t: TFunction, path: readonly (string | number)[]
   }
   const name = path[0] === 'thresholds' ? 'threshold' : String(path[path.length - 1]);
   if (!isLimitKey(name)) return null;
-  const unit = name === 'threshold' ? (basis === 'amount' ? 'yuan' : 'litre') : NUMBER_FIELDS[name].unit;
+  const unit = name === 'threshold' ? (basis === 'amount' ? 'yuan' : 'litre') : unitOf(name);
   return limitText(t, POLICY_LIMITS[name], unit);
 }

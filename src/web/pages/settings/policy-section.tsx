@@ -25,7 +25,7 @@ const when = (at: string | null) => (at ? dayjs(at).format('YYYY-MM-DD HH:mm') :
 // openapi-fetch types each kind's PUT path on its own; the body matches the kind by construction.
 function savePolicy(kind: PolicyKind, body: PolicyBodies[PolicyKind], note: string | undefined) {
   const path = `/api/policies/${kind}` as '/api/policies/anomaly';
-  return unwrap(client.PUT(path, { body: { body: body as PolicyBodies['anomaly'], ...(note && { note }) } }));
+  return unwrap(client.PUT(path, { body: { body: body as never, ...(note && { note }) } }));
 }
 
 function History({ kind, entries }: { kind: PolicyKind; entries: HistoryEntry[] }) {
