@@ -11,7 +11,7 @@ import {
 } from './bgnbd.js';
 import { minimizeMultiStart, nelderMead } from './optimize.js';
 import { createRng, simulateBgnbd } from './simulate.js';
-import { hyp2f1, lbeta, lgamma, logDiffExp, logSumExp, logSumExpArray } from './special.js';
+import { SeriesNotConvergedError, hyp2f1, lbeta, lgamma, logDiffExp, logHypergeometricTail, logSumExp, logSumExpArray } from './special.js';
 
 // 99.9% quantile of χ² with 4 degrees of freedom: bound for 2·(LL(θ̂) − LL(θ_true)).
 const CHI2_4DF_999 = 18.467;
@@ -209,6 +209,68 @@ describe('BG/NBD closed forms', () => {
     expect(() => bgnbdPAlive(p, -1, 0, 4)).toThrow(RangeError);
     expect(() => bgnbdPAlive(p, 1.5, 0, 4)).toThrow(RangeError);
     expect(() => bgnbdPAlive({ ...p, a: 0 }, 1, 1, 4)).toThrow(RangeError);
+  });
+});
+
+// Reference values to 16 digits, computed in 40-digit arithmetic (mpmath) as P(alive) × ∫ [1 − (1 + p·u)^{−(r+x)}]/p
+// over p ~ Beta(a, b+x) by quadrature, and where mpmath's hyp2f1 converges as (c/q)·[1 − 2F1(r+x, a−1; c; −u)]:
+// the two agreed to all digits shown. The CDNOW row is FHL 2005's worked example (1.226).
+const EXPECTATION_REFERENCES: { name: string; p: BgnbdParams; t: number; x: number; tx: number; T: number; value: number }[] = [
+  { name: 'large a and b, new customer', p: { r: 1, alpha: 1, a: 300, b: 150_000 }, t: 52, x: 0, tx: 0, T: 0, value: 47.111692407735558 },
+  { name: 'CDNOW, FHL example', p: { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }, t: 39, x: 2, tx: 30.43, T: 38.86, value: 1.2260281747671445 },
+  { name: 'large a and x', p: { r: 2, alpha: 3, a: 500, b: 2000 }, t: 52, x: 150, tx: 100, T: 104, value: 0.06878705895661973 },
+  { name: 'a and b below 1', p: { r: 0.5, alpha: 2, a: 0.4, b: 0.3 }, t: 52, x: 0, tx: 0, T: 10, value: 1.0326396987075072 },
+  { name: 'a = 1', p: { r: 1, alpha: 1, a: 1, b: 5 }, t: 30 / 7, x: 3, tx: 5, T: 8, value: 0.98192811831834834 },
+  { name: 'x = 0, a + b < 1', p: { r: 0.5, alpha: 1, a: 0.3, b: 0.5 }, t: 10, x: 0, tx: 0, T: 2, value: 1.0828778183116137 },
+  { name: 'weekly buyer, small a', p: { r: 8, alpha: 0.5, a: 0.02, b: 40 }, t: 365 / 7, x: 120, tx: 51, T: 52, value: 126.12618493494609 },
+  { name: 'large a, b and x', p: { r: 3, alpha: 0.2, a: 1000, b: 1000 }, t: 52, x: 200, tx: 52, T: 53, value: 0.054652579767552733 },
+];
+
+describe('BG/NBD expected purchases: large a and the series budget', () => {
+  it('gives 47.1117 for r 1, α 1, a 300, b 150,000 at t = 52 (it was NaN)', () => {
+    const value = bgnbdExpectedPurchases({ r: 1, alpha: 1, a: 300, b: 150_000 }, 52);
+    expect(value.toFixed(4)).toBe('47.1117');
+  });
+
+  it.each(EXPECTATION_REFERENCES)('matches the 40-digit reference: $name', ({ p, t, x, tx, T, value }) => {
+    const got = bgnbdConditionalExpectedPurchases(p, t, x, tx, T);
+    expect(Math.abs(got / value - 1)).toBeLessThan(1e-12);
+  });
+
+  it('stays finite for large a across the parameter range', () => {
+    fc.assert(
+      fc.property(
+        params,
+        history,
+        fc.double({ min: 1, max: 2000, noNaN: true }),
+        fc.double({ min: 1, max: 1e6, noNaN: true }),
+        fc.double({ min: 0.01, max: 104, noNaN: true }),
+        (p, h, a, b, t) => {
+          const e = bgnbdConditionalExpectedPurchases({ ...p, a, b }, t, h.x, h.tx, h.T);
+          expect(Number.isFinite(e)).toBe(true);
+          expect(e).toBeGreaterThanOrEqual(0);
+          // An alive customer cannot be expected to buy more than at his posterior mean rate all along.
+          expect(e).toBeLessThanOrEqual(((p.r + h.x) / (p.alpha + h.T)) * t * (1 + 1e-9));
+        },
+      ),
+    );
+  });
+
+  it('throws instead of returning a partial sum when the series needs more terms than allowed', () => {
+    const p: BgnbdParams = { r: 1, alpha: 1, a: 300, b: 150_000 };
+    expect(() => bgnbdConditionalExpectedPurchases(p, 52, 0, 0, 0, { maxTerms: 50 })).toThrow(SeriesNotConvergedError);
+    expect(() => bgnbdConditionalExpectedPurchases(p, 52, 0, 0, 0, { maxTerms: 50 })).toThrow(/no convergence within 50 terms/);
+    // The default budget suffices, and a generous explicit one gives the same figure.
+    expect(bgnbdConditionalExpectedPurchases(p, 52, 0, 0, 0, { maxTerms: 100_000 })).toBe(bgnbdExpectedPurchases(p, 52));
+  });
+
+  it('sums a tail whose terms pass the double range without overflow', () => {
+    // Σ_{n≥1} (1)_n (2000)_n/((2001)_n n!) zⁿ … with u = 1000, v = 1: terms reach ~(1−z)^−1000.
+    const tail = logHypergeometricTail(1000 * 0.99, 1000, 1, 1, 0.99);
+    // Σ_{n≥1} (1000)_n / n! zⁿ = (1−z)^−1000 − 1 (here v = w cancels).
+    expect(tail.sign).toBe(1);
+    expect(tail.log / (-1000 * Math.log1p(-0.99))).toBeCloseTo(1, 12);
+    expect(() => logHypergeometricTail(1, 1, 1, 1, 1)).toThrow(RangeError);
   });
 });
 

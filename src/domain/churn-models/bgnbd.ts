@@ -4,7 +4,7 @@
 
 import { fitPositive, type MultiStartOptions } from './optimize.js';
 import { aggregateTriplets, assertValidTriplet, type RfmTriplet, type WeightedRfmTriplet } from './rfm.js';
-import { lgamma, logSumExp } from './special.js';
+import { lgamma, logHypergeometricTail, logSumExp, type Hyp2f1Options } from './special.js';
 
 export interface BgnbdParams {
   r: number;
@@ -134,48 +134,56 @@ export function bgnbdPAlive(params: BgnbdParams, x: number, tx: number, T: numbe
 }
 
 /**
- * c · [1 − (1−z)^q · 2F1(p, q; c; z)] / q, summed from n = 1 so that q = a − 1 → 0 (a → 1, where
- * FHL's formula is 0/0) and c = a + b − 1 → 0 (x = 0, a + b → 1) both stay exact.
+ * E[X(t) | alive at T] = E over p ~ Beta(a, b+x) of [1 − (1 + p·u)^{−(r+x)}] / p with u = t/(α+T): an alive
+ * customer's rate is Gamma(r+x, α+T) and his drop-out probability Beta(a, b+x) after x repeat purchases,
+ * and (1 − e^{−λpt})/p purchases are expected of rate λ and drop-out p. In closed form (FHL 2005, eq. 10)
+ * it is (c/q)·[1 − F] with F = 2F1(A, q; c; −u), A = r+x, q = a−1, c = a+b+x−1, evaluated through one of
+ * the two Pfaff transformations to z = u/(1+u) ∈ [0, 1):
+ *   F = (1−z)^q · 2F1(q, c−A; c; z)   (E, while q ≤ A)   and   F = (1−z)^A · 2F1(A, b+x; c; z)   (P, q > A).
+ * The series' terms grow like (1−z)^{−m} before they fall, m the first parameter: the smaller one is taken,
+ * and the tail is summed scaled (logHypergeometricTail) — for a = 300, b = 150,000 the E form's terms pass
+ * 10^308 while (1−z)^q underflows, and their product was 0·∞ = NaN. Each bracket is split as
+ * [1 − (1−z)^m] − (1−z)^m·[2F1 − 1], the first part by expm1, and form E's 1/q taken into its series, so
+ * that a → 1 (q → 0, where the literal formula is 0/0) and x = 0 with a + b → 1 (c → 0) stay exact.
  */
-function scaledBracket(p: number, q: number, c: number, z: number): number {
-  const log1mz = Math.log1p(-z);
-  const powerTerm = Math.abs(q) < 1e-12 ? -log1mz : -Math.expm1(q * log1mz) / q;
-  // c · [2F1(p, q; c; z) − 1] / q = Σ_{n≥1} (p)_n (q+1)_{n−1} / ((c+1)_{n−1} n!) zⁿ; c + n > 0 for n ≥ 1.
-  let term = p * z;
-  let sum = term;
-  for (let n = 1; n < 1_000_000; n++) {
-    const ratio = ((p + n) * (q + n)) / ((c + n) * (n + 1));
-    term *= ratio * z;
-    sum += term;
-    if (term === 0) break;
-    // Ratio tends monotonically to z: the tail is below |term|·ρ/(1−ρ).
-    const rho = Math.max(Math.abs(((p + n + 1) * (q + n + 1)) / ((c + n + 1) * (n + 2))) * z, z);
-    if (rho < 1 && (Math.abs(term) * rho) / (1 - rho) <= 1e-15 * Math.abs(sum)) break;
+function aliveExpectation(A: number, a: number, bx: number, u: number, options: Hyp2f1Options): number {
+  const q = a - 1;
+  const c = a + bx - 1;
+  const z = u / (1 + u);
+  // ln(1 − z) = −ln(1 + u), exact even where z rounds to 1.
+  const log1mz = -Math.log1p(u);
+  if (q <= A) {
+    // c·[F(q, c−A; c; z) − 1]/q = Σ_{n≥1} (c−A)_n (q+1)_{n−1} / ((c+1)_{n−1} n!) zⁿ; c + n > 0 for n ≥ 1 as c > −1.
+    const tail = logHypergeometricTail((c - A) * z, c - A, q, c, z, options);
+    const powerTerm = Math.abs(q) < 1e-12 ? -log1mz : -Math.expm1(q * log1mz) / q;
+    return c * powerTerm - tail.sign * Math.exp(q * log1mz + tail.log);
   }
-  return c * powerTerm - Math.exp(q * log1mz) * sum;
+  // q > A > 0, so c = q + b + x > 0: Σ_{n≥1} (A)_n (b+x)_n / ((c)_n n!) zⁿ = F(A, b+x; c; z) − 1.
+  const tail = logHypergeometricTail(((A * bx) / c) * z, A, bx, c, z, options);
+  return (c / q) * (-Math.expm1(A * log1mz) - tail.sign * Math.exp(A * log1mz + tail.log));
 }
 
-/** E[X(t) | x, t_x, T]: expected purchases in the next t periods (FHL 2005, eq. 10). */
+/**
+ * E[X(t) | x, t_x, T]: expected purchases in the next t periods (FHL 2005, eq. 10). Throws
+ * SeriesNotConvergedError rather than return a partial sum when the series needs more than
+ * `options.maxTerms` terms (default 1,000,000).
+ */
 export function bgnbdConditionalExpectedPurchases(
   params: BgnbdParams,
   t: number,
   x: number,
   tx: number,
   T: number,
+  options: Hyp2f1Options = {},
 ): number {
   assertValidParams(params);
   assertValidTriplet({ x, tx, T });
   if (!(t >= 0) || !Number.isFinite(t)) throw new RangeError(`t must be finite and ≥ 0, got ${t}`);
   if (t === 0) return 0;
   const { r, alpha, a, b } = params;
-  const c = a + b + x - 1;
-  const z = t / (alpha + T + t);
-  // Euler's transformation (1−z)^{r+x} 2F1(r+x, b+x; c; z) = (1−z)^{a−1} 2F1(c−r−x, a−1; c; z)
-  // turns a series whose terms grow with x into one that converges for any history.
-  const numerator = scaledBracket(c - r - x, a - 1, c, z);
-  const pAlive = bgnbdPAlive(params, x, tx, T);
+  const alive = aliveExpectation(r + x, a, b + x, t / (alpha + T), options);
   // FHL's denominator 1 + δ·(a/(b+x−1))·((α+T)/(α+t_x))^{r+x} is exactly 1 / P(alive).
-  return numerator * pAlive;
+  return alive * bgnbdPAlive(params, x, tx, T);
 }
 
 /** E[X(t)] for a customer just acquired (t periods after the first purchase). */

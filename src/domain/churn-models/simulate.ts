@@ -1,6 +1,7 @@
-// Seeded simulation of customer bases from known BG/NBD or Pareto/NBD parameters (for tests and demos).
+// Seeded simulation of customer bases from known BG/NBD, Pareto/NBD or Gamma-Gamma parameters (for tests and demos).
 
 import type { BgnbdParams } from './bgnbd.js';
+import type { GammaGammaParams } from './gamma-gamma.js';
 import type { ParetoNbdParams } from './pareto-nbd.js';
 import type { RfmTriplet } from './rfm.js';
 
@@ -137,5 +138,23 @@ export function simulateParetoNbd(
       }
     }
     return { x, tx, T, xHoldout, aliveAtT: lifetime > T };
+  });
+}
+
+export interface SimulatedSpend {
+  x: number;
+  /** Mean value of the customer's x transactions. */
+  mean: number;
+  /** Ground truth: his expected value per transaction, p/ν. */
+  expected: number;
+}
+
+/** One Gamma-Gamma customer per entry of xs: ν ~ Gamma(q, γ), then x transactions worth Gamma(p, ν) each. */
+export function simulateGammaGamma(params: GammaGammaParams, xs: readonly number[], rng: Rng): SimulatedSpend[] {
+  return xs.map((x) => {
+    const nu = sampleGamma(rng, params.q, params.gamma);
+    let sum = 0;
+    for (let j = 0; j < x; j++) sum += sampleGamma(rng, params.p, nu);
+    return { x, mean: sum / x, expected: params.p / nu };
   });
 }

@@ -34,6 +34,62 @@ export function lbeta(a: number, b: number): number {
   return lgamma(a) + lgamma(b) - lgamma(a + b);
 }
 
+/** A series that did not reach its accuracy within its term budget: the caller must not use a partial sum. */
+export class SeriesNotConvergedError extends RangeError {
+  constructor(
+    readonly series: string,
+    readonly terms: number,
+  ) {
+    super(`${series}: no convergence within ${terms} terms`);
+    this.name = 'SeriesNotConvergedError';
+  }
+}
+
+// 2^600: terms and sums are rescaled by this exact power of two before they could overflow.
+const RESCALE = 2 ** 600;
+const LOG_RESCALE = 600 * Math.LN2;
+
+/**
+ * ln|Σ_{n≥1} tₙ| and its sign, for t₁ = first and t_{n+1} = tₙ · (u+n)(v+n) / ((w+n)(n+1)) · z with
+ * 0 ≤ z < 1: the tail of a 2F1-type series, kept scaled by powers of two so that terms far beyond
+ * the double range (for a large u or v and z near 1 they grow like (1−z)^−min(u,v) before they
+ * fall) neither overflow nor turn a product with a tiny prefactor into 0·∞. w + n > 0 for n ≥ 1
+ * is the caller's to ensure. Throws SeriesNotConvergedError when maxTerms terms do not reach a
+ * relative accuracy of `tolerance`.
+ */
+export function logHypergeometricTail(
+  first: number,
+  u: number,
+  v: number,
+  w: number,
+  z: number,
+  options: Hyp2f1Options = {},
+): { log: number; sign: number } {
+  const tolerance = options.tolerance ?? 1e-15;
+  const maxTerms = options.maxTerms ?? 1_000_000;
+  if (![first, u, v, w, z].every(Number.isFinite) || !(z >= 0 && z < 1)) {
+    throw new RangeError(`logHypergeometricTail: need finite arguments and 0 ≤ z < 1, got z=${z}`);
+  }
+  let term = first;
+  let sum = first;
+  let scale = 0;
+  for (let n = 1; term !== 0; n++) {
+    if (n > maxTerms) throw new SeriesNotConvergedError('hypergeometric series', maxTerms);
+    term *= (((u + n) * (v + n)) / ((w + n) * (n + 1))) * z;
+    sum += term;
+    if (Math.abs(term) > RESCALE || Math.abs(sum) > RESCALE) {
+      term /= RESCALE;
+      sum /= RESCALE;
+      scale += LOG_RESCALE;
+    }
+    // The term ratio tends monotonically to z: once below 1, the tail is below |term|·ρ/(1−ρ).
+    const rho = Math.max(Math.abs(((u + n + 1) * (v + n + 1)) / ((w + n + 1) * (n + 2))) * z, z);
+    if (rho < 1 && (Math.abs(term) * rho) / (1 - rho) <= tolerance * Math.abs(sum)) break;
+  }
+  if (sum === 0) return { log: -Infinity, sign: 0 };
+  return { log: Math.log(Math.abs(sum)) + scale, sign: Math.sign(sum) };
+}
+
 export interface Hyp2f1Options {
   /** Relative accuracy asked of the truncated series. */
   tolerance?: number;
