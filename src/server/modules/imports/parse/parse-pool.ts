@@ -15,9 +15,38 @@ export type ParseRequest =
 
 export type ParseReply =
   | { type: 'sheets'; task: number; names: string[] }
-  | { type: 'rows'; task: number; rows: SourceRow[] }
+  | { type: 'rows'; task: number; batch: EncodedRows }
   | { type: 'end'; task: number }
   | { type: 'error'; task: number; error: SerialisedParseError };
+
+/**
+ * A batch of rows as one JSON text ([rowNumber, cells] pairs) and its date cells apart (row index,
+ * column, epoch ms): V8 parses JSON about twice as fast as it deserialises the same rows posted as
+ * objects, and the main thread is the one that pays.
+ */
+export interface EncodedRows {
+  json: string;
+  dates: number[];
+}
+
+export function encodeRows(rows: SourceRow[]): EncodedRows {
+  const dates: number[] = [];
+  const out = rows.map((r, i) => {
+    const cells = r.cells.map((c, j) => {
+      if (!(c instanceof Date)) return c;
+      dates.push(i, j, c.getTime());
+      return null;
+    });
+    return [r.rowNumber, cells];
+  });
+  return { json: JSON.stringify(out), dates };
+}
+
+export function decodeRows(batch: EncodedRows): SourceRow[] {
+  const rows = (JSON.parse(batch.json) as [number, SourceRow['cells']][]).map(([rowNumber, cells]) => ({ rowNumber, cells }));
+  for (let i = 0; i < batch.dates.length; i += 3) rows[batch.dates[i]!]!.cells[batch.dates[i + 1]!] = new Date(batch.dates[i + 2]!);
+  return rows;
+}
 
 /** How a pass reads its file: in a worker thread (the server) or here (a baseline for the bench). */
 export interface RowReader {
@@ -159,7 +188,7 @@ export class ParsePool implements RowReader {
   async *rows(file: string, sheet?: string): AsyncGenerator<SourceRow> {
     const slot = this.acquire();
     const task = this.nextTask++;
-    const batches: SourceRow[][] = [];
+    const batches: EncodedRows[] = [];
     let ended = false;
     let failure: Error | null = null;
     let notify: (() => void) | null = null;
@@ -169,7 +198,7 @@ export class ParsePool implements RowReader {
     };
     const onMessage = (m: ParseReply) => {
       if (m.task !== task) return;
-      if (m.type === 'rows') batches.push(m.rows);
+      if (m.type === 'rows') batches.push(m.batch);
       else {
         ended = true;
         if (m.type === 'error') failure = rehydrateParseError(m.error);
@@ -190,7 +219,7 @@ export class ParsePool implements RowReader {
         if (batch) {
           // Ask for the next batch before working on this one, so the worker reads while we write.
           if (!ended) slot.worker.postMessage({ op: 'more', task } satisfies ParseRequest);
-          for (const r of batch) yield r;
+          for (const r of decodeRows(batch)) yield r;
           continue;
         }
         if (ended) break;

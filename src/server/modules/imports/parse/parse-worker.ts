@@ -4,7 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { listSheets, readRows, type SourceRow } from './read.js';
 import { serialiseParseError } from './limits.js';
-import type { ParseReply, ParseRequest } from './parse-pool.js';
+import { encodeRows, type ParseReply, type ParseRequest } from './parse-pool.js';
 
 /** A batch is posted when it holds this many rows or roughly this many characters of cells. */
 const BATCH_ROWS = 1000;
@@ -28,7 +28,7 @@ async function send(id: number, rows: SourceRow[]): Promise<void> {
   while (credit <= 0 && !stopping) await new Promise<void>((r) => (wake = r));
   if (stopping) return;
   credit--;
-  post({ type: 'rows', task: id, rows });
+  post({ type: 'rows', task: id, batch: encodeRows(rows) });
 }
 
 async function run(m: Extract<ParseRequest, { op: 'sheets' | 'rows' }>): Promise<void> {
