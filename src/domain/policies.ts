@@ -68,6 +68,8 @@ export interface AnomalyPolicy {
   declineMonths: number;
   /** A model probability of still being active below this raises an alert. */
   pAliveBelow: number;
+  /** The share of active customers a unit normally loses in a year (the seeds: about 10%); loss rates are set against it. */
+  normalYearlyLossRate: number;
 }
 
 export interface PolicyBodies {
@@ -97,7 +99,7 @@ export const DEFAULT_POLICIES: PolicyBodies = {
     ],
   },
   card: { discountRate: 0.02, minMonthlyYuan: 3000 },
-  anomaly: { graceDays: 3, minVisits: 4, declineMonths: 3, pAliveBelow: 0.3 },
+  anomaly: { graceDays: 3, minVisits: 4, declineMonths: 3, pAliveBelow: 0.3, normalYearlyLossRate: 0.1 },
 };
 
 /** Stars (0–4) for last month's figure under the thresholds of the customer's kind. */
@@ -158,6 +160,7 @@ export const POLICY_LIMITS = {
   minVisits: { min: 2, max: 100, integer: true },
   declineMonths: { min: 2, max: 12, integer: true },
   pAliveBelow: { min: 0, max: 1 },
+  normalYearlyLossRate: { min: 0, max: 1 },
 } as const satisfies Record<string, NumberLimit>;
 
 /** Lengths and counts of a policy's text fields and lists. */

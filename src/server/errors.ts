@@ -39,6 +39,12 @@ export const ERRORS = {
   IMPORT_LIMIT_EXCEEDED: 422,
   TARGET_EXCEEDS_RIGHTS: 403,
   LAST_ADMINISTRATOR: 409,
+  /** The customer already has a live churn case, or the alert was already turned into one. */
+  CHURN_CASE_EXISTS: 409,
+  /** A churn-case step that only the level above the case's unit (or the person sent) may take. */
+  CHURN_LEVEL_DENIED: 403,
+  EXIT_SURVEY_REQUIRED: 422,
+  ASSIGNEE_NOT_ELIGIBLE: 422,
   INTERNAL: 500,
 } as const;
 

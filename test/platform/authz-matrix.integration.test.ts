@@ -20,7 +20,7 @@ describeEngines('authorization matrix', (engine) => {
   let admin: Session;
   let tree: Tree;
   let sessions: Map<string, Session>;
-  const records = { org_unit: { in: 0, out: 0 }, user: { in: 0, out: 0 }, customer: { in: 0, out: 0 }, access_request: { in: 0, out: 0 }, api_key: { in: 0, out: 0 }, import_job: { in: 0, out: 0 }, alert: { in: 0, out: 0 }, rating_batch: { in: 0, out: 0 }, role: 0 };
+  const records = { org_unit: { in: 0, out: 0 }, user: { in: 0, out: 0 }, customer: { in: 0, out: 0 }, access_request: { in: 0, out: 0 }, api_key: { in: 0, out: 0 }, import_job: { in: 0, out: 0 }, alert: { in: 0, out: 0 }, rating_batch: { in: 0, out: 0 }, churn_case: { in: 0, out: 0 }, role: 0 };
 
   beforeAll(async () => {
     admin = await setupAdmin(ctx.app);
@@ -48,6 +48,12 @@ describeEngines('authorization matrix', (engine) => {
     records.rating_batch = { in: batches.find((b) => b.orgUnitId === tree.branch1)!.batchId, out: batches.find((b) => b.orgUnitId === tree.branch2)!.batchId };
     const alert = async (customerId: number, orgUnitId: number) => Number((await ctx.db.kysely.insertInto('alert').values({ customer_id: customerId, org_unit_id: orgUnitId, kind: 'cadence', episode: '2026-11-20', status: 'open', opened_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow()).id);
     records.alert = { in: await alert(records.customer.in, tree.station1), out: await alert(records.customer.out, tree.station3) };
+    const churnCase = async (customerId: number, orgUnitId: number) => {
+      const at = new Date().toISOString();
+      const values = { customer_id: customerId, org_unit_id: orgUnitId, category: 'non_natural', loss_kind_code: 'all', state: 'reported', note: '整体转走', opened_at: at, updated_at: at };
+      return Number((await ctx.db.kysely.insertInto('churn_case').values(values).returning('id').executeTakeFirstOrThrow()).id);
+    };
+    records.churn_case = { in: await churnCase(records.customer.in, tree.station1), out: await churnCase(records.customer.out, tree.station3) };
     const roles = await ok<{ id: number; code: string }[]>(call(ctx.app, admin, 'GET', '/api/roles'));
     records.role = roles.find((r) => r.code === 'auditor')!.id;
   }, 120_000);

@@ -160,6 +160,7 @@ describeEngines('bad input on every route', (engine) => {
   let importJobId: number;
   let ratingBatchId: number;
   let alertId: number;
+  let churnCaseId: number;
 
   async function send(app: TestApp, method: string, url: string, opts: { payload?: string | Buffer; contentType?: string } = {}) {
     // Routes for other systems take the API key; the others ignore it.
@@ -194,13 +195,16 @@ describeEngines('bad input on every route', (engine) => {
     importJobId = (await send(ctx.app, 'POST', `/api/imports?fileName=a.csv&orgUnitId=${tree.station1}`, { payload: '客户名称,手机\n张三,13800138000\n', contentType: 'application/octet-stream' })).json().id;
     ratingBatchId = (await send(ctx.app, 'POST', '/api/ratings/compute', { payload: JSON.stringify({ period: '2025-01' }), contentType: 'application/json' })).json()[0].batchId;
     alertId = Number((await ctx.db.kysely.insertInto('alert').values({ customer_id: customerId, org_unit_id: tree.station1, kind: 'cadence', episode: '2026-11-20', status: 'open', opened_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow()).id);
+    const at = new Date().toISOString();
+    const churnCase = { customer_id: customerId, org_unit_id: tree.station1, category: 'non_natural', loss_kind_code: 'all', state: 'open', note: '客户说换了单位', opened_at: at, updated_at: at };
+    churnCaseId = Number((await ctx.db.kysely.insertInto('churn_case').values(churnCase).returning('id').executeTakeFirstOrThrow()).id);
     routes = ctx.app.routeTable.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'));
   });
 
   // Point each route at a record of the kind it names, so that the body is what gets tested.
   const urlOf = (r: RouteEntry) => {
     const type = r.access && 'permission' in r.access ? r.access.resource?.type : undefined;
-    const ids = { user: userId, org_unit: tree.station1, customer: customerId, access_request: accessRequestId, api_key: apiKeyId, import_job: importJobId, rating_batch: ratingBatchId, alert: alertId };
+    const ids = { user: userId, org_unit: tree.station1, customer: customerId, access_request: accessRequestId, api_key: apiKeyId, import_job: importJobId, rating_batch: ratingBatchId, alert: alertId, churn_case: churnCaseId };
     return r.url.replace(':id', String(type ? ids[type] : roleId)).replace(':mergeId', '1');
   };
 

@@ -12,7 +12,7 @@ import type { Principal } from './principal.js';
 import { lookupApiKey, type ApiClient } from './api-key.js';
 
 /** Owned records a route can name in its URL; each resolves to the org path that owns it. */
-export type ResourceType = 'org_unit' | 'user' | 'customer' | 'access_request' | 'import_job' | 'api_key' | 'alert' | 'rating_batch';
+export type ResourceType = 'org_unit' | 'user' | 'customer' | 'access_request' | 'import_job' | 'api_key' | 'alert' | 'rating_batch' | 'churn_case';
 
 export type Access =
   | { public: true }
@@ -55,6 +55,15 @@ const RESOLVERS: Record<ResourceType, Resolver> = {
     (await db.selectFrom('rating_batch as b').innerJoin('org_unit as o', 'o.id', 'b.org_unit_id').select('o.path').where('b.id', '=', id).executeTakeFirst())?.path ?? null,
   api_key: async (db, id) => (await db.selectFrom('api_key as k').innerJoin('org_unit as o', 'o.id', 'k.org_unit_id').select('o.path').where('k.id', '=', id).executeTakeFirst())?.path ?? null,
   alert: async (db, id) => (await db.selectFrom('alert as a').innerJoin('org_unit as o', 'o.id', 'a.org_unit_id').select('o.path').where('a.id', '=', id).executeTakeFirst())?.path ?? null,
+  churn_case: async (db, id) =>
+    (
+      await db
+        .selectFrom('churn_case as c')
+        .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
+        .select('o.path')
+        .where('c.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
 };
 
 // Customer records are also readable through an approved access request; everything else only in the own subtree.
@@ -68,6 +77,8 @@ const IN_SCOPE: Record<ResourceType, (p: Principal, path: string) => boolean> = 
   rating_batch: pathInScope,
   // Alerts are work of the own organisation; a borrowed archive does not bring its tasks.
   alert: pathInScope,
+  // Like alerts: a case is work of the own organisation, not lent with an archive.
+  churn_case: pathInScope,
 };
 
 // Writes to a customer need the own subtree or a grant lent for writing; a read grant lends reading only.

@@ -359,6 +359,13 @@ export interface AlertTable {
   contact_made: string | null;
   reason_found: string | null;
   action_taken: string | null;
+  /** What the alert is about, shared by the rules (null on alerts raised before lapses were kept). */
+  lapse: string | null;
+  /** returned | recovered, when it resolved itself. */
+  resolution: string | null;
+  resolved_at: Instant | null;
+  resolved_day: string | null;
+  resolved_txn_id: number | null;
 }
 
 export interface ChurnModelFitTable {
@@ -485,6 +492,80 @@ export interface DashboardSnapshotTable {
   computed_at: Instant;
   body: string;
 }
+/** Kinds of loss (natural or non-natural) and exit-survey reasons: rows HQ edits (migration 0021). */
+export interface ChurnLossKindTable {
+  code: string;
+  category: string;
+  name_zh: string;
+  name_en: string;
+  sort: Generated<number>;
+  active: Generated<number>;
+}
+
+export interface ChurnReasonTable {
+  code: string;
+  name_zh: string;
+  name_en: string;
+  needs_text: Generated<number>;
+  sort: Generated<number>;
+  active: Generated<number>;
+}
+
+export interface ChurnCaseTable {
+  id: Generated<number>;
+  customer_id: number;
+  org_unit_id: number;
+  alert_id: number | null;
+  category: string;
+  loss_kind_code: string;
+  state: string;
+  note: string;
+  baseline_day: string | null;
+  opened_by: number | null;
+  opened_at: Instant;
+  report_text: string | null;
+  reported_by: number | null;
+  reported_at: Instant | null;
+  assignee_user_id: number | null;
+  due_day: string | null;
+  assigned_by: number | null;
+  assigned_at: Instant | null;
+  outcome_note: string | null;
+  outcome_by: number | null;
+  outcome_at: Instant | null;
+  lost_at: Instant | null;
+  lost_day: string | null;
+  lost_month: string | null;
+  won_back_at: Instant | null;
+  won_back_day: string | null;
+  won_back_txn_id: number | null;
+  updated_at: Instant;
+  version: Generated<number>;
+}
+
+export interface ChurnCaseEventTable {
+  id: Generated<number>;
+  case_id: number;
+  action: string;
+  from_state: string | null;
+  to_state: string;
+  actor_user_id: number | null;
+  actor_name: string;
+  at: Instant;
+  detail: string | null;
+}
+
+export interface ExitSurveyTable {
+  id: Generated<number>;
+  case_id: number;
+  customer_id: number;
+  reason_code: string;
+  free_text: string | null;
+  recorded_by: number | null;
+  recorded_at: Instant;
+  updated_at: Instant;
+}
+
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -526,4 +607,9 @@ export interface Database {
   import_file_chunk: ImportFileChunkTable;
   import_row_error: ImportRowErrorTable;
   import_mapping_profile: ImportMappingProfileTable;
+  churn_loss_kind: ChurnLossKindTable;
+  churn_reason: ChurnReasonTable;
+  churn_case: ChurnCaseTable;
+  churn_case_event: ChurnCaseEventTable;
+  exit_survey: ExitSurveyTable;
 }

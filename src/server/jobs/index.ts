@@ -3,5 +3,6 @@ import type { JobDefinition } from './job-runner.js';
 import { nightlyAlertsJob } from '../modules/alerts/alerts.job.js';
 import { monthlyRatingJob } from '../modules/ratings/ratings.job.js';
 import { dashboardSnapshotsJob } from '../modules/dashboards/dashboards.job.js';
+import { churnWinBacksJob } from '../modules/churn-cases/churn-cases.job.js';
 
-export const JOBS: JobDefinition[] = [nightlyAlertsJob, monthlyRatingJob, dashboardSnapshotsJob];
+export const JOBS: JobDefinition[] = [nightlyAlertsJob, monthlyRatingJob, dashboardSnapshotsJob, churnWinBacksJob];

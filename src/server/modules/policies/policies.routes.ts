@@ -103,6 +103,7 @@ const BODIES: Record<PolicyKind, TSchema> = {
       minVisits: Num(L.minVisits, 'Visit days needed before the usual interval counts'),
       declineMonths: Num(L.declineMonths, 'Consecutive months of falling volume that raise an alert'),
       pAliveBelow: Num(L.pAliveBelow, 'A model probability of being active below this raises an alert'),
+      normalYearlyLossRate: Num(L.normalYearlyLossRate, 'Share of active customers a unit normally loses in a year (0.1 = 10%)'),
     },
     strict,
   ),

@@ -46,6 +46,7 @@ const UNITS: Record<string, Unit> = {
   declineShare: 'percent',
   declineSpread: 'times',
   pAliveBelow: 'percent',
+  normalYearlyLossRate: 'percent',
   modelMinCustomers: 'customer',
   modelMinHistoryDays: 'day',
 };
