@@ -46,7 +46,8 @@ describeEngines('customer export', (engine) => {
     tree = await buildTree(ctx.app, admin);
     managerId = await createUser(ctx.app, admin, 'zhanzhang', tree.station1, ['station_manager']);
     manager = await login(ctx.app, 'zhanzhang', USER_PASSWORD);
-    await ok(call(ctx.app, admin, 'POST', '/api/roles', { code: 'exporter', nameZh: '导出员', nameEn: 'Exporter', permissions: ['customer.read', 'customer.export'] }), 201);
+    const role = { code: 'exporter', nameZh: '导出员', nameEn: 'Exporter', permissions: ['customer.read', 'customer.export'] };
+    await ok(call(ctx.app, admin, 'POST', '/api/roles', role), 201);
     await createUser(ctx.app, admin, 'daochu', tree.branch1, ['exporter']);
     exporter = await login(ctx.app, 'daochu', USER_PASSWORD);
 
@@ -70,14 +71,24 @@ describeEngines('customer export', (engine) => {
       }),
       201,
     );
-    await ok(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'organisation', orgUnitId: tree.station1, name: '=HYPERLINK("http://x")', vehicles: [{ plate: '冀A7777Z' }] }), 201);
-    await ok(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station3, name: '保定客户', vehicles: [{ plate: '冀F11111' }] }), 201);
+    const formula = { kind: 'organisation', orgUnitId: tree.station1, name: '=HYPERLINK("http://x")', vehicles: [{ plate: '冀A7777Z' }] };
+    await ok(call(ctx.app, admin, 'POST', '/api/customers', formula), 201);
+    const elsewhere = { kind: 'individual', orgUnitId: tree.station3, name: '保定客户', vehicles: [{ plate: '冀F11111' }] };
+    await ok(call(ctx.app, admin, 'POST', '/api/customers', elsewhere), 201);
     // A final rating of March and one under review of April: the export shows the final one.
     const k = ctx.db.kysely;
     const batch = async (period: string, status: string) =>
-      (await k.insertInto('rating_batch').values({ period, org_unit_id: tree.branch1, status, computed_at: '2026-04-02T00:00:00.000Z' }).returning('id').executeTakeFirstOrThrow()).id;
-    const rate = async (batchId: number, period: string, stars: number, cls: string) =>
-      k.insertInto('customer_rating').values({ batch_id: batchId, customer_id: zhao.id, period, computed_stars: stars, stars, class: cls, status: 'rated', updated_at: '2026-04-02T00:00:00.000Z' }).execute();
+      (
+        await k
+          .insertInto('rating_batch')
+          .values({ period, org_unit_id: tree.branch1, status, computed_at: '2026-04-02T00:00:00.000Z' })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
+    const rate = async (batchId: number, period: string, stars: number, cls: string) => {
+      const row = { batch_id: batchId, customer_id: zhao.id, period, computed_stars: stars, stars, class: cls };
+      await k.insertInto('customer_rating').values({ ...row, status: 'rated', updated_at: '2026-04-02T00:00:00.000Z' }).execute();
+    };
     await rate(await batch('2026-03', 'final'), '2026-03', 3, 'A');
     await rate(await batch('2026-04', 'computed'), '2026-04', 4, 'VIP');
   });
@@ -88,7 +99,9 @@ describeEngines('customer export', (engine) => {
     expect(res.headers['content-type']).toContain('text/csv');
     expect(res.headers['content-disposition']).toContain(`filename*=UTF-8''${encodeURIComponent('客户档案.csv')}`);
     const rows = rowsOf(res.body);
-    expect(rows[0]).toEqual(expect.arrayContaining(['客户编码', '客户类型', '姓名/名称', '性别', '生日', '所属机构', '负责人', '联系电话', '车辆', '加油卡', '标签', '需关照', '建档进度', '备注', '满意度', '星级', '分类', '最近到站', '建档时间']));
+    const headers = ['客户编码', '客户类型', '姓名/名称', '性别', '生日', '所属机构', '负责人', '联系电话', '车辆', '加油卡'];
+    headers.push('标签', '需关照', '建档进度', '备注', '满意度', '星级', '分类', '最近到站', '建档时间');
+    expect(rows[0]).toEqual(expect.arrayContaining(headers));
     expect(rows[0]!.join()).not.toMatch(/[a-z]{3}/i);
     const zhao = byHeader(rows).find((r) => r['姓名/名称'] === '赵建国')!;
     expect(zhao).toMatchObject({
@@ -142,7 +155,8 @@ describeEngines('customer export', (engine) => {
     expect(sheet.name).toBe('客户档案');
     expect(rows).toEqual(csv);
 
-    const orgs = await xlsxRows((await call(ctx.app, admin, 'GET', '/api/customers/export?kind=organisation&format=xlsx')).rawPayload);
+    const orgRes = await call(ctx.app, admin, 'GET', '/api/customers/export?kind=organisation&format=xlsx');
+    const orgs = await xlsxRows(orgRes.rawPayload);
     const nameCol = orgs.rows[0]!.indexOf('姓名/名称') + 1;
     const cell = orgs.sheet.getRow(2).getCell(nameCol);
     expect(cell.type).toBe(ExcelJS.ValueType.String);
@@ -157,7 +171,13 @@ describeEngines('customer export', (engine) => {
       expect(res.headers['content-disposition']).toContain("filename*=UTF-8''customers.csv");
       const rows = byHeader(rowsOf(res.body));
       expect(rowsOf(res.body)[0]!.slice(0, 3)).toEqual(['Code', 'Kind', 'Name']);
-      expect(rows.find((r) => r['Name'] === '赵建国')).toMatchObject({ Kind: 'Individual', Gender: 'Male', 'Look after': 'Yes', Stars: '3 stars', Phones: '138****5678 (赵师傅 · 本人)' });
+      expect(rows.find((r) => r['Name'] === '赵建国')).toMatchObject({
+        Kind: 'Individual',
+        Gender: 'Male',
+        'Look after': 'Yes',
+        Stars: '3 stars',
+        Phones: '138****5678 (赵师傅 · 本人)',
+      });
     } finally {
       await ok(call(ctx.app, exporter, 'PUT', '/api/auth/locale', { locale: 'zh-CN' }));
     }

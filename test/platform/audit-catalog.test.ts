@@ -56,11 +56,13 @@ function walk(): Found {
     // An entry built beforehand (`const entry = { … } as const`) is read from its declaration in the file.
     const objectOf = (e: ts.Expression): ts.ObjectLiteralExpression | null => {
       if (ts.isObjectLiteralExpression(e)) return e;
-      if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) return objectOf(e.expression);
+      const wrapped = ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e);
+      if (wrapped) return objectOf(e.expression);
       if (!ts.isIdentifier(e)) return null;
       const decls: ts.VariableDeclaration[] = [];
       const find = (x: ts.Node): void => {
-        if (ts.isVariableDeclaration(x) && ts.isIdentifier(x.name) && x.name.text === e.text && x.initializer) decls.push(x);
+        const named = ts.isVariableDeclaration(x) && ts.isIdentifier(x.name) && x.name.text === e.text;
+        if (named && x.initializer) decls.push(x);
         ts.forEachChild(x, find);
       };
       find(src);
@@ -110,23 +112,26 @@ describe('audit catalog', () => {
     expect(found.unknown).toEqual([]);
     expect(found.calls).toBeGreaterThan(40);
     // Codes the user test saw raw on the audit page.
-    for (const a of ['import_done', 'upload', 'export', 'access_approve', 'finalize']) expect([...found.actions.keys()]).toContain(a);
-    for (const e of ['customer_ratings', 'customer_transactions', 'import', 'customer']) expect([...found.entities.keys()]).toContain(e);
+    const [actions, entities] = [[...found.actions.keys()], [...found.entities.keys()]];
+    for (const a of ['import_done', 'upload', 'export', 'access_approve', 'finalize']) expect(actions).toContain(a);
+    for (const e of ['customer_ratings', 'customer_transactions', 'import', 'customer']) expect(entities).toContain(e);
   });
 
   for (const [locale, catalog] of [['zh-CN', zhCN], ['en-US', enUS]] as const) {
     it(`names every recorded action and entity in ${locale}`, () => {
       const actions = catalog.audit.actions as Record<string, string>;
       const entities = catalog.audit.entities as Record<string, string>;
-      const missingActions = [...found.actions].filter(([code]) => !actions[code]).map(([code, at]) => `${code} (${at})`);
-      const missingEntities = [...found.entities].filter(([code]) => !entities[code]).map(([code, at]) => `${code} (${at})`);
+      const missing = (seen: Map<string, string>, named: Record<string, string>) =>
+        [...seen].filter(([code]) => !named[code]).map(([code, at]) => `${code} (${at})`);
+      const [missingActions, missingEntities] = [missing(found.actions, actions), missing(found.entities, entities)];
       expect(missingActions).toEqual([]);
       expect(missingEntities).toEqual([]);
     });
   }
 
   it('shows Chinese for Chinese readers: no zh-CN name is the code itself', () => {
-    const same = [...Object.entries(zhCN.audit.actions), ...Object.entries(zhCN.audit.entities)].filter(([code, name]) => code === name || /^[a-z_]+$/.test(name));
+    const names = [...Object.entries(zhCN.audit.actions), ...Object.entries(zhCN.audit.entities)];
+    const same = names.filter(([code, name]) => code === name || /^[a-z_]+$/.test(name));
     expect(same).toEqual([]);
   });
 });

@@ -29,27 +29,37 @@ describeEngines('audit names', (engine) => {
     manager = await login(ctx.app, 'xie.yan.sjzca01', USER_PASSWORD);
     await createUser(ctx.app, admin, 'shenji', tree.hq, ['auditor']);
     auditor = await login(ctx.app, 'shenji', USER_PASSWORD);
-    customerId = (await ok<{ id: number }>(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '赵建国', vehicles: [{ plate: '冀A12345' }] }), 201)).id;
+    const body = { kind: 'individual', name: '赵建国', vehicles: [{ plate: '冀A12345' }] };
+    customerId = (await ok<{ id: number }>(call(ctx.app, manager, 'POST', '/api/customers', body), 201)).id;
   });
 
   it("gives each audit record the actor's display name beside the username, and the unit's name", async () => {
-    const page = await ok<{ items: AuditItem[] }>(call(ctx.app, auditor, 'GET', `/api/audit?entity=customer&entityId=${customerId}&action=create`));
+    const url = `/api/audit?entity=customer&entityId=${customerId}&action=create`;
+    const page = await ok<{ items: AuditItem[] }>(call(ctx.app, auditor, 'GET', url));
     expect(page.items).toHaveLength(1);
-    expect(page.items[0]).toMatchObject({ actorName: 'xie.yan.sjzca01', actorDisplayName: '用户xie.yan.sjzca01', orgUnitName: '中华北大街加油站' });
+    expect(page.items[0]).toMatchObject({
+      actorName: 'xie.yan.sjzca01',
+      actorDisplayName: '用户xie.yan.sjzca01',
+      orgUnitName: '中华北大街加油站',
+    });
   });
 
   it('finds records by the display name as well as by the username', async () => {
-    const byName = await ok<{ total: number; items: AuditItem[] }>(call(ctx.app, auditor, 'GET', `/api/audit?actor=${encodeURIComponent('用户xie.yan.sjzca01')}`));
-    const byUsername = await ok<{ total: number }>(call(ctx.app, auditor, 'GET', '/api/audit?actor=xie.yan.sjzca01'));
+    const search = (actor: string) =>
+      ok<{ total: number; items: AuditItem[] }>(call(ctx.app, auditor, 'GET', `/api/audit?actor=${encodeURIComponent(actor)}`));
+    const byName = await search('用户xie.yan.sjzca01');
+    const byUsername = await search('xie.yan.sjzca01');
     expect(byName.total).toBeGreaterThan(0);
     expect(byName.total).toBe(byUsername.total);
     expect(new Set(byName.items.map((i) => i.actorName))).toEqual(new Set(['xie.yan.sjzca01']));
-    expect((await ok<{ total: number }>(call(ctx.app, auditor, 'GET', `/api/audit?actor=${encodeURIComponent('没有这个人')}`))).total).toBe(0);
+    expect((await search('没有这个人')).total).toBe(0);
   });
 
   it("names the person in the customer's history", async () => {
-    const c = await ok<{ history: { action: string; actorName: string; actorDisplayName: string | null }[] }>(call(ctx.app, manager, 'GET', `/api/customers/${customerId}`));
-    expect(c.history).toEqual([expect.objectContaining({ action: 'create', actorName: 'xie.yan.sjzca01', actorDisplayName: '用户xie.yan.sjzca01' })]);
+    type History = { action: string; actorName: string; actorDisplayName: string | null }[];
+    const c = await ok<{ history: History }>(call(ctx.app, manager, 'GET', `/api/customers/${customerId}`));
+    const created = { action: 'create', actorName: 'xie.yan.sjzca01', actorDisplayName: '用户xie.yan.sjzca01' };
+    expect(c.history).toEqual([expect.objectContaining(created)]);
   });
 
   it('keeps the log to auditors', async () => {
