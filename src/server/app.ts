@@ -51,10 +51,10 @@ import { AlertsService } from './modules/alerts/alerts.service.js';
 import { alertsRoutes } from './modules/alerts/alerts.routes.js';
 import { DashboardsService } from './modules/dashboards/dashboards.service.js';
 import { dashboardsRoutes } from './modules/dashboards/dashboards.routes.js';
+import { CustomerValueService } from './modules/customer-value/value.service.js';
+import { customerValueRoutes } from './modules/customer-value/value.routes.js';
 import { TopupsService } from './modules/topups/topups.service.js';
 import { topupsRoutes } from './modules/topups/topups.routes.js';
-import { ChurnCasesService } from './modules/churn-cases/churn-cases.service.js';
-import { churnCasesRoutes } from './modules/churn-cases/churn-cases.routes.js';
 
 export interface RouteEntry {
   method: string;
@@ -242,8 +242,8 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   topupsRoutes(app, topups);
   importsRoutes(app, new ImportsService(db.kysely, customers, ingest, topups, { limits: config.importLimits }));
   ratingsRoutes(app, new RatingsService(db.kysely, opts.now));
+  customerValueRoutes(app, new CustomerValueService(db.kysely, opts.now));
   alertsRoutes(app, new AlertsService(db.kysely, opts.now));
-  churnCasesRoutes(app, new ChurnCasesService(db.kysely, db.engine, opts.now));
   dashboardsRoutes(
     app,
     new DashboardsService(db.kysely, db.engine, opts.now, {

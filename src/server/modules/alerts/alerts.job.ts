@@ -3,6 +3,7 @@ import type { JobDefinition } from '../../jobs/job-runner.js';
 import { dayIn } from '../../jobs/job-runner.js';
 import { addDays } from '../../../domain/anomaly-rules.js';
 import { AlertsService } from './alerts.service.js';
+import { CustomerValueService } from '../customer-value/value.service.js';
 
 export const nightlyAlertsJob: JobDefinition = {
   name: 'nightly-alerts',
@@ -11,6 +12,8 @@ export const nightlyAlertsJob: JobDefinition = {
   run: async (ctx) => {
     const result = await new AlertsService(ctx.db, () => ctx.now).runRules({ day: ctx.period });
     ctx.log('alerts raised', { raised: result.raised, skippedBranches: result.skippedBranches.length });
-    return { ...result };
+    // The spend model is fitted on the nights the branch's churn models are.
+    const spendFits = await new CustomerValueService(ctx.db, () => ctx.now).fitSpendModels(ctx.period);
+    return { ...result, spendFits };
   },
 };

@@ -79,6 +79,17 @@ const Dashboard = Type.Object({
 });
 
 const UnitMonthQuery = Type.Object({ orgUnitId: Type.Integer({ minimum: 1 }), month: Type.Optional(Month), refresh: Refresh }, strict);
+const KeyCustomersQuery = Type.Object(
+  {
+    ...UnitMonthQuery.properties,
+    sort: Type.Optional(
+      Type.Union([Type.Literal('volume'), Type.Literal('value')], {
+        description: "Order of the listed customers: the month's volume (default), or the 12-month value from the branch's models",
+      }),
+    ),
+  },
+  strict,
+);
 
 const KeyCustomers = Type.Object({
   unit: Unit,
@@ -111,8 +122,12 @@ const KeyCustomers = Type.Object({
       noOwner: Type.Boolean(),
       profileStep: Type.Integer({ minimum: 1, maximum: 3 }),
       nextQuestion: S,
+      value12mFen: Type.Optional(
+        Type.Union([Int, Type.Null()], { description: 'With sort=value: expected takings of the next 365 days, fen (null: no model yet)' }),
+      ),
     }),
   ),
+  sort: Type.Union([Type.Literal('volume'), Type.Literal('value')]),
   asOf: AsOf,
 });
 
@@ -155,10 +170,11 @@ export function dashboardsRoutes(app: App, svc: DashboardsService): void {
     schema: {
       tags,
       summary: "Key customers of a unit in a month: the top customers' and the large sales' share of volume, and top customers nobody looks after",
-      querystring: UnitMonthQuery,
+      querystring: KeyCustomersQuery,
       response: { 200: KeyCustomers, ...errorResponses },
     },
-    handler: (req) => svc.keyCustomers(requirePrincipal(req), req.query.orgUnitId, req.query.month, { refresh: req.query.refresh }),
+    handler: (req) =>
+      svc.keyCustomers(requirePrincipal(req), req.query.orgUnitId, req.query.month, { refresh: req.query.refresh, sort: req.query.sort }),
   });
 
   app.get('/api/card-suggestions', {

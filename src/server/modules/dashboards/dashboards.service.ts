@@ -16,6 +16,7 @@ import { profileOf } from '../../../domain/customer-profile.js';
 import { cardSaving, type KeyCustomerPolicy } from '../../../domain/policies.js';
 import { addMonths, growth, monthDays, sameMonthLastYear, shareOf, topShareOf } from '../../../domain/kpi.js';
 import { currentPolicy } from '../policies/policies.service.js';
+import { CustomerValueService } from '../customer-value/value.service.js';
 import { dashboardsQueries as q, type MonthInstants, type UnitRow } from './dashboards.queries.js';
 import { SnapshotStore } from './dashboards.snapshots.js';
 
@@ -58,6 +59,9 @@ export interface ReadOptions {
   refresh?: boolean;
 }
 
+/** How a key-customer list is ordered: the month's volume, or the 12-month value from the branch's models. */
+export type KeyCustomerSort = 'volume' | 'value';
+
 interface Unattended {
   customerId: number;
   code: string;
@@ -74,6 +78,7 @@ interface Unattended {
 
 export class DashboardsService {
   readonly snapshots: SnapshotStore;
+  private readonly values: CustomerValueService;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -82,6 +87,7 @@ export class DashboardsService {
     opts: DashboardsOptions = {},
   ) {
     this.snapshots = new SnapshotStore(db, now, opts.snapshotMinutes ?? 0, opts.onBackgroundError);
+    this.values = new CustomerValueService(db, now);
   }
 
   /** The unit, checked against the principal's scope (which then holds its whole subtree). */
@@ -246,7 +252,7 @@ export class DashboardsService {
     };
   }
 
-  async keyCustomers(p: Principal, orgUnitId: number, monthArg?: string, opts: ReadOptions = {}) {
+  async keyCustomers(p: Principal, orgUnitId: number, monthArg?: string, opts: ReadOptions & { sort?: KeyCustomerSort } = {}) {
     const unit = await this.scopedUnit(p, orgUnitId);
     const month = monthArg ?? this.thisMonth(unit.timeZone);
     const policy = await currentPolicy(this.db, 'key_customer');
@@ -256,14 +262,27 @@ export class DashboardsService {
     // the principal's own subtree or a lent one holds them.
     const visible = [...unattendedInside.first, ...unattendedOutside.filter((u) => pathInCustomerScope(p, u.orgUnitPath)).map(({ orgUnitPath: _, ...u }) => u)];
     visible.sort((a, b) => b.volumeMl - a.volumeMl || a.customerId - b.customerId);
+    const sort = opts.sort ?? 'volume';
+    // Values move with every visit and nightly fit: worked out at reading, not kept in the snapshot. They
+    // rank what the snapshot lists (those on file below the unit: the first MAX_UNATTENDED by volume).
+    const listed = sort === 'value' ? await this.withValues(visible) : visible;
     return {
       unit: unitOut(unit),
       month,
       ...figures,
       unattendedTotal: unattendedInside.total + visible.length - unattendedInside.first.length,
-      unattended: visible.slice(0, MAX_UNATTENDED),
+      unattended: listed.slice(0, MAX_UNATTENDED),
+      sort,
       asOf: snap.asOf,
     };
+  }
+
+  /** The customers with their 12-month value, highest first; those without one last, by volume. */
+  private async withValues<T extends { customerId: number }>(list: T[]): Promise<(T & { value12mFen: number | null })[]> {
+    const values = await this.values.values(list.map((u) => u.customerId));
+    const out = list.map((u) => ({ ...u, value12mFen: values.get(u.customerId)?.value12mFen ?? null }));
+    // A stable sort keeps the volume order among equal values and among customers without one.
+    return out.sort((a, b) => (b.value12mFen ?? -1) - (a.value12mFen ?? -1));
   }
 
   private async keyCustomerFigures(unit: UnitRow, month: string, policy: KeyCustomerPolicy) {
