@@ -7,6 +7,7 @@ import { bgnbdConditionalExpectedPurchases, bgnbdPAlive, fitBgnbd, type BgnbdPar
 import { fitParetoNbd, paretoNbdScore, type ParetoNbdFitOptions, type ParetoNbdParams } from './churn-models/pareto-nbd.js';
 import type { RfmTriplet } from './churn-models/rfm.js';
 import type { MultiStartOptions } from './churn-models/optimize.js';
+import { SeriesNotConvergedError } from './churn-models/special.js';
 
 export const ALERT_KINDS = ['cadence', 'decline', 'model'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -199,7 +200,15 @@ const isFiniteScore = (s: ChurnScore) => Number.isFinite(s.pAlive) && Number.isF
 export function scoreCustomer(fit: ModelFit, t: RfmTriplet): ChurnScore {
   if (fit.model === 'bgnbd') {
     const p = fit.params as BgnbdParams;
-    return { pAlive: bgnbdPAlive(p, t.x, t.tx, t.T), expected30d: bgnbdConditionalExpectedPurchases(p, HORIZON_WEEKS, t.x, t.tx, t.T) };
+    const pAlive = bgnbdPAlive(p, t.x, t.tx, t.T);
+    try {
+      return { pAlive, expected30d: bgnbdConditionalExpectedPurchases(p, HORIZON_WEEKS, t.x, t.tx, t.T) };
+    } catch (err) {
+      // A series past its term budget has no figure: the customer goes unscored (as a non-finite score
+      // does) rather than the whole night failing.
+      if (err instanceof SeriesNotConvergedError) return { pAlive, expected30d: NaN };
+      throw err;
+    }
   }
   const s = paretoNbdScore(fit.params as ParetoNbdParams, HORIZON_WEEKS, t.x, t.tx, t.T);
   return { pAlive: s.pAlive, expected30d: s.expected };
