@@ -3750,7 +3750,9 @@ export interface paths {
                     action?: string;
                     entity?: string;
                     entityId?: string;
+                    /** @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00 */
                     from?: string;
+                    /** @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00 */
                     to?: string;
                     page: number;
                     pageSize: number;
@@ -6765,6 +6767,8 @@ export interface paths {
                                 declineMonths: number;
                                 /** @description A model probability of being active below this raises an alert */
                                 pAliveBelow: number;
+                                /** @description Share of active customers a unit normally loses in a year (0.1 = 10%) */
+                                normalYearlyLossRate: number;
                             };
                             note: string | null;
                             createdAt: string | null;
@@ -6973,6 +6977,8 @@ export interface paths {
                                 declineMonths: number;
                                 /** @description A model probability of being active below this raises an alert */
                                 pAliveBelow: number;
+                                /** @description Share of active customers a unit normally loses in a year (0.1 = 10%) */
+                                normalYearlyLossRate: number;
                             };
                             note: string | null;
                             createdAt: string | null;
@@ -7972,6 +7978,8 @@ export interface paths {
                             declineMonths: number;
                             /** @description A model probability of being active below this raises an alert */
                             pAliveBelow: number;
+                            /** @description Share of active customers a unit normally loses in a year (0.1 = 10%) */
+                            normalYearlyLossRate: number;
                         };
                         /** @description Why it changed */
                         note?: string;
@@ -7997,6 +8005,8 @@ export interface paths {
                                 declineMonths: number;
                                 /** @description A model probability of being active below this raises an alert */
                                 pAliveBelow: number;
+                                /** @description Share of active customers a unit normally loses in a year (0.1 = 10%) */
+                                normalYearlyLossRate: number;
                             };
                             note: string | null;
                             createdAt: string | null;
@@ -12214,6 +12224,166 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/customers/{id}/value": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customer's P(alive), expected visits, expected spend per visit and 12-month value from his branch's models */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            customerId: number;
+                            /** @description The day the figures are worked out for (YYYY-MM-DD, the company’s today) */
+                            asOf: string;
+                            /** @description Why there are no figures: no visit before today, or the branch has no churn model yet */
+                            missing: "no_history" | "no_model" | null;
+                            /** @description The branch’s churn model used */
+                            model: "bgnbd" | "pareto_nbd" | null;
+                            /** @description Night of that churn fit */
+                            modelFittedFor: string | null;
+                            /** @description Night of the branch’s spend (Gamma-Gamma) fit; null: none yet */
+                            spendFittedFor: string | null;
+                            /** @description Visit days of known amount his spend is judged on */
+                            spendVisits: number;
+                            /** @description Probability that he still buys here */
+                            pAlive?: number | null;
+                            /** @description Visit days expected in the next 30 days */
+                            expectedVisits30d?: number | null;
+                            /** @description Visit days expected in the next 365 days */
+                            expectedVisits365d?: number | null;
+                            /** @description His own mean takings per visit day, fen */
+                            ownSpendPerVisitFen?: number | null;
+                            /** @description Expected takings of his next visits (Gamma-Gamma), fen */
+                            spendPerVisitFen?: number | null;
+                            /** @description Expected visits in 365 days × expected spend per visit, fen, not discounted */
+                            value12mFen?: number | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/alerts": {
         parameters: {
             query?: never;
@@ -13181,6 +13351,8 @@ export interface paths {
                     month?: string;
                     /** @description Compute the figures now instead of serving a snapshot */
                     refresh?: boolean;
+                    /** @description Order of the listed customers: the month's volume (default), or the 12-month value from the branch's models */
+                    sort?: "volume" | "value";
                 };
                 header?: never;
                 path?: never;
@@ -13251,7 +13423,10 @@ export interface paths {
                                 noOwner: boolean;
                                 profileStep: number;
                                 nextQuestion: string | null;
+                                /** @description With sort=value: expected takings of the next 365 days, fen (null: no model yet) */
+                                value12mFen?: number | null;
                             }[];
+                            sort: "volume" | "value";
                             /** @description When these figures were computed (ISO-8601 UTC): answers over a subtree are kept as snapshots, see DASHBOARD_SNAPSHOT_MINUTES */
                             asOf: string;
                         };
@@ -13736,7 +13911,7 @@ export interface paths {
         put?: never;
         /**
          * Send fuel-card top-ups from a card system (API key, not a session)
-         * @description JSON ({source, topups}) up to 1 MiB, or NDJSON (one top-up per line, source in the query) of any length, stored in chunks of 5000. Re-sending a row (same source and externalId) changes nothing. Rows for stations outside the key's org unit are rejected.
+         * @description JSON ({source, topups}) up to 1 MiB, or NDJSON (one top-up per line, source in the query) of any length, stored in chunks of 5000. Rows are keyed by the key's org unit, the source and externalId: re-sending a row changes nothing, re-sending its key with other content is refused as TOPUP_CONFLICT. Rows for stations outside the key's org unit are rejected; a key that does not belong to a station must name the station of each row.
          */
         post: {
             parameters: {
@@ -13754,11 +13929,11 @@ export interface paths {
                         /** @description The sending system, e.g. 'ic-card' or 'pos-s1'; 'pump' is reserved */
                         source: string;
                         topups: {
-                            /** @description The card system's id of the top-up; with the source, what makes re-sending harmless */
+                            /** @description The card system's id of the top-up; with the source and the key's org unit, what makes re-sending harmless */
                             externalId: string;
                             /** @description ISO-8601 date-time; with Z or an offset an instant, without one the station’s wall clock */
                             occurredAt: string;
-                            /** @description Org unit code of the station (or outlet) where the card was topped up; defaults to the key’s own unit */
+                            /** @description Org unit code of the station where the card was topped up; may be left out only when the key belongs to a station */
                             stationCode?: string | null;
                             /** @description Fuel-card number; the top-up attaches to the card holder when the card is on file */
                             cardNo: string;
@@ -13784,9 +13959,11 @@ export interface paths {
                             batchId: number;
                             received: number;
                             inserted: number;
-                            /** @description Rows already stored (same source and external id): re-sending changes nothing */
+                            /** @description Rows already stored (same key org unit, source, external id and content): re-sending changes nothing */
                             duplicates: number;
                             rejected: number;
+                            /** @description Rejected rows whose key was stored (or came earlier) with other content: TOPUP_CONFLICT per field */
+                            conflicts: number;
                             /** @description Inserted top-ups whose card belongs to a customer on file */
                             attached: number;
                             /** @description At most 1000 */
