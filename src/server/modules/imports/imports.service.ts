@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
@@ -32,6 +33,14 @@ import { convertRow } from './parse/convert.js';
 
 export const IMPORT_KINDS = ['customers', 'cards', 'transactions', 'topups'] as const satisfies readonly ImportKind[];
 export const CHUNK_ROWS = 500;
+const MIN_CHUNK_ROWS = 50;
+/**
+ * How long a commit chunk may keep the server's event loop busy. On SQLite a chunk's transaction runs
+ * synchronously and holds the one connection, so every other request waits for it: the server's
+ * chunks shrink (to 50 rows at least) until each takes about this long. On PostgreSQL a chunk mostly
+ * waits for the server and stays at 500 rows.
+ */
+export const CHUNK_BUSY_MS = 20;
 const FILE_CHUNK_BYTES = 1024 * 1024;
 const PREVIEW_ROWS = 20;
 /** A pass says it is alive this often; one silent for STALE_MS died with its process. */
@@ -142,6 +151,8 @@ function formatOf(fileName: string, head: Buffer): 'xlsx' | 'csv' {
 
 export interface ImportsOptions {
   limits?: ImportLimits;
+  /** See CHUNK_BUSY_MS; 0 keeps chunks at 500 rows (the CLI, alone in its process). */
+  chunkBusyMs?: number;
   /** How files are read; by default in worker threads. */
   reader?: RowReader;
 }
@@ -158,6 +169,7 @@ export class ImportsService {
   /** Passes running in this process, so a second request for the same job does not start another. */
   private readonly passes = new Map<number, Pass>();
   private readonly reader: RowReader;
+  private readonly chunkBusyMs: number;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -167,6 +179,7 @@ export class ImportsService {
     opts: ImportsOptions = {},
   ) {
     this.reader = opts.reader ?? new ParsePool(opts.limits ?? DEFAULT_IMPORT_LIMITS);
+    this.chunkBusyMs = opts.chunkBusyMs ?? CHUNK_BUSY_MS;
   }
 
   /** Stop the reader's worker threads (the app's onClose, the CLI's end). */
@@ -473,6 +486,7 @@ export class ImportsService {
         let header: string[] | null = null;
         let chunk: { rowNumber: number; cells: unknown[] }[] = [];
         let dataRows = 0;
+        let chunkRows = CHUNK_ROWS;
         const flush = async () => {
           if (chunk.length === 0) return;
           const rows = chunk;
@@ -564,8 +578,15 @@ export class ImportsService {
           dataRows++;
           if (r.rowNumber <= resumeAfter) continue;
           chunk.push(r);
-          if (chunk.length >= CHUNK_ROWS) {
+          if (chunk.length >= chunkRows) {
+            const before = performance.eventLoopUtilization();
             await flush();
+            if (this.chunkBusyMs > 0) {
+              // Halfway to the size that would have kept the event loop busy for chunkBusyMs.
+              const busy = Math.max(1, performance.eventLoopUtilization(before).active);
+              const aim = Math.round((chunkRows * this.chunkBusyMs) / busy);
+              chunkRows = Math.min(CHUNK_ROWS, Math.max(MIN_CHUNK_ROWS, Math.round((chunkRows + aim) / 2)));
+            }
             // Rows come ready from the reader and SQLite answers without I/O waits: let other
             // requests in between chunks, or a long import would hold the event loop to the end.
             await new Promise((r) => setImmediate(r));
