@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICIES, type AnomalyPolicy } from './policies.js';
-import { addDays, addMonths, cadenceFinding, cadenceLastDayBefore, declineFinding, declineWindow, evenSample, fitBranch, modelFinding, rfmOfCadence, scoreCustomer } from './anomaly-rules.js';
+import { addDays, addMonths, cadenceFinding, cadenceLastDayBefore, evenSample, fitBranch, modelFinding, modelJudges, purchaseResolves, rfmOfCadence, scoreCustomer } from './anomaly-rules.js';
 import { createRng, simulateParetoNbd } from './churn-models/simulate.js';
 
-const policy: AnomalyPolicy = { ...DEFAULT_POLICIES.anomaly, graceDays: 3, minVisits: 4, declineMonths: 3, pAliveBelow: 0.3 };
+const policy: AnomalyPolicy = { ...DEFAULT_POLICIES.anomaly, graceDays: 3, minVisits: 4, pAliveBelow: 0.3, modelMinHistoryDays: 56 };
 
 describe('day and month arithmetic', () => {
   it('crosses month and year ends', () => {
@@ -45,31 +45,12 @@ describe('cadence rule', () => {
   });
 });
 
-describe('decline rule', () => {
-  const today = '2026-12-02';
-  const vols = (...v: number[]) => new Map(declineWindow(policy, today).map((m, i) => [m, v[i]!]));
-  it('judges the last complete months after a baseline', () => {
-    expect(declineWindow(policy, today)).toEqual(['2026-08', '2026-09', '2026-10', '2026-11']);
-    expect(declineWindow({ ...policy, declineMonths: 2 }, '2026-01-15')).toEqual(['2025-10', '2025-11', '2025-12']);
-  });
-  it('flags volume falling in every one of the months', () => {
-    expect(declineFinding(policy, vols(400, 300, 200, 100), today)).toEqual({
-      episode: '2026-11',
-      months: [
-        { month: '2026-08', volumeMl: 400 },
-        { month: '2026-09', volumeMl: 300 },
-        { month: '2026-10', volumeMl: 200 },
-        { month: '2026-11', volumeMl: 100 },
-      ],
-    });
-    // Down to nothing is a decline too.
-    expect(declineFinding(policy, vols(400, 300, 200, 0), today)?.episode).toBe('2026-11');
-  });
-  it('does not flag a run that stops, stays flat or is too short', () => {
-    expect(declineFinding(policy, vols(400, 300, 300, 100), today)).toBeNull();
-    expect(declineFinding(policy, vols(400, 300, 200, 250), today)).toBeNull();
-    expect(declineFinding(policy, vols(0, 0, 0, 0), today)).toBeNull();
-    expect(declineFinding(policy, new Map([['2026-10', 200], ['2026-11', 100]]), today)).toBeNull();
+describe('alert lifecycle', () => {
+  it('ends an absence with any purchase after its last visit day, never a decline', () => {
+    expect(purchaseResolves({ kind: 'cadence', lapse: '2026-11-20' }, '2026-11-21')).toBe(true);
+    expect(purchaseResolves({ kind: 'model', lapse: '2026-11-20' }, '2026-12-01')).toBe(true);
+    expect(purchaseResolves({ kind: 'cadence', lapse: '2026-11-20' }, '2026-11-20')).toBe(false);
+    expect(purchaseResolves({ kind: 'decline', lapse: '2026-10' }, '2026-11-21')).toBe(false);
   });
 });
 
@@ -120,9 +101,22 @@ describe('churn model rule', () => {
     expect(nightly.chosen.model).toBe(tight.chosen.model);
   });
 
-  it('raises for regular customers below the threshold, once a month', () => {
-    expect(modelFinding(policy, 6, 'bgnbd', { pAlive: 0.12345, expected30d: 0.4 }, '2026-12-02')).toEqual({ episode: '2026-12', model: 'bgnbd', pAlive: 0.123, expected30d: 0.4, threshold: 0.3 });
-    expect(modelFinding(policy, 6, 'bgnbd', { pAlive: 0.3, expected30d: 0.4 }, '2026-12-02')).toBeNull();
-    expect(modelFinding(policy, 3, 'bgnbd', { pAlive: 0.01, expected30d: 0 }, '2026-12-02')).toBeNull();
+  it('raises for regular customers below the threshold, keyed by the last visit day like the cadence rule', () => {
+    const regular = { visitCount: 6, firstVisitDay: '2026-08-01', lastVisitDay: '2026-10-20' };
+    expect(modelFinding(policy, regular, 'bgnbd', { pAlive: 0.12345, expected30d: 0.4 }, '2026-12-02')).toEqual({ episode: '2026-10-20', model: 'bgnbd', pAlive: 0.123, expected30d: 0.4, threshold: 0.3 });
+    // The next night, and the next month, it is the same lapse.
+    expect(modelFinding(policy, regular, 'bgnbd', { pAlive: 0.1, expected30d: 0.4 }, '2027-01-02')?.episode).toBe('2026-10-20');
+    expect(modelFinding(policy, regular, 'bgnbd', { pAlive: 0.3, expected30d: 0.4 }, '2026-12-02')).toBeNull();
+    expect(modelFinding(policy, { ...regular, visitCount: 3 }, 'bgnbd', { pAlive: 0.01, expected30d: 0 }, '2026-12-02')).toBeNull();
+  });
+
+  it('judges only customers with the history the policy asks for', () => {
+    const c = { visitCount: 6, firstVisitDay: '2026-10-07', lastVisitDay: '2026-11-20' };
+    expect(modelJudges(policy, c, '2026-12-02')).toBe(true); // 56 days
+    expect(modelJudges(policy, c, '2026-12-01')).toBe(false);
+    expect(modelJudges({ ...policy, modelMinHistoryDays: 0 }, c, '2026-12-01')).toBe(true);
+    expect(modelJudges({ ...policy, minVisits: 7 }, c, '2026-12-02')).toBe(false);
+    expect(modelFinding({ ...policy, pAliveBelow: 0.5 }, c, 'pareto_nbd', { pAlive: 0.4, expected30d: 1 }, '2026-12-01')).toBeNull();
+    expect(modelFinding({ ...policy, pAliveBelow: 0.5 }, c, 'pareto_nbd', { pAlive: 0.4, expected30d: 1 }, '2026-12-02')?.threshold).toBe(0.5);
   });
 });

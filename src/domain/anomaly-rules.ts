@@ -1,36 +1,42 @@
 // When a customer becomes a task for the person who looks after him: overdue against his own
-// cadence, volume falling month after month, or a churn model that no longer believes he is active.
-// Each finding carries an episode key so the same lapse never raises two alerts.
+// cadence, volume collapsed against his own baseline (decline-rule.ts), or a churn model that no
+// longer believes he is active. Each finding carries the lapse it is about, shared by the rules:
+// an absence is keyed by the last visit day before it (the cadence and the model rule find the
+// same one), a decline by the first month of the collapse. One lapse raises one alert, however
+// many rules and nights find it; a customer has at most one open alert.
 import type { AnomalyPolicy } from './policies.js';
-import { dayNumber } from './business-day.js';
+import { addDays, addMonths, daysBetween } from './day-arithmetic.js';
 import { bgnbdConditionalExpectedPurchases, bgnbdPAlive, fitBgnbd, type BgnbdParams } from './churn-models/bgnbd.js';
 import { fitParetoNbd, paretoNbdScore, type ParetoNbdFitOptions, type ParetoNbdParams } from './churn-models/pareto-nbd.js';
 import type { RfmTriplet } from './churn-models/rfm.js';
 import type { MultiStartOptions } from './churn-models/optimize.js';
 import { SeriesNotConvergedError } from './churn-models/special.js';
 
+export { addDays, addMonths, daysBetween };
+
+/** The rules, in the order they are raised: of two findings about one customer in a night, the first wins. */
 export const ALERT_KINDS = ['cadence', 'decline', 'model'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
-export const ALERT_STATUSES = ['open', 'closed'] as const;
+/** Open; closed by a person with what was done; resolved by itself (the customer came back). */
+export const ALERT_STATUSES = ['open', 'closed', 'resolved'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
 
-const DAY_MS = 86_400_000;
+/** How an alert resolved itself: a purchase after an absence, or a month back at his volume after a decline. */
+export const RESOLUTIONS = ['returned', 'recovered'] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
 
-/** 'YYYY-MM-DD' `n` days after `day` (n may be negative). */
-export function addDays(day: string, n: number): string {
-  return new Date((dayNumber(day) + n) * DAY_MS).toISOString().slice(0, 10);
+/** The rules that find an absence: their lapse is the last visit day, and any later purchase ends it. */
+export const ABSENCE_KINDS: readonly AlertKind[] = ['cadence', 'model'];
+
+/** Whether a purchase on `day` ends an open alert's lapse: a purchase after the absence began. */
+export function purchaseResolves(alert: { kind: string; lapse: string }, day: string): boolean {
+  return (ABSENCE_KINDS as readonly string[]).includes(alert.kind) && day > alert.lapse;
 }
 
-export function daysBetween(from: string, to: string): number {
-  return dayNumber(to) - dayNumber(from);
-}
-
-/** 'YYYY-MM' `n` months after `month`. */
-export function addMonths(month: string, n: number): string {
-  const total = Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1 + n;
-  return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}`;
-}
+/** Why the model rule left a branch out of a night. */
+export const SKIP_REASONS = ['too_few_customers', 'fit_failed'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
 
 // ---- cadence -------------------------------------------------------------------------------
 
@@ -67,42 +73,11 @@ export function cadenceLastDayBefore(policy: AnomalyPolicy, today: string): stri
   return addDays(today, -(policy.graceDays + 1));
 }
 
-// ---- decline -------------------------------------------------------------------------------
-
-export interface MonthVolume {
-  month: string;
-  volumeMl: number;
-}
-
-export interface DeclineFinding {
-  episode: string;
-  /** The baseline month and the falling months after it, oldest first. */
-  months: MonthVolume[];
-}
-
-/** The complete months a decline is judged on: the baseline and the `declineMonths` after it, oldest first. */
-export function declineWindow(policy: AnomalyPolicy, today: string): string[] {
-  const last = addMonths(today.slice(0, 7), -1);
-  return Array.from({ length: policy.declineMonths + 1 }, (_, i) => addMonths(last, i - policy.declineMonths));
-}
-
-/**
- * Monthly volume fell in each of the last `declineMonths` complete months (a month without
- * purchases counts as zero). The episode is the latest month of the run.
- */
-export function declineFinding(policy: AnomalyPolicy, volumeByMonth: ReadonlyMap<string, number>, today: string): DeclineFinding | null {
-  const months = declineWindow(policy, today).map((month) => ({ month, volumeMl: volumeByMonth.get(month) ?? 0 }));
-  for (let i = 1; i < months.length; i++) if (!(months[i]!.volumeMl < months[i - 1]!.volumeMl)) return null;
-  return { episode: months.at(-1)!.month, months };
-}
-
 // ---- churn model ---------------------------------------------------------------------------
 
 export const CHURN_MODELS = ['bgnbd', 'pareto_nbd'] as const;
 export type ChurnModel = (typeof CHURN_MODELS)[number];
 
-/** A branch with fewer customers than this is not fitted: the estimates would mean little. */
-export const MIN_CUSTOMERS_TO_FIT = 50;
 /** Fitting cost grows with distinct histories; parameters from an even sample this large are stable. */
 export const MAX_CUSTOMERS_TO_FIT = 3000;
 /** Options of a branch's fits: the optimiser's, and the Pareto/NBD terms' tolerance. */
@@ -215,6 +190,7 @@ export function scoreCustomer(fit: ModelFit, t: RfmTriplet): ChurnScore {
 }
 
 export interface ModelFinding {
+  /** The lapse: his last visit day, as the cadence rule keys it. */
   episode: string;
   model: ChurnModel;
   pAlive: number;
@@ -222,10 +198,17 @@ export interface ModelFinding {
   threshold: number;
 }
 
-/** A regular customer the model gives a low chance of still being active; one alert per month. */
-export function modelFinding(policy: AnomalyPolicy, visitCount: number, model: ChurnModel, score: ChurnScore, today: string): ModelFinding | null {
-  if (visitCount < policy.minVisits || !(score.pAlive < policy.pAliveBelow)) return null;
-  return { episode: today.slice(0, 7), model, pAlive: round3(score.pAlive), expected30d: round3(score.expected30d), threshold: policy.pAliveBelow };
+export type ModelFacts = CadenceSpan;
+
+/** Whether the model rule judges this customer at all: a regular with history enough (the policy's minimums). */
+export function modelJudges(policy: AnomalyPolicy, c: ModelFacts, today: string): boolean {
+  return c.visitCount >= policy.minVisits && c.firstVisitDay !== null && daysBetween(c.firstVisitDay, today) >= policy.modelMinHistoryDays;
+}
+
+/** A regular customer the model gives a low chance of still being active; the lapse is his last visit day. */
+export function modelFinding(policy: AnomalyPolicy, c: ModelFacts, model: ChurnModel, score: ChurnScore, today: string): ModelFinding | null {
+  if (!modelJudges(policy, c, today) || c.lastVisitDay === null || !(score.pAlive < policy.pAliveBelow)) return null;
+  return { episode: c.lastVisitDay, model, pAlive: round3(score.pAlive), expected30d: round3(score.expected30d), threshold: policy.pAliveBelow };
 }
 
 function round1(v: number): number {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   benefitsFor,
+  storedPolicy,
   cardSaving,
   classFor,
   DEFAULT_POLICIES,
@@ -88,5 +89,14 @@ describe('policies', () => {
     expect(policyChanges(DEFAULT_POLICIES.anomaly, { ...DEFAULT_POLICIES.anomaly, graceDays: 5 })).toEqual([{ path: ['graceDays'], before: 3, after: 5 }]);
     expect(policyChanges(DEFAULT_POLICIES.benefits, { benefits: [] })).toHaveLength(9);
     expect(policyChanges(DEFAULT_POLICIES.card, DEFAULT_POLICIES.card)).toEqual([]);
+  });
+});
+
+describe('versions saved before a field existed', () => {
+  it('read with the defaults of fields added since, without fields retired since', () => {
+    const old = { graceDays: 5, minVisits: 4, declineMonths: 3, pAliveBelow: 0.2 };
+    expect(storedPolicy('anomaly', old)).toEqual({ ...DEFAULT_POLICIES.anomaly, graceDays: 5, pAliveBelow: 0.2 });
+    expect(storedPolicy('anomaly', DEFAULT_POLICIES.anomaly)).toEqual(DEFAULT_POLICIES.anomaly);
+    expect(storedPolicy('card', { discountRate: 0.03, minMonthlyYuan: 100 })).toEqual({ discountRate: 0.03, minMonthlyYuan: 100 });
   });
 });

@@ -62,14 +62,25 @@ export interface CardPolicy {
 export interface AnomalyPolicy {
   /** Days past a customer's usual interval before he is overdue (the seeds: 3). */
   graceDays: number;
-  /** Visits needed before a usual interval means anything. */
+  /** Visits needed before a usual interval (or a baseline, or a model's estimate) means anything. */
   minVisits: number;
-  /** Consecutive months of falling volume that raise an alert. */
-  declineMonths: number;
+  /** Complete months before the last one whose median volume is the customer's own baseline. */
+  declineBaselineMonths: number;
+  /** The last complete month below this share of the baseline may be a decline (0.6 = 60%). */
+  declineShare: number;
+  /**
+   * How many times his normal month-to-month variation (or one typical fill-up, if larger) the
+   * shortfall must exceed: a fall his usual ups and downs explain is not a decline.
+   */
+  declineSpread: number;
   /** A model probability of still being active below this raises an alert. */
   pAliveBelow: number;
   /** The share of active customers a unit normally loses in a year (the seeds: about 10%); loss rates are set against it. */
   normalYearlyLossRate: number;
+  /** A branch with fewer customers with a history is not fitted: the estimates would mean little. */
+  modelMinCustomers: number;
+  /** Days since a customer's first visit before the models judge him. */
+  modelMinHistoryDays: number;
 }
 
 export interface PolicyBodies {
@@ -99,8 +110,34 @@ export const DEFAULT_POLICIES: PolicyBodies = {
     ],
   },
   card: { discountRate: 0.02, minMonthlyYuan: 3000 },
-  anomaly: { graceDays: 3, minVisits: 4, declineMonths: 3, pAliveBelow: 0.3, normalYearlyLossRate: 0.1 },
+  anomaly: {
+    graceDays: 3,
+    minVisits: 4,
+    declineBaselineMonths: 6,
+    declineShare: 0.6,
+    declineSpread: 1.5,
+    pAliveBelow: 0.3,
+    normalYearlyLossRate: 0.1,
+    modelMinCustomers: 50,
+    modelMinHistoryDays: 56,
+  },
 };
+
+/** Fields that versions saved before some release carry and no rule reads any more. */
+const RETIRED_FIELDS: Partial<Record<PolicyKind, readonly string[]>> = {
+  // Replaced by the baseline comparison (declineBaselineMonths, declineShare, declineSpread).
+  anomaly: ['declineMonths'],
+};
+
+/**
+ * A stored version as the rules read it: a field added since it was saved takes its default, a
+ * retired field is dropped. Versions are never rewritten, so this is applied on every read.
+ */
+export function storedPolicy<K extends PolicyKind>(kind: K, stored: unknown): PolicyBodies[K] {
+  const body: Record<string, unknown> = { ...DEFAULT_POLICIES[kind], ...(stored as Record<string, unknown>) };
+  for (const field of RETIRED_FIELDS[kind] ?? []) delete body[field];
+  return body as unknown as PolicyBodies[K];
+}
 
 /** Stars (0–4) for last month's figure under the thresholds of the customer's kind. */
 export function starsFor(policy: StarRatingPolicy, kind: string, figure: number): number {
@@ -158,9 +195,13 @@ export const POLICY_LIMITS = {
   minMonthlyYuan: { min: 0, money: true },
   graceDays: { min: 0, max: 60, integer: true },
   minVisits: { min: 2, max: 100, integer: true },
-  declineMonths: { min: 2, max: 12, integer: true },
+  declineBaselineMonths: { min: 2, max: 24, integer: true },
+  declineShare: { min: 0, max: 1 },
+  declineSpread: { min: 0, max: 10 },
   pAliveBelow: { min: 0, max: 1 },
   normalYearlyLossRate: { min: 0, max: 1 },
+  modelMinCustomers: { min: 10, max: 100_000, integer: true },
+  modelMinHistoryDays: { min: 0, max: 3650, integer: true },
 } as const satisfies Record<string, NumberLimit>;
 
 /** Lengths and counts of a policy's text fields and lists. */

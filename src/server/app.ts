@@ -49,6 +49,7 @@ import { RatingsService } from './modules/ratings/ratings.service.js';
 import { ratingsRoutes } from './modules/ratings/ratings.routes.js';
 import { AlertsService } from './modules/alerts/alerts.service.js';
 import { alertsRoutes } from './modules/alerts/alerts.routes.js';
+import { BacktestService } from './modules/alerts/backtest.service.js';
 import { DashboardsService } from './modules/dashboards/dashboards.service.js';
 import { dashboardsRoutes } from './modules/dashboards/dashboards.routes.js';
 import { CustomerValueService } from './modules/customer-value/value.service.js';
@@ -243,7 +244,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   importsRoutes(app, new ImportsService(db.kysely, customers, ingest, topups, { limits: config.importLimits }));
   ratingsRoutes(app, new RatingsService(db.kysely, opts.now));
   customerValueRoutes(app, new CustomerValueService(db.kysely, opts.now));
-  alertsRoutes(app, new AlertsService(db.kysely, opts.now));
+  alertsRoutes(app, new AlertsService(db.kysely, opts.now), new BacktestService(db.kysely, opts.now));
   dashboardsRoutes(
     app,
     new DashboardsService(db.kysely, db.engine, opts.now, {

@@ -11,6 +11,7 @@ import { JOBS } from '../../src/server/jobs/index.js';
 import { nightlyAlertsJob } from '../../src/server/modules/alerts/alerts.job.js';
 import { addDays, daysBetween } from '../../src/domain/anomaly-rules.js';
 import { DEFAULT_POLICIES } from '../../src/domain/policies.js';
+import { declineFinding } from '../../src/domain/decline-rule.js';
 import { alertsQueries } from '../../src/server/modules/alerts/alerts.queries.js';
 
 const PERIOD = '2026-11-25'; // data complete through this day; the rules judge as of the 26th
@@ -32,6 +33,11 @@ function every(step: number, from: string, to: string, litres = 40): [string, nu
   return out;
 }
 
+/** The same litres in each of April–September. */
+function six(litres: number): Record<string, number> {
+  return Object.fromEntries(['2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09'].map((m) => [m, litres]));
+}
+
 /** A few fill-ups in each month, adding up to the month's litres. */
 function monthly(litresByMonth: Record<string, number>): [string, number][] {
   return Object.entries(litresByMonth).flatMap(([month, litres]) => (litres === 0 ? [] : [5, 15, 25].map((d) => [`${month}-${String(d).padStart(2, '0')}`, litres / 3] as [string, number])));
@@ -47,12 +53,15 @@ const PLANS: Plan[] = [
   { key: 'owned', unit: 'station1', days: every(3, '2026-10-20', '2026-11-14'), owned: true },
   { key: 'unmanaged-station', unit: 'station2', days: every(2, '2026-11-01', '2026-11-15') },
   { key: 'other-branch', unit: 'station3', days: every(2, '2026-11-01', '2026-11-13') },
-  // Decline over the complete months July–October.
-  { key: 'decliner', unit: 'station1', days: [...monthly({ '2026-07': 600, '2026-08': 450, '2026-09': 300, '2026-10': 150 }), ['2026-11-24', 30]] },
-  { key: 'recovers', unit: 'station1', days: [...monthly({ '2026-07': 600, '2026-08': 450, '2026-09': 480, '2026-10': 150 }), ['2026-11-24', 30]] },
-  { key: 'stops', unit: 'station2', days: monthly({ '2026-07': 600, '2026-08': 450, '2026-09': 300, '2026-10': 0 }) },
-  { key: 'steady', unit: 'station1', days: [...monthly({ '2026-07': 300, '2026-08': 300, '2026-09': 300, '2026-10': 300 }), ['2026-11-24', 30]] },
-  { key: 'decliner-b2', unit: 'station3', days: [...monthly({ '2026-07': 900, '2026-08': 600, '2026-09': 450, '2026-10': 60 }), ['2026-11-23', 30]] },
+  // Decline: October against the median of April–September.
+  { key: 'decliner', unit: 'station1', days: [...monthly({ ...six(300), '2026-10': 60 }), ['2026-11-24', 30]] },
+  { key: 'dips', unit: 'station1', days: [...monthly({ ...six(300), '2026-10': 240 }), ['2026-11-24', 30]] },
+  { key: 'stops', unit: 'station2', days: monthly({ ...six(300), '2026-10': 0 }) },
+  { key: 'steady', unit: 'station1', days: [...monthly({ ...six(300), '2026-10': 300 }), ['2026-11-24', 30]] },
+  { key: 'decliner-b2', unit: 'station3', days: [...monthly({ ...six(900), '2026-10': 60 }), ['2026-11-23', 30]] },
+  // The issue's cases: a regular a few per cent down each month, and a collapse that ticked up.
+  { key: 'slide', unit: 'station1', days: [...monthly({ '2026-04': 2950, '2026-05': 2900, '2026-06': 2880, '2026-07': 2863.8, '2026-08': 2831.2, '2026-09': 2671.2, '2026-10': 2637.6 }), ['2026-11-24', 30]] },
+  { key: 'ticked-up', unit: 'station1', days: [...monthly({ '2026-04': 1000, '2026-05': 1000, '2026-06': 1000, '2026-07': 1000, '2026-08': 300, '2026-09': 34.8, '2026-10': 38.1 }), ['2026-11-24', 30]] },
 ];
 
 interface AlertItem {
@@ -137,19 +146,31 @@ describeEngines('churn and anomaly alerts', (engine) => {
       .sort();
     // The generated histories are what they claim: the customers at or inside the limit are not in it.
     expect(overdue).toEqual(['other-branch', 'overdue', 'owned', 'stops', 'unmanaged-station']);
-    const months = await sql<{ customer_id: number; month: string; v: number }>`
-      select customer_id, substr(business_day, 1, 7) as month, sum(volume_ml) as v from fuel_transaction where customer_id is not null group by customer_id, substr(business_day, 1, 7)`.execute(ctx.db.kysely);
-    const vol = (id: number, m: string) => Number(months.rows.find((r) => Number(r.customer_id) === id && r.month === m)?.v ?? 0);
-    const window = ['2026-07', '2026-08', '2026-09', '2026-10'];
-    const falling = [...ids].filter(([, id]) => window.every((m, i) => i === 0 || vol(id, m) < vol(id, window[i - 1]!))).map(([k]) => k).sort();
-    expect(falling).toEqual(['decliner', 'decliner-b2', 'stops']);
+    // The decline rule on each customer's months summed from the raw rows; a customer away (the
+    // cadence rule's tonight) is not judged for a decline.
+    const months = await sql<{ customer_id: number; month: string; v: number; n: number }>`
+      select customer_id, substr(business_day, 1, 7) as month, sum(volume_ml) as v, count(*) as n
+      from fuel_transaction where customer_id is not null group by customer_id, substr(business_day, 1, 7)`.execute(ctx.db.kysely);
+    const figures = (id: number) => new Map(months.rows.filter((r) => Number(r.customer_id) === id).map((r) => [r.month, { volumeMl: Number(r.v), fills: Number(r.n) }]));
+    const findings = new Map([...ids].map(([k, id]) => [k, declineFinding(policy, figures(id), TODAY)]));
+    const falling = [...findings].filter(([k, f]) => f && !overdue.includes(k)).map(([k]) => k).sort();
+    expect(falling).toEqual(['decliner', 'decliner-b2', 'ticked-up']);
+    // Stopping altogether is a decline too, but he is away: one lapse, one alert, the cadence rule's.
+    expect(findings.get('stops')).not.toBeNull();
+    expect(findings.get('slide')).toBeNull();
+    expect(findings.get('dips')).toBeNull();
 
     const raised = await alerts();
     expect(raised.filter((a) => a.kind === 'cadence').map((a) => keyOf(a.customer_id)).sort()).toEqual(overdue);
     expect(raised.filter((a) => a.kind === 'decline').map((a) => keyOf(a.customer_id)).sort()).toEqual(falling);
-    expect(raised.filter((a) => a.kind === 'decline').every((a) => a.episode === '2026-10')).toBe(true);
+    // The episode is the collapse's first month.
+    expect(raised.filter((a) => a.kind === 'decline').map((a) => [keyOf(a.customer_id), a.episode]).sort()).toEqual([
+      ['decliner', '2026-10'],
+      ['decliner-b2', '2026-10'],
+      ['ticked-up', '2026-08'],
+    ]);
     expect(raised.find((a) => a.kind === 'cadence' && a.customer_id === ids.get('overdue'))?.episode).toBe('2026-11-20');
-    expect(detail.raised).toEqual({ cadence: overdue.length, decline: 3, model: 0 });
+    expect(detail.raised).toEqual({ cadence: overdue.length, decline: falling.length, model: 0 });
     // Branches this small are not fitted, and the job says so.
     expect(detail.fittedBranches).toBe(0);
     expect(detail.skippedBranches.map((b: { orgUnitId: number; reason: string }) => [b.orgUnitId, b.reason])).toEqual([
@@ -175,18 +196,18 @@ describeEngines('churn and anomaly alerts', (engine) => {
     expect(await runJob(ctx.db.kysely, nightlyAlertsJob, PERIOD)).toEqual({ status: 'skipped', reason: 'already_done' });
   });
 
-  it('reads monthly volumes by month for a run of ids and for scattered ones alike', async () => {
+  it('reads monthly volumes and fill-ups by month for a run of ids and for scattered ones alike', async () => {
     const months = ['2026-07', '2026-08', '2026-09', '2026-10', '2026-11'];
-    const rows = await sql<{ customer_id: number; month: string; v: number }>`
-      select customer_id, substr(business_day, 1, 7) as month, sum(volume_ml) as v from fuel_transaction
+    const rows = await sql<{ customer_id: number; month: string; v: number; n: number }>`
+      select customer_id, substr(business_day, 1, 7) as month, sum(volume_ml) as v, count(*) as n from fuel_transaction
       where customer_id is not null and business_day >= '2026-07-01' group by customer_id, substr(business_day, 1, 7)`.execute(ctx.db.kysely);
     const expected = (wanted: number[]) => {
-      const out = new Map<number, Map<string, number>>();
+      const out = new Map<number, Map<string, { volumeMl: number; fills: number }>>();
       for (const r of rows.rows) {
         const id = Number(r.customer_id);
         if (!wanted.includes(id)) continue;
         if (!out.has(id)) out.set(id, new Map());
-        out.get(id)!.set(r.month, Number(r.v));
+        out.get(id)!.set(r.month, { volumeMl: Number(r.v), fills: Number(r.n) });
       }
       return out;
     };
@@ -195,7 +216,7 @@ describeEngines('churn and anomaly alerts', (engine) => {
     const run = all.filter((id) => id !== ids.get('loyal'));
     const scattered = [all[0]!, all.at(-1)!, all.at(-1)! + 10_000];
     for (const wanted of [run, scattered]) {
-      const got = await alertsQueries.monthlyVolumes(ctx.db.kysely, engine, wanted, months);
+      const got = await alertsQueries.monthlyFigures(ctx.db.kysely, engine, wanted, months);
       expect(got).toEqual(expected(wanted));
     }
     expect(expected(run).has(ids.get('decliner')!)).toBe(true);
@@ -208,12 +229,12 @@ describeEngines('churn and anomaly alerts', (engine) => {
     expect(a.detail).toMatchObject({ usualIntervalDays: 2, lastVisitDay: '2026-11-20', daysSince: 6, graceDays: 3, overdueByDays: 1 });
     expect(a.customer).toMatchObject({ plate: '冀A50001', greeting: '王师傅' });
     const dec = await ok<{ items: AlertItem[] }>(call(ctx.app, admin, 'GET', '/api/alerts?kind=decline'));
-    expect(dec.items.find((x) => x.customer.id === ids.get('decliner'))!.detail.months).toEqual([
-      { month: '2026-07', volumeMl: 600_000 },
-      { month: '2026-08', volumeMl: 450_000 },
-      { month: '2026-09', volumeMl: 300_000 },
-      { month: '2026-10', volumeMl: 150_000 },
+    const why = dec.items.find((x) => x.customer.id === ids.get('decliner'))!.detail;
+    expect(why.months).toEqual([
+      ...['2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09'].map((month) => ({ month, volumeMl: 300_000 })),
+      { month: '2026-10', volumeMl: 60_000 },
     ]);
+    expect(why).toMatchObject({ baselineMl: 300_000, share: 0.2, threshold: 0.6, spreadFactor: 1.5, spreadMl: 100_000 });
     // Paged, newest first.
     const page = await ok<{ total: number; items: AlertItem[] }>(call(ctx.app, admin, 'GET', '/api/alerts?pageSize=2&page=1'));
     expect(page.items).toHaveLength(2);

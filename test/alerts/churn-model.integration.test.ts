@@ -32,7 +32,8 @@ describeEngines('churn model alerts', (engine) => {
     const now = new Date().toISOString();
     for (const [i, c] of base.entries()) {
       const Tdays = Math.round(c.T * 7);
-      const txDays = Math.min(Math.round(c.tx * 7), Tdays);
+      // The last visit no later than the night judged (the day before TODAY): the run reads as of it.
+      const txDays = Math.min(Math.round(c.tx * 7), Tdays - 1);
       const x = Math.min(c.x, txDays);
       const first = addDays(TODAY, -Tdays);
       const row = await ctx.db.kysely
@@ -55,7 +56,7 @@ describeEngines('churn model alerts', (engine) => {
     const svc = new AlertsService(ctx.db.kysely, () => new Date('2026-11-26T01:30:00Z'));
     const result = await svc.runRules({ day: PERIOD });
     expect(result.fittedBranches).toBe(1);
-    expect(result.skippedBranches).toEqual([{ orgUnitId: tree.branch2, name: '保定分公司', customers: 30, reason: 'too_few_customers' }]);
+    expect(result.skippedBranches).toEqual([{ orgUnitId: tree.branch2, name: '保定分公司', customers: 30, reason: 'too_few_customers', minimum: policy.modelMinCustomers }]);
 
     const fits = await ctx.db.kysely.selectFrom('churn_model_fit').selectAll().execute();
     expect(fits.map((f) => [Number(f.org_unit_id), f.model, f.period, Number(f.customers)]).sort()).toEqual([
@@ -78,23 +79,45 @@ describeEngines('churn model alerts', (engine) => {
     expect(mean(aliveP)).toBeGreaterThan(0.8);
     expect([...scores.values()].every((s) => Number(s.expected_30d) >= 0)).toBe(true);
 
-    // Alerts: exactly the regulars scored below the threshold, one per month.
+    // The regulars scored below the threshold: each has exactly one alert, about his lapse (his last
+    // visit day). Those the cadence rule found overdue first hold it as a cadence alert.
     const expected = branch1.filter((s) => s.visitCount >= policy.minVisits && Number(scores.get(s.id)!.p_alive) < policy.pAliveBelow).map((s) => s.id).sort((a, b) => a - b);
-    const alerts = await ctx.db.kysely.selectFrom('alert').select(['customer_id', 'episode', 'detail']).where('kind', '=', 'model').orderBy('customer_id').execute();
-    expect(alerts.map((a) => Number(a.customer_id))).toEqual(expected);
     expect(expected.length).toBeGreaterThan(5);
-    expect(new Set(alerts.map((a) => a.episode))).toEqual(new Set([TODAY.slice(0, 7)]));
-    expect(JSON.parse(alerts[0]!.detail!)).toMatchObject({ model: chosen.model, threshold: policy.pAliveBelow });
+    const lastDay = new Map((await ctx.db.kysely.selectFrom('customer').select(['id', 'last_visit_day']).execute()).map((c) => [Number(c.id), c.last_visit_day]));
+    const all = await ctx.db.kysely.selectFrom('alert').select(['customer_id', 'kind', 'episode', 'lapse', 'status']).execute();
+    for (const id of expected) {
+      const mine = all.filter((a) => Number(a.customer_id) === id);
+      expect(mine, String(id)).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ episode: lastDay.get(id), lapse: lastDay.get(id), status: 'open' });
+    }
+    expect(all.filter((a) => a.kind === 'model').length).toBe(result.raised.model);
+    expect(result.alreadyOpen).toBe(expected.length - result.raised.model);
+
+    // With a grace the cadence rule never reaches, the model rule raises them itself.
+    await ctx.db.kysely.deleteFrom('alert').execute();
+    const relaxed = { ...policy, graceDays: 60 };
+    await ctx.db.kysely.insertInto('policy_version').values({ kind: 'anomaly', body: JSON.stringify(relaxed), note: null, created_by: null, created_at: new Date().toISOString() }).execute();
+    const alone = await svc.runRules({ day: PERIOD });
+    const alerts = await ctx.db.kysely.selectFrom('alert').select(['customer_id', 'kind', 'episode', 'detail']).orderBy('customer_id').execute();
+    // (Those away longer than twice their interval and 60 days are still the cadence rule's.)
+    const overdue = new Set(alerts.filter((a) => a.kind === 'cadence').map((a) => Number(a.customer_id)));
+    const model = alerts.filter((a) => a.kind === 'model');
+    expect(model.map((a) => Number(a.customer_id))).toEqual(expected.filter((id) => !overdue.has(id)));
+    expect(model.length).toBeGreaterThanOrEqual(5);
+    expect(model.every((a) => a.episode === lastDay.get(Number(a.customer_id)))).toBe(true);
+    expect(JSON.parse(model[0]!.detail!)).toMatchObject({ model: chosen.model, threshold: policy.pAliveBelow });
     // Most of the alerts are true dropouts.
     const truth = new Map(sims.map((s) => [s.id, s.alive]));
     expect(expected.filter((id) => !truth.get(id)).length / expected.length).toBeGreaterThan(0.7);
-    expect(result.raised.model).toBe(expected.length);
+    expect(alone.raised.model).toBe(model.length);
 
-    // A second run the same night scores with the fit it just made and raises nothing new.
-    const again = await svc.runRules({ day: PERIOD });
-    expect(again.raised).toEqual({ cadence: 0, decline: 0, model: 0 });
-    // The simulated lapses trip the cadence rule too; every alert of the first run is found open.
-    expect(again.alreadyOpen).toBe((await ctx.db.kysely.selectFrom('alert').select('id').execute()).length);
+    // A second run the same night, and the first night of next month, raise nothing new: the lapses are the same.
+    expect((await svc.runRules({ day: PERIOD })).raised).toEqual({ cadence: 0, decline: 0, model: 0 });
+    const nextMonth = await new AlertsService(ctx.db.kysely, () => new Date('2026-12-01T01:30:00Z')).runRules({ day: '2026-11-30' });
+    expect(nextMonth.raised.model).toBe(0);
+    expect(nextMonth.alreadyOpen).toBeGreaterThanOrEqual(expected.length);
+    await ctx.db.kysely.deleteFrom('policy_version').execute();
+    await ctx.db.kysely.deleteFrom('churn_model_fit').where('period', '=', '2026-11-30').execute();
     expect(await ctx.db.kysely.selectFrom('churn_model_fit').select('id').execute()).toHaveLength(2);
   }, 120_000);
 

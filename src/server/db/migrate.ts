@@ -14,6 +14,7 @@ import * as m0015 from './migrations/0015-ingest-layout.js';
 import * as m0016 from './migrations/0016-access-grants.js';
 import * as m0017 from './migrations/0017-ingest-namespace.js';
 import * as m0018 from './migrations/0018-import-limits.js';
+import * as m0020 from './migrations/0020-alert-lifecycle.js';
 import * as m0021 from './migrations/0021-churn-cases.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0016-access-grants': m0016,
   '0017-ingest-namespace': m0017,
   '0018-import-limits': m0018,
+  '0020-alert-lifecycle': m0020,
   '0021-churn-cases': m0021,
 };
 

@@ -17,19 +17,38 @@ export interface CustomerFacts {
   first_visit_day: string | null;
   last_visit_day: string | null;
   usual_interval_days: number | null;
+  /** The last visit day on file, whatever day the run judges as of. */
+  last_visit_day_on_file: string | null;
 }
 
 export interface NewAlert {
   customerId: number;
   orgUnitId: number;
   kind: string;
-  episode: string;
+  /** The lapse; also the alert's episode. */
+  lapse: string;
   assigneeUserId: number | null;
   detail: string;
 }
 
+/** An alert ending by itself: `[id, resolution, resolved_at, resolved_day, resolved_txn_id]`. */
+export type Resolved = [number, 'returned' | 'recovered', string, string, number | null];
+
+export interface OpenAlert {
+  id: number;
+  customerId: number;
+  kind: string;
+  lapse: string;
+  detail: string | null;
+}
+
+export interface MonthFiguresRow {
+  volumeMl: number;
+  fills: number;
+}
+
 export interface ListFilter {
-  status?: 'open' | 'closed';
+  status?: 'open' | 'closed' | 'resolved';
   mine?: boolean;
   kind?: string;
   customerId?: number;
@@ -46,9 +65,22 @@ const ALERT_COLUMNS: BulkColumn[] = [
   { name: 'status', pg: 'text' },
   { name: 'detail', pg: 'text' },
   { name: 'opened_at', pg: 'timestamptz' },
+  { name: 'lapse', pg: 'text' },
 ];
-// The unique (customer, kind, episode) makes a second run of the same night raise nothing.
-const INSERT_ALERTS = `insert into alert (${ALERT_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (customer_id, kind, episode) do nothing returning customer_id, episode`;
+// Any unique key refuses the row: (customer, kind, episode) a second run of the same night, (customer,
+// lapse) a lapse another rule or night raised already, the open-alert index a customer already under one.
+const INSERT_ALERTS = `insert into alert (${ALERT_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict do nothing returning customer_id, lapse`;
+
+const RESOLVED_COLUMNS: BulkColumn[] = [
+  { name: 'id', pg: 'bigint' },
+  { name: 'resolution', pg: 'text' },
+  { name: 'resolved_at', pg: 'timestamptz' },
+  { name: 'resolved_day', pg: 'text' },
+  { name: 'resolved_txn_id', pg: 'bigint' },
+];
+// Only an alert still open resolves: one closed by a person meanwhile keeps what he recorded.
+const RESOLVE_ALERTS = `update alert set status = 'resolved', resolution = v.resolution, resolved_at = v.resolved_at,
+  resolved_day = v.resolved_day, resolved_txn_id = v.resolved_txn_id from v where alert.id = v.id and alert.status = 'open'`;
 
 const SCORE_COLUMNS: BulkColumn[] = [
   { name: 'customer_id', pg: 'bigint' },
@@ -62,7 +94,7 @@ const UPSERT_SCORES = `insert into customer_churn_score (${SCORE_COLUMNS.map((c)
 // On SQLite, one prepared statement per row inside a transaction of this many rows: multi-row
 // statements cost more per row (the ingest measured 1.4× the rows' own time; bench/README.md).
 const SQLITE_ROWS_PER_TRANSACTION = 20_000;
-const INSERT_ALERT_ROW = `insert into alert (${ALERT_COLUMNS.map((c) => c.name).join(', ')}) values (${ALERT_COLUMNS.map(() => '?').join(', ')}) on conflict (customer_id, kind, episode) do nothing`;
+const INSERT_ALERT_ROW = `insert into alert (${ALERT_COLUMNS.map((c) => c.name).join(', ')}) values (${ALERT_COLUMNS.map(() => '?').join(', ')}) on conflict do nothing`;
 const UPSERT_SCORE_ROW = `insert into customer_churn_score (${SCORE_COLUMNS.map((c) => c.name).join(', ')}) values (${SCORE_COLUMNS.map(() => '?').join(', ')}) on conflict (customer_id) do update set model = excluded.model, p_alive = excluded.p_alive, expected_30d = excluded.expected_30d, scored_at = excluded.scored_at`;
 
 /** Run `text` once per row on SQLite, in transactions of SQLITE_ROWS_PER_TRANSACTION rows; `each` sees how many rows each changed. */
@@ -101,6 +133,7 @@ const facts = (rows: Record<string, unknown>[]): CustomerFacts[] =>
     first_visit_day: (r.first_visit_day as string | null) ?? null,
     last_visit_day: (r.last_visit_day as string | null) ?? null,
     usual_interval_days: num(r.usual_interval_days),
+    last_visit_day_on_file: (r.last_visit_day as string | null) ?? null,
   }));
 
 /** The queue as one user sees it: alerts of customers in his subtree. */
@@ -126,6 +159,11 @@ function withColumns(q: ReturnType<typeof queue>) {
     'a.contact_made',
     'a.reason_found',
     'a.action_taken',
+    'a.lapse',
+    'a.resolution',
+    'a.resolved_at',
+    'a.resolved_day',
+    'a.resolved_txn_id',
     'a.org_unit_id',
     'o.name as org_unit_name',
     'a.assignee_user_id',
@@ -171,9 +209,9 @@ export const alertsQueries = {
     return out;
   },
 
-  /** Monthly volume over all products, per customer, for these months. */
-  async monthlyVolumes(db: Kysely<Database>, engine: Engine, ids: number[], months: string[]): Promise<Map<number, Map<string, number>>> {
-    const out = new Map<number, Map<string, number>>();
+  /** Monthly volume and fill-ups over all products, per customer, for these months. */
+  async monthlyFigures(db: Kysely<Database>, engine: Engine, ids: number[], months: string[]): Promise<Map<number, Map<string, MonthFiguresRow>>> {
+    const out = new Map<number, Map<string, MonthFiguresRow>>();
     if (ids.length === 0 || months.length === 0) return out;
     // customer_month is keyed by month first: each month is probed for the customers. The pass
     // hands over ids in order, most of a range, so reading the range and dropping strangers is one
@@ -188,9 +226,11 @@ export const alertsQueries = {
     const wanted = new Set(ids);
     const rows = await db
       .selectFrom('customer_month')
-      .select((eb) => ['customer_id', 'month', eb.fn.sum<number>('volume_ml').as('volume_ml')])
+      .select((eb) => ['customer_id', 'month', eb.fn.sum<number>('volume_ml').as('volume_ml'), eb.fn.sum<number>('txn_count').as('fills')])
       .where('month', 'in', months)
-      .$call((b) => (dense ? b.where('customer_id', '>=', lo).where('customer_id', '<=', hi) : b.where(oneOf(engine, sql.ref('customer_id'), ids))))
+      .$call((b) =>
+        dense ? b.where('customer_id', '>=', lo).where('customer_id', '<=', hi) : b.where(oneOf(engine, sql.ref('customer_id'), ids)),
+      )
       .groupBy(['customer_id', 'month'])
       .execute();
     for (const r of rows) {
@@ -198,9 +238,155 @@ export const alertsQueries = {
       if (!wanted.has(id)) continue;
       let m = out.get(id);
       if (!m) out.set(id, (m = new Map()));
-      m.set(r.month, Number(r.volume_ml));
+      m.set(r.month, { volumeMl: Number(r.volume_ml), fills: Number(r.fills) });
     }
     return out;
+  },
+
+  /**
+   * Visit days up to and including `day` of these customers, from their rows (the index on
+   * customer, business day holds all it needs): how many, the first and the last. Customers
+   * without any are absent.
+   */
+  async visitsAsOf(db: Kysely<Database>, engine: Engine, ids: number[], day: string): Promise<Map<number, { n: number; first: string; last: string }>> {
+    const out = new Map<number, { n: number; first: string; last: string }>();
+    if (ids.length === 0) return out;
+    const rows = await db
+      .selectFrom('fuel_transaction')
+      .select((eb) => [
+        'customer_id',
+        sql<number>`count(distinct business_day)`.as('n'),
+        eb.fn.min('business_day').as('first'),
+        eb.fn.max('business_day').as('last'),
+      ])
+      .where(oneOf(engine, sql.ref('customer_id'), ids))
+      .where('business_day', '<=', day)
+      .groupBy('customer_id')
+      .execute();
+    for (const r of rows) out.set(Number(r.customer_id), { n: Number(r.n), first: r.first as string, last: r.last as string });
+    return out;
+  },
+
+  /** Each customer's first purchase after `day` (the earliest by day, then time): the purchase that ended an absence. */
+  async firstPurchasesAfter(db: Kysely<Database>, engine: Engine, ids: number[], day: string): Promise<Map<number, { txnId: number; day: string }>> {
+    const out = new Map<number, { txnId: number; day: string }>();
+    if (ids.length === 0) return out;
+    // The first row of each customer by day, then time: one pass over his rows after the day.
+    const { rows } = await sql<{ customer_id: number | string; id: number | string; business_day: string }>`
+      select customer_id, id, business_day from (
+        select customer_id, id, business_day,
+          row_number() over (partition by customer_id order by business_day, occurred_at, id) as rn
+        from fuel_transaction where ${oneOf(engine, sql.ref('customer_id'), ids)} and business_day > ${day}
+      ) t where rn = 1`.execute(db);
+    for (const r of rows) out.set(Number(r.customer_id), { txnId: Number(r.id), day: r.business_day });
+    return out;
+  },
+
+  /** Open alerts with a lapse of customers with ids in [lo, hi] (the open-alert index, a range of it). */
+  async openAlertsInRange(db: Kysely<Database>, lo: number, hi: number): Promise<OpenAlert[]> {
+    const rows = await db
+      .selectFrom('alert')
+      .select(['id', 'customer_id', 'kind', 'lapse', 'detail'])
+      .where('status', '=', 'open')
+      .where('lapse', 'is not', null)
+      .where('customer_id', '>=', lo)
+      .where('customer_id', '<=', hi)
+      .execute();
+    return rows.map((r) => ({ id: Number(r.id), customerId: Number(r.customer_id), kind: r.kind, lapse: r.lapse!, detail: r.detail }));
+  },
+
+  /** Open alerts with a lapse of these customers (the open-alert index, probed per customer). */
+  async openAlertsOf(db: Kysely<Database>, engine: Engine, ids: readonly number[]): Promise<OpenAlert[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .selectFrom('alert')
+      .select(['id', 'customer_id', 'kind', 'lapse', 'detail'])
+      .where('status', '=', 'open')
+      .where('lapse', 'is not', null)
+      .where(oneOf(engine, sql.ref('customer_id'), ids))
+      .execute();
+    return rows.map((r) => ({ id: Number(r.id), customerId: Number(r.customer_id), kind: r.kind, lapse: r.lapse!, detail: r.detail }));
+  },
+
+  /** Purchases per customer and day after `afterDay` (volume summed), in customer and day order: a back-test's nights. */
+  async dailyPurchases(db: Kysely<Database>, engine: Engine, ids: number[], afterDay: string): Promise<{ customerId: number; day: string; volumeMl: number }[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .selectFrom('fuel_transaction')
+      .select((eb) => ['customer_id', 'business_day', eb.fn.sum<number>('volume_ml').as('volume_ml')])
+      .where(oneOf(engine, sql.ref('customer_id'), ids))
+      .where('business_day', '>', afterDay)
+      .groupBy(['customer_id', 'business_day'])
+      .orderBy('customer_id')
+      .orderBy('business_day')
+      .execute();
+    return rows.map((r) => ({ customerId: Number(r.customer_id), day: r.business_day, volumeMl: Number(r.volume_ml) }));
+  },
+
+  /** The last business day with any sale on file (station_day is indexed by day). */
+  async lastDataDay(db: Kysely<Database>): Promise<string | null> {
+    const row = await db.selectFrom('station_day').select((eb) => eb.fn.max('day').as('day')).executeTakeFirst();
+    return (row?.day as string | null | undefined) ?? null;
+  },
+
+  /** Alerts opened since `since` in the principal's subtree, counted per unit by what became of them. */
+  async summary(db: Kysely<Database>, p: Principal, since: string) {
+    const rows = await db
+      .selectFrom('alert as a')
+      .innerJoin('org_unit as o', 'o.id', 'a.org_unit_id')
+      .where(inScope(p, sql.ref('a.org_unit_id')))
+      .where('a.opened_at', '>=', since)
+      .select((eb) => [
+        'a.org_unit_id',
+        'o.name',
+        'o.path',
+        'o.kind_code',
+        eb.fn.countAll<number>().as('raised'),
+        sql<number>`sum(case when a.status = 'open' then 1 else 0 end)`.as('open'),
+        sql<number>`sum(case when a.status = 'closed' then 1 else 0 end)`.as('closed'),
+        sql<number>`sum(case when a.resolution = 'returned' then 1 else 0 end)`.as('returned'),
+        sql<number>`sum(case when a.resolution = 'recovered' then 1 else 0 end)`.as('recovered'),
+      ])
+      .groupBy(['a.org_unit_id', 'o.name', 'o.path', 'o.kind_code'])
+      .orderBy('o.path')
+      .execute();
+    return rows.map((r) => ({
+      orgUnitId: Number(r.org_unit_id),
+      name: r.name,
+      path: r.path,
+      kind: r.kind_code,
+      raised: Number(r.raised),
+      open: Number(r.open),
+      closed: Number(r.closed),
+      resolvedReturned: Number(r.returned),
+      resolvedRecovered: Number(r.recovered),
+    }));
+  },
+
+  /** The newest finished run of a job (the nightly alerts), with what it reported. */
+  async latestRun(db: Kysely<Database>, job: string) {
+    return db
+      .selectFrom('job_run')
+      .select(['period', 'finished_at', 'detail'])
+      .where('job', '=', job)
+      .where('status', '=', 'done')
+      .orderBy('period', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  },
+
+  /** Mark alerts resolved (those still open). */
+  async resolve(db: Kysely<Database>, engine: Engine, rows: Resolved[]): Promise<number> {
+    let n = 0;
+    for (const q of bulkStatements(engine, RESOLVED_COLUMNS, rows, RESOLVE_ALERTS, 500)) {
+      n += Number((await db.executeQuery(q)).numAffectedRows ?? 0);
+    }
+    return n;
+  },
+
+  /** A hand-recorded fill-up that resolved an alert was replaced by the card system's row: name that row instead. */
+  async renameResolvingTxn(db: Kysely<Database>, pairs: { from: number; to: number }[]): Promise<void> {
+    for (const { from, to } of pairs) await db.updateTable('alert').set({ resolved_txn_id: to }).where('resolved_txn_id', '=', from).execute();
   },
 
   /** Ids of the live customers of these units, in id order, from an index that holds both conditions (no row is read). */
@@ -230,11 +416,11 @@ export const alertsQueries = {
     return facts(await query.execute());
   },
 
-  /** Insert the alerts not raised before; returns the (customer, episode) pairs actually inserted. */
+  /** Insert the alerts not raised before; returns the `customer|lapse` pairs actually inserted. */
   async insertAlerts(db: Kysely<Database>, engine: Engine, alerts: NewAlert[], now: string): Promise<Set<string>> {
     const inserted = new Set<string>();
     if (alerts.length === 0) return inserted;
-    const rows = alerts.map((a) => [a.customerId, a.orgUnitId, a.kind, a.episode, a.assigneeUserId, 'open', a.detail, now]);
+    const rows = alerts.map((a) => [a.customerId, a.orgUnitId, a.kind, a.lapse, a.assigneeUserId, 'open', a.detail, now, a.lapse]);
     if (engine === 'sqlite') {
       await sqliteRows(db, INSERT_ALERT_ROW, rows, (r, changes) => {
         if (changes > 0) inserted.add(`${Number(r[0])}|${r[3] as string}`);
@@ -242,19 +428,31 @@ export const alertsQueries = {
       return inserted;
     }
     for (const q of bulkStatements(engine, ALERT_COLUMNS, rows, INSERT_ALERTS, 500)) {
-      const res = await db.executeQuery<{ customer_id: number; episode: string }>(q);
-      for (const r of res.rows) inserted.add(`${Number(r.customer_id)}|${r.episode}`);
+      const res = await db.executeQuery<{ customer_id: number; lapse: string }>(q);
+      for (const r of res.rows) inserted.add(`${Number(r.customer_id)}|${r.lapse}`);
     }
     return inserted;
   },
 
-  /** Status of existing alerts of a kind for these customers, keyed `customer|episode`. */
-  async existingStatuses(db: Kysely<Database>, engine: Engine, kind: string, ids: number[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    if (ids.length === 0) return out;
-    const rows = await db.selectFrom('alert').select(['customer_id', 'episode', 'status']).where('kind', '=', kind).where(oneOf(engine, sql.ref('customer_id'), ids)).execute();
-    for (const r of rows) out.set(`${Number(r.customer_id)}|${r.episode}`, r.status);
-    return out;
+  /**
+   * Why alerts were not raised: per customer, whether he has an open alert, and the status of an
+   * alert on file for each of these lapses (`customer|lapse`).
+   */
+  async blocking(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<{ open: Set<number>; byLapse: Map<string, string> }> {
+    const open = new Set<number>();
+    const byLapse = new Map<string, string>();
+    if (ids.length === 0) return { open, byLapse };
+    const rows = await db
+      .selectFrom('alert')
+      .select(['customer_id', 'lapse', 'status'])
+      .where('lapse', 'is not', null)
+      .where(oneOf(engine, sql.ref('customer_id'), ids))
+      .execute();
+    for (const r of rows) {
+      if (r.status === 'open') open.add(Number(r.customer_id));
+      byLapse.set(`${Number(r.customer_id)}|${r.lapse}`, r.status);
+    }
+    return { open, byLapse };
   },
 
   async upsertScores(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {

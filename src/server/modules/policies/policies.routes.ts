@@ -25,6 +25,22 @@ const Thresholds = Type.Tuple([threshold(1), threshold(2), threshold(3), thresho
 });
 const strict = { additionalProperties: false };
 
+/** The anomaly policy: what the alert rules read (the back-test takes a candidate of the same shape). */
+export const AnomalyPolicyBody = Type.Object(
+  {
+    graceDays: Num(L.graceDays, 'Days past the usual interval before a customer is overdue'),
+    minVisits: Num(L.minVisits, 'Visit days needed before the usual interval counts'),
+    declineBaselineMonths: Num(L.declineBaselineMonths, 'Complete months before the last one that form the baseline'),
+    declineShare: Num(L.declineShare, 'The last month below this share of the baseline median may be a decline'),
+    declineSpread: Num(L.declineSpread, 'Times the normal monthly variation (or one fill-up) the shortfall must exceed'),
+    pAliveBelow: Num(L.pAliveBelow, 'A model probability of being active below this raises an alert'),
+    normalYearlyLossRate: Num(L.normalYearlyLossRate, 'Share of active customers a unit normally loses in a year (0.1 = 10%)'),
+    modelMinCustomers: Num(L.modelMinCustomers, 'Customers with a history a branch needs before its models are fitted'),
+    modelMinHistoryDays: Num(L.modelMinHistoryDays, 'Days since the first visit before the models judge a customer'),
+  },
+  strict,
+);
+
 /** One schema per policy kind: what HQ may save is checked field by field. */
 const BODIES: Record<PolicyKind, TSchema> = {
   key_customer: Type.Object(
@@ -97,16 +113,7 @@ const BODIES: Record<PolicyKind, TSchema> = {
     },
     strict,
   ),
-  anomaly: Type.Object(
-    {
-      graceDays: Num(L.graceDays, 'Days past the usual interval before a customer is overdue'),
-      minVisits: Num(L.minVisits, 'Visit days needed before the usual interval counts'),
-      declineMonths: Num(L.declineMonths, 'Consecutive months of falling volume that raise an alert'),
-      pAliveBelow: Num(L.pAliveBelow, 'A model probability of being active below this raises an alert'),
-      normalYearlyLossRate: Num(L.normalYearlyLossRate, 'Share of active customers a unit normally loses in a year (0.1 = 10%)'),
-    },
-    strict,
-  ),
+  anomaly: AnomalyPolicyBody,
 };
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);

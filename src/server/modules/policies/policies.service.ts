@@ -8,6 +8,7 @@ import {
   POLICY_KINDS,
   policyChanges,
   policyProblem,
+  storedPolicy,
   type PolicyBodies,
   type PolicyChange,
   type PolicyKind,
@@ -45,7 +46,7 @@ export async function currentPolicy<K extends PolicyKind>(db: Reader, kind: K): 
     .limit(1)
     .executeTakeFirst();
   if (!row) return { kind, versionId: null, body: DEFAULT_POLICIES[kind], note: null, createdAt: null, createdByName: null };
-  return { kind, versionId: row.id, body: JSON.parse(row.body) as PolicyBodies[K], note: row.note, createdAt: row.created_at, createdByName: row.display_name };
+  return { kind, versionId: row.id, body: storedPolicy(kind, JSON.parse(row.body)), note: row.note, createdAt: row.created_at, createdByName: row.display_name };
 }
 
 export class PoliciesService {
@@ -65,7 +66,7 @@ export class PoliciesService {
       .orderBy('p.id', 'desc')
       .limit(HISTORY_LIMIT + 1)
       .execute();
-    const bodies = rows.map((r) => JSON.parse(r.body) as PolicyBodies[PolicyKind]);
+    const bodies = rows.map((r) => storedPolicy(kind, JSON.parse(r.body)));
     return rows.slice(0, HISTORY_LIMIT).map((r, i) => ({
       kind,
       versionId: r.id,

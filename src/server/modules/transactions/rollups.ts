@@ -17,6 +17,7 @@ import {
   type FillUp,
 } from '../../../domain/fuel-transaction.js';
 import { transactionsQueries as q, type CustomerCadence, type RollupRows, type TxnRow } from './transactions.queries.js';
+import { renameResolvingPurchases, resolveOnPurchase } from '../alerts/alert-lifecycle.js';
 
 export interface StoreResult {
   inserted: TxnRow[];
@@ -174,6 +175,8 @@ export async function storeRows(
   if (inserted.length === 0) return { inserted, superseded: 0 };
   if (earlyStatements && inserted.length === rows.length) {
     await q.runAll(trx, earlyStatements);
+    // A customer who bought again ends his open alert, with the purchase that did it.
+    await resolveOnPurchase(trx, engine, inserted, opts.now);
     return { inserted, superseded: 0 };
   }
 
@@ -186,6 +189,7 @@ export async function storeRows(
   await q.addCustomerMonths(trx, engine, plan.months);
   await q.writeCadences(trx, engine, plan.cadences);
   if (rebuild.size) await rebuildCustomers(trx, engine, [...rebuild]);
+  await resolveOnPurchase(trx, engine, inserted, opts.now);
   return { inserted, superseded: replaced.length };
 }
 
@@ -233,6 +237,7 @@ async function replacePumpRows(trx: Kysely<Database>, engine: Engine, rows: TxnR
     linked.push(r);
   }
   await q.deleteRows(trx, engine, replaced.map((p) => p.id!));
+  await renameResolvingPurchases(trx, replaced.map((p, i) => ({ from: p.id!, to: linked[i]!.id! })));
   for (const r of linked) await q.linkVisit(trx, r.id!, r.visitId);
   return replaced;
 }
@@ -275,6 +280,7 @@ export async function attachWaitingRows(trx: Kysely<Database>, customerId: numbe
     await q.dropEmptyStationDays(trx, engine, [...new Set(replaced.map((r) => r.orgUnitId))]);
   }
   await rebuildCustomers(trx, engine, [customerId]);
+  await resolveOnPurchase(trx, engine, rows, new Date().toISOString());
   return rows.length;
 }
 
