@@ -8,8 +8,9 @@
 // shortfall exceeds `declineSpread` times his normal variation: the spread of his baseline months,
 // as 1.4826 × their median absolute deviation, or one typical fill-up if that is larger — a
 // customer who fills up twice a month swings by a whole fill-up between months without anything
-// being wrong. The collapse so far (the baseline's last months already below the share) is left
-// out of the spread, or it would hide itself; earlier low months he came back from are part of it.
+// being wrong. The collapse so far (the last month and the months just before it that are below
+// the share too) is left out of the spread, or it would hide itself; its months are averaged and
+// the spread divided by √(their number): two months at a tenth of his volume say more than one.
 import type { AnomalyPolicy } from './policies.js';
 import { addMonths } from './day-arithmetic.js';
 
@@ -86,13 +87,15 @@ export function declineFinding(policy: DeclinePolicy, byMonth: ReadonlyMap<strin
   if (!(base > 0)) return null;
   const floor = policy.declineShare * base;
   if (!(last < floor)) return null;
-  // The collapse so far (the baseline's last months below the share) is not his normal variation.
-  let end = baseline.length;
-  while (end > 0 && baseline[end - 1]!.volumeMl < floor) end--;
-  const spread = Math.max(robustSpread(baseline.slice(0, end).map((m) => m.volumeMl)), total / fills);
-  if (!(base - last > policy.declineSpread * spread)) return null;
+  // The collapse so far: the last month and the months before it below the share. It is not his
+  // normal variation; and the longer it lasts, the less of it chance explains (the mean of k
+  // months varies by 1/√k of one month's variation).
   let first = months.length - 1;
   while (first > 0 && months[first - 1]!.volumeMl < floor) first--;
+  const run = months.slice(first).map((m) => m.volumeMl);
+  const recent = run.reduce((a, b) => a + b, 0) / run.length;
+  const spread = Math.max(robustSpread(baseline.slice(0, first).map((m) => m.volumeMl)), total / fills);
+  if (!(base - recent > (policy.declineSpread * spread) / Math.sqrt(run.length))) return null;
   return {
     episode: months[first]!.month,
     months,
