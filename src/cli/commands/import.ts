@@ -90,7 +90,7 @@ export async function runImport(argv: string[], config: Config): Promise<number>
   const db = openDb({ url: config.databaseUrl });
   const customers = new CustomersService(db.kysely, db.engine);
   // Alone in its process, the command keeps chunks at 500 rows: no other request waits for them.
-  const svc = new ImportsService(db.kysely, customers, transactionSinkOf(db), topupSinkOf(db), { limits: config.importLimits, chunkBusyMs: 0 });
+  const svc = new ImportsService(db.kysely, customers, transactionSinkOf(db), topupSinkOf(db), { limits: config.importLimits });
   try {
     await prepareDatabase(db);
     const p = await new SessionService(db.kysely, config).principalOf(values.user);

@@ -47,6 +47,14 @@ export function groupConcat(engine: Engine, from: SelectQueryBuilder<any, any, a
   return sql<string | null>`(${from.select(agg.as('v'))})`;
 }
 
+/**
+ * Whether a query holds the process's event loop (and its one connection) until it is done: SQLite's
+ * driver is synchronous, so a long transaction keeps every other request waiting; PostgreSQL's waits on I/O.
+ */
+export function queriesHoldEventLoop(engine: Engine): boolean {
+  return engine === 'sqlite';
+}
+
 /** The engine a Kysely instance or transaction runs on, for helpers that other modules call with only a transaction. */
 export function engineOf(db: Kysely<any>): Engine {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';

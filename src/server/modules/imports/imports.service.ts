@@ -35,10 +35,9 @@ export const IMPORT_KINDS = ['customers', 'cards', 'transactions', 'topups'] as 
 export const CHUNK_ROWS = 500;
 const MIN_CHUNK_ROWS = 50;
 /**
- * How long a commit chunk may keep the server's event loop busy. On SQLite a chunk's transaction runs
- * synchronously and holds the one connection, so every other request waits for it: the server's
- * chunks shrink (to 50 rows at least) until each takes about this long. On PostgreSQL a chunk mostly
- * waits for the server and stays at 500 rows.
+ * How long a commit chunk may keep the server's event loop busy where queries hold it
+ * (`queriesHoldEventLoop`: on SQLite a chunk's transaction runs synchronously on the one connection, so
+ * every other request waits for it): chunks shrink (to 50 rows at least) until each takes about this long.
  */
 export const CHUNK_BUSY_MS = 20;
 const FILE_CHUNK_BYTES = 1024 * 1024;
@@ -151,7 +150,7 @@ function formatOf(fileName: string, head: Buffer): 'xlsx' | 'csv' {
 
 export interface ImportsOptions {
   limits?: ImportLimits;
-  /** See CHUNK_BUSY_MS; 0 keeps chunks at 500 rows (the CLI, alone in its process). */
+  /** See CHUNK_BUSY_MS; 0 (the default) keeps chunks at 500 rows. */
   chunkBusyMs?: number;
   /** How files are read; by default in worker threads. */
   reader?: RowReader;
@@ -179,7 +178,7 @@ export class ImportsService {
     opts: ImportsOptions = {},
   ) {
     this.reader = opts.reader ?? new ParsePool(opts.limits ?? DEFAULT_IMPORT_LIMITS);
-    this.chunkBusyMs = opts.chunkBusyMs ?? CHUNK_BUSY_MS;
+    this.chunkBusyMs = opts.chunkBusyMs ?? 0;
   }
 
   /** Stop the reader's worker threads (the app's onClose, the CLI's end). */
