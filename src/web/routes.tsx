@@ -1,14 +1,14 @@
 // Every page of the signed-in app: path, menu entry, access rule, in one place.
 // router.tsx puts the page components and the guards around this table.
 import type { ReactNode } from 'react';
-import { AlertOutlined, ApartmentOutlined, ApiOutlined, AuditOutlined, BarChartOutlined, CarOutlined, CloudUploadOutlined, ContactsOutlined, HomeOutlined, KeyOutlined, MergeCellsOutlined, SafetyCertificateOutlined, SettingOutlined, StarOutlined, TeamOutlined, UserOutlined } from '@ant-design/icons';
+import { AlertOutlined, ApartmentOutlined, ApiOutlined, AuditOutlined, BarChartOutlined, CarOutlined, CloudUploadOutlined, ContactsOutlined, HomeOutlined, KeyOutlined, MergeCellsOutlined, SafetyCertificateOutlined, SettingOutlined, StarOutlined, TeamOutlined, UserDeleteOutlined, UserOutlined } from '@ant-design/icons';
 import type { Access, AccessKey } from './access.js';
 import type { Catalog } from './i18n/zh-CN.js';
 
 export type MenuKey = keyof Catalog['menu'];
-export type HomeDescKey = 'alertsDesc' | 'pumpDesc' | 'customersDesc' | 'duplicatesDesc' | 'accessDesc' | 'settingsDesc' | 'importsDesc' | 'apiKeysDesc' | 'orgDesc' | 'usersDesc' | 'rolesDesc' | 'auditDesc' | 'accountDesc' | 'dashboardDesc' | 'ratingsDesc';
+export type HomeDescKey = 'alertsDesc' | 'pumpDesc' | 'customersDesc' | 'duplicatesDesc' | 'accessDesc' | 'settingsDesc' | 'importsDesc' | 'apiKeysDesc' | 'orgDesc' | 'usersDesc' | 'rolesDesc' | 'auditDesc' | 'accountDesc' | 'dashboardDesc' | 'ratingsDesc' | 'churnCasesDesc';
 
-export type PagePath = '/' | '/alerts' | '/pump' | '/customers' | '/customers/:id' | '/duplicates' | '/access-requests' | '/settings' | '/imports' | '/api-keys' | '/org' | '/users' | '/roles' | '/audit' | '/account' | '/dashboard' | '/ratings';
+export type PagePath = '/' | '/alerts' | '/pump' | '/customers' | '/customers/:id' | '/duplicates' | '/access-requests' | '/settings' | '/imports' | '/api-keys' | '/org' | '/users' | '/roles' | '/audit' | '/account' | '/dashboard' | '/ratings' | '/churn-cases' | '/churn-cases/:id';
 
 export interface PageRoute {
   path: PagePath;
@@ -36,6 +36,9 @@ export const PAGES: readonly PageRoute[] = [
   { path: '/customers', menuKey: 'customers', descKey: 'customersDesc', icon: <ContactsOutlined />, access: 'canReadCustomers', inMenu: true },
   { path: '/customers/:id', menuKey: 'customers', icon: <ContactsOutlined />, access: 'canReadCustomers', inMenu: false },
   { path: '/alerts', menuKey: 'alerts', descKey: 'alertsDesc', icon: <AlertOutlined />, access: 'canReadAlerts', inMenu: true },
+  // Attendants too: the alerts they turn into natural losses are cases they may look up.
+  { path: '/churn-cases', menuKey: 'churnCases', descKey: 'churnCasesDesc', icon: <UserDeleteOutlined />, access: 'canReadAlerts', inMenu: true },
+  { path: '/churn-cases/:id', menuKey: 'churnCases', icon: <UserDeleteOutlined />, access: 'canReadAlerts', inMenu: false },
   { path: '/ratings', menuKey: 'ratings', descKey: 'ratingsDesc', icon: <StarOutlined />, access: 'canReadRatings', inMenu: true },
   { path: '/dashboard', menuKey: 'dashboard', descKey: 'dashboardDesc', icon: <BarChartOutlined />, access: 'canReadDashboards', inMenu: true },
   { path: '/duplicates', menuKey: 'duplicates', descKey: 'duplicatesDesc', icon: <MergeCellsOutlined />, access: 'canMergeCustomers', inMenu: true },

@@ -6763,12 +6763,20 @@ export interface paths {
                                 graceDays: number;
                                 /** @description Visit days needed before the usual interval counts */
                                 minVisits: number;
-                                /** @description Consecutive months of falling volume that raise an alert */
-                                declineMonths: number;
+                                /** @description Complete months before the last one that form the baseline */
+                                declineBaselineMonths: number;
+                                /** @description The last month below this share of the baseline median may be a decline */
+                                declineShare: number;
+                                /** @description Times the normal monthly variation (or one fill-up) the shortfall must exceed */
+                                declineSpread: number;
                                 /** @description A model probability of being active below this raises an alert */
                                 pAliveBelow: number;
                                 /** @description Share of active customers a unit normally loses in a year (0.1 = 10%) */
                                 normalYearlyLossRate: number;
+                                /** @description Customers with a history a branch needs before its models are fitted */
+                                modelMinCustomers: number;
+                                /** @description Days since the first visit before the models judge a customer */
+                                modelMinHistoryDays: number;
                             };
                             note: string | null;
                             createdAt: string | null;
@@ -6973,12 +6981,20 @@ export interface paths {
                                 graceDays: number;
                                 /** @description Visit days needed before the usual interval counts */
                                 minVisits: number;
-                                /** @description Consecutive months of falling volume that raise an alert */
-                                declineMonths: number;
+                                /** @description Complete months before the last one that form the baseline */
+                                declineBaselineMonths: number;
+                                /** @description The last month below this share of the baseline median may be a decline */
+                                declineShare: number;
+                                /** @description Times the normal monthly variation (or one fill-up) the shortfall must exceed */
+                                declineSpread: number;
                                 /** @description A model probability of being active below this raises an alert */
                                 pAliveBelow: number;
                                 /** @description Share of active customers a unit normally loses in a year (0.1 = 10%) */
                                 normalYearlyLossRate: number;
+                                /** @description Customers with a history a branch needs before its models are fitted */
+                                modelMinCustomers: number;
+                                /** @description Days since the first visit before the models judge a customer */
+                                modelMinHistoryDays: number;
                             };
                             note: string | null;
                             createdAt: string | null;
@@ -7974,12 +7990,20 @@ export interface paths {
                             graceDays: number;
                             /** @description Visit days needed before the usual interval counts */
                             minVisits: number;
-                            /** @description Consecutive months of falling volume that raise an alert */
-                            declineMonths: number;
+                            /** @description Complete months before the last one that form the baseline */
+                            declineBaselineMonths: number;
+                            /** @description The last month below this share of the baseline median may be a decline */
+                            declineShare: number;
+                            /** @description Times the normal monthly variation (or one fill-up) the shortfall must exceed */
+                            declineSpread: number;
                             /** @description A model probability of being active below this raises an alert */
                             pAliveBelow: number;
                             /** @description Share of active customers a unit normally loses in a year (0.1 = 10%) */
                             normalYearlyLossRate: number;
+                            /** @description Customers with a history a branch needs before its models are fitted */
+                            modelMinCustomers: number;
+                            /** @description Days since the first visit before the models judge a customer */
+                            modelMinHistoryDays: number;
                         };
                         /** @description Why it changed */
                         note?: string;
@@ -8001,12 +8025,20 @@ export interface paths {
                                 graceDays: number;
                                 /** @description Visit days needed before the usual interval counts */
                                 minVisits: number;
-                                /** @description Consecutive months of falling volume that raise an alert */
-                                declineMonths: number;
+                                /** @description Complete months before the last one that form the baseline */
+                                declineBaselineMonths: number;
+                                /** @description The last month below this share of the baseline median may be a decline */
+                                declineShare: number;
+                                /** @description Times the normal monthly variation (or one fill-up) the shortfall must exceed */
+                                declineSpread: number;
                                 /** @description A model probability of being active below this raises an alert */
                                 pAliveBelow: number;
                                 /** @description Share of active customers a unit normally loses in a year (0.1 = 10%) */
                                 normalYearlyLossRate: number;
+                                /** @description Customers with a history a branch needs before its models are fitted */
+                                modelMinCustomers: number;
+                                /** @description Days since the first visit before the models judge a customer */
+                                modelMinHistoryDays: number;
                             };
                             note: string | null;
                             createdAt: string | null;
@@ -12395,7 +12427,7 @@ export interface paths {
         get: {
             parameters: {
                 query: {
-                    status?: "open" | "closed";
+                    status?: "open" | "closed" | "resolved";
                     /** @description Only alerts assigned to me */
                     mine?: boolean;
                     kind?: "cadence" | "decline" | "model";
@@ -12421,7 +12453,7 @@ export interface paths {
                                 id: number;
                                 kind: "cadence" | "decline" | "model";
                                 episode: string;
-                                status: "open" | "closed";
+                                status: "open" | "closed" | "resolved";
                                 detail: {
                                     episode?: string;
                                     usualIntervalDays?: number;
@@ -12433,6 +12465,13 @@ export interface paths {
                                         month: string;
                                         volumeMl: number;
                                     }[];
+                                    /** @description Decline: the median of the baseline months */
+                                    baselineMl?: number;
+                                    /** @description Decline: the normal variation the shortfall was measured against */
+                                    spreadMl?: number;
+                                    /** @description Decline: the last month as a share of the baseline */
+                                    share?: number;
+                                    spreadFactor?: number;
                                     model?: string;
                                     pAlive?: number;
                                     expected30d?: number;
@@ -12445,6 +12484,11 @@ export interface paths {
                                 contactMade: string | null;
                                 reasonFound: string | null;
                                 actionTaken: string | null;
+                                lapse: string | null;
+                                resolution: ("returned" | "recovered") | null;
+                                resolvedAt: string | null;
+                                resolvedDay: string | null;
+                                resolvedTxnId: number | null;
                                 orgUnitId: number;
                                 orgUnitName: string;
                                 assigneeUserId: number | null;
@@ -12591,8 +12635,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description The day whose data is complete; defaults to yesterday in the company time zone */
+                        /** @description The night: data up to and including this day; defaults to yesterday in the company time zone */
                         date?: string;
+                        /** @description Judge and count only; write nothing */
+                        dryRun?: boolean;
                     };
                 };
             };
@@ -12606,6 +12652,7 @@ export interface paths {
                         "application/json": {
                             period: string;
                             today: string;
+                            dryRun: boolean;
                             raised: {
                                 cadence: number;
                                 decline: number;
@@ -12613,14 +12660,579 @@ export interface paths {
                             };
                             alreadyOpen: number;
                             alreadyClosed: number;
+                            resolved: {
+                                returned: number;
+                                recovered: number;
+                            };
                             fittedBranches: number;
                             skippedBranches: {
                                 orgUnitId: number;
                                 name: string;
+                                /** @description Customers with a history in the branch */
                                 customers: number;
-                                reason: string;
+                                reason: "too_few_customers" | "fit_failed";
+                                /** @description The policy minimum (too_few_customers) */
+                                minimum?: number;
+                                error?: string;
                             }[];
                             scoredCustomers: number;
+                            seconds: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alerts of my subtree per unit: open, closed by hand, resolved by the customer coming back */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Alerts opened in the last N days */
+                    days?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            since: string;
+                            units: {
+                                orgUnitId: number;
+                                name: string;
+                                path: string;
+                                kind: string;
+                                raised: number;
+                                open: number;
+                                /** @description Closed by a person with what was done */
+                                closed: number;
+                                /** @description Resolved by themselves: the customer bought again */
+                                resolvedReturned: number;
+                                /** @description Resolved by themselves: a month back at his volume */
+                                resolvedRecovered: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/runs/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last nightly run: what it raised and resolved, and the branches the model rule left out and why */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            period: string;
+                            finishedAt: string | null;
+                            raised: {
+                                cadence: number;
+                                decline: number;
+                                model: number;
+                            };
+                            resolved: {
+                                returned: number;
+                                recovered: number;
+                            };
+                            fittedBranches: number;
+                            skippedBranches: {
+                                orgUnitId: number;
+                                name: string;
+                                /** @description Customers with a history in the branch */
+                                customers: number;
+                                reason: "too_few_customers" | "fit_failed";
+                                /** @description The policy minimum (too_few_customers) */
+                                minimum?: number;
+                                error?: string;
+                            }[];
+                        } | null;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/backtest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay the rules night by night over my subtree without writing alerts: what a policy would have raised and how it turned out */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The first night */
+                        from: string;
+                        /** @description The last night: before today, at most 92 nights after the first */
+                        to: string;
+                        /**
+                         * @description A customer back within this many days of the alert makes it a false one
+                         * @default 30
+                         */
+                        followUpDays?: number;
+                        /** @description The policy to try; the one in force when absent */
+                        policy?: {
+                            /** @description Days past the usual interval before a customer is overdue */
+                            graceDays: number;
+                            /** @description Visit days needed before the usual interval counts */
+                            minVisits: number;
+                            /** @description Complete months before the last one that form the baseline */
+                            declineBaselineMonths: number;
+                            /** @description The last month below this share of the baseline median may be a decline */
+                            declineShare: number;
+                            /** @description Times the normal monthly variation (or one fill-up) the shortfall must exceed */
+                            declineSpread: number;
+                            /** @description A model probability of being active below this raises an alert */
+                            pAliveBelow: number;
+                            /** @description Share of active customers a unit normally loses in a year (0.1 = 10%) */
+                            normalYearlyLossRate: number;
+                            /** @description Customers with a history a branch needs before its models are fitted */
+                            modelMinCustomers: number;
+                            /** @description Days since the first visit before the models judge a customer */
+                            modelMinHistoryDays: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            from: string;
+                            to: string;
+                            nights: number;
+                            followUpDays: number;
+                            lastDataDay: string | null;
+                            scopePath: string;
+                            policy: {
+                                /** @description Days past the usual interval before a customer is overdue */
+                                graceDays: number;
+                                /** @description Visit days needed before the usual interval counts */
+                                minVisits: number;
+                                /** @description Complete months before the last one that form the baseline */
+                                declineBaselineMonths: number;
+                                /** @description The last month below this share of the baseline median may be a decline */
+                                declineShare: number;
+                                /** @description Times the normal monthly variation (or one fill-up) the shortfall must exceed */
+                                declineSpread: number;
+                                /** @description A model probability of being active below this raises an alert */
+                                pAliveBelow: number;
+                                /** @description Share of active customers a unit normally loses in a year (0.1 = 10%) */
+                                normalYearlyLossRate: number;
+                                /** @description Customers with a history a branch needs before its models are fitted */
+                                modelMinCustomers: number;
+                                /** @description Days since the first visit before the models judge a customer */
+                                modelMinHistoryDays: number;
+                            };
+                            customers: number;
+                            rules: {
+                                rule: "cadence" | "decline" | "model";
+                                raised: number;
+                                customers: number;
+                                /** @description Back within the follow-up days: false alerts */
+                                cameBack: number;
+                                cameBackLater: number;
+                                /** @description Not back through the end of the data: true alerts */
+                                neverCameBack: number;
+                                undecided: number;
+                                falseShare: number | null;
+                                /** @description Days after the expected next visit (absences) */
+                                delayDays: {
+                                    n: number;
+                                    median: number | null;
+                                    p90: number | null;
+                                };
+                            }[];
+                            stations: {
+                                orgUnitId: number;
+                                name: string;
+                                path: string;
+                                rules: {
+                                    rule: "cadence" | "decline" | "model";
+                                    raised: number;
+                                    customers: number;
+                                    /** @description Back within the follow-up days: false alerts */
+                                    cameBack: number;
+                                    cameBackLater: number;
+                                    /** @description Not back through the end of the data: true alerts */
+                                    neverCameBack: number;
+                                    undecided: number;
+                                    falseShare: number | null;
+                                    /** @description Days after the expected next visit (absences) */
+                                    delayDays: {
+                                        n: number;
+                                        median: number | null;
+                                        p90: number | null;
+                                    };
+                                }[];
+                            }[];
+                            model: {
+                                fits: number;
+                                scored: number;
+                                skipped: {
+                                    orgUnitId: number;
+                                    name: string;
+                                    reason: "too_few_customers" | "fit_failed";
+                                    nights: number;
+                                    firstNight: string;
+                                    lastNight: string;
+                                    customers: number;
+                                    minimum?: number;
+                                }[];
+                            };
                             seconds: number;
                         };
                     };
@@ -12758,7 +13370,7 @@ export interface paths {
                             id: number;
                             kind: "cadence" | "decline" | "model";
                             episode: string;
-                            status: "open" | "closed";
+                            status: "open" | "closed" | "resolved";
                             detail: {
                                 episode?: string;
                                 usualIntervalDays?: number;
@@ -12770,6 +13382,13 @@ export interface paths {
                                     month: string;
                                     volumeMl: number;
                                 }[];
+                                /** @description Decline: the median of the baseline months */
+                                baselineMl?: number;
+                                /** @description Decline: the normal variation the shortfall was measured against */
+                                spreadMl?: number;
+                                /** @description Decline: the last month as a share of the baseline */
+                                share?: number;
+                                spreadFactor?: number;
                                 model?: string;
                                 pAlive?: number;
                                 expected30d?: number;
@@ -12782,6 +13401,11 @@ export interface paths {
                             contactMade: string | null;
                             reasonFound: string | null;
                             actionTaken: string | null;
+                            lapse: string | null;
+                            resolution: ("returned" | "recovered") | null;
+                            resolvedAt: string | null;
+                            resolvedDay: string | null;
+                            resolvedTxnId: number | null;
                             orgUnitId: number;
                             orgUnitName: string;
                             assigneeUserId: number | null;
@@ -12946,7 +13570,7 @@ export interface paths {
                             id: number;
                             kind: "cadence" | "decline" | "model";
                             episode: string;
-                            status: "open" | "closed";
+                            status: "open" | "closed" | "resolved";
                             detail: {
                                 episode?: string;
                                 usualIntervalDays?: number;
@@ -12958,6 +13582,13 @@ export interface paths {
                                     month: string;
                                     volumeMl: number;
                                 }[];
+                                /** @description Decline: the median of the baseline months */
+                                baselineMl?: number;
+                                /** @description Decline: the normal variation the shortfall was measured against */
+                                spreadMl?: number;
+                                /** @description Decline: the last month as a share of the baseline */
+                                share?: number;
+                                spreadFactor?: number;
                                 model?: string;
                                 pAlive?: number;
                                 expected30d?: number;
@@ -12970,6 +13601,11 @@ export interface paths {
                             contactMade: string | null;
                             reasonFound: string | null;
                             actionTaken: string | null;
+                            lapse: string | null;
+                            resolution: ("returned" | "recovered") | null;
+                            resolvedAt: string | null;
+                            resolvedDay: string | null;
+                            resolvedTxnId: number | null;
                             orgUnitId: number;
                             orgUnitName: string;
                             assigneeUserId: number | null;

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
 import { Id, IdParams, Page, Paging, errorResponses } from '../../schemas.js';
-import { CHURN_CASE_STATES, CHURN_CATEGORIES, type ChurnCaseState, type ChurnCategory } from '../../../domain/churn-case-workflow.js';
+import { CHURN_CASE_STATES, CHURN_CATEGORIES } from '../../../domain/churn-case-workflow.js';
 import type { ChurnCasesService } from './churn-cases.service.js';
 
 const strict = { additionalProperties: false };
@@ -10,13 +10,12 @@ const S = Type.Union([Type.String(), Type.Null()]);
 const Int = Type.Integer();
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
 const Month = Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' });
-// The lists live in the workflow; Unsafe gives the union its static type (a mapped array has none).
-const State = Type.Unsafe<ChurnCaseState>(Type.Union(CHURN_CASE_STATES.map((s) => Type.Literal(s))));
-const Category = Type.Unsafe<ChurnCategory>(
-  Type.Union(CHURN_CATEGORIES.map((c) => Type.Literal(c)), {
-    description: 'natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation',
-  }),
-);
+// The lists live in the workflow (as alerts.routes.ts does with its kinds).
+const [OPEN, REPORTED, SECOND_ATTEMPT, RETAINED, LOST, WON_BACK] = CHURN_CASE_STATES;
+const State = Type.Union([Type.Literal(OPEN), Type.Literal(REPORTED), Type.Literal(SECOND_ATTEMPT), Type.Literal(RETAINED), Type.Literal(LOST), Type.Literal(WON_BACK)]);
+const Category = Type.Union([Type.Literal(CHURN_CATEGORIES[0]), Type.Literal(CHURN_CATEGORIES[1])], {
+  description: 'natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation',
+});
 const Code = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9_]+$' });
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const Text = (description: string) => Type.String({ minLength: 1, maxLength: 4000, description });

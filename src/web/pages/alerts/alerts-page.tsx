@@ -11,6 +11,8 @@ import { client, unwrap, type ApiData } from '../../api/client.js';
 import { useAccess } from '../../access.js';
 import { useShowError } from '../../shared/errors.js';
 import { Page } from '../../shared/page.js';
+import { AlertCaseLink, ToCaseButton, useAlertCases } from '../churn-cases/to-case-modal.js';
+import type { ChurnCaseItem } from '../churn-cases/labels.js';
 
 type Alert = ApiData<'/api/alerts'>['items'][number];
 type Kind = Alert['kind'];
@@ -35,7 +37,7 @@ function useWhy() {
   };
 }
 
-function AlertCard({ a, onClose }: { a: Alert; onClose: (a: Alert) => void }) {
+function AlertCard({ a, onClose, caseItem }: { a: Alert; onClose: (a: Alert) => void; caseItem?: ChurnCaseItem }) {
   const { t } = useTranslation();
   const why = useWhy();
   const access = useAccess();
@@ -61,7 +63,7 @@ function AlertCard({ a, onClose }: { a: Alert; onClose: (a: Alert) => void }) {
           <Typography.Text type="secondary">
             {t('alerts.since')}: {fmt(a.openedAt)} · {t('alerts.assignee')}: {a.assigneeName ?? t('alerts.unassigned')}
           </Typography.Text>
-          {a.status === 'closed' && (
+          {a.status === 'closed' && !caseItem && (
             <div style={{ marginTop: 4 }}>
               <Typography.Text type="secondary">{t('alerts.closedBy', { name: a.closedByName ?? '', at: a.closedAt ? fmt(a.closedAt) : '' })}</Typography.Text>
               <div>
@@ -83,6 +85,7 @@ function AlertCard({ a, onClose }: { a: Alert; onClose: (a: Alert) => void }) {
               {t('alerts.close')}
             </Button>
           )}
+          {caseItem ? <AlertCaseLink item={caseItem} /> : (['open', 'closed'] as string[]).includes(a.status) && access.canWriteCustomers && <ToCaseButton alert={a} />}
         </Flex>
       </Flex>
     </Card>
@@ -142,6 +145,7 @@ export function AlertsPage() {
   };
 
   const items = alerts.data?.items ?? [];
+  const cases = useAlertCases(items.map((a) => a.id));
   const required = [{ required: true, whitespace: true, message: t('validation.required') }];
   return (
     <Page
@@ -202,7 +206,7 @@ export function AlertsPage() {
             renderItem={(a) => (
               <List.Item style={{ padding: '4px 0' }}>
                 <div style={{ width: '100%' }}>
-                  <AlertCard a={a} onClose={setClosing} />
+                  <AlertCard a={a} onClose={setClosing} caseItem={cases.get(a.id)} />
                 </div>
               </List.Item>
             )}

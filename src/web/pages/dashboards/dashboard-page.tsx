@@ -11,11 +11,12 @@ import { Page } from '../../shared/page.js';
 import { useCurrentUser } from '../../shared/session.js';
 import { useIsPhone } from '../../shared/use-is-phone.js';
 import { CardSuggestionsTab } from './card-suggestions-tab.js';
+import { ChurnTab } from './churn-tab.js';
 import { KeyCustomersTab } from './key-customers-tab.js';
 import { OverviewTab } from './overview-tab.js';
 import { AsOfBar, useSnapshotQuery } from './snapshot.js';
 
-const TABS = ['overview', 'key', 'cards'] as const;
+const TABS = ['overview', 'key', 'cards', 'churn'] as const;
 type TabKey = (typeof TABS)[number];
 
 export function DashboardPage() {
@@ -76,13 +77,15 @@ export function DashboardPage() {
           { key: 'overview', label: t('dashboard.overview') },
           { key: 'key', label: t('dashboard.keyCustomers') },
           { key: 'cards', label: t('dashboard.cardSuggestions', { month: cardMonth }) },
+          { key: 'churn', label: t('churn.lossRate.tab') },
         ]}
       />
-      {tab !== 'cards' && current.query.error && <Alert type="error" showIcon title={errorText(current.query.error)} style={{ marginBottom: 12 }} />}
-      {tab !== 'cards' && <AsOfBar asOf={current.query.data?.asOf} onRefresh={() => void current.refresh()} refreshing={current.refreshing} />}
+      {(tab === 'overview' || tab === 'key') && current.query.error && <Alert type="error" showIcon title={errorText(current.query.error)} style={{ marginBottom: 12 }} />}
+      {(tab === 'overview' || tab === 'key') && <AsOfBar asOf={current.query.data?.asOf} onRefresh={() => void current.refresh()} refreshing={current.refreshing} />}
       {tab === 'overview' && (dashboard.data ? <OverviewTab data={dashboard.data} onOpenUnit={(id) => set({ unit: id })} /> : dashboard.isPending && <Spin />)}
       {tab === 'key' && (keys.data ? <KeyCustomersTab data={keys.data} /> : keys.isPending && <Spin />)}
       {tab === 'cards' && <CardSuggestionsTab orgUnitId={unitId} month={cardMonth} previousMonth={cardMonth === dayjs().subtract(1, 'month').format('YYYY-MM')} />}
+      {tab === 'churn' && <ChurnTab unitId={unitId} month={month} onOpenUnit={(id) => set({ unit: id })} />}
     </Page>
   );
 }
