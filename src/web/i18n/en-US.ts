@@ -730,6 +730,27 @@ export const enUS: Catalog = {
     spentYuan: 'Spent (yuan)',
     savingYuan: 'Saving a month (yuan)',
     pitch: 'What to say',
+    sortByVolume: "By this month's volume",
+    sortByValue: 'By value',
+    value12m: 'Value over a year (¥)',
+    noValue: 'none yet',
+  },
+  customerValue: {
+    title: 'Customer value',
+    pAlive: 'Chance he still buys here',
+    visits: 'Visits expected next year',
+    in30: '(next 30 days: {{visits}})',
+    spendPerVisit: 'Expected spend per visit',
+    value12m: 'Value over a year',
+    explain:
+      "From this customer's past visits, the chance he still buys at our stations is about {{pAlive}}; we expect {{visits}} visits in the next year at about ¥{{spend}} each, a year's value of about ¥{{value}}.",
+    explainNoSpend:
+      "From this customer's past visits, the chance he still buys at our stations is about {{pAlive}}; we expect {{visits}} visits in the next year. The branch has no spend model yet, so no value can be estimated.",
+    spendNote:
+      "Spend per visit weighs his own average of ¥{{own}} over {{count}} visits against what the branch's customers usually spend; the year's value is not discounted.",
+    basis: 'Models fitted on the night of {{fitted}}, figures as of {{asOf}}.',
+    noHistory: 'This customer has no visit before today: nothing to estimate yet.',
+    noModel: "The branch has too few customers, or tonight's models have not run yet: nothing to estimate yet.",
   },
   purchases: {
     title: 'Purchases',

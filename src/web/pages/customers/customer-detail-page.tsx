@@ -16,6 +16,7 @@ import { CustomerFormDrawer, type CustomerFormTarget } from './customer-form.js'
 import type { CustomerKind, ProfileQuestion } from './labels.js';
 import { PurchasesPanel } from './panels/purchases-panel.js';
 import { RatingsPanel } from './panels/ratings-panel.js';
+import { ValuePanel } from './panels/value-panel.js';
 import { ActorName, auditLabel } from '../audit/labels.js';
 import { i18n } from '../../i18n/index.js';
 
@@ -186,6 +187,9 @@ export function CustomerDetailPage() {
             <Typography.Text type="secondary">{t('customers.cards')}</Typography.Text>
             <List size="small" dataSource={c.cards} locale={{ emptyText: t('common.none') }} renderItem={(x) => <List.Item><span>{x.cardNo}</span><Tag color={x.status === 'active' ? 'green' : 'default'}>{cardStatus(x.status)}</Tag></List.Item>} />
           </Card>
+        </Col>
+        <Col xs={24}>
+          <ValuePanel customerId={c.id} />
         </Col>
         <Col xs={24}>
           <PurchasesPanel customerId={c.id} />

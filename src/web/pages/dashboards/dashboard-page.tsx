@@ -12,7 +12,7 @@ import { useCurrentUser } from '../../shared/session.js';
 import { useIsPhone } from '../../shared/use-is-phone.js';
 import { CardSuggestionsTab } from './card-suggestions-tab.js';
 import { ChurnTab } from './churn-tab.js';
-import { KeyCustomersTab } from './key-customers-tab.js';
+import { KeyCustomersTab, type KeySort } from './key-customers-tab.js';
 import { OverviewTab } from './overview-tab.js';
 import { AsOfBar, useSnapshotQuery } from './snapshot.js';
 
@@ -29,12 +29,14 @@ export function DashboardPage() {
   const tab: TabKey = (TABS as readonly string[]).includes(params.get('tab') ?? '') ? (params.get('tab') as TabKey) : 'overview';
   // Card suggestions look at a whole month: the one before the month shown elsewhere.
   const cardMonth = dayjs(`${month}-01`).subtract(1, 'month').format('YYYY-MM');
+  const keySort: KeySort = params.get('sort') === 'value' ? 'value' : 'volume';
 
-  const set = (next: Partial<{ unit: number; month: string; tab: TabKey }>) => {
+  const set = (next: Partial<{ unit: number; month: string; tab: TabKey; sort: KeySort }>) => {
     const p = new URLSearchParams(params);
     if (next.unit !== undefined) p.set('unit', String(next.unit));
     if (next.month !== undefined) p.set('month', next.month);
     if (next.tab !== undefined) p.set('tab', next.tab);
+    if (next.sort !== undefined) p.set('sort', next.sort);
     setParams(p);
   };
 
@@ -44,8 +46,9 @@ export function DashboardPage() {
     tab === 'overview',
   );
   const keyCustomers = useSnapshotQuery(
-    ['key-customers', unitId, month],
-    (refresh) => unwrap(client.GET('/api/key-customers', { params: { query: { orgUnitId: unitId, month, ...(refresh && { refresh }) } } })),
+    ['key-customers', unitId, month, keySort],
+    (refresh) =>
+      unwrap(client.GET('/api/key-customers', { params: { query: { orgUnitId: unitId, month, sort: keySort, ...(refresh && { refresh }) } } })),
     tab === 'key',
   );
   const dashboard = overview.query;
@@ -83,7 +86,7 @@ export function DashboardPage() {
       {(tab === 'overview' || tab === 'key') && current.query.error && <Alert type="error" showIcon title={errorText(current.query.error)} style={{ marginBottom: 12 }} />}
       {(tab === 'overview' || tab === 'key') && <AsOfBar asOf={current.query.data?.asOf} onRefresh={() => void current.refresh()} refreshing={current.refreshing} />}
       {tab === 'overview' && (dashboard.data ? <OverviewTab data={dashboard.data} onOpenUnit={(id) => set({ unit: id })} /> : dashboard.isPending && <Spin />)}
-      {tab === 'key' && (keys.data ? <KeyCustomersTab data={keys.data} /> : keys.isPending && <Spin />)}
+      {tab === 'key' && (keys.data ? <KeyCustomersTab data={keys.data} sort={keySort} onSort={(sort) => set({ sort })} /> : keys.isPending && <Spin />)}
       {tab === 'cards' && <CardSuggestionsTab orgUnitId={unitId} month={cardMonth} previousMonth={cardMonth === dayjs().subtract(1, 'month').format('YYYY-MM')} />}
       {tab === 'churn' && <ChurnTab unitId={unitId} month={month} onOpenUnit={(id) => set({ unit: id })} />}
     </Page>

@@ -3,14 +3,16 @@
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
-import { Alert, Card, Col, Empty, List, Row, Statistic, Table, Tag, Typography } from 'antd';
+import { Alert, Card, Col, Empty, List, Row, Segmented, Statistic, Table, Tag, Typography } from 'antd';
 import { Chart, type ChartOption } from '../../shared/chart.js';
 import { useIsPhone } from '../../shared/use-is-phone.js';
 import { BLUE, ORANGE, litres, litresText, percent, yuanText, type KeyCustomers } from './format.js';
 
 type Unattended = KeyCustomers['unattended'][number];
+/** The list's order: the month's volume, or the 12-month value from the branch's models. */
+export type KeySort = 'volume' | 'value';
 
-export function KeyCustomersTab({ data }: { data: KeyCustomers }) {
+export function KeyCustomersTab({ data, sort, onSort }: { data: KeyCustomers; sort: KeySort; onSort: (sort: KeySort) => void }) {
   const { t } = useTranslation();
   const isPhone = useIsPhone();
   const k = data;
@@ -38,6 +40,21 @@ export function KeyCustomersTab({ data }: { data: KeyCustomers }) {
     </>
   );
   const name = (u: Unattended) => <Link to={`/customers/${u.customerId}`}>{u.name ?? u.code}</Link>;
+  // Whole yuan: the models give no more.
+  const value = (u: Unattended) => (u.value12mFen == null ? t('dashboard.noValue') : yuanText(Math.round(u.value12mFen / 100) * 100));
+  const byValue = sort === 'value';
+  const sorter = (
+    <Segmented<KeySort>
+      size="small"
+      value={sort}
+      onChange={onSort}
+      options={[
+        { value: 'volume', label: t('dashboard.sortByVolume') },
+        { value: 'value', label: t('dashboard.sortByValue') },
+      ]}
+      data-testid="key-sort"
+    />
+  );
 
   return (
     <>
@@ -81,7 +98,7 @@ export function KeyCustomersTab({ data }: { data: KeyCustomers }) {
       <Card size="small" title={t('dashboard.largeByDay')} style={{ marginBottom: 12 }}>
         {k.days.length ? <Chart option={daysOption} height={260} testId="key-days-chart" /> : <Empty description={t('dashboard.noSales')} />}
       </Card>
-      <Card size="small" title={t('dashboard.unattended', { count: k.unattendedTotal })} data-testid="key-unattended">
+      <Card size="small" title={t('dashboard.unattended', { count: k.unattendedTotal })} extra={sorter} data-testid="key-unattended">
         {isPhone ? (
           <List
             dataSource={k.unattended}
@@ -91,6 +108,7 @@ export function KeyCustomersTab({ data }: { data: KeyCustomers }) {
                 <Typography.Text strong>{name(u)}</Typography.Text> <Typography.Text type="secondary">{u.orgUnitName}</Typography.Text>
                 <div style={{ margin: '4px 0' }}>
                   {litresText(u.volumeMl)} L · ¥{yuanText(u.amountFen)}
+                  {byValue && ` · ${t('dashboard.value12m')} ${value(u)}`}
                 </div>
                 {step(u)}
               </Card>
@@ -110,6 +128,7 @@ export function KeyCustomersTab({ data }: { data: KeyCustomers }) {
               { title: t('customers.orgUnit'), dataIndex: 'orgUnitName' },
               { title: t('dashboard.volumeL'), dataIndex: 'volumeMl', align: 'right' as const, render: litresText },
               { title: t('dashboard.amountYuan'), dataIndex: 'amountFen', align: 'right' as const, render: (f: number) => yuanText(f) },
+              ...(byValue ? [{ title: t('dashboard.value12m'), key: 'value', align: 'right' as const, render: (_x: unknown, u: Unattended) => value(u) }] : []),
               { title: t('customers.owner'), dataIndex: 'ownerName', render: (o: string | null) => o ?? '—' },
               { title: t('dashboard.why'), key: 'why', render: (_x, u) => step(u) },
             ]}
