@@ -52,9 +52,19 @@ async function writeWorkbook(file: string, rows: number): Promise<void> {
   await wb.commit();
 }
 
-async function parseRun(reader: RowReader, file: string): Promise<{ seconds: number; rows: number; loopP99: number; loopMax: number }> {
+interface ParseRun {
+  seconds: number;
+  /** CPU time of the whole process (every thread) during the run. */
+  cpu: number;
+  rows: number;
+  loopP99: number;
+  loopMax: number;
+}
+
+async function parseRun(reader: RowReader, file: string): Promise<ParseRun> {
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   let rows = 0;
   let chars = 0;
@@ -64,9 +74,10 @@ async function parseRun(reader: RowReader, file: string): Promise<{ seconds: num
     for (const c of r.cells) if (typeof c === 'string') chars += c.length;
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   h.disable();
   if (chars === 0) throw new Error('no cells read');
-  return { seconds, rows, loopP99: h.percentile(99) / 1e6, loopMax: h.max / 1e6 };
+  return { seconds, cpu: (cpu.user + cpu.system) / 1e6, rows, loopP99: h.percentile(99) / 1e6, loopMax: h.max / 1e6 };
 }
 
 async function parseComparison(dir: string): Promise<void> {
@@ -79,20 +90,23 @@ async function parseComparison(dir: string): Promise<void> {
   // A warm-up of each: the worker's start (tsx loading the reader) is paid once per idle worker.
   await parseRun(pool, file);
   await parseRun(here, file);
-  const results = { worker: [] as Awaited<ReturnType<typeof parseRun>>[], here: [] as Awaited<ReturnType<typeof parseRun>>[] };
+  const results = { worker: [] as ParseRun[], here: [] as ParseRun[] };
   for (let i = 0; i < RUNS; i++) {
     results.here.push(await parseRun(here, file));
     results.worker.push(await parseRun(pool, file));
   }
   await pool.close();
-  const line = (label: string, rs: Awaited<ReturnType<typeof parseRun>>[]) => {
+  const line = (label: string, rs: ParseRun[]) => {
     const s = median(rs.map((r) => r.seconds));
-    return `${label}: median ${s.toFixed(2)} s (${fmt(ROWS / s)} rows/s; runs ${rs.map((r) => r.seconds.toFixed(2)).join(', ')}), main-thread event-loop delay p99 ${median(rs.map((r) => r.loopP99)).toFixed(0)} ms, max ${Math.max(...rs.map((r) => r.loopMax)).toFixed(0)} ms`;
+    const runs = rs.map((r) => r.seconds.toFixed(2)).join(', ');
+    const loop = `main-thread event-loop delay p99 ${median(rs.map((r) => r.loopP99)).toFixed(0)} ms, max ${Math.max(...rs.map((r) => r.loopMax)).toFixed(0)} ms`;
+    return `${label}: median ${s.toFixed(2)} s (${fmt(ROWS / s)} rows/s; runs ${runs}), CPU ${median(rs.map((r) => r.cpu)).toFixed(2)} s, ${loop}`;
   };
   console.log(line('in this thread', results.here));
   console.log(line('in the worker ', results.worker));
   const ratio = median(results.here.map((r) => r.seconds)) / median(results.worker.map((r) => r.seconds));
-  console.log(`worker throughput ×${ratio.toFixed(2)} of in-thread (target ≥ 0.9)`);
+  const cpuRatio = median(results.here.map((r) => r.cpu)) / median(results.worker.map((r) => r.cpu));
+  console.log(`worker throughput ×${ratio.toFixed(2)} of in-thread (target ≥ 0.9); CPU ×${cpuRatio.toFixed(2)}; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }
 
 async function signIn(base: string): Promise<{ cookie: string; csrf: string }> {
