@@ -192,9 +192,10 @@ describeEngines('customer archive', (engine) => {
     expect((await call(ctx.app, manager, 'GET', `/api/customers/${out.id}`)).statusCode).toBe(403);
     expect((await ok(call(ctx.app, manager, 'GET', '/api/customers?q=钱多多'))).total).toBe(0);
     expect(await ok(call(ctx.app, manager, 'GET', '/api/pump/lookup?q=66666'))).toEqual([]);
-    // A duplicate in another area is reported by code only.
+    // A duplicate in another area is reported by the unit that holds it only, never by its code.
     const dup = await call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', vehicles: [{ plate: '冀F66666' }] });
-    expect(dup.json().error.details[0]).toMatchObject({ inScope: false, customerId: null, name: null, code: out.code });
+    expect(dup.json().error.details[0]).toMatchObject({ inScope: false, customerId: null, name: null, code: null, orgUnitId: tree.station3 });
+    expect(dup.body).not.toContain(out.code);
     // The duplicate review shows only the customers the user may read, even when a plate is shared across areas.
     await ok(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '钱二', vehicles: [{ plate: '冀F66666' }], confirmDuplicate: true }), 201);
     await ok(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '钱三', vehicles: [{ plate: '冀F66666' }], confirmDuplicate: true }), 201);
