@@ -163,6 +163,9 @@ describe('churn case workflow', () => {
     expect(dueDayProblem('2026-11-11', '2026-11-10')).toBeNull();
     expect(dueDayProblem('2027-11-10', '2026-11-10')).toBeNull();
     expect(dueDayProblem('2027-11-11', '2026-11-10')).toBe('too_far');
+    expect(dueDayProblem('2027-02-29', '2026-11-10')).toBe('invalid');
+    expect(dueDayProblem('2026-11-1', '2026-11-10')).toBe('invalid');
+    expect(dueDayProblem('2028-02-29', '2027-11-10')).toBeNull();
   });
 
   it('turns a yearly rate into the monthly one that compounds to it', () => {

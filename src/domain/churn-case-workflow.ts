@@ -185,8 +185,10 @@ export function countsAsLost(action: ChurnCaseAction, to: ChurnCaseState): boole
   return to === 'lost' && (action === 'open' || action === 'confirm_lost');
 }
 
-/** A due day for the second attempt: a calendar day from tomorrow up to a year ahead. */
-export function dueDayProblem(dueDay: string, today: string): 'past' | 'too_far' | null {
+/** A due day for the second attempt: a calendar day (no 31 February) from tomorrow up to a year ahead. */
+export function dueDayProblem(dueDay: string, today: string): 'invalid' | 'past' | 'too_far' | null {
+  const parsed = new Date(`${dueDay}T00:00:00Z`);
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== dueDay) return 'invalid';
   if (dueDay <= today) return 'past';
   const [y, m, d] = today.split('-').map(Number) as [number, number, number];
   const limit = new Date(Date.UTC(y + 1, m - 1, d)).toISOString().slice(0, 10);

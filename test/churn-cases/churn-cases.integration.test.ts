@@ -179,6 +179,7 @@ describeEngines('churn cases', (engine) => {
     await denied(act('pianqu', made.id, 'assign', { assigneeUserId: u.get('shenji'), dueDay: '2026-11-30' }), 422, 'ASSIGNEE_NOT_ELIGIBLE', 'body.assigneeUserId');
     await denied(act('pianqu', made.id, 'assign', { assigneeUserId: u.get('daibiao'), dueDay: '2026-11-20' }), 400, 'VALIDATION_FAILED', 'body.dueDay');
     await denied(act('pianqu', made.id, 'assign', { assigneeUserId: u.get('daibiao'), dueDay: '2027-12-01' }), 400, 'VALIDATION_FAILED', 'body.dueDay');
+    await denied(act('pianqu', made.id, 'assign', { assigneeUserId: u.get('daibiao'), dueDay: '2027-02-29' }), 400, 'VALIDATION_FAILED', 'body.dueDay');
     const assigned = await ok<Case>(act('pianqu', made.id, 'assign', { ...due, note: '带上价格方案去谈' }));
     expect(assigned.state).toBe('second_attempt');
     expect(assigned.secondAttempt).toMatchObject({ assigneeUserId: u.get('daibiao'), dueDay: '2026-11-30', overdue: false });
@@ -233,7 +234,7 @@ describeEngines('churn cases', (engine) => {
     await denied(call(ctx.app, s.get('guanli2')!, 'GET', `/api/churn-cases?orgUnitId=${tree.station1}`), 403, 'SCOPE_DENIED', 'querystring.orgUnitId');
     const ours = await ok<{ items: { id: number }[] }>(call(ctx.app, s.get('jiayou')!, 'GET', '/api/churn-cases?pageSize=200'));
     expect(ours.items.map((i) => i.id)).toContain(made.id);
-    const byAlert = await ok<{ items: { id: number }[] }>(call(ctx.app, s.get('jiayou')!, 'GET', `/api/churn-cases?alertIds=${made.alertId}&alertIds=999999`));
+    const byAlert = await ok<{ items: { id: number }[] }>(call(ctx.app, s.get('jiayou')!, 'GET', `/api/churn-cases?alertIds=${made.alertId},999999`));
     expect(byAlert.items.map((i) => i.id)).toEqual([made.id]);
     // HQ sees everything.
     await ok(read('yingxiao', made.id));

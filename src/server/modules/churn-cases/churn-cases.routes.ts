@@ -1,15 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
-import { Id, IdParams, Page, Paging, errorResponses } from '../../schemas.js';
+import { Id, IdParams, Month, Page, Paging, errorResponses } from '../../schemas.js';
 import { CHURN_CASE_STATES, CHURN_CATEGORIES } from '../../../domain/churn-case-workflow.js';
 import type { ChurnCasesService } from './churn-cases.service.js';
 
 const strict = { additionalProperties: false };
 const S = Type.Union([Type.String(), Type.Null()]);
 const Int = Type.Integer();
-const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
-const Month = Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' });
+// Years as the shared Month schema takes them (1900–2999); the day itself is checked by the workflow.
+const Day = Type.String({ pattern: '^(19|2\\d)\\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$', description: 'YYYY-MM-DD' });
 // The lists live in the workflow (as alerts.routes.ts does with its kinds).
 const [OPEN, REPORTED, SECOND_ATTEMPT, RETAINED, LOST, WON_BACK] = CHURN_CASE_STATES;
 const State = Type.Union([Type.Literal(OPEN), Type.Literal(REPORTED), Type.Literal(SECOND_ATTEMPT), Type.Literal(RETAINED), Type.Literal(LOST), Type.Literal(WON_BACK)]);
@@ -115,7 +115,7 @@ const ListQuery = Type.Object(
     orgUnitId: Type.Optional(Type.Integer({ minimum: 1, description: 'Cases of this unit and below' })),
     lostMonth: Type.Optional(Month),
     customerId: Type.Optional(Type.Integer({ minimum: 1 })),
-    alertIds: Type.Optional(Type.Array(Id, { maxItems: 200, description: 'Cases opened from these alerts' })),
+    alertIds: Type.Optional(Type.String({ pattern: '^[1-9]\\d{0,14}(,[1-9]\\d{0,14}){0,199}$', description: 'Cases opened from these alerts: ids, comma-separated (up to 200)' })),
     ...Paging,
   },
   strict,
@@ -166,7 +166,10 @@ export function churnCasesRoutes(app: App, svc: ChurnCasesService): void {
   app.get('/api/churn-cases', {
     config: { access: { permission: 'alert.read' } },
     schema: { tags, summary: 'Churn cases of my subtree, most recently changed first', querystring: ListQuery, response: { 200: Page(ChurnCase), ...errorResponses } },
-    handler: (req) => svc.list(requirePrincipal(req), { ...req.query }),
+    handler: (req) => {
+      const { alertIds, ...query } = req.query;
+      return svc.list(requirePrincipal(req), { ...query, ...(alertIds && { alertIds: alertIds.split(',').map(Number) }) });
+    },
   });
 
   app.get('/api/churn-cases/loss-rate/:id', {

@@ -401,7 +401,7 @@ export class ChurnCasesService {
       if (!check.ok) throw refusal(check);
       const problem = dueDayProblem(body.dueDay, this.today(current.time_zone));
       if (problem) {
-        const why = problem === 'past' ? 'must come after today' : 'must be within a year';
+        const why = { invalid: 'is not a calendar day', past: 'must come after today', too_far: 'must be within a year' }[problem];
         throw new AppError('VALIDATION_FAILED', `body.dueDay ${why}`, 'body.dueDay');
       }
       const eligible = await q.assignees(trx, this.engine, current.org_path, p.orgPath);

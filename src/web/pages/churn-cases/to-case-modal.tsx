@@ -29,7 +29,7 @@ export function useAlertCases(alertIds: number[]) {
   const ids = [...alertIds].sort((a, b) => a - b);
   const query = useQuery({
     queryKey: ['churn-cases', 'of-alerts', ids],
-    queryFn: () => unwrap(client.GET('/api/churn-cases', { params: { query: { alertIds: ids, pageSize: 200, page: 1 } } })),
+    queryFn: () => unwrap(client.GET('/api/churn-cases', { params: { query: { alertIds: ids.join(','), pageSize: 200, page: 1 } } })),
     enabled: ids.length > 0,
   });
   const byAlert = new Map<number, ChurnCaseItem>();
