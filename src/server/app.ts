@@ -57,6 +57,8 @@ import { CustomerValueService } from './modules/customer-value/value.service.js'
 import { customerValueRoutes } from './modules/customer-value/value.routes.js';
 import { TopupsService } from './modules/topups/topups.service.js';
 import { topupsRoutes } from './modules/topups/topups.routes.js';
+import { ChurnCasesService } from './modules/churn-cases/churn-cases.service.js';
+import { churnCasesRoutes } from './modules/churn-cases/churn-cases.routes.js';
 
 export interface RouteEntry {
   method: string;
@@ -247,6 +249,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   ratingsRoutes(app, new RatingsService(db.kysely, opts.now));
   customerValueRoutes(app, new CustomerValueService(db.kysely, opts.now));
   alertsRoutes(app, new AlertsService(db.kysely, opts.now), new BacktestService(db.kysely, opts.now));
+  churnCasesRoutes(app, new ChurnCasesService(db.kysely, db.engine, opts.now));
   dashboardsRoutes(
     app,
     new DashboardsService(db.kysely, db.engine, opts.now, {

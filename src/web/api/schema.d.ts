@@ -13729,6 +13729,2426 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/churn-cases/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The kinds of loss (natural, non-natural) and the exit survey’s reasons, in use and retired */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            lossKinds: {
+                                code: string;
+                                /** @description natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation */
+                                category: "natural" | "non_natural";
+                                nameZh: string;
+                                nameEn: string;
+                                sort: number;
+                                active: boolean;
+                            }[];
+                            reasons: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                                /** @description The survey must say more in words */
+                                needsText: boolean;
+                                sort: number;
+                                active: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Rename, reorder, retire or add kinds of loss and survey reasons (codes on file are kept) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        lossKinds: {
+                            code: string;
+                            /** @description natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation */
+                            category: "natural" | "non_natural";
+                            nameZh: string;
+                            nameEn: string;
+                            sort: number;
+                            active: boolean;
+                        }[];
+                        reasons: {
+                            code: string;
+                            nameZh: string;
+                            nameEn: string;
+                            /** @description The survey must say more in words */
+                            needsText: boolean;
+                            sort: number;
+                            active: boolean;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            lossKinds: {
+                                code: string;
+                                /** @description natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation */
+                                category: "natural" | "non_natural";
+                                nameZh: string;
+                                nameEn: string;
+                                sort: number;
+                                active: boolean;
+                            }[];
+                            reasons: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                                /** @description The survey must say more in words */
+                                needsText: boolean;
+                                sort: number;
+                                active: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/churn-cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Churn cases of my subtree, most recently changed first */
+        get: {
+            parameters: {
+                query: {
+                    state?: "open" | "reported" | "second_attempt" | "retained" | "lost" | "won_back";
+                    /** @description Only cases whose second attempt is mine */
+                    mine?: boolean;
+                    /** @description Cases of this unit and below */
+                    orgUnitId?: number;
+                    /** @description YYYY-MM */
+                    lostMonth?: string;
+                    customerId?: number;
+                    /** @description Cases opened from these alerts: ids, comma-separated (up to 200) */
+                    alertIds?: string;
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                state: "open" | "reported" | "second_attempt" | "retained" | "lost" | "won_back";
+                                /** @description natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation */
+                                category: "natural" | "non_natural";
+                                lossKind: {
+                                    code: string;
+                                    nameZh: string;
+                                    nameEn: string;
+                                };
+                                /** @description What happened, in the words of who opened the case */
+                                note: string;
+                                alertId: number | null;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                    kind: string;
+                                    name: string | null;
+                                    greeting: string | null;
+                                    organisation: string | null;
+                                    plate: string | null;
+                                    lastVisitDay: string | null;
+                                };
+                                openedAt: string;
+                                openedByName: string | null;
+                                report: {
+                                    text: string;
+                                    byName: string | null;
+                                    at: string;
+                                } | null;
+                                secondAttempt: {
+                                    assigneeUserId: number | null;
+                                    assigneeName: string | null;
+                                    dueDay: string;
+                                    assignedByName: string | null;
+                                    assignedAt: string;
+                                    /** @description Still under way after its due day */
+                                    overdue: boolean;
+                                } | null;
+                                outcome: {
+                                    note: string;
+                                    byName: string | null;
+                                    at: string;
+                                } | null;
+                                lostAt: string | null;
+                                lostDay: string | null;
+                                lostMonth: string | null;
+                                /** @description When the customer bought again, and the day of that purchase */
+                                wonBack: {
+                                    at: string;
+                                    day: string | null;
+                                } | null;
+                                survey: {
+                                    reasonCode: string;
+                                    reasonNameZh: string;
+                                    reasonNameEn: string;
+                                    freeText: string | null;
+                                    recordedByName: string | null;
+                                    recordedAt: string;
+                                } | null;
+                                updatedAt: string;
+                                version: number;
+                                /** @description The steps the reader may take now */
+                                allowedActions: string[];
+                                canRecordSurvey: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/churn-cases/loss-rate/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Loss rate of a unit per month (lost ÷ active at the start) against the policy’s normal rate, with its child units */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description YYYY-MM */
+                    month?: string;
+                    /** @description Months of trend, ending with `month`; 12 by default */
+                    months?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unit: {
+                                id: number;
+                                name: string;
+                                code: string;
+                                kindCode: string;
+                            };
+                            month: string;
+                            /** @description The anomaly policy’s normal yearly loss rate */
+                            normalYearlyRate: number;
+                            /** @description 1 − (1 − yearly)^(1/12) */
+                            normalMonthlyRate: number;
+                            /** @description Customers whose loss was confirmed in the month */
+                            lost: number;
+                            natural: number;
+                            nonNatural: number;
+                            /** @description Cases won back in the month (the customer bought again) */
+                            wonBack: number;
+                            /** @description Customers who bought anything in the month before */
+                            activeAtStart: number;
+                            /** @description lost ÷ activeAtStart; null when nobody was active */
+                            rate: number | null;
+                            /** @description The rate is above the policy’s normal monthly rate */
+                            aboveNormal: boolean;
+                            trend: {
+                                month: string;
+                                /** @description Customers whose loss was confirmed in the month */
+                                lost: number;
+                                natural: number;
+                                nonNatural: number;
+                                /** @description Cases won back in the month (the customer bought again) */
+                                wonBack: number;
+                                /** @description Customers who bought anything in the month before */
+                                activeAtStart: number;
+                                /** @description lost ÷ activeAtStart; null when nobody was active */
+                                rate: number | null;
+                                /** @description The rate is above the policy’s normal monthly rate */
+                                aboveNormal: boolean;
+                            }[];
+                            children: {
+                                id: number;
+                                name: string;
+                                code: string;
+                                kindCode: string;
+                                /** @description Customers whose loss was confirmed in the month */
+                                lost: number;
+                                natural: number;
+                                nonNatural: number;
+                                /** @description Cases won back in the month (the customer bought again) */
+                                wonBack: number;
+                                /** @description Customers who bought anything in the month before */
+                                activeAtStart: number;
+                                /** @description lost ÷ activeAtStart; null when nobody was active */
+                                rate: number | null;
+                                /** @description The rate is above the policy’s normal monthly rate */
+                                aboveNormal: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/churn-cases/from-alert/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn an alert into a churn case: natural loss (lost at once, with its exit survey) or non-natural (to be reported upward) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation */
+                        category: "natural" | "non_natural";
+                        /** @description A kind of loss in use of that category */
+                        lossKind: string;
+                        /** @description What happened: who was reached and what was learnt */
+                        note: string;
+                        survey?: {
+                            /** @description One of the reasons in use (GET /api/churn-cases/catalog) */
+                            reasonCode: string;
+                            /** @description In the customer’s words; required for a reason that asks for it (other) */
+                            freeText?: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            state: "open" | "reported" | "second_attempt" | "retained" | "lost" | "won_back";
+                            /** @description natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation */
+                            category: "natural" | "non_natural";
+                            lossKind: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            /** @description What happened, in the words of who opened the case */
+                            note: string;
+                            alertId: number | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            customer: {
+                                id: number;
+                                code: string;
+                                kind: string;
+                                name: string | null;
+                                greeting: string | null;
+                                organisation: string | null;
+                                plate: string | null;
+                                lastVisitDay: string | null;
+                            };
+                            openedAt: string;
+                            openedByName: string | null;
+                            report: {
+                                text: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            secondAttempt: {
+                                assigneeUserId: number | null;
+                                assigneeName: string | null;
+                                dueDay: string;
+                                assignedByName: string | null;
+                                assignedAt: string;
+                                /** @description Still under way after its due day */
+                                overdue: boolean;
+                            } | null;
+                            outcome: {
+                                note: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lostAt: string | null;
+                            lostDay: string | null;
+                            lostMonth: string | null;
+                            /** @description When the customer bought again, and the day of that purchase */
+                            wonBack: {
+                                at: string;
+                                day: string | null;
+                            } | null;
+                            survey: {
+                                reasonCode: string;
+                                reasonNameZh: string;
+                                reasonNameEn: string;
+                                freeText: string | null;
+                                recordedByName: string | null;
+                                recordedAt: string;
+                            } | null;
+                            updatedAt: string;
+                            version: number;
+                            /** @description The steps the reader may take now */
+                            allowedActions: string[];
+                            canRecordSurvey: boolean;
+                            events: {
+                                id: number;
+                                /** @description open, report, assign, retain, confirm_lost, win_back, or survey */
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/churn-cases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One churn case with its trail, exit survey and the steps I may take */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            state: "open" | "reported" | "second_attempt" | "retained" | "lost" | "won_back";
+                            /** @description natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation */
+                            category: "natural" | "non_natural";
+                            lossKind: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            /** @description What happened, in the words of who opened the case */
+                            note: string;
+                            alertId: number | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            customer: {
+                                id: number;
+                                code: string;
+                                kind: string;
+                                name: string | null;
+                                greeting: string | null;
+                                organisation: string | null;
+                                plate: string | null;
+                                lastVisitDay: string | null;
+                            };
+                            openedAt: string;
+                            openedByName: string | null;
+                            report: {
+                                text: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            secondAttempt: {
+                                assigneeUserId: number | null;
+                                assigneeName: string | null;
+                                dueDay: string;
+                                assignedByName: string | null;
+                                assignedAt: string;
+                                /** @description Still under way after its due day */
+                                overdue: boolean;
+                            } | null;
+                            outcome: {
+                                note: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lostAt: string | null;
+                            lostDay: string | null;
+                            lostMonth: string | null;
+                            /** @description When the customer bought again, and the day of that purchase */
+                            wonBack: {
+                                at: string;
+                                day: string | null;
+                            } | null;
+                            survey: {
+                                reasonCode: string;
+                                reasonNameZh: string;
+                                reasonNameEn: string;
+                                freeText: string | null;
+                                recordedByName: string | null;
+                                recordedAt: string;
+                            } | null;
+                            updatedAt: string;
+                            version: number;
+                            /** @description The steps the reader may take now */
+                            allowedActions: string[];
+                            canRecordSurvey: boolean;
+                            events: {
+                                id: number;
+                                /** @description open, report, assign, retain, confirm_lost, win_back, or survey */
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/churn-cases/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report a non-natural loss in writing to the level above */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The written report */
+                        report: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            state: "open" | "reported" | "second_attempt" | "retained" | "lost" | "won_back";
+                            /** @description natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation */
+                            category: "natural" | "non_natural";
+                            lossKind: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            /** @description What happened, in the words of who opened the case */
+                            note: string;
+                            alertId: number | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            customer: {
+                                id: number;
+                                code: string;
+                                kind: string;
+                                name: string | null;
+                                greeting: string | null;
+                                organisation: string | null;
+                                plate: string | null;
+                                lastVisitDay: string | null;
+                            };
+                            openedAt: string;
+                            openedByName: string | null;
+                            report: {
+                                text: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            secondAttempt: {
+                                assigneeUserId: number | null;
+                                assigneeName: string | null;
+                                dueDay: string;
+                                assignedByName: string | null;
+                                assignedAt: string;
+                                /** @description Still under way after its due day */
+                                overdue: boolean;
+                            } | null;
+                            outcome: {
+                                note: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lostAt: string | null;
+                            lostDay: string | null;
+                            lostMonth: string | null;
+                            /** @description When the customer bought again, and the day of that purchase */
+                            wonBack: {
+                                at: string;
+                                day: string | null;
+                            } | null;
+                            survey: {
+                                reasonCode: string;
+                                reasonNameZh: string;
+                                reasonNameEn: string;
+                                freeText: string | null;
+                                recordedByName: string | null;
+                                recordedAt: string;
+                            } | null;
+                            updatedAt: string;
+                            version: number;
+                            /** @description The steps the reader may take now */
+                            allowedActions: string[];
+                            canRecordSurvey: boolean;
+                            events: {
+                                id: number;
+                                /** @description open, report, assign, retain, confirm_lost, win_back, or survey */
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/churn-cases/{id}/assignees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** People the level above may send for the second attempt (at the case’s unit or above it, within my subtree) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            displayName: string;
+                            username: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/churn-cases/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a named person for a second attempt by a due day (the level above only) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        assigneeUserId: number;
+                        /** @description YYYY-MM-DD */
+                        dueDay: string;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            state: "open" | "reported" | "second_attempt" | "retained" | "lost" | "won_back";
+                            /** @description natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation */
+                            category: "natural" | "non_natural";
+                            lossKind: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            /** @description What happened, in the words of who opened the case */
+                            note: string;
+                            alertId: number | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            customer: {
+                                id: number;
+                                code: string;
+                                kind: string;
+                                name: string | null;
+                                greeting: string | null;
+                                organisation: string | null;
+                                plate: string | null;
+                                lastVisitDay: string | null;
+                            };
+                            openedAt: string;
+                            openedByName: string | null;
+                            report: {
+                                text: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            secondAttempt: {
+                                assigneeUserId: number | null;
+                                assigneeName: string | null;
+                                dueDay: string;
+                                assignedByName: string | null;
+                                assignedAt: string;
+                                /** @description Still under way after its due day */
+                                overdue: boolean;
+                            } | null;
+                            outcome: {
+                                note: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lostAt: string | null;
+                            lostDay: string | null;
+                            lostMonth: string | null;
+                            /** @description When the customer bought again, and the day of that purchase */
+                            wonBack: {
+                                at: string;
+                                day: string | null;
+                            } | null;
+                            survey: {
+                                reasonCode: string;
+                                reasonNameZh: string;
+                                reasonNameEn: string;
+                                freeText: string | null;
+                                recordedByName: string | null;
+                                recordedAt: string;
+                            } | null;
+                            updatedAt: string;
+                            version: number;
+                            /** @description The steps the reader may take now */
+                            allowedActions: string[];
+                            canRecordSurvey: boolean;
+                            events: {
+                                id: number;
+                                /** @description open, report, assign, retain, confirm_lost, win_back, or survey */
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/churn-cases/{id}/retain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The second attempt kept the customer (the person sent, or the level above) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What the second attempt found */
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            state: "open" | "reported" | "second_attempt" | "retained" | "lost" | "won_back";
+                            /** @description natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation */
+                            category: "natural" | "non_natural";
+                            lossKind: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            /** @description What happened, in the words of who opened the case */
+                            note: string;
+                            alertId: number | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            customer: {
+                                id: number;
+                                code: string;
+                                kind: string;
+                                name: string | null;
+                                greeting: string | null;
+                                organisation: string | null;
+                                plate: string | null;
+                                lastVisitDay: string | null;
+                            };
+                            openedAt: string;
+                            openedByName: string | null;
+                            report: {
+                                text: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            secondAttempt: {
+                                assigneeUserId: number | null;
+                                assigneeName: string | null;
+                                dueDay: string;
+                                assignedByName: string | null;
+                                assignedAt: string;
+                                /** @description Still under way after its due day */
+                                overdue: boolean;
+                            } | null;
+                            outcome: {
+                                note: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lostAt: string | null;
+                            lostDay: string | null;
+                            lostMonth: string | null;
+                            /** @description When the customer bought again, and the day of that purchase */
+                            wonBack: {
+                                at: string;
+                                day: string | null;
+                            } | null;
+                            survey: {
+                                reasonCode: string;
+                                reasonNameZh: string;
+                                reasonNameEn: string;
+                                freeText: string | null;
+                                recordedByName: string | null;
+                                recordedAt: string;
+                            } | null;
+                            updatedAt: string;
+                            version: number;
+                            /** @description The steps the reader may take now */
+                            allowedActions: string[];
+                            canRecordSurvey: boolean;
+                            events: {
+                                id: number;
+                                /** @description open, report, assign, retain, confirm_lost, win_back, or survey */
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/churn-cases/{id}/confirm-lost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The second attempt failed: the customer is lost, with his exit survey if none is on file */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What the second attempt found */
+                        note: string;
+                        survey?: {
+                            /** @description One of the reasons in use (GET /api/churn-cases/catalog) */
+                            reasonCode: string;
+                            /** @description In the customer’s words; required for a reason that asks for it (other) */
+                            freeText?: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            state: "open" | "reported" | "second_attempt" | "retained" | "lost" | "won_back";
+                            /** @description natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation */
+                            category: "natural" | "non_natural";
+                            lossKind: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            /** @description What happened, in the words of who opened the case */
+                            note: string;
+                            alertId: number | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            customer: {
+                                id: number;
+                                code: string;
+                                kind: string;
+                                name: string | null;
+                                greeting: string | null;
+                                organisation: string | null;
+                                plate: string | null;
+                                lastVisitDay: string | null;
+                            };
+                            openedAt: string;
+                            openedByName: string | null;
+                            report: {
+                                text: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            secondAttempt: {
+                                assigneeUserId: number | null;
+                                assigneeName: string | null;
+                                dueDay: string;
+                                assignedByName: string | null;
+                                assignedAt: string;
+                                /** @description Still under way after its due day */
+                                overdue: boolean;
+                            } | null;
+                            outcome: {
+                                note: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lostAt: string | null;
+                            lostDay: string | null;
+                            lostMonth: string | null;
+                            /** @description When the customer bought again, and the day of that purchase */
+                            wonBack: {
+                                at: string;
+                                day: string | null;
+                            } | null;
+                            survey: {
+                                reasonCode: string;
+                                reasonNameZh: string;
+                                reasonNameEn: string;
+                                freeText: string | null;
+                                recordedByName: string | null;
+                                recordedAt: string;
+                            } | null;
+                            updatedAt: string;
+                            version: number;
+                            /** @description The steps the reader may take now */
+                            allowedActions: string[];
+                            canRecordSurvey: boolean;
+                            events: {
+                                id: number;
+                                /** @description open, report, assign, retain, confirm_lost, win_back, or survey */
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/churn-cases/{id}/exit-survey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Record or correct the exit survey: why the customer left */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description One of the reasons in use (GET /api/churn-cases/catalog) */
+                        reasonCode: string;
+                        /** @description In the customer’s words; required for a reason that asks for it (other) */
+                        freeText?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            state: "open" | "reported" | "second_attempt" | "retained" | "lost" | "won_back";
+                            /** @description natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation */
+                            category: "natural" | "non_natural";
+                            lossKind: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            /** @description What happened, in the words of who opened the case */
+                            note: string;
+                            alertId: number | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            customer: {
+                                id: number;
+                                code: string;
+                                kind: string;
+                                name: string | null;
+                                greeting: string | null;
+                                organisation: string | null;
+                                plate: string | null;
+                                lastVisitDay: string | null;
+                            };
+                            openedAt: string;
+                            openedByName: string | null;
+                            report: {
+                                text: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            secondAttempt: {
+                                assigneeUserId: number | null;
+                                assigneeName: string | null;
+                                dueDay: string;
+                                assignedByName: string | null;
+                                assignedAt: string;
+                                /** @description Still under way after its due day */
+                                overdue: boolean;
+                            } | null;
+                            outcome: {
+                                note: string;
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            lostAt: string | null;
+                            lostDay: string | null;
+                            lostMonth: string | null;
+                            /** @description When the customer bought again, and the day of that purchase */
+                            wonBack: {
+                                at: string;
+                                day: string | null;
+                            } | null;
+                            survey: {
+                                reasonCode: string;
+                                reasonNameZh: string;
+                                reasonNameEn: string;
+                                freeText: string | null;
+                                recordedByName: string | null;
+                                recordedAt: string;
+                            } | null;
+                            updatedAt: string;
+                            version: number;
+                            /** @description The steps the reader may take now */
+                            allowedActions: string[];
+                            canRecordSurvey: boolean;
+                            events: {
+                                id: number;
+                                /** @description open, report, assign, retain, confirm_lost, win_back, or survey */
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dashboards/unit/{id}": {
         parameters: {
             query?: never;
