@@ -6,6 +6,7 @@ import { migrateHelp, runMigrate } from './commands/migrate.js';
 import { demoHelp, runDemo } from './commands/demo.js';
 import { backupHelp, runBackup } from './commands/backup.js';
 import { importHelp, runImport } from './commands/import.js';
+import { alertsHelp, runAlerts } from './commands/alerts.js';
 
 interface Command {
   summary: string;
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   demo: { summary: 'build a demo company: 1 HQ, 2 branches, 6 areas, 40 stations, staff for every role', help: demoHelp, run: runDemo },
   import: { summary: 'import customers, fuel cards or transactions from a CSV or XLSX file (resumable, idempotent)', help: importHelp, run: runImport },
   backup: { summary: 'write a consistent copy of the database to a file (SQLite backup or pg_dump)', help: backupHelp, run: runBackup },
+  alerts: { summary: 'run the alert rules as of a night, or back-test a policy night by night without writing alerts', help: alertsHelp, run: runAlerts },
 };
 
 const HELP = `usage: forecourt <command> [options]
