@@ -35,7 +35,9 @@ const ENGINES = String(args.engines).split(',').filter(Boolean) as ('sqlite' | '
 const STATION = 'SJZ-CA-01';
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
+const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
 /** A customer archive as Excel would save it: shared strings, six columns, distinct plates and phones. */
 async function writeWorkbook(file: string, rows: number): Promise<void> {
@@ -45,8 +47,10 @@ async function writeWorkbook(file: string, rows: number): Promise<void> {
   const provinces = ['冀', '京', '津', '晋', '鲁', '豫'];
   for (let i = 0; i < rows; i++) {
     const k = Math.floor(i / 100_000);
-    const plate = `${provinces[k % provinces.length]}${'ABCDEFGHJK'[Math.floor(k / provinces.length) % 10]}${String(i % 100_000).padStart(5, '0')}`;
-    ws.addRow([`客户${i}`, `139${String(i).padStart(8, '0')}`, plate, i % 3 ? '解放J6' : '东风天龙', i % 3 === 0 ? `9${String(i).padStart(15, '0')}` : null, '老档案']).commit();
+    const letter = 'ABCDEFGHJK'[Math.floor(k / provinces.length) % 10];
+    const plate = `${provinces[k % provinces.length]}${letter}${String(i % 100_000).padStart(5, '0')}`;
+    const card = i % 3 === 0 ? `9${String(i).padStart(15, '0')}` : null;
+    ws.addRow([`客户${i}`, `139${String(i).padStart(8, '0')}`, plate, i % 3 ? '解放J6' : '东风天龙', card, '老档案']).commit();
   }
   ws.commit();
   await wb.commit();
@@ -84,7 +88,9 @@ async function parseComparison(dir: string): Promise<void> {
   const file = path.join(dir, 'parse.xlsx');
   const t0 = performance.now();
   await writeWorkbook(file, ROWS);
-  console.log(`import-xlsx: ${fmt(ROWS)}-row workbook (${(fs.statSync(file).size / 1024 / 1024).toFixed(1)} MB) written in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${os.cpus().length} cores; node ${process.version}; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const mb = (fs.statSync(file).size / 1024 / 1024).toFixed(1);
+  const took = ((performance.now() - t0) / 1000).toFixed(1);
+  console.log(`import-xlsx: ${fmt(ROWS)}-row workbook (${mb} MB) written in ${took} s; ${os.cpus().length} cores; node ${process.version}; load ${load()}`);
   const pool = new ParsePool(DEFAULT_IMPORT_LIMITS);
   const here = new InProcessReader(DEFAULT_IMPORT_LIMITS);
   // A warm-up of each: the worker's start (tsx loading the reader) is paid once per idle worker.
@@ -99,20 +105,24 @@ async function parseComparison(dir: string): Promise<void> {
   const line = (label: string, rs: ParseRun[]) => {
     const s = median(rs.map((r) => r.seconds));
     const runs = rs.map((r) => r.seconds.toFixed(2)).join(', ');
-    const loop = `main-thread event-loop delay p99 ${median(rs.map((r) => r.loopP99)).toFixed(0)} ms, max ${Math.max(...rs.map((r) => r.loopMax)).toFixed(0)} ms`;
-    return `${label}: median ${s.toFixed(2)} s (${fmt(ROWS / s)} rows/s; runs ${runs}), CPU ${median(rs.map((r) => r.cpu)).toFixed(2)} s, ${loop}`;
+    const p99 = median(rs.map((r) => r.loopP99)).toFixed(0);
+    const loop = `main-thread event-loop delay p99 ${p99} ms, max ${Math.max(...rs.map((r) => r.loopMax)).toFixed(0)} ms`;
+    const cpu = median(rs.map((r) => r.cpu)).toFixed(2);
+    return `${label}: median ${s.toFixed(2)} s (${fmt(ROWS / s)} rows/s; runs ${runs}), CPU ${cpu} s, ${loop}`;
   };
   console.log(line('in this thread', results.here));
   console.log(line('in the worker ', results.worker));
   const ratio = median(results.here.map((r) => r.seconds)) / median(results.worker.map((r) => r.seconds));
   const cpuRatio = median(results.here.map((r) => r.cpu)) / median(results.worker.map((r) => r.cpu));
-  console.log(`worker throughput ×${ratio.toFixed(2)} of in-thread (target ≥ 0.9); CPU ×${cpuRatio.toFixed(2)}; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`worker throughput ×${ratio.toFixed(2)} of in-thread (target ≥ 0.9); CPU ×${cpuRatio.toFixed(2)}; load ${load()}`);
 }
 
 async function signIn(base: string): Promise<{ cookie: string; csrf: string }> {
-  const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: DEMO_PASSWORD }) });
+  const body = JSON.stringify({ username: 'admin', password: DEMO_PASSWORD });
+  const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-  return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]!, csrf: ((await res.json()) as { csrfToken: string }).csrfToken };
+  const { csrfToken } = (await res.json()) as { csrfToken: string };
+  return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]!, csrf: csrfToken };
 }
 
 /** GET /api/health one after another, 10 ms apart, until `running()` says stop; latencies in ms. */
@@ -137,7 +147,11 @@ async function healthDuringImport(dir: string, engine: 'sqlite' | 'postgres'): P
     const prep = openDb({ url: db.url });
     await prepareDatabase(prep);
     await buildDemo(prep, { password: DEMO_PASSWORD });
-    const station = await prep.kysely.selectFrom('org_unit').select('id').where('code', '=', STATION).executeTakeFirstOrThrow();
+    const station = await prep.kysely
+      .selectFrom('org_unit')
+      .select('id')
+      .where('code', '=', STATION)
+      .executeTakeFirstOrThrow();
     await prep.close();
     const server = await startServer('bench/lib/app-server.ts', { DATABASE_URL: db.url });
     try {
@@ -147,12 +161,22 @@ async function healthDuringImport(dir: string, engine: 'sqlite' | 'postgres'): P
       const idleUntil = Date.now() + 5_000;
       const idle = await probeHealth(base, () => Date.now() < idleUntil);
 
-      const up = await fetch(`${base}/api/imports?fileName=archive.xlsx&orgUnitId=${station.id}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: fs.readFileSync(file) });
+      const up = await fetch(`${base}/api/imports?fileName=archive.xlsx&orgUnitId=${station.id}`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/octet-stream' },
+        body: fs.readFileSync(file),
+      });
       if (up.status !== 201) throw new Error(`upload: ${up.status} ${await up.text()}`);
       const job = (await up.json()) as { id: number };
       const json = { ...headers, 'content-type': 'application/json' };
-      const inspected = (await (await fetch(`${base}/api/imports/${job.id}/inspect`, { method: 'POST', headers: json, body: JSON.stringify({ kind: 'customers' }) })).json()) as { suggested: Record<string, string> };
-      const mapped = await fetch(`${base}/api/imports/${job.id}/mapping`, { method: 'PUT', headers: json, body: JSON.stringify({ kind: 'customers', mapping: inspected.suggested }) });
+      const inspect = await fetch(`${base}/api/imports/${job.id}/inspect`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ kind: 'customers' }),
+      });
+      const inspected = (await inspect.json()) as { suggested: Record<string, string> };
+      const mapping = JSON.stringify({ kind: 'customers', mapping: inspected.suggested });
+      const mapped = await fetch(`${base}/api/imports/${job.id}/mapping`, { method: 'PUT', headers: json, body: mapping });
       if (mapped.status !== 200) throw new Error(`mapping: ${mapped.status} ${await mapped.text()}`);
 
       let done = false;
@@ -161,7 +185,8 @@ async function healthDuringImport(dir: string, engine: 'sqlite' | 'postgres'): P
       if (commit.status !== 202) throw new Error(`commit: ${commit.status} ${await commit.text()}`);
       const watch = (async () => {
         for (;;) {
-          const j = (await (await fetch(`${base}/api/imports/${job.id}`, { headers })).json()) as { status: string; rowsOk: number; createdCount: number; error: string | null };
+          const res = await fetch(`${base}/api/imports/${job.id}`, { headers });
+          const j = (await res.json()) as { status: string; rowsOk: number; createdCount: number; error: string | null };
           if (j.status !== 'committing') {
             done = true;
             return j;
@@ -173,9 +198,14 @@ async function healthDuringImport(dir: string, engine: 'sqlite' | 'postgres'): P
       const final = await watch;
       const seconds = (performance.now() - started) / 1000;
       if (final.status !== 'done') throw new Error(`import ended ${final.status}: ${final.error}`);
-      const stat = (xs: number[]) => `p50 ${quantile(xs, 0.5).toFixed(1)} ms, p99 ${quantile(xs, 0.99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(0)} ms (${fmt(xs.length)} requests)`;
+      const stat = (xs: number[]) => {
+        const [p50, p99] = [quantile(xs, 0.5).toFixed(1), quantile(xs, 0.99).toFixed(1)];
+        return `p50 ${p50} ms, p99 ${p99} ms, max ${Math.max(...xs).toFixed(0)} ms (${fmt(xs.length)} requests)`;
+      };
       console.log(`${engine}: GET /api/health idle: ${stat(idle)}`);
-      console.log(`${engine}: GET /api/health while committing ${fmt(IMPORT_ROWS)} rows (${fmt(final.createdCount)} customers created, ${seconds.toFixed(1)} s, ${fmt(IMPORT_ROWS / seconds)} rows/s): ${stat(busy)} (target p99 < 50 ms)`);
+      const what = `${fmt(final.createdCount)} customers created, ${seconds.toFixed(1)} s, ${fmt(IMPORT_ROWS / seconds)} rows/s`;
+      console.log(`${engine}: GET /api/health while committing ${fmt(IMPORT_ROWS)} rows (${what}): ${stat(busy)} (target p99 < 50 ms)`);
+      console.log(`${engine}: load ${load()}`);
     } finally {
       await server.stop();
     }

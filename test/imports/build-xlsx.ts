@@ -18,7 +18,8 @@ export function columnName(i: number): string {
 /** A cell pointing at shared string `index`. */
 export const sharedCell = (ref: string, index: number) => `<c r="${ref}" t="s"><v>${index}</v></c>`;
 /** A cell holding its own text. */
-export const inlineCell = (ref: string, text: string) => `<c r="${ref}" t="inlineStr"><is><t>${escapeXml(text)}</t></is></c>`;
+export const inlineCell = (ref: string, text: string) =>
+  `<c r="${ref}" t="inlineStr"><is><t>${escapeXml(text)}</t></is></c>`;
 
 export interface BookParts {
   /** Deflate level (default 6); a large test file builds faster at 1. */
@@ -31,12 +32,18 @@ export interface BookParts {
 
 export async function buildXlsx(parts: BookParts): Promise<Buffer> {
   const zip = new JSZip();
-  zip.file('[Content_Types].xml', '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>');
-  zip.file('xl/workbook.xml', `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="${NS}" xmlns:r="${REL_NS}"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`);
-  zip.file('xl/_rels/workbook.xml.rels', `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL_NS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`);
-  zip.file('xl/worksheets/sheet1.xml', `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="${NS}"><sheetData>${[...parts.rows].join('')}</sheetData></worksheet>`);
-  if (parts.strings) zip.file('xl/sharedStrings.xml', `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="${NS}">${[...parts.strings].join('')}</sst>`);
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: parts.level ?? 6 } });
+  const xml = '<?xml version="1.0" encoding="UTF-8"?>';
+  const pkg = 'http://schemas.openxmlformats.org/package/2006';
+  zip.file('[Content_Types].xml', `${xml}<Types xmlns="${pkg}/content-types"/>`);
+  const sheets = '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets>';
+  zip.file('xl/workbook.xml', `${xml}<workbook xmlns="${NS}" xmlns:r="${REL_NS}">${sheets}</workbook>`);
+  const rel = `<Relationship Id="rId1" Type="${REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>`;
+  zip.file('xl/_rels/workbook.xml.rels', `${xml}<Relationships xmlns="${pkg}/relationships">${rel}</Relationships>`);
+  const rows = [...parts.rows].join('');
+  zip.file('xl/worksheets/sheet1.xml', `${xml}<worksheet xmlns="${NS}"><sheetData>${rows}</sheetData></worksheet>`);
+  if (parts.strings) zip.file('xl/sharedStrings.xml', `${xml}<sst xmlns="${NS}">${[...parts.strings].join('')}</sst>`);
+  const compressionOptions = { level: parts.level ?? 6 };
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions });
 }
 
 /** `<si>` of a text. */

@@ -38,7 +38,8 @@ async function upload(app: TestApp, s: Session, fileName: string, orgUnitId: num
 /** Customers 0…n-1 of a file, each with a phone and plate of its own; `tag` keeps files apart. */
 function customersCsv(n: number, tag: string): string {
   const lines = ['客户名称,手机,车牌号'];
-  for (let i = 0; i < n; i++) lines.push(`${tag}${i},13${tag.charCodeAt(0) % 10}${String(i).padStart(8, '0')},冀${tag}${String(i).padStart(5, '0')}`);
+  const digit = tag.charCodeAt(0) % 10;
+  for (let i = 0; i < n; i++) lines.push(`${tag}${i},13${digit}${String(i).padStart(8, '0')},冀${tag}${String(i).padStart(5, '0')}`);
   return lines.join('\n');
 }
 
@@ -53,7 +54,8 @@ describeEngines('import jobs', (engine) => {
   });
 
   const get = (id: number) => ok<Job>(call(ctx.app, admin, 'GET', `/api/imports/${id}`));
-  const map = (id: number) => ok(call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'customers', mapping: { 客户名称: 'name', 手机: 'phone', 车牌号: 'plate' } }));
+  const mapping = { 客户名称: 'name', 手机: 'phone', 车牌号: 'plate' };
+  const map = (id: number) => ok(call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'customers', mapping }));
   const post = (id: number, action: string) => call(ctx.app, admin, 'POST', `/api/imports/${id}/${action}`);
   const until = async (id: number, done: (j: Job) => boolean) => {
     for (let i = 0; i < 600; i++) {
@@ -72,7 +74,15 @@ describeEngines('import jobs', (engine) => {
       .execute();
   const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
   const customersNamed = async (prefix: string) =>
-    Number((await ctx.db.kysely.selectFrom('customer').select((eb) => eb.fn.countAll().as('n')).where('name', 'like', `${prefix}%`).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await ctx.db.kysely
+          .selectFrom('customer')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('name', 'like', `${prefix}%`)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('keeps answering while a large workbook is parsed', async () => {
     // 150,000 distinct shared strings (about 20 MB of XML) that a preview must read whole.
@@ -103,7 +113,8 @@ describeEngines('import jobs', (engine) => {
     })();
     const elu = performance.eventLoopUtilization();
     const started = performance.now();
-    const inspected = await ok<{ headers: string[]; sample: string[][] }>(call(ctx.app, admin, 'POST', `/api/imports/${job.id}/inspect`, { kind: 'customers' }));
+    const inspecting = call(ctx.app, admin, 'POST', `/api/imports/${job.id}/inspect`, { kind: 'customers' });
+    const inspected = await ok<{ headers: string[]; sample: string[][] }>(inspecting);
     const took = performance.now() - started;
     const busy = performance.eventLoopUtilization(elu).utilization;
     parsing = false;
@@ -126,7 +137,8 @@ describeEngines('import jobs', (engine) => {
     try {
       fs.writeFileSync(path.join(dir, 'large.xlsx'), file);
       const here = performance.eventLoopUtilization();
-      for await (const row of new InProcessReader(DEFAULT_IMPORT_LIMITS).rows(path.join(dir, 'large.xlsx'))) if (row.rowNumber > 20) break;
+      const reader = new InProcessReader(DEFAULT_IMPORT_LIMITS);
+      for await (const row of reader.rows(path.join(dir, 'large.xlsx'))) if (row.rowNumber > 20) break;
       expect(performance.eventLoopUtilization(here).utilization).toBeGreaterThan(0.7);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -136,7 +148,8 @@ describeEngines('import jobs', (engine) => {
   it('resumes a check left behind by a process that died: the job is not stuck in checking', async () => {
     const job = await upload(ctx.app, admin, 'checking.csv', tree.station1, customersCsv(1_500, 'C'));
     await map(job.id);
-    await leave(job.id, { status: 'checking', runner: 'a-pass-that-died', heartbeat_at: ago(120_000), rows_done: 500, checkpoint_row: 501 });
+    const died = { runner: 'a-pass-that-died', heartbeat_at: ago(120_000) };
+    await leave(job.id, { status: 'checking', ...died, rows_done: 500, checkpoint_row: 501 });
     expect(await get(job.id)).toMatchObject({ status: 'checking', active: false });
     const res = await post(job.id, 'resume');
     expect(res.statusCode, res.body).toBe(202);
@@ -150,7 +163,9 @@ describeEngines('import jobs', (engine) => {
     const job = await upload(ctx.app, admin, 'committing.csv', tree.station1, customersCsv(2_000, 'D'));
     await map(job.id);
     // As if rows 2…1001 had been committed by a process that then died.
-    await leave(job.id, { status: 'committing', runner: 'a-pass-that-died', heartbeat_at: ago(120_000), rows_done: 1_000, checkpoint_row: 1_001, rows_ok: 1_000, created_count: 1_000, rows_total: 2_000 });
+    const died = { runner: 'a-pass-that-died', heartbeat_at: ago(120_000) };
+    const counts = { rows_done: 1_000, checkpoint_row: 1_001, rows_ok: 1_000, created_count: 1_000, rows_total: 2_000 };
+    await leave(job.id, { status: 'committing', ...died, ...counts });
     expect((await post(job.id, 'resume')).statusCode).toBe(202);
     const done = await until(job.id, (j) => j.status === 'done');
     expect(done).toMatchObject({ rowsTotal: 2_000, rowsDone: 2_000, rowsOk: 2_000, createdCount: 2_000 });
@@ -172,12 +187,17 @@ describeEngines('import jobs', (engine) => {
     const cancelled = await ok<Job>(post(job.id, 'cancel'));
     expect(cancelled).toMatchObject({ status: 'cancelled', active: false });
     // The other process's next chunk finds the job no longer names it.
-    const row = await ctx.db.kysely.selectFrom('import_job').select(['runner', 'status']).where('id', '=', job.id).executeTakeFirstOrThrow();
+    const row = await ctx.db.kysely
+      .selectFrom('import_job')
+      .select(['runner', 'status'])
+      .where('id', '=', job.id)
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ runner: null, status: 'cancelled' });
     const chunks = await ctx.db.kysely.selectFrom('import_file_chunk').select('seq').where('job_id', '=', job.id).execute();
     expect(chunks).toHaveLength(0);
     for (const action of ['resume', 'dry-run', 'commit']) expect((await post(job.id, action)).statusCode, action).toBe(409);
-    expect((await call(ctx.app, admin, 'POST', `/api/imports/${job.id}/inspect`, { kind: 'customers' })).statusCode).toBe(409);
+    const inspect = await call(ctx.app, admin, 'POST', `/api/imports/${job.id}/inspect`, { kind: 'customers' });
+    expect(inspect.statusCode).toBe(409);
     // Cancelling twice is harmless.
     expect((await ok<Job>(post(job.id, 'cancel'))).status).toBe('cancelled');
   });

@@ -57,11 +57,17 @@ describeEngines('import limits', (engine) => {
   });
 
   const inspect = (id: number) => call(ctx.app, admin, 'POST', `/api/imports/${id}/inspect`, { kind: 'customers' });
-  const map = (id: number) => ok(call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'customers', mapping: { 客户名称: 'name', 手机: 'phone', 车牌号: 'plate', 备注: 'notes' } }));
+  const mapping = { 客户名称: 'name', 手机: 'phone', 车牌号: 'plate', 备注: 'notes' };
+  const map = (id: number) => ok(call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'customers', mapping }));
   const dryRun = (id: number) => call(ctx.app, admin, 'POST', `/api/imports/${id}/dry-run`);
-  const stored = async (id: number) => ctx.db.kysely.selectFrom('import_row_error').select(['row_number', 'message', 'cells']).where('job_id', '=', id).execute();
+  const stored = async (id: number) =>
+    ctx.db.kysely
+      .selectFrom('import_row_error')
+      .select(['row_number', 'message', 'cells'])
+      .where('job_id', '=', id)
+      .execute();
 
-  it('refuses a workbook whose every row points at one shared string longer than a cell may be, before reading a row', async () => {
+  it('refuses a workbook whose every row points at one shared string longer than a cell may be', async () => {
     // The finding, scaled down: 30,000 rows × one 1 MB shared string.
     const huge = 'x'.repeat(1_000_000);
     const file = await buildXlsx({
@@ -80,11 +86,12 @@ describeEngines('import limits', (engine) => {
     expect(Date.now() - started).toBeLessThan(10_000);
     // The job says why, in words the page can translate, and nothing of the file was stored.
     const after = await ok<Job>(call(ctx.app, admin, 'GET', `/api/imports/${job.id}`));
-    expect(after).toMatchObject({ status: 'check_failed', errorCode: 'IMPORT_LIMIT_EXCEEDED', errorDetails: { limit: 'cellChars', value: LIMITS.cellChars } });
+    const details = { limit: 'cellChars', value: LIMITS.cellChars };
+    expect(after).toMatchObject({ status: 'check_failed', errorCode: 'IMPORT_LIMIT_EXCEEDED', errorDetails: details });
     expect(await stored(job.id)).toEqual([]);
   });
 
-  it('refuses a workbook that points at a string within the cell limit so often that it expands past IMPORT_MAX_XLSX_MB', async () => {
+  it('refuses a workbook pointing at a string within the cell limit so often it expands past IMPORT_MAX_XLSX_MB', async () => {
     const long = 'y'.repeat(1_500);
     const file = await buildXlsx({
       strings: [...headerStrings(), si(long)],
@@ -105,7 +112,7 @@ describeEngines('import limits', (engine) => {
     expect(row).toBeLessThan(800);
   });
 
-  it('refuses shared strings that inflate past IMPORT_MAX_SHARED_STRINGS_MB, also when the zip lies about their size', async () => {
+  it('refuses shared strings inflating past IMPORT_MAX_SHARED_STRINGS_MB, also when the zip lies about them', async () => {
     const file = await buildXlsx({
       strings: (function* () {
         yield* headerStrings();
@@ -117,13 +124,15 @@ describeEngines('import limits', (engine) => {
     const honest = await upload(ctx.app, admin, 'strings.xlsx', tree.station1, file);
     expectLimit(await inspect(honest.id), 'sharedStringsMb', { setting: 'IMPORT_MAX_SHARED_STRINGS_MB' });
     // A directory that claims 100 bytes: the bytes are counted as they are inflated all the same.
-    const liar = await upload(ctx.app, admin, 'strings-liar.xlsx', tree.station1, lieAboutSize(file, 'xl/sharedStrings.xml', 100));
+    const lying = lieAboutSize(file, 'xl/sharedStrings.xml', 100);
+    const liar = await upload(ctx.app, admin, 'strings-liar.xlsx', tree.station1, lying);
     expectLimit(await inspect(liar.id), 'sharedStringsMb');
     // And the reader that gave up on it is still there for the next file.
     expectLimit(await inspect(liar.id), 'sharedStringsMb');
     // A directory that claims more than there is: a damaged file, not a server error.
     const small = await buildXlsx({ strings: headerStrings(), rows: [headerRow()] });
-    const short = await upload(ctx.app, admin, 'strings-short.xlsx', tree.station1, lieAboutSize(small, 'xl/sharedStrings.xml', 500_000));
+    const claimsMore = lieAboutSize(small, 'xl/sharedStrings.xml', 500_000);
+    const short = await upload(ctx.app, admin, 'strings-short.xlsx', tree.station1, claimsMore);
     const res = await inspect(short.id);
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().error.code).toBe('VALIDATION_FAILED');
@@ -131,12 +140,14 @@ describeEngines('import limits', (engine) => {
 
   it('refuses a row wider than IMPORT_MAX_COLUMNS before padding it out, in XLSX and CSV', async () => {
     // The last column Excel has (XFD): a reader that pads rows to the column would make 16,384 cells.
-    const wideHeader = await buildXlsx({ strings: headerStrings(), rows: [`<row r="1">${sharedCell('A1', 0)}${sharedCell('XFD1', 1)}</row>`] });
+    const wideRow = `<row r="1">${sharedCell('A1', 0)}${sharedCell('XFD1', 1)}</row>`;
+    const wideHeader = await buildXlsx({ strings: headerStrings(), rows: [wideRow] });
     const a = await upload(ctx.app, admin, 'wide.xlsx', tree.station1, wideHeader);
     expectLimit(await inspect(a.id), 'columns', { setting: 'IMPORT_MAX_COLUMNS', row: 1 });
 
     // A column reference no sheet could have, on row 50, past the preview's rows.
-    const rows = [headerRow(), ...Array.from({ length: 48 }, (_, i) => sharedRow(i + 2, [0])), `<row r="50">${sharedCell('ZZZZZZZZZZZZ50', 0)}</row>`];
+    const filler = Array.from({ length: 48 }, (_, i) => sharedRow(i + 2, [0]));
+    const rows = [headerRow(), ...filler, `<row r="50">${sharedCell('ZZZZZZZZZZZZ50', 0)}</row>`];
     const b = await upload(ctx.app, admin, 'absurd.xlsx', tree.station1, await buildXlsx({ strings: headerStrings(), rows }));
     expect((await inspect(b.id)).statusCode).toBe(200);
     await map(b.id);
@@ -147,19 +158,25 @@ describeEngines('import limits', (engine) => {
     expectLimit(await inspect(c.id), 'columns', { row: 2 });
   });
 
-  it('refuses a cell longer than IMPORT_MAX_CELL_CHARS, inline in a sheet, in a CSV field and in a CSV that never ends its line', async () => {
+  it('refuses a cell longer than IMPORT_MAX_CELL_CHARS: inline in a sheet, a CSV field, a CSV line without end', async () => {
     const sheet = await buildXlsx({
       strings: headerStrings(),
-      rows: [headerRow(), `<row r="2">${inlineCell('A2', '张三')}</row>`, `<row r="3">${inlineCell('A3', '长'.repeat(3_000))}</row>`],
+      rows: [
+        headerRow(),
+        `<row r="2">${inlineCell('A2', '张三')}</row>`,
+        `<row r="3">${inlineCell('A3', '长'.repeat(3_000))}</row>`,
+      ],
     });
     const a = await upload(ctx.app, admin, 'long-cell.xlsx', tree.station1, sheet);
     expectLimit(await inspect(a.id), 'cellChars', { row: 3 });
 
-    const field = await upload(ctx.app, admin, 'long-cell.csv', tree.station1, `${HEADER.join(',')}\n张三,13800138000,冀A12345,${'长'.repeat(3_000)}\n`);
+    const longField = `${HEADER.join(',')}\n张三,13800138000,冀A12345,${'长'.repeat(3_000)}\n`;
+    const field = await upload(ctx.app, admin, 'long-cell.csv', tree.station1, longField);
     expectLimit(await inspect(field.id), 'cellChars', { row: 2 });
 
     // 8 MB without a line break: refused once a record could no longer be a row of short cells.
-    const endless = await upload(ctx.app, admin, 'endless.csv', tree.station1, `${HEADER.join(',')}\n"${'a'.repeat(8 * 1024 * 1024)}`);
+    const noEnd = `${HEADER.join(',')}\n"${'a'.repeat(8 * 1024 * 1024)}`;
+    const endless = await upload(ctx.app, admin, 'endless.csv', tree.station1, noEnd);
     expectLimit(await inspect(endless.id), 'cellChars');
   });
 
@@ -187,7 +204,8 @@ describeEngines('import limits', (engine) => {
 
     const good = await buildXlsx({ strings: headerStrings(), rows: [headerRow()] });
     const sheet = await upload(ctx.app, admin, 'sheets.xlsx', tree.station1, good);
-    const missing = await call(ctx.app, admin, 'POST', `/api/imports/${sheet.id}/inspect`, { kind: 'customers', sheet: '没有这个表' });
+    const noSuchSheet = { kind: 'customers', sheet: '没有这个表' };
+    const missing = await call(ctx.app, admin, 'POST', `/api/imports/${sheet.id}/inspect`, noSuchSheet);
     expect(missing.statusCode).toBe(400);
     expect(missing.json().error.field).toBe('sheet');
   });

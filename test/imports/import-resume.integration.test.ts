@@ -93,6 +93,9 @@ describeEngines('import survives kill -9', (engine) => {
     expect(job).toMatchObject({ status: 'done', created_count: 0, updated_count: 0, unchanged_count: ROWS, rows_ok: ROWS, rows_total: ROWS });
   }, 180_000);
 
+  const cli = (...extra: string[]) =>
+    spawnSync(process.execPath, [BIN, 'import', ...extra, '--user', 'admin'], { env: env(), encoding: 'utf8' });
+
   /** Run a check through the CLI and kill it with SIGKILL once it has got going. */
   async function killDuringCheck(): Promise<number> {
     const child = spawn(process.execPath, [...args(), '--dry-run'], { env: env(), stdio: 'ignore' });
@@ -117,7 +120,7 @@ describeEngines('import survives kill -9', (engine) => {
 
   it('carries on with a check killed midway: forecourt import --resume JOB commits it', async () => {
     const id = await killDuringCheck();
-    const resumed = spawnSync(process.execPath, [BIN, 'import', '--resume', String(id), '--user', 'admin'], { env: env(), encoding: 'utf8' });
+    const resumed = cli('--resume', String(id));
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain(`resuming import ${id} (checking)`);
     const job = await db.kysely.selectFrom('import_job').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -126,14 +129,14 @@ describeEngines('import survives kill -9', (engine) => {
 
   it('gives up a check killed midway: forecourt import --cancel JOB, after which it cannot be resumed', async () => {
     const id = await killDuringCheck();
-    const cancelled = spawnSync(process.execPath, [BIN, 'import', '--cancel', String(id), '--user', 'admin'], { env: env(), encoding: 'utf8' });
+    const cancelled = cli('--cancel', String(id));
     expect(cancelled.status, cancelled.stderr).toBe(0);
     expect(cancelled.stdout).toContain(`cancelled import ${id} (was checking`);
     const job = await db.kysely.selectFrom('import_job').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(job).toMatchObject({ status: 'cancelled', runner: null });
     const chunks = await db.kysely.selectFrom('import_file_chunk').select('seq').where('job_id', '=', id).execute();
     expect(chunks).toHaveLength(0);
-    const again = spawnSync(process.execPath, [BIN, 'import', '--resume', String(id), '--user', 'admin'], { env: env(), encoding: 'utf8' });
+    const again = cli('--resume', String(id));
     expect(again.status).toBe(1);
     expect(again.stderr).toContain('already cancelled');
   }, 180_000);

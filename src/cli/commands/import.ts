@@ -81,16 +81,19 @@ export async function runImport(argv: string[], config: Config): Promise<number>
   const byNumber = resumeId ?? cancelId;
   if (resumeId !== null && cancelId !== null) throw new UsageError('choose --resume or --cancel, not both');
   const [file, ...extra] = positionals;
-  if (byNumber !== null ? positionals.length > 0 : !file || extra.length) throw new UsageError(byNumber !== null ? '--resume and --cancel take no file' : 'expected exactly one file');
-  if (values.kind && !(IMPORT_KINDS as readonly string[]).includes(values.kind)) throw new UsageError(`--kind must be one of ${IMPORT_KINDS.join(', ')}`);
-  if (byNumber === null && !values.kind) throw new UsageError(`--kind must be one of ${IMPORT_KINDS.join(', ')}`);
+  if (byNumber !== null && positionals.length > 0) throw new UsageError('--resume and --cancel take no file');
+  if (byNumber === null && (!file || extra.length)) throw new UsageError('expected exactly one file');
+  const kinds = `--kind must be one of ${IMPORT_KINDS.join(', ')}`;
+  if (values.kind && !(IMPORT_KINDS as readonly string[]).includes(values.kind)) throw new UsageError(kinds);
+  if (byNumber === null && !values.kind) throw new UsageError(kinds);
   if (!values.user) throw new UsageError('--user is required');
   if (file && !fs.existsSync(file)) throw new UsageError(`no such file: ${file}`);
 
   const db = openDb({ url: config.databaseUrl });
   const customers = new CustomersService(db.kysely, db.engine);
   // Alone in its process, the command keeps chunks at 500 rows: no other request waits for them.
-  const svc = new ImportsService(db.kysely, customers, transactionSinkOf(db), topupSinkOf(db), { limits: config.importLimits });
+  const sinks = [transactionSinkOf(db), topupSinkOf(db)] as const;
+  const svc = new ImportsService(db.kysely, customers, ...sinks, { limits: config.importLimits });
   try {
     await prepareDatabase(db);
     const p = await new SessionService(db.kysely, config).principalOf(values.user);
@@ -139,17 +142,22 @@ export async function runImport(argv: string[], config: Config): Promise<number>
         id = found;
         console.log(`resuming import ${id}`);
       } else {
-        id = (await svc.upload(p, null, { fileName: path.basename(file!), orgUnitId, body: fs.createReadStream(file!), maxBytes: Number.MAX_SAFE_INTEGER })).id;
+        const body = fs.createReadStream(file!);
+        id = (await svc.upload(p, null, { fileName: path.basename(file!), orgUnitId, body, maxBytes: Number.MAX_SAFE_INTEGER })).id;
         await configure(id, kind);
       }
     }
     // Whoever runs the command says the job's last pass is gone (a kill -9 leaves a fresh heartbeat).
-    const job = values['dry-run'] ? await svc.dryRun(p, id, { force: true }) : await svc.commitAndWait(p, null, id, { force: true });
+    const force = { force: true };
+    const job = values['dry-run'] ? await svc.dryRun(p, id, force) : await svc.commitAndWait(p, null, id, force);
     const phase = values['dry-run'] ? 'dry_run' : 'commit';
-    const counted = `${job.rowsOk + job.rowsRejected + job.rowsFlagged} rows: ${job.rowsOk} good, ${job.rowsRejected} rejected, ${job.rowsFlagged} flagged`;
+    const rows = job.rowsOk + job.rowsRejected + job.rowsFlagged;
+    const counted = `${rows} rows: ${job.rowsOk} good, ${job.rowsRejected} rejected, ${job.rowsFlagged} flagged`;
     const outcome = `created ${job.createdCount}, filled in ${job.updatedCount}, unchanged ${job.unchangedCount}`;
     console.log(`${values['dry-run'] ? 'checked' : 'imported'} ${counted}; ${outcome} (import ${job.id})`);
-    if (job.status === 'failed') console.log(`import ${job.id} stopped: ${job.error ?? 'unknown error'} (resume with --resume ${job.id})`);
+    if (job.status === 'failed') {
+      console.log(`import ${job.id} stopped: ${job.error ?? 'unknown error'} (resume with --resume ${job.id})`);
+    }
     const problems = await svc.problems(id, phase, 20);
     for (const x of problems) console.log(`  row ${x.row}${x.field ? ` [${x.field}]` : ''}: ${x.message}`);
     if (values.report) {

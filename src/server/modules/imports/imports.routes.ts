@@ -142,7 +142,12 @@ export function importsRoutes(app: App, svc: ImportsService): void {
 
   app.post('/api/imports/:id/cancel', {
     config: { access: { permission: 'import.run', resource: importJob } },
-    schema: { tags, summary: 'Give an import up; a pass working on it stops before its next chunk', params: IdParams, response: { 200: Job, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Give an import up; a pass working on it stops before its next chunk',
+      params: IdParams,
+      response: { 200: Job, ...errorResponses },
+    },
     handler: (req) => svc.cancel(requirePrincipal(req), req.ip, req.params.id),
   });
 

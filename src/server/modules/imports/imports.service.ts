@@ -200,7 +200,9 @@ export class ImportsService {
   /** A job the principal's subtree holds (the CLI's way in; routes check the resource themselves). */
   async getFor(p: Principal, id: number): Promise<JobView> {
     const job = await this.load(id);
-    if (!(await orgUnitInScope(this.db, p, job.org_unit_id))) throw new AppError('SCOPE_DENIED', `import ${id} is outside your organisation`);
+    if (!(await orgUnitInScope(this.db, p, job.org_unit_id))) {
+      throw new AppError('SCOPE_DENIED', `import ${id} is outside your organisation`);
+    }
     return view(job);
   }
 
@@ -340,14 +342,17 @@ export class ImportsService {
     if (!job.kind || !job.mapping) throw new AppError('VALIDATION_FAILED', 'map the columns first', 'body.mapping');
     if (this.passes.has(job.id)) throw new AppError('CONFLICT', `import ${job.id} is running`);
     if (WORKING.has(job.status) && fresh(job.heartbeat_at) && !force) {
-      throw new AppError('CONFLICT', `import ${job.id} is being worked on by another process; wait for it or cancel it`);
+      const why = `import ${job.id} is being worked on by another process; wait for it or cancel it`;
+      throw new AppError('CONFLICT', why);
     }
   }
 
   /** Check every row without writing: counts and each row's problems, kept for the error report. */
   async dryRun(p: Principal, id: number, opts: { force?: boolean } = {}): Promise<JobView> {
     const job = await this.load(id);
-    if (job.status === 'committing' || job.status === 'failed') throw new AppError('CONFLICT', `import ${id} is already ${job.status}`);
+    if (job.status === 'committing' || job.status === 'failed') {
+      throw new AppError('CONFLICT', `import ${id} is already ${job.status}`);
+    }
     this.claimable(job, opts.force ?? false);
     return (await this.startPass(p, null, job, false)).done;
   }
@@ -362,17 +367,31 @@ export class ImportsService {
     const phase = write ? 'commit' : 'dry_run';
     const runner = crypto.randomUUID();
     const now = new Date().toISOString();
-    const zero = { rows_done: 0, checkpoint_row: 0, rows_ok: 0, rows_rejected: 0, rows_flagged: 0, created_count: 0, updated_count: 0, unchanged_count: 0 };
+    const zero = {
+      ...{ rows_done: 0, checkpoint_row: 0, rows_ok: 0, rows_rejected: 0, rows_flagged: 0 },
+      ...{ created_count: 0, updated_count: 0, unchanged_count: 0 },
+    };
     await this.db.transaction().execute(async (trx) => {
       const claimed = await trx
         .updateTable('import_job')
-        .set({ status: write ? 'committing' : 'checking', runner, heartbeat_at: now, error: null, error_code: null, error_details: null, ...(!resume && zero), updated_at: now })
+        .set({
+          status: write ? 'committing' : 'checking',
+          ...{ runner, heartbeat_at: now, error: null, error_code: null, error_details: null },
+          ...(!resume && zero),
+          updated_at: now,
+        })
         .where('id', '=', job.id)
         .where('status', '=', job.status)
         .where((eb) => (job.runner === null ? eb('runner', 'is', null) : eb('runner', '=', job.runner)))
         .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) === 0) throw new AppError('CONFLICT', `import ${job.id} changed meanwhile; try again`);
-      if (!resume) await trx.deleteFrom('import_row_error').where('job_id', '=', job.id).where('phase', '=', phase).execute();
+      if (!resume) {
+        await trx
+          .deleteFrom('import_row_error')
+          .where('job_id', '=', job.id)
+          .where('phase', '=', phase)
+          .execute();
+      }
     });
     return { runner, resume };
   }
@@ -453,7 +472,8 @@ export class ImportsService {
         .execute();
       await trx.deleteFrom('import_file_chunk').where('job_id', '=', id).execute();
       const after = { status: 'cancelled', was: job.status, rowsDone: job.rows_done };
-      await recordAudit(trx, actorOf(p, ip), { action: 'import_cancel', entity: 'import', entityId: id, orgUnitId: job.org_unit_id, after });
+      const entry = { action: 'import_cancel', entity: 'import', entityId: id, orgUnitId: job.org_unit_id, after };
+      await recordAudit(trx, actorOf(p, ip), entry);
     });
     const pass = this.passes.get(id);
     if (pass) {
@@ -463,21 +483,38 @@ export class ImportsService {
     return this.get(id);
   }
 
-  private async process(p: Principal, ip: string | null, id: number, write: boolean, runner: string, resume: boolean, signal: AbortSignal): Promise<JobView> {
+  private async process(
+    p: Principal,
+    ip: string | null,
+    id: number,
+    write: boolean,
+    runner: string,
+    resume: boolean,
+    signal: AbortSignal,
+  ): Promise<JobView> {
     const job = await this.load(id);
     const kind = job.kind as ImportKind;
     const mapping = JSON.parse(job.mapping!) as Mapping;
     const phase = write ? 'commit' : 'dry_run';
     const resumeAfter = resume ? job.checkpoint_row : 0;
     const counts = resume
-      ? { done: job.rows_done, ok: job.rows_ok, rejected: job.rows_rejected, flagged: job.rows_flagged, created: job.created_count, updated: job.updated_count, unchanged: job.unchanged_count }
+      ? {
+          ...{ done: job.rows_done, ok: job.rows_ok, rejected: job.rows_rejected, flagged: job.rows_flagged },
+          ...{ created: job.created_count, updated: job.updated_count, unchanged: job.unchanged_count },
+        }
       : { done: 0, ok: 0, rejected: 0, flagged: 0, created: 0, updated: 0, unchanged: 0 };
     const customerRows = new CustomerRowImporter(this.customers, p);
     const txRows = this.transactions ? new TransactionRowImporter(this.transactions, job.org_unit_id) : null;
     const topupRows = this.topups ? new TopupRowImporter(this.topups, job.org_unit_id) : null;
     const actor = actorOf(p, ip);
     const heartbeat = setInterval(() => {
-      void this.db.updateTable('import_job').set({ heartbeat_at: new Date().toISOString() }).where('id', '=', id).where('runner', '=', runner).execute().catch(() => undefined);
+      void this.db
+        .updateTable('import_job')
+        .set({ heartbeat_at: new Date().toISOString() })
+        .where('id', '=', id)
+        .where('runner', '=', runner)
+        .execute()
+        .catch(() => undefined);
     }, HEARTBEAT_MS);
     heartbeat.unref();
     try {
@@ -541,7 +578,9 @@ export class ImportsService {
               const cellsOf = new Map(rows.map((r) => [r.rowNumber, r.cells]));
               const values = problems.map((x) => {
                 const cells = cellsOf.get(x.row);
-                return { job_id: id, phase, row_number: x.row, severity: x.severity, field: x.field, message: excerpt(x.message, MESSAGE_CHARS), cells: cells ? cellsExcerpt(cells) : null };
+                const message = excerpt(x.message, MESSAGE_CHARS);
+                const stored = cells ? cellsExcerpt(cells) : null;
+                return { job_id: id, phase, row_number: x.row, severity: x.severity, field: x.field, message, cells: stored };
               });
               await trx.insertInto('import_row_error').values(values).execute();
             }
@@ -598,7 +637,11 @@ export class ImportsService {
         const now = new Date().toISOString();
         const r = await trx
           .updateTable('import_job')
-          .set({ status: write ? 'done' : 'checked', rows_total: total, rows_done: total, runner: null, heartbeat_at: null, finished_at: write ? now : null, updated_at: now })
+          .set({
+            status: write ? 'done' : 'checked',
+            ...{ rows_total: total, rows_done: total, runner: null, heartbeat_at: null },
+            ...{ finished_at: write ? now : null, updated_at: now },
+          })
           .where('id', '=', id)
           .where('runner', '=', runner)
           .executeTakeFirst();

@@ -59,12 +59,17 @@ export interface LimitDetails {
 /** A file past one of the limits. Plain data, so it crosses from the parse worker intact. */
 export class ImportLimitError extends Error {
   constructor(readonly details: LimitDetails) {
-    super(`the file exceeds an import limit: ${WHAT[details.limit](details.value)}${details.row ? ` (row ${details.row})` : ''}`);
+    const at = details.row ? ` (row ${details.row})` : '';
+    super(`the file exceeds an import limit: ${WHAT[details.limit](details.value)}${at}`);
     this.name = 'ImportLimitError';
   }
 }
 
-export function limitError(limits: ImportLimits, limit: keyof ImportLimits, extra: { row?: number; part?: string } = {}): ImportLimitError {
+export function limitError(
+  limits: ImportLimits,
+  limit: keyof ImportLimits,
+  extra: { row?: number; part?: string } = {},
+): ImportLimitError {
   return new ImportLimitError({ limit, value: limits[limit], setting: LIMIT_SETTINGS[limit], ...extra });
 }
 

@@ -43,8 +43,10 @@ export function encodeRows(rows: SourceRow[]): EncodedRows {
 }
 
 export function decodeRows(batch: EncodedRows): SourceRow[] {
-  const rows = (JSON.parse(batch.json) as [number, SourceRow['cells']][]).map(([rowNumber, cells]) => ({ rowNumber, cells }));
-  for (let i = 0; i < batch.dates.length; i += 3) rows[batch.dates[i]!]!.cells[batch.dates[i + 1]!] = new Date(batch.dates[i + 2]!);
+  const pairs = JSON.parse(batch.json) as [number, SourceRow['cells']][];
+  const rows = pairs.map(([rowNumber, cells]) => ({ rowNumber, cells }));
+  const d = batch.dates;
+  for (let i = 0; i < d.length; i += 3) rows[d[i]!]!.cells[d[i + 1]!] = new Date(d[i + 2]!);
   return rows;
 }
 
@@ -104,7 +106,8 @@ export class ParsePool implements RowReader {
       slot.worker.ref();
       return slot;
     }
-    const worker = new Worker(WORKER_ENTRY, { resourceLimits: { maxOldGenerationSizeMb: workerMemoryMb(this.limits) } });
+    const resourceLimits = { maxOldGenerationSizeMb: workerMemoryMb(this.limits) };
+    const worker = new Worker(WORKER_ENTRY, { resourceLimits });
     const fresh: Slot = { worker, died: null, idleTimer: null, onDeath: null };
     const die = (err: Error) => {
       if (fresh.died) return;
@@ -211,7 +214,8 @@ export class ParsePool implements RowReader {
       failure = err;
       wake();
     };
-    slot.worker.postMessage({ op: 'rows', task, file, sheet, limits: this.limits, credit: CREDIT } satisfies ParseRequest);
+    const request: ParseRequest = { op: 'rows', task, file, sheet, limits: this.limits, credit: CREDIT };
+    slot.worker.postMessage(request);
     let finished = false;
     try {
       for (;;) {

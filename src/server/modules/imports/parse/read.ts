@@ -74,21 +74,25 @@ async function* csvRows(file: string, limits: ImportLimits): AsyncGenerator<Sour
   const bytes = fs.createReadStream(file, { start: bomBytes });
   const text: Readable = encoding === 'utf8' ? bytes.setEncoding('utf8') : (bytes.pipe(iconv.decodeStream(encoding)) as unknown as Readable);
   // csv-parse holds a record until it ends: no record may be longer than its cells could be.
-  const parser = text.pipe(
-    csvParse({ delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, bom: true, max_record_size: limits.cellChars * limits.columns }),
-  );
+  const maxRecord = limits.cellChars * limits.columns;
+  const options = { delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, bom: true };
+  const parser = text.pipe(csvParse({ ...options, max_record_size: maxRecord }));
   let rowNumber = 0;
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
       rowNumber++;
       if (record.length > limits.columns) throw limitError(limits, 'columns', { row: rowNumber });
-      for (const c of record) if (c.length > limits.cellChars) throw limitError(limits, 'cellChars', { row: rowNumber });
+      for (const c of record) {
+        if (c.length > limits.cellChars) throw limitError(limits, 'cellChars', { row: rowNumber });
+      }
       yield { rowNumber, cells: record.map((c) => (c === '' ? null : c)) };
     }
   } catch (err) {
     const code = (err as { code?: unknown } | null)?.code;
     if (code === 'CSV_MAX_RECORD_SIZE') throw limitError(limits, 'cellChars', { row: rowNumber + 1 });
-    if (typeof code === 'string' && code.startsWith('CSV_')) throw new FileFormatError(`the file is not a readable CSV: ${(err as Error).message}`);
+    if (typeof code === 'string' && code.startsWith('CSV_')) {
+      throw new FileFormatError(`the file is not a readable CSV: ${(err as Error).message}`);
+    }
     throw err;
   } finally {
     bytes.destroy();
@@ -107,7 +111,10 @@ const blank = (c: Cell) => c === null || (typeof c === 'string' && c.trim() === 
  * row yielded is the header; later blank rows are yielded (the caller skips them) to keep numbering.
  * More than `limits.rows` rows below the header is refused.
  */
-export async function* readRows(file: string, opts: { sheet?: string; limits?: ImportLimits } = {}): AsyncGenerator<SourceRow> {
+export async function* readRows(
+  file: string,
+  opts: { sheet?: string; limits?: ImportLimits } = {},
+): AsyncGenerator<SourceRow> {
   const limits = opts.limits ?? DEFAULT_IMPORT_LIMITS;
   const rows = isXlsx(readHead(file).subarray(0, 4)) ? xlsxRows(file, opts.sheet, limits) : csvRows(file, limits);
   let header: number | null = null;

@@ -128,10 +128,18 @@ async function* inflate(entry: JSZip.JSZipObject): AsyncGenerator<Uint8Array> {
  * bytes, reported as `limit`) and the workbook's total. No run of text without a tag may be longer
  * than a cell could be, so the XML parser never holds more than that between two events.
  */
-async function* partText(book: Book, entry: JSZip.JSZipObject, max: number, limit: keyof ImportLimits): AsyncGenerator<string> {
+async function* partText(
+  book: Book,
+  entry: JSZip.JSZipObject,
+  max: number,
+  limit: keyof ImportLimits,
+): AsyncGenerator<string> {
   const total = book.limits.xlsxMb * MB;
   const part = limit === 'sharedStringsMb' && !entry.name.endsWith('sharedStrings.xml') ? { part: entry.name } : {};
-  const over = (n: number) => (n > max ? limitError(book.limits, limit, part) : book.used + n > total ? limitError(book.limits, 'xlsxMb') : null);
+  const over = (n: number) => {
+    if (n > max) return limitError(book.limits, limit, part);
+    return book.used + n > total ? limitError(book.limits, 'xlsxMb') : null;
+  };
   const early = over(declaredSize(entry));
   if (early) throw early;
   const decoder = new TextDecoder('utf-8');
@@ -225,7 +233,8 @@ async function openBook(file: string, limits: ImportLimits): Promise<Book> {
     // JSZip keeps the compressed bytes (no larger than the upload) and inflates a part when asked.
     zip = await JSZip.loadAsync(await fs.promises.readFile(file));
   } catch (err) {
-    throw new FileFormatError(`the file is not a readable workbook: ${err instanceof Error ? err.message : String(err)}`);
+    const why = err instanceof Error ? err.message : String(err);
+    throw new FileFormatError(`the file is not a readable workbook: ${why}`);
   }
   const book: Book = { zip, sheets: [], date1904: false, limits, used: 0 };
   const workbook = (await wholePart(book, 'xl/workbook.xml')) ?? '';
@@ -255,10 +264,16 @@ function columnIndex(ref: string): number {
   return n - 1;
 }
 
-export async function* xlsxRows(file: string, sheet: string | undefined, limits: ImportLimits): AsyncGenerator<SourceRow> {
+export async function* xlsxRows(
+  file: string,
+  sheet: string | undefined,
+  limits: ImportLimits,
+): AsyncGenerator<SourceRow> {
   const book = await openBook(file, limits);
   const chosen = sheet === undefined ? book.sheets[0] : book.sheets.find((s) => s.name === sheet);
-  if (!chosen) throw new FileFormatError(sheet === undefined ? 'the workbook has no sheets' : `the workbook has no sheet named ${sheet}`, 'sheet');
+  if (!chosen) {
+    throw new FileFormatError(sheet === undefined ? 'the workbook has no sheets' : `the workbook has no sheet named ${sheet}`, 'sheet');
+  }
   const entry = book.zip.file(chosen.path);
   if (!entry) throw new FileFormatError(`the workbook has no part ${chosen.path} for sheet ${chosen.name}`, 'sheet');
   const strings = await readStrings(book);
