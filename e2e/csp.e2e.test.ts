@@ -9,7 +9,16 @@ import type { Engine } from '../src/server/db/dialect.js';
 import { ADMIN_PASSWORD, call, ok, setupAdmin } from '../test/helpers/app.js';
 import { buildTree, type Tree } from '../test/helpers/fixtures.js';
 import { send, type Txn } from '../test/transactions/helpers.js';
-import { artifactsDir, describeBrowser, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT, type BrowserApp } from './browser.js';
+import {
+  artifactsDir,
+  describeBrowser,
+  screenshot,
+  signIn,
+  startBrowserApp,
+  STEP_TIMEOUT,
+  UI_TIMEOUT,
+  type BrowserApp,
+} from './browser.js';
 
 /** YYYY-MM of the month `back` months before this one. */
 function monthBack(back: number): string {
@@ -18,18 +27,25 @@ function monthBack(back: number): string {
 }
 
 /** A context whose pages report every CSP violation into `violations`, labelled with `where()`. */
-async function watchedContext(started: BrowserApp, violations: string[], where: () => string): Promise<{ context: BrowserContext; page: Page }> {
+async function watchedContext(
+  started: BrowserApp,
+  violations: string[],
+  where: () => string,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await started.browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' });
   context.setDefaultTimeout(UI_TIMEOUT);
   // Registered before any page script runs, so nothing the bundle does escapes it.
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
+      console.error(
+        `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`,
+      );
     });
   });
   const page = await context.newPage();
   page.on('console', (m) => {
-    if (m.type() === 'error' && /CSP violation|Content Security Policy/i.test(m.text())) violations.push(`${where()}: ${m.text()}`);
+    if (m.type() === 'error' && /CSP violation|Content Security Policy/i.test(m.text()))
+      violations.push(`${where()}: ${m.text()}`);
   });
   return { context, page };
 }
@@ -37,7 +53,11 @@ async function watchedContext(started: BrowserApp, violations: string[], where: 
 /** Waits until nothing is loading: no spinner, no request in flight. */
 async function settle(page: Page): Promise<void> {
   await page.waitForLoadState('networkidle');
-  await page.locator('.ant-spin-spinning, .ant-skeleton-active').first().waitFor({ state: 'detached', timeout: UI_TIMEOUT }).catch(() => undefined);
+  await page
+    .locator('.ant-spin-spinning, .ant-skeleton-active')
+    .first()
+    .waitFor({ state: 'detached', timeout: UI_TIMEOUT })
+    .catch(() => undefined);
   await page.waitForTimeout(300);
 }
 
@@ -53,11 +73,34 @@ function cspFlow(engine: Engine) {
     started = await startBrowserApp(engine);
     const admin = await setupAdmin(started.app);
     tree = await buildTree(started.app, admin);
-    customerId = (await ok<{ id: number }>(call(started.app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station1, name: '赵建国', vehicles: [{ plate: '冀A12345' }] }), 201)).id;
+    customerId = (
+      await ok<{ id: number }>(
+        call(started.app, admin, 'POST', '/api/customers', {
+          kind: 'individual',
+          orgUnitId: tree.station1,
+          name: '赵建国',
+          vehicles: [{ plate: '冀A12345' }],
+        }),
+        201,
+      )
+    ).id;
     // Sales for the customer's chart and the dashboard's.
-    const key = (await ok<{ key: string }>(call(started.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
+    const key = (
+      await ok<{ key: string }>(
+        call(started.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }),
+        201,
+      )
+    ).key;
     const txns: Txn[] = [1, 2, 3, 6].flatMap((back, i) =>
-      [3, 17].map((day) => ({ externalId: `csp-${i}-${day}`, occurredAt: `${monthBack(back)}-${String(day).padStart(2, '0')}T03:00:00Z`, stationCode: 'B1-A1-S1', product: '0#柴油', plate: '冀A12345', volumeMl: 60_000, amountFen: 45_000 })),
+      [3, 17].map((day) => ({
+        externalId: `csp-${i}-${day}`,
+        occurredAt: `${monthBack(back)}-${String(day).padStart(2, '0')}T03:00:00Z`,
+        stationCode: 'B1-A1-S1',
+        product: '0#柴油',
+        plate: '冀A12345',
+        volumeMl: 60_000,
+        amountFen: 45_000,
+      })),
     );
     await ok(send(started.app, key, { source: 'pos', transactions: txns }));
   }, STEP_TIMEOUT);
@@ -78,7 +121,15 @@ function cspFlow(engine: Engine) {
       await screenshot(page, dir, '01-login');
       await signIn(page, started.base, 'admin', ADMIN_PASSWORD);
       // The dashboard and the customer record draw ECharts charts (inline styles on their containers).
-      const pages = [`/dashboard?unit=${tree.hq}&month=${lastMonth}`, `/customers/${customerId}`, '/customers', '/pump', '/users', '/imports', '/settings'];
+      const pages = [
+        `/dashboard?unit=${tree.hq}&month=${lastMonth}`,
+        `/customers/${customerId}`,
+        '/customers',
+        '/pump',
+        '/users',
+        '/imports',
+        '/settings',
+      ];
       for (const [i, path] of pages.entries()) {
         where = path;
         await page.goto(`${started.base}${path}`);

@@ -11,7 +11,12 @@ import { buildApp } from '../../src/server/app.js';
 
 /** A write that leaves a trace (the user's locale), sent with the given extra headers. */
 function setLocale(app: TestApp, s: Session, locale: 'zh-CN' | 'en-US', headers: Record<string, string>) {
-  return app.inject({ method: 'PUT', url: '/api/auth/locale', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, ...headers }, payload: { locale } });
+  return app.inject({
+    method: 'PUT',
+    url: '/api/auth/locale',
+    headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, ...headers },
+    payload: { locale },
+  });
 }
 
 describeEngines('HTTP hardening', (engine) => {
@@ -32,7 +37,12 @@ describeEngines('HTTP hardening', (engine) => {
     });
 
     it('sends a CSP without framing, nosniff, a referrer policy and no HSTS over plain HTTP', async () => {
-      for (const res of [await web.inject({ url: '/' }), await web.inject({ url: '/customers/12' }), await ctx.app.inject({ url: '/api/health' }), await ctx.app.inject({ url: '/api/org/units' })]) {
+      for (const res of [
+        await web.inject({ url: '/' }),
+        await web.inject({ url: '/customers/12' }),
+        await ctx.app.inject({ url: '/api/health' }),
+        await ctx.app.inject({ url: '/api/org/units' }),
+      ]) {
         const csp = String(res.headers['content-security-policy']);
         expect(csp).toContain("default-src 'self'");
         expect(csp).toContain("script-src 'self'");
@@ -68,18 +78,35 @@ describeEngines('HTTP hardening', (engine) => {
     const locale = async () => (await ok(call(ctx.app, admin, 'GET', '/api/auth/me'))).locale as string;
 
     it('refuses a foreign Origin, an opaque one and a foreign Referer, and changes nothing', async () => {
-      const foreign: Record<string, string>[] = [{ origin: 'https://evil.example' }, { origin: 'null' }, { origin: 'http://localhost.evil.example' }, { referer: 'https://evil.example/page' }, { origin: 'http://localhost:8080' }];
+      const foreign: Record<string, string>[] = [
+        { origin: 'https://evil.example' },
+        { origin: 'null' },
+        { origin: 'http://localhost.evil.example' },
+        { referer: 'https://evil.example/page' },
+        { origin: 'http://localhost:8080' },
+      ];
       for (const headers of foreign) {
         const res = await setLocale(ctx.app, admin, 'en-US', headers);
         expect(res.statusCode, JSON.stringify(headers)).toBe(403);
-        expect(res.json().error).toMatchObject({ code: 'ORIGIN_DENIED', field: 'origin' in headers ? 'headers.origin' : 'headers.referer' });
+        expect(res.json().error).toMatchObject({
+          code: 'ORIGIN_DENIED',
+          field: 'origin' in headers ? 'headers.origin' : 'headers.referer',
+        });
         expect(await locale()).toBe('zh-CN');
       }
       // The Origin decides when both are sent.
-      const both = await setLocale(ctx.app, admin, 'en-US', { origin: 'https://evil.example', referer: 'http://localhost/customers' });
+      const both = await setLocale(ctx.app, admin, 'en-US', {
+        origin: 'https://evil.example',
+        referer: 'http://localhost/customers',
+      });
       expect(both.statusCode).toBe(403);
       // A sign-in posted from another site while a session cookie is present is refused too.
-      const login = await ctx.app.inject({ method: 'POST', url: '/api/auth/login', headers: { cookie: admin.cookie, origin: 'https://evil.example' }, payload: { username: 'admin', password: 'x' } });
+      const login = await ctx.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        headers: { cookie: admin.cookie, origin: 'https://evil.example' },
+        payload: { username: 'admin', password: 'x' },
+      });
       expect(login.statusCode).toBe(403);
       expect(login.json().error.code).toBe('ORIGIN_DENIED');
     });
@@ -91,11 +118,30 @@ describeEngines('HTTP hardening', (engine) => {
       expect((await setLocale(ctx.app, admin, 'zh-CN', { referer: 'http://localhost/settings' })).statusCode).toBe(200);
       expect(await locale()).toBe('zh-CN');
       expect((await setLocale(ctx.app, admin, 'en-US', {})).statusCode).toBe(200);
-      expect((await setLocale(ctx.app, admin, 'zh-CN', { host: 'crm.example.com:8443', origin: 'https://crm.example.com:8443' })).statusCode).toBe(200);
+      expect(
+        (
+          await setLocale(ctx.app, admin, 'zh-CN', {
+            host: 'crm.example.com:8443',
+            origin: 'https://crm.example.com:8443',
+          })
+        ).statusCode,
+      ).toBe(200);
       // Reads are not checked: a cross-site GET cannot read the answer, and SameSite keeps the cookie off it.
-      expect((await ctx.app.inject({ url: '/api/auth/me', headers: { cookie: admin.cookie, origin: 'https://evil.example' } })).statusCode).toBe(200);
+      expect(
+        (
+          await ctx.app.inject({
+            url: '/api/auth/me',
+            headers: { cookie: admin.cookie, origin: 'https://evil.example' },
+          })
+        ).statusCode,
+      ).toBe(200);
       // Without the session cookie there is no session to misuse.
-      const anon = await ctx.app.inject({ method: 'POST', url: '/api/auth/login', headers: { origin: 'https://evil.example' }, payload: { username: 'admin', password: 'wrong-password' } });
+      const anon = await ctx.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        headers: { origin: 'https://evil.example' },
+        payload: { username: 'admin', password: 'wrong-password' },
+      });
       expect(anon.json().error.code).toBe('INVALID_CREDENTIALS');
     });
 
@@ -120,15 +166,24 @@ describeEngines('HTTP hardening', (engine) => {
 
     it('lets a listed origin through and nothing that only looks like it', async () => {
       expect((await setLocale(ctx.app, admin, 'en-US', { origin: 'https://crm.example.com' })).statusCode).toBe(200);
-      expect((await setLocale(ctx.app, admin, 'en-US', { referer: 'http://10.0.0.5:3000/customers' })).statusCode).toBe(200);
-      for (const origin of ['http://crm.example.com', 'https://crm.example.com.evil.io', 'https://crm.example.com:444', 'http://10.0.0.5']) {
+      expect((await setLocale(ctx.app, admin, 'en-US', { referer: 'http://10.0.0.5:3000/customers' })).statusCode).toBe(
+        200,
+      );
+      for (const origin of [
+        'http://crm.example.com',
+        'https://crm.example.com.evil.io',
+        'https://crm.example.com:444',
+        'http://10.0.0.5',
+      ]) {
         const res = await setLocale(ctx.app, admin, 'zh-CN', { origin });
         expect(res.statusCode, origin).toBe(403);
       }
     });
 
     it('refuses to start with an entry that is not an origin', async () => {
-      await expect(buildApp({ db: ctx.db, config: testConfig({ allowedOrigins: ['crm.example.com'] }), webRoot: null })).rejects.toThrow(/ALLOWED_ORIGINS/);
+      await expect(
+        buildApp({ db: ctx.db, config: testConfig({ allowedOrigins: ['crm.example.com'] }), webRoot: null }),
+      ).rejects.toThrow(/ALLOWED_ORIGINS/);
     });
   });
 
@@ -149,8 +204,12 @@ describeEngines('HTTP hardening', (engine) => {
 
     it("compares the Origin with the proxy's forwarded host", async () => {
       const forwarded = { host: '127.0.0.1:3000', 'x-forwarded-host': 'crm.example.com', 'x-forwarded-proto': 'https' };
-      expect((await setLocale(ctx.app, admin, 'en-US', { ...forwarded, origin: 'https://crm.example.com' })).statusCode).toBe(200);
-      expect((await setLocale(ctx.app, admin, 'en-US', { ...forwarded, origin: 'http://127.0.0.1:3000' })).statusCode).toBe(403);
+      expect(
+        (await setLocale(ctx.app, admin, 'en-US', { ...forwarded, origin: 'https://crm.example.com' })).statusCode,
+      ).toBe(200);
+      expect(
+        (await setLocale(ctx.app, admin, 'en-US', { ...forwarded, origin: 'http://127.0.0.1:3000' })).statusCode,
+      ).toBe(403);
     });
   });
 });
