@@ -91,7 +91,7 @@ describeEngines('forecourt demo on an empty database', (engine) => {
     const app = await buildApp({ db, config: testConfig(), webRoot: null });
     try {
       const status = await ok(app.inject({ method: 'GET', url: '/api/setup/status' }));
-      expect(status).toEqual({ needsSetup: false });
+      expect(status).toEqual({ needsSetup: false, signedIn: false });
       const manager = await db.kysely
         .selectFrom('app_user as u')
         .innerJoin('user_role as ur', 'ur.user_id', 'u.id')
