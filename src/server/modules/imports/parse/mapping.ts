@@ -1,5 +1,7 @@
 // Which column is which: the headers old archives, card systems and e-ledgers use, recognised so
-// that most files need no mapping by hand. A mapping is header → field.
+// that most files need no mapping by hand. A mapping is header → field. Every customer field's own
+// label (what the app calls it, src/domain/customer-labels.ts) maps to it as well.
+import { CUSTOMER_FIELD_LABELS, LABEL_LOCALES } from '../../../../domain/customer-labels.js';
 
 export type ImportKind = 'customers' | 'cards' | 'transactions' | 'topups';
 
@@ -31,7 +33,7 @@ const SYNONYMS: Record<string, string[]> = {
   cardNo: ['加油卡号', '卡号', 'ic卡号', '加油卡', '油卡卡号', '卡片号', 'cardno', 'card', 'cardnumber'],
   organisation: ['单位', '单位名称', '所属单位', '工作单位', '公司', '公司名称', '企业名称', 'organisation', 'organization', 'company'],
   birthday: ['生日', '出生日期', '出生年月', 'birthday', 'dateofbirth', 'birthdate'],
-  routes: ['路线', '运输路线', '常跑路线', '跑哪条线', '行驶路线', 'routes', 'route'],
+  routes: ['路线', '运输路线', '常跑线路', '常跑路线', '线路', '跑哪条线', '行驶路线', 'routes', 'route'],
   products: ['常用油品', '需求油品', '用油品种', 'products'],
   fuelUse: ['用途', '用油用途', '消费用途', 'fueluse', 'use'],
   settlementMethod: ['结算方式', '付款方式', 'settlement', 'settlementmethod'],
@@ -53,6 +55,18 @@ const SYNONYMS: Record<string, string[]> = {
   payment: ['支付方式', '付款类型', '充值方式', 'payment', 'paymentmethod'],
 };
 
+/** What the app itself calls a field (in each language), plus the plural list labels of the archive. */
+export function ownLabels(field: string): string[] {
+  const plural: Record<string, string> = { phone: 'phones', plate: 'vehicles', cardNo: 'cards' };
+  const out: string[] = [];
+  for (const locale of LABEL_LOCALES) {
+    const labels = CUSTOMER_FIELD_LABELS[locale] as Record<string, string>;
+    if (labels[field]) out.push(labels[field]);
+    if (plural[field] && labels[plural[field]]) out.push(labels[plural[field]]);
+  }
+  return out;
+}
+
 /** Header text as compared: no spaces, half-width brackets, lower case. */
 export function headerKey(h: string): string {
   return h
@@ -68,6 +82,8 @@ export function headerKey(h: string): string {
 export function suggestMapping(headers: readonly string[], kind: ImportKind): Record<string, string> {
   const fields = IMPORT_FIELDS[kind];
   const lookup = new Map<string, string>();
+  // A field's own label wins over another field's synonym: 联系电话 is the app's label of the phones.
+  for (const f of fields) for (const w of ownLabels(f)) if (!lookup.has(headerKey(w))) lookup.set(headerKey(w), f);
   for (const f of fields) for (const w of SYNONYMS[f] ?? []) if (!lookup.has(headerKey(w))) lookup.set(headerKey(w), f);
   const used = new Set<string>();
   const out: Record<string, string> = {};
