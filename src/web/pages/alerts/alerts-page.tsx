@@ -2,15 +2,17 @@
 // who the customer is, why the rule fired and since when; closing asks what was done about it.
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Card, Empty, Flex, Form, Input, List, Modal, Segmented, Select, Spin, Tag, Typography } from 'antd';
+import { App, Button, Card, Empty, Flex, Form, Input, List, Modal, Segmented, Select, Spin, Tabs, Tag, Typography } from 'antd';
 import { CheckOutlined, PlayCircleOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { client, unwrap, type ApiData } from '../../api/client.js';
 import { useAccess } from '../../access.js';
 import { useShowError } from '../../shared/errors.js';
 import { Page } from '../../shared/page.js';
+import { SummaryTab } from './summary-tab.js';
+import { BacktestTab } from './backtest-tab.js';
 import { AlertCaseLink, ToCaseButton, useAlertCases } from '../churn-cases/to-case-modal.js';
 import type { ChurnCaseItem } from '../churn-cases/labels.js';
 
@@ -31,7 +33,9 @@ function useWhy() {
     if (a.kind === 'decline') {
       const months = d.months ?? [];
       const series = months.map((m) => t('alerts.litres', { month: m.month, v: Math.round(m.volumeMl / 1000) })).join(' → ');
-      return t('alerts.why.decline', { n: Math.max(months.length - 1, 0), series });
+      const last = months.at(-1);
+      const litres = (ml: number | undefined) => Math.round((ml ?? 0) / 100) / 10;
+      return t('alerts.why.decline', { month: last?.month ?? '', recent: litres(last?.volumeMl), n: Math.max(months.length - 1, 0), base: litres(d.baselineMl), share: pct(d.share), series });
     }
     return t('alerts.why.model', { model: d.model === 'pareto_nbd' ? 'Pareto/NBD' : 'BG/NBD', p: pct(d.pAlive), threshold: pct(d.threshold), expected: d.expected30d });
   };
@@ -42,8 +46,9 @@ function AlertCard({ a, onClose, caseItem }: { a: Alert; onClose: (a: Alert) => 
   const why = useWhy();
   const access = useAccess();
   const c = a.customer;
-  // For a lapse, a visit after the episode's last visit means he has come back since.
-  const cameBack = a.kind === 'cadence' && c.lastVisitDay !== null && c.lastVisitDay > a.episode;
+  // For an absence still open (closed by hand, or raised before alerts resolved themselves), a visit
+  // after the lapse's last visit day means he has come back since.
+  const cameBack = a.status !== 'resolved' && a.kind !== 'decline' && c.lastVisitDay !== null && c.lastVisitDay > a.episode;
   return (
     <Card size="small" data-testid={`alert-${a.id}`}>
       <Flex justify="space-between" align="start" gap={8} wrap>
@@ -63,6 +68,12 @@ function AlertCard({ a, onClose, caseItem }: { a: Alert; onClose: (a: Alert) => 
           <Typography.Text type="secondary">
             {t('alerts.since')}: {fmt(a.openedAt)} · {t('alerts.assignee')}: {a.assigneeName ?? t('alerts.unassigned')}
           </Typography.Text>
+          {a.status === 'resolved' && (
+            <div style={{ marginTop: 4 }} data-testid={`alert-resolved-${a.id}`}>
+              <Tag color="green">{t('alerts.resolved')}</Tag>
+              {a.resolution === 'recovered' ? t('alerts.resolvedRecovered', { month: a.resolvedDay?.slice(0, 7) ?? '' }) : t('alerts.resolvedReturned', { day: a.resolvedDay ?? '' })}
+            </div>
+          )}
           {a.status === 'closed' && !caseItem && (
             <div style={{ marginTop: 4 }}>
               <Typography.Text type="secondary">{t('alerts.closedBy', { name: a.closedByName ?? '', at: a.closedAt ? fmt(a.closedAt) : '' })}</Typography.Text>
@@ -105,6 +116,7 @@ export function AlertsPage() {
   const [closing, setClosing] = useState<Alert | null>(null);
   const [running, setRunning] = useState(false);
   const [form] = Form.useForm<{ contactMade: string; reasonFound: string; actionTaken: string }>();
+  const [params, setParams] = useSearchParams();
 
   const alerts = useQuery({
     queryKey: ['alerts', mine, status, kind, page],
@@ -147,6 +159,8 @@ export function AlertsPage() {
   const items = alerts.data?.items ?? [];
   const cases = useAlertCases(items.map((a) => a.id));
   const required = [{ required: true, whitespace: true, message: t('validation.required') }];
+  const asked = params.get('tab');
+  const tab = asked === 'summary' || (asked === 'backtest' && access.canWritePolicy) ? asked : 'queue';
   return (
     <Page
       title={t('alerts.title')}
@@ -159,60 +173,78 @@ export function AlertsPage() {
       }
     >
       <Typography.Paragraph type="secondary">{t('alerts.intro')}</Typography.Paragraph>
-      <Flex gap={8} wrap style={{ marginBottom: 12 }}>
-        <Segmented
-          value={mine ? 'mine' : 'all'}
-          onChange={(v) => {
-            setMine(v === 'mine');
-            setPage(1);
-          }}
-          options={[
-            { value: 'mine', label: t('alerts.mine') },
-            { value: 'all', label: t('alerts.all') },
-          ]}
-          data-testid="alerts-scope"
-        />
-        <Segmented
-          value={status}
-          onChange={(v) => {
-            setStatus(v as Status);
-            setPage(1);
-          }}
-          options={[
-            { value: 'open', label: t('alerts.open') },
-            { value: 'closed', label: t('alerts.closed') },
-          ]}
-          data-testid="alerts-status"
-        />
-        <Select
-          style={{ minWidth: 140 }}
-          value={kind ?? ''}
-          onChange={(v: string) => {
-            setKind(v === '' ? undefined : (v as Kind));
-            setPage(1);
-          }}
-          options={[{ value: '', label: t('alerts.allKinds') }, ...(['cadence', 'decline', 'model'] as const).map((k) => ({ value: k, label: t(`alerts.kinds.${k}`) }))]}
-          data-testid="alerts-kind"
-        />
-      </Flex>
-      <Spin spinning={alerts.isFetching}>
-        {items.length === 0 ? (
-          <Empty description={t('alerts.empty')} />
-        ) : (
-          <List
-            dataSource={items}
-            split={false}
-            pagination={(alerts.data?.total ?? 0) > PAGE_SIZE ? { current: page, pageSize: PAGE_SIZE, total: alerts.data?.total ?? 0, onChange: setPage, size: 'small', showSizeChanger: false } : false}
-            renderItem={(a) => (
-              <List.Item style={{ padding: '4px 0' }}>
-                <div style={{ width: '100%' }}>
-                  <AlertCard a={a} onClose={setClosing} caseItem={cases.get(a.id)} />
-                </div>
-              </List.Item>
+      <Tabs
+        activeKey={tab}
+        onChange={(key) => setParams(key === 'queue' ? {} : { tab: key }, { replace: true })}
+        destroyOnHidden
+        items={[
+          {
+            key: 'queue',
+            label: <span data-testid="alerts-tab-queue">{t('alerts.tabs.queue')}</span>,
+            children: (
+              <>
+          <Flex gap={8} wrap style={{ marginBottom: 12 }}>
+            <Segmented
+              value={mine ? 'mine' : 'all'}
+              onChange={(v) => {
+                setMine(v === 'mine');
+                setPage(1);
+              }}
+              options={[
+                { value: 'mine', label: t('alerts.mine') },
+                { value: 'all', label: t('alerts.all') },
+              ]}
+              data-testid="alerts-scope"
+            />
+            <Segmented
+              value={status}
+              onChange={(v) => {
+                setStatus(v as Status);
+                setPage(1);
+              }}
+              options={[
+                { value: 'open', label: t('alerts.open') },
+                { value: 'closed', label: t('alerts.closed') },
+                { value: 'resolved', label: t('alerts.resolved') },
+              ]}
+              data-testid="alerts-status"
+            />
+            <Select
+              style={{ minWidth: 140 }}
+              value={kind ?? ''}
+              onChange={(v: string) => {
+                setKind(v === '' ? undefined : (v as Kind));
+                setPage(1);
+              }}
+              options={[{ value: '', label: t('alerts.allKinds') }, ...(['cadence', 'decline', 'model'] as const).map((k) => ({ value: k, label: t(`alerts.kinds.${k}`) }))]}
+              data-testid="alerts-kind"
+            />
+          </Flex>
+          <Spin spinning={alerts.isFetching}>
+            {items.length === 0 ? (
+              <Empty description={t('alerts.empty')} />
+            ) : (
+              <List
+                dataSource={items}
+                split={false}
+                pagination={(alerts.data?.total ?? 0) > PAGE_SIZE ? { current: page, pageSize: PAGE_SIZE, total: alerts.data?.total ?? 0, onChange: setPage, size: 'small', showSizeChanger: false } : false}
+                renderItem={(a) => (
+                  <List.Item style={{ padding: '4px 0' }}>
+                    <div style={{ width: '100%' }}>
+                      <AlertCard a={a} onClose={setClosing} caseItem={cases.get(a.id)} />
+                    </div>
+                  </List.Item>
+                )}
+              />
             )}
-          />
-        )}
-      </Spin>
+          </Spin>
+              </>
+            ),
+          },
+          { key: 'summary', label: <span data-testid="alerts-tab-summary">{t('alerts.tabs.summary')}</span>, children: <SummaryTab /> },
+          ...(access.canWritePolicy ? [{ key: 'backtest', label: <span data-testid="alerts-tab-backtest">{t('alerts.tabs.backtest')}</span>, children: <BacktestTab /> }] : []),
+        ]}
+      />
       <Modal open={!!closing} title={t('alerts.closeTitle')} onCancel={() => setClosing(null)} onOk={() => void submit()} okText={t('common.confirm')} cancelText={t('common.cancel')} destroyOnHidden>
         {closing && (
           <Typography.Paragraph type="secondary">
