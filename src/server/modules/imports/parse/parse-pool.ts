@@ -247,6 +247,9 @@ export class ParsePool implements RowReader {
     for (const s of slots) {
       if (s.idleTimer) clearTimeout(s.idleTimer);
       s.worker.removeAllListeners('exit');
+      // A read still going fails now rather than wait for rows that will not come.
+      s.died = new Error('the import reader was closed');
+      s.onDeath?.(s.died);
     }
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
