@@ -17,7 +17,7 @@ const PASSWORD = 'Walk-the-pages-2026';
  * file formats. Tokens with digits or separators (plates 冀A12345, codes SJZ-CA-01, usernames) are
  * data, not interface text, and pass on their own.
  */
-const ALLOWED = new Set(['Forecourt', 'English', 'L', 'LNG', 'CNG', 'VIP', 'CSV', 'XLSX', 'Excel', 'WPS', 'GBK', 'UTF', 'BOM', 'API', 'POS', 'IC', 'HQ', 'BG', 'NBD', 'Pareto', 'RFM', 'KPI', 'ID', 'OpenAPI', 'JSON', 'NDJSON', 'Bearer', 'PostgreSQL', 'SQLite', 'ETC', 'SUV', 'MPV']);
+const ALLOWED = new Set(['csv', 'xlsx', 'txt', 'IP', 'Forecourt', 'English', 'L', 'LNG', 'CNG', 'VIP', 'CSV', 'XLSX', 'Excel', 'WPS', 'GBK', 'UTF', 'BOM', 'API', 'POS', 'IC', 'HQ', 'BG', 'NBD', 'Pareto', 'RFM', 'KPI', 'ID', 'OpenAPI', 'JSON', 'NDJSON', 'Bearer', 'PostgreSQL', 'SQLite', 'ETC', 'SUV', 'MPV']);
 
 export function foreignWords(text: string, codes: readonly string[] = []): string[] {
   // Codes the page marks as such (class fc-code: org codes, usernames, time-zone ids) and placeholders
@@ -133,7 +133,9 @@ function walk(engine: Engine) {
   // Three roles at a time: each waits mostly on the browser, and the walk is 12 roles × 2 sizes.
   for (const size of SIZES) {
     it(`walks every role's pages at ${size.name} size (${size.viewport.width}×${size.viewport.height})`, async () => {
-      const queue = [...DEFAULT_ROLES];
+      // The words on a page do not depend on the engine under it: SQLite walks every role, PostgreSQL
+      // the three whose start pages differ (admin, station manager, attendant), to keep CI short.
+      const queue = DEFAULT_ROLES.filter((r) => engine === 'sqlite' || ['admin', 'station_manager', 'attendant'].includes(r.code));
       await Promise.all([0, 1, 2].map(async () => {
         for (let role = queue.shift(); role; role = queue.shift()) await walkRole(role, size);
       }));
@@ -141,7 +143,7 @@ function walk(engine: Engine) {
   }
 
   it('found nothing to fix on any page', () => {
-    expect(visited).toBeGreaterThan(DEFAULT_ROLES.length * 4);
+    expect(visited).toBeGreaterThan(engine === 'sqlite' ? DEFAULT_ROLES.length * 4 : 12);
     expect(problems).toEqual([]);
   });
 }

@@ -60,7 +60,9 @@ export function AccountPage() {
         <Col xs={24} lg={12}>
           <Card title={t('account.changePassword')} size="small">
             <Descriptions column={1} size="small" style={{ marginBottom: 12 }}>
-              <Descriptions.Item label={t('users.username')}>{me.username}</Descriptions.Item>
+              <Descriptions.Item label={t('users.username')}>
+                <span className="fc-code">{me.username}</span>
+              </Descriptions.Item>
               <Descriptions.Item label={t('users.displayName')}>{me.displayName}</Descriptions.Item>
             </Descriptions>
             <Form form={form} layout="vertical" onFinish={change} requiredMark={false} style={{ maxWidth: 420 }}>

@@ -207,8 +207,13 @@ function ActorWithUsername({ r }: { r: AuditRecord }) {
   const name = r.actorDisplayName ?? (isSystem(r) ? systemActorName(r.actorName) : null);
   return (
     <>
-      {name ?? r.actorName}
-      {name && name !== r.actorName && <Typography.Text type="secondary"> · {r.actorName}</Typography.Text>}
+      {name ?? <span className="fc-code">{r.actorName}</span>}
+      {name && name !== r.actorName && (
+        <Typography.Text type="secondary">
+          {' · '}
+          <span className="fc-code">{r.actorName}</span>
+        </Typography.Text>
+      )}
     </>
   );
 }

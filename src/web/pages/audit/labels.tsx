@@ -22,7 +22,7 @@ export function systemActorName(name: string): string | null {
 export function ActorName({ name, username, system }: { name: string | null; username: string; system?: boolean }) {
   const { t } = useTranslation();
   const shown = name ?? (system ? systemActorName(username) : null);
-  if (!shown || shown === username) return <span>{username}</span>;
+  if (!shown || shown === username) return <span className="fc-code">{username}</span>;
   return (
     <Tooltip title={t('audit.username', { name: username })}>
       <span data-username={username}>{shown}</span>

@@ -9,6 +9,7 @@ import { AuthLayout } from '../../shared/auth-layout.js';
 import { errorText } from '../../shared/errors.js';
 import { startSession } from '../../shared/session.js';
 import { safeNext } from '../../layout/guards.js';
+import { accessOf, startPathOf } from '../../access.js';
 
 interface LoginForm {
   username: string;
@@ -40,8 +41,10 @@ export function LoginPage() {
     setProblem(null);
     try {
       const res = await unwrap(client.POST('/api/auth/login', { body: { username: values.username.trim(), password: values.password } }));
-      await startSession(queryClient, res.csrfToken);
-      void navigate(safeNext(params.get('next')), { replace: true });
+      const me = await startSession(queryClient, res.csrfToken);
+      // Without a page to return to, each user starts where his work is (the pump for attendants).
+      const next = params.get('next');
+      void navigate(next ? safeNext(next) : startPathOf(accessOf(me)), { replace: true });
     } catch (err) {
       setProblem(explain(err));
       form.setFieldValue('password', '');

@@ -46,7 +46,7 @@ export function RolesPage() {
 
   const columns: TableColumnsType<Role> = [
     { title: t('roles.name'), key: 'name', render: (_v, r) => (zh ? r.nameZh : r.nameEn), width: 160 },
-    { title: t('roles.code'), dataIndex: 'code', width: 180 },
+    { title: t('roles.code'), dataIndex: 'code', width: 180, render: (code: string) => <span className="fc-code">{code}</span> },
     { title: '', key: 'kind', width: 90, render: (_v, r) => (r.builtin ? <Tag>{t('roles.builtin')}</Tag> : <Tag color="purple">{t('roles.custom')}</Tag>) },
     {
       title: t('roles.permissions'),
