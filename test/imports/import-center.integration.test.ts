@@ -100,14 +100,14 @@ describeEngines('import center', (engine) => {
     expect(r.inspected.sample[0]![6]).toBe('1975-03-08');
 
     // The dry run finds every problem and writes nothing.
-    expect(byRow(r.dry.problems)).toEqual({ 6: ['birthday'], 7: ['plate'] });
+    expect(byRow(r.dry.problems)).toEqual({ 6: ['birthday', 'phone'], 7: ['plate'] });
     // Six rows below the header: the header is not counted.
     expect(r.dry.job).toMatchObject({ status: 'checked', rowsTotal: 6, rowsOk: 4, rowsRejected: 2 });
     expect(r.before.customers).toBe(0);
 
     // Row 5 is row 2 again (the same plate written another way): one customer, filled in.
     expect(r.done).toMatchObject({ status: 'done', rowsOk: 4, rowsRejected: 2, createdCount: 3 });
-    expect(byRow(r.problems)).toEqual({ 6: ['birthday'], 7: ['plate'] });
+    expect(byRow(r.problems)).toEqual({ 6: ['birthday', 'phone'], 7: ['plate'] });
     expect(await customerCount(ctx.app, admin)).toBe(3);
 
     const zhao = await findCustomer(ctx.app, admin, '赵建国');
@@ -212,8 +212,11 @@ describeEngines('import center', (engine) => {
     expect(csv.body.charCodeAt(0)).toBe(0xfeff);
     const lines = csv.body.slice(1).trim().split('\r\n');
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(/^5,.*phone.*冯六/);
-    expect(lines[2]).toMatch(/^6,.*kind.*外星人/);
+    // Headed by the file's own headers; reasons in Chinese, fields by their labels.
+    expect(lines[0]).toMatch(/^行号,处理,字段,原因,.*客户名称.*手机/);
+    expect(lines[0]).not.toContain('原始列');
+    expect(lines[1]).toMatch(/^5,拒绝,电话,电话“.*”不是有效的手机或固定电话号码,.*冯六/);
+    expect(lines[2]).toMatch(/^6,拒绝,客户类型,客户类型“外星人”无法识别.*外星人/);
     // The rejected row's formula-looking cell comes back as text, not as a formula.
     expect(lines[2]).toContain(`"'=HYPERLINK(`);
     expect(csv.body).not.toMatch(/(^|,)"?=/m);

@@ -158,11 +158,13 @@ export async function runImport(argv: string[], config: Config): Promise<number>
     if (job.status === 'failed') {
       console.log(`import ${job.id} stopped: ${job.error ?? 'unknown error'} (resume with --resume ${job.id})`);
     }
-    const problems = await svc.problems(id, phase, 20);
-    for (const x of problems) console.log(`  row ${x.row}${x.field ? ` [${x.field}]` : ''}: ${x.message}`);
+    // Worded in the importing user's language (zh-CN unless en-US), fields by their labels.
+    for (const line of await svc.summaries(id, phase, p.locale)) console.log(`  ${line}`);
+    const problems = await svc.problems(id, phase, 20, p.locale);
+    for (const x of problems) console.log(`  row ${x.row}${x.field ? ` [${x.fieldLabel}]` : ''}: ${x.message}`);
     if (values.report) {
-      const { errorReportCsv } = await import('../../server/modules/imports/report.js');
-      fs.writeFileSync(values.report, errorReportCsv(await svc.problems(id, phase)));
+      const { errorReportCsv, reportInput } = await import('../../server/modules/imports/report.js');
+      fs.writeFileSync(values.report, errorReportCsv(await reportInput(svc, id, phase, p.locale)));
       console.log(`report written to ${values.report}`);
     }
     return job.status === 'failed' ? 1 : 0;

@@ -6,6 +6,8 @@ import type { Database } from '../../db/schema.js';
 import { pathInCustomerScope } from '../../auth/scope.js';
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../errors.js';
+import type { FieldError } from './parse/convert.js';
+import { encodeProblem } from './problems.js';
 import { customersQueries } from '../customers/customers.queries.js';
 import { attachWaitingRows } from '../transactions/rollups.js';
 import { attachWaitingTopups } from '../topups/topups.service.js';
@@ -15,6 +17,7 @@ export interface RowProblem {
   row: number;
   severity: 'error' | 'flag';
   field: string | null;
+  /** encodeProblem's text (a code and its parameters), worded when read; older rows hold English. */
   message: string;
 }
 
@@ -41,36 +44,85 @@ function str(v: unknown): string | null {
   return s === '' ? null : s;
 }
 
-/** A converted import row as customer fields; throws AppError naming the field when it cannot be. */
-export function fieldsOfRow(value: Record<string, unknown>): CustomerFields & { kind: CustomerKind } {
+/** A row's fields with every problem found in them (not only the first), each naming its field. */
+export interface CheckedRow {
+  fields: CustomerFields & { kind: CustomerKind };
+  n: Partial<Normalised>;
+  errors: FieldError[];
+}
+
+/**
+ * A converted import row as customer fields, each field checked on its own so a row with a bad
+ * phone, a bad plate and a bad birthday is reported for all three. Fields in `skip` already have a
+ * problem from the conversion and are left out.
+ */
+export function checkRow(value: Record<string, unknown>, skip: ReadonlySet<string> = new Set()): CheckedRow {
+  const errors: FieldError[] = [];
   const kindText = str(value.kind);
-  const kind = kindText === null ? 'individual' : ((CUSTOMER_KINDS as readonly string[]).includes(kindText) ? (kindText as CustomerKind) : KIND_WORDS[kindText]);
-  if (!kind) throw new AppError('VALIDATION_FAILED', `unknown customer kind ${JSON.stringify(kindText)}`, 'kind');
+  let kind: CustomerKind | undefined =
+    kindText === null
+      ? 'individual'
+      : (CUSTOMER_KINDS as readonly string[]).includes(kindText)
+        ? (kindText as CustomerKind)
+        : KIND_WORDS[kindText];
+  if (!kind) {
+    errors.push({ field: 'kind', code: 'UNKNOWN_KIND', params: { value: kindText ?? '' } });
+    kind = 'individual';
+  }
   const f: CustomerFields & { kind: CustomerKind } = { kind };
   for (const k of TEXT_FIELDS) {
-    const v = str(value[k]);
+    const v = skip.has(k) ? null : str(value[k]);
     if (v !== null) (f as unknown as Record<string, unknown>)[k] = v;
   }
-  if (f.birthday && !/^\d{4}-\d{2}-\d{2}$/.test(f.birthday)) throw new AppError('VALIDATION_FAILED', `birthday ${JSON.stringify(f.birthday)} is not a date`, 'birthday');
-  const phones = [value.phone, value.phone2].map(str).filter((x): x is string => x !== null);
-  if (phones.length) f.phones = phones.map((phone) => ({ phone, contactName: str(value.contactName) }));
-  const plate = str(value.plate);
-  if (plate) f.vehicles = [{ plate, model: str(value.model) }];
-  const card = str(value.cardNo);
-  if (card) f.cards = [card];
+  if (f.birthday && !/^\d{4}-\d{2}-\d{2}$/.test(f.birthday)) {
+    errors.push({ field: 'birthday', code: 'NOT_DATE', params: { value: f.birthday } });
+    delete f.birthday;
+  }
+  const n: Partial<Normalised> = {};
+  const contactName = str(value.contactName);
+  for (const field of ['phone', 'phone2'] as const) {
+    const phone = skip.has(field) ? null : str(value[field]);
+    if (phone === null) continue;
+    try {
+      const one = normaliseChildren({ phones: [{ phone, contactName }] });
+      (n.phones ??= []).push(...one.phones!);
+      (f.phones ??= []).push({ phone, contactName });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      errors.push({ field, code: 'BAD_PHONE', params: { value: phone } });
+    }
+  }
+  const plate = skip.has('plate') ? null : str(value.plate);
+  if (plate) {
+    try {
+      f.vehicles = [{ plate, model: str(value.model) }];
+      n.vehicles = normaliseChildren({ vehicles: f.vehicles }).vehicles;
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      delete f.vehicles;
+      errors.push({ field: 'plate', code: 'BAD_PLATE', params: { value: plate } });
+    }
+  }
+  const card = skip.has('cardNo') ? null : str(value.cardNo);
+  if (card) {
+    try {
+      f.cards = [card];
+      n.cards = normaliseChildren({ cards: f.cards }).cards;
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      delete f.cards;
+      errors.push({ field: 'cardNo', code: 'BAD_CARD', params: { value: card } });
+    }
+  }
   const tags = value.tags;
   if (Array.isArray(tags)) f.tags = tags.map(String);
   else if (str(tags)) f.tags = str(tags)!.split(/[,，;；、\s]+/).filter(Boolean);
-  return f;
-}
-
-/** `body.phones.0.phone` → `phone`: the import's own field name for an error from the archive's rules. */
-function importField(field: string | undefined): string | null {
-  if (!field) return null;
-  if (field.includes('phones')) return 'phone';
-  if (field.includes('vehicles')) return 'plate';
-  if (field.includes('cards')) return 'cardNo';
-  return field.replace(/^body\./, '');
+  if (f.tags) n.tags = normaliseChildren({ tags: f.tags }).tags;
+  const bad = errors.length > 0 || skip.size > 0;
+  if (!bad && !f.name && !f.organisation && !n.vehicles?.length && !n.phones?.length && !n.cards?.length) {
+    errors.push({ field: 'name', code: 'NEEDS_KEY' });
+  }
+  return { fields: f, n, errors };
 }
 
 interface Prepared {
@@ -85,18 +137,15 @@ export class CustomerRowImporter {
     private readonly p: Principal,
   ) {}
 
-  /** Parse and normalise, collecting each row's problems instead of stopping. */
+  /** Parse and normalise, collecting every problem of each row instead of stopping. */
   prepare(rows: CustomerRow[], problems: RowProblem[]): Prepared[] {
     const out: Prepared[] = [];
     for (const r of rows) {
-      try {
-        const fields = fieldsOfRow(r.value);
-        const n = normaliseChildren(fields);
-        if (!fields.name && !fields.organisation && !n.vehicles?.length && !n.phones?.length && !n.cards?.length) throw new AppError('VALIDATION_FAILED', 'a row needs at least a name, plate, phone or card', 'name');
-        out.push({ row: r.rowNumber, fields, n });
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        problems.push({ row: r.rowNumber, severity: 'error', field: importField(err.field), message: err.message });
+      const { fields, n, errors } = checkRow(r.value);
+      if (errors.length === 0) out.push({ row: r.rowNumber, fields, n });
+      for (const e of errors) {
+        const message = encodeProblem(e.code, e.params);
+        problems.push({ row: r.rowNumber, severity: 'error', field: e.field ?? null, message });
       }
     }
     return out;
@@ -145,11 +194,11 @@ export class CustomerRowImporter {
         // A record outside the importer's scope is named by its unit only, never by its code.
         const nameOf = (id: number) => {
           const known = info.get(id);
-          if (!known) return `row ${id < 0 ? groups[-id - 1]!.row : id}`;
-          return pathInCustomerScope(this.p, known.path) ? known.code : 'a record in another area';
+          if (!known) return `#${id < 0 ? groups[-id - 1]!.row : id}`;
+          return pathInCustomerScope(this.p, known.path) ? known.code : '?';
         };
-        const codes = [...matches].map(nameOf).join(', ');
-        problems.push({ row: x.row, severity: 'flag', field: null, message: `possible duplicate: matches customers ${codes}; review and merge them first` });
+        const codes = [...matches].map(nameOf);
+        problems.push({ row: x.row, severity: 'flag', field: null, message: encodeProblem('DUPLICATE', { matches: codes }) });
         continue;
       }
       let id: number;
@@ -157,7 +206,7 @@ export class CustomerRowImporter {
         id = [...matches][0]!;
         const known = info.get(id);
         if (id > 0 && known && !pathInCustomerScope(this.p, known.path)) {
-          problems.push({ row: x.row, severity: 'flag', field: null, message: 'on file in another area; not changed' });
+          problems.push({ row: x.row, severity: 'flag', field: null, message: encodeProblem('OTHER_AREA') });
           continue;
         }
         if (id < 0) mergeInto(groups[-id - 1]!, x);

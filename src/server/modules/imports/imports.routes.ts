@@ -7,7 +7,7 @@ import { requirePrincipal } from '../../auth/access.js';
 import { AppError } from '../../errors.js';
 import { IdParams, Paging, Page, Ok, errorResponses } from '../../schemas.js';
 import { IMPORT_KINDS, type ImportsService } from './imports.service.js';
-import { errorReportCsv, errorReportXlsx } from './report.js';
+import { errorReportCsv, errorReportXlsx, reportInput } from './report.js';
 
 const S = Type.Union([Type.String(), Type.Null()]);
 const N = Type.Union([Type.Integer(), Type.Null()]);
@@ -38,7 +38,16 @@ const Job = Type.Object({
   createdAt: Type.String(),
   finishedAt: S,
 });
-const Problem = Type.Object({ row: Type.Integer(), severity: Type.String(), field: S, message: Type.String(), cells: Type.Array(Type.Unknown()) });
+const Problem = Type.Object({
+  row: Type.Integer(),
+  severity: Type.String(),
+  field: S,
+  fieldLabel: Type.String({ description: "the field's label in the reader's language" }),
+  code: Type.String({ description: 'LOST_DIGITS, REQUIRED, NOT_DATE, BAD_PHONE, BAD_PLATE, …; INVALID for older rows' }),
+  params: Type.Record(Type.String(), Type.Unknown()),
+  message: Type.String({ description: "the problem in the reader's language (zh-CN unless en-US)" }),
+  cells: Type.Array(Type.Unknown()),
+});
 const Phase = Type.Object({ phase: Type.Union([Type.Literal('dry_run'), Type.Literal('commit')], { default: 'dry_run' }) }, { additionalProperties: false });
 const importJob = { type: 'import_job', param: 'id' } as const;
 const tags = ['imports'];
@@ -46,6 +55,8 @@ const MAX_UPLOAD_BYTES = Number(process.env.IMPORT_MAX_MB ?? 512) * 1024 * 1024;
 
 export function importsRoutes(app: App, svc: ImportsService): void {
   app.addHook('onClose', () => svc.close());
+  const reportOf = (id: number, phase: 'dry_run' | 'commit', locale: string | null | undefined) =>
+    reportInput(svc, id, phase, locale);
 
   // Files arrive as the raw request body, streamed into the database as they come.
   void app.register(async (child) => {
@@ -119,7 +130,7 @@ export function importsRoutes(app: App, svc: ImportsService): void {
     schema: { tags, summary: 'Check every row without writing; the problems are kept for the report', params: IdParams, response: { 200: Type.Object({ job: Job, problems: Type.Array(Problem) }), ...errorResponses } },
     handler: async (req) => {
       const job = await svc.dryRun(requirePrincipal(req), req.params.id);
-      return { job, problems: await svc.problems(req.params.id, 'dry_run', 200) };
+      return { job, problems: await svc.problems(req.params.id, 'dry_run', 200, requirePrincipal(req).locale) };
     },
   });
 
@@ -154,7 +165,7 @@ export function importsRoutes(app: App, svc: ImportsService): void {
   app.get('/api/imports/:id/problems', {
     config: { access: { permission: 'import.run', resource: importJob } },
     schema: { tags, summary: 'Rows rejected or flagged', params: IdParams, querystring: Phase, response: { 200: Type.Array(Problem), ...errorResponses } },
-    handler: (req) => svc.problems(req.params.id, req.query.phase, 1000),
+    handler: (req) => svc.problems(req.params.id, req.query.phase, 1000, requirePrincipal(req).locale),
   });
 
   app.get('/api/imports/:id/report.csv', {
@@ -162,7 +173,7 @@ export function importsRoutes(app: App, svc: ImportsService): void {
     schema: { tags, summary: 'The error report as CSV (UTF-8 with BOM; formulas defused)', params: IdParams, querystring: Phase },
     handler: async (req, reply) => {
       const job = await svc.get(req.params.id);
-      const body = errorReportCsv(await svc.problems(req.params.id, req.query.phase));
+      const body = errorReportCsv(await reportOf(req.params.id, req.query.phase, requirePrincipal(req).locale));
       return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="import-${job.id}-errors.csv"`).send(body);
     },
   });
@@ -172,7 +183,7 @@ export function importsRoutes(app: App, svc: ImportsService): void {
     schema: { tags, summary: 'The error report as XLSX (every cell text)', params: IdParams, querystring: Phase },
     handler: async (req, reply) => {
       const job = await svc.get(req.params.id);
-      const body = await errorReportXlsx(await svc.problems(req.params.id, req.query.phase));
+      const body = await errorReportXlsx(await reportOf(req.params.id, req.query.phase, requirePrincipal(req).locale));
       return reply.header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').header('content-disposition', `attachment; filename="import-${job.id}-errors.xlsx"`).send(body);
     },
   });

@@ -22,7 +22,9 @@ import { AppError } from '../../errors.js';
 import { isUniqueViolation } from '../../db/dialect.js';
 import { recordAudit } from '../audit/audit.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
-import { CustomerRowImporter, type RowProblem } from './customer-rows.js';
+import { CustomerRowImporter, checkRow, type RowProblem } from './customer-rows.js';
+import { decodeProblem, encodeProblem, fieldLabel, groupedSummaries, renderProblem } from './problems.js';
+import { labelLocale } from '../../../domain/customer-labels.js';
 import { TransactionRowImporter, type TransactionSink } from './transaction-rows.js';
 import { TopupRowImporter, type TopupSink } from './topup-rows.js';
 import { cellText, type Cell } from './parse/read.js';
@@ -538,7 +540,17 @@ export class ImportsService {
             for (const r of rows) {
               const converted = convertRow(kind, mapping, r.cells, r.rowNumber, header!);
               if (converted.ok) good.push({ rowNumber: r.rowNumber, value: converted.value as Record<string, unknown> });
-              else for (const e of converted.errors) problems.push({ row: r.rowNumber, severity: 'error', field: e.field ?? null, message: e.message });
+              else {
+                const errors = [...converted.errors];
+                // The archive's own checks of the fields that did convert: every bad field of the row is reported.
+                if (kind === 'customers' || kind === 'cards') {
+                  errors.push(...checkRow(converted.value, new Set(errors.map((e) => e.field ?? ''))).errors);
+                }
+                for (const e of errors) {
+                  const message = encodeProblem(e.code, e.params);
+                  problems.push({ row: r.rowNumber, severity: 'error', field: e.field ?? null, message });
+                }
+              }
             }
             let created = 0;
             let updated = 0;
@@ -680,11 +692,50 @@ export class ImportsService {
     return this.get(id);
   }
 
-  /** Every rejected or flagged row of a phase, for the downloadable report. */
-  async problems(id: number, phase: 'dry_run' | 'commit', limit?: number) {
-    let q = this.db.selectFrom('import_row_error').select(['row_number', 'severity', 'field', 'message', 'cells']).where('job_id', '=', id).where('phase', '=', phase).orderBy('row_number').orderBy('id');
+  /**
+   * Every rejected or flagged row of a phase, worded in `locale` (zh-CN unless en-US): the problem's
+   * code and parameters as stored, its message and the field's label.
+   */
+  async problems(id: number, phase: 'dry_run' | 'commit', limit?: number, locale?: string | null) {
+    let q = this.db
+      .selectFrom('import_row_error')
+      .select(['row_number', 'severity', 'field', 'message', 'cells'])
+      .where('job_id', '=', id)
+      .where('phase', '=', phase)
+      .orderBy('row_number')
+      .orderBy('id');
     if (limit) q = q.limit(limit);
-    return (await q.execute()).map((r) => ({ row: r.row_number, severity: r.severity, field: r.field, message: r.message, cells: r.cells ? (JSON.parse(r.cells) as unknown[]) : [] }));
+    return (await q.execute()).map((r) => {
+      const { code, params } = decodeProblem(r.message);
+      return {
+        ...{ row: r.row_number, severity: r.severity, field: r.field, fieldLabel: fieldLabel(r.field, labelLocale(locale)) },
+        ...{ code, params, message: renderProblem(r.message, r.field, locale) },
+        cells: r.cells ? (JSON.parse(r.cells) as unknown[]) : [],
+      };
+    });
+  }
+
+  /** Lines that group rows one action fixes (card numbers a spreadsheet stored as numbers), worded in `locale`. */
+  async summaries(id: number, phase: 'dry_run' | 'commit', locale?: string | null): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('import_row_error')
+      .select(['row_number as row', 'field', 'message'])
+      .where('job_id', '=', id)
+      .where('phase', '=', phase)
+      .where('message', 'like', '{"c":"LOST_DIGITS"%')
+      .orderBy('row_number')
+      .execute();
+    return groupedSummaries(rows, locale);
+  }
+
+  /** The file's header row as written, for the report's columns; none once the file is gone. */
+  async headers(id: number): Promise<string[]> {
+    const job = await this.load(id);
+    if (job.status === 'cancelled') return [];
+    return this.withFile(job, async (file) => {
+      for await (const r of this.reader.rows(file, job.sheet ?? undefined)) return r.cells.map(cellText);
+      return [];
+    });
   }
 
   /** An unfinished import of the same file, kind and unit: what a re-run should resume. */

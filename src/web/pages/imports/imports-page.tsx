@@ -69,7 +69,8 @@ function ProblemsTable({ problems }: { problems: Problem[] }) {
       columns={[
         { title: t('imports.row'), dataIndex: 'row', width: 70 },
         { title: t('imports.severity'), dataIndex: 'severity', width: 90, render: (s: string) => (s === 'flag' ? <Tag color="orange">{t('imports.flagged')}</Tag> : <Tag color="red">{t('imports.rejected')}</Tag>) },
-        { title: t('imports.field'), dataIndex: 'field', width: 120, render: (f: string | null) => (f ? t(`imports.fields.${f}`, { defaultValue: f }) : '—') },
+        // The server words the problem and names the field in the user's language.
+        { title: t('imports.field'), dataIndex: 'fieldLabel', width: 120, render: (f: string) => f || '—' },
         { title: t('imports.reason'), dataIndex: 'message' },
       ]}
     />

@@ -3,13 +3,19 @@
 // 2026年11月22日, "1,234.50元"), yuan to fen, litres to millilitres. A problem names the field.
 import type { Cell } from './read.js';
 import type { ImportKind } from './mapping.js';
+import type { ProblemCode, ProblemParams } from '../problems.js';
 
+/** A field's problem as a code and its parameters (worded when read, see ../problems.ts). */
 export interface FieldError {
   field?: string;
-  message: string;
+  code: ProblemCode;
+  params?: ProblemParams;
 }
 
-export type Converted = { ok: true; value: Record<string, unknown> } | { ok: false; errors: FieldError[] };
+/** A failed row keeps the fields that did convert, so the archive's checks can name theirs too. */
+export type Converted =
+  | { ok: true; value: Record<string, unknown> }
+  | { ok: false; errors: FieldError[]; value: Record<string, unknown> };
 
 /** Excel's day 0 is 1899-12-30 (the 1900 leap-year bug included). */
 const EXCEL_EPOCH_MS = Date.UTC(1899, 11, 30);
@@ -156,10 +162,10 @@ function cellsByField(mapping: Record<string, string>, header: readonly string[]
 /** The time of a sale or top-up: one date-time column, or a date column and a time column. */
 function occurredAtOf(by: Map<string, Cell>, value: Record<string, unknown>, errors: FieldError[]): void {
   const at = by.get('occurredAt') ?? null;
-  if (at === null) errors.push({ field: 'occurredAt', message: 'occurredAt is required' });
+  if (at === null) errors.push({ field: 'occurredAt', code: 'REQUIRED' });
   else {
     const t = parseDateTimeCell(at, by.get('occurredTime') ?? null);
-    if (t === null) errors.push({ field: 'occurredAt', message: `${JSON.stringify(text(at))} is not a date and time` });
+    if (t === null) errors.push({ field: 'occurredAt', code: 'NOT_DATE_TIME', params: { value: text(at) ?? '' } });
     else value.occurredAt = t;
   }
 }
@@ -170,7 +176,7 @@ function fenOf(by: Map<string, Cell>, field: string, errors: FieldError[]): numb
   if (c === null) return undefined;
   const n = parseNumberCell(c);
   if (n === null || n < 0) {
-    errors.push({ field, message: `${JSON.stringify(text(c))} is not an amount in yuan` });
+    errors.push({ field, code: 'NOT_AMOUNT', params: { value: text(c) ?? '' } });
     return undefined;
   }
   return Math.round(n * 100);
@@ -191,49 +197,49 @@ export function convertRow(kind: ImportKind, mapping: Record<string, string>, ce
   const value: Record<string, unknown> = {};
   for (const [field, c] of by) {
     if (WHOLE_TEXT_FIELDS.has(field) && lostDigits(c)) {
-      errors.push({ field, message: `${field} ${String(c)} was stored as a number and lost digits; format the column as text in the spreadsheet and export again` });
+      errors.push({ field, code: 'LOST_DIGITS', params: { value: String(c) } });
     }
   }
   if (kind === 'transactions') {
     occurredAtOf(by, value, errors);
     const litres = by.get('volumeLitres') ?? null;
     const l = parseNumberCell(litres);
-    if (litres === null) errors.push({ field: 'volumeLitres', message: 'volumeLitres is required' });
-    else if (l === null || l <= 0) errors.push({ field: 'volumeLitres', message: `${JSON.stringify(text(litres))} is not a volume in litres` });
+    if (litres === null) errors.push({ field: 'volumeLitres', code: 'REQUIRED' });
+    else if (l === null || l <= 0) errors.push({ field: 'volumeLitres', code: 'NOT_VOLUME', params: { value: text(litres) ?? '' } });
     else value.volumeMl = Math.max(1, Math.round(l * 1000));
     const unitPriceFen = fenOf(by, 'unitPrice', errors);
     let amountFen = fenOf(by, 'amount', errors);
     // Without an amount, litres × unit price is what the customer paid.
     if (amountFen === undefined && unitPriceFen !== undefined && typeof value.volumeMl === 'number') amountFen = Math.round((unitPriceFen * value.volumeMl) / 1000);
-    if (amountFen === undefined && !errors.some((e) => e.field === 'amount' || e.field === 'unitPrice')) errors.push({ field: 'amount', message: 'amount (or unitPrice) is required' });
+    if (amountFen === undefined && !errors.some((e) => e.field === 'amount' || e.field === 'unitPrice')) errors.push({ field: 'amount', code: 'REQUIRED' });
     if (unitPriceFen !== undefined) value.unitPriceFen = unitPriceFen;
     if (amountFen !== undefined) value.amountFen = amountFen;
     textsOf(by, ['externalId', 'stationCode', 'cardNo', 'plate', 'product', 'payment'], value);
-    if (value.product === undefined) errors.push({ field: 'product', message: 'product is required' });
+    if (value.product === undefined) errors.push({ field: 'product', code: 'REQUIRED' });
   } else if (kind === 'topups') {
     occurredAtOf(by, value, errors);
     const amountFen = fenOf(by, 'amount', errors);
     if (amountFen === undefined) {
-      if (!errors.some((e) => e.field === 'amount')) errors.push({ field: 'amount', message: 'amount is required' });
-    } else if (amountFen <= 0) errors.push({ field: 'amount', message: 'amount must be more than 0' });
+      if (!errors.some((e) => e.field === 'amount')) errors.push({ field: 'amount', code: 'REQUIRED' });
+    } else if (amountFen <= 0) errors.push({ field: 'amount', code: 'NOT_POSITIVE' });
     else value.amountFen = amountFen;
     const bonusFen = fenOf(by, 'bonus', errors);
     if (bonusFen !== undefined) value.bonusFen = bonusFen;
     textsOf(by, ['externalId', 'stationCode', 'cardNo', 'payment'], value);
-    if (value.cardNo === undefined) errors.push({ field: 'cardNo', message: 'cardNo is required' });
+    if (value.cardNo === undefined) errors.push({ field: 'cardNo', code: 'REQUIRED' });
   } else {
     for (const [field, c] of by) {
       if (field === 'birthday') {
         if (c === null) continue;
         const d = parseDateCell(c);
-        if (d === null) errors.push({ field, message: `birthday ${JSON.stringify(text(c))} is not a date` });
+        if (d === null) errors.push({ field, code: 'NOT_DATE', params: { value: text(c) ?? '' } });
         else value.birthday = d;
         continue;
       }
       const v = text(c);
       if (v !== null) value[field] = v;
     }
-    if (kind === 'cards' && value.cardNo === undefined) errors.push({ field: 'cardNo', message: 'cardNo is required' });
+    if (kind === 'cards' && value.cardNo === undefined) errors.push({ field: 'cardNo', code: 'REQUIRED' });
   }
-  return errors.length ? { ok: false, errors } : { ok: true, value };
+  return errors.length ? { ok: false, errors, value } : { ok: true, value };
 }

@@ -62,7 +62,8 @@ export function ownLabels(field: string): string[] {
   for (const locale of LABEL_LOCALES) {
     const labels = CUSTOMER_FIELD_LABELS[locale] as Record<string, string>;
     if (labels[field]) out.push(labels[field]);
-    if (plural[field] && labels[plural[field]]) out.push(labels[plural[field]]);
+    const list = plural[field];
+    if (list && labels[list]) out.push(labels[list]);
   }
   return out;
 }

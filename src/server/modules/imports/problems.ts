@@ -1,0 +1,175 @@
+// A row's problem as a stable code with its parameters, stored as a short JSON text in
+// import_row_error.message and worded only when read (the page, the CLI, the reports) in the reader's
+// language, with the field named by the label the app gives it. Rows stored before codes existed
+// keep their English text.
+import { CUSTOMER_FIELD_LABELS, labelLocale, type LabelLocale } from '../../../domain/customer-labels.js';
+
+export type ProblemCode =
+  | 'LOST_DIGITS'
+  | 'REQUIRED'
+  | 'NOT_DATE'
+  | 'NOT_DATE_TIME'
+  | 'NOT_AMOUNT'
+  | 'NOT_VOLUME'
+  | 'NOT_POSITIVE'
+  | 'UNKNOWN_KIND'
+  | 'BAD_PHONE'
+  | 'BAD_PLATE'
+  | 'BAD_CARD'
+  | 'NEEDS_KEY'
+  | 'DUPLICATE'
+  | 'OTHER_AREA'
+  | 'INVALID';
+
+export type ProblemParams = Record<string, string | number | string[]>;
+
+export interface CodedProblem {
+  code: ProblemCode;
+  params: ProblemParams;
+}
+
+/** The stored form: cheap to write on the hot path, worded later. */
+export function encodeProblem(code: ProblemCode, params: ProblemParams = {}): string {
+  // A value quoted back is cut short, so the stored text stays whole JSON within its column's excerpt.
+  const p: ProblemParams = {};
+  for (const [k, v] of Object.entries(params)) p[k] = typeof v === 'string' && v.length > 80 ? `${v.slice(0, 80)}…` : v;
+  return JSON.stringify({ c: code, p });
+}
+
+export function decodeProblem(stored: string): CodedProblem {
+  if (stored.startsWith('{"c":')) {
+    try {
+      const x = JSON.parse(stored) as { c: ProblemCode; p: ProblemParams };
+      return { code: x.c, params: x.p ?? {} };
+    } catch {
+      // Cut to its stored length: fall through to the text as written.
+    }
+  }
+  return { code: 'INVALID', params: { reason: stored } };
+}
+
+const IMPORT_ONLY: Record<LabelLocale, Record<string, string>> = {
+  'zh-CN': {
+    phone2: '电话2',
+    occurredAt: '交易时间',
+    occurredTime: '时刻',
+    externalId: '流水号',
+    stationCode: '站点编码',
+    product: '油品',
+    volumeLitres: '数量（升）',
+    unitPrice: '单价',
+    amount: '金额',
+    bonus: '赠送金额',
+    payment: '支付方式',
+  },
+  'en-US': {
+    phone2: 'Phone 2',
+    occurredAt: 'Time',
+    occurredTime: 'Time of day',
+    externalId: 'Serial number',
+    stationCode: 'Station code',
+    product: 'Product',
+    volumeLitres: 'Litres',
+    unitPrice: 'Unit price',
+    amount: 'Amount',
+    bonus: 'Bonus',
+    payment: 'Payment',
+  },
+};
+
+/** What the app calls an import field in this language; an unknown field as its name. */
+export function fieldLabel(field: string | null, locale: LabelLocale): string {
+  if (!field) return '';
+  const labels = CUSTOMER_FIELD_LABELS[locale] as Record<string, string>;
+  return labels[field] ?? IMPORT_ONLY[locale][field] ?? field;
+}
+
+const q = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+
+/** A matched record: its code, `#12` (row 12 of this file) or `?` (a record in another area, never its code). */
+function matchName(m: string, l: LabelLocale): string {
+  if (m === '?') return l === 'zh-CN' ? '其他区域的一条记录' : 'a record in another area';
+  if (/^#\d+$/.test(m)) return l === 'zh-CN' ? `本文件第 ${m.slice(1)} 行` : `row ${m.slice(1)} of this file`;
+  return m;
+}
+const matches = (p: ProblemParams, l: LabelLocale) =>
+  [p.matches ?? []].flat().map((m) => matchName(String(m), l)).join(l === 'zh-CN' ? '、' : ', ');
+
+const WORDS: Record<LabelLocale, Record<ProblemCode, (f: string, p: ProblemParams) => string>> = {
+  'zh-CN': {
+    LOST_DIGITS: (f, p) =>
+      `${f}“${q(p.value)}”被表格存成了数字，丢失了末几位：请把该列设为文本格式后重新导出`,
+    REQUIRED: (f) => `${f}不能为空`,
+    NOT_DATE: (f, p) => `${f}“${q(p.value)}”不是有效日期`,
+    NOT_DATE_TIME: (f, p) => `${f}“${q(p.value)}”不是有效的日期时间`,
+    NOT_AMOUNT: (f, p) => `${f}“${q(p.value)}”不是以元计的金额`,
+    NOT_VOLUME: (f, p) => `${f}“${q(p.value)}”不是以升计的油量`,
+    NOT_POSITIVE: (f) => `${f}必须大于 0`,
+    UNKNOWN_KIND: (f, p) => `${f}“${q(p.value)}”无法识别（可填：个人、单位、居民、工商户）`,
+    BAD_PHONE: (f, p) => `${f}“${q(p.value)}”不是有效的手机或固定电话号码`,
+    BAD_PLATE: (f, p) => `${f}“${q(p.value)}”不是有效的车牌号`,
+    BAD_CARD: (f, p) => `${f}“${q(p.value)}”应为 6–32 位字母或数字`,
+    NEEDS_KEY: () => '这一行至少要有姓名/名称、车牌号、电话或卡号之一',
+    DUPLICATE: (_f, p) => `疑似重复：同时匹配 ${matches(p, 'zh-CN')}，请先核对合并`,
+    OTHER_AREA: () => '该客户已在其他区域建档，未作改动',
+    INVALID: (f, p) => (f ? `${f}：${q(p.reason)}` : q(p.reason)),
+  },
+  'en-US': {
+    LOST_DIGITS: (f, p) =>
+      `${f} ${q(p.value)} was stored by the spreadsheet as a number and lost its last digits; ` +
+      'format the column as text and export again',
+    REQUIRED: (f) => `${f} is required`,
+    NOT_DATE: (f, p) => `${f} "${q(p.value)}" is not a date`,
+    NOT_DATE_TIME: (f, p) => `${f} "${q(p.value)}" is not a date and time`,
+    NOT_AMOUNT: (f, p) => `${f} "${q(p.value)}" is not an amount in yuan`,
+    NOT_VOLUME: (f, p) => `${f} "${q(p.value)}" is not a volume in litres`,
+    NOT_POSITIVE: (f) => `${f} must be more than 0`,
+    UNKNOWN_KIND: (f, p) => `${f} "${q(p.value)}" is not a kind we know`,
+    BAD_PHONE: (f, p) => `${f} "${q(p.value)}" is not a mobile or landline number`,
+    BAD_PLATE: (f, p) => `${f} "${q(p.value)}" is not a plate`,
+    BAD_CARD: (f, p) => `${f} "${q(p.value)}" must be 6–32 letters or digits`,
+    NEEDS_KEY: () => 'a row needs at least a name, plate, phone or card',
+    DUPLICATE: (_f, p) => `possible duplicate: matches ${matches(p, 'en-US')}; review and merge them first`,
+    OTHER_AREA: () => 'on file in another area; not changed',
+    INVALID: (f, p) => (f ? `${f}: ${q(p.reason)}` : q(p.reason)),
+  },
+};
+
+/** A stored problem in the reader's words. */
+export function renderProblem(stored: string, field: string | null, locale: string | null | undefined): string {
+  const l = labelLocale(locale);
+  const { code, params } = decodeProblem(stored);
+  const words = WORDS[l][code] ?? WORDS[l].INVALID;
+  return words(fieldLabel(field, l), params);
+}
+
+/**
+ * Rows one action fixes, said once: the card numbers (and phones, serials) a spreadsheet stored as
+ * numbers. One line per field: 第 3、7、12… 行（共 40 行）卡号被表格存成了数字….
+ */
+export function groupedSummaries(
+  problems: readonly { row: number; field: string | null; message: string }[],
+  locale: string | null | undefined,
+): string[] {
+  const l = labelLocale(locale);
+  const rows = new Map<string, number[]>();
+  for (const p of problems) {
+    if (!p.message.startsWith('{"c":"LOST_DIGITS"')) continue;
+    const list = rows.get(p.field ?? '') ?? rows.set(p.field ?? '', []).get(p.field ?? '')!;
+    if (list[list.length - 1] !== p.row) list.push(p.row);
+  }
+  const out: string[] = [];
+  for (const [field, list] of rows) {
+    const shown = list.slice(0, 10);
+    const more = list.length > shown.length;
+    const label = fieldLabel(field, l);
+    out.push(
+      l === 'zh-CN'
+        ? `第 ${shown.join('、')}${more ? '…' : ''} 行（共 ${list.length} 行）${label}被表格存成了数字，丢失了末几位：` +
+            '请把该列设为文本格式后重新导出'
+        : `Rows ${shown.join(', ')}${more ? '…' : ''} (${list.length} in all): ${label} was stored by the spreadsheet ` +
+            'as a number and lost its last digits; format the column as text and export again',
+    );
+  }
+  return out;
+}
