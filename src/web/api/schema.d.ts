@@ -9796,6 +9796,14 @@ export interface paths {
                                 row: number;
                                 severity: string;
                                 field: string | null;
+                                /** @description the field's label in the reader's language */
+                                fieldLabel: string;
+                                /** @description LOST_DIGITS, REQUIRED, NOT_DATE, BAD_PHONE, BAD_PLATE, …; INVALID for older rows */
+                                code: string;
+                                params: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description the problem in the reader's language (zh-CN unless en-US) */
                                 message: string;
                                 cells: unknown[];
                             }[];
@@ -10426,6 +10434,14 @@ export interface paths {
                             row: number;
                             severity: string;
                             field: string | null;
+                            /** @description the field's label in the reader's language */
+                            fieldLabel: string;
+                            /** @description LOST_DIGITS, REQUIRED, NOT_DATE, BAD_PHONE, BAD_PLATE, …; INVALID for older rows */
+                            code: string;
+                            params: {
+                                [key: string]: unknown;
+                            };
+                            /** @description the problem in the reader's language (zh-CN unless en-US) */
                             message: string;
                             cells: unknown[];
                         }[];
@@ -14268,6 +14284,8 @@ export interface paths {
                     month?: string;
                     /** @description Months of trend, ending with `month`; 12 by default */
                     months?: number;
+                    /** @description Compute the figures now instead of serving a snapshot */
+                    refresh?: boolean;
                 };
                 header?: never;
                 path: {
@@ -14340,6 +14358,8 @@ export interface paths {
                                 /** @description The rate is above the policy’s normal monthly rate */
                                 aboveNormal: boolean;
                             }[];
+                            /** @description When these figures were computed (ISO-8601 UTC); kept as a snapshot, see DASHBOARD_SNAPSHOT_MINUTES */
+                            asOf: string;
                         };
                     };
                 };
