@@ -44,7 +44,7 @@ import type { RfmTriplet } from '../../../domain/churn-models/rfm.js';
 import { currentPolicy } from '../policies/policies.service.js';
 import { dayIn } from '../../jobs/job-runner.js';
 import { ChurnPool } from './fit-pool.js';
-import { alertsQueries as q, CHUNK } from './alerts.queries.js';
+import { alertsQueries as q } from './alerts.queries.js';
 import { REFIT_DAYS, SAMPLE_OVERDRAW, THREADED_FROM_CUSTOMERS } from './alerts.service.js';
 
 /** The longest back-test, in nights (a quarter): the replay holds the scope's purchases in memory. */
