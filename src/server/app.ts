@@ -249,7 +249,13 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   ratingsRoutes(app, new RatingsService(db.kysely, opts.now));
   customerValueRoutes(app, new CustomerValueService(db.kysely, opts.now));
   alertsRoutes(app, new AlertsService(db.kysely, opts.now), new BacktestService(db.kysely, opts.now));
-  churnCasesRoutes(app, new ChurnCasesService(db.kysely, db.engine, opts.now));
+  churnCasesRoutes(
+    app,
+    new ChurnCasesService(db.kysely, db.engine, opts.now, {
+      snapshotMinutes: opts.config.dashboardSnapshotMinutes,
+      onBackgroundError: (err) => app.log.error({ err }, 'loss-rate snapshot failed'),
+    }),
+  );
   dashboardsRoutes(
     app,
     new DashboardsService(db.kysely, db.engine, opts.now, {

@@ -429,6 +429,33 @@ describeEngines('churn loss rate', (engine) => {
   });
 });
 
+describeEngines('churn loss rate as a dashboard snapshot', (engine) => {
+  const ctx = useTestApp(engine, { dashboardSnapshotMinutes: 15 });
+
+  it('serves the figures as computed until they are old or a refresh is asked for', async () => {
+    ctx.now.value = new Date('2026-11-20T03:00:00Z');
+    const admin = await setupAdmin(ctx.app);
+    const tree = await buildTree(ctx.app, admin);
+    const key = (await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
+    const lose = async (plate: string) => {
+      const { id } = await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station1, name: plate, vehicles: [{ plate }] }), 201);
+      await ok(send(ctx.app, key, { source: 'pos', transactions: [{ externalId: plate, occurredAt: '2026-10-10T10:00:00+08:00', stationCode: 'B1-A1-S1', plate, product: '0#柴油', volumeMl: 40_000, amountFen: 31_000 }] }));
+      const alertId = Number((await ctx.db.kysely.insertInto('alert').values({ customer_id: id, org_unit_id: tree.station1, kind: 'cadence', episode: '2026-10-10', status: 'open', opened_at: ctx.now.value!.toISOString() }).returning('id').executeTakeFirstOrThrow()).id);
+      await ok(call(ctx.app, admin, 'POST', `/api/churn-cases/from-alert/${alertId}`, { category: 'natural', lossKind: 'closed', note: '停业', survey: { reasonCode: 'price' } }), 201);
+    };
+    const rate = (extra = '') => ok<{ lost: number; activeAtStart: number; asOf: string }>(call(ctx.app, admin, 'GET', `/api/churn-cases/loss-rate/${tree.hq}?month=2026-11${extra}`));
+    await lose('冀D10001');
+    const first = await rate();
+    expect([first.lost, first.activeAtStart]).toEqual([1, 1]);
+    await lose('冀D10002');
+    ctx.now.value = new Date('2026-11-20T03:10:00Z');
+    expect(await rate()).toEqual(first);
+    const fresh = await rate('&refresh=true');
+    expect([fresh.lost, fresh.activeAtStart]).toEqual([2, 2]);
+    expect(fresh.asOf).toBe('2026-11-20T03:10:00.000Z');
+  });
+});
+
 describeEngines('churn.assign on a database from before it', (engine) => {
   const ctx = useTestApp(engine);
 

@@ -139,6 +139,7 @@ const LossRate = Type.Object({
   ...Figures,
   trend: Type.Array(Type.Object({ month: Type.String(), ...Figures })),
   children: Type.Array(Type.Object({ id: Int, name: Type.String(), code: Type.String(), kindCode: Type.String(), ...Figures })),
+  asOf: Type.String({ description: 'When these figures were computed (ISO-8601 UTC); kept as a snapshot, see DASHBOARD_SNAPSHOT_MINUTES' }),
 });
 
 const Assignee = Type.Object({ id: Int, displayName: Type.String(), username: Type.String(), orgUnitId: Int, orgUnitName: Type.String() });
@@ -178,10 +179,17 @@ export function churnCasesRoutes(app: App, svc: ChurnCasesService): void {
       tags,
       summary: 'Loss rate of a unit per month (lost ÷ active at the start) against the policy’s normal rate, with its child units',
       params: IdParams,
-      querystring: Type.Object({ month: Type.Optional(Month), months: Type.Optional(Type.Integer({ minimum: 1, maximum: 36, description: 'Months of trend, ending with `month`; 12 by default' })) }, strict),
+      querystring: Type.Object(
+        {
+          month: Type.Optional(Month),
+          months: Type.Optional(Type.Integer({ minimum: 1, maximum: 36, description: 'Months of trend, ending with `month`; 12 by default' })),
+          refresh: Type.Optional(Type.Boolean({ description: 'Compute the figures now instead of serving a snapshot' })),
+        },
+        strict,
+      ),
       response: { 200: LossRate, ...errorResponses },
     },
-    handler: (req) => svc.lossRate(requirePrincipal(req), req.params.id, req.query.month, req.query.months),
+    handler: (req) => svc.lossRate(requirePrincipal(req), req.params.id, req.query.month, req.query.months, { refresh: req.query.refresh }),
   });
 
   app.post('/api/churn-cases/from-alert/:id', {

@@ -10,7 +10,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 
-export type SnapshotKind = 'overview' | 'key_customers' | 'card_suggestions';
+export type SnapshotKind = 'overview' | 'key_customers' | 'card_suggestions' | 'loss_rate';
 
 /** Past this age a snapshot is never served, not even while a new one is computed. */
 export const STALE_LIMIT_MS = 24 * 3_600_000;

@@ -4,13 +4,13 @@
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
-import { useQuery } from '@tanstack/react-query';
 import { Alert, Card, Col, Empty, List, Row, Spin, Statistic, Table, Tag, Typography, type TableColumnsType } from 'antd';
 import { client, unwrap, type ApiData } from '../../api/client.js';
 import { errorText } from '../../shared/errors.js';
 import { Chart, type ChartOption } from '../../shared/chart.js';
 import { useIsPhone } from '../../shared/use-is-phone.js';
 import { BLUE, ORANGE, percent } from './format.js';
+import { AsOfBar, useSnapshotQuery } from './snapshot.js';
 
 type LossRate = ApiData<'/api/churn-cases/loss-rate/{id}'>;
 type Child = LossRate['children'][number];
@@ -26,10 +26,9 @@ function RateTag({ rate, above }: { rate: number | null; above: boolean }) {
 export function ChurnTab({ unitId, month, onOpenUnit }: { unitId: number; month: string; onOpenUnit: (id: number) => void }) {
   const { t } = useTranslation();
   const isPhone = useIsPhone();
-  const query = useQuery({
-    queryKey: ['loss-rate', unitId, month],
-    queryFn: () => unwrap(client.GET('/api/churn-cases/loss-rate/{id}', { params: { path: { id: unitId }, query: { month } } })),
-  });
+  const { query, refresh, refreshing } = useSnapshotQuery(['loss-rate', unitId, month], (fresh) =>
+    unwrap(client.GET('/api/churn-cases/loss-rate/{id}', { params: { path: { id: unitId }, query: { month, ...(fresh && { refresh: true }) } } })),
+  );
   const d = query.data;
 
   const option = useMemo<ChartOption | null>(() => {
@@ -69,6 +68,7 @@ export function ChurnTab({ unitId, month, onOpenUnit }: { unitId: number; month:
 
   return (
     <div data-testid="dash-churn">
+      <AsOfBar asOf={d.asOf} onRefresh={() => void refresh()} refreshing={refreshing} />
       <Row gutter={[12, 12]} style={{ marginBottom: 12 }}>
         <Col {...span}>
           <Card size="small" style={{ height: '100%' }} data-testid="dash-loss-rate">
