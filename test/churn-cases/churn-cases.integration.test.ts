@@ -291,6 +291,15 @@ describeEngines('churn cases', (engine) => {
     expect(await ctx.db.kysely.selectFrom('churn_case_event').select('id').where('action', '=', 'win_back').execute()).toHaveLength(2);
   });
 
+  it('keeps a unit with churn cases from being deleted', async () => {
+    const empty = await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/org/units', { parentId: tree.area1, kindCode: 'station', code: 'B1-A1-S9', name: '已撤并加油站' }), 201);
+    const c = await customer(tree.station1, 'B1-A1-S1', ['2026-10-07']);
+    const at = NOW.toISOString();
+    // Lost there, then the customer record moved on: the case stays with the unit.
+    await ctx.db.kysely.insertInto('churn_case').values({ customer_id: c.id, org_unit_id: empty.id, category: 'natural', loss_kind_code: 'closed', state: 'lost', note: '站点撤并', opened_at: at, updated_at: at }).execute();
+    await denied(call(ctx.app, admin, 'DELETE', `/api/org/units/${empty.id}`), 409, 'ORG_UNIT_IN_USE');
+  });
+
   it('keeps the catalogue as data HQ edits: renamed, retired, added, never removed', async () => {
     const catalog = await ok<{ lossKinds: any[]; reasons: any[] }>(call(ctx.app, s.get('yingxiao')!, 'GET', '/api/churn-cases/catalog'));
     const reasons = [...catalog.reasons.map((r) => (r.code === 'quality' ? { ...r, nameZh: '油品质量问题', active: false } : r)), { code: 'route_change', nameZh: '线路变化', nameEn: 'Route changed', needsText: false, sort: 55, active: true }];

@@ -49,6 +49,8 @@ export const ORG_OWNED_TABLES: { table: string; label: string }[] = [
   { table: 'app_user', label: 'users' },
   { table: 'customer', label: 'customers' },
   { table: 'visit', label: 'visits' },
+  // A case stays with the unit the customer was lost at, even after he moves.
+  { table: 'churn_case', label: 'churn cases' },
 ];
 
 export class OrgService {
