@@ -27,8 +27,13 @@ export interface ChunkResult {
   updated: number[];
   /** Rows that matched a customer on file and bring nothing it lacks. */
   unchanged: number;
+  /** Customers on file the chunk fills in that no earlier chunk of the pass had (the figure the job counts). */
+  newlyUpdated: number;
   problems: RowProblem[];
 }
+
+/** Ids below this stand for customers a dry run's earlier chunks would have created. */
+const VIRTUAL_BASE = 1_000_000_000;
 
 export interface CustomerRow {
   rowNumber: number;
@@ -132,6 +137,21 @@ interface Prepared {
 }
 
 export class CustomerRowImporter {
+  // What the pass's earlier chunks did (or, in a dry run, would have done), so that a customer the
+  // file holds twice is counted the same whatever chunks its rows fall in, and a dry run forecasts
+  // what the commit does: the second row fills in the customer the first created, not one on file.
+  /** Customers the pass created: real ids in a commit, ids below -VIRTUAL_BASE in a dry run. */
+  private readonly createdByPass = new Set<number>();
+  /** Dry run only: plate/phone/card keys and key-less names of the customers it would have created. */
+  private readonly virtualKeys = new Map<string, number>();
+  private readonly virtualNames = new Map<string, number>();
+  private virtualCount = 0;
+  /** Customers on file already counted as filled in. */
+  private readonly filled = new Set<number>();
+  /** Dry run only: the rows earlier chunks matched with a customer on file, to plan later rows after them. */
+  private readonly plannedRows = new Map<number, Prepared[]>();
+  private readonly plannedUnchanged = new Map<number, number>();
+
   constructor(
     private readonly customers: CustomersService,
     private readonly p: Principal,
@@ -171,6 +191,14 @@ export class CustomerRowImporter {
     const byKey = new Map<string, Set<number>>();
     const add = (key: string, id: number) => (byKey.get(key) ?? byKey.set(key, new Set()).get(key)!).add(id);
     for (const h of holders) add(`${h.on}:${h.value}`, h.customerId);
+    if (!write) {
+      for (const x of prepared) {
+        for (const k of keysOf(x)) {
+          const v = this.virtualKeys.get(k);
+          if (v !== undefined) add(k, v);
+        }
+      }
+    }
     const ids = [...new Set(holders.map((h) => h.customerId))];
     const info = new Map<number, { code: string; path: string }>();
     if (ids.length) for (const r of await trx.selectFrom('customer as c').innerJoin('org_unit as o', 'o.id', 'c.org_unit_id').select(['c.id', 'c.code', 'o.path']).where('c.id', 'in', ids).execute()) info.set(r.id, r);
@@ -180,7 +208,7 @@ export class CustomerRowImporter {
     const groups: Prepared[] = [];
     const fills = new Map<number, Prepared[]>();
     for (const x of prepared) {
-      const keys = [...(x.n.vehicles ?? []).map((v) => `plate:${v.plate}`), ...(x.n.phones ?? []).map((v) => `phone:${v.phone}`), ...(x.n.cards ?? []).map((c) => `card:${c}`)];
+      const keys = keysOf(x);
       const matches = new Set<number>();
       for (const k of keys) byKey.get(k)?.forEach((id) => matches.add(id));
       if (keys.length === 0 && x.fields.name) {
@@ -189,12 +217,14 @@ export class CustomerRowImporter {
         if (same.length === 1) matches.add(same[0]!.id);
         const pending = groups.findIndex((g) => g.fields.name === x.fields.name && !g.n.vehicles?.length && !g.n.phones?.length && !g.n.cards?.length);
         if (same.length === 0 && pending >= 0) matches.add(-(pending + 1));
+        const virtual = write ? undefined : this.virtualNames.get(x.fields.name);
+        if (same.length === 0 && pending < 0 && virtual !== undefined) matches.add(virtual);
       }
       if (matches.size > 1) {
         // A record outside the importer's scope is named by its unit only, never by its code.
         const nameOf = (id: number) => {
           const known = info.get(id);
-          if (!known) return `#${id < 0 ? groups[-id - 1]!.row : id}`;
+          if (!known) return `#${id < 0 && id > -VIRTUAL_BASE ? groups[-id - 1]!.row : id < 0 ? '' : id}`;
           return pathInCustomerScope(this.p, known.path) ? known.code : '?';
         };
         const codes = [...matches].map(nameOf);
@@ -207,6 +237,14 @@ export class CustomerRowImporter {
         const known = info.get(id);
         if (id > 0 && known && !pathInCustomerScope(this.p, known.path)) {
           problems.push({ row: x.row, severity: 'flag', field: null, message: encodeProblem('OTHER_AREA') });
+          continue;
+        }
+        if (id <= -VIRTUAL_BASE) {
+          // A customer an earlier chunk of this dry run would have created: the commit fills it in, as created.
+          for (const k of keys) {
+            this.virtualKeys.set(k, id);
+            add(k, id);
+          }
           continue;
         }
         if (id < 0) mergeInto(groups[-id - 1]!, x);
@@ -224,16 +262,39 @@ export class CustomerRowImporter {
       const current = new Map((await trx.selectFrom('customer').selectAll().where('id', 'in', [...fills.keys()]).execute()).map((c) => [c.id, c]));
       const children = await customersQueries.children(trx, [...fills.keys()]);
       for (const [id, xs] of fills) {
-        const plan = planFill(current.get(id)!, children, xs);
-        unchanged += plan.unchangedRows;
+        // A dry run plans after the rows its earlier chunks matched with the customer, as the commit
+        // finds them written; only this chunk's rows are counted.
+        const before = write ? [] : (this.plannedRows.get(id) ?? []);
+        const plan = planFill(current.get(id)!, children, [...before, ...xs]);
+        const ownUnchanged = plan.unchangedRows - (this.plannedUnchanged.get(id) ?? 0);
+        if (!write) {
+          this.plannedRows.set(id, [...before, ...xs]);
+          this.plannedUnchanged.set(id, plan.unchangedRows);
+        }
+        // Rows filling in a customer this pass created belong to that new customer, not to the file's fill-ins.
+        if (!this.createdByPass.has(id)) unchanged += ownUnchanged;
         if (plan.changed) plans.push({ current: current.get(id)!, plan });
       }
     }
     const updated = plans.map((x) => x.current.id);
-    if (!write) return { created: groups.map((_, i) => -(i + 1)), updated, unchanged, problems };
+    let newlyUpdated = 0;
+    for (const id of updated) {
+      if (this.createdByPass.has(id) || this.filled.has(id)) continue;
+      this.filled.add(id);
+      newlyUpdated++;
+    }
+    if (!write) {
+      for (const g of groups) {
+        const v = -(VIRTUAL_BASE + ++this.virtualCount);
+        for (const k of keysOf(g)) this.virtualKeys.set(k, v);
+        if (keysOf(g).length === 0 && g.fields.name) this.virtualNames.set(g.fields.name, v);
+      }
+      return { created: groups.map((_, i) => -(i + 1)), updated, unchanged, newlyUpdated, problems };
+    }
     const created = await this.createAll(trx, orgUnitId, groups);
+    for (const id of created) this.createdByPass.add(id);
     for (const x of plans) await this.fillIn(trx, x.current, x.plan);
-    return { created, updated, unchanged, problems };
+    return { created, updated, unchanged, newlyUpdated, problems };
   }
 
   private async createAll(trx: Kysely<Database>, orgUnitId: number, groups: Prepared[]): Promise<number[]> {
@@ -356,6 +417,15 @@ function mergeInto(g: Prepared, x: Prepared): void {
   g.n.vehicles = union(g.n.vehicles, x.n.vehicles, (v) => v.plate);
   g.n.cards = union(g.n.cards, x.n.cards, (c) => c);
   g.n.tags = union(g.n.tags, x.n.tags, (t) => t);
+}
+
+/** The plate, phone and card keys a row is matched on. */
+function keysOf(x: Prepared): string[] {
+  return [
+    ...(x.n.vehicles ?? []).map((v) => `plate:${v.plate}`),
+    ...(x.n.phones ?? []).map((v) => `phone:${v.phone}`),
+    ...(x.n.cards ?? []).map((c) => `card:${c}`),
+  ];
 }
 
 function slices<T>(list: T[], size: number): T[][] {

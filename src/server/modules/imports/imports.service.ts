@@ -573,7 +573,7 @@ export class ImportsService {
               const r = await customerRows.apply(trx, job.org_unit_id, good, write);
               problems.push(...r.problems);
               created = r.created.length;
-              updated = r.updated.length;
+              updated = r.newlyUpdated;
               unchanged = r.unchanged;
               if (write && (r.created.length || r.updated.length)) {
                 await recordAudit(trx, actor, { action: 'import', entity: 'customer', orgUnitId: job.org_unit_id, after: { importId: id, rows: [rows[0]!.rowNumber, lastRow], created: r.created, updated: r.updated } });
