@@ -151,6 +151,22 @@ describeEngines('alert lifecycle', (engine) => {
   });
 });
 
+describeEngines('an anomaly policy saved before the decline baseline', (engine) => {
+  const ctx = useTestApp(engine);
+  it('is read with the new fields at their defaults and without the retired one', async () => {
+    const admin = await setupAdmin(ctx.app);
+    const old = { graceDays: 5, minVisits: 4, declineMonths: 3, pAliveBelow: 0.2 };
+    await ctx.db.kysely.insertInto('policy_version').values({ kind: 'anomaly', body: JSON.stringify(old), note: null, created_by: null, created_at: new Date().toISOString() }).execute();
+    const all = await ok<{ kind: string; body: Record<string, number> }[]>(call(ctx.app, admin, 'GET', '/api/policies'));
+    expect(all.find((p) => p.kind === 'anomaly')!.body).toEqual({ ...policy, graceDays: 5, pAliveBelow: 0.2 });
+    // Saving it back as read is accepted; the retired field on its own is refused.
+    expect((await call(ctx.app, admin, 'PUT', '/api/policies/anomaly', { body: { ...policy, graceDays: 5 } })).statusCode).toBe(200);
+    const retired = await call(ctx.app, admin, 'PUT', '/api/policies/anomaly', { body: { ...policy, declineMonths: 3 } });
+    expect(retired.statusCode).toBe(400);
+    expect(retired.json().error.code).toBe('VALIDATION_FAILED');
+  });
+});
+
 describeEngines('one alert per lapse', (engine) => {
   const ctx = useTestApp(engine);
   let tree: Tree;
