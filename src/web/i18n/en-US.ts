@@ -605,6 +605,8 @@ export const enUS: Catalog = {
     saveAs: 'Save this mapping as (optional)',
     dryRun: 'Dry run (writes nothing)',
     checkResult: 'Dry run result',
+    forecast: 'Dry run forecast (nothing written yet)',
+    outcome: 'Import result (written)',
     rowsOk: 'Good rows',
     rowsRejected: 'Errors',
     rowsFlagged: 'Possible duplicates',

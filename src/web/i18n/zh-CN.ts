@@ -605,6 +605,8 @@ export const zhCN = {
     saveAs: '保存对应关系为（可选）',
     dryRun: '试导入（不写入）',
     checkResult: '试导入结果',
+    forecast: '试导入预计（尚未写入）',
+    outcome: '导入结果（已写入）',
     rowsOk: '可导入',
     rowsRejected: '有错误',
     rowsFlagged: '疑似重复',

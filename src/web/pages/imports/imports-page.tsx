@@ -95,6 +95,8 @@ export function ImportsPage() {
   const [mapping, setMapping] = useState<Record<string, string>>({});
   const [saveAs, setSaveAs] = useState('');
   const [dryProblems, setDryProblems] = useState<Problem[] | null>(null);
+  /** The dry run's figures as it ended: the forecast stays as it was once the commit starts counting. */
+  const [forecast, setForecast] = useState<Job | null>(null);
   const [busy, setBusy] = useState(false);
   /** Why the file could not be read, shown beside it (a limit it exceeds, a damaged file). */
   const [fileError, setFileError] = useState<string | null>(null);
@@ -204,6 +206,7 @@ export function ImportsPage() {
       await unwrap(client.PUT('/api/imports/{id}/mapping', { params: { path: { id: jobId } }, body: { kind, mapping, ...(sheet && { sheet }), ...(saveAs.trim() && { saveAs: saveAs.trim() }) } }));
       const r = await unwrap(client.POST('/api/imports/{id}/dry-run', { params: { path: { id: jobId } } }));
       queryClient.setQueryData(['import', jobId], r.job);
+      setForecast(r.job);
       setDryProblems(r.problems);
     } catch (err) {
       fail(err);
@@ -439,8 +442,9 @@ export function ImportsPage() {
       )}
 
       {current && dryProblems && (
-        <Card size="small" title={t('imports.checkResult')} style={{ marginBottom: 16 }} data-testid="import-check">
-          {counts(current)}
+        <Card size="small" title={t('imports.forecast')} style={{ marginBottom: 16 }} data-testid="import-check">
+          {(forecast?.id === current.id ? forecast : current.status === 'checked' ? current : null) &&
+            counts(forecast?.id === current.id ? forecast : current)}
           <Flex gap={8} wrap style={{ margin: '12px 0' }}>
             <Button icon={<DownloadOutlined />} href={reportHref(current, 'dry_run', 'csv')} data-testid="import-report-csv">
               {t('imports.reportCsv')}
@@ -474,6 +478,12 @@ export function ImportsPage() {
                 </Button>
               }
             />
+          )}
+          {committed && (
+            <div data-testid="import-outcome">
+              <Typography.Title level={5}>{t('imports.outcome')}</Typography.Title>
+              {counts(current)}
+            </div>
           )}
         </Card>
       )}
