@@ -66,7 +66,7 @@ function importsFlow(engine: Engine) {
 
     await page.getByTestId('import-dry-run').click();
     const check = page.getByTestId('import-check');
-    await poll(() => check.innerText()).toContain('试导入结果');
+    await poll(() => check.innerText()).toContain('试导入预计');
     await poll(() => page.getByTestId('import-problems').innerText()).toContain(String(GOOD_ROWS + 2));
     await screenshot(page, dir, '03-imports-dry-run');
     // Nothing was written by the dry run.
@@ -113,7 +113,7 @@ function importsFlow(engine: Engine) {
     await screenshot(page, dir, '05-imports-interrupted');
     await page.getByTestId(`import-resume-${stuck}`).click();
     const check = page.getByTestId('import-check');
-    await poll(() => check.innerText()).toContain('试导入结果');
+    await poll(() => check.innerText()).toContain('试导入预计');
     await poll(() => page.getByTestId('import-problems').innerText()).toContain(String(GOOD_ROWS + 2));
     await screenshot(page, dir, '06-imports-resumed');
 
