@@ -93,7 +93,7 @@ function churnFlow(engine: Engine) {
       await expect(page.getByTestId('churn-survey').textContent()).resolves.toContain('站点位置');
       await expect(page.getByTestId('churn-survey').textContent()).resolves.toContain('新家附近没有我们的站');
       await expect(page.getByTestId('churn-case-head').textContent()).resolves.toContain('迁离本地');
-      await page.getByText('立案', { exact: true }).waitFor();
+      await page.locator('.ant-timeline strong', { hasText: '立案' }).waitFor();
       await noSidewaysScroll(page);
       await screenshot(page, dir, '03-case-phone');
 
