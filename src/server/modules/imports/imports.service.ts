@@ -120,7 +120,9 @@ function fresh(heartbeat: string | null): boolean {
   return heartbeat !== null && Date.parse(heartbeat) > Date.now() - STALE_MS;
 }
 
-function excerpt(s: string, max: number): string {
+function excerpt(text: string, max: number): string {
+  // U+0000 cannot be stored in PostgreSQL text; the excerpt shows it as the replacement character.
+  const s = text.includes('\u0000') ? text.replace(/\u0000/g, '\uFFFD') : text;
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 

@@ -19,6 +19,7 @@ export type ProblemCode =
   | 'NEEDS_KEY'
   | 'DUPLICATE'
   | 'OTHER_AREA'
+  | 'CONTROL_CHAR'
   | 'INVALID';
 
 export type ProblemParams = Record<string, string | number | string[]>;
@@ -112,6 +113,7 @@ const WORDS: Record<LabelLocale, Record<ProblemCode, (f: string, p: ProblemParam
     NEEDS_KEY: () => '这一行至少要有姓名/名称、车牌号、电话或卡号之一',
     DUPLICATE: (_f, p) => `疑似重复：同时匹配 ${matches(p, 'zh-CN')}，请先核对合并`,
     OTHER_AREA: () => '该客户已在其他区域建档，未作改动',
+    CONTROL_CHAR: (f) => `${f}含有不可见的控制字符（U+0000），请在表格中清除后重新导出`,
     INVALID: (f, p) => (f ? `${f}：${q(p.reason)}` : q(p.reason)),
   },
   'en-US': {
@@ -131,6 +133,7 @@ const WORDS: Record<LabelLocale, Record<ProblemCode, (f: string, p: ProblemParam
     NEEDS_KEY: () => 'a row needs at least a name, plate, phone or card',
     DUPLICATE: (_f, p) => `possible duplicate: matches ${matches(p, 'en-US')}; review and merge them first`,
     OTHER_AREA: () => 'on file in another area; not changed',
+    CONTROL_CHAR: (f) => `${f} contains an invisible control character (U+0000); remove it in the spreadsheet and export again`,
     INVALID: (f, p) => (f ? `${f}: ${q(p.reason)}` : q(p.reason)),
   },
 };

@@ -196,6 +196,8 @@ export function convertRow(kind: ImportKind, mapping: Record<string, string>, ce
   const errors: FieldError[] = [];
   const value: Record<string, unknown> = {};
   for (const [field, c] of by) {
+    // PostgreSQL cannot store U+0000 in text: the row is refused by field, not the whole import.
+    if (typeof c === 'string' && c.includes('\u0000')) errors.push({ field, code: 'CONTROL_CHAR' });
     if (WHOLE_TEXT_FIELDS.has(field) && lostDigits(c)) {
       errors.push({ field, code: 'LOST_DIGITS', params: { value: String(c) } });
     }
