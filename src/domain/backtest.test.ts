@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { declineBackDay, nightsOf, quantile, ruleFigures, verdictOf, type ReplayAlert } from './backtest.js';
+import { isCalendarDay, monthEnd } from './day-arithmetic.js';
 
 const alert = (over: Partial<ReplayAlert>): ReplayAlert => ({ customerId: 1, orgUnitId: 9, kind: 'cadence', lapse: '2026-10-01', day: '2026-10-20', delayDays: 4, ...over });
 
@@ -33,5 +34,8 @@ describe('back-test verdicts', () => {
     expect(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5)).toBe(5);
     expect(quantile([], 0.5)).toBeNull();
     expect(nightsOf('2026-10-30', '2026-11-01')).toEqual(['2026-10-30', '2026-10-31', '2026-11-01']);
+    expect(monthEnd('2028-02')).toBe('2028-02-29');
+    expect(['2026-02-28', '2028-02-29'].map(isCalendarDay)).toEqual([true, true]);
+    expect(['2026-02-29', '2026-13-01', '2026-1-01', '9999-99-99'].map(isCalendarDay)).toEqual([false, false, false, false]);
   });
 });

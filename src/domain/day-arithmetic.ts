@@ -3,6 +3,13 @@ import { dayNumber } from './business-day.js';
 
 const DAY_MS = 86_400_000;
 
+/** Whether a text is a real calendar day, 'YYYY-MM-DD' (2026-02-30 is not). */
+export function isCalendarDay(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const t = Date.UTC(Number(text.slice(0, 4)), Number(text.slice(5, 7)) - 1, Number(text.slice(8, 10)));
+  return new Date(t).toISOString().slice(0, 10) === text;
+}
+
 /** 'YYYY-MM-DD' `n` days after `day` (n may be negative). */
 export function addDays(day: string, n: number): string {
   return new Date((dayNumber(day) + n) * DAY_MS).toISOString().slice(0, 10);

@@ -119,6 +119,10 @@ describeEngines('back-test on generated histories', (engine) => {
     await refused({ from: '2026-12-08', to: '2026-12-10' }, 'body.to');
     await refused({ from: '2026-11-20', to: TO, policy: { ...looser, declineShare: 2 } }, 'body.policy.declineShare');
     await refused({ from: '2026-11-20', to: TO, followUpDays: 0 }, 'body.followUpDays');
+    await refused({ from: '2026-02-30', to: TO }, 'body.from');
+    const run = await call(ctx.app, admin, 'POST', '/api/alerts/run', { date: '2026-13-01' });
+    expect(run.statusCode).toBe(400);
+    expect(run.json().error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.date' });
 
     await createUser(ctx.app, admin, 'zhanzhang', tree.station1, ['station_manager']);
     const manager = await login(ctx.app, 'zhanzhang', USER_PASSWORD);

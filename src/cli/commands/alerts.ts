@@ -10,6 +10,7 @@ import { BacktestService, DEFAULT_FOLLOW_UP_DAYS, type BacktestReport } from '..
 import { currentPolicy } from '../../server/modules/policies/policies.service.js';
 import { POLICY_LIMITS, limitProblem, type AnomalyPolicy, type NumberLimit } from '../../domain/policies.js';
 import type { RuleFigures } from '../../domain/backtest.js';
+import { isCalendarDay } from '../../domain/day-arithmetic.js';
 import { AppError } from '../../server/errors.js';
 import { UsageError } from '../usage-error.js';
 
@@ -41,11 +42,9 @@ Options:
   -h, --help         this text
 `;
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
 function day(value: string | undefined, option: string): string | undefined {
   if (value === undefined) return undefined;
-  if (!DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new UsageError(`${option} takes a date, YYYY-MM-DD`);
+  if (!isCalendarDay(value)) throw new UsageError(`${option} takes a date, YYYY-MM-DD`);
   return value;
 }
 

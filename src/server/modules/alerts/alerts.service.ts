@@ -17,7 +17,7 @@ import { AppError } from '../../errors.js';
 import { greetingOf } from '../../../domain/customer-profile.js';
 import type { AnomalyPolicy } from '../../../domain/policies.js';
 import { meanIntervalDays } from '../../../domain/business-day.js';
-import { monthEnd } from '../../../domain/day-arithmetic.js';
+import { isCalendarDay, monthEnd } from '../../../domain/day-arithmetic.js';
 import {
   ABSENCE_KINDS,
   MAX_CUSTOMERS_TO_FIT,
@@ -553,6 +553,7 @@ export class AlertsService {
   /** A run by hand covers the user's own subtree and is audited; a night before yesterday reads only what was bought up to it. */
   async runByHand(p: Principal, ip: string | null, day: string | undefined, dryRun = false): Promise<RunResult> {
     const yesterday = await this.defaultDay();
+    if (day !== undefined && !isCalendarDay(day)) throw new AppError('VALIDATION_FAILED', 'date is not a day of the calendar', 'body.date', { rule: 'not_a_day' });
     if (day !== undefined && day > yesterday) throw new AppError('VALIDATION_FAILED', `date must be yesterday (${yesterday}) or earlier`, 'body.date', { rule: 'not_past' });
     const result = await this.runRules({ day: day ?? yesterday, scopePath: p.orgPath, dryRun });
     const after = { period: result.period, dryRun, raised: result.raised, resolved: result.resolved };

@@ -18,7 +18,7 @@ import { engineOf, type Engine } from '../../db/dialect.js';
 import { AppError } from '../../errors.js';
 import type { AnomalyPolicy } from '../../../domain/policies.js';
 import { dayNumber } from '../../../domain/business-day.js';
-import { addDays, daysBetween, monthEnd } from '../../../domain/day-arithmetic.js';
+import { addDays, daysBetween, isCalendarDay, monthEnd } from '../../../domain/day-arithmetic.js';
 import {
   MAX_CUSTOMERS_TO_FIT,
   cadenceFinding,
@@ -149,6 +149,9 @@ export class BacktestService {
 
   /** The nights must lie before today (company time zone), in order, at most BACKTEST_MAX_NIGHTS of them. */
   async checkRange(from: string, to: string, followUpDays: number): Promise<void> {
+    for (const [field, day] of [['body.from', from], ['body.to', to]] as const) {
+      if (!isCalendarDay(day)) throw new AppError('VALIDATION_FAILED', `${field} is not a day of the calendar`, field, { rule: 'not_a_day' });
+    }
     const today = dayIn(this.now(), await q.companyTimeZone(this.db));
     if (to < from) throw new AppError('VALIDATION_FAILED', 'to must not come before from', 'body.to', { rule: 'to_before_from' });
     if (to >= today) throw new AppError('VALIDATION_FAILED', `to must be before today (${today})`, 'body.to', { rule: 'not_past', today });
