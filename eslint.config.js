@@ -8,7 +8,10 @@ export default tseslint.config(
   {
     files: ['**/*.ts', '**/*.tsx'],
     plugins: { 'import-x': importX },
-    settings: { 'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] }, 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    settings: {
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+    },
     rules: {
       // Cycles creep in unnoticed; make them an error.
       'import-x/no-cycle': ['error', { maxDepth: 10 }],
@@ -21,7 +24,10 @@ export default tseslint.config(
     // The domain imports nothing of ours outside itself and no frameworks.
     files: ['src/domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['../server/*', '../web/*', '../cli/*', 'fastify', 'kysely', 'react', 'pg', 'better-sqlite3'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['../server/*', '../web/*', '../cli/*', 'fastify', 'kysely', 'react', 'pg', 'better-sqlite3'] },
+      ],
     },
   },
   {

@@ -38,7 +38,8 @@ async function measure(url: string, headers: Record<string, string> = {}): Promi
   await autocannon({ ...opts, duration: WARMUP });
   const r = await autocannon({ ...opts, duration: SECONDS });
   // A run full of 401s or 500s would look fast; refuse to report it.
-  if (r.errors + r.timeouts + r.non2xx > 0) throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors, ${r.timeouts} timeouts`);
+  if (r.errors + r.timeouts + r.non2xx > 0)
+    throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors, ${r.timeouts} timeouts`);
   return { rps: r.requests.total / r.duration, p50: r.latency.p50, p99: r.latency.p99 };
 }
 
@@ -76,15 +77,23 @@ async function freshDatabase(engine: string): Promise<{ url: string; drop: () =>
 }
 
 async function signIn(base: string): Promise<string> {
-  const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: DEMO_PASSWORD }) });
+  const res = await fetch(`${base}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: DEMO_PASSWORD }),
+  });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
   return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
 }
 
 const ms = (v: number) => `${Number.isInteger(v) ? v : v.toFixed(1)} ms`;
 
-console.log(`api-throughput: autocannon, ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${SECONDS} s per target; servers in child processes on 127.0.0.1`);
-console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${os.type()} ${os.release()}`);
+console.log(
+  `api-throughput: autocannon, ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${SECONDS} s per target; servers in child processes on 127.0.0.1`,
+);
+console.log(
+  `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${os.type()} ${os.release()}`,
+);
 
 const rows: { label: string; r: Result }[] = [];
 const bare = await startServer('bench/lib/bare-server.ts', {});
@@ -117,7 +126,10 @@ for (const engine of args.engines!.split(',')) {
       const units = (await (await fetch(`${server.url}/api/org/units`, { headers: { cookie } })).json()) as unknown[];
       if (units.length !== 49) throw new Error(`expected 49 org units, got ${units.length}`);
       rows.push({ label: `${engine}: GET /api/auth/me`, r: await measure(`${server.url}/api/auth/me`, { cookie }) });
-      rows.push({ label: `${engine}: GET /api/org/units (49 units)`, r: await measure(`${server.url}/api/org/units`, { cookie }) });
+      rows.push({
+        label: `${engine}: GET /api/org/units (49 units)`,
+        r: await measure(`${server.url}/api/org/units`, { cookie }),
+      });
     } finally {
       await server.stop();
     }
@@ -127,4 +139,7 @@ for (const engine of args.engines!.split(',')) {
 }
 
 console.log('\n| target | req/s | p50 | p99 | × bare |\n|---|---:|---:|---:|---:|');
-for (const { label, r } of rows) console.log(`| ${label} | ${Math.round(r.rps).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${(r.rps / baseline.rps).toFixed(3)} |`);
+for (const { label, r } of rows)
+  console.log(
+    `| ${label} | ${Math.round(r.rps).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${(r.rps / baseline.rps).toFixed(3)} |`,
+  );

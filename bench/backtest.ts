@@ -72,12 +72,28 @@ async function seedTree(db: Db): Promise<Tree> {
   const k = db.kysely;
   const now = new Date().toISOString();
   const unit = async (parent: { id: number; path: string } | null, kind: string, code: string, name: string) => {
-    const r = await k.insertInto('org_unit').values({ parent_id: parent?.id ?? null, kind_code: kind, code, name, time_zone: TZ, path: 'x', depth: parent ? parent.path.split('/').filter(Boolean).length + 1 : 1, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+    const r = await k
+      .insertInto('org_unit')
+      .values({
+        parent_id: parent?.id ?? null,
+        kind_code: kind,
+        code,
+        name,
+        time_zone: TZ,
+        path: 'x',
+        depth: parent ? parent.path.split('/').filter(Boolean).length + 1 : 1,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const path = `${parent?.path ?? '/'}${r.id}/`;
     await k.updateTable('org_unit').set({ path }).where('id', '=', r.id).execute();
     return { id: Number(r.id), path };
   };
-  const managerRole = Number((await k.selectFrom('role').select('id').where('code', '=', 'station_manager').executeTakeFirstOrThrow()).id);
+  const managerRole = Number(
+    (await k.selectFrom('role').select('id').where('code', '=', 'station_manager').executeTakeFirstOrThrow()).id,
+  );
   const hq = await unit(null, 'hq', 'HQ', '总公司');
   const stations: number[] = [];
   for (let b = 0; b < BRANCHES; b++) {
@@ -87,7 +103,21 @@ async function seedTree(db: Db): Promise<Tree> {
       for (let s = 0; s < STATIONS; s++) {
         const st = await unit(area, 'station', `B${b}-A${a}-S${s}`, `加油站${b}-${a}-${s}`);
         stations.push(st.id);
-        const u = await k.insertInto('app_user').values({ username: `mgr-${st.id}`, display_name: `站长${st.id}`, org_unit_id: st.id, password_hash: 'not-a-hash', locale: 'zh-CN', active: 1, password_changed_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+        const u = await k
+          .insertInto('app_user')
+          .values({
+            username: `mgr-${st.id}`,
+            display_name: `站长${st.id}`,
+            org_unit_id: st.id,
+            password_hash: 'not-a-hash',
+            locale: 'zh-CN',
+            active: 1,
+            password_changed_at: now,
+            created_at: now,
+            updated_at: now,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
         await k.insertInto('user_role').values({ user_id: u.id, role_id: managerRole }).execute();
       }
     }
@@ -98,19 +128,31 @@ async function seedTree(db: Db): Promise<Tree> {
 /** Index definitions of a table other than those behind its constraints. */
 async function secondaryIndexes(db: Db, table: string): Promise<{ name: string; ddl: string }[]> {
   if (db.engine === 'sqlite') {
-    const r = await sql<{ name: string; sql: string }>`select name, sql from sqlite_master where type = 'index' and tbl_name = ${table} and sql is not null`.execute(db.kysely);
+    const r = await sql<{
+      name: string;
+      sql: string;
+    }>`select name, sql from sqlite_master where type = 'index' and tbl_name = ${table} and sql is not null`.execute(
+      db.kysely,
+    );
     return r.rows.map((x) => ({ name: x.name, ddl: x.sql }));
   }
-  const r = await sql<{ name: string; ddl: string }>`select indexname as name, indexdef as ddl from pg_indexes where tablename = ${table}
+  const r = await sql<{
+    name: string;
+    ddl: string;
+  }>`select indexname as name, indexdef as ddl from pg_indexes where tablename = ${table}
     and indexname not in (select conname from pg_constraint where conrelid = ${table}::regclass)`.execute(db.kysely);
   return r.rows;
 }
 
-const TXN_COLUMNS = 'source, external_id, occurred_at, business_day, org_unit_id, customer_id, product, business_line, volume_ml, unit_price_fen, amount_fen, payment, created_at';
+const TXN_COLUMNS =
+  'source, external_id, occurred_at, business_day, org_unit_id, customer_id, product, business_line, volume_ml, unit_price_fen, amount_fen, payment, created_at';
 const PRICE = 760;
 
 /** One sale per visit at his station: [external id, occurred at, business day, station, customer, volume ml, amount fen]. */
-function* salesOf(sims: SimCustomer[], stations: number[]): Generator<[string, string, string, number, number, number, number]> {
+function* salesOf(
+  sims: SimCustomer[],
+  stations: number[],
+): Generator<[string, string, string, number, number, number, number]> {
   for (const s of sims) {
     const station = stations[s.station % stations.length]!;
     for (const v of s.visits) {
@@ -122,7 +164,11 @@ function* salesOf(sims: SimCustomer[], stations: number[]): Generator<[string, s
   }
 }
 
-async function seed(engine: 'sqlite' | 'postgres', url: string, sims: SimCustomer[]): Promise<{ rows: number; seconds: number }> {
+async function seed(
+  engine: 'sqlite' | 'postgres',
+  url: string,
+  sims: SimCustomer[],
+): Promise<{ rows: number; seconds: number }> {
   const started = Date.now();
   const db = openDb({ url });
   await prepareDatabase(db);
@@ -138,10 +184,23 @@ async function seed(engine: 'sqlite' | 'postgres', url: string, sims: SimCustome
     raw.pragma('journal_mode = OFF');
     raw.pragma('synchronous = OFF');
     raw.pragma('foreign_keys = OFF');
-    const insC = raw.prepare('insert into customer (id, org_unit_id, code, kind, name, look_after, version, created_at, updated_at) values (?, ?, ?, ?, ?, 0, 1, ?, ?)');
-    const insT = raw.prepare(`insert into fuel_transaction (${TXN_COLUMNS}) values ('pos', ?, ?, ?, ?, ?, '92#', 'retail', ?, ${PRICE}, ?, 'wechat', ?)`);
+    const insC = raw.prepare(
+      'insert into customer (id, org_unit_id, code, kind, name, look_after, version, created_at, updated_at) values (?, ?, ?, ?, ?, 0, 1, ?, ?)',
+    );
+    const insT = raw.prepare(
+      `insert into fuel_transaction (${TXN_COLUMNS}) values ('pos', ?, ?, ?, ?, ?, '92#', 'retail', ?, ${PRICE}, ?, 'wechat', ?)`,
+    );
     raw.exec('begin');
-    for (const s of sims) insC.run(s.index + 1, stationOf(s), `C${String(s.index + 1).padStart(8, '0')}`, 'individual', `客户${s.index + 1}`, now, now);
+    for (const s of sims)
+      insC.run(
+        s.index + 1,
+        stationOf(s),
+        `C${String(s.index + 1).padStart(8, '0')}`,
+        'individual',
+        `客户${s.index + 1}`,
+        now,
+        now,
+      );
     for (const [ext, at, day, station, customer, ml, fen] of salesOf(sims, tree.stations)) {
       insT.run(ext, at, day, station, customer, ml, fen, at);
       if (++rows % 200_000 === 0) {
@@ -168,18 +227,31 @@ async function seed(engine: 'sqlite' | 'postgres', url: string, sims: SimCustome
       if (buf.length) yield buf.join('');
     };
     await pipeline(
-      Readable.from(blocks((function* () {
-        for (const s of sims) yield `${s.index + 1}\t${stationOf(s)}\tC${String(s.index + 1).padStart(8, '0')}\tindividual\t客户${s.index + 1}\t0\t1\t${now}\t${now}\n`;
-      })())),
-      client.query(copyFrom('copy customer (id, org_unit_id, code, kind, name, look_after, version, created_at, updated_at) from stdin')),
+      Readable.from(
+        blocks(
+          (function* () {
+            for (const s of sims)
+              yield `${s.index + 1}\t${stationOf(s)}\tC${String(s.index + 1).padStart(8, '0')}\tindividual\t客户${s.index + 1}\t0\t1\t${now}\t${now}\n`;
+          })(),
+        ),
+      ),
+      client.query(
+        copyFrom(
+          'copy customer (id, org_unit_id, code, kind, name, look_after, version, created_at, updated_at) from stdin',
+        ),
+      ),
     );
     await pipeline(
-      Readable.from(blocks((function* () {
-        for (const [ext, at, day, station, customer, ml, fen] of salesOf(sims, tree.stations)) {
-          rows++;
-          yield `pos\t${ext}\t${at}\t${day}\t${station}\t${customer}\t92#\tretail\t${ml}\t${PRICE}\t${fen}\twechat\t${at}\n`;
-        }
-      })())),
+      Readable.from(
+        blocks(
+          (function* () {
+            for (const [ext, at, day, station, customer, ml, fen] of salesOf(sims, tree.stations)) {
+              rows++;
+              yield `pos\t${ext}\t${at}\t${day}\t${station}\t${customer}\t92#\tretail\t${ml}\t${PRICE}\t${fen}\twechat\t${at}\n`;
+            }
+          })(),
+        ),
+      ),
       client.query(copyFrom(`copy fuel_transaction (${TXN_COLUMNS}) from stdin`)),
     );
     for (const t of ['customer', 'fuel_transaction']) await client.query(`alter table ${t} enable trigger all`);
@@ -215,15 +287,30 @@ interface EngineFigures {
   rules: unknown;
 }
 
-async function measure(engine: 'sqlite' | 'postgres', url: string, sims: SimCustomer[], seeded: { rows: number; seconds: number } | null): Promise<EngineFigures> {
+async function measure(
+  engine: 'sqlite' | 'postgres',
+  url: string,
+  sims: SimCustomer[],
+  seeded: { rows: number; seconds: number } | null,
+): Promise<EngineFigures> {
   const db = openDb({ url });
   try {
     await prepareDatabase(db);
     await db.kysely.deleteFrom('alert').execute();
     await db.kysely.deleteFrom('churn_model_fit').execute();
     await db.kysely.deleteFrom('customer_churn_score').execute();
-    const rows = seeded?.rows ?? Number((await db.kysely.selectFrom('fuel_transaction').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-    const serviceAt = (night: string) => new AlertsService(db.kysely, () => new Date(Date.parse(`${addDays(night, 1)}T01:30:00+08:00`)));
+    const rows =
+      seeded?.rows ??
+      Number(
+        (
+          await db.kysely
+            .selectFrom('fuel_transaction')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const serviceAt = (night: string) =>
+      new AlertsService(db.kysely, () => new Date(Date.parse(`${addDays(night, 1)}T01:30:00+08:00`)));
     // Warm the caches as a real night would find them.
     await serviceAt(TO).runRules({ day: TO, dryRun: true });
 
@@ -232,7 +319,10 @@ async function measure(engine: 'sqlite' | 'postgres', url: string, sims: SimCust
       const mark = Date.now();
       const out = await new BacktestService(db.kysely, () => new Date(Date.now())).replay({ from: FROM, to: TO });
       const seconds = secondsSince(mark);
-      console.log(`[${engine}] back-test of ${out.report.nights} nights (${label}): ${seconds} s`, JSON.stringify(out.report.phaseSeconds));
+      console.log(
+        `[${engine}] back-test of ${out.report.nights} nights (${label}): ${seconds} s`,
+        JSON.stringify(out.report.phaseSeconds),
+      );
       return { ...out, seconds };
     };
     const first = await backtest('before the single runs');
@@ -245,15 +335,29 @@ async function measure(engine: 'sqlite' | 'postgres', url: string, sims: SimCust
       mark = Date.now();
       const r = await serviceAt(night).runRules({ day: night });
       times.push((Date.now() - mark) / 1000);
-      console.log(`[${engine}] single run ${i + 1}/${SINGLES} (${night}): ${times.at(-1)!.toFixed(1)} s, raised ${JSON.stringify(r.raised)}, resolved ${JSON.stringify(r.resolved)}, phases ${JSON.stringify(r.phaseSeconds)}`);
+      console.log(
+        `[${engine}] single run ${i + 1}/${SINGLES} (${night}): ${times.at(-1)!.toFixed(1)} s, raised ${JSON.stringify(r.raised)}, resolved ${JSON.stringify(r.resolved)}, phases ${JSON.stringify(r.phaseSeconds)}`,
+      );
     }
     const singlesSeconds = Math.round(times.reduce((a, b) => a + b, 0) * 10) / 10;
     const second = await backtest('after the single runs');
     const backtestSeconds = Math.round(((first.seconds + second.seconds) / 2) * 10) / 10;
     // What resolving on a purchase adds to a chunk of the ingest: the chunk's customers' open alerts looked up
     // (and those ended resolved), for a 50,000-row chunk of random customers, rolled back.
-    const open = Number((await db.kysely.selectFrom('alert').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'open').executeTakeFirstOrThrow()).n);
-    const chunk = Array.from({ length: 50_000 }, (_, i) => ({ id: 1e12 + i, customerId: 1 + ((i * 7919) % sims.length), businessDay: today }));
+    const open = Number(
+      (
+        await db.kysely
+          .selectFrom('alert')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('status', '=', 'open')
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    const chunk = Array.from({ length: 50_000 }, (_, i) => ({
+      id: 1e12 + i,
+      customerId: 1 + ((i * 7919) % sims.length),
+      businessDay: today,
+    }));
     const resolveMs: number[] = [];
     for (let rep = 0; rep < 5; rep++) {
       await db.kysely
@@ -266,7 +370,9 @@ async function measure(engine: 'sqlite' | 'postgres', url: string, sims: SimCust
         })
         .catch(() => undefined);
     }
-    console.log(`[${engine}] resolve on purchase, 50,000-row chunk, ${fmt(open)} open alerts: ${resolveMs.join(', ')} ms`);
+    console.log(
+      `[${engine}] resolve on purchase, 50,000-row chunk, ${fmt(open)} open alerts: ${resolveMs.join(', ')} ms`,
+    );
     const raised = alerts.map((a) => ({ index: a.customerId - 1, day: a.day, kind: a.kind }));
     const perRule = Object.fromEntries(['cadence', 'decline', 'model'].map((r) => [r, truthFigures(sims, raised, r)]));
     return {
@@ -295,9 +401,17 @@ async function measure(engine: 'sqlite' | 'postgres', url: string, sims: SimCust
 }
 
 const engines = args.engines.split(',').filter(Boolean) as ('sqlite' | 'postgres')[];
-console.log(`back-test bench: ${fmt(CUSTOMERS)} customers, nights ${FROM} – ${TO} (${NIGHTS}), ${SINGLES} single runs; ${new Date().toISOString()}`);
+console.log(
+  `back-test bench: ${fmt(CUSTOMERS)} customers, nights ${FROM} – ${TO} (${NIGHTS}), ${SINGLES} single runs; ${new Date().toISOString()}`,
+);
 const t0 = Date.now();
-const sims = simulateStations({ seed: SEED, customers: CUSTOMERS, stations: BRANCHES * AREAS * STATIONS, from: FROM, to: TO });
+const sims = simulateStations({
+  seed: SEED,
+  customers: CUSTOMERS,
+  stations: BRANCHES * AREAS * STATIONS,
+  from: FROM,
+  to: TO,
+});
 console.log(`generated ${fmt(sims.reduce((n, s) => n + s.visits.length, 0))} visits in ${secondsSince(t0)} s`);
 const results: EngineFigures[] = [];
 for (const engine of engines) {
@@ -314,7 +428,18 @@ for (const engine of engines) {
   }
 }
 for (const r of results) {
-  console.log(`\n[${r.engine}] ${fmt(CUSTOMERS)} customers, ${fmt(r.rows)} sales: back-test ${r.backtestSeconds} s (${r.backtestRuns.join(' and ')}) against ${r.singles} single runs ${r.singlesSeconds} s (${r.singleFastest}–${r.singleSlowest} s each): ×${r.ratio}${r.singles < NIGHTS ? ` (projected to ${NIGHTS}: ×${r.projectedRatio})` : ''}`);
-  console.log(JSON.stringify({ truth: r.truth, perRule: r.perRule, rules: r.rules, phases: r.backtestPhases, resolveMs: r.resolveMs, openAlerts: r.openAlerts }));
+  console.log(
+    `\n[${r.engine}] ${fmt(CUSTOMERS)} customers, ${fmt(r.rows)} sales: back-test ${r.backtestSeconds} s (${r.backtestRuns.join(' and ')}) against ${r.singles} single runs ${r.singlesSeconds} s (${r.singleFastest}–${r.singleSlowest} s each): ×${r.ratio}${r.singles < NIGHTS ? ` (projected to ${NIGHTS}: ×${r.projectedRatio})` : ''}`,
+  );
+  console.log(
+    JSON.stringify({
+      truth: r.truth,
+      perRule: r.perRule,
+      rules: r.rules,
+      phases: r.backtestPhases,
+      resolveMs: r.resolveMs,
+      openAlerts: r.openAlerts,
+    }),
+  );
 }
 process.exit(0);

@@ -52,7 +52,12 @@ interface Person {
 function person(i: number): Person {
   const k = Math.floor(i / 100_000);
   const plate = `${PROVINCES[k % PROVINCES.length]}${LETTERS[Math.floor(k / PROVINCES.length) % LETTERS.length]}${String(i % 100_000).padStart(5, '0')}`;
-  return { name: `客户${i}`, phone: `139${String(i).padStart(8, '0')}`, plate, card: i % 3 === 0 ? `9${String(i).padStart(15, '0')}` : null };
+  return {
+    name: `客户${i}`,
+    phone: `139${String(i).padStart(8, '0')}`,
+    plate,
+    card: i % 3 === 0 ? `9${String(i).padStart(15, '0')}` : null,
+  };
 }
 
 /** The file a user would export: GBK, CRLF, Chinese headers, messy spellings, bad rows, repeats. */
@@ -93,11 +98,23 @@ async function writeFile(file: string, rows: number): Promise<{ good: number; ba
 }
 
 async function count(db: Db, table: 'customer' | 'vehicle' | 'customer_phone' | 'fuel_card'): Promise<number> {
-  return Number((await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  return Number(
+    (
+      await db.kysely
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 }
 
 /** The same customers, normalised, straight into the tables: prepared inserts (SQLite) or COPY (PostgreSQL). */
-async function rawLoad(engine: 'sqlite' | 'postgres', url: string, orgUnitId: number, customers: number): Promise<number> {
+async function rawLoad(
+  engine: 'sqlite' | 'postgres',
+  url: string,
+  orgUnitId: number,
+  customers: number,
+): Promise<number> {
   const now = new Date().toISOString();
   const base = 10_000_000;
   const started = performance.now();
@@ -105,9 +122,13 @@ async function rawLoad(engine: 'sqlite' | 'postgres', url: string, orgUnitId: nu
     const db = new SQLite(url);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    const c = db.prepare('insert into customer (id, org_unit_id, code, kind, name, notes, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)');
+    const c = db.prepare(
+      'insert into customer (id, org_unit_id, code, kind, name, notes, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     const ph = db.prepare("insert into customer_phone (customer_id, phone, kind) values (?, ?, 'mobile')");
-    const v = db.prepare('insert into vehicle (customer_id, plate, plate_reversed, plate_kind, model, created_at) values (?, ?, ?, ?, ?, ?)');
+    const v = db.prepare(
+      'insert into vehicle (customer_id, plate, plate_reversed, plate_kind, model, created_at) values (?, ?, ?, ?, ?, ?)',
+    );
     const fc = db.prepare('insert into fuel_card (customer_id, card_no, created_at) values (?, ?, ?)');
     const batch = db.transaction((from: number, to: number) => {
       for (let i = from; i < to; i++) {
@@ -130,18 +151,25 @@ async function rawLoad(engine: 'sqlite' | 'postgres', url: string, orgUnitId: nu
     for (let from = 0; from < customers; from += 50_000) {
       const to = Math.min(customers, from + 50_000);
       await client.query('begin');
-      await copy('copy customer (id, org_unit_id, code, kind, name, notes, created_at, updated_at) from stdin', function* () {
-        for (let i = from; i < to; i++) yield `${base + i}\t${orgUnitId}\tRAW${i}\tindividual\t${person(i).name}\t老档案\t${now}\t${now}\n`;
-      });
+      await copy(
+        'copy customer (id, org_unit_id, code, kind, name, notes, created_at, updated_at) from stdin',
+        function* () {
+          for (let i = from; i < to; i++)
+            yield `${base + i}\t${orgUnitId}\tRAW${i}\tindividual\t${person(i).name}\t老档案\t${now}\t${now}\n`;
+        },
+      );
       await copy('copy customer_phone (customer_id, phone, kind) from stdin', function* () {
         for (let i = from; i < to; i++) yield `${base + i}\t${person(i).phone}\tmobile\n`;
       });
-      await copy('copy vehicle (customer_id, plate, plate_reversed, plate_kind, model, created_at) from stdin', function* () {
-        for (let i = from; i < to; i++) {
-          const p = person(i).plate;
-          yield `${base + i}\t${p}\t${[...p].reverse().join('')}\tstandard\t解放J6\t${now}\n`;
-        }
-      });
+      await copy(
+        'copy vehicle (customer_id, plate, plate_reversed, plate_kind, model, created_at) from stdin',
+        function* () {
+          for (let i = from; i < to; i++) {
+            const p = person(i).plate;
+            yield `${base + i}\t${p}\t${[...p].reverse().join('')}\tstandard\t解放J6\t${now}\n`;
+          }
+        },
+      );
       await copy('copy fuel_card (customer_id, card_no, created_at) from stdin', function* () {
         for (let i = from; i < to; i++) {
           const card = person(i).card;
@@ -158,7 +186,11 @@ async function rawLoad(engine: 'sqlite' | 'postgres', url: string, orgUnitId: nu
 /** `forecourt import` in its own process; wall time and peak resident memory from /usr/bin/time. */
 function importRun(url: string, file: string): { seconds: number; peakMb: number; stdout: string } {
   const started = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, BIN, 'import', file, '--kind', 'customers', '--user', 'admin', '--org', STATION], { env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-v', process.execPath, BIN, 'import', file, '--kind', 'customers', '--user', 'admin', '--org', STATION],
+    { env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
   const seconds = (performance.now() - started) / 1000;
   if (r.status !== 0) throw new Error(`import failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN);
@@ -172,10 +204,15 @@ try {
   const t0 = performance.now();
   const bigInfo = await writeFile(big, ROWS);
   const smallInfo = await writeFile(small, SMALL);
-  console.log(`import-customers: ${fmt(ROWS)}-row GBK CSV (${(fs.statSync(big).size / 1024 / 1024).toFixed(0)} MB, ${fmt(bigInfo.customers)} distinct customers, ${fmt(bigInfo.bad)} bad rows) and a ${fmt(SMALL)}-row one, written in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${os.cpus().length} cores; node ${process.version}`);
+  console.log(
+    `import-customers: ${fmt(ROWS)}-row GBK CSV (${(fs.statSync(big).size / 1024 / 1024).toFixed(0)} MB, ${fmt(bigInfo.customers)} distinct customers, ${fmt(bigInfo.bad)} bad rows) and a ${fmt(SMALL)}-row one, written in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${os.cpus().length} cores; node ${process.version}`,
+  );
   for (const engine of ENGINES) {
     const results: string[] = [];
-    for (const [label, file, info] of [['small', small, smallInfo], ['big', big, bigInfo]] as const) {
+    for (const [label, file, info] of [
+      ['small', small, smallInfo],
+      ['big', big, bigInfo],
+    ] as const) {
       const target = await freshDatabase(engine, `imp_${label}`);
       const rawDb = await freshDatabase(engine, `raw_${label}`);
       try {
@@ -186,7 +223,11 @@ try {
           await db.close();
         }
         const rawDbh = openDb({ url: rawDb.url });
-        const station = await rawDbh.kysely.selectFrom('org_unit').select('id').where('code', '=', STATION).executeTakeFirstOrThrow();
+        const station = await rawDbh.kysely
+          .selectFrom('org_unit')
+          .select('id')
+          .where('code', '=', STATION)
+          .executeTakeFirstOrThrow();
         await rawDbh.close();
         const rawSeconds = await rawLoad(engine, rawDb.url, station.id, info.customers);
         const ours = importRun(target.url, file);

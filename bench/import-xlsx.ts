@@ -37,7 +37,11 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const quantile = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
-const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 
 /** A customer archive as Excel would save it: shared strings, six columns, distinct plates and phones. */
 async function writeWorkbook(file: string, rows: number): Promise<void> {
@@ -50,7 +54,14 @@ async function writeWorkbook(file: string, rows: number): Promise<void> {
     const letter = 'ABCDEFGHJK'[Math.floor(k / provinces.length) % 10];
     const plate = `${provinces[k % provinces.length]}${letter}${String(i % 100_000).padStart(5, '0')}`;
     const card = i % 3 === 0 ? `9${String(i).padStart(15, '0')}` : null;
-    ws.addRow([`客户${i}`, `139${String(i).padStart(8, '0')}`, plate, i % 3 ? '解放J6' : '东风天龙', card, '老档案']).commit();
+    ws.addRow([
+      `客户${i}`,
+      `139${String(i).padStart(8, '0')}`,
+      plate,
+      i % 3 ? '解放J6' : '东风天龙',
+      card,
+      '老档案',
+    ]).commit();
   }
   ws.commit();
   await wb.commit();
@@ -90,7 +101,9 @@ async function parseComparison(dir: string): Promise<void> {
   await writeWorkbook(file, ROWS);
   const mb = (fs.statSync(file).size / 1024 / 1024).toFixed(1);
   const took = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(`import-xlsx: ${fmt(ROWS)}-row workbook (${mb} MB) written in ${took} s; ${os.cpus().length} cores; node ${process.version}; load ${load()}`);
+  console.log(
+    `import-xlsx: ${fmt(ROWS)}-row workbook (${mb} MB) written in ${took} s; ${os.cpus().length} cores; node ${process.version}; load ${load()}`,
+  );
   const pool = new ParsePool(DEFAULT_IMPORT_LIMITS);
   const here = new InProcessReader(DEFAULT_IMPORT_LIMITS);
   // A warm-up of each: the worker's start (tsx loading the reader) is paid once per idle worker.
@@ -114,12 +127,18 @@ async function parseComparison(dir: string): Promise<void> {
   console.log(line('in the worker ', results.worker));
   const ratio = median(results.here.map((r) => r.seconds)) / median(results.worker.map((r) => r.seconds));
   const cpuRatio = median(results.here.map((r) => r.cpu)) / median(results.worker.map((r) => r.cpu));
-  console.log(`worker throughput ×${ratio.toFixed(2)} of in-thread (target ≥ 0.9); CPU ×${cpuRatio.toFixed(2)}; load ${load()}`);
+  console.log(
+    `worker throughput ×${ratio.toFixed(2)} of in-thread (target ≥ 0.9); CPU ×${cpuRatio.toFixed(2)}; load ${load()}`,
+  );
 }
 
 async function signIn(base: string): Promise<{ cookie: string; csrf: string }> {
   const body = JSON.stringify({ username: 'admin', password: DEMO_PASSWORD });
-  const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const res = await fetch(`${base}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
   const { csrfToken } = (await res.json()) as { csrfToken: string };
   return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]!, csrf: csrfToken };
@@ -176,7 +195,11 @@ async function healthDuringImport(dir: string, engine: 'sqlite' | 'postgres'): P
       });
       const inspected = (await inspect.json()) as { suggested: Record<string, string> };
       const mapping = JSON.stringify({ kind: 'customers', mapping: inspected.suggested });
-      const mapped = await fetch(`${base}/api/imports/${job.id}/mapping`, { method: 'PUT', headers: json, body: mapping });
+      const mapped = await fetch(`${base}/api/imports/${job.id}/mapping`, {
+        method: 'PUT',
+        headers: json,
+        body: mapping,
+      });
       if (mapped.status !== 200) throw new Error(`mapping: ${mapped.status} ${await mapped.text()}`);
 
       let done = false;
@@ -186,7 +209,12 @@ async function healthDuringImport(dir: string, engine: 'sqlite' | 'postgres'): P
       const watch = (async () => {
         for (;;) {
           const res = await fetch(`${base}/api/imports/${job.id}`, { headers });
-          const j = (await res.json()) as { status: string; rowsOk: number; createdCount: number; error: string | null };
+          const j = (await res.json()) as {
+            status: string;
+            rowsOk: number;
+            createdCount: number;
+            error: string | null;
+          };
           if (j.status !== 'committing') {
             done = true;
             return j;
@@ -204,7 +232,9 @@ async function healthDuringImport(dir: string, engine: 'sqlite' | 'postgres'): P
       };
       console.log(`${engine}: GET /api/health idle: ${stat(idle)}`);
       const what = `${fmt(final.createdCount)} customers created, ${seconds.toFixed(1)} s, ${fmt(IMPORT_ROWS / seconds)} rows/s`;
-      console.log(`${engine}: GET /api/health while committing ${fmt(IMPORT_ROWS)} rows (${what}): ${stat(busy)} (target p99 < 50 ms)`);
+      console.log(
+        `${engine}: GET /api/health while committing ${fmt(IMPORT_ROWS)} rows (${what}): ${stat(busy)} (target p99 < 50 ms)`,
+      );
       console.log(`${engine}: load ${load()}`);
     } finally {
       await server.stop();

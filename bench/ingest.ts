@@ -104,46 +104,163 @@ function generate(from: number, to: number, stationIds: number[], customerIds: n
     const day = businessDay(timeMs, TZ);
     const payment = cardNo ? 'card' : rnd() < 0.5 ? 'cash' : 'mobile';
     out.push({
-      wire: { externalId: `T${i}`, occurredAt, stationCode: `S${s}`, ...(cardNo && { cardNo }), ...(plate && { plate }), product, volumeMl, unitPriceFen: price, amountFen, payment },
-      raw: [namespace, 'bench', `T${i}`, occurredAt, day, stationIds[s], customer, cardNo, plate, product, 'retail', volumeMl, price, amountFen, payment, null, null, occurredAt],
+      wire: {
+        externalId: `T${i}`,
+        occurredAt,
+        stationCode: `S${s}`,
+        ...(cardNo && { cardNo }),
+        ...(plate && { plate }),
+        product,
+        volumeMl,
+        unitPriceFen: price,
+        amountFen,
+        payment,
+      },
+      raw: [
+        namespace,
+        'bench',
+        `T${i}`,
+        occurredAt,
+        day,
+        stationIds[s],
+        customer,
+        cardNo,
+        plate,
+        product,
+        'retail',
+        volumeMl,
+        price,
+        amountFen,
+        payment,
+        null,
+        null,
+        occurredAt,
+      ],
     });
   }
   return out;
 }
 
-const RAW_COLUMNS = 'namespace, source, external_id, occurred_at, business_day, org_unit_id, customer_id, card_no, plate, product, business_line, volume_ml, unit_price_fen, amount_fen, payment, visit_id, ingest_batch_id, created_at';
-
+const RAW_COLUMNS =
+  'namespace, source, external_id, occurred_at, business_day, org_unit_id, customer_id, card_no, plate, product, business_line, volume_ml, unit_price_fen, amount_fen, payment, visit_id, ingest_batch_id, created_at';
 
 /** The org tree (HQ and 40 stations) and the customers with their plates and cards. */
-async function seed(db: Db): Promise<{ hq: { id: number; path: string }; stationIds: number[]; customerIds: number[] }> {
+async function seed(
+  db: Db,
+): Promise<{ hq: { id: number; path: string }; stationIds: number[]; customerIds: number[] }> {
   await prepareDatabase(db);
   const k = db.kysely;
   const now = new Date().toISOString();
-  const hq = await k.insertInto('org_unit').values({ parent_id: null, kind_code: 'hq', code: 'HQ', name: '总公司', time_zone: TZ, path: 'x', depth: 1, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
-  await k.updateTable('org_unit').set({ path: `/${hq.id}/` }).where('id', '=', hq.id).execute();
+  const hq = await k
+    .insertInto('org_unit')
+    .values({
+      parent_id: null,
+      kind_code: 'hq',
+      code: 'HQ',
+      name: '总公司',
+      time_zone: TZ,
+      path: 'x',
+      depth: 1,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await k
+    .updateTable('org_unit')
+    .set({ path: `/${hq.id}/` })
+    .where('id', '=', hq.id)
+    .execute();
   const stationIds: number[] = [];
   for (let s = 0; s < STATIONS; s++) {
-    const r = await k.insertInto('org_unit').values({ parent_id: hq.id, kind_code: 'station', code: `S${s}`, name: `站${s}`, time_zone: TZ, path: 'x', depth: 2, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
-    await k.updateTable('org_unit').set({ path: `/${hq.id}/${r.id}/` }).where('id', '=', r.id).execute();
+    const r = await k
+      .insertInto('org_unit')
+      .values({
+        parent_id: hq.id,
+        kind_code: 'station',
+        code: `S${s}`,
+        name: `站${s}`,
+        time_zone: TZ,
+        path: 'x',
+        depth: 2,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await k
+      .updateTable('org_unit')
+      .set({ path: `/${hq.id}/${r.id}/` })
+      .where('id', '=', r.id)
+      .execute();
     stationIds.push(r.id);
   }
   const cols = (names: [string, BulkColumn['pg']][]) => names.map(([name, p]) => ({ name, pg: p }));
   const customerIds = Array.from({ length: CUSTOMERS }, (_, i) => i + 1);
   await k.transaction().execute(async (trx) => {
-    const customers = customerIds.map((id, i) => [id, stationIds[i % STATIONS], `C${String(id).padStart(8, '0')}`, 'individual', now, now]);
-    for (const q of bulkStatements(db.engine, cols([['id', 'bigint'], ['org_unit_id', 'bigint'], ['code', 'text'], ['kind', 'text'], ['created_at', 'timestamptz'], ['updated_at', 'timestamptz']]), customers, 'insert into customer (id, org_unit_id, code, kind, created_at, updated_at) select * from v where true')) await trx.executeQuery(q);
+    const customers = customerIds.map((id, i) => [
+      id,
+      stationIds[i % STATIONS],
+      `C${String(id).padStart(8, '0')}`,
+      'individual',
+      now,
+      now,
+    ]);
+    for (const q of bulkStatements(
+      db.engine,
+      cols([
+        ['id', 'bigint'],
+        ['org_unit_id', 'bigint'],
+        ['code', 'text'],
+        ['kind', 'text'],
+        ['created_at', 'timestamptz'],
+        ['updated_at', 'timestamptz'],
+      ]),
+      customers,
+      'insert into customer (id, org_unit_id, code, kind, created_at, updated_at) select * from v where true',
+    ))
+      await trx.executeQuery(q);
     const vehicles = customerIds.map((id, i) => [id, plateOf(i), [...plateOf(i)].reverse().join(''), 'standard', now]);
-    for (const q of bulkStatements(db.engine, cols([['customer_id', 'bigint'], ['plate', 'text'], ['plate_reversed', 'text'], ['plate_kind', 'text'], ['created_at', 'timestamptz']]), vehicles, 'insert into vehicle (customer_id, plate, plate_reversed, plate_kind, created_at) select * from v where true')) await trx.executeQuery(q);
+    for (const q of bulkStatements(
+      db.engine,
+      cols([
+        ['customer_id', 'bigint'],
+        ['plate', 'text'],
+        ['plate_reversed', 'text'],
+        ['plate_kind', 'text'],
+        ['created_at', 'timestamptz'],
+      ]),
+      vehicles,
+      'insert into vehicle (customer_id, plate, plate_reversed, plate_kind, created_at) select * from v where true',
+    ))
+      await trx.executeQuery(q);
     const cards = customerIds.filter((_, i) => hasCard(i)).map((id) => [id, cardOf(id - 1), now]);
-    for (const q of bulkStatements(db.engine, cols([['customer_id', 'bigint'], ['card_no', 'text'], ['created_at', 'timestamptz']]), cards, 'insert into fuel_card (customer_id, card_no, created_at) select * from v where true')) await trx.executeQuery(q);
+    for (const q of bulkStatements(
+      db.engine,
+      cols([
+        ['customer_id', 'bigint'],
+        ['card_no', 'text'],
+        ['created_at', 'timestamptz'],
+      ]),
+      cards,
+      'insert into fuel_card (customer_id, card_no, created_at) select * from v where true',
+    ))
+      await trx.executeQuery(q);
   });
   // Ids were given explicitly; later customers must not collide with them.
-  if (db.engine === 'postgres') await sql`select setval('customer_id_seq', (select max(id) from customer))`.execute(db.kysely);
+  if (db.engine === 'postgres')
+    await sql`select setval('customer_id_seq', (select max(id) from customer))`.execute(db.kysely);
   return { hq: { id: hq.id, path: `/${hq.id}/` }, stationIds, customerIds };
 }
 
 /** The rows straight into the table, in the namespace the ingest gives them (the sender's unit, here HQ). */
-async function loadRaw(engine: 'sqlite' | 'postgres', url: string, stationIds: number[], customerIds: number[], namespace: number): Promise<number> {
+async function loadRaw(
+  engine: 'sqlite' | 'postgres',
+  url: string,
+  stationIds: number[],
+  customerIds: number[],
+  namespace: number,
+): Promise<number> {
   let ms = 0;
   if (engine === 'sqlite') {
     const raw = new SQLite(url);
@@ -151,7 +268,11 @@ async function loadRaw(engine: 'sqlite' | 'postgres', url: string, stationIds: n
     raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
     raw.pragma('cache_size = -65536');
-    const insert = raw.prepare(`insert into fuel_transaction (${RAW_COLUMNS}) values (${RAW_COLUMNS.split(',').map(() => '?').join(', ')})`);
+    const insert = raw.prepare(
+      `insert into fuel_transaction (${RAW_COLUMNS}) values (${RAW_COLUMNS.split(',')
+        .map(() => '?')
+        .join(', ')})`,
+    );
     const load = raw.transaction((rows: Generated[]) => {
       for (const r of rows) insert.run(r.raw);
     });
@@ -172,7 +293,11 @@ async function loadRaw(engine: 'sqlite' | 'postgres', url: string, stationIds: n
     const t = performance.now();
     await client.query('begin');
     const lines = function* () {
-      for (let i = 0; i < rows.length; i += 1000) yield rows.slice(i, i + 1000).map((r) => r.raw.map(field).join('\t') + '\n').join('');
+      for (let i = 0; i < rows.length; i += 1000)
+        yield rows
+          .slice(i, i + 1000)
+          .map((r) => r.raw.map(field).join('\t') + '\n')
+          .join('');
     };
     await pipeline(Readable.from(lines()), client.query(copyFrom(`copy fuel_transaction (${RAW_COLUMNS}) from stdin`)));
     await client.query('commit');
@@ -202,20 +327,42 @@ async function loadIngest(db: Db, hq: { id: number; path: string }, stationIds: 
   const t = performance.now();
   const dup = await svc.ingest({ source: 'bench', rows: again, senderUnitId: hq.id, scopePath: hq.path });
   const resendMs = performance.now() - t;
-  if (dup.inserted !== 0 || dup.duplicates !== again.length) throw new Error(`re-send stored rows: ${JSON.stringify(dup)}`);
+  if (dup.inserted !== 0 || dup.duplicates !== again.length)
+    throw new Error(`re-send stored rows: ${JSON.stringify(dup)}`);
   return { ms, totals, resend: { rows: again.length, ms: resendMs } };
 }
 
 async function check(db: Db) {
   const k = db.kysely;
-  const txns = await k.selectFrom('fuel_transaction').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('volume_ml').as('v')]).executeTakeFirstOrThrow();
-  const days = await k.selectFrom('station_day').select((eb) => [eb.fn.sum<number>('txn_count').as('n'), eb.fn.sum<number>('volume_ml').as('v')]).executeTakeFirstOrThrow();
-  const months = await k.selectFrom('customer_month').select((eb) => eb.fn.sum<number>('txn_count').as('n')).executeTakeFirstOrThrow();
-  const attached = await k.selectFrom('fuel_transaction').select((eb) => eb.fn.count<number>('customer_id').as('n')).executeTakeFirstOrThrow();
-  const visits = await k.selectFrom('customer').select((eb) => [eb.fn.sum<number>('visit_count').as('n'), eb.fn.avg<number>('usual_interval_days').as('gap')]).executeTakeFirstOrThrow();
-  if (Number(txns.n) !== Number(days.n) || Number(txns.v) !== Number(days.v)) throw new Error('station_day does not add up to the rows');
+  const txns = await k
+    .selectFrom('fuel_transaction')
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('volume_ml').as('v')])
+    .executeTakeFirstOrThrow();
+  const days = await k
+    .selectFrom('station_day')
+    .select((eb) => [eb.fn.sum<number>('txn_count').as('n'), eb.fn.sum<number>('volume_ml').as('v')])
+    .executeTakeFirstOrThrow();
+  const months = await k
+    .selectFrom('customer_month')
+    .select((eb) => eb.fn.sum<number>('txn_count').as('n'))
+    .executeTakeFirstOrThrow();
+  const attached = await k
+    .selectFrom('fuel_transaction')
+    .select((eb) => eb.fn.count<number>('customer_id').as('n'))
+    .executeTakeFirstOrThrow();
+  const visits = await k
+    .selectFrom('customer')
+    .select((eb) => [eb.fn.sum<number>('visit_count').as('n'), eb.fn.avg<number>('usual_interval_days').as('gap')])
+    .executeTakeFirstOrThrow();
+  if (Number(txns.n) !== Number(days.n) || Number(txns.v) !== Number(days.v))
+    throw new Error('station_day does not add up to the rows');
   if (Number(attached.n) !== Number(months.n)) throw new Error('customer_month does not add up to the attached rows');
-  return { rows: Number(txns.n), attached: Number(attached.n), visitDays: Number(visits.n), meanGap: Number(visits.gap) };
+  return {
+    rows: Number(txns.n),
+    attached: Number(attached.n),
+    visitDays: Number(visits.n),
+    meanGap: Number(visits.gap),
+  };
 }
 
 /** With --profile: the time spent in each query of the transaction module, summed over the ingest run. */
@@ -242,9 +389,13 @@ function printProfile(totalMs: number): void {
   let inQueries = 0;
   for (const [name, p] of [...profile].sort((a, b) => b[1].ms - a[1].ms)) {
     inQueries += p.ms;
-    console.log(`    ${name.padEnd(24)} ${String(p.calls).padStart(6)} calls ${(p.ms / 1000).toFixed(2).padStart(7)} s  ${((100 * p.ms) / totalMs).toFixed(1).padStart(5)}%`);
+    console.log(
+      `    ${name.padEnd(24)} ${String(p.calls).padStart(6)} calls ${(p.ms / 1000).toFixed(2).padStart(7)} s  ${((100 * p.ms) / totalMs).toFixed(1).padStart(5)}%`,
+    );
   }
-  console.log(`    ${'(outside these queries)'.padEnd(24)} ${''.padStart(12)} ${((totalMs - inQueries) / 1000).toFixed(2).padStart(7)} s  ${((100 * (totalMs - inQueries)) / totalMs).toFixed(1).padStart(5)}%`);
+  console.log(
+    `    ${'(outside these queries)'.padEnd(24)} ${''.padStart(12)} ${((totalMs - inQueries) / 1000).toFixed(2).padStart(7)} s  ${((100 * (totalMs - inQueries)) / totalMs).toFixed(1).padStart(5)}%`,
+  );
   profile.clear();
 }
 if (args.profile) startProfile();
@@ -286,7 +437,9 @@ async function runEngine(engine: 'sqlite' | 'postgres') {
     db = openDb({ url: ingestDb.url });
     const t0 = performance.now();
     await seed(db);
-    console.log(`  seeded ${fmt(CUSTOMERS)} customers (${fmt(CUSTOMERS)} plates, ${fmt((CUSTOMERS * 3) / 5)} cards) and ${STATIONS} stations in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `  seeded ${fmt(CUSTOMERS)} customers (${fmt(CUSTOMERS)} plates, ${fmt((CUSTOMERS * 3) / 5)} cards) and ${STATIONS} stations in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     await settle(engine, ingestDb.url);
     const ing = await loadIngest(db, seeded.hq, seeded.stationIds, seeded.customerIds);
     const facts = await check(db);
@@ -294,16 +447,26 @@ async function runEngine(engine: 'sqlite' | 'postgres') {
 
     const rawRate = (ROWS / rawMs) * 1000;
     const ingRate = (ROWS / ing.ms) * 1000;
-    console.log(`  raw ${engine === 'sqlite' ? 'prepared inserts' : 'COPY'} (baseline)  ${fmt(ROWS)} rows in ${(rawMs / 1000).toFixed(1)} s  ${fmt(rawRate).padStart(9)} rows/s`);
-    console.log(`  ingest with rollups          ${fmt(ROWS)} rows in ${(ing.ms / 1000).toFixed(1)} s  ${fmt(ingRate).padStart(9)} rows/s  ×${(ingRate / rawRate).toFixed(2)} of raw`);
+    console.log(
+      `  raw ${engine === 'sqlite' ? 'prepared inserts' : 'COPY'} (baseline)  ${fmt(ROWS)} rows in ${(rawMs / 1000).toFixed(1)} s  ${fmt(rawRate).padStart(9)} rows/s`,
+    );
+    console.log(
+      `  ingest with rollups          ${fmt(ROWS)} rows in ${(ing.ms / 1000).toFixed(1)} s  ${fmt(ingRate).padStart(9)} rows/s  ×${(ingRate / rawRate).toFixed(2)} of raw`,
+    );
     if (args.profile) printProfile(ing.ms + ing.resend.ms);
-    console.log(`  re-send of ${fmt(ing.resend.rows)} rows (all duplicates)  ${fmt((ing.resend.rows / ing.resend.ms) * 1000)} rows/s`);
-    console.log(`  stored ${fmt(facts.rows)} rows, ${fmt(facts.attached)} attached (${((100 * facts.attached) / facts.rows).toFixed(1)}%); rollups add up; ${fmt(facts.visitDays)} visit days, mean usual interval ${facts.meanGap.toFixed(1)} days`);
+    console.log(
+      `  re-send of ${fmt(ing.resend.rows)} rows (all duplicates)  ${fmt((ing.resend.rows / ing.resend.ms) * 1000)} rows/s`,
+    );
+    console.log(
+      `  stored ${fmt(facts.rows)} rows, ${fmt(facts.attached)} attached (${((100 * facts.attached) / facts.rows).toFixed(1)}%); rollups add up; ${fmt(facts.visitDays)} visit days, mean usual interval ${facts.meanGap.toFixed(1)} days`,
+    );
   } finally {
     await rawDb.drop().catch(() => undefined);
     await ingestDb.drop();
   }
 }
 
-console.log(`ingest: ${fmt(ROWS)} transactions over a year, ${fmt(CUSTOMERS)} customers, ${STATIONS} stations, batches of ${fmt(BATCH)} stored in chunks of ${fmt(CHUNK)}; ${os.cpus().length} cores; node ${process.version}`);
+console.log(
+  `ingest: ${fmt(ROWS)} transactions over a year, ${fmt(CUSTOMERS)} customers, ${STATIONS} stations, batches of ${fmt(BATCH)} stored in chunks of ${fmt(CHUNK)}; ${os.cpus().length} cores; node ${process.version}`,
+);
 for (const engine of String(args.engines).split(',') as ('sqlite' | 'postgres')[]) await runEngine(engine);

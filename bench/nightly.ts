@@ -82,7 +82,9 @@ const THIS_MONTH = dayString(localToday).slice(0, 7);
 const LAST_MONTH = addMonths(THIS_MONTH, -1);
 /** 'YYYY-MM-DDTHH:' of local hour h of day index d, in UTC. */
 const hourPrefix: string[] = [];
-for (let d = 0; d < DAYS; d++) for (let h = 0; h < 24; h++) hourPrefix.push(new Date((FIRST_DAY + d) * DAY_MS - TZ_OFFSET_MS + h * 3_600_000).toISOString().slice(0, 14));
+for (let d = 0; d < DAYS; d++)
+  for (let h = 0; h < 24; h++)
+    hourPrefix.push(new Date((FIRST_DAY + d) * DAY_MS - TZ_OFFSET_MS + h * 3_600_000).toISOString().slice(0, 14));
 const two = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
 
 // ---- deterministic data -------------------------------------------------------------------------
@@ -137,7 +139,8 @@ interface CustomerPlan {
 function planOf(id: number, tree: Tree): CustomerPlan {
   const r = customerRng(id);
   const u = r();
-  const kind: Kind = u < 0.34 ? 'occasional' : u < 0.79 ? 'regular' : u < 0.89 ? 'drifting' : u < 0.99 ? 'declining' : 'fleet';
+  const kind: Kind =
+    u < 0.34 ? 'occasional' : u < 0.79 ? 'regular' : u < 0.89 ? 'drifting' : u < 0.99 ? 'declining' : 'fleet';
   const station = pickStation(tree, r());
   const start = r() < 0.6 ? 0 : Math.floor(r() * (DAYS - 60));
   // Log-normal usual interval around 12 days for cars, 2–5 days for fleets.
@@ -147,11 +150,33 @@ function planOf(id: number, tree: Tree): CustomerPlan {
 }
 
 interface TxnSink {
-  txn(source: string, externalId: number, day: number, hour: number, minute: number, second: number, stationId: number, customerId: number | null, cardNo: string | null, plate: string | null, product: string, volumeMl: number, payment: string): void;
+  txn(
+    source: string,
+    externalId: number,
+    day: number,
+    hour: number,
+    minute: number,
+    second: number,
+    stationId: number,
+    customerId: number | null,
+    cardNo: string | null,
+    plate: string | null,
+    product: string,
+    volumeMl: number,
+    payment: string,
+  ): void;
 }
 
 /** One customer's fill-ups (and the anonymous rows that come with him); returns how many attached rows. */
-function generateCustomer(id: number, tree: Tree, plan: CustomerPlan, scale: number, anonPerCustomer: number, seq: { n: number; anon: number }, sink: TxnSink | null): { fixed: number; scaled: number } {
+function generateCustomer(
+  id: number,
+  tree: Tree,
+  plan: CustomerPlan,
+  scale: number,
+  anonPerCustomer: number,
+  seq: { n: number; anon: number },
+  sink: TxnSink | null,
+): { fixed: number; scaled: number } {
   const r = customerRng(id ^ 0x7fffffff);
   const home = tree.stations[plan.station]!;
   const product = plan.kind === 'fleet' ? '0#柴油' : r() < 0.7 ? '92#' : '95#';
@@ -165,7 +190,21 @@ function generateCustomer(id: number, tree: Tree, plan: CustomerPlan, scale: num
     const station = away ? home.areaStations[Math.floor(r() * home.areaStations.length)]! : home.id;
     const payment = cardNo !== null && r() < 0.7 ? 'card' : r() < 0.6 ? 'wechat' : 'cash';
     const volumeMl = Math.round(litres * (0.8 + r() * 0.4) * 1000);
-    sink.txn(payment === 'card' ? 'card' : 'pos', seq.n++, day, 6 + Math.floor(r() * 16), Math.floor(r() * 60), Math.floor(r() * 60), station, id, payment === 'card' ? cardNo : null, null, product, volumeMl, payment);
+    sink.txn(
+      payment === 'card' ? 'card' : 'pos',
+      seq.n++,
+      day,
+      6 + Math.floor(r() * 16),
+      Math.floor(r() * 60),
+      Math.floor(r() * 60),
+      station,
+      id,
+      payment === 'card' ? cardNo : null,
+      null,
+      product,
+      volumeMl,
+      payment,
+    );
   };
   if (plan.kind === 'occasional') {
     const n = 1 + Math.floor(r() * 4);
@@ -175,7 +214,7 @@ function generateCustomer(id: number, tree: Tree, plan: CustomerPlan, scale: num
     const interval = plan.interval * scale;
     const stop = plan.kind === 'drifting' ? DAYS - 20 - Math.floor(r() * 150) : DAYS;
     const declineFrom = DAYS - 200;
-    for (let t = plan.start + r() * interval; t < stop; ) {
+    for (let t = plan.start + r() * interval; t < stop;) {
       const day = Math.floor(t);
       const into = plan.kind === 'declining' && day > declineFrom ? (day - declineFrom) / 200 : 0;
       emit(day, baseLitres * (1 - 0.6 * into));
@@ -193,7 +232,21 @@ function generateCustomer(id: number, tree: Tree, plan: CustomerPlan, scale: num
       const s = tree.stations[pickStation(tree, r())]!;
       const p = r() < 0.7 ? '92#' : r() < 0.5 ? '95#' : '0#柴油';
       const pay = r() < 0.6 ? 'wechat' : 'cash';
-      sink.txn('pos', seq.n++, Math.floor(r() * DAYS), 6 + Math.floor(r() * 16), Math.floor(r() * 60), Math.floor(r() * 60), s.id, null, null, r() < 0.5 ? `冀X${String(Math.floor(r() * 1e5)).padStart(5, '0')}` : null, p, Math.round((20 + r() * 40) * 1000), pay);
+      sink.txn(
+        'pos',
+        seq.n++,
+        Math.floor(r() * DAYS),
+        6 + Math.floor(r() * 16),
+        Math.floor(r() * 60),
+        Math.floor(r() * 60),
+        s.id,
+        null,
+        null,
+        r() < 0.5 ? `冀X${String(Math.floor(r() * 1e5)).padStart(5, '0')}` : null,
+        p,
+        Math.round((20 + r() * 40) * 1000),
+        pay,
+      );
     }
   }
   return { fixed, scaled };
@@ -223,21 +276,58 @@ async function seedTree(db: Db): Promise<Tree> {
   const now = new Date().toISOString();
   const rnd = mulberry32(42);
   const unit = async (parent: { id: number; path: string } | null, kind: string, code: string, name: string) => {
-    const r = await k.insertInto('org_unit').values({ parent_id: parent?.id ?? null, kind_code: kind, code, name, time_zone: TZ, path: 'x', depth: parent ? parent.path.split('/').filter(Boolean).length + 1 : 1, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+    const r = await k
+      .insertInto('org_unit')
+      .values({
+        parent_id: parent?.id ?? null,
+        kind_code: kind,
+        code,
+        name,
+        time_zone: TZ,
+        path: 'x',
+        depth: parent ? parent.path.split('/').filter(Boolean).length + 1 : 1,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const p = `${parent?.path ?? '/'}${r.id}/`;
     await k.updateTable('org_unit').set({ path: p }).where('id', '=', r.id).execute();
     return { id: Number(r.id), path: p };
   };
-  const role = async (code: string) => Number((await k.selectFrom('role').select('id').where('code', '=', code).executeTakeFirstOrThrow()).id);
+  const role = async (code: string) =>
+    Number((await k.selectFrom('role').select('id').where('code', '=', code).executeTakeFirstOrThrow()).id);
   const managerRole = await role('station_manager');
   const user = async (username: string, orgUnitId: number, roleId: number) => {
-    const u = await k.insertInto('app_user').values({ username, display_name: username, org_unit_id: orgUnitId, password_hash: 'not-a-hash', locale: 'zh-CN', active: 1, password_changed_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+    const u = await k
+      .insertInto('app_user')
+      .values({
+        username,
+        display_name: username,
+        org_unit_id: orgUnitId,
+        password_hash: 'not-a-hash',
+        locale: 'zh-CN',
+        active: 1,
+        password_changed_at: now,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await k.insertInto('user_role').values({ user_id: u.id, role_id: roleId }).execute();
     return Number(u.id);
   };
   const hq = await unit(null, 'hq', 'HQ', '总公司');
   const adminId = await user('bench-admin', hq.id, await role('admin'));
-  const tree: Tree = { hqId: hq.id, branchIds: [], areaIds: [], stations: [], cumulative: [], managerOf: new Map(), adminId };
+  const tree: Tree = {
+    hqId: hq.id,
+    branchIds: [],
+    areaIds: [],
+    stations: [],
+    cumulative: [],
+    managerOf: new Map(),
+    adminId,
+  };
   let total = 0;
   for (let b = 0; b < BRANCHES; b++) {
     const branch = await unit(hq, 'branch', `B${b}`, `分公司${b}`);
@@ -263,15 +353,24 @@ async function seedTree(db: Db): Promise<Tree> {
 /** Index definitions of a table other than those behind its constraints: dropped around the load and rebuilt after. */
 async function secondaryIndexes(db: Db, table: string): Promise<{ name: string; ddl: string }[]> {
   if (db.engine === 'sqlite') {
-    const r = await sql<{ name: string; sql: string }>`select name, sql from sqlite_master where type = 'index' and tbl_name = ${table} and sql is not null`.execute(db.kysely);
+    const r = await sql<{
+      name: string;
+      sql: string;
+    }>`select name, sql from sqlite_master where type = 'index' and tbl_name = ${table} and sql is not null`.execute(
+      db.kysely,
+    );
     return r.rows.map((x) => ({ name: x.name, ddl: x.sql }));
   }
-  const r = await sql<{ name: string; ddl: string }>`select indexname as name, indexdef as ddl from pg_indexes where tablename = ${table}
+  const r = await sql<{
+    name: string;
+    ddl: string;
+  }>`select indexname as name, indexdef as ddl from pg_indexes where tablename = ${table}
     and indexname not in (select conname from pg_constraint where conrelid = ${table}::regclass)`.execute(db.kysely);
   return r.rows;
 }
 
-const TXN_COLUMNS = 'source, external_id, occurred_at, business_day, org_unit_id, customer_id, card_no, plate, product, business_line, volume_ml, unit_price_fen, amount_fen, payment, created_at';
+const TXN_COLUMNS =
+  'source, external_id, occurred_at, business_day, org_unit_id, customer_id, card_no, plate, product, business_line, volume_ml, unit_price_fen, amount_fen, payment, created_at';
 
 interface SeedResult {
   tree: Tree;
@@ -291,8 +390,21 @@ async function seed(engine: 'sqlite' | 'postgres', url: string): Promise<SeedRes
 
   const now = new Date().toISOString();
   const customerRow = (id: number, plan: CustomerPlan): unknown[] => {
-    const created = plan.start === 0 ? `202${Math.floor(customerRng(id)() * 4)}-0${1 + (id % 9)}-1${id % 10}T02:00:00.000Z` : `${DAY_STRINGS[plan.start]}T01:00:00.000Z`;
-    return [id, tree.stations[plan.station]!.id, `C${String(id).padStart(8, '0')}`, plan.kind === 'fleet' ? 'company' : 'individual', plan.kind === 'fleet' ? `车队${id}` : `客户${id}`, plan.kind === 'fleet' ? null : '王', plan.ownerManaged ? tree.managerOf.get(tree.stations[plan.station]!.id)! : null, created, now];
+    const created =
+      plan.start === 0
+        ? `202${Math.floor(customerRng(id)() * 4)}-0${1 + (id % 9)}-1${id % 10}T02:00:00.000Z`
+        : `${DAY_STRINGS[plan.start]}T01:00:00.000Z`;
+    return [
+      id,
+      tree.stations[plan.station]!.id,
+      `C${String(id).padStart(8, '0')}`,
+      plan.kind === 'fleet' ? 'company' : 'individual',
+      plan.kind === 'fleet' ? `车队${id}` : `客户${id}`,
+      plan.kind === 'fleet' ? null : '王',
+      plan.ownerManaged ? tree.managerOf.get(tree.stations[plan.station]!.id)! : null,
+      created,
+      now,
+    ];
   };
   const seq = { n: 1, anon: 0 };
   const t0 = Date.now();
@@ -302,17 +414,55 @@ async function seed(engine: 'sqlite' | 'postgres', url: string): Promise<SeedRes
     raw.pragma('synchronous = OFF');
     raw.pragma('foreign_keys = OFF');
     raw.pragma('cache_size = -1000000');
-    const insC = raw.prepare('insert into customer (id, org_unit_id, code, kind, name, surname, owner_user_id, look_after, version, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?)');
-    const insCard = raw.prepare("insert into fuel_card (customer_id, card_no, status, created_at) values (?, ?, 'active', ?)");
+    const insC = raw.prepare(
+      'insert into customer (id, org_unit_id, code, kind, name, surname, owner_user_id, look_after, version, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?)',
+    );
+    const insCard = raw.prepare(
+      "insert into fuel_card (customer_id, card_no, status, created_at) values (?, ?, 'active', ?)",
+    );
     const PER = 100;
-    const one = `(${TXN_COLUMNS.split(',').map(() => '?').join(', ')})`;
-    const insMany = raw.prepare(`insert into fuel_transaction (${TXN_COLUMNS}) values ${new Array(PER).fill(one).join(', ')}`);
+    const one = `(${TXN_COLUMNS.split(',')
+      .map(() => '?')
+      .join(', ')})`;
+    const insMany = raw.prepare(
+      `insert into fuel_transaction (${TXN_COLUMNS}) values ${new Array(PER).fill(one).join(', ')}`,
+    );
     const insOne = raw.prepare(`insert into fuel_transaction (${TXN_COLUMNS}) values ${one}`);
     let params: unknown[] = [];
     const sink: TxnSink = {
-      txn(source, externalId, day, hour, minute, second, stationId, customerId, cardNo, plate, product, volumeMl, payment) {
+      txn(
+        source,
+        externalId,
+        day,
+        hour,
+        minute,
+        second,
+        stationId,
+        customerId,
+        cardNo,
+        plate,
+        product,
+        volumeMl,
+        payment,
+      ) {
         const at = `${hourPrefix[day * 24 + hour]}${two[minute]}:${two[second]}.000Z`;
-        params.push(source, String(externalId), at, DAY_STRINGS[day], stationId, customerId, cardNo, plate, product, 'retail', volumeMl, PRICE[product]!, Math.round((volumeMl * PRICE[product]!) / 1000), payment, at);
+        params.push(
+          source,
+          String(externalId),
+          at,
+          DAY_STRINGS[day],
+          stationId,
+          customerId,
+          cardNo,
+          plate,
+          product,
+          'retail',
+          volumeMl,
+          PRICE[product]!,
+          Math.round((volumeMl * PRICE[product]!) / 1000),
+          payment,
+          at,
+        );
         if (params.length === PER * 15) {
           insMany.run(params);
           params = [];
@@ -338,9 +488,11 @@ async function seed(engine: 'sqlite' | 'postgres', url: string): Promise<SeedRes
     await client.connect();
     await client.query('set synchronous_commit = off');
     // Foreign keys are checked by triggers; the seed is consistent by construction.
-    for (const t of ['customer', 'fuel_card', 'fuel_transaction']) await client.query(`alter table ${t} disable trigger all`);
+    for (const t of ['customer', 'fuel_card', 'fuel_transaction'])
+      await client.query(`alter table ${t} disable trigger all`);
     const nul = (v: unknown) => (v === null ? '\\N' : String(v));
-    const copy = (statement: string, lines: Iterable<string>) => pipeline(Readable.from(inBlocks(lines)), client.query(copyFrom(statement)));
+    const copy = (statement: string, lines: Iterable<string>) =>
+      pipeline(Readable.from(inBlocks(lines)), client.query(copyFrom(statement)));
     await copy(
       'copy customer (id, org_unit_id, code, kind, name, surname, owner_user_id, look_after, version, created_at, updated_at) from stdin',
       (function* () {
@@ -353,7 +505,8 @@ async function seed(engine: 'sqlite' | 'postgres', url: string): Promise<SeedRes
     await copy(
       'copy fuel_card (customer_id, card_no, status, created_at) from stdin',
       (function* () {
-        for (let id = 1; id <= CUSTOMERS; id++) if (planOf(id, tree).card) yield `${id}\t9${String(id).padStart(11, '0')}\tactive\t${now}\n`;
+        for (let id = 1; id <= CUSTOMERS; id++)
+          if (planOf(id, tree).card) yield `${id}\t9${String(id).padStart(11, '0')}\tactive\t${now}\n`;
       })(),
     );
     await copy(
@@ -361,9 +514,25 @@ async function seed(engine: 'sqlite' | 'postgres', url: string): Promise<SeedRes
       (function* () {
         const pending: string[] = [];
         const sink: TxnSink = {
-          txn(source, externalId, day, hour, minute, second, stationId, customerId, cardNo, plate, product, volumeMl, payment) {
+          txn(
+            source,
+            externalId,
+            day,
+            hour,
+            minute,
+            second,
+            stationId,
+            customerId,
+            cardNo,
+            plate,
+            product,
+            volumeMl,
+            payment,
+          ) {
             const at = `${hourPrefix[day * 24 + hour]}${two[minute]}:${two[second]}.000Z`;
-            pending.push(`${source}\t${externalId}\t${at}\t${DAY_STRINGS[day]}\t${stationId}\t${nul(customerId)}\t${nul(cardNo)}\t${nul(plate)}\t${product}\tretail\t${volumeMl}\t${PRICE[product]}\t${Math.round((volumeMl * PRICE[product]!) / 1000)}\t${payment}\t${at}\n`);
+            pending.push(
+              `${source}\t${externalId}\t${at}\t${DAY_STRINGS[day]}\t${stationId}\t${nul(customerId)}\t${nul(cardNo)}\t${nul(plate)}\t${product}\tretail\t${volumeMl}\t${PRICE[product]}\t${Math.round((volumeMl * PRICE[product]!) / 1000)}\t${payment}\t${at}\n`,
+            );
           },
         };
         for (let id = 1; id <= CUSTOMERS; id++) {
@@ -373,7 +542,8 @@ async function seed(engine: 'sqlite' | 'postgres', url: string): Promise<SeedRes
         }
       })(),
     );
-    for (const t of ['customer', 'fuel_card', 'fuel_transaction']) await client.query(`alter table ${t} enable trigger all`);
+    for (const t of ['customer', 'fuel_card', 'fuel_transaction'])
+      await client.query(`alter table ${t} enable trigger all`);
     await client.query(`select setval('customer_id_seq', ${CUSTOMERS})`);
     await client.end();
   }
@@ -382,7 +552,7 @@ async function seed(engine: 'sqlite' | 'postgres', url: string): Promise<SeedRes
 
   const db2 = openDb({ url });
   const t1 = Date.now();
-  if (engine === 'postgres') await sql.raw('set maintenance_work_mem = \'1GB\'').execute(db2.kysely);
+  if (engine === 'postgres') await sql.raw("set maintenance_work_mem = '1GB'").execute(db2.kysely);
   for (const ix of dropped) await sql.raw(ix.ddl).execute(db2.kysely);
   const indexes = (Date.now() - t1) / 1000;
   const t2 = Date.now();
@@ -433,25 +603,54 @@ async function childNightly(url: string): Promise<NightlyReport> {
   await prepareDatabase(db);
   const k = db.kysely;
   // What an earlier measurement on this database left behind: every run starts from the seed.
-  for (const t of ['alert', 'customer_churn_score', 'churn_model_fit', 'outbox_message', 'customer_rating', 'rating_batch', 'job_run'] as const) await k.deleteFrom(t).execute();
+  for (const t of [
+    'alert',
+    'customer_churn_score',
+    'churn_model_fit',
+    'outbox_message',
+    'customer_rating',
+    'rating_batch',
+    'job_run',
+  ] as const)
+    await k.deleteFrom(t).execute();
   // Baselines: a plain full scan of the monthly rollup, and one row per customer written by the engine itself.
   const [, baselineScan] = await timed(() => sql`select count(*), sum(volume_ml) from customer_month`.execute(k));
   // A run stopped halfway may have left it behind.
   await sql`drop table if exists bench_baseline`.execute(k);
-  await sql`create table bench_baseline (customer_id bigint primary key, p_alive double precision not null, scored_at varchar(32) not null)`.execute(k);
-  const [, baselineInsert] = await timed(() => sql`insert into bench_baseline select id, 0.5, ${RUN_AT.toISOString()} from customer`.execute(k));
+  await sql`create table bench_baseline (customer_id bigint primary key, p_alive double precision not null, scored_at varchar(32) not null)`.execute(
+    k,
+  );
+  const [, baselineInsert] = await timed(() =>
+    sql`insert into bench_baseline select id, 0.5, ${RUN_AT.toISOString()} from customer`.execute(k),
+  );
   await sql`drop table bench_baseline`.execute(k);
 
   const log = () => undefined;
-  const [rating, ratingSeconds] = await timed(() => runJob(k, monthlyRatingJob, LAST_MONTH, { now: RUN_AT, force: true, log }));
-  const [alerts, alertsSeconds] = await timed(() => runJob(k, nightlyAlertsJob, YESTERDAY, { now: RUN_AT, force: true, log }));
+  const [rating, ratingSeconds] = await timed(() =>
+    runJob(k, monthlyRatingJob, LAST_MONTH, { now: RUN_AT, force: true, log }),
+  );
+  const [alerts, alertsSeconds] = await timed(() =>
+    runJob(k, nightlyAlertsJob, YESTERDAY, { now: RUN_AT, force: true, log }),
+  );
   const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  const [next, nextSeconds] = await timed(() => runJob(k, nightlyAlertsJob, dayString(localToday), { now: new Date(RUN_AT.getTime() + DAY_MS), force: true, log }));
+  const [next, nextSeconds] = await timed(() =>
+    runJob(k, nightlyAlertsJob, dayString(localToday), { now: new Date(RUN_AT.getTime() + DAY_MS), force: true, log }),
+  );
   await db.close();
   if (next.status !== 'done') throw new Error(`nightly-alerts, next night: ${JSON.stringify(next)}`);
   if (rating.status !== 'done') throw new Error(`monthly-rating: ${JSON.stringify(rating)}`);
   if (alerts.status !== 'done') throw new Error(`nightly-alerts: ${JSON.stringify(alerts)}`);
-  return { baselineScan, baselineInsert, rating: ratingSeconds, ratingDetail: rating.detail, alerts: alertsSeconds, alertsDetail: alerts.detail, nextAlerts: nextSeconds, nextAlertsDetail: next.detail, maxRssMb };
+  return {
+    baselineScan,
+    baselineInsert,
+    rating: ratingSeconds,
+    ratingDetail: rating.detail,
+    alerts: alertsSeconds,
+    alertsDetail: alerts.detail,
+    nextAlerts: nextSeconds,
+    nextAlertsDetail: next.detail,
+    maxRssMb,
+  };
 }
 
 interface Latency {
@@ -477,12 +676,34 @@ async function childDashboards(url: string): Promise<DashboardsReport> {
   const k = db.kysely;
   await k.deleteFrom('dashboard_snapshot').execute();
   const pick = async (kind: string) => {
-    const r = await k.selectFrom('org_unit').select(['id', 'path']).where('kind_code', '=', kind).orderBy('id').execute();
+    const r = await k
+      .selectFrom('org_unit')
+      .select(['id', 'path'])
+      .where('kind_code', '=', kind)
+      .orderBy('id')
+      .execute();
     return r[0]!;
   };
   const hq = await pick('hq');
-  const admin = await k.selectFrom('app_user').select('id').where('username', '=', 'bench-admin').executeTakeFirstOrThrow();
-  const principal: Principal = { userId: Number(admin.id), username: 'bench-admin', displayName: 'bench-admin', orgUnitId: Number(hq.id), orgPath: hq.path, grantPaths: [], grantWritePaths: [], permissions: new Set(PERMISSIONS), roleCodes: ['admin'], locale: 'zh-CN', sessionId: 'x', csrfToken: 'x' };
+  const admin = await k
+    .selectFrom('app_user')
+    .select('id')
+    .where('username', '=', 'bench-admin')
+    .executeTakeFirstOrThrow();
+  const principal: Principal = {
+    userId: Number(admin.id),
+    username: 'bench-admin',
+    displayName: 'bench-admin',
+    orgUnitId: Number(hq.id),
+    orgPath: hq.path,
+    grantPaths: [],
+    grantWritePaths: [],
+    permissions: new Set(PERMISSIONS),
+    roleCodes: ['admin'],
+    locale: 'zh-CN',
+    sessionId: 'x',
+    csrfToken: 'x',
+  };
   // "Now" is during today's business hours, so this month is open and includes yesterday's rows
   // (early in a month that is a day or two: last month is the full-month case).
   const now = () => new Date(RUN_AT.getTime() + 9 * 3_600_000);
@@ -507,8 +728,14 @@ async function childDashboards(url: string): Promise<DashboardsReport> {
       ['overview, last month', (refresh) => svc.unitDashboard(principal, id, LAST_MONTH, { refresh })],
       ['key customers, this month', (refresh) => svc.keyCustomers(principal, id, undefined, { refresh })],
       ['key customers, last month', (refresh) => svc.keyCustomers(principal, id, LAST_MONTH, { refresh })],
-      ['card suggestions (last month, page 1)', (refresh) => svc.cardSuggestions(principal, id, undefined, 1, 20, { refresh })],
-      ['card suggestions (last month, page 50)', (refresh) => svc.cardSuggestions(principal, id, undefined, 50, 20, { refresh })],
+      [
+        'card suggestions (last month, page 1)',
+        (refresh) => svc.cardSuggestions(principal, id, undefined, 1, 20, { refresh }),
+      ],
+      [
+        'card suggestions (last month, page 50)',
+        (refresh) => svc.cardSuggestions(principal, id, undefined, 50, 20, { refresh }),
+      ],
     ];
     for (const [call, fn] of calls) {
       await fn(true); // warm-up
@@ -522,7 +749,10 @@ async function childDashboards(url: string): Promise<DashboardsReport> {
   const t = process.hrtime.bigint();
   const job = await svc.refreshSnapshots();
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-  const sizes = await k.selectFrom('dashboard_snapshot').select((eb) => eb.fn.max(sql<number>`length(body)`).as('n')).executeTakeFirstOrThrow();
+  const sizes = await k
+    .selectFrom('dashboard_snapshot')
+    .select((eb) => eb.fn.max(sql<number>`length(body)`).as('n'))
+    .executeTakeFirstOrThrow();
   await db.close();
   return { latencies: out, job: { ...job, seconds }, largestSnapshotKb: Math.round(Number(sizes.n) / 1024) };
 }
@@ -533,14 +763,22 @@ function pct(sorted: number[], q: number): number {
 
 function runChild<T>(mode: string, url: string): Promise<T> {
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, ['--import', 'tsx', self, '--child', mode, '--url', url, '--customers', String(CUSTOMERS), '--reps', String(REPS)], {
-    cwd: path.resolve(path.dirname(self), '..'),
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', self, '--child', mode, '--url', url, '--customers', String(CUSTOMERS), '--reps', String(REPS)],
+    {
+      cwd: path.resolve(path.dirname(self), '..'),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   return new Promise<T>((resolve, reject) => {
     let result: T | undefined;
     child.on('message', (m) => (result = m as T));
-    child.on('exit', (code, signal) => (result !== undefined ? resolve(result) : reject(new Error(`${mode} child exited (${signal ?? code}) without a result`))));
+    child.on('exit', (code, signal) =>
+      result !== undefined
+        ? resolve(result)
+        : reject(new Error(`${mode} child exited (${signal ?? code}) without a result`)),
+    );
   });
 }
 
@@ -551,18 +789,39 @@ const ms = (x: number) => `${x < 10 ? x.toFixed(1) : x.toFixed(0)} ms`;
 
 async function measureNightly(engine: 'sqlite' | 'postgres', url: string): Promise<void> {
   const n = await runChild<NightlyReport>('nightly', url);
-  const a = n.alertsDetail as { raised?: Record<string, number>; phaseSeconds?: Record<string, number>; scoredCustomers?: number; fittedBranches?: number };
+  const a = n.alertsDetail as {
+    raised?: Record<string, number>;
+    phaseSeconds?: Record<string, number>;
+    scoredCustomers?: number;
+    fittedBranches?: number;
+  };
   const total = n.rating + n.alerts;
-  console.log(`  nightly run (rating ${LAST_MONTH} + alerts for ${YESTERDAY}, branches fitted): ${s1(total)}, peak RSS ${n.maxRssMb} MB`);
+  console.log(
+    `  nightly run (rating ${LAST_MONTH} + alerts for ${YESTERDAY}, branches fitted): ${s1(total)}, peak RSS ${n.maxRssMb} MB`,
+  );
   console.log(`    monthly rating            ${s1(n.rating)}  ${JSON.stringify(n.ratingDetail)}`);
-  console.log(`    nightly alerts            ${s1(n.alerts)}  raised ${JSON.stringify(a.raised)}, scored ${a.scoredCustomers}, fitted ${a.fittedBranches} branches`);
+  console.log(
+    `    nightly alerts            ${s1(n.alerts)}  raised ${JSON.stringify(a.raised)}, scored ${a.scoredCustomers}, fitted ${a.fittedBranches} branches`,
+  );
   for (const [phase, sec] of Object.entries(a.phaseSeconds ?? {})) console.log(`      ${phase.padEnd(22)}  ${s1(sec)}`);
-  const b = n.nextAlertsDetail as { raised?: Record<string, number>; phaseSeconds?: Record<string, number>; reusedFits?: number };
-  console.log(`  the next night (alerts only, the fits of the night before reused: ${b.reusedFits} branches): ${s1(n.nextAlerts)}, raised ${JSON.stringify(b.raised)}`);
+  const b = n.nextAlertsDetail as {
+    raised?: Record<string, number>;
+    phaseSeconds?: Record<string, number>;
+    reusedFits?: number;
+  };
+  console.log(
+    `  the next night (alerts only, the fits of the night before reused: ${b.reusedFits} branches): ${s1(n.nextAlerts)}, raised ${JSON.stringify(b.raised)}`,
+  );
   for (const [phase, sec] of Object.entries(b.phaseSeconds ?? {})) console.log(`      ${phase.padEnd(22)}  ${s1(sec)}`);
-  console.log(`    baseline: full scan of customer_month  ${s1(n.baselineScan)} (nightly ×${(total / n.baselineScan).toFixed(0)})`);
-  console.log(`    baseline: insert … select, one row per customer  ${s1(n.baselineInsert)} (nightly ×${(total / n.baselineInsert).toFixed(0)})`);
-  console.log(`    target: under 60 s on SQLite — ${engine === 'sqlite' ? (total < 60 ? 'met' : 'NOT met') : 'PostgreSQL (no target)'}`);
+  console.log(
+    `    baseline: full scan of customer_month  ${s1(n.baselineScan)} (nightly ×${(total / n.baselineScan).toFixed(0)})`,
+  );
+  console.log(
+    `    baseline: insert … select, one row per customer  ${s1(n.baselineInsert)} (nightly ×${(total / n.baselineInsert).toFixed(0)})`,
+  );
+  console.log(
+    `    target: under 60 s on SQLite — ${engine === 'sqlite' ? (total < 60 ? 'met' : 'NOT met') : 'PostgreSQL (no target)'}`,
+  );
 }
 
 async function runEngine(engine: 'sqlite' | 'postgres'): Promise<void> {
@@ -579,7 +838,9 @@ async function runEngine(engine: 'sqlite' | 'postgres'): Promise<void> {
     drop = fresh.drop;
     const s = await seed(engine, url);
     const size = engine === 'sqlite' ? `, file ${(fs.statSync(url).size / 2 ** 30).toFixed(1)} GiB` : '';
-    console.log(`  seeded ${CUSTOMERS.toLocaleString()} customers, ${s.rows.toLocaleString()} transactions over ${DAYS} days (to ${YESTERDAY}) in ${s1(s.seconds.total)}: load ${s1(s.seconds.load)}, indexes ${s1(s.seconds.indexes)}, rollups ${s1(s.seconds.rollups)}${size}`);
+    console.log(
+      `  seeded ${CUSTOMERS.toLocaleString()} customers, ${s.rows.toLocaleString()} transactions over ${DAYS} days (to ${YESTERDAY}) in ${s1(s.seconds.total)}: load ${s1(s.seconds.load)}, indexes ${s1(s.seconds.indexes)}, rollups ${s1(s.seconds.rollups)}${size}`,
+    );
   }
   try {
     if (args['seed-only']) return;
@@ -588,15 +849,21 @@ async function runEngine(engine: 'sqlite' | 'postgres'): Promise<void> {
 
     const d = await runChild<DashboardsReport>('dashboards', url);
     console.log(`  dashboards (ms): computed = from the rollups (refresh), served = from the snapshot it left`);
-    console.log(`    ${'level'.padEnd(8)} ${'call'.padEnd(40)} ${'computed p50'.padStart(13)} ${'p95'.padStart(9)} ${'served p50'.padStart(11)} ${'p95'.padStart(9)} ${'ratio p95'.padStart(10)}`);
+    console.log(
+      `    ${'level'.padEnd(8)} ${'call'.padEnd(40)} ${'computed p50'.padStart(13)} ${'p95'.padStart(9)} ${'served p50'.padStart(11)} ${'p95'.padStart(9)} ${'ratio p95'.padStart(10)}`,
+    );
     for (const x of d.latencies) {
       const ratio = x.computed.p95 / x.served.p95;
       console.log(
         `    ${x.level.padEnd(8)} ${x.call.padEnd(40)} ${ms(x.computed.p50).padStart(13)} ${ms(x.computed.p95).padStart(9)} ${ms(x.served.p50).padStart(11)} ${ms(x.served.p95).padStart(9)} ${`×${ratio.toFixed(0)}`.padStart(10)}${x.served.p95 >= 100 ? '  served over 100 ms' : ''}`,
       );
     }
-    console.log(`    (computed: ${d.latencies[0]?.computed.reps} calls above station level, ${REPS} at a station; served: ${REPS} calls; each after a warm-up)`);
-    console.log(`  morning job, every unit's snapshots (${d.job.units} units, ${d.job.snapshots} snapshots): ${s1(d.job.seconds)}; largest snapshot ${d.largestSnapshotKb} KiB`);
+    console.log(
+      `    (computed: ${d.latencies[0]?.computed.reps} calls above station level, ${REPS} at a station; served: ${REPS} calls; each after a warm-up)`,
+    );
+    console.log(
+      `  morning job, every unit's snapshots (${d.job.units} units, ${d.job.snapshots} snapshots): ${s1(d.job.seconds)}; largest snapshot ${d.largestSnapshotKb} KiB`,
+    );
   } finally {
     if (args.keep && !reuse) console.log(`  kept: --${engine === 'sqlite' ? 'sqlite-db' : 'pg-db'} ${url}`);
     else if (!reuse) await drop();
@@ -608,6 +875,8 @@ if (args.child) {
   const result = args.child === 'nightly' ? await childNightly(url) : await childDashboards(url);
   process.send!(result, () => process.exit(0));
 } else {
-  console.log(`nightly: ${CUSTOMERS.toLocaleString()} customers, ~${TXNS.toLocaleString()} transactions, engines ${args.engines}`);
+  console.log(
+    `nightly: ${CUSTOMERS.toLocaleString()} customers, ~${TXNS.toLocaleString()} transactions, engines ${args.engines}`,
+  );
   for (const engine of args.engines.split(',') as ('sqlite' | 'postgres')[]) await runEngine(engine);
 }

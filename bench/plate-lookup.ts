@@ -19,7 +19,13 @@ import { PLATE_PROVINCES } from '../src/domain/plate.js';
 import type { Principal } from '../src/server/auth/principal.js';
 import { PERMISSIONS } from '../src/domain/permissions.js';
 
-const { values: args } = parseArgs({ options: { customers: { type: 'string', default: '1000000' }, engines: { type: 'string', default: 'sqlite,postgres' }, seconds: { type: 'string', default: '10' } } });
+const { values: args } = parseArgs({
+  options: {
+    customers: { type: 'string', default: '1000000' },
+    engines: { type: 'string', default: 'sqlite,postgres' },
+    seconds: { type: 'string', default: '10' },
+  },
+});
 const CUSTOMERS = Number(args.customers);
 const VEHICLES = Math.round(CUSTOMERS * 1.3);
 const SECONDS = Number(args.seconds);
@@ -44,7 +50,8 @@ function plates(n: number): string[] {
   const provinces = '冀冀冀冀京津晋鲁豫'; // mostly local plates, as at a Hebei station
   while (out.size < n) {
     let p = provinces[Math.floor(rnd() * provinces.length)]! + LETTERS[Math.floor(rnd() * 8)]!;
-    for (let i = 0; i < 5; i++) p += i < 2 && rnd() < 0.3 ? SERIAL[Math.floor(rnd() * SERIAL.length)]! : String(Math.floor(rnd() * 10));
+    for (let i = 0; i < 5; i++)
+      p += i < 2 && rnd() < 0.3 ? SERIAL[Math.floor(rnd() * SERIAL.length)]! : String(Math.floor(rnd() * 10));
     out.add(p);
   }
   void PLATE_PROVINCES;
@@ -55,23 +62,86 @@ function pct(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-async function seed(db: Db, allPlates: string[]): Promise<{ hqId: number; stationId: number; stationPath: string; userPassword: string }> {
+async function seed(
+  db: Db,
+  allPlates: string[],
+): Promise<{ hqId: number; stationId: number; stationPath: string; userPassword: string }> {
   await prepareDatabase(db);
   const now = new Date().toISOString();
   const k = db.kysely;
-  const hq = await k.insertInto('org_unit').values({ parent_id: null, kind_code: 'hq', code: 'HQ', name: '总公司', time_zone: 'Asia/Shanghai', path: '/1/', depth: 1, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+  const hq = await k
+    .insertInto('org_unit')
+    .values({
+      parent_id: null,
+      kind_code: 'hq',
+      code: 'HQ',
+      name: '总公司',
+      time_zone: 'Asia/Shanghai',
+      path: '/1/',
+      depth: 1,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const stationIds: number[] = [];
   for (let s = 0; s < STATIONS; s++) {
-    const r = await k.insertInto('org_unit').values({ parent_id: hq.id, kind_code: 'station', code: `S${s}`, name: `站${s}`, time_zone: 'Asia/Shanghai', path: 'x', depth: 2, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
-    await k.updateTable('org_unit').set({ path: `/${hq.id}/${r.id}/` }).where('id', '=', r.id).execute();
+    const r = await k
+      .insertInto('org_unit')
+      .values({
+        parent_id: hq.id,
+        kind_code: 'station',
+        code: `S${s}`,
+        name: `站${s}`,
+        time_zone: 'Asia/Shanghai',
+        path: 'x',
+        depth: 2,
+        created_at: now,
+        updated_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await k
+      .updateTable('org_unit')
+      .set({ path: `/${hq.id}/${r.id}/` })
+      .where('id', '=', r.id)
+      .execute();
     stationIds.push(r.id);
   }
   const password = 'Bench-passw0rd-1';
-  const user = await k.insertInto('app_user').values({ username: 'bench', display_name: 'bench', org_unit_id: hq.id, password_hash: await hashPassword(password), locale: 'zh-CN', active: 1, password_changed_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+  const user = await k
+    .insertInto('app_user')
+    .values({
+      username: 'bench',
+      display_name: 'bench',
+      org_unit_id: hq.id,
+      password_hash: await hashPassword(password),
+      locale: 'zh-CN',
+      active: 1,
+      password_changed_at: now,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const admin = await k.selectFrom('role').select('id').where('code', '=', 'admin').executeTakeFirstOrThrow();
   await k.insertInto('user_role').values({ user_id: user.id, role_id: admin.id }).execute();
   // The user the lookup is for: an attendant at one of the 40 stations.
-  const att = await k.insertInto('app_user').values({ username: 'attendant', display_name: 'attendant', org_unit_id: stationIds[0]!, password_hash: await hashPassword(password), locale: 'zh-CN', active: 1, password_changed_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+  const att = await k
+    .insertInto('app_user')
+    .values({
+      username: 'attendant',
+      display_name: 'attendant',
+      org_unit_id: stationIds[0]!,
+      password_hash: await hashPassword(password),
+      locale: 'zh-CN',
+      active: 1,
+      password_changed_at: now,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const attRole = await k.selectFrom('role').select('id').where('code', '=', 'attendant').executeTakeFirstOrThrow();
   await k.insertInto('user_role').values({ user_id: att.id, role_id: attRole.id }).execute();
 
@@ -85,12 +155,26 @@ async function seed(db: Db, allPlates: string[]): Promise<{ hqId: number; statio
     const raw = new SQLite(dbFile);
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = OFF');
-    const insC = raw.prepare('insert into customer (id, org_unit_id, code, kind, name, surname, look_after, last_visit_at, version, created_at, updated_at) values (?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?)');
-    const insV = raw.prepare('insert into vehicle (customer_id, plate, plate_reversed, plate_kind, model, created_at) values (?, ?, ?, ?, ?, ?)');
+    const insC = raw.prepare(
+      'insert into customer (id, org_unit_id, code, kind, name, surname, look_after, last_visit_at, version, created_at, updated_at) values (?, ?, ?, ?, ?, ?, 0, ?, 1, ?, ?)',
+    );
+    const insV = raw.prepare(
+      'insert into vehicle (customer_id, plate, plate_reversed, plate_kind, model, created_at) values (?, ?, ?, ?, ?, ?)',
+    );
     raw.transaction(() => {
       for (let i = 1; i <= CUSTOMERS; i++) {
         const s = surnames[Math.floor(rnd() * surnames.length)]!;
-        insC.run(i, stationIds[i % STATIONS], `C${String(i).padStart(8, '0')}`, 'individual', `${s}师傅`, s, new Date(base - Math.floor(rnd() * 365) * day).toISOString(), now, now);
+        insC.run(
+          i,
+          stationIds[i % STATIONS],
+          `C${String(i).padStart(8, '0')}`,
+          'individual',
+          `${s}师傅`,
+          s,
+          new Date(base - Math.floor(rnd() * 365) * day).toISOString(),
+          now,
+          now,
+        );
       }
       for (let v = 0; v < VEHICLES; v++) {
         const cust = v < CUSTOMERS ? v + 1 : 1 + Math.floor(rnd() * CUSTOMERS);
@@ -105,10 +189,19 @@ async function seed(db: Db, allPlates: string[]): Promise<{ hqId: number; statio
     await client.connect();
     const BATCH = 20_000;
     for (let i = 1; i <= CUSTOMERS; i += BATCH) {
-      const ids: number[] = [], orgs: number[] = [], codes: string[] = [], names: string[] = [], sur: string[] = [], last: string[] = [];
+      const ids: number[] = [],
+        orgs: number[] = [],
+        codes: string[] = [],
+        names: string[] = [],
+        sur: string[] = [],
+        last: string[] = [];
       for (let j = i; j < Math.min(i + BATCH, CUSTOMERS + 1); j++) {
         const s = surnames[Math.floor(rnd() * surnames.length)]!;
-        ids.push(j); orgs.push(stationIds[j % STATIONS]!); codes.push(`C${String(j).padStart(8, '0')}`); names.push(`${s}师傅`); sur.push(s);
+        ids.push(j);
+        orgs.push(stationIds[j % STATIONS]!);
+        codes.push(`C${String(j).padStart(8, '0')}`);
+        names.push(`${s}师傅`);
+        sur.push(s);
         last.push(new Date(base - Math.floor(rnd() * 365) * day).toISOString());
       }
       await client.query(
@@ -119,18 +212,25 @@ async function seed(db: Db, allPlates: string[]): Promise<{ hqId: number; statio
     }
     await client.query(`select setval('customer_id_seq', ${CUSTOMERS})`);
     for (let v = 0; v < VEHICLES; v += BATCH) {
-      const cust: number[] = [], pl: string[] = [], rev: string[] = [];
+      const cust: number[] = [],
+        pl: string[] = [],
+        rev: string[] = [];
       for (let j = v; j < Math.min(v + BATCH, VEHICLES); j++) {
         cust.push(j < CUSTOMERS ? j + 1 : 1 + Math.floor(rnd() * CUSTOMERS));
         pl.push(allPlates[j]!);
         rev.push([...allPlates[j]!].reverse().join(''));
       }
-      await client.query(`insert into vehicle (customer_id, plate, plate_reversed, plate_kind, created_at) select c, p, r, 'standard', now() from unnest($1::bigint[], $2::text[], $3::text[]) as t(c, p, r)`, [cust, pl, rev]);
+      await client.query(
+        `insert into vehicle (customer_id, plate, plate_reversed, plate_kind, created_at) select c, p, r, 'standard', now() from unnest($1::bigint[], $2::text[], $3::text[]) as t(c, p, r)`,
+        [cust, pl, rev],
+      );
     }
     await client.query('analyze');
     await client.end();
   }
-  console.log(`  seeded ${CUSTOMERS.toLocaleString()} customers, ${VEHICLES.toLocaleString()} vehicles in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `  seeded ${CUSTOMERS.toLocaleString()} customers, ${VEHICLES.toLocaleString()} vehicles in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   return { hqId: hq.id, stationId: stationIds[0]!, stationPath: `/${hq.id}/${stationIds[0]}/`, userPassword: password };
 }
 
@@ -153,8 +253,19 @@ async function timeInProcess(label: string, fn: (q: string) => Promise<unknown>,
 }
 
 async function http(url: string, cookie: string, paths: string[]) {
-  const result = await autocannon({ url, connections: 50, duration: SECONDS, headers: { cookie }, requests: paths.map((p) => ({ method: 'GET', path: p })) });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  const result = await autocannon({
+    url,
+    connections: 50,
+    duration: SECONDS,
+    headers: { cookie },
+    requests: paths.map((p) => ({ method: 'GET', path: p })),
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
 }
 
 async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
@@ -183,8 +294,28 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
   const db = openDb({ url: engine === 'sqlite' ? dbFile : pgUrl, poolSize: 20 });
   try {
     const { hqId, stationId, stationPath, userPassword } = await seed(db, allPlates);
-    const principal: Principal = { userId: 1, username: 'bench', displayName: 'bench', orgUnitId: hqId, orgPath: `/${hqId}/`, grantPaths: [], grantWritePaths: [], permissions: new Set(PERMISSIONS), roleCodes: ['admin'], locale: 'zh-CN', sessionId: 'x', csrfToken: 'x' };
-    const attendant: Principal = { ...principal, userId: 2, username: 'attendant', orgUnitId: stationId, orgPath: stationPath, roleCodes: ['attendant'] };
+    const principal: Principal = {
+      userId: 1,
+      username: 'bench',
+      displayName: 'bench',
+      orgUnitId: hqId,
+      orgPath: `/${hqId}/`,
+      grantPaths: [],
+      grantWritePaths: [],
+      permissions: new Set(PERMISSIONS),
+      roleCodes: ['admin'],
+      locale: 'zh-CN',
+      sessionId: 'x',
+      csrfToken: 'x',
+    };
+    const attendant: Principal = {
+      ...principal,
+      userId: 2,
+      username: 'attendant',
+      orgUnitId: stationId,
+      orgPath: stationPath,
+      roleCodes: ['attendant'],
+    };
     const pump = new PumpService(db.kysely, db.engine, new CustomersService(db.kysely, db.engine));
     const rnd = mulberry32(99);
     const sample = Array.from({ length: 2000 }, () => allPlates[Math.floor(rnd() * allPlates.length)]!);
@@ -192,7 +323,13 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
     const tail2 = sample.map((p) => p.slice(-2));
     const middle4 = sample.map((p) => p.slice(2, 6));
     const exact = (q: string) =>
-      db.kysely.selectFrom('vehicle as v').innerJoin('customer as c', 'c.id', 'v.customer_id').select(['v.id', 'v.plate', 'c.id as cid', 'c.name', 'c.surname', 'c.notes']).where('v.plate', '=', q).where('c.merged_into_id', 'is', null).execute();
+      db.kysely
+        .selectFrom('vehicle as v')
+        .innerJoin('customer as c', 'c.id', 'v.customer_id')
+        .select(['v.id', 'v.plate', 'c.id as cid', 'c.name', 'c.surname', 'c.notes'])
+        .where('v.plate', '=', q)
+        .where('c.merged_into_id', 'is', null)
+        .execute();
 
     const rows = [
       await timeInProcess('exact plate (baseline)', exact, sample),
@@ -206,23 +343,44 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
     ];
     const base = rows[0]!;
     console.log('  in process (one client, sequential):');
-    for (const r of rows) console.log(`    ${r.label.padEnd(28)} n=${String(r.n).padStart(6)}  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  p99 ×${(r.p99 / base.p99).toFixed(1)} of exact`);
+    for (const r of rows)
+      console.log(
+        `    ${r.label.padEnd(28)} n=${String(r.n).padStart(6)}  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  p99 ×${(r.p99 / base.p99).toFixed(1)} of exact`,
+      );
 
     // The server runs in its own process so the load generator does not share its event loop.
     type Http = Awaited<ReturnType<typeof http>>;
     let exactHttp: Http, tail3Http: Http, tail2Http: Http, stationTail3Http: Http, stationTail2Http: Http;
-    const server = await startServer('src/server/main.ts', { DATABASE_URL: engine === 'sqlite' ? dbFile : pgUrl, PORT: String(3900 + (engine === 'sqlite' ? 1 : 2)), LOGIN_RATE_LIMIT: '1000' });
+    const server = await startServer('src/server/main.ts', {
+      DATABASE_URL: engine === 'sqlite' ? dbFile : pgUrl,
+      PORT: String(3900 + (engine === 'sqlite' ? 1 : 2)),
+      LOGIN_RATE_LIMIT: '1000',
+    });
     const address = server.url;
     try {
-      const login = await fetch(`${address}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: userPassword }) });
+      const login = await fetch(`${address}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'bench', password: userPassword }),
+      });
       const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
       const enc = (q: string) => `/api/pump/lookup?q=${encodeURIComponent(q)}`;
       // Warm up the JIT and the page cache before anything is measured.
-      await autocannon({ url: address, connections: 10, duration: 3, headers: { cookie }, requests: [...sample.slice(500, 700), ...tail3.slice(500, 700)].map((q) => ({ method: 'GET', path: enc(q) })) });
+      await autocannon({
+        url: address,
+        connections: 10,
+        duration: 3,
+        headers: { cookie },
+        requests: [...sample.slice(500, 700), ...tail3.slice(500, 700)].map((q) => ({ method: 'GET', path: enc(q) })),
+      });
       exactHttp = await http(address, cookie, sample.slice(0, 500).map(enc));
       tail3Http = await http(address, cookie, tail3.slice(0, 500).map(enc));
       tail2Http = await http(address, cookie, tail2.slice(0, 500).map(enc));
-      const attLogin = await fetch(`${address}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'attendant', password: userPassword }) });
+      const attLogin = await fetch(`${address}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'attendant', password: userPassword }),
+      });
       const attCookie = (attLogin.headers.get('set-cookie') ?? '').split(';')[0]!;
       stationTail3Http = await http(address, attCookie, tail3.slice(0, 500).map(enc));
       stationTail2Http = await http(address, attCookie, tail2.slice(0, 500).map(enc));
@@ -230,8 +388,16 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
       await server.stop();
     }
     console.log('  HTTP, 50 concurrent clients:');
-    for (const [label, r] of [['pump lookup, whole plate (baseline)', exactHttp], ['pump lookup, last 3 characters', tail3Http], ['pump lookup, last 2 characters', tail2Http], ['station attendant, last 3 characters', stationTail3Http], ['station attendant, last 2 characters', stationTail2Http]] as const) {
-      console.log(`    ${label.padEnd(42)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  errors ${r.errors}  req/s ×${(r.rps / exactHttp.rps).toFixed(2)} of baseline`);
+    for (const [label, r] of [
+      ['pump lookup, whole plate (baseline)', exactHttp],
+      ['pump lookup, last 3 characters', tail3Http],
+      ['pump lookup, last 2 characters', tail2Http],
+      ['station attendant, last 3 characters', stationTail3Http],
+      ['station attendant, last 2 characters', stationTail2Http],
+    ] as const) {
+      console.log(
+        `    ${label.padEnd(42)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  errors ${r.errors}  req/s ×${(r.rps / exactHttp.rps).toFixed(2)} of baseline`,
+      );
     }
   } finally {
     await db.close();
@@ -240,6 +406,8 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]) {
 }
 
 const engines = args.engines!.split(',') as ('sqlite' | 'postgres')[];
-console.log(`plate lookup: ${CUSTOMERS.toLocaleString()} customers, ${VEHICLES.toLocaleString()} vehicles; ${os.cpus().length} cores; node ${process.version}`);
+console.log(
+  `plate lookup: ${CUSTOMERS.toLocaleString()} customers, ${VEHICLES.toLocaleString()} vehicles; ${os.cpus().length} cores; node ${process.version}`,
+);
 const allPlates = plates(VEHICLES);
 for (const e of engines) await runEngine(e, allPlates);

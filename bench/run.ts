@@ -27,8 +27,13 @@ let failed = 0;
 for (const name of chosen.length ? chosen : ALL) {
   const started = Date.now();
   console.log(`\n### ${name} (${new Date(started).toISOString()})\n`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(benchDir, `${name}.ts`), ...extra], { stdio: 'inherit', cwd: path.dirname(benchDir) });
-  console.log(`\n### ${name}: ${r.status === 0 ? 'done' : `FAILED (${r.signal ?? `exit code ${r.status}`})`} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(benchDir, `${name}.ts`), ...extra], {
+    stdio: 'inherit',
+    cwd: path.dirname(benchDir),
+  });
+  console.log(
+    `\n### ${name}: ${r.status === 0 ? 'done' : `FAILED (${r.signal ?? `exit code ${r.status}`})`} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   if (r.status !== 0) failed++;
 }
 process.exitCode = failed > 0 ? 1 : 0;

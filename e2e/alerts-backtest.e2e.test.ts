@@ -12,7 +12,16 @@ import { buildTree, createUser, USER_PASSWORD } from '../test/helpers/fixtures.j
 import { send } from '../test/transactions/helpers.js';
 import { runJob } from '../src/server/jobs/job-runner.js';
 import { nightlyAlertsJob } from '../src/server/modules/alerts/alerts.job.js';
-import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import {
+  artifactsDir,
+  describeBrowser,
+  poll,
+  screenshot,
+  signIn,
+  startBrowserApp,
+  STEP_TIMEOUT,
+  UI_TIMEOUT,
+} from './browser.js';
 
 const MARKETING = 'yingxiao.li';
 const MANAGER = 'zhanzhang.zhao';
@@ -33,17 +42,35 @@ function backtestFlow(engine: Engine) {
     const tree = await buildTree(app, admin);
     await createUser(app, admin, MARKETING, tree.hq, ['hq_marketing']);
     await createUser(app, admin, MANAGER, tree.station1, ['station_manager']);
-    const key = (await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
+    const key = (
+      await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
+    ).key;
     // Three customers every other day for five weeks; one stops 20 days ago, one comes back after a week away.
     const now = Date.now();
     const plates = ['冀A11111', '冀A22222', '冀A33333'];
     const rows = [];
     for (const [i, plate] of plates.entries()) {
-      await ok(call(app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station1, name: `客户${i + 1}`, vehicles: [{ plate }] }), 201);
+      await ok(
+        call(app, admin, 'POST', '/api/customers', {
+          kind: 'individual',
+          orgUnitId: tree.station1,
+          name: `客户${i + 1}`,
+          vehicles: [{ plate }],
+        }),
+        201,
+      );
       for (let d = 60; d >= 1; d -= 2) {
         if (i === 0 && d < 20) continue;
         if (i === 1 && d < 30 && d > 22) continue;
-        rows.push({ externalId: `${i}-${d}`, occurredAt: new Date(now - d * DAY_MS).toISOString(), stationCode: 'B1-A1-S1', plate, product: '92#', volumeMl: 40_000, amountFen: 30_000 });
+        rows.push({
+          externalId: `${i}-${d}`,
+          occurredAt: new Date(now - d * DAY_MS).toISOString(),
+          stationCode: 'B1-A1-S1',
+          plate,
+          product: '92#',
+          volumeMl: 40_000,
+          amountFen: 30_000,
+        });
       }
     }
     await ok(send(app, key, { source: 'pos', transactions: rows }));
@@ -88,7 +115,11 @@ function backtestFlow(engine: Engine) {
       await page.getByTestId('backtest-save-note').fill('回测后放宽到 7 天');
       await page.getByRole('button', { name: /确\s*定|确认/ }).click();
       await page.getByText('策略已保存，今晚起生效').waitFor();
-      const saved = await db.kysely.selectFrom('policy_version').select(['body', 'note']).where('kind', '=', 'anomaly').execute();
+      const saved = await db.kysely
+        .selectFrom('policy_version')
+        .select(['body', 'note'])
+        .where('kind', '=', 'anomaly')
+        .execute();
       expect(saved).toHaveLength(1);
       expect(JSON.parse(saved[0]!.body).graceDays).toBe(7);
       expect(saved[0]!.note).toBe('回测后放宽到 7 天');
@@ -100,7 +131,12 @@ function backtestFlow(engine: Engine) {
   it(
     'shows a station manager what became of his alerts and why no model judged his branch (phone)',
     async () => {
-      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
+      const context = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        locale: 'zh-CN',
+        isMobile: true,
+        hasTouch: true,
+      });
       const page: Page = await context.newPage();
       page.setDefaultTimeout(UI_TIMEOUT);
       await signIn(page, base, MANAGER, USER_PASSWORD);
@@ -109,7 +145,10 @@ function backtestFlow(engine: Engine) {
       await page.getByTestId('alerts-tab-summary').click();
       const table = page.getByTestId('alerts-summary');
       await table.getByText('中华北大街加油站').waitFor();
-      await page.getByTestId('alerts-last-run').getByText(/石家庄分公司：有消费记录的客户 3 位，少于策略要求的 50 位/).waitFor();
+      await page
+        .getByTestId('alerts-last-run')
+        .getByText(/石家庄分公司：有消费记录的客户 3 位，少于策略要求的 50 位/)
+        .waitFor();
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       await screenshot(page, dir, '03-outcomes-phone');
       // The back-test is the policy owner's: asked for by its address, the queue is shown instead.

@@ -7,7 +7,16 @@ import type { Engine } from '../src/server/db/dialect.js';
 import { call, ok, setupAdmin, type TestApp } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD } from '../test/helpers/fixtures.js';
 import { send } from '../test/transactions/helpers.js';
-import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import {
+  artifactsDir,
+  describeBrowser,
+  poll,
+  screenshot,
+  signIn,
+  startBrowserApp,
+  STEP_TIMEOUT,
+  UI_TIMEOUT,
+} from './browser.js';
 
 const MANAGER = 'zhanzhang.wang';
 
@@ -25,11 +34,29 @@ function alertsFlow(engine: Engine) {
     const admin = await setupAdmin(app);
     const tree = await buildTree(app, admin);
     await createUser(app, admin, MANAGER, tree.station1, ['station_manager']);
-    const key = (await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
-    await ok(call(app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station1, name: '赵建国', vehicles: [{ plate: '冀A12345' }] }), 201);
+    const key = (
+      await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
+    ).key;
+    await ok(
+      call(app, admin, 'POST', '/api/customers', {
+        kind: 'individual',
+        orgUnitId: tree.station1,
+        name: '赵建国',
+        vehicles: [{ plate: '冀A12345' }],
+      }),
+      201,
+    );
     // Every other day for three weeks, then nothing: long overdue by now.
     const start = Date.UTC(2026, 9, 1, 2);
-    const rows = Array.from({ length: 10 }, (_, i) => ({ externalId: `z${i}`, occurredAt: new Date(start + i * 2 * 86_400_000).toISOString(), stationCode: 'B1-A1-S1', plate: '冀A12345', product: '0#柴油', volumeMl: 200_000, amountFen: 156_000 }));
+    const rows = Array.from({ length: 10 }, (_, i) => ({
+      externalId: `z${i}`,
+      occurredAt: new Date(start + i * 2 * 86_400_000).toISOString(),
+      stationCode: 'B1-A1-S1',
+      plate: '冀A12345',
+      product: '0#柴油',
+      volumeMl: 200_000,
+      amountFen: 156_000,
+    }));
     await ok(send(app, key, { source: 'pos', transactions: rows }));
     await ok(call(app, admin, 'POST', '/api/alerts/run', {}));
   }, STEP_TIMEOUT);
@@ -41,7 +68,12 @@ function alertsFlow(engine: Engine) {
   it(
     'shows the overdue customer and closes the alert on a phone',
     async () => {
-      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
+      const context = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        locale: 'zh-CN',
+        isMobile: true,
+        hasTouch: true,
+      });
       const page: Page = await context.newPage();
       page.setDefaultTimeout(UI_TIMEOUT);
       await signIn(page, base, MANAGER, USER_PASSWORD);

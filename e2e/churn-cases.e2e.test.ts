@@ -9,7 +9,16 @@ import type { Db } from '../src/server/db/connection.js';
 import { call, ok, setupAdmin, type TestApp } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD, type Tree } from '../test/helpers/fixtures.js';
 import { send } from '../test/transactions/helpers.js';
-import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import {
+  artifactsDir,
+  describeBrowser,
+  poll,
+  screenshot,
+  signIn,
+  startBrowserApp,
+  STEP_TIMEOUT,
+  UI_TIMEOUT,
+} from './browser.js';
 
 const ATTENDANT = 'jiayou.li';
 const BRANCH_ADMIN = 'guanli.zhao';
@@ -23,7 +32,8 @@ async function choose(page: Page, dialog: Locator, label: string, option: string
   await popup.waitFor({ state: 'hidden' });
 }
 
-const noSidewaysScroll = async (page: Page) => expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+const noSidewaysScroll = async (page: Page) =>
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 
 function churnFlow(engine: Engine) {
   let dir: string;
@@ -42,17 +52,56 @@ function churnFlow(engine: Engine) {
     tree = await buildTree(app, admin);
     await createUser(app, admin, ATTENDANT, tree.station1, ['attendant']);
     await createUser(app, admin, BRANCH_ADMIN, tree.branch1, ['branch_customer_admin']);
-    const key = (await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
-    const { id } = await ok<{ id: number }>(call(app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station1, name: '钱卫东', surname: '钱', vehicles: [{ plate: '冀A67890' }] }), 201);
+    const key = (
+      await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
+    ).key;
+    const { id } = await ok<{ id: number }>(
+      call(app, admin, 'POST', '/api/customers', {
+        kind: 'individual',
+        orgUnitId: tree.station1,
+        name: '钱卫东',
+        surname: '钱',
+        vehicles: [{ plate: '冀A67890' }],
+      }),
+      201,
+    );
     // Every other day through last month and the one before, then nothing.
     const now = new Date();
     const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 2, 1, 2);
-    const rows = Array.from({ length: 20 }, (_, i) => ({ externalId: `q${i}`, occurredAt: new Date(start + i * 2 * 86_400_000).toISOString(), stationCode: 'B1-A1-S1', plate: '冀A67890', product: '0#柴油', volumeMl: 300_000, amountFen: 234_000 }));
+    const rows = Array.from({ length: 20 }, (_, i) => ({
+      externalId: `q${i}`,
+      occurredAt: new Date(start + i * 2 * 86_400_000).toISOString(),
+      stationCode: 'B1-A1-S1',
+      plate: '冀A67890',
+      product: '0#柴油',
+      volumeMl: 300_000,
+      amountFen: 234_000,
+    }));
     await ok(send(app, key, { source: 'pos', transactions: rows }));
-    const last = (await db.kysely.selectFrom('customer').select('last_visit_day').where('id', '=', id).executeTakeFirstOrThrow()).last_visit_day!;
+    const last = (
+      await db.kysely.selectFrom('customer').select('last_visit_day').where('id', '=', id).executeTakeFirstOrThrow()
+    ).last_visit_day!;
     // The nightly cadence rule's finding, as it would have raised it.
-    const detail = { episode: last, usualIntervalDays: 2, lastVisitDay: last, daysSince: 30, graceDays: 3, overdueByDays: 25 };
-    await db.kysely.insertInto('alert').values({ customer_id: id, org_unit_id: tree.station1, kind: 'cadence', episode: last, status: 'open', detail: JSON.stringify(detail), opened_at: new Date().toISOString() }).execute();
+    const detail = {
+      episode: last,
+      usualIntervalDays: 2,
+      lastVisitDay: last,
+      daysSince: 30,
+      graceDays: 3,
+      overdueByDays: 25,
+    };
+    await db.kysely
+      .insertInto('alert')
+      .values({
+        customer_id: id,
+        org_unit_id: tree.station1,
+        kind: 'cadence',
+        episode: last,
+        status: 'open',
+        detail: JSON.stringify(detail),
+        opened_at: new Date().toISOString(),
+      })
+      .execute();
   }, STEP_TIMEOUT);
 
   afterAll(async () => {
@@ -111,7 +160,10 @@ function churnFlow(engine: Engine) {
 
       const rows = await db.kysely.selectFrom('churn_case').select(['state', 'category', 'loss_kind_code']).execute();
       expect(rows).toEqual([{ state: 'lost', category: 'natural', loss_kind_code: 'moved_away' }]);
-      const survey = await db.kysely.selectFrom('exit_survey').select(['reason_code', 'free_text']).executeTakeFirstOrThrow();
+      const survey = await db.kysely
+        .selectFrom('exit_survey')
+        .select(['reason_code', 'free_text'])
+        .executeTakeFirstOrThrow();
       expect(survey).toEqual({ reason_code: 'location', free_text: '新家附近没有我们的站' });
     },
     STEP_TIMEOUT,

@@ -8,7 +8,16 @@ import type { Engine } from '../src/server/db/dialect.js';
 import { ADMIN_PASSWORD, call, ok, setupAdmin, type Session, type TestApp } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD, type Tree } from '../test/helpers/fixtures.js';
 import { send, type Txn } from '../test/transactions/helpers.js';
-import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import {
+  artifactsDir,
+  describeBrowser,
+  poll,
+  screenshot,
+  signIn,
+  startBrowserApp,
+  STEP_TIMEOUT,
+  UI_TIMEOUT,
+} from './browser.js';
 
 const MANAGER = 'zhanzhang.li';
 const DIESEL = '0#柴油';
@@ -33,7 +42,14 @@ function dashboardsFlow(engine: Engine) {
   const lastMonth = monthBack(1);
   const lastYear = `${Number(lastMonth.slice(0, 4)) - 1}${lastMonth.slice(4)}`;
 
-  const sale = (month: string, day: number, stationCode: string, plate: string | null, litres: number, extra: Partial<Txn> = {}): Txn => ({
+  const sale = (
+    month: string,
+    day: number,
+    stationCode: string,
+    plate: string | null,
+    litres: number,
+    extra: Partial<Txn> = {},
+  ): Txn => ({
     externalId: `d${++seq}`,
     occurredAt: `${month}-${String(day).padStart(2, '0')}T03:00:00Z`,
     stationCode,
@@ -44,7 +60,9 @@ function dashboardsFlow(engine: Engine) {
     ...extra,
   });
   const litresOf = async (unitId: number) => {
-    const d = await ok<{ sales: { volumeMl: number } }>(call(app, admin, 'GET', `/api/dashboards/unit/${unitId}?month=${lastMonth}&refresh=true`));
+    const d = await ok<{ sales: { volumeMl: number } }>(
+      call(app, admin, 'GET', `/api/dashboards/unit/${unitId}?month=${lastMonth}&refresh=true`),
+    );
     return Math.round(d.sales.volumeMl / 1000).toLocaleString('zh-CN');
   };
 
@@ -55,7 +73,9 @@ function dashboardsFlow(engine: Engine) {
     admin = await setupAdmin(app);
     tree = await buildTree(app, admin);
     await createUser(app, admin, MANAGER, tree.station1, ['station_manager']);
-    key = (await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
+    key = (
+      await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
+    ).key;
     const people = [
       { unit: tree.station1, name: '赵建国', plate: '冀A12345', kind: 'individual', cards: ['9100000001'] },
       { unit: tree.station1, name: '钱卫东', plate: '冀A23456', kind: 'individual' },
@@ -65,15 +85,39 @@ function dashboardsFlow(engine: Engine) {
       { unit: tree.station3, name: '保定远通运输队', plate: '冀F67890', kind: 'organisation' },
     ];
     for (const p of people) {
-      await ok(call(app, admin, 'POST', '/api/customers', { kind: p.kind, orgUnitId: p.unit, name: p.name, vehicles: [{ plate: p.plate }], cards: p.cards ?? [], confirmDuplicate: true }), 201);
+      await ok(
+        call(app, admin, 'POST', '/api/customers', {
+          kind: p.kind,
+          orgUnitId: p.unit,
+          name: p.name,
+          vehicles: [{ plate: p.plate }],
+          cards: p.cards ?? [],
+          confirmDuplicate: true,
+        }),
+        201,
+      );
     }
     // Their records were opened the year before.
-    await started.db.kysely.updateTable('customer').set({ created_at: `${lastYear}-01T02:00:00.000Z` }).execute();
-    const code = (unit: number) => (unit === tree.station1 ? 'B1-A1-S1' : unit === tree.station2 ? 'B1-A1-S2' : 'B2-A1-S1');
+    await started.db.kysely
+      .updateTable('customer')
+      .set({ created_at: `${lastYear}-01T02:00:00.000Z` })
+      .execute();
+    const code = (unit: number) =>
+      unit === tree.station1 ? 'B1-A1-S1' : unit === tree.station2 ? 'B1-A1-S2' : 'B2-A1-S1';
     const txns: Txn[] = [];
     for (const [i, p] of people.entries()) {
       const litres = [120, 60, 80, 700, 90, 900][i]!;
-      for (const day of [3, 10, 17, 24]) txns.push(sale(lastMonth, day, code(p.unit), p.plate, Math.round(litres / 4), i === 0 ? { cardNo: '9100000001', payment: 'card' } : {}));
+      for (const day of [3, 10, 17, 24])
+        txns.push(
+          sale(
+            lastMonth,
+            day,
+            code(p.unit),
+            p.plate,
+            Math.round(litres / 4),
+            i === 0 ? { cardNo: '9100000001', payment: 'card' } : {},
+          ),
+        );
       txns.push(sale(lastYear, 12, code(p.unit), p.plate, Math.round(litres * 0.8)));
     }
     for (const day of [5, 6, 7]) txns.push(sale(lastMonth, day, 'B1-A1-S2', null, 45, { product: '92#' }));
@@ -133,7 +177,12 @@ function dashboardsFlow(engine: Engine) {
   it(
     'gives a station manager his own station on a phone',
     async () => {
-      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', isMobile: true, hasTouch: true });
+      const context = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        locale: 'zh-CN',
+        isMobile: true,
+        hasTouch: true,
+      });
       const page: Page = await context.newPage();
       page.setDefaultTimeout(UI_TIMEOUT);
       await signIn(page, base, MANAGER, USER_PASSWORD);
@@ -143,7 +192,10 @@ function dashboardsFlow(engine: Engine) {
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       await screenshot(page, dir, '06-station-phone');
       // HQ is not his to see.
-      const denied = await page.evaluate(async (url) => (await fetch(url)).status, `${base}/api/dashboards/unit/${tree.hq}?month=${lastMonth}`);
+      const denied = await page.evaluate(
+        async (url) => (await fetch(url)).status,
+        `${base}/api/dashboards/unit/${tree.hq}?month=${lastMonth}`,
+      );
       expect(denied).toBe(403);
       await context.close();
     },

@@ -8,7 +8,15 @@ import type { Engine } from '../src/server/db/dialect.js';
 import { buildDemo, type DemoAccount } from '../src/cli/commands/demo.js';
 import { DEFAULT_ROLES } from '../src/domain/permissions.js';
 import { login, ok, call, type TestApp } from '../test/helpers/app.js';
-import { artifactsDir, describeBrowser, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT, type BrowserApp } from './browser.js';
+import {
+  artifactsDir,
+  describeBrowser,
+  signIn,
+  startBrowserApp,
+  STEP_TIMEOUT,
+  UI_TIMEOUT,
+  type BrowserApp,
+} from './browser.js';
 
 const PASSWORD = 'Walk-the-pages-2026';
 
@@ -17,7 +25,44 @@ const PASSWORD = 'Walk-the-pages-2026';
  * file formats. Tokens with digits or separators (plates 冀A12345, codes SJZ-CA-01, usernames) are
  * data, not interface text, and pass on their own.
  */
-const ALLOWED = new Set(['csv', 'xlsx', 'txt', 'IP', 'Forecourt', 'English', 'L', 'LNG', 'CNG', 'VIP', 'CSV', 'XLSX', 'Excel', 'WPS', 'GBK', 'UTF', 'BOM', 'API', 'POS', 'IC', 'HQ', 'BG', 'NBD', 'Pareto', 'RFM', 'KPI', 'ID', 'OpenAPI', 'JSON', 'NDJSON', 'Bearer', 'PostgreSQL', 'SQLite', 'ETC', 'SUV', 'MPV']);
+const ALLOWED = new Set([
+  'csv',
+  'xlsx',
+  'txt',
+  'IP',
+  'Forecourt',
+  'English',
+  'L',
+  'LNG',
+  'CNG',
+  'VIP',
+  'CSV',
+  'XLSX',
+  'Excel',
+  'WPS',
+  'GBK',
+  'UTF',
+  'BOM',
+  'API',
+  'POS',
+  'IC',
+  'HQ',
+  'BG',
+  'NBD',
+  'Pareto',
+  'RFM',
+  'KPI',
+  'ID',
+  'OpenAPI',
+  'JSON',
+  'NDJSON',
+  'Bearer',
+  'PostgreSQL',
+  'SQLite',
+  'ETC',
+  'SUV',
+  'MPV',
+]);
 
 export function foreignWords(text: string, codes: readonly string[] = []): string[] {
   // Codes the page marks as such (class fc-code: org codes, usernames, time-zone ids) and placeholders
@@ -49,7 +94,9 @@ async function menuPaths(page: Page, size: Size): Promise<string[]> {
     await page.getByTestId('menu-button').click();
     await page.getByTestId('menu-drawer').locator('.ant-menu-item').first().waitFor();
   }
-  const ids = await page.locator('.ant-menu-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-menu-id') ?? ''));
+  const ids = await page
+    .locator('.ant-menu-item')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-menu-id') ?? ''));
   if (size.mobile) await page.keyboard.press('Escape');
   return ids.map((id) => id.slice(id.lastIndexOf('-/') + 1)).filter((p) => p.startsWith('/'));
 }
@@ -57,7 +104,11 @@ async function menuPaths(page: Page, size: Size): Promise<string[]> {
 /** Waits until nothing is loading: no spinner, no skeleton, no request in flight. */
 async function settle(page: Page): Promise<void> {
   await page.waitForLoadState('networkidle');
-  await page.locator('.ant-spin-spinning, .ant-skeleton-active').first().waitFor({ state: 'detached', timeout: UI_TIMEOUT }).catch(() => undefined);
+  await page
+    .locator('.ant-spin-spinning, .ant-skeleton-active')
+    .first()
+    .waitFor({ state: 'detached', timeout: UI_TIMEOUT })
+    .catch(() => undefined);
   await page.waitForTimeout(150);
 }
 
@@ -75,7 +126,12 @@ function walk(engine: Engine) {
     const report = await buildDemo(started.db, { password: PASSWORD });
     accounts = report.accounts;
     await seed(started.app, accounts);
-    const c = await started.db.kysely.selectFrom('customer').select('id').orderBy('id').limit(1).executeTakeFirstOrThrow();
+    const c = await started.db.kysely
+      .selectFrom('customer')
+      .select('id')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirstOrThrow();
     customerId = c.id;
   }, STEP_TIMEOUT);
 
@@ -90,7 +146,12 @@ function walk(engine: Engine) {
       problems.push(`${role.code}: no demo account`);
       return;
     }
-    const context = await started.browser.newContext({ viewport: size.viewport, isMobile: size.mobile, hasTouch: size.mobile, locale: 'zh-CN' });
+    const context = await started.browser.newContext({
+      viewport: size.viewport,
+      isMobile: size.mobile,
+      hasTouch: size.mobile,
+      locale: 'zh-CN',
+    });
     context.setDefaultTimeout(UI_TIMEOUT);
     const page = await context.newPage();
     let where = `${role.code} ${size.name} /login`;
@@ -121,7 +182,10 @@ function walk(engine: Engine) {
         const words = foreignWords(text, codes);
         if (words.length > 0) problems.push(`${where}: Latin words ${words.join(', ')}`);
         if (size.mobile && overflow > 1) problems.push(`${where}: ${overflow}px wider than the phone`);
-        await page.screenshot({ path: `${dir}/${role.code}-${size.name}${path.replace(/\//g, '_')}.png`, fullPage: true });
+        await page.screenshot({
+          path: `${dir}/${role.code}-${size.name}${path.replace(/\//g, '_')}.png`,
+          fullPage: true,
+        });
       }
     } catch (err) {
       problems.push(`${where}: ${(err as Error).message.split('\n')[0]}`);
@@ -132,14 +196,22 @@ function walk(engine: Engine) {
 
   // Three roles at a time: each waits mostly on the browser, and the walk is 12 roles × 2 sizes.
   for (const size of SIZES) {
-    it(`walks every role's pages at ${size.name} size (${size.viewport.width}×${size.viewport.height})`, async () => {
-      // The words on a page do not depend on the engine under it: SQLite walks every role, PostgreSQL
-      // the three whose start pages differ (admin, station manager, attendant), to keep CI short.
-      const queue = DEFAULT_ROLES.filter((r) => engine === 'sqlite' || ['admin', 'station_manager', 'attendant'].includes(r.code));
-      await Promise.all([0, 1, 2].map(async () => {
-        for (let role = queue.shift(); role; role = queue.shift()) await walkRole(role, size);
-      }));
-    }, STEP_TIMEOUT * 5);
+    it(
+      `walks every role's pages at ${size.name} size (${size.viewport.width}×${size.viewport.height})`,
+      async () => {
+        // The words on a page do not depend on the engine under it: SQLite walks every role, PostgreSQL
+        // the three whose start pages differ (admin, station manager, attendant), to keep CI short.
+        const queue = DEFAULT_ROLES.filter(
+          (r) => engine === 'sqlite' || ['admin', 'station_manager', 'attendant'].includes(r.code),
+        );
+        await Promise.all(
+          [0, 1, 2].map(async () => {
+            for (let role = queue.shift(); role; role = queue.shift()) await walkRole(role, size);
+          }),
+        );
+      },
+      STEP_TIMEOUT * 5,
+    );
   }
 
   it('found nothing to fix on any page', () => {
@@ -155,8 +227,24 @@ async function seed(app: TestApp, accounts: DemoAccount[]): Promise<void> {
   const units = await ok<{ id: number; code: string }[]>(call(app, admin, 'GET', '/api/org/units'));
   const station = units.find((u) => u.code === attendant.unitCode)!.id;
   const people = [
-    { kind: 'individual', surname: '赵', name: '赵大海', gender: 'male', vehicles: [{ plate: '冀A12345', model: '大众帕萨特' }], phones: [{ phone: '13800138000' }], cards: ['9000123412341234'], tags: ['出租车'], notes: '喜欢 95#，每周二早上来' },
-    { kind: 'organisation', name: '石家庄顺达物流有限公司', organisation: '石家庄顺达物流有限公司', vehicles: [{ plate: '冀A88888' }], phones: [{ phone: '031186001234' }] },
+    {
+      kind: 'individual',
+      surname: '赵',
+      name: '赵大海',
+      gender: 'male',
+      vehicles: [{ plate: '冀A12345', model: '大众帕萨特' }],
+      phones: [{ phone: '13800138000' }],
+      cards: ['9000123412341234'],
+      tags: ['出租车'],
+      notes: '喜欢 95#，每周二早上来',
+    },
+    {
+      kind: 'organisation',
+      name: '石家庄顺达物流有限公司',
+      organisation: '石家庄顺达物流有限公司',
+      vehicles: [{ plate: '冀A88888' }],
+      phones: [{ phone: '031186001234' }],
+    },
     { kind: 'individual', surname: '钱', name: '钱小红', gender: 'female', vehicles: [{ plate: '冀AD12345' }] },
   ];
   for (const p of people) await ok(call(app, admin, 'POST', '/api/customers', { ...p, orgUnitId: station }), 201);

@@ -10,7 +10,16 @@ import type { Engine } from '../src/server/db/dialect.js';
 import { ADMIN_PASSWORD, call, ok, setupAdmin, type Session, type TestApp } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD } from '../test/helpers/fixtures.js';
 import { fill } from '../test/ratings/helpers.js';
-import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import {
+  artifactsDir,
+  describeBrowser,
+  poll,
+  screenshot,
+  signIn,
+  startBrowserApp,
+  STEP_TIMEOUT,
+  UI_TIMEOUT,
+} from './browser.js';
 
 const BRANCH_ADMIN = 'fen.zhuanyuan';
 const BRANCH_MANAGER = 'fen.jingli';
@@ -38,7 +47,11 @@ function ratingsFlow(engine: Engine) {
   let b1Batch = 0;
   let b2Batch = 0;
 
-  async function open(viewport: typeof DESKTOP | typeof PHONE, username: string, password = USER_PASSWORD): Promise<{ context: BrowserContext; page: Page }> {
+  async function open(
+    viewport: typeof DESKTOP | typeof PHONE,
+    username: string,
+    password = USER_PASSWORD,
+  ): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext(viewport);
     context.setDefaultTimeout(UI_TIMEOUT);
     const page = await context.newPage();
@@ -47,7 +60,8 @@ function ratingsFlow(engine: Engine) {
     return { context, page };
   }
   const statusOf = (page: Page) => page.getByTestId('batch-status').textContent();
-  const noSideways = async (page: Page) => expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  const noSideways = async (page: Page) =>
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 
   beforeAll(async () => {
     dir = artifactsDir('ratings', engine);
@@ -59,7 +73,9 @@ function ratingsFlow(engine: Engine) {
     await createUser(app, admin, BRANCH_MANAGER, tree.branch1, ['branch_manager']);
     await createUser(app, admin, HQ_MARKETING, tree.hq, ['hq_marketing']);
     await createUser(app, admin, STATION_MANAGER, tree.station1, ['station_manager']);
-    const key = (await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
+    const key = (
+      await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
+    ).key;
     // Litres last month → stars under the default thresholds (200 / 1000 / 3000 / 8000 L).
     const people: [string, string, number, string, number[]][] = [
       ['zhao', '赵建国', tree.station1, '冀A10001', [5000, 4000]],
@@ -70,8 +86,25 @@ function ratingsFlow(engine: Engine) {
       ['wu', '吴刚', tree.station3, '冀F20001', [1200]],
     ];
     for (const [k, name, unit, plate, litres] of people) {
-      ids[k] = (await ok<{ id: number }>(call(app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: unit, name, vehicles: [{ plate }] }), 201)).id;
-      await fill(app, key, plate, unit === tree.station3 ? 'B2-A1-S1' : unit === tree.station2 ? 'B1-A1-S2' : 'B1-A1-S1', P, litres);
+      ids[k] = (
+        await ok<{ id: number }>(
+          call(app, admin, 'POST', '/api/customers', {
+            kind: 'individual',
+            orgUnitId: unit,
+            name,
+            vehicles: [{ plate }],
+          }),
+          201,
+        )
+      ).id;
+      await fill(
+        app,
+        key,
+        plate,
+        unit === tree.station3 ? 'B2-A1-S1' : unit === tree.station2 ? 'B1-A1-S2' : 'B1-A1-S1',
+        P,
+        litres,
+      );
     }
   }, STEP_TIMEOUT);
 
@@ -109,7 +142,9 @@ function ratingsFlow(engine: Engine) {
       await outcomes.getByText('保定分公司：新计算，1 位客户').waitFor();
       await page.getByTestId('ratings-compute-run').click();
 
-      const batches = await ok<{ id: number; orgUnitName: string; distribution: number[] }[]>(call(app, admin, 'GET', `/api/ratings/batches?period=${P}`));
+      const batches = await ok<{ id: number; orgUnitName: string; distribution: number[] }[]>(
+        call(app, admin, 'GET', `/api/ratings/batches?period=${P}`),
+      );
       b1Batch = batches.find((b) => b.orgUnitName === '石家庄分公司')!.id;
       b2Batch = batches.find((b) => b.orgUnitName === '保定分公司')!.id;
       expect(batches.find((b) => b.id === b1Batch)!.distribution).toEqual([1, 1, 1, 1, 1]);
@@ -239,7 +274,9 @@ function ratingsFlow(engine: Engine) {
       await expect(page.getByTestId('batch-action').count()).resolves.toBe(0);
       await screenshot(page, dir, '11-final-desktop');
 
-      const detail = await ok<{ status: string; adjusted: number; distribution: number[] }>(call(app, admin, 'GET', `/api/ratings/batches/${b1Batch}?page=1&pageSize=50`));
+      const detail = await ok<{ status: string; adjusted: number; distribution: number[] }>(
+        call(app, admin, 'GET', `/api/ratings/batches/${b1Batch}?page=1&pageSize=50`),
+      );
       expect(detail).toMatchObject({ status: 'final', adjusted: 1, distribution: [1, 1, 1, 0, 2] });
 
       await page.goto(`${base}/customers/${ids.qian}`);

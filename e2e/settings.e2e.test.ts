@@ -7,7 +7,16 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
 import { ADMIN_PASSWORD, call, ok, setupAdmin, type Session, type TestApp } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD } from '../test/helpers/fixtures.js';
-import { artifactsDir, describeBrowser, poll, screenshot, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT } from './browser.js';
+import {
+  artifactsDir,
+  describeBrowser,
+  poll,
+  screenshot,
+  signIn,
+  startBrowserApp,
+  STEP_TIMEOUT,
+  UI_TIMEOUT,
+} from './browser.js';
 
 const STATION_MANAGER = 'zhanzhang.li';
 const DESKTOP = { viewport: { width: 1440, height: 900 }, locale: 'zh-CN' };
@@ -23,7 +32,11 @@ function settingsFlow(engine: Engine) {
   let admin: Session;
   let stop: () => Promise<void>;
 
-  async function open(viewport: typeof DESKTOP | typeof PHONE, username: string, password: string): Promise<{ context: BrowserContext; page: Page }> {
+  async function open(
+    viewport: typeof DESKTOP | typeof PHONE,
+    username: string,
+    password: string,
+  ): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext(viewport);
     context.setDefaultTimeout(UI_TIMEOUT);
     const page = await context.newPage();
@@ -32,7 +45,8 @@ function settingsFlow(engine: Engine) {
     return { context, page };
   }
   const history = (kind: string) => ok<Version[]>(call(app, admin, 'GET', `/api/policies/${kind}/history`));
-  const noSideways = async (page: Page) => expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  const noSideways = async (page: Page) =>
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 
   beforeAll(async () => {
     dir = artifactsDir('settings', engine);
@@ -89,7 +103,10 @@ function settingsFlow(engine: Engine) {
       const list = page.getByTestId('policy-history-anomaly');
       await list.getByText('宽限天数：3 天 → 5 天').waitFor();
       await list.getByText('「春节前后放宽」').waitFor();
-      await page.getByTestId('policy-in-force-anomaly').getByText(/当前生效：第 \d+ 版，系统管理员 于 /).waitFor();
+      await page
+        .getByTestId('policy-in-force-anomaly')
+        .getByText(/当前生效：第 \d+ 版，系统管理员 于 /)
+        .waitFor();
       await expect(form.getByLabel('宽限天数').inputValue()).resolves.toBe('5');
       await page.evaluate(() => window.scrollTo(0, 0));
       await screenshot(page, dir, '02-anomaly-saved-desktop');
@@ -106,7 +123,11 @@ function settingsFlow(engine: Engine) {
       await page.getByTestId('settings-tab-star_rating').click();
       await page.getByTestId('threshold-0-1').fill('100');
       await page.getByTestId('policy-save-star_rating').click();
-      await page.getByTestId('threshold-row-0').locator('.ant-form-item-explain-error').getByText('门槛须从 1 星到 4 星逐级升高').waitFor();
+      await page
+        .getByTestId('threshold-row-0')
+        .locator('.ant-form-item-explain-error')
+        .getByText('门槛须从 1 星到 4 星逐级升高')
+        .waitFor();
       await page.evaluate(() => window.scrollTo(0, 0));
       await screenshot(page, dir, '04-star-rating-desktop');
       expect(await history('star_rating')).toHaveLength(0);
@@ -117,7 +138,12 @@ function settingsFlow(engine: Engine) {
       const cardForm = page.getByTestId('policy-form-card');
       await page.route('**/api/policies/card', async (route) => {
         const sent = route.request().postDataJSON() as { body: { minMonthlyYuan: number } };
-        await route.continue({ postData: JSON.stringify({ ...sent, body: { ...sent.body, minMonthlyYuan: sent.body.minMonthlyYuan + 0.001 } }) });
+        await route.continue({
+          postData: JSON.stringify({
+            ...sent,
+            body: { ...sent.body, minMonthlyYuan: sent.body.minMonthlyYuan + 0.001 },
+          }),
+        });
       });
       await cardForm.getByLabel('办卡建议金额').fill('2500');
       await page.getByTestId('policy-save-card').click();

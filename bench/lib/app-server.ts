@@ -14,7 +14,8 @@ process.once('SIGTERM', () => {
   void (async () => {
     // autocannon stops on time with requests still in flight: let them finish before the database goes.
     const closed = app.close();
-    for (let waited = 0; app.inFlight() > 0 && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    for (let waited = 0; app.inFlight() > 0 && waited < 5_000; waited += 20)
+      await new Promise((r) => setTimeout(r, 20));
     await closed;
     await db.close();
     process.exit(0);

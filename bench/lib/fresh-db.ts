@@ -7,7 +7,11 @@ import pg from 'pg';
 
 export const BENCH_PG_URL = process.env.BENCH_PG_URL ?? 'postgres://forecourt:forecourt@127.0.0.1:5432/postgres';
 
-export async function freshDatabase(engine: 'sqlite' | 'postgres', label: string, pgUrl = BENCH_PG_URL): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function freshDatabase(
+  engine: 'sqlite' | 'postgres',
+  label: string,
+  pgUrl = BENCH_PG_URL,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   if (engine === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fc-bench-${label}-`));
     return { url: path.join(dir, 'bench.db'), drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };

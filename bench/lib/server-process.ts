@@ -24,10 +24,16 @@ export async function startServer(script: string, env: Record<string, string>): 
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`${script} exited before listening (${signal ?? code})`))));
-  const reported = new Promise<string>((resolve) => child.on('message', (m: { listening?: string }) => m.listening && resolve(m.listening)));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => reject(new Error(`${script} exited before listening (${signal ?? code})`))),
+  );
+  const reported = new Promise<string>((resolve) =>
+    child.on('message', (m: { listening?: string }) => m.listening && resolve(m.listening)),
+  );
   const polled = env.PORT ? poll(`http://127.0.0.1:${env.PORT}`) : new Promise<string>(() => {});
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${script} did not start within 30 s`)), 30_000).unref());
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`${script} did not start within 30 s`)), 30_000).unref(),
+  );
   let url: string;
   try {
     url = await Promise.race([reported, polled, exited, timeout]);
@@ -50,7 +56,13 @@ export async function startServer(script: string, env: Record<string, string>): 
 async function poll(url: string): Promise<string> {
   for (;;) {
     // Any HTTP answer, even a 404, means the server is up.
-    if (await fetch(`${url}/api/health`).then(() => true, () => false)) return url;
+    if (
+      await fetch(`${url}/api/health`).then(
+        () => true,
+        () => false,
+      )
+    )
+      return url;
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -16,10 +16,26 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   migrate: { summary: 'apply database migrations and seed the default roles', help: migrateHelp, run: runMigrate },
-  demo: { summary: 'build a demo company: 1 HQ, 2 branches, 6 areas, 40 stations, staff for every role', help: demoHelp, run: runDemo },
-  import: { summary: 'import customers, fuel cards or transactions from a CSV or XLSX file (resumable, idempotent)', help: importHelp, run: runImport },
-  backup: { summary: 'write a consistent copy of the database to a file (SQLite backup or pg_dump)', help: backupHelp, run: runBackup },
-  alerts: { summary: 'run the alert rules as of a night, or back-test a policy night by night without writing alerts', help: alertsHelp, run: runAlerts },
+  demo: {
+    summary: 'build a demo company: 1 HQ, 2 branches, 6 areas, 40 stations, staff for every role',
+    help: demoHelp,
+    run: runDemo,
+  },
+  import: {
+    summary: 'import customers, fuel cards or transactions from a CSV or XLSX file (resumable, idempotent)',
+    help: importHelp,
+    run: runImport,
+  },
+  backup: {
+    summary: 'write a consistent copy of the database to a file (SQLite backup or pg_dump)',
+    help: backupHelp,
+    run: runBackup,
+  },
+  alerts: {
+    summary: 'run the alert rules as of a night, or back-test a policy night by night without writing alerts',
+    help: alertsHelp,
+    run: runAlerts,
+  },
 };
 
 const HELP = `usage: forecourt <command> [options]
@@ -55,7 +71,9 @@ async function main(argv: string[]): Promise<number> {
     const code = (err as { code?: unknown }).code;
     // parseArgs reports unknown options and missing values as TypeErrors with ERR_PARSE_ARGS_* codes.
     if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
-      console.error(`forecourt ${name}: ${(err as Error).message}\n${command.help.split('\n')[0]}\n(forecourt ${name} --help for more)`);
+      console.error(
+        `forecourt ${name}: ${(err as Error).message}\n${command.help.split('\n')[0]}\n(forecourt ${name} --help for more)`,
+      );
       return 2;
     }
     console.error(`forecourt ${name}: ${err instanceof Error ? err.message : String(err)}`);

@@ -17,7 +17,17 @@ describe('archive borrowing approvals', () => {
   it('approves only when every slot approved; any rejection rejects', () => {
     const req = requiredSlots(['sales_rep']);
     expect(statusAfter(req, [{ slot: 'area_rep', decision: 'approve' }])).toBe('pending');
-    expect(statusAfter(req, [{ slot: 'area_rep', decision: 'approve' }, { slot: 'dept_head', decision: 'approve' }])).toBe('approved');
-    expect(statusAfter(req, [{ slot: 'area_rep', decision: 'approve' }, { slot: 'dept_head', decision: 'reject' }])).toBe('rejected');
+    expect(
+      statusAfter(req, [
+        { slot: 'area_rep', decision: 'approve' },
+        { slot: 'dept_head', decision: 'approve' },
+      ]),
+    ).toBe('approved');
+    expect(
+      statusAfter(req, [
+        { slot: 'area_rep', decision: 'approve' },
+        { slot: 'dept_head', decision: 'reject' },
+      ]),
+    ).toBe('rejected');
   });
 });

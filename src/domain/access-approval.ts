@@ -3,7 +3,13 @@
 
 export type ApprovalSlot = 'area_rep' | 'dept_head' | 'branch_manager';
 
-const BUSINESS_ROLES = new Set(['sales_rep', 'area_customer_manager', 'branch_dept_head', 'branch_customer_admin', 'hq_marketing']);
+const BUSINESS_ROLES = new Set([
+  'sales_rep',
+  'area_customer_manager',
+  'branch_dept_head',
+  'branch_customer_admin',
+  'hq_marketing',
+]);
 
 export function requiredSlots(requesterRoles: readonly string[]): ApprovalSlot[] {
   const business = requesterRoles.some((r) => BUSINESS_ROLES.has(r));
@@ -21,7 +27,10 @@ export function slotsOf(approverRoles: readonly string[]): ApprovalSlot[] {
 
 export type RequestStatus = 'pending' | 'approved' | 'rejected';
 
-export function statusAfter(required: readonly ApprovalSlot[], decisions: readonly { slot: ApprovalSlot; decision: 'approve' | 'reject' }[]): RequestStatus {
+export function statusAfter(
+  required: readonly ApprovalSlot[],
+  decisions: readonly { slot: ApprovalSlot; decision: 'approve' | 'reject' }[],
+): RequestStatus {
   if (decisions.some((d) => d.decision === 'reject')) return 'rejected';
   const approved = new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.slot));
   return required.every((s) => approved.has(s)) ? 'approved' : 'pending';

@@ -1,9 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICIES, type AnomalyPolicy } from './policies.js';
-import { addDays, addMonths, cadenceFinding, cadenceLastDayBefore, evenSample, fitBranch, modelFinding, modelJudges, purchaseResolves, rfmOfCadence, scoreCustomer } from './anomaly-rules.js';
+import {
+  addDays,
+  addMonths,
+  cadenceFinding,
+  cadenceLastDayBefore,
+  evenSample,
+  fitBranch,
+  modelFinding,
+  modelJudges,
+  purchaseResolves,
+  rfmOfCadence,
+  scoreCustomer,
+} from './anomaly-rules.js';
 import { createRng, simulateParetoNbd } from './churn-models/simulate.js';
 
-const policy: AnomalyPolicy = { ...DEFAULT_POLICIES.anomaly, graceDays: 3, minVisits: 4, pAliveBelow: 0.3, modelMinHistoryDays: 56 };
+const policy: AnomalyPolicy = {
+  ...DEFAULT_POLICIES.anomaly,
+  graceDays: 3,
+  minVisits: 4,
+  pAliveBelow: 0.3,
+  modelMinHistoryDays: 56,
+};
 
 describe('day and month arithmetic', () => {
   it('crosses month and year ends', () => {
@@ -22,7 +40,14 @@ describe('cadence rule', () => {
     // Every 2 days, grace 3: 5 days away is still fine, 6 is overdue.
     expect(cadenceFinding(policy, regular, '2026-11-24')).toBeNull(); // 4 days: 2 past the interval
     expect(cadenceFinding(policy, regular, '2026-11-25')).toBeNull(); // 5 days: exactly interval + grace
-    expect(cadenceFinding(policy, regular, '2026-11-26')).toEqual({ episode: '2026-11-20', usualIntervalDays: 2, lastVisitDay: '2026-11-20', daysSince: 6, graceDays: 3, overdueByDays: 1 });
+    expect(cadenceFinding(policy, regular, '2026-11-26')).toEqual({
+      episode: '2026-11-20',
+      usualIntervalDays: 2,
+      lastVisitDay: '2026-11-20',
+      daysSince: 6,
+      graceDays: 3,
+      overdueByDays: 1,
+    });
   });
   it('compares against a fractional interval', () => {
     const c = { ...regular, usualIntervalDays: 2.1 };
@@ -36,12 +61,18 @@ describe('cadence rule', () => {
   });
   it('keys the episode by the last visit day, so a new visit opens a new one', () => {
     expect(cadenceFinding(policy, regular, '2026-12-20')?.episode).toBe('2026-11-20');
-    expect(cadenceFinding(policy, { ...regular, lastVisitDay: '2026-12-01' }, '2026-12-20')?.episode).toBe('2026-12-01');
+    expect(cadenceFinding(policy, { ...regular, lastVisitDay: '2026-12-01' }, '2026-12-20')?.episode).toBe(
+      '2026-12-01',
+    );
   });
   it('pre-filters on a day no overdue customer can be after', () => {
     expect(cadenceLastDayBefore(policy, '2026-11-26')).toBe('2026-11-22');
-    expect(cadenceFinding(policy, { ...regular, usualIntervalDays: 1, lastVisitDay: '2026-11-21' }, '2026-11-26')).not.toBeNull();
-    expect(cadenceFinding(policy, { ...regular, usualIntervalDays: 1, lastVisitDay: '2026-11-22' }, '2026-11-26')).toBeNull();
+    expect(
+      cadenceFinding(policy, { ...regular, usualIntervalDays: 1, lastVisitDay: '2026-11-21' }, '2026-11-26'),
+    ).not.toBeNull();
+    expect(
+      cadenceFinding(policy, { ...regular, usualIntervalDays: 1, lastVisitDay: '2026-11-22' }, '2026-11-26'),
+    ).toBeNull();
   });
 });
 
@@ -56,11 +87,17 @@ describe('alert lifecycle', () => {
 
 describe('churn model rule', () => {
   it('builds (x, t_x, T) in weeks from the cadence columns', () => {
-    expect(rfmOfCadence({ visitCount: 5, firstVisitDay: '2026-10-01', lastVisitDay: '2026-10-29' }, '2026-11-26')).toEqual({ x: 4, tx: 4, T: 8 });
-    expect(rfmOfCadence({ visitCount: 1, firstVisitDay: '2026-11-19', lastVisitDay: '2026-11-19' }, '2026-11-26')).toEqual({ x: 0, tx: 0, T: 1 });
+    expect(
+      rfmOfCadence({ visitCount: 5, firstVisitDay: '2026-10-01', lastVisitDay: '2026-10-29' }, '2026-11-26'),
+    ).toEqual({ x: 4, tx: 4, T: 8 });
+    expect(
+      rfmOfCadence({ visitCount: 1, firstVisitDay: '2026-11-19', lastVisitDay: '2026-11-19' }, '2026-11-26'),
+    ).toEqual({ x: 0, tx: 0, T: 1 });
     expect(rfmOfCadence({ visitCount: 0, firstVisitDay: null, lastVisitDay: null }, '2026-11-26')).toBeNull();
     // First seen today: nothing observed yet.
-    expect(rfmOfCadence({ visitCount: 1, firstVisitDay: '2026-11-26', lastVisitDay: '2026-11-26' }, '2026-11-26')).toBeNull();
+    expect(
+      rfmOfCadence({ visitCount: 1, firstVisitDay: '2026-11-26', lastVisitDay: '2026-11-26' }, '2026-11-26'),
+    ).toBeNull();
   });
 
   it('samples evenly', () => {
@@ -72,7 +109,10 @@ describe('churn model rule', () => {
     const rng = createRng(7);
     // Weekly-ish buyers observed for 20–40 weeks, a third of whom leave within the period.
     const Ts = Array.from({ length: 300 }, () => Math.round((20 + rng() * 20) * 7) / 7);
-    const sim = simulateParetoNbd({ r: 3, alpha: 2, s: 0.8, beta: 25 }, Ts, 0, rng).map((c) => ({ ...c, tx: Math.min(Math.round(c.tx * 7) / 7, c.T) }));
+    const sim = simulateParetoNbd({ r: 3, alpha: 2, s: 0.8, beta: 25 }, Ts, 0, rng).map((c) => ({
+      ...c,
+      tx: Math.min(Math.round(c.tx * 7) / 7, c.T),
+    }));
     const fit = fitBranch(sim);
     expect(fit.fits.map((f) => f.model)).toEqual(['bgnbd', 'pareto_nbd']);
     expect(fit.chosen.logLikelihood).toBe(Math.max(...fit.fits.map((f) => f.logLikelihood)));
@@ -89,25 +129,39 @@ describe('churn model rule', () => {
     const rng = createRng(11);
     const Ts = Array.from({ length: 1500 }, () => Math.round((30 + rng() * 70) * 7) / 7);
     // Frequent buyers who rarely leave: the kind of history that has no interior optimum.
-    const sim = simulateParetoNbd({ r: 1, alpha: 5, s: 0.3, beta: 400 }, Ts, 0, rng).map((c) => ({ ...c, tx: Math.min(Math.round(c.tx * 7) / 7, c.T) }));
+    const sim = simulateParetoNbd({ r: 1, alpha: 5, s: 0.3, beta: 400 }, Ts, 0, rng).map((c) => ({
+      ...c,
+      tx: Math.min(Math.round(c.tx * 7) / 7, c.T),
+    }));
     const tight = fitBranch(sim, {});
     const nightly = fitBranch(sim);
     for (const model of ['bgnbd', 'pareto_nbd']) {
       const a = tight.fits.find((f) => f.model === model)!;
       const b = nightly.fits.find((f) => f.model === model)!;
       expect(Math.abs(a.logLikelihood - b.logLikelihood), model).toBeLessThan(0.05);
-      for (const c of sim) expect(Math.abs(scoreCustomer(a, c).pAlive - scoreCustomer(b, c).pAlive), model).toBeLessThan(1e-3);
+      for (const c of sim)
+        expect(Math.abs(scoreCustomer(a, c).pAlive - scoreCustomer(b, c).pAlive), model).toBeLessThan(1e-3);
     }
     expect(nightly.chosen.model).toBe(tight.chosen.model);
   });
 
   it('raises for regular customers below the threshold, keyed by the last visit day like the cadence rule', () => {
     const regular = { visitCount: 6, firstVisitDay: '2026-08-01', lastVisitDay: '2026-10-20' };
-    expect(modelFinding(policy, regular, 'bgnbd', { pAlive: 0.12345, expected30d: 0.4 }, '2026-12-02')).toEqual({ episode: '2026-10-20', model: 'bgnbd', pAlive: 0.123, expected30d: 0.4, threshold: 0.3 });
+    expect(modelFinding(policy, regular, 'bgnbd', { pAlive: 0.12345, expected30d: 0.4 }, '2026-12-02')).toEqual({
+      episode: '2026-10-20',
+      model: 'bgnbd',
+      pAlive: 0.123,
+      expected30d: 0.4,
+      threshold: 0.3,
+    });
     // The next night, and the next month, it is the same lapse.
-    expect(modelFinding(policy, regular, 'bgnbd', { pAlive: 0.1, expected30d: 0.4 }, '2027-01-02')?.episode).toBe('2026-10-20');
+    expect(modelFinding(policy, regular, 'bgnbd', { pAlive: 0.1, expected30d: 0.4 }, '2027-01-02')?.episode).toBe(
+      '2026-10-20',
+    );
     expect(modelFinding(policy, regular, 'bgnbd', { pAlive: 0.3, expected30d: 0.4 }, '2026-12-02')).toBeNull();
-    expect(modelFinding(policy, { ...regular, visitCount: 3 }, 'bgnbd', { pAlive: 0.01, expected30d: 0 }, '2026-12-02')).toBeNull();
+    expect(
+      modelFinding(policy, { ...regular, visitCount: 3 }, 'bgnbd', { pAlive: 0.01, expected30d: 0 }, '2026-12-02'),
+    ).toBeNull();
   });
 
   it('judges only customers with the history the policy asks for', () => {
@@ -116,7 +170,12 @@ describe('churn model rule', () => {
     expect(modelJudges(policy, c, '2026-12-01')).toBe(false);
     expect(modelJudges({ ...policy, modelMinHistoryDays: 0 }, c, '2026-12-01')).toBe(true);
     expect(modelJudges({ ...policy, minVisits: 7 }, c, '2026-12-02')).toBe(false);
-    expect(modelFinding({ ...policy, pAliveBelow: 0.5 }, c, 'pareto_nbd', { pAlive: 0.4, expected30d: 1 }, '2026-12-01')).toBeNull();
-    expect(modelFinding({ ...policy, pAliveBelow: 0.5 }, c, 'pareto_nbd', { pAlive: 0.4, expected30d: 1 }, '2026-12-02')?.threshold).toBe(0.5);
+    expect(
+      modelFinding({ ...policy, pAliveBelow: 0.5 }, c, 'pareto_nbd', { pAlive: 0.4, expected30d: 1 }, '2026-12-01'),
+    ).toBeNull();
+    expect(
+      modelFinding({ ...policy, pAliveBelow: 0.5 }, c, 'pareto_nbd', { pAlive: 0.4, expected30d: 1 }, '2026-12-02')
+        ?.threshold,
+    ).toBe(0.5);
   });
 });

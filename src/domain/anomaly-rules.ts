@@ -7,7 +7,12 @@
 import type { AnomalyPolicy } from './policies.js';
 import { addDays, addMonths, daysBetween } from './day-arithmetic.js';
 import { bgnbdConditionalExpectedPurchases, bgnbdPAlive, fitBgnbd, type BgnbdParams } from './churn-models/bgnbd.js';
-import { fitParetoNbd, paretoNbdScore, type ParetoNbdFitOptions, type ParetoNbdParams } from './churn-models/pareto-nbd.js';
+import {
+  fitParetoNbd,
+  paretoNbdScore,
+  type ParetoNbdFitOptions,
+  type ParetoNbdParams,
+} from './churn-models/pareto-nbd.js';
 import type { RfmTriplet } from './churn-models/rfm.js';
 import type { MultiStartOptions } from './churn-models/optimize.js';
 import { SeriesNotConvergedError } from './churn-models/special.js';
@@ -65,7 +70,14 @@ export function cadenceFinding(policy: AnomalyPolicy, c: CadenceFacts, today: st
   const daysSince = daysBetween(c.lastVisitDay, today);
   const limit = c.usualIntervalDays + policy.graceDays;
   if (!(daysSince > limit)) return null;
-  return { episode: c.lastVisitDay, usualIntervalDays: round1(c.usualIntervalDays), lastVisitDay: c.lastVisitDay, daysSince, graceDays: policy.graceDays, overdueByDays: round1(daysSince - limit) };
+  return {
+    episode: c.lastVisitDay,
+    usualIntervalDays: round1(c.usualIntervalDays),
+    lastVisitDay: c.lastVisitDay,
+    daysSince,
+    graceDays: policy.graceDays,
+    overdueByDays: round1(daysSince - limit),
+  };
 }
 
 /** Customers whose last visit day is before this cannot be overdue yet (the interval is at least one day). */
@@ -147,7 +159,10 @@ export interface BranchFit {
 }
 
 /** Fit BG/NBD and Pareto/NBD to a branch's histories and keep the better one (one that scores and converged before one that does not). */
-export function fitBranch(triplets: readonly RfmTriplet[], options: NightlyFitOptions = NIGHTLY_FIT_OPTIONS): BranchFit {
+export function fitBranch(
+  triplets: readonly RfmTriplet[],
+  options: NightlyFitOptions = NIGHTLY_FIT_OPTIONS,
+): BranchFit {
   const sample = evenSample(triplets, MAX_CUSTOMERS_TO_FIT);
   const bg = fitBgnbd(sample, options);
   const pn = fitParetoNbd(sample, options);
@@ -159,7 +174,8 @@ export function fitBranch(triplets: readonly RfmTriplet[], options: NightlyFitOp
   // ran off to a boundary (e.g. BG/NBD with a, b → ∞) can edge out the other by a hair yet give scores
   // that overflow for every customer.
   const probe = sample.slice(0, 50);
-  const rank = (f: ModelFit) => (probe.every((t) => isFiniteScore(scoreCustomer(f, t))) ? 2 : 0) + (f.converged ? 1 : 0);
+  const rank = (f: ModelFit) =>
+    (probe.every((t) => isFiniteScore(scoreCustomer(f, t))) ? 2 : 0) + (f.converged ? 1 : 0);
   const best = Math.max(...fits.map(rank));
   const chosen = fits.filter((f) => rank(f) === best).reduce((a, b) => (b.logLikelihood > a.logLikelihood ? b : a));
   return { fits, chosen, fittedOn: sample.length };
@@ -202,13 +218,29 @@ export type ModelFacts = CadenceSpan;
 
 /** Whether the model rule judges this customer at all: a regular with history enough (the policy's minimums). */
 export function modelJudges(policy: AnomalyPolicy, c: ModelFacts, today: string): boolean {
-  return c.visitCount >= policy.minVisits && c.firstVisitDay !== null && daysBetween(c.firstVisitDay, today) >= policy.modelMinHistoryDays;
+  return (
+    c.visitCount >= policy.minVisits &&
+    c.firstVisitDay !== null &&
+    daysBetween(c.firstVisitDay, today) >= policy.modelMinHistoryDays
+  );
 }
 
 /** A regular customer the model gives a low chance of still being active; the lapse is his last visit day. */
-export function modelFinding(policy: AnomalyPolicy, c: ModelFacts, model: ChurnModel, score: ChurnScore, today: string): ModelFinding | null {
+export function modelFinding(
+  policy: AnomalyPolicy,
+  c: ModelFacts,
+  model: ChurnModel,
+  score: ChurnScore,
+  today: string,
+): ModelFinding | null {
   if (!modelJudges(policy, c, today) || c.lastVisitDay === null || !(score.pAlive < policy.pAliveBelow)) return null;
-  return { episode: c.lastVisitDay, model, pAlive: round3(score.pAlive), expected30d: round3(score.expected30d), threshold: policy.pAliveBelow };
+  return {
+    episode: c.lastVisitDay,
+    model,
+    pAlive: round3(score.pAlive),
+    expected30d: round3(score.expected30d),
+    threshold: policy.pAliveBelow,
+  };
 }
 
 function round1(v: number): number {

@@ -30,7 +30,12 @@ export const VERDICTS = ['came_back', 'came_back_later', 'never_came_back', 'und
 export type Verdict = (typeof VERDICTS)[number];
 
 /** The verdict on an alert from the first day the customer was back (null: not through `lastDataDay`). */
-export function verdictOf(alert: Pick<ReplayAlert, 'day'>, backDay: string | null, lastDataDay: string, followUpDays: number): Verdict {
+export function verdictOf(
+  alert: Pick<ReplayAlert, 'day'>,
+  backDay: string | null,
+  lastDataDay: string,
+  followUpDays: number,
+): Verdict {
   if (backDay !== null) return daysBetween(alert.day, backDay) <= followUpDays ? 'came_back' : 'came_back_later';
   return daysBetween(alert.day, lastDataDay) >= followUpDays ? 'never_came_back' : 'undecided';
 }
@@ -40,7 +45,11 @@ export function verdictOf(alert: Pick<ReplayAlert, 'day'>, backDay: string | nul
  * usual rate (the share of his baseline, per 30.44 days) over a window of the follow-up days, or
  * null. `days` are his purchase days after the alert, in order, with their volumes.
  */
-export function declineBackDay(alert: Pick<ReplayAlert, 'day' | 'baselineMl' | 'threshold'>, days: readonly { day: string; volumeMl: number }[], followUpDays: number): string | null {
+export function declineBackDay(
+  alert: Pick<ReplayAlert, 'day' | 'baselineMl' | 'threshold'>,
+  days: readonly { day: string; volumeMl: number }[],
+  followUpDays: number,
+): string | null {
   const need = (alert.threshold ?? 0) * (alert.baselineMl ?? 0) * (followUpDays / 30.44);
   let sum = 0;
   let from = 0;
@@ -86,7 +95,10 @@ export function ruleFigures(alerts: readonly { alert: ReplayAlert; verdict: Verd
   return ALERT_KINDS.map((rule) => {
     const mine = alerts.filter((a) => a.alert.kind === rule);
     const count = (v: Verdict) => mine.filter((a) => a.verdict === v).length;
-    const delays = mine.map((a) => a.alert.delayDays).filter((d): d is number => d !== null).sort((a, b) => a - b);
+    const delays = mine
+      .map((a) => a.alert.delayDays)
+      .filter((d): d is number => d !== null)
+      .sort((a, b) => a - b);
     const cameBack = count('came_back');
     const decided = mine.length - count('undecided');
     return {

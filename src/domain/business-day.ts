@@ -13,7 +13,19 @@ const zones = new Map<string, ZoneCache>();
 function zone(timeZone: string): ZoneCache {
   let z = zones.get(timeZone);
   if (!z) {
-    z = { format: new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }), offsets: new Map() };
+    z = {
+      format: new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      }),
+      offsets: new Map(),
+    };
     zones.set(timeZone, z);
   }
   return z;

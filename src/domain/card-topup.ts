@@ -8,7 +8,15 @@ export const TOPUP_PAYMENTS = ['cash', 'bank_card', 'mobile', 'transfer', 'credi
 export type TopupPayment = (typeof TOPUP_PAYMENTS)[number];
 
 /** The fields a row may carry (JSON names). */
-export const TOPUP_FIELDS = ['externalId', 'occurredAt', 'stationCode', 'cardNo', 'amountFen', 'bonusFen', 'payment'] as const;
+export const TOPUP_FIELDS = [
+  'externalId',
+  'occurredAt',
+  'stationCode',
+  'cardNo',
+  'amountFen',
+  'bonusFen',
+  'payment',
+] as const;
 
 export interface ParsedTopup {
   externalId: string;
@@ -33,10 +41,12 @@ const PAYMENT_SET = new Set<string>(TOPUP_PAYMENTS);
 
 /** Check one top-up row; every problem names its field. `nowMs` bounds top-ups dated in the future. */
 export function parseTopup(raw: unknown, nowMs: number): TopupParseResult {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, problems: [{ field: '', code: 'NOT_AN_OBJECT', message: 'a top-up must be a JSON object' }] };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { ok: false, problems: [{ field: '', code: 'NOT_AN_OBJECT', message: 'a top-up must be a JSON object' }] };
   const r = raw as Record<string, unknown>;
   const problems: RowProblem[] = [];
-  for (const key in r) if (!FIELD_SET.has(key)) problems.push({ field: key, code: 'UNKNOWN_FIELD', message: `unknown field ${key}` });
+  for (const key in r)
+    if (!FIELD_SET.has(key)) problems.push({ field: key, code: 'UNKNOWN_FIELD', message: `unknown field ${key}` });
 
   const externalId = text(r.externalId, 'externalId', 64, problems, true);
   const time = occurredAt(r.occurredAt, nowMs, problems);
@@ -51,17 +61,26 @@ export function parseTopup(raw: unknown, nowMs: number): TopupParseResult {
   }
 
   const amountFen = integer(r.amountFen, 'amountFen', 1, MAX_AMOUNT_FEN, problems);
-  if (r.amountFen === undefined || r.amountFen === null) problems.push({ field: 'amountFen', code: 'REQUIRED', message: 'amountFen is required' });
+  if (r.amountFen === undefined || r.amountFen === null)
+    problems.push({ field: 'amountFen', code: 'REQUIRED', message: 'amountFen is required' });
   const bonusFen = integer(r.bonusFen, 'bonusFen', 0, MAX_AMOUNT_FEN, problems) ?? 0;
 
   let payment: TopupPayment | null = null;
   if (r.payment !== undefined && r.payment !== null) {
     if (typeof r.payment === 'string' && PAYMENT_SET.has(r.payment)) payment = r.payment as TopupPayment;
-    else problems.push({ field: 'payment', code: 'INVALID', message: `payment must be one of ${TOPUP_PAYMENTS.join(', ')}` });
+    else
+      problems.push({
+        field: 'payment',
+        code: 'INVALID',
+        message: `payment must be one of ${TOPUP_PAYMENTS.join(', ')}`,
+      });
   }
 
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: { externalId: externalId!, ...time, stationCode, cardNo: cardNo!, amountFen: amountFen!, bonusFen, payment } };
+  return {
+    ok: true,
+    value: { externalId: externalId!, ...time, stationCode, cardNo: cardNo!, amountFen: amountFen!, bonusFen, payment },
+  };
 }
 
 /** What a top-up says: a repeat of its key must say the same, or it is a conflict, not a duplicate. */

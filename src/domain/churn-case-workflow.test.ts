@@ -35,7 +35,13 @@ const otherBranch = roleActor('branch_customer_admin', '/1/9/', 5);
 const salesRepAtArea = roleActor('sales_rep', '/1/2/3/', 6);
 const auditor = roleActor('auditor', '/1/', 7);
 
-const facts = (state: ChurnCaseState | null, over: Partial<CaseFacts> = {}): CaseFacts => ({ state, category: 'non_natural', orgPath: STATION, assigneeUserId: null, ...over });
+const facts = (state: ChurnCaseState | null, over: Partial<CaseFacts> = {}): CaseFacts => ({
+  state,
+  category: 'non_natural',
+  orgPath: STATION,
+  assigneeUserId: null,
+  ...over,
+});
 
 describe('churn case workflow', () => {
   it('a natural loss is lost at once; a non-natural one walks open → reported → second attempt → lost', () => {
@@ -49,7 +55,11 @@ describe('churn case workflow', () => {
     ];
     let state: ChurnCaseState | null = null;
     for (const [action, actor, expected] of path) {
-      const r = checkStep(action, facts(state, { assigneeUserId: salesRepAtArea.userId }), action === 'win_back' ? 'system' : actor);
+      const r = checkStep(
+        action,
+        facts(state, { assigneeUserId: salesRepAtArea.userId }),
+        action === 'win_back' ? 'system' : actor,
+      );
       if (!r.ok) throw new Error(`${action}: ${r.message}`);
       expect(r.to).toBe(expected);
       state = r.to;
@@ -74,7 +84,8 @@ describe('churn case workflow', () => {
       }
     }
     // Nothing leads on from the final states but nothing, and retained is never "lost".
-    for (const s of ['retained', 'won_back'] as const) expect(CHURN_CASE_ACTIONS.map((a) => targetOf(a, s, 'non_natural')).filter(Boolean)).toEqual([]);
+    for (const s of ['retained', 'won_back'] as const)
+      expect(CHURN_CASE_ACTIONS.map((a) => targetOf(a, s, 'non_natural')).filter(Boolean)).toEqual([]);
   });
 
   it('lets whoever may close the alert open and report a case, in his own subtree only', () => {
@@ -94,7 +105,10 @@ describe('churn case workflow', () => {
     expect(checkStep('assign', reported, stationManager)).toMatchObject({ ok: false, reason: 'permission' });
     expect(checkStep('assign', reported, salesRepAtArea)).toMatchObject({ ok: false, reason: 'permission' });
     // A branch admin working at the station itself is not the level above it.
-    expect(checkStep('assign', reported, roleActor('branch_customer_admin', STATION))).toMatchObject({ ok: false, reason: 'level' });
+    expect(checkStep('assign', reported, roleActor('branch_customer_admin', STATION))).toMatchObject({
+      ok: false,
+      reason: 'level',
+    });
     expect(checkStep('assign', reported, otherBranch)).toMatchObject({ ok: false, reason: 'scope' });
     expect(checkStep('assign', reported, areaManager)).toEqual({ ok: true, to: 'second_attempt' });
     expect(checkStep('assign', reported, branchAdmin)).toEqual({ ok: true, to: 'second_attempt' });
@@ -107,7 +121,10 @@ describe('churn case workflow', () => {
     for (const action of ['retain', 'confirm_lost'] as const) {
       expect(checkStep(action, sent, stationManager).ok, `${action} by the assignee`).toBe(true);
       expect(checkStep(action, sent, areaManager).ok, `${action} by the level above`).toBe(true);
-      expect(checkStep(action, sent, attendant), `${action} by another at the station`).toMatchObject({ ok: false, reason: 'assignee' });
+      expect(checkStep(action, sent, attendant), `${action} by another at the station`).toMatchObject({
+        ok: false,
+        reason: 'assignee',
+      });
       expect(checkStep(action, sent, otherBranch)).toMatchObject({ ok: false, reason: 'scope' });
       expect(checkStep(action, sent, auditor)).toMatchObject({ ok: false, reason: 'permission' });
     }
@@ -144,8 +161,15 @@ describe('churn case workflow', () => {
     expect(allowedActions(facts('reported'), attendant)).toEqual([]);
     expect(allowedActions(facts('reported'), areaManager)).toEqual(['assign']);
     expect(allowedActions(facts('open'), attendant)).toEqual(['report']);
-    expect(allowedActions(facts('second_attempt', { assigneeUserId: 2 }), stationManager)).toEqual(['retain', 'confirm_lost']);
-    expect(allowedActions(facts('second_attempt', { assigneeUserId: 2 }), branchAdmin)).toEqual(['assign', 'retain', 'confirm_lost']);
+    expect(allowedActions(facts('second_attempt', { assigneeUserId: 2 }), stationManager)).toEqual([
+      'retain',
+      'confirm_lost',
+    ]);
+    expect(allowedActions(facts('second_attempt', { assigneeUserId: 2 }), branchAdmin)).toEqual([
+      'assign',
+      'retain',
+      'confirm_lost',
+    ]);
     expect(allowedActions(facts('lost'), branchAdmin)).toEqual([]);
   });
 

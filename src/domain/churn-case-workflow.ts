@@ -50,14 +50,29 @@ const ASSIGN_ABOVE: Rule = { permission: 'churn.assign', level: 'above' };
 
 export const CASE_STEPS: Record<ChurnCaseAction, CaseStep> = {
   // Whoever may close the alert may turn it into a case; a natural loss is final at once.
-  open: { from: [null], to: { natural: 'lost', non_natural: 'open' }, by: [WRITE_IN_SCOPE], needsSurvey: { natural: true, non_natural: false } },
+  open: {
+    from: [null],
+    to: { natural: 'lost', non_natural: 'open' },
+    by: [WRITE_IN_SCOPE],
+    needsSurvey: { natural: true, non_natural: false },
+  },
   // The written report to the level above, by the unit where the loss happened (or above it).
   report: { from: ['open'], to: 'reported', by: [WRITE_IN_SCOPE], needsSurvey: false },
   // The level above names the person and the due day; it may name someone else later.
   assign: { from: ['reported', 'second_attempt'], to: 'second_attempt', by: [ASSIGN_ABOVE], needsSurvey: false },
   // The outcome of the second attempt: by the person sent, or by the level above.
-  retain: { from: ['second_attempt'], to: 'retained', by: [{ ...WRITE_IN_SCOPE, assigneeOnly: true }, ASSIGN_ABOVE], needsSurvey: false },
-  confirm_lost: { from: ['second_attempt'], to: 'lost', by: [{ ...WRITE_IN_SCOPE, assigneeOnly: true }, ASSIGN_ABOVE], needsSurvey: true },
+  retain: {
+    from: ['second_attempt'],
+    to: 'retained',
+    by: [{ ...WRITE_IN_SCOPE, assigneeOnly: true }, ASSIGN_ABOVE],
+    needsSurvey: false,
+  },
+  confirm_lost: {
+    from: ['second_attempt'],
+    to: 'lost',
+    by: [{ ...WRITE_IN_SCOPE, assigneeOnly: true }, ASSIGN_ABOVE],
+    needsSurvey: true,
+  },
   // Recorded when the customer buys again, whatever the case had come to.
   win_back: { from: ['open', 'reported', 'second_attempt', 'lost'], to: 'won_back', by: 'system', needsSurvey: false },
 };
@@ -66,7 +81,10 @@ export const CASE_STEPS: Record<ChurnCaseAction, CaseStep> = {
 export const USER_ACTIONS = CHURN_CASE_ACTIONS.filter((a) => CASE_STEPS[a].by !== 'system');
 
 /** The exit survey may be recorded or corrected while the customer is, or may yet be, lost. */
-export const SURVEY_RULE: { states: readonly ChurnCaseState[]; rule: Rule } = { states: LIVE_STATES, rule: WRITE_IN_SCOPE };
+export const SURVEY_RULE: { states: readonly ChurnCaseState[]; rule: Rule } = {
+  states: LIVE_STATES,
+  rule: WRITE_IN_SCOPE,
+};
 
 export function isChurnCaseState(value: string): value is ChurnCaseState {
   return (CHURN_CASE_STATES as readonly string[]).includes(value);
@@ -96,7 +114,9 @@ export type Denial = 'permission' | 'scope' | 'level' | 'assignee' | 'order' | '
 export type StepResult = { ok: true; to: ChurnCaseState } | { ok: false; reason: Denial; message: string };
 
 const holds = (actor: CaseActor, permission: string) =>
-  actor.permissions instanceof Set ? actor.permissions.has(permission) : (actor.permissions as readonly string[]).includes(permission);
+  actor.permissions instanceof Set
+    ? actor.permissions.has(permission)
+    : (actor.permissions as readonly string[]).includes(permission);
 
 /** The level above: the case's unit lies strictly below the actor's. */
 export function isLevelAbove(actorPath: string, casePath: string): boolean {
@@ -123,7 +143,12 @@ const MESSAGES: Record<Exclude<Denial, 'order'>, (action: string, rules: readonl
 };
 
 /** Whether one rule of a list lets the actor through, else the furthest failure. */
-export function checkRules(rules: readonly Rule[], facts: CaseFacts, actor: CaseActor, action: string): { ok: true } | { ok: false; reason: Denial; message: string } {
+export function checkRules(
+  rules: readonly Rule[],
+  facts: CaseFacts,
+  actor: CaseActor,
+  action: string,
+): { ok: true } | { ok: false; reason: Denial; message: string } {
   let worst: Exclude<Denial, 'order' | 'system'> | null = null;
   for (const rule of rules) {
     const denial = ruleDenial(rule, facts, actor);
@@ -135,7 +160,11 @@ export function checkRules(rules: readonly Rule[], facts: CaseFacts, actor: Case
 }
 
 /** Where `action` takes a case of `category` in `state`, or null when it does not start there. */
-export function targetOf(action: ChurnCaseAction, state: ChurnCaseState | null, category: ChurnCategory): ChurnCaseState | null {
+export function targetOf(
+  action: ChurnCaseAction,
+  state: ChurnCaseState | null,
+  category: ChurnCategory,
+): ChurnCaseState | null {
   const step = CASE_STEPS[action];
   if (!step.from.includes(state)) return null;
   return typeof step.to === 'string' ? step.to : step.to[category];
@@ -155,7 +184,12 @@ export function checkStep(action: ChurnCaseAction, facts: CaseFacts, actor: Case
     if (!allowed.ok) return allowed;
   }
   const to = targetOf(action, facts.state, facts.category);
-  if (to === null) return { ok: false, reason: 'order', message: `the case is ${facts.state ?? 'not on file'}; ${action} needs it ${step.from.map((s) => s ?? 'new').join(' or ')}` };
+  if (to === null)
+    return {
+      ok: false,
+      reason: 'order',
+      message: `the case is ${facts.state ?? 'not on file'}; ${action} needs it ${step.from.map((s) => s ?? 'new').join(' or ')}`,
+    };
   return { ok: true, to };
 }
 
@@ -170,7 +204,11 @@ export function checkSurvey(facts: CaseFacts, actor: CaseActor): StepResult {
   const allowed = checkRules([SURVEY_RULE.rule], facts, actor, 'survey');
   if (!allowed.ok) return allowed;
   if (facts.state === null || !SURVEY_RULE.states.includes(facts.state)) {
-    return { ok: false, reason: 'order', message: `the case is ${facts.state ?? 'not on file'}; an exit survey is for a customer who is or may be lost` };
+    return {
+      ok: false,
+      reason: 'order',
+      message: `the case is ${facts.state ?? 'not on file'}; an exit survey is for a customer who is or may be lost`,
+    };
   }
   return { ok: true, to: facts.state };
 }

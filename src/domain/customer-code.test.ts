@@ -9,8 +9,12 @@ describe('customer code scheme', () => {
     expect(formatCode('{station}{seq}', parts, 7)).toBe('S017');
   });
   it('shares a counter between codes with the same prefix only', () => {
-    expect(codePrefix('{branch}{kind}{seq:6}', parts)).toBe(codePrefix('{branch}{kind}{seq:6}', { ...parts, area: 'XX' }));
-    expect(codePrefix('{branch}{kind}{seq:6}', parts)).not.toBe(codePrefix('{branch}{kind}{seq:6}', { ...parts, kind: 'individual' }));
+    expect(codePrefix('{branch}{kind}{seq:6}', parts)).toBe(
+      codePrefix('{branch}{kind}{seq:6}', { ...parts, area: 'XX' }),
+    );
+    expect(codePrefix('{branch}{kind}{seq:6}', parts)).not.toBe(
+      codePrefix('{branch}{kind}{seq:6}', { ...parts, kind: 'individual' }),
+    );
   });
   it('rejects schemes without a sequence or with unknown placeholders', () => {
     expect(validateScheme('{branch}')).toMatch(/seq/);

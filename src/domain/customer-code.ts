@@ -2,7 +2,12 @@
 
 export const DEFAULT_CODE_SCHEME = '{branch}{kind}{seq:6}';
 
-export const KIND_LETTER: Record<string, string> = { individual: 'P', organisation: 'O', residential: 'R', commercial: 'C' };
+export const KIND_LETTER: Record<string, string> = {
+  individual: 'P',
+  organisation: 'O',
+  residential: 'R',
+  commercial: 'C',
+};
 
 export interface CodeParts {
   branch: string;

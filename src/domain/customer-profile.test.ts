@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { greetingOf, profileOf, surnameFromName, type ProfileFacts } from './customer-profile.js';
 
-const base: ProfileFacts = { kind: 'individual', hasVehicle: true, hasVehicleModel: true, name: null, surname: null, organisation: null, phoneCount: 0, products: null, routes: null };
+const base: ProfileFacts = {
+  kind: 'individual',
+  hasVehicle: true,
+  hasVehicleModel: true,
+  name: null,
+  surname: null,
+  organisation: null,
+  phoneCount: 0,
+  products: null,
+  routes: null,
+};
 
 describe('three-step profile', () => {
   it('step 1: plate and model only, ask the name next', () => {
@@ -12,8 +22,14 @@ describe('three-step profile', () => {
   });
   it('step 3: contact details known; then products and routes', () => {
     expect(profileOf({ ...base, name: '赵建国', phoneCount: 1 })).toEqual({ step: 3, next: 'ask_products' });
-    expect(profileOf({ ...base, name: '赵建国', phoneCount: 1, products: '0#柴油' })).toEqual({ step: 3, next: 'ask_routes' });
-    expect(profileOf({ ...base, name: '赵建国', phoneCount: 1, products: '0#柴油', routes: '石家庄—天津' })).toEqual({ step: 3, next: null });
+    expect(profileOf({ ...base, name: '赵建国', phoneCount: 1, products: '0#柴油' })).toEqual({
+      step: 3,
+      next: 'ask_routes',
+    });
+    expect(profileOf({ ...base, name: '赵建国', phoneCount: 1, products: '0#柴油', routes: '石家庄—天津' })).toEqual({
+      step: 3,
+      next: null,
+    });
   });
   it('an individual without a vehicle is asked for the plate first', () => {
     expect(profileOf({ ...base, hasVehicle: false })).toEqual({ step: 1, next: 'ask_plate_model' });

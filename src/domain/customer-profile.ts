@@ -15,7 +15,8 @@ export interface ProfileFacts {
   routes: string | null;
 }
 
-export type NextQuestion = 'ask_plate_model' | 'ask_name' | 'ask_organisation' | 'ask_phone' | 'ask_products' | 'ask_routes' | null;
+export type NextQuestion =
+  'ask_plate_model' | 'ask_name' | 'ask_organisation' | 'ask_phone' | 'ask_products' | 'ask_routes' | null;
 
 export interface Profile {
   /** The step reached: 1 plate only, 2 primary archive, 3 full archive. */
@@ -47,7 +48,24 @@ export function greetingOf(surname: string | null, name: string | null, gender: 
 }
 
 // Two-character compound surnames that would otherwise be cut to one character.
-const COMPOUND = ['欧阳', '司马', '诸葛', '上官', '东方', '皇甫', '尉迟', '公孙', '慕容', '令狐', '夏侯', '长孙', '宇文', '司徒', '端木', '澹台'];
+const COMPOUND = [
+  '欧阳',
+  '司马',
+  '诸葛',
+  '上官',
+  '东方',
+  '皇甫',
+  '尉迟',
+  '公孙',
+  '慕容',
+  '令狐',
+  '夏侯',
+  '长孙',
+  '宇文',
+  '司徒',
+  '端木',
+  '澹台',
+];
 
 export function surnameFromName(name: string): string | null {
   const trimmed = name.trim();

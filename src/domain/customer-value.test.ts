@@ -3,7 +3,15 @@ import { bgnbdConditionalExpectedPurchases, bgnbdPAlive } from './churn-models/b
 import { gammaGammaExpectedSpend, gammaGammaPopulationMean } from './churn-models/gamma-gamma.js';
 import { paretoNbdScore } from './churn-models/pareto-nbd.js';
 import { createRng, simulateGammaGamma } from './churn-models/simulate.js';
-import { MIN_CUSTOMERS_FOR_SPEND, customerValue, fitSpend, modelGroupOf, spendObservation, visitOutlook, type VisitModel } from './customer-value.js';
+import {
+  MIN_CUSTOMERS_FOR_SPEND,
+  customerValue,
+  fitSpend,
+  modelGroupOf,
+  spendObservation,
+  visitOutlook,
+  type VisitModel,
+} from './customer-value.js';
 
 const bg: VisitModel = { model: 'bgnbd', params: { r: 2, alpha: 3, a: 0.5, b: 8 } };
 const pn: VisitModel = { model: 'pareto_nbd', params: { r: 2, alpha: 3, s: 0.5, beta: 30 } };
@@ -39,14 +47,20 @@ describe('customer value', () => {
     expect(noModel).toMatchObject({ spendPerVisitFen: null, value12mFen: null, ownSpendPerVisitFen: 30_000 });
     expect(noModel.expectedVisits365d).toBeGreaterThan(0);
     // q ≤ 1: the branch mean is infinite, so a customer without a known amount has no value.
-    expect(customerValue(bg, { p: 2, q: 0.9, gamma: 100 }, history, { visitDays: 0, amountFen: 0 }).value12mFen).toBeNull();
+    expect(
+      customerValue(bg, { p: 2, q: 0.9, gamma: 100 }, history, { visitDays: 0, amountFen: 0 }).value12mFen,
+    ).toBeNull();
   });
 
   it('fits the spend model in yuan from takings in fen, and not on too few customers', () => {
     expect(spendObservation({ visitDays: 4, amountFen: 120_000 })).toEqual({ x: 4, mean: 300 });
     expect(spendObservation({ visitDays: 0, amountFen: 0 })).toBeNull();
     const rng = createRng(7);
-    const sims = simulateGammaGamma(spend, Array.from({ length: 400 }, () => 1 + Math.floor(rng() * 30)), rng);
+    const sims = simulateGammaGamma(
+      spend,
+      Array.from({ length: 400 }, () => 1 + Math.floor(rng() * 30)),
+      rng,
+    );
     const takings = sims.map((c) => ({ visitDays: c.x, amountFen: Math.round(c.mean * c.x * 100) }));
     const fit = fitSpend(takings);
     expect(fit).not.toBeNull();

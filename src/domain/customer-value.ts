@@ -3,7 +3,12 @@
 // model what each visit will bring, and the value is their product. Visits are visit days, as the
 // churn models count them; spend per visit is a visit day's takings.
 import { bgnbdConditionalExpectedPurchases, bgnbdPAlive, type BgnbdParams } from './churn-models/bgnbd.js';
-import { fitGammaGamma, gammaGammaExpectedSpend, type GammaGammaFit, type GammaGammaParams } from './churn-models/gamma-gamma.js';
+import {
+  fitGammaGamma,
+  gammaGammaExpectedSpend,
+  type GammaGammaFit,
+  type GammaGammaParams,
+} from './churn-models/gamma-gamma.js';
 import { paretoNbdScore, type ParetoNbdParams } from './churn-models/pareto-nbd.js';
 import type { RfmTriplet } from './churn-models/rfm.js';
 
@@ -39,7 +44,10 @@ export interface CustomerValue {
 export function visitOutlook(m: VisitModel, h: RfmTriplet, days: number): { pAlive: number; expected: number } {
   const weeks = days / 7;
   if (m.model === 'bgnbd') {
-    return { pAlive: bgnbdPAlive(m.params, h.x, h.tx, h.T), expected: bgnbdConditionalExpectedPurchases(m.params, weeks, h.x, h.tx, h.T) };
+    return {
+      pAlive: bgnbdPAlive(m.params, h.x, h.tx, h.T),
+      expected: bgnbdConditionalExpectedPurchases(m.params, weeks, h.x, h.tx, h.T),
+    };
   }
   return paretoNbdScore(m.params, weeks, h.x, h.tx, h.T);
 }
@@ -62,7 +70,12 @@ export function fitSpend(histories: readonly SpendHistory[]): GammaGammaFit | nu
  * move the figure by less than the models' own uncertainty, and "a year's takings" is what a branch
  * reads it as. A customer with no visit of known amount is expected to spend the branch's mean.
  */
-export function customerValue(m: VisitModel, spend: GammaGammaParams | null, h: RfmTriplet, s: SpendHistory): CustomerValue {
+export function customerValue(
+  m: VisitModel,
+  spend: GammaGammaParams | null,
+  h: RfmTriplet,
+  s: SpendHistory,
+): CustomerValue {
   const short = visitOutlook(m, h, SHORT_HORIZON_DAYS);
   const year = visitOutlook(m, h, VALUE_HORIZON_DAYS);
   const own = spendObservation(s);

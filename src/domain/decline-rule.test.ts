@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICIES } from './policies.js';
-import { declineFinding, declineMonthsOf, declineRecovered, median, robustSpread, type MonthFigures } from './decline-rule.js';
+import {
+  declineFinding,
+  declineMonthsOf,
+  declineRecovered,
+  median,
+  robustSpread,
+  type MonthFigures,
+} from './decline-rule.js';
 
 const policy = DEFAULT_POLICIES.anomaly;
 const TODAY = '2026-12-02'; // the last complete month is November
@@ -12,15 +19,29 @@ function months(litres: number[], fillLitres = 50, today = TODAY, p = policy): M
   const out = new Map<string, MonthFigures>();
   litres.forEach((l, i) => {
     const month = window[start + i];
-    if (month && l > 0) out.set(month, { volumeMl: Math.round(l * 1000), fills: Math.max(1, Math.round(l / fillLitres)) });
+    if (month && l > 0)
+      out.set(month, { volumeMl: Math.round(l * 1000), fills: Math.max(1, Math.round(l / fillLitres)) });
   });
   return out;
 }
 
 describe('decline rule: the months it reads', () => {
   it('reads the baseline months and then the last complete month', () => {
-    expect(declineMonthsOf(policy, TODAY)).toEqual(['2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10', '2026-11']);
-    expect(declineMonthsOf({ declineBaselineMonths: 3 }, '2026-01-01')).toEqual(['2025-09', '2025-10', '2025-11', '2025-12']);
+    expect(declineMonthsOf(policy, TODAY)).toEqual([
+      '2026-05',
+      '2026-06',
+      '2026-07',
+      '2026-08',
+      '2026-09',
+      '2026-10',
+      '2026-11',
+    ]);
+    expect(declineMonthsOf({ declineBaselineMonths: 3 }, '2026-01-01')).toEqual([
+      '2025-09',
+      '2025-10',
+      '2025-11',
+      '2025-12',
+    ]);
   });
   it('has a median and a robust spread', () => {
     expect(median([3, 1, 2])).toBe(2);
@@ -53,7 +74,13 @@ describe('decline rule: regulars are not flagged', () => {
 describe('decline rule: collapses are flagged', () => {
   it('flags a customer whose volume collapsed even though the last month ticked up (34.8 → 38.1 L)', () => {
     const f = declineFinding(policy, months([2800, 2750, 2900, 1200, 300, 34.8, 38.1]), TODAY);
-    expect(f).toMatchObject({ episode: '2026-09', baselineMl: 1_975_000, share: 0.019, threshold: 0.6, spreadFactor: 1.5 });
+    expect(f).toMatchObject({
+      episode: '2026-09',
+      baselineMl: 1_975_000,
+      share: 0.019,
+      threshold: 0.6,
+      spreadFactor: 1.5,
+    });
     expect(f!.months.at(-1)).toEqual({ month: '2026-11', volumeMl: 38_100 });
     expect(f!.months).toHaveLength(7);
   });
@@ -66,14 +93,21 @@ describe('decline rule: collapses are flagged', () => {
     expect(declineFinding(policy, months([300, 300, 300, 300, 300, 300, 100], 100), TODAY)?.episode).toBe('2026-11');
     expect(declineFinding(policy, months([300, 300, 300, 300, 300, 300, 0], 100), TODAY)?.episode).toBe('2026-11');
     // −25% a month: 560 L is below 60% of 1,000 and more than 1.5 fill-ups short.
-    expect(declineFinding(policy, months([1000, 1000, 1000, 1000, 1000, 750, 560], 60), TODAY)).toMatchObject({ episode: '2026-11', share: 0.56 });
+    expect(declineFinding(policy, months([1000, 1000, 1000, 1000, 1000, 750, 560], 60), TODAY)).toMatchObject({
+      episode: '2026-11',
+      share: 0.56,
+    });
     expect(declineFinding(policy, months([1000, 1000, 1000, 1000, 1000, 1000, 750], 60), TODAY)).toBeNull();
   });
   it('leaves a fall of one fill-up of three alone, and follows the policy when it asks for less', () => {
     // 300 → 100 L as 3 → 1 fill-ups of 100 L: 200 L short, not more than 1.5 × 100.
     expect(declineFinding(policy, months([300, 300, 300, 300, 300, 300, 150], 100), TODAY)).toBeNull();
-    expect(declineFinding({ ...policy, declineSpread: 1 }, months([300, 300, 300, 300, 300, 300, 150], 100), TODAY)).not.toBeNull();
-    expect(declineFinding({ ...policy, declineShare: 0.4 }, months([300, 300, 300, 300, 300, 300, 150], 100), TODAY)).toBeNull();
+    expect(
+      declineFinding({ ...policy, declineSpread: 1 }, months([300, 300, 300, 300, 300, 300, 150], 100), TODAY),
+    ).not.toBeNull();
+    expect(
+      declineFinding({ ...policy, declineShare: 0.4 }, months([300, 300, 300, 300, 300, 300, 150], 100), TODAY),
+    ).toBeNull();
   });
   it('recovers when a later month is back at the share of the baseline', () => {
     const f = declineFinding(policy, months([300, 300, 300, 300, 300, 300, 0], 100), TODAY)!;

@@ -14,7 +14,10 @@
 import type { AnomalyPolicy } from './policies.js';
 import { addMonths } from './day-arithmetic.js';
 
-export type DeclinePolicy = Pick<AnomalyPolicy, 'minVisits' | 'declineBaselineMonths' | 'declineShare' | 'declineSpread'>;
+export type DeclinePolicy = Pick<
+  AnomalyPolicy,
+  'minVisits' | 'declineBaselineMonths' | 'declineShare' | 'declineSpread'
+>;
 
 /** One complete month of a customer's purchases, over all products. */
 export interface MonthFigures {
@@ -70,7 +73,11 @@ export function robustSpread(values: readonly number[]): number {
 }
 
 /** The decline finding for a customer's months (keyed 'YYYY-MM'; missing months are zero), or null. */
-export function declineFinding(policy: DeclinePolicy, byMonth: ReadonlyMap<string, MonthFigures>, today: string): DeclineFinding | null {
+export function declineFinding(
+  policy: DeclinePolicy,
+  byMonth: ReadonlyMap<string, MonthFigures>,
+  today: string,
+): DeclineFinding | null {
   const window = declineMonthsOf(policy, today);
   const months = window.map((month) => ({ month, volumeMl: byMonth.get(month)?.volumeMl ?? 0 }));
   const baseline = months.slice(0, -1);

@@ -1,29 +1,67 @@
 import { describe, expect, it } from 'vitest';
-import { parseTime, parseTransaction, sameFillUp, paidByCard, saleDifferences, type SaleContent } from './fuel-transaction.js';
+import {
+  parseTime,
+  parseTransaction,
+  sameFillUp,
+  paidByCard,
+  saleDifferences,
+  type SaleContent,
+} from './fuel-transaction.js';
 import { businessDay, meanIntervalDays, zonedToUtc } from './business-day.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
-const good = { externalId: 'A-1', occurredAt: '2026-11-22T08:30:00+08:00', product: '92#', volumeLitres: 40.5, amountFen: 30_780 };
+const good = {
+  externalId: 'A-1',
+  occurredAt: '2026-11-22T08:30:00+08:00',
+  product: '92#',
+  volumeLitres: 40.5,
+  amountFen: 30_780,
+};
 
 describe('parseTransaction', () => {
   it('normalises a good row', () => {
     const r = parseTransaction({ ...good, cardNo: '9000 1234-5678', plate: '冀a·12345', unitPriceFen: 760 }, NOW);
-    expect(r).toEqual({ ok: true, value: expect.objectContaining({ externalId: 'A-1', timeMs: Date.UTC(2026, 10, 22, 0, 30), local: false, cardNo: '900012345678', plate: '冀A12345', volumeMl: 40_500, businessLine: 'retail', payment: null }) });
+    expect(r).toEqual({
+      ok: true,
+      value: expect.objectContaining({
+        externalId: 'A-1',
+        timeMs: Date.UTC(2026, 10, 22, 0, 30),
+        local: false,
+        cardNo: '900012345678',
+        plate: '冀A12345',
+        volumeMl: 40_500,
+        businessLine: 'retail',
+        payment: null,
+      }),
+    });
   });
 
   it('names every field that is wrong', () => {
-    const r = parseTransaction({ externalId: '', occurredAt: 'yesterday', product: ['92#'], volumeMl: 1.5, amountFen: -1, plate: '冀I12345', businessLine: 'gas', extra: true }, NOW);
+    const r = parseTransaction(
+      {
+        externalId: '',
+        occurredAt: 'yesterday',
+        product: ['92#'],
+        volumeMl: 1.5,
+        amountFen: -1,
+        plate: '冀I12345',
+        businessLine: 'gas',
+        extra: true,
+      },
+      NOW,
+    );
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.problems.map((p) => [p.field, p.code])).toEqual([
-      ['extra', 'UNKNOWN_FIELD'],
-      ['externalId', 'REQUIRED'],
-      ['occurredAt', 'INVALID'],
-      ['plate', 'INVALID'],
-      ['product', 'WRONG_TYPE'],
-      ['businessLine', 'INVALID'],
-      ['volumeMl', 'WRONG_TYPE'],
-      ['amountFen', 'OUT_OF_RANGE'],
-    ]);
+    if (!r.ok)
+      expect(r.problems.map((p) => [p.field, p.code])).toEqual([
+        ['extra', 'UNKNOWN_FIELD'],
+        ['externalId', 'REQUIRED'],
+        ['occurredAt', 'INVALID'],
+        ['plate', 'INVALID'],
+        ['product', 'WRONG_TYPE'],
+        ['businessLine', 'INVALID'],
+        ['volumeMl', 'WRONG_TYPE'],
+        ['amountFen', 'OUT_OF_RANGE'],
+      ]);
   });
 
   it('refuses sales dated in the future and volumes given twice', () => {
@@ -37,7 +75,11 @@ describe('parseTransaction', () => {
 describe('times and business days', () => {
   it('reads offsets, Z and wall-clock times', () => {
     expect(parseTime('2026-11-22 08:30')).toEqual({ ok: true, ms: Date.UTC(2026, 10, 22, 8, 30), local: true });
-    expect(parseTime('2026-11-22T08:30:00.250-0130')).toEqual({ ok: true, ms: Date.UTC(2026, 10, 22, 10, 0, 0, 250), local: false });
+    expect(parseTime('2026-11-22T08:30:00.250-0130')).toEqual({
+      ok: true,
+      ms: Date.UTC(2026, 10, 22, 10, 0, 0, 250),
+      local: false,
+    });
     expect(parseTime('2026-02-29T08:30:00Z').ok).toBe(false);
     expect(parseTime('2026-11-22T24:00:00Z').ok).toBe(false);
   });
@@ -96,18 +138,28 @@ describe('saleDifferences', () => {
   });
 
   it('names every field that changed, by its name in a row', () => {
-    const again = { ...sale, timeMs: NOW + 1, orgUnitId: 6, cardNo: null, plate: '冀A12346', product: '95#', businessLine: 'card' };
-    expect(saleDifferences(sale, { ...again, volumeMl: 1, unitPriceFen: null, amountFen: 1, payment: 'cash' })).toEqual([
-      'occurredAt',
-      'stationCode',
-      'cardNo',
-      'plate',
-      'product',
-      'businessLine',
-      'volumeMl',
-      'unitPriceFen',
-      'amountFen',
-      'payment',
-    ]);
+    const again = {
+      ...sale,
+      timeMs: NOW + 1,
+      orgUnitId: 6,
+      cardNo: null,
+      plate: '冀A12346',
+      product: '95#',
+      businessLine: 'card',
+    };
+    expect(saleDifferences(sale, { ...again, volumeMl: 1, unitPriceFen: null, amountFen: 1, payment: 'cash' })).toEqual(
+      [
+        'occurredAt',
+        'stationCode',
+        'cardNo',
+        'plate',
+        'product',
+        'businessLine',
+        'volumeMl',
+        'unitPriceFen',
+        'amountFen',
+        'payment',
+      ],
+    );
   });
 });

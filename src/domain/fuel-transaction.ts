@@ -10,7 +10,20 @@ export const PAYMENTS = ['card', 'cash', 'bank_card', 'mobile', 'credit', 'vouch
 export type Payment = (typeof PAYMENTS)[number];
 
 /** The fields a row may carry (JSON names). Exactly one of volumeMl and volumeLitres. */
-export const TRANSACTION_FIELDS = ['externalId', 'occurredAt', 'stationCode', 'cardNo', 'plate', 'product', 'businessLine', 'volumeMl', 'volumeLitres', 'unitPriceFen', 'amountFen', 'payment'] as const;
+export const TRANSACTION_FIELDS = [
+  'externalId',
+  'occurredAt',
+  'stationCode',
+  'cardNo',
+  'plate',
+  'product',
+  'businessLine',
+  'volumeMl',
+  'volumeLitres',
+  'unitPriceFen',
+  'amountFen',
+  'payment',
+] as const;
 
 /** Sources other systems may use; 'pump' is reserved for fill-ups recorded by hand in this system. */
 export const SOURCE_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
@@ -71,7 +84,8 @@ export function parseTime(text: string): { ok: true; ms: number; local: boolean 
   const [y, mo, d, h, mi] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])];
   const s = m[6] ? Number(m[6]) : 0;
   const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
-  if (mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59) return { ok: false, reason: `${JSON.stringify(text)} is not a valid date-time` };
+  if (mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59)
+    return { ok: false, reason: `${JSON.stringify(text)} is not a valid date-time` };
   const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   if (new Date(wall).getUTCDate() !== d) return { ok: false, reason: `${JSON.stringify(text)} is not a calendar date` };
   const zone = m[8];
@@ -102,7 +116,11 @@ export function text(v: unknown, field: string, max: number, problems: RowProble
   }
   const t = v.trim();
   if (t.length === 0 || t.length > max) {
-    problems.push({ field, code: t.length === 0 ? 'REQUIRED' : 'OUT_OF_RANGE', message: `${field} must be 1–${max} characters` });
+    problems.push({
+      field,
+      code: t.length === 0 ? 'REQUIRED' : 'OUT_OF_RANGE',
+      message: `${field} must be 1–${max} characters`,
+    });
     return null;
   }
   return t;
@@ -126,16 +144,24 @@ export function integer(v: unknown, field: string, min: number, max: number, pro
  * The required `occurredAt` of a row: an ISO-8601 date-time from 2000 up to a day ahead of `nowMs`.
  * On a problem the time is 0 and the problem is added.
  */
-export function occurredAt(v: unknown, nowMs: number, problems: RowProblem[]): { timeMs: number; local: boolean; utcText: string | null } {
+export function occurredAt(
+  v: unknown,
+  nowMs: number,
+  problems: RowProblem[],
+): { timeMs: number; local: boolean; utcText: string | null } {
   const none = { timeMs: 0, local: false, utcText: null };
-  if (v === undefined || v === null || v === '') problems.push({ field: 'occurredAt', code: 'REQUIRED', message: 'occurredAt is required' });
-  else if (typeof v !== 'string') problems.push({ field: 'occurredAt', code: 'WRONG_TYPE', message: 'occurredAt must be a date-time string' });
+  if (v === undefined || v === null || v === '')
+    problems.push({ field: 'occurredAt', code: 'REQUIRED', message: 'occurredAt is required' });
+  else if (typeof v !== 'string')
+    problems.push({ field: 'occurredAt', code: 'WRONG_TYPE', message: 'occurredAt must be a date-time string' });
   else {
     const t = parseTime(v);
     if (!t.ok) problems.push({ field: 'occurredAt', code: 'INVALID', message: t.reason });
     // A wall-clock time is at most 14 h away from UTC, which the day's margin covers.
-    else if (t.ms > nowMs + MAX_FUTURE_MS + (t.local ? 14 * 3_600_000 : 0)) problems.push({ field: 'occurredAt', code: 'OUT_OF_RANGE', message: `occurredAt ${v} is in the future` });
-    else if (t.ms < Date.UTC(2000, 0, 1)) problems.push({ field: 'occurredAt', code: 'OUT_OF_RANGE', message: `occurredAt ${v} is before 2000` });
+    else if (t.ms > nowMs + MAX_FUTURE_MS + (t.local ? 14 * 3_600_000 : 0))
+      problems.push({ field: 'occurredAt', code: 'OUT_OF_RANGE', message: `occurredAt ${v} is in the future` });
+    else if (t.ms < Date.UTC(2000, 0, 1))
+      problems.push({ field: 'occurredAt', code: 'OUT_OF_RANGE', message: `occurredAt ${v} is before 2000` });
     else return { timeMs: t.ms, local: t.local, utcText: !t.local && v.length === 24 && CANONICAL.test(v) ? v : null };
   }
   return none;
@@ -146,10 +172,15 @@ export function occurredAt(v: unknown, nowMs: number, problems: RowProblem[]): {
  * it concerns, so a sender can fix all of a row at once. `nowMs` bounds sales dated in the future.
  */
 export function parseTransaction(raw: unknown, nowMs: number): ParseResult {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, problems: [{ field: '', code: 'NOT_AN_OBJECT', message: 'a transaction must be a JSON object' }] };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return {
+      ok: false,
+      problems: [{ field: '', code: 'NOT_AN_OBJECT', message: 'a transaction must be a JSON object' }],
+    };
   const r = raw as Record<string, unknown>;
   const problems: RowProblem[] = [];
-  for (const key in r) if (!FIELD_SET.has(key)) problems.push({ field: key, code: 'UNKNOWN_FIELD', message: `unknown field ${key}` });
+  for (const key in r)
+    if (!FIELD_SET.has(key)) problems.push({ field: key, code: 'UNKNOWN_FIELD', message: `unknown field ${key}` });
 
   const externalId = text(r.externalId, 'externalId', 64, problems, true);
   const { timeMs, local, utcText } = occurredAt(r.occurredAt, nowMs, problems);
@@ -173,8 +204,14 @@ export function parseTransaction(raw: unknown, nowMs: number): ParseResult {
   const product = text(r.product, 'product', 32, problems, true);
   let businessLine: BusinessLine = 'retail';
   if (r.businessLine !== undefined && r.businessLine !== null) {
-    if (typeof r.businessLine === 'string' && LINE_SET.has(r.businessLine)) businessLine = r.businessLine as BusinessLine;
-    else problems.push({ field: 'businessLine', code: 'INVALID', message: `businessLine must be one of ${BUSINESS_LINES.join(', ')}` });
+    if (typeof r.businessLine === 'string' && LINE_SET.has(r.businessLine))
+      businessLine = r.businessLine as BusinessLine;
+    else
+      problems.push({
+        field: 'businessLine',
+        code: 'INVALID',
+        message: `businessLine must be one of ${BUSINESS_LINES.join(', ')}`,
+      });
   }
 
   let volumeMl: number | null = null;
@@ -182,15 +219,23 @@ export function parseTransaction(raw: unknown, nowMs: number): ParseResult {
     problems.push({ field: 'volumeLitres', code: 'INVALID', message: 'give volumeMl or volumeLitres, not both' });
   } else if (r.volumeLitres !== undefined && r.volumeLitres !== null) {
     const l = r.volumeLitres;
-    if (typeof l !== 'number' || !Number.isFinite(l)) problems.push({ field: 'volumeLitres', code: 'WRONG_TYPE', message: 'volumeLitres must be a number' });
-    else if (l <= 0 || l * 1000 > MAX_VOLUME_ML) problems.push({ field: 'volumeLitres', code: 'OUT_OF_RANGE', message: `volumeLitres must be above 0 and at most ${MAX_VOLUME_ML / 1000}` });
+    if (typeof l !== 'number' || !Number.isFinite(l))
+      problems.push({ field: 'volumeLitres', code: 'WRONG_TYPE', message: 'volumeLitres must be a number' });
+    else if (l <= 0 || l * 1000 > MAX_VOLUME_ML)
+      problems.push({
+        field: 'volumeLitres',
+        code: 'OUT_OF_RANGE',
+        message: `volumeLitres must be above 0 and at most ${MAX_VOLUME_ML / 1000}`,
+      });
     else volumeMl = Math.max(1, Math.round(l * 1000));
   } else {
     volumeMl = integer(r.volumeMl, 'volumeMl', 1, MAX_VOLUME_ML, problems);
-    if (volumeMl === null && (r.volumeMl === undefined || r.volumeMl === null)) problems.push({ field: 'volumeMl', code: 'REQUIRED', message: 'volumeMl or volumeLitres is required' });
+    if (volumeMl === null && (r.volumeMl === undefined || r.volumeMl === null))
+      problems.push({ field: 'volumeMl', code: 'REQUIRED', message: 'volumeMl or volumeLitres is required' });
   }
   const amountFen = integer(r.amountFen, 'amountFen', 0, MAX_AMOUNT_FEN, problems);
-  if (r.amountFen === undefined || r.amountFen === null) problems.push({ field: 'amountFen', code: 'REQUIRED', message: 'amountFen is required' });
+  if (r.amountFen === undefined || r.amountFen === null)
+    problems.push({ field: 'amountFen', code: 'REQUIRED', message: 'amountFen is required' });
   const unitPriceFen = integer(r.unitPriceFen, 'unitPriceFen', 0, MAX_UNIT_PRICE_FEN, problems);
 
   let payment: Payment | null = null;
@@ -200,7 +245,24 @@ export function parseTransaction(raw: unknown, nowMs: number): ParseResult {
   }
 
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: { externalId: externalId!, timeMs, local, utcText, stationCode, cardNo, plate, product: product!, businessLine, volumeMl: volumeMl!, unitPriceFen, amountFen: amountFen!, payment } };
+  return {
+    ok: true,
+    value: {
+      externalId: externalId!,
+      timeMs,
+      local,
+      utcText,
+      stationCode,
+      cardNo,
+      plate,
+      product: product!,
+      businessLine,
+      volumeMl: volumeMl!,
+      unitPriceFen,
+      amountFen: amountFen!,
+      payment,
+    },
+  };
 }
 
 /** What a sale says: a repeat of its key must say the same, or it is a conflict, not a duplicate. */

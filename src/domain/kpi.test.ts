@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { addMonths, growth, isLargeSale, isMonth, monthDays, sameMonthLastYear, shareOf, topCount, topShareOf } from './kpi.js';
+import {
+  addMonths,
+  growth,
+  isLargeSale,
+  isMonth,
+  monthDays,
+  sameMonthLastYear,
+  shareOf,
+  topCount,
+  topShareOf,
+} from './kpi.js';
 
 describe('kpi', () => {
   it('gives growth against a base, and none against a zero base', () => {

@@ -41,7 +41,13 @@ export function topShareOf(values: readonly number[], share: number): TopShare {
     totalVolume += v;
     if (i < top) topVolume += v;
   });
-  return { customers: sorted.length, topCustomers: top, topVolume, totalVolume, share: shareOf(topVolume, totalVolume) };
+  return {
+    customers: sorted.length,
+    topCustomers: top,
+    topVolume,
+    totalVolume,
+    share: shareOf(topVolume, totalVolume),
+  };
 }
 
 /** A sale of at least `minYuan` counts as large (amounts are in fen). */

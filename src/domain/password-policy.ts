@@ -5,7 +5,8 @@ export interface PasswordProblem {
 /** NIST 800-63B style: length over composition rules; reject the obvious. */
 export function checkPassword(password: string, username: string): PasswordProblem | null {
   if (password.length < 10) return { code: 'PASSWORD_TOO_SHORT' };
-  if (username && password.toLowerCase().includes(username.toLowerCase())) return { code: 'PASSWORD_CONTAINS_USERNAME' };
+  if (username && password.toLowerCase().includes(username.toLowerCase()))
+    return { code: 'PASSWORD_CONTAINS_USERNAME' };
   if (new Set(password).size < 4) return { code: 'PASSWORD_TOO_WEAK' };
   return null;
 }

@@ -22,19 +22,29 @@ const fullWidth = (ch: string) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0)
 const messyDigits = (s: string) =>
   join(
     ...[...s].map((ch) =>
-      join(fc.constantFrom(ch, fullWidth(ch)), fc.oneof({ weight: 3, arbitrary: fc.constant('') }, fc.constantFrom(...SEPARATORS))),
+      join(
+        fc.constantFrom(ch, fullWidth(ch)),
+        fc.oneof({ weight: 3, arbitrary: fc.constant('') }, fc.constantFrom(...SEPARATORS)),
+      ),
     ),
   );
 
 const messyMobile = mobile.chain((m) =>
-  join(fc.constantFrom('', '+86', '+86 ', '＋８６', '0086 ', '86', '86-', '(+86) ', '0'), messyDigits(m)).map((input) => ({ canonical: m, input })),
+  join(fc.constantFrom('', '+86', '+86 ', '＋８６', '0086 ', '86', '86-', '(+86) ', '0'), messyDigits(m)).map(
+    (input) => ({ canonical: m, input }),
+  ),
 );
 const messyLandline = landline.chain(([area, loc]) =>
   fc
     .oneof(
       join(messyDigits(area), fc.constantFrom('', '-', ' ', ')'), messyDigits(loc)),
       join(fc.constant('('), messyDigits(area), fc.constantFrom(')', '）'), messyDigits(loc)),
-      join(fc.constantFrom('+86 ', '+86-', '0086 ', '+86 (0)'), messyDigits(area.slice(1)), fc.constantFrom(' ', '-'), messyDigits(loc)),
+      join(
+        fc.constantFrom('+86 ', '+86-', '0086 ', '+86 (0)'),
+        messyDigits(area.slice(1)),
+        fc.constantFrom(' ', '-'),
+        messyDigits(loc),
+      ),
       join(fc.constant('+86 '), messyDigits(area), fc.constant(' '), messyDigits(loc)),
     )
     .map((input) => ({ canonical: `${area}-${loc}`, input })),
@@ -44,13 +54,36 @@ const anyMessy = fc.oneof(messyMobile, messyLandline, messyService);
 
 describe('parsePhone examples', () => {
   it('parses mobiles in many forms', () => {
-    for (const input of ['13812345678', '138 1234 5678', '138-1234-5678', '+86 138 1234 5678', '+86-13812345678', '008613812345678', '8613812345678', '１３８１２３４５６７８', '(+86)138.1234.5678', '013812345678', '手机：13812345678']) {
-      expect(parsePhone(input), input).toEqual({ ok: true, e164: '+8613812345678', national: '13812345678', kind: 'mobile' });
+    for (const input of [
+      '13812345678',
+      '138 1234 5678',
+      '138-1234-5678',
+      '+86 138 1234 5678',
+      '+86-13812345678',
+      '008613812345678',
+      '8613812345678',
+      '１３８１２３４５６７８',
+      '(+86)138.1234.5678',
+      '013812345678',
+      '手机：13812345678',
+    ]) {
+      expect(parsePhone(input), input).toEqual({
+        ok: true,
+        e164: '+8613812345678',
+        national: '13812345678',
+        kind: 'mobile',
+      });
     }
   });
 
   it('parses landlines with 3- and 4-digit area codes', () => {
-    expect(parsePhone('010-12345678')).toEqual({ ok: true, e164: '+861012345678', national: '010-12345678', kind: 'landline', areaCode: '010' });
+    expect(parsePhone('010-12345678')).toEqual({
+      ok: true,
+      e164: '+861012345678',
+      national: '010-12345678',
+      kind: 'landline',
+      areaCode: '010',
+    });
     expect(parsePhone('(021) 6234 5678')).toMatchObject({ national: '021-62345678', areaCode: '021' });
     expect(parsePhone('０５７１－８８８８８８８')).toMatchObject({ national: '0571-8888888', e164: '+865718888888' });
     expect(parsePhone('0311 8765 4321')).toMatchObject({ national: '0311-87654321', kind: 'landline' });
@@ -71,14 +104,32 @@ describe('parsePhone examples', () => {
   });
 
   it('parses 400/800 service numbers', () => {
-    expect(parsePhone('400-123-4567')).toEqual({ ok: true, e164: '+864001234567', national: '4001234567', kind: 'service' });
+    expect(parsePhone('400-123-4567')).toEqual({
+      ok: true,
+      e164: '+864001234567',
+      national: '4001234567',
+      kind: 'service',
+    });
     expect(parsePhone('800 810 8888')).toMatchObject({ national: '8008108888', kind: 'service' });
   });
 
   it('reports empty and invalid input', () => {
     expect(parsePhone('')).toMatchObject({ ok: false, code: 'PHONE_EMPTY' });
     expect(parsePhone(' - ( ) ')).toMatchObject({ ok: false, code: 'PHONE_EMPTY' });
-    for (const bad of ['1381234567', '138123456789', '12345678', '88886666', '+1 415 555 0100', '001 415 5550100', '02612345678', '010-0234567', 'abc', '110', '12812345678', '86 10 12345678']) {
+    for (const bad of [
+      '1381234567',
+      '138123456789',
+      '12345678',
+      '88886666',
+      '+1 415 555 0100',
+      '001 415 5550100',
+      '02612345678',
+      '010-0234567',
+      'abc',
+      '110',
+      '12812345678',
+      '86 10 12345678',
+    ]) {
       expect(parsePhone(bad), bad).toMatchObject({ ok: false, code: 'PHONE_INVALID' });
     }
     const noArea = parsePhone('8888 6666');
@@ -108,35 +159,51 @@ describe('normalizePhone and maskPhone examples', () => {
 
 describe('phone properties', () => {
   it('messy formatting normalises to the canonical form', () => {
-    fc.assert(fc.property(anyMessy, ({ canonical, input }) => {
-      expect(normalizePhone(input)).toBe(canonical);
-    }));
+    fc.assert(
+      fc.property(anyMessy, ({ canonical, input }) => {
+        expect(normalizePhone(input)).toBe(canonical);
+      }),
+    );
   });
 
   it('normalisation is idempotent and canonical forms re-parse to themselves', () => {
-    fc.assert(fc.property(fc.oneof(anyMessy.map((m) => m.input), fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom(...'0123456789+-() '), maxLength: 16 })), (input) => {
-      const once = normalizePhone(input);
-      if (once === null) return;
-      expect(normalizePhone(once)).toBe(once);
-      const r = parsePhone(once);
-      expect(r.ok && r.national).toBe(once);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          anyMessy.map((m) => m.input),
+          fc.string({ unit: 'binary' }),
+          fc.string({ unit: fc.constantFrom(...'0123456789+-() '), maxLength: 16 }),
+        ),
+        (input) => {
+          const once = normalizePhone(input);
+          if (once === null) return;
+          expect(normalizePhone(once)).toBe(once);
+          const r = parsePhone(once);
+          expect(r.ok && r.national).toBe(once);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('the mask never reveals more than 7 digits of a mobile', () => {
-    fc.assert(fc.property(messyMobile, ({ canonical, input }) => {
-      for (const masked of [maskPhone(canonical), maskPhone(input)]) {
-        expect(masked.replace(/\D/g, '').length).toBeLessThanOrEqual(7);
-        expect(masked).toBe(`${canonical.slice(0, 3)}****${canonical.slice(7)}`);
-      }
-    }));
+    fc.assert(
+      fc.property(messyMobile, ({ canonical, input }) => {
+        for (const masked of [maskPhone(canonical), maskPhone(input)]) {
+          expect(masked.replace(/\D/g, '').length).toBeLessThanOrEqual(7);
+          expect(masked).toBe(`${canonical.slice(0, 3)}****${canonical.slice(7)}`);
+        }
+      }),
+    );
   });
 
   it('never throws on arbitrary strings', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => {
-      parsePhone(s);
-      normalizePhone(s);
-      maskPhone(s);
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        parsePhone(s);
+        normalizePhone(s);
+        maskPhone(s);
+      }),
+    );
   });
 });

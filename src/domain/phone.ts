@@ -31,7 +31,8 @@ const NOT_CHINA = 'only mainland China (+86) numbers are supported';
 
 export function parsePhone(input: string): PhoneParseResult {
   const text = toHalfWidth(typeof input === 'string' ? input : '').replace(LABEL, '');
-  if (text.replace(SEPARATORS, '') === '') return { ok: false, code: 'PHONE_EMPTY', reason: 'the phone number is empty' };
+  if (text.replace(SEPARATORS, '') === '')
+    return { ok: false, code: 'PHONE_EMPTY', reason: 'the phone number is empty' };
 
   const ext = EXTENSION.exec(text);
   if (ext) return withExtension(ext[1] ?? '', ext[2] ?? '');
@@ -86,7 +87,8 @@ function withExtension(main: string, extension: string): PhoneParseResult {
 function parseMain(text: string): PhoneParseResult {
   const compact = text.replace(SEPARATORS, '');
   if (compact === '') return { ok: false, code: 'PHONE_EMPTY', reason: 'the phone number is empty' };
-  if (!/^\+?\d+$/.test(compact)) return invalid('a phone number may only contain digits, spaces, hyphens, dots, brackets and a leading +');
+  if (!/^\+?\d+$/.test(compact))
+    return invalid('a phone number may only contain digits, spaces, hyphens, dots, brackets and a leading +');
 
   let s = compact;
   let international = false;
@@ -112,7 +114,13 @@ function parseMain(text: string): PhoneParseResult {
   if (land) {
     const areaCode = land[1] ?? '';
     const local = land[2] ?? '';
-    return { ok: true, e164: `+86${areaCode.slice(1)}${local}`, national: `${areaCode}-${local}`, kind: 'landline', areaCode };
+    return {
+      ok: true,
+      e164: `+86${areaCode.slice(1)}${local}`,
+      national: `${areaCode}-${local}`,
+      kind: 'landline',
+      areaCode,
+    };
   }
   if (!international && /^[2-9]\d{6,7}$/.test(s)) return invalid('a landline needs its area code, e.g. 010-12345678');
   if (/^1\d*$/.test(s) && s.length !== 11) return invalid(`a mobile number has 11 digits, this has ${s.length}`);

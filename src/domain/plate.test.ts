@@ -9,8 +9,10 @@ const DIGITS = [...'0123456789'];
 
 const province = fc.constantFrom(...PROVINCES);
 const authority = fc.constantFrom(...AUTHORITY);
-const serial = (n: number) => fc.array(fc.constantFrom(...SERIAL), { minLength: n, maxLength: n }).map((a) => a.join(''));
-const digits = (n: number) => fc.array(fc.constantFrom(...DIGITS), { minLength: n, maxLength: n }).map((a) => a.join(''));
+const serial = (n: number) =>
+  fc.array(fc.constantFrom(...SERIAL), { minLength: n, maxLength: n }).map((a) => a.join(''));
+const digits = (n: number) =>
+  fc.array(fc.constantFrom(...DIGITS), { minLength: n, maxLength: n }).map((a) => a.join(''));
 const join = (...parts: fc.Arbitrary<string>[]) => fc.tuple(...parts).map((p) => p.join(''));
 const lit = (s: string) => fc.constant(s);
 
@@ -26,7 +28,10 @@ const GENERATORS: Record<PlateKind, fc.Arbitrary<string>> = {
   hk_macao: join(lit('粤Z'), serial(4), fc.constantFrom('港', '澳')),
   embassy: fc.oneof(join(lit('使'), digits(6)), join(province, authority, serial(4), fc.constantFrom('使', '领'))),
   military_armed_police: fc.oneof(join(lit('WJ'), province, serial(5)), join(lit('WJ'), serial(5))),
-  emergency: fc.oneof(join(province, authority, serial(4), lit('应急')), join(lit('应急'), province, digits(3), authority)),
+  emergency: fc.oneof(
+    join(province, authority, serial(4), lit('应急')),
+    join(lit('应急'), province, digits(3), authority),
+  ),
 };
 const KINDS = Object.keys(GENERATORS) as PlateKind[];
 const anyPlate = fc.oneof(...KINDS.map((kind) => GENERATORS[kind].map((plate) => ({ kind, plate }))));
@@ -35,7 +40,9 @@ const SEPARATORS = [' ', '\u3000', '·', '•', '.', '。', '・', '-', '－', '
 const fullWidth = (ch: string) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0);
 // How an attendant might type one character: any case, half or full width, with stray separators around it.
 const messyChar = (ch: string) => {
-  const forms = /[A-Z0-9]/.test(ch) ? [...new Set([ch, ch.toLowerCase(), fullWidth(ch), fullWidth(ch.toLowerCase())])] : [ch];
+  const forms = /[A-Z0-9]/.test(ch)
+    ? [...new Set([ch, ch.toLowerCase(), fullWidth(ch), fullWidth(ch.toLowerCase())])]
+    : [ch];
   const sep = fc.array(fc.constantFrom(...SEPARATORS), { maxLength: 2 }).map((a) => a.join(''));
   return join(sep, fc.constantFrom(...forms), sep);
 };
@@ -104,7 +111,17 @@ describe('parsePlate examples', () => {
   });
 
   it('rejects wrong shapes', () => {
-    for (const bad of ['京A1234', '京A123456', '粤BX12345', '粤B1234X5', '京12345', '沪Z1234港', '使01457', '1234567', 'hello']) {
+    for (const bad of [
+      '京A1234',
+      '京A123456',
+      '粤BX12345',
+      '粤B1234X5',
+      '京12345',
+      '沪Z1234港',
+      '使01457',
+      '1234567',
+      'hello',
+    ]) {
       expect(parsePlate(bad), bad).toMatchObject({ ok: false, code: 'PLATE_INVALID' });
     }
   });
@@ -130,35 +147,60 @@ describe('plate properties', () => {
   });
 
   it('normalisation is idempotent', () => {
-    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary' }), anyPlate.chain(({ plate }) => messy(plate))), (s) => {
-      const once = normalizePlate(s);
-      expect(normalizePlate(once)).toBe(once);
-    }));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          anyPlate.chain(({ plate }) => messy(plate)),
+        ),
+        (s) => {
+          const once = normalizePlate(s);
+          expect(normalizePlate(once)).toBe(once);
+        },
+      ),
+    );
   });
 
   it('messy spellings (separators, full width, lower case) normalise to the same plate', () => {
     fc.assert(
-      fc.property(anyPlate.chain(({ kind, plate }) => messy(plate).map((input) => ({ kind, plate, input }))), ({ kind, plate, input }) => {
-        expect(normalizePlate(input)).toBe(plate);
-        expect(parsePlate(input)).toMatchObject({ ok: true, plate, kind });
-      }),
+      fc.property(
+        anyPlate.chain(({ kind, plate }) => messy(plate).map((input) => ({ kind, plate, input }))),
+        ({ kind, plate, input }) => {
+          expect(normalizePlate(input)).toBe(plate);
+          expect(parsePlate(input)).toMatchObject({ ok: true, plate, kind });
+        },
+      ),
     );
   });
 
   it('never throws on arbitrary strings', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => {
-      parsePlate(s);
-      plateSearchKey(s);
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        parsePlate(s);
+        plateSearchKey(s);
+      }),
+    );
   });
 
   it('any accepted plate re-parses to itself and is its own search key', () => {
-    const plateish = fc.string({ unit: fc.constantFrom(...PROVINCES.slice(0, 4), ...'ADFZWJIO0159 ·-', '挂', '使', '应急', '港'), maxLength: 10 });
-    fc.assert(fc.property(fc.oneof(plateish, anyPlate.map((p) => p.plate)), (s) => {
-      const r = parsePlate(s);
-      if (!r.ok) return;
-      expect(parsePlate(r.plate)).toEqual(r);
-      expect(plateSearchKey(r.plate)).toBe(r.plate);
-    }), { numRuns: 2000 });
+    const plateish = fc.string({
+      unit: fc.constantFrom(...PROVINCES.slice(0, 4), ...'ADFZWJIO0159 ·-', '挂', '使', '应急', '港'),
+      maxLength: 10,
+    });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          plateish,
+          anyPlate.map((p) => p.plate),
+        ),
+        (s) => {
+          const r = parsePlate(s);
+          if (!r.ok) return;
+          expect(parsePlate(r.plate)).toEqual(r);
+          expect(plateSearchKey(r.plate)).toBe(r.plate);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -65,7 +65,10 @@ const SHAPES: Shape[] = [
   { kind: 'emergency', build: (a) => `应急${P}${DIGIT}{3}${a}` },
 ];
 
-const STRICT = SHAPES.map((s) => ({ kind: s.kind, re: new RegExp(`^${s.build(AUTHORITY.strict, SERIAL.strict)}$`, 'u') }));
+const STRICT = SHAPES.map((s) => ({
+  kind: s.kind,
+  re: new RegExp(`^${s.build(AUTHORITY.strict, SERIAL.strict)}$`, 'u'),
+}));
 const LOOSE = SHAPES.map((s) => new RegExp(`^${s.build(AUTHORITY.loose, SERIAL.loose)}$`, 'u'));
 
 export function parsePlate(input: string): PlateParseResult {

@@ -54,15 +54,25 @@ describe('policies', () => {
   });
 
   it('names the field of every rule the schema cannot express', () => {
-    expect(policyProblem('star_rating', { ...rating, computeDay: 6, finalDay: 5 })).toMatchObject({ field: 'finalDay' });
-    const amount = { ...rating, basis: 'amount' as const, thresholds: { default: [100, 200.5, 300.255, 400] as [number, number, number, number] } };
+    expect(policyProblem('star_rating', { ...rating, computeDay: 6, finalDay: 5 })).toMatchObject({
+      field: 'finalDay',
+    });
+    const amount = {
+      ...rating,
+      basis: 'amount' as const,
+      thresholds: { default: [100, 200.5, 300.255, 400] as [number, number, number, number] },
+    };
     expect(policyProblem('star_rating', amount)).toMatchObject({ field: 'thresholds.default.2', rule: 'fen' });
     const classes = { classes: [...DEFAULT_POLICIES.classes.classes, { code: 'A', minStars: 1 }] };
     expect(policyProblem('classes', classes)).toMatchObject({ field: 'classes.4.code', rule: 'code_unique' });
     const benefit = { ...DEFAULT_POLICIES.benefits.benefits[1]!, discountYuanPerTon: 5.001 };
-    expect(policyProblem('benefits', { benefits: [benefit] })).toMatchObject({ field: 'benefits.0.discountYuanPerTon' });
+    expect(policyProblem('benefits', { benefits: [benefit] })).toMatchObject({
+      field: 'benefits.0.discountYuanPerTon',
+    });
     expect(policyProblem('card', { discountRate: 0.02, minMonthlyYuan: 3000.1 })).toBeNull();
-    expect(policyProblem('card', { discountRate: 0.02, minMonthlyYuan: 3000.123 })).toMatchObject({ field: 'minMonthlyYuan' });
+    expect(policyProblem('card', { discountRate: 0.02, minMonthlyYuan: 3000.123 })).toMatchObject({
+      field: 'minMonthlyYuan',
+    });
   });
 
   it('checks numbers against the limits the schema and the form share', () => {
@@ -78,15 +88,26 @@ describe('policies', () => {
 
   it('lists what changed field by field, rules matched by code', () => {
     const before = DEFAULT_POLICIES.classes;
-    const after = { classes: [{ code: 'C', minStars: 0 }, { code: 'VIP', minStars: 4 }, { code: 'A', minStars: 2 }, { code: 'D', minStars: 1 }] };
+    const after = {
+      classes: [
+        { code: 'C', minStars: 0 },
+        { code: 'VIP', minStars: 4 },
+        { code: 'A', minStars: 2 },
+        { code: 'D', minStars: 1 },
+      ],
+    };
     expect(policyChanges(before, after)).toEqual([
       { path: ['classes', 'A', 'minStars'], before: 3, after: 2 },
       { path: ['classes', 'D', 'minStars'], before: null, after: 1 },
       { path: ['classes', 'B', 'minStars'], before: 2, after: null },
     ]);
     const rated = { ...rating, thresholds: { default: rating.thresholds.default } };
-    expect(policyChanges(rating, rated)).toEqual([{ path: ['thresholds', 'organisation'], before: [1000, 5000, 15000, 40000], after: null }]);
-    expect(policyChanges(DEFAULT_POLICIES.anomaly, { ...DEFAULT_POLICIES.anomaly, graceDays: 5 })).toEqual([{ path: ['graceDays'], before: 3, after: 5 }]);
+    expect(policyChanges(rating, rated)).toEqual([
+      { path: ['thresholds', 'organisation'], before: [1000, 5000, 15000, 40000], after: null },
+    ]);
+    expect(policyChanges(DEFAULT_POLICIES.anomaly, { ...DEFAULT_POLICIES.anomaly, graceDays: 5 })).toEqual([
+      { path: ['graceDays'], before: 3, after: 5 },
+    ]);
     expect(policyChanges(DEFAULT_POLICIES.benefits, { benefits: [] })).toHaveLength(9);
     expect(policyChanges(DEFAULT_POLICIES.card, DEFAULT_POLICIES.card)).toEqual([]);
   });
@@ -97,6 +118,9 @@ describe('versions saved before a field existed', () => {
     const old = { graceDays: 5, minVisits: 4, declineMonths: 3, pAliveBelow: 0.2 };
     expect(storedPolicy('anomaly', old)).toEqual({ ...DEFAULT_POLICIES.anomaly, graceDays: 5, pAliveBelow: 0.2 });
     expect(storedPolicy('anomaly', DEFAULT_POLICIES.anomaly)).toEqual(DEFAULT_POLICIES.anomaly);
-    expect(storedPolicy('card', { discountRate: 0.03, minMonthlyYuan: 100 })).toEqual({ discountRate: 0.03, minMonthlyYuan: 100 });
+    expect(storedPolicy('card', { discountRate: 0.03, minMonthlyYuan: 100 })).toEqual({
+      discountRate: 0.03,
+      minMonthlyYuan: 100,
+    });
   });
 });

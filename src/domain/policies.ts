@@ -94,7 +94,12 @@ export interface PolicyBodies {
 
 export const DEFAULT_POLICIES: PolicyBodies = {
   key_customer: { products: ['0#柴油', '-10#柴油'], minTransactionYuan: 800, topShare: 0.2 },
-  star_rating: { basis: 'volume', thresholds: { default: [200, 1000, 3000, 8000], organisation: [1000, 5000, 15000, 40000] }, computeDay: 2, finalDay: 5 },
+  star_rating: {
+    basis: 'volume',
+    thresholds: { default: [200, 1000, 3000, 8000], organisation: [1000, 5000, 15000, 40000] },
+    computeDay: 2,
+    finalDay: 5,
+  },
   classes: {
     classes: [
       { code: 'VIP', minStars: 4 },
@@ -105,8 +110,21 @@ export const DEFAULT_POLICIES: PolicyBodies = {
   },
   benefits: {
     benefits: [
-      { code: 'supply_priority', nameZh: '限量供应时同等保供', nameEn: 'Supply priority when rationed', minStars: 2, consecutiveMonths: 2 },
-      { code: 'discount_5_per_ton', nameZh: '每吨再优惠 5 元', nameEn: 'A further 5 yuan per ton', minStars: 3, consecutiveMonths: 3, discountYuanPerTon: 5 },
+      {
+        code: 'supply_priority',
+        nameZh: '限量供应时同等保供',
+        nameEn: 'Supply priority when rationed',
+        minStars: 2,
+        consecutiveMonths: 2,
+      },
+      {
+        code: 'discount_5_per_ton',
+        nameZh: '每吨再优惠 5 元',
+        nameEn: 'A further 5 yuan per ton',
+        minStars: 3,
+        consecutiveMonths: 3,
+        discountYuanPerTon: 5,
+      },
     ],
   },
   card: { discountRate: 0.02, minMonthlyYuan: 3000 },

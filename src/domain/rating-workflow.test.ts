@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICIES, benefitsFor } from './policies.js';
-import { RATING_ACTIONS, RATING_STATUSES, adjustmentProblem, canRecompute, checkTransition, monthsBack, nextAction, starHistory, type RatingAction, type RatingStatus } from './rating-workflow.js';
+import {
+  RATING_ACTIONS,
+  RATING_STATUSES,
+  adjustmentProblem,
+  canRecompute,
+  checkTransition,
+  monthsBack,
+  nextAction,
+  starHistory,
+  type RatingAction,
+  type RatingStatus,
+} from './rating-workflow.js';
 
 const everything = new Set(['rating.propose', 'rating.approve', 'rating.finalize']);
 
@@ -19,7 +30,12 @@ describe('rating workflow', () => {
   });
 
   it('refuses every action out of order', () => {
-    const allowed: Record<RatingAction, RatingStatus> = { propose: 'computed', approve_low: 'proposed', review_high: 'low_approved', finalize: 'high_reviewed' };
+    const allowed: Record<RatingAction, RatingStatus> = {
+      propose: 'computed',
+      approve_low: 'proposed',
+      review_high: 'low_approved',
+      finalize: 'high_reviewed',
+    };
     for (const status of RATING_STATUSES) {
       for (const action of RATING_ACTIONS) {
         const r = checkTransition(status, action, { permissions: everything, inScope: true });
@@ -32,21 +48,42 @@ describe('rating workflow', () => {
   it('asks each step for its own permission', () => {
     const only = (p: string) => ({ permissions: [p], inScope: true });
     expect(checkTransition('computed', 'propose', only('rating.propose')).ok).toBe(true);
-    expect(checkTransition('computed', 'propose', only('rating.approve'))).toMatchObject({ ok: false, reason: 'permission' });
+    expect(checkTransition('computed', 'propose', only('rating.approve'))).toMatchObject({
+      ok: false,
+      reason: 'permission',
+    });
     expect(checkTransition('proposed', 'approve_low', only('rating.approve')).ok).toBe(true);
-    expect(checkTransition('proposed', 'approve_low', only('rating.propose'))).toMatchObject({ ok: false, reason: 'permission' });
+    expect(checkTransition('proposed', 'approve_low', only('rating.propose'))).toMatchObject({
+      ok: false,
+      reason: 'permission',
+    });
     expect(checkTransition('low_approved', 'review_high', only('rating.approve')).ok).toBe(true);
-    expect(checkTransition('low_approved', 'review_high', only('rating.finalize'))).toMatchObject({ ok: false, reason: 'permission' });
+    expect(checkTransition('low_approved', 'review_high', only('rating.finalize'))).toMatchObject({
+      ok: false,
+      reason: 'permission',
+    });
     expect(checkTransition('high_reviewed', 'finalize', only('rating.finalize')).ok).toBe(true);
     // HQ marketing approves but does not make the rating final: that is leadership's.
-    expect(checkTransition('high_reviewed', 'finalize', only('rating.approve'))).toMatchObject({ ok: false, reason: 'permission' });
+    expect(checkTransition('high_reviewed', 'finalize', only('rating.approve'))).toMatchObject({
+      ok: false,
+      reason: 'permission',
+    });
   });
 
   it('refuses a batch outside the actor’s subtree, before looking at the order', () => {
-    expect(checkTransition('computed', 'propose', { permissions: everything, inScope: false })).toMatchObject({ ok: false, reason: 'scope' });
-    expect(checkTransition('final', 'propose', { permissions: everything, inScope: false })).toMatchObject({ ok: false, reason: 'scope' });
+    expect(checkTransition('computed', 'propose', { permissions: everything, inScope: false })).toMatchObject({
+      ok: false,
+      reason: 'scope',
+    });
+    expect(checkTransition('final', 'propose', { permissions: everything, inScope: false })).toMatchObject({
+      ok: false,
+      reason: 'scope',
+    });
     // Without the permission the answer is about the permission, whatever the scope.
-    expect(checkTransition('computed', 'propose', { permissions: [], inScope: false })).toMatchObject({ ok: false, reason: 'permission' });
+    expect(checkTransition('computed', 'propose', { permissions: [], inScope: false })).toMatchObject({
+      ok: false,
+      reason: 'permission',
+    });
   });
 
   it('recomputes only until the branch has proposed', () => {
@@ -71,13 +108,32 @@ describe('rating workflow', () => {
 
   it('turns final stars into the history benefitsFor reads, a missing month breaking the run', () => {
     const months = monthsBack('2026-11', 3);
-    const full = starHistory(months, new Map([['2026-11', 3], ['2026-10', 3], ['2026-09', 4]]));
+    const full = starHistory(
+      months,
+      new Map([
+        ['2026-11', 3],
+        ['2026-10', 3],
+        ['2026-09', 4],
+      ]),
+    );
     expect(full).toEqual([3, 3, 4]);
     expect(benefitsFor(DEFAULT_POLICIES.benefits, full)).toEqual(['supply_priority', 'discount_5_per_ton']);
-    const gap = starHistory(months, new Map([['2026-11', 3], ['2026-09', 4]]));
+    const gap = starHistory(
+      months,
+      new Map([
+        ['2026-11', 3],
+        ['2026-09', 4],
+      ]),
+    );
     expect(gap).toEqual([3, null, 4]);
     expect(benefitsFor(DEFAULT_POLICIES.benefits, gap)).toEqual([]);
-    const two = starHistory(months, new Map([['2026-11', 2], ['2026-10', 2]]));
+    const two = starHistory(
+      months,
+      new Map([
+        ['2026-11', 2],
+        ['2026-10', 2],
+      ]),
+    );
     expect(benefitsFor(DEFAULT_POLICIES.benefits, two)).toEqual(['supply_priority']);
   });
 });

@@ -39,15 +39,21 @@ export interface RatingActor {
   inScope: boolean;
 }
 
-export type TransitionResult = { ok: true; to: RatingStatus } | { ok: false; reason: 'permission' | 'scope' | 'order'; message: string };
+export type TransitionResult =
+  { ok: true; to: RatingStatus } | { ok: false; reason: 'permission' | 'scope' | 'order'; message: string };
 
 /** Whether `actor` may take `action` on a batch in `status`; permission and scope are checked before the order. */
 export function checkTransition(status: RatingStatus, action: RatingAction, actor: RatingActor): TransitionResult {
   const step = RATING_STEPS[action];
-  const has = actor.permissions instanceof Set ? actor.permissions.has(step.permission) : (actor.permissions as readonly string[]).includes(step.permission);
+  const has =
+    actor.permissions instanceof Set
+      ? actor.permissions.has(step.permission)
+      : (actor.permissions as readonly string[]).includes(step.permission);
   if (!has) return { ok: false, reason: 'permission', message: `requires ${step.permission}` };
-  if (!actor.inScope) return { ok: false, reason: 'scope', message: 'the batch belongs to a unit outside your organisation' };
-  if (status !== step.from) return { ok: false, reason: 'order', message: `the batch is ${status}; ${action} needs it ${step.from}` };
+  if (!actor.inScope)
+    return { ok: false, reason: 'scope', message: 'the batch belongs to a unit outside your organisation' };
+  if (status !== step.from)
+    return { ok: false, reason: 'order', message: `the batch is ${status}; ${action} needs it ${step.from}` };
   return { ok: true, to: step.to };
 }
 
@@ -59,7 +65,8 @@ export function canRecompute(status: RatingStatus): boolean {
 /** Problems with HQ's change of one customer's stars during the high review, or null. */
 export function adjustmentProblem(currentStars: number, newStars: number): string | null {
   if (!Number.isInteger(newStars) || newStars < 0 || newStars > 4) return 'stars must be a whole number from 0 to 4';
-  if (currentStars < HIGH_STARS) return `only ${HIGH_STARS}–4-star customers are re-evaluated by HQ; this one has ${currentStars}`;
+  if (currentStars < HIGH_STARS)
+    return `only ${HIGH_STARS}–4-star customers are re-evaluated by HQ; this one has ${currentStars}`;
   return null;
 }
 

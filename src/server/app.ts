@@ -126,7 +126,18 @@ function validationField(err: FastifyError): string | undefined {
 }
 
 export function toErrorReply(err: FastifyError | AppError | Error): { status: number; body: ErrorBody } {
-  if (err instanceof AppError) return { status: err.status, body: { error: { code: err.code, message: err.message, ...(err.field && { field: err.field }), ...(err.details !== undefined && { details: err.details }) } } };
+  if (err instanceof AppError)
+    return {
+      status: err.status,
+      body: {
+        error: {
+          code: err.code,
+          message: err.message,
+          ...(err.field && { field: err.field }),
+          ...(err.details !== undefined && { details: err.details }),
+        },
+      },
+    };
   const fe = err as FastifyError;
   if (fe.validation) {
     const field = validationField(fe);
@@ -140,13 +151,21 @@ export function toErrorReply(err: FastifyError | AppError | Error): { status: nu
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, body: { error: { code: 'BAD_JSON', message: fe.message, field: 'body' } } };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: { error: { code: 'BODY_TOO_LARGE', message: 'request body is too large', field: 'body' } } };
+      return {
+        status: 413,
+        body: { error: { code: 'BODY_TOO_LARGE', message: 'request body is too large', field: 'body' } },
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send application/json', field: 'content-type' } } };
+      return {
+        status: 415,
+        body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send application/json', field: 'content-type' } },
+      };
   }
-  if (err instanceof SyntaxError && fe.statusCode === 400) return { status: 400, body: { error: { code: 'BAD_JSON', message: err.message, field: 'body' } } };
-  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return { status: fe.statusCode, body: { error: { code: fe.code ?? 'BAD_REQUEST', message: fe.message } } };
+  if (err instanceof SyntaxError && fe.statusCode === 400)
+    return { status: 400, body: { error: { code: 'BAD_JSON', message: err.message, field: 'body' } } };
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
+    return { status: fe.statusCode, body: { error: { code: fe.code ?? 'BAD_REQUEST', message: fe.message } } };
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } };
 }
 
@@ -176,8 +195,15 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     // Every integer and number a request can carry gets a bound, so none reaches a query as 1e30.
     const schema = route.schema as RouteEntry['schema'] & { headers?: unknown };
-    if (schema) for (const part of [schema.body, schema.querystring, schema.params, schema.headers]) if (part) boundNumbers(part);
-    for (const method of methods) routeTable.push({ method, url: route.url, access: (route.config as { access?: Access } | undefined)?.access, schema: route.schema as RouteEntry['schema'] });
+    if (schema)
+      for (const part of [schema.body, schema.querystring, schema.params, schema.headers]) if (part) boundNumbers(part);
+    for (const method of methods)
+      routeTable.push({
+        method,
+        url: route.url,
+        access: (route.config as { access?: Access } | undefined)?.access,
+        schema: route.schema as RouteEntry['schema'],
+      });
   });
 
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
@@ -201,22 +227,44 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   app.addHook('preValidation', async (request) => {
     const { params, query, body } = request;
     const config = request.routeOptions.config;
-    const nul = fieldWithNul(params, 'params') ?? fieldWithNul(query, 'querystring') ?? (config.rowsCheckedOneByOne ? null : fieldWithNul(body, 'body'));
+    const nul =
+      fieldWithNul(params, 'params') ??
+      fieldWithNul(query, 'querystring') ??
+      (config.rowsCheckedOneByOne ? null : fieldWithNul(body, 'body'));
     if (nul !== null) throw new AppError('VALIDATION_FAILED', `${nul} must not contain the character U+0000`, nul);
-    const bodySchema = (request.routeOptions.schema as RouteEntry['schema'])?.body as { content?: Record<string, unknown> } | undefined;
+    const bodySchema = (request.routeOptions.schema as RouteEntry['schema'])?.body as
+      { content?: Record<string, unknown> } | undefined;
     if (bodySchema === undefined) return;
-    if (body === undefined || body === null) throw new AppError('VALIDATION_FAILED', 'this request needs a body', 'body');
+    if (body === undefined || body === null)
+      throw new AppError('VALIDATION_FAILED', 'this request needs a body', 'body');
     // A route that documents its media types is validated only for those; anything else would reach the handler unchecked.
     if (bodySchema.content && !((request.mediaType ?? '') in bodySchema.content)) {
-      throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send ${Object.keys(bodySchema.content).join(' or ')}`, 'content-type');
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `send ${Object.keys(bodySchema.content).join(' or ')}`,
+        'content-type',
+      );
     }
   });
-  await app.register(rateLimit, { global: false, errorResponseBuilder: () => new AppError('RATE_LIMITED', 'too many attempts; wait a minute') });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: () => new AppError('RATE_LIMITED', 'too many attempts; wait a minute'),
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Forecourt API', version: '0.1.0', description: 'CRM for fuel-station networks. Sign in at /api/auth/login; send the X-CSRF-Token header from /api/auth/me on every mutating request.' },
-      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'fc_session' }, apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (fck_…) for systems that send data' } } },
+      info: {
+        title: 'Forecourt API',
+        version: '0.1.0',
+        description:
+          'CRM for fuel-station networks. Sign in at /api/auth/login; send the X-CSRF-Token header from /api/auth/me on every mutating request.',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'fc_session' },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (fck_…) for systems that send data' },
+        },
+      },
       security: [{ session: [] }],
     },
   });
@@ -226,7 +274,9 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   registerOriginCheck(app, config.allowedOrigins);
   registerAccess(app, db.kysely, sessions);
 
-  app.get('/api/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
   healthRoutes(app, db);
   authRoutes(app, new AuthService(db.kysely, sessions, config, opts.now), config);
   orgRoutes(app, new OrgService(db.kysely));
@@ -245,7 +295,13 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   const topups = new TopupsService(db.kysely, db.engine, opts.now);
   topupsRoutes(app, topups);
   const importChunkBusyMs = queriesHoldEventLoop(db.engine) ? CHUNK_BUSY_MS : 0;
-  importsRoutes(app, new ImportsService(db.kysely, customers, ingest, topups, { limits: config.importLimits, chunkBusyMs: importChunkBusyMs }));
+  importsRoutes(
+    app,
+    new ImportsService(db.kysely, customers, ingest, topups, {
+      limits: config.importLimits,
+      chunkBusyMs: importChunkBusyMs,
+    }),
+  );
   ratingsRoutes(app, new RatingsService(db.kysely, opts.now));
   customerValueRoutes(app, new CustomerValueService(db.kysely, opts.now));
   alertsRoutes(app, new AlertsService(db.kysely, opts.now), new BacktestService(db.kysely, opts.now));
@@ -266,10 +322,15 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
 
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot;
   const hasWeb = webRoot !== null && fs.existsSync(path.join(webRoot, 'index.html'));
-  if (hasWeb) await app.register(fastifyStatic, { root: webRoot, wildcard: false, index: false, serve: true, prefix: '/' });
+  if (hasWeb)
+    await app.register(fastifyStatic, { root: webRoot, wildcard: false, index: false, serve: true, prefix: '/' });
   app.setNotFoundHandler((request, reply) => {
     if (request.url.startsWith('/api/') || request.method !== 'GET' || !hasWeb) {
-      return reply.code(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `${request.method} ${request.url.split('?')[0]} does not exist` } });
+      return reply
+        .code(404)
+        .send({
+          error: { code: 'ROUTE_NOT_FOUND', message: `${request.method} ${request.url.split('?')[0]} does not exist` },
+        });
     }
     // Client-side routes of the single-page app all load index.html.
     return reply.type('text/html').sendFile('index.html');

@@ -57,7 +57,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lockoutMinutes: int(env.LOCKOUT_MINUTES, 15),
     loginRateLimitPerMinute: int(env.LOGIN_RATE_LIMIT, 20),
     secureCookies: env.SECURE_COOKIES === '1',
-    allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
+    allowedOrigins: (env.ALLOWED_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== ''),
     logLevel: env.LOG_LEVEL || 'info',
     dashboardSnapshotMinutes: int(env.DASHBOARD_SNAPSHOT_MINUTES, 15),
     ingestChunkRows: Math.max(1, int(env.INGEST_CHUNK_ROWS, CHUNK_ROWS)),

@@ -15,13 +15,21 @@ if (applied.length > 0) app.log.info({ applied }, 'migrations applied');
 
 const address = await app.listen({ host: config.host, port: config.port });
 app.log.info({ engine: db.engine }, `Forecourt is running at ${address}`);
-if ((await usersQueries.count(db.kysely)) === 0) app.log.info(`first run: open ${address}/setup to create the administrator`);
+if ((await usersQueries.count(db.kysely)) === 0)
+  app.log.info(`first run: open ${address}/setup to create the administrator`);
 
 // Scheduled jobs run in the company's time zone (the top org unit's); FORECOURT_JOBS=0 turns them off here.
 // Dashboard snapshots are computed only when dashboards read them (DASHBOARD_SNAPSHOT_MINUTES > 0).
-const root = await db.kysely.selectFrom('org_unit').select('time_zone').where('parent_id', 'is', null).executeTakeFirst();
+const root = await db.kysely
+  .selectFrom('org_unit')
+  .select('time_zone')
+  .where('parent_id', 'is', null)
+  .executeTakeFirst();
 const jobs = JOBS.filter((j) => j.name !== dashboardSnapshotsJob.name || config.dashboardSnapshotMinutes > 0);
-const scheduler = process.env.FORECOURT_JOBS === '0' ? null : startScheduler(db.kysely, jobs, root?.time_zone ?? 'Asia/Shanghai', app.log);
+const scheduler =
+  process.env.FORECOURT_JOBS === '0'
+    ? null
+    : startScheduler(db.kysely, jobs, root?.time_zone ?? 'Asia/Shanghai', app.log);
 
 let closing = false;
 async function shutdown(signal: string) {

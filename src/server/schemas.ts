@@ -2,7 +2,12 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 
 export const ErrorSchema = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()), details: Type.Optional(Type.Unknown()) }),
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    field: Type.Optional(Type.String()),
+    details: Type.Optional(Type.Unknown()),
+  }),
 });
 
 /**
@@ -25,7 +30,11 @@ const YEAR = '(19|2\\d)\\d{2}';
 /** A calendar month, YYYY-MM. */
 export const Month = Type.String({ pattern: `^${YEAR}-(0[1-9]|1[0-2])$`, description: 'YYYY-MM' });
 /** An instant, ISO 8601 with its offset. */
-export const Instant = Type.String({ format: 'date-time', pattern: `^${YEAR}-`, description: 'ISO 8601, e.g. 2026-11-22T08:30:00+08:00' });
+export const Instant = Type.String({
+  format: 'date-time',
+  pattern: `^${YEAR}-`,
+  description: 'ISO 8601, e.g. 2026-11-22T08:30:00+08:00',
+});
 
 /** The version a client read, sent back with an edit (optimistic locking). */
 export const Version = Type.Integer({ minimum: 1, maximum: MAX_INT4 });
@@ -43,7 +52,14 @@ export function Page<T extends TSchema>(item: T) {
 export const Ok = Type.Object({ ok: Type.Boolean() });
 
 /** Standard error responses every route may give, for the OpenAPI document. */
-export const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema };
+export const errorResponses = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  403: ErrorSchema,
+  404: ErrorSchema,
+  409: ErrorSchema,
+  422: ErrorSchema,
+};
 
 /**
  * Give every integer and number of a request schema that has no bound of its own the range

@@ -32,10 +32,12 @@ const router = createAppRouter();
 setUnauthorizedHandler(() => {
   endSession(queryClient);
   const { pathname, search } = window.location;
-  if (pathname !== '/login' && pathname !== '/setup') void router.navigate(`/login?expired=1&next=${encodeURIComponent(pathname + search)}`, { replace: true });
+  if (pathname !== '/login' && pathname !== '/setup')
+    void router.navigate(`/login?expired=1&next=${encodeURIComponent(pathname + search)}`, { replace: true });
 });
 
-const FONT = "-apple-system, BlinkMacSystemFont, 'Segoe UI', 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', 'Noto Sans CJK SC', 'Noto Sans SC', 'Helvetica Neue', Arial, sans-serif";
+const FONT =
+  "-apple-system, BlinkMacSystemFont, 'Segoe UI', 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', 'Noto Sans CJK SC', 'Noto Sans SC', 'Helvetica Neue', Arial, sans-serif";
 
 function Root() {
   const { i18n: current } = useTranslation();

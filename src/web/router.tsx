@@ -57,7 +57,10 @@ export function createAppRouter() {
               <AppShell>{suspended(<Outlet />)}</AppShell>
             </RequireAuth>
           ),
-          children: [...PAGES.map((route) => ({ path: route.path, element: pageElement(route) })), { path: '*', element: <NotFoundPage /> }],
+          children: [
+            ...PAGES.map((route) => ({ path: route.path, element: pageElement(route) })),
+            { path: '*', element: <NotFoundPage /> },
+          ],
         },
       ],
     },

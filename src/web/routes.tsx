@@ -1,14 +1,67 @@
 // Every page of the signed-in app: path, menu entry, access rule, in one place.
 // router.tsx puts the page components and the guards around this table.
 import type { ReactNode } from 'react';
-import { AlertOutlined, ApartmentOutlined, ApiOutlined, AuditOutlined, BarChartOutlined, CarOutlined, CloudUploadOutlined, ContactsOutlined, HomeOutlined, KeyOutlined, MergeCellsOutlined, SafetyCertificateOutlined, SettingOutlined, StarOutlined, TeamOutlined, UserDeleteOutlined, UserOutlined } from '@ant-design/icons';
+import {
+  AlertOutlined,
+  ApartmentOutlined,
+  ApiOutlined,
+  AuditOutlined,
+  BarChartOutlined,
+  CarOutlined,
+  CloudUploadOutlined,
+  ContactsOutlined,
+  HomeOutlined,
+  KeyOutlined,
+  MergeCellsOutlined,
+  SafetyCertificateOutlined,
+  SettingOutlined,
+  StarOutlined,
+  TeamOutlined,
+  UserDeleteOutlined,
+  UserOutlined,
+} from '@ant-design/icons';
 import type { Access, AccessKey } from './access.js';
 import type { Catalog } from './i18n/zh-CN.js';
 
 export type MenuKey = keyof Catalog['menu'];
-export type HomeDescKey = 'alertsDesc' | 'pumpDesc' | 'customersDesc' | 'duplicatesDesc' | 'accessDesc' | 'settingsDesc' | 'importsDesc' | 'apiKeysDesc' | 'orgDesc' | 'usersDesc' | 'rolesDesc' | 'auditDesc' | 'accountDesc' | 'dashboardDesc' | 'ratingsDesc' | 'churnCasesDesc';
+export type HomeDescKey =
+  | 'alertsDesc'
+  | 'pumpDesc'
+  | 'customersDesc'
+  | 'duplicatesDesc'
+  | 'accessDesc'
+  | 'settingsDesc'
+  | 'importsDesc'
+  | 'apiKeysDesc'
+  | 'orgDesc'
+  | 'usersDesc'
+  | 'rolesDesc'
+  | 'auditDesc'
+  | 'accountDesc'
+  | 'dashboardDesc'
+  | 'ratingsDesc'
+  | 'churnCasesDesc';
 
-export type PagePath = '/' | '/alerts' | '/pump' | '/customers' | '/customers/:id' | '/duplicates' | '/access-requests' | '/settings' | '/imports' | '/api-keys' | '/org' | '/users' | '/roles' | '/audit' | '/account' | '/dashboard' | '/ratings' | '/churn-cases' | '/churn-cases/:id';
+export type PagePath =
+  | '/'
+  | '/alerts'
+  | '/pump'
+  | '/customers'
+  | '/customers/:id'
+  | '/duplicates'
+  | '/access-requests'
+  | '/settings'
+  | '/imports'
+  | '/api-keys'
+  | '/org'
+  | '/users'
+  | '/roles'
+  | '/audit'
+  | '/account'
+  | '/dashboard'
+  | '/ratings'
+  | '/churn-cases'
+  | '/churn-cases/:id';
 
 export interface PageRoute {
   path: PagePath;
@@ -32,23 +85,140 @@ export function inMenuFor(page: PageRoute, access: Access): boolean {
 
 export const PAGES: readonly PageRoute[] = [
   { path: '/', menuKey: 'home', icon: <HomeOutlined />, menuAccess: 'notFrontline', inMenu: true },
-  { path: '/pump', menuKey: 'pump', descKey: 'pumpDesc', icon: <CarOutlined />, access: 'canReadCustomers', inMenu: true },
-  { path: '/customers', menuKey: 'customers', descKey: 'customersDesc', icon: <ContactsOutlined />, access: 'canReadCustomers', inMenu: true },
-  { path: '/customers/:id', menuKey: 'customers', icon: <ContactsOutlined />, access: 'canReadCustomers', inMenu: false },
-  { path: '/alerts', menuKey: 'alerts', descKey: 'alertsDesc', icon: <AlertOutlined />, access: 'canReadAlerts', inMenu: true },
+  {
+    path: '/pump',
+    menuKey: 'pump',
+    descKey: 'pumpDesc',
+    icon: <CarOutlined />,
+    access: 'canReadCustomers',
+    inMenu: true,
+  },
+  {
+    path: '/customers',
+    menuKey: 'customers',
+    descKey: 'customersDesc',
+    icon: <ContactsOutlined />,
+    access: 'canReadCustomers',
+    inMenu: true,
+  },
+  {
+    path: '/customers/:id',
+    menuKey: 'customers',
+    icon: <ContactsOutlined />,
+    access: 'canReadCustomers',
+    inMenu: false,
+  },
+  {
+    path: '/alerts',
+    menuKey: 'alerts',
+    descKey: 'alertsDesc',
+    icon: <AlertOutlined />,
+    access: 'canReadAlerts',
+    inMenu: true,
+  },
   // Attendants too: the alerts they turn into natural losses are cases they may look up.
-  { path: '/churn-cases', menuKey: 'churnCases', descKey: 'churnCasesDesc', icon: <UserDeleteOutlined />, access: 'canReadAlerts', inMenu: true },
-  { path: '/churn-cases/:id', menuKey: 'churnCases', icon: <UserDeleteOutlined />, access: 'canReadAlerts', inMenu: false },
-  { path: '/ratings', menuKey: 'ratings', descKey: 'ratingsDesc', icon: <StarOutlined />, access: 'canReadRatings', inMenu: true },
-  { path: '/dashboard', menuKey: 'dashboard', descKey: 'dashboardDesc', icon: <BarChartOutlined />, access: 'canReadDashboards', inMenu: true },
-  { path: '/duplicates', menuKey: 'duplicates', descKey: 'duplicatesDesc', icon: <MergeCellsOutlined />, access: 'canMergeCustomers', inMenu: true },
-  { path: '/access-requests', menuKey: 'accessRequests', descKey: 'accessDesc', icon: <KeyOutlined />, access: 'canRequestAccess', inMenu: true },
-  { path: '/imports', menuKey: 'imports', descKey: 'importsDesc', icon: <CloudUploadOutlined />, access: 'canRunImport', inMenu: true },
-  { path: '/api-keys', menuKey: 'apiKeys', descKey: 'apiKeysDesc', icon: <ApiOutlined />, access: 'canManageApiKeys', inMenu: true },
-  { path: '/settings', menuKey: 'settings', descKey: 'settingsDesc', icon: <SettingOutlined />, access: 'canWritePolicy', inMenu: true },
-  { path: '/org', menuKey: 'org', descKey: 'orgDesc', icon: <ApartmentOutlined />, access: 'canSeeOrgPage', inMenu: true },
-  { path: '/users', menuKey: 'users', descKey: 'usersDesc', icon: <TeamOutlined />, access: 'canReadUsers', inMenu: true },
-  { path: '/roles', menuKey: 'roles', descKey: 'rolesDesc', icon: <SafetyCertificateOutlined />, access: 'canReadRoles', inMenu: true },
-  { path: '/audit', menuKey: 'audit', descKey: 'auditDesc', icon: <AuditOutlined />, access: 'canReadAudit', inMenu: true },
+  {
+    path: '/churn-cases',
+    menuKey: 'churnCases',
+    descKey: 'churnCasesDesc',
+    icon: <UserDeleteOutlined />,
+    access: 'canReadAlerts',
+    inMenu: true,
+  },
+  {
+    path: '/churn-cases/:id',
+    menuKey: 'churnCases',
+    icon: <UserDeleteOutlined />,
+    access: 'canReadAlerts',
+    inMenu: false,
+  },
+  {
+    path: '/ratings',
+    menuKey: 'ratings',
+    descKey: 'ratingsDesc',
+    icon: <StarOutlined />,
+    access: 'canReadRatings',
+    inMenu: true,
+  },
+  {
+    path: '/dashboard',
+    menuKey: 'dashboard',
+    descKey: 'dashboardDesc',
+    icon: <BarChartOutlined />,
+    access: 'canReadDashboards',
+    inMenu: true,
+  },
+  {
+    path: '/duplicates',
+    menuKey: 'duplicates',
+    descKey: 'duplicatesDesc',
+    icon: <MergeCellsOutlined />,
+    access: 'canMergeCustomers',
+    inMenu: true,
+  },
+  {
+    path: '/access-requests',
+    menuKey: 'accessRequests',
+    descKey: 'accessDesc',
+    icon: <KeyOutlined />,
+    access: 'canRequestAccess',
+    inMenu: true,
+  },
+  {
+    path: '/imports',
+    menuKey: 'imports',
+    descKey: 'importsDesc',
+    icon: <CloudUploadOutlined />,
+    access: 'canRunImport',
+    inMenu: true,
+  },
+  {
+    path: '/api-keys',
+    menuKey: 'apiKeys',
+    descKey: 'apiKeysDesc',
+    icon: <ApiOutlined />,
+    access: 'canManageApiKeys',
+    inMenu: true,
+  },
+  {
+    path: '/settings',
+    menuKey: 'settings',
+    descKey: 'settingsDesc',
+    icon: <SettingOutlined />,
+    access: 'canWritePolicy',
+    inMenu: true,
+  },
+  {
+    path: '/org',
+    menuKey: 'org',
+    descKey: 'orgDesc',
+    icon: <ApartmentOutlined />,
+    access: 'canSeeOrgPage',
+    inMenu: true,
+  },
+  {
+    path: '/users',
+    menuKey: 'users',
+    descKey: 'usersDesc',
+    icon: <TeamOutlined />,
+    access: 'canReadUsers',
+    inMenu: true,
+  },
+  {
+    path: '/roles',
+    menuKey: 'roles',
+    descKey: 'rolesDesc',
+    icon: <SafetyCertificateOutlined />,
+    access: 'canReadRoles',
+    inMenu: true,
+  },
+  {
+    path: '/audit',
+    menuKey: 'audit',
+    descKey: 'auditDesc',
+    icon: <AuditOutlined />,
+    access: 'canReadAudit',
+    inMenu: true,
+  },
   { path: '/account', menuKey: 'account', descKey: 'accountDesc', icon: <UserOutlined />, inMenu: true },
 ];

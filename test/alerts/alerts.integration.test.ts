@@ -40,7 +40,11 @@ function six(litres: number): Record<string, number> {
 
 /** A few fill-ups in each month, adding up to the month's litres. */
 function monthly(litresByMonth: Record<string, number>): [string, number][] {
-  return Object.entries(litresByMonth).flatMap(([month, litres]) => (litres === 0 ? [] : [5, 15, 25].map((d) => [`${month}-${String(d).padStart(2, '0')}`, litres / 3] as [string, number])));
+  return Object.entries(litresByMonth).flatMap(([month, litres]) =>
+    litres === 0
+      ? []
+      : [5, 15, 25].map((d) => [`${month}-${String(d).padStart(2, '0')}`, litres / 3] as [string, number]),
+  );
 }
 
 const PLANS: Plan[] = [
@@ -60,8 +64,38 @@ const PLANS: Plan[] = [
   { key: 'steady', unit: 'station1', days: [...monthly({ ...six(300), '2026-10': 300 }), ['2026-11-24', 30]] },
   { key: 'decliner-b2', unit: 'station3', days: [...monthly({ ...six(900), '2026-10': 60 }), ['2026-11-23', 30]] },
   // The issue's cases: a regular a few per cent down each month, and a collapse that ticked up.
-  { key: 'slide', unit: 'station1', days: [...monthly({ '2026-04': 2950, '2026-05': 2900, '2026-06': 2880, '2026-07': 2863.8, '2026-08': 2831.2, '2026-09': 2671.2, '2026-10': 2637.6 }), ['2026-11-24', 30]] },
-  { key: 'ticked-up', unit: 'station1', days: [...monthly({ '2026-04': 1000, '2026-05': 1000, '2026-06': 1000, '2026-07': 1000, '2026-08': 300, '2026-09': 34.8, '2026-10': 38.1 }), ['2026-11-24', 30]] },
+  {
+    key: 'slide',
+    unit: 'station1',
+    days: [
+      ...monthly({
+        '2026-04': 2950,
+        '2026-05': 2900,
+        '2026-06': 2880,
+        '2026-07': 2863.8,
+        '2026-08': 2831.2,
+        '2026-09': 2671.2,
+        '2026-10': 2637.6,
+      }),
+      ['2026-11-24', 30],
+    ],
+  },
+  {
+    key: 'ticked-up',
+    unit: 'station1',
+    days: [
+      ...monthly({
+        '2026-04': 1000,
+        '2026-05': 1000,
+        '2026-06': 1000,
+        '2026-07': 1000,
+        '2026-08': 300,
+        '2026-09': 34.8,
+        '2026-10': 38.1,
+      }),
+      ['2026-11-24', 30],
+    ],
+  },
 ];
 
 interface AlertItem {
@@ -87,20 +121,47 @@ describeEngines('churn and anomaly alerts', (engine) => {
   let seq = 0;
 
   const ingest = async (plate: string, days: [string, number][], stationCode: string) => {
-    const rows: Txn[] = days.map(([day, litres]) => ({ externalId: `t${++seq}`, occurredAt: `${day}T10:00:00+08:00`, stationCode, plate, product: '0#柴油', volumeMl: Math.round(litres * 1000), amountFen: Math.round(litres * 780) }));
-    const res = await ok<{ inserted: number; attached: number; rejected: number }>(send(ctx.app, key, { source: 'pos', transactions: rows }));
+    const rows: Txn[] = days.map(([day, litres]) => ({
+      externalId: `t${++seq}`,
+      occurredAt: `${day}T10:00:00+08:00`,
+      stationCode,
+      plate,
+      product: '0#柴油',
+      volumeMl: Math.round(litres * 1000),
+      amountFen: Math.round(litres * 780),
+    }));
+    const res = await ok<{ inserted: number; attached: number; rejected: number }>(
+      send(ctx.app, key, { source: 'pos', transactions: rows }),
+    );
     expect(res.rejected).toBe(0);
     expect(res.attached).toBe(rows.length);
   };
   const stationCode = { station1: 'B1-A1-S1', station2: 'B1-A1-S2', station3: 'B2-A1-S1' } as const;
-  const alerts = async (where = '') => (await sql<{ customer_id: number; kind: string; episode: string; status: string; assignee_user_id: number | null }>`select customer_id, kind, episode, status, assignee_user_id from alert ${sql.raw(where)} order by customer_id, kind, episode`.execute(ctx.db.kysely)).rows.map((r) => ({ ...r, customer_id: Number(r.customer_id), assignee_user_id: r.assignee_user_id === null ? null : Number(r.assignee_user_id) }));
+  const alerts = async (where = '') =>
+    (
+      await sql<{
+        customer_id: number;
+        kind: string;
+        episode: string;
+        status: string;
+        assignee_user_id: number | null;
+      }>`select customer_id, kind, episode, status, assignee_user_id from alert ${sql.raw(where)} order by customer_id, kind, episode`.execute(
+        ctx.db.kysely,
+      )
+    ).rows.map((r) => ({
+      ...r,
+      customer_id: Number(r.customer_id),
+      assignee_user_id: r.assignee_user_id === null ? null : Number(r.assignee_user_id),
+    }));
   const keyOf = (customerId: number) => [...ids].find(([, id]) => id === customerId)![0];
 
   beforeAll(async () => {
     ctx.now.value = new Date('2026-12-10T02:00:00Z');
     admin = await setupAdmin(ctx.app);
     tree = await buildTree(ctx.app, admin);
-    key = (await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
+    key = (
+      await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
+    ).key;
     const people: [string, number, string][] = [
       ['zhanzhang1', tree.station1, 'station_manager'],
       ['zhanzhang1b', tree.station1, 'station_manager'],
@@ -118,7 +179,14 @@ describeEngines('churn and anomaly alerts', (engine) => {
     let n = 0;
     for (const plan of PLANS) {
       const plate = `冀A${String(50000 + ++n)}`;
-      const body = { kind: 'individual', orgUnitId: tree[plan.unit], name: `客户${n}号`, surname: '王', vehicles: [{ plate }], ...(plan.owned && { ownerUserId: users.get('daibiao') }) };
+      const body = {
+        kind: 'individual',
+        orgUnitId: tree[plan.unit],
+        name: `客户${n}号`,
+        surname: '王',
+        vehicles: [{ plate }],
+        ...(plan.owned && { ownerUserId: users.get('daibiao') }),
+      };
       const { id } = await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/customers', body), 201);
       ids.set(plan.key, id);
       await ingest(plate, plan.days, stationCode[plan.unit]);
@@ -141,7 +209,11 @@ describeEngines('churn and anomaly alerts', (engine) => {
       select customer_id, count(distinct business_day) as n, min(business_day) as first_day, max(business_day) as last_day
       from fuel_transaction where customer_id is not null group by customer_id`.execute(ctx.db.kysely);
     const overdue = days.rows
-      .filter((r) => Number(r.n) >= policy.minVisits && daysBetween(r.last_day, TODAY) > daysBetween(r.first_day, r.last_day) / (Number(r.n) - 1) + policy.graceDays)
+      .filter(
+        (r) =>
+          Number(r.n) >= policy.minVisits &&
+          daysBetween(r.last_day, TODAY) > daysBetween(r.first_day, r.last_day) / (Number(r.n) - 1) + policy.graceDays,
+      )
       .map((r) => keyOf(Number(r.customer_id)))
       .sort();
     // The generated histories are what they claim: the customers at or inside the limit are not in it.
@@ -150,10 +222,20 @@ describeEngines('churn and anomaly alerts', (engine) => {
     // cadence rule's tonight) is not judged for a decline.
     const months = await sql<{ customer_id: number; month: string; v: number; n: number }>`
       select customer_id, substr(business_day, 1, 7) as month, sum(volume_ml) as v, count(*) as n
-      from fuel_transaction where customer_id is not null group by customer_id, substr(business_day, 1, 7)`.execute(ctx.db.kysely);
-    const figures = (id: number) => new Map(months.rows.filter((r) => Number(r.customer_id) === id).map((r) => [r.month, { volumeMl: Number(r.v), fills: Number(r.n) }]));
+      from fuel_transaction where customer_id is not null group by customer_id, substr(business_day, 1, 7)`.execute(
+      ctx.db.kysely,
+    );
+    const figures = (id: number) =>
+      new Map(
+        months.rows
+          .filter((r) => Number(r.customer_id) === id)
+          .map((r) => [r.month, { volumeMl: Number(r.v), fills: Number(r.n) }]),
+      );
     const findings = new Map([...ids].map(([k, id]) => [k, declineFinding(policy, figures(id), TODAY)]));
-    const falling = [...findings].filter(([k, f]) => f && !overdue.includes(k)).map(([k]) => k).sort();
+    const falling = [...findings]
+      .filter(([k, f]) => f && !overdue.includes(k))
+      .map(([k]) => k)
+      .sort();
     expect(falling).toEqual(['decliner', 'decliner-b2', 'ticked-up']);
     // Stopping altogether is a decline too, but he is away: one lapse, one alert, the cadence rule's.
     expect(findings.get('stops')).not.toBeNull();
@@ -161,15 +243,32 @@ describeEngines('churn and anomaly alerts', (engine) => {
     expect(findings.get('dips')).toBeNull();
 
     const raised = await alerts();
-    expect(raised.filter((a) => a.kind === 'cadence').map((a) => keyOf(a.customer_id)).sort()).toEqual(overdue);
-    expect(raised.filter((a) => a.kind === 'decline').map((a) => keyOf(a.customer_id)).sort()).toEqual(falling);
+    expect(
+      raised
+        .filter((a) => a.kind === 'cadence')
+        .map((a) => keyOf(a.customer_id))
+        .sort(),
+    ).toEqual(overdue);
+    expect(
+      raised
+        .filter((a) => a.kind === 'decline')
+        .map((a) => keyOf(a.customer_id))
+        .sort(),
+    ).toEqual(falling);
     // The episode is the collapse's first month.
-    expect(raised.filter((a) => a.kind === 'decline').map((a) => [keyOf(a.customer_id), a.episode]).sort()).toEqual([
+    expect(
+      raised
+        .filter((a) => a.kind === 'decline')
+        .map((a) => [keyOf(a.customer_id), a.episode])
+        .sort(),
+    ).toEqual([
       ['decliner', '2026-10'],
       ['decliner-b2', '2026-10'],
       ['ticked-up', '2026-08'],
     ]);
-    expect(raised.find((a) => a.kind === 'cadence' && a.customer_id === ids.get('overdue'))?.episode).toBe('2026-11-20');
+    expect(raised.find((a) => a.kind === 'cadence' && a.customer_id === ids.get('overdue'))?.episode).toBe(
+      '2026-11-20',
+    );
     expect(detail.raised).toEqual({ cadence: overdue.length, decline: falling.length, model: 0 });
     // Branches this small are not fitted, and the job says so.
     expect(detail.fittedBranches).toBe(0);
@@ -179,7 +278,8 @@ describeEngines('churn and anomaly alerts', (engine) => {
     ]);
 
     // Assignees: the owner; else the station manager of the unit (lowest id), else of the nearest unit above.
-    const assignee = (k: string) => raised.find((a) => a.kind === 'cadence' && a.customer_id === ids.get(k))?.assignee_user_id;
+    const assignee = (k: string) =>
+      raised.find((a) => a.kind === 'cadence' && a.customer_id === ids.get(k))?.assignee_user_id;
     expect(assignee('overdue')).toBe(users.get('zhanzhang1'));
     expect(assignee('owned')).toBe(users.get('daibiao'));
     expect(assignee('unmanaged-station')).toBe(users.get('pianqu'));
@@ -193,14 +293,19 @@ describeEngines('churn and anomaly alerts', (engine) => {
     expect(d2.alreadyOpen).toBe(raised.length);
     expect(await alerts()).toEqual(raised);
     // Without force the runner does not even start it.
-    expect(await runJob(ctx.db.kysely, nightlyAlertsJob, PERIOD)).toEqual({ status: 'skipped', reason: 'already_done' });
+    expect(await runJob(ctx.db.kysely, nightlyAlertsJob, PERIOD)).toEqual({
+      status: 'skipped',
+      reason: 'already_done',
+    });
   });
 
   it('reads monthly volumes and fill-ups by month for a run of ids and for scattered ones alike', async () => {
     const months = ['2026-07', '2026-08', '2026-09', '2026-10', '2026-11'];
     const rows = await sql<{ customer_id: number; month: string; v: number; n: number }>`
       select customer_id, substr(business_day, 1, 7) as month, sum(volume_ml) as v, count(*) as n from fuel_transaction
-      where customer_id is not null and business_day >= '2026-07-01' group by customer_id, substr(business_day, 1, 7)`.execute(ctx.db.kysely);
+      where customer_id is not null and business_day >= '2026-07-01' group by customer_id, substr(business_day, 1, 7)`.execute(
+      ctx.db.kysely,
+    );
     const expected = (wanted: number[]) => {
       const out = new Map<number, Map<string, { volumeMl: number; fills: number }>>();
       for (const r of rows.rows) {
@@ -223,20 +328,39 @@ describeEngines('churn and anomaly alerts', (engine) => {
   });
 
   it('explains the alert and lists it for the assignee, with the customer to greet', async () => {
-    const mine = await ok<{ total: number; items: AlertItem[] }>(call(ctx.app, sessions.get('zhanzhang1')!, 'GET', '/api/alerts?mine=true&status=open'));
+    const mine = await ok<{ total: number; items: AlertItem[] }>(
+      call(ctx.app, sessions.get('zhanzhang1')!, 'GET', '/api/alerts?mine=true&status=open'),
+    );
     expect(mine.items.every((a) => a.assigneeUserId === users.get('zhanzhang1'))).toBe(true);
     const a = mine.items.find((x) => x.kind === 'cadence' && x.customer.id === ids.get('overdue'))!;
-    expect(a.detail).toMatchObject({ usualIntervalDays: 2, lastVisitDay: '2026-11-20', daysSince: 6, graceDays: 3, overdueByDays: 1 });
+    expect(a.detail).toMatchObject({
+      usualIntervalDays: 2,
+      lastVisitDay: '2026-11-20',
+      daysSince: 6,
+      graceDays: 3,
+      overdueByDays: 1,
+    });
     expect(a.customer).toMatchObject({ plate: '冀A50001', greeting: '王师傅' });
     const dec = await ok<{ items: AlertItem[] }>(call(ctx.app, admin, 'GET', '/api/alerts?kind=decline'));
     const why = dec.items.find((x) => x.customer.id === ids.get('decliner'))!.detail;
     expect(why.months).toEqual([
-      ...['2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09'].map((month) => ({ month, volumeMl: 300_000 })),
+      ...['2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09'].map((month) => ({
+        month,
+        volumeMl: 300_000,
+      })),
       { month: '2026-10', volumeMl: 60_000 },
     ]);
-    expect(why).toMatchObject({ baselineMl: 300_000, share: 0.2, threshold: 0.6, spreadFactor: 1.5, spreadMl: 100_000 });
+    expect(why).toMatchObject({
+      baselineMl: 300_000,
+      share: 0.2,
+      threshold: 0.6,
+      spreadFactor: 1.5,
+      spreadMl: 100_000,
+    });
     // Paged, newest first.
-    const page = await ok<{ total: number; items: AlertItem[] }>(call(ctx.app, admin, 'GET', '/api/alerts?pageSize=2&page=1'));
+    const page = await ok<{ total: number; items: AlertItem[] }>(
+      call(ctx.app, admin, 'GET', '/api/alerts?pageSize=2&page=1'),
+    );
     expect(page.items).toHaveLength(2);
     expect(page.total).toBe((await alerts()).length);
     expect(page.items[0]!.id).toBeGreaterThan(page.items[1]!.id);
@@ -246,11 +370,17 @@ describeEngines('churn and anomaly alerts', (engine) => {
     const b2 = sessions.get('zhanzhang3')!;
     const listed = await ok<{ items: AlertItem[] }>(call(ctx.app, b2, 'GET', '/api/alerts'));
     expect(listed.items.map((a) => keyOf(a.customer.id)).sort()).toEqual(['decliner-b2', 'other-branch']);
-    const theirs = (await ok<{ items: AlertItem[] }>(call(ctx.app, admin, 'GET', `/api/alerts?customerId=${ids.get('overdue')}`))).items[0]!;
+    const theirs = (
+      await ok<{ items: AlertItem[] }>(call(ctx.app, admin, 'GET', `/api/alerts?customerId=${ids.get('overdue')}`))
+    ).items[0]!;
     const get = await call(ctx.app, b2, 'GET', `/api/alerts/${theirs.id}`);
     expect(get.statusCode).toBe(403);
     expect(get.json().error.code).toBe('SCOPE_DENIED');
-    const close = await call(ctx.app, b2, 'POST', `/api/alerts/${theirs.id}/close`, { contactMade: '电话', reasonFound: '无', actionTaken: '无' });
+    const close = await call(ctx.app, b2, 'POST', `/api/alerts/${theirs.id}/close`, {
+      contactMade: '电话',
+      reasonFound: '无',
+      actionTaken: '无',
+    });
     expect(close.statusCode).toBe(403);
     expect(close.json().error.code).toBe('SCOPE_DENIED');
     const auditor = await call(ctx.app, sessions.get('shenji')!, 'GET', '/api/alerts');
@@ -263,41 +393,81 @@ describeEngines('churn and anomaly alerts', (engine) => {
 
   it('closes an alert only with all three answers, and audits it', async () => {
     const s = sessions.get('jiayou')!;
-    const target = (await ok<{ items: AlertItem[] }>(call(ctx.app, s, 'GET', `/api/alerts?customerId=${ids.get('overdue')}&kind=cadence`))).items[0]!;
-    const missing = await call(ctx.app, s, 'POST', `/api/alerts/${target.id}/close`, { contactMade: '已电话联系', reasonFound: '换了线路' });
+    const target = (
+      await ok<{ items: AlertItem[] }>(
+        call(ctx.app, s, 'GET', `/api/alerts?customerId=${ids.get('overdue')}&kind=cadence`),
+      )
+    ).items[0]!;
+    const missing = await call(ctx.app, s, 'POST', `/api/alerts/${target.id}/close`, {
+      contactMade: '已电话联系',
+      reasonFound: '换了线路',
+    });
     expect(missing.statusCode).toBe(400);
     expect(missing.json().error.field).toBe('body.actionTaken');
-    const blank = await call(ctx.app, s, 'POST', `/api/alerts/${target.id}/close`, { contactMade: '已电话联系', reasonFound: '   ', actionTaken: '送优惠券' });
+    const blank = await call(ctx.app, s, 'POST', `/api/alerts/${target.id}/close`, {
+      contactMade: '已电话联系',
+      reasonFound: '   ',
+      actionTaken: '送优惠券',
+    });
     expect(blank.statusCode).toBe(400);
     expect(blank.json().error.field).toBe('body.reasonFound');
     expect((await ok<AlertItem>(call(ctx.app, s, 'GET', `/api/alerts/${target.id}`))).status).toBe('open');
 
-    const closed = await ok<AlertItem>(call(ctx.app, s, 'POST', `/api/alerts/${target.id}/close`, { contactMade: '已电话联系', reasonFound: '换了线路', actionTaken: '介绍新线路上的站点优惠' }));
+    const closed = await ok<AlertItem>(
+      call(ctx.app, s, 'POST', `/api/alerts/${target.id}/close`, {
+        contactMade: '已电话联系',
+        reasonFound: '换了线路',
+        actionTaken: '介绍新线路上的站点优惠',
+      }),
+    );
     expect(closed).toMatchObject({ status: 'closed', closedByName: '用户jiayou', contactMade: '已电话联系' });
-    const twice = await call(ctx.app, s, 'POST', `/api/alerts/${target.id}/close`, { contactMade: 'a', reasonFound: 'b', actionTaken: 'c' });
+    const twice = await call(ctx.app, s, 'POST', `/api/alerts/${target.id}/close`, {
+      contactMade: 'a',
+      reasonFound: 'b',
+      actionTaken: 'c',
+    });
     expect(twice.statusCode).toBe(409);
-    const audit = await ctx.db.kysely.selectFrom('audit_log').selectAll().where('entity', '=', 'alert').where('entity_id', '=', String(target.id)).execute();
+    const audit = await ctx.db.kysely
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('entity', '=', 'alert')
+      .where('entity_id', '=', String(target.id))
+      .execute();
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ action: 'close', actor_name: 'jiayou' });
     expect(JSON.parse(audit[0]!.after_json!)).toMatchObject({ status: 'closed', reasonFound: '换了线路' });
-    const row = await ctx.db.kysely.selectFrom('alert').select(['closed_by', 'closed_at']).where('id', '=', target.id).executeTakeFirstOrThrow();
+    const row = await ctx.db.kysely
+      .selectFrom('alert')
+      .select(['closed_by', 'closed_at'])
+      .where('id', '=', target.id)
+      .executeTakeFirstOrThrow();
     expect(Number(row.closed_by)).toBe(users.get('jiayou'));
     expect(row.closed_at).not.toBeNull();
     const closedList = await ok<{ items: AlertItem[] }>(call(ctx.app, s, 'GET', '/api/alerts?status=closed'));
     expect(closedList.items.map((a) => a.id)).toEqual([target.id]);
     // A closed episode is not raised again.
     const rerun = await runJob(ctx.db.kysely, nightlyAlertsJob, PERIOD, { force: true });
-    expect((rerun as { detail: Record<string, any> }).detail).toMatchObject({ raised: { cadence: 0, decline: 0, model: 0 }, alreadyClosed: 1 });
+    expect((rerun as { detail: Record<string, any> }).detail).toMatchObject({
+      raised: { cadence: 0, decline: 0, model: 0 },
+      alreadyClosed: 1,
+    });
   });
 
   it('opens a new episode after a new visit and a later lapse', async () => {
     await ingest('冀A50001', [['2026-11-27', 40]], stationCode.station1);
     // Back on the 27th: on the 28th he is not overdue.
     await ok(call(ctx.app, admin, 'POST', '/api/alerts/run', { date: '2026-11-27' }));
-    expect((await alerts(`where kind = 'cadence' and customer_id = ${ids.get('overdue')}`)).map((a) => a.episode)).toEqual(['2026-11-20']);
-    const later = await ok<{ raised: Record<string, number>; period: string }>(call(ctx.app, admin, 'POST', '/api/alerts/run', { date: '2026-12-05' }));
+    expect(
+      (await alerts(`where kind = 'cadence' and customer_id = ${ids.get('overdue')}`)).map((a) => a.episode),
+    ).toEqual(['2026-11-20']);
+    const later = await ok<{ raised: Record<string, number>; period: string }>(
+      call(ctx.app, admin, 'POST', '/api/alerts/run', { date: '2026-12-05' }),
+    );
     expect(later.period).toBe('2026-12-05');
-    const mine = (await alerts(`where kind = 'cadence' and customer_id = ${ids.get('overdue')}`)).map((a) => [a.episode, a.status]);
+    const mine = (await alerts(`where kind = 'cadence' and customer_id = ${ids.get('overdue')}`)).map((a) => [
+      a.episode,
+      a.status,
+    ]);
     expect(mine).toEqual([
       ['2026-11-20', 'closed'],
       ['2026-11-27', 'open'],
@@ -306,12 +476,17 @@ describeEngines('churn and anomaly alerts', (engine) => {
 
   it('runs by hand over the own subtree only', async () => {
     await ctx.db.kysely.deleteFrom('alert').execute();
-    const res = await ok<{ raised: { cadence: number; decline: number } }>(call(ctx.app, sessions.get('guanli2')!, 'POST', '/api/alerts/run', { date: PERIOD }));
+    const res = await ok<{ raised: { cadence: number; decline: number } }>(
+      call(ctx.app, sessions.get('guanli2')!, 'POST', '/api/alerts/run', { date: PERIOD }),
+    );
     const rows = await alerts();
     expect(rows.map((a) => keyOf(a.customer_id)).sort()).toEqual(['decliner-b2', 'other-branch']);
     expect(res.raised.cadence + res.raised.decline).toBe(2);
-    const audit = await ctx.db.kysely.selectFrom('audit_log').select(['action', 'actor_name']).where('entity', '=', 'alert_rules').execute();
+    const audit = await ctx.db.kysely
+      .selectFrom('audit_log')
+      .select(['action', 'actor_name'])
+      .where('entity', '=', 'alert_rules')
+      .execute();
     expect(audit.map((a) => a.actor_name)).toContain('guanli2');
   });
 });
-

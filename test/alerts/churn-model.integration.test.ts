@@ -38,7 +38,18 @@ describeEngines('churn model alerts', (engine) => {
       const first = addDays(TODAY, -Tdays);
       const row = await ctx.db.kysely
         .insertInto('customer')
-        .values({ org_unit_id: orgUnitId, code: `${prefix}${String(i).padStart(4, '0')}`, kind: 'individual', name: null, created_at: now, updated_at: now, visit_count: x + 1, first_visit_day: first, last_visit_day: addDays(first, txDays), usual_interval_days: x > 0 ? txDays / x : null })
+        .values({
+          org_unit_id: orgUnitId,
+          code: `${prefix}${String(i).padStart(4, '0')}`,
+          kind: 'individual',
+          name: null,
+          created_at: now,
+          updated_at: now,
+          visit_count: x + 1,
+          first_visit_day: first,
+          last_visit_day: addDays(first, txDays),
+          usual_interval_days: x > 0 ? txDays / x : null,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       sims.push({ id: Number(row.id), alive: c.aliveAtT, visitCount: x + 1 });
@@ -56,7 +67,15 @@ describeEngines('churn model alerts', (engine) => {
     const svc = new AlertsService(ctx.db.kysely, () => new Date('2026-11-26T01:30:00Z'));
     const result = await svc.runRules({ day: PERIOD });
     expect(result.fittedBranches).toBe(1);
-    expect(result.skippedBranches).toEqual([{ orgUnitId: tree.branch2, name: '保定分公司', customers: 30, reason: 'too_few_customers', minimum: policy.modelMinCustomers }]);
+    expect(result.skippedBranches).toEqual([
+      {
+        orgUnitId: tree.branch2,
+        name: '保定分公司',
+        customers: 30,
+        reason: 'too_few_customers',
+        minimum: policy.modelMinCustomers,
+      },
+    ]);
 
     const fits = await ctx.db.kysely.selectFrom('churn_model_fit').selectAll().execute();
     expect(fits.map((f) => [Number(f.org_unit_id), f.model, f.period, Number(f.customers)]).sort()).toEqual([
@@ -66,7 +85,12 @@ describeEngines('churn model alerts', (engine) => {
     const chosen = fits.find((f) => JSON.parse(f.params).chosen)!;
     expect(Number(chosen.log_likelihood)).toBe(Math.max(...fits.map((f) => Number(f.log_likelihood))));
 
-    const scores = new Map((await ctx.db.kysely.selectFrom('customer_churn_score').selectAll().execute()).map((s) => [Number(s.customer_id), s]));
+    const scores = new Map(
+      (await ctx.db.kysely.selectFrom('customer_churn_score').selectAll().execute()).map((s) => [
+        Number(s.customer_id),
+        s,
+      ]),
+    );
     const branch1 = sims.slice(0, 160);
     expect(scores.size).toBe(160);
     expect([...scores.values()].every((s) => s.model === chosen.model)).toBe(true);
@@ -81,10 +105,21 @@ describeEngines('churn model alerts', (engine) => {
 
     // The regulars scored below the threshold: each has exactly one alert, about his lapse (his last
     // visit day). Those the cadence rule found overdue first hold it as a cadence alert.
-    const expected = branch1.filter((s) => s.visitCount >= policy.minVisits && Number(scores.get(s.id)!.p_alive) < policy.pAliveBelow).map((s) => s.id).sort((a, b) => a - b);
+    const expected = branch1
+      .filter((s) => s.visitCount >= policy.minVisits && Number(scores.get(s.id)!.p_alive) < policy.pAliveBelow)
+      .map((s) => s.id)
+      .sort((a, b) => a - b);
     expect(expected.length).toBeGreaterThan(5);
-    const lastDay = new Map((await ctx.db.kysely.selectFrom('customer').select(['id', 'last_visit_day']).execute()).map((c) => [Number(c.id), c.last_visit_day]));
-    const all = await ctx.db.kysely.selectFrom('alert').select(['customer_id', 'kind', 'episode', 'lapse', 'status']).execute();
+    const lastDay = new Map(
+      (await ctx.db.kysely.selectFrom('customer').select(['id', 'last_visit_day']).execute()).map((c) => [
+        Number(c.id),
+        c.last_visit_day,
+      ]),
+    );
+    const all = await ctx.db.kysely
+      .selectFrom('alert')
+      .select(['customer_id', 'kind', 'episode', 'lapse', 'status'])
+      .execute();
     for (const id of expected) {
       const mine = all.filter((a) => Number(a.customer_id) === id);
       expect(mine, String(id)).toHaveLength(1);
@@ -96,9 +131,22 @@ describeEngines('churn model alerts', (engine) => {
     // With a grace the cadence rule never reaches, the model rule raises them itself.
     await ctx.db.kysely.deleteFrom('alert').execute();
     const relaxed = { ...policy, graceDays: 60 };
-    await ctx.db.kysely.insertInto('policy_version').values({ kind: 'anomaly', body: JSON.stringify(relaxed), note: null, created_by: null, created_at: new Date().toISOString() }).execute();
+    await ctx.db.kysely
+      .insertInto('policy_version')
+      .values({
+        kind: 'anomaly',
+        body: JSON.stringify(relaxed),
+        note: null,
+        created_by: null,
+        created_at: new Date().toISOString(),
+      })
+      .execute();
     const alone = await svc.runRules({ day: PERIOD });
-    const alerts = await ctx.db.kysely.selectFrom('alert').select(['customer_id', 'kind', 'episode', 'detail']).orderBy('customer_id').execute();
+    const alerts = await ctx.db.kysely
+      .selectFrom('alert')
+      .select(['customer_id', 'kind', 'episode', 'detail'])
+      .orderBy('customer_id')
+      .execute();
     // (Those away longer than twice their interval and 60 days are still the cadence rule's.)
     const overdue = new Set(alerts.filter((a) => a.kind === 'cadence').map((a) => Number(a.customer_id)));
     const model = alerts.filter((a) => a.kind === 'model');
@@ -113,7 +161,9 @@ describeEngines('churn model alerts', (engine) => {
 
     // A second run the same night, and the first night of next month, raise nothing new: the lapses are the same.
     expect((await svc.runRules({ day: PERIOD })).raised).toEqual({ cadence: 0, decline: 0, model: 0 });
-    const nextMonth = await new AlertsService(ctx.db.kysely, () => new Date('2026-12-01T01:30:00Z')).runRules({ day: '2026-11-30' });
+    const nextMonth = await new AlertsService(ctx.db.kysely, () => new Date('2026-12-01T01:30:00Z')).runRules({
+      day: '2026-11-30',
+    });
     expect(nextMonth.raised.model).toBe(0);
     expect(nextMonth.alreadyOpen).toBeGreaterThanOrEqual(expected.length);
     await ctx.db.kysely.deleteFrom('policy_version').execute();
@@ -122,8 +172,12 @@ describeEngines('churn model alerts', (engine) => {
   }, 120_000);
 
   it(`scores with the branch's fit for ${REFIT_DAYS - 1} more nights, then refits`, async () => {
-    const run = (day: string) => new AlertsService(ctx.db.kysely, () => new Date(`${addDays(day, 1)}T01:30:00Z`)).runRules({ day });
-    const fitsOf = async () => (await ctx.db.kysely.selectFrom('churn_model_fit').select(['org_unit_id', 'period']).orderBy('period').execute()).map((f) => [Number(f.org_unit_id), f.period]);
+    const run = (day: string) =>
+      new AlertsService(ctx.db.kysely, () => new Date(`${addDays(day, 1)}T01:30:00Z`)).runRules({ day });
+    const fitsOf = async () =>
+      (
+        await ctx.db.kysely.selectFrom('churn_model_fit').select(['org_unit_id', 'period']).orderBy('period').execute()
+      ).map((f) => [Number(f.org_unit_id), f.period]);
 
     // The last night of the week: no new fit, every customer scored again with the stored one.
     const lastOfWeek = addDays(PERIOD, REFIT_DAYS - 1);
@@ -133,7 +187,11 @@ describeEngines('churn model alerts', (engine) => {
       [tree.branch1, PERIOD],
       [tree.branch1, PERIOD],
     ]);
-    const scoredAt = new Set((await ctx.db.kysely.selectFrom('customer_churn_score').select('scored_at').execute()).map((s) => s.scored_at.slice(0, 10)));
+    const scoredAt = new Set(
+      (await ctx.db.kysely.selectFrom('customer_churn_score').select('scored_at').execute()).map((s) =>
+        s.scored_at.slice(0, 10),
+      ),
+    );
     expect(scoredAt).toEqual(new Set([addDays(lastOfWeek, 1)]));
 
     // A week after the fit the branch is fitted again.

@@ -7,11 +7,19 @@ import { ChurnPool } from '../../src/server/modules/alerts/fit-pool.js';
 function branch(seed: number, params: { r: number; alpha: number; s: number; beta: number }) {
   const rng = createRng(seed);
   const Ts = Array.from({ length: 400 }, () => Math.round((20 + rng() * 40) * 7) / 7);
-  return simulateParetoNbd(params, Ts, 0, rng).map((c) => ({ x: c.x, tx: Math.min(Math.round(c.tx * 7) / 7, c.T), T: c.T }));
+  return simulateParetoNbd(params, Ts, 0, rng).map((c) => ({
+    x: c.x,
+    tx: Math.min(Math.round(c.tx * 7) / 7, c.T),
+    T: c.T,
+  }));
 }
 
 describe('churn model work in worker threads', () => {
-  const branches = [branch(1, { r: 3, alpha: 2, s: 0.8, beta: 25 }), branch(2, { r: 1, alpha: 4, s: 0.5, beta: 60 }), branch(3, { r: 2, alpha: 3, s: 1, beta: 40 })];
+  const branches = [
+    branch(1, { r: 3, alpha: 2, s: 0.8, beta: 25 }),
+    branch(2, { r: 1, alpha: 4, s: 0.5, beta: 60 }),
+    branch(3, { r: 2, alpha: 3, s: 1, beta: 40 }),
+  ];
   const pool = new ChurnPool(2);
   afterAll(() => pool.close());
 

@@ -20,16 +20,29 @@ describeEngines('policies', (engine) => {
   });
 
   it('starts from the defaults', async () => {
-    const all = await ok<{ kind: string; versionId: number | null; body: unknown }[]>(call(ctx.app, manager, 'GET', '/api/policies'));
+    const all = await ok<{ kind: string; versionId: number | null; body: unknown }[]>(
+      call(ctx.app, manager, 'GET', '/api/policies'),
+    );
     expect(all.find((p) => p.kind === 'anomaly')).toMatchObject({ versionId: null, body: DEFAULT_POLICIES.anomaly });
   });
 
   it('keeps every saved version, audited, and puts the newest in force', async () => {
-    await ok(call(ctx.app, marketing, 'PUT', '/api/policies/anomaly', { body: { ...DEFAULT_POLICIES.anomaly, graceDays: 4 }, note: '节后放宽' }));
-    await ok(call(ctx.app, marketing, 'PUT', '/api/policies/anomaly', { body: { ...DEFAULT_POLICIES.anomaly, graceDays: 5 } }));
-    const all = await ok<{ kind: string; body: { graceDays: number }; createdByName: string }[]>(call(ctx.app, manager, 'GET', '/api/policies'));
+    await ok(
+      call(ctx.app, marketing, 'PUT', '/api/policies/anomaly', {
+        body: { ...DEFAULT_POLICIES.anomaly, graceDays: 4 },
+        note: '节后放宽',
+      }),
+    );
+    await ok(
+      call(ctx.app, marketing, 'PUT', '/api/policies/anomaly', { body: { ...DEFAULT_POLICIES.anomaly, graceDays: 5 } }),
+    );
+    const all = await ok<{ kind: string; body: { graceDays: number }; createdByName: string }[]>(
+      call(ctx.app, manager, 'GET', '/api/policies'),
+    );
     expect(all.find((p) => p.kind === 'anomaly')!.body.graceDays).toBe(5);
-    const history = await ok<{ body: { graceDays: number }; note: string | null }[]>(call(ctx.app, manager, 'GET', '/api/policies/anomaly/history'));
+    const history = await ok<{ body: { graceDays: number }; note: string | null }[]>(
+      call(ctx.app, manager, 'GET', '/api/policies/anomaly/history'),
+    );
     expect(history.map((h) => h.body.graceDays)).toEqual([5, 4]);
     expect(history[1]!.note).toBe('节后放宽');
     const audit = await ok<{ items: { entity: string }[] }>(call(ctx.app, admin, 'GET', '/api/audit?entity=policy'));
@@ -52,7 +65,11 @@ describeEngines('policies', (engine) => {
     // The first version is compared with the default.
     expect(history[1]!.changes).toEqual([{ path: ['minMonthlyYuan'], before: 3000, after: 2500.5 }]);
 
-    const classes = [{ code: 'VIP', minStars: 4 }, { code: 'A', minStars: 2 }, { code: 'C', minStars: 0 }];
+    const classes = [
+      { code: 'VIP', minStars: 4 },
+      { code: 'A', minStars: 2 },
+      { code: 'C', minStars: 0 },
+    ];
     await ok(put(marketing, 'classes', { classes }));
     const [latest] = await historyOf('classes');
     expect(latest!.changes).toEqual([
@@ -75,7 +92,12 @@ describeEngines('policies', (engine) => {
     const fen = await put(marketing, 'key_customer', { ...DEFAULT_POLICIES.key_customer, minTransactionYuan: 800.005 });
     expect(fen.statusCode).toBe(400);
     expect(fen.json().error).toMatchObject({ field: 'body.body.minTransactionYuan', details: { rule: 'fen' } });
-    const dup = await put(marketing, 'classes', { classes: [{ code: 'A', minStars: 3 }, { code: 'A', minStars: 1 }] });
+    const dup = await put(marketing, 'classes', {
+      classes: [
+        { code: 'A', minStars: 3 },
+        { code: 'A', minStars: 1 },
+      ],
+    });
     expect(dup.json().error).toMatchObject({ field: 'body.body.classes.1.code', details: { rule: 'code_unique' } });
     const late = await put(marketing, 'star_rating', { ...DEFAULT_POLICIES.star_rating, computeDay: 6 });
     expect(late.json().error).toMatchObject({ field: 'body.body.finalDay', details: { rule: 'final_before_compute' } });
@@ -83,12 +105,21 @@ describeEngines('policies', (engine) => {
   });
 
   it('denies saving without policy.write and names the bad field', async () => {
-    expect((await call(ctx.app, manager, 'PUT', '/api/policies/anomaly', { body: DEFAULT_POLICIES.anomaly })).statusCode).toBe(403);
-    const bad = await call(ctx.app, marketing, 'PUT', '/api/policies/star_rating', { body: { ...DEFAULT_POLICIES.star_rating, thresholds: { default: [100, 50, 200, 300] } } });
+    expect(
+      (await call(ctx.app, manager, 'PUT', '/api/policies/anomaly', { body: DEFAULT_POLICIES.anomaly })).statusCode,
+    ).toBe(403);
+    const bad = await call(ctx.app, marketing, 'PUT', '/api/policies/star_rating', {
+      body: { ...DEFAULT_POLICIES.star_rating, thresholds: { default: [100, 50, 200, 300] } },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toMatch(/thresholds.default/);
-    expect(bad.json().error).toMatchObject({ field: 'body.body.thresholds.default.1', details: { rule: 'thresholds_rise' } });
-    const wrongType = await call(ctx.app, marketing, 'PUT', '/api/policies/card', { body: { discountRate: 'a lot', minMonthlyYuan: 1 } });
+    expect(bad.json().error).toMatchObject({
+      field: 'body.body.thresholds.default.1',
+      details: { rule: 'thresholds_rise' },
+    });
+    const wrongType = await call(ctx.app, marketing, 'PUT', '/api/policies/card', {
+      body: { discountRate: 'a lot', minMonthlyYuan: 1 },
+    });
     expect(wrongType.statusCode).toBe(400);
     expect(wrongType.json().error.field).toMatch(/discountRate/);
   });

@@ -21,7 +21,12 @@ describeEngines('forecourt alerts', (engine) => {
   let drop: () => Promise<void>;
   let db: Db;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-alerts-cli-'));
-  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'alerts', ...args], { env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8', timeout: 120_000 });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [BIN, 'alerts', ...args], {
+      env: { ...process.env, DATABASE_URL: url },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
 
   beforeAll(async () => {
     ({ url, drop } = await freshDatabase(engine));
@@ -31,12 +36,30 @@ describeEngines('forecourt alerts', (engine) => {
     await app.ready();
     const admin = await setupAdmin(app);
     const tree = await buildTree(app, admin);
-    const key = (await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
+    const key = (
+      await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
+    ).key;
     const days: string[] = [];
     for (let d = '2026-11-02'; d <= '2026-11-20'; d = addDays(d, 2)) days.push(d);
     days.push('2026-11-30'); // back after the night judged
-    await ok(call(app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station1, name: '王', vehicles: [{ plate: '冀A12345' }] }), 201);
-    const rows = days.map((d, i) => ({ externalId: `c${i}`, occurredAt: `${d}T10:00:00+08:00`, stationCode: 'B1-A1-S1', plate: '冀A12345', product: '92#', volumeMl: 40_000, amountFen: 30_000 }));
+    await ok(
+      call(app, admin, 'POST', '/api/customers', {
+        kind: 'individual',
+        orgUnitId: tree.station1,
+        name: '王',
+        vehicles: [{ plate: '冀A12345' }],
+      }),
+      201,
+    );
+    const rows = days.map((d, i) => ({
+      externalId: `c${i}`,
+      occurredAt: `${d}T10:00:00+08:00`,
+      stationCode: 'B1-A1-S1',
+      plate: '冀A12345',
+      product: '92#',
+      volumeMl: 40_000,
+      amountFen: 30_000,
+    }));
     expect((await ok<{ rejected: number }>(send(app, key, { source: 'pos', transactions: rows }))).rejected).toBe(0);
     await app.close();
   }, 120_000);
@@ -50,14 +73,20 @@ describeEngines('forecourt alerts', (engine) => {
   it('runs the rules as of a night, counting only or for real', async () => {
     const dry = run('run', '--as-of', '2026-11-25', '--dry-run', '--json');
     expect(dry.status, dry.stderr).toBe(0);
-    expect(JSON.parse(dry.stdout)).toMatchObject({ period: '2026-11-25', dryRun: true, raised: { cadence: 1, decline: 0, model: 0 } });
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      period: '2026-11-25',
+      dryRun: true,
+      raised: { cadence: 1, decline: 0, model: 0 },
+    });
     expect(await db.kysely.selectFrom('alert').select('id').execute()).toEqual([]);
     const wet = run('run', '--as-of', '2026-11-25');
     expect(wet.status, wet.stderr).toBe(0);
     expect(wet.stdout).toContain('raised: cadence 1');
     // He came back on the 30th: on file already, the alert is resolved by it at once.
     expect(wet.stdout).toContain('resolved: came back 1');
-    expect(await db.kysely.selectFrom('alert').select(['status', 'resolved_day']).execute()).toEqual([{ status: 'resolved', resolved_day: '2026-11-30' }]);
+    expect(await db.kysely.selectFrom('alert').select(['status', 'resolved_day']).execute()).toEqual([
+      { status: 'resolved', resolved_day: '2026-11-30' },
+    ]);
   });
 
   it('back-tests a policy from a file and prints the report per rule and per station', async () => {
@@ -87,8 +116,14 @@ describeEngines('forecourt alerts', (engine) => {
       [['backtest', '--from', '2026-11-20'], /needs --from and --to/],
       [['backtest', '--from', '2026-11-30', '--to', '2026-11-20'], /to must not come before from/],
       [['backtest', '--from', '2026-06-01', '--to', '2026-11-20'], /at most 92 nights/],
-      [['backtest', '--from', '2026-11-20', '--to', '2026-11-30', '--policy', path.join(dir, 'bad.json')], /graceDays must be at most 60/],
-      [['backtest', '--from', '2026-11-20', '--to', '2026-11-30', '--policy', path.join(dir, 'unknown.json')], /declineMonths is not a field/],
+      [
+        ['backtest', '--from', '2026-11-20', '--to', '2026-11-30', '--policy', path.join(dir, 'bad.json')],
+        /graceDays must be at most 60/,
+      ],
+      [
+        ['backtest', '--from', '2026-11-20', '--to', '2026-11-30', '--policy', path.join(dir, 'unknown.json')],
+        /declineMonths is not a field/,
+      ],
       [['run', '--as-of', '25/11/2026'], /--as-of takes a date/],
       [['run', '--scope', 'NOPE'], /no org unit with code NOPE/],
       [['sweep'], /run or backtest/],

@@ -25,10 +25,12 @@ async function xlsxRows(body: Buffer): Promise<{ rows: string[][]; sheet: ExcelJ
   const width = sheet.getRow(1).cellCount;
   const rows: string[][] = [];
   sheet.eachRow({ includeEmpty: false }, (row) => {
-    rows.push(Array.from({ length: width }, (_, i) => {
-      const v = row.getCell(i + 1).value;
-      return v === null || v === undefined ? '' : String(v);
-    }));
+    rows.push(
+      Array.from({ length: width }, (_, i) => {
+        const v = row.getCell(i + 1).value;
+        return v === null || v === undefined ? '' : String(v);
+      }),
+    );
   });
   return { rows, sheet };
 }
@@ -46,7 +48,12 @@ describeEngines('customer export', (engine) => {
     tree = await buildTree(ctx.app, admin);
     managerId = await createUser(ctx.app, admin, 'zhanzhang', tree.station1, ['station_manager']);
     manager = await login(ctx.app, 'zhanzhang', USER_PASSWORD);
-    const role = { code: 'exporter', nameZh: '导出员', nameEn: 'Exporter', permissions: ['customer.read', 'customer.export'] };
+    const role = {
+      code: 'exporter',
+      nameZh: '导出员',
+      nameEn: 'Exporter',
+      permissions: ['customer.read', 'customer.export'],
+    };
     await ok(call(ctx.app, admin, 'POST', '/api/roles', role), 201);
     await createUser(ctx.app, admin, 'daochu', tree.branch1, ['exporter']);
     exporter = await login(ctx.app, 'daochu', USER_PASSWORD);
@@ -71,9 +78,19 @@ describeEngines('customer export', (engine) => {
       }),
       201,
     );
-    const formula = { kind: 'organisation', orgUnitId: tree.station1, name: '=HYPERLINK("http://x")', vehicles: [{ plate: '冀A7777Z' }] };
+    const formula = {
+      kind: 'organisation',
+      orgUnitId: tree.station1,
+      name: '=HYPERLINK("http://x")',
+      vehicles: [{ plate: '冀A7777Z' }],
+    };
     await ok(call(ctx.app, admin, 'POST', '/api/customers', formula), 201);
-    const elsewhere = { kind: 'individual', orgUnitId: tree.station3, name: '保定客户', vehicles: [{ plate: '冀F11111' }] };
+    const elsewhere = {
+      kind: 'individual',
+      orgUnitId: tree.station3,
+      name: '保定客户',
+      vehicles: [{ plate: '冀F11111' }],
+    };
     await ok(call(ctx.app, admin, 'POST', '/api/customers', elsewhere), 201);
     // A final rating of March and one under review of April: the export shows the final one.
     const k = ctx.db.kysely;
@@ -87,7 +104,10 @@ describeEngines('customer export', (engine) => {
       ).id;
     const rate = async (batchId: number, period: string, stars: number, cls: string) => {
       const row = { batch_id: batchId, customer_id: zhao.id, period, computed_stars: stars, stars, class: cls };
-      await k.insertInto('customer_rating').values({ ...row, status: 'rated', updated_at: '2026-04-02T00:00:00.000Z' }).execute();
+      await k
+        .insertInto('customer_rating')
+        .values({ ...row, status: 'rated', updated_at: '2026-04-02T00:00:00.000Z' })
+        .execute();
     };
     await rate(await batch('2026-03', 'final'), '2026-03', 3, 'A');
     await rate(await batch('2026-04', 'computed'), '2026-04', 4, 'VIP');
@@ -99,7 +119,18 @@ describeEngines('customer export', (engine) => {
     expect(res.headers['content-type']).toContain('text/csv');
     expect(res.headers['content-disposition']).toContain(`filename*=UTF-8''${encodeURIComponent('客户档案.csv')}`);
     const rows = rowsOf(res.body);
-    const headers = ['客户编码', '客户类型', '姓名/名称', '性别', '生日', '所属机构', '负责人', '联系电话', '车辆', '加油卡'];
+    const headers = [
+      '客户编码',
+      '客户类型',
+      '姓名/名称',
+      '性别',
+      '生日',
+      '所属机构',
+      '负责人',
+      '联系电话',
+      '车辆',
+      '加油卡',
+    ];
     headers.push('标签', '需关照', '建档进度', '备注', '满意度', '星级', '分类', '最近到站', '建档时间');
     expect(rows[0]).toEqual(expect.arrayContaining(headers));
     expect(rows[0]!.join()).not.toMatch(/[a-z]{3}/i);

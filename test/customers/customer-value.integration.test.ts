@@ -96,7 +96,10 @@ describeEngines('customer value', (engine) => {
       seeded.push({ id, visitDays: days.size, amountFen });
     }
     for (let i = 0; i < sales.length; i += 500) {
-      await ctx.db.kysely.insertInto('fuel_transaction').values(sales.slice(i, i + 500) as never).execute();
+      await ctx.db.kysely
+        .insertInto('fuel_transaction')
+        .values(sales.slice(i, i + 500) as never)
+        .execute();
     }
     return seeded;
   };
@@ -113,7 +116,14 @@ describeEngines('customer value', (engine) => {
       (
         await ctx.db.kysely
           .insertInto('customer')
-          .values({ org_unit_id: tree.station1, code: 'V1-NONE', kind: 'individual', name: '新客户', created_at: now, updated_at: now })
+          .values({
+            org_unit_id: tree.station1,
+            code: 'V1-NONE',
+            kind: 'individual',
+            name: '新客户',
+            created_at: now,
+            updated_at: now,
+          })
           .returning('id')
           .executeTakeFirstOrThrow()
       ).id,
@@ -125,32 +135,62 @@ describeEngines('customer value', (engine) => {
   }, 180_000);
 
   it('fits the spend model in the nightly job, beside the churn models of the same branch', async () => {
-    const fits = await ctx.db.kysely.selectFrom('churn_model_fit').selectAll().where('model', '=', 'gamma_gamma').execute();
-    expect(fits.map((f) => [Number(f.org_unit_id), f.period, Number(f.customers)])).toEqual([[tree.branch1, PERIOD, 201]]);
+    const fits = await ctx.db.kysely
+      .selectFrom('churn_model_fit')
+      .selectAll()
+      .where('model', '=', 'gamma_gamma')
+      .execute();
+    expect(fits.map((f) => [Number(f.org_unit_id), f.period, Number(f.customers)])).toEqual([
+      [tree.branch1, PERIOD, 201],
+    ]);
     const params = JSON.parse(fits[0]!.params) as GammaGammaParams & { converged: boolean; fittedOn: number };
     expect(params.fittedOn).toBe(200);
     // Over 200 customers only the mean spend is pinned down well: within 10% of the ¥300 simulated.
     expect(Math.abs(gammaGammaPopulationMean(params) / gammaGammaPopulationMean(SPEND) - 1)).toBeLessThan(0.1);
     // A second run of the night fits nothing again.
-    const again = await runJob(ctx.db.kysely, nightlyAlertsJob, PERIOD, { now: new Date(`${TODAY}T02:00:00+08:00`), force: true });
+    const again = await runJob(ctx.db.kysely, nightlyAlertsJob, PERIOD, {
+      now: new Date(`${TODAY}T02:00:00+08:00`),
+      force: true,
+    });
     expect(again).toMatchObject({ status: 'done', detail: { spendFits: { fitted: 0, tooFew: 0 } } });
   });
 
   it("gives a customer's P(alive), visits, spend and value exactly as the stored fits do", async () => {
-    const fits = await ctx.db.kysely.selectFrom('churn_model_fit').selectAll().where('org_unit_id', '=', tree.branch1).execute();
+    const fits = await ctx.db.kysely
+      .selectFrom('churn_model_fit')
+      .selectAll()
+      .where('org_unit_id', '=', tree.branch1)
+      .execute();
     const chosen = fits.find((f) => f.model !== 'gamma_gamma' && JSON.parse(f.params).chosen === true)!;
-    const { chosen: _c, converged: _v, fittedOn: _f, ...churnParams } = JSON.parse(chosen.params) as Record<string, number>;
+    const {
+      chosen: _c,
+      converged: _v,
+      fittedOn: _f,
+      ...churnParams
+    } = JSON.parse(chosen.params) as Record<string, number>;
     const spendParams = JSON.parse(fits.find((f) => f.model === 'gamma_gamma')!.params) as GammaGammaParams;
     const model = { model: chosen.model, params: churnParams } as unknown as VisitModel;
 
     let checked = 0;
     for (const c of branch1.filter((_, i) => i % 20 === 0)) {
       const v = await ok<Value>(value(admin, c.id));
-      const row = await ctx.db.kysely.selectFrom('customer').selectAll().where('id', '=', c.id).executeTakeFirstOrThrow();
+      const row = await ctx.db.kysely
+        .selectFrom('customer')
+        .selectAll()
+        .where('id', '=', c.id)
+        .executeTakeFirstOrThrow();
       const T = (Date.parse(TODAY) - Date.parse(row.first_visit_day!)) / 86_400_000 / 7;
       const tx = (Date.parse(row.last_visit_day!) - Date.parse(row.first_visit_day!)) / 86_400_000 / 7;
       const expected = customerValue(model, spendParams, { x: row.visit_count - 1, tx, T }, c);
-      expect(v).toMatchObject({ customerId: c.id, asOf: TODAY, missing: null, model: chosen.model, modelFittedFor: PERIOD, spendFittedFor: PERIOD, spendVisits: c.visitDays });
+      expect(v).toMatchObject({
+        customerId: c.id,
+        asOf: TODAY,
+        missing: null,
+        model: chosen.model,
+        modelFittedFor: PERIOD,
+        spendFittedFor: PERIOD,
+        spendVisits: c.visitDays,
+      });
       expect(v.pAlive).toBeCloseTo(expected.pAlive, 12);
       expect(v.expectedVisits30d).toBeCloseTo(expected.expectedVisits30d, 10);
       expect(v.expectedVisits365d).toBeCloseTo(expected.expectedVisits365d, 10);
@@ -159,7 +199,9 @@ describeEngines('customer value', (engine) => {
       expect(v.value12mFen).toBe(expected.value12mFen);
       // The figures hang together: a year holds more visits than a month, and the value is visits × spend.
       expect(v.expectedVisits365d!).toBeGreaterThanOrEqual(v.expectedVisits30d!);
-      expect(Math.abs(v.value12mFen! - v.expectedVisits365d! * v.spendPerVisitFen!)).toBeLessThanOrEqual(v.expectedVisits365d! / 2 + 1);
+      expect(Math.abs(v.value12mFen! - v.expectedVisits365d! * v.spendPerVisitFen!)).toBeLessThanOrEqual(
+        v.expectedVisits365d! / 2 + 1,
+      );
       // Gamma-Gamma pulls his own mean towards the branch's.
       const population = gammaGammaPopulationMean(spendParams) * 100;
       const own = v.ownSpendPerVisitFen!;
@@ -173,7 +215,11 @@ describeEngines('customer value', (engine) => {
   it('says why figures are missing: no visit yet, or no model for the branch', async () => {
     expect(await ok<Value>(value(admin, neverBought))).toMatchObject({ missing: 'no_history', spendVisits: 0 });
     expect(await ok<Value>(value(admin, neverBought))).not.toHaveProperty('value12mFen');
-    expect(await ok<Value>(value(admin, branch2Customer))).toMatchObject({ missing: 'no_model', model: null, spendFittedFor: null });
+    expect(await ok<Value>(value(admin, branch2Customer))).toMatchObject({
+      missing: 'no_model',
+      model: null,
+      spendFittedFor: null,
+    });
     expect((await value(admin, 999_999)).statusCode).toBe(404);
   });
 
@@ -189,7 +235,12 @@ describeEngines('customer value', (engine) => {
   describe('key customers ranked by value', () => {
     const list = (sort?: string) =>
       ok<{ sort: string; unattended: { customerId: number; volumeMl: number; value12mFen?: number | null }[] }>(
-        call(ctx.app, admin, 'GET', `/api/key-customers?orgUnitId=${tree.branch1}&month=${TODAY.slice(0, 7)}${sort ? `&sort=${sort}` : ''}`),
+        call(
+          ctx.app,
+          admin,
+          'GET',
+          `/api/key-customers?orgUnitId=${tree.branch1}&month=${TODAY.slice(0, 7)}${sort ? `&sort=${sort}` : ''}`,
+        ),
       );
 
     it('orders the same customers by their 12-month value, highest first', async () => {
@@ -199,7 +250,9 @@ describeEngines('customer value', (engine) => {
       expect(byValue.sort).toBe('value');
       expect(byVolume.unattended.length).toBeGreaterThan(10);
       expect(byVolume.unattended.every((u) => !('value12mFen' in u))).toBe(true);
-      expect(byValue.unattended.map((u) => u.customerId).sort()).toEqual(byVolume.unattended.map((u) => u.customerId).sort());
+      expect(byValue.unattended.map((u) => u.customerId).sort()).toEqual(
+        byVolume.unattended.map((u) => u.customerId).sort(),
+      );
       const values = byValue.unattended.map((u) => u.value12mFen ?? null);
       expect(values.every((v) => typeof v === 'number')).toBe(true);
       expect(values).toEqual([...values].sort((a, b) => b! - a!));

@@ -36,24 +36,43 @@ describeEngines('customer archive', (engine) => {
   });
 
   it('creates a customer from messy input, numbers it by the scheme and shows the profile step', async () => {
-    const c = await ok<Detail>(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '赵建国', phones: [{ phone: '+86 138-1234-5678' }], vehicles: [{ plate: ' 冀a·12345 ', model: '解放J6' }], cards: ['9000 1234 5678'], tags: ['月结', '大客户'] }), 201);
+    const c = await ok<Detail>(
+      call(ctx.app, manager, 'POST', '/api/customers', {
+        kind: 'individual',
+        name: '赵建国',
+        phones: [{ phone: '+86 138-1234-5678' }],
+        vehicles: [{ plate: ' 冀a·12345 ', model: '解放J6' }],
+        cards: ['9000 1234 5678'],
+        tags: ['月结', '大客户'],
+      }),
+      201,
+    );
     expect(c.code).toMatch(/^B1P0*1$/);
     expect(c.vehicles[0]!.plate).toBe('冀A12345');
     expect(c.phones[0]!.phone).toBe('13812345678');
     expect(c.cards[0]!.cardNo).toBe('900012345678');
     expect(c.greeting).toBe('赵师傅');
     expect(c.profileStep).toBe(3);
-    const second = await ok<Detail>(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', vehicles: [{ plate: '冀A88888' }] }), 201);
+    const second = await ok<Detail>(
+      call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', vehicles: [{ plate: '冀A88888' }] }),
+      201,
+    );
     expect(second.code).toMatch(/^B1P0*2$/);
     expect(second.profileStep).toBe(1);
     expect(second.nextQuestion).toBe('ask_name');
   });
 
   it('names the field and row of a bad plate or phone', async () => {
-    const res = await call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', vehicles: [{ plate: '冀A12345' }, { plate: '???' }] });
+    const res = await call(ctx.app, manager, 'POST', '/api/customers', {
+      kind: 'individual',
+      vehicles: [{ plate: '冀A12345' }, { plate: '???' }],
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.field).toBe('body.vehicles.1.plate');
-    const phone = await call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', phones: [{ phone: '12' }] });
+    const phone = await call(ctx.app, manager, 'POST', '/api/customers', {
+      kind: 'individual',
+      phones: [{ phone: '12' }],
+    });
     expect(phone.json().error.field).toBe('body.phones.0.phone');
   });
 
@@ -74,14 +93,17 @@ describeEngines('customer archive', (engine) => {
     const text = JSON.stringify(created.items);
     expect(text).toContain('138****5678');
     expect(text).not.toContain('13812345678');
-    const asAdmin = JSON.stringify((await ok(call(ctx.app, admin, 'GET', '/api/audit?entity=customer&action=create'))).items);
+    const asAdmin = JSON.stringify(
+      (await ok(call(ctx.app, admin, 'GET', '/api/audit?entity=customer&action=create'))).items,
+    );
     expect(asAdmin).toContain('13812345678');
   });
 
   it('audits every full read of a record', async () => {
     const list = await ok(call(ctx.app, manager, 'GET', '/api/customers?q=赵建国'));
     const id = list.items[0].id;
-    const before = (await ok(call(ctx.app, admin, 'GET', `/api/audit?entity=customer&entityId=${id}&action=read`))).total;
+    const before = (await ok(call(ctx.app, admin, 'GET', `/api/audit?entity=customer&entityId=${id}&action=read`)))
+      .total;
     await ok(call(ctx.app, manager, 'GET', `/api/customers/${id}`));
     const after = await ok(call(ctx.app, admin, 'GET', `/api/audit?entity=customer&entityId=${id}&action=read`));
     expect(after.total).toBe(before + 1);
@@ -89,26 +111,50 @@ describeEngines('customer archive', (engine) => {
   });
 
   it('warns on a duplicate plate or phone and links the existing record; refuses a card on file', async () => {
-    const dup = await call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '赵师傅', vehicles: [{ plate: '冀A 12345' }] });
+    const dup = await call(ctx.app, manager, 'POST', '/api/customers', {
+      kind: 'individual',
+      name: '赵师傅',
+      vehicles: [{ plate: '冀A 12345' }],
+    });
     expect(dup.statusCode).toBe(409);
     const err = dup.json().error;
     expect(err.code).toBe('DUPLICATE_SUSPECTED');
     expect(err.details[0]).toMatchObject({ on: 'plate', value: '冀A12345', inScope: true, name: '赵建国' });
-    const card = await call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', cards: ['900012345678'], confirmDuplicate: true });
+    const card = await call(ctx.app, manager, 'POST', '/api/customers', {
+      kind: 'individual',
+      cards: ['900012345678'],
+      confirmDuplicate: true,
+    });
     expect(card.statusCode).toBe(409);
     expect(card.json().error.code).toBe('DUPLICATE');
-    const forced = await call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '赵师傅', vehicles: [{ plate: '冀A12345' }], phones: [{ phone: '13812345678' }], confirmDuplicate: true });
+    const forced = await call(ctx.app, manager, 'POST', '/api/customers', {
+      kind: 'individual',
+      name: '赵师傅',
+      vehicles: [{ plate: '冀A12345' }],
+      phones: [{ phone: '13812345678' }],
+      confirmDuplicate: true,
+    });
     expect(forced.statusCode).toBe(201);
   });
 
   it('merges duplicates keeping all history, and undoes the merge', async () => {
-    const review = await ok<{ on: string; value: string; customers: { id: number }[] }[]>(call(ctx.app, manager, 'GET', '/api/customers/duplicates'));
+    const review = await ok<{ on: string; value: string; customers: { id: number }[] }[]>(
+      call(ctx.app, manager, 'GET', '/api/customers/duplicates'),
+    );
     const group = review.find((g) => g.on === 'plate' && g.value === '冀A12345')!;
     expect(group.customers).toHaveLength(2);
     const [a, b] = group.customers.map((c) => c.id) as [number, number];
     // Give the duplicate a visit of its own, which must survive the merge.
     const dupVehicle = (await ok<Detail>(call(ctx.app, manager, 'GET', `/api/customers/${b}`))).vehicles[0]!;
-    await ok(call(ctx.app, attendant, 'POST', '/api/pump/visits', { customerId: b, vehicleId: dupVehicle.id, product: '0#柴油', volumeLitres: 210.5 }), 201);
+    await ok(
+      call(ctx.app, attendant, 'POST', '/api/pump/visits', {
+        customerId: b,
+        vehicleId: dupVehicle.id,
+        product: '0#柴油',
+        volumeLitres: 210.5,
+      }),
+      201,
+    );
 
     const denied = await call(ctx.app, attendant, 'POST', `/api/customers/${a}/merge`, { mergedId: b });
     expect(denied.statusCode).toBe(403);
@@ -136,15 +182,35 @@ describeEngines('customer archive', (engine) => {
   });
 
   it('gives concurrent edits a conflict, not a silent overwrite', async () => {
-    const c = await ok<Detail>(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'organisation', name: '顺达物流有限公司', vehicles: [{ plate: '冀A9K2Q1' }] }), 201);
-    const first = call(ctx.app, manager, 'PATCH', `/api/customers/${c.id}`, { notes: '月结,要增值税专票', version: c.version });
-    const second = call(ctx.app, attendant, 'PATCH', `/api/customers/${c.id}`, { notes: '司机说想办卡', version: c.version });
+    const c = await ok<Detail>(
+      call(ctx.app, manager, 'POST', '/api/customers', {
+        kind: 'organisation',
+        name: '顺达物流有限公司',
+        vehicles: [{ plate: '冀A9K2Q1' }],
+      }),
+      201,
+    );
+    const first = call(ctx.app, manager, 'PATCH', `/api/customers/${c.id}`, {
+      notes: '月结,要增值税专票',
+      version: c.version,
+    });
+    const second = call(ctx.app, attendant, 'PATCH', `/api/customers/${c.id}`, {
+      notes: '司机说想办卡',
+      version: c.version,
+    });
     const codes = (await Promise.all([first, second])).map((r) => r.statusCode).sort();
     expect(codes).toEqual([200, 409]);
   });
 
   it('exports customer lists only with the export right, audited, with formulas defused', async () => {
-    await ok(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '=HYPERLINK("http://x")', vehicles: [{ plate: '冀A7777Z' }] }), 201);
+    await ok(
+      call(ctx.app, manager, 'POST', '/api/customers', {
+        kind: 'individual',
+        name: '=HYPERLINK("http://x")',
+        vehicles: [{ plate: '冀A7777Z' }],
+      }),
+      201,
+    );
     expect((await call(ctx.app, manager, 'GET', '/api/customers/export')).statusCode).toBe(403);
     const res = await call(ctx.app, admin, 'GET', '/api/customers/export');
     expect(res.statusCode).toBe(200);
@@ -156,65 +222,147 @@ describeEngines('customer archive', (engine) => {
   });
 
   it('finds a customer at the pump from the last characters of the plate, and records a visit', async () => {
-    const hits = await ok<{ customerId: number; plate: string; greeting: string }[]>(call(ctx.app, attendant, 'GET', '/api/pump/lookup?q=345'));
+    const hits = await ok<{ customerId: number; plate: string; greeting: string }[]>(
+      call(ctx.app, attendant, 'GET', '/api/pump/lookup?q=345'),
+    );
     expect(hits[0]!.plate).toBe('冀A12345');
     expect(hits[0]!.greeting).toBe('赵师傅');
     const two = await ok<{ plate: string }[]>(call(ctx.app, attendant, 'GET', '/api/pump/lookup?q=45'));
     expect(two.map((h) => h.plate)).toContain('冀A12345');
     const middle = await ok<{ plate: string }[]>(call(ctx.app, attendant, 'GET', '/api/pump/lookup?q=K2Q'));
     expect(middle.map((h) => h.plate)).toEqual(['冀A9K2Q1']);
-    const res = await ok(call(ctx.app, attendant, 'POST', '/api/pump/visits', { customerId: hits[0]!.customerId, product: '0#柴油', volumeLitres: 300 }), 201);
+    const res = await ok(
+      call(ctx.app, attendant, 'POST', '/api/pump/visits', {
+        customerId: hits[0]!.customerId,
+        product: '0#柴油',
+        volumeLitres: 300,
+      }),
+      201,
+    );
     expect(res.created).toBe(false);
-    const again = await ok<{ customerId: number; name: string | null; lastProduct: string | null; tags: string[] }[]>(call(ctx.app, attendant, 'GET', '/api/pump/lookup?q=冀A12345'));
+    const again = await ok<{ customerId: number; name: string | null; lastProduct: string | null; tags: string[] }[]>(
+      call(ctx.app, attendant, 'GET', '/api/pump/lookup?q=冀A12345'),
+    );
     expect(again.find((x) => x.customerId === hits[0]!.customerId)!.lastProduct).toBe('0#柴油');
     expect(again.find((x) => x.name === '赵建国')!.tags).toEqual(['大客户', '月结'].sort());
-    const unknown = await ok(call(ctx.app, attendant, 'POST', '/api/pump/visits', { plate: '冀B55555', model: '东风天龙', product: '0#柴油', volumeLitres: 150 }), 201);
+    const unknown = await ok(
+      call(ctx.app, attendant, 'POST', '/api/pump/visits', {
+        plate: '冀B55555',
+        model: '东风天龙',
+        product: '0#柴油',
+        volumeLitres: 150,
+      }),
+      201,
+    );
     expect(unknown.created).toBe(true);
     const step1 = await ok<Detail>(call(ctx.app, manager, 'GET', `/api/customers/${unknown.customerId}`));
     expect(step1.profileStep).toBe(1);
     expect(step1.vehicles[0]).toMatchObject({ plate: '冀B55555', model: '东风天龙' });
     expect(step1.visits).toHaveLength(1);
-    const history = (await ok(call(ctx.app, manager, 'GET', `/api/customers/${unknown.customerId}`))).history.map((h: { action: string }) => h.action);
+    const history = (await ok(call(ctx.app, manager, 'GET', `/api/customers/${unknown.customerId}`))).history.map(
+      (h: { action: string }) => h.action,
+    );
     expect(history).toEqual(['visit', 'create']);
   });
 
   it('numbers new customers by the scheme HQ sets', async () => {
-    expect((await call(ctx.app, manager, 'PUT', '/api/settings/customer-code-scheme', { scheme: '{station}-{seq:4}' })).statusCode).toBe(403);
+    expect(
+      (await call(ctx.app, manager, 'PUT', '/api/settings/customer-code-scheme', { scheme: '{station}-{seq:4}' }))
+        .statusCode,
+    ).toBe(403);
     const bad = await call(ctx.app, admin, 'PUT', '/api/settings/customer-code-scheme', { scheme: '{branch}' });
     expect(bad.json().error.field).toBe('body.scheme');
     await ok(call(ctx.app, admin, 'PUT', '/api/settings/customer-code-scheme', { scheme: '{station}-{seq:4}' }));
-    const c = await ok<Detail>(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', vehicles: [{ plate: '冀A3S7W9' }] }), 201);
+    const c = await ok<Detail>(
+      call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', vehicles: [{ plate: '冀A3S7W9' }] }),
+      201,
+    );
     expect(c.code).toBe('B1-A1-S1-0001');
   });
 
   it('keeps other areas out: search, lookup and detail stay in the subtree', async () => {
-    const out = await ok<Detail>(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', name: '钱多多', orgUnitId: tree.station3, vehicles: [{ plate: '冀F66666' }] }), 201);
+    const out = await ok<Detail>(
+      call(ctx.app, admin, 'POST', '/api/customers', {
+        kind: 'individual',
+        name: '钱多多',
+        orgUnitId: tree.station3,
+        vehicles: [{ plate: '冀F66666' }],
+      }),
+      201,
+    );
     expect((await call(ctx.app, manager, 'GET', `/api/customers/${out.id}`)).statusCode).toBe(403);
     expect((await ok(call(ctx.app, manager, 'GET', '/api/customers?q=钱多多'))).total).toBe(0);
     expect(await ok(call(ctx.app, manager, 'GET', '/api/pump/lookup?q=66666'))).toEqual([]);
     // A duplicate in another area is reported by the unit that holds it only, never by its code.
-    const dup = await call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', vehicles: [{ plate: '冀F66666' }] });
-    expect(dup.json().error.details[0]).toMatchObject({ inScope: false, customerId: null, name: null, code: null, orgUnitId: tree.station3 });
+    const dup = await call(ctx.app, manager, 'POST', '/api/customers', {
+      kind: 'individual',
+      vehicles: [{ plate: '冀F66666' }],
+    });
+    expect(dup.json().error.details[0]).toMatchObject({
+      inScope: false,
+      customerId: null,
+      name: null,
+      code: null,
+      orgUnitId: tree.station3,
+    });
     expect(dup.body).not.toContain(out.code);
     // The duplicate review shows only the customers the user may read, even when a plate is shared across areas.
-    await ok(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '钱二', vehicles: [{ plate: '冀F66666' }], confirmDuplicate: true }), 201);
-    await ok(call(ctx.app, manager, 'POST', '/api/customers', { kind: 'individual', name: '钱三', vehicles: [{ plate: '冀F66666' }], confirmDuplicate: true }), 201);
-    const review = await ok<{ value: string; customers: { name: string }[] }[]>(call(ctx.app, manager, 'GET', '/api/customers/duplicates'));
+    await ok(
+      call(ctx.app, manager, 'POST', '/api/customers', {
+        kind: 'individual',
+        name: '钱二',
+        vehicles: [{ plate: '冀F66666' }],
+        confirmDuplicate: true,
+      }),
+      201,
+    );
+    await ok(
+      call(ctx.app, manager, 'POST', '/api/customers', {
+        kind: 'individual',
+        name: '钱三',
+        vehicles: [{ plate: '冀F66666' }],
+        confirmDuplicate: true,
+      }),
+      201,
+    );
+    const review = await ok<{ value: string; customers: { name: string }[] }[]>(
+      call(ctx.app, manager, 'GET', '/api/customers/duplicates'),
+    );
     const group = review.find((g) => g.value === '冀F66666')!;
     expect(group.customers.map((c) => c.name).sort()).toEqual(['钱三', '钱二'].sort());
     expect(JSON.stringify(review)).not.toContain('钱多多');
   });
 
   it("moves a customer's plates with him: the lookup follows the customer's org unit", async () => {
-    const c = await ok<Detail>(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', name: '周游', orgUnitId: tree.station2, vehicles: [{ plate: '冀A7K7K7' }] }), 201);
+    const c = await ok<Detail>(
+      call(ctx.app, admin, 'POST', '/api/customers', {
+        kind: 'individual',
+        name: '周游',
+        orgUnitId: tree.station2,
+        vehicles: [{ plate: '冀A7K7K7' }],
+      }),
+      201,
+    );
     expect(await ok(call(ctx.app, attendant, 'GET', '/api/pump/lookup?q=K7K7'))).toEqual([]);
-    const unitOf = async () => (await ctx.db.kysely.selectFrom('vehicle').select('org_unit_id').where('customer_id', '=', c.id).executeTakeFirstOrThrow()).org_unit_id;
+    const unitOf = async () =>
+      (
+        await ctx.db.kysely
+          .selectFrom('vehicle')
+          .select('org_unit_id')
+          .where('customer_id', '=', c.id)
+          .executeTakeFirstOrThrow()
+      ).org_unit_id;
     expect(await unitOf()).toBe(tree.station2);
     await ok(call(ctx.app, admin, 'PATCH', `/api/customers/${c.id}`, { orgUnitId: tree.station1, version: c.version }));
     expect(await unitOf()).toBe(tree.station1);
     for (const q of ['K7K7', '7K7', '冀A7']) {
-      const found = await ok<{ customerId: number }[]>(call(ctx.app, attendant, 'GET', `/api/pump/lookup?q=${encodeURIComponent(q)}`));
-      expect(found.map((m) => m.customerId), q).toContain(c.id);
+      const found = await ok<{ customerId: number }[]>(
+        call(ctx.app, attendant, 'GET', `/api/pump/lookup?q=${encodeURIComponent(q)}`),
+      );
+      expect(
+        found.map((m) => m.customerId),
+        q,
+      ).toContain(c.id);
     }
   });
 });
@@ -235,7 +383,17 @@ describeEngines('access requests (archive borrowing)', (engine) => {
     await createUser(ctx.app, admin, 'mgr_b2', tree.branch2, ['branch_manager']);
     await createUser(ctx.app, admin, 'cs_b1', tree.branch1, ['cs_agent']);
     rep = await login(ctx.app, 'rep_b1', USER_PASSWORD);
-    customerId = (await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'organisation', name: '保定城投', orgUnitId: tree.station3, vehicles: [{ plate: '冀F12121' }] }), 201)).id;
+    customerId = (
+      await ok<{ id: number }>(
+        call(ctx.app, admin, 'POST', '/api/customers', {
+          kind: 'organisation',
+          name: '保定城投',
+          orgUnitId: tree.station3,
+          vehicles: [{ plate: '冀F12121' }],
+        }),
+        201,
+      )
+    ).id;
   });
 
   it('offers as request targets only the units whose customers the user cannot read yet', async () => {
@@ -247,10 +405,19 @@ describeEngines('access requests (archive borrowing)', (engine) => {
 
   it('denies before approval, allows inside the grant window, denies after it expires', async () => {
     expect((await call(ctx.app, rep, 'GET', `/api/customers/${customerId}`)).statusCode).toBe(403);
-    const req = await ok(call(ctx.app, rep, 'POST', '/api/access-requests', { targetOrgUnitId: tree.area2, reason: '客户在两地加油,核对用量', days: 7 }), 201);
+    const req = await ok(
+      call(ctx.app, rep, 'POST', '/api/access-requests', {
+        targetOrgUnitId: tree.area2,
+        reason: '客户在两地加油,核对用量',
+        days: 7,
+      }),
+      201,
+    );
     expect(req.requiredSlots).toEqual(['area_rep', 'dept_head']);
     // The requester cannot approve, nor can the wrong people.
-    expect((await call(ctx.app, rep, 'POST', `/api/access-requests/${req.id}/decision`, { decision: 'approve' })).statusCode).toBe(403);
+    expect(
+      (await call(ctx.app, rep, 'POST', `/api/access-requests/${req.id}/decision`, { decision: 'approve' })).statusCode,
+    ).toBe(403);
     const mgr = await login(ctx.app, 'mgr_b2', USER_PASSWORD);
     const wrong = await call(ctx.app, mgr, 'POST', `/api/access-requests/${req.id}/decision`, { decision: 'approve' });
     expect(wrong.json().error.code).toBe('APPROVER_NOT_ELIGIBLE');
@@ -258,12 +425,19 @@ describeEngines('access requests (archive borrowing)', (engine) => {
     const areaRep = await login(ctx.app, 'rep_b2', USER_PASSWORD);
     const inbox = await ok<{ id: number }[]>(call(ctx.app, areaRep, 'GET', '/api/access-requests?box=to_approve'));
     expect(inbox.map((r) => r.id)).toEqual([req.id]);
-    const half = await ok(call(ctx.app, areaRep, 'POST', `/api/access-requests/${req.id}/decision`, { decision: 'approve', comment: '同意' }));
+    const half = await ok(
+      call(ctx.app, areaRep, 'POST', `/api/access-requests/${req.id}/decision`, {
+        decision: 'approve',
+        comment: '同意',
+      }),
+    );
     expect(half.status).toBe('pending');
     expect((await call(ctx.app, rep, 'GET', `/api/customers/${customerId}`)).statusCode).toBe(403);
 
     const head = await login(ctx.app, 'head_b2', USER_PASSWORD);
-    const done = await ok(call(ctx.app, head, 'POST', `/api/access-requests/${req.id}/decision`, { decision: 'approve' }));
+    const done = await ok(
+      call(ctx.app, head, 'POST', `/api/access-requests/${req.id}/decision`, { decision: 'approve' }),
+    );
     expect(done.status).toBe('approved');
     expect(done.approvals.map((a: { slot: string }) => a.slot)).toEqual(['area_rep', 'dept_head']);
 
@@ -277,15 +451,27 @@ describeEngines('access requests (archive borrowing)', (engine) => {
     ctx.now.value = null;
     expect(after.statusCode).toBe(403);
     const trail = await ok(call(ctx.app, admin, 'GET', `/api/audit?entity=access_request&entityId=${req.id}`));
-    expect(trail.items.map((i: { action: string }) => i.action).sort()).toEqual(['access_approve', 'access_approve', 'access_request']);
+    expect(trail.items.map((i: { action: string }) => i.action).sort()).toEqual([
+      'access_approve',
+      'access_approve',
+      'access_request',
+    ]);
   });
 
   it('asks the branch manager too when the requester is from another department; a rejection ends it', async () => {
     const cs = await login(ctx.app, 'cs_b1', USER_PASSWORD);
-    const req = await ok(call(ctx.app, cs, 'POST', '/api/access-requests', { targetOrgUnitId: tree.area2, reason: '处理投诉', days: 1 }), 201);
+    const req = await ok(
+      call(ctx.app, cs, 'POST', '/api/access-requests', { targetOrgUnitId: tree.area2, reason: '处理投诉', days: 1 }),
+      201,
+    );
     expect(req.requiredSlots).toEqual(['area_rep', 'dept_head', 'branch_manager']);
     const mgr = await login(ctx.app, 'mgr_b2', USER_PASSWORD);
-    const rejected = await ok(call(ctx.app, mgr, 'POST', `/api/access-requests/${req.id}/decision`, { decision: 'reject', comment: '请走客服流程' }));
+    const rejected = await ok(
+      call(ctx.app, mgr, 'POST', `/api/access-requests/${req.id}/decision`, {
+        decision: 'reject',
+        comment: '请走客服流程',
+      }),
+    );
     expect(rejected.status).toBe('rejected');
     expect((await call(ctx.app, cs, 'GET', `/api/customers/${customerId}`)).statusCode).toBe(403);
   });

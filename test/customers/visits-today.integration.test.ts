@@ -5,7 +5,12 @@ import { describeEngines } from '../helpers/engines.js';
 import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
 import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
 
-type Today = { day: string; count: number; volumeMl: number; items: { plate: string | null; customerId: number | null; greeting: string | null; stationName: string }[] };
+type Today = {
+  day: string;
+  count: number;
+  volumeMl: number;
+  items: { plate: string | null; customerId: number | null; greeting: string | null; stationName: string }[];
+};
 
 describeEngines("today's visits", (engine) => {
   const ctx = useTestApp(engine);
@@ -15,7 +20,16 @@ describeEngines("today's visits", (engine) => {
   beforeAll(async () => {
     admin = await setupAdmin(ctx.app);
     tree = await buildTree(ctx.app, admin);
-    await ok(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station3, surname: '孙', gender: 'male', vehicles: [{ plate: '冀F11111' }] }), 201);
+    await ok(
+      call(ctx.app, admin, 'POST', '/api/customers', {
+        kind: 'individual',
+        orgUnitId: tree.station3,
+        surname: '孙',
+        gender: 'male',
+        vehicles: [{ plate: '冀F11111' }],
+      }),
+      201,
+    );
   }, 60_000);
 
   it('lists the subtree’s visits of today, newest first, and hides other areas’ customers', async () => {
@@ -25,12 +39,33 @@ describeEngines("today's visits", (engine) => {
     const att1 = await login(ctx.app, 'att1', USER_PASSWORD);
     const att2 = await login(ctx.app, 'att2', USER_PASSWORD);
     const sm1 = await login(ctx.app, 'sm1', USER_PASSWORD);
-    await ok(call(ctx.app, att1, 'POST', '/api/pump/visits', { plate: '冀A10001', product: '92#', volumeLitres: 40 }), 201);
-    await ok(call(ctx.app, att1, 'POST', '/api/pump/visits', { plate: '冀F11111', product: '95#', volumeLitres: 20 }), 201);
-    await ok(call(ctx.app, att2, 'POST', '/api/pump/visits', { plate: '冀A20002', product: '92#', volumeLitres: 30 }), 201);
+    await ok(
+      call(ctx.app, att1, 'POST', '/api/pump/visits', { plate: '冀A10001', product: '92#', volumeLitres: 40 }),
+      201,
+    );
+    await ok(
+      call(ctx.app, att1, 'POST', '/api/pump/visits', { plate: '冀F11111', product: '95#', volumeLitres: 20 }),
+      201,
+    );
+    await ok(
+      call(ctx.app, att2, 'POST', '/api/pump/visits', { plate: '冀A20002', product: '92#', volumeLitres: 30 }),
+      201,
+    );
     // A visit from yesterday does not count today.
     const c = await ctx.db.kysely.selectFrom('customer').select('id').limit(1).executeTakeFirstOrThrow();
-    await ctx.db.kysely.insertInto('visit').values({ customer_id: c.id, org_unit_id: tree.station1, user_id: null, vehicle_id: null, at: new Date(Date.now() - 2 * 86_400_000).toISOString(), product: '92#', volume_ml: 1000, note: null }).execute();
+    await ctx.db.kysely
+      .insertInto('visit')
+      .values({
+        customer_id: c.id,
+        org_unit_id: tree.station1,
+        user_id: null,
+        vehicle_id: null,
+        at: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+        product: '92#',
+        volume_ml: 1000,
+        note: null,
+      })
+      .execute();
 
     const mine = await ok<Today>(call(ctx.app, sm1, 'GET', '/api/pump/visits/today'));
     expect(mine.count).toBe(2);
@@ -41,7 +76,11 @@ describeEngines("today's visits", (engine) => {
     expect(mine.items[1]!.customerId).toBeTypeOf('number');
 
     const hq = await ok<Today>(call(ctx.app, admin, 'GET', '/api/pump/visits/today'));
-    const direct = await ctx.db.kysely.selectFrom('visit').select((eb) => eb.fn.countAll().as('n')).where('at', '>=', new Date(Date.now() - 86_400_000).toISOString()).executeTakeFirstOrThrow();
+    const direct = await ctx.db.kysely
+      .selectFrom('visit')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('at', '>=', new Date(Date.now() - 86_400_000).toISOString())
+      .executeTakeFirstOrThrow();
     expect(hq.count).toBe(Number(direct.n));
     expect(hq.items.find((v) => v.plate === '冀F11111')!.greeting).toBe('孙师傅');
   });

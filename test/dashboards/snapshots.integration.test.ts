@@ -15,7 +15,11 @@ const T0 = new Date('2026-04-20T04:00:00.000Z');
 const minutes = (m: number) => new Date(T0.getTime() + m * 60_000);
 
 describeEngines('dashboard snapshots', (engine) => {
-  const ctx = useTestApp(engine, { dashboardSnapshotMinutes: 15, sessionIdleMinutes: 10 * 24 * 60, sessionAbsoluteHours: 10 * 24 });
+  const ctx = useTestApp(engine, {
+    dashboardSnapshotMinutes: 15,
+    sessionIdleMinutes: 10 * 24 * 60,
+    sessionAbsoluteHours: 10 * 24,
+  });
   let admin: Session;
   let b2Manager: Session;
   let tree: Tree;
@@ -23,7 +27,13 @@ describeEngines('dashboard snapshots', (engine) => {
   let seq = 0;
   let outsider: number;
 
-  const sale = (stationCode: string, plate: string | null, litres: number, day = '2026-04-10', extra: Partial<Txn> = {}): Txn => ({
+  const sale = (
+    stationCode: string,
+    plate: string | null,
+    litres: number,
+    day = '2026-04-10',
+    extra: Partial<Txn> = {},
+  ): Txn => ({
     externalId: `s${++seq}`,
     occurredAt: `${day}T03:00:00Z`,
     stationCode,
@@ -43,11 +53,24 @@ describeEngines('dashboard snapshots', (engine) => {
     ctx.now.value = T0;
     admin = await setupAdmin(ctx.app);
     tree = await buildTree(ctx.app, admin);
-    key = (await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
+    key = (
+      await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
+    ).key;
     await createUser(ctx.app, admin, 'b2_manager', tree.branch2, ['branch_manager']);
     b2Manager = await login(ctx.app, 'b2_manager', USER_PASSWORD);
     const customer = async (orgUnitId: number, name: string, plate: string) =>
-      (await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId, name, vehicles: [{ plate }], confirmDuplicate: true }), 201)).id;
+      (
+        await ok<{ id: number }>(
+          call(ctx.app, admin, 'POST', '/api/customers', {
+            kind: 'individual',
+            orgUnitId,
+            name,
+            vehicles: [{ plate }],
+            confirmDuplicate: true,
+          }),
+          201,
+        )
+      ).id;
     await customer(tree.station3, '本站大户', '冀F30001');
     await customer(tree.station3, '本站小户', '冀F30002');
     // On file in branch 1, the biggest buyer at branch 2's station.
@@ -68,7 +91,11 @@ describeEngines('dashboard snapshots', (engine) => {
     const first = await get(admin, `/api/dashboards/unit/${tree.hq}?month=2026-04`);
     expect(first.asOf).toBe(T0.toISOString());
     expect(first.sales.volumeMl).toBe(2_070_000);
-    const [{ n }] = (await ctx.db.kysely.selectFrom('dashboard_snapshot').select((eb) => eb.fn.countAll<number>().as('n')).where('org_unit_id', '=', tree.hq).execute()) as [{ n: number }];
+    const [{ n }] = (await ctx.db.kysely
+      .selectFrom('dashboard_snapshot')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_unit_id', '=', tree.hq)
+      .execute()) as [{ n: number }];
     expect(Number(n)).toBe(1);
 
     await ingest(sale('B1-A1-S1', null, 30));
@@ -112,7 +139,11 @@ describeEngines('dashboard snapshots', (engine) => {
     const before = await get(admin, `/api/key-customers?orgUnitId=${tree.station3}&month=2026-04`);
     expect(before.policy.topShare).toBe(0.2);
     ctx.now.value = minutes(2001);
-    await ok(call(ctx.app, admin, 'PUT', '/api/policies/key_customer', { body: { products: [DIESEL], minTransactionYuan: 800, topShare: 0.5 } }));
+    await ok(
+      call(ctx.app, admin, 'PUT', '/api/policies/key_customer', {
+        body: { products: [DIESEL], minTransactionYuan: 800, topShare: 0.5 },
+      }),
+    );
     const after = await get(admin, `/api/key-customers?orgUnitId=${tree.station3}&month=2026-04`);
     expect(after.asOf).toBe(minutes(2001).toISOString());
     expect(after.policy.topShare).toBe(0.5);
@@ -152,10 +183,16 @@ describeEngines('dashboard snapshots', (engine) => {
     expect(out.status).toBe('done');
     const units = await ctx.db.kysely.selectFrom('org_unit').select('id').execute();
     expect(out.status === 'done' && out.detail).toEqual({ units: units.length, snapshots: units.length * 3 });
-    const at = await ctx.db.kysely.selectFrom('dashboard_snapshot').select(['kind', 'org_unit_id', 'month', 'computed_at']).where('computed_at', '=', morning.toISOString()).execute();
+    const at = await ctx.db.kysely
+      .selectFrom('dashboard_snapshot')
+      .select(['kind', 'org_unit_id', 'month', 'computed_at'])
+      .where('computed_at', '=', morning.toISOString())
+      .execute();
     expect(at).toHaveLength(units.length * 3);
     // This month's overview and key customers, last month's card suggestions.
-    expect(new Set(at.map((r) => `${r.kind} ${r.month}`))).toEqual(new Set(['overview 2026-04', 'key_customers 2026-04', 'card_suggestions 2026-03']));
+    expect(new Set(at.map((r) => `${r.kind} ${r.month}`))).toEqual(
+      new Set(['overview 2026-04', 'key_customers 2026-04', 'card_suggestions 2026-03']),
+    );
     ctx.now.value = new Date(morning.getTime() + 60_000);
     const d = await get(admin, `/api/dashboards/unit/${tree.area1}`);
     expect(d.asOf).toBe(morning.toISOString());

@@ -58,7 +58,10 @@ export async function setupAdmin(app: TestApp, username = 'admin'): Promise<Sess
   const res = await app.inject({
     method: 'POST',
     url: '/api/setup',
-    payload: { company: { code: 'HQ', name: '华北石油销售公司' }, admin: { username, displayName: '系统管理员', password: ADMIN_PASSWORD } },
+    payload: {
+      company: { code: 'HQ', name: '华北石油销售公司' },
+      admin: { username, displayName: '系统管理员', password: ADMIN_PASSWORD },
+    },
   });
   if (res.statusCode !== 201) throw new Error(`setup failed: ${res.statusCode} ${res.body}`);
   return { cookie: cookieFrom(res), csrf: res.json().csrfToken };
@@ -71,7 +74,13 @@ export async function login(app: TestApp, username: string, password: string): P
 }
 
 /** An injected request carrying a session's cookie and CSRF header. */
-export function call(app: TestApp, s: Session | null, method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: unknown) {
+export function call(
+  app: TestApp,
+  s: Session | null,
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+  url: string,
+  payload?: unknown,
+) {
   return app.inject({
     method,
     url,

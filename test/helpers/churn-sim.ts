@@ -58,7 +58,14 @@ const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng();
 const logUniform = (rng: Rng, lo: number, hi: number) => Math.exp(uniform(rng, Math.log(lo), Math.log(hi)));
 
 /** A customer's history: visits from `start` to `end` on his cadence, litres from `litres(day)`. */
-function visitsOf(rng: Rng, start: string, end: string, interval: number, jitter: (rng: Rng) => number, litres: (day: string, month: number) => number): SimVisit[] {
+function visitsOf(
+  rng: Rng,
+  start: string,
+  end: string,
+  interval: number,
+  jitter: (rng: Rng) => number,
+  litres: (day: string, month: number) => number,
+): SimVisit[] {
   const out: SimVisit[] = [];
   const span = daysBetween(start, end);
   const monthly = new Map<string, number>();
@@ -91,7 +98,14 @@ export function simulateStations(opts: SimOptions): SimCustomer[] {
   for (let i = 0; i < opts.customers; i++) {
     const rng = createRng(opts.seed * 1_000_003 + i);
     const u = rng();
-    const kind: SimKind = u < churnShare ? 'churner' : u < churnShare + declineShare ? 'decliner' : u < churnShare + declineShare + casualShare ? 'casual' : 'regular';
+    const kind: SimKind =
+      u < churnShare
+        ? 'churner'
+        : u < churnShare + declineShare
+          ? 'decliner'
+          : u < churnShare + declineShare + casualShare
+            ? 'casual'
+            : 'regular';
     const station = Math.floor(rng() * opts.stations);
     const interval = logUniform(rng, 5, 21);
     const perFill = uniform(rng, 30, 70);
@@ -104,7 +118,14 @@ export function simulateStations(opts: SimOptions): SimCustomer[] {
       // The visit he misses falls in the nights, a week before the last at the latest.
       const expected = addDays(opts.from, Math.floor(rng() * Math.max(1, nights - 7)));
       const last = addDays(expected, -Math.round(interval));
-      const visits = visitsOf(rng, start, addDays(last, -Math.ceil(interval / 2)), interval, steady, (_d, m) => perFill * m);
+      const visits = visitsOf(
+        rng,
+        start,
+        addDays(last, -Math.ceil(interval / 2)),
+        interval,
+        steady,
+        (_d, m) => perFill * m,
+      );
       visits.push({ day: last, litres: Math.round(perFill * 100) / 100 });
       out.push({ ...base, visits, lastVisit: last, expectedVisit: expected });
     } else if (kind === 'decliner') {
@@ -126,7 +147,8 @@ export function simulateStations(opts: SimOptions): SimCustomer[] {
       const span = daysBetween(start, opts.to);
       for (let t = rng() * interval; t <= span; t += Math.max(1, (sampleGamma(rng, 2, 1) / 2) * interval)) {
         const day = addDays(start, Math.round(t));
-        if (visits.at(-1)?.day !== day) visits.push({ day, litres: Math.round(perFill * uniform(rng, 0.7, 1.3) * 100) / 100 });
+        if (visits.at(-1)?.day !== day)
+          visits.push({ day, litres: Math.round(perFill * uniform(rng, 0.7, 1.3) * 100) / 100 });
       }
       out.push({ ...base, visits });
     }
@@ -147,7 +169,11 @@ export interface KindFigures {
 }
 
 /** Recall and false alerts per kind of customer, from the alerts a back-test raised (by customer index). */
-export function truthFigures(sims: readonly SimCustomer[], alerts: readonly { index: number; day: string; kind: string }[], rule?: string): Record<SimKind, KindFigures> {
+export function truthFigures(
+  sims: readonly SimCustomer[],
+  alerts: readonly { index: number; day: string; kind: string }[],
+  rule?: string,
+): Record<SimKind, KindFigures> {
   const byIndex = new Map<number, { day: string; kind: string }[]>();
   for (const a of alerts) if (!rule || a.kind === rule) byIndex.set(a.index, [...(byIndex.get(a.index) ?? []), a]);
   const out = {} as Record<SimKind, KindFigures>;
@@ -158,7 +184,11 @@ export function truthFigures(sims: readonly SimCustomer[], alerts: readonly { in
     const share = (n: number) => (mine.length ? Math.round((n / mine.length) * 1000) / 1000 : 0);
     if (kind === 'churner') {
       // The morning after the night: an alert for night D is read on D + 1.
-      f.onTime = mine.filter((s) => (byIndex.get(s.index) ?? []).some((a) => a.day >= s.lastVisit! && daysBetween(s.expectedVisit!, addDays(a.day, 1)) <= 7)).length;
+      f.onTime = mine.filter((s) =>
+        (byIndex.get(s.index) ?? []).some(
+          (a) => a.day >= s.lastVisit! && daysBetween(s.expectedVisit!, addDays(a.day, 1)) <= 7,
+        ),
+      ).length;
       f.recall = share(f.onTime);
     } else if (kind === 'decliner') f.recall = share(alerted);
     else f.falseRate = share(alerted);

@@ -28,7 +28,8 @@ export function isPgAvailable(): Promise<boolean> {
 
 const pgReady = await isPgAvailable();
 if (!pgReady) {
-  if (process.env.REQUIRE_PG === '1') throw new Error(`REQUIRE_PG=1 but PostgreSQL is not reachable at ${PG_ADMIN_URL}`);
+  if (process.env.REQUIRE_PG === '1')
+    throw new Error(`REQUIRE_PG=1 but PostgreSQL is not reachable at ${PG_ADMIN_URL}`);
   console.warn(`[tests] PostgreSQL not reachable at ${PG_ADMIN_URL}: PostgreSQL runs of integration tests are skipped`);
 }
 

@@ -14,8 +14,18 @@ export interface Tree {
   station3: number;
 }
 
-async function unit(app: TestApp, s: Session, parentId: number, kindCode: string, code: string, name: string): Promise<number> {
-  const body = await ok<{ id: number }>(call(app, s, 'POST', '/api/org/units', { parentId, kindCode, code, name }), 201);
+async function unit(
+  app: TestApp,
+  s: Session,
+  parentId: number,
+  kindCode: string,
+  code: string,
+  name: string,
+): Promise<number> {
+  const body = await ok<{ id: number }>(
+    call(app, s, 'POST', '/api/org/units', { parentId, kindCode, code, name }),
+    201,
+  );
   return body.id;
 }
 
@@ -38,17 +48,33 @@ export async function roleIds(app: TestApp, s: Session): Promise<Map<string, num
   return new Map(roles.map((r) => [r.code, r.id]));
 }
 
-export async function createUser(app: TestApp, admin: Session, username: string, orgUnitId: number, roleCodes: string[]): Promise<number> {
+export async function createUser(
+  app: TestApp,
+  admin: Session,
+  username: string,
+  orgUnitId: number,
+  roleCodes: string[],
+): Promise<number> {
   const ids = await roleIds(app, admin);
   const body = await ok<{ id: number }>(
-    call(app, admin, 'POST', '/api/users', { username, displayName: `用户${username}`, orgUnitId, password: USER_PASSWORD, roleIds: roleCodes.map((c) => ids.get(c)!) }),
+    call(app, admin, 'POST', '/api/users', {
+      username,
+      displayName: `用户${username}`,
+      orgUnitId,
+      password: USER_PASSWORD,
+      roleIds: roleCodes.map((c) => ids.get(c)!),
+    }),
     201,
   );
   return body.id;
 }
 
 /** One signed-in user per default role, all placed at `orgUnitId`. */
-export async function usersForEveryRole(app: TestApp, admin: Session, orgUnitId: number): Promise<Map<string, Session>> {
+export async function usersForEveryRole(
+  app: TestApp,
+  admin: Session,
+  orgUnitId: number,
+): Promise<Map<string, Session>> {
   const sessions = new Map<string, Session>();
   for (const role of DEFAULT_ROLES) {
     const username = `u_${role.code}`;

@@ -54,10 +54,29 @@ async function waitDone(app: TestApp, s: Session, id: number): Promise<Job> {
 }
 
 /** Upload → inspect → map (as suggested) → dry run → commit, as the web page does. */
-async function importFile(app: TestApp, s: Session, file: string, kind: string, orgUnitId: number, sheet?: string, content?: Buffer) {
+async function importFile(
+  app: TestApp,
+  s: Session,
+  file: string,
+  kind: string,
+  orgUnitId: number,
+  sheet?: string,
+  content?: Buffer,
+) {
   const job = await upload(app, s, file, orgUnitId, content);
-  const inspected = await ok<{ sheets: string[]; headers: string[]; suggested: Record<string, string>; sample: string[][] }>(call(app, s, 'POST', `/api/imports/${job.id}/inspect`, { kind, ...(sheet && { sheet }) }));
-  await ok(call(app, s, 'PUT', `/api/imports/${job.id}/mapping`, { kind, mapping: inspected.suggested, ...(sheet && { sheet }) }));
+  const inspected = await ok<{
+    sheets: string[];
+    headers: string[];
+    suggested: Record<string, string>;
+    sample: string[][];
+  }>(call(app, s, 'POST', `/api/imports/${job.id}/inspect`, { kind, ...(sheet && { sheet }) }));
+  await ok(
+    call(app, s, 'PUT', `/api/imports/${job.id}/mapping`, {
+      kind,
+      mapping: inspected.suggested,
+      ...(sheet && { sheet }),
+    }),
+  );
   const dry = await ok<{ job: Job; problems: Problem[] }>(call(app, s, 'POST', `/api/imports/${job.id}/dry-run`));
   const counted = { customers: await customerCount(app, s) };
   await ok(call(app, s, 'POST', `/api/imports/${job.id}/commit`), 202);
@@ -95,7 +114,16 @@ describeEngines('import center', (engine) => {
   it('reads a LibreOffice workbook: sheets, Chinese headers, date cells; bad rows reported, the rest land once', async () => {
     const r = await importFile(ctx.app, admin, 'archive-libreoffice.xlsx', 'customers', tree.station1, '客户档案');
     expect(r.inspected.sheets).toEqual(['说明', '客户档案', '交易']);
-    expect(r.inspected.suggested).toEqual({ 客户名称: 'name', 联系人: 'contactName', 手机: 'phone', 车牌号: 'plate', 车型: 'model', 加油卡号: 'cardNo', 生日: 'birthday', 备注: 'notes' });
+    expect(r.inspected.suggested).toEqual({
+      客户名称: 'name',
+      联系人: 'contactName',
+      手机: 'phone',
+      车牌号: 'plate',
+      车型: 'model',
+      加油卡号: 'cardNo',
+      生日: 'birthday',
+      备注: 'notes',
+    });
     // A date cell is shown as the date it is.
     expect(r.inspected.sample[0]![6]).toBe('1975-03-08');
 
@@ -124,15 +152,28 @@ describeEngines('import center', (engine) => {
     const org = await findCustomer(ctx.app, admin, '顺达物流');
     expect(org.phones[0].phone).toBe('0311-88886666');
     expect(org.vehicles[0].plate).toBe('冀AD12345');
-
   });
 
   it('imports the same workbook again without changing anything', async () => {
     const before = await customerCount(ctx.app, admin);
     const r = await importFile(ctx.app, admin, 'archive-libreoffice.xlsx', 'customers', tree.station1, '客户档案');
     // Nothing is filled in: every good row matched a customer and brings nothing he lacks.
-    expect(r.dry.job).toMatchObject({ status: 'checked', createdCount: 0, updatedCount: 0, unchangedCount: 4, rowsOk: 4 });
-    expect(r.done).toMatchObject({ status: 'done', createdCount: 0, updatedCount: 0, unchangedCount: 4, rowsOk: 4, rowsTotal: 6, rowsDone: 6 });
+    expect(r.dry.job).toMatchObject({
+      status: 'checked',
+      createdCount: 0,
+      updatedCount: 0,
+      unchangedCount: 4,
+      rowsOk: 4,
+    });
+    expect(r.done).toMatchObject({
+      status: 'done',
+      createdCount: 0,
+      updatedCount: 0,
+      unchangedCount: 4,
+      rowsOk: 4,
+      rowsTotal: 6,
+      rowsDone: 6,
+    });
     expect(await customerCount(ctx.app, admin)).toBe(before);
     const zhao = await findCustomer(ctx.app, admin, '赵建国');
     expect(zhao.vehicles).toHaveLength(1);
@@ -141,31 +182,109 @@ describeEngines('import center', (engine) => {
 
   it('imports transactions from another sheet: station wall clock, card then plate, amount from the unit price', async () => {
     const r = await importFile(ctx.app, admin, 'archive-libreoffice.xlsx', 'transactions', tree.station1, '交易');
-    expect(r.inspected.suggested).toEqual({ 交易时间: 'occurredAt', 流水号: 'externalId', 加油卡号: 'cardNo', 车牌号: 'plate', 油品: 'product', '数量(升)': 'volumeLitres', 单价: 'unitPrice', '金额(元)': 'amount' });
+    expect(r.inspected.suggested).toEqual({
+      交易时间: 'occurredAt',
+      流水号: 'externalId',
+      加油卡号: 'cardNo',
+      车牌号: 'plate',
+      油品: 'product',
+      '数量(升)': 'volumeLitres',
+      单价: 'unitPrice',
+      '金额(元)': 'amount',
+    });
     expect(byRow(r.dry.problems)).toEqual({ 4: ['occurredAt', 'volumeLitres'] });
     expect(r.dry.job).toMatchObject({ status: 'checked', rowsOk: 3, rowsRejected: 1 });
     expect(r.done).toMatchObject({ status: 'done', rowsOk: 3, rowsRejected: 1, createdCount: 3 });
-    const rows = await ctx.db.kysely.selectFrom('fuel_transaction').select(['external_id', 'occurred_at', 'business_day', 'customer_id', 'volume_ml', 'amount_fen', 'plate']).orderBy('external_id').execute();
+    const rows = await ctx.db.kysely
+      .selectFrom('fuel_transaction')
+      .select(['external_id', 'occurred_at', 'business_day', 'customer_id', 'volume_ml', 'amount_fen', 'plate'])
+      .orderBy('external_id')
+      .execute();
     const zhao = await findCustomer(ctx.app, admin, '赵建国');
     const qian = await findCustomer(ctx.app, admin, '钱师傅');
-    expect(rows.map((x) => ({ ...x, customer_id: x.customer_id === null ? null : Number(x.customer_id), volume_ml: Number(x.volume_ml), amount_fen: Number(x.amount_fen) }))).toEqual([
+    expect(
+      rows.map((x) => ({
+        ...x,
+        customer_id: x.customer_id === null ? null : Number(x.customer_id),
+        volume_ml: Number(x.volume_ml),
+        amount_fen: Number(x.amount_fen),
+      })),
+    ).toEqual([
       // 07:45 at a station in Asia/Shanghai is 23:45 UTC the day before; the business day is the station's.
-      { external_id: 'T0001', occurred_at: '2026-11-19T23:45:00.000Z', business_day: '2026-11-20', customer_id: zhao.id, volume_ml: 150_500, amount_fen: 108_360, plate: null },
-      { external_id: 'T0002', occurred_at: '2026-11-21T15:30:00.000Z', business_day: '2026-11-21', customer_id: qian.id, volume_ml: 40_000, amount_fen: 30_000, plate: '京A12345' },
-      { external_id: 'T0004', occurred_at: '2026-11-22T01:00:00.000Z', business_day: '2026-11-22', customer_id: null, volume_ml: 30_000, amount_fen: 24_000, plate: '冀C55555' },
+      {
+        external_id: 'T0001',
+        occurred_at: '2026-11-19T23:45:00.000Z',
+        business_day: '2026-11-20',
+        customer_id: zhao.id,
+        volume_ml: 150_500,
+        amount_fen: 108_360,
+        plate: null,
+      },
+      {
+        external_id: 'T0002',
+        occurred_at: '2026-11-21T15:30:00.000Z',
+        business_day: '2026-11-21',
+        customer_id: qian.id,
+        volume_ml: 40_000,
+        amount_fen: 30_000,
+        plate: '京A12345',
+      },
+      {
+        external_id: 'T0004',
+        occurred_at: '2026-11-22T01:00:00.000Z',
+        business_day: '2026-11-22',
+        customer_id: null,
+        volume_ml: 30_000,
+        amount_fen: 24_000,
+        plate: '冀C55555',
+      },
     ]);
-    const month = await ctx.db.kysely.selectFrom('customer_month').selectAll().where('customer_id', '=', zhao.id).execute();
-    expect(month.map((m) => ({ month: m.month, product: m.product, volume: Number(m.volume_ml) }))).toEqual([{ month: '2026-11', product: '0#柴油', volume: 150_500 }]);
+    const month = await ctx.db.kysely
+      .selectFrom('customer_month')
+      .selectAll()
+      .where('customer_id', '=', zhao.id)
+      .execute();
+    expect(month.map((m) => ({ month: m.month, product: m.product, volume: Number(m.volume_ml) }))).toEqual([
+      { month: '2026-11', product: '0#柴油', volume: 150_500 },
+    ]);
 
     // Again: every row is on file.
     const again = await importFile(ctx.app, admin, 'archive-libreoffice.xlsx', 'transactions', tree.station1, '交易');
-    expect(again.done).toMatchObject({ status: 'done', createdCount: 0, unchangedCount: 3, rowsOk: 3, rowsRejected: 1 });
-    expect(Number((await ctx.db.kysely.selectFrom('fuel_transaction').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBe(3);
+    expect(again.done).toMatchObject({
+      status: 'done',
+      createdCount: 0,
+      unchangedCount: 3,
+      rowsOk: 3,
+      rowsRejected: 1,
+    });
+    expect(
+      Number(
+        (
+          await ctx.db.kysely
+            .selectFrom('fuel_transaction')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+    ).toBe(3);
   });
 
   it('counts rows the ingest refuses (a station outside the unit) once, in the dry run as in the commit', async () => {
-    const csv = ['交易时间,流水号,站点编码,车牌号,油品,数量(升),金额(元)', '2026-11-20 08:00,U0001,B1-A1-S1,冀A77777,92#汽油,30,240', '2026-11-20 09:00,U0002,NO-SUCH,冀A77777,92#汽油,30,240', '2026-11-20 10:00,U0003,B1-A1-S1,冀A77777,92#汽油,30,240'].join('\n');
-    const r = await importFile(ctx.app, admin, 'station-rows.csv', 'transactions', tree.hq, undefined, Buffer.from(csv, 'utf8'));
+    const csv = [
+      '交易时间,流水号,站点编码,车牌号,油品,数量(升),金额(元)',
+      '2026-11-20 08:00,U0001,B1-A1-S1,冀A77777,92#汽油,30,240',
+      '2026-11-20 09:00,U0002,NO-SUCH,冀A77777,92#汽油,30,240',
+      '2026-11-20 10:00,U0003,B1-A1-S1,冀A77777,92#汽油,30,240',
+    ].join('\n');
+    const r = await importFile(
+      ctx.app,
+      admin,
+      'station-rows.csv',
+      'transactions',
+      tree.hq,
+      undefined,
+      Buffer.from(csv, 'utf8'),
+    );
     expect(byRow(r.dry.problems)).toEqual({ 3: ['stationCode'] });
     expect(r.dry.job).toMatchObject({ status: 'checked', rowsOk: 2, rowsRejected: 1 });
     expect(r.done).toMatchObject({ status: 'done', rowsOk: 2, rowsRejected: 1, createdCount: 2 });
@@ -189,15 +308,30 @@ describeEngines('import center', (engine) => {
 
   it('reads a UTF-8 file with BOM and a multi-line cell, and saves the mapping as a profile', async () => {
     const job = await upload(ctx.app, admin, 'archive-bom.csv', tree.station2);
-    const inspected = await ok<{ headers: string[]; suggested: Record<string, string> }>(call(ctx.app, admin, 'POST', `/api/imports/${job.id}/inspect`, { kind: 'customers' }));
+    const inspected = await ok<{ headers: string[]; suggested: Record<string, string> }>(
+      call(ctx.app, admin, 'POST', `/api/imports/${job.id}/inspect`, { kind: 'customers' }),
+    );
     expect(inspected.headers[0]).toBe('姓名');
     expect(inspected.suggested).toEqual({ 姓名: 'name', 电话: 'phone', 车牌: 'plate', 备注: 'notes' });
-    await ok(call(ctx.app, admin, 'PUT', `/api/imports/${job.id}/mapping`, { kind: 'customers', mapping: inspected.suggested, saveAs: '老系统导出' }));
-    const profiles = await ok<{ name: string; columns: Record<string, string> }[]>(call(ctx.app, admin, 'GET', '/api/import-profiles?kind=customers'));
+    await ok(
+      call(ctx.app, admin, 'PUT', `/api/imports/${job.id}/mapping`, {
+        kind: 'customers',
+        mapping: inspected.suggested,
+        saveAs: '老系统导出',
+      }),
+    );
+    const profiles = await ok<{ name: string; columns: Record<string, string> }[]>(
+      call(ctx.app, admin, 'GET', '/api/import-profiles?kind=customers'),
+    );
     expect(profiles).toEqual([expect.objectContaining({ name: '老系统导出', columns: inspected.suggested })]);
     await ok(call(ctx.app, admin, 'POST', `/api/imports/${job.id}/dry-run`));
     await ok(call(ctx.app, admin, 'POST', `/api/imports/${job.id}/commit`), 202);
-    expect(await waitDone(ctx.app, admin, job.id)).toMatchObject({ status: 'done', createdCount: 3, rowsRejected: 0, rowsTotal: 3 });
+    expect(await waitDone(ctx.app, admin, job.id)).toMatchObject({
+      status: 'done',
+      createdCount: 3,
+      rowsRejected: 0,
+      rowsTotal: 3,
+    });
     const shen = await findCustomer(ctx.app, admin, '沈十');
     expect(shen.notes).toBe('多行\n备注');
     expect(shen.vehicles[0].plate).toBe('豫A23456');
@@ -205,7 +339,12 @@ describeEngines('import center', (engine) => {
 
   it('gives the error report as CSV and as XLSX whose cells are all text', async () => {
     const job = await upload(ctx.app, admin, 'archive-gbk.csv', tree.station2);
-    await ok(call(ctx.app, admin, 'PUT', `/api/imports/${job.id}/mapping`, { kind: 'customers', mapping: { 客户名称: 'name', 手机: 'phone', 车牌号: 'plate', 客户类型: 'kind', 备注: 'notes' } }));
+    await ok(
+      call(ctx.app, admin, 'PUT', `/api/imports/${job.id}/mapping`, {
+        kind: 'customers',
+        mapping: { 客户名称: 'name', 手机: 'phone', 车牌号: 'plate', 客户类型: 'kind', 备注: 'notes' },
+      }),
+    );
     await ok(call(ctx.app, admin, 'POST', `/api/imports/${job.id}/dry-run`));
     const csv = await call(ctx.app, admin, 'GET', `/api/imports/${job.id}/report.csv?phase=dry_run`);
     expect(csv.statusCode).toBe(200);
@@ -221,7 +360,11 @@ describeEngines('import center', (engine) => {
     expect(lines[2]).toContain(`"'=HYPERLINK(`);
     expect(csv.body).not.toMatch(/(^|,)"?=/m);
 
-    const xlsx = await ctx.app.inject({ method: 'GET', url: `/api/imports/${job.id}/report.xlsx?phase=dry_run`, headers: { cookie: admin.cookie } });
+    const xlsx = await ctx.app.inject({
+      method: 'GET',
+      url: `/api/imports/${job.id}/report.xlsx?phase=dry_run`,
+      headers: { cookie: admin.cookie },
+    });
     expect(xlsx.statusCode).toBe(200);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
@@ -232,13 +375,23 @@ describeEngines('import center', (engine) => {
   });
 
   it('refuses a file named .xlsx that is not a workbook and an import into another branch', async () => {
-    const bad = await ctx.app.inject({ method: 'POST', url: `/api/imports?fileName=x.xlsx&orgUnitId=${tree.station1}`, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'application/octet-stream' }, payload: 'a,b\n1,2\n' });
+    const bad = await ctx.app.inject({
+      method: 'POST',
+      url: `/api/imports?fileName=x.xlsx&orgUnitId=${tree.station1}`,
+      headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'application/octet-stream' },
+      payload: 'a,b\n1,2\n',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.field).toBe('fileName');
 
     await createUser(ctx.app, admin, 'other_admin', tree.branch2, ['branch_customer_admin']);
     const other = await login(ctx.app, 'other_admin', USER_PASSWORD);
-    const into = await ctx.app.inject({ method: 'POST', url: `/api/imports?fileName=a.csv&orgUnitId=${tree.station1}`, headers: { cookie: other.cookie, 'x-csrf-token': other.csrf, 'content-type': 'application/octet-stream' }, payload: '姓名\n张三\n' });
+    const into = await ctx.app.inject({
+      method: 'POST',
+      url: `/api/imports?fileName=a.csv&orgUnitId=${tree.station1}`,
+      headers: { cookie: other.cookie, 'x-csrf-token': other.csrf, 'content-type': 'application/octet-stream' },
+      payload: '姓名\n张三\n',
+    });
     expect(into.statusCode).toBe(403);
     expect(into.json().error.code).toBe('SCOPE_DENIED');
     const mine = await upload(ctx.app, admin, 'archive-bom.csv', tree.station1);

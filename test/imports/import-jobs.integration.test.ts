@@ -24,7 +24,13 @@ interface Job {
   createdCount: number;
 }
 
-async function upload(app: TestApp, s: Session, fileName: string, orgUnitId: number, content: Buffer | string): Promise<Job> {
+async function upload(
+  app: TestApp,
+  s: Session,
+  fileName: string,
+  orgUnitId: number,
+  content: Buffer | string,
+): Promise<Job> {
   const res = await app.inject({
     method: 'POST',
     url: `/api/imports?fileName=${encodeURIComponent(fileName)}&orgUnitId=${orgUnitId}`,
@@ -39,7 +45,8 @@ async function upload(app: TestApp, s: Session, fileName: string, orgUnitId: num
 function customersCsv(n: number, tag: string): string {
   const lines = ['客户名称,手机,车牌号'];
   const digit = tag.charCodeAt(0) % 10;
-  for (let i = 0; i < n; i++) lines.push(`${tag}${i},13${digit}${String(i).padStart(8, '0')},冀${tag}${String(i).padStart(5, '0')}`);
+  for (let i = 0; i < n; i++)
+    lines.push(`${tag}${i},13${digit}${String(i).padStart(8, '0')},冀${tag}${String(i).padStart(5, '0')}`);
   return lines.join('\n');
 }
 
@@ -55,7 +62,8 @@ describeEngines('import jobs', (engine) => {
 
   const get = (id: number) => ok<Job>(call(ctx.app, admin, 'GET', `/api/imports/${id}`));
   const mapping = { 客户名称: 'name', 手机: 'phone', 车牌号: 'plate' };
-  const map = (id: number) => ok(call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'customers', mapping }));
+  const map = (id: number) =>
+    ok(call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'customers', mapping }));
   const post = (id: number, action: string) => call(ctx.app, admin, 'POST', `/api/imports/${id}/${action}`);
   const until = async (id: number, done: (j: Job) => boolean) => {
     for (let i = 0; i < 600; i++) {
@@ -91,7 +99,8 @@ describeEngines('import jobs', (engine) => {
       level: 1,
       strings: (function* () {
         yield* ['客户名称', '手机', '车牌号'].map(si);
-        for (let i = 0; i < n; i++) yield si(`客户${i} 石家庄市长安区中华北大街 ${i} 号 某某物流运输有限公司 第 ${i % 97} 车队`);
+        for (let i = 0; i < n; i++)
+          yield si(`客户${i} 石家庄市长安区中华北大街 ${i} 号 某某物流运输有限公司 第 ${i % 97} 车队`);
       })(),
       rows: (function* () {
         yield sharedRow(1, [0, 1, 2]);
@@ -155,7 +164,13 @@ describeEngines('import jobs', (engine) => {
     expect(res.statusCode, res.body).toBe(202);
     // A check starts again from the top.
     const checked = await until(job.id, (j) => j.status === 'checked');
-    expect(checked).toMatchObject({ rowsTotal: 1_500, rowsDone: 1_500, rowsOk: 1_500, createdCount: 1_500, active: false });
+    expect(checked).toMatchObject({
+      rowsTotal: 1_500,
+      rowsDone: 1_500,
+      rowsOk: 1_500,
+      createdCount: 1_500,
+      active: false,
+    });
     expect(await customersNamed('C')).toBe(0);
   });
 
@@ -193,9 +208,14 @@ describeEngines('import jobs', (engine) => {
       .where('id', '=', job.id)
       .executeTakeFirstOrThrow();
     expect(row).toEqual({ runner: null, status: 'cancelled' });
-    const chunks = await ctx.db.kysely.selectFrom('import_file_chunk').select('seq').where('job_id', '=', job.id).execute();
+    const chunks = await ctx.db.kysely
+      .selectFrom('import_file_chunk')
+      .select('seq')
+      .where('job_id', '=', job.id)
+      .execute();
     expect(chunks).toHaveLength(0);
-    for (const action of ['resume', 'dry-run', 'commit']) expect((await post(job.id, action)).statusCode, action).toBe(409);
+    for (const action of ['resume', 'dry-run', 'commit'])
+      expect((await post(job.id, action)).statusCode, action).toBe(409);
     const inspect = await call(ctx.app, admin, 'POST', `/api/imports/${job.id}/inspect`, { kind: 'customers' });
     expect(inspect.statusCode).toBe(409);
     // Cancelling twice is harmless.

@@ -22,7 +22,13 @@ interface Job {
   errorDetails: Record<string, unknown> | null;
 }
 
-async function upload(app: TestApp, s: Session, fileName: string, orgUnitId: number, content: Buffer | string): Promise<Job> {
+async function upload(
+  app: TestApp,
+  s: Session,
+  fileName: string,
+  orgUnitId: number,
+  content: Buffer | string,
+): Promise<Job> {
   const res = await app.inject({
     method: 'POST',
     url: `/api/imports?fileName=${encodeURIComponent(fileName)}&orgUnitId=${orgUnitId}`,
@@ -34,7 +40,11 @@ async function upload(app: TestApp, s: Session, fileName: string, orgUnitId: num
 }
 
 /** The refusal every hostile file must get: 422, the code, the limit by name and value. */
-function expectLimit(res: LightMyRequestResponse, limit: keyof ImportLimits, extra: Record<string, unknown> = {}): void {
+function expectLimit(
+  res: LightMyRequestResponse,
+  limit: keyof ImportLimits,
+  extra: Record<string, unknown> = {},
+): void {
   expect(res.statusCode, res.body).toBe(422);
   const { error } = res.json() as { error: { code: string; message: string; details: Record<string, unknown> } };
   expect(error.code).toBe('IMPORT_LIMIT_EXCEEDED');
@@ -58,7 +68,8 @@ describeEngines('import limits', (engine) => {
 
   const inspect = (id: number) => call(ctx.app, admin, 'POST', `/api/imports/${id}/inspect`, { kind: 'customers' });
   const mapping = { 客户名称: 'name', 手机: 'phone', 车牌号: 'plate', 备注: 'notes' };
-  const map = (id: number) => ok(call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'customers', mapping }));
+  const map = (id: number) =>
+    ok(call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'customers', mapping }));
   const dryRun = (id: number) => call(ctx.app, admin, 'POST', `/api/imports/${id}/dry-run`);
   const stored = async (id: number) =>
     ctx.db.kysely
@@ -148,7 +159,13 @@ describeEngines('import limits', (engine) => {
     // A column reference no sheet could have, on row 50, past the preview's rows.
     const filler = Array.from({ length: 48 }, (_, i) => sharedRow(i + 2, [0]));
     const rows = [headerRow(), ...filler, `<row r="50">${sharedCell('ZZZZZZZZZZZZ50', 0)}</row>`];
-    const b = await upload(ctx.app, admin, 'absurd.xlsx', tree.station1, await buildXlsx({ strings: headerStrings(), rows }));
+    const b = await upload(
+      ctx.app,
+      admin,
+      'absurd.xlsx',
+      tree.station1,
+      await buildXlsx({ strings: headerStrings(), rows }),
+    );
     expect((await inspect(b.id)).statusCode).toBe(200);
     await map(b.id);
     expectLimit(await dryRun(b.id), 'columns', { row: 50 });
@@ -217,7 +234,9 @@ describeEngines('import limits', (engine) => {
     for (let i = 0; i < 50; i++) lines.push(`客户${i},12345,${plate},${note}`);
     const job = await upload(ctx.app, admin, 'bad-rows.csv', tree.station1, lines.join('\n'));
     await map(job.id);
-    const dry = await ok<{ job: { rowsRejected: number }; problems: { cells: unknown[]; message: string }[] }>(dryRun(job.id));
+    const dry = await ok<{ job: { rowsRejected: number }; problems: { cells: unknown[]; message: string }[] }>(
+      dryRun(job.id),
+    );
     expect(dry.job.rowsRejected).toBe(50);
     const rows = await stored(job.id);
     expect(rows.length).toBeGreaterThanOrEqual(50);

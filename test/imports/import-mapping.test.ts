@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { IMPORT_FIELDS, ownLabels, suggestMapping, type ImportKind } from '../../src/server/modules/imports/parse/mapping.js';
+import {
+  IMPORT_FIELDS,
+  ownLabels,
+  suggestMapping,
+  type ImportKind,
+} from '../../src/server/modules/imports/parse/mapping.js';
 import { CUSTOMER_FIELD_LABELS } from '../../src/domain/customer-labels.js';
 
 describe('import column mapping', () => {
@@ -9,7 +14,8 @@ describe('import column mapping', () => {
       // Fields the archive has a label for; phone2 is the import's own second phone column.
       expect(labelled.length).toBeGreaterThan(kind === 'customers' ? 18 : 6);
       for (const field of labelled) {
-        for (const label of ownLabels(field)) expect(suggestMapping([label], kind), `${label}`).toEqual({ [label]: field });
+        for (const label of ownLabels(field))
+          expect(suggestMapping([label], kind), `${label}`).toEqual({ [label]: field });
       }
     });
   }

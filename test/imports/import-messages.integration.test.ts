@@ -70,7 +70,12 @@ describeEngines('import messages', (engine) => {
       生日: 'birthday',
       常跑线路: 'routes',
     });
-    await ok(call(ctx.app, admin, 'PUT', `/api/imports/${job.id}/mapping`, { kind: 'customers', mapping: inspected.suggested }));
+    await ok(
+      call(ctx.app, admin, 'PUT', `/api/imports/${job.id}/mapping`, {
+        kind: 'customers',
+        mapping: inspected.suggested,
+      }),
+    );
     await ok(call(ctx.app, admin, 'POST', `/api/imports/${job.id}/dry-run`));
   });
 
@@ -78,8 +83,16 @@ describeEngines('import messages', (engine) => {
     const problems = await ok<Problem[]>(call(ctx.app, admin, 'GET', `/api/imports/${jobId}/problems?phase=dry_run`));
     expect(byRow(problems)).toEqual({ 3: ['birthday', 'phone', 'plate'], 4: ['cardNo'], 5: ['cardNo'], 6: ['cardNo'] });
     const row3 = Object.fromEntries(problems.filter((p) => p.row === 3).map((p) => [p.field, p]));
-    expect(row3.phone).toMatchObject({ fieldLabel: '电话', code: 'BAD_PHONE', message: '电话“12345”不是有效的手机或固定电话号码' });
-    expect(row3.plate).toMatchObject({ fieldLabel: '车牌号', code: 'BAD_PLATE', message: '车牌号“不是车牌”不是有效的车牌号' });
+    expect(row3.phone).toMatchObject({
+      fieldLabel: '电话',
+      code: 'BAD_PHONE',
+      message: '电话“12345”不是有效的手机或固定电话号码',
+    });
+    expect(row3.plate).toMatchObject({
+      fieldLabel: '车牌号',
+      code: 'BAD_PLATE',
+      message: '车牌号“不是车牌”不是有效的车牌号',
+    });
     expect(row3.birthday).toMatchObject({ fieldLabel: '生日', code: 'NOT_DATE' });
     const card = problems.find((p) => p.row === 4)!;
     expect(card).toMatchObject({ fieldLabel: '卡号', code: 'LOST_DIGITS' });
@@ -139,7 +152,9 @@ describeEngines('import messages', (engine) => {
       if (job.status === 'done') break;
       await new Promise((r) => setTimeout(r, 25));
     }
-    const list = await ok<{ items: { id: number }[] }>(call(ctx.app, admin, 'GET', `/api/customers?q=${encodeURIComponent('张三')}`));
+    const list = await ok<{ items: { id: number }[] }>(
+      call(ctx.app, admin, 'GET', `/api/customers?q=${encodeURIComponent('张三')}`),
+    );
     const c = await ok<{ routes: string | null }>(call(ctx.app, admin, 'GET', `/api/customers/${list.items[0]!.id}`));
     expect(c.routes).toBe('石家庄—天津');
   });

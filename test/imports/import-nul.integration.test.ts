@@ -16,7 +16,8 @@ describeEngines('import with a NUL character', (engine) => {
   });
 
   it('refuses the row with the NUL by field and lands the rest', async () => {
-    const csv = '姓名,电话,车牌号\n张三,13800138000,冀A12345\n李\u0000四,13800138001,冀A12346\n王五,13800138002,冀A12347\n';
+    const csv =
+      '姓名,电话,车牌号\n张三,13800138000,冀A12345\n李\u0000四,13800138001,冀A12346\n王五,13800138002,冀A12347\n';
     const res = await ctx.app.inject({
       method: 'POST',
       url: `/api/imports?fileName=a.csv&orgUnitId=${tree.station1}`,
@@ -25,8 +26,12 @@ describeEngines('import with a NUL character', (engine) => {
     });
     expect(res.statusCode, res.body).toBe(201);
     const id = res.json().id as number;
-    const inspected = await ok<{ suggested: Record<string, string> }>(call(ctx.app, admin, 'POST', `/api/imports/${id}/inspect`, { kind: 'customers' }));
-    await ok(call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'customers', mapping: inspected.suggested }));
+    const inspected = await ok<{ suggested: Record<string, string> }>(
+      call(ctx.app, admin, 'POST', `/api/imports/${id}/inspect`, { kind: 'customers' }),
+    );
+    await ok(
+      call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'customers', mapping: inspected.suggested }),
+    );
     await ok(call(ctx.app, admin, 'POST', `/api/imports/${id}/dry-run`));
     await ok(call(ctx.app, admin, 'POST', `/api/imports/${id}/commit`), 202);
     let job: { status: string } = { status: '' };
@@ -35,7 +40,9 @@ describeEngines('import with a NUL character', (engine) => {
       await new Promise((r) => setTimeout(r, 25));
     }
     expect(job.status).toBe('done');
-    const problems = await ok<{ row: number; field: string | null; code: string; message: string }[]>(call(ctx.app, admin, 'GET', `/api/imports/${id}/problems?phase=commit`));
+    const problems = await ok<{ row: number; field: string | null; code: string; message: string }[]>(
+      call(ctx.app, admin, 'GET', `/api/imports/${id}/problems?phase=commit`),
+    );
     expect(problems).toEqual([expect.objectContaining({ row: 3, field: 'name', code: 'CONTROL_CHAR' })]);
     expect(problems[0]!.message).toContain('控制字符');
     const found = await ok<{ total: number }>(call(ctx.app, admin, 'GET', '/api/customers?pageSize=50'));

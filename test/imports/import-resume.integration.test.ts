@@ -25,7 +25,15 @@ function writeArchive(file: string): void {
   fs.writeFileSync(file, `${lines.join('\r\n')}\r\n`);
 }
 
-const count = async (db: Db, table: 'customer' | 'vehicle' | 'customer_phone') => Number((await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+const count = async (db: Db, table: 'customer' | 'vehicle' | 'customer_phone') =>
+  Number(
+    (
+      await db.kysely
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describeEngines('import survives kill -9', (engine) => {
   let url: string;
@@ -59,7 +67,11 @@ describeEngines('import survives kill -9', (engine) => {
     const deadline = Date.now() + 90_000;
     let done = 0;
     while (Date.now() < deadline) {
-      const job = await db.kysely.selectFrom('import_job').select(['rows_done', 'status']).orderBy('id', 'desc').executeTakeFirst();
+      const job = await db.kysely
+        .selectFrom('import_job')
+        .select(['rows_done', 'status'])
+        .orderBy('id', 'desc')
+        .executeTakeFirst();
       done = job?.rows_done ?? 0;
       if (done > 1000 || job?.status === 'done') break;
       await new Promise((r) => setTimeout(r, 20));
@@ -80,17 +92,37 @@ describeEngines('import survives kill -9', (engine) => {
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toContain(`resuming import ${job.id}`);
     expect((await count(db, 'customer')) - before).toBe(ROWS);
-    const finished = await db.kysely.selectFrom('import_job').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
-    expect(finished).toMatchObject({ status: 'done', rows_total: ROWS, rows_done: ROWS, rows_ok: ROWS, rows_rejected: 0, created_count: ROWS });
+    const finished = await db.kysely
+      .selectFrom('import_job')
+      .selectAll()
+      .where('id', '=', job.id)
+      .executeTakeFirstOrThrow();
+    expect(finished).toMatchObject({
+      status: 'done',
+      rows_total: ROWS,
+      rows_done: ROWS,
+      rows_ok: ROWS,
+      rows_rejected: 0,
+      created_count: ROWS,
+    });
   }, 180_000);
 
   it('changes nothing when the same file is imported again', async () => {
     const counts = [await count(db, 'customer'), await count(db, 'vehicle'), await count(db, 'customer_phone')];
     const again = spawnSync(process.execPath, args(), { env: env(), encoding: 'utf8' });
     expect(again.status, again.stderr).toBe(0);
-    expect([await count(db, 'customer'), await count(db, 'vehicle'), await count(db, 'customer_phone')]).toEqual(counts);
+    expect([await count(db, 'customer'), await count(db, 'vehicle'), await count(db, 'customer_phone')]).toEqual(
+      counts,
+    );
     const job = await db.kysely.selectFrom('import_job').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
-    expect(job).toMatchObject({ status: 'done', created_count: 0, updated_count: 0, unchanged_count: ROWS, rows_ok: ROWS, rows_total: ROWS });
+    expect(job).toMatchObject({
+      status: 'done',
+      created_count: 0,
+      updated_count: 0,
+      unchanged_count: ROWS,
+      rows_ok: ROWS,
+      rows_total: ROWS,
+    });
   }, 180_000);
 
   const cli = (...extra: string[]) =>
@@ -102,7 +134,11 @@ describeEngines('import survives kill -9', (engine) => {
     const deadline = Date.now() + 90_000;
     let id = 0;
     while (Date.now() < deadline) {
-      const job = await db.kysely.selectFrom('import_job').select(['id', 'rows_done', 'status']).orderBy('id', 'desc').executeTakeFirst();
+      const job = await db.kysely
+        .selectFrom('import_job')
+        .select(['id', 'rows_done', 'status'])
+        .orderBy('id', 'desc')
+        .executeTakeFirst();
       if (job?.status === 'checking' && job.rows_done > 1000) {
         id = job.id;
         break;
@@ -124,7 +160,13 @@ describeEngines('import survives kill -9', (engine) => {
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain(`resuming import ${id} (checking)`);
     const job = await db.kysely.selectFrom('import_job').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    expect(job).toMatchObject({ status: 'done', rows_total: ROWS, runner: null, unchanged_count: ROWS, created_count: 0 });
+    expect(job).toMatchObject({
+      status: 'done',
+      rows_total: ROWS,
+      runner: null,
+      unchanged_count: ROWS,
+      created_count: 0,
+    });
   }, 180_000);
 
   it('gives up a check killed midway: forecourt import --cancel JOB, after which it cannot be resumed', async () => {

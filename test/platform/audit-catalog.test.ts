@@ -117,7 +117,10 @@ describe('audit catalog', () => {
     for (const e of ['customer_ratings', 'customer_transactions', 'import', 'customer']) expect(entities).toContain(e);
   });
 
-  for (const [locale, catalog] of [['zh-CN', zhCN], ['en-US', enUS]] as const) {
+  for (const [locale, catalog] of [
+    ['zh-CN', zhCN],
+    ['en-US', enUS],
+  ] as const) {
     it(`names every recorded action and entity in ${locale}`, () => {
       const actions = catalog.audit.actions as Record<string, string>;
       const entities = catalog.audit.entities as Record<string, string>;

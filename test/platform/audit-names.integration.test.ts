@@ -46,7 +46,9 @@ describeEngines('audit names', (engine) => {
 
   it('finds records by the display name as well as by the username', async () => {
     const search = (actor: string) =>
-      ok<{ total: number; items: AuditItem[] }>(call(ctx.app, auditor, 'GET', `/api/audit?actor=${encodeURIComponent(actor)}`));
+      ok<{ total: number; items: AuditItem[] }>(
+        call(ctx.app, auditor, 'GET', `/api/audit?actor=${encodeURIComponent(actor)}`),
+      );
     const byName = await search('用户xie.yan.sjzca01');
     const byUsername = await search('xie.yan.sjzca01');
     expect(byName.total).toBeGreaterThan(0);

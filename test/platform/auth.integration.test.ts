@@ -5,7 +5,12 @@ import { USER_PASSWORD, buildTree, createUser } from '../helpers/fixtures.js';
 import { SIGN_IN_REFUSED } from '../../src/server/modules/auth/auth.service.js';
 
 describeEngines('first-run setup and sign-in', (engine) => {
-  const ctx = useTestApp(engine, { lockoutThreshold: 3, lockoutMinutes: 15, sessionIdleMinutes: 30, sessionAbsoluteHours: 12 });
+  const ctx = useTestApp(engine, {
+    lockoutThreshold: 3,
+    lockoutMinutes: 15,
+    sessionIdleMinutes: 30,
+    sessionAbsoluteHours: 12,
+  });
   let admin: Session;
 
   it('asks for setup on an empty database and refuses protected routes', async () => {
@@ -16,7 +21,10 @@ describeEngines('first-run setup and sign-in', (engine) => {
   });
 
   it('rejects a weak first password, naming the field', async () => {
-    const res = await call(ctx.app, null, 'POST', '/api/setup', { company: { code: 'HQ', name: '公司' }, admin: { username: 'admin', displayName: 'A', password: 'short' } });
+    const res = await call(ctx.app, null, 'POST', '/api/setup', {
+      company: { code: 'HQ', name: '公司' },
+      admin: { username: 'admin', displayName: 'A', password: 'short' },
+    });
     expect(res.statusCode).toBe(422);
     expect(res.json().error).toMatchObject({ code: 'PASSWORD_TOO_SHORT', field: 'body.admin.password' });
   });
@@ -24,7 +32,10 @@ describeEngines('first-run setup and sign-in', (engine) => {
   it('creates the first admin exactly once', async () => {
     admin = await setupAdmin(ctx.app);
     expect(await ok(call(ctx.app, null, 'GET', '/api/setup/status'))).toEqual({ needsSetup: false, signedIn: false });
-    const again = await call(ctx.app, null, 'POST', '/api/setup', { company: { code: 'HQ2', name: '另一个' }, admin: { username: 'evil', displayName: 'E', password: 'Another-passw0rd' } });
+    const again = await call(ctx.app, null, 'POST', '/api/setup', {
+      company: { code: 'HQ2', name: '另一个' },
+      admin: { username: 'evil', displayName: 'E', password: 'Another-passw0rd' },
+    });
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('SETUP_DONE');
     const me = await ok(call(ctx.app, admin, 'GET', '/api/auth/me'));
@@ -32,8 +43,14 @@ describeEngines('first-run setup and sign-in', (engine) => {
   });
 
   it('refuses a wrong password and an unknown user with the same answer', async () => {
-    const wrong = await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'admin', password: 'not-the-password' });
-    const unknown = await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'nobody', password: 'not-the-password' });
+    const wrong = await call(ctx.app, null, 'POST', '/api/auth/login', {
+      username: 'admin',
+      password: 'not-the-password',
+    });
+    const unknown = await call(ctx.app, null, 'POST', '/api/auth/login', {
+      username: 'nobody',
+      password: 'not-the-password',
+    });
     expect(wrong.statusCode).toBe(401);
     expect(unknown.statusCode).toBe(401);
     expect(wrong.json().error.code).toBe('INVALID_CREDENTIALS');
@@ -45,7 +62,8 @@ describeEngines('first-run setup and sign-in', (engine) => {
   it('locks an account after repeated failures, even against the right password', async () => {
     const tree = await buildTree(ctx.app, admin);
     await createUser(ctx.app, admin, 'clerk', tree.station1, ['attendant']);
-    const attempt = (username: string, password: string) => call(ctx.app, null, 'POST', '/api/auth/login', { username, password });
+    const attempt = (username: string, password: string) =>
+      call(ctx.app, null, 'POST', '/api/auth/login', { username, password });
     for (let i = 0; i < 2; i++) expect((await attempt('clerk', 'wrong-wrong')).statusCode).toBe(401);
     const third = await attempt('clerk', 'wrong-wrong');
     const right = await attempt('clerk', USER_PASSWORD);
@@ -67,7 +85,9 @@ describeEngines('first-run setup and sign-in', (engine) => {
   });
 
   it('does not tell a locked account from an unknown username, by answer or by time', async () => {
-    await createUser(ctx.app, admin, 'locked.one', (await ok(call(ctx.app, admin, 'GET', '/api/auth/me'))).orgUnitId, ['attendant']);
+    await createUser(ctx.app, admin, 'locked.one', (await ok(call(ctx.app, admin, 'GET', '/api/auth/me'))).orgUnitId, [
+      'attendant',
+    ]);
     const attempt = async (username: string) => {
       const started = performance.now();
       const res = await call(ctx.app, null, 'POST', '/api/auth/login', { username, password: 'wrong-wrong' });
@@ -92,12 +112,15 @@ describeEngines('first-run setup and sign-in', (engine) => {
     // refusal without it would take a tenth of the time.
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const ratio = median(real) / median(unknown);
-    expect(ratio, `locked ${median(real).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms`).toBeGreaterThan(0.4);
+    expect(ratio, `locked ${median(real).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms`).toBeGreaterThan(
+      0.4,
+    );
     expect(ratio, `locked ${median(real).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms`).toBeLessThan(2.5);
   });
 
   it('lets an admin unlock a locked account', async () => {
-    for (let i = 0; i < 3; i++) await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'clerk', password: 'wrong-wrong' });
+    for (let i = 0; i < 3; i++)
+      await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'clerk', password: 'wrong-wrong' });
     const users = await ok(call(ctx.app, admin, 'GET', '/api/users?q=clerk'));
     const clerk = users.items[0];
     expect(clerk.locked).toBe(true);
@@ -117,10 +140,20 @@ describeEngines('first-run setup and sign-in', (engine) => {
   });
 
   it('refuses a mutating request without the CSRF token, or with the wrong one', async () => {
-    const noHeader = await ctx.app.inject({ method: 'POST', url: '/api/org/units', headers: { cookie: admin.cookie }, payload: { parentId: 1, kindCode: 'area', code: 'X1', name: 'x' } });
+    const noHeader = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/org/units',
+      headers: { cookie: admin.cookie },
+      payload: { parentId: 1, kindCode: 'area', code: 'X1', name: 'x' },
+    });
     expect(noHeader.statusCode).toBe(403);
     expect(noHeader.json().error.code).toBe('CSRF_FAILED');
-    const wrong = await ctx.app.inject({ method: 'POST', url: '/api/org/units', headers: { cookie: admin.cookie, 'x-csrf-token': 'forged' }, payload: { parentId: 1, kindCode: 'area', code: 'X1', name: 'x' } });
+    const wrong = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/org/units',
+      headers: { cookie: admin.cookie, 'x-csrf-token': 'forged' },
+      payload: { parentId: 1, kindCode: 'area', code: 'X1', name: 'x' },
+    });
     expect(wrong.statusCode).toBe(403);
     const units = await ok<{ code: string }[]>(call(ctx.app, admin, 'GET', '/api/org/units'));
     expect(units.find((u) => u.code === 'X1')).toBeUndefined();
@@ -151,15 +184,31 @@ describeEngines('first-run setup and sign-in', (engine) => {
   it('changes a password: old one refused, other sessions ended, this one kept', async () => {
     const a = await login(ctx.app, 'admin', ADMIN_PASSWORD);
     const b = await login(ctx.app, 'admin', ADMIN_PASSWORD);
-    const bad = await call(ctx.app, a, 'POST', '/api/auth/password', { currentPassword: 'wrong-current', newPassword: 'Fresh-passw0rd-42' });
+    const bad = await call(ctx.app, a, 'POST', '/api/auth/password', {
+      currentPassword: 'wrong-current',
+      newPassword: 'Fresh-passw0rd-42',
+    });
     expect(bad.statusCode).toBe(422);
     expect(bad.json().error.field).toBe('body.currentPassword');
-    await ok(call(ctx.app, a, 'POST', '/api/auth/password', { currentPassword: ADMIN_PASSWORD, newPassword: 'Fresh-passw0rd-42' }));
+    await ok(
+      call(ctx.app, a, 'POST', '/api/auth/password', {
+        currentPassword: ADMIN_PASSWORD,
+        newPassword: 'Fresh-passw0rd-42',
+      }),
+    );
     expect((await call(ctx.app, a, 'GET', '/api/auth/me')).statusCode).toBe(200);
     expect((await call(ctx.app, b, 'GET', '/api/auth/me')).statusCode).toBe(401);
-    expect((await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'admin', password: ADMIN_PASSWORD })).statusCode).toBe(401);
+    expect(
+      (await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'admin', password: ADMIN_PASSWORD }))
+        .statusCode,
+    ).toBe(401);
     await login(ctx.app, 'admin', 'Fresh-passw0rd-42');
-    await ok(call(ctx.app, a, 'POST', '/api/auth/password', { currentPassword: 'Fresh-passw0rd-42', newPassword: ADMIN_PASSWORD }));
+    await ok(
+      call(ctx.app, a, 'POST', '/api/auth/password', {
+        currentPassword: 'Fresh-passw0rd-42',
+        newPassword: ADMIN_PASSWORD,
+      }),
+    );
   });
 
   it('signs out of all sessions', async () => {
@@ -187,7 +236,8 @@ describe('login rate limit', () => {
     it('answers 429 past the limit', async () => {
       await setupAdmin(ctx.app);
       const codes: number[] = [];
-      for (let i = 0; i < 7; i++) codes.push((await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'x', password: 'y' })).statusCode);
+      for (let i = 0; i < 7; i++)
+        codes.push((await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'x', password: 'y' })).statusCode);
       expect(codes.slice(0, 5).every((c) => c === 401)).toBe(true);
       expect(codes.slice(5)).toEqual([429, 429]);
     });

@@ -20,7 +20,18 @@ describeEngines('authorization matrix', (engine) => {
   let admin: Session;
   let tree: Tree;
   let sessions: Map<string, Session>;
-  const records = { org_unit: { in: 0, out: 0 }, user: { in: 0, out: 0 }, customer: { in: 0, out: 0 }, access_request: { in: 0, out: 0 }, api_key: { in: 0, out: 0 }, import_job: { in: 0, out: 0 }, alert: { in: 0, out: 0 }, rating_batch: { in: 0, out: 0 }, churn_case: { in: 0, out: 0 }, role: 0 };
+  const records = {
+    org_unit: { in: 0, out: 0 },
+    user: { in: 0, out: 0 },
+    customer: { in: 0, out: 0 },
+    access_request: { in: 0, out: 0 },
+    api_key: { in: 0, out: 0 },
+    import_job: { in: 0, out: 0 },
+    alert: { in: 0, out: 0 },
+    rating_batch: { in: 0, out: 0 },
+    churn_case: { in: 0, out: 0 },
+    role: 0,
+  };
 
   beforeAll(async () => {
     admin = await setupAdmin(ctx.app);
@@ -28,38 +39,109 @@ describeEngines('authorization matrix', (engine) => {
     // Everyone sits at branch 1: station 1 is inside their subtree, station 3 (branch 2) is not.
     sessions = await usersForEveryRole(ctx.app, admin, tree.branch1);
     records.org_unit = { in: tree.station1, out: tree.station3 };
-    records.user = { in: await createUser(ctx.app, admin, 'inside', tree.station1, ['attendant']), out: await createUser(ctx.app, admin, 'outside', tree.station3, ['attendant']) };
-    const cust = async (orgUnitId: number, plate: string) => (await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId, name: '赵大海', vehicles: [{ plate }] }), 201)).id;
+    records.user = {
+      in: await createUser(ctx.app, admin, 'inside', tree.station1, ['attendant']),
+      out: await createUser(ctx.app, admin, 'outside', tree.station3, ['attendant']),
+    };
+    const cust = async (orgUnitId: number, plate: string) =>
+      (
+        await ok<{ id: number }>(
+          call(ctx.app, admin, 'POST', '/api/customers', {
+            kind: 'individual',
+            orgUnitId,
+            name: '赵大海',
+            vehicles: [{ plate }],
+          }),
+          201,
+        )
+      ).id;
     records.customer = { in: await cust(tree.station1, '冀A12345'), out: await cust(tree.station3, '冀F54321') };
     // Requests are named by their target: one aimed at branch 1's station, one at branch 2's.
     await createUser(ctx.app, admin, 'req_b2', tree.station3, ['sales_rep']);
     await createUser(ctx.app, admin, 'req_b1', tree.station2, ['sales_rep']);
     const reqB2 = await login(ctx.app, 'req_b2', USER_PASSWORD);
     const reqB1 = await login(ctx.app, 'req_b1', USER_PASSWORD);
-    const ar = async (s: Session, target: number) => (await ok<{ id: number }>(call(ctx.app, s, 'POST', '/api/access-requests', { targetOrgUnitId: target, reason: '核对客户', days: 3 }), 201)).id;
+    const ar = async (s: Session, target: number) =>
+      (
+        await ok<{ id: number }>(
+          call(ctx.app, s, 'POST', '/api/access-requests', { targetOrgUnitId: target, reason: '核对客户', days: 3 }),
+          201,
+        )
+      ).id;
     records.access_request = { in: await ar(reqB2, tree.station1), out: await ar(reqB1, tree.station3) };
-    const key = async (orgUnitId: number) => (await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId }), 201)).id;
+    const key = async (orgUnitId: number) =>
+      (await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId }), 201)).id;
     records.api_key = { in: await key(tree.station1), out: await key(tree.station3) };
     const upload = async (orgUnitId: number) =>
-      (await ok<{ id: number }>(ctx.app.inject({ method: 'POST', url: `/api/imports?fileName=a.csv&orgUnitId=${orgUnitId}`, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'application/octet-stream' }, payload: '客户名称,手机\n张三,13800138000\n' }), 201)).id;
+      (
+        await ok<{ id: number }>(
+          ctx.app.inject({
+            method: 'POST',
+            url: `/api/imports?fileName=a.csv&orgUnitId=${orgUnitId}`,
+            headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'application/octet-stream' },
+            payload: '客户名称,手机\n张三,13800138000\n',
+          }),
+          201,
+        )
+      ).id;
     records.import_job = { in: await upload(tree.station1), out: await upload(tree.station3) };
     // One rating batch per branch: branch 1's is in scope, branch 2's is not.
-    const batches = await ok<{ batchId: number; orgUnitId: number }[]>(call(ctx.app, admin, 'POST', '/api/ratings/compute', { period: '2025-01' }));
-    records.rating_batch = { in: batches.find((b) => b.orgUnitId === tree.branch1)!.batchId, out: batches.find((b) => b.orgUnitId === tree.branch2)!.batchId };
-    const alert = async (customerId: number, orgUnitId: number) => Number((await ctx.db.kysely.insertInto('alert').values({ customer_id: customerId, org_unit_id: orgUnitId, kind: 'cadence', episode: '2026-11-20', status: 'open', opened_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow()).id);
-    records.alert = { in: await alert(records.customer.in, tree.station1), out: await alert(records.customer.out, tree.station3) };
+    const batches = await ok<{ batchId: number; orgUnitId: number }[]>(
+      call(ctx.app, admin, 'POST', '/api/ratings/compute', { period: '2025-01' }),
+    );
+    records.rating_batch = {
+      in: batches.find((b) => b.orgUnitId === tree.branch1)!.batchId,
+      out: batches.find((b) => b.orgUnitId === tree.branch2)!.batchId,
+    };
+    const alert = async (customerId: number, orgUnitId: number) =>
+      Number(
+        (
+          await ctx.db.kysely
+            .insertInto('alert')
+            .values({
+              customer_id: customerId,
+              org_unit_id: orgUnitId,
+              kind: 'cadence',
+              episode: '2026-11-20',
+              status: 'open',
+              opened_at: new Date().toISOString(),
+            })
+            .returning('id')
+            .executeTakeFirstOrThrow()
+        ).id,
+      );
+    records.alert = {
+      in: await alert(records.customer.in, tree.station1),
+      out: await alert(records.customer.out, tree.station3),
+    };
     const churnCase = async (customerId: number, orgUnitId: number) => {
       const at = new Date().toISOString();
-      const values = { customer_id: customerId, org_unit_id: orgUnitId, category: 'non_natural', loss_kind_code: 'all', state: 'reported', note: '整体转走', opened_at: at, updated_at: at };
-      return Number((await ctx.db.kysely.insertInto('churn_case').values(values).returning('id').executeTakeFirstOrThrow()).id);
+      const values = {
+        customer_id: customerId,
+        org_unit_id: orgUnitId,
+        category: 'non_natural',
+        loss_kind_code: 'all',
+        state: 'reported',
+        note: '整体转走',
+        opened_at: at,
+        updated_at: at,
+      };
+      return Number(
+        (await ctx.db.kysely.insertInto('churn_case').values(values).returning('id').executeTakeFirstOrThrow()).id,
+      );
     };
-    records.churn_case = { in: await churnCase(records.customer.in, tree.station1), out: await churnCase(records.customer.out, tree.station3) };
+    records.churn_case = {
+      in: await churnCase(records.customer.in, tree.station1),
+      out: await churnCase(records.customer.out, tree.station3),
+    };
     const roles = await ok<{ id: number; code: string }[]>(call(ctx.app, admin, 'GET', '/api/roles'));
     records.role = roles.find((r) => r.code === 'auditor')!.id;
   }, 120_000);
 
   it('every API route declares an access rule', () => {
-    const missing = apiRoutes(ctx.app.routeTable).filter((r) => !r.access).map((r) => `${r.method} ${r.url}`);
+    const missing = apiRoutes(ctx.app.routeTable)
+      .filter((r) => !r.access)
+      .map((r) => `${r.method} ${r.url}`);
     expect(missing).toEqual([]);
   });
 
@@ -76,7 +158,15 @@ describeEngines('authorization matrix', (engine) => {
   it('refuses every write on a user whose rights exceed the actor’s, and allows it on one within them', async () => {
     // A user manager of branch 1 without export, phone or approval rights.
     const perms = ['org.read', 'user.read', 'user.write', 'customer.read', 'customer.write', 'alert.read'];
-    await ok(call(ctx.app, admin, 'POST', '/api/roles', { code: 'matrix_user_manager', nameZh: '用户管理', nameEn: 'User manager', permissions: perms }), 201);
+    await ok(
+      call(ctx.app, admin, 'POST', '/api/roles', {
+        code: 'matrix_user_manager',
+        nameZh: '用户管理',
+        nameEn: 'User manager',
+        permissions: perms,
+      }),
+      201,
+    );
     await createUser(ctx.app, admin, 'matrix_mgr', tree.branch1, ['matrix_user_manager']);
     const mgr = await login(ctx.app, 'matrix_mgr', USER_PASSWORD);
     const above = await createUser(ctx.app, admin, 'matrix_bm', tree.station1, ['branch_manager']);
@@ -91,14 +181,22 @@ describeEngines('authorization matrix', (engine) => {
       expect(res.statusCode, `${r.method} ${r.url}: ${res.body}`).toBe(403);
       expect(res.json().error.code, `${r.method} ${r.url}`).toBe('TARGET_EXCEEDS_RIGHTS');
       const allowed = await call(ctx.app, mgr, r.method as 'POST', r.url.replace(':id', String(within)), {});
-      expect(DENIED, `${r.method} ${r.url} on a user within his rights: ${allowed.body}`).not.toContain(allowed.statusCode);
+      expect(DENIED, `${r.method} ${r.url} on a user within his rights: ${allowed.body}`).not.toContain(
+        allowed.statusCode,
+      );
     }
   });
 
   it('refuses every non-public route without a session', async () => {
     for (const r of apiRoutes(ctx.app.routeTable)) {
       if (r.access && 'public' in r.access) continue;
-      const res = await call(ctx.app, null, r.method as 'GET', r.url.replace(':id', '1'), r.method === 'GET' ? undefined : {});
+      const res = await call(
+        ctx.app,
+        null,
+        r.method as 'GET',
+        r.url.replace(':id', '1'),
+        r.method === 'GET' ? undefined : {},
+      );
       expect(res.statusCode, `${r.method} ${r.url}`).toBe(401);
     }
   });
@@ -112,12 +210,16 @@ describeEngines('authorization matrix', (engine) => {
       for (const role of DEFAULT_ROLES) {
         for (const variant of variants) {
           let url = route.url;
-          if (resource) url = url.replace(`:${resource.param}`, String(records[resource.type][variant as 'in' | 'out']));
+          if (resource)
+            url = url.replace(`:${resource.param}`, String(records[resource.type][variant as 'in' | 'out']));
           else url = url.replace(':id', String(records.role));
-          const session = SESSION_ENDING.has(route.url) ? await login(ctx.app, `u_${role.code}`, USER_PASSWORD) : sessions.get(role.code)!;
+          const session = SESSION_ENDING.has(route.url)
+            ? await login(ctx.app, `u_${role.code}`, USER_PASSWORD)
+            : sessions.get(role.code)!;
           const res = await call(ctx.app, session, route.method as 'GET', url, route.method === 'GET' ? undefined : {});
           // Signing out of all sessions also ends the one kept for later routes.
-          if (SESSION_ENDING.has(route.url)) sessions.set(role.code, await login(ctx.app, `u_${role.code}`, USER_PASSWORD));
+          if (SESSION_ENDING.has(route.url))
+            sessions.set(role.code, await login(ctx.app, `u_${role.code}`, USER_PASSWORD));
           const label = `${route.method} ${route.url} as ${role.code} (${variant}) → ${res.statusCode} ${res.body.slice(0, 120)}`;
 
           if ('public' in access || 'session' in access) {

@@ -9,7 +9,21 @@ import { describeEngines, openFresh } from '../helpers/engines.js';
 import type { Db } from '../../src/server/db/connection.js';
 import { bulkStatements, copyField, oneOf, pgClientOf } from '../../src/server/db/dialect.js';
 
-const AWKWARD = ['plain', '', 'with "quotes"', 'back\\slash', 'tab\there', 'line\nbreak', 'cr\rhere', '{braces},comma', 'NULL', '冀A12345', ' spaced ', '\\N', "it's"];
+const AWKWARD = [
+  'plain',
+  '',
+  'with "quotes"',
+  'back\\slash',
+  'tab\there',
+  'line\nbreak',
+  'cr\rhere',
+  '{braces},comma',
+  'NULL',
+  '冀A12345',
+  ' spaced ',
+  '\\N',
+  "it's",
+];
 
 describeEngines('bulk values', (engine) => {
   let db: Db;
@@ -22,7 +36,13 @@ describeEngines('bulk values', (engine) => {
 
   const rows = AWKWARD.map((t, i) => [i, t, i % 3 === 0 ? null : 2 ** 40 + i]).concat([[AWKWARD.length, null, -1]]);
   const read = async () =>
-    (await sql<{ n: number; t: string | null; b: string | number | null }>`select n, t, b from bulk_probe order by n`.execute(db.kysely)).rows.map((r) => [Number(r.n), r.t, r.b === null ? null : Number(r.b)]);
+    (
+      await sql<{
+        n: number;
+        t: string | null;
+        b: string | number | null;
+      }>`select n, t, b from bulk_probe order by n`.execute(db.kysely)
+    ).rows.map((r) => [Number(r.n), r.t, r.b === null ? null : Number(r.b)]);
 
   it('array parameters and values lists keep every character, nulls and large numbers', async () => {
     const columns = [
@@ -30,7 +50,13 @@ describeEngines('bulk values', (engine) => {
       { name: 't', pg: 'text' },
       { name: 'b', pg: 'bigint' },
     ] as const;
-    for (const q of bulkStatements(engine, columns, rows, 'insert into bulk_probe (n, t, b) select * from v where true')) await db.kysely.executeQuery(q);
+    for (const q of bulkStatements(
+      engine,
+      columns,
+      rows,
+      'insert into bulk_probe (n, t, b) select * from v where true',
+    ))
+      await db.kysely.executeQuery(q);
     expect(await read()).toEqual(rows);
     // A list bound as one parameter finds the same texts.
     const found = await db.kysely
@@ -42,13 +68,14 @@ describeEngines('bulk values', (engine) => {
   });
 
   // SQLite has no COPY; its rows travel as bound parameters (above).
-  if (engine === 'postgres') it('COPY text fields keep every character and null', async () => {
-    await sql`delete from bulk_probe`.execute(db.kysely);
-    await db.kysely.transaction().execute(async (trx) => {
-      const client = await pgClientOf(trx);
-      const text = rows.map((r) => r.map(copyField).join('\t') + '\n').join('');
-      await pipeline(Readable.from([text]), client.query(copyFrom('copy bulk_probe (n, t, b) from stdin')));
+  if (engine === 'postgres')
+    it('COPY text fields keep every character and null', async () => {
+      await sql`delete from bulk_probe`.execute(db.kysely);
+      await db.kysely.transaction().execute(async (trx) => {
+        const client = await pgClientOf(trx);
+        const text = rows.map((r) => r.map(copyField).join('\t') + '\n').join('');
+        await pipeline(Readable.from([text]), client.query(copyFrom('copy bulk_probe (n, t, b) from stdin')));
+      });
+      expect(await read()).toEqual(rows);
     });
-    expect(await read()).toEqual(rows);
-  });
 });

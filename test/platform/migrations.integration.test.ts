@@ -30,8 +30,24 @@ describeEngines('migrations from empty', (engine) => {
   });
 
   it('keeps the audit log append-only in the engine itself', async () => {
-    await db.kysely.insertInto('audit_log').values({ at: new Date().toISOString(), actor_user_id: null, actor_name: 't', action: 'x', entity: 'y', entity_id: null, org_unit_id: null, before_json: null, after_json: null, ip: null }).execute();
-    await expect(db.kysely.updateTable('audit_log').set({ action: 'tampered' }).execute()).rejects.toThrow(/append-only/);
+    await db.kysely
+      .insertInto('audit_log')
+      .values({
+        at: new Date().toISOString(),
+        actor_user_id: null,
+        actor_name: 't',
+        action: 'x',
+        entity: 'y',
+        entity_id: null,
+        org_unit_id: null,
+        before_json: null,
+        after_json: null,
+        ip: null,
+      })
+      .execute();
+    await expect(db.kysely.updateTable('audit_log').set({ action: 'tampered' }).execute()).rejects.toThrow(
+      /append-only/,
+    );
     await expect(db.kysely.deleteFrom('audit_log').execute()).rejects.toThrow(/append-only/);
     const rows = await db.kysely.selectFrom('audit_log').select('action').execute();
     expect(rows.map((r) => r.action)).toEqual(['x']);
@@ -40,7 +56,20 @@ describeEngines('migrations from empty', (engine) => {
   it('enforces foreign keys (a user cannot point at a missing org unit)', async () => {
     const now = new Date().toISOString();
     await expect(
-      db.kysely.insertInto('app_user').values({ username: 'ghost', display_name: 'g', org_unit_id: 999, password_hash: 'x', locale: 'zh-CN', active: 1, password_changed_at: now, created_at: now, updated_at: now }).execute(),
+      db.kysely
+        .insertInto('app_user')
+        .values({
+          username: 'ghost',
+          display_name: 'g',
+          org_unit_id: 999,
+          password_hash: 'x',
+          locale: 'zh-CN',
+          active: 1,
+          password_changed_at: now,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute(),
     ).rejects.toThrow();
     const n = await sql<{ n: number }>`select count(*) as n from app_user`.execute(db.kysely);
     expect(Number(n.rows[0]?.n)).toBe(0);

@@ -16,15 +16,33 @@ describeEngines('rights over users and roles', (engine) => {
   let tree: Tree;
   let roles: Map<string, number>;
   // A user manager of branch 1: may manage users, not export, not read phones.
-  const MANAGER_PERMS = ['org.read', 'user.read', 'user.write', 'role.read', 'role.write', 'customer.read', 'customer.write', 'alert.read'];
+  const MANAGER_PERMS = [
+    'org.read',
+    'user.read',
+    'user.write',
+    'role.read',
+    'role.write',
+    'customer.read',
+    'customer.write',
+    'alert.read',
+  ];
   let manager: Session;
 
-  const role = async (code: string) => (await ok<RoleRow[]>(call(ctx.app, admin, 'GET', '/api/roles'))).find((r) => r.code === code)!;
+  const role = async (code: string) =>
+    (await ok<RoleRow[]>(call(ctx.app, admin, 'GET', '/api/roles'))).find((r) => r.code === code)!;
 
   beforeAll(async () => {
     admin = await setupAdmin(ctx.app);
     tree = await buildTree(ctx.app, admin);
-    await ok(call(ctx.app, admin, 'POST', '/api/roles', { code: 'user_manager', nameZh: '用户管理员', nameEn: 'User manager', permissions: MANAGER_PERMS }), 201);
+    await ok(
+      call(ctx.app, admin, 'POST', '/api/roles', {
+        code: 'user_manager',
+        nameZh: '用户管理员',
+        nameEn: 'User manager',
+        permissions: MANAGER_PERMS,
+      }),
+      201,
+    );
     roles = await roleIds(ctx.app, admin);
     await createUser(ctx.app, admin, 'mgr', tree.branch1, ['user_manager']);
     manager = await login(ctx.app, 'mgr', USER_PASSWORD);
@@ -59,39 +77,73 @@ describeEngines('rights over users and roles', (engine) => {
 
   it('refuses the account takeover of the finding: reset, sign in as him, export phones', async () => {
     const id = await createUser(ctx.app, admin, 'bca', tree.branch1, ['branch_customer_admin']);
-    const reset = await call(ctx.app, manager, 'POST', `/api/users/${id}/reset-password`, { password: 'Taken-over-secret-9' });
+    const reset = await call(ctx.app, manager, 'POST', `/api/users/${id}/reset-password`, {
+      password: 'Taken-over-secret-9',
+    });
     expect(reset.json().error.code).toBe('TARGET_EXCEEDS_RIGHTS');
     // The old password still works and the new one does not.
     await login(ctx.app, 'bca', USER_PASSWORD);
-    const stolen = await call(ctx.app, null, 'POST', '/api/auth/login', { username: 'bca', password: 'Taken-over-secret-9' });
+    const stolen = await call(ctx.app, null, 'POST', '/api/auth/login', {
+      username: 'bca',
+      password: 'Taken-over-secret-9',
+    });
     expect(stolen.statusCode).toBe(401);
     // Demoting the branch manager by changing his roles is refused too.
     const bm = await createUser(ctx.app, admin, 'bm', tree.branch1, ['branch_manager']);
     const v = (await ok<{ version: number }>(call(ctx.app, admin, 'GET', `/api/users/${bm}`))).version;
-    const demote = await call(ctx.app, manager, 'PATCH', `/api/users/${bm}`, { roleIds: [roles.get('attendant')], version: v });
+    const demote = await call(ctx.app, manager, 'PATCH', `/api/users/${bm}`, {
+      roleIds: [roles.get('attendant')],
+      version: v,
+    });
     expect(demote.json().error.code).toBe('TARGET_EXCEEDS_RIGHTS');
-    expect((await ok<{ roles: { code: string }[] }>(call(ctx.app, admin, 'GET', `/api/users/${bm}`))).roles.map((r) => r.code)).toEqual(['branch_manager']);
+    expect(
+      (await ok<{ roles: { code: string }[] }>(call(ctx.app, admin, 'GET', `/api/users/${bm}`))).roles.map(
+        (r) => r.code,
+      ),
+    ).toEqual(['branch_manager']);
   });
 
   it('refuses a branch user editing company-wide roles: admin, branch customer admin, attendant', async () => {
     for (const code of ['admin', 'branch_customer_admin', 'attendant']) {
       const r = await role(code);
-      const res = await call(ctx.app, manager, 'PATCH', `/api/roles/${r.id}`, { permissions: ['org.read'], version: r.version });
+      const res = await call(ctx.app, manager, 'PATCH', `/api/roles/${r.id}`, {
+        permissions: ['org.read'],
+        version: r.version,
+      });
       expect(res.statusCode, code).toBe(403);
       expect(res.json().error.code, code).toBe('TARGET_EXCEEDS_RIGHTS');
       expect((await role(code)).permissions, code).toEqual(r.permissions);
     }
     // Even renaming is refused for a role held outside his subtree.
     const att = await role('attendant');
-    expect((await call(ctx.app, manager, 'PATCH', `/api/roles/${att.id}`, { nameZh: '改', version: att.version })).json().error.code).toBe('TARGET_EXCEEDS_RIGHTS');
+    expect(
+      (await call(ctx.app, manager, 'PATCH', `/api/roles/${att.id}`, { nameZh: '改', version: att.version })).json()
+        .error.code,
+    ).toBe('TARGET_EXCEEDS_RIGHTS');
     // A role of his own, held only inside his subtree and within his rights, he may change.
-    const mine = await ok<RoleRow>(call(ctx.app, manager, 'POST', '/api/roles', { code: 'b1_helper', nameZh: '助手', nameEn: 'Helper', permissions: ['org.read'] }), 201);
+    const mine = await ok<RoleRow>(
+      call(ctx.app, manager, 'POST', '/api/roles', {
+        code: 'b1_helper',
+        nameZh: '助手',
+        nameEn: 'Helper',
+        permissions: ['org.read'],
+      }),
+      201,
+    );
     await createUser(ctx.app, admin, 'helper1', tree.station1, ['b1_helper']);
-    const changed = await ok<RoleRow>(call(ctx.app, manager, 'PATCH', `/api/roles/${mine.id}`, { permissions: ['org.read', 'customer.read'], version: mine.version }));
+    const changed = await ok<RoleRow>(
+      call(ctx.app, manager, 'PATCH', `/api/roles/${mine.id}`, {
+        permissions: ['org.read', 'customer.read'],
+        version: mine.version,
+      }),
+    );
     expect(changed.permissions).toEqual(['customer.read', 'org.read']);
     // Once someone in branch 2 holds it, it is no longer his alone.
     await createUser(ctx.app, admin, 'helper2', tree.station3, ['b1_helper']);
-    const res = await call(ctx.app, manager, 'PATCH', `/api/roles/${mine.id}`, { permissions: ['org.read'], version: changed.version });
+    const res = await call(ctx.app, manager, 'PATCH', `/api/roles/${mine.id}`, {
+      permissions: ['org.read'],
+      version: changed.version,
+    });
     expect(res.json().error.code).toBe('TARGET_EXCEEDS_RIGHTS');
   });
 
@@ -99,14 +151,20 @@ describeEngines('rights over users and roles', (engine) => {
     const adminRole = await role('admin');
     const all = adminRole.permissions;
     // The admin himself cannot strip the built-in admin role while it is all that makes him administrator.
-    const strip = await call(ctx.app, admin, 'PATCH', `/api/roles/${adminRole.id}`, { permissions: all.filter((x) => x !== 'user.write'), version: adminRole.version });
+    const strip = await call(ctx.app, admin, 'PATCH', `/api/roles/${adminRole.id}`, {
+      permissions: all.filter((x) => x !== 'user.write'),
+      version: adminRole.version,
+    });
     expect(strip.statusCode).toBe(409);
     expect(strip.json().error.code).toBe('LAST_ADMINISTRATOR');
     expect((await role('admin')).permissions).toEqual(all);
     // Moving himself down into a branch would leave the company without one.
     const me = await ok<{ userId: number }>(call(ctx.app, admin, 'GET', '/api/auth/me'));
     const v = (await ok<{ version: number }>(call(ctx.app, admin, 'GET', `/api/users/${me.userId}`))).version;
-    const move = await call(ctx.app, admin, 'PATCH', `/api/users/${me.userId}`, { orgUnitId: tree.branch1, version: v });
+    const move = await call(ctx.app, admin, 'PATCH', `/api/users/${me.userId}`, {
+      orgUnitId: tree.branch1,
+      version: v,
+    });
     expect(move.json().error.code).toBe('LAST_ADMINISTRATOR');
     // With a second administrator, one may deactivate the other; the last one left is kept.
     const second = await createUser(ctx.app, admin, 'admin2', tree.hq, ['admin']);
@@ -114,7 +172,10 @@ describeEngines('rights over users and roles', (engine) => {
     const v1 = (await ok<{ version: number }>(call(ctx.app, admin, 'GET', `/api/users/${me.userId}`))).version;
     await ok(call(ctx.app, admin2, 'PATCH', `/api/users/${me.userId}`, { active: false, version: v1 }));
     const v2 = (await ok<{ version: number }>(call(ctx.app, admin2, 'GET', `/api/users/${second}`))).version;
-    const selfMove = await call(ctx.app, admin2, 'PATCH', `/api/users/${second}`, { orgUnitId: tree.branch2, version: v2 });
+    const selfMove = await call(ctx.app, admin2, 'PATCH', `/api/users/${second}`, {
+      orgUnitId: tree.branch2,
+      version: v2,
+    });
     expect(selfMove.json().error.code).toBe('LAST_ADMINISTRATOR');
     // Bring the first back for the other tests.
     const v3 = (await ok<{ version: number }>(call(ctx.app, admin2, 'GET', `/api/users/${me.userId}`))).version;
@@ -132,7 +193,18 @@ describeEngines('access requests and grants', (engine) => {
   beforeAll(async () => {
     admin = await setupAdmin(ctx.app);
     tree = await buildTree(ctx.app, admin);
-    customerB1 = (await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station1, name: '钱大海', vehicles: [{ plate: '冀A12345' }], cards: ['9000123412341234'] }), 201)).id;
+    customerB1 = (
+      await ok<{ id: number }>(
+        call(ctx.app, admin, 'POST', '/api/customers', {
+          kind: 'individual',
+          orgUnitId: tree.station1,
+          name: '钱大海',
+          vehicles: [{ plate: '冀A12345' }],
+          cards: ['9000123412341234'],
+        }),
+        201,
+      )
+    ).id;
   }, 60_000);
 
   async function ask(username: string, mode?: 'read' | 'write') {
@@ -149,7 +221,9 @@ describeEngines('access requests and grants', (engine) => {
     // One man holding all three approving roles fills one slot only.
     await createUser(ctx.app, admin, 'triple', tree.branch1, ['sales_rep', 'branch_dept_head', 'branch_manager']);
     const triple = await login(ctx.app, 'triple', USER_PASSWORD);
-    const first = await ok<{ status: string; approvals: unknown[] }>(call(ctx.app, triple, 'POST', `/api/access-requests/${id}/decision`, { decision: 'approve' }));
+    const first = await ok<{ status: string; approvals: unknown[] }>(
+      call(ctx.app, triple, 'POST', `/api/access-requests/${id}/decision`, { decision: 'approve' }),
+    );
     expect(first.status).toBe('pending');
     for (let i = 0; i < 2; i++) {
       const again = await call(ctx.app, triple, 'POST', `/api/access-requests/${id}/decision`, { decision: 'approve' });
@@ -163,7 +237,9 @@ describeEngines('access requests and grants', (engine) => {
     // A second person fills the remaining slot; only then is it approved.
     await createUser(ctx.app, admin, 'head1', tree.branch1, ['branch_dept_head']);
     const head = await login(ctx.app, 'head1', USER_PASSWORD);
-    const done = await ok<{ status: string; approvals: { approverId: number }[] }>(call(ctx.app, head, 'POST', `/api/access-requests/${id}/decision`, { decision: 'approve' }));
+    const done = await ok<{ status: string; approvals: { approverId: number }[] }>(
+      call(ctx.app, head, 'POST', `/api/access-requests/${id}/decision`, { decision: 'approve' }),
+    );
     expect(done.status).toBe('approved');
     expect(new Set(done.approvals.map((a) => a.approverId)).size).toBe(2);
     const fresh = await login(ctx.app, 'borrower1', USER_PASSWORD);
@@ -172,9 +248,16 @@ describeEngines('access requests and grants', (engine) => {
 
   it('lends reading only unless writing was asked for and approved', async () => {
     const approveBy = async (id: number) => {
-      for (const [name, r] of [[`rep_${id}`, 'sales_rep'], [`head_${id}`, 'branch_dept_head']] as const) {
+      for (const [name, r] of [
+        [`rep_${id}`, 'sales_rep'],
+        [`head_${id}`, 'branch_dept_head'],
+      ] as const) {
         await createUser(ctx.app, admin, name, tree.area1, [r]);
-        await ok(call(ctx.app, await login(ctx.app, name, USER_PASSWORD), 'POST', `/api/access-requests/${id}/decision`, { decision: 'approve' }));
+        await ok(
+          call(ctx.app, await login(ctx.app, name, USER_PASSWORD), 'POST', `/api/access-requests/${id}/decision`, {
+            decision: 'approve',
+          }),
+        );
       }
     };
     const read = await ask('reader1');
@@ -182,10 +265,17 @@ describeEngines('access requests and grants', (engine) => {
     await approveBy(read.id);
     const reader = await login(ctx.app, 'reader1', USER_PASSWORD);
     const c = await ok<{ version: number }>(call(ctx.app, reader, 'GET', `/api/customers/${customerB1}`));
-    const patch = await call(ctx.app, reader, 'PATCH', `/api/customers/${customerB1}`, { notes: '改写', version: c.version });
+    const patch = await call(ctx.app, reader, 'PATCH', `/api/customers/${customerB1}`, {
+      notes: '改写',
+      version: c.version,
+    });
     expect(patch.statusCode).toBe(403);
     expect(patch.json().error.code).toBe('SCOPE_DENIED');
-    const visit = await call(ctx.app, reader, 'POST', '/api/pump/visits', { customerId: customerB1, product: '92#', volumeLitres: 30 });
+    const visit = await call(ctx.app, reader, 'POST', '/api/pump/visits', {
+      customerId: customerB1,
+      product: '92#',
+      volumeLitres: 30,
+    });
     expect(visit.statusCode).toBe(403);
     expect(visit.json().error.code).toBe('SCOPE_DENIED');
 
@@ -194,39 +284,76 @@ describeEngines('access requests and grants', (engine) => {
     await approveBy(write.id);
     const writer = await login(ctx.app, 'writer1', USER_PASSWORD);
     const c2 = await ok<{ version: number }>(call(ctx.app, writer, 'GET', `/api/customers/${customerB1}`));
-    await ok(call(ctx.app, writer, 'PATCH', `/api/customers/${customerB1}`, { notes: '补充资料', version: c2.version }));
+    await ok(
+      call(ctx.app, writer, 'PATCH', `/api/customers/${customerB1}`, { notes: '补充资料', version: c2.version }),
+    );
   });
 
   it('answers a duplicate outside the scope with the unit, never the customer code', async () => {
     await createUser(ctx.app, admin, 'clerk3', tree.station3, ['station_manager']);
     const clerk = await login(ctx.app, 'clerk3', USER_PASSWORD);
     const code = (await ok<{ code: string }>(call(ctx.app, admin, 'GET', `/api/customers/${customerB1}`))).code;
-    const card = await call(ctx.app, clerk, 'POST', '/api/customers', { kind: 'individual', name: '试探', cards: ['9000123412341234'] });
+    const card = await call(ctx.app, clerk, 'POST', '/api/customers', {
+      kind: 'individual',
+      name: '试探',
+      cards: ['9000123412341234'],
+    });
     expect(card.statusCode).toBe(409);
     expect(card.json().error.code).toBe('DUPLICATE');
     expect(card.body).not.toContain(code);
-    expect(card.json().error.details[0]).toMatchObject({ code: null, customerId: null, name: null, inScope: false, orgUnitId: tree.station1 });
-    const plate = await call(ctx.app, clerk, 'POST', '/api/customers', { kind: 'individual', vehicles: [{ plate: '冀A12345' }] });
+    expect(card.json().error.details[0]).toMatchObject({
+      code: null,
+      customerId: null,
+      name: null,
+      inScope: false,
+      orgUnitId: tree.station1,
+    });
+    const plate = await call(ctx.app, clerk, 'POST', '/api/customers', {
+      kind: 'individual',
+      vehicles: [{ plate: '冀A12345' }],
+    });
     expect(plate.json().error.code).toBe('DUPLICATE_SUSPECTED');
     expect(plate.body).not.toContain(code);
     // Inside the scope the code is given, so the user can open the record.
-    const own = await call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', vehicles: [{ plate: '冀A12345' }] });
+    const own = await call(ctx.app, admin, 'POST', '/api/customers', {
+      kind: 'individual',
+      vehicles: [{ plate: '冀A12345' }],
+    });
     expect(own.json().error.details[0].code).toBe(code);
   });
 
   it('counts a pump visit with a plate on file in another area for that customer, without a second record', async () => {
     await createUser(ctx.app, admin, 'pumper3', tree.station3, ['attendant']);
     const att = await login(ctx.app, 'pumper3', USER_PASSWORD);
-    const count = async () => Number((await ctx.db.kysely.selectFrom('vehicle').select((eb) => eb.fn.countAll().as('n')).where('plate', '=', '冀A12345').executeTakeFirstOrThrow()).n);
+    const count = async () =>
+      Number(
+        (
+          await ctx.db.kysely
+            .selectFrom('vehicle')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('plate', '=', '冀A12345')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const before = await count();
-    const res = await ok<{ visitId: number; customerId: number | null; created: boolean; elsewhere: boolean }>(call(ctx.app, att, 'POST', '/api/pump/visits', { plate: '冀A12345', product: '92#', volumeLitres: 40 }), 201);
+    const res = await ok<{ visitId: number; customerId: number | null; created: boolean; elsewhere: boolean }>(
+      call(ctx.app, att, 'POST', '/api/pump/visits', { plate: '冀A12345', product: '92#', volumeLitres: 40 }),
+      201,
+    );
     expect(res).toMatchObject({ customerId: null, created: false, elsewhere: true });
     expect(await count()).toBe(before);
-    const visit = await ctx.db.kysely.selectFrom('visit').selectAll().where('id', '=', res.visitId).executeTakeFirstOrThrow();
+    const visit = await ctx.db.kysely
+      .selectFrom('visit')
+      .selectAll()
+      .where('id', '=', res.visitId)
+      .executeTakeFirstOrThrow();
     expect(visit.customer_id).toBe(customerB1);
     expect(visit.org_unit_id).toBe(tree.station3);
     // An unknown plate still becomes a step-1 record at his station.
-    const fresh = await ok<{ customerId: number; created: boolean }>(call(ctx.app, att, 'POST', '/api/pump/visits', { plate: '冀F99999', product: '92#', volumeLitres: 40 }), 201);
+    const fresh = await ok<{ customerId: number; created: boolean }>(
+      call(ctx.app, att, 'POST', '/api/pump/visits', { plate: '冀F99999', product: '92#', volumeLitres: 40 }),
+      201,
+    );
     expect(fresh.created).toBe(true);
   });
 });

@@ -30,7 +30,11 @@ interface Rating {
   benefits: string[];
   note: string | null;
 }
-type Detail = Batch & { ratings: { total: number; items: Rating[] }; totals: { volumeMl: number; amountFen: number }; adjusted: number };
+type Detail = Batch & {
+  ratings: { total: number; items: Rating[] };
+  totals: { volumeMl: number; amountFen: number };
+  adjusted: number;
+};
 
 describeEngines('monthly star rating', (engine) => {
   const ctx = useTestApp(engine);
@@ -43,9 +47,15 @@ describeEngines('monthly star rating', (engine) => {
   let b1Batch: number;
   let b2Batch: number;
 
-  const detail = async (id: number, who: Session = admin) => ok<Detail>(call(ctx.app, who, 'GET', `/api/ratings/batches/${id}?pageSize=200`));
-  const step = (who: Session, id: number, path: string, body: unknown = {}) => call(ctx.app, who, 'POST', `/api/ratings/batches/${id}/${path}`, body);
-  const expectError = async (res: Promise<{ statusCode: number; json: () => any; body: string }>, status: number, code: string) => {
+  const detail = async (id: number, who: Session = admin) =>
+    ok<Detail>(call(ctx.app, who, 'GET', `/api/ratings/batches/${id}?pageSize=200`));
+  const step = (who: Session, id: number, path: string, body: unknown = {}) =>
+    call(ctx.app, who, 'POST', `/api/ratings/batches/${id}/${path}`, body);
+  const expectError = async (
+    res: Promise<{ statusCode: number; json: () => any; body: string }>,
+    status: number,
+    code: string,
+  ) => {
     const r = await res;
     expect(r.statusCode, r.body).toBe(status);
     expect(r.json().error.code).toBe(code);
@@ -68,7 +78,9 @@ describeEngines('monthly star rating', (engine) => {
       await createUser(ctx.app, admin, `r_${name}`, unit, [role]);
       s[name] = await login(ctx.app, `r_${name}`, USER_PASSWORD);
     }
-    key = (await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
+    key = (
+      await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
+    ).key;
 
     c.c1 = await customer(ctx.app, admin, tree.station1, '冀A10001');
     c.c2 = await customer(ctx.app, admin, tree.station1, '冀A10002');
@@ -95,7 +107,9 @@ describeEngines('monthly star rating', (engine) => {
 
   describe('computation', () => {
     it('rates every live customer of each branch from the month’s purchases, equal to a sum over the raw rows', async () => {
-      const outcomes = await ok<{ batchId: number; orgUnitId: number; outcome: string; customers: number }[]>(call(ctx.app, admin, 'POST', '/api/ratings/compute', { period: P }));
+      const outcomes = await ok<{ batchId: number; orgUnitId: number; outcome: string; customers: number }[]>(
+        call(ctx.app, admin, 'POST', '/api/ratings/compute', { period: P }),
+      );
       expect(outcomes.map((o) => [o.orgUnitId, o.outcome, o.customers])).toEqual([
         [tree.branch1, 'computed', 6],
         [tree.branch2, 'computed', 1],
@@ -105,12 +119,19 @@ describeEngines('monthly star rating', (engine) => {
       const d = await detail(b1Batch);
       const sums = await sumsFromRows(ctx.db.kysely, P);
       expect(d.ratings.total).toBe(6);
-      for (const r of d.ratings.items) expect({ id: r.customerId, v: r.volumeMl, a: r.amountFen }).toEqual({ id: r.customerId, v: sums.get(r.customerId)?.volumeMl ?? 0, a: sums.get(r.customerId)?.amountFen ?? 0 });
+      for (const r of d.ratings.items)
+        expect({ id: r.customerId, v: r.volumeMl, a: r.amountFen }).toEqual({
+          id: r.customerId,
+          v: sums.get(r.customerId)?.volumeMl ?? 0,
+          a: sums.get(r.customerId)?.amountFen ?? 0,
+        });
       // Litres by hand: the merged duplicate's 2000 count for c1; the organisation has its own thresholds.
       const byId = new Map(d.ratings.items.map((r) => [r.customerId, r]));
       expect(byId.get(c.c1)!.volumeMl).toBe(3_100_000);
       expect(byId.has(c.c6)).toBe(false);
-      const stars = Object.fromEntries((['c1', 'c2', 'c3', 'c4', 'c5', 'c7'] as const).map((k) => [k, byId.get(c[k])!.stars]));
+      const stars = Object.fromEntries(
+        (['c1', 'c2', 'c3', 'c4', 'c5', 'c7'] as const).map((k) => [k, byId.get(c[k])!.stars]),
+      );
       expect(stars).toEqual({ c1: 3, c2: 3, c3: 2, c4: 0, c5: 1, c7: 4 });
       expect(byId.get(c.c7)!.class).toBe('VIP');
       expect(byId.get(c.c3)!.class).toBe('B');
@@ -122,10 +143,16 @@ describeEngines('monthly star rating', (engine) => {
 
     it('recomputes a batch still computed without duplicating anything, picking up new rows', async () => {
       await fill(ctx.app, key, '冀A10004', 'B1-A1-S1', P, [100]);
-      const outcomes = await ok<{ batchId: number; outcome: string }[]>(call(ctx.app, s.b1, 'POST', '/api/ratings/compute', { period: P }));
+      const outcomes = await ok<{ batchId: number; outcome: string }[]>(
+        call(ctx.app, s.b1, 'POST', '/api/ratings/compute', { period: P }),
+      );
       // The branch computes only its own batch.
       expect(outcomes).toEqual([expect.objectContaining({ batchId: b1Batch, outcome: 'recomputed' })]);
-      const rows = await ctx.db.kysely.selectFrom('customer_rating').select(['customer_id', 'stars', 'basis_volume_ml']).where('period', '=', P).execute();
+      const rows = await ctx.db.kysely
+        .selectFrom('customer_rating')
+        .select(['customer_id', 'stars', 'basis_volume_ml'])
+        .where('period', '=', P)
+        .execute();
       expect(rows).toHaveLength(7);
       expect(rows.find((r) => r.customer_id === c.c4)).toMatchObject({ stars: 1 });
       expect(Number(rows.find((r) => r.customer_id === c.c4)!.basis_volume_ml)).toBe(250_000);
@@ -136,10 +163,18 @@ describeEngines('monthly star rating', (engine) => {
     });
 
     it('refuses a month that has not ended, and compute without rating.propose', async () => {
-      const err = await expectError(call(ctx.app, s.b1, 'POST', '/api/ratings/compute', { period: '2999-01' }), 400, 'VALIDATION_FAILED');
+      const err = await expectError(
+        call(ctx.app, s.b1, 'POST', '/api/ratings/compute', { period: '2999-01' }),
+        400,
+        'VALIDATION_FAILED',
+      );
       expect(err.field).toBe('body.period');
       await expectError(call(ctx.app, s.hq, 'POST', '/api/ratings/compute', { period: P }), 403, 'PERMISSION_DENIED');
-      await expectError(call(ctx.app, s.b1, 'POST', '/api/ratings/compute', { period: '2026-13' }), 400, 'VALIDATION_FAILED');
+      await expectError(
+        call(ctx.app, s.b1, 'POST', '/api/ratings/compute', { period: '2026-13' }),
+        400,
+        'VALIDATION_FAILED',
+      );
     });
   });
 
@@ -159,7 +194,10 @@ describeEngines('monthly star rating', (engine) => {
     });
 
     it('finds a batch’s customers by part of the name, organisation or code', async () => {
-      const ids = async (query: string) => (await ok<Detail>(call(ctx.app, s.b1, 'GET', `/api/ratings/batches/${b1Batch}?${query}`))).ratings.items.map((r) => r.customerId);
+      const ids = async (query: string) =>
+        (await ok<Detail>(call(ctx.app, s.b1, 'GET', `/api/ratings/batches/${b1Batch}?${query}`))).ratings.items.map(
+          (r) => r.customerId,
+        );
       expect(await ids(`q=${encodeURIComponent('A10003')}`)).toEqual([c.c3]);
       expect(await ids(`q=${encodeURIComponent('单位')}`)).toEqual([c.c3]);
       // Wildcards in the text are matched literally.
@@ -187,7 +225,9 @@ describeEngines('monthly star rating', (engine) => {
 
       // Once proposed, a recompute leaves the batch as it is.
       await fill(ctx.app, key, '冀A10005', 'B1-A1-S1', P, [5000]);
-      const again = await ok<{ batchId: number; outcome: string }[]>(call(ctx.app, s.b1, 'POST', '/api/ratings/compute', { period: P }));
+      const again = await ok<{ batchId: number; outcome: string }[]>(
+        call(ctx.app, s.b1, 'POST', '/api/ratings/compute', { period: P }),
+      );
       expect(again).toEqual([expect.objectContaining({ batchId: b1Batch, outcome: 'locked' })]);
       expect((await detail(b1Batch)).distribution).toEqual([0, 2, 1, 2, 1]);
 
@@ -211,17 +251,37 @@ describeEngines('monthly star rating', (engine) => {
       );
       expect(refused.field).toBe('body.adjustments.1.stars');
       expect((await detail(b1Batch)).status).toBe('low_approved');
-      const notInBatch = await expectError(step(s.hq, b1Batch, 'review-high', { adjustments: [{ customerId: c.c8, stars: 4, note: 'x' }] }), 400, 'VALIDATION_FAILED');
+      const notInBatch = await expectError(
+        step(s.hq, b1Batch, 'review-high', { adjustments: [{ customerId: c.c8, stars: 4, note: 'x' }] }),
+        400,
+        'VALIDATION_FAILED',
+      );
       expect(notInBatch.field).toBe('body.adjustments.0.customerId');
       await expectError(step(s.b1, b1Batch, 'review-high', {}), 403, 'PERMISSION_DENIED');
 
-      const reviewed = await ok<Batch>(step(s.hq, b1Batch, 'review-high', { adjustments: [{ customerId: c.c2, stars: 4, note: '长期合作' }, { customerId: c.c1, stars: 2, note: '含合并前数据' }] }));
+      const reviewed = await ok<Batch>(
+        step(s.hq, b1Batch, 'review-high', {
+          adjustments: [
+            { customerId: c.c2, stars: 4, note: '长期合作' },
+            { customerId: c.c1, stars: 2, note: '含合并前数据' },
+          ],
+        }),
+      );
       expect(reviewed.status).toBe('high_reviewed');
       expect(reviewed.distribution).toEqual([0, 2, 2, 0, 2]);
       const d = await detail(b1Batch);
       expect(d.adjusted).toBe(2);
-      expect(d.ratings.items.find((r) => r.customerId === c.c2)).toMatchObject({ computedStars: 3, stars: 4, class: 'VIP', note: '长期合作' });
-      expect(d.ratings.items.find((r) => r.customerId === c.c1)).toMatchObject({ computedStars: 3, stars: 2, class: 'B' });
+      expect(d.ratings.items.find((r) => r.customerId === c.c2)).toMatchObject({
+        computedStars: 3,
+        stars: 4,
+        class: 'VIP',
+        note: '长期合作',
+      });
+      expect(d.ratings.items.find((r) => r.customerId === c.c1)).toMatchObject({
+        computedStars: 3,
+        stars: 2,
+        class: 'B',
+      });
     });
 
     it('is made final by leadership only; then benefits apply and every customer is told once', async () => {
@@ -236,33 +296,74 @@ describeEngines('monthly star rating', (engine) => {
       // A first rated month earns nothing that needs two in a row.
       expect(d.ratings.items.every((r) => r.benefits.length === 0)).toBe(true);
 
-      const messages = await ctx.db.kysely.selectFrom('outbox_message').selectAll().where('dedupe_key', 'like', `%${P}%`).orderBy('id').execute();
+      const messages = await ctx.db.kysely
+        .selectFrom('outbox_message')
+        .selectAll()
+        .where('dedupe_key', 'like', `%${P}%`)
+        .orderBy('id')
+        .execute();
       const results = messages.filter((m) => m.template === 'rating_result');
       expect(results.map((m) => m.customer_id).sort()).toEqual(d.ratings.items.map((r) => r.customerId).sort());
       expect(results.every((m) => m.channel === 'sms' && m.dedupe_key === `rating:${P}:${m.customer_id}`)).toBe(true);
-      expect(JSON.parse(results.find((m) => m.customer_id === c.c2)!.payload)).toEqual({ period: P, stars: 4, class: 'VIP', benefits: [] });
+      expect(JSON.parse(results.find((m) => m.customer_id === c.c2)!.payload)).toEqual({
+        period: P,
+        stars: 4,
+        class: 'VIP',
+        benefits: [],
+      });
       const coaching = messages.filter((m) => m.template === 'rating_coaching');
       expect(coaching.map((m) => m.customer_id).sort()).toEqual([c.c4, c.c5].sort());
       // c4 bought 250 L; 2 stars start at 1000 L.
-      expect(JSON.parse(coaching.find((m) => m.customer_id === c.c4)!.payload)).toMatchObject({ stars: 1, basis: 'volume', figure: 250, needed: 750 });
+      expect(JSON.parse(coaching.find((m) => m.customer_id === c.c4)!.payload)).toMatchObject({
+        stars: 1,
+        basis: 'volume',
+        figure: 250,
+        needed: 750,
+      });
 
       await expectError(step(admin, b1Batch, 'finalize'), 409, 'CONFLICT');
       await expectError(step(admin, b1Batch, 'propose'), 409, 'CONFLICT');
-      const after = await ctx.db.kysely.selectFrom('outbox_message').select('id').where('dedupe_key', 'like', `%${P}%`).execute();
+      const after = await ctx.db.kysely
+        .selectFrom('outbox_message')
+        .select('id')
+        .where('dedupe_key', 'like', `%${P}%`)
+        .execute();
       expect(after).toHaveLength(messages.length);
     });
 
     it('keeps who and when of every step, and audits every write', async () => {
       const d = await detail(b1Batch);
-      for (const k of ['proposed', 'lowApproved', 'highReviewed', 'finalized'] as const) expect(d[k]?.at, k).toMatch(/^\d{4}-\d\d-\d\dT/);
-      const row = await ctx.db.kysely.selectFrom('rating_batch').selectAll().where('id', '=', b1Batch).executeTakeFirstOrThrow();
-      expect([row.proposed_by, row.low_approved_by, row.high_reviewed_by, row.high_approved_by].every((x) => x !== null)).toBe(true);
-      const audit = await ctx.db.kysely.selectFrom('audit_log').select(['action', 'actor_name']).where('entity', '=', 'rating_batch').where('entity_id', '=', String(b1Batch)).orderBy('id').execute();
-      expect(audit.map((a) => a.action)).toEqual(['compute', 'compute', 'propose', 'approve_low', 'review_high', 'finalize']);
+      for (const k of ['proposed', 'lowApproved', 'highReviewed', 'finalized'] as const)
+        expect(d[k]?.at, k).toMatch(/^\d{4}-\d\d-\d\dT/);
+      const row = await ctx.db.kysely
+        .selectFrom('rating_batch')
+        .selectAll()
+        .where('id', '=', b1Batch)
+        .executeTakeFirstOrThrow();
+      expect(
+        [row.proposed_by, row.low_approved_by, row.high_reviewed_by, row.high_approved_by].every((x) => x !== null),
+      ).toBe(true);
+      const audit = await ctx.db.kysely
+        .selectFrom('audit_log')
+        .select(['action', 'actor_name'])
+        .where('entity', '=', 'rating_batch')
+        .where('entity_id', '=', String(b1Batch))
+        .orderBy('id')
+        .execute();
+      expect(audit.map((a) => a.action)).toEqual([
+        'compute',
+        'compute',
+        'propose',
+        'approve_low',
+        'review_high',
+        'finalize',
+      ]);
     });
 
     it('shows a customer his rating history, within scope', async () => {
-      const h = await ok<{ period: string; stars: number; computedStars: number; status: string }[]>(call(ctx.app, s.b1, 'GET', `/api/customers/${c.c2}/ratings`));
+      const h = await ok<{ period: string; stars: number; computedStars: number; status: string }[]>(
+        call(ctx.app, s.b1, 'GET', `/api/customers/${c.c2}/ratings`),
+      );
       expect(h).toEqual([expect.objectContaining({ period: P, stars: 4, computedStars: 3, status: 'final' })]);
       await expectError(call(ctx.app, s.b2, 'GET', `/api/customers/${c.c2}/ratings`), 403, 'SCOPE_DENIED');
     });

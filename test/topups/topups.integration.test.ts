@@ -20,7 +20,12 @@ interface Topup {
 }
 
 function send(app: TestApp, key: string | null, body: unknown, headers: Record<string, string> = {}) {
-  return app.inject({ method: 'POST', url: '/api/ingest/topups', headers: { ...(key && { authorization: `Bearer ${key}` }), ...headers }, payload: body as Record<string, unknown> });
+  return app.inject({
+    method: 'POST',
+    url: '/api/ingest/topups',
+    headers: { ...(key && { authorization: `Bearer ${key}` }), ...headers },
+    payload: body as Record<string, unknown>,
+  });
 }
 
 const num = (v: unknown) => Number(v ?? 0);
@@ -33,30 +38,86 @@ describeEngines('card top-ups', (engine) => {
   let keyHq: string;
   let zhao: number; // card 9000000001
 
-  const topup = (externalId: string, extra: Partial<Topup> = {}): Topup => ({ externalId, occurredAt: '2026-10-15T09:00:00+08:00', stationCode: 'B1-A1-S1', cardNo: '9000000001', amountFen: 100_000, ...extra });
-  const count = async () => Number((await ctx.db.kysely.selectFrom('card_topup').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const topup = (externalId: string, extra: Partial<Topup> = {}): Topup => ({
+    externalId,
+    occurredAt: '2026-10-15T09:00:00+08:00',
+    stationCode: 'B1-A1-S1',
+    cardNo: '9000000001',
+    amountFen: 100_000,
+    ...extra,
+  });
+  const count = async () =>
+    Number(
+      (
+        await ctx.db.kysely
+          .selectFrom('card_topup')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const rollup = async () =>
-    (await ctx.db.kysely.selectFrom('station_day_topup').selectAll().orderBy('org_unit_id').orderBy('day').execute()).map((r) => ({ org_unit_id: num(r.org_unit_id), day: r.day, amount_fen: num(r.amount_fen), bonus_fen: num(r.bonus_fen), topup_count: num(r.topup_count) }));
+    (
+      await ctx.db.kysely.selectFrom('station_day_topup').selectAll().orderBy('org_unit_id').orderBy('day').execute()
+    ).map((r) => ({
+      org_unit_id: num(r.org_unit_id),
+      day: r.day,
+      amount_fen: num(r.amount_fen),
+      bonus_fen: num(r.bonus_fen),
+      topup_count: num(r.topup_count),
+    }));
   const rollupFromRows = async () =>
     (
-      await sql<Record<string, unknown>>`select org_unit_id, business_day as day, sum(amount_fen) as amount_fen, sum(bonus_fen) as bonus_fen, count(*) as topup_count
+      await sql<
+        Record<string, unknown>
+      >`select org_unit_id, business_day as day, sum(amount_fen) as amount_fen, sum(bonus_fen) as bonus_fen, count(*) as topup_count
         from card_topup group by org_unit_id, business_day order by org_unit_id, business_day`.execute(ctx.db.kysely)
-    ).rows.map((r) => ({ org_unit_id: num(r.org_unit_id), day: r.day, amount_fen: num(r.amount_fen), bonus_fen: num(r.bonus_fen), topup_count: num(r.topup_count) }));
+    ).rows.map((r) => ({
+      org_unit_id: num(r.org_unit_id),
+      day: r.day,
+      amount_fen: num(r.amount_fen),
+      bonus_fen: num(r.bonus_fen),
+      topup_count: num(r.topup_count),
+    }));
 
   beforeAll(async () => {
     ctx.now.value = new Date('2026-11-20T04:00:00Z');
     admin = await setupAdmin(ctx.app);
     tree = await buildTree(ctx.app, admin);
-    keyB1 = (await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'IC B1', orgUnitId: tree.branch1 }), 201)).key;
-    keyHq = (await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'IC HQ', orgUnitId: tree.hq }), 201)).key;
-    zhao = (await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station1, name: '赵师傅', cards: ['9000000001'] }), 201)).id;
+    keyB1 = (
+      await ok<{ key: string }>(
+        call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'IC B1', orgUnitId: tree.branch1 }),
+        201,
+      )
+    ).key;
+    keyHq = (
+      await ok<{ key: string }>(
+        call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'IC HQ', orgUnitId: tree.hq }),
+        201,
+      )
+    ).key;
+    zhao = (
+      await ok<{ id: number }>(
+        call(ctx.app, admin, 'POST', '/api/customers', {
+          kind: 'individual',
+          orgUnitId: tree.station1,
+          name: '赵师傅',
+          cards: ['9000000001'],
+        }),
+        201,
+      )
+    ).id;
   });
 
   it('stores top-ups on the station’s calendar day, attached to the card holder, and re-sending changes nothing', async () => {
     const rows = [
       topup('t-1', { bonusFen: 2_000, payment: 'mobile' }),
       // 23:30 on the station's wall clock is still the 15th there.
-      topup('t-2', { occurredAt: '2026-10-15T23:30:00', stationCode: 'B1-A1-S2', cardNo: '9000-0000-02', amountFen: 50_000 }),
+      topup('t-2', {
+        occurredAt: '2026-10-15T23:30:00',
+        stationCode: 'B1-A1-S2',
+        cardNo: '9000-0000-02',
+        amountFen: 50_000,
+      }),
       // 17:00 UTC is 01:00 on the 1st of November in Shanghai.
       topup('t-3', { occurredAt: '2026-10-31T17:00:00Z', amountFen: 30_000 }),
       topup('t-4', { stationCode: undefined, amountFen: 12_345 }),
@@ -64,9 +125,22 @@ describeEngines('card top-ups', (engine) => {
     const first = await ok(send(ctx.app, keyB1, { source: 'ic-card', topups: rows }));
     // A top-up is booked at a station: a branch's key must name it.
     expect(first).toMatchObject({ received: 4, inserted: 3, duplicates: 0, rejected: 1, attached: 2 });
-    expect(first.errors).toEqual([{ row: 4, externalId: 't-4', field: 'stationCode', code: 'STATION_REQUIRED', message: expect.any(String) }]);
+    expect(first.errors).toEqual([
+      { row: 4, externalId: 't-4', field: 'stationCode', code: 'STATION_REQUIRED', message: expect.any(String) },
+    ]);
     const stored = await ctx.db.kysely.selectFrom('card_topup').selectAll().orderBy('external_id').execute();
-    expect(stored.map((r) => [r.external_id, r.business_day, num(r.org_unit_id), r.card_no, r.customer_id === null ? null : num(r.customer_id), num(r.amount_fen), num(r.bonus_fen), r.payment])).toEqual([
+    expect(
+      stored.map((r) => [
+        r.external_id,
+        r.business_day,
+        num(r.org_unit_id),
+        r.card_no,
+        r.customer_id === null ? null : num(r.customer_id),
+        num(r.amount_fen),
+        num(r.bonus_fen),
+        r.payment,
+      ]),
+    ).toEqual([
       ['t-1', '2026-10-15', tree.station1, '9000000001', zhao, 100_000, 2_000, 'mobile'],
       ['t-2', '2026-10-15', tree.station2, '9000000002', null, 50_000, 0, null],
       ['t-3', '2026-11-01', tree.station1, '9000000001', zhao, 30_000, 0, null],
@@ -106,28 +180,62 @@ describeEngines('card top-ups', (engine) => {
       [6, '', 'NOT_AN_OBJECT'],
       [5, 'stationCode', 'STATION_UNKNOWN'],
     ]);
-    const landed = await ctx.db.kysely.selectFrom('card_topup').select('external_id').where('external_id', 'like', 'bad-%').orderBy('external_id').execute();
+    const landed = await ctx.db.kysely
+      .selectFrom('card_topup')
+      .select('external_id')
+      .where('external_id', 'like', 'bad-%')
+      .orderBy('external_id')
+      .execute();
     expect(landed.map((r) => r.external_id)).toEqual(['bad-ok-1', 'bad-ok-3', 'bad-ok-7']);
     expect(await rollup()).toEqual(await rollupFromRows());
   });
 
   it('takes NDJSON, naming a line that is not JSON by its number', async () => {
     const lines = [JSON.stringify(topup('nd-1')), '', '{not json', JSON.stringify(topup('nd-3', { amountFen: 7_000 }))];
-    const res = await ok(ctx.app.inject({ method: 'POST', url: '/api/ingest/topups?source=ic-card', headers: { authorization: `Bearer ${keyB1}`, 'content-type': 'application/x-ndjson' }, payload: lines.join('\n') }));
-    expect(res).toMatchObject({ received: 3, inserted: 2, rejected: 1, errors: [{ row: 2, field: '', code: 'BAD_JSON' }] });
-    const noSource = await ctx.app.inject({ method: 'POST', url: '/api/ingest/topups', headers: { authorization: `Bearer ${keyB1}`, 'content-type': 'application/x-ndjson' }, payload: lines[0] });
+    const res = await ok(
+      ctx.app.inject({
+        method: 'POST',
+        url: '/api/ingest/topups?source=ic-card',
+        headers: { authorization: `Bearer ${keyB1}`, 'content-type': 'application/x-ndjson' },
+        payload: lines.join('\n'),
+      }),
+    );
+    expect(res).toMatchObject({
+      received: 3,
+      inserted: 2,
+      rejected: 1,
+      errors: [{ row: 2, field: '', code: 'BAD_JSON' }],
+    });
+    const noSource = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/ingest/topups',
+      headers: { authorization: `Bearer ${keyB1}`, 'content-type': 'application/x-ndjson' },
+      payload: lines[0],
+    });
     expect(noSource.statusCode).toBe(400);
     expect(noSource.json().error.field).toBe('querystring.source');
   });
 
   it("denies a key of one branch the other branch's stations, and anything without a key", async () => {
     const n = await count();
-    const res = await ok(send(ctx.app, keyB1, { source: 'ic-card', topups: [topup('deny-1', { stationCode: 'B2-A1-S1' })] }));
-    expect(res).toMatchObject({ received: 1, inserted: 0, rejected: 1, errors: [{ row: 1, externalId: 'deny-1', field: 'stationCode', code: 'STATION_OUT_OF_SCOPE' }] });
+    const res = await ok(
+      send(ctx.app, keyB1, { source: 'ic-card', topups: [topup('deny-1', { stationCode: 'B2-A1-S1' })] }),
+    );
+    expect(res).toMatchObject({
+      received: 1,
+      inserted: 0,
+      rejected: 1,
+      errors: [{ row: 1, externalId: 'deny-1', field: 'stationCode', code: 'STATION_OUT_OF_SCOPE' }],
+    });
     expect(await count()).toBe(n);
     const none = await send(ctx.app, null, { source: 'ic-card', topups: [topup('deny-2')] });
     expect(none.statusCode).toBe(401);
-    const session = await ctx.app.inject({ method: 'POST', url: '/api/ingest/topups', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf }, payload: { source: 'ic-card', topups: [topup('deny-3')] } });
+    const session = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/ingest/topups',
+      headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf },
+      payload: { source: 'ic-card', topups: [topup('deny-3')] },
+    });
     expect(session.statusCode).toBe(401);
     const wrong = await send(ctx.app, `fck_${'x'.repeat(43)}`, { source: 'ic-card', topups: [topup('deny-4')] });
     expect(wrong.json().error.code).toBe('API_KEY_INVALID');
@@ -138,9 +246,20 @@ describeEngines('card top-ups', (engine) => {
   });
 
   it('attaches waiting top-ups when a customer gets the card', async () => {
-    const waiting = () => ctx.db.kysely.selectFrom('card_topup').select('customer_id').where('card_no', '=', '9000000002').execute();
+    const waiting = () =>
+      ctx.db.kysely.selectFrom('card_topup').select('customer_id').where('card_no', '=', '9000000002').execute();
     expect((await waiting()).every((r) => r.customer_id === null)).toBe(true);
-    const qian = (await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station2, name: '钱师傅', cards: ['9000000002'] }), 201)).id;
+    const qian = (
+      await ok<{ id: number }>(
+        call(ctx.app, admin, 'POST', '/api/customers', {
+          kind: 'individual',
+          orgUnitId: tree.station2,
+          name: '钱师傅',
+          cards: ['9000000002'],
+        }),
+        201,
+      )
+    ).id;
     const rows = await waiting();
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => num(r.customer_id) === qian)).toBe(true);
@@ -157,20 +276,41 @@ describeEngines('card top-ups', (engine) => {
     ].join('\r\n');
     const file = iconv.encode(csv, 'gb18030');
     const run = async () => {
-      const up = await ctx.app.inject({ method: 'POST', url: `/api/imports?fileName=${encodeURIComponent('充值.csv')}&orgUnitId=${tree.branch1}`, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'application/octet-stream' }, payload: file });
+      const up = await ctx.app.inject({
+        method: 'POST',
+        url: `/api/imports?fileName=${encodeURIComponent('充值.csv')}&orgUnitId=${tree.branch1}`,
+        headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'application/octet-stream' },
+        payload: file,
+      });
       expect(up.statusCode, up.body).toBe(201);
       const id = up.json().id as number;
-      const inspected = await ok<{ suggested: Record<string, string> }>(call(ctx.app, admin, 'POST', `/api/imports/${id}/inspect`, { kind: 'topups' }));
-      expect(inspected.suggested).toEqual({ 充值时间: 'occurredAt', 卡号: 'cardNo', '充值金额(元)': 'amount', 赠送金额: 'bonus', 站点编码: 'stationCode', 流水号: 'externalId', 支付方式: 'payment' });
-      await ok(call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'topups', mapping: inspected.suggested }));
-      const dry = await ok<{ job: { rowsOk: number; rowsRejected: number } }>(call(ctx.app, admin, 'POST', `/api/imports/${id}/dry-run`));
+      const inspected = await ok<{ suggested: Record<string, string> }>(
+        call(ctx.app, admin, 'POST', `/api/imports/${id}/inspect`, { kind: 'topups' }),
+      );
+      expect(inspected.suggested).toEqual({
+        充值时间: 'occurredAt',
+        卡号: 'cardNo',
+        '充值金额(元)': 'amount',
+        赠送金额: 'bonus',
+        站点编码: 'stationCode',
+        流水号: 'externalId',
+        支付方式: 'payment',
+      });
+      await ok(
+        call(ctx.app, admin, 'PUT', `/api/imports/${id}/mapping`, { kind: 'topups', mapping: inspected.suggested }),
+      );
+      const dry = await ok<{ job: { rowsOk: number; rowsRejected: number } }>(
+        call(ctx.app, admin, 'POST', `/api/imports/${id}/dry-run`),
+      );
       await ok(call(ctx.app, admin, 'POST', `/api/imports/${id}/commit`), 202);
       let job: Record<string, any> = {};
       for (let i = 0; i < 400 && job.status !== 'done' && job.status !== 'failed'; i++) {
         await new Promise((r) => setTimeout(r, 25));
         job = await ok(call(ctx.app, admin, 'GET', `/api/imports/${id}`));
       }
-      const problems = await ok<{ row: number; field: string | null }[]>(call(ctx.app, admin, 'GET', `/api/imports/${id}/problems?phase=commit`));
+      const problems = await ok<{ row: number; field: string | null }[]>(
+        call(ctx.app, admin, 'GET', `/api/imports/${id}/problems?phase=commit`),
+      );
       return { dry: dry.job, job, problems };
     };
     const first = await run();
@@ -181,8 +321,23 @@ describeEngines('card top-ups', (engine) => {
       [4, 'cardNo'],
       [5, 'stationCode'],
     ]);
-    const stored = await ctx.db.kysely.selectFrom('card_topup').selectAll().where('source', '=', 'import').orderBy('occurred_at').execute();
-    expect(stored.map((r) => [r.external_id.startsWith('h:') ? 'hash' : r.external_id, r.business_day, num(r.org_unit_id), num(r.amount_fen), num(r.bonus_fen), r.payment, r.customer_id === null ? null : num(r.customer_id)])).toEqual([
+    const stored = await ctx.db.kysely
+      .selectFrom('card_topup')
+      .selectAll()
+      .where('source', '=', 'import')
+      .orderBy('occurred_at')
+      .execute();
+    expect(
+      stored.map((r) => [
+        r.external_id.startsWith('h:') ? 'hash' : r.external_id,
+        r.business_day,
+        num(r.org_unit_id),
+        num(r.amount_fen),
+        num(r.bonus_fen),
+        r.payment,
+        r.customer_id === null ? null : num(r.customer_id),
+      ]),
+    ).toEqual([
       ['IMP-1', '2026-10-20', tree.station1, 100_000, 2_000, 'mobile', zhao],
       ['hash', '2026-10-21', tree.station2, 25_050, 0, 'bank_card', null],
     ]);
@@ -196,7 +351,7 @@ describeEngines('card top-ups', (engine) => {
   it('keeps the rollup equal to the rows over many batches, and the dashboard equal to SQL over the rows', async () => {
     // Random top-ups over this October and last year's, in batches that overlap (re-sent rows count once).
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+    const rnd = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
     const stations = ['B1-A1-S1', 'B1-A1-S2', 'B2-A1-S1'];
     const all: Topup[] = [];
     for (let i = 0; i < 300; i++) {
@@ -213,10 +368,20 @@ describeEngines('card top-ups', (engine) => {
       });
     }
     for (let start = 0; start < all.length; start += 70) {
-      const res = await ok(send(ctx.app, keyHq, { source: 'card-sys', topups: all.slice(Math.max(0, start - 20), start + 70) }));
+      const res = await ok(
+        send(ctx.app, keyHq, { source: 'card-sys', topups: all.slice(Math.max(0, start - 20), start + 70) }),
+      );
       expect(res.rejected).toBe(0);
     }
-    expect(Number((await sql<{ n: number }>`select count(*) as n from card_topup where source = 'card-sys'`.execute(ctx.db.kysely)).rows[0]!.n)).toBe(300);
+    expect(
+      Number(
+        (
+          await sql<{ n: number }>`select count(*) as n from card_topup where source = 'card-sys'`.execute(
+            ctx.db.kysely,
+          )
+        ).rows[0]!.n,
+      ),
+    ).toBe(300);
     expect(await rollup()).toEqual(await rollupFromRows());
 
     const sumOf = async (unitId: number, month: string) => {
@@ -231,7 +396,14 @@ describeEngines('card top-ups', (engine) => {
       const cur = await sumOf(unitId, '2026-10');
       const ly = await sumOf(unitId, '2025-10');
       expect(cur.n).toBeGreaterThan(0);
-      expect(d.topUps, `unit ${unitId}`).toEqual({ amountFen: cur.amount, bonusFen: cur.bonus, count: cur.n, lastYearAmountFen: ly.amount, lastYearCount: ly.n, growth: ly.amount === 0 ? null : (cur.amount - ly.amount) / ly.amount });
+      expect(d.topUps, `unit ${unitId}`).toEqual({
+        amountFen: cur.amount,
+        bonusFen: cur.bonus,
+        count: cur.n,
+        lastYearAmountFen: ly.amount,
+        lastYearCount: ly.n,
+        growth: ly.amount === 0 ? null : (cur.amount - ly.amount) / ly.amount,
+      });
     }
   });
 });

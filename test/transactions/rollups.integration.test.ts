@@ -27,7 +27,9 @@ describeEngines('rollups under a random mix of operations', (engine) => {
     tree = await buildTree(ctx.app, admin);
     await createUser(ctx.app, admin, 'jiayou', tree.station1, ['attendant']);
     attendant = await login(ctx.app, 'jiayou', USER_PASSWORD);
-    key = (await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)).key;
+    key = (
+      await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
+    ).key;
   });
 
   it('keeps customer_month, station_day and the cadence equal to the rows', async () => {
@@ -49,7 +51,13 @@ describeEngines('rollups under a random mix of operations', (engine) => {
       const c = { plates: rnd() < 0.7 ? [pick(plates)] : [], cards: [] as string[] };
       const free = cards.filter((x) => !customers.some((o) => o.cards.includes(x)));
       if (rnd() < 0.5 && free.length) c.cards.push(pick(free));
-      const res = await call(ctx.app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station1, vehicles: c.plates.map((plate) => ({ plate })), cards: c.cards, confirmDuplicate: true });
+      const res = await call(ctx.app, admin, 'POST', '/api/customers', {
+        kind: 'individual',
+        orgUnitId: tree.station1,
+        vehicles: c.plates.map((plate) => ({ plate })),
+        cards: c.cards,
+        confirmDuplicate: true,
+      });
       // The card may have gone with a merge this test no longer tracks exactly.
       if (res.statusCode === 409) return;
       expect(res.statusCode, res.body).toBe(201);
@@ -57,7 +65,14 @@ describeEngines('rollups under a random mix of operations', (engine) => {
     };
     const row = (): Txn => {
       const day = Math.floor(rnd() * 120);
-      const t: Txn = { externalId: `r${++seq}`, occurredAt: new Date(Date.now() - day * 86_400_000 - Math.floor(rnd() * 86_400_000)).toISOString(), stationCode: pick(stations), product: pick(products), volumeMl: 10_000 + Math.floor(rnd() * 90_000), amountFen: 5_000 + Math.floor(rnd() * 70_000) };
+      const t: Txn = {
+        externalId: `r${++seq}`,
+        occurredAt: new Date(Date.now() - day * 86_400_000 - Math.floor(rnd() * 86_400_000)).toISOString(),
+        stationCode: pick(stations),
+        product: pick(products),
+        volumeMl: 10_000 + Math.floor(rnd() * 90_000),
+        amountFen: 5_000 + Math.floor(rnd() * 70_000),
+      };
       if (rnd() < 0.5) t.cardNo = pick(cards);
       if (rnd() < 0.6) t.plate = pick(plates);
       if (rnd() < 0.2) t.payment = pick(['cash', 'card', 'mobile']);
@@ -79,9 +94,20 @@ describeEngines('rollups under a random mix of operations', (engine) => {
         const c = pick(live());
         const product = pick(products);
         const litres = 20 + Math.floor(rnd() * 100);
-        await ok(call(ctx.app, attendant, 'POST', '/api/pump/visits', { customerId: c.id, product, volumeLitres: litres }), 201);
+        await ok(
+          call(ctx.app, attendant, 'POST', '/api/pump/visits', { customerId: c.id, product, volumeLitres: litres }),
+          201,
+        );
         if (rnd() < 0.7 && (c.cards.length || c.plates.length)) {
-          const t: Txn = { externalId: `r${++seq}`, occurredAt: new Date(Date.now() - 60_000).toISOString(), stationCode: 'B1-A1-S1', product, volumeMl: litres * 1000 + 500, amountFen: litres * 750, ...(c.cards.length ? { cardNo: c.cards[0] } : { plate: c.plates[0] }) };
+          const t: Txn = {
+            externalId: `r${++seq}`,
+            occurredAt: new Date(Date.now() - 60_000).toISOString(),
+            stationCode: 'B1-A1-S1',
+            product,
+            volumeMl: litres * 1000 + 500,
+            amountFen: litres * 750,
+            ...(c.cards.length ? { cardNo: c.cards[0] } : { plate: c.plates[0] }),
+          };
           await ok(send(ctx.app, key, { source: 'ic-card', transactions: [t] }));
         }
       } else if (r < 0.65) {
@@ -89,18 +115,29 @@ describeEngines('rollups under a random mix of operations', (engine) => {
       } else if (r < 0.8) {
         // A card or plate becomes known for an existing customer.
         const c = pick(live());
-        const detail = await ok<{ version: number; mergedIntoId: number | null; vehicles: { plate: string }[]; cards: { cardNo: string }[] }>(call(ctx.app, admin, 'GET', `/api/customers/${c.id}`));
+        const detail = await ok<{
+          version: number;
+          mergedIntoId: number | null;
+          vehicles: { plate: string }[];
+          cards: { cardNo: string }[];
+        }>(call(ctx.app, admin, 'GET', `/api/customers/${c.id}`));
         if (detail.mergedIntoId) continue;
         const free = cards.filter((x) => !customers.some((o) => o.cards.includes(x)));
         if (rnd() < 0.5 && free.length) c.cards.push(pick(free));
         else c.plates.push(pick(plates));
-        const res = await call(ctx.app, admin, 'PATCH', `/api/customers/${c.id}`, { version: detail.version, vehicles: [...new Set(detail.vehicles.map((v) => v.plate).concat(c.plates))].map((plate) => ({ plate })), cards: [...new Set(detail.cards.map((x) => x.cardNo).concat(c.cards))] });
+        const res = await call(ctx.app, admin, 'PATCH', `/api/customers/${c.id}`, {
+          version: detail.version,
+          vehicles: [...new Set(detail.vehicles.map((v) => v.plate).concat(c.plates))].map((plate) => ({ plate })),
+          cards: [...new Set(detail.cards.map((x) => x.cardNo).concat(c.cards))],
+        });
         expect([200, 409], res.body).toContain(res.statusCode);
       } else if (r < 0.92) {
         if (live().length < 2) continue;
         const a = pick(live());
         const b = pick(live().filter((x) => x !== a));
-        const { mergeId } = await ok<{ mergeId: number }>(call(ctx.app, admin, 'POST', `/api/customers/${a.id}/merge`, { mergedId: b.id }));
+        const { mergeId } = await ok<{ mergeId: number }>(
+          call(ctx.app, admin, 'POST', `/api/customers/${a.id}/merge`, { mergedId: b.id }),
+        );
         a.plates.push(...b.plates);
         a.cards.push(...b.cards);
         merges.push({ survivor: a.id, merged: b.id, mergeId });
@@ -117,7 +154,11 @@ describeEngines('rollups under a random mix of operations', (engine) => {
     // The mix did exercise what it is about.
     const counts = await ctx.db.kysely
       .selectFrom('fuel_transaction')
-      .select((eb) => [eb.fn.countAll<number>().as('all'), eb.fn.count<number>('customer_id').as('attached'), eb.fn.count<number>('visit_id').as('linked')])
+      .select((eb) => [
+        eb.fn.countAll<number>().as('all'),
+        eb.fn.count<number>('customer_id').as('attached'),
+        eb.fn.count<number>('visit_id').as('linked'),
+      ])
       .executeTakeFirstOrThrow();
     expect(Number(counts.attached)).toBeGreaterThan(20);
     expect(Number(counts.all)).toBeGreaterThan(Number(counts.attached));

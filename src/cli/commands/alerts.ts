@@ -6,7 +6,11 @@ import type { Config } from '../../server/config.js';
 import { openDb, type Db } from '../../server/db/connection.js';
 import { prepareDatabase } from '../../server/bootstrap.js';
 import { AlertsService, type RunResult } from '../../server/modules/alerts/alerts.service.js';
-import { BacktestService, DEFAULT_FOLLOW_UP_DAYS, type BacktestReport } from '../../server/modules/alerts/backtest.service.js';
+import {
+  BacktestService,
+  DEFAULT_FOLLOW_UP_DAYS,
+  type BacktestReport,
+} from '../../server/modules/alerts/backtest.service.js';
 import { currentPolicy } from '../../server/modules/policies/policies.service.js';
 import { POLICY_LIMITS, limitProblem, type AnomalyPolicy, type NumberLimit } from '../../domain/policies.js';
 import type { RuleFigures } from '../../domain/backtest.js';
@@ -57,15 +61,24 @@ export function candidatePolicy(inForce: AnomalyPolicy, text: string, file: stri
     throw new UsageError(`${file} is not JSON: ${(err as Error).message}`);
   }
   // The body itself, or a saved version's { body } as the API returns it.
-  const body = parsed !== null && typeof parsed === 'object' && 'body' in parsed ? (parsed as { body: unknown }).body : parsed;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new UsageError(`${file}: expected an object of anomaly policy fields`);
+  const body =
+    parsed !== null && typeof parsed === 'object' && 'body' in parsed ? (parsed as { body: unknown }).body : parsed;
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new UsageError(`${file}: expected an object of anomaly policy fields`);
   const out: Record<string, number> = { ...inForce };
   for (const [field, value] of Object.entries(body)) {
-    if (!Object.hasOwn(inForce, field)) throw new UsageError(`${file}: ${field} is not a field of the anomaly policy (${Object.keys(inForce).join(', ')})`);
+    if (!Object.hasOwn(inForce, field))
+      throw new UsageError(
+        `${file}: ${field} is not a field of the anomaly policy (${Object.keys(inForce).join(', ')})`,
+      );
     const limit = (POLICY_LIMITS as Record<string, NumberLimit>)[field]!;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new UsageError(`${file}: ${field} must be a number`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new UsageError(`${file}: ${field} must be a number`);
     const problem = limitProblem(limit, value);
-    if (problem) throw new UsageError(`${file}: ${field} ${problem === 'integer' ? 'must be a whole number' : problem === 'min' ? `must be at least ${limit.min}` : `must be at most ${limit.max}`}`);
+    if (problem)
+      throw new UsageError(
+        `${file}: ${field} ${problem === 'integer' ? 'must be a whole number' : problem === 'min' ? `must be at least ${limit.min}` : `must be at most ${limit.max}`}`,
+      );
     out[field] = value;
   }
   return out as unknown as AnomalyPolicy;
@@ -83,7 +96,9 @@ const num = (v: number | null) => (v === null ? '–' : String(v));
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
+    .join('\n');
 }
 
 function figureRows(figures: RuleFigures[], lead: string[] = []): string[][] {
@@ -104,22 +119,49 @@ function figureRows(figures: RuleFigures[], lead: string[] = []): string[][] {
 
 /** The report as text: per rule, then per station. */
 export function formatReport(r: BacktestReport): string {
-  const head = ['rule', 'raised', 'customers', `back ≤${r.followUpDays} d`, 'later', 'never', 'not yet', 'false', 'delay p50', 'p90'];
+  const head = [
+    'rule',
+    'raised',
+    'customers',
+    `back ≤${r.followUpDays} d`,
+    'later',
+    'never',
+    'not yet',
+    'false',
+    'delay p50',
+    'p90',
+  ];
   const lines = [
     `back-test ${r.from} – ${r.to} (${r.nights} nights) over ${r.scopePath}: ${r.customers} customers, data to ${r.lastDataDay ?? '–'}, ${r.seconds} s`,
-    `policy: ${Object.entries(r.policy).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `policy: ${Object.entries(r.policy)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `model: ${r.model.fits} branch fits, ${r.model.scored} scores${r.model.skipped.length ? `; left out: ${r.model.skipped.map((s) => `${s.name} (${s.reason}${s.minimum ? ` < ${s.minimum}` : ''}, ${s.nights} nights)`).join(', ')}` : ''}`,
     '',
     table([head, ...figureRows(r.rules)]),
   ];
   if (r.stations.length) {
-    lines.push('', 'per station:', table([['unit', ...head], ...r.stations.flatMap((s) => figureRows(s.rules.filter((f) => f.raised > 0), [s.name]))]));
+    lines.push(
+      '',
+      'per station:',
+      table([
+        ['unit', ...head],
+        ...r.stations.flatMap((s) =>
+          figureRows(
+            s.rules.filter((f) => f.raised > 0),
+            [s.name],
+          ),
+        ),
+      ]),
+    );
   }
   return lines.join('\n');
 }
 
 function formatRun(r: RunResult): string {
-  const skipped = r.skippedBranches.map((b) => `${b.name} (${b.reason}${b.minimum ? `: ${b.customers} < ${b.minimum}` : b.error ? `: ${b.error}` : ''})`);
+  const skipped = r.skippedBranches.map(
+    (b) => `${b.name} (${b.reason}${b.minimum ? `: ${b.customers} < ${b.minimum}` : b.error ? `: ${b.error}` : ''})`,
+  );
   return [
     `alerts as of ${r.period}${r.dryRun ? ' (dry run: nothing written)' : ''}: ${r.seconds} s`,
     `raised: cadence ${r.raised.cadence}, decline ${r.raised.decline}, model ${r.raised.model}; already open ${r.alreadyOpen}, already handled ${r.alreadyClosed}`,
@@ -170,12 +212,17 @@ export async function runAlerts(argv: string[], config: Config): Promise<number>
     if (!from || !to) throw new UsageError('backtest needs --from and --to');
     if (values['as-of'] || values['dry-run']) throw new UsageError('--as-of and --dry-run are for run');
     const inForce = (await currentPolicy(db.kysely, 'anomaly')).body;
-    const policy = values.policy === undefined ? inForce : candidatePolicy(inForce, fs.readFileSync(values.policy, 'utf8'), values.policy);
-    const report = await new BacktestService(db.kysely).run({ from, to, scopePath, policy, followUpDays: followUp }).catch((err: unknown) => {
-      // The nights out of bounds are a mistake in the call.
-      if (err instanceof AppError && err.code === 'VALIDATION_FAILED') throw new UsageError(err.message);
-      throw err;
-    });
+    const policy =
+      values.policy === undefined
+        ? inForce
+        : candidatePolicy(inForce, fs.readFileSync(values.policy, 'utf8'), values.policy);
+    const report = await new BacktestService(db.kysely)
+      .run({ from, to, scopePath, policy, followUpDays: followUp })
+      .catch((err: unknown) => {
+        // The nights out of bounds are a mistake in the call.
+        if (err instanceof AppError && err.code === 'VALIDATION_FAILED') throw new UsageError(err.message);
+        throw err;
+      });
     console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
     return 0;
   } finally {

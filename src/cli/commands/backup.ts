@@ -38,7 +38,11 @@ Options:
 `;
 
 export async function runBackup(argv: string[], config: Config): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
   if (values.help) {
     console.log(backupHelp);
     return 0;
@@ -91,10 +95,21 @@ function pgDump(databaseUrl: string, to: string): Promise<void> {
   url.password = '';
   const env = password ? { ...process.env, PGPASSWORD: password } : process.env;
   return new Promise((resolve, reject) => {
-    const child = spawn('pg_dump', ['--format=custom', `--file=${to}`, `--dbname=${url.toString()}`], { stdio: ['ignore', 'inherit', 'inherit'], env });
+    const child = spawn('pg_dump', ['--format=custom', `--file=${to}`, `--dbname=${url.toString()}`], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env,
+    });
     child.on('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ENOENT' ? new Error('pg_dump was not found on PATH; install the PostgreSQL client tools matching the server version (Debian: apt-get install postgresql-client-15)') : err),
+      reject(
+        err.code === 'ENOENT'
+          ? new Error(
+              'pg_dump was not found on PATH; install the PostgreSQL client tools matching the server version (Debian: apt-get install postgresql-client-15)',
+            )
+          : err,
+      ),
     );
-    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`pg_dump failed (${signal ?? `exit code ${code}`})`))));
+    child.on('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`pg_dump failed (${signal ?? `exit code ${code}`})`)),
+    );
   });
 }

@@ -39,17 +39,37 @@ const BRANCHES: { code: string; name: string; areas: { code: string; name: strin
     code: 'SJZ',
     name: '石家庄分公司',
     areas: [
-      { code: 'CA', name: '长安片区', streets: ['中华北大街', '建设北大街', '北二环东路', '广安街', '胜利北街', '华安西路', '和平东路'] },
-      { code: 'QX', name: '桥西片区', streets: ['裕华西路', '中山西路', '红旗大街', '西二环南路', '维明南大街', '新华路', '友谊南大街'] },
-      { code: 'YH', name: '裕华片区', streets: ['槐安东路', '体育南大街', '塔南路', '东岗路', '南二环东路', '翟营南大街', '珠峰大街'] },
+      {
+        code: 'CA',
+        name: '长安片区',
+        streets: ['中华北大街', '建设北大街', '北二环东路', '广安街', '胜利北街', '华安西路', '和平东路'],
+      },
+      {
+        code: 'QX',
+        name: '桥西片区',
+        streets: ['裕华西路', '中山西路', '红旗大街', '西二环南路', '维明南大街', '新华路', '友谊南大街'],
+      },
+      {
+        code: 'YH',
+        name: '裕华片区',
+        streets: ['槐安东路', '体育南大街', '塔南路', '东岗路', '南二环东路', '翟营南大街', '珠峰大街'],
+      },
     ],
   },
   {
     code: 'BD',
     name: '保定分公司',
     areas: [
-      { code: 'JX', name: '竞秀片区', streets: ['朝阳大街', '七一西路', '向阳北大街', '复兴中路', '天威西路', '东风西路', '五四西路'] },
-      { code: 'LC', name: '莲池片区', streets: ['裕华东路', '东三环', '乐凯北大街', '红星路', '长城北大街', '莲池南大街'] },
+      {
+        code: 'JX',
+        name: '竞秀片区',
+        streets: ['朝阳大街', '七一西路', '向阳北大街', '复兴中路', '天威西路', '东风西路', '五四西路'],
+      },
+      {
+        code: 'LC',
+        name: '莲池片区',
+        streets: ['裕华东路', '东三环', '乐凯北大街', '红星路', '长城北大街', '莲池南大街'],
+      },
       { code: 'MC', name: '满城片区', streets: ['满城大街', '中山路', '京昆高速满城口', '保阜路', '建设路', '抱阳路'] },
     ],
   },
@@ -65,7 +85,12 @@ export function demoTree(): UnitSpec[] {
       code: `${b.code}-${a.code}`,
       name: a.name,
       kind: 'area' as const,
-      children: a.streets.map((street, i) => ({ code: `${b.code}-${a.code}-${String(i + 1).padStart(2, '0')}`, name: `${street}加油站`, kind: 'station' as const, children: [] })),
+      children: a.streets.map((street, i) => ({
+        code: `${b.code}-${a.code}-${String(i + 1).padStart(2, '0')}`,
+        name: `${street}加油站`,
+        kind: 'station' as const,
+        children: [],
+      })),
     })),
   }));
 }
@@ -82,16 +107,68 @@ export const DEMO_STAFF: Record<Level, readonly string[]> = {
 
 // Common surnames and given names, each with a plain ASCII pinyin for the username.
 const SURNAMES: readonly (readonly [string, string])[] = [
-  ['王', 'wang'], ['李', 'li'], ['张', 'zhang'], ['刘', 'liu'], ['陈', 'chen'], ['杨', 'yang'], ['赵', 'zhao'], ['黄', 'huang'],
-  ['周', 'zhou'], ['吴', 'wu'], ['徐', 'xu'], ['孙', 'sun'], ['马', 'ma'], ['朱', 'zhu'], ['胡', 'hu'], ['郭', 'guo'],
-  ['何', 'he'], ['高', 'gao'], ['林', 'lin'], ['罗', 'luo'], ['郑', 'zheng'], ['梁', 'liang'], ['谢', 'xie'], ['宋', 'song'],
-  ['唐', 'tang'], ['韩', 'han'], ['冯', 'feng'], ['于', 'yu'], ['董', 'dong'], ['曹', 'cao'],
+  ['王', 'wang'],
+  ['李', 'li'],
+  ['张', 'zhang'],
+  ['刘', 'liu'],
+  ['陈', 'chen'],
+  ['杨', 'yang'],
+  ['赵', 'zhao'],
+  ['黄', 'huang'],
+  ['周', 'zhou'],
+  ['吴', 'wu'],
+  ['徐', 'xu'],
+  ['孙', 'sun'],
+  ['马', 'ma'],
+  ['朱', 'zhu'],
+  ['胡', 'hu'],
+  ['郭', 'guo'],
+  ['何', 'he'],
+  ['高', 'gao'],
+  ['林', 'lin'],
+  ['罗', 'luo'],
+  ['郑', 'zheng'],
+  ['梁', 'liang'],
+  ['谢', 'xie'],
+  ['宋', 'song'],
+  ['唐', 'tang'],
+  ['韩', 'han'],
+  ['冯', 'feng'],
+  ['于', 'yu'],
+  ['董', 'dong'],
+  ['曹', 'cao'],
 ];
 const GIVEN_NAMES: readonly (readonly [string, string])[] = [
-  ['伟', 'wei'], ['芳', 'fang'], ['娜', 'na'], ['敏', 'min'], ['静', 'jing'], ['强', 'qiang'], ['磊', 'lei'], ['军', 'jun'],
-  ['洋', 'yang'], ['勇', 'yong'], ['艳', 'yan'], ['杰', 'jie'], ['涛', 'tao'], ['明', 'ming'], ['超', 'chao'], ['霞', 'xia'],
-  ['平', 'ping'], ['刚', 'gang'], ['建国', 'jianguo'], ['海燕', 'haiyan'], ['志强', 'zhiqiang'], ['丽华', 'lihua'], ['建华', 'jianhua'],
-  ['秀英', 'xiuying'], ['国庆', 'guoqing'], ['春梅', 'chunmei'], ['晓东', 'xiaodong'], ['红梅', 'hongmei'], ['立新', 'lixin'], ['玉兰', 'yulan'],
+  ['伟', 'wei'],
+  ['芳', 'fang'],
+  ['娜', 'na'],
+  ['敏', 'min'],
+  ['静', 'jing'],
+  ['强', 'qiang'],
+  ['磊', 'lei'],
+  ['军', 'jun'],
+  ['洋', 'yang'],
+  ['勇', 'yong'],
+  ['艳', 'yan'],
+  ['杰', 'jie'],
+  ['涛', 'tao'],
+  ['明', 'ming'],
+  ['超', 'chao'],
+  ['霞', 'xia'],
+  ['平', 'ping'],
+  ['刚', 'gang'],
+  ['建国', 'jianguo'],
+  ['海燕', 'haiyan'],
+  ['志强', 'zhiqiang'],
+  ['丽华', 'lihua'],
+  ['建华', 'jianhua'],
+  ['秀英', 'xiuying'],
+  ['国庆', 'guoqing'],
+  ['春梅', 'chunmei'],
+  ['晓东', 'xiaodong'],
+  ['红梅', 'hongmei'],
+  ['立新', 'lixin'],
+  ['玉兰', 'yulan'],
 ];
 
 /** mulberry32: small, fast, and the same sequence on every machine. */
@@ -186,15 +263,32 @@ export async function buildDemo(db: Db, opts: DemoOptions = {}): Promise<DemoRep
   const setup = await k.transaction().execute(async (trx) => {
     if ((await countRows(trx, 'app_user')) > 0) return null;
     // The same marker the setup page writes, so the setup page no longer offers itself.
-    await trx.insertInto('system_state').values({ key: 'setup_done', value: now }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    await trx
+      .insertInto('system_state')
+      .values({ key: 'setup_done', value: now })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
     let root = await topUnit(trx);
     const made = { orgUnits: 0, users: 1 };
     if (!root) {
       root = await insertUnit(trx, null, { code: HQ.code, name: HQ.name, kind: 'hq' }, now);
-      await recordAudit(trx, ACTOR, { action: 'setup', entity: 'org_unit', entityId: root.id, orgUnitId: root.id, after: { code: HQ.code, name: HQ.name, timeZone: TIME_ZONE } });
+      await recordAudit(trx, ACTOR, {
+        action: 'setup',
+        entity: 'org_unit',
+        entityId: root.id,
+        orgUnitId: root.id,
+        after: { code: HQ.code, name: HQ.name, timeZone: TIME_ZONE },
+      });
       made.orgUnits++;
     }
-    await insertUser(trx, { role: 'admin', username: 'admin', displayName: '系统管理员' }, root.id, roleIds, passwordHash, now);
+    await insertUser(
+      trx,
+      { role: 'admin', username: 'admin', displayName: '系统管理员' },
+      root.id,
+      roleIds,
+      passwordHash,
+      now,
+    );
     return made;
   });
   const didSetup = setup !== null;
@@ -205,24 +299,71 @@ export async function buildDemo(db: Db, opts: DemoOptions = {}): Promise<DemoRep
   const root = await topUnit(k);
   if (!root) throw new Error('the database has users but no top org unit');
   // `admin` is worth listing only if the demo made it (and so knows its password).
-  const admin = await k.selectFrom('app_user').select(['id', 'username', 'display_name']).where('username', '=', 'admin').executeTakeFirst();
+  const admin = await k
+    .selectFrom('app_user')
+    .select(['id', 'username', 'display_name'])
+    .where('username', '=', 'admin')
+    .executeTakeFirst();
   const adminByDemo =
     admin &&
-    (await k.selectFrom('audit_log').select('id').where('entity', '=', 'user').where('action', '=', 'create').where('entity_id', '=', String(admin.id)).where('actor_name', '=', ACTOR.name).executeTakeFirst());
-  if (admin && adminByDemo) accounts.set('admin', { role: 'admin', username: admin.username, displayName: admin.display_name, unitCode: root.code, unitName: root.name });
+    (await k
+      .selectFrom('audit_log')
+      .select('id')
+      .where('entity', '=', 'user')
+      .where('action', '=', 'create')
+      .where('entity_id', '=', String(admin.id))
+      .where('actor_name', '=', ACTOR.name)
+      .executeTakeFirst());
+  if (admin && adminByDemo)
+    accounts.set('admin', {
+      role: 'admin',
+      username: admin.username,
+      displayName: admin.display_name,
+      unitCode: root.code,
+      unitName: root.name,
+    });
 
   // ---- section 2: org tree and its staff, one transaction per unit ----
-  async function ensure(spec: Omit<UnitSpec, 'children'>, parent: UnitRow | null, existing: UnitRow | null): Promise<UnitRow> {
+  async function ensure(
+    spec: Omit<UnitSpec, 'children'>,
+    parent: UnitRow | null,
+    existing: UnitRow | null,
+  ): Promise<UnitRow> {
     const staff = staffOf(existing?.code ?? spec.code, DEMO_STAFF[spec.kind]);
     const result = await k.transaction().execute(async (trx) => {
       const made = { orgUnits: 0, users: 0 };
-      let unit = existing ?? (await trx.selectFrom('org_unit').select(['id', 'code', 'name', 'path', 'depth']).where('code', '=', spec.code).executeTakeFirst()) ?? null;
+      let unit =
+        existing ??
+        (await trx
+          .selectFrom('org_unit')
+          .select(['id', 'code', 'name', 'path', 'depth'])
+          .where('code', '=', spec.code)
+          .executeTakeFirst()) ??
+        null;
       if (!unit) {
         unit = await insertUnit(trx, parent, spec, now);
-        await recordAudit(trx, ACTOR, { action: 'create', entity: 'org_unit', entityId: unit.id, orgUnitId: unit.id, after: { code: spec.code, name: spec.name, kind: spec.kind, parentId: parent?.id ?? null } });
+        await recordAudit(trx, ACTOR, {
+          action: 'create',
+          entity: 'org_unit',
+          entityId: unit.id,
+          orgUnitId: unit.id,
+          after: { code: spec.code, name: spec.name, kind: spec.kind, parentId: parent?.id ?? null },
+        });
         made.orgUnits++;
       }
-      const taken = new Set((await trx.selectFrom('app_user').select('username').where('username', 'in', staff.map((m) => m.username)).execute()).map((r) => r.username));
+      const taken = new Set(
+        (
+          await trx
+            .selectFrom('app_user')
+            .select('username')
+            .where(
+              'username',
+              'in',
+              staff.map((m) => m.username),
+            )
+            .execute()
+        ).map((r) => r.username),
+      );
       for (const member of staff.filter((m) => !taken.has(m.username))) {
         await insertUser(trx, member, unit.id, roleIds, passwordHash, now);
         made.users++;
@@ -232,7 +373,9 @@ export async function buildDemo(db: Db, opts: DemoOptions = {}): Promise<DemoRep
     // Counted once committed, so a failed unit does not inflate the report.
     created.orgUnits += result.made.orgUnits;
     created.users += result.made.users;
-    for (const member of staff) if (!accounts.has(member.role)) accounts.set(member.role, { ...member, unitCode: result.unit.code, unitName: result.unit.name });
+    for (const member of staff)
+      if (!accounts.has(member.role))
+        accounts.set(member.role, { ...member, unitCode: result.unit.code, unitName: result.unit.name });
     return result.unit;
   }
   async function ensureTree(spec: UnitSpec, parent: UnitRow): Promise<void> {
@@ -256,24 +399,51 @@ async function loadRoleIds(k: Kysely<Database>): Promise<Map<string, number>> {
   const ids = new Map((await k.selectFrom('role').select(['id', 'code']).execute()).map((r) => [r.code, r.id]));
   const needed = ['admin', ...Object.values(DEMO_STAFF).flat()];
   const missing = needed.filter((code) => !ids.has(code));
-  if (missing.length > 0) throw new Error(`roles missing: ${missing.join(', ')} (run \`forecourt migrate\` first, or the role codes were changed)`);
+  if (missing.length > 0)
+    throw new Error(
+      `roles missing: ${missing.join(', ')} (run \`forecourt migrate\` first, or the role codes were changed)`,
+    );
   return ids;
 }
 
 function topUnit(k: Kysely<Database>): Promise<UnitRow | undefined> {
-  return k.selectFrom('org_unit').select(['id', 'code', 'name', 'path', 'depth']).where('parent_id', 'is', null).orderBy('id').limit(1).executeTakeFirst();
+  return k
+    .selectFrom('org_unit')
+    .select(['id', 'code', 'name', 'path', 'depth'])
+    .where('parent_id', 'is', null)
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 async function countRows(k: Kysely<Database>, table: 'org_unit' | 'app_user'): Promise<number> {
-  const { n } = await k.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+  const { n } = await k
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(n);
 }
 
-async function insertUnit(trx: Trx, parent: UnitRow | null, spec: { code: string; name: string; kind: Level }, now: string): Promise<UnitRow> {
+async function insertUnit(
+  trx: Trx,
+  parent: UnitRow | null,
+  spec: { code: string; name: string; kind: Level },
+  now: string,
+): Promise<UnitRow> {
   const depth = (parent?.depth ?? 0) + 1;
   const { id } = await trx
     .insertInto('org_unit')
-    .values({ parent_id: parent?.id ?? null, kind_code: spec.kind, code: spec.code, name: spec.name, time_zone: TIME_ZONE, path: 'pending', depth, created_at: now, updated_at: now })
+    .values({
+      parent_id: parent?.id ?? null,
+      kind_code: spec.kind,
+      code: spec.code,
+      name: spec.name,
+      time_zone: TIME_ZONE,
+      path: 'pending',
+      depth,
+      created_at: now,
+      updated_at: now,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   // The path contains the unit's own id, so it is written once the id is known.
@@ -282,14 +452,40 @@ async function insertUnit(trx: Trx, parent: UnitRow | null, spec: { code: string
   return { id, code: spec.code, name: spec.name, path, depth };
 }
 
-async function insertUser(trx: Trx, member: StaffMember, orgUnitId: number, roleIds: Map<string, number>, passwordHash: string, now: string): Promise<void> {
+async function insertUser(
+  trx: Trx,
+  member: StaffMember,
+  orgUnitId: number,
+  roleIds: Map<string, number>,
+  passwordHash: string,
+  now: string,
+): Promise<void> {
   const { id } = await trx
     .insertInto('app_user')
-    .values({ username: member.username, display_name: member.displayName, org_unit_id: orgUnitId, password_hash: passwordHash, locale: 'zh-CN', active: 1, password_changed_at: now, created_at: now, updated_at: now })
+    .values({
+      username: member.username,
+      display_name: member.displayName,
+      org_unit_id: orgUnitId,
+      password_hash: passwordHash,
+      locale: 'zh-CN',
+      active: 1,
+      password_changed_at: now,
+      created_at: now,
+      updated_at: now,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
-  await trx.insertInto('user_role').values({ user_id: id, role_id: roleIds.get(member.role)! }).execute();
-  await recordAudit(trx, ACTOR, { action: 'create', entity: 'user', entityId: id, orgUnitId, after: { username: member.username, displayName: member.displayName, roles: [member.role] } });
+  await trx
+    .insertInto('user_role')
+    .values({ user_id: id, role_id: roleIds.get(member.role)! })
+    .execute();
+  await recordAudit(trx, ACTOR, {
+    action: 'create',
+    entity: 'user',
+    entityId: id,
+    orgUnitId,
+    after: { username: member.username, displayName: member.displayName, roles: [member.role] },
+  });
 }
 
 // ---- the command -------------------------------------------------------------------------------
@@ -316,7 +512,10 @@ Options:
 `;
 
 export async function runDemo(argv: string[], config: Config): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { password: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { password: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     console.log(demoHelp);
     return 0;
@@ -327,9 +526,12 @@ export async function runDemo(argv: string[], config: Config): Promise<number> {
     await prepareDatabase(db);
     const report = await buildDemo(db, { password });
     if (report.didSetup) console.log(`first-run setup done: top unit and administrator \`admin\``);
-    console.log(`demo company ready: created ${report.created.orgUnits} org units and ${report.created.users} users (now ${report.total.orgUnits} units, ${report.total.users} users)`);
+    console.log(
+      `demo company ready: created ${report.created.orgUnits} org units and ${report.created.users} users (now ${report.total.orgUnits} units, ${report.total.users} users)`,
+    );
     console.log(`\nsign in as any of these (one per role), password ${password}:`);
-    for (const a of report.accounts) console.log(`  ${a.role.padEnd(22)} ${a.username.padEnd(28)} ${a.displayName}\t${a.unitName} (${a.unitCode})`);
+    for (const a of report.accounts)
+      console.log(`  ${a.role.padEnd(22)} ${a.username.padEnd(28)} ${a.displayName}\t${a.unitName} (${a.unitCode})`);
     return 0;
   } finally {
     await db.close();

@@ -115,8 +115,17 @@ export async function runImport(argv: string[], config: Config): Promise<number>
         if (!profile) throw new UsageError(`no saved mapping named ${values.profile} for ${kind}`);
         mapping = profile.columns;
       }
-      if (values.map) mapping = Object.fromEntries(values.map.split(',').map((pair) => pair.split('=').map((x) => x.trim()) as [string, string]));
-      console.log(`columns: ${Object.entries(mapping).map(([h, f]) => `${h}→${f}`).join(', ') || '(none recognised)'}`);
+      if (values.map)
+        mapping = Object.fromEntries(
+          values.map.split(',').map((pair) => pair.split('=').map((x) => x.trim()) as [string, string]),
+        );
+      console.log(
+        `columns: ${
+          Object.entries(mapping)
+            .map(([h, f]) => `${h}→${f}`)
+            .join(', ') || '(none recognised)'
+        }`,
+      );
       await svc.configure(p, id, { kind, sheet: inspected.sheet ?? undefined, mapping });
     };
 
@@ -130,7 +139,11 @@ export async function runImport(argv: string[], config: Config): Promise<number>
     } else {
       let orgUnitId = p.orgUnitId;
       if (values.org) {
-        const unit = await db.kysely.selectFrom('org_unit').select('id').where('code', '=', values.org).executeTakeFirst();
+        const unit = await db.kysely
+          .selectFrom('org_unit')
+          .select('id')
+          .where('code', '=', values.org)
+          .executeTakeFirst();
         if (!unit) throw new UsageError(`no org unit with code ${values.org}`);
         orgUnitId = unit.id;
       }
@@ -143,7 +156,14 @@ export async function runImport(argv: string[], config: Config): Promise<number>
         console.log(`resuming import ${id}`);
       } else {
         const body = fs.createReadStream(file!);
-        id = (await svc.upload(p, null, { fileName: path.basename(file!), orgUnitId, body, maxBytes: Number.MAX_SAFE_INTEGER })).id;
+        id = (
+          await svc.upload(p, null, {
+            fileName: path.basename(file!),
+            orgUnitId,
+            body,
+            maxBytes: Number.MAX_SAFE_INTEGER,
+          })
+        ).id;
         await configure(id, kind);
       }
     }

@@ -22,7 +22,7 @@ export interface BgnbdFit {
 }
 
 function assertValidParams({ r, alpha, a, b }: BgnbdParams): void {
-  if (!([r, alpha, a, b].every((v) => Number.isFinite(v) && v > 0))) {
+  if (![r, alpha, a, b].every((v) => Number.isFinite(v) && v > 0)) {
     throw new RangeError(`BG/NBD parameters must be positive and finite, got ${JSON.stringify({ r, alpha, a, b })}`);
   }
 }

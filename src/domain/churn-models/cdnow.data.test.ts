@@ -17,7 +17,9 @@ const inCi = process.env.CI !== undefined && !['', 'false', '0'].includes(proces
 const MAX_FIT_MS = 5000;
 
 if (!dataPresent && !inCi) {
-  console.warn(`[cdnow] ${DATA_FILE} not found: skipping the CDNOW reference tests (they fail instead when CI is set).`);
+  console.warn(
+    `[cdnow] ${DATA_FILE} not found: skipping the CDNOW reference tests (they fail instead when CI is set).`,
+  );
 }
 
 describe('rfm summary (synthetic event log)', () => {
@@ -184,12 +186,15 @@ describe.skipIf(!dataPresent)('CDNOW Gamma-Gamma spend fit (Fader & Hardie 2013)
     }
     for (const days of byCustomer.values()) {
       const repeat = [...days.entries()].sort((a, b) => a[0].localeCompare(b[0])).slice(1);
-      if (repeat.length > 0) spend.push({ x: repeat.length, mean: repeat.reduce((s, [, v]) => s + v, 0) / repeat.length });
+      if (repeat.length > 0)
+        spend.push({ x: repeat.length, mean: repeat.reduce((s, [, v]) => s + v, 0) / repeat.length });
     }
     const start = performance.now();
     fit = fitGammaGamma(spend);
     fitMs = performance.now() - start;
-    console.info(`[cdnow] Gamma-Gamma ${JSON.stringify(fit.params)} LL=${fit.logLikelihood} on ${spend.length} in ${fitMs.toFixed(0)} ms`);
+    console.info(
+      `[cdnow] Gamma-Gamma ${JSON.stringify(fit.params)} LL=${fit.logLikelihood} on ${spend.length} in ${fitMs.toFixed(0)} ms`,
+    );
   }, 60_000);
 
   it('takes the 946 repeat buyers', () => {
@@ -214,9 +219,14 @@ describe.skipIf(!dataPresent)('CDNOW Gamma-Gamma spend fit (Fader & Hardie 2013)
     const { p, q, gamma } = fit.params;
     const population = (p * gamma) / (q - 1);
     const observed = spend.reduce((s, c) => s + c.mean, 0) / spend.length;
-    console.info(`[cdnow] mean spend per purchase: model ${population.toFixed(2)}, customers' means ${observed.toFixed(2)}`);
+    console.info(
+      `[cdnow] mean spend per purchase: model ${population.toFixed(2)}, customers' means ${observed.toFixed(2)}`,
+    );
     expect(Math.abs(population / observed - 1)).toBeLessThan(0.05);
-    expect(gammaGammaExpectedSpend(fit.params, 1, 100)).toBeCloseTo((p / (p + q - 1)) * 100 + ((q - 1) / (p + q - 1)) * population, 10);
+    expect(gammaGammaExpectedSpend(fit.params, 1, 100)).toBeCloseTo(
+      (p / (p + q - 1)) * 100 + ((q - 1) / (p + q - 1)) * population,
+      10,
+    );
     expect(gammaGammaExpectedSpend(fit.params, 1, 100)).toBeLessThan(100);
     expect(gammaGammaExpectedSpend(fit.params, 20, 100)).toBeGreaterThan(gammaGammaExpectedSpend(fit.params, 1, 100));
   });

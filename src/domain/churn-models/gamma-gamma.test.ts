@@ -29,8 +29,10 @@ describe('Gamma-Gamma closed forms', () => {
     const mean = 25;
     const { p, q, gamma } = params;
     // m̄ | ν ~ Gamma(px, νx); ν ~ Gamma(q, γ) (rates).
-    const logGammaPdf = (v: number, shape: number, rate: number) => shape * Math.log(rate) - lgamma(shape) + (shape - 1) * Math.log(v) - rate * v;
-    const integrand = (nu: number) => (nu <= 0 ? 0 : Math.exp(logGammaPdf(mean, p * x, nu * x) + logGammaPdf(nu, q, gamma)));
+    const logGammaPdf = (v: number, shape: number, rate: number) =>
+      shape * Math.log(rate) - lgamma(shape) + (shape - 1) * Math.log(v) - rate * v;
+    const integrand = (nu: number) =>
+      nu <= 0 ? 0 : Math.exp(logGammaPdf(mean, p * x, nu * x) + logGammaPdf(nu, q, gamma));
     const numeric = simpson(integrand, 0, 2);
     expect(Math.exp(gammaGammaLogLikelihood(params, x, mean))).toBeCloseTo(numeric, 10);
   });
@@ -89,7 +91,8 @@ describe('Gamma-Gamma on simulated spend', () => {
 
   it('predicts a customer’s spend better than his own mean when he has few purchases', () => {
     const few = customers.filter((c) => c.x <= 3);
-    const rmse = (f: (c: (typeof few)[number]) => number) => Math.sqrt(few.reduce((s, c) => s + (f(c) - c.expected) ** 2, 0) / few.length);
+    const rmse = (f: (c: (typeof few)[number]) => number) =>
+      Math.sqrt(few.reduce((s, c) => s + (f(c) - c.expected) ** 2, 0) / few.length);
     const own = rmse((c) => c.mean);
     const model = rmse((c) => gammaGammaExpectedSpend(fit.params, c.x, c.mean));
     expect(model).toBeLessThan(0.85 * own);

@@ -38,7 +38,8 @@ function assertValidParams({ p, q, gamma }: GammaGammaParams): void {
 /** Throws on a spend no customer could have shown (the likelihood would silently be nonsense). */
 export function assertValidSpend({ x, mean }: SpendObservation): void {
   if (!Number.isInteger(x) || x < 1) throw new RangeError(`x must be a positive integer, got ${x}`);
-  if (!(mean > 0) || !Number.isFinite(mean)) throw new RangeError(`mean spend must be positive and finite, got ${mean}`);
+  if (!(mean > 0) || !Number.isFinite(mean))
+    throw new RangeError(`mean spend must be positive and finite, got ${mean}`);
 }
 
 /**
@@ -51,7 +52,12 @@ export function gammaGammaLogLikelihood(params: GammaGammaParams, x: number, mea
   const { p, q, gamma } = params;
   const px = p * x;
   return (
-    lgamma(px + q) - lgamma(px) - lgamma(q) + q * Math.log(gamma) + (px - 1) * Math.log(mean) + px * Math.log(x) -
+    lgamma(px + q) -
+    lgamma(px) -
+    lgamma(q) +
+    q * Math.log(gamma) +
+    (px - 1) * Math.log(mean) +
+    px * Math.log(x) -
     (px + q) * Math.log(gamma + mean * x)
   );
 }
@@ -85,7 +91,8 @@ function makeNegativeLogLikelihood(data: readonly SpendObservation[]): (theta: r
     let total = 0;
     for (let k = 0; k < xs.length; k++) {
       const px = p * xs[k]!;
-      const ll = perX[rowX[k]!]! + (px - 1) * logMeans[k]! + px * logXs[k]! - (px + q) * Math.log(gamma + means[k]! * xs[k]!);
+      const ll =
+        perX[rowX[k]!]! + (px - 1) * logMeans[k]! + px * logXs[k]! - (px + q) * Math.log(gamma + means[k]! * xs[k]!);
       total += weights[k]! * ll;
     }
     return -total;

@@ -202,7 +202,11 @@ export function fitPositive<K extends string>(
   starts: readonly Record<K, number>[],
   options: MultiStartOptions,
 ): { params: Record<K, number>; logLikelihood: number; evaluations: number; converged: boolean } {
-  const result = minimizeMultiStart(negativeLogLikelihood, starts.map((p) => keys.map((k) => Math.log(p[k]))), options);
+  const result = minimizeMultiStart(
+    negativeLogLikelihood,
+    starts.map((p) => keys.map((k) => Math.log(p[k]))),
+    options,
+  );
   const params = Object.fromEntries(keys.map((k, i) => [k, Math.exp(result.x[i] ?? NaN)])) as Record<K, number>;
   return { params, logLikelihood: -result.fx, evaluations: result.evaluations, converged: result.converged };
 }

@@ -23,7 +23,7 @@ export interface ParetoNbdFit {
 }
 
 function assertValidParams({ r, alpha, s, beta }: ParetoNbdParams): void {
-  if (!([r, alpha, s, beta].every((v) => Number.isFinite(v) && v > 0))) {
+  if (![r, alpha, s, beta].every((v) => Number.isFinite(v) && v > 0)) {
     throw new RangeError(
       `Pareto/NBD parameters must be positive and finite, got ${JSON.stringify({ r, alpha, s, beta })}`,
     );
@@ -37,7 +37,16 @@ function assertValidParams({ r, alpha, s, beta }: ParetoNbdParams): void {
  * series needs thousands of terms. ln(1−z) is taken as ln(μ+t) − ln(m+t): 1 − z itself would lose
  * all its digits there and, multiplied by a large b, wreck the likelihood.
  */
-function logScaledHyp2f1(a: number, b: number, d: number, m: number, mu: number, t: number, maxTerms?: number, tolerance?: number): number {
+function logScaledHyp2f1(
+  a: number,
+  b: number,
+  d: number,
+  m: number,
+  mu: number,
+  t: number,
+  maxTerms?: number,
+  tolerance?: number,
+): number {
   const logMT = Math.log(m + t);
   const log1mz = Math.log(mu + t) - logMT;
   return (1 - b) * log1mz + Math.log(hyp2f1UnitA(a + 1 - b, a + 1, d / (m + t), { maxTerms, tolerance })) - a * logMT;
@@ -123,7 +132,10 @@ function indexBy<K>(rows: readonly WeightedRfmTriplet[], key: (row: WeightedRfmT
  * lgamma cached per distinct x and the two 2F1 terms per distinct (x, T) and (x, t_x): on CDNOW
  * ~1,050 hypergeometric evaluations per likelihood instead of ~2,030.
  */
-function makeNegativeLogLikelihood(rows: readonly WeightedRfmTriplet[], termTolerance?: number): (theta: readonly number[]) => number {
+function makeNegativeLogLikelihood(
+  rows: readonly WeightedRfmTriplet[],
+  termTolerance?: number,
+): (theta: readonly number[]) => number {
   const byX = indexBy(rows, (row) => row.x);
   const byXT = indexBy(rows, (row) => `${row.x}|${row.T}`);
   const byXTx = indexBy(rows, (row) => `${row.x}|${row.tx}`);
@@ -209,7 +221,12 @@ export function fitParetoNbd(
   const rows = aggregateTriplets(data);
   const starts = options.starts ?? defaultStarts(rows);
   starts.forEach(assertValidParams);
-  return fitPositive<keyof ParetoNbdParams>(['r', 'alpha', 's', 'beta'], makeNegativeLogLikelihood(rows, options.termTolerance), starts, options);
+  return fitPositive<keyof ParetoNbdParams>(
+    ['r', 'alpha', 's', 'beta'],
+    makeNegativeLogLikelihood(rows, options.termTolerance),
+    starts,
+    options,
+  );
 }
 
 /** P(customer still alive at T | x, t_x, T). */
@@ -219,7 +236,11 @@ export function paretoNbdPAlive(params: ParetoNbdParams, x: number, tx: number, 
   const { r, alpha, s, beta } = params;
   // P(alive) = 1 / (1 + (s/(r+s+x)) (α+T)^{r+x} (β+T)^s A₀): the dead-share over the alive-share.
   const logOdds =
-    Math.log(s) - Math.log(r + s + x) + (r + x) * Math.log(alpha + T) + s * Math.log(beta + T) + logA0(params, x, tx, T);
+    Math.log(s) -
+    Math.log(r + s + x) +
+    (r + x) * Math.log(alpha + T) +
+    s * Math.log(beta + T) +
+    logA0(params, x, tx, T);
   if (logOdds === -Infinity) return 1;
   return logOdds > 0 ? Math.exp(-logOdds) / (1 + Math.exp(-logOdds)) : 1 / (1 + Math.exp(logOdds));
 }
@@ -245,7 +266,13 @@ export function paretoNbdConditionalExpectedTransactions(
  * P(alive) and E[Y(t) | x, t_x, T] together: the expectation is P(alive) times the expectation of a
  * customer known to be alive, so the costly part (two hypergeometric functions) is computed once.
  */
-export function paretoNbdScore(params: ParetoNbdParams, t: number, x: number, tx: number, T: number): { pAlive: number; expected: number } {
+export function paretoNbdScore(
+  params: ParetoNbdParams,
+  t: number,
+  x: number,
+  tx: number,
+  T: number,
+): { pAlive: number; expected: number } {
   if (!(t >= 0) || !Number.isFinite(t)) throw new RangeError(`t must be finite and ≥ 0, got ${t}`);
   const pAlive = paretoNbdPAlive(params, x, tx, T);
   const { r, alpha, s, beta } = params;

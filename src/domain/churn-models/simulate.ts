@@ -84,7 +84,12 @@ export interface SimulatedCustomer extends RfmTriplet {
  * One BG/NBD customer per entry of Ts (each observed from its first purchase at 0 to T) and
  * followed for `holdout` more periods. Drop-out can only happen right after a repeat purchase.
  */
-export function simulateBgnbd(params: BgnbdParams, Ts: readonly number[], holdout: number, rng: Rng): SimulatedCustomer[] {
+export function simulateBgnbd(
+  params: BgnbdParams,
+  Ts: readonly number[],
+  holdout: number,
+  rng: Rng,
+): SimulatedCustomer[] {
   return Ts.map((T) => {
     const lambda = sampleGamma(rng, params.r, params.alpha);
     const p = sampleBeta(rng, params.a, params.b);

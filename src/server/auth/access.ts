@@ -12,7 +12,16 @@ import type { Principal } from './principal.js';
 import { lookupApiKey, type ApiClient } from './api-key.js';
 
 /** Owned records a route can name in its URL; each resolves to the org path that owns it. */
-export type ResourceType = 'org_unit' | 'user' | 'customer' | 'access_request' | 'import_job' | 'api_key' | 'alert' | 'rating_batch' | 'churn_case';
+export type ResourceType =
+  | 'org_unit'
+  | 'user'
+  | 'customer'
+  | 'access_request'
+  | 'import_job'
+  | 'api_key'
+  | 'alert'
+  | 'rating_batch'
+  | 'churn_case';
 
 export type Access =
   | { public: true }
@@ -35,7 +44,8 @@ declare module 'fastify' {
 type Resolver = (db: Kysely<Database>, id: number) => Promise<string | null>;
 
 const RESOLVERS: Record<ResourceType, Resolver> = {
-  org_unit: async (db, id) => (await db.selectFrom('org_unit').select('path').where('id', '=', id).executeTakeFirst())?.path ?? null,
+  org_unit: async (db, id) =>
+    (await db.selectFrom('org_unit').select('path').where('id', '=', id).executeTakeFirst())?.path ?? null,
   user: async (db, id) =>
     (
       await db
@@ -46,15 +56,59 @@ const RESOLVERS: Record<ResourceType, Resolver> = {
         .executeTakeFirst()
     )?.path ?? null,
   customer: async (db, id) =>
-    (await db.selectFrom('customer as c').innerJoin('org_unit as o', 'o.id', 'c.org_unit_id').select('o.path').where('c.id', '=', id).executeTakeFirst())?.path ?? null,
+    (
+      await db
+        .selectFrom('customer as c')
+        .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
+        .select('o.path')
+        .where('c.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
   access_request: async (db, id) =>
-    (await db.selectFrom('access_request as a').innerJoin('org_unit as o', 'o.id', 'a.target_org_unit_id').select('o.path').where('a.id', '=', id).executeTakeFirst())?.path ?? null,
+    (
+      await db
+        .selectFrom('access_request as a')
+        .innerJoin('org_unit as o', 'o.id', 'a.target_org_unit_id')
+        .select('o.path')
+        .where('a.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
   import_job: async (db, id) =>
-    (await db.selectFrom('import_job as j').innerJoin('org_unit as o', 'o.id', 'j.org_unit_id').select('o.path').where('j.id', '=', id).executeTakeFirst())?.path ?? null,
+    (
+      await db
+        .selectFrom('import_job as j')
+        .innerJoin('org_unit as o', 'o.id', 'j.org_unit_id')
+        .select('o.path')
+        .where('j.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
   rating_batch: async (db, id) =>
-    (await db.selectFrom('rating_batch as b').innerJoin('org_unit as o', 'o.id', 'b.org_unit_id').select('o.path').where('b.id', '=', id).executeTakeFirst())?.path ?? null,
-  api_key: async (db, id) => (await db.selectFrom('api_key as k').innerJoin('org_unit as o', 'o.id', 'k.org_unit_id').select('o.path').where('k.id', '=', id).executeTakeFirst())?.path ?? null,
-  alert: async (db, id) => (await db.selectFrom('alert as a').innerJoin('org_unit as o', 'o.id', 'a.org_unit_id').select('o.path').where('a.id', '=', id).executeTakeFirst())?.path ?? null,
+    (
+      await db
+        .selectFrom('rating_batch as b')
+        .innerJoin('org_unit as o', 'o.id', 'b.org_unit_id')
+        .select('o.path')
+        .where('b.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  api_key: async (db, id) =>
+    (
+      await db
+        .selectFrom('api_key as k')
+        .innerJoin('org_unit as o', 'o.id', 'k.org_unit_id')
+        .select('o.path')
+        .where('k.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  alert: async (db, id) =>
+    (
+      await db
+        .selectFrom('alert as a')
+        .innerJoin('org_unit as o', 'o.id', 'a.org_unit_id')
+        .select('o.path')
+        .where('a.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
   churn_case: async (db, id) =>
     (
       await db
@@ -126,7 +180,11 @@ export function registerAccess(app: FastifyInstance, db: Kysely<Database>, sessi
       const bearer = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
       if (!bearer) throw new AppError('NOT_AUTHENTICATED', 'send the API key as Authorization: Bearer fck_…');
       const found = await lookupApiKey(db, bearer[1]!, new Date());
-      if (!found.ok) throw new AppError('API_KEY_INVALID', found.reason === 'revoked' ? 'this API key was revoked' : 'unknown API key');
+      if (!found.ok)
+        throw new AppError(
+          'API_KEY_INVALID',
+          found.reason === 'revoked' ? 'this API key was revoked' : 'unknown API key',
+        );
       request.apiClient = found.client;
       return;
     }
@@ -136,7 +194,8 @@ export function registerAccess(app: FastifyInstance, db: Kysely<Database>, sessi
 
     if (MUTATING.has(request.method)) {
       const header = request.headers['x-csrf-token'];
-      if (typeof header !== 'string' || !safeEqual(header, p.csrfToken)) throw new AppError('CSRF_FAILED', 'missing or wrong X-CSRF-Token header');
+      if (typeof header !== 'string' || !safeEqual(header, p.csrfToken))
+        throw new AppError('CSRF_FAILED', 'missing or wrong X-CSRF-Token header');
     }
     if ('session' in access) return;
 
@@ -144,7 +203,12 @@ export function registerAccess(app: FastifyInstance, db: Kysely<Database>, sessi
     if (access.resource) {
       const raw = (request.params as Record<string, string | undefined>)[access.resource.param];
       const id = Number(raw);
-      if (!raw || !Number.isSafeInteger(id) || id <= 0) throw new AppError('VALIDATION_FAILED', `${access.resource.param} must be a positive integer`, `params.${access.resource.param}`);
+      if (!raw || !Number.isSafeInteger(id) || id <= 0)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `${access.resource.param} must be a positive integer`,
+          `params.${access.resource.param}`,
+        );
       const path = await RESOLVERS[access.resource.type](db, id);
       if (path === null) throw new AppError('NOT_FOUND', `${access.resource.type} ${id} not found`);
       const type = access.resource.type;

@@ -27,7 +27,11 @@ export function newApiKey(): { secret: string; prefix: string; hash: string } {
   return { secret, prefix: secret.slice(0, SHOWN_CHARS), hash: hashApiKey(secret) };
 }
 
-export async function lookupApiKey(db: Kysely<Database>, secret: string, now: Date): Promise<{ ok: true; client: ApiClient } | { ok: false; reason: 'unknown' | 'revoked' }> {
+export async function lookupApiKey(
+  db: Kysely<Database>,
+  secret: string,
+  now: Date,
+): Promise<{ ok: true; client: ApiClient } | { ok: false; reason: 'unknown' | 'revoked' }> {
   if (!secret.startsWith(API_KEY_PREFIX) || secret.length > 100) return { ok: false, reason: 'unknown' };
   const row = await db
     .selectFrom('api_key as k')

@@ -30,7 +30,12 @@ export async function assertMayActOnUser(db: Kysely<Database>, p: Principal, use
   if (userId === p.userId) return;
   const beyond = rightsBeyond(p.permissions, await permissionsOfUser(db, userId));
   if (beyond.length > 0) {
-    throw new AppError('TARGET_EXCEEDS_RIGHTS', `this user holds rights you do not have: ${beyond.join(', ')}`, undefined, { beyond });
+    throw new AppError(
+      'TARGET_EXCEEDS_RIGHTS',
+      `this user holds rights you do not have: ${beyond.join(', ')}`,
+      undefined,
+      { beyond },
+    );
   }
 }
 
@@ -46,13 +51,21 @@ export async function assertMayChangeRole(
 ): Promise<void> {
   const beyond = rightsBeyond(p.permissions, [...(await permissionsOfRole(db, roleId)), ...(newPermissions ?? [])]);
   if (beyond.length > 0) {
-    throw new AppError('TARGET_EXCEEDS_RIGHTS', `this role holds rights you do not have: ${beyond.join(', ')}`, undefined, { beyond });
+    throw new AppError(
+      'TARGET_EXCEEDS_RIGHTS',
+      `this role holds rights you do not have: ${beyond.join(', ')}`,
+      undefined,
+      { beyond },
+    );
   }
   // Built-in roles are the company's own vocabulary (every station's attendants hold one): only
   // someone at the top unit may change them, whoever happens to hold them today.
   const role = await db.selectFrom('role').select('builtin').where('id', '=', roleId).executeTakeFirst();
   if (role?.builtin === 1 && p.orgPath.split('/').filter(Boolean).length > 1) {
-    throw new AppError('TARGET_EXCEEDS_RIGHTS', 'built-in roles are company-wide; only the head office may change them');
+    throw new AppError(
+      'TARGET_EXCEEDS_RIGHTS',
+      'built-in roles are company-wide; only the head office may change them',
+    );
   }
   const holders = await db
     .selectFrom('user_role as ur')
@@ -64,7 +77,9 @@ export async function assertMayChangeRole(
     .execute();
   const outside = holders.filter((h) => !isWithin(h.path, p.orgPath)).length;
   if (outside > 0) {
-    throw new AppError('TARGET_EXCEEDS_RIGHTS', 'users outside your organisation hold this role', undefined, { outsideUnits: outside });
+    throw new AppError('TARGET_EXCEEDS_RIGHTS', 'users outside your organisation hold this role', undefined, {
+      outsideUnits: outside,
+    });
   }
 }
 

@@ -15,7 +15,10 @@ export function inScope(p: Principal, column: Expression<number | null> | RawBui
  * `column` is an org unit whose customers the principal may read: the own subtree plus any
  * subtree lent by an approved, unexpired access request.
  */
-export function inCustomerScope(p: Principal, column: Expression<number | null> | RawBuilder<unknown>): RawBuilder<SqlBool> {
+export function inCustomerScope(
+  p: Principal,
+  column: Expression<number | null> | RawBuilder<unknown>,
+): RawBuilder<SqlBool> {
   if (p.grantPaths.length === 0) return inScope(p, column);
   const paths = [p.orgPath, ...p.grantPaths].map((x) => sql`scope_unit.path like ${`${likeEscape(x)}%`} escape '\\'`);
   return sql<SqlBool>`${column} in (select scope_unit.id from org_unit scope_unit where ${sql.join(paths, sql` or `)})`;

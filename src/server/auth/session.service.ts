@@ -16,7 +16,8 @@ function randomToken(): string {
   return crypto.randomBytes(32).toString('base64url');
 }
 
-export type SessionLookup = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'expired' | 'disabled' };
+export type SessionLookup =
+  { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'expired' | 'disabled' };
 
 export class SessionService {
   constructor(
@@ -25,7 +26,11 @@ export class SessionService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async create(userId: number, ip: string | null, userAgent: string | null): Promise<{ token: string; csrfToken: string }> {
+  async create(
+    userId: number,
+    ip: string | null,
+    userAgent: string | null,
+  ): Promise<{ token: string; csrfToken: string }> {
     const token = randomToken();
     const csrfToken = randomToken();
     const now = this.now();
@@ -51,7 +56,19 @@ export class SessionService {
       .selectFrom('session as s')
       .innerJoin('app_user as u', 'u.id', 's.user_id')
       .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
-      .select(['s.id', 's.csrf_token', 's.last_seen_at', 's.expires_at', 'u.id as user_id', 'u.username', 'u.display_name', 'u.org_unit_id', 'u.active', 'u.locale', 'o.path'])
+      .select([
+        's.id',
+        's.csrf_token',
+        's.last_seen_at',
+        's.expires_at',
+        'u.id as user_id',
+        'u.username',
+        'u.display_name',
+        'u.org_unit_id',
+        'u.active',
+        'u.locale',
+        'o.path',
+      ])
       .where('s.id', '=', id)
       .executeTakeFirst();
     if (!row) return { ok: false, reason: 'missing' };

@@ -1,5 +1,14 @@
 // Every difference between SQLite and PostgreSQL lives here. Services never ask which engine runs.
-import { CompiledQuery, PostgresAdapter, sql, type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import {
+  CompiledQuery,
+  PostgresAdapter,
+  sql,
+  type Expression,
+  type Kysely,
+  type RawBuilder,
+  type SelectQueryBuilder,
+  type SqlBool,
+} from 'kysely';
 import type SQLite from 'better-sqlite3';
 import type pg from 'pg';
 import type { Database } from './schema.js';
@@ -7,8 +16,14 @@ import type { Database } from './schema.js';
 export type Engine = 'sqlite' | 'postgres';
 
 /** Case-insensitive substring match (SQLite LIKE is case-insensitive for ASCII already). */
-export function ilike(engine: Engine, column: Expression<unknown> | RawBuilder<unknown>, pattern: string): RawBuilder<SqlBool> {
-  return engine === 'postgres' ? sql<SqlBool>`${column} ilike ${pattern}` : sql<SqlBool>`${column} like ${pattern} escape '\\'`;
+export function ilike(
+  engine: Engine,
+  column: Expression<unknown> | RawBuilder<unknown>,
+  pattern: string,
+): RawBuilder<SqlBool> {
+  return engine === 'postgres'
+    ? sql<SqlBool>`${column} ilike ${pattern}`
+    : sql<SqlBool>`${column} like ${pattern} escape '\\'`;
 }
 
 /** Escape LIKE wildcards in user text. */
@@ -30,20 +45,35 @@ export function isForeignKeyViolation(err: unknown): boolean {
 /** `column` starts with `prefix`, using a btree index on both engines. */
 export function prefixRange(engine: Engine, column: Expression<unknown>, prefix: string): RawBuilder<SqlBool> {
   // PostgreSQL's text_pattern_ops index serves LIKE 'x%'; SQLite's LIKE ignores a BINARY index, a range does not.
-  return engine === 'postgres' ? sql<SqlBool>`${column} like ${`${likeEscape(prefix)}%`}` : sql<SqlBool>`(${column} >= ${prefix} and ${column} < ${`${prefix}\u{10FFFF}`})`;
+  return engine === 'postgres'
+    ? sql<SqlBool>`${column} like ${`${likeEscape(prefix)}%`}`
+    : sql<SqlBool>`(${column} >= ${prefix} and ${column} < ${`${prefix}\u{10FFFF}`})`;
 }
 
 /** Vehicle ids whose plate contains `key` (3+ characters), via FTS5 trigram or pg_trgm. */
 export function plateContains(db: Kysely<Database>, engine: Engine, key: string) {
   // Normalised plates hold only letters, digits and CJK; dropping wildcards keeps the FTS5 trigram index usable (it ignores LIKE … ESCAPE).
   const pattern = `%${key.replace(/[\\%_]/g, '')}%`;
-  if (engine === 'postgres') return db.selectFrom('vehicle').select('id').where(sql<SqlBool>`plate like ${pattern}`);
-  return db.selectFrom(sql<{ id: number }>`(select rowid as id from vehicle_plate_fts where plate like ${pattern})`.as('fts')).select('fts.id');
+  if (engine === 'postgres')
+    return db
+      .selectFrom('vehicle')
+      .select('id')
+      .where(sql<SqlBool>`plate like ${pattern}`);
+  return db
+    .selectFrom(sql<{ id: number }>`(select rowid as id from vehicle_plate_fts where plate like ${pattern})`.as('fts'))
+    .select('fts.id');
 }
 
 /** A correlated list of `column` values joined by the unit separator (U+001F), or null when empty. */
-export function groupConcat(engine: Engine, from: SelectQueryBuilder<any, any, any>, column: string): RawBuilder<string | null> {
-  const agg = engine === 'postgres' ? sql`string_agg(${sql.ref(column)}, chr(31))` : sql`group_concat(${sql.ref(column)}, char(31))`;
+export function groupConcat(
+  engine: Engine,
+  from: SelectQueryBuilder<any, any, any>,
+  column: string,
+): RawBuilder<string | null> {
+  const agg =
+    engine === 'postgres'
+      ? sql`string_agg(${sql.ref(column)}, chr(31))`
+      : sql`group_concat(${sql.ref(column)}, char(31))`;
   return sql<string | null>`(${from.select(agg.as('v'))})`;
 }
 
@@ -115,7 +145,7 @@ export async function pgClientOf(db: Kysely<any>): Promise<pg.PoolClient> {
   if (!byPid) throw new Error('not a registered PostgreSQL pool');
   const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db);
   const client = byPid.get(Number(rows[0]!.pid));
-  if (!client) throw new Error('the transaction\'s connection is not known');
+  if (!client) throw new Error("the transaction's connection is not known");
   return client;
 }
 
@@ -133,9 +163,15 @@ const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': 
  * `column` is one of `values`, bound as one parameter whatever their number: the statement text
  * stays the same (SQLite reuses the prepared statement) and a long list never meets a parameter limit.
  */
-export function oneOf(engine: Engine, column: Expression<unknown> | RawBuilder<unknown>, values: readonly (string | number)[]): RawBuilder<SqlBool> {
+export function oneOf(
+  engine: Engine,
+  column: Expression<unknown> | RawBuilder<unknown>,
+  values: readonly (string | number)[],
+): RawBuilder<SqlBool> {
   // PostgreSQL infers the array's type from the column, so the literal needs no cast.
-  return engine === 'postgres' ? sql<SqlBool>`${column} = any(${pgArrayLiteral(values)})` : sql<SqlBool>`${column} in (select value from json_each(${JSON.stringify(values)}))`;
+  return engine === 'postgres'
+    ? sql<SqlBool>`${column} = any(${pgArrayLiteral(values)})`
+    : sql<SqlBool>`${column} in (select value from json_each(${JSON.stringify(values)}))`;
 }
 
 const NEEDS_ESCAPE = /[\\"]/;
@@ -154,7 +190,14 @@ export function pgArrayLiteral(values: readonly unknown[]): string {
     if (v === null || v === undefined) out += 'NULL';
     else if (typeof v === 'number' || typeof v === 'bigint') out += String(v);
     else {
-      const text = typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      const text =
+        typeof v === 'string'
+          ? v
+          : v instanceof Date
+            ? v.toISOString()
+            : typeof v === 'object'
+              ? JSON.stringify(v)
+              : String(v);
       out += NEEDS_ESCAPE.test(text) ? '"' + text.replace(ESCAPED, '\\$&') + '"' : '"' + text + '"';
     }
   }
@@ -186,7 +229,13 @@ const statementText = new Map<string, string>();
  * parameters, however many rows). `body` reads the rows from `v`; SQLite needs `where true` before
  * an `on conflict` clause of an `insert … select`, so bodies carry it.
  */
-export function bulkStatements(engine: Engine, columns: readonly BulkColumn[], rows: readonly unknown[][], body: string, maxRows = 1000): CompiledQuery[] {
+export function bulkStatements(
+  engine: Engine,
+  columns: readonly BulkColumn[],
+  rows: readonly unknown[][],
+  body: string,
+  maxRows = 1000,
+): CompiledQuery[] {
   const names = columns.map((c) => c.name).join(', ');
   const out: CompiledQuery[] = [];
   if (engine === 'postgres') {
@@ -194,7 +243,12 @@ export function bulkStatements(engine: Engine, columns: readonly BulkColumn[], r
     const text = `with v (${names}) as (select * from unnest(${arrays})) ${body}`;
     for (let start = 0; start < rows.length; start += PG_MAX_ROWS) {
       const part = rows.slice(start, start + PG_MAX_ROWS);
-      out.push(CompiledQuery.raw(text, columns.map((_, i) => pgArrayLiteral(part.map((r) => r[i])))));
+      out.push(
+        CompiledQuery.raw(
+          text,
+          columns.map((_, i) => pgArrayLiteral(part.map((r) => r[i]))),
+        ),
+      );
     }
     return out;
   }

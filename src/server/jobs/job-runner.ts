@@ -22,28 +22,55 @@ export interface JobDefinition {
   run: (ctx: JobContext) => Promise<Record<string, unknown> | void>;
 }
 
-export type JobOutcome = { status: 'done'; detail: Record<string, unknown> } | { status: 'skipped'; reason: 'already_done' | 'running' } | { status: 'failed'; error: string };
+export type JobOutcome =
+  | { status: 'done'; detail: Record<string, unknown> }
+  | { status: 'skipped'; reason: 'already_done' | 'running' }
+  | { status: 'failed'; error: string };
 
 /** Run `job` for `period` unless it already ran; `force` re-runs a finished period (idempotent jobs only). */
-export async function runJob(db: Kysely<Database>, job: JobDefinition, period: string, opts: { now?: Date; force?: boolean; log?: JobContext['log'] } = {}): Promise<JobOutcome> {
+export async function runJob(
+  db: Kysely<Database>,
+  job: JobDefinition,
+  period: string,
+  opts: { now?: Date; force?: boolean; log?: JobContext['log'] } = {},
+): Promise<JobOutcome> {
   const now = opts.now ?? new Date();
   const startedAt = new Date().toISOString();
   const claimed = await claim(db, job.name, period, startedAt, opts.force ?? false);
   if (claimed !== 'claimed') return { status: 'skipped', reason: claimed };
   try {
     const detail = (await job.run({ db, period, now, log: opts.log ?? (() => undefined) })) ?? {};
-    await db.updateTable('job_run').set({ status: 'done', finished_at: new Date().toISOString(), detail: JSON.stringify(detail) }).where('job', '=', job.name).where('period', '=', period).execute();
+    await db
+      .updateTable('job_run')
+      .set({ status: 'done', finished_at: new Date().toISOString(), detail: JSON.stringify(detail) })
+      .where('job', '=', job.name)
+      .where('period', '=', period)
+      .execute();
     return { status: 'done', detail };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    await db.updateTable('job_run').set({ status: 'failed', finished_at: new Date().toISOString(), detail: JSON.stringify({ error }) }).where('job', '=', job.name).where('period', '=', period).execute();
+    await db
+      .updateTable('job_run')
+      .set({ status: 'failed', finished_at: new Date().toISOString(), detail: JSON.stringify({ error }) })
+      .where('job', '=', job.name)
+      .where('period', '=', period)
+      .execute();
     return { status: 'failed', error };
   }
 }
 
-async function claim(db: Kysely<Database>, job: string, period: string, at: string, force: boolean): Promise<'claimed' | 'already_done' | 'running'> {
+async function claim(
+  db: Kysely<Database>,
+  job: string,
+  period: string,
+  at: string,
+  force: boolean,
+): Promise<'claimed' | 'already_done' | 'running'> {
   try {
-    await db.insertInto('job_run').values({ job, period, status: 'running', started_at: at, finished_at: null, detail: null }).execute();
+    await db
+      .insertInto('job_run')
+      .values({ job, period, status: 'running', started_at: at, finished_at: null, detail: null })
+      .execute();
     return 'claimed';
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
@@ -57,7 +84,12 @@ async function claim(db: Kysely<Database>, job: string, period: string, at: stri
     .where('status', 'in', force ? ['failed', 'done'] : ['failed'])
     .executeTakeFirst();
   if (Number(retake.numUpdatedRows) === 1) return 'claimed';
-  const row = await db.selectFrom('job_run').select('status').where('job', '=', job).where('period', '=', period).executeTakeFirst();
+  const row = await db
+    .selectFrom('job_run')
+    .select('status')
+    .where('job', '=', job)
+    .where('period', '=', period)
+    .executeTakeFirst();
   return row?.status === 'running' ? 'running' : 'already_done';
 }
 

@@ -6,12 +6,19 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { runJob, type JobDefinition } from './job-runner.js';
 
-export function startScheduler(db: Kysely<Database>, jobs: readonly JobDefinition[], timeZone: string, log: FastifyBaseLogger): { stop: () => void } {
+export function startScheduler(
+  db: Kysely<Database>,
+  jobs: readonly JobDefinition[],
+  timeZone: string,
+  log: FastifyBaseLogger,
+): { stop: () => void } {
   const crons = jobs.map(
     (job) =>
       new Cron(job.cron, { timezone: timeZone, protect: true }, async () => {
         const period = job.periodOf(new Date(), timeZone);
-        const outcome = await runJob(db, job, period, { log: (msg, extra) => log.info({ job: job.name, period, ...extra }, msg) });
+        const outcome = await runJob(db, job, period, {
+          log: (msg, extra) => log.info({ job: job.name, period, ...extra }, msg),
+        });
         if (outcome.status === 'failed') log.error({ job: job.name, period, error: outcome.error }, 'job failed');
         else log.info({ job: job.name, period, outcome }, 'job finished');
       }),

@@ -20,8 +20,17 @@ export class ApiError extends Error {
   }
 
   static from(status: number, body: unknown): ApiError {
-    const e = (body as { error?: { code?: unknown; message?: unknown; field?: unknown; details?: unknown } } | null | undefined)?.error;
-    if (e && typeof e.code === 'string') return new ApiError(status, e.code, typeof e.message === 'string' ? e.message : e.code, typeof e.field === 'string' ? e.field : undefined, e.details);
+    const e = (
+      body as { error?: { code?: unknown; message?: unknown; field?: unknown; details?: unknown } } | null | undefined
+    )?.error;
+    if (e && typeof e.code === 'string')
+      return new ApiError(
+        status,
+        e.code,
+        typeof e.message === 'string' ? e.message : e.code,
+        typeof e.field === 'string' ? e.field : undefined,
+        e.details,
+      );
     return new ApiError(status, status >= 500 ? 'INTERNAL' : 'UNKNOWN', `HTTP ${status}`);
   }
 }
@@ -72,7 +81,9 @@ export async function unwrap<D>(call: Promise<{ data?: D; error?: unknown; respo
 
 type JsonOf<R> = R extends { content: { 'application/json': infer J } } ? J : never;
 /** The JSON body of a path's GET 200 response, e.g. `ApiData<'/api/org/units'>`. */
-export type ApiData<P extends keyof paths> = paths[P] extends { get: { responses: { 200: infer R } } } ? JsonOf<R> : never;
+export type ApiData<P extends keyof paths> = paths[P] extends { get: { responses: { 200: infer R } } }
+  ? JsonOf<R>
+  : never;
 
 /**
  * Upload a file as the raw request body (application/octet-stream) with progress, for the routes

@@ -93,13 +93,15 @@ export const enUS: Catalog = {
     username: 'Username',
     password: 'Password',
     submit: 'Sign in',
-    invalidCredentials: 'Wrong username or password, or the account is locked for a while after repeated failures. Try again later or ask an administrator to unlock it.',
+    invalidCredentials:
+      'Wrong username or password, or the account is locked for a while after repeated failures. Try again later or ask an administrator to unlock it.',
     rateLimited: 'Too many attempts. Wait a minute and try again.',
     sessionEnded: 'Your session has ended. Please sign in again.',
   },
   home: {
     welcome: 'Hello, {{name}}',
-    alertsDesc: 'Customers who may be drifting away: overdue, falling volume, model alerts; call, then record the reason and the action',
+    alertsDesc:
+      'Customers who may be drifting away: overdue, falling volume, model alerts; call, then record the reason and the action',
     orgUnit: 'Org unit',
     roles: 'Roles',
     quickLinks: 'Quick links',
@@ -108,7 +110,8 @@ export const enUS: Catalog = {
     customersDesc: 'Search, create and edit customers with vehicles, phones, cards and visits',
     duplicatesDesc: 'Find records sharing a plate or phone and merge them',
     accessDesc: "Ask for or approve access to another area's customers",
-    settingsDesc: 'Rules for customer codes, key customers, star ratings, classes, benefits, cards and churn alerts, with their history',
+    settingsDesc:
+      'Rules for customer codes, key customers, star ratings, classes, benefits, cards and churn alerts, with their history',
     importsDesc: 'Load customers, cards and transactions from old archives, spreadsheets and card systems',
     apiKeysDesc: 'Create and revoke keys for the card and POS systems that send transactions',
     orgDesc: 'View and maintain the tree of HQ, branches, areas and stations',
@@ -127,7 +130,8 @@ export const enUS: Catalog = {
     accountDesc: 'Change your password, sign out everywhere',
     dashboardDesc: 'Customers, volume year on year, card share, key customers and card suggestions for any unit',
     ratingsDesc: 'Monthly customer stars: the branch proposes, HQ approves and reviews, leadership makes them final',
-    churnCasesDesc: 'Lost customers as cases: natural and non-natural losses, reports upward, second attempts, exit surveys and win-backs',
+    churnCasesDesc:
+      'Lost customers as cases: natural and non-natural losses, reports upward, second attempts, exit surveys and win-backs',
   },
   org: {
     title: 'Organisation',
@@ -308,10 +312,21 @@ export const enUS: Catalog = {
     user: { read: 'View users', write: 'Maintain users' },
     role: { read: 'View roles', write: 'Maintain roles' },
     audit: { read: 'View audit log' },
-    customer: { read: 'View customer archive', write: 'Maintain customer archive', phone: 'See full phone numbers', export: 'Export customer archive', merge: 'Merge duplicate customers' },
+    customer: {
+      read: 'View customer archive',
+      write: 'Maintain customer archive',
+      phone: 'See full phone numbers',
+      export: 'Export customer archive',
+      merge: 'Merge duplicate customers',
+    },
     access: { approve: 'Approve archive access' },
     policy: { write: 'Maintain policies (rating, benefits)' },
-    rating: { propose: 'Propose star ratings', approve: 'Approve star ratings', read: 'View star ratings', finalize: 'Final approval of star ratings (leadership)' },
+    rating: {
+      propose: 'Propose star ratings',
+      approve: 'Approve star ratings',
+      read: 'View star ratings',
+      finalize: 'Final approval of star ratings (leadership)',
+    },
     import: { run: 'Import data' },
     apikey: { manage: 'Manage API keys' },
     dashboard: { read: 'View dashboards' },
@@ -374,14 +389,28 @@ export const enUS: Catalog = {
     open: 'Open',
     edit: 'Edit customer',
     versionConflict: 'Someone else changed this customer. The latest version is loaded; check it and save again.',
-    sections: { basic: 'Basics', profile: 'Profile', contacts: 'Phones and vehicles', visits: 'Visits', history: 'History', merges: 'Merges' },
+    sections: {
+      basic: 'Basics',
+      profile: 'Profile',
+      contacts: 'Phones and vehicles',
+      visits: 'Visits',
+      history: 'History',
+      merges: 'Merges',
+    },
     visitAt: 'Time',
     visitProduct: 'Product',
     visitVolume: 'Litres',
     visitBy: 'Recorded by',
     visitStation: 'Station',
     noVisits: 'No visits yet',
-    historyActions: { create: 'Created', update: 'Edited', merge: 'Merged', merge_undo: 'Merge undone', visit: 'Visit', satisfaction: 'Satisfaction call' },
+    historyActions: {
+      create: 'Created',
+      update: 'Edited',
+      merge: 'Merged',
+      merge_undo: 'Merge undone',
+      visit: 'Visit',
+      satisfaction: 'Satisfaction call',
+    },
     mergedInto: 'This customer was merged into {{code}}',
     mergedRecord: 'Merged in customer #{{id}}',
     undoMerge: 'Undo merge',
@@ -392,7 +421,8 @@ export const enUS: Catalog = {
   },
   duplicates: {
     title: 'Likely duplicates',
-    intro: 'These customers share a plate or phone. Merge the duplicates into the record to keep: all history is kept and a merge can be undone.',
+    intro:
+      'These customers share a plate or phone. Merge the duplicates into the record to keep: all history is kept and a merge can be undone.',
     empty: 'No likely duplicates found',
     on: { plate: 'Same plate', phone: 'Same phone' },
     keep: 'Keep this record',
@@ -420,7 +450,8 @@ export const enUS: Catalog = {
     recordOther: 'Record',
     recorded: 'Recorded: {{plate}} {{product}} {{litres}} L',
     recordedNew: 'Created {{plate}} and recorded the fill-up',
-    recordedElsewhere: "{{plate}} is on file in another area: this fill-up ({{product}}, {{litres}} L) counts for that customer; no second record was made",
+    recordedElsewhere:
+      '{{plate}} is on file in another area: this fill-up ({{product}}, {{litres}} L) counts for that customer; no second record was made',
     askNext: 'Ask: {{question}}',
     profile: 'Profile {{step}}/3',
     open: 'Record',
@@ -428,7 +459,8 @@ export const enUS: Catalog = {
   },
   access: {
     title: 'Access requests',
-    intro: "Reading another area's customers takes a request approved by that area's representative and the business department head (the branch manager too across departments); the grant lasts the days approved.",
+    intro:
+      "Reading another area's customers takes a request approved by that area's representative and the business department head (the branch manager too across departments); the grant lasts the days approved.",
     mine: 'My requests',
     toApprove: 'To approve',
     request: 'New request',
@@ -454,7 +486,8 @@ export const enUS: Catalog = {
   settings: {
     title: 'Settings',
     codeScheme: 'Customer numbering',
-    codeSchemeHelp: 'Placeholders: {branch} branch code, {area} area code, {station} station code, {kind} customer kind, {seq:N} N-digit sequence. Applies to new customers only.',
+    codeSchemeHelp:
+      'Placeholders: {branch} branch code, {area} area code, {station} station code, {kind} customer kind, {seq:N} N-digit sequence. Applies to new customers only.',
     example: 'Example',
     saved: 'Numbering saved',
     readOnly: 'You may not change policies; these are the settings in force.',
@@ -481,12 +514,17 @@ export const enUS: Catalog = {
       anomaly: 'Churn alerts',
     },
     intro: {
-      key_customer: 'Which sales are large and which share of customers counts as key customers, for the dashboard’s key-customer analysis.',
-      star_rating: 'Each month customers get 0–4 stars from last month’s litres or amount; each customer kind may have its own thresholds.',
-      classes: 'Customers fall into classes by their stars, checked from the best class down; the first one reached applies.',
-      benefits: 'What customers get after enough consecutive months at a star rating; applied when the rating is final.',
+      key_customer:
+        'Which sales are large and which share of customers counts as key customers, for the dashboard’s key-customer analysis.',
+      star_rating:
+        'Each month customers get 0–4 stars from last month’s litres or amount; each customer kind may have its own thresholds.',
+      classes:
+        'Customers fall into classes by their stars, checked from the best class down; the first one reached applies.',
+      benefits:
+        'What customers get after enough consecutive months at a star rating; applied when the rating is final.',
       card: 'Card suggestions estimate what a customer would save with the card’s discount.',
-      anomaly: 'Each night customers overdue, with volume clearly down, or with a low model probability of still being active raise churn alerts.',
+      anomaly:
+        'Each night customers overdue, with volume clearly down, or with a low model probability of still being active raise churn alerts.',
     },
     units: {
       day: 'days',
@@ -511,7 +549,8 @@ export const enUS: Catalog = {
       basisHelp: 'Stars from last month’s litres or last month’s amount',
       bases: { volume: 'Litres', amount: 'Amount (yuan)' },
       thresholds: 'Star thresholds',
-      thresholdsHelp: 'Reaching a threshold last month earns its stars; 1 to 4 stars must rise; kinds without their own row use “Default”',
+      thresholdsHelp:
+        'Reaching a threshold last month earns its stars; 1 to 4 stars must rise; kinds without their own row use “Default”',
       thresholdKind: 'Customer kind',
       thresholdDefault: 'Default (other kinds)',
       addThresholdKind: 'Own thresholds for a customer kind',
@@ -529,7 +568,8 @@ export const enUS: Catalog = {
       benefits: 'Benefits',
       benefit: 'Benefit',
       benefitCode: 'Benefit code',
-      benefitCodeHelp: 'Lower-case letters, digits and underscores; granted benefits are stored by code, so change it with care',
+      benefitCodeHelp:
+        'Lower-case letters, digits and underscores; granted benefits are stored by code, so change it with care',
       benefitNameZh: 'Chinese name',
       benefitNameEn: 'English name',
       benefitMinStars: 'Stars needed',
@@ -552,15 +592,19 @@ export const enUS: Catalog = {
       pAliveBelow: 'Churn probability alert line',
       pAliveBelowHelp: 'An alert when the model’s probability of still being active is below this',
       normalYearlyLossRate: 'Normal yearly loss rate',
-      normalYearlyLossRateHelp: 'The share of active customers a unit normally loses in a year (about 10%); the dashboard sets each month’s loss rate against its monthly equivalent',
+      normalYearlyLossRateHelp:
+        'The share of active customers a unit normally loses in a year (about 10%); the dashboard sets each month’s loss rate against its monthly equivalent',
       declineBaselineMonths: 'Baseline months',
-      declineBaselineMonthsHelp: 'The median litres of this many complete months before the last one is the customer’s own baseline',
+      declineBaselineMonthsHelp:
+        'The median litres of this many complete months before the last one is the customer’s own baseline',
       declineShare: 'Decline share',
       declineShareHelp: 'The last complete month below this share of the baseline may be a decline',
       declineSpread: 'Variation multiple',
-      declineSpreadHelp: 'The shortfall must exceed this many times the customer’s usual monthly variation (or one fill-up, if larger)',
+      declineSpreadHelp:
+        'The shortfall must exceed this many times the customer’s usual monthly variation (or one fill-up, if larger)',
       modelMinCustomers: 'Customers needed for the models',
-      modelMinCustomersHelp: 'A branch with fewer customers with a history is not fitted: the estimates would mean little',
+      modelMinCustomersHelp:
+        'A branch with fewer customers with a history is not fitted: the estimates would mean little',
       modelMinHistoryDays: 'Days before the models judge',
       modelMinHistoryDaysHelp: 'Days since a customer’s first visit before the churn models judge him',
     },
@@ -648,17 +692,52 @@ export const enUS: Catalog = {
     reason: 'Reason',
     flagged: 'Duplicate?',
     rejected: 'Error',
-    statuses: { uploading: 'Uploading', uploaded: 'Uploaded', mapped: 'Mapped', checking: 'Checking', checked: 'Checked', check_failed: 'Check failed', committing: 'Importing', done: 'Done', failed: 'Stopped', cancelled: 'Cancelled' },
+    statuses: {
+      uploading: 'Uploading',
+      uploaded: 'Uploaded',
+      mapped: 'Mapped',
+      checking: 'Checking',
+      checked: 'Checked',
+      check_failed: 'Check failed',
+      committing: 'Importing',
+      done: 'Done',
+      failed: 'Stopped',
+      cancelled: 'Cancelled',
+    },
     fields: {
-      name: 'Name', surname: 'Surname', kind: 'Kind', contactName: 'Contact', phone: 'Mobile', phone2: 'Phone 2', plate: 'Plate', model: 'Model', cardNo: 'Card number',
-      organisation: 'Organisation', birthday: 'Birthday', routes: 'Routes', products: 'Products', settlementMethod: 'Settlement', invoiceType: 'Invoice type', tags: 'Tags', notes: 'Notes', code: 'Customer code',
-      occurredAt: 'Time', externalId: 'Transaction id', stationCode: 'Station code', product: 'Product', volumeLitres: 'Litres', unitPrice: 'Unit price (yuan)', amount: 'Amount (yuan)',
-      bonus: 'Bonus (yuan)', payment: 'Payment',
+      name: 'Name',
+      surname: 'Surname',
+      kind: 'Kind',
+      contactName: 'Contact',
+      phone: 'Mobile',
+      phone2: 'Phone 2',
+      plate: 'Plate',
+      model: 'Model',
+      cardNo: 'Card number',
+      organisation: 'Organisation',
+      birthday: 'Birthday',
+      routes: 'Routes',
+      products: 'Products',
+      settlementMethod: 'Settlement',
+      invoiceType: 'Invoice type',
+      tags: 'Tags',
+      notes: 'Notes',
+      code: 'Customer code',
+      occurredAt: 'Time',
+      externalId: 'Transaction id',
+      stationCode: 'Station code',
+      product: 'Product',
+      volumeLitres: 'Litres',
+      unitPrice: 'Unit price (yuan)',
+      amount: 'Amount (yuan)',
+      bonus: 'Bonus (yuan)',
+      payment: 'Payment',
     },
   },
   apiKeys: {
     title: 'API keys',
-    intro: 'For the card and POS systems that send transactions. Each key belongs to one org unit and may send only that unit\'s stations\' sales; it is shown once, and only its hash is stored.',
+    intro:
+      "For the card and POS systems that send transactions. Each key belongs to one org unit and may send only that unit's stations' sales; it is shown once, and only its hash is stored.",
     create: 'New key',
     name: 'Name',
     namePlaceholder: 'e.g. IC card system',
@@ -711,7 +790,8 @@ export const enUS: Catalog = {
     noRatings: 'No star ratings for this month yet',
     noSales: 'No sales this month',
     children: 'Units below (click to open)',
-    keyPolicy: 'Key customers: the top {{share}} by volume; large sales: {{products}} of at least {{yuan}} yuan (set by HQ in the policies)',
+    keyPolicy:
+      'Key customers: the top {{share}} by volume; large sales: {{products}} of at least {{yuan}} yuan (set by HQ in the policies)',
     topShareOfSales: 'Top {{share}} customers’ share of volume',
     topOfCustomers: '{{count}} of {{total}} customers',
     topShareOfCustomers: 'Share of known customers’ volume',
@@ -725,9 +805,12 @@ export const enUS: Catalog = {
     noOwner: 'No owner',
     profileStep: 'Archive step {{step}}',
     why: 'To do',
-    cardPolicy: 'Customers without a card who spent at least {{min}} yuan in the month; a card saves {{rate}}. {{count}} in all',
-    cardSentenceLastMonth: 'You fuelled {{amount}} yuan last month; with a card topped up with {{topUp}} yuan you save {{saving}} yuan a month',
-    cardSentence: 'You fuelled {{amount}} yuan in {{month}}; with a card topped up with {{topUp}} yuan you save {{saving}} yuan a month',
+    cardPolicy:
+      'Customers without a card who spent at least {{min}} yuan in the month; a card saves {{rate}}. {{count}} in all',
+    cardSentenceLastMonth:
+      'You fuelled {{amount}} yuan last month; with a card topped up with {{topUp}} yuan you save {{saving}} yuan a month',
+    cardSentence:
+      'You fuelled {{amount}} yuan in {{month}}; with a card topped up with {{topUp}} yuan you save {{saving}} yuan a month',
     noSuggestions: 'No customer to suggest a card to',
     spentYuan: 'Spent (yuan)',
     savingYuan: 'Saving a month (yuan)',
@@ -776,7 +859,8 @@ export const enUS: Catalog = {
   },
   alerts: {
     title: 'Churn alerts',
-    intro: 'Every night the rules find customers who may be drifting away — overdue against their own cadence, a month far below their own usual volume, or a churn model that no longer believes they are active — and give each to the person who looks after the customer: call, find the reason, record the action, then close. An alert resolves itself when the customer buys again (or his volume recovers); one lapse raises one alert.',
+    intro:
+      'Every night the rules find customers who may be drifting away — overdue against their own cadence, a month far below their own usual volume, or a churn model that no longer believes they are active — and give each to the person who looks after the customer: call, find the reason, record the action, then close. An alert resolves itself when the customer buys again (or his volume recovers); one lapse raises one alert.',
     mine: 'Mine',
     all: 'All in my scope',
     open: 'Open',
@@ -786,8 +870,10 @@ export const enUS: Catalog = {
     kinds: { cadence: 'Overdue visit', decline: 'Volume collapsed', model: 'Churn model' },
     why: {
       cadence: 'Comes every {{interval}} days, last visit {{last}}, {{days}} days ago ({{over}} days past the grace)',
-      decline: '{{recent}} L in {{month}}, {{share}}% of his own baseline (the median of the {{n}} months before, {{base}} L), more than his usual ups and downs: {{series}}',
-      model: 'The {{model}} model gives a {{p}}% chance he still buys here (below {{threshold}}%); {{expected}} visits expected in the next 30 days',
+      decline:
+        '{{recent}} L in {{month}}, {{share}}% of his own baseline (the median of the {{n}} months before, {{base}} L), more than his usual ups and downs: {{series}}',
+      model:
+        'The {{model}} model gives a {{p}}% chance he still buys here (below {{threshold}}%); {{expected}} visits expected in the next 30 days',
     },
     litres: '{{month}} {{v}} L',
     since: 'Raised',
@@ -812,7 +898,8 @@ export const enUS: Catalog = {
     resolvedRecovered: 'His volume recovered in {{month}}; the alert resolved itself',
     tabs: { queue: 'Queue', summary: 'Outcomes', backtest: 'Policy back-test' },
     summary: {
-      intro: 'What became of each unit’s recent alerts: still open, closed by a person, or resolved by themselves when the customer came back (or his volume recovered).',
+      intro:
+        'What became of each unit’s recent alerts: still open, closed by a person, or resolved by themselves when the customer came back (or his volume recovered).',
       days: 'Last {{n}} days',
       unit: 'Unit',
       raised: 'Alerts',
@@ -823,17 +910,20 @@ export const enUS: Catalog = {
       total: 'Total',
       empty: 'No alerts in this period',
       lastRun: 'Last nightly run',
-      lastRunLine: 'Data of {{period}}: {{raised}} new, {{resolved}} resolved by themselves, {{fitted}} branches judged by the churn models',
+      lastRunLine:
+        'Data of {{period}}: {{raised}} new, {{resolved}} resolved by themselves, {{fitted}} branches judged by the churn models',
       noRun: 'The nightly run has not finished yet',
       skipped: 'Branches not judged by the churn models',
       noSkipped: 'Every branch was judged by the churn models',
       skipReasons: {
-        too_few_customers: '{{name}}: {{customers}} customers with purchases, fewer than the {{minimum}} the policy asks for; the estimates would mean little, so no model was fitted',
+        too_few_customers:
+          '{{name}}: {{customers}} customers with purchases, fewer than the {{minimum}} the policy asks for; the estimates would mean little, so no model was fitted',
         fit_failed: '{{name}}: the model fit failed ({{error}}); not judged this time',
       },
     },
     backtest: {
-      intro: 'Replays the alert rules night by night from the first day to the last under the policy below, writing no alert: how many alerts it would raise, whether the customers came back, and how many days after the expected visit. Save it as the new policy when it looks right.',
+      intro:
+        'Replays the alert rules night by night from the first day to the last under the policy below, writing no alert: how many alerts it would raise, whether the customers came back, and how many days after the expected visit. Save it as the new policy when it looks right.',
       from: 'First night',
       to: 'Last night',
       followUp: 'Follow-up days',
@@ -862,13 +952,19 @@ export const enUS: Catalog = {
       model: 'Churn models: {{fits}} fits, {{scored}} scores',
       skipped: '{{name}}: not judged on {{nights}} nights ({{reason}})',
       skipReasons: { too_few_customers: 'fewer than {{minimum}} customers', fit_failed: 'fit failed' },
-      rules: { to_before_from: 'The last night may not come before the first', not_past: 'The last night must be before today ({{today}})', too_many_nights: 'At most {{max}} nights at a time' },
-      declineNote: 'For a volume collapse, “back” means his volume over the follow-up days reached the share of his baseline; a collapse has no expected visit, so no delay.',
+      rules: {
+        to_before_from: 'The last night may not come before the first',
+        not_past: 'The last night must be before today ({{today}})',
+        too_many_nights: 'At most {{max}} nights at a time',
+      },
+      declineNote:
+        'For a volume collapse, “back” means his volume over the follow-up days reached the share of his baseline; a collapse has no expected visit, so no delay.',
     },
   },
   churn: {
     title: 'Churn cases',
-    intro: 'A confirmed churn alert becomes a case: a natural loss is lost at once; a non-natural loss is reported in writing to the level above, which sends a named person for a second attempt by a due day. Every lost customer gets an exit survey; a customer who buys again is won back.',
+    intro:
+      'A confirmed churn alert becomes a case: a natural loss is lost at once; a non-natural loss is reported in writing to the level above, which sends a named person for a second attempt by a due day. Every lost customer gets an exit survey; a customer who buys again is won back.',
     toCase: 'Turn into a churn case',
     toCaseTitle: 'Turn into a churn case',
     hasCase: 'Turned into a churn case',
@@ -877,7 +973,8 @@ export const enUS: Catalog = {
     categories: { natural: 'Natural loss', non_natural: 'Non-natural loss' },
     categoryHelp: {
       natural: 'Account closed, moved away, project ended, vehicle sold: lost at once, with an exit survey',
-      non_natural: 'Lost entirely, in part, or a whole organisation: reported upward, and the level above sends someone for a second attempt',
+      non_natural:
+        'Lost entirely, in part, or a whole organisation: reported upward, and the level above sends someone for a second attempt',
     },
     lossKind: 'What happened',
     note: 'Notes',
@@ -890,7 +987,14 @@ export const enUS: Catalog = {
     surveyMissing: 'No exit survey yet',
     recordSurvey: 'Record the exit survey',
     editSurvey: 'Change the exit survey',
-    states: { open: 'To be reported', reported: 'Awaiting a second attempt', second_attempt: 'Second attempt under way', retained: 'Kept', lost: 'Lost', won_back: 'Won back' },
+    states: {
+      open: 'To be reported',
+      reported: 'Awaiting a second attempt',
+      second_attempt: 'Second attempt under way',
+      retained: 'Kept',
+      lost: 'Lost',
+      won_back: 'Won back',
+    },
     allStates: 'All states',
     mine: 'Mine',
     all: 'All',
@@ -928,13 +1032,22 @@ export const enUS: Catalog = {
     secondAttempt: 'Second attempt',
     trail: 'Trail',
     system: 'System',
-    actions: { open: 'Opened', report: 'Reported upward', assign: 'Sent for a second attempt', retain: 'Kept', confirm_lost: 'Loss confirmed', win_back: 'Won back', survey: 'Exit survey' },
+    actions: {
+      open: 'Opened',
+      report: 'Reported upward',
+      assign: 'Sent for a second attempt',
+      retain: 'Kept',
+      confirm_lost: 'Loss confirmed',
+      win_back: 'Won back',
+      survey: 'Exit survey',
+    },
     saved: 'Saved',
     back: 'Back to churn cases',
     openCustomer: 'Customer record',
     casesTab: 'Cases',
     catalogTab: 'Kinds of loss and reasons',
-    catalogIntro: 'HQ keeps the kinds of loss and the exit survey’s reasons: rename, reorder, retire or add them; a code once used is retired, never removed.',
+    catalogIntro:
+      'HQ keeps the kinds of loss and the exit survey’s reasons: rename, reorder, retire or add them; a code once used is retired, never removed.',
     lossKinds: 'Kinds of loss',
     reasons: 'Reasons',
     code: 'Code',
@@ -968,7 +1081,8 @@ export const enUS: Catalog = {
   },
   ratings: {
     title: 'Star ratings',
-    intro: "Every month each branch's customers are rated 0–4 stars from last month's purchases: the branch proposes, HQ marketing approves 1–2 stars, HQ re-evaluates 3–4 stars (adjusting with a reason), and once leadership makes it final, benefits apply and customers are told.",
+    intro:
+      "Every month each branch's customers are rated 0–4 stars from last month's purchases: the branch proposes, HQ marketing approves 1–2 stars, HQ re-evaluates 3–4 stars (adjusting with a reason), and once leadership makes it final, benefits apply and customers are told.",
     period: 'Month',
     allPeriods: 'All months',
     branch: 'Branch',
@@ -982,17 +1096,42 @@ export const enUS: Catalog = {
     batchTitle: '{{branch}} · {{period}}',
     stars: '{{n}} stars',
     starsShort: '{{n}}★',
-    statuses: { computed: 'Computed', proposed: 'Proposed', low_approved: '1–2 stars approved', high_reviewed: '3–4 stars reviewed', final: 'Final' },
-    steps: { computed: 'Computed', proposed: 'Branch proposes', low_approved: 'HQ approves 1–2 stars', high_reviewed: 'HQ reviews 3–4 stars', final: 'Leadership approves' },
-    waiting: { propose: 'Waiting for the branch to propose', approve_low: 'Waiting for HQ to approve 1–2 stars', review_high: 'Waiting for HQ to review 3–4 stars', finalize: 'Waiting for final approval' },
+    statuses: {
+      computed: 'Computed',
+      proposed: 'Proposed',
+      low_approved: '1–2 stars approved',
+      high_reviewed: '3–4 stars reviewed',
+      final: 'Final',
+    },
+    steps: {
+      computed: 'Computed',
+      proposed: 'Branch proposes',
+      low_approved: 'HQ approves 1–2 stars',
+      high_reviewed: 'HQ reviews 3–4 stars',
+      final: 'Leadership approves',
+    },
+    waiting: {
+      propose: 'Waiting for the branch to propose',
+      approve_low: 'Waiting for HQ to approve 1–2 stars',
+      review_high: 'Waiting for HQ to review 3–4 stars',
+      finalize: 'Waiting for final approval',
+    },
     finished: 'Done; benefits apply',
     yourTurn: 'Your turn',
-    actions: { propose: 'Propose', approve_low: 'Approve 1–2 stars', review_high: 'Finish 3–4-star review', finalize: 'Approve as final' },
+    actions: {
+      propose: 'Propose',
+      approve_low: 'Approve 1–2 stars',
+      review_high: 'Finish 3–4-star review',
+      finalize: 'Approve as final',
+    },
     confirm: {
-      propose: 'Once proposed, the figures are locked and no longer recomputed from transactions; HQ marketing approves next. Propose the rating of {{branch}} for {{period}} ({{n}} customers)?',
+      propose:
+        'Once proposed, the figures are locked and no longer recomputed from transactions; HQ marketing approves next. Propose the rating of {{branch}} for {{period}} ({{n}} customers)?',
       approve_low: 'Approve the 1–2-star ratings of {{branch}} for {{period}} ({{n}} customers)?',
-      review_high: 'Finish the 3–4-star review of {{branch}} for {{period}} ({{n}} customers)? No changes can be made afterwards.',
-      finalize: 'Once final, benefits follow from consecutive months and {{n}} customers are told. Make the rating of {{branch}} for {{period}} final?',
+      review_high:
+        'Finish the 3–4-star review of {{branch}} for {{period}} ({{n}} customers)? No changes can be made afterwards.',
+      finalize:
+        'Once final, benefits follow from consecutive months and {{n}} customers are told. Make the rating of {{branch}} for {{period}} final?',
     },
     adjustmentsToSend: 'Adjustments sent with this review ({{n}})',
     noAdjustments: "No customer's stars are changed",
@@ -1002,10 +1141,16 @@ export const enUS: Catalog = {
     litresValue: '{{v}} L',
     yuanValue: '¥{{v}}',
     notePlaceholder: "e.g. checked this month's key customers",
-    actionDone: { propose: 'Proposed', approve_low: '1–2 stars approved', review_high: '3–4-star review finished', finalize: 'Final: benefits apply and customers are told' },
+    actionDone: {
+      propose: 'Proposed',
+      approve_low: '1–2 stars approved',
+      review_high: '3–4-star review finished',
+      finalize: 'Final: benefits apply and customers are told',
+    },
     compute: 'Compute now',
     computeTitle: 'Compute a month by hand',
-    computeHelp: "Computes (or recomputes) the rating of the branches in your organisation from the chosen month's purchases. Batches already proposed are left as they are.",
+    computeHelp:
+      "Computes (or recomputes) the rating of the branches in your organisation from the chosen month's purchases. Batches already proposed are left as they are.",
     computeMonth: 'Month',
     computeRun: 'Compute',
     computeDone: 'Computed',
@@ -1036,7 +1181,8 @@ export const enUS: Catalog = {
     pending: 'Not sent yet',
     undoAdjust: 'Undo',
     pendingHint: '{{n}} customers adjusted; they are sent with “Finish 3–4-star review”.',
-    reviewHint: 'HQ re-evaluates the 3–4-star customers: use “Adjust” to change a customer’s stars with a reason, then finish the review.',
+    reviewHint:
+      'HQ re-evaluates the 3–4-star customers: use “Adjust” to change a customer’s stars with a reason, then finish the review.',
     benefitNames: { supply_priority: 'Supply priority when rationed', discount_5_per_ton: 'A further 5 yuan per ton' },
     errors: {
       order: 'Someone else has moved this batch on; the page has been refreshed',
@@ -1062,12 +1208,14 @@ export const enUS: Catalog = {
     UNSUPPORTED_MEDIA_TYPE: 'Unsupported request format',
     BODY_TOO_LARGE: 'The request is too large',
     NOT_AUTHENTICATED: 'Please sign in',
-    INVALID_CREDENTIALS: 'Wrong username or password, or the account is locked for a while after repeated failures. Try again later or ask an administrator to unlock it.',
+    INVALID_CREDENTIALS:
+      'Wrong username or password, or the account is locked for a while after repeated failures. Try again later or ask an administrator to unlock it.',
     ACCOUNT_LOCKED: 'The account is locked for a while. Try again later or ask an administrator to unlock it.',
     ACCOUNT_DISABLED: 'This account is disabled. Contact an administrator.',
     SESSION_EXPIRED: 'Your session has expired. Please sign in again.',
     CSRF_FAILED: 'The page is out of date. Reload and try again.',
-    ORIGIN_DENIED: 'The request did not come from this system\'s own pages and was refused. Try again from within the system.',
+    ORIGIN_DENIED:
+      "The request did not come from this system's own pages and was refused. Try again from within the system.",
     PERMISSION_DENIED: 'You are not allowed to do this',
     SCOPE_DENIED: 'That record is outside your organisation',
     RATE_LIMITED: 'Too many attempts. Wait a minute and try again.',

@@ -4,7 +4,15 @@ import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { App, Avatar, Button, Drawer, Dropdown, Layout, Menu, type MenuProps } from 'antd';
-import { KeyOutlined, LogoutOutlined, MenuFoldOutlined, MenuOutlined, MenuUnfoldOutlined, PoweroffOutlined, UserOutlined } from '@ant-design/icons';
+import {
+  KeyOutlined,
+  LogoutOutlined,
+  MenuFoldOutlined,
+  MenuOutlined,
+  MenuUnfoldOutlined,
+  PoweroffOutlined,
+  UserOutlined,
+} from '@ant-design/icons';
 import { useAccess } from '../access.js';
 import { PAGES, inMenuFor } from '../routes.js';
 import { useCurrentUser, useSignOut, type Me } from '../shared/session.js';
@@ -33,7 +41,11 @@ function SideMenu({ onNavigate }: { onNavigate?: () => void }) {
   const access = useAccess();
   const navigate = useNavigate();
   const location = useLocation();
-  const items: MenuProps['items'] = PAGES.filter((p) => inMenuFor(p, access)).map((p) => ({ key: p.path, icon: p.icon, label: t(`menu.${p.menuKey}`) }));
+  const items: MenuProps['items'] = PAGES.filter((p) => inMenuFor(p, access)).map((p) => ({
+    key: p.path,
+    icon: p.icon,
+    label: t(`menu.${p.menuKey}`),
+  }));
   return (
     <Menu
       theme="dark"
@@ -62,7 +74,12 @@ function AccountMenu({ me, orgUnitName }: { me: Me; orgUnitName: string | undefi
   };
   const items: MenuProps['items'] = [
     // On a phone the header has room for the avatar only: name and unit go into the menu.
-    ...(isPhone ? [{ key: 'who', disabled: true, label: orgUnitName ? `${me.displayName} · ${orgUnitName}` : me.displayName }, { type: 'divider' as const }] : []),
+    ...(isPhone
+      ? [
+          { key: 'who', disabled: true, label: orgUnitName ? `${me.displayName} · ${orgUnitName}` : me.displayName },
+          { type: 'divider' as const },
+        ]
+      : []),
     { key: 'password', icon: <KeyOutlined />, label: t('shell.changePassword') },
     { type: 'divider' },
     { key: 'logout', icon: <LogoutOutlined />, label: t('shell.signOut') },
@@ -71,7 +88,13 @@ function AccountMenu({ me, orgUnitName }: { me: Me; orgUnitName: string | undefi
   const onClick: MenuProps['onClick'] = ({ key }) => {
     if (key === 'password') void navigate('/account');
     else if (key === 'logout') void leave(false);
-    else if (key === 'logout-all') void modal.confirm({ title: t('shell.signOutAll'), content: t('shell.signOutAllConfirm'), okButtonProps: { danger: true }, onOk: () => leave(true) });
+    else if (key === 'logout-all')
+      void modal.confirm({
+        title: t('shell.signOutAll'),
+        content: t('shell.signOutAllConfirm'),
+        okButtonProps: { danger: true },
+        onOk: () => leave(true),
+      });
   };
   return (
     <Dropdown trigger={['click']} menu={{ items, onClick }}>
@@ -101,7 +124,13 @@ export function AppShell({ children }: { children: ReactNode }) {
   return (
     <Layout style={{ minHeight: '100vh' }}>
       {!isPhone && (
-        <Layout.Sider collapsible collapsed={collapsed} trigger={null} width={208} style={{ position: 'sticky', top: 0, height: '100vh', overflow: 'auto' }}>
+        <Layout.Sider
+          collapsible
+          collapsed={collapsed}
+          trigger={null}
+          width={208}
+          style={{ position: 'sticky', top: 0, height: '100vh', overflow: 'auto' }}
+        >
           <Brand compact={collapsed} />
           <SideMenu />
         </Layout.Sider>
@@ -123,11 +152,33 @@ export function AppShell({ children }: { children: ReactNode }) {
       <Layout>
         <Layout.Header className="fc-header">
           {isPhone ? (
-            <Button type="text" icon={<MenuOutlined />} aria-label={t('shell.openMenu')} onClick={() => setDrawerOpen(true)} data-testid="menu-button" />
+            <Button
+              type="text"
+              icon={<MenuOutlined />}
+              aria-label={t('shell.openMenu')}
+              onClick={() => setDrawerOpen(true)}
+              data-testid="menu-button"
+            />
           ) : (
-            <Button type="text" icon={collapsed ? <MenuUnfoldOutlined /> : <MenuFoldOutlined />} onClick={() => setCollapsed(!collapsed)} aria-label={t('shell.openMenu')} />
+            <Button
+              type="text"
+              icon={collapsed ? <MenuUnfoldOutlined /> : <MenuFoldOutlined />}
+              onClick={() => setCollapsed(!collapsed)}
+              aria-label={t('shell.openMenu')}
+            />
           )}
-          <span style={{ fontWeight: 500, flex: 1, minWidth: 0, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>{isPhone ? t('app.name') : t('app.title')}</span>
+          <span
+            style={{
+              fontWeight: 500,
+              flex: 1,
+              minWidth: 0,
+              overflow: 'hidden',
+              textOverflow: 'ellipsis',
+              whiteSpace: 'nowrap',
+            }}
+          >
+            {isPhone ? t('app.name') : t('app.title')}
+          </span>
           <LanguageSwitch signedIn />
           <AccountMenu me={me} orgUnitName={orgUnitName} />
         </Layout.Header>

@@ -18,7 +18,9 @@ export function FullPageSpin() {
 
 function LoadFailed({ error, retry }: { error: unknown; retry: () => void }) {
   const { t } = useTranslation();
-  return <Result status="warning" title={errorText(error)} extra={<Button onClick={retry}>{t('common.refresh')}</Button>} />;
+  return (
+    <Result status="warning" title={errorText(error)} extra={<Button onClick={retry}>{t('common.refresh')}</Button>} />
+  );
 }
 
 /** Everything waits for the setup status; until setup is done every page leads to /setup. */

@@ -28,7 +28,12 @@ export function LanguageSwitch({ signedIn }: { signedIn: boolean }) {
   return (
     <Dropdown
       trigger={['click']}
-      menu={{ selectable: true, selectedKeys: [locale], items: LOCALES.map((l) => ({ key: l, label: t(`locale.${l}`) })), onClick: ({ key }) => void change(key as Locale) }}
+      menu={{
+        selectable: true,
+        selectedKeys: [locale],
+        items: LOCALES.map((l) => ({ key: l, label: t(`locale.${l}`) })),
+        onClick: ({ key }) => void change(key as Locale),
+      }}
     >
       <Button type="text" icon={<GlobalOutlined />} aria-label={t('shell.language')} data-testid="language-switch">
         {!isPhone && t(`locale.${locale}`)}

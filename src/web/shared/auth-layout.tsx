@@ -4,7 +4,15 @@ import { useTranslation } from 'react-i18next';
 import { LanguageSwitch } from '../layout/language-switch.js';
 
 /** The frame of the signed-out pages (setup, login): one card on a banded background. */
-export function AuthLayout({ title, subtitle, children }: { title: ReactNode; subtitle?: ReactNode; children: ReactNode }) {
+export function AuthLayout({
+  title,
+  subtitle,
+  children,
+}: {
+  title: ReactNode;
+  subtitle?: ReactNode;
+  children: ReactNode;
+}) {
   const { t } = useTranslation();
   return (
     <div className="fc-auth-wrap">

@@ -15,7 +15,10 @@ export function errorText(err: unknown): string {
 
 /** `body.company.code` → ['company', 'code'], the form's name path when forms mirror request bodies. */
 function namePathOf(field: string): string[] {
-  return field.replace(/^(body|querystring|params)\.?/, '').split('.').filter(Boolean);
+  return field
+    .replace(/^(body|querystring|params)\.?/, '')
+    .split('.')
+    .filter(Boolean);
 }
 
 function hasPath(values: unknown, path: string[]): boolean {

@@ -7,5 +7,14 @@ import { useOrgUnits } from './queries.js';
 export function OrgTreeSelect(props: Omit<TreeSelectProps<number>, 'treeData'>) {
   const units = useOrgUnits();
   const treeData = useMemo(() => orgTreeSelectData(units.data ?? []), [units.data]);
-  return <TreeSelect<number> treeData={treeData} treeDefaultExpandAll showSearch={{ treeNodeFilterProp: 'title' }} loading={units.isPending} popupMatchSelectWidth={false} {...props} />;
+  return (
+    <TreeSelect<number>
+      treeData={treeData}
+      treeDefaultExpandAll
+      showSearch={{ treeNodeFilterProp: 'title' }}
+      loading={units.isPending}
+      popupMatchSelectWidth={false}
+      {...props}
+    />
+  );
 }

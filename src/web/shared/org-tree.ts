@@ -39,8 +39,16 @@ export interface OrgTreeSelectNode {
 }
 
 /** Tree data for antd TreeSelect; `disabled` ids stay visible but cannot be picked. */
-export function orgTreeSelectData(units: readonly OrgUnit[], disabled: ReadonlySet<number> = new Set()): OrgTreeSelectNode[] {
+export function orgTreeSelectData(
+  units: readonly OrgUnit[],
+  disabled: ReadonlySet<number> = new Set(),
+): OrgTreeSelectNode[] {
   const map = (nodes: OrgNode[]): OrgTreeSelectNode[] =>
-    nodes.map((n) => ({ value: n.unit.id, title: n.unit.name, ...(disabled.has(n.unit.id) && { disabled: true }), children: map(n.children) }));
+    nodes.map((n) => ({
+      value: n.unit.id,
+      title: n.unit.name,
+      ...(disabled.has(n.unit.id) && { disabled: true }),
+      children: map(n.children),
+    }));
   return map(buildOrgTree(units));
 }

@@ -9,7 +9,11 @@ export function Page({ title, extra, children }: { title: ReactNode; extra?: Rea
         <Typography.Title level={4} style={{ margin: 0 }}>
           {title}
         </Typography.Title>
-        {extra && <Flex gap={8} wrap>{extra}</Flex>}
+        {extra && (
+          <Flex gap={8} wrap>
+            {extra}
+          </Flex>
+        )}
       </Flex>
       {children}
     </div>

@@ -16,7 +16,10 @@ export function confirmRules(other: string | (string | number)[]): FormRule[] {
   return [
     { required: true, message: i18n.t('validation.required') },
     ({ getFieldValue }) => ({
-      validator: (_rule, value) => (!value || getFieldValue(other) === value ? Promise.resolve() : Promise.reject(new Error(i18n.t('validation.passwordMismatch')))),
+      validator: (_rule, value) =>
+        !value || getFieldValue(other) === value
+          ? Promise.resolve()
+          : Promise.reject(new Error(i18n.t('validation.passwordMismatch'))),
     }),
   ];
 }

@@ -14,7 +14,12 @@ export function useOrgUnits(enabled = true) {
 }
 
 export function useLevelKinds(enabled = true) {
-  return useQuery({ queryKey: ['level-kinds'], queryFn: () => unwrap(client.GET('/api/org/level-kinds')), enabled, staleTime: Infinity });
+  return useQuery({
+    queryKey: ['level-kinds'],
+    queryFn: () => unwrap(client.GET('/api/org/level-kinds')),
+    enabled,
+    staleTime: Infinity,
+  });
 }
 
 export function useRoles() {
@@ -22,5 +27,9 @@ export function useRoles() {
 }
 
 export function usePermissionCatalog() {
-  return useQuery({ queryKey: ['permissions'], queryFn: () => unwrap(client.GET('/api/permissions')), staleTime: Infinity });
+  return useQuery({
+    queryKey: ['permissions'],
+    queryFn: () => unwrap(client.GET('/api/permissions')),
+    staleTime: Infinity,
+  });
 }

@@ -4,7 +4,9 @@ export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 /** The zone's own name in the reader's language (Asia/Shanghai: 中国标准时间), or the id when the browser has none. */
 export function timeZoneName(zone: string, locale: string): string {
   try {
-    const part = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'long' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName');
+    const part = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'long' })
+      .formatToParts(new Date())
+      .find((p) => p.type === 'timeZoneName');
     return part?.value ?? zone;
   } catch {
     return zone;

@@ -67,9 +67,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     await sql`create index vehicle_plate_prefix_idx on vehicle (plate text_pattern_ops)`.execute(db);
     await sql`create index vehicle_plate_suffix_idx on vehicle (plate_reversed text_pattern_ops)`.execute(db);
   } else {
-    await sql`create virtual table vehicle_plate_fts using fts5(plate, content='vehicle', content_rowid='id', tokenize='trigram')`.execute(db);
-    await sql`create trigger vehicle_fts_ai after insert on vehicle begin insert into vehicle_plate_fts(rowid, plate) values (new.id, new.plate); end`.execute(db);
-    await sql`create trigger vehicle_fts_ad after delete on vehicle begin insert into vehicle_plate_fts(vehicle_plate_fts, rowid, plate) values ('delete', old.id, old.plate); end`.execute(db);
+    await sql`create virtual table vehicle_plate_fts using fts5(plate, content='vehicle', content_rowid='id', tokenize='trigram')`.execute(
+      db,
+    );
+    await sql`create trigger vehicle_fts_ai after insert on vehicle begin insert into vehicle_plate_fts(rowid, plate) values (new.id, new.plate); end`.execute(
+      db,
+    );
+    await sql`create trigger vehicle_fts_ad after delete on vehicle begin insert into vehicle_plate_fts(vehicle_plate_fts, rowid, plate) values ('delete', old.id, old.plate); end`.execute(
+      db,
+    );
     await sql`create trigger vehicle_fts_au after update of plate on vehicle begin
       insert into vehicle_plate_fts(vehicle_plate_fts, rowid, plate) values ('delete', old.id, old.plate);
       insert into vehicle_plate_fts(rowid, plate) values (new.id, new.plate); end`.execute(db);
@@ -131,7 +137,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', ts, (c) => c.notNull())
     .addColumn('decided_at', ts)
     .execute();
-  await db.schema.createIndex('access_request_requester_idx').on('access_request').columns(['requester_id', 'status']).execute();
+  await db.schema
+    .createIndex('access_request_requester_idx')
+    .on('access_request')
+    .columns(['requester_id', 'status'])
+    .execute();
 
   await withId(db, db.schema.createTable('access_approval'))
     .addColumn('request_id', ref, (c) => c.notNull().references('access_request.id').onDelete('cascade'))

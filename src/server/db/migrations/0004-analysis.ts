@@ -52,7 +52,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', ts, (c) => c.notNull())
     .addUniqueConstraint('customer_rating_customer_period_uq', ['customer_id', 'period'])
     .execute();
-  await db.schema.createIndex('customer_rating_batch_idx').on('customer_rating').columns(['batch_id', 'stars']).execute();
+  await db.schema
+    .createIndex('customer_rating_batch_idx')
+    .on('customer_rating')
+    .columns(['batch_id', 'stars'])
+    .execute();
 
   // One alert per customer, rule and episode: the nightly job can run any number of times.
   await withId(db, db.schema.createTable('alert'))

@@ -58,12 +58,22 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('fuel_transaction_source_external_uq', ['source', 'external_id'])
     .execute();
   // A customer's purchases newest first, and the days he came (the rollups' visit days).
-  await db.schema.createIndex('fuel_transaction_customer_idx').on('fuel_transaction').columns(['customer_id', 'business_day', 'occurred_at']).execute();
+  await db.schema
+    .createIndex('fuel_transaction_customer_idx')
+    .on('fuel_transaction')
+    .columns(['customer_id', 'business_day', 'occurred_at'])
+    .execute();
   // Rows waiting for their card or plate to become known; attached rows leave these indexes.
-  await sql`create index fuel_transaction_unattached_card_idx on fuel_transaction (card_no) where customer_id is null and card_no is not null`.execute(db);
-  await sql`create index fuel_transaction_unattached_plate_idx on fuel_transaction (plate) where customer_id is null and plate is not null`.execute(db);
+  await sql`create index fuel_transaction_unattached_card_idx on fuel_transaction (card_no) where customer_id is null and card_no is not null`.execute(
+    db,
+  );
+  await sql`create index fuel_transaction_unattached_plate_idx on fuel_transaction (plate) where customer_id is null and plate is not null`.execute(
+    db,
+  );
   // Fill-ups recorded at the pump, which a card or POS row for the same fill-up replaces.
-  await sql`create index fuel_transaction_pump_idx on fuel_transaction (customer_id, occurred_at) where source = 'pump'`.execute(db);
+  await sql`create index fuel_transaction_pump_idx on fuel_transaction (customer_id, occurred_at) where source = 'pump'`.execute(
+    db,
+  );
 
   // Which transactions a merge moved, so that undoing it moves exactly those back.
   await db.schema
@@ -102,7 +112,10 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   // A customer's cadence: visit days (days with at least one fill-up), first and last of them,
   // and the usual interval = mean gap between consecutive visit days.
-  await db.schema.alterTable('customer').addColumn('visit_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('customer')
+    .addColumn('visit_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable('customer').addColumn('first_visit_at', ts).execute();
   await db.schema.alterTable('customer').addColumn('first_visit_day', 'varchar(10)').execute();
   await db.schema.alterTable('customer').addColumn('last_visit_day', 'varchar(10)').execute();

@@ -51,7 +51,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('message', 'text', (c) => c.notNull())
     .addColumn('cells', 'text')
     .execute();
-  await db.schema.createIndex('import_row_error_job_idx').on('import_row_error').columns(['job_id', 'phase', 'row_number']).execute();
+  await db.schema
+    .createIndex('import_row_error_job_idx')
+    .on('import_row_error')
+    .columns(['job_id', 'phase', 'row_number'])
+    .execute();
 
   await withId(db, db.schema.createTable('import_mapping_profile'))
     .addColumn('name', 'varchar(100)', (c) => c.notNull())

@@ -25,8 +25,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', ts, (c) => c.notNull())
     .addUniqueConstraint('card_topup_source_external_uq', ['source', 'external_id'])
     .execute();
-  await db.schema.createIndex('card_topup_unit_day_idx').on('card_topup').columns(['org_unit_id', 'business_day']).execute();
-  await db.schema.createIndex('card_topup_customer_idx').on('card_topup').columns(['customer_id', 'business_day']).execute();
+  await db.schema
+    .createIndex('card_topup_unit_day_idx')
+    .on('card_topup')
+    .columns(['org_unit_id', 'business_day'])
+    .execute();
+  await db.schema
+    .createIndex('card_topup_customer_idx')
+    .on('card_topup')
+    .columns(['customer_id', 'business_day'])
+    .execute();
   // Top-ups waiting for their card to become known.
   await sql`create index card_topup_unattached_card_idx on card_topup (card_no) where customer_id is null`.execute(db);
 

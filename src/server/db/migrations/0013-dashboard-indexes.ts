@@ -13,7 +13,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('fuel_transaction')
     .columns(['org_unit_id', 'business_day', 'customer_id', 'product', 'volume_ml', 'amount_fen'])
     .execute();
-  await sql`create index customer_unit_kind_created_idx on customer (org_unit_id, kind, created_at) where merged_into_id is null`.execute(db);
+  await sql`create index customer_unit_kind_created_idx on customer (org_unit_id, kind, created_at) where merged_into_id is null`.execute(
+    db,
+  );
   // Not indexed by month: customer_month and customer_rating by (month, customer) made SQLite scan a
   // whole month of every customer for a single station's figures (0.1 s → 2 s at 1M customers).
 }

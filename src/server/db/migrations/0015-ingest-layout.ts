@@ -10,7 +10,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   if (pg) {
     // PostgreSQL's heap has no key order: only the index changes.
     await sql`alter table customer_month drop constraint customer_month_pk`.execute(db);
-    await sql`alter table customer_month add constraint customer_month_pk primary key (month, customer_id, product)`.execute(db);
+    await sql`alter table customer_month add constraint customer_month_pk primary key (month, customer_id, product)`.execute(
+      db,
+    );
     // The batch a sale or top-up came in is written only by the ingest, right after it creates the
     // batch, and batches are never deleted. PostgreSQL checks the key with a trigger per row, which
     // cost a fifth of the ingest's COPY; SQLite's check is one look-up in a small table and stays.
@@ -31,7 +33,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .modifyEnd(sql`without rowid`)
     .execute();
   await sql`insert into customer_month_new (customer_id, month, product, volume_ml, amount_fen, txn_count)
-    select customer_id, month, product, volume_ml, amount_fen, txn_count from customer_month order by month, customer_id, product`.execute(db);
+    select customer_id, month, product, volume_ml, amount_fen, txn_count from customer_month order by month, customer_id, product`.execute(
+    db,
+  );
   await db.schema.dropTable('customer_month').execute();
   await sql`alter table customer_month_new rename to customer_month`.execute(db);
 }

@@ -17,9 +17,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       // a key are written again, by one statement.
       await sql.raw(`alter table ${table} add column namespace bigint not null default 0`).execute(db);
       await sql.raw(`alter table ${table} drop constraint ${oldKey}`).execute(db);
-      await sql.raw(`update ${table} t set namespace = k.org_unit_id
-        from ingest_batch b join api_key k on k.id = b.api_key_id where b.id = t.ingest_batch_id`).execute(db);
-      await sql.raw(`alter table ${table} add constraint ${newKey} unique (namespace, source, external_id)`)
+      await sql
+        .raw(
+          `update ${table} t set namespace = k.org_unit_id
+        from ingest_batch b join api_key k on k.id = b.api_key_id where b.id = t.ingest_batch_id`,
+        )
+        .execute(db);
+      await sql
+        .raw(`alter table ${table} add constraint ${newKey} unique (namespace, source, external_id)`)
         .execute(db);
     }
     return;
@@ -58,8 +63,9 @@ async function rebuildSqlite(db: Kysely<any>, table: string, oldKey: string, new
     .replace(`CREATE TABLE "${table}" (`, `CREATE TABLE "${rebuilt}" (`)
     .replace(idColumn, `${idColumn}"namespace" integer default 0 not null, `)
     .replace(key, `constraint "${newKey}" unique ("namespace", "source", "external_id")`);
-  const columns = (await sql<{ name: string }>`select name from pragma_table_info(${table})`.execute(db)).rows
-    .map((r) => `"${r.name}"`);
+  const columns = (await sql<{ name: string }>`select name from pragma_table_info(${table})`.execute(db)).rows.map(
+    (r) => `"${r.name}"`,
+  );
   const dependents = (
     await sql<{ sql: string }>`select sql from sqlite_master
       where tbl_name = ${table} and type in ('index', 'trigger') and sql is not null order by type, name`.execute(db)

@@ -22,7 +22,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('alert').addColumn('resolved_txn_id', ref).execute();
   await db.schema.createIndex('alert_lapse_uq').on('alert').columns(['customer_id', 'lapse']).unique().execute();
   // At most one open alert per customer; also the index the ingest reads a chunk's open alerts by.
-  await sql`create unique index alert_open_uq on alert (customer_id) where status = 'open' and lapse is not null`.execute(db);
+  await sql`create unique index alert_open_uq on alert (customer_id) where status = 'open' and lapse is not null`.execute(
+    db,
+  );
   // Resolutions per unit for the alerts page.
   await db.schema.createIndex('alert_org_resolution_idx').on('alert').columns(['org_unit_id', 'resolution']).execute();
 }

@@ -22,11 +22,32 @@ export async function up(db: Kysely<any>): Promise<void> {
     .values([
       { code: 'closed', category: 'natural', name_zh: '销户或停业', name_en: 'Account closed', sort: 10, active: 1 },
       { code: 'moved_away', category: 'natural', name_zh: '迁离本地', name_en: 'Moved away', sort: 20, active: 1 },
-      { code: 'project_ended', category: 'natural', name_zh: '工程项目结束', name_en: 'Project ended', sort: 30, active: 1 },
-      { code: 'vehicle_sold', category: 'natural', name_zh: '车辆出售或报废', name_en: 'Vehicle sold', sort: 40, active: 1 },
+      {
+        code: 'project_ended',
+        category: 'natural',
+        name_zh: '工程项目结束',
+        name_en: 'Project ended',
+        sort: 30,
+        active: 1,
+      },
+      {
+        code: 'vehicle_sold',
+        category: 'natural',
+        name_zh: '车辆出售或报废',
+        name_en: 'Vehicle sold',
+        sort: 40,
+        active: 1,
+      },
       { code: 'all', category: 'non_natural', name_zh: '全部流失', name_en: 'Lost entirely', sort: 50, active: 1 },
       { code: 'part', category: 'non_natural', name_zh: '部分流失', name_en: 'Lost in part', sort: 60, active: 1 },
-      { code: 'organisation', category: 'non_natural', name_zh: '整个单位流失', name_en: 'A whole organisation lost', sort: 70, active: 1 },
+      {
+        code: 'organisation',
+        category: 'non_natural',
+        name_zh: '整个单位流失',
+        name_en: 'A whole organisation lost',
+        sort: 70,
+        active: 1,
+      },
     ])
     .execute();
 
@@ -47,7 +68,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       { code: 'service', name_zh: '服务', name_en: 'Service', needs_text: 0, sort: 20, active: 1 },
       { code: 'quality', name_zh: '油品质量', name_en: 'Fuel quality', needs_text: 0, sort: 30, active: 1 },
       { code: 'location', name_zh: '站点位置', name_en: 'Location', needs_text: 0, sort: 40, active: 1 },
-      { code: 'competitor_offer', name_zh: '竞争对手优惠', name_en: 'Competitor offer', needs_text: 0, sort: 50, active: 1 },
+      {
+        code: 'competitor_offer',
+        name_zh: '竞争对手优惠',
+        name_en: 'Competitor offer',
+        needs_text: 0,
+        sort: 50,
+        active: 1,
+      },
       { code: 'other', name_zh: '其他', name_en: 'Other', needs_text: 1, sort: 60, active: 1 },
     ])
     .execute();
@@ -58,7 +86,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('org_unit_id', ref, (c) => c.notNull().references('org_unit.id').onDelete('restrict'))
     .addColumn('alert_id', ref, (c) => c.unique().references('alert.id').onDelete('set null'))
     .addColumn('category', 'varchar(16)', (c) => c.notNull())
-    .addColumn('loss_kind_code', 'varchar(32)', (c) => c.notNull().references('churn_loss_kind.code').onDelete('restrict'))
+    .addColumn('loss_kind_code', 'varchar(32)', (c) =>
+      c.notNull().references('churn_loss_kind.code').onDelete('restrict'),
+    )
     .addColumn('state', 'varchar(16)', (c) => c.notNull())
     .addColumn('note', 'text', (c) => c.notNull())
     // The customer's last visit day when the case was opened: a later visit day is his return.
@@ -89,9 +119,17 @@ export async function up(db: Kysely<any>): Promise<void> {
   // One live case per customer: a lapse is one case, however many alerts it raised.
   await sql`create unique index churn_case_live_uq on churn_case (customer_id)
     where state in ('open', 'reported', 'second_attempt', 'lost')`.execute(db);
-  await db.schema.createIndex('churn_case_unit_month_idx').on('churn_case').columns(['org_unit_id', 'lost_month']).execute();
+  await db.schema
+    .createIndex('churn_case_unit_month_idx')
+    .on('churn_case')
+    .columns(['org_unit_id', 'lost_month'])
+    .execute();
   await db.schema.createIndex('churn_case_state_idx').on('churn_case').columns(['state', 'org_unit_id']).execute();
-  await db.schema.createIndex('churn_case_assignee_idx').on('churn_case').columns(['assignee_user_id', 'state']).execute();
+  await db.schema
+    .createIndex('churn_case_assignee_idx')
+    .on('churn_case')
+    .columns(['assignee_user_id', 'state'])
+    .execute();
 
   // The trail: every step with who took it (null and "system" for the win-back check) and what was given.
   await withId(db, db.schema.createTable('churn_case_event'))
@@ -127,12 +165,37 @@ export async function up(db: Kysely<any>): Promise<void> {
  */
 export async function grantChurnAssign(db: Kysely<any>): Promise<void> {
   const catalogueBefore = [
-    'org.read', 'org.write', 'user.read', 'user.write', 'role.read', 'role.write', 'audit.read', 'customer.read',
-    'customer.write', 'customer.phone', 'customer.export', 'customer.merge', 'access.approve', 'policy.write',
-    'rating.propose', 'rating.approve', 'rating.read', 'rating.finalize', 'import.run', 'apikey.manage', 'alert.read',
-    'alert.run', 'dashboard.read',
+    'org.read',
+    'org.write',
+    'user.read',
+    'user.write',
+    'role.read',
+    'role.write',
+    'audit.read',
+    'customer.read',
+    'customer.write',
+    'customer.phone',
+    'customer.export',
+    'customer.merge',
+    'access.approve',
+    'policy.write',
+    'rating.propose',
+    'rating.approve',
+    'rating.read',
+    'rating.finalize',
+    'import.run',
+    'apikey.manage',
+    'alert.read',
+    'alert.run',
+    'dashboard.read',
   ];
-  const builtins = ['hq_marketing', 'branch_customer_admin', 'branch_dept_head', 'branch_manager', 'area_customer_manager'];
+  const builtins = [
+    'hq_marketing',
+    'branch_customer_admin',
+    'branch_dept_head',
+    'branch_manager',
+    'area_customer_manager',
+  ];
   const roles = await db
     .selectFrom('role as r')
     .select('r.id')

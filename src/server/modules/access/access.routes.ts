@@ -13,7 +13,9 @@ const RequestSchema = Type.Object({
   targetName: Type.String(),
   reason: Type.String(),
   days: Type.Integer(),
-  mode: Type.Union([Type.Literal('read'), Type.Literal('write')], { description: 'what the grant lends: reading only, or writing too' }),
+  mode: Type.Union([Type.Literal('read'), Type.Literal('write')], {
+    description: 'what the grant lends: reading only, or writing too',
+  }),
   requiredSlots: Type.Array(Type.String()),
   status: Type.String(),
   validFrom: S,
@@ -35,13 +37,28 @@ const tags = ['access requests'];
 export function accessRoutes(app: App, svc: AccessService): void {
   app.get('/api/access-requests', {
     config: { access: { permission: 'customer.read' } },
-    schema: { tags, summary: 'Your requests, or those waiting for your approval', querystring: Type.Object({ box: Type.Union([Type.Literal('mine'), Type.Literal('to_approve')], { default: 'mine' }) }, { additionalProperties: false }), response: { 200: Type.Array(RequestSchema), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Your requests, or those waiting for your approval',
+      querystring: Type.Object(
+        { box: Type.Union([Type.Literal('mine'), Type.Literal('to_approve')], { default: 'mine' }) },
+        { additionalProperties: false },
+      ),
+      response: { 200: Type.Array(RequestSchema), ...errorResponses },
+    },
     handler: (req) => svc.list(requirePrincipal(req), req.query.box),
   });
 
   app.get('/api/access-requests/targets', {
     config: { access: { permission: 'customer.read' } },
-    schema: { tags, summary: 'Org units whose customers you may ask to read (outside what you can read now)', response: { 200: Type.Array(Type.Object({ id: Type.Integer(), code: Type.String(), name: Type.String(), parentName: S })), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Org units whose customers you may ask to read (outside what you can read now)',
+      response: {
+        200: Type.Array(Type.Object({ id: Type.Integer(), code: Type.String(), name: Type.String(), parentName: S })),
+        ...errorResponses,
+      },
+    },
     handler: (req) => svc.targets(requirePrincipal(req)),
   });
 
@@ -70,7 +87,13 @@ export function accessRoutes(app: App, svc: AccessService): void {
       tags,
       summary: 'Approve or reject an access request in the slot your role fills; each slot needs a different person',
       params: IdParams,
-      body: Type.Object({ decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]), comment: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }),
+      body: Type.Object(
+        {
+          decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
+          comment: Type.Optional(Type.String({ maxLength: 1000 })),
+        },
+        { additionalProperties: false },
+      ),
       response: { 200: RequestSchema, ...errorResponses },
     },
     handler: (req) => svc.decide(requirePrincipal(req), req.ip, req.params.id, req.body.decision, req.body.comment),

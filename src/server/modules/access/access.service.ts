@@ -13,8 +13,16 @@ export class AccessService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async request(p: Principal, ip: string | null, input: { targetOrgUnitId: number; reason: string; days: number; mode?: 'read' | 'write' }) {
-    const target = await this.db.selectFrom('org_unit').select(['id', 'path']).where('id', '=', input.targetOrgUnitId).executeTakeFirst();
+  async request(
+    p: Principal,
+    ip: string | null,
+    input: { targetOrgUnitId: number; reason: string; days: number; mode?: 'read' | 'write' },
+  ) {
+    const target = await this.db
+      .selectFrom('org_unit')
+      .select(['id', 'path'])
+      .where('id', '=', input.targetOrgUnitId)
+      .executeTakeFirst();
     if (!target) throw new AppError('NOT_FOUND', `org unit ${input.targetOrgUnitId} not found`, 'body.targetOrgUnitId');
     const mode = input.mode ?? 'read';
     const covered = mode === 'write' ? pathInCustomerWriteScope(p, target.path) : pathInCustomerScope(p, target.path);
@@ -60,7 +68,9 @@ export class AccessService {
       .where('o.parent_id', 'is not', null)
       .orderBy('o.path')
       .execute();
-    return units.filter((u) => !pathInCustomerScope(p, u.path)).map((u) => ({ id: u.id, code: u.code, name: u.name, parentName: u.parent_name }));
+    return units
+      .filter((u) => !pathInCustomerScope(p, u.path))
+      .map((u) => ({ id: u.id, code: u.code, name: u.name, parentName: u.parent_name }));
   }
 
   async get(id: number) {
@@ -108,13 +118,20 @@ export class AccessService {
   }
 
   async list(p: Principal, box: 'mine' | 'to_approve') {
-    let q = this.db.selectFrom('access_request as a').innerJoin('org_unit as o', 'o.id', 'a.target_org_unit_id').select(['a.id', 'o.path', 'a.required_slots']).orderBy('a.id', 'desc').limit(200);
+    let q = this.db
+      .selectFrom('access_request as a')
+      .innerJoin('org_unit as o', 'o.id', 'a.target_org_unit_id')
+      .select(['a.id', 'o.path', 'a.required_slots'])
+      .orderBy('a.id', 'desc')
+      .limit(200);
     if (box === 'mine') q = q.where('a.requester_id', '=', p.userId);
     else q = q.where('a.status', '=', 'pending');
     let rows = await q.execute();
     if (box === 'to_approve') {
       const mySlots = slotsOf(p.roleCodes);
-      rows = rows.filter((r) => pathInScope(p, r.path) && r.required_slots.split(',').some((s) => mySlots.includes(s as ApprovalSlot)));
+      rows = rows.filter(
+        (r) => pathInScope(p, r.path) && r.required_slots.split(',').some((s) => mySlots.includes(s as ApprovalSlot)),
+      );
     }
     const out = await Promise.all(rows.map((r) => this.get(r.id)));
     // A request the user has already decided on waits for other people, not for him.
@@ -124,10 +141,14 @@ export class AccessService {
   async decide(p: Principal, ip: string | null, id: number, decision: 'approve' | 'reject', comment?: string) {
     const req = await this.get(id);
     if (req.status !== 'pending') throw new AppError('CONFLICT', `request ${id} is ${req.status}`);
-    if (req.requesterId === p.userId) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you cannot approve your own request');
+    if (req.requesterId === p.userId)
+      throw new AppError('APPROVER_NOT_ELIGIBLE', 'you cannot approve your own request');
     // Each slot is a different person: holding several approving roles fills one slot only.
     if (req.approvals.some((a) => a.approverId === p.userId)) {
-      throw new AppError('APPROVER_NOT_ELIGIBLE', 'you have already decided on this request; the other approvals need other people');
+      throw new AppError(
+        'APPROVER_NOT_ELIGIBLE',
+        'you have already decided on this request; the other approvals need other people',
+      );
     }
     const decided = new Set(req.approvals.map((a) => a.slot));
     const slot = slotsOf(p.roleCodes).find((s) => req.requiredSlots.includes(s) && !decided.has(s));
@@ -135,7 +156,12 @@ export class AccessService {
     const now = this.now();
     await this.db.transaction().execute(async (trx) => {
       // Two clicks of one approver must not both pass the check above: decide one at a time per request.
-      await trx.updateTable('access_request').set({ status: 'pending' }).where('id', '=', id).where('status', '=', 'pending').execute();
+      await trx
+        .updateTable('access_request')
+        .set({ status: 'pending' })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .execute();
       const again = await trx
         .selectFrom('access_approval')
         .select('slot')
@@ -143,17 +169,43 @@ export class AccessService {
         .where((eb) => eb.or([eb('approver_id', '=', p.userId), eb('slot', '=', slot)]))
         .executeTakeFirst();
       if (again) throw new AppError('CONFLICT', `request ${id} was decided meanwhile; reload it`);
-      await trx.insertInto('access_approval').values({ request_id: id, approver_id: p.userId, slot, decision, comment: comment ?? null, at: now.toISOString() }).execute();
-      const all = [...req.approvals.map((a) => ({ slot: a.slot as ApprovalSlot, decision: a.decision as 'approve' | 'reject' })), { slot, decision }];
+      await trx
+        .insertInto('access_approval')
+        .values({
+          request_id: id,
+          approver_id: p.userId,
+          slot,
+          decision,
+          comment: comment ?? null,
+          at: now.toISOString(),
+        })
+        .execute();
+      const all = [
+        ...req.approvals.map((a) => ({ slot: a.slot as ApprovalSlot, decision: a.decision as 'approve' | 'reject' })),
+        { slot, decision },
+      ];
       const status = statusAfter(req.requiredSlots as ApprovalSlot[], all);
       if (status !== 'pending') {
         await trx
           .updateTable('access_request')
-          .set({ status, decided_at: now.toISOString(), ...(status === 'approved' && { valid_from: now.toISOString(), valid_until: new Date(now.getTime() + req.days * 86_400_000).toISOString() }) })
+          .set({
+            status,
+            decided_at: now.toISOString(),
+            ...(status === 'approved' && {
+              valid_from: now.toISOString(),
+              valid_until: new Date(now.getTime() + req.days * 86_400_000).toISOString(),
+            }),
+          })
           .where('id', '=', id)
           .execute();
       }
-      await recordAudit(trx, actorOf(p, ip), { action: `access_${decision}`, entity: 'access_request', entityId: id, orgUnitId: req.targetOrgUnitId, after: { slot, comment, status } });
+      await recordAudit(trx, actorOf(p, ip), {
+        action: `access_${decision}`,
+        entity: 'access_request',
+        entityId: id,
+        orgUnitId: req.targetOrgUnitId,
+        after: { slot, comment, status },
+      });
     });
     return this.get(id);
   }

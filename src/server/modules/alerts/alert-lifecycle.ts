@@ -17,7 +17,12 @@ export interface Purchase {
 }
 
 /** Resolve the open alerts these purchases end; returns how many resolved. */
-export async function resolveOnPurchase(trx: Kysely<Database>, engine: Engine, rows: readonly Purchase[], at: string): Promise<number> {
+export async function resolveOnPurchase(
+  trx: Kysely<Database>,
+  engine: Engine,
+  rows: readonly Purchase[],
+  at: string,
+): Promise<number> {
   const ids = new Set<number>();
   for (const r of rows) if (r.customerId !== null) ids.add(r.customerId);
   if (ids.size === 0) return 0;
@@ -32,7 +37,12 @@ export async function resolveOnPurchase(trx: Kysely<Database>, engine: Engine, r
     for (const a of byCustomer.get(r.customerId) ?? []) {
       if (!purchaseResolves(a, r.businessDay)) continue;
       const b = best.get(a.id);
-      if (!b || r.businessDay < b.businessDay || (r.businessDay === b.businessDay && (r.id ?? Infinity) < (b.id ?? Infinity))) best.set(a.id, r);
+      if (
+        !b ||
+        r.businessDay < b.businessDay ||
+        (r.businessDay === b.businessDay && (r.id ?? Infinity) < (b.id ?? Infinity))
+      )
+        best.set(a.id, r);
     }
   }
   if (best.size === 0) return 0;
@@ -41,6 +51,9 @@ export async function resolveOnPurchase(trx: Kysely<Database>, engine: Engine, r
 }
 
 /** Hand-recorded fill-ups replaced by the card system's rows: alerts they resolved name the new rows. */
-export async function renameResolvingPurchases(trx: Kysely<Database>, pairs: { from: number; to: number }[]): Promise<void> {
+export async function renameResolvingPurchases(
+  trx: Kysely<Database>,
+  pairs: { from: number; to: number }[],
+): Promise<void> {
   if (pairs.length > 0) await q.renameResolvingTxn(trx, pairs);
 }

@@ -98,7 +98,12 @@ const INSERT_ALERT_ROW = `insert into alert (${ALERT_COLUMNS.map((c) => c.name).
 const UPSERT_SCORE_ROW = `insert into customer_churn_score (${SCORE_COLUMNS.map((c) => c.name).join(', ')}) values (${SCORE_COLUMNS.map(() => '?').join(', ')}) on conflict (customer_id) do update set model = excluded.model, p_alive = excluded.p_alive, expected_30d = excluded.expected_30d, scored_at = excluded.scored_at`;
 
 /** Run `text` once per row on SQLite, in transactions of SQLITE_ROWS_PER_TRANSACTION rows; `each` sees how many rows each changed. */
-async function sqliteRows(db: Kysely<Database>, text: string, rows: unknown[][], each?: (row: unknown[], changes: number) => void): Promise<void> {
+async function sqliteRows(
+  db: Kysely<Database>,
+  text: string,
+  rows: unknown[][],
+  each?: (row: unknown[], changes: number) => void,
+): Promise<void> {
   for (let i = 0; i < rows.length; i += SQLITE_ROWS_PER_TRANSACTION) {
     const part = rows.slice(i, i + SQLITE_ROWS_PER_TRANSACTION);
     await db.transaction().execute(async (tx) => {
@@ -118,7 +123,16 @@ function liveCustomers(db: Kysely<Database>, scopePath: string) {
     .selectFrom('customer as c')
     .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
     .leftJoin('app_user as owner', (j) => j.onRef('owner.id', '=', 'c.owner_user_id').on('owner.active', '=', 1))
-    .select(['c.id', 'c.org_unit_id', 'o.path', 'owner.id as owner_user_id', 'c.visit_count', 'c.first_visit_day', 'c.last_visit_day', 'c.usual_interval_days'])
+    .select([
+      'c.id',
+      'c.org_unit_id',
+      'o.path',
+      'owner.id as owner_user_id',
+      'c.visit_count',
+      'c.first_visit_day',
+      'c.last_visit_day',
+      'c.usual_interval_days',
+    ])
     .where('c.merged_into_id', 'is', null)
     .where(sql<SqlBool>`o.path like ${`${likeEscape(scopePath)}%`} escape '\\'`);
 }
@@ -179,13 +193,25 @@ function withColumns(q: ReturnType<typeof queue>) {
     'c.last_visit_day',
     'c.usual_interval_days',
     'c.visit_count',
-    eb.selectFrom('vehicle as v').select('v.plate').whereRef('v.customer_id', '=', 'c.id').orderBy('v.id').limit(1).as('plate'),
+    eb
+      .selectFrom('vehicle as v')
+      .select('v.plate')
+      .whereRef('v.customer_id', '=', 'c.id')
+      .orderBy('v.id')
+      .limit(1)
+      .as('plate'),
   ]);
 }
 
 export const alertsQueries = {
   async companyTimeZone(db: Kysely<Database>): Promise<string> {
-    const row = await db.selectFrom('org_unit').select('time_zone').where('parent_id', 'is', null).orderBy('id').limit(1).executeTakeFirst();
+    const row = await db
+      .selectFrom('org_unit')
+      .select('time_zone')
+      .where('parent_id', 'is', null)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
     return row?.time_zone ?? 'Asia/Shanghai';
   },
 
@@ -210,7 +236,12 @@ export const alertsQueries = {
   },
 
   /** Monthly volume and fill-ups over all products, per customer, for these months. */
-  async monthlyFigures(db: Kysely<Database>, engine: Engine, ids: number[], months: string[]): Promise<Map<number, Map<string, MonthFiguresRow>>> {
+  async monthlyFigures(
+    db: Kysely<Database>,
+    engine: Engine,
+    ids: number[],
+    months: string[],
+  ): Promise<Map<number, Map<string, MonthFiguresRow>>> {
     const out = new Map<number, Map<string, MonthFiguresRow>>();
     if (ids.length === 0 || months.length === 0) return out;
     // customer_month is keyed by month first: each month is probed for the customers. The pass
@@ -226,10 +257,17 @@ export const alertsQueries = {
     const wanted = new Set(ids);
     const rows = await db
       .selectFrom('customer_month')
-      .select((eb) => ['customer_id', 'month', eb.fn.sum<number>('volume_ml').as('volume_ml'), eb.fn.sum<number>('txn_count').as('fills')])
+      .select((eb) => [
+        'customer_id',
+        'month',
+        eb.fn.sum<number>('volume_ml').as('volume_ml'),
+        eb.fn.sum<number>('txn_count').as('fills'),
+      ])
       .where('month', 'in', months)
       .$call((b) =>
-        dense ? b.where('customer_id', '>=', lo).where('customer_id', '<=', hi) : b.where(oneOf(engine, sql.ref('customer_id'), ids)),
+        dense
+          ? b.where('customer_id', '>=', lo).where('customer_id', '<=', hi)
+          : b.where(oneOf(engine, sql.ref('customer_id'), ids)),
       )
       .groupBy(['customer_id', 'month'])
       .execute();
@@ -248,7 +286,12 @@ export const alertsQueries = {
    * customer, business day holds all it needs): how many, the first and the last. Customers
    * without any are absent.
    */
-  async visitsAsOf(db: Kysely<Database>, engine: Engine, ids: number[], day: string): Promise<Map<number, { n: number; first: string; last: string }>> {
+  async visitsAsOf(
+    db: Kysely<Database>,
+    engine: Engine,
+    ids: number[],
+    day: string,
+  ): Promise<Map<number, { n: number; first: string; last: string }>> {
     const out = new Map<number, { n: number; first: string; last: string }>();
     if (ids.length === 0) return out;
     const rows = await db
@@ -263,12 +306,18 @@ export const alertsQueries = {
       .where('business_day', '<=', day)
       .groupBy('customer_id')
       .execute();
-    for (const r of rows) out.set(Number(r.customer_id), { n: Number(r.n), first: r.first as string, last: r.last as string });
+    for (const r of rows)
+      out.set(Number(r.customer_id), { n: Number(r.n), first: r.first as string, last: r.last as string });
     return out;
   },
 
   /** Each customer's first purchase after `day` (the earliest by day, then time): the purchase that ended an absence. */
-  async firstPurchasesAfter(db: Kysely<Database>, engine: Engine, ids: number[], day: string): Promise<Map<number, { txnId: number; day: string }>> {
+  async firstPurchasesAfter(
+    db: Kysely<Database>,
+    engine: Engine,
+    ids: number[],
+    day: string,
+  ): Promise<Map<number, { txnId: number; day: string }>> {
     const out = new Map<number, { txnId: number; day: string }>();
     if (ids.length === 0) return out;
     // The first row of each customer by day, then time: one pass over his rows after the day.
@@ -292,7 +341,13 @@ export const alertsQueries = {
       .where('customer_id', '>=', lo)
       .where('customer_id', '<=', hi)
       .execute();
-    return rows.map((r) => ({ id: Number(r.id), customerId: Number(r.customer_id), kind: r.kind, lapse: r.lapse!, detail: r.detail }));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      customerId: Number(r.customer_id),
+      kind: r.kind,
+      lapse: r.lapse!,
+      detail: r.detail,
+    }));
   },
 
   /** Open alerts with a lapse of these customers (the open-alert index, probed per customer). */
@@ -305,11 +360,22 @@ export const alertsQueries = {
       .where('lapse', 'is not', null)
       .where(oneOf(engine, sql.ref('customer_id'), ids))
       .execute();
-    return rows.map((r) => ({ id: Number(r.id), customerId: Number(r.customer_id), kind: r.kind, lapse: r.lapse!, detail: r.detail }));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      customerId: Number(r.customer_id),
+      kind: r.kind,
+      lapse: r.lapse!,
+      detail: r.detail,
+    }));
   },
 
   /** Purchases per customer and day after `afterDay` (volume summed), in customer and day order: a back-test's nights. */
-  async dailyPurchases(db: Kysely<Database>, engine: Engine, ids: number[], afterDay: string): Promise<{ customerId: number; day: string; volumeMl: number }[]> {
+  async dailyPurchases(
+    db: Kysely<Database>,
+    engine: Engine,
+    ids: number[],
+    afterDay: string,
+  ): Promise<{ customerId: number; day: string; volumeMl: number }[]> {
     if (ids.length === 0) return [];
     const rows = await db
       .selectFrom('fuel_transaction')
@@ -325,7 +391,10 @@ export const alertsQueries = {
 
   /** The last business day with any sale on file (station_day is indexed by day). */
   async lastDataDay(db: Kysely<Database>): Promise<string | null> {
-    const row = await db.selectFrom('station_day').select((eb) => eb.fn.max('day').as('day')).executeTakeFirst();
+    const row = await db
+      .selectFrom('station_day')
+      .select((eb) => eb.fn.max('day').as('day'))
+      .executeTakeFirst();
     return (row?.day as string | null | undefined) ?? null;
   },
 
@@ -386,7 +455,8 @@ export const alertsQueries = {
 
   /** A hand-recorded fill-up that resolved an alert was replaced by the card system's row: name that row instead. */
   async renameResolvingTxn(db: Kysely<Database>, pairs: { from: number; to: number }[]): Promise<void> {
-    for (const { from, to } of pairs) await db.updateTable('alert').set({ resolved_txn_id: to }).where('resolved_txn_id', '=', from).execute();
+    for (const { from, to } of pairs)
+      await db.updateTable('alert').set({ resolved_txn_id: to }).where('resolved_txn_id', '=', from).execute();
   },
 
   /** Ids of the live customers of these units, in id order, from an index that holds both conditions (no row is read). */
@@ -394,24 +464,49 @@ export const alertsQueries = {
     if (unitIds.length === 0) return [];
     // SQLite picks customer_org_idx, which lacks merged_into_id, and reads every row to check it:
     // about 1 s for a branch of 240,000 against 0.1 s from the partial index of live customers.
-    const from = engine === 'sqlite' ? sql`customer as c indexed by customer_unit_kind_created_idx` : sql`customer as c`;
-    const { rows } = await sql<{ id: number | string }>`select c.id from ${from} where c.merged_into_id is null and ${oneOf(engine, sql.ref('c.org_unit_id'), unitIds)}`.execute(db);
+    const from =
+      engine === 'sqlite' ? sql`customer as c indexed by customer_unit_kind_created_idx` : sql`customer as c`;
+    const { rows } = await sql<{
+      id: number | string;
+    }>`select c.id from ${from} where c.merged_into_id is null and ${oneOf(engine, sql.ref('c.org_unit_id'), unitIds)}`.execute(
+      db,
+    );
     return Array.from(Float64Array.from(rows, (r) => Number(r.id)).sort());
   },
 
   /** These customers, as the nightly pass reads them. */
   async customersById(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<CustomerFacts[]> {
     if (ids.length === 0) return [];
-    return facts(await liveCustomers(db, '/').where(oneOf(engine, sql.ref('c.id'), ids)).orderBy('c.id').execute());
+    return facts(
+      await liveCustomers(db, '/')
+        .where(oneOf(engine, sql.ref('c.id'), ids))
+        .orderBy('c.id')
+        .execute(),
+    );
   },
 
   /** Every customer seen at least once: the nightly rules' one pass. */
-  async visitedCustomers(db: Kysely<Database>, engine: Engine, scopePath: string, afterId: number): Promise<CustomerFacts[]> {
-    const query = liveCustomers(db, scopePath).where('c.visit_count', '>=', 1).where('c.id', '>', afterId).orderBy('c.id').limit(CHUNK);
+  async visitedCustomers(
+    db: Kysely<Database>,
+    engine: Engine,
+    scopePath: string,
+    afterId: number,
+  ): Promise<CustomerFacts[]> {
+    const query = liveCustomers(db, scopePath)
+      .where('c.visit_count', '>=', 1)
+      .where('c.id', '>', afterId)
+      .orderBy('c.id')
+      .limit(CHUNK);
     if (engine === 'sqlite') {
       // A million rows in 200 chunks: straight from a prepared statement, a third less time than through Kysely.
       const compiled = query.compile();
-      return facts(await db.transaction().execute(async (tx) => sqliteStatement(tx, compiled.sql).all(...compiled.parameters) as Record<string, unknown>[]));
+      return facts(
+        await db
+          .transaction()
+          .execute(
+            async (tx) => sqliteStatement(tx, compiled.sql).all(...compiled.parameters) as Record<string, unknown>[],
+          ),
+      );
     }
     return facts(await query.execute());
   },
@@ -420,7 +515,17 @@ export const alertsQueries = {
   async insertAlerts(db: Kysely<Database>, engine: Engine, alerts: NewAlert[], now: string): Promise<Set<string>> {
     const inserted = new Set<string>();
     if (alerts.length === 0) return inserted;
-    const rows = alerts.map((a) => [a.customerId, a.orgUnitId, a.kind, a.lapse, a.assigneeUserId, 'open', a.detail, now, a.lapse]);
+    const rows = alerts.map((a) => [
+      a.customerId,
+      a.orgUnitId,
+      a.kind,
+      a.lapse,
+      a.assigneeUserId,
+      'open',
+      a.detail,
+      now,
+      a.lapse,
+    ]);
     if (engine === 'sqlite') {
       await sqliteRows(db, INSERT_ALERT_ROW, rows, (r, changes) => {
         if (changes > 0) inserted.add(`${Number(r[0])}|${r[3] as string}`);
@@ -438,7 +543,11 @@ export const alertsQueries = {
    * Why alerts were not raised: per customer, whether he has an open alert, and the status of an
    * alert on file for each of these lapses (`customer|lapse`).
    */
-  async blocking(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<{ open: Set<number>; byLapse: Map<string, string> }> {
+  async blocking(
+    db: Kysely<Database>,
+    engine: Engine,
+    ids: number[],
+  ): Promise<{ open: Set<number>; byLapse: Map<string, string> }> {
     const open = new Set<number>();
     const byLapse = new Map<string, string>();
     if (ids.length === 0) return { open, byLapse };
@@ -469,14 +578,48 @@ export const alertsQueries = {
       .where('period', '<=', toDay)
       .orderBy('period', 'desc')
       .execute();
-    return rows.map((r) => ({ orgUnitId: Number(r.org_unit_id), model: r.model, period: r.period, params: r.params, logLikelihood: r.log_likelihood === null ? null : Number(r.log_likelihood) }));
+    return rows.map((r) => ({
+      orgUnitId: Number(r.org_unit_id),
+      model: r.model,
+      period: r.period,
+      params: r.params,
+      logLikelihood: r.log_likelihood === null ? null : Number(r.log_likelihood),
+    }));
   },
 
-  async saveFit(db: Kysely<Database>, row: { orgUnitId: number; model: string; period: string; params: string; logLikelihood: number; customers: number; fittedAt: string }): Promise<void> {
+  async saveFit(
+    db: Kysely<Database>,
+    row: {
+      orgUnitId: number;
+      model: string;
+      period: string;
+      params: string;
+      logLikelihood: number;
+      customers: number;
+      fittedAt: string;
+    },
+  ): Promise<void> {
     await db
       .insertInto('churn_model_fit')
-      .values({ org_unit_id: row.orgUnitId, model: row.model, period: row.period, params: row.params, log_likelihood: row.logLikelihood, customers: row.customers, fitted_at: row.fittedAt })
-      .onConflict((oc) => oc.columns(['org_unit_id', 'model', 'period']).doUpdateSet({ params: row.params, log_likelihood: row.logLikelihood, customers: row.customers, fitted_at: row.fittedAt }))
+      .values({
+        org_unit_id: row.orgUnitId,
+        model: row.model,
+        period: row.period,
+        params: row.params,
+        log_likelihood: row.logLikelihood,
+        customers: row.customers,
+        fitted_at: row.fittedAt,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['org_unit_id', 'model', 'period'])
+          .doUpdateSet({
+            params: row.params,
+            log_likelihood: row.logLikelihood,
+            customers: row.customers,
+            fitted_at: row.fittedAt,
+          }),
+      )
       .execute();
   },
 
@@ -501,10 +644,23 @@ export const alertsQueries = {
   },
 
   /** Close an open alert; false when it was not open. */
-  async close(db: Kysely<Database>, id: number, by: number, at: string, body: { contactMade: string; reasonFound: string; actionTaken: string }): Promise<boolean> {
+  async close(
+    db: Kysely<Database>,
+    id: number,
+    by: number,
+    at: string,
+    body: { contactMade: string; reasonFound: string; actionTaken: string },
+  ): Promise<boolean> {
     const res = await db
       .updateTable('alert')
-      .set({ status: 'closed', closed_at: at, closed_by: by, contact_made: body.contactMade, reason_found: body.reasonFound, action_taken: body.actionTaken })
+      .set({
+        status: 'closed',
+        closed_at: at,
+        closed_by: by,
+        contact_made: body.contactMade,
+        reason_found: body.reasonFound,
+        action_taken: body.actionTaken,
+      })
       .where('id', '=', id)
       .where('status', '=', 'open')
       .executeTakeFirst();

@@ -31,13 +31,25 @@ import {
   type ModelFit,
   type SkipReason,
 } from '../../../domain/anomaly-rules.js';
-import { declineFinding, declineMonthsOf, declineRecovered, type DeclineFinding } from '../../../domain/decline-rule.js';
+import {
+  declineFinding,
+  declineMonthsOf,
+  declineRecovered,
+  type DeclineFinding,
+} from '../../../domain/decline-rule.js';
 import type { RfmTriplet } from '../../../domain/churn-models/rfm.js';
 import { currentPolicy } from '../policies/policies.service.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { dayIn } from '../../jobs/job-runner.js';
 import { ChurnPool, type FitOutcome } from './fit-pool.js';
-import { alertsQueries as q, type CustomerFacts, type ListFilter, type NewAlert, type OpenAlert, type Resolved } from './alerts.queries.js';
+import {
+  alertsQueries as q,
+  type CustomerFacts,
+  type ListFilter,
+  type NewAlert,
+  type OpenAlert,
+  type Resolved,
+} from './alerts.queries.js';
 
 export interface RunOptions {
   /** The night: data up to and including this day ('YYYY-MM-DD'); the rules judge as of the next morning. */
@@ -216,12 +228,23 @@ export class AlertsService {
 
     const raise: Raise = async (kind, found) => {
       if (found.length === 0) return;
-      const alerts: NewAlert[] = found.map(({ c, episode, detail }) => ({ customerId: c.id, orgUnitId: c.org_unit_id, kind, lapse: episode, assigneeUserId: assigner.of(c), detail: JSON.stringify(detail) }));
+      const alerts: NewAlert[] = found.map(({ c, episode, detail }) => ({
+        customerId: c.id,
+        orgUnitId: c.org_unit_id,
+        kind,
+        lapse: episode,
+        assigneeUserId: assigner.of(c),
+        detail: JSON.stringify(detail),
+      }));
       const key = (a: NewAlert) => `${a.customerId}|${a.lapse}`;
       let inserted: Set<string>;
       let blocking: Awaited<ReturnType<typeof q.blocking>> | null = null;
       if (dry) {
-        blocking = await q.blocking(this.db, this.engine, alerts.map((a) => a.customerId));
+        blocking = await q.blocking(
+          this.db,
+          this.engine,
+          alerts.map((a) => a.customerId),
+        );
         inserted = new Set();
         for (const a of alerts) {
           if (blocking.open.has(a.customerId) || blocking.byLapse.has(key(a)) || wouldRaise.has(a.customerId)) continue;
@@ -234,7 +257,11 @@ export class AlertsService {
       result.raised[kind] += inserted.size;
       const rest = alerts.filter((a) => !inserted.has(key(a)));
       if (rest.length > 0) {
-        blocking ??= await q.blocking(this.db, this.engine, rest.map((a) => a.customerId));
+        blocking ??= await q.blocking(
+          this.db,
+          this.engine,
+          rest.map((a) => a.customerId),
+        );
         for (const a of rest) {
           const status = blocking.byLapse.get(key(a));
           if (status !== undefined && status !== 'open') result.alreadyClosed++;
@@ -244,14 +271,20 @@ export class AlertsService {
       // A run for an earlier night finds absences the customer has ended since: the purchase is on
       // file already, so the alert is resolved by it at once (the ingest resolved what was open then).
       if (!dry && ABSENCE_KINDS.includes(kind)) {
-        const back = found.filter((f) => inserted.has(`${f.c.id}|${f.episode}`) && f.c.last_visit_day_on_file !== null && f.c.last_visit_day_on_file > day);
+        const back = found.filter(
+          (f) =>
+            inserted.has(`${f.c.id}|${f.episode}`) &&
+            f.c.last_visit_day_on_file !== null &&
+            f.c.last_visit_day_on_file > day,
+        );
         if (back.length > 0) {
           const ids = back.map((f) => f.c.id);
           const firsts = await q.firstPurchasesAfter(this.db, this.engine, ids, day);
           const rows: Resolved[] = [];
           for (const a of await q.openAlertsOf(this.db, this.engine, ids)) {
             const first = firsts.get(a.customerId);
-            if (first && a.kind === kind && first.day > a.lapse) rows.push([a.id, 'returned', openedAt, first.day, first.txnId]);
+            if (first && a.kind === kind && first.day > a.lapse)
+              rows.push([a.id, 'returned', openedAt, first.day, first.txnId]);
           }
           result.resolved.returned += await q.resolve(this.db, this.engine, rows);
         }
@@ -292,7 +325,7 @@ export class AlertsService {
       const lastMonth = months.at(-1)!;
       const lastMonthFrom = `${lastMonth}-01`;
       let mark = Date.now();
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const onFile = await q.visitedCustomers(this.db, this.engine, scopePath, after);
         if (onFile.length === 0) break;
         after = onFile.at(-1)!.id;
@@ -305,8 +338,18 @@ export class AlertsService {
         const overdue: Finding[] = [];
         const overdueIds = new Set<number>();
         for (const c of chunk) {
-          if (c.visit_count < policy.minVisits || c.usual_interval_days === null || c.last_visit_day === null || c.last_visit_day >= cadenceBefore) continue;
-          const f = cadenceFinding(policy, { visitCount: c.visit_count, usualIntervalDays: c.usual_interval_days, lastVisitDay: c.last_visit_day }, today);
+          if (
+            c.visit_count < policy.minVisits ||
+            c.usual_interval_days === null ||
+            c.last_visit_day === null ||
+            c.last_visit_day >= cadenceBefore
+          )
+            continue;
+          const f = cadenceFinding(
+            policy,
+            { visitCount: c.visit_count, usualIntervalDays: c.usual_interval_days, lastVisitDay: c.last_visit_day },
+            today,
+          );
           if (f) {
             overdue.push({ c, episode: f.episode, detail: f });
             overdueIds.add(c.id);
@@ -323,11 +366,22 @@ export class AlertsService {
         const candidates = chunk.filter(
           (c) =>
             recheck.has(c.id) ||
-            (!overdueIds.has(c.id) && c.visit_count >= policy.minVisits && c.first_visit_day !== null && c.first_visit_day < lastMonthFrom && c.last_visit_day !== null && c.last_visit_day >= baselineFrom),
+            (!overdueIds.has(c.id) &&
+              c.visit_count >= policy.minVisits &&
+              c.first_visit_day !== null &&
+              c.first_visit_day < lastMonthFrom &&
+              c.last_visit_day !== null &&
+              c.last_visit_day >= baselineFrom),
         );
-        const figures = await q.monthlyFigures(this.db, this.engine, candidates.map((c) => c.id), months);
+        const figures = await q.monthlyFigures(
+          this.db,
+          this.engine,
+          candidates.map((c) => c.id),
+          months,
+        );
         const recovered = recoveries(openDeclines, figures, lastMonth, openedAt);
-        if (recovered.length > 0) result.resolved.recovered += dry ? recovered.length : await q.resolve(this.db, this.engine, recovered);
+        if (recovered.length > 0)
+          result.resolved.recovered += dry ? recovered.length : await q.resolve(this.db, this.engine, recovered);
         const falling: Finding[] = [];
         for (const c of candidates) {
           if (overdueIds.has(c.id)) continue;
@@ -345,7 +399,10 @@ export class AlertsService {
 
         mark = Date.now();
         for (const c of chunk) {
-          const t = rfmOfCadence({ visitCount: c.visit_count, firstVisitDay: c.first_visit_day, lastVisitDay: c.last_visit_day }, today);
+          const t = rfmOfCadence(
+            { visitCount: c.visit_count, firstVisitDay: c.first_visit_day, lastVisitDay: c.last_visit_day },
+            today,
+          );
           if (!t) continue;
           const g = groupOf(c.path);
           const list = groups.get(g);
@@ -367,7 +424,8 @@ export class AlertsService {
       // The workers must not outlive the run, whatever happens in it.
       await fits.pool.close();
     }
-    for (const k of Object.keys(result.phaseSeconds) as (keyof RunResult['phaseSeconds'])[]) result.phaseSeconds[k] = Math.round(result.phaseSeconds[k] * 10) / 10;
+    for (const k of Object.keys(result.phaseSeconds) as (keyof RunResult['phaseSeconds'])[])
+      result.phaseSeconds[k] = Math.round(result.phaseSeconds[k] * 10) / 10;
     result.seconds = secondsSince(started);
     return result;
   }
@@ -379,7 +437,12 @@ export class AlertsService {
   async asOf(customers: CustomerFacts[], day: string): Promise<CustomerFacts[]> {
     const later = customers.filter((c) => c.last_visit_day !== null && c.last_visit_day > day);
     if (later.length === 0) return customers;
-    const visits = await q.visitsAsOf(this.db, this.engine, later.map((c) => c.id), day);
+    const visits = await q.visitsAsOf(
+      this.db,
+      this.engine,
+      later.map((c) => c.id),
+      day,
+    );
     const out: CustomerFacts[] = [];
     for (const c of customers) {
       if (c.last_visit_day === null || c.last_visit_day <= day) {
@@ -388,7 +451,13 @@ export class AlertsService {
       }
       const v = visits.get(c.id);
       if (!v) continue;
-      out.push({ ...c, visit_count: v.n, first_visit_day: v.first, last_visit_day: v.last, usual_interval_days: meanIntervalDays(v.first, v.last, v.n) });
+      out.push({
+        ...c,
+        visit_count: v.n,
+        first_visit_day: v.first,
+        last_visit_day: v.last,
+        usual_interval_days: meanIntervalDays(v.first, v.last, v.n),
+      });
     }
     return out;
   }
@@ -407,15 +476,25 @@ export class AlertsService {
   ): Promise<void> {
     const mark = Date.now();
     const scoredAt = this.now().toISOString();
-    const branches = [...groups].sort((a, b) => a[0] - b[0]).filter(([unitId, members]) => {
-      if (members.length >= policy.modelMinCustomers) return true;
-      result.skippedBranches.push({ orgUnitId: unitId, name: unitById.get(unitId)?.name ?? String(unitId), customers: members.length, reason: 'too_few_customers', minimum: policy.modelMinCustomers });
-      return false;
-    });
+    const branches = [...groups]
+      .sort((a, b) => a[0] - b[0])
+      .filter(([unitId, members]) => {
+        if (members.length >= policy.modelMinCustomers) return true;
+        result.skippedBranches.push({
+          orgUnitId: unitId,
+          name: unitById.get(unitId)?.name ?? String(unitId),
+          customers: members.length,
+          reason: 'too_few_customers',
+          minimum: policy.modelMinCustomers,
+        });
+        return false;
+      });
     const pool = fits.pool;
     // What is left of the fitting once the pass is over.
     const fitStarted = Date.now();
-    const fitted = new Map(await Promise.all([...fits.outcomes].map(async ([unitId, outcome]) => [unitId, await outcome] as const)));
+    const fitted = new Map(
+      await Promise.all([...fits.outcomes].map(async ([unitId, outcome]) => [unitId, await outcome] as const)),
+    );
     const fitMs = Date.now() - fitStarted;
     const plans: { members: { c: CustomerFacts; t: RfmTriplet }[]; model: ModelFit }[] = [];
     for (const [unitId, members] of branches) {
@@ -425,13 +504,32 @@ export class AlertsService {
       else {
         const outcome = fitted.get(unitId) ?? { error: 'not sampled' };
         if ('error' in outcome) {
-          result.skippedBranches.push({ orgUnitId: unitId, name, customers: members.length, reason: 'fit_failed', error: outcome.error });
+          result.skippedBranches.push({
+            orgUnitId: unitId,
+            name,
+            customers: members.length,
+            reason: 'fit_failed',
+            error: outcome.error,
+          });
           continue;
         }
         const fit = outcome.fit;
         if (!dry) {
           for (const f of fit.fits) {
-            await q.saveFit(this.db, { orgUnitId: unitId, model: f.model, period, params: JSON.stringify({ ...f.params, converged: f.converged, fittedOn: fit.fittedOn, chosen: f.model === fit.chosen.model }), logLikelihood: f.logLikelihood, customers: members.length, fittedAt: scoredAt });
+            await q.saveFit(this.db, {
+              orgUnitId: unitId,
+              model: f.model,
+              period,
+              params: JSON.stringify({
+                ...f.params,
+                converged: f.converged,
+                fittedOn: fit.fittedOn,
+                chosen: f.model === fit.chosen.model,
+              }),
+              logLikelihood: f.logLikelihood,
+              customers: members.length,
+              fittedAt: scoredAt,
+            });
           }
         }
         chosen = fit.chosen;
@@ -465,8 +563,24 @@ export class AlertsService {
         const s = { pAlive: out[which[i]! * 2]!, expected30d: out[which[i]! * 2 + 1]! };
         if (!Number.isFinite(s.pAlive) || !Number.isFinite(s.expected30d)) continue;
         scores.push([c.id, model.model, s.pAlive, s.expected30d, scoredAt]);
-        const f = modelFinding(policy, { visitCount: c.visit_count, firstVisitDay: c.first_visit_day, lastVisitDay: c.last_visit_day }, model.model, s, today);
-        if (f) found.push({ c, episode: f.episode, detail: { ...f, lastVisitDay: c.last_visit_day, visitCount: c.visit_count, usualIntervalDays: c.usual_interval_days === null ? null : Math.round(c.usual_interval_days * 10) / 10 } });
+        const f = modelFinding(
+          policy,
+          { visitCount: c.visit_count, firstVisitDay: c.first_visit_day, lastVisitDay: c.last_visit_day },
+          model.model,
+          s,
+          today,
+        );
+        if (f)
+          found.push({
+            c,
+            episode: f.episode,
+            detail: {
+              ...f,
+              lastVisitDay: c.last_visit_day,
+              visitCount: c.visit_count,
+              usualIntervalDays: c.usual_interval_days === null ? null : Math.round(c.usual_interval_days * 10) / 10,
+            },
+          });
       }
       if (!dry) await q.upsertScores(this.db, this.engine, scores);
       result.scoredCustomers += scores.length;
@@ -482,7 +596,14 @@ export class AlertsService {
    * the sample's rows by id as of the night, those with a history kept and evenly thinned to
    * MAX_CUSTOMERS_TO_FIT.
    */
-  private async startFits(policy: AnomalyPolicy, units: { id: number | string; path: string }[], groupOf: (path: string) => number, scopePath: string, day: string, recent: Map<number, ModelFit>): Promise<StartedFits> {
+  private async startFits(
+    policy: AnomalyPolicy,
+    units: { id: number | string; path: string }[],
+    groupOf: (path: string) => number,
+    scopePath: string,
+    day: string,
+    recent: Map<number, ModelFit>,
+  ): Promise<StartedFits> {
     const today = addDays(day, 1);
     const unitsOf = new Map<number, number[]>();
     for (const u of units) {
@@ -498,8 +619,18 @@ export class AlertsService {
       const ids = await q.memberIds(this.db, this.engine, unitIds);
       customers += ids.length;
       if (recent.has(g) || ids.length < policy.modelMinCustomers) continue;
-      const rows = await this.asOf(await q.customersById(this.db, this.engine, evenSample(ids, MAX_CUSTOMERS_TO_FIT * SAMPLE_OVERDRAW)), day);
-      const histories = rows.map((c) => rfmOfCadence({ visitCount: c.visit_count, firstVisitDay: c.first_visit_day, lastVisitDay: c.last_visit_day }, today)).filter((t): t is RfmTriplet => t !== null);
+      const rows = await this.asOf(
+        await q.customersById(this.db, this.engine, evenSample(ids, MAX_CUSTOMERS_TO_FIT * SAMPLE_OVERDRAW)),
+        day,
+      );
+      const histories = rows
+        .map((c) =>
+          rfmOfCadence(
+            { visitCount: c.visit_count, firstVisitDay: c.first_visit_day, lastVisitDay: c.last_visit_day },
+            today,
+          ),
+        )
+        .filter((t): t is RfmTriplet => t !== null);
       samples.set(g, evenSample(histories, MAX_CUSTOMERS_TO_FIT));
     }
     // Worker threads pay off for large archives only: small ones are fitted and scored here.
@@ -521,7 +652,12 @@ export class AlertsService {
       void fittedOn;
       if (chosen !== true) continue;
       done.add(r.orgUnitId);
-      out.set(r.orgUnitId, { model: r.model as ModelFit['model'], params: params as unknown as ModelFit['params'], logLikelihood: r.logLikelihood ?? NaN, converged: converged === true });
+      out.set(r.orgUnitId, {
+        model: r.model as ModelFit['model'],
+        params: params as unknown as ModelFit['params'],
+        logLikelihood: r.logLikelihood ?? NaN,
+        converged: converged === true,
+      });
     }
     return out;
   }
@@ -539,13 +675,26 @@ export class AlertsService {
 
   /** Close an alert with what was done about it; all three answers are required. */
   async close(p: Principal, ip: string | null, id: number, body: CloseBody): Promise<Alert> {
-    const clean: CloseBody = { contactMade: body.contactMade.trim(), reasonFound: body.reasonFound.trim(), actionTaken: body.actionTaken.trim() };
-    for (const [field, value] of Object.entries(clean)) if (!value) throw new AppError('VALIDATION_FAILED', `body.${field} must not be empty`, `body.${field}`);
+    const clean: CloseBody = {
+      contactMade: body.contactMade.trim(),
+      reasonFound: body.reasonFound.trim(),
+      actionTaken: body.actionTaken.trim(),
+    };
+    for (const [field, value] of Object.entries(clean))
+      if (!value) throw new AppError('VALIDATION_FAILED', `body.${field} must not be empty`, `body.${field}`);
     await this.db.transaction().execute(async (trx) => {
       const before = await q.one(trx, p, id);
       if (!before) throw new AppError('NOT_FOUND', `alert ${id} not found`);
-      if (!(await q.close(trx, id, p.userId, this.now().toISOString(), clean))) throw new AppError('CONFLICT', `alert ${id} is already closed`);
-      await recordAudit(trx, actorOf(p, ip), { action: 'close', entity: 'alert', entityId: id, orgUnitId: Number(before.org_unit_id), before: { status: before.status }, after: { status: 'closed', ...clean } });
+      if (!(await q.close(trx, id, p.userId, this.now().toISOString(), clean)))
+        throw new AppError('CONFLICT', `alert ${id} is already closed`);
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'close',
+        entity: 'alert',
+        entityId: id,
+        orgUnitId: Number(before.org_unit_id),
+        before: { status: before.status },
+        after: { status: 'closed', ...clean },
+      });
     });
     return this.get(p, id);
   }
@@ -553,8 +702,12 @@ export class AlertsService {
   /** A run by hand covers the user's own subtree and is audited; a night before yesterday reads only what was bought up to it. */
   async runByHand(p: Principal, ip: string | null, day: string | undefined, dryRun = false): Promise<RunResult> {
     const yesterday = await this.defaultDay();
-    if (day !== undefined && !isCalendarDay(day)) throw new AppError('VALIDATION_FAILED', 'date is not a day of the calendar', 'body.date', { rule: 'not_a_day' });
-    if (day !== undefined && day > yesterday) throw new AppError('VALIDATION_FAILED', `date must be yesterday (${yesterday}) or earlier`, 'body.date', { rule: 'not_past' });
+    if (day !== undefined && !isCalendarDay(day))
+      throw new AppError('VALIDATION_FAILED', 'date is not a day of the calendar', 'body.date', { rule: 'not_a_day' });
+    if (day !== undefined && day > yesterday)
+      throw new AppError('VALIDATION_FAILED', `date must be yesterday (${yesterday}) or earlier`, 'body.date', {
+        rule: 'not_past',
+      });
     const result = await this.runRules({ day: day ?? yesterday, scopePath: p.orgPath, dryRun });
     const after = { period: result.period, dryRun, raised: result.raised, resolved: result.resolved };
     await recordAudit(this.db, actorOf(p, ip), { action: 'run', entity: 'alert_rules', orgUnitId: p.orgUnitId, after });
@@ -598,7 +751,12 @@ type Finding = { c: CustomerFacts; episode: string; detail: unknown };
  * Open decline alerts whose customer's last complete month is back at his volume: the share of the
  * baseline the alert was raised against, in a month after the ones it judged.
  */
-export function recoveries(open: OpenAlert[], figures: Map<number, Map<string, { volumeMl: number }>>, lastMonth: string, at: string): Resolved[] {
+export function recoveries(
+  open: OpenAlert[],
+  figures: Map<number, Map<string, { volumeMl: number }>>,
+  lastMonth: string,
+  at: string,
+): Resolved[] {
   const out: Resolved[] = [];
   for (const a of open) {
     if (a.kind !== 'decline' || !a.detail) continue;
@@ -606,7 +764,8 @@ export function recoveries(open: OpenAlert[], figures: Map<number, Map<string, {
     if (d.baselineMl === undefined || d.threshold === undefined || !d.months?.length) continue;
     if (!(lastMonth > d.months.at(-1)!.month)) continue;
     const volume = figures.get(a.customerId)?.get(lastMonth)?.volumeMl ?? 0;
-    if (declineRecovered({ baselineMl: d.baselineMl, threshold: d.threshold }, volume)) out.push([a.id, 'recovered', at, monthEnd(lastMonth), null]);
+    if (declineRecovered({ baselineMl: d.baselineMl, threshold: d.threshold }, volume))
+      out.push([a.id, 'recovered', at, monthEnd(lastMonth), null]);
   }
   return out;
 }

@@ -30,7 +30,13 @@ import {
   type ModelFit,
   type SkipReason,
 } from '../../../domain/anomaly-rules.js';
-import { declineFinding, declineMonthsOf, declineRecovered, type DeclineFinding, type MonthFigures } from '../../../domain/decline-rule.js';
+import {
+  declineFinding,
+  declineMonthsOf,
+  declineRecovered,
+  type DeclineFinding,
+  type MonthFigures,
+} from '../../../domain/decline-rule.js';
 import {
   declineBackDay,
   nightsOf,
@@ -149,14 +155,26 @@ export class BacktestService {
 
   /** The nights must lie before today (company time zone), in order, at most BACKTEST_MAX_NIGHTS of them. */
   async checkRange(from: string, to: string, followUpDays: number): Promise<void> {
-    for (const [field, day] of [['body.from', from], ['body.to', to]] as const) {
-      if (!isCalendarDay(day)) throw new AppError('VALIDATION_FAILED', `${field} is not a day of the calendar`, field, { rule: 'not_a_day' });
+    for (const [field, day] of [
+      ['body.from', from],
+      ['body.to', to],
+    ] as const) {
+      if (!isCalendarDay(day))
+        throw new AppError('VALIDATION_FAILED', `${field} is not a day of the calendar`, field, { rule: 'not_a_day' });
     }
     const today = dayIn(this.now(), await q.companyTimeZone(this.db));
-    if (to < from) throw new AppError('VALIDATION_FAILED', 'to must not come before from', 'body.to', { rule: 'to_before_from' });
-    if (to >= today) throw new AppError('VALIDATION_FAILED', `to must be before today (${today})`, 'body.to', { rule: 'not_past', today });
+    if (to < from)
+      throw new AppError('VALIDATION_FAILED', 'to must not come before from', 'body.to', { rule: 'to_before_from' });
+    if (to >= today)
+      throw new AppError('VALIDATION_FAILED', `to must be before today (${today})`, 'body.to', {
+        rule: 'not_past',
+        today,
+      });
     if (daysBetween(from, to) + 1 > BACKTEST_MAX_NIGHTS) {
-      throw new AppError('VALIDATION_FAILED', `at most ${BACKTEST_MAX_NIGHTS} nights`, 'body.from', { rule: 'too_many_nights', max: BACKTEST_MAX_NIGHTS });
+      throw new AppError('VALIDATION_FAILED', `at most ${BACKTEST_MAX_NIGHTS} nights`, 'body.from', {
+        rule: 'too_many_nights',
+        max: BACKTEST_MAX_NIGHTS,
+      });
     }
     if (!Number.isInteger(followUpDays) || followUpDays < 1 || followUpDays > MAX_FOLLOW_UP_DAYS) {
       throw new AppError('VALIDATION_FAILED', `followUpDays must be 1–${MAX_FOLLOW_UP_DAYS}`, 'body.followUpDays');
@@ -197,7 +215,7 @@ export class BacktestService {
     const months: string[] = [];
     for (let m = firstMonth; m <= opts.to.slice(0, 7); m = nextMonth(m)) months.push(m);
     const members: Member[] = [];
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const onFile = await q.visitedCustomers(this.db, this.engine, scopePath, after);
       if (onFile.length === 0) break;
       after = onFile.at(-1)!.id;
@@ -209,7 +227,12 @@ export class BacktestService {
       const [asOf, purchases, figures] = await Promise.all([
         q.visitsAsOf(this.db, this.engine, later, before),
         q.dailyPurchases(this.db, this.engine, later, before),
-        q.monthlyFigures(this.db, this.engine, chunk.map((c) => c.id), months),
+        q.monthlyFigures(
+          this.db,
+          this.engine,
+          chunk.map((c) => c.id),
+          months,
+        ),
       ]);
       const byCustomer = new Map<number, { days: number[]; volumes: number[] }>();
       for (const p of purchases) {
@@ -268,7 +291,19 @@ export class BacktestService {
     const raise = (m: Member, kind: AlertKind, lapse: string, night: string, extra: Partial<OpenReplay>): boolean => {
       const key = `${m.id}|${lapse}`;
       if (open.has(m) || lapses.has(key)) return false;
-      const a: OpenReplay = { customerId: m.id, orgUnitId: m.unit, kind, lapse, day: night, delayDays: null, verdict: 'undecided', backDay: null, resolvedDay: null, member: m, ...extra };
+      const a: OpenReplay = {
+        customerId: m.id,
+        orgUnitId: m.unit,
+        kind,
+        lapse,
+        day: night,
+        delayDays: null,
+        verdict: 'undecided',
+        backDay: null,
+        resolvedDay: null,
+        member: m,
+        ...extra,
+      };
       lapses.add(key);
       open.set(m, a);
       alerts.push(a);
@@ -306,7 +341,12 @@ export class BacktestService {
         // A decline whose customer is back at his volume in a later month ends.
         for (const [m, a] of open) {
           if (a.kind !== 'decline' || !(lastMonth > a.judgedMonth!)) continue;
-          if (declineRecovered({ baselineMl: a.baselineMl!, threshold: a.threshold! }, m.months.get(lastMonth)?.volumeMl ?? 0)) {
+          if (
+            declineRecovered(
+              { baselineMl: a.baselineMl!, threshold: a.threshold! },
+              m.months.get(lastMonth)?.volumeMl ?? 0,
+            )
+          ) {
             a.resolvedDay = monthEnd(lastMonth);
             open.delete(m);
           }
@@ -318,22 +358,54 @@ export class BacktestService {
         for (const m of members) {
           if (m.count < policy.minVisits || m.last < 0 || m.last >= cadenceBefore) continue;
           const interval = (m.last - m.first) / (m.count - 1);
-          const f = cadenceFinding(policy, { visitCount: m.count, usualIntervalDays: interval, lastVisitDay: dayText(m.last) }, today);
+          const f = cadenceFinding(
+            policy,
+            { visitCount: m.count, usualIntervalDays: interval, lastVisitDay: dayText(m.last) },
+            today,
+          );
           if (!f) continue;
           overdue.add(m);
           raise(m, 'cadence', f.episode, night, { delayDays: round1(f.daysSince - interval) });
         }
         for (const m of members) {
-          if (overdue.has(m) || m.count < policy.minVisits || m.first < 0 || m.first >= lastMonthFrom || m.last < baselineFrom) continue;
+          if (
+            overdue.has(m) ||
+            m.count < policy.minVisits ||
+            m.first < 0 ||
+            m.first >= lastMonthFrom ||
+            m.last < baselineFrom
+          )
+            continue;
           let f = declines.get(m);
           if (f === undefined) declines.set(m, (f = declineFinding(policy, m.months, today)));
-          if (f) raise(m, 'decline', f.episode, night, { baselineMl: f.baselineMl, threshold: f.threshold, judgedMonth: lastMonth });
+          if (f)
+            raise(m, 'decline', f.episode, night, {
+              baselineMl: f.baselineMl,
+              threshold: f.threshold,
+              judgedMonth: lastMonth,
+            });
         }
         phase.rules += (Date.now() - mark) / 1000;
-        await this.modelNight(policy, night, n, members, byId, groupIds, unitById, pool, fits, skipped, open, lapses, raise, phase, (k) => {
-          if (k === 'fit') fitCount++;
-          else scoredCount++;
-        });
+        await this.modelNight(
+          policy,
+          night,
+          n,
+          members,
+          byId,
+          groupIds,
+          unitById,
+          pool,
+          fits,
+          skipped,
+          open,
+          lapses,
+          raise,
+          phase,
+          (k) => {
+            if (k === 'fit') fitCount++;
+            else scoredCount++;
+          },
+        );
       }
     } finally {
       await pool.close();
@@ -363,7 +435,12 @@ export class BacktestService {
     const stations = [...byUnit]
       .map(([orgUnitId, list]) => {
         const u = unitById.get(orgUnitId);
-        return { orgUnitId, name: u?.name ?? String(orgUnitId), path: u?.path ?? '', rules: ruleFigures(list.map((alert) => ({ alert, verdict: alert.verdict }))) };
+        return {
+          orgUnitId,
+          name: u?.name ?? String(orgUnitId),
+          path: u?.path ?? '',
+          rules: ruleFigures(list.map((alert) => ({ alert, verdict: alert.verdict }))),
+        };
       })
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const report: BacktestReport = {
@@ -379,7 +456,12 @@ export class BacktestService {
       stations,
       model: { fits: fitCount, scored: scoredCount, skipped },
       seconds: 0,
-      phaseSeconds: { read: round1(phase.read), rules: round1(phase.rules + (Date.now() - mark) / 1000), modelFit: round1(phase.modelFit), modelScore: round1(phase.modelScore) },
+      phaseSeconds: {
+        read: round1(phase.read),
+        rules: round1(phase.rules + (Date.now() - mark) / 1000),
+        modelFit: round1(phase.modelFit),
+        modelScore: round1(phase.modelScore),
+      },
     };
     report.seconds = secondsSince(started);
     return { report, alerts: judged };
@@ -405,7 +487,9 @@ export class BacktestService {
   ): Promise<void> {
     const today = addDays(night, 1);
     const historyOf = (m: Member): RfmTriplet | null =>
-      m.count < 1 ? null : rfmOfCadence({ visitCount: m.count, firstVisitDay: dayText(m.first), lastVisitDay: dayText(m.last) }, today);
+      m.count < 1
+        ? null
+        : rfmOfCadence({ visitCount: m.count, firstVisitDay: dayText(m.first), lastVisitDay: dayText(m.last) }, today);
     // Members with a history as of the night, per group.
     const groups = new Map<number, { m: Member; t: RfmTriplet }[]>();
     for (const m of members) {
@@ -435,7 +519,13 @@ export class BacktestService {
         counted('fit');
       } else {
         fits.delete(g);
-        skip(skipped, { night, orgUnitId: g, name: unitById.get(g)?.name ?? String(g), customers: groups.get(g)?.length ?? 0, reason: 'fit_failed' });
+        skip(skipped, {
+          night,
+          orgUnitId: g,
+          name: unitById.get(g)?.name ?? String(g),
+          customers: groups.get(g)?.length ?? 0,
+          reason: 'fit_failed',
+        });
       }
     }
     phase.modelFit += (Date.now() - mark) / 1000;
@@ -443,7 +533,14 @@ export class BacktestService {
     const scoring: Promise<void>[] = [];
     for (const [g, list] of [...groups].sort((a, b) => a[0] - b[0])) {
       if (list.length < policy.modelMinCustomers) {
-        skip(skipped, { night, orgUnitId: g, name: unitById.get(g)?.name ?? String(g), customers: list.length, reason: 'too_few_customers', minimum: policy.modelMinCustomers });
+        skip(skipped, {
+          night,
+          orgUnitId: g,
+          name: unitById.get(g)?.name ?? String(g),
+          customers: list.length,
+          reason: 'too_few_customers',
+          minimum: policy.modelMinCustomers,
+        });
         continue;
       }
       const fit = fits.get(g);
@@ -453,7 +550,11 @@ export class BacktestService {
         ({ m }) =>
           !open.has(m) &&
           !lapses.has(`${m.id}|${dayText(m.last)}`) &&
-          modelJudges(policy, { visitCount: m.count, firstVisitDay: dayText(m.first), lastVisitDay: dayText(m.last) }, today),
+          modelJudges(
+            policy,
+            { visitCount: m.count, firstVisitDay: dayText(m.first), lastVisitDay: dayText(m.last) },
+            today,
+          ),
       );
       if (judged.length === 0) continue;
       const histories = new Float64Array(judged.length * 3);
@@ -480,7 +581,10 @@ export class BacktestService {
 const dayText = (n: number) => new Date(n * 86_400_000).toISOString().slice(0, 10);
 
 /** Count a night a branch was left out, in its entry for the reason. */
-function skip(list: BacktestSkip[], s: { night: string; orgUnitId: number; name: string; customers: number; reason: SkipReason; minimum?: number }): void {
+function skip(
+  list: BacktestSkip[],
+  s: { night: string; orgUnitId: number; name: string; customers: number; reason: SkipReason; minimum?: number },
+): void {
   const hit = list.find((x) => x.orgUnitId === s.orgUnitId && x.reason === s.reason);
   if (hit) {
     hit.nights++;

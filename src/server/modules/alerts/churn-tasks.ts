@@ -3,7 +3,8 @@
 import { fitBranch, scoreCustomer, type BranchFit, type ModelFit } from '../../../domain/anomaly-rules.js';
 import type { RfmTriplet } from '../../../domain/churn-models/rfm.js';
 
-export type ChurnTask = { kind: 'fit'; sample: readonly RfmTriplet[] } | { kind: 'score'; model: ModelFit; histories: Float64Array };
+export type ChurnTask =
+  { kind: 'fit'; sample: readonly RfmTriplet[] } | { kind: 'score'; model: ModelFit; histories: Float64Array };
 
 export function runChurnTask(task: ChurnTask): BranchFit | Float64Array {
   if (task.kind === 'fit') return fitBranch(task.sample);

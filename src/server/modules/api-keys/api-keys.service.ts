@@ -31,32 +31,73 @@ export class ApiKeysService {
       .selectFrom('api_key as k')
       .innerJoin('org_unit as o', 'o.id', 'k.org_unit_id')
       .leftJoin('app_user as u', 'u.id', 'k.created_by')
-      .select(['k.id', 'k.name', 'k.key_prefix', 'k.org_unit_id', 'o.name as org_unit_name', 'u.display_name', 'k.created_at', 'k.revoked_at', 'k.last_used_at']);
+      .select([
+        'k.id',
+        'k.name',
+        'k.key_prefix',
+        'k.org_unit_id',
+        'o.name as org_unit_name',
+        'u.display_name',
+        'k.created_at',
+        'k.revoked_at',
+        'k.last_used_at',
+      ]);
   }
 
   private out(r: Awaited<ReturnType<ReturnType<ApiKeysService['base']>['executeTakeFirstOrThrow']>>): ApiKeyOut {
-    return { id: r.id, name: r.name, keyPrefix: r.key_prefix, orgUnitId: r.org_unit_id, orgUnitName: r.org_unit_name, createdByName: r.display_name, createdAt: r.created_at, revokedAt: r.revoked_at, lastUsedAt: r.last_used_at };
+    return {
+      id: r.id,
+      name: r.name,
+      keyPrefix: r.key_prefix,
+      orgUnitId: r.org_unit_id,
+      orgUnitName: r.org_unit_name,
+      createdByName: r.display_name,
+      createdAt: r.created_at,
+      revokedAt: r.revoked_at,
+      lastUsedAt: r.last_used_at,
+    };
   }
 
   async list(p: Principal): Promise<ApiKeyOut[]> {
-    const rows = await this.base().where((eb) => inScope(p, eb.ref('k.org_unit_id'))).orderBy('k.id', 'desc').execute();
+    const rows = await this.base()
+      .where((eb) => inScope(p, eb.ref('k.org_unit_id')))
+      .orderBy('k.id', 'desc')
+      .execute();
     return rows.map((r) => this.out(r));
   }
 
   /** The secret is in this answer and nowhere else: only its SHA-256 is stored. */
-  async create(p: Principal, ip: string | null, input: { name: string; orgUnitId?: number }): Promise<ApiKeyOut & { key: string }> {
+  async create(
+    p: Principal,
+    ip: string | null,
+    input: { name: string; orgUnitId?: number },
+  ): Promise<ApiKeyOut & { key: string }> {
     const orgUnitId = input.orgUnitId ?? p.orgUnitId;
-    if (!(await orgUnitInScope(this.db, p, orgUnitId))) throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'body.orgUnitId');
+    if (!(await orgUnitInScope(this.db, p, orgUnitId)))
+      throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'body.orgUnitId');
     const name = input.name.trim();
     if (!name) throw new AppError('VALIDATION_FAILED', 'name is required', 'body.name');
     const key = newApiKey();
     const id = await this.db.transaction().execute(async (trx) => {
       const { id } = await trx
         .insertInto('api_key')
-        .values({ org_unit_id: orgUnitId, name, key_prefix: key.prefix, key_hash: key.hash, created_by: p.userId, created_at: this.now().toISOString() })
+        .values({
+          org_unit_id: orgUnitId,
+          name,
+          key_prefix: key.prefix,
+          key_hash: key.hash,
+          created_by: p.userId,
+          created_at: this.now().toISOString(),
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await recordAudit(trx, actorOf(p, ip), { action: 'create', entity: 'api_key', entityId: id, orgUnitId, after: { name, orgUnitId, keyPrefix: key.prefix } });
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'create',
+        entity: 'api_key',
+        entityId: id,
+        orgUnitId,
+        after: { name, orgUnitId, keyPrefix: key.prefix },
+      });
       return id;
     });
     return { ...this.out(await this.base().where('k.id', '=', id).executeTakeFirstOrThrow()), key: key.secret };
@@ -68,7 +109,13 @@ export class ApiKeysService {
     if (before.revoked_at !== null) throw new AppError('CONFLICT', `API key ${id} was already revoked`);
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('api_key').set({ revoked_at: this.now().toISOString() }).where('id', '=', id).execute();
-      await recordAudit(trx, actorOf(p, ip), { action: 'revoke', entity: 'api_key', entityId: id, orgUnitId: before.org_unit_id, before: { name: before.name, keyPrefix: before.key_prefix } });
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'revoke',
+        entity: 'api_key',
+        entityId: id,
+        orgUnitId: before.org_unit_id,
+        before: { name: before.name, keyPrefix: before.key_prefix },
+      });
     });
     return this.out(await this.base().where('k.id', '=', id).executeTakeFirstOrThrow());
   }

@@ -10,7 +10,9 @@ const AuditRecord = Type.Object({
   at: Type.String(),
   actorUserId: Type.Union([Type.Integer(), Type.Null()]),
   actorName: Type.String({ description: 'The username recorded at the time' }),
-  actorDisplayName: Type.Union([Type.String(), Type.Null()], { description: "The person's name now (null for the system or an unknown sign-in)" }),
+  actorDisplayName: Type.Union([Type.String(), Type.Null()], {
+    description: "The person's name now (null for the system or an unknown sign-in)",
+  }),
   action: Type.String(),
   entity: Type.String(),
   entityId: Type.Union([Type.String(), Type.Null()]),

@@ -40,7 +40,13 @@ export async function recordAudit(db: Kysely<Database>, actor: Actor, entry: Aud
 }
 
 /** For features that show a full customer record: reading is audited too. */
-export function recordRead(db: Kysely<Database>, actor: Actor, entity: string, entityId: string | number, orgUnitId: number | null): Promise<void> {
+export function recordRead(
+  db: Kysely<Database>,
+  actor: Actor,
+  entity: string,
+  entityId: string | number,
+  orgUnitId: number | null,
+): Promise<void> {
   return recordAudit(db, actor, { action: 'read', entity, entityId, orgUnitId });
 }
 
@@ -60,7 +66,11 @@ export async function changeHistory(db: Kysely<Database>, entity: string, entity
 const PHONE_IN_TEXT = /(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)|(?<!\d)(0\d{2,3}-)\d{3,4}(\d{4})(?!\d)/g;
 
 export function maskPhonesIn(text: string | null): string | null {
-  return text === null ? null : text.replace(PHONE_IN_TEXT, (_m, a?: string, b?: string, c?: string, d?: string) => (a ? `${a}****${b}` : `${c}****${d}`));
+  return text === null
+    ? null
+    : text.replace(PHONE_IN_TEXT, (_m, a?: string, b?: string, c?: string, d?: string) =>
+        a ? `${a}****${b}` : `${c}****${d}`,
+      );
 }
 
 export class AuditService {

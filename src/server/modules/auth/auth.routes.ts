@@ -25,12 +25,28 @@ const Password = Type.String({ minLength: 1, maxLength: 200 });
 const tags = ['auth'];
 
 function me(p: Principal) {
-  return { userId: p.userId, username: p.username, displayName: p.displayName, orgUnitId: p.orgUnitId, orgPath: p.orgPath, permissions: [...p.permissions].sort(), roles: [...p.roleCodes], locale: p.locale, csrfToken: p.csrfToken };
+  return {
+    userId: p.userId,
+    username: p.username,
+    displayName: p.displayName,
+    orgUnitId: p.orgUnitId,
+    orgPath: p.orgPath,
+    permissions: [...p.permissions].sort(),
+    roles: [...p.roleCodes],
+    locale: p.locale,
+    csrfToken: p.csrfToken,
+  };
 }
 
 export function authRoutes(app: App, svc: AuthService, config: Config): void {
   const setCookie = (reply: FastifyReply, token: string) =>
-    reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: config.secureCookies, maxAge: config.sessionAbsoluteHours * 3600 });
+    reply.setCookie(SESSION_COOKIE, token, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.secureCookies,
+      maxAge: config.sessionAbsoluteHours * 3600,
+    });
   const rateLimit = { max: config.loginRateLimitPerMinute, timeWindow: 60_000 };
 
   app.get('/api/setup/status', {
@@ -51,8 +67,22 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
       summary: 'First run: create the company and its first admin (works once)',
       body: Type.Object(
         {
-          company: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }), name: Type.String({ minLength: 1, maxLength: 200 }), timeZone: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
-          admin: Type.Object({ username: Type.String({ minLength: 2, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }), displayName: Type.String({ minLength: 1, maxLength: 100 }), password: Password }, { additionalProperties: false }),
+          company: Type.Object(
+            {
+              code: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
+              name: Type.String({ minLength: 1, maxLength: 200 }),
+              timeZone: Type.Optional(Type.String({ maxLength: 64 })),
+            },
+            { additionalProperties: false },
+          ),
+          admin: Type.Object(
+            {
+              username: Type.String({ minLength: 2, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }),
+              displayName: Type.String({ minLength: 1, maxLength: 100 }),
+              password: Password,
+            },
+            { additionalProperties: false },
+          ),
         },
         { additionalProperties: false },
       ),
@@ -67,9 +97,19 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
 
   app.post('/api/auth/login', {
     config: { access: { public: true }, rateLimit },
-    schema: { tags, summary: 'Sign in with username and password; sets the session cookie and returns the CSRF token', body: Type.Object({ username: Username, password: Password }, { additionalProperties: false }), response: { 200: SessionStarted, ...errorResponses, 429: errorResponses[401] } },
+    schema: {
+      tags,
+      summary: 'Sign in with username and password; sets the session cookie and returns the CSRF token',
+      body: Type.Object({ username: Username, password: Password }, { additionalProperties: false }),
+      response: { 200: SessionStarted, ...errorResponses, 429: errorResponses[401] },
+    },
     handler: async (req, reply) => {
-      const { token, csrfToken } = await svc.login(req.body.username, req.body.password, req.ip, req.headers['user-agent'] ?? null);
+      const { token, csrfToken } = await svc.login(
+        req.body.username,
+        req.body.password,
+        req.ip,
+        req.headers['user-agent'] ?? null,
+      );
       setCookie(reply, token);
       return { csrfToken };
     },
@@ -77,7 +117,11 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
 
   app.get('/api/auth/me', {
     config: { access: { session: true } },
-    schema: { tags, summary: 'The signed-in user, permissions and CSRF token', response: { 200: MeSchema, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'The signed-in user, permissions and CSRF token',
+      response: { 200: MeSchema, ...errorResponses },
+    },
     handler: async (req) => me(requirePrincipal(req)),
   });
 
@@ -93,7 +137,11 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
 
   app.post('/api/auth/logout-all', {
     config: { access: { session: true } },
-    schema: { tags, summary: 'Sign out of all sessions, this one included', response: { 200: Type.Object({ revoked: Type.Integer() }), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Sign out of all sessions, this one included',
+      response: { 200: Type.Object({ revoked: Type.Integer() }), ...errorResponses },
+    },
     handler: async (req, reply) => {
       const revoked = await svc.logoutAll(requirePrincipal(req), req.ip);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -103,7 +151,12 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
 
   app.post('/api/auth/password', {
     config: { access: { session: true } },
-    schema: { tags, summary: 'Change your password (signs out your other sessions)', body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }), response: { 200: Ok, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Change your password (signs out your other sessions)',
+      body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }),
+      response: { 200: Ok, ...errorResponses },
+    },
     handler: async (req) => {
       await svc.changePassword(requirePrincipal(req), req.ip, req.body.currentPassword, req.body.newPassword);
       return { ok: true };
@@ -112,7 +165,15 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
 
   app.put('/api/auth/locale', {
     config: { access: { session: true } },
-    schema: { tags, summary: 'Choose your interface language', body: Type.Object({ locale: Type.Union([Type.Literal('zh-CN'), Type.Literal('en-US')]) }, { additionalProperties: false }), response: { 200: Ok, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Choose your interface language',
+      body: Type.Object(
+        { locale: Type.Union([Type.Literal('zh-CN'), Type.Literal('en-US')]) },
+        { additionalProperties: false },
+      ),
+      response: { 200: Ok, ...errorResponses },
+    },
     handler: async (req) => {
       await svc.setLocale(requirePrincipal(req), req.body.locale);
       return { ok: true };

@@ -123,7 +123,13 @@ function withColumns(q: ReturnType<typeof cases>) {
     's.free_text',
     's.recorded_at as survey_at',
     'sb.display_name as survey_by_name',
-    eb.selectFrom('vehicle as v').select('v.plate').whereRef('v.customer_id', '=', 'c.id').orderBy('v.id').limit(1).as('plate'),
+    eb
+      .selectFrom('vehicle as v')
+      .select('v.plate')
+      .whereRef('v.customer_id', '=', 'c.id')
+      .orderBy('v.id')
+      .limit(1)
+      .as('plate'),
   ]);
 }
 
@@ -138,7 +144,10 @@ export const churnCasesQueries = {
     return db.selectFrom('churn_reason').selectAll().orderBy('sort').orderBy('code').execute();
   },
 
-  async upsertLossKind(db: Kysely<Database>, k: { code: string; category: string; nameZh: string; nameEn: string; sort: number; active: boolean }) {
+  async upsertLossKind(
+    db: Kysely<Database>,
+    k: { code: string; category: string; nameZh: string; nameEn: string; sort: number; active: boolean },
+  ) {
     const values = { name_zh: k.nameZh, name_en: k.nameEn, sort: k.sort, active: k.active ? 1 : 0 };
     await db
       .insertInto('churn_loss_kind')
@@ -147,8 +156,17 @@ export const churnCasesQueries = {
       .execute();
   },
 
-  async upsertReason(db: Kysely<Database>, r: { code: string; nameZh: string; nameEn: string; needsText: boolean; sort: number; active: boolean }) {
-    const values = { name_zh: r.nameZh, name_en: r.nameEn, needs_text: r.needsText ? 1 : 0, sort: r.sort, active: r.active ? 1 : 0 };
+  async upsertReason(
+    db: Kysely<Database>,
+    r: { code: string; nameZh: string; nameEn: string; needsText: boolean; sort: number; active: boolean },
+  ) {
+    const values = {
+      name_zh: r.nameZh,
+      name_en: r.nameEn,
+      needs_text: r.needsText ? 1 : 0,
+      sort: r.sort,
+      active: r.active ? 1 : 0,
+    };
     await db
       .insertInto('churn_reason')
       .values({ code: r.code, ...values })
@@ -162,7 +180,16 @@ export const churnCasesQueries = {
       .selectFrom('alert as a')
       .innerJoin('customer as c', 'c.id', 'a.customer_id')
       .innerJoin('org_unit as o', 'o.id', 'a.org_unit_id')
-      .select(['a.id', 'a.status', 'a.customer_id', 'a.org_unit_id', 'o.path', 'o.time_zone', 'c.last_visit_day', 'c.merged_into_id'])
+      .select([
+        'a.id',
+        'a.status',
+        'a.customer_id',
+        'a.org_unit_id',
+        'o.path',
+        'o.time_zone',
+        'c.last_visit_day',
+        'c.merged_into_id',
+      ])
       .where('a.id', '=', alertId)
       .executeTakeFirst();
   },
@@ -172,7 +199,12 @@ export const churnCasesQueries = {
     return db
       .selectFrom('churn_case')
       .select(['id', 'alert_id'])
-      .where((eb) => eb.or([eb('alert_id', '=', alertId), eb.and([eb('customer_id', '=', customerId), eb('state', 'in', [...LIVE_STATES])])]))
+      .where((eb) =>
+        eb.or([
+          eb('alert_id', '=', alertId),
+          eb.and([eb('customer_id', '=', customerId), eb('state', 'in', [...LIVE_STATES])]),
+        ]),
+      )
       .orderBy('id')
       .limit(1)
       .executeTakeFirst();
@@ -213,7 +245,19 @@ export const churnCasesQueries = {
     return Number(res.numUpdatedRows) === 1;
   },
 
-  async insertEvent(db: Kysely<Database>, e: { caseId: number; action: string; from: string | null; to: string; actorUserId: number | null; actorName: string; at: string; detail: unknown }) {
+  async insertEvent(
+    db: Kysely<Database>,
+    e: {
+      caseId: number;
+      action: string;
+      from: string | null;
+      to: string;
+      actorUserId: number | null;
+      actorName: string;
+      at: string;
+      detail: unknown;
+    },
+  ) {
     await db
       .insertInto('churn_case_event')
       .values({
@@ -233,7 +277,17 @@ export const churnCasesQueries = {
     return db
       .selectFrom('churn_case_event as e')
       .leftJoin('app_user as u', 'u.id', 'e.actor_user_id')
-      .select(['e.id', 'e.action', 'e.from_state', 'e.to_state', 'e.actor_user_id', 'e.actor_name', 'u.display_name', 'e.at', 'e.detail'])
+      .select([
+        'e.id',
+        'e.action',
+        'e.from_state',
+        'e.to_state',
+        'e.actor_user_id',
+        'e.actor_name',
+        'u.display_name',
+        'e.at',
+        'e.detail',
+      ])
       .where('e.case_id', '=', caseId)
       .orderBy('e.id')
       .execute();
@@ -243,7 +297,10 @@ export const churnCasesQueries = {
     return db.selectFrom('exit_survey').selectAll().where('case_id', '=', caseId).executeTakeFirst();
   },
 
-  async saveSurvey(db: Kysely<Database>, s: { caseId: number; customerId: number; reasonCode: string; freeText: string | null; by: number; at: string }) {
+  async saveSurvey(
+    db: Kysely<Database>,
+    s: { caseId: number; customerId: number; reasonCode: string; freeText: string | null; by: number; at: string },
+  ) {
     const values = { reason_code: s.reasonCode, free_text: s.freeText, recorded_by: s.by, updated_at: s.at };
     await db
       .insertInto('exit_survey')
@@ -335,7 +392,11 @@ export const churnCasesQueries = {
   },
 
   async unit(db: Kysely<Database>, id: number) {
-    return db.selectFrom('org_unit').select(['id', 'parent_id', 'kind_code', 'code', 'name', 'path', 'time_zone']).where('id', '=', id).executeTakeFirst();
+    return db
+      .selectFrom('org_unit')
+      .select(['id', 'parent_id', 'kind_code', 'code', 'name', 'path', 'time_zone'])
+      .where('id', '=', id)
+      .executeTakeFirst();
   },
 
   async subtree(db: Kysely<Database>, engine: Engine, path: string) {
@@ -358,7 +419,12 @@ export const churnCasesQueries = {
       .where('lost_month', '<=', to)
       .groupBy(['org_unit_id', 'lost_month', 'category'])
       .execute();
-    return rows.map((r) => ({ orgUnitId: n(r.org_unit_id), month: r.lost_month!, category: r.category, count: n(r.n) }));
+    return rows.map((r) => ({
+      orgUnitId: n(r.org_unit_id),
+      month: r.lost_month!,
+      category: r.category,
+      count: n(r.n),
+    }));
   },
 
   /** Cases won back per unit and month of the return, months in [from, to]. */

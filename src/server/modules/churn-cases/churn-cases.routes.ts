@@ -9,12 +9,23 @@ const strict = { additionalProperties: false };
 const S = Type.Union([Type.String(), Type.Null()]);
 const Int = Type.Integer();
 // Years as the shared Month schema takes them (1900–2999); the day itself is checked by the workflow.
-const Day = Type.String({ pattern: '^(19|2\\d)\\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$', description: 'YYYY-MM-DD' });
+const Day = Type.String({
+  pattern: '^(19|2\\d)\\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$',
+  description: 'YYYY-MM-DD',
+});
 // The lists live in the workflow (as alerts.routes.ts does with its kinds).
 const [OPEN, REPORTED, SECOND_ATTEMPT, RETAINED, LOST, WON_BACK] = CHURN_CASE_STATES;
-const State = Type.Union([Type.Literal(OPEN), Type.Literal(REPORTED), Type.Literal(SECOND_ATTEMPT), Type.Literal(RETAINED), Type.Literal(LOST), Type.Literal(WON_BACK)]);
+const State = Type.Union([
+  Type.Literal(OPEN),
+  Type.Literal(REPORTED),
+  Type.Literal(SECOND_ATTEMPT),
+  Type.Literal(RETAINED),
+  Type.Literal(LOST),
+  Type.Literal(WON_BACK),
+]);
 const Category = Type.Union([Type.Literal(CHURN_CATEGORIES[0]), Type.Literal(CHURN_CATEGORIES[1])], {
-  description: 'natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation',
+  description:
+    'natural: closed, moved away, project ended, vehicle sold; non_natural: lost all, part, a whole organisation',
 });
 const Code = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9_]+$' });
 const Name = Type.String({ minLength: 1, maxLength: 100 });
@@ -23,8 +34,17 @@ const Action = Type.String({ description: 'open, report, assign, retain, confirm
 
 const Survey = Type.Object(
   {
-    reasonCode: Type.String({ minLength: 1, maxLength: 32, description: 'One of the reasons in use (GET /api/churn-cases/catalog)' }),
-    freeText: Type.Optional(Type.String({ maxLength: 4000, description: 'In the customer’s words; required for a reason that asks for it (other)' })),
+    reasonCode: Type.String({
+      minLength: 1,
+      maxLength: 32,
+      description: 'One of the reasons in use (GET /api/churn-cases/catalog)',
+    }),
+    freeText: Type.Optional(
+      Type.String({
+        maxLength: 4000,
+        description: 'In the customer’s words; required for a reason that asks for it (other)',
+      }),
+    ),
   },
   strict,
 );
@@ -65,8 +85,13 @@ const ChurnCase = Type.Object({
   outcome: Type.Union([Type.Object({ note: Type.String(), byName: S, at: Type.String() }), Type.Null()]),
   lostAt: S,
   lostDay: S,
-  lostMonth: Type.Union([Type.String({ description: 'The month the loss counts in (the unit’s calendar)' }), Type.Null()]),
-  wonBack: Type.Union([Type.Object({ at: Type.String(), day: S }), Type.Null()], { description: 'When the customer bought again, and the day of that purchase' }),
+  lostMonth: Type.Union([
+    Type.String({ description: 'The month the loss counts in (the unit’s calendar)' }),
+    Type.Null(),
+  ]),
+  wonBack: Type.Union([Type.Object({ at: Type.String(), day: S }), Type.Null()], {
+    description: 'When the customer bought again, and the day of that purchase',
+  }),
   survey: Type.Union([
     Type.Object({
       reasonCode: Type.String(),
@@ -101,9 +126,32 @@ const ChurnCaseDetail = Type.Object({
 });
 
 const Catalog = Type.Object({
-  lossKinds: Type.Array(Type.Object({ code: Code, category: Category, nameZh: Name, nameEn: Name, sort: Type.Integer({ minimum: 0, maximum: 10_000 }), active: Type.Boolean() }, strict), { minItems: 1, maxItems: 50 }),
+  lossKinds: Type.Array(
+    Type.Object(
+      {
+        code: Code,
+        category: Category,
+        nameZh: Name,
+        nameEn: Name,
+        sort: Type.Integer({ minimum: 0, maximum: 10_000 }),
+        active: Type.Boolean(),
+      },
+      strict,
+    ),
+    { minItems: 1, maxItems: 50 },
+  ),
   reasons: Type.Array(
-    Type.Object({ code: Code, nameZh: Name, nameEn: Name, needsText: Type.Boolean({ description: 'The survey must say more in words' }), sort: Type.Integer({ minimum: 0, maximum: 10_000 }), active: Type.Boolean() }, strict),
+    Type.Object(
+      {
+        code: Code,
+        nameZh: Name,
+        nameEn: Name,
+        needsText: Type.Boolean({ description: 'The survey must say more in words' }),
+        sort: Type.Integer({ minimum: 0, maximum: 10_000 }),
+        active: Type.Boolean(),
+      },
+      strict,
+    ),
     { minItems: 1, maxItems: 50 },
   ),
 });
@@ -115,7 +163,12 @@ const ListQuery = Type.Object(
     orgUnitId: Type.Optional(Type.Integer({ minimum: 1, description: 'Cases of this unit and below' })),
     lostMonth: Type.Optional(Month),
     customerId: Type.Optional(Type.Integer({ minimum: 1 })),
-    alertIds: Type.Optional(Type.String({ pattern: '^[1-9]\\d{0,14}(,[1-9]\\d{0,14}){0,199}$', description: 'Cases opened from these alerts: ids, comma-separated (up to 200)' })),
+    alertIds: Type.Optional(
+      Type.String({
+        pattern: '^[1-9]\\d{0,14}(,[1-9]\\d{0,14}){0,199}$',
+        description: 'Cases opened from these alerts: ids, comma-separated (up to 200)',
+      }),
+    ),
     ...Paging,
   },
   strict,
@@ -138,18 +191,32 @@ const LossRate = Type.Object({
   normalMonthlyRate: Type.Number({ description: '1 − (1 − yearly)^(1/12)' }),
   ...Figures,
   trend: Type.Array(Type.Object({ month: Type.String(), ...Figures })),
-  children: Type.Array(Type.Object({ id: Int, name: Type.String(), code: Type.String(), kindCode: Type.String(), ...Figures })),
-  asOf: Type.String({ description: 'When these figures were computed (ISO-8601 UTC); kept as a snapshot, see DASHBOARD_SNAPSHOT_MINUTES' }),
+  children: Type.Array(
+    Type.Object({ id: Int, name: Type.String(), code: Type.String(), kindCode: Type.String(), ...Figures }),
+  ),
+  asOf: Type.String({
+    description: 'When these figures were computed (ISO-8601 UTC); kept as a snapshot, see DASHBOARD_SNAPSHOT_MINUTES',
+  }),
 });
 
-const Assignee = Type.Object({ id: Int, displayName: Type.String(), username: Type.String(), orgUnitId: Int, orgUnitName: Type.String() });
+const Assignee = Type.Object({
+  id: Int,
+  displayName: Type.String(),
+  username: Type.String(),
+  orgUnitId: Int,
+  orgUnitName: Type.String(),
+});
 const tags = ['churn-cases'];
 const Note = Text('What the second attempt found');
 
 export function churnCasesRoutes(app: App, svc: ChurnCasesService): void {
   app.get('/api/churn-cases/catalog', {
     config: { access: { permission: 'alert.read' } },
-    schema: { tags, summary: 'The kinds of loss (natural, non-natural) and the exit survey’s reasons, in use and retired', response: { 200: Catalog, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'The kinds of loss (natural, non-natural) and the exit survey’s reasons, in use and retired',
+      response: { 200: Catalog, ...errorResponses },
+    },
     handler: () => svc.catalog(),
   });
 
@@ -166,10 +233,18 @@ export function churnCasesRoutes(app: App, svc: ChurnCasesService): void {
 
   app.get('/api/churn-cases', {
     config: { access: { permission: 'alert.read' } },
-    schema: { tags, summary: 'Churn cases of my subtree, most recently changed first', querystring: ListQuery, response: { 200: Page(ChurnCase), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Churn cases of my subtree, most recently changed first',
+      querystring: ListQuery,
+      response: { 200: Page(ChurnCase), ...errorResponses },
+    },
     handler: (req) => {
       const { alertIds, ...query } = req.query;
-      return svc.list(requirePrincipal(req), { ...query, ...(alertIds && { alertIds: alertIds.split(',').map(Number) }) });
+      return svc.list(requirePrincipal(req), {
+        ...query,
+        ...(alertIds && { alertIds: alertIds.split(',').map(Number) }),
+      });
     },
   });
 
@@ -177,19 +252,31 @@ export function churnCasesRoutes(app: App, svc: ChurnCasesService): void {
     config: { access: { permission: 'dashboard.read', resource: { type: 'org_unit', param: 'id' } } },
     schema: {
       tags,
-      summary: 'Loss rate of a unit per month (lost ÷ active at the start) against the policy’s normal rate, with its child units',
+      summary:
+        'Loss rate of a unit per month (lost ÷ active at the start) against the policy’s normal rate, with its child units',
       params: IdParams,
       querystring: Type.Object(
         {
           month: Type.Optional(Month),
-          months: Type.Optional(Type.Integer({ minimum: 1, maximum: 36, description: 'Months of trend, ending with `month`; 12 by default' })),
-          refresh: Type.Optional(Type.Boolean({ description: 'Compute the figures now instead of serving a snapshot' })),
+          months: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 36,
+              description: 'Months of trend, ending with `month`; 12 by default',
+            }),
+          ),
+          refresh: Type.Optional(
+            Type.Boolean({ description: 'Compute the figures now instead of serving a snapshot' }),
+          ),
         },
         strict,
       ),
       response: { 200: LossRate, ...errorResponses },
     },
-    handler: (req) => svc.lossRate(requirePrincipal(req), req.params.id, req.query.month, req.query.months, { refresh: req.query.refresh }),
+    handler: (req) =>
+      svc.lossRate(requirePrincipal(req), req.params.id, req.query.month, req.query.months, {
+        refresh: req.query.refresh,
+      }),
   });
 
   app.post('/api/churn-cases/from-alert/:id', {
@@ -197,7 +284,8 @@ export function churnCasesRoutes(app: App, svc: ChurnCasesService): void {
     config: { access: { permission: 'customer.write', resource: { type: 'alert', param: 'id' } } },
     schema: {
       tags,
-      summary: 'Turn an alert into a churn case: natural loss (lost at once, with its exit survey) or non-natural (to be reported upward)',
+      summary:
+        'Turn an alert into a churn case: natural loss (lost at once, with its exit survey) or non-natural (to be reported upward)',
       params: IdParams,
       body: Type.Object(
         {
@@ -210,12 +298,18 @@ export function churnCasesRoutes(app: App, svc: ChurnCasesService): void {
       ),
       response: { 201: ChurnCaseDetail, ...errorResponses },
     },
-    handler: async (req, reply) => reply.code(201).send(await svc.openFromAlert(requirePrincipal(req), req.ip, req.params.id, req.body)),
+    handler: async (req, reply) =>
+      reply.code(201).send(await svc.openFromAlert(requirePrincipal(req), req.ip, req.params.id, req.body)),
   });
 
   app.get('/api/churn-cases/:id', {
     config: { access: { permission: 'alert.read', resource: { type: 'churn_case', param: 'id' } } },
-    schema: { tags, summary: 'One churn case with its trail, exit survey and the steps I may take', params: IdParams, response: { 200: ChurnCaseDetail, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'One churn case with its trail, exit survey and the steps I may take',
+      params: IdParams,
+      response: { 200: ChurnCaseDetail, ...errorResponses },
+    },
     handler: (req) => svc.get(requirePrincipal(req), req.params.id),
   });
 
@@ -235,7 +329,8 @@ export function churnCasesRoutes(app: App, svc: ChurnCasesService): void {
     config: { access: { permission: 'churn.assign', resource: { type: 'churn_case', param: 'id' } } },
     schema: {
       tags,
-      summary: 'People the level above may send for the second attempt (at the case’s unit or above it, within my subtree)',
+      summary:
+        'People the level above may send for the second attempt (at the case’s unit or above it, within my subtree)',
       params: IdParams,
       response: { 200: Type.Array(Assignee), ...errorResponses },
     },
@@ -248,7 +343,10 @@ export function churnCasesRoutes(app: App, svc: ChurnCasesService): void {
       tags,
       summary: 'Send a named person for a second attempt by a due day (the level above only)',
       params: IdParams,
-      body: Type.Object({ assigneeUserId: Id, dueDay: Day, note: Type.Optional(Type.String({ maxLength: 4000 })) }, strict),
+      body: Type.Object(
+        { assigneeUserId: Id, dueDay: Day, note: Type.Optional(Type.String({ maxLength: 4000 })) },
+        strict,
+      ),
       response: { 200: ChurnCaseDetail, ...errorResponses },
     },
     handler: (req) => svc.assign(requirePrincipal(req), req.ip, req.params.id, req.body),
@@ -280,7 +378,13 @@ export function churnCasesRoutes(app: App, svc: ChurnCasesService): void {
 
   app.put('/api/churn-cases/:id/exit-survey', {
     config: { access: { permission: 'customer.write', resource: { type: 'churn_case', param: 'id' } } },
-    schema: { tags, summary: 'Record or correct the exit survey: why the customer left', params: IdParams, body: Survey, response: { 200: ChurnCaseDetail, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Record or correct the exit survey: why the customer left',
+      params: IdParams,
+      body: Survey,
+      response: { 200: ChurnCaseDetail, ...errorResponses },
+    },
     handler: (req) => svc.saveSurvey(requirePrincipal(req), req.ip, req.params.id, req.body),
   });
 }

@@ -125,7 +125,10 @@ function toCase(r: CaseRow, today: string) {
     },
     openedAt: r.opened_at,
     openedByName: text(r.opened_by_name),
-    report: r.reported_at === null ? null : { text: r.report_text ?? '', byName: text(r.reported_by_name), at: r.reported_at },
+    report:
+      r.reported_at === null
+        ? null
+        : { text: r.report_text ?? '', byName: text(r.reported_by_name), at: r.reported_at },
     secondAttempt:
       r.assigned_at === null
         ? null
@@ -137,7 +140,8 @@ function toCase(r: CaseRow, today: string) {
             assignedAt: r.assigned_at,
             overdue: r.state === 'second_attempt' && r.due_day !== null && r.due_day < today,
           },
-    outcome: r.outcome_at === null ? null : { note: r.outcome_note ?? '', byName: text(r.outcome_by_name), at: r.outcome_at },
+    outcome:
+      r.outcome_at === null ? null : { note: r.outcome_note ?? '', byName: text(r.outcome_by_name), at: r.outcome_at },
     lostAt: r.lost_at,
     lostDay: r.lost_day,
     lostMonth: r.lost_month,
@@ -198,8 +202,22 @@ export class ChurnCasesService {
   async catalog() {
     const [kinds, reasons] = await Promise.all([q.lossKinds(this.db), q.reasons(this.db)]);
     return {
-      lossKinds: kinds.map((k) => ({ code: k.code, category: k.category as ChurnCategory, nameZh: k.name_zh, nameEn: k.name_en, sort: Number(k.sort), active: Number(k.active) === 1 })),
-      reasons: reasons.map((r) => ({ code: r.code, nameZh: r.name_zh, nameEn: r.name_en, needsText: Number(r.needs_text) === 1, sort: Number(r.sort), active: Number(r.active) === 1 })),
+      lossKinds: kinds.map((k) => ({
+        code: k.code,
+        category: k.category as ChurnCategory,
+        nameZh: k.name_zh,
+        nameEn: k.name_en,
+        sort: Number(k.sort),
+        active: Number(k.active) === 1,
+      })),
+      reasons: reasons.map((r) => ({
+        code: r.code,
+        nameZh: r.name_zh,
+        nameEn: r.name_en,
+        needsText: Number(r.needs_text) === 1,
+        sort: Number(r.sort),
+        active: Number(r.active) === 1,
+      })),
     };
   }
 
@@ -213,45 +231,85 @@ export class ChurnCasesService {
     const unique = (codes: string[], field: string) => {
       const seen = new Set<string>();
       codes.forEach((c, i) => {
-        if (seen.has(c)) throw new AppError('VALIDATION_FAILED', `${field}.${i}.code repeats ${c}`, `body.${field}.${i}.code`);
+        if (seen.has(c))
+          throw new AppError('VALIDATION_FAILED', `${field}.${i}.code repeats ${c}`, `body.${field}.${i}.code`);
         seen.add(c);
       });
     };
-    unique(body.lossKinds.map((k) => k.code), 'lossKinds');
-    unique(body.reasons.map((r) => r.code), 'reasons');
+    unique(
+      body.lossKinds.map((k) => k.code),
+      'lossKinds',
+    );
+    unique(
+      body.reasons.map((r) => r.code),
+      'reasons',
+    );
     body.lossKinds.forEach((k, i) => {
       const was = kindCategory.get(k.code);
-      if (was !== undefined && was !== k.category) throw new AppError('VALIDATION_FAILED', `lossKinds.${i}.category cannot change (${k.code} is ${was})`, `body.lossKinds.${i}.category`);
+      if (was !== undefined && was !== k.category)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `lossKinds.${i}.category cannot change (${k.code} is ${was})`,
+          `body.lossKinds.${i}.category`,
+        );
     });
     // Every code on file must stay listed (retired, if need be): the list is the whole catalogue.
     const listedKinds = new Set(body.lossKinds.map((k) => k.code));
     const missingKind = before.lossKinds.find((k) => !listedKinds.has(k.code));
-    if (missingKind) throw new AppError('VALIDATION_FAILED', `lossKinds must keep ${missingKind.code}; retire it instead`, 'body.lossKinds');
+    if (missingKind)
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `lossKinds must keep ${missingKind.code}; retire it instead`,
+        'body.lossKinds',
+      );
     const listedReasons = new Set(body.reasons.map((r) => r.code));
     const missingReason = before.reasons.find((r) => !listedReasons.has(r.code));
-    if (missingReason) throw new AppError('VALIDATION_FAILED', `reasons must keep ${missingReason.code}; retire it instead`, 'body.reasons');
+    if (missingReason)
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `reasons must keep ${missingReason.code}; retire it instead`,
+        'body.reasons',
+      );
     for (const category of ['natural', 'non_natural'] as const) {
-      if (!body.lossKinds.some((k) => k.active && k.category === category)) throw new AppError('VALIDATION_FAILED', `lossKinds need an active ${category} kind`, 'body.lossKinds');
+      if (!body.lossKinds.some((k) => k.active && k.category === category))
+        throw new AppError('VALIDATION_FAILED', `lossKinds need an active ${category} kind`, 'body.lossKinds');
     }
-    if (!body.reasons.some((r) => r.active)) throw new AppError('VALIDATION_FAILED', 'reasons need an active reason', 'body.reasons');
+    if (!body.reasons.some((r) => r.active))
+      throw new AppError('VALIDATION_FAILED', 'reasons need an active reason', 'body.reasons');
 
     await this.db.transaction().execute(async (trx) => {
-      for (const k of body.lossKinds) await q.upsertLossKind(trx, { ...k, nameZh: k.nameZh.trim(), nameEn: k.nameEn.trim() });
-      for (const r of body.reasons) await q.upsertReason(trx, { ...r, nameZh: r.nameZh.trim(), nameEn: r.nameEn.trim() });
-      await recordAudit(trx, actorOf(p, ip), { action: 'update', entity: 'churn_catalog', orgUnitId: p.orgUnitId, before, after: body });
+      for (const k of body.lossKinds)
+        await q.upsertLossKind(trx, { ...k, nameZh: k.nameZh.trim(), nameEn: k.nameEn.trim() });
+      for (const r of body.reasons)
+        await q.upsertReason(trx, { ...r, nameZh: r.nameZh.trim(), nameEn: r.nameEn.trim() });
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'update',
+        entity: 'churn_catalog',
+        orgUnitId: p.orgUnitId,
+        before,
+        after: body,
+      });
     });
     return this.catalog();
   }
 
   /** A survey answer checked against the reasons on file: active, with words where the reason asks for them. */
-  private async cleanSurvey(db: Kysely<Database>, s: SurveyBody, prefix: string): Promise<{ reasonCode: string; freeText: string | null }> {
+  private async cleanSurvey(
+    db: Kysely<Database>,
+    s: SurveyBody,
+    prefix: string,
+  ): Promise<{ reasonCode: string; freeText: string | null }> {
     const reason = (await q.reasons(db)).find((r) => r.code === s.reasonCode);
     if (!reason || Number(reason.active) !== 1) {
       throw new AppError('VALIDATION_FAILED', `${prefix}reasonCode is not a reason in use`, `body.${prefix}reasonCode`);
     }
     const freeText = s.freeText?.trim() || null;
     if (Number(reason.needs_text) === 1 && !freeText) {
-      throw new AppError('VALIDATION_FAILED', `${prefix}freeText must say more for ${reason.code}`, `body.${prefix}freeText`);
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `${prefix}freeText must say more for ${reason.code}`,
+        `body.${prefix}freeText`,
+      );
     }
     return { reasonCode: reason.code, freeText };
   }
@@ -267,7 +325,11 @@ export class ChurnCasesService {
       const unit = await q.unit(this.db, query.orgUnitId);
       if (!unit) throw new AppError('NOT_FOUND', `org unit ${query.orgUnitId} not found`, 'querystring.orgUnitId');
       if (!pathInScope(p, unit.path)) {
-        throw new AppError('SCOPE_DENIED', `org unit ${query.orgUnitId} is outside your organisation`, 'querystring.orgUnitId');
+        throw new AppError(
+          'SCOPE_DENIED',
+          `org unit ${query.orgUnitId} is outside your organisation`,
+          'querystring.orgUnitId',
+        );
       }
       filter.unitPath = unit.path;
     }
@@ -312,7 +374,11 @@ export class ChurnCasesService {
     if (!note) throw new AppError('VALIDATION_FAILED', 'body.note must not be empty', 'body.note');
     const kind = (await q.lossKinds(this.db)).find((k) => k.code === body.lossKind);
     if (!kind || Number(kind.active) !== 1 || kind.category !== body.category) {
-      throw new AppError('VALIDATION_FAILED', `lossKind is not a ${body.category} kind of loss in use`, 'body.lossKind');
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `lossKind is not a ${body.category} kind of loss in use`,
+        'body.lossKind',
+      );
     }
     if (needsSurvey('open', body.category) && !body.survey) {
       throw new AppError('EXIT_SURVEY_REQUIRED', 'a lost customer needs an exit survey', 'body.survey');
@@ -324,11 +390,17 @@ export class ChurnCasesService {
       if (!alert) throw new AppError('NOT_FOUND', `alert ${alertId} not found`);
       const customerId = Number(alert.customer_id);
       const orgUnitId = Number(alert.org_unit_id);
-      const check = checkStep('open', { state: null, category: body.category, orgPath: alert.path, assigneeUserId: null }, caseActor(p));
+      const check = checkStep(
+        'open',
+        { state: null, category: body.category, orgPath: alert.path, assigneeUserId: null },
+        caseActor(p),
+      );
       if (!check.ok) throw refusal(check);
       const existing = await q.existingCase(trx, alertId, customerId);
       if (existing) {
-        throw new AppError('CHURN_CASE_EXISTS', `the customer already has churn case ${existing.id}`, undefined, { caseId: Number(existing.id) });
+        throw new AppError('CHURN_CASE_EXISTS', `the customer already has churn case ${existing.id}`, undefined, {
+          caseId: Number(existing.id),
+        });
       }
       const now = this.now();
       const at = now.toISOString();
@@ -356,12 +428,34 @@ export class ChurnCasesService {
       }
       if (survey) await q.saveSurvey(trx, { caseId, customerId, ...survey, by: p.userId, at });
       const detail = { category: body.category, lossKind: kind.code, note, ...(survey && { survey }) };
-      await q.insertEvent(trx, { caseId, action: 'open', from: null, to: check.to, actorUserId: p.userId, actorName: p.username, at, detail });
-      await recordAudit(trx, actor, { action: 'create', entity: 'churn_case', entityId: caseId, orgUnitId, after: { alertId, state: check.to, ...detail } });
+      await q.insertEvent(trx, {
+        caseId,
+        action: 'open',
+        from: null,
+        to: check.to,
+        actorUserId: p.userId,
+        actorName: p.username,
+        at,
+        detail,
+      });
+      await recordAudit(trx, actor, {
+        action: 'create',
+        entity: 'churn_case',
+        entityId: caseId,
+        orgUnitId,
+        after: { alertId, state: check.to, ...detail },
+      });
       // The alert's work is now the case's: its queue entry is closed with what was found.
       const closed = { contactMade: note, reasonFound: kind.name_zh, actionTaken: `churn_case:${caseId}` };
       if (alert.status === 'open' && (await alertsQueries.close(trx, alertId, p.userId, at, closed))) {
-        await recordAudit(trx, actor, { action: 'close', entity: 'alert', entityId: alertId, orgUnitId, before: { status: 'open' }, after: { status: 'closed', ...closed } });
+        await recordAudit(trx, actor, {
+          action: 'close',
+          entity: 'alert',
+          entityId: alertId,
+          orgUnitId,
+          before: { status: 'open' },
+          after: { status: 'closed', ...closed },
+        });
       }
       return caseId;
     });
@@ -369,7 +463,14 @@ export class ChurnCasesService {
   }
 
   /** Take a step on a case: loaded in scope, checked by the workflow, moved from the state it was read in. */
-  private async step(trx: Kysely<Database>, p: Principal, id: number, action: ChurnCaseAction, changes: CaseChanges, detail: Record<string, unknown>) {
+  private async step(
+    trx: Kysely<Database>,
+    p: Principal,
+    id: number,
+    action: ChurnCaseAction,
+    changes: CaseChanges,
+    detail: Record<string, unknown>,
+  ) {
     const row = await q.one(trx, p, id);
     if (!row) throw new AppError('NOT_FOUND', `churn case ${id} not found`);
     const check = checkStep(action, factsOf(row), caseActor(p));
@@ -378,7 +479,16 @@ export class ChurnCasesService {
     if (!(await q.moveCase(trx, id, row.state, at, { state: check.to, ...changes }))) {
       throw new AppError('CONFLICT', `churn case ${id} was moved on by someone else`);
     }
-    await q.insertEvent(trx, { caseId: id, action, from: row.state, to: check.to, actorUserId: p.userId, actorName: p.username, at, detail });
+    await q.insertEvent(trx, {
+      caseId: id,
+      action,
+      from: row.state,
+      to: check.to,
+      actorUserId: p.userId,
+      actorName: p.username,
+      at,
+      detail,
+    });
     return { row, to: check.to, at };
   }
 
@@ -388,8 +498,22 @@ export class ChurnCasesService {
     if (!report) throw new AppError('VALIDATION_FAILED', 'body.report must not be empty', 'body.report');
     await this.db.transaction().execute(async (trx) => {
       const at = this.now().toISOString();
-      const { row, to } = await this.step(trx, p, id, 'report', { report_text: report, reported_by: p.userId, reported_at: at }, { report });
-      await recordAudit(trx, actorOf(p, ip), { action: 'report', entity: 'churn_case', entityId: id, orgUnitId: Number(row.org_unit_id), before: { state: row.state }, after: { state: to, report } });
+      const { row, to } = await this.step(
+        trx,
+        p,
+        id,
+        'report',
+        { report_text: report, reported_by: p.userId, reported_at: at },
+        { report },
+      );
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'report',
+        entity: 'churn_case',
+        entityId: id,
+        orgUnitId: Number(row.org_unit_id),
+        before: { state: row.state },
+        after: { state: to, report },
+      });
     });
     return this.get(p, id);
   }
@@ -401,11 +525,22 @@ export class ChurnCasesService {
     const check = checkStep('assign', { ...factsOf(row), state: 'reported' }, caseActor(p));
     if (!check.ok) throw refusal(check);
     const users = await q.assignees(this.db, this.engine, row.org_path, p.orgPath);
-    return users.map((u) => ({ id: Number(u.id), displayName: u.display_name, username: u.username, orgUnitId: Number(u.org_unit_id), orgUnitName: u.org_unit_name }));
+    return users.map((u) => ({
+      id: Number(u.id),
+      displayName: u.display_name,
+      username: u.username,
+      orgUnitId: Number(u.org_unit_id),
+      orgUnitName: u.org_unit_name,
+    }));
   }
 
   /** The level above names the person for the second attempt and the day it is due. */
-  async assign(p: Principal, ip: string | null, id: number, body: { assigneeUserId: number; dueDay: string; note?: string }) {
+  async assign(
+    p: Principal,
+    ip: string | null,
+    id: number,
+    body: { assigneeUserId: number; dueDay: string; note?: string },
+  ) {
     const note = body.note?.trim() || null;
     await this.db.transaction().execute(async (trx) => {
       const current = await q.one(trx, p, id);
@@ -415,7 +550,11 @@ export class ChurnCasesService {
       if (!check.ok) throw refusal(check);
       const problem = dueDayProblem(body.dueDay, this.today(current.time_zone));
       if (problem) {
-        const why = { invalid: 'is not a calendar day', past: 'must come after today', too_far: 'must be within a year' }[problem];
+        const why = {
+          invalid: 'is not a calendar day',
+          past: 'must come after today',
+          too_far: 'must be within a year',
+        }[problem];
         throw new AppError('VALIDATION_FAILED', `body.dueDay ${why}`, 'body.dueDay');
       }
       const eligible = await q.assignees(trx, this.engine, current.org_path, p.orgPath);
@@ -425,8 +564,18 @@ export class ChurnCasesService {
         throw new AppError('ASSIGNEE_NOT_ELIGIBLE', why, 'body.assigneeUserId');
       }
       const at = this.now().toISOString();
-      const changes: CaseChanges = { assignee_user_id: body.assigneeUserId, due_day: body.dueDay, assigned_by: p.userId, assigned_at: at };
-      const detail = { assigneeUserId: body.assigneeUserId, assigneeName: person.display_name, dueDay: body.dueDay, ...(note && { note }) };
+      const changes: CaseChanges = {
+        assignee_user_id: body.assigneeUserId,
+        due_day: body.dueDay,
+        assigned_by: p.userId,
+        assigned_at: at,
+      };
+      const detail = {
+        assigneeUserId: body.assigneeUserId,
+        assigneeName: person.display_name,
+        dueDay: body.dueDay,
+        ...(note && { note }),
+      };
       const { row, to } = await this.step(trx, p, id, 'assign', changes, detail);
       await recordAudit(trx, actorOf(p, ip), {
         action: 'assign',
@@ -446,8 +595,22 @@ export class ChurnCasesService {
     if (!note) throw new AppError('VALIDATION_FAILED', 'body.note must not be empty', 'body.note');
     await this.db.transaction().execute(async (trx) => {
       const at = this.now().toISOString();
-      const { row, to } = await this.step(trx, p, id, 'retain', { outcome_note: note, outcome_by: p.userId, outcome_at: at }, { note });
-      await recordAudit(trx, actorOf(p, ip), { action: 'retain', entity: 'churn_case', entityId: id, orgUnitId: Number(row.org_unit_id), before: { state: row.state }, after: { state: to, note } });
+      const { row, to } = await this.step(
+        trx,
+        p,
+        id,
+        'retain',
+        { outcome_note: note, outcome_by: p.userId, outcome_at: at },
+        { note },
+      );
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'retain',
+        entity: 'churn_case',
+        entityId: id,
+        orgUnitId: Number(row.org_unit_id),
+        before: { state: row.state },
+        after: { state: to, note },
+      });
     });
     return this.get(p, id);
   }
@@ -468,9 +631,17 @@ export class ChurnCasesService {
       const now = this.now();
       const at = now.toISOString();
       const day = businessDay(now.getTime(), current.time_zone);
-      const changes: CaseChanges = { outcome_note: note, outcome_by: p.userId, outcome_at: at, lost_at: at, lost_day: day, lost_month: day.slice(0, 7) };
+      const changes: CaseChanges = {
+        outcome_note: note,
+        outcome_by: p.userId,
+        outcome_at: at,
+        lost_at: at,
+        lost_day: day,
+        lost_month: day.slice(0, 7),
+      };
       const { row, to } = await this.step(trx, p, id, 'confirm_lost', changes, { note, ...(survey && { survey }) });
-      if (survey) await q.saveSurvey(trx, { caseId: id, customerId: Number(row.customer_id), ...survey, by: p.userId, at });
+      if (survey)
+        await q.saveSurvey(trx, { caseId: id, customerId: Number(row.customer_id), ...survey, by: p.userId, at });
       await recordAudit(trx, actorOf(p, ip), {
         action: 'confirm_lost',
         entity: 'churn_case',
@@ -494,7 +665,16 @@ export class ChurnCasesService {
       const before = await q.survey(trx, id);
       const at = this.now().toISOString();
       await q.saveSurvey(trx, { caseId: id, customerId: Number(row.customer_id), ...survey, by: p.userId, at });
-      await q.insertEvent(trx, { caseId: id, action: 'survey', from: row.state, to: row.state, actorUserId: p.userId, actorName: p.username, at, detail: survey });
+      await q.insertEvent(trx, {
+        caseId: id,
+        action: 'survey',
+        from: row.state,
+        to: row.state,
+        actorUserId: p.userId,
+        actorName: p.username,
+        at,
+        detail: survey,
+      });
       await recordAudit(trx, actorOf(p, ip), {
         action: 'exit_survey',
         entity: 'churn_case',
@@ -515,17 +695,41 @@ export class ChurnCasesService {
     const found = await q.returned(this.db, this.engine, ids);
     let recorded = 0;
     for (const c of found) {
-      const check = checkStep('win_back', { state: c.state as ChurnCaseState, category: 'non_natural', orgPath: '/', assigneeUserId: null }, 'system');
+      const check = checkStep(
+        'win_back',
+        { state: c.state as ChurnCaseState, category: 'non_natural', orgPath: '/', assigneeUserId: null },
+        'system',
+      );
       if (!check.ok) continue;
       const moved = await this.db.transaction().execute(async (trx) => {
         const purchase = await q.firstPurchaseAfter(trx, Number(c.customer_id), c.baseline_day);
         const at = this.now().toISOString();
         const day = purchase?.business_day ?? c.last_visit_day;
-        const changes: CaseChanges = { won_back_at: at, won_back_day: day ?? undefined, won_back_txn_id: purchase ? Number(purchase.id) : null };
+        const changes: CaseChanges = {
+          won_back_at: at,
+          won_back_day: day ?? undefined,
+          won_back_txn_id: purchase ? Number(purchase.id) : null,
+        };
         if (!(await q.moveCase(trx, Number(c.id), c.state, at, { state: check.to, ...changes }))) return false;
         const detail = { day, transactionId: purchase ? Number(purchase.id) : null, baselineDay: c.baseline_day };
-        await q.insertEvent(trx, { caseId: Number(c.id), action: 'win_back', from: c.state, to: check.to, actorUserId: null, actorName: WIN_BACK_ACTOR.name, at, detail });
-        await recordAudit(trx, WIN_BACK_ACTOR, { action: 'win_back', entity: 'churn_case', entityId: Number(c.id), orgUnitId: Number(c.org_unit_id), before: { state: c.state }, after: { state: check.to, ...detail } });
+        await q.insertEvent(trx, {
+          caseId: Number(c.id),
+          action: 'win_back',
+          from: c.state,
+          to: check.to,
+          actorUserId: null,
+          actorName: WIN_BACK_ACTOR.name,
+          at,
+          detail,
+        });
+        await recordAudit(trx, WIN_BACK_ACTOR, {
+          action: 'win_back',
+          entity: 'churn_case',
+          entityId: Number(c.id),
+          orgUnitId: Number(c.org_unit_id),
+          before: { state: c.state },
+          after: { state: check.to, ...detail },
+        });
         return true;
       });
       if (moved) recorded++;
@@ -538,17 +742,31 @@ export class ChurnCasesService {
    * over customers active at its start — those who bought anything in the month before, as the
    * dashboards count "active" — beside the policy's normal rate; the unit's children for drill-down.
    */
-  async lossRate(p: Principal, unitId: number, monthArg: string | undefined, monthsArg: number | undefined, opts: { refresh?: boolean } = {}) {
+  async lossRate(
+    p: Principal,
+    unitId: number,
+    monthArg: string | undefined,
+    monthsArg: number | undefined,
+    opts: { refresh?: boolean } = {},
+  ) {
     const unit = await q.unit(this.db, unitId);
     if (!unit) throw new AppError('NOT_FOUND', `org unit ${unitId} not found`);
-    if (!pathInScope(p, unit.path)) throw new AppError('SCOPE_DENIED', `org unit ${unitId} is outside your organisation`);
+    if (!pathInScope(p, unit.path))
+      throw new AppError('SCOPE_DENIED', `org unit ${unitId} is outside your organisation`);
     const month = monthArg ?? this.today(unit.time_zone).slice(0, 7);
     const count = monthsArg ?? 12;
     const policy = await currentPolicy(this.db, 'anomaly');
     // Twelve months of active customers over HQ's whole archive take seconds (bench: 2 s on SQLite, 0.7 s
     // on PostgreSQL at 100,000 customers): kept as a dashboard snapshot like the other tabs' figures.
     const key = `${policy.versionId ?? 'default'}:${count}`;
-    const snap = await this.snapshots.read('loss_rate', unit.id, month, key, () => this.computeLossRate(unit, month, count, policy.body.normalYearlyLossRate), opts);
+    const snap = await this.snapshots.read(
+      'loss_rate',
+      unit.id,
+      month,
+      key,
+      () => this.computeLossRate(unit, month, count, policy.body.normalYearlyLossRate),
+      opts,
+    );
     return { ...snap.body, asOf: snap.asOf };
   }
 
@@ -587,7 +805,8 @@ export class ChurnCasesService {
       const child = childOf.get(unitOf);
       if (child !== undefined) f(tally(child, m));
     };
-    for (const l of lost) add(l.orgUnitId, l.month, (t) => (l.category === 'natural' ? (t.natural += l.count) : (t.nonNatural += l.count)));
+    for (const l of lost)
+      add(l.orgUnitId, l.month, (t) => (l.category === 'natural' ? (t.natural += l.count) : (t.nonNatural += l.count)));
     for (const w of won) add(w.orgUnitId, w.month, (t) => (t.wonBack += w.count));
     // Active in the month before counts at the start of the month.
     for (const a of active) add(a.orgUnitId, addMonths(a.month, 1), (t) => (t.activeAtStart += a.count));
@@ -596,7 +815,15 @@ export class ChurnCasesService {
       const t = tally(owner, m);
       const lostCount = t.natural + t.nonNatural;
       const rate = lossRate(lostCount, t.activeAtStart);
-      return { lost: lostCount, natural: t.natural, nonNatural: t.nonNatural, wonBack: t.wonBack, activeAtStart: t.activeAtStart, rate, aboveNormal: rate !== null && rate > normalMonthlyRate };
+      return {
+        lost: lostCount,
+        natural: t.natural,
+        nonNatural: t.nonNatural,
+        wonBack: t.wonBack,
+        activeAtStart: t.activeAtStart,
+        rate,
+        aboveNormal: rate !== null && rate > normalMonthlyRate,
+      };
     };
     return {
       unit: { id: unit.id, name: unit.name, code: unit.code, kindCode: unit.kind_code },
@@ -605,12 +832,22 @@ export class ChurnCasesService {
       normalMonthlyRate,
       ...figures('all', month),
       trend: months.map((m) => ({ month: m, ...figures('all', m) })),
-      children: children.map((c) => ({ id: Number(c.id), name: c.name, code: c.code, kindCode: c.kind_code, ...figures(Number(c.id), month) })),
+      children: children.map((c) => ({
+        id: Number(c.id),
+        name: c.name,
+        code: c.code,
+        kindCode: c.kind_code,
+        ...figures(Number(c.id), month),
+      })),
     };
   }
 }
 
 /** A live case whose customer has bought since its baseline. */
 function hasReturned(state: string, baselineDay: string | null, lastVisitDay: string | null): boolean {
-  return (LIVE_STATES as readonly string[]).includes(state) && lastVisitDay !== null && (baselineDay === null || lastVisitDay > baselineDay);
+  return (
+    (LIVE_STATES as readonly string[]).includes(state) &&
+    lastVisitDay !== null &&
+    (baselineDay === null || lastVisitDay > baselineDay)
+  );
 }

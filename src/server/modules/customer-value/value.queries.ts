@@ -28,7 +28,13 @@ const NEWEST_FITS = 12;
 
 export const valueQueries = {
   async companyTimeZone(db: Kysely<Database>): Promise<string> {
-    const row = await db.selectFrom('org_unit').select('time_zone').where('parent_id', 'is', null).orderBy('id').limit(1).executeTakeFirst();
+    const row = await db
+      .selectFrom('org_unit')
+      .select('time_zone')
+      .where('parent_id', 'is', null)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
     return row?.time_zone ?? 'Asia/Shanghai';
   },
 
@@ -95,7 +101,11 @@ export const valueQueries = {
 
   /** The fit rows saved for one period (a night's fits). */
   async fitsOfPeriod(db: Kysely<Database>, period: string): Promise<FitRow[]> {
-    const rows = await db.selectFrom('churn_model_fit').select(['org_unit_id', 'model', 'period', 'params']).where('period', '=', period).execute();
+    const rows = await db
+      .selectFrom('churn_model_fit')
+      .select(['org_unit_id', 'model', 'period', 'params'])
+      .where('period', '=', period)
+      .execute();
     return rows.map((r) => ({ orgUnitId: Number(r.org_unit_id), model: r.model, period: r.period, params: r.params }));
   },
 };

@@ -12,9 +12,13 @@ export const CustomerValueSchema = Type.Object({
   missing: Type.Union([Type.Literal('no_history'), Type.Literal('no_model'), Type.Null()], {
     description: 'Why there are no figures: no visit before today, or the branch has no churn model yet',
   }),
-  model: Type.Union([Type.Literal('bgnbd'), Type.Literal('pareto_nbd'), Type.Null()], { description: 'The branch’s churn model used' }),
+  model: Type.Union([Type.Literal('bgnbd'), Type.Literal('pareto_nbd'), Type.Null()], {
+    description: 'The branch’s churn model used',
+  }),
   modelFittedFor: Type.Union([Type.String(), Type.Null()], { description: 'Night of that churn fit' }),
-  spendFittedFor: Type.Union([Type.String(), Type.Null()], { description: 'Night of the branch’s spend (Gamma-Gamma) fit; null: none yet' }),
+  spendFittedFor: Type.Union([Type.String(), Type.Null()], {
+    description: 'Night of the branch’s spend (Gamma-Gamma) fit; null: none yet',
+  }),
   spendVisits: Type.Integer({ description: 'Visit days of known amount his spend is judged on' }),
   pAlive: Type.Optional(Num('Probability that he still buys here')),
   expectedVisits30d: Type.Optional(Num('Visit days expected in the next 30 days')),
@@ -29,7 +33,8 @@ export function customerValueRoutes(app: App, svc: CustomerValueService): void {
     config: { access: { permission: 'customer.read', resource: { type: 'customer', param: 'id' } } },
     schema: {
       tags: ['customers'],
-      summary: "The customer's P(alive), expected visits, expected spend per visit and 12-month value from his branch's models",
+      summary:
+        "The customer's P(alive), expected visits, expected spend per visit and 12-month value from his branch's models",
       params: IdParams,
       response: { 200: CustomerValueSchema, ...errorResponses },
     },

@@ -9,7 +9,13 @@ import { dayIn } from '../../jobs/job-runner.js';
 import { MAX_CUSTOMERS_TO_FIT, evenSample, rfmOfCadence } from '../../../domain/anomaly-rules.js';
 import { SeriesNotConvergedError } from '../../../domain/churn-models/special.js';
 import type { GammaGammaParams } from '../../../domain/churn-models/gamma-gamma.js';
-import { customerValue, fitSpend, modelGroupOf, type CustomerValue, type VisitModel } from '../../../domain/customer-value.js';
+import {
+  customerValue,
+  fitSpend,
+  modelGroupOf,
+  type CustomerValue,
+  type VisitModel,
+} from '../../../domain/customer-value.js';
 import { alertsQueries } from '../alerts/alerts.queries.js';
 import { SPEND_MODEL, valueQueries as q, type FitRow, type ValueCustomerRow } from './value.queries.js';
 
@@ -73,7 +79,9 @@ export class CustomerValueService {
     const result: SpendFitResult = { fitted: 0, tooFew: 0 };
     const rows = await q.fitsOfPeriod(this.db, period);
     const done = new Set(rows.filter((r) => r.model === SPEND_MODEL).map((r) => r.orgUnitId));
-    const fitted = [...new Set(rows.filter((r) => r.model !== SPEND_MODEL).map((r) => r.orgUnitId))].filter((g) => !done.has(g));
+    const fitted = [...new Set(rows.filter((r) => r.model !== SPEND_MODEL).map((r) => r.orgUnitId))].filter(
+      (g) => !done.has(g),
+    );
     if (fitted.length === 0) return result;
     const units = await q.orgUnits(this.db);
     const branches = new Set(units.filter((u) => u.kindCode === 'branch').map((u) => u.id));
@@ -121,7 +129,11 @@ export class CustomerValueService {
     const [today, units, spend] = await Promise.all([
       this.today(),
       q.orgUnits(this.db),
-      q.spend(this.db, this.engine, customers.map((c) => c.id)),
+      q.spend(
+        this.db,
+        this.engine,
+        customers.map((c) => c.id),
+      ),
     ]);
     const branches = new Set(units.filter((u) => u.kindCode === 'branch').map((u) => u.id));
     const models = new Map<number, BranchModels>();
@@ -134,7 +146,12 @@ export class CustomerValueService {
     return out;
   }
 
-  private valueOf(c: ValueCustomerRow, m: BranchModels, spend: { visitDays: number; amountFen: number }, today: string): CustomerValueAnswer {
+  private valueOf(
+    c: ValueCustomerRow,
+    m: BranchModels,
+    spend: { visitDays: number; amountFen: number },
+    today: string,
+  ): CustomerValueAnswer {
     const base = {
       customerId: c.id,
       asOf: today,
@@ -143,7 +160,10 @@ export class CustomerValueService {
       spendFittedFor: m.spend?.period ?? null,
       spendVisits: spend.visitDays,
     };
-    const history = rfmOfCadence({ visitCount: c.visitCount, firstVisitDay: c.firstVisitDay, lastVisitDay: c.lastVisitDay }, today);
+    const history = rfmOfCadence(
+      { visitCount: c.visitCount, firstVisitDay: c.firstVisitDay, lastVisitDay: c.lastVisitDay },
+      today,
+    );
     if (!history) return { ...base, missing: 'no_history' };
     if (!m.visits) return { ...base, missing: 'no_model' };
     try {

@@ -23,7 +23,12 @@ export interface CustomerFilter {
   pageSize: number;
 }
 
-const SORT_COLUMN = { code: 'c.code', name: 'c.name', lastVisitAt: 'c.last_visit_at', createdAt: 'c.created_at' } as const;
+const SORT_COLUMN = {
+  code: 'c.code',
+  name: 'c.name',
+  lastVisitAt: 'c.last_visit_at',
+  createdAt: 'c.created_at',
+} as const;
 
 /** Vehicle ids whose plate contains `key`, through the engine's substring index (never a scan). */
 export function vehiclesMatching(db: Kysely<Database>, engine: Engine, key: string) {
@@ -33,7 +38,9 @@ export function vehiclesMatching(db: Kysely<Database>, engine: Engine, key: stri
   return db
     .selectFrom('vehicle')
     .select('id')
-    .where((eb) => eb.or([prefixRange(engine, eb.ref('plate'), key), prefixRange(engine, eb.ref('plate_reversed'), reversed)]));
+    .where((eb) =>
+      eb.or([prefixRange(engine, eb.ref('plate'), key), prefixRange(engine, eb.ref('plate_reversed'), reversed)]),
+    );
 }
 
 export type SearchFilter = Omit<CustomerFilter, 'page' | 'pageSize'> & {
@@ -49,15 +56,43 @@ function matching(db: Kysely<Database>, engine: Engine, p: Principal, f: SearchF
     .selectFrom('customer as c')
     .where('c.merged_into_id', 'is', null)
     .where((eb) => inCustomerScope(p, eb.ref('c.org_unit_id')));
-  if (f.orgUnitId) q = q.where('c.org_unit_id', 'in', db.selectFrom('org_unit as sub').select('sub.id').where('sub.path', 'like', db.selectFrom('org_unit as top').select(sql<string>`top.path || '%'`.as('p')).where('top.id', '=', f.orgUnitId)));
+  if (f.orgUnitId)
+    q = q.where(
+      'c.org_unit_id',
+      'in',
+      db
+        .selectFrom('org_unit as sub')
+        .select('sub.id')
+        .where(
+          'sub.path',
+          'like',
+          db
+            .selectFrom('org_unit as top')
+            .select(sql<string>`top.path || '%'`.as('p'))
+            .where('top.id', '=', f.orgUnitId),
+        ),
+    );
   if (f.kind) q = q.where('c.kind', '=', f.kind);
   if (f.ownerUserId) q = q.where('c.owner_user_id', '=', f.ownerUserId);
   if (f.lookAfter !== undefined) q = q.where('c.look_after', '=', f.lookAfter ? 1 : 0);
   if (f.code) q = q.where('c.code', '=', f.code);
   if (f.tag) q = q.where('c.id', 'in', db.selectFrom('customer_tag').select('customer_id').where('tag', '=', f.tag));
   if (f.card) q = q.where('c.id', 'in', db.selectFrom('fuel_card').select('customer_id').where('card_no', '=', f.card));
-  if (f.normalizedPhone) q = q.where('c.id', 'in', db.selectFrom('customer_phone').select('customer_id').where('phone', '=', f.normalizedPhone));
-  if (f.normalizedPlate) q = q.where('c.id', 'in', db.selectFrom('vehicle').select('customer_id').where('id', 'in', vehiclesMatching(db, engine, f.normalizedPlate)));
+  if (f.normalizedPhone)
+    q = q.where(
+      'c.id',
+      'in',
+      db.selectFrom('customer_phone').select('customer_id').where('phone', '=', f.normalizedPhone),
+    );
+  if (f.normalizedPlate)
+    q = q.where(
+      'c.id',
+      'in',
+      db
+        .selectFrom('vehicle')
+        .select('customer_id')
+        .where('id', 'in', vehiclesMatching(db, engine, f.normalizedPlate)),
+    );
   if (f.q) {
     const text = f.q;
     q = q.where((eb) =>
@@ -66,8 +101,21 @@ function matching(db: Kysely<Database>, engine: Engine, p: Principal, f: SearchF
         ilike(engine, eb.ref('c.organisation'), `%${likeEscape(text)}%`),
         eb('c.code', '=', text),
         eb('c.id', 'in', db.selectFrom('fuel_card').select('customer_id').where('card_no', '=', text)),
-        ...(f.qPhone ? [eb('c.id', 'in', db.selectFrom('customer_phone').select('customer_id').where('phone', '=', f.qPhone))] : []),
-        ...(f.qPlate && f.qPlate.length >= 2 ? [eb('c.id', 'in', db.selectFrom('vehicle').select('customer_id').where('id', 'in', vehiclesMatching(db, engine, f.qPlate)))] : []),
+        ...(f.qPhone
+          ? [eb('c.id', 'in', db.selectFrom('customer_phone').select('customer_id').where('phone', '=', f.qPhone))]
+          : []),
+        ...(f.qPlate && f.qPlate.length >= 2
+          ? [
+              eb(
+                'c.id',
+                'in',
+                db
+                  .selectFrom('vehicle')
+                  .select('customer_id')
+                  .where('id', 'in', vehiclesMatching(db, engine, f.qPlate)),
+              ),
+            ]
+          : []),
       ]),
     );
   }
@@ -75,9 +123,15 @@ function matching(db: Kysely<Database>, engine: Engine, p: Principal, f: SearchF
 }
 
 export const customersQueries = {
-  byId: (db: Kysely<Database>, id: number) => db.selectFrom('customer').selectAll().where('id', '=', id).executeTakeFirst(),
+  byId: (db: Kysely<Database>, id: number) =>
+    db.selectFrom('customer').selectAll().where('id', '=', id).executeTakeFirst(),
 
-  async search(db: Kysely<Database>, engine: Engine, p: Principal, f: SearchFilter & { page: number; pageSize: number }) {
+  async search(
+    db: Kysely<Database>,
+    engine: Engine,
+    p: Principal,
+    f: SearchFilter & { page: number; pageSize: number },
+  ) {
     const q = matching(db, engine, p, f);
     const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     const rows = await q
@@ -94,7 +148,13 @@ export const customersQueries = {
    * The ids of every match in the list's order, up to `limit`: an export sorts once and then reads the
    * rows by id, where paging by offset sorted the whole match again for every page.
    */
-  async matchingIds(db: Kysely<Database>, engine: Engine, p: Principal, f: SearchFilter, limit: number): Promise<number[]> {
+  async matchingIds(
+    db: Kysely<Database>,
+    engine: Engine,
+    p: Principal,
+    f: SearchFilter,
+    limit: number,
+  ): Promise<number[]> {
     const rows = await matching(db, engine, p, f)
       .select('c.id')
       .orderBy(sql.ref(SORT_COLUMN[f.sort]), f.order)
@@ -127,9 +187,33 @@ export const customersQueries = {
   async holders(db: Kysely<Database>, plates: string[], phones: string[], cards: string[], exceptId?: number) {
     const out: { customerId: number; on: 'plate' | 'phone' | 'card'; value: string }[] = [];
     const live = (q: any) => (exceptId ? q.where('c.id', '!=', exceptId) : q).where('c.merged_into_id', 'is', null);
-    if (plates.length) for (const r of await live(db.selectFrom('vehicle as v').innerJoin('customer as c', 'c.id', 'v.customer_id').select(['c.id', 'v.plate as value']).where('v.plate', 'in', plates)).execute()) out.push({ customerId: r.id, on: 'plate', value: r.value });
-    if (phones.length) for (const r of await live(db.selectFrom('customer_phone as v').innerJoin('customer as c', 'c.id', 'v.customer_id').select(['c.id', 'v.phone as value']).where('v.phone', 'in', phones)).execute()) out.push({ customerId: r.id, on: 'phone', value: r.value });
-    if (cards.length) for (const r of await live(db.selectFrom('fuel_card as v').innerJoin('customer as c', 'c.id', 'v.customer_id').select(['c.id', 'v.card_no as value']).where('v.card_no', 'in', cards)).execute()) out.push({ customerId: r.id, on: 'card', value: r.value });
+    if (plates.length)
+      for (const r of await live(
+        db
+          .selectFrom('vehicle as v')
+          .innerJoin('customer as c', 'c.id', 'v.customer_id')
+          .select(['c.id', 'v.plate as value'])
+          .where('v.plate', 'in', plates),
+      ).execute())
+        out.push({ customerId: r.id, on: 'plate', value: r.value });
+    if (phones.length)
+      for (const r of await live(
+        db
+          .selectFrom('customer_phone as v')
+          .innerJoin('customer as c', 'c.id', 'v.customer_id')
+          .select(['c.id', 'v.phone as value'])
+          .where('v.phone', 'in', phones),
+      ).execute())
+        out.push({ customerId: r.id, on: 'phone', value: r.value });
+    if (cards.length)
+      for (const r of await live(
+        db
+          .selectFrom('fuel_card as v')
+          .innerJoin('customer as c', 'c.id', 'v.customer_id')
+          .select(['c.id', 'v.card_no as value'])
+          .where('v.card_no', 'in', cards),
+      ).execute())
+        out.push({ customerId: r.id, on: 'card', value: r.value });
     return out;
   },
 
@@ -163,7 +247,16 @@ export const customersQueries = {
       .leftJoin('app_user as u', 'u.id', 'v.user_id')
       .leftJoin('org_unit as o', 'o.id', 'v.org_unit_id')
       .leftJoin('vehicle as veh', 'veh.id', 'v.vehicle_id')
-      .select(['v.id', 'v.at', 'v.product', 'v.volume_ml', 'v.note', 'u.display_name as user_name', 'o.name as org_unit_name', 'veh.plate'])
+      .select([
+        'v.id',
+        'v.at',
+        'v.product',
+        'v.volume_ml',
+        'v.note',
+        'u.display_name as user_name',
+        'o.name as org_unit_name',
+        'veh.plate',
+      ])
       .where('v.customer_id', '=', customerId)
       .orderBy('v.at', 'desc')
       .limit(limit)
@@ -183,7 +276,8 @@ export const customersQueries = {
       .orderBy('r.period', 'desc')
       .execute();
     const out = new Map<number, { period: string; stars: number; class: string | null }>();
-    for (const r of rows) if (!out.has(r.customer_id)) out.set(r.customer_id, { period: r.period, stars: r.stars, class: r.class });
+    for (const r of rows)
+      if (!out.has(r.customer_id)) out.set(r.customer_id, { period: r.period, stars: r.stars, class: r.class });
     return out;
   },
 

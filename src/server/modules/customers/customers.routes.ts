@@ -30,8 +30,28 @@ const Fields = {
   satisfaction: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 5 }), Type.Null()])),
   notes: Nullable(Text(5000)),
   lookAfter: Type.Optional(Type.Boolean()),
-  phones: Type.Optional(Type.Array(Type.Object({ phone: Type.String({ minLength: 1, maxLength: 40 }), label: Nullable(Text(64)), contactName: Nullable(Text(100)) }, { additionalProperties: false }), { maxItems: 20 })),
-  vehicles: Type.Optional(Type.Array(Type.Object({ plate: Type.String({ minLength: 1, maxLength: 20 }), model: Nullable(Text(100)) }, { additionalProperties: false }), { maxItems: 50 })),
+  phones: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          phone: Type.String({ minLength: 1, maxLength: 40 }),
+          label: Nullable(Text(64)),
+          contactName: Nullable(Text(100)),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 20 },
+    ),
+  ),
+  vehicles: Type.Optional(
+    Type.Array(
+      Type.Object(
+        { plate: Type.String({ minLength: 1, maxLength: 20 }), model: Nullable(Text(100)) },
+        { additionalProperties: false },
+      ),
+      { maxItems: 50 },
+    ),
+  ),
   cards: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 40 }), { maxItems: 50 })),
   tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { maxItems: 30 })),
 };
@@ -88,18 +108,33 @@ const Detail = Type.Object({
   greeting: S,
   profileStep: Type.Integer(),
   nextQuestion: S,
-  phones: Type.Array(Type.Object({ id: Type.Integer(), phone: Type.String(), kind: Type.String(), label: S, contactName: S })),
+  phones: Type.Array(
+    Type.Object({ id: Type.Integer(), phone: Type.String(), kind: Type.String(), label: S, contactName: S }),
+  ),
   vehicles: Type.Array(Type.Object({ id: Type.Integer(), plate: Type.String(), plateKind: Type.String(), model: S })),
   cards: Type.Array(Type.Object({ id: Type.Integer(), cardNo: Type.String(), status: Type.String() })),
   tags: Type.Array(Type.String()),
-  visits: Type.Array(Type.Object({ id: Type.Integer(), at: Type.String(), product: S, volumeLitres: Type.Union([Type.Number(), Type.Null()]), note: S, userName: S, orgUnitName: S, plate: S })),
+  visits: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      at: Type.String(),
+      product: S,
+      volumeLitres: Type.Union([Type.Number(), Type.Null()]),
+      note: S,
+      userName: S,
+      orgUnitName: S,
+      plate: S,
+    }),
+  ),
   merges: Type.Array(Type.Object({ id: Type.Integer(), mergedId: Type.Integer(), at: Type.String(), undoneAt: S })),
   history: Type.Array(
     Type.Object({
       id: Type.Integer(),
       at: Type.String(),
       actorName: Type.String({ description: 'The username recorded at the time' }),
-      actorDisplayName: Type.Union([Type.String(), Type.Null()], { description: "The person's name now (null for the system or an unknown sign-in)" }),
+      actorDisplayName: Type.Union([Type.String(), Type.Null()], {
+        description: "The person's name now (null for the system or an unknown sign-in)",
+      }),
       action: Type.String(),
     }),
   ),
@@ -120,7 +155,10 @@ export const CustomerQuery = Type.Object(
     ownerUserId: Type.Optional(Type.Integer({ minimum: 1 })),
     orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })),
     lookAfter: Type.Optional(Type.Boolean()),
-    sort: Type.Union([Type.Literal('code'), Type.Literal('name'), Type.Literal('lastVisitAt'), Type.Literal('createdAt')], { default: 'createdAt' }),
+    sort: Type.Union(
+      [Type.Literal('code'), Type.Literal('name'), Type.Literal('lastVisitAt'), Type.Literal('createdAt')],
+      { default: 'createdAt' },
+    ),
     order: Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' }),
     ...Paging,
   },
@@ -133,7 +171,12 @@ const tags = ['customers'];
 export function customersRoutes(app: App, svc: CustomersService, merges: MergeService): void {
   app.get('/api/customers', {
     config: { access: { permission: 'customer.read' } },
-    schema: { tags, summary: 'Search customers of your subtree (and areas lent to you)', querystring: CustomerQuery, response: { 200: Page(Summary), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Search customers of your subtree (and areas lent to you)',
+      querystring: CustomerQuery,
+      response: { 200: Page(Summary), ...errorResponses },
+    },
     handler: (req) => svc.search(requirePrincipal(req), req.query),
   });
 
@@ -142,10 +185,18 @@ export function customersRoutes(app: App, svc: CustomersService, merges: MergeSe
     schema: {
       tags,
       summary: "Export the matching customers as CSV (UTF-8 with BOM) or XLSX in the reader's language (audited)",
-      querystring: Type.Composite([
-        Type.Omit(CustomerQuery, ['page', 'pageSize']),
-        Type.Object({ format: Type.Union(EXPORT_FORMATS.map((f) => Type.Literal(f)), { default: 'csv' }) }),
-      ], { additionalProperties: false }),
+      querystring: Type.Composite(
+        [
+          Type.Omit(CustomerQuery, ['page', 'pageSize']),
+          Type.Object({
+            format: Type.Union(
+              EXPORT_FORMATS.map((f) => Type.Literal(f)),
+              { default: 'csv' },
+            ),
+          }),
+        ],
+        { additionalProperties: false },
+      ),
     },
     handler: async (req, reply) => {
       const { format, ...filter } = req.query;
@@ -154,20 +205,35 @@ export function customersRoutes(app: App, svc: CustomersService, merges: MergeSe
       const ascii = `customers.${format}`;
       return reply
         .header('content-type', file.contentType)
-        .header('content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
+        .header(
+          'content-disposition',
+          `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`,
+        )
         .send(file.body);
     },
   });
 
   app.get('/api/customers/duplicates', {
     config: { access: { permission: 'customer.read' } },
-    schema: { tags, summary: 'Likely duplicates: customers sharing a plate or phone', response: { 200: Type.Array(Type.Object({ on: Type.String(), value: Type.String(), customers: Type.Array(Summary) })), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Likely duplicates: customers sharing a plate or phone',
+      response: {
+        200: Type.Array(Type.Object({ on: Type.String(), value: Type.String(), customers: Type.Array(Summary) })),
+        ...errorResponses,
+      },
+    },
     handler: (req) => svc.duplicateReview(requirePrincipal(req)),
   });
 
   app.get('/api/customers/:id', {
     config: { access: { permission: 'customer.read', resource: customerResource } },
-    schema: { tags, summary: 'The full customer record (the read is audited)', params: IdParams, response: { 200: Detail, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'The full customer record (the read is audited)',
+      params: IdParams,
+      response: { 200: Detail, ...errorResponses },
+    },
     handler: (req) => svc.get(requirePrincipal(req), req.params.id, req.ip),
   });
 
@@ -176,7 +242,15 @@ export function customersRoutes(app: App, svc: CustomersService, merges: MergeSe
     schema: {
       tags,
       summary: 'Create a customer; a plate, phone or card already on file answers DUPLICATE_SUSPECTED with the matches',
-      body: Type.Object({ kind: Kind, orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })), confirmDuplicate: Type.Optional(Type.Boolean()), ...Fields }, { additionalProperties: false }),
+      body: Type.Object(
+        {
+          kind: Kind,
+          orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })),
+          confirmDuplicate: Type.Optional(Type.Boolean()),
+          ...Fields,
+        },
+        { additionalProperties: false },
+      ),
       response: { 201: Detail, ...errorResponses },
     },
     handler: async (req, reply) => reply.code(201).send(await svc.create(requirePrincipal(req), req.ip, req.body)),
@@ -188,7 +262,15 @@ export function customersRoutes(app: App, svc: CustomersService, merges: MergeSe
       tags,
       summary: 'Edit a customer; a stale version answers VERSION_CONFLICT',
       params: IdParams,
-      body: Type.Object({ kind: Type.Optional(Kind), orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })), version: Version, ...Fields }, { additionalProperties: false }),
+      body: Type.Object(
+        {
+          kind: Type.Optional(Kind),
+          orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })),
+          version: Version,
+          ...Fields,
+        },
+        { additionalProperties: false },
+      ),
       response: { 200: Detail, ...errorResponses },
     },
     handler: (req) => svc.update(requirePrincipal(req), req.ip, req.params.id, req.body),
@@ -196,13 +278,27 @@ export function customersRoutes(app: App, svc: CustomersService, merges: MergeSe
 
   app.post('/api/customers/:id/merge', {
     config: { access: { permission: 'customer.merge', resource: customerResource } },
-    schema: { tags, summary: 'Merge another customer into this one (keeps all history; can be undone)', params: IdParams, body: Type.Object({ mergedId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), response: { 200: Type.Object({ mergeId: Type.Integer() }), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Merge another customer into this one (keeps all history; can be undone)',
+      params: IdParams,
+      body: Type.Object({ mergedId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ mergeId: Type.Integer() }), ...errorResponses },
+    },
     handler: (req) => merges.merge(requirePrincipal(req), req.ip, req.params.id, req.body.mergedId),
   });
 
   app.post('/api/customers/:id/merges/:mergeId/undo', {
     config: { access: { permission: 'customer.merge', resource: customerResource } },
-    schema: { tags, summary: 'Undo a merge into this customer', params: Type.Object({ id: Type.Integer({ minimum: 1 }), mergeId: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), response: { 200: Type.Object({ ok: Type.Boolean() }), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Undo a merge into this customer',
+      params: Type.Object(
+        { id: Type.Integer({ minimum: 1 }), mergeId: Type.Integer({ minimum: 1 }) },
+        { additionalProperties: false },
+      ),
+      response: { 200: Type.Object({ ok: Type.Boolean() }), ...errorResponses },
+    },
     handler: async (req) => {
       await merges.undo(requirePrincipal(req), req.ip, req.params.id, req.params.mergeId);
       return { ok: true };

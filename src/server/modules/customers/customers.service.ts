@@ -10,7 +10,14 @@ import { greetingOf, profileOf, type Profile } from '../../../domain/customer-pr
 import { DEFAULT_CODE_SCHEME, codePrefix, formatCode, type CodeParts } from '../../../domain/customer-code.js';
 import { changeHistory, recordAudit, recordRead } from '../audit/audit.service.js';
 import { customersQueries, type CustomerFilter, type CustomerRow } from './customers.queries.js';
-import { exportCells, exportFile, type ExportCell, type ExportCustomer, type ExportFile, type ExportFormat } from './customer-export.js';
+import {
+  exportCells,
+  exportFile,
+  type ExportCell,
+  type ExportCustomer,
+  type ExportFile,
+  type ExportFormat,
+} from './customer-export.js';
 import { labelLocale } from '../../../domain/customer-labels.js';
 import { attachWaitingRows } from '../transactions/rollups.js';
 import { attachWaitingTopups } from '../topups/topups.service.js';
@@ -117,21 +124,36 @@ export function normaliseChildren(f: CustomerFields): Partial<Normalised> {
   if (f.phones) {
     out.phones = f.phones.map((x, i) => {
       const parsed = parsePhone(x.phone);
-      if (!parsed.ok) throw new AppError('VALIDATION_FAILED', `phone ${JSON.stringify(x.phone)}: ${parsed.reason}`, `body.phones.${i}.phone`);
+      if (!parsed.ok)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `phone ${JSON.stringify(x.phone)}: ${parsed.reason}`,
+          `body.phones.${i}.phone`,
+        );
       return { phone: parsed.national, kind: parsed.kind, label: x.label ?? null, contactName: x.contactName ?? null };
     });
   }
   if (f.vehicles) {
     out.vehicles = f.vehicles.map((x, i) => {
       const parsed = parsePlate(x.plate);
-      if (!parsed.ok) throw new AppError('VALIDATION_FAILED', `plate ${JSON.stringify(x.plate)}: ${parsed.reason}`, `body.vehicles.${i}.plate`);
+      if (!parsed.ok)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `plate ${JSON.stringify(x.plate)}: ${parsed.reason}`,
+          `body.vehicles.${i}.plate`,
+        );
       return { plate: parsed.plate, kind: parsed.kind, model: x.model?.trim() || null };
     });
   }
   if (f.cards) {
     out.cards = f.cards.map((c, i) => {
       const card = c.replace(/[\s-]/g, '');
-      if (!/^[0-9A-Za-z]{6,32}$/.test(card)) throw new AppError('VALIDATION_FAILED', `card number ${JSON.stringify(c)} must be 6–32 letters or digits`, `body.cards.${i}`);
+      if (!/^[0-9A-Za-z]{6,32}$/.test(card))
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `card number ${JSON.stringify(c)} must be 6–32 letters or digits`,
+          `body.cards.${i}`,
+        );
       return card.toUpperCase();
     });
   }
@@ -148,9 +170,16 @@ export class CustomersService {
   // ---- reading -------------------------------------------------------------------------------
 
   private async loadInScope(p: Principal, id: number): Promise<CustomerRow & { path: string }> {
-    const row = await this.db.selectFrom('customer as c').innerJoin('org_unit as o', 'o.id', 'c.org_unit_id').selectAll('c').select('o.path').where('c.id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('customer as c')
+      .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
+      .selectAll('c')
+      .select('o.path')
+      .where('c.id', '=', id)
+      .executeTakeFirst();
     if (!row) throw new AppError('NOT_FOUND', `customer ${id} not found`);
-    if (!pathInCustomerScope(p, row.path)) throw new AppError('SCOPE_DENIED', `customer ${id} belongs to another area; request access first`);
+    if (!pathInCustomerScope(p, row.path))
+      throw new AppError('SCOPE_DENIED', `customer ${id} belongs to another area; request access first`);
     return row;
   }
 
@@ -179,7 +208,12 @@ export class CustomersService {
         plates: v.map((x) => x.plate),
         phones: ph.map((x) => this.phoneOut(p, x.phone)),
         tags: tags.filter((x) => x.customer_id === r.id).map((x) => x.tag),
-        profileStep: this.profile(r, v.length, v.some((x) => x.model), ph.length).step,
+        profileStep: this.profile(
+          r,
+          v.length,
+          v.some((x) => x.model),
+          ph.length,
+        ).step,
         lookAfter: r.look_after === 1,
         lastVisitAt: r.last_visit_at,
         version: r.version,
@@ -190,8 +224,12 @@ export class CustomersService {
   private async namesFor(rows: CustomerRow[]) {
     const unitIds = [...new Set(rows.map((r) => r.org_unit_id))];
     const userIds = [...new Set(rows.map((r) => r.owner_user_id).filter((x): x is number => x !== null))];
-    const units = unitIds.length ? await this.db.selectFrom('org_unit').select(['id', 'name', 'time_zone']).where('id', 'in', unitIds).execute() : [];
-    const users = userIds.length ? await this.db.selectFrom('app_user').select(['id', 'display_name']).where('id', 'in', userIds).execute() : [];
+    const units = unitIds.length
+      ? await this.db.selectFrom('org_unit').select(['id', 'name', 'time_zone']).where('id', 'in', unitIds).execute()
+      : [];
+    const users = userIds.length
+      ? await this.db.selectFrom('app_user').select(['id', 'display_name']).where('id', 'in', userIds).execute()
+      : [];
     return {
       units: new Map(units.map((u) => [u.id, u.name])),
       zones: new Map(units.map((u) => [u.id, u.time_zone])),
@@ -200,7 +238,17 @@ export class CustomersService {
   }
 
   profile(r: CustomerRow, vehicleCount: number, hasModel: boolean, phoneCount: number): Profile {
-    return profileOf({ kind: r.kind as CustomerKind, hasVehicle: vehicleCount > 0, hasVehicleModel: hasModel, name: r.name, surname: r.surname, organisation: r.organisation, phoneCount, products: r.products, routes: r.routes });
+    return profileOf({
+      kind: r.kind as CustomerKind,
+      hasVehicle: vehicleCount > 0,
+      hasVehicleModel: hasModel,
+      name: r.name,
+      surname: r.surname,
+      organisation: r.organisation,
+      phoneCount,
+      products: r.products,
+      routes: r.routes,
+    });
   }
 
   filterFrom(f: CustomerFilter) {
@@ -229,17 +277,33 @@ export class CustomersService {
    * The matching customers as a spreadsheet in the reader's language; exporting is a separate
    * permission and is audited. The reader's scope and phone right apply as on screen.
    */
-  async export(p: Principal, ip: string | null, filter: Omit<CustomerFilter, 'page' | 'pageSize'>, format: ExportFormat): Promise<ExportFile> {
+  async export(
+    p: Principal,
+    ip: string | null,
+    filter: Omit<CustomerFilter, 'page' | 'pageSize'>,
+    format: ExportFormat,
+  ): Promise<ExportFile> {
     const locale = labelLocale(p.locale);
     const lines: ExportCell[][] = [];
-    const ids = await customersQueries.matchingIds(this.db, this.engine, p, this.filterFrom({ ...filter, page: 1, pageSize: 1 }), EXPORT_LIMIT);
+    const ids = await customersQueries.matchingIds(
+      this.db,
+      this.engine,
+      p,
+      this.filterFrom({ ...filter, page: 1, pageSize: 1 }),
+      EXPORT_LIMIT,
+    );
     // The rows and their children are read a chunk at a time, so no one query holds the whole export.
     for (let i = 0; i < ids.length; i += EXPORT_CHUNK) {
       const rows = await customersQueries.byIds(this.db, ids.slice(i, i + EXPORT_CHUNK));
       for (const c of await this.exportDetails(p, rows)) lines.push(exportCells(c, locale));
     }
     // Recorded at the exporter's unit, so the auditors over that unit see it, not only the top level.
-    await recordAudit(this.db, actorOf(p, ip), { action: 'export', entity: 'customer', orgUnitId: p.orgUnitId, after: { filter, format, locale, rows: lines.length } });
+    await recordAudit(this.db, actorOf(p, ip), {
+      action: 'export',
+      entity: 'customer',
+      orgUnitId: p.orgUnitId,
+      after: { filter, format, locale, rows: lines.length },
+    });
     return exportFile(format, locale, lines);
   }
 
@@ -264,11 +328,20 @@ export class CustomersService {
         orgUnitName: names.units.get(r.org_unit_id) ?? '',
         timeZone: names.zones.get(r.org_unit_id) ?? 'Asia/Shanghai',
         ownerName: r.owner_user_id ? (names.users.get(r.owner_user_id) ?? null) : null,
-        phones: myPhones.map((x) => ({ phone: this.phoneOut(p, x.phone), contactName: x.contact_name, label: x.label })),
+        phones: myPhones.map((x) => ({
+          phone: this.phoneOut(p, x.phone),
+          contactName: x.contact_name,
+          label: x.label,
+        })),
         vehicles: v.map((x) => ({ plate: x.plate, model: x.model })),
         cards: (ca.get(r.id) ?? []).map((x) => ({ cardNo: x.card_no, status: x.status })),
         tags: (ta.get(r.id) ?? []).map((x) => x.tag),
-        profileStep: this.profile(r, v.length, v.some((x) => x.model), myPhones.length).step,
+        profileStep: this.profile(
+          r,
+          v.length,
+          v.some((x) => x.model),
+          myPhones.length,
+        ).step,
         rating: ratings.get(r.id) ?? null,
       };
     });
@@ -280,11 +353,21 @@ export class CustomersService {
     const { phones, vehicles, cards, tags } = await customersQueries.children(this.db, [id]);
     const names = await this.namesFor([r]);
     const visits = await customersQueries.visits(this.db, id, 50);
-    const merges = await this.db.selectFrom('customer_merge').selectAll().where('survivor_id', '=', id).orderBy('id', 'desc').execute();
+    const merges = await this.db
+      .selectFrom('customer_merge')
+      .selectAll()
+      .where('survivor_id', '=', id)
+      .orderBy('id', 'desc')
+      .execute();
     // The history timeline: every change to the record, newest first (reads are left out).
     const history = await changeHistory(this.db, 'customer', id);
     await recordRead(this.db, actorOf(p, ip), 'customer', id, r.org_unit_id);
-    const profile = this.profile(r, vehicles.length, vehicles.some((v) => v.model), phones.length);
+    const profile = this.profile(
+      r,
+      vehicles.length,
+      vehicles.some((v) => v.model),
+      phones.length,
+    );
     return {
       id: r.id,
       code: r.code,
@@ -316,11 +399,26 @@ export class CustomersService {
       greeting: greetingOf(r.surname, r.name, r.gender),
       profileStep: profile.step,
       nextQuestion: profile.next,
-      phones: phones.map((x) => ({ id: x.id, phone: this.phoneOut(p, x.phone), kind: x.kind, label: x.label, contactName: x.contact_name })),
+      phones: phones.map((x) => ({
+        id: x.id,
+        phone: this.phoneOut(p, x.phone),
+        kind: x.kind,
+        label: x.label,
+        contactName: x.contact_name,
+      })),
       vehicles: vehicles.map((x) => ({ id: x.id, plate: x.plate, plateKind: x.plate_kind, model: x.model })),
       cards: cards.map((x) => ({ id: x.id, cardNo: x.card_no, status: x.status })),
       tags: tags.map((x) => x.tag),
-      visits: visits.map((v) => ({ id: v.id, at: v.at, product: v.product, volumeLitres: v.volume_ml === null ? null : v.volume_ml / 1000, note: v.note, userName: v.user_name, orgUnitName: v.org_unit_name, plate: v.plate })),
+      visits: visits.map((v) => ({
+        id: v.id,
+        at: v.at,
+        product: v.product,
+        volumeLitres: v.volume_ml === null ? null : v.volume_ml / 1000,
+        note: v.note,
+        userName: v.user_name,
+        orgUnitName: v.org_unit_name,
+        plate: v.plate,
+      })),
       merges: merges.map((m) => ({ id: m.id, mergedId: m.merged_id, at: m.at, undoneAt: m.undone_at })),
       history,
       version: r.version,
@@ -332,7 +430,13 @@ export class CustomersService {
   // ---- duplicates ----------------------------------------------------------------------------
 
   async findDuplicates(p: Principal, n: Partial<Normalised>, exceptId?: number): Promise<DuplicateMatch[]> {
-    const holders = await customersQueries.holders(this.db, (n.vehicles ?? []).map((v) => v.plate), (n.phones ?? []).map((x) => x.phone), n.cards ?? [], exceptId);
+    const holders = await customersQueries.holders(
+      this.db,
+      (n.vehicles ?? []).map((v) => v.plate),
+      (n.phones ?? []).map((x) => x.phone),
+      n.cards ?? [],
+      exceptId,
+    );
     if (holders.length === 0) return [];
     const ids = [...new Set(holders.map((h) => h.customerId))];
     const rows = await this.db
@@ -361,10 +465,22 @@ export class CustomersService {
 
   async duplicateReview(p: Principal) {
     const groups = await customersQueries.duplicateGroups(this.db, p, 100);
-    const out: { on: 'plate' | 'phone'; value: string; customers: Awaited<ReturnType<CustomersService['summaries']>> }[] = [];
-    for (const [on, values] of [['plate', groups.plates], ['phone', groups.phones]] as const) {
+    const out: {
+      on: 'plate' | 'phone';
+      value: string;
+      customers: Awaited<ReturnType<CustomersService['summaries']>>;
+    }[] = [];
+    for (const [on, values] of [
+      ['plate', groups.plates],
+      ['phone', groups.phones],
+    ] as const) {
       for (const value of values) {
-        const holders = await customersQueries.holders(this.db, on === 'plate' ? [value] : [], on === 'phone' ? [value] : [], []);
+        const holders = await customersQueries.holders(
+          this.db,
+          on === 'plate' ? [value] : [],
+          on === 'phone' ? [value] : [],
+          [],
+        );
         const rows = await this.db
           .selectFrom('customer as c')
           .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
@@ -375,7 +491,11 @@ export class CustomersService {
           .execute();
         // Holders are looked up company-wide; only those the user may read are shown.
         const visible = rows.filter((r) => pathInCustomerScope(p, r.path));
-        out.push({ on, value: on === 'phone' ? this.phoneOut(p, value) : value, customers: await this.summaries(p, visible) });
+        out.push({
+          on,
+          value: on === 'phone' ? this.phoneOut(p, value) : value,
+          customers: await this.summaries(p, visible),
+        });
       }
     }
     return out;
@@ -391,25 +511,58 @@ export class CustomersService {
   /** `count` consecutive codes for new customers of one unit and kind, reserved in one statement. */
   async codesFor(trx: Kysely<Database>, orgUnitId: number, kind: string, count: number): Promise<string[]> {
     if (count === 0) return [];
-    const scheme = (await trx.selectFrom('system_state').select('value').where('key', '=', 'customer_code_scheme').executeTakeFirst())?.value ?? DEFAULT_CODE_SCHEME;
+    const scheme =
+      (
+        await trx
+          .selectFrom('system_state')
+          .select('value')
+          .where('key', '=', 'customer_code_scheme')
+          .executeTakeFirst()
+      )?.value ?? DEFAULT_CODE_SCHEME;
     const unit = await trx.selectFrom('org_unit').select('path').where('id', '=', orgUnitId).executeTakeFirstOrThrow();
     const ids = unit.path.split('/').filter(Boolean).map(Number);
     const chain = await trx.selectFrom('org_unit').select(['id', 'kind_code', 'code']).where('id', 'in', ids).execute();
     const codeOf = (k: string) => chain.find((u) => u.kind_code === k)?.code ?? '';
-    const parts: CodeParts = { branch: codeOf('branch') || codeOf('hq'), area: codeOf('area'), station: codeOf('station'), kind };
+    const parts: CodeParts = {
+      branch: codeOf('branch') || codeOf('hq'),
+      area: codeOf('area'),
+      station: codeOf('station'),
+      kind,
+    };
     const last = await customersQueries.reserveSequence(trx, codePrefix(scheme, parts), count);
     return Array.from({ length: count }, (_, i) => formatCode(scheme, parts, last - count + 1 + i));
   }
 
   /** Store phones, vehicles, cards and tags; `replace` drops those not given, else they are added. */
-  async writeChildren(trx: Kysely<Database>, customerId: number, n: Partial<Normalised>, replace: boolean): Promise<void> {
+  async writeChildren(
+    trx: Kysely<Database>,
+    customerId: number,
+    n: Partial<Normalised>,
+    replace: boolean,
+  ): Promise<void> {
     const now = new Date().toISOString();
     if (n.phones) {
       if (replace) await trx.deleteFrom('customer_phone').where('customer_id', '=', customerId).execute();
-      if (n.phones.length) await trx.insertInto('customer_phone').values(n.phones.map((x) => ({ customer_id: customerId, phone: x.phone, kind: x.kind, label: x.label, contact_name: x.contactName }))).execute();
+      if (n.phones.length)
+        await trx
+          .insertInto('customer_phone')
+          .values(
+            n.phones.map((x) => ({
+              customer_id: customerId,
+              phone: x.phone,
+              kind: x.kind,
+              label: x.label,
+              contact_name: x.contactName,
+            })),
+          )
+          .execute();
     }
     if (n.vehicles) {
-      const existing = await trx.selectFrom('vehicle').select(['id', 'plate']).where('customer_id', '=', customerId).execute();
+      const existing = await trx
+        .selectFrom('vehicle')
+        .select(['id', 'plate'])
+        .where('customer_id', '=', customerId)
+        .execute();
       const keep = new Set(n.vehicles.map((v) => v.plate));
       // Keep vehicle rows (and the visits that point at them) whose plate stays.
       if (replace) {
@@ -419,84 +572,172 @@ export class CustomersService {
       for (const v of n.vehicles) {
         const found = existing.find((e) => e.plate === v.plate);
         if (found) await trx.updateTable('vehicle').set({ model: v.model }).where('id', '=', found.id).execute();
-        else await trx.insertInto('vehicle').values({ customer_id: customerId, plate: v.plate, plate_reversed: [...v.plate].reverse().join(''), plate_kind: v.kind, model: v.model, created_at: now }).execute();
+        else
+          await trx
+            .insertInto('vehicle')
+            .values({
+              customer_id: customerId,
+              plate: v.plate,
+              plate_reversed: [...v.plate].reverse().join(''),
+              plate_kind: v.kind,
+              model: v.model,
+              created_at: now,
+            })
+            .execute();
       }
     }
     if (n.cards) {
       if (replace) await trx.deleteFrom('fuel_card').where('customer_id', '=', customerId).execute();
-      if (n.cards.length) await trx.insertInto('fuel_card').values(n.cards.map((card_no) => ({ customer_id: customerId, card_no, created_at: now }))).execute();
+      if (n.cards.length)
+        await trx
+          .insertInto('fuel_card')
+          .values(n.cards.map((card_no) => ({ customer_id: customerId, card_no, created_at: now })))
+          .execute();
     }
     if (n.tags) {
       if (replace) await trx.deleteFrom('customer_tag').where('customer_id', '=', customerId).execute();
-      if (n.tags.length) await trx.insertInto('customer_tag').values(n.tags.map((tag) => ({ customer_id: customerId, tag }))).execute();
+      if (n.tags.length)
+        await trx
+          .insertInto('customer_tag')
+          .values(n.tags.map((tag) => ({ customer_id: customerId, tag })))
+          .execute();
     }
     // Transactions that were waiting for one of these cards or plates now have their customer.
-    if (n.cards?.length || n.vehicles?.length) await attachWaitingRows(trx, customerId, { cards: n.cards ?? [], plates: (n.vehicles ?? []).map((v) => v.plate) });
+    if (n.cards?.length || n.vehicles?.length)
+      await attachWaitingRows(trx, customerId, {
+        cards: n.cards ?? [],
+        plates: (n.vehicles ?? []).map((v) => v.plate),
+      });
     if (n.cards?.length) await attachWaitingTopups(trx, n.cards);
   }
 
   private async checkRefs(p: Principal, f: CustomerFields): Promise<void> {
     if (f.ownerUserId) {
-      const owner = await this.db.selectFrom('app_user as u').innerJoin('org_unit as o', 'o.id', 'u.org_unit_id').select('o.path').where('u.id', '=', f.ownerUserId).executeTakeFirst();
+      const owner = await this.db
+        .selectFrom('app_user as u')
+        .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
+        .select('o.path')
+        .where('u.id', '=', f.ownerUserId)
+        .executeTakeFirst();
       if (!owner) throw new AppError('VALIDATION_FAILED', `user ${f.ownerUserId} does not exist`, 'body.ownerUserId');
-      if (!pathInCustomerScope(p, owner.path)) throw new AppError('SCOPE_DENIED', `user ${f.ownerUserId} is outside your organisation`, 'body.ownerUserId');
+      if (!pathInCustomerScope(p, owner.path))
+        throw new AppError('SCOPE_DENIED', `user ${f.ownerUserId} is outside your organisation`, 'body.ownerUserId');
     }
-    if (f.parentId) await this.loadInScope(p, f.parentId).catch(() => {
-      throw new AppError('VALIDATION_FAILED', `parent customer ${f.parentId} not found in your organisation`, 'body.parentId');
-    });
+    if (f.parentId)
+      await this.loadInScope(p, f.parentId).catch(() => {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `parent customer ${f.parentId} not found in your organisation`,
+          'body.parentId',
+        );
+      });
   }
 
   async create(p: Principal, ip: string | null, input: CreateCustomer) {
     const orgUnitId = input.orgUnitId ?? p.orgUnitId;
-    if (!(await orgUnitInScope(this.db, p, orgUnitId))) throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'body.orgUnitId');
+    if (!(await orgUnitInScope(this.db, p, orgUnitId)))
+      throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'body.orgUnitId');
     const n = normaliseChildren(input);
     await this.checkRefs(p, input);
     const dups = await this.findDuplicates(p, n);
     const cardDup = dups.find((d) => d.on === 'card');
-    if (cardDup) throw new AppError('DUPLICATE', `card ${cardDup.value} already belongs to ${holderOf(cardDup)}`, 'body.cards', dups);
-    if (dups.length > 0 && !input.confirmDuplicate) throw new AppError('DUPLICATE_SUSPECTED', 'a customer with this plate or phone is already on file', dups[0]!.on === 'plate' ? 'body.vehicles' : 'body.phones', dups);
+    if (cardDup)
+      throw new AppError(
+        'DUPLICATE',
+        `card ${cardDup.value} already belongs to ${holderOf(cardDup)}`,
+        'body.cards',
+        dups,
+      );
+    if (dups.length > 0 && !input.confirmDuplicate)
+      throw new AppError(
+        'DUPLICATE_SUSPECTED',
+        'a customer with this plate or phone is already on file',
+        dups[0]!.on === 'plate' ? 'body.vehicles' : 'body.phones',
+        dups,
+      );
     const now = new Date().toISOString();
     try {
       const id = await this.db.transaction().execute(async (trx) => {
         const code = await this.codeFor(trx, orgUnitId, input.kind);
         const { id } = await trx
           .insertInto('customer')
-          .values({ ...(columnsOf(input) as object), kind: input.kind, org_unit_id: orgUnitId, code, owner_user_id: input.ownerUserId ?? null, created_by: p.userId, created_at: now, updated_at: now } as never)
+          .values({
+            ...(columnsOf(input) as object),
+            kind: input.kind,
+            org_unit_id: orgUnitId,
+            code,
+            owner_user_id: input.ownerUserId ?? null,
+            created_by: p.userId,
+            created_at: now,
+            updated_at: now,
+          } as never)
           .returning('id')
           .executeTakeFirstOrThrow();
         await this.writeChildren(trx, id, n, false);
         // Record what was stored (normalised), not what was typed.
-        await recordAudit(trx, actorOf(p, ip), { action: 'create', entity: 'customer', entityId: id, orgUnitId, after: { ...input, ...n, code } });
+        await recordAudit(trx, actorOf(p, ip), {
+          action: 'create',
+          entity: 'customer',
+          entityId: id,
+          orgUnitId,
+          after: { ...input, ...n, code },
+        });
         return id;
       });
       return this.get(p, id, ip);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new AppError('DUPLICATE', 'a fuel card in this record already belongs to another customer', 'body.cards');
+      if (isUniqueViolation(err))
+        throw new AppError('DUPLICATE', 'a fuel card in this record already belongs to another customer', 'body.cards');
       throw err;
     }
   }
 
-  async update(p: Principal, ip: string | null, id: number, patch: CustomerFields & { version: number; orgUnitId?: number }) {
+  async update(
+    p: Principal,
+    ip: string | null,
+    id: number,
+    patch: CustomerFields & { version: number; orgUnitId?: number },
+  ) {
     const before = await this.loadInScope(p, id);
-    if (before.merged_into_id) throw new AppError('CONFLICT', `customer ${id} was merged into ${before.merged_into_id}`);
-    if (patch.orgUnitId !== undefined && !(await orgUnitInScope(this.db, p, patch.orgUnitId))) throw new AppError('SCOPE_DENIED', `org unit ${patch.orgUnitId} is outside your organisation`, 'body.orgUnitId');
+    if (before.merged_into_id)
+      throw new AppError('CONFLICT', `customer ${id} was merged into ${before.merged_into_id}`);
+    if (patch.orgUnitId !== undefined && !(await orgUnitInScope(this.db, p, patch.orgUnitId)))
+      throw new AppError('SCOPE_DENIED', `org unit ${patch.orgUnitId} is outside your organisation`, 'body.orgUnitId');
     const n = normaliseChildren(patch);
     await this.checkRefs(p, patch);
     const cardDup = (await this.findDuplicates(p, { cards: n.cards ?? [] }, id)).find((d) => d.on === 'card');
-    if (cardDup) throw new AppError('DUPLICATE', `card ${cardDup.value} already belongs to ${holderOf(cardDup)}`, 'body.cards');
+    if (cardDup)
+      throw new AppError('DUPLICATE', `card ${cardDup.value} already belongs to ${holderOf(cardDup)}`, 'body.cards');
     const beforeChildren = await customersQueries.children(this.db, [id]);
     await this.db.transaction().execute(async (trx) => {
       // Before the customer row is locked: rollup writers lock in this order (see attachWaitingRows).
       await serialiseRollupWriters(trx);
       const res = await trx
         .updateTable('customer')
-        .set({ ...(columnsOf(patch) as object), ...(patch.orgUnitId !== undefined && { org_unit_id: patch.orgUnitId }), version: before.version + 1, updated_at: new Date().toISOString() } as never)
+        .set({
+          ...(columnsOf(patch) as object),
+          ...(patch.orgUnitId !== undefined && { org_unit_id: patch.orgUnitId }),
+          version: before.version + 1,
+          updated_at: new Date().toISOString(),
+        } as never)
         .where('id', '=', id)
         .where('version', '=', patch.version)
         .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) throw new AppError('VERSION_CONFLICT', 'someone else changed this customer; reload to see their change', 'body.version');
+      if (Number(res.numUpdatedRows) === 0)
+        throw new AppError(
+          'VERSION_CONFLICT',
+          'someone else changed this customer; reload to see their change',
+          'body.version',
+        );
       await this.writeChildren(trx, id, n, true);
-      await recordAudit(trx, actorOf(p, ip), { action: 'update', entity: 'customer', entityId: id, orgUnitId: patch.orgUnitId ?? before.org_unit_id, before: { ...before, path: undefined, ...beforeChildren }, after: { ...patch, ...n } });
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'update',
+        entity: 'customer',
+        entityId: id,
+        orgUnitId: patch.orgUnitId ?? before.org_unit_id,
+        before: { ...before, path: undefined, ...beforeChildren },
+        after: { ...patch, ...n },
+      });
     });
     return this.get(p, id, ip);
   }

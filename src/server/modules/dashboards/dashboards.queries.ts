@@ -28,8 +28,22 @@ const n = (v: unknown) => Number(v ?? 0);
 
 export const dashboardsQueries = {
   async unit(db: Kysely<Database>, id: number): Promise<UnitRow | undefined> {
-    const r = await db.selectFrom('org_unit').select(['id', 'parent_id', 'kind_code', 'code', 'name', 'path', 'time_zone']).where('id', '=', id).executeTakeFirst();
-    return r && { id: Number(r.id), parentId: r.parent_id === null ? null : Number(r.parent_id), kindCode: r.kind_code, code: r.code, name: r.name, path: r.path, timeZone: r.time_zone };
+    const r = await db
+      .selectFrom('org_unit')
+      .select(['id', 'parent_id', 'kind_code', 'code', 'name', 'path', 'time_zone'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return (
+      r && {
+        id: Number(r.id),
+        parentId: r.parent_id === null ? null : Number(r.parent_id),
+        kindCode: r.kind_code,
+        code: r.code,
+        name: r.name,
+        path: r.path,
+        timeZone: r.time_zone,
+      }
+    );
   },
 
   /** The unit and every unit below it (that the principal may see, when one is given). */
@@ -41,7 +55,15 @@ export const dashboardsQueries = {
       .$if(p !== undefined, (qb) => qb.where((eb) => inScope(p!, eb.ref('id'))))
       .orderBy('path')
       .execute();
-    return rows.map((r) => ({ id: Number(r.id), parentId: r.parent_id === null ? null : Number(r.parent_id), kindCode: r.kind_code, code: r.code, name: r.name, path: r.path, timeZone: r.time_zone }));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      parentId: r.parent_id === null ? null : Number(r.parent_id),
+      kindCode: r.kind_code,
+      code: r.code,
+      name: r.name,
+      path: r.path,
+      timeZone: r.time_zone,
+    }));
   },
 
   /** Sales per station and product over a range of business days, from the station_day rollup. */
@@ -62,7 +84,14 @@ export const dashboardsQueries = {
       .where('day', '<=', toDay)
       .groupBy(['org_unit_id', 'product'])
       .execute();
-    return rows.map((r) => ({ orgUnitId: Number(r.org_unit_id), product: r.product, volumeMl: n(r.volume_ml), amountFen: n(r.amount_fen), cardAmountFen: n(r.card_amount_fen), txnCount: n(r.txn_count) }));
+    return rows.map((r) => ({
+      orgUnitId: Number(r.org_unit_id),
+      product: r.product,
+      volumeMl: n(r.volume_ml),
+      amountFen: n(r.amount_fen),
+      cardAmountFen: n(r.card_amount_fen),
+      txnCount: n(r.txn_count),
+    }));
   },
 
   /** Card top-ups of these units over a range of business days, from the station_day_topup rollup. */
@@ -70,7 +99,11 @@ export const dashboardsQueries = {
     if (unitIds.length === 0) return { amountFen: 0, bonusFen: 0, count: 0 };
     const r = await db
       .selectFrom('station_day_topup')
-      .select((eb) => [eb.fn.sum<number>('amount_fen').as('amount_fen'), eb.fn.sum<number>('bonus_fen').as('bonus_fen'), eb.fn.sum<number>('topup_count').as('topup_count')])
+      .select((eb) => [
+        eb.fn.sum<number>('amount_fen').as('amount_fen'),
+        eb.fn.sum<number>('bonus_fen').as('bonus_fen'),
+        eb.fn.sum<number>('topup_count').as('topup_count'),
+      ])
       .where((eb) => oneOf(engine, eb.ref('org_unit_id'), unitIds))
       .where('day', '>=', fromDay)
       .where('day', '<=', toDay)
@@ -87,15 +120,26 @@ export const dashboardsQueries = {
         'c.org_unit_id',
         'c.kind',
         sql<number>`sum(case when c.created_at < ${m.to} then 1 else 0 end)`.as('total'),
-        sql<number>`sum(case when c.created_at >= ${m.from} and c.created_at < ${m.to} then 1 else 0 end)`.as('new_count'),
+        sql<number>`sum(case when c.created_at >= ${m.from} and c.created_at < ${m.to} then 1 else 0 end)`.as(
+          'new_count',
+        ),
         sql<number>`sum(case when c.created_at < ${m.lastYearTo} then 1 else 0 end)`.as('total_ly'),
-        sql<number>`sum(case when c.created_at >= ${m.lastYearFrom} and c.created_at < ${m.lastYearTo} then 1 else 0 end)`.as('new_ly'),
+        sql<number>`sum(case when c.created_at >= ${m.lastYearFrom} and c.created_at < ${m.lastYearTo} then 1 else 0 end)`.as(
+          'new_ly',
+        ),
       ])
       .where('c.merged_into_id', 'is', null)
       .where((eb) => oneOf(engine, eb.ref('c.org_unit_id'), unitIds))
       .groupBy(['c.org_unit_id', 'c.kind'])
       .execute();
-    return rows.map((r) => ({ orgUnitId: Number(r.org_unit_id), kind: r.kind, total: n(r.total), newCount: n(r.new_count), totalLastYear: n(r.total_ly), newLastYear: n(r.new_ly) }));
+    return rows.map((r) => ({
+      orgUnitId: Number(r.org_unit_id),
+      kind: r.kind,
+      total: n(r.total),
+      newCount: n(r.new_count),
+      totalLastYear: n(r.total_ly),
+      newLastYear: n(r.new_ly),
+    }));
   },
 
   /** Customers of these units who bought anything in the month, from the customer_month rollup. */
@@ -118,25 +162,49 @@ export const dashboardsQueries = {
    * Volume per customer and station in a month, from the rows: the monthly rollup is per customer
    * only, and "a station's top customers" needs the station.
    */
-  async customerStationVolumes(db: Kysely<Database>, engine: Engine, unitIds: number[], fromDay: string, toDay: string) {
+  async customerStationVolumes(
+    db: Kysely<Database>,
+    engine: Engine,
+    unitIds: number[],
+    fromDay: string,
+    toDay: string,
+  ) {
     if (unitIds.length === 0) return [];
     const rows = await db
       .selectFrom('fuel_transaction')
-      .select((eb) => ['customer_id', 'org_unit_id', eb.fn.sum<number>('volume_ml').as('volume_ml'), sql<number>`coalesce(sum(amount_fen), 0)`.as('amount_fen')])
+      .select((eb) => [
+        'customer_id',
+        'org_unit_id',
+        eb.fn.sum<number>('volume_ml').as('volume_ml'),
+        sql<number>`coalesce(sum(amount_fen), 0)`.as('amount_fen'),
+      ])
       .where((eb) => oneOf(engine, eb.ref('org_unit_id'), unitIds))
       .where('business_day', '>=', fromDay)
       .where('business_day', '<=', toDay)
       .where('customer_id', 'is not', null)
       .groupBy(['customer_id', 'org_unit_id'])
       .execute();
-    return rows.map((r) => ({ customerId: Number(r.customer_id), orgUnitId: Number(r.org_unit_id), volumeMl: n(r.volume_ml), amountFen: n(r.amount_fen) }));
+    return rows.map((r) => ({
+      customerId: Number(r.customer_id),
+      orgUnitId: Number(r.org_unit_id),
+      volumeMl: n(r.volume_ml),
+      amountFen: n(r.amount_fen),
+    }));
   },
 
   /**
    * Per day: all sales, and the large sales of the key products. From the rows, not a rollup: what
    * counts as large is a policy HQ may change at any time.
    */
-  async largeSalesByDay(db: Kysely<Database>, engine: Engine, unitIds: number[], fromDay: string, toDay: string, products: string[], minFen: number) {
+  async largeSalesByDay(
+    db: Kysely<Database>,
+    engine: Engine,
+    unitIds: number[],
+    fromDay: string,
+    toDay: string,
+    products: string[],
+    minFen: number,
+  ) {
     if (unitIds.length === 0) return [];
     const ofProducts = products.length ? oneOf(engine, sql.ref('product'), products) : sql<SqlBool>`1 = 0`;
     const large = sql<SqlBool>`(${ofProducts} and amount_fen >= ${minFen})`;
@@ -190,9 +258,23 @@ export const dashboardsQueries = {
         'u.display_name as owner_name',
         'o.name as org_unit_name',
         'o.path as org_unit_path',
-        eb.selectFrom('customer_phone as ph').select(eb.fn.countAll<number>().as('n')).whereRef('ph.customer_id', '=', 'c.id').as('phones'),
-        eb.selectFrom('vehicle as v').select(eb.fn.countAll<number>().as('n')).whereRef('v.customer_id', '=', 'c.id').as('vehicles'),
-        eb.selectFrom('vehicle as v').select(eb.fn.countAll<number>().as('n')).whereRef('v.customer_id', '=', 'c.id').where('v.model', 'is not', null).where('v.model', '!=', '').as('models'),
+        eb
+          .selectFrom('customer_phone as ph')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('ph.customer_id', '=', 'c.id')
+          .as('phones'),
+        eb
+          .selectFrom('vehicle as v')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('v.customer_id', '=', 'c.id')
+          .as('vehicles'),
+        eb
+          .selectFrom('vehicle as v')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('v.customer_id', '=', 'c.id')
+          .where('v.model', 'is not', null)
+          .where('v.model', '!=', '')
+          .as('models'),
       ])
       .where((eb) => oneOf(engine, eb.ref('c.id'), ids))
       .where('c.merged_into_id', 'is', null)
@@ -221,18 +303,38 @@ export const dashboardsQueries = {
    * Customers of these units without an active fuel card who spent at least `minFen` in the month,
    * biggest first: [customer id, amount, volume].
    */
-  async cardCandidates(db: Kysely<Database>, engine: Engine, unitIds: number[], month: string, minFen: number): Promise<[number, number, number][]> {
+  async cardCandidates(
+    db: Kysely<Database>,
+    engine: Engine,
+    unitIds: number[],
+    month: string,
+    minFen: number,
+  ): Promise<[number, number, number][]> {
     if (unitIds.length === 0) return [];
     const rows = await db
       // The unit's customers first, each probed for the month (see activeCustomers).
       .selectFrom('customer as c')
       .crossJoin('customer_month as m')
       .whereRef('m.customer_id', '=', 'c.id')
-      .select((eb) => ['m.customer_id', eb.fn.sum<number>('m.amount_fen').as('amount_fen'), eb.fn.sum<number>('m.volume_ml').as('volume_ml')])
+      .select((eb) => [
+        'm.customer_id',
+        eb.fn.sum<number>('m.amount_fen').as('amount_fen'),
+        eb.fn.sum<number>('m.volume_ml').as('volume_ml'),
+      ])
       .where('m.month', '=', month)
       .where('c.merged_into_id', 'is', null)
       .where((eb) => oneOf(engine, eb.ref('c.org_unit_id'), unitIds))
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('fuel_card as f').select('f.id').whereRef('f.customer_id', '=', 'c.id').where('f.status', '=', 'active'))))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('fuel_card as f')
+              .select('f.id')
+              .whereRef('f.customer_id', '=', 'c.id')
+              .where('f.status', '=', 'active'),
+          ),
+        ),
+      )
       .groupBy('m.customer_id')
       .having((eb) => eb.fn.sum('m.amount_fen'), '>=', minFen)
       .orderBy(sql`sum(m.amount_fen)`, 'desc')
@@ -251,7 +353,14 @@ export const dashboardsQueries = {
       .select(['c.id', 'c.code', 'c.kind', 'c.name', 'o.name as org_unit_name', 'u.display_name as owner_name'])
       .where((eb) => oneOf(engine, eb.ref('c.id'), ids))
       .execute();
-    return rows.map((r) => ({ customerId: Number(r.id), code: r.code, kind: r.kind, name: r.name, orgUnitName: r.org_unit_name, ownerName: r.owner_name }));
+    return rows.map((r) => ({
+      customerId: Number(r.id),
+      code: r.code,
+      kind: r.kind,
+      name: r.name,
+      orgUnitName: r.org_unit_name,
+      ownerName: r.owner_name,
+    }));
   },
 
   /** Alerts of these units opened, and closed, within [from, to). */

@@ -6,12 +6,17 @@ import type { DashboardsService } from './dashboards.service.js';
 
 const strict = { additionalProperties: false };
 const Share = Type.Union([Type.Number(), Type.Null()], { description: '0–1; null when there is nothing to divide by' });
-const Growth = Type.Union([Type.Number(), Type.Null()], { description: 'Against the same month a year before (0.1 = +10%); null without a base' });
+const Growth = Type.Union([Type.Number(), Type.Null()], {
+  description: 'Against the same month a year before (0.1 = +10%); null without a base',
+});
 const S = Type.Union([Type.String(), Type.Null()]);
 const Int = Type.Integer();
 const Unit = Type.Object({ id: Int, name: Type.String(), code: Type.String(), kindCode: Type.String() });
 const tags = ['dashboards'];
-const AsOf = Type.String({ description: 'When these figures were computed (ISO-8601 UTC): answers over a subtree are kept as snapshots, see DASHBOARD_SNAPSHOT_MINUTES' });
+const AsOf = Type.String({
+  description:
+    'When these figures were computed (ISO-8601 UTC): answers over a subtree are kept as snapshots, see DASHBOARD_SNAPSHOT_MINUTES',
+});
 const Refresh = Type.Optional(Type.Boolean({ description: 'Compute the figures now instead of serving a snapshot' }));
 
 const Headline = {
@@ -23,7 +28,9 @@ const Headline = {
   volumeGrowth: Growth,
   amountFen: Int,
   cardShare: Share,
-  keyCustomerShare: Type.Union([Type.Number(), Type.Null()], { description: 'Share of the unit’s sales volume bought by its top customers' }),
+  keyCustomerShare: Type.Union([Type.Number(), Type.Null()], {
+    description: 'Share of the unit’s sales volume bought by its top customers',
+  }),
 };
 
 const Dashboard = Type.Object({
@@ -51,7 +58,9 @@ const Dashboard = Type.Object({
     volumeGrowth: Growth,
     amountGrowth: Growth,
   }),
-  products: Type.Array(Type.Object({ product: Type.String(), volumeMl: Int, amountFen: Int, lastYearVolumeMl: Int, growth: Growth })),
+  products: Type.Array(
+    Type.Object({ product: Type.String(), volumeMl: Int, amountFen: Int, lastYearVolumeMl: Int, growth: Growth }),
+  ),
   keyCustomers: Type.Object({
     topShare: Type.Number({ description: 'The policy: which share of customers counts as the top' }),
     customers: Int,
@@ -78,13 +87,17 @@ const Dashboard = Type.Object({
   asOf: AsOf,
 });
 
-const UnitMonthQuery = Type.Object({ orgUnitId: Type.Integer({ minimum: 1 }), month: Type.Optional(Month), refresh: Refresh }, strict);
+const UnitMonthQuery = Type.Object(
+  { orgUnitId: Type.Integer({ minimum: 1 }), month: Type.Optional(Month), refresh: Refresh },
+  strict,
+);
 const KeyCustomersQuery = Type.Object(
   {
     ...UnitMonthQuery.properties,
     sort: Type.Optional(
       Type.Union([Type.Literal('volume'), Type.Literal('value')], {
-        description: "Order of the listed customers: the month's volume (default), or the 12-month value from the branch's models",
+        description:
+          "Order of the listed customers: the month's volume (default), or the 12-month value from the branch's models",
       }),
     ),
   },
@@ -94,8 +107,20 @@ const KeyCustomersQuery = Type.Object(
 const KeyCustomers = Type.Object({
   unit: Unit,
   month: Type.String(),
-  policy: Type.Object({ products: Type.Array(Type.String()), minTransactionYuan: Type.Number(), topShare: Type.Number() }),
-  top: Type.Object({ customers: Int, topCustomers: Int, topVolumeMl: Int, customerVolumeMl: Int, unitVolumeMl: Int, shareOfCustomers: Share, shareOfSales: Share }),
+  policy: Type.Object({
+    products: Type.Array(Type.String()),
+    minTransactionYuan: Type.Number(),
+    topShare: Type.Number(),
+  }),
+  top: Type.Object({
+    customers: Int,
+    topCustomers: Int,
+    topVolumeMl: Int,
+    customerVolumeMl: Int,
+    unitVolumeMl: Int,
+    shareOfCustomers: Share,
+    shareOfSales: Share,
+  }),
   large: Type.Object({
     txnCount: Int,
     volumeMl: Int,
@@ -107,7 +132,9 @@ const KeyCustomers = Type.Object({
     txnShare: Share,
     volumeShare: Share,
   }),
-  days: Type.Array(Type.Object({ day: Type.String(), volumeMl: Int, largeVolumeMl: Int, txnCount: Int, largeTxnCount: Int })),
+  days: Type.Array(
+    Type.Object({ day: Type.String(), volumeMl: Int, largeVolumeMl: Int, txnCount: Int, largeTxnCount: Int }),
+  ),
   unattendedTotal: Int,
   unattended: Type.Array(
     Type.Object({
@@ -123,7 +150,9 @@ const KeyCustomers = Type.Object({
       profileStep: Type.Integer({ minimum: 1, maximum: 3 }),
       nextQuestion: S,
       value12mFen: Type.Optional(
-        Type.Union([Int, Type.Null()], { description: 'With sort=value: expected takings of the next 365 days, fen (null: no model yet)' }),
+        Type.Union([Int, Type.Null()], {
+          description: 'With sort=value: expected takings of the next 365 days, fen (null: no model yet)',
+        }),
       ),
     }),
   ),
@@ -157,24 +186,30 @@ export function dashboardsRoutes(app: App, svc: DashboardsService): void {
     config: { access: { permission: 'dashboard.read', resource: { type: 'org_unit', param: 'id' } } },
     schema: {
       tags,
-      summary: 'Headline figures of a unit for a month, beside the same month a year before, with its child units for drill-down',
+      summary:
+        'Headline figures of a unit for a month, beside the same month a year before, with its child units for drill-down',
       params: IdParams,
       querystring: Type.Object({ month: Type.Optional(Month), refresh: Refresh }, strict),
       response: { 200: Dashboard, ...errorResponses },
     },
-    handler: (req) => svc.unitDashboard(requirePrincipal(req), req.params.id, req.query.month, { refresh: req.query.refresh }),
+    handler: (req) =>
+      svc.unitDashboard(requirePrincipal(req), req.params.id, req.query.month, { refresh: req.query.refresh }),
   });
 
   app.get('/api/key-customers', {
     config: { access: { permission: 'dashboard.read' } },
     schema: {
       tags,
-      summary: "Key customers of a unit in a month: the top customers' and the large sales' share of volume, and top customers nobody looks after",
+      summary:
+        "Key customers of a unit in a month: the top customers' and the large sales' share of volume, and top customers nobody looks after",
       querystring: KeyCustomersQuery,
       response: { 200: KeyCustomers, ...errorResponses },
     },
     handler: (req) =>
-      svc.keyCustomers(requirePrincipal(req), req.query.orgUnitId, req.query.month, { refresh: req.query.refresh, sort: req.query.sort }),
+      svc.keyCustomers(requirePrincipal(req), req.query.orgUnitId, req.query.month, {
+        refresh: req.query.refresh,
+        sort: req.query.sort,
+      }),
   });
 
   app.get('/api/card-suggestions', {
@@ -182,9 +217,20 @@ export function dashboardsRoutes(app: App, svc: DashboardsService): void {
     schema: {
       tags,
       summary: 'Customers without a fuel card who spent enough in the month for a card to pay, with what it would save',
-      querystring: Type.Object({ orgUnitId: Type.Integer({ minimum: 1 }), month: Type.Optional(Month), refresh: Refresh, ...Paging }, strict),
+      querystring: Type.Object(
+        { orgUnitId: Type.Integer({ minimum: 1 }), month: Type.Optional(Month), refresh: Refresh, ...Paging },
+        strict,
+      ),
       response: { 200: CardSuggestions, ...errorResponses },
     },
-    handler: (req) => svc.cardSuggestions(requirePrincipal(req), req.query.orgUnitId, req.query.month, req.query.page, req.query.pageSize, { refresh: req.query.refresh }),
+    handler: (req) =>
+      svc.cardSuggestions(
+        requirePrincipal(req),
+        req.query.orgUnitId,
+        req.query.month,
+        req.query.page,
+        req.query.pageSize,
+        { refresh: req.query.refresh },
+      ),
   });
 }

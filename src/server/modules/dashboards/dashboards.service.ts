@@ -39,9 +39,15 @@ const addSales = (a: Sales, b: Sales) => {
 };
 
 function monthInstants(month: string, timeZone: string): MonthInstants {
-  const start = (m: string) => new Date(zonedToUtc(Date.UTC(Number(m.slice(0, 4)), Number(m.slice(5, 7)) - 1, 1), timeZone)).toISOString();
+  const start = (m: string) =>
+    new Date(zonedToUtc(Date.UTC(Number(m.slice(0, 4)), Number(m.slice(5, 7)) - 1, 1), timeZone)).toISOString();
   const ly = sameMonthLastYear(month);
-  return { from: start(month), to: start(addMonths(month, 1)), lastYearFrom: start(ly), lastYearTo: start(addMonths(ly, 1)) };
+  return {
+    from: start(month),
+    to: start(addMonths(month, 1)),
+    lastYearFrom: start(ly),
+    lastYearTo: start(addMonths(ly, 1)),
+  };
 }
 
 const unitOut = (u: UnitRow) => ({ id: u.id, name: u.name, code: u.code, kindCode: u.kindCode });
@@ -111,7 +117,14 @@ export class DashboardsService {
     const unit = await this.scopedUnit(p, id);
     const month = monthArg ?? this.thisMonth(unit.timeZone);
     const policy = await currentPolicy(this.db, 'key_customer');
-    const snap = await this.snapshots.read('overview', unit.id, month, policyKey(policy), () => this.overview(unit, month, policy.body), opts);
+    const snap = await this.snapshots.read(
+      'overview',
+      unit.id,
+      month,
+      policyKey(policy),
+      () => this.overview(unit, month, policy.body),
+      opts,
+    );
     return { unit: unitOut(unit), ...snap.body, asOf: snap.asOf };
   }
 
@@ -152,7 +165,16 @@ export class DashboardsService {
       byKind: Map<string, number>;
       perCustomer: Map<number, number>;
     }
-    const tally = (): Tally => ({ sales: noSales(), salesLy: noSales(), total: 0, newCount: 0, totalLy: 0, newLy: 0, byKind: new Map(), perCustomer: new Map() });
+    const tally = (): Tally => ({
+      sales: noSales(),
+      salesLy: noSales(),
+      total: 0,
+      newCount: 0,
+      totalLy: 0,
+      newLy: 0,
+      byKind: new Map(),
+      perCustomer: new Map(),
+    });
     const all = tally();
     const perChild = new Map(children.map((c) => [c.id, tally()]));
     const targets = (orgUnitId: number): Tally[] => {
@@ -186,7 +208,8 @@ export class DashboardsService {
     }
     for (const v of volumes) {
       if (!pathOf.has(v.orgUnitId)) continue;
-      for (const t of targets(v.orgUnitId)) t.perCustomer.set(v.customerId, (t.perCustomer.get(v.customerId) ?? 0) + v.volumeMl);
+      for (const t of targets(v.orgUnitId))
+        t.perCustomer.set(v.customerId, (t.perCustomer.get(v.customerId) ?? 0) + v.volumeMl);
     }
 
     const keyShare = (t: Tally) => {
@@ -235,7 +258,13 @@ export class DashboardsService {
       },
       products: [...byProduct.entries()]
         .sort((a, b) => b[1].volumeMl - a[1].volumeMl || a[0].localeCompare(b[0]))
-        .map(([product, v]) => ({ product, volumeMl: v.volumeMl, amountFen: v.amountFen, lastYearVolumeMl: v.lastYearVolumeMl, growth: growth(v.volumeMl, v.lastYearVolumeMl) })),
+        .map(([product, v]) => ({
+          product,
+          volumeMl: v.volumeMl,
+          amountFen: v.amountFen,
+          lastYearVolumeMl: v.lastYearVolumeMl,
+          growth: growth(v.volumeMl, v.lastYearVolumeMl),
+        })),
       keyCustomers: {
         topShare: policy.topShare,
         customers: key.customers,
@@ -245,22 +274,42 @@ export class DashboardsService {
         shareOfCustomers: key.share,
         shareOfSales: key.shareOfSales,
       },
-      topUps: { ...topUps, lastYearAmountFen: topUpsLy.amountFen, lastYearCount: topUpsLy.count, growth: growth(topUps.amountFen, topUpsLy.amountFen) },
+      topUps: {
+        ...topUps,
+        lastYearAmountFen: topUpsLy.amountFen,
+        lastYearCount: topUpsLy.count,
+        growth: growth(topUps.amountFen, topUpsLy.amountFen),
+      },
       alerts,
       stars: [0, 1, 2, 3, 4].map((s) => ({ stars: s, count: stars.find((x) => x.stars === s)?.count ?? 0 })),
       children: children.map((c) => ({ ...unitOut(c), ...headline(perChild.get(c.id)!) })),
     };
   }
 
-  async keyCustomers(p: Principal, orgUnitId: number, monthArg?: string, opts: ReadOptions & { sort?: KeyCustomerSort } = {}) {
+  async keyCustomers(
+    p: Principal,
+    orgUnitId: number,
+    monthArg?: string,
+    opts: ReadOptions & { sort?: KeyCustomerSort } = {},
+  ) {
     const unit = await this.scopedUnit(p, orgUnitId);
     const month = monthArg ?? this.thisMonth(unit.timeZone);
     const policy = await currentPolicy(this.db, 'key_customer');
-    const snap = await this.snapshots.read('key_customers', unit.id, month, policyKey(policy), () => this.keyCustomerFigures(unit, month, policy.body), opts);
+    const snap = await this.snapshots.read(
+      'key_customers',
+      unit.id,
+      month,
+      policyKey(policy),
+      () => this.keyCustomerFigures(unit, month, policy.body),
+      opts,
+    );
     const { unattendedInside, unattendedOutside, ...figures } = snap.body;
     // Customers on file below the unit are the principal's to read; those of other units only if
     // the principal's own subtree or a lent one holds them.
-    const visible = [...unattendedInside.first, ...unattendedOutside.filter((u) => pathInCustomerScope(p, u.orgUnitPath)).map(({ orgUnitPath: _, ...u }) => u)];
+    const visible = [
+      ...unattendedInside.first,
+      ...unattendedOutside.filter((u) => pathInCustomerScope(p, u.orgUnitPath)).map(({ orgUnitPath: _, ...u }) => u),
+    ];
     visible.sort((a, b) => b.volumeMl - a.volumeMl || a.customerId - b.customerId);
     const sort = opts.sort ?? 'volume';
     // Values move with every visit and nightly fit: worked out at reading, not kept in the snapshot. They
@@ -278,7 +327,9 @@ export class DashboardsService {
   }
 
   /** The customers with their 12-month value, highest first; those without one last, by volume. */
-  private async withValues<T extends { customerId: number }>(list: T[]): Promise<(T & { value12mFen: number | null })[]> {
+  private async withValues<T extends { customerId: number }>(
+    list: T[],
+  ): Promise<(T & { value12mFen: number | null })[]> {
     const values = await this.values.values(list.map((u) => u.customerId));
     const out = list.map((u) => ({ ...u, value12mFen: values.get(u.customerId)?.value12mFen ?? null }));
     // A stable sort keeps the volume order among equal values and among customers without one.
@@ -297,7 +348,11 @@ export class DashboardsService {
     const sum = (f: (d: (typeof byDay)[number]) => number) => byDay.reduce((acc, d) => acc + f(d), 0);
     const all = { txnCount: sum((d) => d.txnCount), volumeMl: sum((d) => d.volumeMl) };
     const products = { txnCount: sum((d) => d.productTxnCount), volumeMl: sum((d) => d.productVolumeMl) };
-    const large = { txnCount: sum((d) => d.largeTxnCount), volumeMl: sum((d) => d.largeVolumeMl), amountFen: sum((d) => d.largeAmountFen) };
+    const large = {
+      txnCount: sum((d) => d.largeTxnCount),
+      volumeMl: sum((d) => d.largeVolumeMl),
+      amountFen: sum((d) => d.largeAmountFen),
+    };
 
     const perCustomer = new Map<number, { volumeMl: number; amountFen: number }>();
     for (const v of volumes) {
@@ -306,12 +361,26 @@ export class DashboardsService {
       c.amountFen += v.amountFen;
       perCustomer.set(v.customerId, c);
     }
-    const ranked = [...perCustomer.entries()].filter(([, v]) => v.volumeMl > 0).sort((a, b) => b[1].volumeMl - a[1].volumeMl || a[0] - b[0]);
-    const top = topShareOf(ranked.map(([, v]) => v.volumeMl), policy.topShare);
+    const ranked = [...perCustomer.entries()]
+      .filter(([, v]) => v.volumeMl > 0)
+      .sort((a, b) => b[1].volumeMl - a[1].volumeMl || a[0] - b[0]);
+    const top = topShareOf(
+      ranked.map(([, v]) => v.volumeMl),
+      policy.topShare,
+    );
     const topIds = ranked.slice(0, top.topCustomers);
 
     // Only customers the principal may read are named (keyCustomers); the shares count everybody.
-    const facts = new Map((await q.customerFacts(this.db, this.engine, undefined, topIds.map(([cid]) => cid))).map((f) => [f.id, f]));
+    const facts = new Map(
+      (
+        await q.customerFacts(
+          this.db,
+          this.engine,
+          undefined,
+          topIds.map(([cid]) => cid),
+        )
+      ).map((f) => [f.id, f]),
+    );
     const inside: Unattended[] = [];
     let insideTotal = 0;
     const outside: (Unattended & { orgUnitPath: string })[] = [];
@@ -374,13 +443,26 @@ export class DashboardsService {
         txnShare: shareOf(large.txnCount, all.txnCount),
         volumeShare: shareOf(large.volumeMl, all.volumeMl),
       },
-      days: byDay.map((d) => ({ day: d.day, volumeMl: d.volumeMl, largeVolumeMl: d.largeVolumeMl, txnCount: d.txnCount, largeTxnCount: d.largeTxnCount })),
+      days: byDay.map((d) => ({
+        day: d.day,
+        volumeMl: d.volumeMl,
+        largeVolumeMl: d.largeVolumeMl,
+        txnCount: d.txnCount,
+        largeTxnCount: d.largeTxnCount,
+      })),
       unattendedInside: { total: insideTotal, first: inside },
       unattendedOutside: outside,
     };
   }
 
-  async cardSuggestions(p: Principal, orgUnitId: number, monthArg: string | undefined, page: number, pageSize: number, opts: ReadOptions = {}) {
+  async cardSuggestions(
+    p: Principal,
+    orgUnitId: number,
+    monthArg: string | undefined,
+    page: number,
+    pageSize: number,
+    opts: ReadOptions = {},
+  ) {
     const unit = await this.scopedUnit(p, orgUnitId);
     // Suggestions rest on a whole month: by default the one before this.
     const month = monthArg ?? addMonths(this.thisMonth(unit.timeZone), -1);
@@ -396,7 +478,15 @@ export class DashboardsService {
       opts,
     );
     const shown = snap.body.slice((page - 1) * pageSize, page * pageSize);
-    const labels = new Map((await q.customerLabels(this.db, this.engine, shown.map(([id]) => id))).map((l) => [l.customerId, l]));
+    const labels = new Map(
+      (
+        await q.customerLabels(
+          this.db,
+          this.engine,
+          shown.map(([id]) => id),
+        )
+      ).map((l) => [l.customerId, l]),
+    );
     return {
       unit: unitOut(unit),
       month,
@@ -404,7 +494,16 @@ export class DashboardsService {
       total: snap.body.length,
       items: shown.flatMap(([customerId, amountFen, volumeMl]) => {
         const l = labels.get(customerId);
-        return l ? [{ ...l, amountFen, volumeMl, savingFen: Math.round((cardSaving(policy.body, amountFen / 100) ?? 0) * 100) }] : [];
+        return l
+          ? [
+              {
+                ...l,
+                amountFen,
+                volumeMl,
+                savingFen: Math.round((cardSaving(policy.body, amountFen / 100) ?? 0) * 100),
+              },
+            ]
+          : [];
       }),
       asOf: snap.asOf,
     };
@@ -427,9 +526,30 @@ export class DashboardsService {
     for (const unit of units) {
       const month = this.thisMonth(unit.timeZone);
       const lastMonth = addMonths(month, -1);
-      await this.snapshots.read('overview', unit.id, month, policyKey(keyPolicy), () => this.overview(unit, month, keyPolicy.body), refresh);
-      await this.snapshots.read('key_customers', unit.id, month, policyKey(keyPolicy), () => this.keyCustomerFigures(unit, month, keyPolicy.body), refresh);
-      await this.snapshots.read('card_suggestions', unit.id, lastMonth, policyKey(cardPolicy), () => this.cardCandidates(unit, lastMonth, minFen), refresh);
+      await this.snapshots.read(
+        'overview',
+        unit.id,
+        month,
+        policyKey(keyPolicy),
+        () => this.overview(unit, month, keyPolicy.body),
+        refresh,
+      );
+      await this.snapshots.read(
+        'key_customers',
+        unit.id,
+        month,
+        policyKey(keyPolicy),
+        () => this.keyCustomerFigures(unit, month, keyPolicy.body),
+        refresh,
+      );
+      await this.snapshots.read(
+        'card_suggestions',
+        unit.id,
+        lastMonth,
+        policyKey(cardPolicy),
+        () => this.cardCandidates(unit, lastMonth, minFen),
+        refresh,
+      );
     }
     return { units: units.length, snapshots: units.length * 3 };
   }

@@ -36,7 +36,14 @@ export class SnapshotStore {
     return this.maxAgeMinutes > 0;
   }
 
-  async read<T>(kind: SnapshotKind, orgUnitId: number, month: string, policyKey: string, compute: () => Promise<T>, opts: { refresh?: boolean } = {}): Promise<Snapshot<T>> {
+  async read<T>(
+    kind: SnapshotKind,
+    orgUnitId: number,
+    month: string,
+    policyKey: string,
+    compute: () => Promise<T>,
+    opts: { refresh?: boolean } = {},
+  ): Promise<Snapshot<T>> {
     if (!this.enabled) return { body: await compute(), asOf: this.now().toISOString() };
     const key = `${kind}:${orgUnitId}:${month}`;
     const running = this.pending.get(key) as Promise<Snapshot<T>> | undefined;
@@ -67,7 +74,14 @@ export class SnapshotStore {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending.values()]);
   }
 
-  private start<T>(key: string, kind: SnapshotKind, orgUnitId: number, month: string, policyKey: string, compute: () => Promise<T>): Promise<Snapshot<T>> {
+  private start<T>(
+    key: string,
+    kind: SnapshotKind,
+    orgUnitId: number,
+    month: string,
+    policyKey: string,
+    compute: () => Promise<T>,
+  ): Promise<Snapshot<T>> {
     const work = (async () => {
       const asOf = this.now().toISOString();
       const body = await compute();
@@ -82,7 +96,14 @@ export class SnapshotStore {
     return work;
   }
 
-  private async write(kind: SnapshotKind, orgUnitId: number, month: string, policyKey: string, asOf: string, body: unknown): Promise<void> {
+  private async write(
+    kind: SnapshotKind,
+    orgUnitId: number,
+    month: string,
+    policyKey: string,
+    asOf: string,
+    body: unknown,
+  ): Promise<void> {
     const text = JSON.stringify(body);
     await this.db
       .insertInto('dashboard_snapshot')

@@ -6,7 +6,14 @@ import type { Db } from '../../db/connection.js';
 export function healthRoutes(app: App, db: Db): void {
   app.get('/api/health', {
     config: { access: { public: true } },
-    schema: { tags: ['system'], summary: 'Liveness and database reachability', response: { 200: Type.Object({ status: Type.String(), engine: Type.String() }), 503: Type.Object({ status: Type.String(), engine: Type.String() }) } },
+    schema: {
+      tags: ['system'],
+      summary: 'Liveness and database reachability',
+      response: {
+        200: Type.Object({ status: Type.String(), engine: Type.String() }),
+        503: Type.Object({ status: Type.String(), engine: Type.String() }),
+      },
+    },
     handler: async (_req, reply) => {
       try {
         await sql`select 1`.execute(db.kysely);

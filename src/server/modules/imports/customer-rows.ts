@@ -11,7 +11,15 @@ import { encodeProblem } from './problems.js';
 import { customersQueries } from '../customers/customers.queries.js';
 import { attachWaitingRows } from '../transactions/rollups.js';
 import { attachWaitingTopups } from '../topups/topups.service.js';
-import { CUSTOMER_KINDS, columnsOf, normaliseChildren, type CustomerFields, type CustomerKind, type CustomersService, type Normalised } from '../customers/customers.service.js';
+import {
+  CUSTOMER_KINDS,
+  columnsOf,
+  normaliseChildren,
+  type CustomerFields,
+  type CustomerKind,
+  type CustomersService,
+  type Normalised,
+} from '../customers/customers.service.js';
 
 export interface RowProblem {
   row: number;
@@ -40,8 +48,33 @@ export interface CustomerRow {
   value: Record<string, unknown>;
 }
 
-const TEXT_FIELDS = ['name', 'surname', 'organisation', 'routes', 'products', 'fuelUse', 'settlementMethod', 'invoiceType', 'demandVolume', 'equipment', 'birthday', 'otherStations', 'whyUs', 'notes'] as const;
-const KIND_WORDS: Record<string, CustomerKind> = { 个人: 'individual', 个人客户: 'individual', 单位: 'organisation', 单位客户: 'organisation', 企业: 'organisation', 民用: 'residential', 居民: 'residential', 商用: 'commercial', 工商户: 'commercial' };
+const TEXT_FIELDS = [
+  'name',
+  'surname',
+  'organisation',
+  'routes',
+  'products',
+  'fuelUse',
+  'settlementMethod',
+  'invoiceType',
+  'demandVolume',
+  'equipment',
+  'birthday',
+  'otherStations',
+  'whyUs',
+  'notes',
+] as const;
+const KIND_WORDS: Record<string, CustomerKind> = {
+  个人: 'individual',
+  个人客户: 'individual',
+  单位: 'organisation',
+  单位客户: 'organisation',
+  企业: 'organisation',
+  民用: 'residential',
+  居民: 'residential',
+  商用: 'commercial',
+  工商户: 'commercial',
+};
 
 function str(v: unknown): string | null {
   if (v === null || v === undefined) return null;
@@ -121,7 +154,10 @@ export function checkRow(value: Record<string, unknown>, skip: ReadonlySet<strin
   }
   const tags = value.tags;
   if (Array.isArray(tags)) f.tags = tags.map(String);
-  else if (str(tags)) f.tags = str(tags)!.split(/[,，;；、\s]+/).filter(Boolean);
+  else if (str(tags))
+    f.tags = str(tags)!
+      .split(/[,，;；、\s]+/)
+      .filter(Boolean);
   if (f.tags) n.tags = normaliseChildren({ tags: f.tags }).tags;
   const bad = errors.length > 0 || skip.size > 0;
   if (!bad && !f.name && !f.organisation && !n.vehicles?.length && !n.phones?.length && !n.cards?.length) {
@@ -201,7 +237,14 @@ export class CustomerRowImporter {
     }
     const ids = [...new Set(holders.map((h) => h.customerId))];
     const info = new Map<number, { code: string; path: string }>();
-    if (ids.length) for (const r of await trx.selectFrom('customer as c').innerJoin('org_unit as o', 'o.id', 'c.org_unit_id').select(['c.id', 'c.code', 'o.path']).where('c.id', 'in', ids).execute()) info.set(r.id, r);
+    if (ids.length)
+      for (const r of await trx
+        .selectFrom('customer as c')
+        .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
+        .select(['c.id', 'c.code', 'o.path'])
+        .where('c.id', 'in', ids)
+        .execute())
+        info.set(r.id, r);
 
     // Customers this chunk creates, by a negative id until they are written; later rows with the
     // same plate, phone or card fill them in.
@@ -213,9 +256,18 @@ export class CustomerRowImporter {
       for (const k of keys) byKey.get(k)?.forEach((id) => matches.add(id));
       if (keys.length === 0 && x.fields.name) {
         // No key to match on: the same name in the same unit is the same customer (re-imports stay single).
-        const same = await trx.selectFrom('customer').select('id').where('org_unit_id', '=', orgUnitId).where('name', '=', x.fields.name).where('merged_into_id', 'is', null).limit(2).execute();
+        const same = await trx
+          .selectFrom('customer')
+          .select('id')
+          .where('org_unit_id', '=', orgUnitId)
+          .where('name', '=', x.fields.name)
+          .where('merged_into_id', 'is', null)
+          .limit(2)
+          .execute();
         if (same.length === 1) matches.add(same[0]!.id);
-        const pending = groups.findIndex((g) => g.fields.name === x.fields.name && !g.n.vehicles?.length && !g.n.phones?.length && !g.n.cards?.length);
+        const pending = groups.findIndex(
+          (g) => g.fields.name === x.fields.name && !g.n.vehicles?.length && !g.n.phones?.length && !g.n.cards?.length,
+        );
         if (same.length === 0 && pending >= 0) matches.add(-(pending + 1));
         const virtual = write ? undefined : this.virtualNames.get(x.fields.name);
         if (same.length === 0 && pending < 0 && virtual !== undefined) matches.add(virtual);
@@ -228,7 +280,12 @@ export class CustomerRowImporter {
           return pathInCustomerScope(this.p, known.path) ? known.code : '?';
         };
         const codes = [...matches].map(nameOf);
-        problems.push({ row: x.row, severity: 'flag', field: null, message: encodeProblem('DUPLICATE', { matches: codes }) });
+        problems.push({
+          row: x.row,
+          severity: 'flag',
+          field: null,
+          message: encodeProblem('DUPLICATE', { matches: codes }),
+        });
         continue;
       }
       let id: number;
@@ -259,7 +316,15 @@ export class CustomerRowImporter {
     const plans: { current: CustomerRecord; plan: FillPlan }[] = [];
     let unchanged = 0;
     if (fills.size) {
-      const current = new Map((await trx.selectFrom('customer').selectAll().where('id', 'in', [...fills.keys()]).execute()).map((c) => [c.id, c]));
+      const current = new Map(
+        (
+          await trx
+            .selectFrom('customer')
+            .selectAll()
+            .where('id', 'in', [...fills.keys()])
+            .execute()
+        ).map((c) => [c.id, c]),
+      );
       const children = await customersQueries.children(trx, [...fills.keys()]);
       for (const [id, xs] of fills) {
         // A dry run plans after the rows its earlier chunks matched with the customer, as the commit
@@ -308,14 +373,45 @@ export class CustomerRowImporter {
     }
     const ids: number[] = [];
     for (const part of slices(groups, 200)) {
-      const values = part.map((g) => ({ ...(columnsOf(g.fields) as object), kind: g.fields.kind, org_unit_id: orgUnitId, code: codes.get(g)!, created_by: this.p.userId, created_at: now, updated_at: now }));
-      const out = await trx.insertInto('customer').values(values as never).returning(['id', 'code']).execute();
+      const values = part.map((g) => ({
+        ...(columnsOf(g.fields) as object),
+        kind: g.fields.kind,
+        org_unit_id: orgUnitId,
+        code: codes.get(g)!,
+        created_by: this.p.userId,
+        created_at: now,
+        updated_at: now,
+      }));
+      const out = await trx
+        .insertInto('customer')
+        .values(values as never)
+        .returning(['id', 'code'])
+        .execute();
       const byCode = new Map(out.map((r) => [r.code, r.id]));
       for (const g of part) ids.push(byCode.get(codes.get(g)!)!);
     }
-    const phones = groups.flatMap((g, i) => (g.n.phones ?? []).map((x) => ({ customer_id: ids[i]!, phone: x.phone, kind: x.kind, label: x.label, contact_name: x.contactName })));
-    const vehicles = groups.flatMap((g, i) => (g.n.vehicles ?? []).map((v) => ({ customer_id: ids[i]!, plate: v.plate, plate_reversed: [...v.plate].reverse().join(''), plate_kind: v.kind, model: v.model, created_at: now })));
-    const cards = groups.flatMap((g, i) => (g.n.cards ?? []).map((card_no) => ({ customer_id: ids[i]!, card_no, created_at: now })));
+    const phones = groups.flatMap((g, i) =>
+      (g.n.phones ?? []).map((x) => ({
+        customer_id: ids[i]!,
+        phone: x.phone,
+        kind: x.kind,
+        label: x.label,
+        contact_name: x.contactName,
+      })),
+    );
+    const vehicles = groups.flatMap((g, i) =>
+      (g.n.vehicles ?? []).map((v) => ({
+        customer_id: ids[i]!,
+        plate: v.plate,
+        plate_reversed: [...v.plate].reverse().join(''),
+        plate_kind: v.kind,
+        model: v.model,
+        created_at: now,
+      })),
+    );
+    const cards = groups.flatMap((g, i) =>
+      (g.n.cards ?? []).map((card_no) => ({ customer_id: ids[i]!, card_no, created_at: now })),
+    );
     const tags = groups.flatMap((g, i) => (g.n.tags ?? []).map((tag) => ({ customer_id: ids[i]!, tag })));
     for (const part of slices(phones, 500)) await trx.insertInto('customer_phone').values(part).execute();
     for (const part of slices(vehicles, 500)) await trx.insertInto('vehicle').values(part).execute();
@@ -328,7 +424,10 @@ export class CustomerRowImporter {
     if (await waitingRowsExist(trx, allCards, allPlates)) {
       for (let i = 0; i < groups.length; i++) {
         const g = groups[i]!;
-        await attachWaitingRows(trx, ids[i]!, { cards: g.n.cards ?? [], plates: (g.n.vehicles ?? []).map((v) => v.plate) });
+        await attachWaitingRows(trx, ids[i]!, {
+          cards: g.n.cards ?? [],
+          plates: (g.n.vehicles ?? []).map((v) => v.plate),
+        });
       }
     }
     return ids;
@@ -356,7 +455,11 @@ interface FillPlan {
 }
 
 /** Fill the fields the archive lacks and add new phones, vehicles, cards and tags; never overwrite. */
-function planFill(current: CustomerRecord, existing: Awaited<ReturnType<typeof customersQueries.children>>, xs: Prepared[]): FillPlan {
+function planFill(
+  current: CustomerRecord,
+  existing: Awaited<ReturnType<typeof customersQueries.children>>,
+  xs: Prepared[],
+): FillPlan {
   const id = current.id;
   const patch: Record<string, unknown> = {};
   const mine = <T extends { customer_id: number }>(list: T[]) => list.filter((e) => e.customer_id === id);
@@ -374,26 +477,30 @@ function planFill(current: CustomerRecord, existing: Awaited<ReturnType<typeof c
         brings = true;
       }
     }
-    for (const ph of x.n.phones ?? []) if (!phones.has(ph.phone)) {
-      phones.add(ph.phone);
-      n.phones!.push(ph);
-      brings = true;
-    }
-    for (const v of x.n.vehicles ?? []) if (!plates.has(v.plate)) {
-      plates.add(v.plate);
-      n.vehicles!.push(v);
-      brings = true;
-    }
-    for (const c of x.n.cards ?? []) if (!cardNos.has(c)) {
-      cardNos.add(c);
-      n.cards!.push(c);
-      brings = true;
-    }
-    for (const t of x.n.tags ?? []) if (!tagSet.has(t)) {
-      tagSet.add(t);
-      n.tags!.push(t);
-      brings = true;
-    }
+    for (const ph of x.n.phones ?? [])
+      if (!phones.has(ph.phone)) {
+        phones.add(ph.phone);
+        n.phones!.push(ph);
+        brings = true;
+      }
+    for (const v of x.n.vehicles ?? [])
+      if (!plates.has(v.plate)) {
+        plates.add(v.plate);
+        n.vehicles!.push(v);
+        brings = true;
+      }
+    for (const c of x.n.cards ?? [])
+      if (!cardNos.has(c)) {
+        cardNos.add(c);
+        n.cards!.push(c);
+        brings = true;
+      }
+    for (const t of x.n.tags ?? [])
+      if (!tagSet.has(t)) {
+        tagSet.add(t);
+        n.tags!.push(t);
+        brings = true;
+      }
     if (!brings) unchangedRows++;
   }
   const changed = Object.keys(patch).length > 0 || Object.values(n).some((l) => l && l.length > 0);
@@ -403,11 +510,13 @@ function planFill(current: CustomerRecord, existing: Awaited<ReturnType<typeof c
 /** A later row of the same new customer: fields it lacks and children it does not have yet. */
 function mergeInto(g: Prepared, x: Prepared): void {
   const fields = g.fields as unknown as Record<string, unknown>;
-  for (const [k, v] of Object.entries(x.fields)) if (v !== undefined && v !== null && fields[k] === undefined) fields[k] = v;
+  for (const [k, v] of Object.entries(x.fields))
+    if (v !== undefined && v !== null && fields[k] === undefined) fields[k] = v;
   const union = <T>(a: T[] | undefined, b: T[] | undefined, key: (t: T) => string) => {
     const out = [...(a ?? [])];
     const seen = new Set(out.map(key));
-    for (const t of b ?? []) if (!seen.has(key(t))) {
+    for (const t of b ?? [])
+      if (!seen.has(key(t))) {
         seen.add(key(t));
         out.push(t);
       }
@@ -435,7 +544,27 @@ function slices<T>(list: T[], size: number): T[][] {
 }
 
 async function waitingRowsExist(trx: Kysely<Database>, cards: string[], plates: string[]): Promise<boolean> {
-  for (const part of slices(cards, 500)) if (await trx.selectFrom('fuel_transaction').select('id').where('customer_id', 'is', null).where('card_no', 'in', part).limit(1).executeTakeFirst()) return true;
-  for (const part of slices(plates, 500)) if (await trx.selectFrom('fuel_transaction').select('id').where('customer_id', 'is', null).where('plate', 'in', part).limit(1).executeTakeFirst()) return true;
+  for (const part of slices(cards, 500))
+    if (
+      await trx
+        .selectFrom('fuel_transaction')
+        .select('id')
+        .where('customer_id', 'is', null)
+        .where('card_no', 'in', part)
+        .limit(1)
+        .executeTakeFirst()
+    )
+      return true;
+  for (const part of slices(plates, 500))
+    if (
+      await trx
+        .selectFrom('fuel_transaction')
+        .select('id')
+        .where('customer_id', 'is', null)
+        .where('plate', 'in', part)
+        .limit(1)
+        .executeTakeFirst()
+    )
+      return true;
   return false;
 }

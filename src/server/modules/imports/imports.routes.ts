@@ -43,12 +43,17 @@ const Problem = Type.Object({
   severity: Type.String(),
   field: S,
   fieldLabel: Type.String({ description: "the field's label in the reader's language" }),
-  code: Type.String({ description: 'LOST_DIGITS, REQUIRED, NOT_DATE, BAD_PHONE, BAD_PLATE, …; INVALID for older rows' }),
+  code: Type.String({
+    description: 'LOST_DIGITS, REQUIRED, NOT_DATE, BAD_PHONE, BAD_PLATE, …; INVALID for older rows',
+  }),
   params: Type.Record(Type.String(), Type.Unknown()),
   message: Type.String({ description: "the problem in the reader's language (zh-CN unless en-US)" }),
   cells: Type.Array(Type.Unknown()),
 });
-const Phase = Type.Object({ phase: Type.Union([Type.Literal('dry_run'), Type.Literal('commit')], { default: 'dry_run' }) }, { additionalProperties: false });
+const Phase = Type.Object(
+  { phase: Type.Union([Type.Literal('dry_run'), Type.Literal('commit')], { default: 'dry_run' }) },
+  { additionalProperties: false },
+);
 const importJob = { type: 'import_job', param: 'id' } as const;
 const tags = ['imports'];
 const MAX_UPLOAD_BYTES = Number(process.env.IMPORT_MAX_MB ?? 512) * 1024 * 1024;
@@ -61,19 +66,35 @@ export function importsRoutes(app: App, svc: ImportsService): void {
   // Files arrive as the raw request body, streamed into the database as they come.
   void app.register(async (child) => {
     const scope = child.withTypeProvider<TypeBoxTypeProvider>();
-    scope.addContentTypeParser('application/octet-stream', (_req: FastifyRequest, payload: unknown, done: (err: Error | null, body?: unknown) => void) => done(null, payload));
+    scope.addContentTypeParser(
+      'application/octet-stream',
+      (_req: FastifyRequest, payload: unknown, done: (err: Error | null, body?: unknown) => void) =>
+        done(null, payload),
+    );
     scope.post('/api/imports', {
       config: { access: { permission: 'import.run' } },
       schema: {
         tags,
         summary: 'Upload a CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX file as application/octet-stream',
-        querystring: Type.Object({ fileName: Type.String({ minLength: 1, maxLength: 255 }), orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            fileName: Type.String({ minLength: 1, maxLength: 255 }),
+            orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 201: Job, ...errorResponses },
       },
       handler: async (req, reply) => {
         // JSON and text bodies are parsed by the app's own parsers; only a raw stream is a file.
-        if (!(req.body instanceof Readable)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the file as application/octet-stream', 'content-type');
-        const job = await svc.upload(requirePrincipal(req), req.ip, { fileName: req.query.fileName, orgUnitId: req.query.orgUnitId, body: req.body, maxBytes: MAX_UPLOAD_BYTES });
+        if (!(req.body instanceof Readable))
+          throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the file as application/octet-stream', 'content-type');
+        const job = await svc.upload(requirePrincipal(req), req.ip, {
+          fileName: req.query.fileName,
+          orgUnitId: req.query.orgUnitId,
+          body: req.body,
+          maxBytes: MAX_UPLOAD_BYTES,
+        });
         return reply.code(201).send(job);
       },
     });
@@ -81,13 +102,23 @@ export function importsRoutes(app: App, svc: ImportsService): void {
 
   app.get('/api/imports', {
     config: { access: { permission: 'import.run' } },
-    schema: { tags, summary: 'Imports of your subtree, newest first', querystring: Type.Object({ ...Paging }, { additionalProperties: false }), response: { 200: Page(Job), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Imports of your subtree, newest first',
+      querystring: Type.Object({ ...Paging }, { additionalProperties: false }),
+      response: { 200: Page(Job), ...errorResponses },
+    },
     handler: (req) => svc.list(requirePrincipal(req), req.query.page, req.query.pageSize),
   });
 
   app.get('/api/imports/:id', {
     config: { access: { permission: 'import.run', resource: importJob } },
-    schema: { tags, summary: 'One import and its progress', params: IdParams, response: { 200: Job, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'One import and its progress',
+      params: IdParams,
+      response: { 200: Job, ...errorResponses },
+    },
     handler: (req) => svc.get(req.params.id),
   });
 
@@ -97,7 +128,10 @@ export function importsRoutes(app: App, svc: ImportsService): void {
       tags,
       summary: 'Sheets, headers, the first rows and a suggested column mapping',
       params: IdParams,
-      body: Type.Object({ kind: Kind, sheet: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false }),
+      body: Type.Object(
+        { kind: Kind, sheet: Type.Optional(Type.String({ maxLength: 100 })) },
+        { additionalProperties: false },
+      ),
       response: {
         200: Type.Object({
           sheets: Type.Array(Type.String()),
@@ -119,7 +153,15 @@ export function importsRoutes(app: App, svc: ImportsService): void {
       tags,
       summary: 'Choose what the file holds, the sheet and the column mapping (optionally saved as a profile)',
       params: IdParams,
-      body: Type.Object({ kind: Kind, sheet: Type.Optional(Type.String({ maxLength: 100 })), mapping: Mapping, saveAs: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) }, { additionalProperties: false }),
+      body: Type.Object(
+        {
+          kind: Kind,
+          sheet: Type.Optional(Type.String({ maxLength: 100 })),
+          mapping: Mapping,
+          saveAs: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        },
+        { additionalProperties: false },
+      ),
       response: { 200: Job, ...errorResponses },
     },
     handler: (req) => svc.configure(requirePrincipal(req), req.params.id, req.body),
@@ -127,7 +169,12 @@ export function importsRoutes(app: App, svc: ImportsService): void {
 
   app.post('/api/imports/:id/dry-run', {
     config: { access: { permission: 'import.run', resource: importJob } },
-    schema: { tags, summary: 'Check every row without writing; the problems are kept for the report', params: IdParams, response: { 200: Type.Object({ job: Job, problems: Type.Array(Problem) }), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Check every row without writing; the problems are kept for the report',
+      params: IdParams,
+      response: { 200: Type.Object({ job: Job, problems: Type.Array(Problem) }), ...errorResponses },
+    },
     handler: async (req) => {
       const job = await svc.dryRun(requirePrincipal(req), req.params.id);
       return { job, problems: await svc.problems(req.params.id, 'dry_run', 200, requirePrincipal(req).locale) };
@@ -136,7 +183,12 @@ export function importsRoutes(app: App, svc: ImportsService): void {
 
   app.post('/api/imports/:id/commit', {
     config: { access: { permission: 'import.run', resource: importJob } },
-    schema: { tags, summary: 'Write the rows (in the background; resumes after an interruption)', params: IdParams, response: { 202: Job, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Write the rows (in the background; resumes after an interruption)',
+      params: IdParams,
+      response: { 202: Job, ...errorResponses },
+    },
     handler: async (req, reply) => reply.code(202).send(await svc.commit(requirePrincipal(req), req.ip, req.params.id)),
   });
 
@@ -144,7 +196,8 @@ export function importsRoutes(app: App, svc: ImportsService): void {
     config: { access: { permission: 'import.run', resource: importJob } },
     schema: {
       tags,
-      summary: 'Carry on with an interrupted import: a check starts again, a commit resumes after its last chunk (in the background)',
+      summary:
+        'Carry on with an interrupted import: a check starts again, a commit resumes after its last chunk (in the background)',
       params: IdParams,
       response: { 202: Job, ...errorResponses },
     },
@@ -164,17 +217,31 @@ export function importsRoutes(app: App, svc: ImportsService): void {
 
   app.get('/api/imports/:id/problems', {
     config: { access: { permission: 'import.run', resource: importJob } },
-    schema: { tags, summary: 'Rows rejected or flagged', params: IdParams, querystring: Phase, response: { 200: Type.Array(Problem), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Rows rejected or flagged',
+      params: IdParams,
+      querystring: Phase,
+      response: { 200: Type.Array(Problem), ...errorResponses },
+    },
     handler: (req) => svc.problems(req.params.id, req.query.phase, 1000, requirePrincipal(req).locale),
   });
 
   app.get('/api/imports/:id/report.csv', {
     config: { access: { permission: 'import.run', resource: importJob } },
-    schema: { tags, summary: 'The error report as CSV (UTF-8 with BOM; formulas defused)', params: IdParams, querystring: Phase },
+    schema: {
+      tags,
+      summary: 'The error report as CSV (UTF-8 with BOM; formulas defused)',
+      params: IdParams,
+      querystring: Phase,
+    },
     handler: async (req, reply) => {
       const job = await svc.get(req.params.id);
       const body = errorReportCsv(await reportOf(req.params.id, req.query.phase, requirePrincipal(req).locale));
-      return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="import-${job.id}-errors.csv"`).send(body);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="import-${job.id}-errors.csv"`)
+        .send(body);
     },
   });
 
@@ -184,19 +251,43 @@ export function importsRoutes(app: App, svc: ImportsService): void {
     handler: async (req, reply) => {
       const job = await svc.get(req.params.id);
       const body = await errorReportXlsx(await reportOf(req.params.id, req.query.phase, requirePrincipal(req).locale));
-      return reply.header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').header('content-disposition', `attachment; filename="import-${job.id}-errors.xlsx"`).send(body);
+      return reply
+        .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .header('content-disposition', `attachment; filename="import-${job.id}-errors.xlsx"`)
+        .send(body);
     },
   });
 
   app.get('/api/import-profiles', {
     config: { access: { permission: 'import.run' } },
-    schema: { tags, summary: 'Saved column mappings', querystring: Type.Object({ kind: Type.Optional(Kind) }, { additionalProperties: false }), response: { 200: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), kind: Type.String(), columns: Mapping, createdAt: Type.String() })), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Saved column mappings',
+      querystring: Type.Object({ kind: Type.Optional(Kind) }, { additionalProperties: false }),
+      response: {
+        200: Type.Array(
+          Type.Object({
+            id: Type.Integer(),
+            name: Type.String(),
+            kind: Type.String(),
+            columns: Mapping,
+            createdAt: Type.String(),
+          }),
+        ),
+        ...errorResponses,
+      },
+    },
     handler: (req) => svc.profiles(req.query.kind),
   });
 
   app.delete('/api/import-profiles/:id', {
     config: { access: { permission: 'import.run' } },
-    schema: { tags, summary: 'Delete a saved column mapping', params: IdParams, response: { 200: Ok, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Delete a saved column mapping',
+      params: IdParams,
+      response: { 200: Ok, ...errorResponses },
+    },
     handler: async (req) => {
       await svc.deleteProfile(req.params.id);
       return { ok: true };

@@ -87,7 +87,6 @@ export interface JobView {
   finishedAt: string | null;
 }
 
-
 function view(r: Awaited<ReturnType<ImportsService['load']>>): JobView {
   return {
     id: r.id,
@@ -148,7 +147,8 @@ class Superseded extends Error {}
 function formatOf(fileName: string, head: Buffer): 'xlsx' | 'csv' {
   // A zip container (PK\x03\x04) is a workbook whatever it is called.
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'xlsx';
-  if (/\.xlsx$/i.test(fileName)) throw new AppError('VALIDATION_FAILED', 'the file is named .xlsx but is not a workbook', 'fileName');
+  if (/\.xlsx$/i.test(fileName))
+    throw new AppError('VALIDATION_FAILED', 'the file is named .xlsx but is not a workbook', 'fileName');
   return 'csv';
 }
 
@@ -214,15 +214,25 @@ export class ImportsService {
     const base = this.db.selectFrom('import_job').where((eb) => inScope(p, eb.ref('org_unit_id')));
     const [{ n }, rows] = await Promise.all([
       base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      base.selectAll().orderBy('id', 'desc').limit(pageSize).offset((page - 1) * pageSize).execute(),
+      base
+        .selectAll()
+        .orderBy('id', 'desc')
+        .limit(pageSize)
+        .offset((page - 1) * pageSize)
+        .execute(),
     ]);
     return { total: Number(n), items: rows.map(view) };
   }
 
   /** Store an uploaded file; nothing is read into the archive yet. */
-  async upload(p: Principal, ip: string | null, input: { fileName: string; orgUnitId?: number; body: Readable; maxBytes: number }): Promise<JobView> {
+  async upload(
+    p: Principal,
+    ip: string | null,
+    input: { fileName: string; orgUnitId?: number; body: Readable; maxBytes: number },
+  ): Promise<JobView> {
     const orgUnitId = input.orgUnitId ?? p.orgUnitId;
-    if (!(await orgUnitInScope(this.db, p, orgUnitId))) throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'querystring.orgUnitId');
+    if (!(await orgUnitInScope(this.db, p, orgUnitId)))
+      throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'querystring.orgUnitId');
     const now = new Date().toISOString();
     const hash = crypto.createHash('sha256');
     let size = 0;
@@ -230,7 +240,27 @@ export class ImportsService {
     const id = await this.db.transaction().execute(async (trx) => {
       const { id } = await trx
         .insertInto('import_job')
-        .values({ org_unit_id: orgUnitId, kind: null, file_name: input.fileName, file_size: 0, file_sha256: '', format: 'csv', sheet: null, mapping: null, status: 'uploading', rows_total: null, error: null, error_code: null, error_details: null, runner: null, heartbeat_at: null, created_by: p.userId, created_at: now, updated_at: now, finished_at: null })
+        .values({
+          org_unit_id: orgUnitId,
+          kind: null,
+          file_name: input.fileName,
+          file_size: 0,
+          file_sha256: '',
+          format: 'csv',
+          sheet: null,
+          mapping: null,
+          status: 'uploading',
+          rows_total: null,
+          error: null,
+          error_code: null,
+          error_details: null,
+          runner: null,
+          heartbeat_at: null,
+          created_by: p.userId,
+          created_at: now,
+          updated_at: now,
+          finished_at: null,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       let seq = 0;
@@ -238,13 +268,21 @@ export class ImportsService {
       let pendingBytes = 0;
       const flush = async () => {
         if (pendingBytes === 0) return;
-        await trx.insertInto('import_file_chunk').values({ job_id: id, seq: seq++, data: Buffer.concat(pending) }).execute();
+        await trx
+          .insertInto('import_file_chunk')
+          .values({ job_id: id, seq: seq++, data: Buffer.concat(pending) })
+          .execute();
         pending = [];
         pendingBytes = 0;
       };
       for await (const part of input.body as AsyncIterable<Buffer>) {
         size += part.length;
-        if (size > input.maxBytes) throw new AppError('BODY_TOO_LARGE', `the file is larger than ${Math.round(input.maxBytes / 1024 / 1024)} MB`, 'body');
+        if (size > input.maxBytes)
+          throw new AppError(
+            'BODY_TOO_LARGE',
+            `the file is larger than ${Math.round(input.maxBytes / 1024 / 1024)} MB`,
+            'body',
+          );
         if (head.length < 8) head = Buffer.concat([head, part]).subarray(0, 8);
         hash.update(part);
         pending.push(part);
@@ -253,8 +291,23 @@ export class ImportsService {
       }
       await flush();
       if (size === 0) throw new AppError('VALIDATION_FAILED', 'the file is empty', 'body');
-      await trx.updateTable('import_job').set({ file_size: size, file_sha256: hash.digest('hex'), format: formatOf(input.fileName, head), status: 'uploaded' }).where('id', '=', id).execute();
-      await recordAudit(trx, actorOf(p, ip), { action: 'upload', entity: 'import', entityId: id, orgUnitId, after: { fileName: input.fileName, size } });
+      await trx
+        .updateTable('import_job')
+        .set({
+          file_size: size,
+          file_sha256: hash.digest('hex'),
+          format: formatOf(input.fileName, head),
+          status: 'uploaded',
+        })
+        .where('id', '=', id)
+        .execute();
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'upload',
+        entity: 'import',
+        entityId: id,
+        orgUnitId,
+        after: { fileName: input.fileName, size },
+      });
       return id;
     });
     return this.get(id);
@@ -267,7 +320,12 @@ export class ImportsService {
     const db = this.db;
     async function* chunks() {
       for (let seq = 0; ; seq++) {
-        const row = await db.selectFrom('import_file_chunk').select('data').where('job_id', '=', job.id).where('seq', '=', seq).executeTakeFirst();
+        const row = await db
+          .selectFrom('import_file_chunk')
+          .select('data')
+          .where('job_id', '=', job.id)
+          .where('seq', '=', seq)
+          .executeTakeFirst();
         if (!row) return;
         yield Buffer.from(row.data);
       }
@@ -303,13 +361,29 @@ export class ImportsService {
         if (sample.length >= PREVIEW_ROWS) break;
       }
       if (headers.length === 0) throw new AppError('VALIDATION_FAILED', 'the file has no header row', 'body');
-      const profiles = await this.db.selectFrom('import_mapping_profile').select(['id', 'name', 'columns']).where('kind', '=', kind).orderBy('name').execute();
+      const profiles = await this.db
+        .selectFrom('import_mapping_profile')
+        .select(['id', 'name', 'columns'])
+        .where('kind', '=', kind)
+        .orderBy('name')
+        .execute();
       const suggested = suggestMapping(headers, kind);
-      return { sheets, sheet: chosen ?? null, headers, sample, suggested, profiles: profiles.map((x) => ({ id: x.id, name: x.name, columns: JSON.parse(x.columns) as Mapping })) };
+      return {
+        sheets,
+        sheet: chosen ?? null,
+        headers,
+        sample,
+        suggested,
+        profiles: profiles.map((x) => ({ id: x.id, name: x.name, columns: JSON.parse(x.columns) as Mapping })),
+      };
     });
   }
 
-  async configure(p: Principal, id: number, input: { kind: ImportKind; sheet?: string; mapping: Mapping; saveAs?: string }): Promise<JobView> {
+  async configure(
+    p: Principal,
+    id: number,
+    input: { kind: ImportKind; sheet?: string; mapping: Mapping; saveAs?: string },
+  ): Promise<JobView> {
     const job = await this.load(id);
     // A check left behind by a process that died may be mapped afresh; a commit keeps its mapping to the end.
     const checking = job.status === 'checking' && (this.passes.has(id) || fresh(job.heartbeat_at));
@@ -317,24 +391,55 @@ export class ImportsService {
       throw new AppError('CONFLICT', `import ${id} is already ${job.status}`);
     }
     const fields = new Set(Object.values(input.mapping));
-    for (const need of requiredFields(input.kind)) if (!fields.has(need)) throw new AppError('VALIDATION_FAILED', `map a column to ${need}`, `body.mapping`);
-    await this.db.updateTable('import_job').set({ kind: input.kind, sheet: input.sheet ?? null, mapping: JSON.stringify(input.mapping), status: 'mapped', updated_at: new Date().toISOString() }).where('id', '=', id).execute();
+    for (const need of requiredFields(input.kind))
+      if (!fields.has(need)) throw new AppError('VALIDATION_FAILED', `map a column to ${need}`, `body.mapping`);
+    await this.db
+      .updateTable('import_job')
+      .set({
+        kind: input.kind,
+        sheet: input.sheet ?? null,
+        mapping: JSON.stringify(input.mapping),
+        status: 'mapped',
+        updated_at: new Date().toISOString(),
+      })
+      .where('id', '=', id)
+      .execute();
     if (input.saveAs) {
-      const values = { name: input.saveAs, kind: input.kind, columns: JSON.stringify(input.mapping), created_by: p.userId, created_at: new Date().toISOString() };
+      const values = {
+        name: input.saveAs,
+        kind: input.kind,
+        columns: JSON.stringify(input.mapping),
+        created_by: p.userId,
+        created_at: new Date().toISOString(),
+      };
       try {
         await this.db.insertInto('import_mapping_profile').values(values).execute();
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
-        await this.db.updateTable('import_mapping_profile').set({ columns: values.columns }).where('kind', '=', input.kind).where('name', '=', input.saveAs).execute();
+        await this.db
+          .updateTable('import_mapping_profile')
+          .set({ columns: values.columns })
+          .where('kind', '=', input.kind)
+          .where('name', '=', input.saveAs)
+          .execute();
       }
     }
     return this.get(id);
   }
 
   async profiles(kind?: ImportKind) {
-    let q = this.db.selectFrom('import_mapping_profile').select(['id', 'name', 'kind', 'columns', 'created_at']).orderBy('name');
+    let q = this.db
+      .selectFrom('import_mapping_profile')
+      .select(['id', 'name', 'kind', 'columns', 'created_at'])
+      .orderBy('name');
     if (kind) q = q.where('kind', '=', kind);
-    return (await q.execute()).map((x) => ({ id: x.id, name: x.name, kind: x.kind, columns: JSON.parse(x.columns) as Mapping, createdAt: x.created_at }));
+    return (await q.execute()).map((x) => ({
+      id: x.id,
+      name: x.name,
+      kind: x.kind,
+      columns: JSON.parse(x.columns) as Mapping,
+      createdAt: x.created_at,
+    }));
   }
 
   async deleteProfile(id: number): Promise<void> {
@@ -392,13 +497,10 @@ export class ImportsService {
         .where('status', '=', job.status)
         .where((eb) => (job.runner === null ? eb('runner', 'is', null) : eb('runner', '=', job.runner)))
         .executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) === 0) throw new AppError('CONFLICT', `import ${job.id} changed meanwhile; try again`);
+      if (Number(claimed.numUpdatedRows) === 0)
+        throw new AppError('CONFLICT', `import ${job.id} changed meanwhile; try again`);
       if (!resume) {
-        await trx
-          .deleteFrom('import_row_error')
-          .where('job_id', '=', job.id)
-          .where('phase', '=', phase)
-          .execute();
+        await trx.deleteFrom('import_row_error').where('job_id', '=', job.id).where('phase', '=', phase).execute();
       }
     });
     return { runner, resume };
@@ -541,7 +643,8 @@ export class ImportsService {
             const good: { rowNumber: number; value: Record<string, unknown> }[] = [];
             for (const r of rows) {
               const converted = convertRow(kind, mapping, r.cells, r.rowNumber, header!);
-              if (converted.ok) good.push({ rowNumber: r.rowNumber, value: converted.value as Record<string, unknown> });
+              if (converted.ok)
+                good.push({ rowNumber: r.rowNumber, value: converted.value as Record<string, unknown> });
               else {
                 const errors = [...converted.errors];
                 // The archive's own checks of the fields that did convert: every bad field of the row is reported.
@@ -578,7 +681,12 @@ export class ImportsService {
               updated = r.newlyUpdated;
               unchanged = r.unchanged;
               if (write && (r.created.length || r.updated.length)) {
-                await recordAudit(trx, actor, { action: 'import', entity: 'customer', orgUnitId: job.org_unit_id, after: { importId: id, rows: [rows[0]!.rowNumber, lastRow], created: r.created, updated: r.updated } });
+                await recordAudit(trx, actor, {
+                  action: 'import',
+                  entity: 'customer',
+                  orgUnitId: job.org_unit_id,
+                  after: { importId: id, rows: [rows[0]!.rowNumber, lastRow], created: r.created, updated: r.updated },
+                });
               }
             }
             const badRows = new Set(problems.map((x) => x.row));
@@ -598,7 +706,15 @@ export class ImportsService {
                 const cells = cellsOf.get(x.row);
                 const message = excerpt(x.message, MESSAGE_CHARS);
                 const stored = cells ? cellsExcerpt(cells) : null;
-                return { job_id: id, phase, row_number: x.row, severity: x.severity, field: x.field, message, cells: stored };
+                return {
+                  job_id: id,
+                  phase,
+                  row_number: x.row,
+                  severity: x.severity,
+                  field: x.field,
+                  message,
+                  cells: stored,
+                };
               });
               await trx.insertInto('import_row_error').values(values).execute();
             }
@@ -664,7 +780,14 @@ export class ImportsService {
           .where('runner', '=', runner)
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) === 0) return false;
-        if (write) await recordAudit(trx, actor, { action: 'import_done', entity: 'import', entityId: id, orgUnitId: job.org_unit_id, after: { kind, ...counts } });
+        if (write)
+          await recordAudit(trx, actor, {
+            action: 'import_done',
+            entity: 'import',
+            entityId: id,
+            orgUnitId: job.org_unit_id,
+            after: { kind, ...counts },
+          });
         return true;
       });
       if (!ended) throw new Superseded();
@@ -710,7 +833,12 @@ export class ImportsService {
     return (await q.execute()).map((r) => {
       const { code, params } = decodeProblem(r.message);
       return {
-        ...{ row: r.row_number, severity: r.severity, field: r.field, fieldLabel: fieldLabel(r.field, labelLocale(locale)) },
+        ...{
+          row: r.row_number,
+          severity: r.severity,
+          field: r.field,
+          fieldLabel: fieldLabel(r.field, labelLocale(locale)),
+        },
         ...{ code, params, message: renderProblem(r.message, r.field, locale) },
         cells: r.cells ? (JSON.parse(r.cells) as unknown[]) : [],
       };

@@ -94,12 +94,14 @@ function matchName(m: string, l: LabelLocale): string {
   return m;
 }
 const matches = (p: ProblemParams, l: LabelLocale) =>
-  [p.matches ?? []].flat().map((m) => matchName(String(m), l)).join(l === 'zh-CN' ? '、' : ', ');
+  [p.matches ?? []]
+    .flat()
+    .map((m) => matchName(String(m), l))
+    .join(l === 'zh-CN' ? '、' : ', ');
 
 const WORDS: Record<LabelLocale, Record<ProblemCode, (f: string, p: ProblemParams) => string>> = {
   'zh-CN': {
-    LOST_DIGITS: (f, p) =>
-      `${f}“${q(p.value)}”被表格存成了数字，丢失了末几位：请把该列设为文本格式后重新导出`,
+    LOST_DIGITS: (f, p) => `${f}“${q(p.value)}”被表格存成了数字，丢失了末几位：请把该列设为文本格式后重新导出`,
     REQUIRED: (f) => `${f}不能为空`,
     NOT_DATE: (f, p) => `${f}“${q(p.value)}”不是有效日期`,
     NOT_DATE_TIME: (f, p) => `${f}“${q(p.value)}”不是有效的日期时间`,
@@ -133,7 +135,8 @@ const WORDS: Record<LabelLocale, Record<ProblemCode, (f: string, p: ProblemParam
     NEEDS_KEY: () => 'a row needs at least a name, plate, phone or card',
     DUPLICATE: (_f, p) => `possible duplicate: matches ${matches(p, 'en-US')}; review and merge them first`,
     OTHER_AREA: () => 'on file in another area; not changed',
-    CONTROL_CHAR: (f) => `${f} contains an invisible control character (U+0000); remove it in the spreadsheet and export again`,
+    CONTROL_CHAR: (f) =>
+      `${f} contains an invisible control character (U+0000); remove it in the spreadsheet and export again`,
     INVALID: (f, p) => (f ? `${f}: ${q(p.reason)}` : q(p.reason)),
   },
 };

@@ -25,7 +25,10 @@ export interface ReportInput {
   problems: ReportProblem[];
 }
 
-const WORDS: Record<LabelLocale, { head: string[]; severity: Record<string, string>; column: (n: number) => string; summary: string }> = {
+const WORDS: Record<
+  LabelLocale,
+  { head: string[]; severity: Record<string, string>; column: (n: number) => string; summary: string }
+> = {
   'zh-CN': {
     head: ['行号', '处理', '字段', '原因'],
     severity: { error: '拒绝', flag: '待核对' },

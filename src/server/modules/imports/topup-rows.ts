@@ -19,7 +19,11 @@ export interface ImportedTopup {
 
 /** What the import needs of the top-up ingest: one chunk inside the caller's transaction. */
 export interface TopupSink {
-  ingestChunk(trx: Kysely<Database>, rows: { rowNumber: number; topup: ImportedTopup }[], opts: { source: string; orgUnitId: number; write: boolean }): Promise<{ inserted: number; duplicates: number; problems: RowProblem[] }>;
+  ingestChunk(
+    trx: Kysely<Database>,
+    rows: { rowNumber: number; topup: ImportedTopup }[],
+    opts: { source: string; orgUnitId: number; write: boolean },
+  ): Promise<{ inserted: number; duplicates: number; problems: RowProblem[] }>;
 }
 
 const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
@@ -36,7 +40,13 @@ export function topupOf(value: Record<string, unknown>): ImportedTopup {
     bonusFen: int(value.bonusFen),
     payment: text(value.payment),
   };
-  t.externalId = text(value.externalId) ?? `h:${crypto.createHash('sha256').update(JSON.stringify(['topup', t.occurredAt, t.stationCode, t.cardNo, t.amountFen, t.bonusFen])).digest('hex').slice(0, 32)}`;
+  t.externalId =
+    text(value.externalId) ??
+    `h:${crypto
+      .createHash('sha256')
+      .update(JSON.stringify(['topup', t.occurredAt, t.stationCode, t.cardNo, t.amountFen, t.bonusFen]))
+      .digest('hex')
+      .slice(0, 32)}`;
   // The ingest reads JSON: absent fields are left out, not sent as undefined.
   return Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) as unknown as ImportedTopup;
 }

@@ -54,7 +54,15 @@ export function transactionOf(value: Record<string, unknown>): ImportedTransacti
     amountFen: int(value.amountFen),
   };
   const given = text(value.externalId);
-  tx.externalId = given ?? `h:${crypto.createHash('sha256').update(JSON.stringify([tx.occurredAt, tx.stationCode, tx.cardNo, tx.plate, tx.product, tx.volumeMl, tx.amountFen])).digest('hex').slice(0, 32)}`;
+  tx.externalId =
+    given ??
+    `h:${crypto
+      .createHash('sha256')
+      .update(
+        JSON.stringify([tx.occurredAt, tx.stationCode, tx.cardNo, tx.plate, tx.product, tx.volumeMl, tx.amountFen]),
+      )
+      .digest('hex')
+      .slice(0, 32)}`;
   // The ingest reads JSON: absent fields are left out, not sent as undefined.
   return Object.fromEntries(Object.entries(tx).filter(([, v]) => v !== undefined)) as unknown as ImportedTransaction;
 }

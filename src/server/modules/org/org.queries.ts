@@ -17,13 +17,30 @@ export const orgQueries = {
       .orderBy('path')
       .execute(),
 
-  byId: (db: Kysely<Database>, id: number) => db.selectFrom('org_unit').selectAll().where('id', '=', id).executeTakeFirst(),
+  byId: (db: Kysely<Database>, id: number) =>
+    db.selectFrom('org_unit').selectAll().where('id', '=', id).executeTakeFirst(),
 
   countChildren: async (db: Kysely<Database>, id: number) =>
-    Number((await db.selectFrom('org_unit').select((eb) => eb.fn.countAll<number>().as('n')).where('parent_id', '=', id).executeTakeFirstOrThrow()).n),
+    Number(
+      (
+        await db
+          .selectFrom('org_unit')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('parent_id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).n,
+    ),
 
   countUsers: async (db: Kysely<Database>, id: number) =>
-    Number((await db.selectFrom('app_user').select((eb) => eb.fn.countAll<number>().as('n')).where('org_unit_id', '=', id).executeTakeFirstOrThrow()).n),
+    Number(
+      (
+        await db
+          .selectFrom('app_user')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('org_unit_id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).n,
+    ),
 
   subtree: (db: Kysely<Database>, path: string) =>
     db.selectFrom('org_unit').select(['id', 'path', 'depth']).where('path', 'like', `${path}%`).execute(),

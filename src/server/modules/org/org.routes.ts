@@ -16,7 +16,12 @@ const OrgUnitSchema = Type.Object({
   version: Type.Integer(),
 });
 
-const LevelKindSchema = Type.Object({ code: Type.String(), name_zh: Type.String(), name_en: Type.String(), rank: Type.Integer() });
+const LevelKindSchema = Type.Object({
+  code: Type.String(),
+  name_zh: Type.String(),
+  name_en: Type.String(),
+  rank: Type.Integer(),
+});
 
 const Code = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
@@ -26,19 +31,32 @@ const tags = ['org'];
 export function orgRoutes(app: App, svc: OrgService): void {
   app.get('/api/org/level-kinds', {
     config: { access: { permission: 'org.read' } },
-    schema: { tags, summary: 'Org level kinds (HQ, branch, area, station…)', response: { 200: Type.Array(LevelKindSchema), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Org level kinds (HQ, branch, area, station…)',
+      response: { 200: Type.Array(LevelKindSchema), ...errorResponses },
+    },
     handler: () => svc.levelKinds(),
   });
 
   app.get('/api/org/units', {
     config: { access: { permission: 'org.read' } },
-    schema: { tags, summary: 'Org units in your subtree, ordered by path', response: { 200: Type.Array(OrgUnitSchema), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Org units in your subtree, ordered by path',
+      response: { 200: Type.Array(OrgUnitSchema), ...errorResponses },
+    },
     handler: (req) => svc.list(requirePrincipal(req)),
   });
 
   app.get('/api/org/units/:id', {
     config: { access: { permission: 'org.read', resource: { type: 'org_unit', param: 'id' } } },
-    schema: { tags, summary: 'One org unit of your subtree', params: IdParams, response: { 200: OrgUnitSchema, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'One org unit of your subtree',
+      params: IdParams,
+      response: { 200: OrgUnitSchema, ...errorResponses },
+    },
     handler: (req) => svc.get(req.params.id),
   });
 
@@ -47,7 +65,16 @@ export function orgRoutes(app: App, svc: OrgService): void {
     schema: {
       tags,
       summary: 'Create an org unit under a parent in your subtree',
-      body: Type.Object({ parentId: Type.Integer({ minimum: 1 }), kindCode: Type.String({ minLength: 1, maxLength: 32 }), code: Code, name: Name, timeZone: Type.Optional(TimeZone) }, { additionalProperties: false }),
+      body: Type.Object(
+        {
+          parentId: Type.Integer({ minimum: 1 }),
+          kindCode: Type.String({ minLength: 1, maxLength: 32 }),
+          code: Code,
+          name: Name,
+          timeZone: Type.Optional(TimeZone),
+        },
+        { additionalProperties: false },
+      ),
       response: { 201: OrgUnitSchema, ...errorResponses },
     },
     handler: async (req, reply) => reply.code(201).send(await svc.create(requirePrincipal(req), req.ip, req.body)),
@@ -59,7 +86,16 @@ export function orgRoutes(app: App, svc: OrgService): void {
       tags,
       summary: 'Rename or re-code an org unit',
       params: IdParams,
-      body: Type.Object({ name: Type.Optional(Name), code: Type.Optional(Code), timeZone: Type.Optional(TimeZone), kindCode: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })), version: Version }, { additionalProperties: false }),
+      body: Type.Object(
+        {
+          name: Type.Optional(Name),
+          code: Type.Optional(Code),
+          timeZone: Type.Optional(TimeZone),
+          kindCode: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+          version: Version,
+        },
+        { additionalProperties: false },
+      ),
       response: { 200: OrgUnitSchema, ...errorResponses },
     },
     handler: (req) => svc.update(requirePrincipal(req), req.ip, req.params.id, req.body),
@@ -79,7 +115,12 @@ export function orgRoutes(app: App, svc: OrgService): void {
 
   app.delete('/api/org/units/:id', {
     config: { access: { permission: 'org.write', resource: { type: 'org_unit', param: 'id' } } },
-    schema: { tags, summary: 'Delete an org unit that owns nothing', params: IdParams, response: { 200: Ok, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Delete an org unit that owns nothing',
+      params: IdParams,
+      response: { 200: Ok, ...errorResponses },
+    },
     handler: async (req) => {
       await svc.remove(requirePrincipal(req), req.ip, req.params.id);
       return { ok: true };

@@ -21,7 +21,17 @@ export interface OrgUnit {
 }
 
 export function toOrgUnit(r: OrgUnitRow): OrgUnit {
-  return { id: r.id, parentId: r.parent_id, kindCode: r.kind_code, code: r.code, name: r.name, timeZone: r.time_zone, path: r.path, depth: r.depth, version: r.version };
+  return {
+    id: r.id,
+    parentId: r.parent_id,
+    kindCode: r.kind_code,
+    code: r.code,
+    name: r.name,
+    timeZone: r.time_zone,
+    path: r.path,
+    depth: r.depth,
+    version: r.version,
+  };
 }
 
 export function isValidTimeZone(tz: string): boolean {
@@ -73,37 +83,63 @@ export class OrgService {
   private async parentInScope(p: Principal, parentId: number) {
     const parent = await orgQueries.byId(this.db, parentId);
     if (!parent) throw new AppError('NOT_FOUND', `parent org unit ${parentId} not found`, 'body.parentId');
-    if (!pathInScope(p, parent.path)) throw new AppError('SCOPE_DENIED', `org unit ${parentId} is outside your organisation`, 'body.parentId');
+    if (!pathInScope(p, parent.path))
+      throw new AppError('SCOPE_DENIED', `org unit ${parentId} is outside your organisation`, 'body.parentId');
     return parent;
   }
 
   async create(p: Principal, ip: string | null, input: CreateOrgUnit): Promise<OrgUnit> {
     const parent = await this.parentInScope(p, input.parentId);
     const timeZone = input.timeZone ?? parent.time_zone;
-    if (!isValidTimeZone(timeZone)) throw new AppError('VALIDATION_FAILED', `unknown time zone ${timeZone}`, 'body.timeZone');
+    if (!isValidTimeZone(timeZone))
+      throw new AppError('VALIDATION_FAILED', `unknown time zone ${timeZone}`, 'body.timeZone');
     const now = new Date().toISOString();
     try {
       return await this.db.transaction().execute(async (trx) => {
         const inserted = await trx
           .insertInto('org_unit')
-          .values({ parent_id: parent.id, kind_code: input.kindCode, code: input.code, name: input.name, time_zone: timeZone, path: 'pending', depth: parent.depth + 1, created_at: now, updated_at: now })
+          .values({
+            parent_id: parent.id,
+            kind_code: input.kindCode,
+            code: input.code,
+            name: input.name,
+            time_zone: timeZone,
+            path: 'pending',
+            depth: parent.depth + 1,
+            created_at: now,
+            updated_at: now,
+          })
           .returning('id')
           .executeTakeFirstOrThrow();
         const path = childPath(parent.path, inserted.id);
         await trx.updateTable('org_unit').set({ path }).where('id', '=', inserted.id).execute();
         const unit = toOrgUnit((await orgQueries.byId(trx, inserted.id))!);
-        await recordAudit(trx, actorOf(p, ip), { action: 'create', entity: 'org_unit', entityId: unit.id, orgUnitId: unit.id, after: unit });
+        await recordAudit(trx, actorOf(p, ip), {
+          action: 'create',
+          entity: 'org_unit',
+          entityId: unit.id,
+          orgUnitId: unit.id,
+          after: unit,
+        });
         return unit;
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new AppError('DUPLICATE', `org unit code ${input.code} already exists`, 'body.code');
-      if (isForeignKeyViolation(err)) throw new AppError('VALIDATION_FAILED', `unknown level kind ${input.kindCode}`, 'body.kindCode');
+      if (isUniqueViolation(err))
+        throw new AppError('DUPLICATE', `org unit code ${input.code} already exists`, 'body.code');
+      if (isForeignKeyViolation(err))
+        throw new AppError('VALIDATION_FAILED', `unknown level kind ${input.kindCode}`, 'body.kindCode');
       throw err;
     }
   }
 
-  async update(p: Principal, ip: string | null, id: number, patch: { name?: string; code?: string; timeZone?: string; kindCode?: string; version: number }): Promise<OrgUnit> {
-    if (patch.timeZone !== undefined && !isValidTimeZone(patch.timeZone)) throw new AppError('VALIDATION_FAILED', `unknown time zone ${patch.timeZone}`, 'body.timeZone');
+  async update(
+    p: Principal,
+    ip: string | null,
+    id: number,
+    patch: { name?: string; code?: string; timeZone?: string; kindCode?: string; version: number },
+  ): Promise<OrgUnit> {
+    if (patch.timeZone !== undefined && !isValidTimeZone(patch.timeZone))
+      throw new AppError('VALIDATION_FAILED', `unknown time zone ${patch.timeZone}`, 'body.timeZone');
     try {
       return await this.db.transaction().execute(async (trx) => {
         const before = await orgQueries.byId(trx, id);
@@ -121,14 +157,28 @@ export class OrgService {
           .where('id', '=', id)
           .where('version', '=', patch.version)
           .executeTakeFirst();
-        if (Number(res.numUpdatedRows) === 0) throw new AppError('VERSION_CONFLICT', 'someone else changed this org unit; reload and try again', 'body.version');
+        if (Number(res.numUpdatedRows) === 0)
+          throw new AppError(
+            'VERSION_CONFLICT',
+            'someone else changed this org unit; reload and try again',
+            'body.version',
+          );
         const after = toOrgUnit((await orgQueries.byId(trx, id))!);
-        await recordAudit(trx, actorOf(p, ip), { action: 'update', entity: 'org_unit', entityId: id, orgUnitId: id, before: toOrgUnit(before), after });
+        await recordAudit(trx, actorOf(p, ip), {
+          action: 'update',
+          entity: 'org_unit',
+          entityId: id,
+          orgUnitId: id,
+          before: toOrgUnit(before),
+          after,
+        });
         return after;
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new AppError('DUPLICATE', `org unit code ${patch.code ?? ''} already exists`, 'body.code');
-      if (isForeignKeyViolation(err)) throw new AppError('VALIDATION_FAILED', `unknown level kind ${patch.kindCode ?? ''}`, 'body.kindCode');
+      if (isUniqueViolation(err))
+        throw new AppError('DUPLICATE', `org unit code ${patch.code ?? ''} already exists`, 'body.code');
+      if (isForeignKeyViolation(err))
+        throw new AppError('VALIDATION_FAILED', `unknown level kind ${patch.kindCode ?? ''}`, 'body.kindCode');
       throw err;
     }
   }
@@ -140,13 +190,23 @@ export class OrgService {
       if (!unit) throw new AppError('NOT_FOUND', `org unit ${id} not found`);
       if (unit.parent_id === null) throw new AppError('ORG_UNIT_ROOT', 'the top unit cannot be moved');
       if (unit.id === p.orgUnitId) throw new AppError('SCOPE_DENIED', 'you cannot move your own unit');
-      if (wouldCycle(unit.path, newParent.path)) throw new AppError('ORG_UNIT_CYCLE', 'a unit cannot move under itself or its descendants', 'body.parentId');
-      if (unit.version !== version) throw new AppError('VERSION_CONFLICT', 'someone else changed this org unit; reload and try again', 'body.version');
+      if (wouldCycle(unit.path, newParent.path))
+        throw new AppError('ORG_UNIT_CYCLE', 'a unit cannot move under itself or its descendants', 'body.parentId');
+      if (unit.version !== version)
+        throw new AppError(
+          'VERSION_CONFLICT',
+          'someone else changed this org unit; reload and try again',
+          'body.version',
+        );
       const newPath = childPath(newParent.path, unit.id);
       // Re-root the whole subtree: every descendant's path starts with the old path.
       for (const d of await orgQueries.subtree(trx, unit.path)) {
         const path = newPath + d.path.slice(unit.path.length);
-        await trx.updateTable('org_unit').set({ path, depth: depthOf(path) }).where('id', '=', d.id).execute();
+        await trx
+          .updateTable('org_unit')
+          .set({ path, depth: depthOf(path) })
+          .where('id', '=', d.id)
+          .execute();
       }
       await trx
         .updateTable('org_unit')
@@ -154,7 +214,14 @@ export class OrgService {
         .where('id', '=', id)
         .execute();
       const after = toOrgUnit((await orgQueries.byId(trx, id))!);
-      await recordAudit(trx, actorOf(p, ip), { action: 'move', entity: 'org_unit', entityId: id, orgUnitId: id, before: toOrgUnit(unit), after });
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'move',
+        entity: 'org_unit',
+        entityId: id,
+        orgUnitId: id,
+        before: toOrgUnit(unit),
+        after,
+      });
       return after;
     });
   }
@@ -163,8 +230,10 @@ export class OrgService {
     await this.db.transaction().execute(async (trx) => {
       const unit = await orgQueries.byId(trx, id);
       if (!unit) throw new AppError('NOT_FOUND', `org unit ${id} not found`);
-      if (unit.parent_id === null || unit.id === p.orgUnitId) throw new AppError('ORG_UNIT_ROOT', 'this unit cannot be deleted');
-      if ((await orgQueries.countChildren(trx, id)) > 0) throw new AppError('ORG_UNIT_IN_USE', 'the unit has child units');
+      if (unit.parent_id === null || unit.id === p.orgUnitId)
+        throw new AppError('ORG_UNIT_ROOT', 'this unit cannot be deleted');
+      if ((await orgQueries.countChildren(trx, id)) > 0)
+        throw new AppError('ORG_UNIT_IN_USE', 'the unit has child units');
       for (const owned of ORG_OWNED_TABLES) {
         const row = await trx
           .selectFrom(owned.table as 'app_user')
@@ -174,7 +243,13 @@ export class OrgService {
         if (Number(row.n) > 0) throw new AppError('ORG_UNIT_IN_USE', `the unit owns ${row.n} ${owned.label}`);
       }
       await trx.deleteFrom('org_unit').where('id', '=', id).execute();
-      await recordAudit(trx, actorOf(p, ip), { action: 'delete', entity: 'org_unit', entityId: id, orgUnitId: unit.parent_id, before: toOrgUnit(unit) });
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'delete',
+        entity: 'org_unit',
+        entityId: id,
+        orgUnitId: unit.parent_id,
+        before: toOrgUnit(unit),
+      });
     });
   }
 }

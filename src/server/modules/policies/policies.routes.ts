@@ -32,9 +32,15 @@ export const AnomalyPolicyBody = Type.Object(
     minVisits: Num(L.minVisits, 'Visit days needed before the usual interval counts'),
     declineBaselineMonths: Num(L.declineBaselineMonths, 'Complete months before the last one that form the baseline'),
     declineShare: Num(L.declineShare, 'The last month below this share of the baseline median may be a decline'),
-    declineSpread: Num(L.declineSpread, 'Times the normal monthly variation (or one fill-up) the shortfall must exceed'),
+    declineSpread: Num(
+      L.declineSpread,
+      'Times the normal monthly variation (or one fill-up) the shortfall must exceed',
+    ),
     pAliveBelow: Num(L.pAliveBelow, 'A model probability of being active below this raises an alert'),
-    normalYearlyLossRate: Num(L.normalYearlyLossRate, 'Share of active customers a unit normally loses in a year (0.1 = 10%)'),
+    normalYearlyLossRate: Num(
+      L.normalYearlyLossRate,
+      'Share of active customers a unit normally loses in a year (0.1 = 10%)',
+    ),
     modelMinCustomers: Num(L.modelMinCustomers, 'Customers with a history a branch needs before its models are fitted'),
     modelMinHistoryDays: Num(L.modelMinHistoryDays, 'Days since the first visit before the models judge a customer'),
   },
@@ -57,7 +63,9 @@ const BODIES: Record<PolicyKind, TSchema> = {
   ),
   star_rating: Type.Object(
     {
-      basis: Type.Union([Type.Literal('volume'), Type.Literal('amount')], { description: 'Stars from litres or from yuan' }),
+      basis: Type.Union([Type.Literal('volume'), Type.Literal('amount')], {
+        description: 'Stars from litres or from yuan',
+      }),
       thresholds: Type.Object(
         { default: Thresholds },
         { additionalProperties: Thresholds, description: 'Per customer kind; kinds without their own use `default`' },
@@ -174,7 +182,10 @@ export function policiesRoutes(app: App, svc: PoliciesService): void {
         tags,
         summary: `Save a new version of the ${kind.replace('_', ' ')} policy`,
         body: Type.Object(
-          { body: BODIES[kind], note: Type.Optional(Type.String({ maxLength: TEXT.note, description: 'Why it changed' })) },
+          {
+            body: BODIES[kind],
+            note: Type.Optional(Type.String({ maxLength: TEXT.note, description: 'Why it changed' })),
+          },
           strict,
         ),
         response: { 200: Version(BODIES[kind]), ...errorResponses },

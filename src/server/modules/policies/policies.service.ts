@@ -45,8 +45,16 @@ export async function currentPolicy<K extends PolicyKind>(db: Reader, kind: K): 
     .orderBy('p.id', 'desc')
     .limit(1)
     .executeTakeFirst();
-  if (!row) return { kind, versionId: null, body: DEFAULT_POLICIES[kind], note: null, createdAt: null, createdByName: null };
-  return { kind, versionId: row.id, body: storedPolicy(kind, JSON.parse(row.body)), note: row.note, createdAt: row.created_at, createdByName: row.display_name };
+  if (!row)
+    return { kind, versionId: null, body: DEFAULT_POLICIES[kind], note: null, createdAt: null, createdByName: null };
+  return {
+    kind,
+    versionId: row.id,
+    body: storedPolicy(kind, JSON.parse(row.body)),
+    note: row.note,
+    createdAt: row.created_at,
+    createdByName: row.display_name,
+  };
 }
 
 export class PoliciesService {
@@ -96,7 +104,13 @@ export class PoliciesService {
         .values({ kind, body: JSON.stringify(body), note, created_by: p.userId, created_at: new Date().toISOString() })
         .returning('id')
         .executeTakeFirstOrThrow();
-      const entry = { action: 'update', entity: 'policy', entityId: `${kind}#${id}`, before: before.body, after: body } as const;
+      const entry = {
+        action: 'update',
+        entity: 'policy',
+        entityId: `${kind}#${id}`,
+        before: before.body,
+        after: body,
+      } as const;
       await recordAudit(trx, actorOf(p, ip), entry);
     });
     return currentPolicy(this.db, kind);

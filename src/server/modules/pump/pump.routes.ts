@@ -27,7 +27,11 @@ const tags = ['pump'];
 export function pumpRoutes(app: App, svc: PumpService): void {
   app.get('/api/pump/products', {
     config: { access: { permission: 'customer.read' } },
-    schema: { tags, summary: 'Products offered at the pump', response: { 200: Type.Array(Type.String()), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Products offered at the pump',
+      response: { 200: Type.Array(Type.String()), ...errorResponses },
+    },
     handler: async () => [...PRODUCTS],
   });
 
@@ -36,7 +40,13 @@ export function pumpRoutes(app: App, svc: PumpService): void {
     schema: {
       tags,
       summary: 'Find customers by any 2+ characters of a plate (start, end or middle), best match first',
-      querystring: Type.Object({ q: Type.String({ minLength: 2, maxLength: 20 }), limit: Type.Integer({ minimum: 1, maximum: 30, default: 10 }) }, { additionalProperties: false }),
+      querystring: Type.Object(
+        {
+          q: Type.String({ minLength: 2, maxLength: 20 }),
+          limit: Type.Integer({ minimum: 1, maximum: 30, default: 10 }),
+        },
+        { additionalProperties: false },
+      ),
       response: { 200: Type.Array(Match), ...errorResponses },
     },
     handler: (req) => svc.lookup(requirePrincipal(req), req.query.q, req.query.limit),
@@ -47,7 +57,10 @@ export function pumpRoutes(app: App, svc: PumpService): void {
     schema: {
       tags,
       summary: "Today's visits in my unit's subtree, newest first, with the day's count and litres",
-      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) }, { additionalProperties: false }),
+      querystring: Type.Object(
+        { limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) },
+        { additionalProperties: false },
+      ),
       response: {
         200: Type.Object({
           day: Type.String(),
@@ -77,7 +90,8 @@ export function pumpRoutes(app: App, svc: PumpService): void {
     config: { access: { permission: 'customer.write' } },
     schema: {
       tags,
-      summary: 'Record a visit; an unknown plate becomes a step-1 customer, one on file elsewhere is counted for that customer',
+      summary:
+        'Record a visit; an unknown plate becomes a step-1 customer, one on file elsewhere is counted for that customer',
       body: Type.Object(
         {
           customerId: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -93,7 +107,9 @@ export function pumpRoutes(app: App, svc: PumpService): void {
       response: {
         201: Type.Object({
           visitId: Type.Integer(),
-          customerId: Type.Union([Type.Integer(), Type.Null()], { description: 'null when the plate is on file in another area' }),
+          customerId: Type.Union([Type.Integer(), Type.Null()], {
+            description: 'null when the plate is on file in another area',
+          }),
           created: Type.Boolean(),
           elsewhere: Type.Boolean({ description: "counted for another area's customer, whose record stays hidden" }),
         }),

@@ -52,18 +52,36 @@ export class PumpService {
   ) {}
 
   private candidates(p: Principal, vehicleIds: SelectQueryBuilder<Database, any, { id: number }>, limit: number) {
-    return this.db
-      .selectFrom('vehicle as v')
-      .innerJoin('customer as c', 'c.id', 'v.customer_id')
-      .select(['v.id as vehicle_id', 'v.plate', 'v.model', 'c.id', 'c.code', 'c.kind', 'c.name', 'c.surname', 'c.gender', 'c.notes', 'c.look_after', 'c.last_visit_at', 'c.organisation', 'c.products', 'c.routes'])
-      // Cap the candidates: two characters can match 1% of all plates, and the attendant will type a third.
-      .where('v.id', 'in', vehicleIds.limit(CANDIDATE_CAP))
-      .where('c.merged_into_id', 'is', null)
-      .where((eb) => inCustomerScope(p, eb.ref('c.org_unit_id')))
-      .orderBy(sql`c.last_visit_at is null`)
-      .orderBy('c.last_visit_at', 'desc')
-      .limit(limit)
-      .execute();
+    return (
+      this.db
+        .selectFrom('vehicle as v')
+        .innerJoin('customer as c', 'c.id', 'v.customer_id')
+        .select([
+          'v.id as vehicle_id',
+          'v.plate',
+          'v.model',
+          'c.id',
+          'c.code',
+          'c.kind',
+          'c.name',
+          'c.surname',
+          'c.gender',
+          'c.notes',
+          'c.look_after',
+          'c.last_visit_at',
+          'c.organisation',
+          'c.products',
+          'c.routes',
+        ])
+        // Cap the candidates: two characters can match 1% of all plates, and the attendant will type a third.
+        .where('v.id', 'in', vehicleIds.limit(CANDIDATE_CAP))
+        .where('c.merged_into_id', 'is', null)
+        .where((eb) => inCustomerScope(p, eb.ref('c.org_unit_id')))
+        .orderBy(sql`c.last_visit_at is null`)
+        .orderBy('c.last_visit_at', 'desc')
+        .limit(limit)
+        .execute()
+    );
   }
 
   /** The org units whose customers `p` may read, when they are few (a station, an area); else null. */
@@ -79,23 +97,44 @@ export class PumpService {
 
   async lookup(p: Principal, q: string, limit = 10): Promise<PumpMatch[]> {
     const key = plateSearchKey(q);
-    if (key.length < 2) throw new AppError('VALIDATION_FAILED', 'type at least 2 characters of the plate', 'querystring.q');
+    if (key.length < 2)
+      throw new AppError('VALIDATION_FAILED', 'type at least 2 characters of the plate', 'querystring.q');
     // A station's attendant searches his station's plates only, not the company's million.
     const units = await this.unitsInScope(p);
-    const own = <Q extends SelectQueryBuilder<Database, 'vehicle', { id: number }>>(query: Q): Q => (units === null ? query : (query.where('vehicle.org_unit_id', 'in', units.length > 0 ? units : [-1]) as Q));
+    const own = <Q extends SelectQueryBuilder<Database, 'vehicle', { id: number }>>(query: Q): Q =>
+      units === null ? query : (query.where('vehicle.org_unit_id', 'in', units.length > 0 ? units : [-1]) as Q);
     // Tiers, cheapest and most likely first: attendants usually catch the end of the plate, and a
     // suffix is a btree range on the reversed plate; only when that finds too few do we ask the
     // substring index (trigram) or, for two characters, the plate's start.
     const reversed = [...key].reverse().join('');
-    const rows = await this.candidates(p, own(this.db.selectFrom('vehicle').select('vehicle.id').where((eb) => prefixRange(this.engine, eb.ref('vehicle.plate_reversed'), reversed))), limit);
+    const rows = await this.candidates(
+      p,
+      own(
+        this.db
+          .selectFrom('vehicle')
+          .select('vehicle.id')
+          .where((eb) => prefixRange(this.engine, eb.ref('vehicle.plate_reversed'), reversed)),
+      ),
+      limit,
+    );
     // A whole plate found exactly needs no substring search.
     const exact = parsePlate(key).ok && rows.some((r) => r.plate === key);
     if (rows.length < limit && !exact) {
       const contains = () => {
         const ids = plateContains(this.db, this.engine, key);
-        return units === null ? ids : own(this.db.selectFrom('vehicle').select('vehicle.id').where('vehicle.id', 'in', ids));
+        return units === null
+          ? ids
+          : own(this.db.selectFrom('vehicle').select('vehicle.id').where('vehicle.id', 'in', ids));
       };
-      const more = key.length >= 3 ? contains() : own(this.db.selectFrom('vehicle').select('vehicle.id').where((eb) => prefixRange(this.engine, eb.ref('vehicle.plate'), key)));
+      const more =
+        key.length >= 3
+          ? contains()
+          : own(
+              this.db
+                .selectFrom('vehicle')
+                .select('vehicle.id')
+                .where((eb) => prefixRange(this.engine, eb.ref('vehicle.plate'), key)),
+            );
       const seen = new Set(rows.map((r) => r.vehicle_id));
       for (const r of await this.candidates(p, more, limit * 3)) if (!seen.has(r.vehicle_id)) rows.push(r);
     }
@@ -107,9 +146,24 @@ export class PumpService {
           .selectFrom('customer as c')
           .select((eb) => [
             'c.id',
-            eb.selectFrom('customer_phone as cp').select((e) => e.fn.countAll<number>().as('n')).whereRef('cp.customer_id', '=', 'c.id').as('phones'),
-            eb.selectFrom('visit as vv').select('vv.product').whereRef('vv.customer_id', '=', 'c.id').where('vv.product', 'is not', null).orderBy('vv.at', 'desc').limit(1).as('last_product'),
-            groupConcat(this.engine, eb.selectFrom('customer_tag as ct').whereRef('ct.customer_id', '=', 'c.id'), 'ct.tag').as('tags'),
+            eb
+              .selectFrom('customer_phone as cp')
+              .select((e) => e.fn.countAll<number>().as('n'))
+              .whereRef('cp.customer_id', '=', 'c.id')
+              .as('phones'),
+            eb
+              .selectFrom('visit as vv')
+              .select('vv.product')
+              .whereRef('vv.customer_id', '=', 'c.id')
+              .where('vv.product', 'is not', null)
+              .orderBy('vv.at', 'desc')
+              .limit(1)
+              .as('last_product'),
+            groupConcat(
+              this.engine,
+              eb.selectFrom('customer_tag as ct').whereRef('ct.customer_id', '=', 'c.id'),
+              'ct.tag',
+            ).as('tags'),
           ])
           .where('c.id', 'in', ids)
           .execute()
@@ -144,7 +198,11 @@ export class PumpService {
    * archive is another area's shows the plate only.
    */
   async today(p: Principal, now: Date, limit: number) {
-    const unit = await this.db.selectFrom('org_unit').select('time_zone').where('id', '=', p.orgUnitId).executeTakeFirst();
+    const unit = await this.db
+      .selectFrom('org_unit')
+      .select('time_zone')
+      .where('id', '=', p.orgUnitId)
+      .executeTakeFirst();
     const tz = unit?.time_zone ?? 'Asia/Shanghai';
     const day = businessDay(now.getTime(), tz);
     const from = new Date(zonedToUtc(Date.parse(`${day}T00:00:00Z`), tz)).toISOString();
@@ -191,7 +249,19 @@ export class PumpService {
    * Record a fill-up. With a known customer the visit attaches to him; an unknown plate becomes a
    * step-1 record (plate and model only) at the attendant's own station.
    */
-  async recordVisit(p: Principal, ip: string | null, input: { customerId?: number; vehicleId?: number; plate?: string; model?: string; product?: string; volumeLitres?: number; note?: string }) {
+  async recordVisit(
+    p: Principal,
+    ip: string | null,
+    input: {
+      customerId?: number;
+      vehicleId?: number;
+      plate?: string;
+      model?: string;
+      product?: string;
+      volumeLitres?: number;
+      note?: string;
+    },
+  ) {
     let customerId = input.customerId;
     let vehicleId = input.vehicleId ?? null;
     let created = false;
@@ -238,25 +308,61 @@ export class PumpService {
       .executeTakeFirst();
     if (!cust) throw new AppError('NOT_FOUND', `customer ${customerId} not found`, 'body.customerId');
     if (!elsewhere && !pathInCustomerWriteScope(p, cust.path)) {
-      const why = pathInCustomerScope(p, cust.path) ? 'was lent to you for reading only' : 'is outside your organisation';
+      const why = pathInCustomerScope(p, cust.path)
+        ? 'was lent to you for reading only'
+        : 'is outside your organisation';
       throw new AppError('SCOPE_DENIED', `customer ${customerId} ${why}`, 'body.customerId');
     }
-    if (cust.merged_into_id) throw new AppError('CONFLICT', `customer ${customerId} was merged into ${cust.merged_into_id}`, 'body.customerId');
+    if (cust.merged_into_id)
+      throw new AppError(
+        'CONFLICT',
+        `customer ${customerId} was merged into ${cust.merged_into_id}`,
+        'body.customerId',
+      );
     if (vehicleId !== null) {
-      const v = await this.db.selectFrom('vehicle').select('customer_id').where('id', '=', vehicleId).executeTakeFirst();
-      if (!v || v.customer_id !== customerId) throw new AppError('VALIDATION_FAILED', `vehicle ${vehicleId} is not this customer's`, 'body.vehicleId');
+      const v = await this.db
+        .selectFrom('vehicle')
+        .select('customer_id')
+        .where('id', '=', vehicleId)
+        .executeTakeFirst();
+      if (!v || v.customer_id !== customerId)
+        throw new AppError('VALIDATION_FAILED', `vehicle ${vehicleId} is not this customer's`, 'body.vehicleId');
     }
     const at = new Date().toISOString();
     const visitId = await this.db.transaction().execute(async (trx) => {
       const { id } = await trx
         .insertInto('visit')
-        .values({ customer_id: customerId!, org_unit_id: p.orgUnitId, user_id: p.userId, vehicle_id: vehicleId, at, product: input.product ?? null, volume_ml: input.volumeLitres === undefined ? null : Math.round(input.volumeLitres * 1000), note: input.note ?? null })
+        .values({
+          customer_id: customerId!,
+          org_unit_id: p.orgUnitId,
+          user_id: p.userId,
+          vehicle_id: vehicleId,
+          at,
+          product: input.product ?? null,
+          volume_ml: input.volumeLitres === undefined ? null : Math.round(input.volumeLitres * 1000),
+          note: input.note ?? null,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       // A fill-up counts in the customer's and the station's figures at once (before the customer row is locked below).
-      if (input.product && input.volumeLitres !== undefined) await recordPumpFill(trx, { visitId: id, customerId: customerId!, orgUnitId: p.orgUnitId, at, product: input.product, volumeMl: Math.round(input.volumeLitres * 1000), plate: null });
+      if (input.product && input.volumeLitres !== undefined)
+        await recordPumpFill(trx, {
+          visitId: id,
+          customerId: customerId!,
+          orgUnitId: p.orgUnitId,
+          at,
+          product: input.product,
+          volumeMl: Math.round(input.volumeLitres * 1000),
+          plate: null,
+        });
       await trx.updateTable('customer').set({ last_visit_at: at }).where('id', '=', customerId!).execute();
-      await recordAudit(trx, actorOf(p, ip), { action: 'visit', entity: 'customer', entityId: customerId!, orgUnitId: cust.org_unit_id, after: { visitId: id, ...input } });
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'visit',
+        entity: 'customer',
+        entityId: customerId!,
+        orgUnitId: cust.org_unit_id,
+        after: { visitId: id, ...input },
+      });
       return id;
     });
     return { visitId, customerId: elsewhere ? null : customerId!, created, elsewhere };

@@ -8,9 +8,19 @@ export const monthlyRatingJob: JobDefinition = {
   cron: '0 2 2 * *',
   periodOf: (now, timeZone) => previousMonthIn(now, timeZone),
   run: async (ctx) => {
-    const outcomes = await new RatingsService(ctx.db, () => ctx.now).computePeriod({ userId: null, name: 'job:monthly-rating', ip: null }, ctx.period, null);
+    const outcomes = await new RatingsService(ctx.db, () => ctx.now).computePeriod(
+      { userId: null, name: 'job:monthly-rating', ip: null },
+      ctx.period,
+      null,
+    );
     const count = (o: string) => outcomes.filter((x) => x.outcome === o).length;
     ctx.log('ratings computed', { batches: outcomes.length, locked: count('locked') });
-    return { batches: outcomes.length, computed: count('computed'), recomputed: count('recomputed'), locked: count('locked'), customers: outcomes.reduce((a, o) => a + o.customers, 0) };
+    return {
+      batches: outcomes.length,
+      computed: count('computed'),
+      recomputed: count('recomputed'),
+      locked: count('locked'),
+      customers: outcomes.reduce((a, o) => a + o.customers, 0),
+    };
   },
 };

@@ -2,7 +2,15 @@
 // messages that tell customers. No rules here; those live in the service and src/domain.
 import { sql, type Kysely, type SqlBool, type Updateable } from 'kysely';
 import type { Database, RatingBatchTable } from '../../db/schema.js';
-import { bulkStatements, engineOf, type BulkColumn, ilike, likeEscape, oneOf, sqliteStatement } from '../../db/dialect.js';
+import {
+  bulkStatements,
+  engineOf,
+  type BulkColumn,
+  ilike,
+  likeEscape,
+  oneOf,
+  sqliteStatement,
+} from '../../db/dialect.js';
 import type { Principal } from '../../auth/principal.js';
 import { inScope } from '../../auth/scope.js';
 
@@ -48,8 +56,34 @@ export interface NewOutbox {
 
 // 13 columns a row: well inside SQLite's parameter limit.
 const INSERT_CHUNK = 500;
-const RATING_COLUMNS = ['batch_id', 'customer_id', 'period', 'computed_stars', 'stars', 'class', 'basis_volume_ml', 'basis_amount_fen', 'status', 'benefits', 'note', 'updated_at'] as const;
-const RATING_PG_TYPES: BulkColumn['pg'][] = ['bigint', 'bigint', 'text', 'integer', 'integer', 'text', 'bigint', 'bigint', 'text', 'text', 'text', 'timestamptz'];
+const RATING_COLUMNS = [
+  'batch_id',
+  'customer_id',
+  'period',
+  'computed_stars',
+  'stars',
+  'class',
+  'basis_volume_ml',
+  'basis_amount_fen',
+  'status',
+  'benefits',
+  'note',
+  'updated_at',
+] as const;
+const RATING_PG_TYPES: BulkColumn['pg'][] = [
+  'bigint',
+  'bigint',
+  'text',
+  'integer',
+  'integer',
+  'text',
+  'bigint',
+  'bigint',
+  'text',
+  'text',
+  'text',
+  'timestamptz',
+];
 // On PostgreSQL, one array per column (see bulkStatements): 50,000 ratings a statement.
 const INSERT_RATINGS_PG = `insert into customer_rating (${RATING_COLUMNS.join(', ')}) select * from v where true on conflict (customer_id, period) do nothing`;
 // On SQLite, inside the compute's transaction, one prepared statement per row, as the ingest writes
@@ -90,29 +124,60 @@ function batchesBase(db: Db) {
 export const ratingsQueries = {
   /** Units that get a batch: every branch, or the top unit of a company without branches. */
   async ratingUnits(db: Db): Promise<RatingUnitRow[]> {
-    const branches = await db.selectFrom('org_unit').select(['id', 'name', 'path']).where('kind_code', '=', 'branch').orderBy('path').execute();
+    const branches = await db
+      .selectFrom('org_unit')
+      .select(['id', 'name', 'path'])
+      .where('kind_code', '=', 'branch')
+      .orderBy('path')
+      .execute();
     if (branches.length > 0) return branches;
-    return db.selectFrom('org_unit').select(['id', 'name', 'path']).where('parent_id', 'is', null).orderBy('id').execute();
+    return db
+      .selectFrom('org_unit')
+      .select(['id', 'name', 'path'])
+      .where('parent_id', 'is', null)
+      .orderBy('id')
+      .execute();
   },
 
   /** The time zone of the company: its top unit's. */
   async companyTimeZone(db: Db): Promise<string> {
-    const row = await db.selectFrom('org_unit').select('time_zone').where('parent_id', 'is', null).orderBy('id').limit(1).executeTakeFirst();
+    const row = await db
+      .selectFrom('org_unit')
+      .select('time_zone')
+      .where('parent_id', 'is', null)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
     return row?.time_zone ?? 'Asia/Shanghai';
   },
 
   /** Live customers under `path` (but not under `excluded` sub-paths) with their purchases in `month`, over all products. */
-  async customerFigures(db: Db, path: string, excluded: readonly string[], month: string): Promise<CustomerFigureRow[]> {
+  async customerFigures(
+    db: Db,
+    path: string,
+    excluded: readonly string[],
+    month: string,
+  ): Promise<CustomerFigureRow[]> {
     let q = db
       .selectFrom('customer as c')
       .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
       .leftJoin('customer_month as m', (j) => j.onRef('m.customer_id', '=', 'c.id').on('m.month', '=', month))
-      .select(['c.id', 'c.kind', (eb) => eb.fn.coalesce(eb.fn.sum<number>('m.volume_ml'), sql<number>`0`).as('volume_ml'), (eb) => eb.fn.coalesce(eb.fn.sum<number>('m.amount_fen'), sql<number>`0`).as('amount_fen')])
+      .select([
+        'c.id',
+        'c.kind',
+        (eb) => eb.fn.coalesce(eb.fn.sum<number>('m.volume_ml'), sql<number>`0`).as('volume_ml'),
+        (eb) => eb.fn.coalesce(eb.fn.sum<number>('m.amount_fen'), sql<number>`0`).as('amount_fen'),
+      ])
       .where('c.merged_into_id', 'is', null)
       .where(sql<SqlBool>`o.path like ${`${likeEscape(path)}%`} escape '\\'`);
     for (const x of excluded) q = q.where(sql<SqlBool>`o.path not like ${`${likeEscape(x)}%`} escape '\\'`);
     const rows = await q.groupBy(['c.id', 'c.kind']).orderBy('c.id').execute();
-    return rows.map((r) => ({ id: r.id, kind: r.kind, volumeMl: Number(r.volume_ml), amountFen: Number(r.amount_fen) }));
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      volumeMl: Number(r.volume_ml),
+      amountFen: Number(r.amount_fen),
+    }));
   },
 
   /** Create the batch unless it exists; true when it was created now. */
@@ -126,7 +191,13 @@ export const ratingsQueries = {
   },
 
   /** Mark the batch recomputed if it is still open for that; undefined when the branch has proposed it already. */
-  async reopenForCompute(db: Db, period: string, orgUnitId: number, policyVersionId: number | null, at: string): Promise<{ id: number } | undefined> {
+  async reopenForCompute(
+    db: Db,
+    period: string,
+    orgUnitId: number,
+    policyVersionId: number | null,
+    at: string,
+  ): Promise<{ id: number } | undefined> {
     return db
       .updateTable('rating_batch')
       .set({ computed_at: at, policy_version_id: policyVersionId })
@@ -138,7 +209,12 @@ export const ratingsQueries = {
   },
 
   async batchIdOf(db: Db, period: string, orgUnitId: number) {
-    return db.selectFrom('rating_batch').select(['id', 'status']).where('period', '=', period).where('org_unit_id', '=', orgUnitId).executeTakeFirst();
+    return db
+      .selectFrom('rating_batch')
+      .select(['id', 'status'])
+      .where('period', '=', period)
+      .where('org_unit_id', '=', orgUnitId)
+      .executeTakeFirst();
   },
 
   async deleteRatings(db: Db, batchId: number): Promise<number> {
@@ -155,7 +231,13 @@ export const ratingsQueries = {
     }
     if (engineOf(db) === 'postgres') {
       const columns = RATING_COLUMNS.map((name, i) => ({ name, pg: RATING_PG_TYPES[i]! }));
-      for (const q of bulkStatements('postgres', columns, rows.map((r) => RATING_COLUMNS.map((c) => r[c])), INSERT_RATINGS_PG)) await db.executeQuery(q);
+      for (const q of bulkStatements(
+        'postgres',
+        columns,
+        rows.map((r) => RATING_COLUMNS.map((c) => r[c])),
+        INSERT_RATINGS_PG,
+      ))
+        await db.executeQuery(q);
       return;
     }
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
@@ -172,7 +254,9 @@ export const ratingsQueries = {
   },
 
   async listBatches(db: Db, p: Principal, period: string | undefined) {
-    let q = batchesBase(db).select(batchColumns).where(inScope(p, sql.ref('b.org_unit_id')));
+    let q = batchesBase(db)
+      .select(batchColumns)
+      .where(inScope(p, sql.ref('b.org_unit_id')));
     if (period) q = q.where('b.period', '=', period);
     return q.orderBy('b.period', 'desc').orderBy('o.path').limit(500).execute();
   },
@@ -196,14 +280,22 @@ export const ratingsQueries = {
   },
 
   async adjustedCount(db: Db, batchId: number): Promise<number> {
-    const { n } = await db.selectFrom('customer_rating').select((eb) => eb.fn.countAll<number>().as('n')).where('batch_id', '=', batchId).whereRef('stars', '!=', 'computed_stars').executeTakeFirstOrThrow();
+    const { n } = await db
+      .selectFrom('customer_rating')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('batch_id', '=', batchId)
+      .whereRef('stars', '!=', 'computed_stars')
+      .executeTakeFirstOrThrow();
     return Number(n);
   },
 
   async totals(db: Db, batchId: number) {
     const row = await db
       .selectFrom('customer_rating')
-      .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>('basis_volume_ml'), sql<number>`0`).as('volume_ml'), eb.fn.coalesce(eb.fn.sum<number>('basis_amount_fen'), sql<number>`0`).as('amount_fen')])
+      .select((eb) => [
+        eb.fn.coalesce(eb.fn.sum<number>('basis_volume_ml'), sql<number>`0`).as('volume_ml'),
+        eb.fn.coalesce(eb.fn.sum<number>('basis_amount_fen'), sql<number>`0`).as('amount_fen'),
+      ])
       .where('batch_id', '=', batchId)
       .executeTakeFirstOrThrow();
     return { volumeMl: Number(row.volume_ml), amountFen: Number(row.amount_fen) };
@@ -211,17 +303,40 @@ export const ratingsQueries = {
 
   /** A page of a batch's ratings; `text` matches part of the customer's name, organisation or code. */
   async ratingsPage(db: Db, batchId: number, f: { stars?: number; text?: string }, page: number, pageSize: number) {
-    let base = db.selectFrom('customer_rating as r').innerJoin('customer as c', 'c.id', 'r.customer_id').where('r.batch_id', '=', batchId);
+    let base = db
+      .selectFrom('customer_rating as r')
+      .innerJoin('customer as c', 'c.id', 'r.customer_id')
+      .where('r.batch_id', '=', batchId);
     if (f.stars !== undefined) base = base.where('r.stars', '=', f.stars);
     if (f.text) {
       const pattern = `%${likeEscape(f.text)}%`;
       const engine = engineOf(db);
-      base = base.where((eb) => eb.or([ilike(engine, eb.ref('c.name'), pattern), ilike(engine, eb.ref('c.organisation'), pattern), ilike(engine, eb.ref('c.code'), pattern)]));
+      base = base.where((eb) =>
+        eb.or([
+          ilike(engine, eb.ref('c.name'), pattern),
+          ilike(engine, eb.ref('c.organisation'), pattern),
+          ilike(engine, eb.ref('c.code'), pattern),
+        ]),
+      );
     }
     const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const rows = await base
       .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
-      .select(['r.customer_id', 'c.code', 'c.name', 'c.kind', 'o.name as org_unit_name', 'r.computed_stars', 'r.stars', 'r.class', 'r.basis_volume_ml', 'r.basis_amount_fen', 'r.status', 'r.benefits', 'r.note'])
+      .select([
+        'r.customer_id',
+        'c.code',
+        'c.name',
+        'c.kind',
+        'o.name as org_unit_name',
+        'r.computed_stars',
+        'r.stars',
+        'r.class',
+        'r.basis_volume_ml',
+        'r.basis_amount_fen',
+        'r.status',
+        'r.benefits',
+        'r.note',
+      ])
       .orderBy('r.stars', 'desc')
       .orderBy('r.basis_volume_ml', 'desc')
       .orderBy('r.customer_id')
@@ -235,7 +350,16 @@ export const ratingsQueries = {
     let q = db
       .selectFrom('customer_rating as r')
       .innerJoin('customer as c', 'c.id', 'r.customer_id')
-      .select(['r.customer_id', 'c.kind', 'r.stars', 'r.computed_stars', 'r.class', 'r.basis_volume_ml', 'r.basis_amount_fen', 'r.note'])
+      .select([
+        'r.customer_id',
+        'c.kind',
+        'r.stars',
+        'r.computed_stars',
+        'r.class',
+        'r.basis_volume_ml',
+        'r.basis_amount_fen',
+        'r.note',
+      ])
       .where('r.batch_id', '=', batchId);
     if (customerIds) {
       if (customerIds.length === 0) return [];
@@ -244,13 +368,32 @@ export const ratingsQueries = {
     return q.orderBy('r.customer_id').execute();
   },
 
-  async setStars(db: Db, batchId: number, customerId: number, stars: number, cls: string | null, note: string, at: string): Promise<void> {
-    await db.updateTable('customer_rating').set({ stars, class: cls, note, updated_at: at }).where('batch_id', '=', batchId).where('customer_id', '=', customerId).execute();
+  async setStars(
+    db: Db,
+    batchId: number,
+    customerId: number,
+    stars: number,
+    cls: string | null,
+    note: string,
+    at: string,
+  ): Promise<void> {
+    await db
+      .updateTable('customer_rating')
+      .set({ stars, class: cls, note, updated_at: at })
+      .where('batch_id', '=', batchId)
+      .where('customer_id', '=', customerId)
+      .execute();
   },
 
   /** Move a batch on from `from`, stamping who and when; undefined when it was not in `from` (someone else moved it first). */
   async transition(db: Db, id: number, from: string, set: Updateable<RatingBatchTable>) {
-    return db.updateTable('rating_batch').set(set).where('id', '=', id).where('status', '=', from).returning('id').executeTakeFirst();
+    return db
+      .updateTable('rating_batch')
+      .set(set)
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .returning('id')
+      .executeTakeFirst();
   },
 
   /** Final stars of this batch's customers in `months`, from any unit's batch. */
@@ -273,7 +416,13 @@ export const ratingsQueries = {
     return out;
   },
 
-  async finalizeRatings(db: Db, batchId: number, customerIds: readonly number[], benefits: string, at: string): Promise<void> {
+  async finalizeRatings(
+    db: Db,
+    batchId: number,
+    customerIds: readonly number[],
+    benefits: string,
+    at: string,
+  ): Promise<void> {
     if (customerIds.length === 0) return;
     await db
       .updateTable('customer_rating')
@@ -298,14 +447,29 @@ export const ratingsQueries = {
   },
 
   async policyBody(db: Db, versionId: number): Promise<string | null> {
-    return (await db.selectFrom('policy_version').select('body').where('id', '=', versionId).executeTakeFirst())?.body ?? null;
+    return (
+      (await db.selectFrom('policy_version').select('body').where('id', '=', versionId).executeTakeFirst())?.body ??
+      null
+    );
   },
 
   async customerHistory(db: Db, customerId: number) {
     return db
       .selectFrom('customer_rating as r')
       .innerJoin('rating_batch as b', 'b.id', 'r.batch_id')
-      .select(['r.period', 'r.batch_id', 'b.status as batch_status', 'r.computed_stars', 'r.stars', 'r.class', 'r.basis_volume_ml', 'r.basis_amount_fen', 'r.status', 'r.benefits', 'r.note'])
+      .select([
+        'r.period',
+        'r.batch_id',
+        'b.status as batch_status',
+        'r.computed_stars',
+        'r.stars',
+        'r.class',
+        'r.basis_volume_ml',
+        'r.basis_amount_fen',
+        'r.status',
+        'r.benefits',
+        'r.note',
+      ])
       .where('r.customer_id', '=', customerId)
       .orderBy('r.period', 'desc')
       .limit(60)
@@ -313,7 +477,10 @@ export const ratingsQueries = {
   },
 
   async customerUnit(db: Db, id: number): Promise<number | null> {
-    return (await db.selectFrom('customer').select('org_unit_id').where('id', '=', id).executeTakeFirst())?.org_unit_id ?? null;
+    return (
+      (await db.selectFrom('customer').select('org_unit_id').where('id', '=', id).executeTakeFirst())?.org_unit_id ??
+      null
+    );
   },
 };
 

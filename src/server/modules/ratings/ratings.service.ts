@@ -7,7 +7,14 @@ import { pathInScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
 import { businessDay } from '../../../domain/business-day.js';
 import { isWithin } from '../../../domain/org-path.js';
-import { DEFAULT_POLICIES, benefitsFor, classFor, starsFor, type ClassesPolicy, type StarRatingPolicy } from '../../../domain/policies.js';
+import {
+  DEFAULT_POLICIES,
+  benefitsFor,
+  classFor,
+  starsFor,
+  type ClassesPolicy,
+  type StarRatingPolicy,
+} from '../../../domain/policies.js';
 import {
   RATING_STEPS,
   adjustmentProblem,
@@ -21,7 +28,13 @@ import {
 } from '../../../domain/rating-workflow.js';
 import { recordAudit, recordRead } from '../audit/audit.service.js';
 import { currentPolicy } from '../policies/policies.service.js';
-import { ratingsQueries as q, type BatchRow, type NewOutbox, type NewRating, type RatingUnitRow } from './ratings.queries.js';
+import {
+  ratingsQueries as q,
+  type BatchRow,
+  type NewOutbox,
+  type NewRating,
+  type RatingUnitRow,
+} from './ratings.queries.js';
 
 export const PERIOD_PATTERN = '^[0-9]{4}-(0[1-9]|1[0-2])$';
 
@@ -140,11 +153,24 @@ export class RatingsService {
   /** The API's compute: only a month that has ended, only the caller's units. */
   async compute(p: Principal, ip: string | null, period: string): Promise<ComputeOutcome[]> {
     const thisMonth = businessDay(this.now().getTime(), await q.companyTimeZone(this.db)).slice(0, 7);
-    if (period >= thisMonth) throw new AppError('VALIDATION_FAILED', `period ${period} has not ended yet; rate a month before ${thisMonth}`, 'body.period');
+    if (period >= thisMonth)
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `period ${period} has not ended yet; rate a month before ${thisMonth}`,
+        'body.period',
+      );
     return this.computePeriod(actorOf(p, ip), period, p.orgPath);
   }
 
-  private async computeUnit(actor: Actor, period: string, unit: RatingUnitRow, excluded: string[], policyVersionId: number | null, policy: StarRatingPolicy, classes: ClassesPolicy): Promise<ComputeOutcome> {
+  private async computeUnit(
+    actor: Actor,
+    period: string,
+    unit: RatingUnitRow,
+    excluded: string[],
+    policyVersionId: number | null,
+    policy: StarRatingPolicy,
+    classes: ClassesPolicy,
+  ): Promise<ComputeOutcome> {
     return this.db.transaction().execute(async (trx) => {
       const at = this.now().toISOString();
       const created = await q.ensureBatch(trx, period, unit.id, at);
@@ -152,7 +178,14 @@ export class RatingsService {
       if (!open) {
         const b = await q.batchIdOf(trx, period, unit.id);
         const d = await q.distributions(trx, [b!.id]);
-        return { batchId: b!.id, orgUnitId: unit.id, orgUnitName: unit.name, outcome: 'locked' as const, status: b!.status, customers: (d.get(b!.id) ?? []).reduce((a, n) => a + n, 0) };
+        return {
+          batchId: b!.id,
+          orgUnitId: unit.id,
+          orgUnitName: unit.name,
+          outcome: 'locked' as const,
+          status: b!.status,
+          customers: (d.get(b!.id) ?? []).reduce((a, n) => a + n, 0),
+        };
       }
       const replaced = await q.deleteRatings(trx, open.id);
       const figures = await q.customerFigures(trx, unit.path, excluded, period);
@@ -176,8 +209,21 @@ export class RatingsService {
         };
       });
       await q.insertRatings(trx, rows);
-      await recordAudit(trx, actor, { action: 'compute', entity: 'rating_batch', entityId: open.id, orgUnitId: unit.id, after: { period, policyVersionId, customers: rows.length, replaced, distribution, recomputed: !created } });
-      return { batchId: open.id, orgUnitId: unit.id, orgUnitName: unit.name, outcome: created ? ('computed' as const) : ('recomputed' as const), status: 'computed', customers: rows.length };
+      await recordAudit(trx, actor, {
+        action: 'compute',
+        entity: 'rating_batch',
+        entityId: open.id,
+        orgUnitId: unit.id,
+        after: { period, policyVersionId, customers: rows.length, replaced, distribution, recomputed: !created },
+      });
+      return {
+        batchId: open.id,
+        orgUnitId: unit.id,
+        orgUnitName: unit.name,
+        outcome: created ? ('computed' as const) : ('recomputed' as const),
+        status: 'computed',
+        customers: rows.length,
+      };
     });
   }
 
@@ -204,7 +250,13 @@ export class RatingsService {
   async detail(id: number, opts: { stars?: number; q?: string; page: number; pageSize: number }) {
     const summary = await this.summary(id);
     const policy = await this.starPolicyOf(this.db, summary.policyVersionId);
-    const page = await q.ratingsPage(this.db, id, { stars: opts.stars, text: opts.q?.trim() }, opts.page, opts.pageSize);
+    const page = await q.ratingsPage(
+      this.db,
+      id,
+      { stars: opts.stars, text: opts.q?.trim() },
+      opts.page,
+      opts.pageSize,
+    );
     return {
       ...summary,
       basis: policy.basis,
@@ -212,23 +264,21 @@ export class RatingsService {
       adjusted: await q.adjustedCount(this.db, id),
       ratings: {
         total: page.total,
-        items: page.rows.map(
-          (r): RatingItem => ({
-            customerId: r.customer_id,
-            code: r.code,
-            name: r.name,
-            kind: r.kind,
-            orgUnitName: r.org_unit_name,
-            computedStars: r.computed_stars,
-            stars: r.stars,
-            class: r.class,
-            volumeMl: Number(r.basis_volume_ml),
-            amountFen: Number(r.basis_amount_fen),
-            status: r.status,
-            benefits: parseList(r.benefits),
-            note: r.note,
-          }),
-        ),
+        items: page.rows.map((r): RatingItem => ({
+          customerId: r.customer_id,
+          code: r.code,
+          name: r.name,
+          kind: r.kind,
+          orgUnitName: r.org_unit_name,
+          computedStars: r.computed_stars,
+          stars: r.stars,
+          class: r.class,
+          volumeMl: Number(r.basis_volume_ml),
+          amountFen: Number(r.basis_amount_fen),
+          status: r.status,
+          benefits: parseList(r.benefits),
+          note: r.note,
+        })),
       },
     };
   }
@@ -241,12 +291,25 @@ export class RatingsService {
   }
 
   /** One step of the approval flow, in one transaction with its audit record. */
-  async act(p: Principal, ip: string | null, id: number, action: RatingAction, body: { note?: string; adjustments?: Adjustment[] }): Promise<BatchSummary> {
+  async act(
+    p: Principal,
+    ip: string | null,
+    id: number,
+    action: RatingAction,
+    body: { note?: string; adjustments?: Adjustment[] },
+  ): Promise<BatchSummary> {
     return this.db.transaction().execute(async (trx) => {
       const b = await this.batchOrThrow(trx, id);
       const status: RatingStatus = isRatingStatus(b.status) ? b.status : 'computed';
-      const check = checkTransition(status, action, { permissions: p.permissions, inScope: pathInScope(p, b.org_path) });
-      if (!check.ok) throw new AppError(check.reason === 'permission' ? 'PERMISSION_DENIED' : check.reason === 'scope' ? 'SCOPE_DENIED' : 'CONFLICT', check.message);
+      const check = checkTransition(status, action, {
+        permissions: p.permissions,
+        inScope: pathInScope(p, b.org_path),
+      });
+      if (!check.ok)
+        throw new AppError(
+          check.reason === 'permission' ? 'PERMISSION_DENIED' : check.reason === 'scope' ? 'SCOPE_DENIED' : 'CONFLICT',
+          check.message,
+        );
       const at = this.now().toISOString();
       const step = RATING_STEPS[action];
       const stamps = {
@@ -255,13 +318,25 @@ export class RatingsService {
         review_high: { high_reviewed_by: p.userId, high_reviewed_at: at },
         finalize: { high_approved_by: p.userId, high_approved_at: at, finalized_at: at },
       }[action];
-      const moved = await q.transition(trx, id, step.from, { status: step.to, ...stamps, ...(body.note !== undefined && { note: body.note }) });
+      const moved = await q.transition(trx, id, step.from, {
+        status: step.to,
+        ...stamps,
+        ...(body.note !== undefined && { note: body.note }),
+      });
       if (!moved) throw new AppError('CONFLICT', `rating batch ${id} was moved on by someone else`);
       let detail: Record<string, unknown> = {};
       if (action === 'review_high') detail = { adjustments: await this.adjust(trx, id, body.adjustments ?? [], at) };
-      else if (body.adjustments?.length) throw new AppError('VALIDATION_FAILED', 'stars are adjusted only in the high review', 'body.adjustments');
+      else if (body.adjustments?.length)
+        throw new AppError('VALIDATION_FAILED', 'stars are adjusted only in the high review', 'body.adjustments');
       if (action === 'finalize') detail = await this.finalize(trx, b, at);
-      await recordAudit(trx, actorOf(p, ip), { action, entity: 'rating_batch', entityId: id, orgUnitId: b.org_unit_id, before: { status }, after: { status: step.to, ...(body.note !== undefined && { note: body.note }), ...detail } });
+      await recordAudit(trx, actorOf(p, ip), {
+        action,
+        entity: 'rating_batch',
+        entityId: id,
+        orgUnitId: b.org_unit_id,
+        before: { status },
+        after: { status: step.to, ...(body.note !== undefined && { note: body.note }), ...detail },
+      });
       return this.summary(id, trx);
     });
   }
@@ -271,7 +346,12 @@ export class RatingsService {
     if (adjustments.length === 0) return [];
     const seen = new Set<number>();
     adjustments.forEach((a, i) => {
-      if (seen.has(a.customerId)) throw new AppError('VALIDATION_FAILED', `customer ${a.customerId} is adjusted twice`, `body.adjustments.${i}.customerId`);
+      if (seen.has(a.customerId))
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `customer ${a.customerId} is adjusted twice`,
+          `body.adjustments.${i}.customerId`,
+        );
       seen.add(a.customerId);
     });
     const current = new Map((await q.ratingsOf(trx, batchId, [...seen])).map((r) => [r.customer_id, r]));
@@ -279,7 +359,12 @@ export class RatingsService {
     const done: { customerId: number; from: number; to: number; note: string }[] = [];
     for (const [i, a] of adjustments.entries()) {
       const r = current.get(a.customerId);
-      if (!r) throw new AppError('VALIDATION_FAILED', `customer ${a.customerId} is not in this batch`, `body.adjustments.${i}.customerId`);
+      if (!r)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `customer ${a.customerId} is not in this batch`,
+          `body.adjustments.${i}.customerId`,
+        );
       const problem = adjustmentProblem(r.stars, a.stars);
       if (problem) throw new AppError('VALIDATION_FAILED', problem, `body.adjustments.${i}.stars`);
       await q.setStars(trx, batchId, a.customerId, a.stars, classFor(classes, a.stars), a.note, at);
@@ -307,13 +392,30 @@ export class RatingsService {
       const key = JSON.stringify(benefits);
       byBenefits.set(key, [...(byBenefits.get(key) ?? []), r.customer_id]);
       const base = { customer_id: r.customer_id, channel: 'sms', status: 'pending', created_at: at };
-      messages.push({ ...base, template: 'rating_result', dedupe_key: `rating:${b.period}:${r.customer_id}`, payload: JSON.stringify({ period: b.period, stars: r.stars, class: r.class, benefits }) });
+      messages.push({
+        ...base,
+        template: 'rating_result',
+        dedupe_key: `rating:${b.period}:${r.customer_id}`,
+        payload: JSON.stringify({ period: b.period, stars: r.stars, class: r.class, benefits }),
+      });
       if (r.stars === 1) {
         // Coaching says how far the customer is from the next star, in the batch's own basis.
         const t = starPolicy.thresholds[r.kind] ?? starPolicy.thresholds.default;
         const figure = basisFigure(starPolicy, Number(r.basis_volume_ml), Number(r.basis_amount_fen));
         const needed = Math.max(0, Math.round((t[1] - figure) * 100) / 100);
-        messages.push({ ...base, template: 'rating_coaching', dedupe_key: `rating-coaching:${b.period}:${r.customer_id}`, payload: JSON.stringify({ period: b.period, stars: 1, basis: starPolicy.basis, figure, nextStars: 2, needed }) });
+        messages.push({
+          ...base,
+          template: 'rating_coaching',
+          dedupe_key: `rating-coaching:${b.period}:${r.customer_id}`,
+          payload: JSON.stringify({
+            period: b.period,
+            stars: 1,
+            basis: starPolicy.basis,
+            figure,
+            nextStars: 2,
+            needed,
+          }),
+        });
       }
     }
     for (const [key, ids] of byBenefits) await q.finalizeRatings(trx, b.id, ids, key, at);

@@ -27,10 +27,20 @@ export async function ensureDefaultRoles(db: Kysely<Database>): Promise<void> {
     await db.transaction().execute(async (trx) => {
       const { id } = await trx
         .insertInto('role')
-        .values({ code: def.code, name_zh: def.nameZh, name_en: def.nameEn, builtin: 1, created_at: now, updated_at: now })
+        .values({
+          code: def.code,
+          name_zh: def.nameZh,
+          name_en: def.nameEn,
+          builtin: 1,
+          created_at: now,
+          updated_at: now,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await trx.insertInto('role_permission').values(def.permissions.map((permission) => ({ role_id: id, permission }))).execute();
+      await trx
+        .insertInto('role_permission')
+        .values(def.permissions.map((permission) => ({ role_id: id, permission })))
+        .execute();
     });
   }
 }
@@ -38,7 +48,8 @@ export async function ensureDefaultRoles(db: Kysely<Database>): Promise<void> {
 function checkPermissions(p: Principal, permissions: string[]): void {
   for (const perm of permissions) {
     if (!isPermission(perm)) throw new AppError('VALIDATION_FAILED', `unknown permission ${perm}`, 'body.permissions');
-    if (!p.permissions.has(perm)) throw new AppError('PERMISSION_DENIED', `you cannot grant ${perm}`, 'body.permissions');
+    if (!p.permissions.has(perm))
+      throw new AppError('PERMISSION_DENIED', `you cannot grant ${perm}`, 'body.permissions');
   }
 }
 
@@ -48,14 +59,21 @@ export class RolesService {
   async list(): Promise<Role[]> {
     const roles = await this.db.selectFrom('role').selectAll().orderBy('id').execute();
     const perms = await this.db.selectFrom('role_permission').selectAll().execute();
-    const counts = await this.db.selectFrom('user_role').select(['role_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('role_id').execute();
+    const counts = await this.db
+      .selectFrom('user_role')
+      .select(['role_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('role_id')
+      .execute();
     return roles.map((r) => ({
       id: r.id,
       code: r.code,
       nameZh: r.name_zh,
       nameEn: r.name_en,
       builtin: r.builtin === 1,
-      permissions: perms.filter((x) => x.role_id === r.id).map((x) => x.permission).sort(),
+      permissions: perms
+        .filter((x) => x.role_id === r.id)
+        .map((x) => x.permission)
+        .sort(),
       userCount: Number(counts.find((c) => c.role_id === r.id)?.n ?? 0),
       version: r.version,
     }));
@@ -67,14 +85,33 @@ export class RolesService {
     return role;
   }
 
-  async create(p: Principal, ip: string | null, input: { code: string; nameZh: string; nameEn: string; permissions: string[] }): Promise<Role> {
+  async create(
+    p: Principal,
+    ip: string | null,
+    input: { code: string; nameZh: string; nameEn: string; permissions: string[] },
+  ): Promise<Role> {
     checkPermissions(p, input.permissions);
     const now = new Date().toISOString();
     try {
       const id = await this.db.transaction().execute(async (trx) => {
-        const { id } = await trx.insertInto('role').values({ code: input.code, name_zh: input.nameZh, name_en: input.nameEn, builtin: 0, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
+        const { id } = await trx
+          .insertInto('role')
+          .values({
+            code: input.code,
+            name_zh: input.nameZh,
+            name_en: input.nameEn,
+            builtin: 0,
+            created_at: now,
+            updated_at: now,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
         const perms = [...new Set(input.permissions)];
-        if (perms.length > 0) await trx.insertInto('role_permission').values(perms.map((permission) => ({ role_id: id, permission }))).execute();
+        if (perms.length > 0)
+          await trx
+            .insertInto('role_permission')
+            .values(perms.map((permission) => ({ role_id: id, permission })))
+            .execute();
         await recordAudit(trx, actorOf(p, ip), { action: 'create', entity: 'role', entityId: id, after: input });
         return id;
       });
@@ -85,7 +122,12 @@ export class RolesService {
     }
   }
 
-  async update(p: Principal, ip: string | null, id: number, patch: { nameZh?: string; nameEn?: string; permissions?: string[]; version: number }): Promise<Role> {
+  async update(
+    p: Principal,
+    ip: string | null,
+    id: number,
+    patch: { nameZh?: string; nameEn?: string; permissions?: string[]; version: number },
+  ): Promise<Role> {
     if (patch.permissions) checkPermissions(p, patch.permissions);
     const before = await this.get(id);
     await assertMayChangeRole(this.db, p, id, patch.permissions);
@@ -93,15 +135,25 @@ export class RolesService {
     await this.db.transaction().execute(async (trx) => {
       const res = await trx
         .updateTable('role')
-        .set({ ...(patch.nameZh !== undefined && { name_zh: patch.nameZh }), ...(patch.nameEn !== undefined && { name_en: patch.nameEn }), version: before.version + 1, updated_at: new Date().toISOString() })
+        .set({
+          ...(patch.nameZh !== undefined && { name_zh: patch.nameZh }),
+          ...(patch.nameEn !== undefined && { name_en: patch.nameEn }),
+          version: before.version + 1,
+          updated_at: new Date().toISOString(),
+        })
         .where('id', '=', id)
         .where('version', '=', patch.version)
         .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) throw new AppError('VERSION_CONFLICT', 'someone else changed this role; reload and try again', 'body.version');
+      if (Number(res.numUpdatedRows) === 0)
+        throw new AppError('VERSION_CONFLICT', 'someone else changed this role; reload and try again', 'body.version');
       if (patch.permissions) {
         await trx.deleteFrom('role_permission').where('role_id', '=', id).execute();
         const perms = [...new Set(patch.permissions)];
-        if (perms.length > 0) await trx.insertInto('role_permission').values(perms.map((permission) => ({ role_id: id, permission }))).execute();
+        if (perms.length > 0)
+          await trx
+            .insertInto('role_permission')
+            .values(perms.map((permission) => ({ role_id: id, permission })))
+            .execute();
         // Built-in or not, no role may lose what the company's last administrator depends on.
         await assertStillAdministered(trx, administrators);
       }

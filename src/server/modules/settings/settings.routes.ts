@@ -11,14 +11,21 @@ import { recordAudit } from '../audit/audit.service.js';
 
 const KEY = 'customer_code_scheme';
 const SchemeSchema = Type.Object({ scheme: Type.String(), example: Type.String() });
-const example = (scheme: string) => formatCode(scheme, { branch: 'SJZ', area: 'CA', station: 'S01', kind: 'organisation' }, 1);
+const example = (scheme: string) =>
+  formatCode(scheme, { branch: 'SJZ', area: 'CA', station: 'S01', kind: 'organisation' }, 1);
 
 export function settingsRoutes(app: App, db: Kysely<Database>): void {
   app.get('/api/settings/customer-code-scheme', {
     config: { access: { session: true } },
-    schema: { tags: ['settings'], summary: 'How customer codes are numbered', response: { 200: SchemeSchema, ...errorResponses } },
+    schema: {
+      tags: ['settings'],
+      summary: 'How customer codes are numbered',
+      response: { 200: SchemeSchema, ...errorResponses },
+    },
     handler: async () => {
-      const scheme = (await db.selectFrom('system_state').select('value').where('key', '=', KEY).executeTakeFirst())?.value ?? DEFAULT_CODE_SCHEME;
+      const scheme =
+        (await db.selectFrom('system_state').select('value').where('key', '=', KEY).executeTakeFirst())?.value ??
+        DEFAULT_CODE_SCHEME;
       return { scheme, example: example(scheme) };
     },
   });
@@ -37,8 +44,18 @@ export function settingsRoutes(app: App, db: Kysely<Database>): void {
       const p = requirePrincipal(req);
       await db.transaction().execute(async (trx) => {
         const before = await trx.selectFrom('system_state').select('value').where('key', '=', KEY).executeTakeFirst();
-        await trx.insertInto('system_state').values({ key: KEY, value: req.body.scheme }).onConflict((oc) => oc.column('key').doUpdateSet({ value: req.body.scheme })).execute();
-        await recordAudit(trx, actorOf(p, req.ip), { action: 'update', entity: 'setting', entityId: KEY, before: before?.value ?? DEFAULT_CODE_SCHEME, after: req.body.scheme });
+        await trx
+          .insertInto('system_state')
+          .values({ key: KEY, value: req.body.scheme })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value: req.body.scheme }))
+          .execute();
+        await recordAudit(trx, actorOf(p, req.ip), {
+          action: 'update',
+          entity: 'setting',
+          entityId: KEY,
+          before: before?.value ?? DEFAULT_CODE_SCHEME,
+          after: req.body.scheme,
+        });
       });
       return { scheme: req.body.scheme, example: example(req.body.scheme) };
     },

@@ -106,12 +106,29 @@ export const topupsQueries = {
    * Insert rows; those whose (namespace, source, external id) is on file are skipped. The rows share
    * one namespace and source. Returns the external ids stored now.
    */
-  async insert(db: Kysely<Database>, engine: Engine, rows: TopupRow[], batchId: number | null, now: string): Promise<Set<string>> {
+  async insert(
+    db: Kysely<Database>,
+    engine: Engine,
+    rows: TopupRow[],
+    batchId: number | null,
+    now: string,
+  ): Promise<Set<string>> {
     // One order for every writer, so concurrent batches meet the unique index in the same order on PostgreSQL.
     const sorted = [...rows].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
     const values = sorted.map((r) => [
-      r.namespace, r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.cardNo, r.customerId,
-      r.amountFen, r.bonusFen, r.payment, batchId, now,
+      r.namespace,
+      r.source,
+      r.externalId,
+      r.occurredAt,
+      r.businessDay,
+      r.orgUnitId,
+      r.cardNo,
+      r.customerId,
+      r.amountFen,
+      r.bonusFen,
+      r.payment,
+      batchId,
+      now,
     ]);
     const stored = new Set<string>();
     for (const q of bulkStatements(engine, TOPUP_COLUMNS, values, INSERT_TOPUP, 500)) {
@@ -121,7 +138,11 @@ export const topupsQueries = {
   },
 
   /** Add to the daily rollup: rows of [org unit, day, amount, bonus, count]. */
-  async addStationDays(db: Kysely<Database>, engine: Engine, rows: [number, string, number, number, number][]): Promise<void> {
+  async addStationDays(
+    db: Kysely<Database>,
+    engine: Engine,
+    rows: [number, string, number, number, number][],
+  ): Promise<void> {
     if (rows.length === 0) return;
     // A fixed order makes concurrent upserts on PostgreSQL lock rows in the same order.
     const sorted = [...rows].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));

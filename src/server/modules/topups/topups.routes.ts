@@ -9,19 +9,33 @@ const Row = Type.Object(
     externalId: Type.String({
       maxLength: 64,
       description:
-        "The card system's id of the top-up; with the source and the key's org unit, " + 'what makes re-sending harmless',
+        "The card system's id of the top-up; with the source and the key's org unit, " +
+        'what makes re-sending harmless',
     }),
-    occurredAt: Type.String({ description: 'ISO-8601 date-time; with Z or an offset an instant, without one the station’s wall clock' }),
+    occurredAt: Type.String({
+      description: 'ISO-8601 date-time; with Z or an offset an instant, without one the station’s wall clock',
+    }),
     stationCode: Opt(
       Type.String({ maxLength: 64 }),
-      'Org unit code of the station where the card was topped up; ' + 'may be left out only when the key belongs to a station',
+      'Org unit code of the station where the card was topped up; ' +
+        'may be left out only when the key belongs to a station',
     ),
-    cardNo: Type.String({ maxLength: 40, description: 'Fuel-card number; the top-up attaches to the card holder when the card is on file' }),
+    cardNo: Type.String({
+      maxLength: 40,
+      description: 'Fuel-card number; the top-up attaches to the card holder when the card is on file',
+    }),
     amountFen: Type.Integer({ minimum: 1, description: 'Money paid onto the card, in fen' }),
-    bonusFen: Opt(Type.Integer({ minimum: 0 }), 'What the card system added on top (赠送), in fen; not part of the amount'),
+    bonusFen: Opt(
+      Type.Integer({ minimum: 0 }),
+      'What the card system added on top (赠送), in fen; not part of the amount',
+    ),
     payment: Opt(Type.Union(TOPUP_PAYMENTS.map((p) => Type.Literal(p))), 'How the top-up was paid'),
   },
-  { additionalProperties: false, description: 'One top-up. Rows are checked one by one: a bad row is reported with its number and field, the rest are stored.' },
+  {
+    additionalProperties: false,
+    description:
+      'One top-up. Rows are checked one by one: a bad row is reported with its number and field, the rest are stored.',
+  },
 );
 const IngestReply = Type.Object({
   batchId: Type.Integer(),

@@ -9,7 +9,13 @@ import { engineOf, type Engine } from '../../db/dialect.js';
 import { AppError } from '../../errors.js';
 import { parseTopup, topupDifferences, type ParsedTopup } from '../../../domain/card-topup.js';
 import { SYSTEM_NAMESPACE } from '../../../domain/fuel-transaction.js';
-import { checkSource, MAX_REPORTED_ERRORS, UnreadableRow, type IngestInput, type RowError } from '../transactions/ingest.service.js';
+import {
+  checkSource,
+  MAX_REPORTED_ERRORS,
+  UnreadableRow,
+  type IngestInput,
+  type RowError,
+} from '../transactions/ingest.service.js';
 import {
   placeRows,
   resolveStations,
@@ -104,7 +110,12 @@ export class TopupsService {
 
     const { id: batchId } = await this.db
       .insertInto('ingest_batch')
-      .values({ source: input.source, api_key_id: input.apiKeyId ?? null, user_id: input.userId ?? null, received_at: this.now().toISOString() })
+      .values({
+        source: input.source,
+        api_key_id: input.apiKeyId ?? null,
+        user_id: input.userId ?? null,
+        received_at: this.now().toISOString(),
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     const result: TopupIngestResult = {
@@ -202,7 +213,9 @@ export class TopupsService {
     for (const r of rows) {
       const parsed = parseTopup(r.topup, nowMs);
       if (parsed.ok) pending.push({ ...parsed.value, rowNo: r.rowNumber });
-      else for (const p of parsed.problems) problems.push({ row: r.rowNumber, severity: 'error', field: p.field || null, message: p.message });
+      else
+        for (const p of parsed.problems)
+          problems.push({ row: r.rowNumber, severity: 'error', field: p.field || null, message: p.message });
     }
     await resolveStations(trx, this.engine, pending, units);
     const reject: PlacementReject = (row, _id, issues) => {

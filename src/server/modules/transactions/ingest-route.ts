@@ -16,8 +16,12 @@ export const NDJSON = 'application/x-ndjson';
 const MAX_JSON_ROWS = 10_000;
 const MAX_LINE = 64 * 1024;
 
-export const Opt = <T extends TSchema>(t: T, description: string) => Type.Optional(Type.Union([t, Type.Null()], { description }));
-const Source = Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,31}$', description: "The sending system, e.g. 'ic-card' or 'pos-s1'; 'pump' is reserved" });
+export const Opt = <T extends TSchema>(t: T, description: string) =>
+  Type.Optional(Type.Union([t, Type.Null()], { description }));
+const Source = Type.String({
+  pattern: '^[a-z0-9][a-z0-9_.-]{0,31}$',
+  description: "The sending system, e.g. 'ic-card' or 'pos-s1'; 'pump' is reserved",
+});
 const RowError = Type.Object({
   row: Type.Integer({ description: '1-based position in the batch (NDJSON: among the non-empty lines)' }),
   externalId: Type.Union([Type.String(), Type.Null()]),
@@ -27,7 +31,10 @@ const RowError = Type.Object({
 });
 export const RowErrors = Type.Array(RowError, { description: `At most ${MAX_REPORTED_ERRORS}` });
 
-const IngestQuery = Type.Object({ source: Type.Optional(Type.String({ maxLength: 32, description: 'The source of an NDJSON body' })) }, { additionalProperties: false });
+const IngestQuery = Type.Object(
+  { source: Type.Optional(Type.String({ maxLength: 32, description: 'The source of an NDJSON body' })) },
+  { additionalProperties: false },
+);
 const QueryCheck = TypeCompiler.Compile(IngestQuery);
 
 /**
@@ -57,24 +64,47 @@ export interface IngestRouteOptions {
 
 /** Registers one ingest endpoint. NDJSON is parsed only by these routes, as a stream: rows are stored chunk by chunk while it arrives. */
 export function registerIngestRoute(app: App, o: IngestRouteOptions): void {
-  const JsonBody = Type.Object({ source: Source, [o.listField]: Type.Array(o.row, { maxItems: MAX_JSON_ROWS }) }, { additionalProperties: false });
+  const JsonBody = Type.Object(
+    { source: Source, [o.listField]: Type.Array(o.row, { maxItems: MAX_JSON_ROWS }) },
+    { additionalProperties: false },
+  );
   // What the route checks before the service sees the body: the envelope only. Rows are checked by
   // the service one at a time, so that one bad row does not turn the whole batch away.
-  const Envelope = TypeCompiler.Compile(Type.Object({ source: Type.String({ maxLength: 32 }), [o.listField]: Type.Array(Type.Unknown(), { maxItems: MAX_JSON_ROWS }) }, { additionalProperties: false }));
+  const Envelope = TypeCompiler.Compile(
+    Type.Object(
+      {
+        source: Type.String({ maxLength: 32 }),
+        [o.listField]: Type.Array(Type.Unknown(), { maxItems: MAX_JSON_ROWS }),
+      },
+      { additionalProperties: false },
+    ),
+  );
   void app.register(async (child) => {
     const scope = child.withTypeProvider<TypeBoxTypeProvider>();
-    scope.addContentTypeParser(NDJSON, (_req: FastifyRequest, payload: unknown, done: (err: Error | null, body?: unknown) => void) => done(null, payload));
+    scope.addContentTypeParser(
+      NDJSON,
+      (_req: FastifyRequest, payload: unknown, done: (err: Error | null, body?: unknown) => void) =>
+        done(null, payload),
+    );
     scope.post(o.url, {
       // Text in rows (U+0000 included) is checked row by row, so one bad row does not turn the batch away.
       config: { access: { apiKey: true }, rowsCheckedOneByOne: true },
-      validatorCompiler: ({ httpPart, contentType }) => validatorOf(httpPart === 'querystring' ? QueryCheck : httpPart === 'body' && contentType !== NDJSON ? Envelope : null),
+      validatorCompiler: ({ httpPart, contentType }) =>
+        validatorOf(
+          httpPart === 'querystring' ? QueryCheck : httpPart === 'body' && contentType !== NDJSON ? Envelope : null,
+        ),
       schema: {
         tags: ['ingest'],
         summary: o.summary,
         description: o.description,
         security: [{ apiKey: [] }],
         querystring: IngestQuery,
-        body: { content: { 'application/json': { schema: JsonBody }, [NDJSON]: { schema: Type.String({ description: o.lineDescription }) } } },
+        body: {
+          content: {
+            'application/json': { schema: JsonBody },
+            [NDJSON]: { schema: Type.String({ description: o.lineDescription }) },
+          },
+        },
         response: { 200: o.reply, ...errorResponses },
       },
       handler: async (req) => {
@@ -85,7 +115,12 @@ export function registerIngestRoute(app: App, o: IngestRouteOptions): void {
         let rows: Iterable<unknown> | AsyncIterable<unknown>;
         if (ndjson) {
           const q = req.query as { source?: string };
-          if (!q.source) throw new AppError('VALIDATION_FAILED', 'give the source as ?source= with an NDJSON body', 'querystring.source');
+          if (!q.source)
+            throw new AppError(
+              'VALIDATION_FAILED',
+              'give the source as ?source= with an NDJSON body',
+              'querystring.source',
+            );
           source = q.source;
           rows = ndjsonRows(req.body as Readable);
         } else {
@@ -97,7 +132,8 @@ export function registerIngestRoute(app: App, o: IngestRouteOptions): void {
           const sender = { senderUnitId: client.orgUnitId, scopePath: client.orgPath, apiKeyId: client.keyId };
           return await o.run({ source, rows, ...sender });
         } catch (err) {
-          if (err instanceof AppError && err.field === 'source') throw new AppError(err.code, err.message, ndjson ? 'querystring.source' : 'body.source');
+          if (err instanceof AppError && err.field === 'source')
+            throw new AppError(err.code, err.message, ndjson ? 'querystring.source' : 'body.source');
           throw err;
         }
       },
@@ -106,14 +142,21 @@ export function registerIngestRoute(app: App, o: IngestRouteOptions): void {
 }
 
 /** An Ajv-shaped validator from a compiled TypeBox check, so errors name their field like every other route's. */
-export function validatorOf(check: { Check(v: unknown): boolean; Errors(v: unknown): Iterable<{ path: string; message: string; type: number }> } | null) {
+export function validatorOf(
+  check: {
+    Check(v: unknown): boolean;
+    Errors(v: unknown): Iterable<{ path: string; message: string; type: number }>;
+  } | null,
+) {
   const fn = Object.assign(
     (data: unknown): boolean => {
       if (check === null || check.Check(data)) return true;
       const all = [...check.Errors(data)];
       // A wrong value says more than a missing one.
       const e = all.find((x) => x.message !== 'Expected required property') ?? all[0]!;
-      fn.errors = [{ instancePath: e.path, message: e.message.toLowerCase(), params: {}, keyword: 'type', schemaPath: '#' }];
+      fn.errors = [
+        { instancePath: e.path, message: e.message.toLowerCase(), params: {}, keyword: 'type', schemaPath: '#' },
+      ];
       return false;
     },
     { errors: null as FastifySchemaValidationError[] | null },

@@ -138,7 +138,11 @@ interface Stored {
 /** Sources are short machine names; 'pump' belongs to fill-ups recorded by hand. */
 export function checkSource(source: string): void {
   if (!SOURCE_PATTERN.test(source) || source === PUMP_SOURCE) {
-    throw new AppError('VALIDATION_FAILED', `source must be 1–32 lower-case letters, digits, '_', '.' or '-', and not '${PUMP_SOURCE}'`, 'source');
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `source must be 1–32 lower-case letters, digits, '_', '.' or '-', and not '${PUMP_SOURCE}'`,
+      'source',
+    );
   }
 }
 
@@ -161,7 +165,12 @@ export class IngestService {
     const receivedAt = this.now().toISOString();
     const { id: batchId } = await this.db
       .insertInto('ingest_batch')
-      .values({ source: input.source, api_key_id: input.apiKeyId ?? null, user_id: input.userId ?? null, received_at: receivedAt })
+      .values({
+        source: input.source,
+        api_key_id: input.apiKeyId ?? null,
+        user_id: input.userId ?? null,
+        received_at: receivedAt,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     const result: IngestResult = {
@@ -239,7 +248,11 @@ export class IngestService {
     trx: Kysely<Database>,
     rows: { rowNumber: number; tx: object }[],
     opts: { source: string; orgUnitId: number; write: boolean },
-  ): Promise<{ inserted: number; duplicates: number; problems: { row: number; severity: 'error'; field: string | null; message: string }[] }> {
+  ): Promise<{
+    inserted: number;
+    duplicates: number;
+    problems: { row: number; severity: 'error'; field: string | null; message: string }[];
+  }> {
     const problems: { row: number; severity: 'error'; field: string | null; message: string }[] = [];
     const home = await q.stationById(trx, opts.orgUnitId);
     if (!home) throw new AppError('NOT_FOUND', `org unit ${opts.orgUnitId} not found`);
@@ -251,7 +264,9 @@ export class IngestService {
     for (const r of rows) {
       const parsed = parseTransaction(r.tx, nowMs);
       if (parsed.ok) pending.push(Object.assign(parsed.value, { rowNo: r.rowNumber }));
-      else for (const p of parsed.problems) problems.push({ row: r.rowNumber, severity: 'error', field: p.field || null, message: p.message });
+      else
+        for (const p of parsed.problems)
+          problems.push({ row: r.rowNumber, severity: 'error', field: p.field || null, message: p.message });
     }
     await resolveStations(trx, this.engine, pending, units);
     const reject: PlacementReject = (row, _id, issues) => {
@@ -313,7 +328,12 @@ export class IngestService {
       known.set(holder.id, holder);
     }
 
-    const out = await storeRows(trx, this.engine, rows, { batchId, now: this.now().toISOString(), replacePump: true, cadences: known });
+    const out = await storeRows(trx, this.engine, rows, {
+      batchId,
+      now: this.now().toISOString(),
+      replacePump: true,
+      cadences: known,
+    });
     let attached = 0;
     for (const r of out.inserted) if (r.customerId !== null) attached++;
     return { inserted: out.inserted.length, attached, superseded: out.superseded };

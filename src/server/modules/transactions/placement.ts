@@ -45,7 +45,12 @@ export interface RowIssue {
 export type PlacementReject = (row: number, externalId: string | null, issues: RowIssue[]) => void;
 
 /** Station codes of a chunk not yet known to this batch, looked up at once; unknown codes are remembered as null. */
-export async function resolveStations(db: Kysely<Database>, engine: Engine, chunk: { stationCode: string | null }[], units: Map<string, StationUnit | null>): Promise<void> {
+export async function resolveStations(
+  db: Kysely<Database>,
+  engine: Engine,
+  chunk: { stationCode: string | null }[],
+  units: Map<string, StationUnit | null>,
+): Promise<void> {
   const missing = new Set<string>();
   for (const p of chunk) if (p.stationCode !== null && !units.has(p.stationCode)) missing.add(p.stationCode);
   if (missing.size === 0) return;

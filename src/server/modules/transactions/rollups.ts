@@ -16,7 +16,12 @@ import {
   sameFillUp,
   type FillUp,
 } from '../../../domain/fuel-transaction.js';
-import { transactionsQueries as q, type CustomerCadence, type RollupRows, type TxnRow } from './transactions.queries.js';
+import {
+  transactionsQueries as q,
+  type CustomerCadence,
+  type RollupRows,
+  type TxnRow,
+} from './transactions.queries.js';
 import { renameResolvingPurchases, resolveOnPurchase } from '../alerts/alert-lifecycle.js';
 
 export interface StoreResult {
@@ -26,7 +31,13 @@ export interface StoreResult {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const fillOf = (r: TxnRow): FillUp => ({ customerId: r.customerId ?? -1, orgUnitId: r.orgUnitId, product: r.product, timeMs: r.timeMs, volumeMl: r.volumeMl });
+const fillOf = (r: TxnRow): FillUp => ({
+  customerId: r.customerId ?? -1,
+  orgUnitId: r.orgUnitId,
+  product: r.product,
+  timeMs: r.timeMs,
+  volumeMl: r.volumeMl,
+});
 const minOf = (a: string | null, b: string | null) => (a === null ? b : b === null || a <= b ? a : b);
 const maxOf = (a: string | null, b: string | null) => (a === null ? b : b === null || a >= b ? a : b);
 
@@ -47,14 +58,21 @@ class Sums {
   }
   rows(): unknown[][] {
     // A fixed order makes concurrent upserts on PostgreSQL lock rows in the same order.
-    return [...this.map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, v]) => [...v.key, ...v.sums]);
+    return [...this.map.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([, v]) => [...v.key, ...v.sums]);
   }
 }
 
 function addToStationDays(sums: Sums, rows: TxnRow[], sign: 1 | -1): void {
   for (const r of rows) {
     const amount = r.amountFen ?? 0;
-    sums.add(`${r.orgUnitId}\u0000${r.businessDay}\u0000${r.product}`, () => [r.orgUnitId, r.businessDay, r.product], [sign * r.volumeMl, sign * amount, sign, paidByCard(r.payment, r.cardNo) ? sign * amount : 0]);
+    sums.add(`${r.orgUnitId}\u0000${r.businessDay}\u0000${r.product}`, () => [r.orgUnitId, r.businessDay, r.product], [
+      sign * r.volumeMl,
+      sign * amount,
+      sign,
+      paidByCard(r.payment, r.cardNo) ? sign * amount : 0,
+    ]);
   }
 }
 
@@ -92,7 +110,11 @@ async function rollupRows(
     if (pausing && --budget <= 0) await pause();
     if (r.customerId === null || rebuild.has(r.customerId)) continue;
     const month = r.businessDay.slice(0, 7);
-    months.add(`${month}\u0000${r.customerId}\u0000${r.product}`, () => [month, r.customerId, r.product], [r.volumeMl, r.amountFen ?? 0, 1]);
+    months.add(`${month}\u0000${r.customerId}\u0000${r.product}`, () => [month, r.customerId, r.product], [
+      r.volumeMl,
+      r.amountFen ?? 0,
+      1,
+    ]);
     const list = perCustomer.get(r.customerId);
     if (list) list.push(r);
     else perCustomer.set(r.customerId, [r]);
@@ -133,7 +155,12 @@ export async function storeRows(
   trx: Kysely<Database>,
   engine: Engine,
   rows: TxnRow[],
-  opts: { batchId: number | null; now: string; replacePump: boolean; /** Cadences the caller has already read. */ cadences?: Map<number, CustomerCadence> },
+  opts: {
+    batchId: number | null;
+    now: string;
+    replacePump: boolean;
+    /** Cadences the caller has already read. */ cadences?: Map<number, CustomerCadence>;
+  },
 ): Promise<StoreResult> {
   if (rows.length === 0) return { inserted: [], superseded: 0 };
   const cadences = new Map(opts.cadences);
@@ -161,7 +188,10 @@ export async function storeRows(
   // assumption that every row is new (it is unless a batch is sent again) and none replaces a
   // hand-recorded fill-up; the statements are built too, so they leave as soon as the insert is done.
   const storing = sent(q.insert(trx, engine, rows, opts.batchId, opts.now));
-  const early = engine === 'postgres' && pumps.length === 0 ? await rollupRows(rows, [], new Set(), cadences, knownDays, true) : null;
+  const early =
+    engine === 'postgres' && pumps.length === 0
+      ? await rollupRows(rows, [], new Set(), cadences, knownDays, true)
+      : null;
   const earlyStatements = early && q.rollupStatements(early);
   const stored = await storing;
   const inserted: TxnRow[] = [];
@@ -194,7 +224,8 @@ export async function storeRows(
 }
 
 /** Card and POS rows of known customers that no hand-recorded visit is linked to yet: they may replace one. */
-const pumpCandidates = (rows: TxnRow[]) => rows.filter((r) => r.customerId !== null && r.source !== PUMP_SOURCE && r.visitId === null);
+const pumpCandidates = (rows: TxnRow[]) =>
+  rows.filter((r) => r.customerId !== null && r.source !== PUMP_SOURCE && r.visitId === null);
 
 /** The customers of these rows, and the span of time in which their hand-recorded fill-ups may match them. */
 function pumpWindow(rows: TxnRow[]): [number[], string, string] {
@@ -215,7 +246,12 @@ function pumpWindow(rows: TxnRow[]): [number[], string, string] {
  * `pumps` are their customers' hand-recorded rows in `pumpWindow`, when already read. Returns the
  * pump rows removed.
  */
-async function replacePumpRows(trx: Kysely<Database>, engine: Engine, rows: TxnRow[], pumps?: TxnRow[]): Promise<TxnRow[]> {
+async function replacePumpRows(
+  trx: Kysely<Database>,
+  engine: Engine,
+  rows: TxnRow[],
+  pumps?: TxnRow[],
+): Promise<TxnRow[]> {
   if (rows.length === 0) return [];
   pumps ??= await q.pumpRows(trx, engine, ...pumpWindow(rows));
   if (pumps.length === 0) return [];
@@ -236,8 +272,15 @@ async function replacePumpRows(trx: Kysely<Database>, engine: Engine, rows: TxnR
     r.visitId = best.visitId;
     linked.push(r);
   }
-  await q.deleteRows(trx, engine, replaced.map((p) => p.id!));
-  await renameResolvingPurchases(trx, replaced.map((p, i) => ({ from: p.id!, to: linked[i]!.id! })));
+  await q.deleteRows(
+    trx,
+    engine,
+    replaced.map((p) => p.id!),
+  );
+  await renameResolvingPurchases(
+    trx,
+    replaced.map((p, i) => ({ from: p.id!, to: linked[i]!.id! })),
+  );
   for (const r of linked) await q.linkVisit(trx, r.id!, r.visitId);
   return replaced;
 }
@@ -255,7 +298,15 @@ export async function rebuildCustomers(trx: Kysely<Database>, engine: Engine, cu
     // The last visit is the latest fill-up or recorded visit; with neither, what the record had.
     const last = maxOf(s?.lastAt ?? null, visits.get(id) ?? null) ?? current.get(id)?.last_visit_at ?? null;
     const days = s?.days ?? 0;
-    return [id, days, s?.firstAt ?? null, last, s?.firstDay ?? null, s?.lastDay ?? null, meanIntervalDays(s?.firstDay ?? null, s?.lastDay ?? null, days)];
+    return [
+      id,
+      days,
+      s?.firstAt ?? null,
+      last,
+      s?.firstDay ?? null,
+      s?.lastDay ?? null,
+      meanIntervalDays(s?.firstDay ?? null, s?.lastDay ?? null, days),
+    ];
   });
   await q.writeCadences(trx, engine, out);
 }
@@ -263,14 +314,23 @@ export async function rebuildCustomers(trx: Kysely<Database>, engine: Engine, cu
 // ---- hooks for the customer archive and the pump ------------------------------------------------
 
 /** A customer now holds these cards or plates: rows that were waiting for them become his. */
-export async function attachWaitingRows(trx: Kysely<Database>, customerId: number, keys: { cards: string[]; plates: string[] }): Promise<number> {
+export async function attachWaitingRows(
+  trx: Kysely<Database>,
+  customerId: number,
+  keys: { cards: string[]; plates: string[] },
+): Promise<number> {
   if (keys.cards.length === 0 && keys.plates.length === 0) return 0;
   const engine = engineOf(trx);
   // Taken before looking, so rows a concurrent ingest is storing are either seen here or find this customer themselves.
   await serialiseRollupWriters(trx);
   const rows = await q.unattached(trx, engine, keys.cards, keys.plates);
   if (rows.length === 0) return 0;
-  await q.setCustomer(trx, engine, rows.map((r) => r.id!), customerId);
+  await q.setCustomer(
+    trx,
+    engine,
+    rows.map((r) => r.id!),
+    customerId,
+  );
   for (const r of rows) r.customerId = customerId;
   const replaced = await replacePumpRows(trx, engine, pumpCandidates(rows));
   if (replaced.length) {
@@ -302,14 +362,31 @@ export async function recordPumpFill(trx: Kysely<Database>, fill: PumpFill): Pro
   const engine = engineOf(trx);
   await serialiseRollupWriters(trx);
   const timeMs = Date.parse(fill.at);
-  const me: FillUp = { customerId: fill.customerId, orgUnitId: fill.orgUnitId, product: fill.product, timeMs, volumeMl: fill.volumeMl };
-  const candidates = await q.unlinkedRows(trx, fill.customerId, iso(timeMs - PUMP_MATCH_WINDOW_MS), iso(timeMs + PUMP_MATCH_WINDOW_MS));
-  const match = candidates.filter((c) => sameFillUp(fillOf(c), me)).sort((a, b) => Math.abs(a.timeMs - timeMs) - Math.abs(b.timeMs - timeMs))[0];
+  const me: FillUp = {
+    customerId: fill.customerId,
+    orgUnitId: fill.orgUnitId,
+    product: fill.product,
+    timeMs,
+    volumeMl: fill.volumeMl,
+  };
+  const candidates = await q.unlinkedRows(
+    trx,
+    fill.customerId,
+    iso(timeMs - PUMP_MATCH_WINDOW_MS),
+    iso(timeMs + PUMP_MATCH_WINDOW_MS),
+  );
+  const match = candidates
+    .filter((c) => sameFillUp(fillOf(c), me))
+    .sort((a, b) => Math.abs(a.timeMs - timeMs) - Math.abs(b.timeMs - timeMs))[0];
   if (match) {
     await q.linkVisit(trx, match.id!, fill.visitId);
     return 'linked';
   }
-  const unit = await trx.selectFrom('org_unit').select('time_zone').where('id', '=', fill.orgUnitId).executeTakeFirstOrThrow();
+  const unit = await trx
+    .selectFrom('org_unit')
+    .select('time_zone')
+    .where('id', '=', fill.orgUnitId)
+    .executeTakeFirstOrThrow();
   const row: TxnRow = {
     namespace: SYSTEM_NAMESPACE,
     source: PUMP_SOURCE,
@@ -334,14 +411,24 @@ export async function recordPumpFill(trx: Kysely<Database>, fill: PumpFill): Pro
 }
 
 /** Merging moves the duplicate's transactions (remembered per merge) and their rollups to the survivor. */
-export async function moveTransactionsForMerge(trx: Kysely<Database>, mergeId: number, mergedId: number, survivorId: number): Promise<void> {
+export async function moveTransactionsForMerge(
+  trx: Kysely<Database>,
+  mergeId: number,
+  mergedId: number,
+  survivorId: number,
+): Promise<void> {
   await serialiseRollupWriters(trx);
   await q.moveForMerge(trx, mergeId, mergedId, survivorId);
   await rebuildCustomers(trx, engineOf(trx), [mergedId, survivorId]);
 }
 
 /** Undoing a merge moves exactly the transactions that merge moved back. */
-export async function moveTransactionsBack(trx: Kysely<Database>, mergeId: number, survivorId: number, mergedId: number): Promise<void> {
+export async function moveTransactionsBack(
+  trx: Kysely<Database>,
+  mergeId: number,
+  survivorId: number,
+  mergedId: number,
+): Promise<void> {
   await serialiseRollupWriters(trx);
   await q.moveBack(trx, mergeId, survivorId, mergedId);
   await rebuildCustomers(trx, engineOf(trx), [survivorId, mergedId]);

@@ -9,7 +9,16 @@ import { sql, type CompiledQuery, type Kysely, type SqlBool } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../../db/schema.js';
 import type { StationUnit } from './placement.js';
-import { bulkStatements, copyField, isUniqueViolation, oneOf, pgClientOf, sqliteStatement, type BulkColumn, type Engine } from '../../db/dialect.js';
+import {
+  bulkStatements,
+  copyField,
+  isUniqueViolation,
+  oneOf,
+  pgClientOf,
+  sqliteStatement,
+  type BulkColumn,
+  type Engine,
+} from '../../db/dialect.js';
 
 /** One transaction as the rules see it; `id` is known once stored. */
 export interface TxnRow {
@@ -131,20 +140,51 @@ async function runAll(db: Kysely<Database>, statements: CompiledQuery[]): Promis
 }
 
 const SELECT_TXN = [
-  'id', 'namespace', 'source', 'external_id', 'occurred_at', 'business_day', 'org_unit_id', 'customer_id',
-  'card_no', 'plate', 'product', 'business_line', 'volume_ml', 'unit_price_fen', 'amount_fen', 'payment', 'visit_id',
+  'id',
+  'namespace',
+  'source',
+  'external_id',
+  'occurred_at',
+  'business_day',
+  'org_unit_id',
+  'customer_id',
+  'card_no',
+  'plate',
+  'product',
+  'business_line',
+  'volume_ml',
+  'unit_price_fen',
+  'amount_fen',
+  'payment',
+  'visit_id',
 ] as const;
 
 const ON_FILE_ROW = `select ${SELECT_TXN.join(', ')} from fuel_transaction
   where namespace = ? and source = ? and external_id = ?`;
 
-const CADENCE_SELECT = ['c.id', 'c.visit_count', 'c.first_visit_at', 'c.last_visit_at', 'c.first_visit_day', 'c.last_visit_day'] as const;
+const CADENCE_SELECT = [
+  'c.id',
+  'c.visit_count',
+  'c.first_visit_at',
+  'c.last_visit_at',
+  'c.first_visit_day',
+  'c.last_visit_day',
+] as const;
 const CADENCE_COLS = CADENCE_SELECT.join(', ');
 const CARD_HOLDER_ROW = `select ${CADENCE_COLS} from fuel_card f join customer c on c.id = f.customer_id where f.card_no = ? and c.merged_into_id is null`;
 const PLATE_HOLDER_ROW = `select ${CADENCE_COLS} from vehicle v join customer c on c.id = v.customer_id where v.plate = ? and c.merged_into_id is null order by c.id limit 1`;
 
-function cadenceOf(r: Omit<CustomerCadence, 'id' | 'visit_count'> & { id: number | string; visit_count: number | string }): CustomerCadence {
-  return { id: Number(r.id), visit_count: Number(r.visit_count), first_visit_at: r.first_visit_at, last_visit_at: r.last_visit_at, first_visit_day: r.first_visit_day, last_visit_day: r.last_visit_day };
+function cadenceOf(
+  r: Omit<CustomerCadence, 'id' | 'visit_count'> & { id: number | string; visit_count: number | string },
+): CustomerCadence {
+  return {
+    id: Number(r.id),
+    visit_count: Number(r.visit_count),
+    first_visit_at: r.first_visit_at,
+    last_visit_at: r.last_visit_at,
+    first_visit_day: r.first_visit_day,
+    last_visit_day: r.last_visit_day,
+  };
 }
 
 function toRow(r: Record<string, unknown>): TxnRow {
@@ -201,9 +241,18 @@ const COPY_TXN = `copy fuel_transaction (id, ${TXN_COLUMNS.map((c) => c.name).jo
  * The insert of 1,000,000 rows in 20,000-row chunks took 28.6 s this way against 38.9 s with
  * `insert … select from unnest(…) on conflict do nothing returning` (bench/ingest.ts --profile).
  */
-async function copyNew(db: Kysely<Database>, rows: TxnRow[], values: unknown[][], ids: Map<string, number>): Promise<boolean> {
+async function copyNew(
+  db: Kysely<Database>,
+  rows: TxnRow[],
+  values: unknown[][],
+  ids: Map<string, number>,
+): Promise<boolean> {
   const client = await pgClientOf(db);
-  const reserved = (await client.query<{ id: number }>(`select nextval('${TXN_SEQUENCE}') as id from generate_series(1, $1)`, [rows.length])).rows;
+  const reserved = (
+    await client.query<{ id: number }>(`select nextval('${TXN_SEQUENCE}') as id from generate_series(1, $1)`, [
+      rows.length,
+    ])
+  ).rows;
   const lines = function* () {
     for (let start = 0; start < values.length; start += 1000) {
       let text = '';
@@ -246,33 +295,74 @@ export const transactionsQueries = {
       .select(['id', 'code', 'path', 'time_zone', 'kind_code'])
       .where((eb) => oneOf(engine, eb.ref('code'), codes))
       .execute();
-    return new Map(rows.map((r) => [r.code, { id: Number(r.id), path: r.path, timeZone: r.time_zone, kind: r.kind_code }]));
+    return new Map(
+      rows.map((r) => [r.code, { id: Number(r.id), path: r.path, timeZone: r.time_zone, kind: r.kind_code }]),
+    );
   },
 
   /**
    * Insert rows; those whose (namespace, source, external id) is already stored are skipped. The rows
    * share one namespace and source. Returns the ids of the rows stored now by external id.
    */
-  async insert(db: Kysely<Database>, engine: Engine, rows: TxnRow[], batchId: number | null, now: string): Promise<Map<string, number>> {
+  async insert(
+    db: Kysely<Database>,
+    engine: Engine,
+    rows: TxnRow[],
+    batchId: number | null,
+    now: string,
+  ): Promise<Map<string, number>> {
     const ids = new Map<string, number>();
     if (engine === 'sqlite') {
       const stmt = sqliteStatement(db, INSERT_TXN_ROW);
       for (const r of rows) {
         const res = stmt.run(
-          r.namespace, r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate,
-          r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now,
+          r.namespace,
+          r.source,
+          r.externalId,
+          r.occurredAt,
+          r.businessDay,
+          r.orgUnitId,
+          r.customerId,
+          r.cardNo,
+          r.plate,
+          r.product,
+          r.businessLine,
+          r.volumeMl,
+          r.unitPriceFen,
+          r.amountFen,
+          r.payment,
+          r.visitId,
+          batchId,
+          now,
         );
         if (res.changes > 0) ids.set(r.externalId, Number(res.lastInsertRowid));
       }
       return ids;
     }
     const values = rows.map((r) => [
-      r.namespace, r.source, r.externalId, r.occurredAt, r.businessDay, r.orgUnitId, r.customerId, r.cardNo, r.plate,
-      r.product, r.businessLine, r.volumeMl, r.unitPriceFen, r.amountFen, r.payment, r.visitId, batchId, now,
+      r.namespace,
+      r.source,
+      r.externalId,
+      r.occurredAt,
+      r.businessDay,
+      r.orgUnitId,
+      r.customerId,
+      r.cardNo,
+      r.plate,
+      r.product,
+      r.businessLine,
+      r.volumeMl,
+      r.unitPriceFen,
+      r.amountFen,
+      r.payment,
+      r.visitId,
+      batchId,
+      now,
     ]);
     if (rows.length >= COPY_FROM_ROWS && (await copyNew(db, rows, values, ids))) return ids;
     for (const q of bulkStatements(engine, TXN_COLUMNS, values, INSERT_TXN, 500)) {
-      for (const r of (await db.executeQuery<{ id: number; external_id: string }>(q)).rows) ids.set(r.external_id, Number(r.id));
+      for (const r of (await db.executeQuery<{ id: number; external_id: string }>(q)).rows)
+        ids.set(r.external_id, Number(r.id));
     }
     return ids;
   },
@@ -350,7 +440,13 @@ export const transactionsQueries = {
   },
 
   /** The (customer, day) pairs already on file between two days, as `${customer}|${day}`. */
-  async visitDays(db: Kysely<Database>, engine: Engine, ids: number[], fromDay: string, toDay: string): Promise<Set<string>> {
+  async visitDays(
+    db: Kysely<Database>,
+    engine: Engine,
+    ids: number[],
+    fromDay: string,
+    toDay: string,
+  ): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const rows = await db
       .selectFrom('fuel_transaction')
@@ -395,21 +491,47 @@ export const transactionsQueries = {
   /** Rows still without a customer that carry one of these cards or plates. */
   async unattached(db: Kysely<Database>, engine: Engine, cards: string[], plates: string[]): Promise<TxnRow[]> {
     const out: TxnRow[] = [];
-    if (cards.length) out.push(...(await db.selectFrom('fuel_transaction').select([...SELECT_TXN]).where('customer_id', 'is', null).where('card_no', 'is not', null).where((eb) => oneOf(engine, eb.ref('card_no'), cards)).execute()).map((r) => toRow(r)));
+    if (cards.length)
+      out.push(
+        ...(
+          await db
+            .selectFrom('fuel_transaction')
+            .select([...SELECT_TXN])
+            .where('customer_id', 'is', null)
+            .where('card_no', 'is not', null)
+            .where((eb) => oneOf(engine, eb.ref('card_no'), cards))
+            .execute()
+        ).map((r) => toRow(r)),
+      );
     if (plates.length) {
       const seen = new Set(out.map((r) => r.id));
-      const byPlate = await db.selectFrom('fuel_transaction').select([...SELECT_TXN]).where('customer_id', 'is', null).where('plate', 'is not', null).where((eb) => oneOf(engine, eb.ref('plate'), plates)).execute();
+      const byPlate = await db
+        .selectFrom('fuel_transaction')
+        .select([...SELECT_TXN])
+        .where('customer_id', 'is', null)
+        .where('plate', 'is not', null)
+        .where((eb) => oneOf(engine, eb.ref('plate'), plates))
+        .execute();
       for (const r of byPlate) if (!seen.has(Number(r.id))) out.push(toRow(r));
     }
     return out;
   },
 
   async setCustomer(db: Kysely<Database>, engine: Engine, ids: number[], customerId: number): Promise<void> {
-    if (ids.length) await db.updateTable('fuel_transaction').set({ customer_id: customerId }).where((eb) => oneOf(engine, eb.ref('id'), ids)).execute();
+    if (ids.length)
+      await db
+        .updateTable('fuel_transaction')
+        .set({ customer_id: customerId })
+        .where((eb) => oneOf(engine, eb.ref('id'), ids))
+        .execute();
   },
 
   async deleteRows(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<void> {
-    if (ids.length) await db.deleteFrom('fuel_transaction').where((eb) => oneOf(engine, eb.ref('id'), ids)).execute();
+    if (ids.length)
+      await db
+        .deleteFrom('fuel_transaction')
+        .where((eb) => oneOf(engine, eb.ref('id'), ids))
+        .execute();
   },
 
   async linkVisit(db: Kysely<Database>, txnId: number, visitId: number | null): Promise<void> {
@@ -429,11 +551,21 @@ export const transactionsQueries = {
 
   /** Station days whose last sale was taken away. */
   async dropEmptyStationDays(db: Kysely<Database>, engine: Engine, unitIds: number[]): Promise<void> {
-    if (unitIds.length) await db.deleteFrom('station_day').where((eb) => oneOf(engine, eb.ref('org_unit_id'), unitIds)).where('txn_count', '<=', 0).execute();
+    if (unitIds.length)
+      await db
+        .deleteFrom('station_day')
+        .where((eb) => oneOf(engine, eb.ref('org_unit_id'), unitIds))
+        .where('txn_count', '<=', 0)
+        .execute();
   },
 
   async writeCadences(db: Kysely<Database>, engine: Engine, rows: unknown[][]): Promise<void> {
-    if (engine === 'sqlite') return runPerRow(db, UPDATE_CADENCE_ROW, rows.map(([id, ...rest]) => [...rest, id]));
+    if (engine === 'sqlite')
+      return runPerRow(
+        db,
+        UPDATE_CADENCE_ROW,
+        rows.map(([id, ...rest]) => [...rest, id]),
+      );
     await runAll(db, pgRollupStatements({ cadences: rows }));
   },
 
@@ -454,7 +586,12 @@ export const transactionsQueries = {
         union all select (select min(c.month) from customer_month c where c.month > m.month) from m where m.month is not null)
       select month from m where month is not null`.execute(db);
     const months = onFile.map((r) => r.month!);
-    if (months.length) await db.deleteFrom('customer_month').where('month', 'in', months).where((eb) => oneOf(engine, eb.ref('customer_id'), ids)).execute();
+    if (months.length)
+      await db
+        .deleteFrom('customer_month')
+        .where('month', 'in', months)
+        .where((eb) => oneOf(engine, eb.ref('customer_id'), ids))
+        .execute();
     const month = sql<string>`substr(business_day, 1, 7)`;
     await db
       .insertInto('customer_month')
@@ -462,7 +599,14 @@ export const transactionsQueries = {
       .expression(
         db
           .selectFrom('fuel_transaction')
-          .select((eb) => ['customer_id', month.as('month'), 'product', eb.fn.sum<number>('volume_ml').as('volume_ml'), sql<number>`coalesce(sum(amount_fen), 0)`.as('amount_fen'), eb.fn.countAll<number>().as('txn_count')])
+          .select((eb) => [
+            'customer_id',
+            month.as('month'),
+            'product',
+            eb.fn.sum<number>('volume_ml').as('volume_ml'),
+            sql<number>`coalesce(sum(amount_fen), 0)`.as('amount_fen'),
+            eb.fn.countAll<number>().as('txn_count'),
+          ])
           .where((eb) => oneOf(engine, eb.ref('customer_id'), ids))
           .groupBy(['customer_id', month, 'product']) as never,
       )
@@ -485,7 +629,14 @@ export const transactionsQueries = {
       .where((eb) => oneOf(engine, eb.ref('customer_id'), ids))
       .groupBy('customer_id')
       .execute();
-    return rows.map((r) => ({ customerId: Number(r.customer_id), days: Number(r.days), firstAt: r.first_at, lastAt: r.last_at, firstDay: r.first_day, lastDay: r.last_day }));
+    return rows.map((r) => ({
+      customerId: Number(r.customer_id),
+      days: Number(r.days),
+      firstAt: r.first_at,
+      lastAt: r.last_at,
+      firstDay: r.first_day,
+      lastDay: r.last_day,
+    }));
   },
 
   async lastVisits(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<Map<number, string>> {
@@ -504,7 +655,12 @@ export const transactionsQueries = {
     await db
       .insertInto('customer_merge_txn')
       .columns(['merge_id', 'txn_id'])
-      .expression(db.selectFrom('fuel_transaction').select([sql.lit(mergeId).as('merge_id'), 'id']).where('customer_id', '=', fromId))
+      .expression(
+        db
+          .selectFrom('fuel_transaction')
+          .select([sql.lit(mergeId).as('merge_id'), 'id'])
+          .where('customer_id', '=', fromId),
+      )
       .execute();
     await db.updateTable('fuel_transaction').set({ customer_id: toId }).where('customer_id', '=', fromId).execute();
   },

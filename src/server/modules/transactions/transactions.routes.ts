@@ -12,9 +12,12 @@ const Row = Type.Object(
     externalId: Type.String({
       maxLength: 64,
       description:
-        "The sending system's id of the sale; with the source and the key's org unit, " + 'what makes re-sending harmless',
+        "The sending system's id of the sale; with the source and the key's org unit, " +
+        'what makes re-sending harmless',
     }),
-    occurredAt: Type.String({ description: 'ISO-8601 date-time; with Z or an offset an instant, without one the station’s wall clock' }),
+    occurredAt: Type.String({
+      description: 'ISO-8601 date-time; with Z or an offset an instant, without one the station’s wall clock',
+    }),
     stationCode: Opt(
       Type.String({ maxLength: 64 }),
       'Org unit code of the station; may be left out only when the key belongs to a station',
@@ -29,7 +32,11 @@ const Row = Type.Object(
     amountFen: Type.Integer({ minimum: 0, description: 'Amount in fen' }),
     payment: Opt(Type.Union(PAYMENTS.map((p) => Type.Literal(p))), 'Defaults to card when a card number is given'),
   },
-  { additionalProperties: false, description: 'One sale. Rows are checked one by one: a bad row is reported with its number and field, the rest are stored.' },
+  {
+    additionalProperties: false,
+    description:
+      'One sale. Rows are checked one by one: a bad row is reported with its number and field, the rest are stored.',
+  },
 );
 const IngestReply = Type.Object({
   batchId: Type.Integer(),
@@ -40,7 +47,8 @@ const IngestReply = Type.Object({
   }),
   rejected: Type.Integer(),
   conflicts: Type.Integer({
-    description: 'Rejected rows whose key was stored (or came earlier) with other content: TRANSACTION_CONFLICT per field',
+    description:
+      'Rejected rows whose key was stored (or came earlier) with other content: TRANSACTION_CONFLICT per field',
   }),
   attached: Type.Integer({ description: 'Inserted rows that found their customer by card or plate' }),
   superseded: Type.Integer({ description: 'Hand-recorded fill-ups replaced by an inserted row' }),
@@ -72,15 +80,27 @@ const Totals = Type.Object({ volumeMl: Type.Integer(), amountFen: Type.Integer()
 const VolumeMonthly = Type.Object({
   customerId: Type.Integer(),
   year: Type.Integer(),
-  cells: Type.Array(Type.Object({ month: Type.String({ description: 'YYYY-MM' }), product: Type.String(), volumeMl: Type.Integer(), amountFen: Type.Integer(), txnCount: Type.Integer() })),
-  months: Type.Array(Type.Object({ month: Type.Integer({ minimum: 1, maximum: 12 }), thisYear: Totals, lastYear: Totals })),
+  cells: Type.Array(
+    Type.Object({
+      month: Type.String({ description: 'YYYY-MM' }),
+      product: Type.String(),
+      volumeMl: Type.Integer(),
+      amountFen: Type.Integer(),
+      txnCount: Type.Integer(),
+    }),
+  ),
+  months: Type.Array(
+    Type.Object({ month: Type.Integer({ minimum: 1, maximum: 12 }), thisYear: Totals, lastYear: Totals }),
+  ),
   products: Type.Array(Type.Object({ product: Type.String(), thisYear: Totals, lastYear: Totals })),
   totals: Type.Object({ thisYear: Totals, lastYear: Totals }),
   cadence: Type.Object({
     visitCount: Type.Integer({ description: 'Days with at least one fill-up' }),
     firstVisitAt: S,
     lastVisitAt: S,
-    usualIntervalDays: Type.Union([Type.Number(), Type.Null()], { description: 'Mean gap between consecutive visit days' }),
+    usualIntervalDays: Type.Union([Type.Number(), Type.Null()], {
+      description: 'Mean gap between consecutive visit days',
+    }),
   }),
 });
 
@@ -105,7 +125,13 @@ export function transactionsRoutes(app: App, ingest: IngestService, reads: Trans
 
   app.get('/api/customers/:id/transactions', {
     config: { access: { permission: 'customer.read', resource: customerResource } },
-    schema: { tags: ['customers'], summary: "The customer's transactions, newest first (the read is audited)", params: IdParams, querystring: Type.Object({ ...Paging }, { additionalProperties: false }), response: { 200: Page(Txn), ...errorResponses } },
+    schema: {
+      tags: ['customers'],
+      summary: "The customer's transactions, newest first (the read is audited)",
+      params: IdParams,
+      querystring: Type.Object({ ...Paging }, { additionalProperties: false }),
+      response: { 200: Page(Txn), ...errorResponses },
+    },
     handler: (req) => reads.list(requirePrincipal(req), req.ip, req.params.id, req.query.page, req.query.pageSize),
   });
 
@@ -115,7 +141,14 @@ export function transactionsRoutes(app: App, ingest: IngestService, reads: Trans
       tags: ['customers'],
       summary: 'Volume by month and product, this year beside last year, with totals and the visit cadence',
       params: IdParams,
-      querystring: Type.Object({ year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'Defaults to the current year' })) }, { additionalProperties: false }),
+      querystring: Type.Object(
+        {
+          year: Type.Optional(
+            Type.Integer({ minimum: 2000, maximum: 2100, description: 'Defaults to the current year' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
       response: { 200: VolumeMonthly, ...errorResponses },
     },
     handler: (req) => reads.volumeMonthly(req.params.id, req.query.year),

@@ -25,7 +25,15 @@ export class TransactionsService {
     const c = await this.db
       .selectFrom('customer as c')
       .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
-      .select(['c.id', 'c.org_unit_id', 'o.time_zone', 'c.visit_count', 'c.first_visit_at', 'c.last_visit_at', 'c.usual_interval_days'])
+      .select([
+        'c.id',
+        'c.org_unit_id',
+        'o.time_zone',
+        'c.visit_count',
+        'c.first_visit_at',
+        'c.last_visit_at',
+        'c.usual_interval_days',
+      ])
       .where('c.id', '=', id)
       .executeTakeFirst();
     if (!c) throw new AppError('NOT_FOUND', `customer ${id} not found`);
@@ -39,7 +47,24 @@ export class TransactionsService {
     const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const rows = await base
       .innerJoin('org_unit as o', 'o.id', 't.org_unit_id')
-      .select(['t.id', 't.source', 't.external_id', 't.occurred_at', 't.business_day', 't.org_unit_id', 'o.name as org_unit_name', 't.card_no', 't.plate', 't.product', 't.business_line', 't.volume_ml', 't.unit_price_fen', 't.amount_fen', 't.payment', 't.visit_id'])
+      .select([
+        't.id',
+        't.source',
+        't.external_id',
+        't.occurred_at',
+        't.business_day',
+        't.org_unit_id',
+        'o.name as org_unit_name',
+        't.card_no',
+        't.plate',
+        't.product',
+        't.business_line',
+        't.volume_ml',
+        't.unit_price_fen',
+        't.amount_fen',
+        't.payment',
+        't.visit_id',
+      ])
       // The index (customer, business day, time) gives this order without sorting.
       .orderBy('t.business_day', 'desc')
       .orderBy('t.occurred_at', 'desc')
@@ -80,7 +105,11 @@ export class TransactionsService {
       .selectFrom('customer_month')
       .select(['month', 'product', 'volume_ml', 'amount_fen', 'txn_count'])
       // Keyed by month first: the 24 months are named, so each is one look-up.
-      .where('month', 'in', Array.from({ length: 24 }, (_, i) => addMonths(`${lastYear}-01`, i)))
+      .where(
+        'month',
+        'in',
+        Array.from({ length: 24 }, (_, i) => addMonths(`${lastYear}-01`, i)),
+      )
       .where('customer_id', '=', customerId)
       .orderBy('month')
       .orderBy('product')
@@ -104,11 +133,22 @@ export class TransactionsService {
     return {
       customerId,
       year: thisYear,
-      cells: rows.map((r) => ({ month: r.month, product: r.product, volumeMl: Number(r.volume_ml), amountFen: Number(r.amount_fen), txnCount: Number(r.txn_count) })),
+      cells: rows.map((r) => ({
+        month: r.month,
+        product: r.product,
+        volumeMl: Number(r.volume_ml),
+        amountFen: Number(r.amount_fen),
+        txnCount: Number(r.txn_count),
+      })),
       months,
       products: [...products.values()],
       totals,
-      cadence: { visitCount: Number(c.visit_count), firstVisitAt: c.first_visit_at, lastVisitAt: c.last_visit_at, usualIntervalDays: c.usual_interval_days },
+      cadence: {
+        visitCount: Number(c.visit_count),
+        firstVisitAt: c.first_visit_at,
+        lastVisitAt: c.last_visit_at,
+        usualIntervalDays: c.usual_interval_days,
+      },
     };
   }
 }

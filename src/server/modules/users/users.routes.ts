@@ -31,7 +31,14 @@ export function usersRoutes(app: App, svc: UsersService): void {
     schema: {
       tags,
       summary: 'Users in your subtree',
-      querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })), ...Paging }, { additionalProperties: false }),
+      querystring: Type.Object(
+        {
+          q: Type.Optional(Type.String({ maxLength: 100 })),
+          orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })),
+          ...Paging,
+        },
+        { additionalProperties: false },
+      ),
       response: { 200: Page(UserSchema), ...errorResponses },
     },
     handler: (req) => svc.search(requirePrincipal(req), req.query),
@@ -39,7 +46,12 @@ export function usersRoutes(app: App, svc: UsersService): void {
 
   app.get('/api/users/:id', {
     config: { access: { permission: 'user.read', resource: userResource } },
-    schema: { tags, summary: 'One user of your subtree', params: IdParams, response: { 200: UserSchema, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'One user of your subtree',
+      params: IdParams,
+      response: { 200: UserSchema, ...errorResponses },
+    },
     handler: (req) => svc.get(req.params.id),
   });
 
@@ -48,7 +60,17 @@ export function usersRoutes(app: App, svc: UsersService): void {
     schema: {
       tags,
       summary: 'Create a user in an org unit of your subtree',
-      body: Type.Object({ username: Username, displayName: DisplayName, orgUnitId: Type.Integer({ minimum: 1 }), password: Password, roleIds: RoleIds, locale: Type.Optional(Locale) }, { additionalProperties: false }),
+      body: Type.Object(
+        {
+          username: Username,
+          displayName: DisplayName,
+          orgUnitId: Type.Integer({ minimum: 1 }),
+          password: Password,
+          roleIds: RoleIds,
+          locale: Type.Optional(Locale),
+        },
+        { additionalProperties: false },
+      ),
       response: { 201: UserSchema, ...errorResponses },
     },
     handler: async (req, reply) => reply.code(201).send(await svc.create(requirePrincipal(req), req.ip, req.body)),
@@ -58,10 +80,17 @@ export function usersRoutes(app: App, svc: UsersService): void {
     config: { access: { permission: 'user.write', resource: userResource } },
     schema: {
       tags,
-      summary: "Edit a user whose rights do not exceed yours: name, unit, roles, language, active",
+      summary: 'Edit a user whose rights do not exceed yours: name, unit, roles, language, active',
       params: IdParams,
       body: Type.Object(
-        { displayName: Type.Optional(DisplayName), orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })), roleIds: Type.Optional(RoleIds), active: Type.Optional(Type.Boolean()), locale: Type.Optional(Locale), version: Version },
+        {
+          displayName: Type.Optional(DisplayName),
+          orgUnitId: Type.Optional(Type.Integer({ minimum: 1 })),
+          roleIds: Type.Optional(RoleIds),
+          active: Type.Optional(Type.Boolean()),
+          locale: Type.Optional(Locale),
+          version: Version,
+        },
         { additionalProperties: false },
       ),
       response: { 200: UserSchema, ...errorResponses },
@@ -71,7 +100,13 @@ export function usersRoutes(app: App, svc: UsersService): void {
 
   app.post('/api/users/:id/reset-password', {
     config: { access: { permission: 'user.write', resource: userResource } },
-    schema: { tags, summary: 'Set a new password for a user whose rights do not exceed yours (signs him out)', params: IdParams, body: Type.Object({ password: Password }, { additionalProperties: false }), response: { 200: Ok, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Set a new password for a user whose rights do not exceed yours (signs him out)',
+      params: IdParams,
+      body: Type.Object({ password: Password }, { additionalProperties: false }),
+      response: { 200: Ok, ...errorResponses },
+    },
     handler: async (req) => {
       await svc.resetPassword(requirePrincipal(req), req.ip, req.params.id, req.body.password);
       return { ok: true };
@@ -80,7 +115,12 @@ export function usersRoutes(app: App, svc: UsersService): void {
 
   app.post('/api/users/:id/unlock', {
     config: { access: { permission: 'user.write', resource: userResource } },
-    schema: { tags, summary: 'Unlock an account locked by failed sign-ins', params: IdParams, response: { 200: Ok, ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Unlock an account locked by failed sign-ins',
+      params: IdParams,
+      response: { 200: Ok, ...errorResponses },
+    },
     handler: async (req) => {
       await svc.unlock(requirePrincipal(req), req.ip, req.params.id);
       return { ok: true };
@@ -89,7 +129,12 @@ export function usersRoutes(app: App, svc: UsersService): void {
 
   app.post('/api/users/:id/revoke-sessions', {
     config: { access: { permission: 'user.write', resource: userResource } },
-    schema: { tags, summary: 'Sign a user out everywhere', params: IdParams, response: { 200: Type.Object({ revoked: Type.Integer() }), ...errorResponses } },
+    schema: {
+      tags,
+      summary: 'Sign a user out everywhere',
+      params: IdParams,
+      response: { 200: Type.Object({ revoked: Type.Integer() }), ...errorResponses },
+    },
     handler: async (req) => ({ revoked: await svc.revokeSessions(requirePrincipal(req), req.ip, req.params.id) }),
   });
 }

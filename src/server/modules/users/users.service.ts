@@ -60,7 +60,13 @@ export interface UpdateUser {
 
 export function passwordError(password: string, username: string, field: string): AppError | null {
   const problem = checkPassword(password, username);
-  return problem ? new AppError(problem.code, problem.code === 'PASSWORD_TOO_SHORT' ? 'password must be at least 10 characters' : 'password is too weak', field) : null;
+  return problem
+    ? new AppError(
+        problem.code,
+        problem.code === 'PASSWORD_TOO_SHORT' ? 'password must be at least 10 characters' : 'password is too weak',
+        field,
+      )
+    : null;
 }
 
 export class UsersService {
@@ -72,7 +78,10 @@ export class UsersService {
 
   async search(p: Principal, f: UserFilter) {
     const { total, rows } = await usersQueries.search(this.db, this.engine, p, f);
-    const roles = await usersQueries.rolesOf(this.db, rows.map((r) => r.id));
+    const roles = await usersQueries.rolesOf(
+      this.db,
+      rows.map((r) => r.id),
+    );
     return { total, items: rows.map((r) => toUser(r, roles.get(r.id) ?? [])) };
   }
 
@@ -88,13 +97,15 @@ export class UsersService {
     const rows = await usersQueries.permissionsOfRoles(this.db, unique);
     const found = new Set(rows.map((r) => r.roleId));
     const missing = unique.find((id) => !found.has(id));
-    if (missing !== undefined) throw new AppError('VALIDATION_FAILED', `role ${missing} does not exist`, 'body.roleIds');
+    if (missing !== undefined)
+      throw new AppError('VALIDATION_FAILED', `role ${missing} does not exist`, 'body.roleIds');
     const beyond = rows.find((r) => r.permission !== null && !p.permissions.has(r.permission as never));
     if (beyond) throw new AppError('PERMISSION_DENIED', `you cannot grant ${beyond.permission}`, 'body.roleIds');
   }
 
   private async checkUnit(p: Principal, orgUnitId: number): Promise<void> {
-    if (!(await orgUnitInScope(this.db, p, orgUnitId))) throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'body.orgUnitId');
+    if (!(await orgUnitInScope(this.db, p, orgUnitId)))
+      throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'body.orgUnitId');
   }
 
   async create(p: Principal, ip: string | null, input: CreateUser): Promise<User> {
@@ -108,16 +119,33 @@ export class UsersService {
       const id = await this.db.transaction().execute(async (trx) => {
         const { id } = await trx
           .insertInto('app_user')
-          .values({ username: input.username, display_name: input.displayName, org_unit_id: input.orgUnitId, password_hash: hash, locale: input.locale ?? 'zh-CN', active: 1, password_changed_at: now, created_at: now, updated_at: now })
+          .values({
+            username: input.username,
+            display_name: input.displayName,
+            org_unit_id: input.orgUnitId,
+            password_hash: hash,
+            locale: input.locale ?? 'zh-CN',
+            active: 1,
+            password_changed_at: now,
+            created_at: now,
+            updated_at: now,
+          })
           .returning('id')
           .executeTakeFirstOrThrow();
         await usersQueries.setRoles(trx, id, [...new Set(input.roleIds)]);
-        await recordAudit(trx, actorOf(p, ip), { action: 'create', entity: 'user', entityId: id, orgUnitId: input.orgUnitId, after: { ...input, password: undefined } });
+        await recordAudit(trx, actorOf(p, ip), {
+          action: 'create',
+          entity: 'user',
+          entityId: id,
+          orgUnitId: input.orgUnitId,
+          after: { ...input, password: undefined },
+        });
         return id;
       });
       return this.get(id);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new AppError('DUPLICATE', `username ${input.username} is taken`, 'body.username');
+      if (isUniqueViolation(err))
+        throw new AppError('DUPLICATE', `username ${input.username} is taken`, 'body.username');
       throw err;
     }
   }
@@ -125,7 +153,8 @@ export class UsersService {
   async update(p: Principal, ip: string | null, id: number, patch: UpdateUser): Promise<User> {
     if (patch.orgUnitId !== undefined) await this.checkUnit(p, patch.orgUnitId);
     if (patch.roleIds !== undefined) await this.checkGrantable(p, patch.roleIds);
-    if (id === p.userId && (patch.active === false || patch.roleIds !== undefined)) throw new AppError('SELF_LOCKOUT', 'you cannot disable yourself or change your own roles');
+    if (id === p.userId && (patch.active === false || patch.roleIds !== undefined))
+      throw new AppError('SELF_LOCKOUT', 'you cannot disable yourself or change your own roles');
     const before = await this.get(id);
     const administrators = await countAdministrators(this.db);
     await this.db.transaction().execute(async (trx) => {
@@ -142,13 +171,22 @@ export class UsersService {
         .where('id', '=', id)
         .where('version', '=', patch.version)
         .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) throw new AppError('VERSION_CONFLICT', 'someone else changed this user; reload and try again', 'body.version');
+      if (Number(res.numUpdatedRows) === 0)
+        throw new AppError('VERSION_CONFLICT', 'someone else changed this user; reload and try again', 'body.version');
       if (patch.roleIds !== undefined) await usersQueries.setRoles(trx, id, [...new Set(patch.roleIds)]);
       await assertStillAdministered(trx, administrators);
-      await recordAudit(trx, actorOf(p, ip), { action: 'update', entity: 'user', entityId: id, orgUnitId: patch.orgUnitId ?? before.orgUnitId, before, after: patch });
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'update',
+        entity: 'user',
+        entityId: id,
+        orgUnitId: patch.orgUnitId ?? before.orgUnitId,
+        before,
+        after: patch,
+      });
     });
     // A disabled user or one moved elsewhere must not keep a session with the old rights.
-    if (patch.active === false || patch.orgUnitId !== undefined || patch.roleIds !== undefined) await this.sessions.revokeAllForUser(id);
+    if (patch.active === false || patch.orgUnitId !== undefined || patch.roleIds !== undefined)
+      await this.sessions.revokeAllForUser(id);
     return this.get(id);
   }
 
@@ -158,8 +196,22 @@ export class UsersService {
     if (pwErr) throw pwErr;
     const hash = await hashPassword(password);
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('app_user').set({ password_hash: hash, password_changed_at: new Date().toISOString(), failed_logins: 0, locked_until: null }).where('id', '=', id).execute();
-      await recordAudit(trx, actorOf(p, ip), { action: 'reset_password', entity: 'user', entityId: id, orgUnitId: user.orgUnitId });
+      await trx
+        .updateTable('app_user')
+        .set({
+          password_hash: hash,
+          password_changed_at: new Date().toISOString(),
+          failed_logins: 0,
+          locked_until: null,
+        })
+        .where('id', '=', id)
+        .execute();
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'reset_password',
+        entity: 'user',
+        entityId: id,
+        orgUnitId: user.orgUnitId,
+      });
     });
     await this.sessions.revokeAllForUser(id);
   }
@@ -168,14 +220,25 @@ export class UsersService {
     const user = await this.get(id);
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('app_user').set({ failed_logins: 0, locked_until: null }).where('id', '=', id).execute();
-      await recordAudit(trx, actorOf(p, ip), { action: 'unlock', entity: 'user', entityId: id, orgUnitId: user.orgUnitId });
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'unlock',
+        entity: 'user',
+        entityId: id,
+        orgUnitId: user.orgUnitId,
+      });
     });
   }
 
   async revokeSessions(p: Principal, ip: string | null, id: number): Promise<number> {
     const user = await this.get(id);
     const n = await this.sessions.revokeAllForUser(id);
-    await recordAudit(this.db, actorOf(p, ip), { action: 'revoke_sessions', entity: 'user', entityId: id, orgUnitId: user.orgUnitId, after: { revoked: n } });
+    await recordAudit(this.db, actorOf(p, ip), {
+      action: 'revoke_sessions',
+      entity: 'user',
+      entityId: id,
+      orgUnitId: user.orgUnitId,
+      after: { revoked: n },
+    });
     return n;
   }
 }

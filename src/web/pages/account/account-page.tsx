@@ -29,7 +29,9 @@ export function AccountPage() {
   const change = async (v: PasswordForm) => {
     setBusy(true);
     try {
-      await unwrap(client.POST('/api/auth/password', { body: { currentPassword: v.currentPassword, newPassword: v.newPassword } }));
+      await unwrap(
+        client.POST('/api/auth/password', { body: { currentPassword: v.currentPassword, newPassword: v.newPassword } }),
+      );
       form.resetFields();
       void message.success(t('account.passwordChanged'));
     } catch (err) {
@@ -66,13 +68,27 @@ export function AccountPage() {
               <Descriptions.Item label={t('users.displayName')}>{me.displayName}</Descriptions.Item>
             </Descriptions>
             <Form form={form} layout="vertical" onFinish={change} requiredMark={false} style={{ maxWidth: 420 }}>
-              <Form.Item name="currentPassword" label={t('account.currentPassword')} rules={[{ required: true, message: t('validation.required') }]}>
+              <Form.Item
+                name="currentPassword"
+                label={t('account.currentPassword')}
+                rules={[{ required: true, message: t('validation.required') }]}
+              >
                 <Input.Password autoComplete="current-password" />
               </Form.Item>
-              <Form.Item name="newPassword" label={t('account.newPassword')} rules={newPasswordRules()} extra={t('setup.passwordHelp')}>
+              <Form.Item
+                name="newPassword"
+                label={t('account.newPassword')}
+                rules={newPasswordRules()}
+                extra={t('setup.passwordHelp')}
+              >
                 <Input.Password autoComplete="new-password" />
               </Form.Item>
-              <Form.Item name="confirm" label={t('account.confirmPassword')} dependencies={['newPassword']} rules={confirmRules('newPassword')}>
+              <Form.Item
+                name="confirm"
+                label={t('account.confirmPassword')}
+                dependencies={['newPassword']}
+                rules={confirmRules('newPassword')}
+              >
                 <Input.Password autoComplete="new-password" />
               </Form.Item>
               <Button type="primary" htmlType="submit" loading={busy}>

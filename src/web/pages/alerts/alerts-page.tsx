@@ -4,7 +4,23 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router-dom';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Card, Empty, Flex, Form, Input, List, Modal, Segmented, Select, Spin, Tabs, Tag, Typography } from 'antd';
+import {
+  App,
+  Button,
+  Card,
+  Empty,
+  Flex,
+  Form,
+  Input,
+  List,
+  Modal,
+  Segmented,
+  Select,
+  Spin,
+  Tabs,
+  Tag,
+  Typography,
+} from 'antd';
 import { CheckOutlined, PlayCircleOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { client, unwrap, type ApiData } from '../../api/client.js';
@@ -29,15 +45,35 @@ function useWhy() {
   const { t } = useTranslation();
   return (a: Alert): string => {
     const d = a.detail;
-    if (a.kind === 'cadence') return t('alerts.why.cadence', { interval: d.usualIntervalDays, last: d.lastVisitDay, days: d.daysSince, over: d.overdueByDays });
+    if (a.kind === 'cadence')
+      return t('alerts.why.cadence', {
+        interval: d.usualIntervalDays,
+        last: d.lastVisitDay,
+        days: d.daysSince,
+        over: d.overdueByDays,
+      });
     if (a.kind === 'decline') {
       const months = d.months ?? [];
-      const series = months.map((m) => t('alerts.litres', { month: m.month, v: Math.round(m.volumeMl / 1000) })).join(' → ');
+      const series = months
+        .map((m) => t('alerts.litres', { month: m.month, v: Math.round(m.volumeMl / 1000) }))
+        .join(' → ');
       const last = months.at(-1);
       const litres = (ml: number | undefined) => Math.round((ml ?? 0) / 100) / 10;
-      return t('alerts.why.decline', { month: last?.month ?? '', recent: litres(last?.volumeMl), n: Math.max(months.length - 1, 0), base: litres(d.baselineMl), share: pct(d.share), series });
+      return t('alerts.why.decline', {
+        month: last?.month ?? '',
+        recent: litres(last?.volumeMl),
+        n: Math.max(months.length - 1, 0),
+        base: litres(d.baselineMl),
+        share: pct(d.share),
+        series,
+      });
     }
-    return t('alerts.why.model', { model: d.model === 'pareto_nbd' ? 'Pareto/NBD' : 'BG/NBD', p: pct(d.pAlive), threshold: pct(d.threshold), expected: d.expected30d });
+    return t('alerts.why.model', {
+      model: d.model === 'pareto_nbd' ? 'Pareto/NBD' : 'BG/NBD',
+      p: pct(d.pAlive),
+      threshold: pct(d.threshold),
+      expected: d.expected30d,
+    });
   };
 }
 
@@ -48,7 +84,8 @@ function AlertCard({ a, onClose, caseItem }: { a: Alert; onClose: (a: Alert) => 
   const c = a.customer;
   // For an absence still open (closed by hand, or raised before alerts resolved themselves), a visit
   // after the lapse's last visit day means he has come back since.
-  const cameBack = a.status !== 'resolved' && a.kind !== 'decline' && c.lastVisitDay !== null && c.lastVisitDay > a.episode;
+  const cameBack =
+    a.status !== 'resolved' && a.kind !== 'decline' && c.lastVisitDay !== null && c.lastVisitDay > a.episode;
   return (
     <Card size="small" data-testid={`alert-${a.id}`}>
       <Flex justify="space-between" align="start" gap={8} wrap>
@@ -71,12 +108,16 @@ function AlertCard({ a, onClose, caseItem }: { a: Alert; onClose: (a: Alert) => 
           {a.status === 'resolved' && (
             <div style={{ marginTop: 4 }} data-testid={`alert-resolved-${a.id}`}>
               <Tag color="green">{t('alerts.resolved')}</Tag>
-              {a.resolution === 'recovered' ? t('alerts.resolvedRecovered', { month: a.resolvedDay?.slice(0, 7) ?? '' }) : t('alerts.resolvedReturned', { day: a.resolvedDay ?? '' })}
+              {a.resolution === 'recovered'
+                ? t('alerts.resolvedRecovered', { month: a.resolvedDay?.slice(0, 7) ?? '' })
+                : t('alerts.resolvedReturned', { day: a.resolvedDay ?? '' })}
             </div>
           )}
           {a.status === 'closed' && !caseItem && (
             <div style={{ marginTop: 4 }}>
-              <Typography.Text type="secondary">{t('alerts.closedBy', { name: a.closedByName ?? '', at: a.closedAt ? fmt(a.closedAt) : '' })}</Typography.Text>
+              <Typography.Text type="secondary">
+                {t('alerts.closedBy', { name: a.closedByName ?? '', at: a.closedAt ? fmt(a.closedAt) : '' })}
+              </Typography.Text>
               <div>
                 {t('alerts.contactMade')}: {a.contactMade}
               </div>
@@ -92,11 +133,22 @@ function AlertCard({ a, onClose, caseItem }: { a: Alert; onClose: (a: Alert) => 
         <Flex vertical align="end" gap={8}>
           <Link to={`/customers/${c.id}`}>{t('alerts.openCustomer')}</Link>
           {a.status === 'open' && access.canWriteCustomers && (
-            <Button size="small" type="primary" icon={<CheckOutlined />} onClick={() => onClose(a)} data-testid={`alert-close-${a.id}`}>
+            <Button
+              size="small"
+              type="primary"
+              icon={<CheckOutlined />}
+              onClick={() => onClose(a)}
+              data-testid={`alert-close-${a.id}`}
+            >
               {t('alerts.close')}
             </Button>
           )}
-          {caseItem ? <AlertCaseLink item={caseItem} /> : (['open', 'closed'] as string[]).includes(a.status) && access.canWriteCustomers && <ToCaseButton alert={a} />}
+          {caseItem ? (
+            <AlertCaseLink item={caseItem} />
+          ) : (
+            (['open', 'closed'] as string[]).includes(a.status) &&
+            access.canWriteCustomers && <ToCaseButton alert={a} />
+          )}
         </Flex>
       </Flex>
     </Card>
@@ -120,7 +172,12 @@ export function AlertsPage() {
 
   const alerts = useQuery({
     queryKey: ['alerts', mine, status, kind, page],
-    queryFn: () => unwrap(client.GET('/api/alerts', { params: { query: { status, page, pageSize: PAGE_SIZE, ...(mine && { mine: true }), ...(kind && { kind }) } } })),
+    queryFn: () =>
+      unwrap(
+        client.GET('/api/alerts', {
+          params: { query: { status, page, pageSize: PAGE_SIZE, ...(mine && { mine: true }), ...(kind && { kind }) } },
+        }),
+      ),
   });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['alerts'] });
 
@@ -183,83 +240,136 @@ export function AlertsPage() {
             label: <span data-testid="alerts-tab-queue">{t('alerts.tabs.queue')}</span>,
             children: (
               <>
-          <Flex gap={8} wrap style={{ marginBottom: 12 }}>
-            <Segmented
-              value={mine ? 'mine' : 'all'}
-              onChange={(v) => {
-                setMine(v === 'mine');
-                setPage(1);
-              }}
-              options={[
-                { value: 'mine', label: t('alerts.mine') },
-                { value: 'all', label: t('alerts.all') },
-              ]}
-              data-testid="alerts-scope"
-            />
-            <Segmented
-              value={status}
-              onChange={(v) => {
-                setStatus(v as Status);
-                setPage(1);
-              }}
-              options={[
-                { value: 'open', label: t('alerts.open') },
-                { value: 'closed', label: t('alerts.closed') },
-                { value: 'resolved', label: t('alerts.resolved') },
-              ]}
-              data-testid="alerts-status"
-            />
-            <Select
-              style={{ minWidth: 140 }}
-              value={kind ?? ''}
-              onChange={(v: string) => {
-                setKind(v === '' ? undefined : (v as Kind));
-                setPage(1);
-              }}
-              options={[{ value: '', label: t('alerts.allKinds') }, ...(['cadence', 'decline', 'model'] as const).map((k) => ({ value: k, label: t(`alerts.kinds.${k}`) }))]}
-              data-testid="alerts-kind"
-            />
-          </Flex>
-          <Spin spinning={alerts.isFetching}>
-            {items.length === 0 ? (
-              <Empty description={t('alerts.empty')} />
-            ) : (
-              <List
-                dataSource={items}
-                split={false}
-                pagination={(alerts.data?.total ?? 0) > PAGE_SIZE ? { current: page, pageSize: PAGE_SIZE, total: alerts.data?.total ?? 0, onChange: setPage, size: 'small', showSizeChanger: false } : false}
-                renderItem={(a) => (
-                  <List.Item style={{ padding: '4px 0' }}>
-                    <div style={{ width: '100%' }}>
-                      <AlertCard a={a} onClose={setClosing} caseItem={cases.get(a.id)} />
-                    </div>
-                  </List.Item>
-                )}
-              />
-            )}
-          </Spin>
+                <Flex gap={8} wrap style={{ marginBottom: 12 }}>
+                  <Segmented
+                    value={mine ? 'mine' : 'all'}
+                    onChange={(v) => {
+                      setMine(v === 'mine');
+                      setPage(1);
+                    }}
+                    options={[
+                      { value: 'mine', label: t('alerts.mine') },
+                      { value: 'all', label: t('alerts.all') },
+                    ]}
+                    data-testid="alerts-scope"
+                  />
+                  <Segmented
+                    value={status}
+                    onChange={(v) => {
+                      setStatus(v as Status);
+                      setPage(1);
+                    }}
+                    options={[
+                      { value: 'open', label: t('alerts.open') },
+                      { value: 'closed', label: t('alerts.closed') },
+                      { value: 'resolved', label: t('alerts.resolved') },
+                    ]}
+                    data-testid="alerts-status"
+                  />
+                  <Select
+                    style={{ minWidth: 140 }}
+                    value={kind ?? ''}
+                    onChange={(v: string) => {
+                      setKind(v === '' ? undefined : (v as Kind));
+                      setPage(1);
+                    }}
+                    options={[
+                      { value: '', label: t('alerts.allKinds') },
+                      ...(['cadence', 'decline', 'model'] as const).map((k) => ({
+                        value: k,
+                        label: t(`alerts.kinds.${k}`),
+                      })),
+                    ]}
+                    data-testid="alerts-kind"
+                  />
+                </Flex>
+                <Spin spinning={alerts.isFetching}>
+                  {items.length === 0 ? (
+                    <Empty description={t('alerts.empty')} />
+                  ) : (
+                    <List
+                      dataSource={items}
+                      split={false}
+                      pagination={
+                        (alerts.data?.total ?? 0) > PAGE_SIZE
+                          ? {
+                              current: page,
+                              pageSize: PAGE_SIZE,
+                              total: alerts.data?.total ?? 0,
+                              onChange: setPage,
+                              size: 'small',
+                              showSizeChanger: false,
+                            }
+                          : false
+                      }
+                      renderItem={(a) => (
+                        <List.Item style={{ padding: '4px 0' }}>
+                          <div style={{ width: '100%' }}>
+                            <AlertCard a={a} onClose={setClosing} caseItem={cases.get(a.id)} />
+                          </div>
+                        </List.Item>
+                      )}
+                    />
+                  )}
+                </Spin>
               </>
             ),
           },
-          { key: 'summary', label: <span data-testid="alerts-tab-summary">{t('alerts.tabs.summary')}</span>, children: <SummaryTab /> },
-          ...(access.canWritePolicy ? [{ key: 'backtest', label: <span data-testid="alerts-tab-backtest">{t('alerts.tabs.backtest')}</span>, children: <BacktestTab /> }] : []),
+          {
+            key: 'summary',
+            label: <span data-testid="alerts-tab-summary">{t('alerts.tabs.summary')}</span>,
+            children: <SummaryTab />,
+          },
+          ...(access.canWritePolicy
+            ? [
+                {
+                  key: 'backtest',
+                  label: <span data-testid="alerts-tab-backtest">{t('alerts.tabs.backtest')}</span>,
+                  children: <BacktestTab />,
+                },
+              ]
+            : []),
         ]}
       />
-      <Modal open={!!closing} title={t('alerts.closeTitle')} onCancel={() => setClosing(null)} onOk={() => void submit()} okText={t('common.confirm')} cancelText={t('common.cancel')} destroyOnHidden>
+      <Modal
+        open={!!closing}
+        title={t('alerts.closeTitle')}
+        onCancel={() => setClosing(null)}
+        onOk={() => void submit()}
+        okText={t('common.confirm')}
+        cancelText={t('common.cancel')}
+        destroyOnHidden
+      >
         {closing && (
           <Typography.Paragraph type="secondary">
-            {closing.customer.greeting ?? closing.customer.name ?? closing.customer.code} · {t(`alerts.kinds.${closing.kind}`)}
+            {closing.customer.greeting ?? closing.customer.name ?? closing.customer.code} ·{' '}
+            {t(`alerts.kinds.${closing.kind}`)}
           </Typography.Paragraph>
         )}
         <Form form={form} layout="vertical">
           <Form.Item name="contactMade" label={t('alerts.contactMade')} rules={required}>
-            <Input.TextArea maxLength={2000} autoSize={{ minRows: 2, maxRows: 5 }} placeholder={t('alerts.contactPlaceholder')} data-testid="alert-contact" />
+            <Input.TextArea
+              maxLength={2000}
+              autoSize={{ minRows: 2, maxRows: 5 }}
+              placeholder={t('alerts.contactPlaceholder')}
+              data-testid="alert-contact"
+            />
           </Form.Item>
           <Form.Item name="reasonFound" label={t('alerts.reasonFound')} rules={required}>
-            <Input.TextArea maxLength={2000} autoSize={{ minRows: 2, maxRows: 5 }} placeholder={t('alerts.reasonPlaceholder')} data-testid="alert-reason" />
+            <Input.TextArea
+              maxLength={2000}
+              autoSize={{ minRows: 2, maxRows: 5 }}
+              placeholder={t('alerts.reasonPlaceholder')}
+              data-testid="alert-reason"
+            />
           </Form.Item>
           <Form.Item name="actionTaken" label={t('alerts.actionTaken')} rules={required}>
-            <Input.TextArea maxLength={2000} autoSize={{ minRows: 2, maxRows: 5 }} placeholder={t('alerts.actionPlaceholder')} data-testid="alert-action" />
+            <Input.TextArea
+              maxLength={2000}
+              autoSize={{ minRows: 2, maxRows: 5 }}
+              placeholder={t('alerts.actionPlaceholder')}
+              data-testid="alert-action"
+            />
           </Form.Item>
         </Form>
       </Modal>

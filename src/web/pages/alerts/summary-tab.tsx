@@ -16,7 +16,10 @@ const DAYS = [7, 30, 90] as const;
 
 function LastRun() {
   const { t } = useTranslation();
-  const latest = useQuery({ queryKey: ['alerts-latest-run'], queryFn: () => unwrap(client.GET('/api/alerts/runs/latest')) });
+  const latest = useQuery({
+    queryKey: ['alerts-latest-run'],
+    queryFn: () => unwrap(client.GET('/api/alerts/runs/latest')),
+  });
   if (latest.error) return <Alert type="error" showIcon title={errorText(latest.error)} />;
   if (latest.isLoading) return <Spin />;
   const run: LatestRun | null = latest.data ?? null;
@@ -33,7 +36,9 @@ function LastRun() {
               resolved: run.resolved.returned + run.resolved.recovered,
               fitted: run.fittedBranches,
             })}
-            {run.finishedAt && <Typography.Text type="secondary"> · {dayjs(run.finishedAt).format('YYYY-MM-DD HH:mm')}</Typography.Text>}
+            {run.finishedAt && (
+              <Typography.Text type="secondary"> · {dayjs(run.finishedAt).format('YYYY-MM-DD HH:mm')}</Typography.Text>
+            )}
           </Typography.Paragraph>
           {run.skippedBranches.length === 0 ? (
             <Typography.Text type="secondary">{t('alerts.summary.noSkipped')}</Typography.Text>
@@ -44,7 +49,12 @@ function LastRun() {
               dataSource={run.skippedBranches}
               renderItem={(b) => (
                 <List.Item data-testid={`alerts-skipped-${b.orgUnitId}`}>
-                  {t(`alerts.summary.skipReasons.${b.reason}`, { name: b.name, customers: b.customers, minimum: b.minimum ?? '', error: b.error ?? '' })}
+                  {t(`alerts.summary.skipReasons.${b.reason}`, {
+                    name: b.name,
+                    customers: b.customers,
+                    minimum: b.minimum ?? '',
+                    error: b.error ?? '',
+                  })}
                 </List.Item>
               )}
             />
@@ -58,19 +68,33 @@ function LastRun() {
 export function SummaryTab() {
   const { t } = useTranslation();
   const [days, setDays] = useState<(typeof DAYS)[number]>(30);
-  const summary = useQuery({ queryKey: ['alerts-summary', days], queryFn: () => unwrap(client.GET('/api/alerts/summary', { params: { query: { days } } })) });
+  const summary = useQuery({
+    queryKey: ['alerts-summary', days],
+    queryFn: () => unwrap(client.GET('/api/alerts/summary', { params: { query: { days } } })),
+  });
   const units = summary.data?.units ?? [];
-  const sum = (k: keyof Pick<UnitRow, 'raised' | 'open' | 'closed' | 'resolvedReturned' | 'resolvedRecovered'>) => units.reduce((n, u) => n + u[k], 0);
+  const sum = (k: keyof Pick<UnitRow, 'raised' | 'open' | 'closed' | 'resolvedReturned' | 'resolvedRecovered'>) =>
+    units.reduce((n, u) => n + u[k], 0);
   const columns = [
     { title: t('alerts.summary.unit'), dataIndex: 'name', key: 'name' },
-    ...(['raised', 'open', 'closed', 'resolvedReturned', 'resolvedRecovered'] as const).map((k) => ({ title: t(`alerts.summary.${k}`), dataIndex: k, key: k, align: 'right' as const })),
+    ...(['raised', 'open', 'closed', 'resolvedReturned', 'resolvedRecovered'] as const).map((k) => ({
+      title: t(`alerts.summary.${k}`),
+      dataIndex: k,
+      key: k,
+      align: 'right' as const,
+    })),
   ];
   return (
     <Flex vertical gap={12}>
       <Typography.Paragraph type="secondary" style={{ margin: 0 }}>
         {t('alerts.summary.intro')}
       </Typography.Paragraph>
-      <Segmented value={days} onChange={(v) => setDays(v as (typeof DAYS)[number])} options={DAYS.map((n) => ({ value: n, label: t('alerts.summary.days', { n }) }))} data-testid="alerts-summary-days" />
+      <Segmented
+        value={days}
+        onChange={(v) => setDays(v as (typeof DAYS)[number])}
+        options={DAYS.map((n) => ({ value: n, label: t('alerts.summary.days', { n }) }))}
+        data-testid="alerts-summary-days"
+      />
       {summary.error ? (
         <Alert type="error" showIcon title={errorText(summary.error)} />
       ) : (

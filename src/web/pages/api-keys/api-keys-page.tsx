@@ -84,7 +84,12 @@ export function ApiKeysPage() {
           scroll={{ x: 760 }}
           columns={[
             { title: t('apiKeys.name'), dataIndex: 'name' },
-            { title: t('apiKeys.prefix'), dataIndex: 'keyPrefix', width: 150, render: (v: string) => <Typography.Text code>{v}…</Typography.Text> },
+            {
+              title: t('apiKeys.prefix'),
+              dataIndex: 'keyPrefix',
+              width: 150,
+              render: (v: string) => <Typography.Text code>{v}…</Typography.Text>,
+            },
             { title: t('apiKeys.orgUnit'), dataIndex: 'orgUnitId', width: 160, render: (id: number) => unitName(id) },
             { title: t('apiKeys.createdAt'), dataIndex: 'createdAt', width: 150, render: fmt },
             { title: t('apiKeys.lastUsedAt'), dataIndex: 'lastUsedAt', width: 150, render: fmt },
@@ -104,17 +109,43 @@ export function ApiKeysPage() {
           ]}
         />
       </Card>
-      <Modal open={creating} title={t('apiKeys.create')} onCancel={() => setCreating(false)} onOk={() => void create()} okText={t('common.confirm')} cancelText={t('common.cancel')} destroyOnHidden>
+      <Modal
+        open={creating}
+        title={t('apiKeys.create')}
+        onCancel={() => setCreating(false)}
+        onOk={() => void create()}
+        okText={t('common.confirm')}
+        cancelText={t('common.cancel')}
+        destroyOnHidden
+      >
         <Form form={form} layout="vertical">
-          <Form.Item name="name" label={t('apiKeys.name')} rules={[{ required: true, message: t('validation.required') }]}>
+          <Form.Item
+            name="name"
+            label={t('apiKeys.name')}
+            rules={[{ required: true, message: t('validation.required') }]}
+          >
             <Input maxLength={100} placeholder={t('apiKeys.namePlaceholder')} />
           </Form.Item>
-          <Form.Item name="orgUnitId" label={t('apiKeys.orgUnit')} rules={[{ required: true, message: t('validation.select') }]} extra={t('apiKeys.orgUnitHint')}>
+          <Form.Item
+            name="orgUnitId"
+            label={t('apiKeys.orgUnit')}
+            rules={[{ required: true, message: t('validation.select') }]}
+            extra={t('apiKeys.orgUnitHint')}
+          >
             <OrgTreeSelect />
           </Form.Item>
         </Form>
       </Modal>
-      <Modal open={secret !== null} title={t('apiKeys.createdTitle')} onCancel={() => setSecret(null)} footer={<Button type="primary" onClick={() => setSecret(null)}>{t('common.close')}</Button>}>
+      <Modal
+        open={secret !== null}
+        title={t('apiKeys.createdTitle')}
+        onCancel={() => setSecret(null)}
+        footer={
+          <Button type="primary" onClick={() => setSecret(null)}>
+            {t('common.close')}
+          </Button>
+        }
+      >
         <Alert type="warning" showIcon title={t('apiKeys.showOnce')} style={{ marginBottom: 12 }} />
         <Flex gap={8} align="center">
           <KeyOutlined />

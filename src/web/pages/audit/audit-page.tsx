@@ -157,8 +157,16 @@ function Changes({ record }: { record: AuditRecord }) {
             <List.Item>
               <div style={{ width: '100%', wordBreak: 'break-all' }}>
                 <Typography.Text strong>{field(r)}</Typography.Text>
-                {record.before !== null && <div>{t('audit.before')}：{value(r.before)}</div>}
-                {record.after !== null && <div>{t('audit.after')}：{value(r.after)}</div>}
+                {record.before !== null && (
+                  <div>
+                    {t('audit.before')}：{value(r.before)}
+                  </div>
+                )}
+                {record.after !== null && (
+                  <div>
+                    {t('audit.after')}：{value(r.after)}
+                  </div>
+                )}
               </div>
             </List.Item>
           )}
@@ -219,7 +227,8 @@ function ActorWithUsername({ r }: { r: AuditRecord }) {
 }
 
 /** Written by the system itself (a job, the demo command), not by a person or a failed sign-in. */
-const isSystem = (r: AuditRecord) => r.actorUserId === null && r.action !== 'login_failed' && r.action !== 'account_locked';
+const isSystem = (r: AuditRecord) =>
+  r.actorUserId === null && r.action !== 'login_failed' && r.action !== 'account_locked';
 
 export function AuditPage() {
   const { t } = useTranslation();

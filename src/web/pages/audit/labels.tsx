@@ -12,7 +12,9 @@ export function auditLabel(group: 'actions' | 'entities', code: string): string 
 /** What the system writes under its own name: `demo` (the demo command), `job:<name>` (scheduled jobs). */
 export function systemActorName(name: string): string | null {
   const key = name.startsWith('job:') ? 'job' : name;
-  return i18n.exists(`audit.systemActors.${key}`) ? i18n.t(`audit.systemActors.${key}` as 'audit.systemActors.job') : null;
+  return i18n.exists(`audit.systemActors.${key}`)
+    ? i18n.t(`audit.systemActors.${key}` as 'audit.systemActors.job')
+    : null;
 }
 
 /**

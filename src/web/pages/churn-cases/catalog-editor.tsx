@@ -20,7 +20,10 @@ export function CatalogEditor() {
   const catalog = useCatalog();
   const [form] = Form.useForm<Values>();
   const [saving, setSaving] = useState(false);
-  const onFile = new Set([...(catalog.data?.lossKinds ?? []).map((k) => `k:${k.code}`), ...(catalog.data?.reasons ?? []).map((r) => `r:${r.code}`)]);
+  const onFile = new Set([
+    ...(catalog.data?.lossKinds ?? []).map((k) => `k:${k.code}`),
+    ...(catalog.data?.reasons ?? []).map((r) => `r:${r.code}`),
+  ]);
 
   useEffect(() => {
     if (catalog.data) form.setFieldsValue(structuredClone(catalog.data));
@@ -35,7 +38,9 @@ export function CatalogEditor() {
     }
     setSaving(true);
     try {
-      const saved = await unwrap(client.PUT('/api/churn-cases/catalog', { body: { lossKinds: v.lossKinds, reasons: v.reasons } }));
+      const saved = await unwrap(
+        client.PUT('/api/churn-cases/catalog', { body: { lossKinds: v.lossKinds, reasons: v.reasons } }),
+      );
       queryClient.setQueryData(CATALOG_KEY, saved);
       void message.success(t('churn.saved'));
     } catch (err) {
@@ -61,7 +66,11 @@ export function CatalogEditor() {
         </Form.Item>
       </Col>
       <Col xs={8} sm={3}>
-        <Form.Item name={[field, 'sort']} label={t('churn.sort')} rules={[{ required: true, message: t('validation.required') }]}>
+        <Form.Item
+          name={[field, 'sort']}
+          label={t('churn.sort')}
+          rules={[{ required: true, message: t('validation.required') }]}
+        >
           <InputNumber min={0} max={10000} precision={0} style={{ width: '100%' }} />
         </Form.Item>
       </Col>
@@ -92,8 +101,18 @@ export function CatalogEditor() {
                       </Form.Item>
                     </Col>
                     <Col xs={12} sm={3}>
-                      <Form.Item name={[f.name, 'category']} label={t('churn.category')} rules={[{ required: true, message: t('validation.select') }]}>
-                        <Select disabled={known} options={(['natural', 'non_natural'] as const).map((k) => ({ value: k, label: t(`churn.categories.${k}`) }))} />
+                      <Form.Item
+                        name={[f.name, 'category']}
+                        label={t('churn.category')}
+                        rules={[{ required: true, message: t('validation.select') }]}
+                      >
+                        <Select
+                          disabled={known}
+                          options={(['natural', 'non_natural'] as const).map((k) => ({
+                            value: k,
+                            label: t(`churn.categories.${k}`),
+                          }))}
+                        />
                       </Form.Item>
                     </Col>
                     {names(f.name)}
@@ -101,7 +120,20 @@ export function CatalogEditor() {
                 </Card>
               );
             })}
-            <Button icon={<PlusOutlined />} onClick={() => add({ code: '', category: 'non_natural', nameZh: '', nameEn: '', sort: (fields.length + 1) * 10, active: true })} style={{ marginBottom: 16 }}>
+            <Button
+              icon={<PlusOutlined />}
+              onClick={() =>
+                add({
+                  code: '',
+                  category: 'non_natural',
+                  nameZh: '',
+                  nameEn: '',
+                  sort: (fields.length + 1) * 10,
+                  active: true,
+                })
+              }
+              style={{ marginBottom: 16 }}
+            >
               {t('churn.add')}
             </Button>
           </>
@@ -132,7 +164,20 @@ export function CatalogEditor() {
                 </Card>
               );
             })}
-            <Button icon={<PlusOutlined />} onClick={() => add({ code: '', nameZh: '', nameEn: '', needsText: false, sort: (fields.length + 1) * 10, active: true })} style={{ marginBottom: 16 }}>
+            <Button
+              icon={<PlusOutlined />}
+              onClick={() =>
+                add({
+                  code: '',
+                  nameZh: '',
+                  nameEn: '',
+                  needsText: false,
+                  sort: (fields.length + 1) * 10,
+                  active: true,
+                })
+              }
+              style={{ marginBottom: 16 }}
+            >
               {t('churn.add')}
             </Button>
           </>

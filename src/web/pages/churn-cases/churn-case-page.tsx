@@ -5,7 +5,25 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, DatePicker, Descriptions, Empty, Flex, Form, Input, Modal, Select, Space, Spin, Tag, Timeline, Typography } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  DatePicker,
+  Descriptions,
+  Empty,
+  Flex,
+  Form,
+  Input,
+  Modal,
+  Select,
+  Space,
+  Spin,
+  Tag,
+  Timeline,
+  Typography,
+} from 'antd';
 import { ArrowLeftOutlined } from '@ant-design/icons';
 import dayjs, { type Dayjs } from 'dayjs';
 import { client, unwrap } from '../../api/client.js';
@@ -21,7 +39,11 @@ export function ChurnCasePage() {
   const { t } = useTranslation();
   const id = Number(useParams().id);
   const [step, setStep] = useState<Step | null>(null);
-  const query = useQuery({ queryKey: ['churn-cases', 'one', id], queryFn: () => unwrap(client.GET('/api/churn-cases/{id}', { params: { path: { id } } })), enabled: id > 0 });
+  const query = useQuery({
+    queryKey: ['churn-cases', 'one', id],
+    queryFn: () => unwrap(client.GET('/api/churn-cases/{id}', { params: { path: { id } } })),
+    enabled: id > 0,
+  });
   const c = query.data;
 
   const back = (
@@ -51,7 +73,15 @@ export function ChurnCasePage() {
         <Tag>{named(c.lossKind)}</Tag>
         {attempt?.overdue && <Tag color="red">{t('churn.overdue')}</Tag>}
       </Flex>
-      {c.wonBack && <Alert type="success" showIcon style={{ marginBottom: 12 }} title={t('churn.wonBack', { day: c.wonBack.day ?? fmt(c.wonBack.at) })} data-testid="churn-case-won-back" />}
+      {c.wonBack && (
+        <Alert
+          type="success"
+          showIcon
+          style={{ marginBottom: 12 }}
+          title={t('churn.wonBack', { day: c.wonBack.day ?? fmt(c.wonBack.at) })}
+          data-testid="churn-case-won-back"
+        />
+      )}
       <Flex gap={8} wrap style={{ marginBottom: 12 }}>
         {can('report') && (
           <Button type="primary" onClick={() => setStep('report')} data-testid="churn-report">
@@ -59,7 +89,11 @@ export function ChurnCasePage() {
           </Button>
         )}
         {can('assign') && (
-          <Button type={c.state === 'reported' ? 'primary' : 'default'} onClick={() => setStep('assign')} data-testid="churn-assign">
+          <Button
+            type={c.state === 'reported' ? 'primary' : 'default'}
+            onClick={() => setStep('assign')}
+            data-testid="churn-assign"
+          >
             {c.state === 'reported' ? t('churn.assign') : t('churn.reassign')}
           </Button>
         )}
@@ -85,8 +119,14 @@ export function ChurnCasePage() {
             <Descriptions.Item label={t('churn.note')}>
               <span style={{ overflowWrap: 'anywhere' }}>{c.note}</span>
             </Descriptions.Item>
-            <Descriptions.Item label={t('churn.actions.open')}>{t('churn.openedBy', { name: c.openedByName ?? '', at: fmt(c.openedAt) })}</Descriptions.Item>
-            {c.lostDay && <Descriptions.Item label={t('churn.states.lost')}>{t('churn.lostOn', { day: c.lostDay })}</Descriptions.Item>}
+            <Descriptions.Item label={t('churn.actions.open')}>
+              {t('churn.openedBy', { name: c.openedByName ?? '', at: fmt(c.openedAt) })}
+            </Descriptions.Item>
+            {c.lostDay && (
+              <Descriptions.Item label={t('churn.states.lost')}>
+                {t('churn.lostOn', { day: c.lostDay })}
+              </Descriptions.Item>
+            )}
           </Descriptions>
         </Card>
 
@@ -109,7 +149,9 @@ export function ChurnCasePage() {
           <Card size="small" title={t('churn.secondAttempt')}>
             {attempt ? (
               <>
-                <div data-testid="churn-attempt">{t('churn.assignedTo', { name: attempt.assigneeName ?? '', due: attempt.dueDay })}</div>
+                <div data-testid="churn-attempt">
+                  {t('churn.assignedTo', { name: attempt.assigneeName ?? '', due: attempt.dueDay })}
+                </div>
                 <Typography.Text type="secondary" style={{ fontSize: 12 }}>
                   {t('churn.assignedBy', { name: attempt.assignedByName ?? '', at: fmt(attempt.assignedAt) })}
                 </Typography.Text>
@@ -161,8 +203,14 @@ export function ChurnCasePage() {
                 key: e.id,
                 children: (
                   <>
-                    <Typography.Text strong>{t(`churn.actions.${e.action as 'open'}`, { defaultValue: e.action })}</Typography.Text>
-                    {e.fromState !== e.toState && <Tag style={{ marginInlineStart: 6 }}>{t(`churn.states.${e.toState as 'open'}`, { defaultValue: e.toState })}</Tag>}
+                    <Typography.Text strong>
+                      {t(`churn.actions.${e.action as 'open'}`, { defaultValue: e.action })}
+                    </Typography.Text>
+                    {e.fromState !== e.toState && (
+                      <Tag style={{ marginInlineStart: 6 }}>
+                        {t(`churn.states.${e.toState as 'open'}`, { defaultValue: e.toState })}
+                      </Tag>
+                    )}
                     <div>
                       <Typography.Text type="secondary" style={{ fontSize: 12 }}>
                         {e.bySystem ? t('churn.system') : e.actorName} · {fmt(e.at)}
@@ -214,15 +262,35 @@ function StepModal({ step, c, onClose }: { step: Step; c: ChurnCase; onClose: ()
     setSaving(true);
     try {
       let next: ChurnCase;
-      if (step === 'report') next = await unwrap(client.POST('/api/churn-cases/{id}/report', { ...path, body: { report: v.report!.trim() } }));
+      if (step === 'report')
+        next = await unwrap(
+          client.POST('/api/churn-cases/{id}/report', { ...path, body: { report: v.report!.trim() } }),
+        );
       else if (step === 'assign') {
         const note = v.note?.trim();
-        next = await unwrap(client.POST('/api/churn-cases/{id}/assign', { ...path, body: { assigneeUserId: v.assigneeUserId!, dueDay: v.dueDay!.format('YYYY-MM-DD'), ...(note && { note }) } }));
-      } else if (step === 'retain') next = await unwrap(client.POST('/api/churn-cases/{id}/retain', { ...path, body: { note: v.note!.trim() } }));
+        next = await unwrap(
+          client.POST('/api/churn-cases/{id}/assign', {
+            ...path,
+            body: { assigneeUserId: v.assigneeUserId!, dueDay: v.dueDay!.format('YYYY-MM-DD'), ...(note && { note }) },
+          }),
+        );
+      } else if (step === 'retain')
+        next = await unwrap(client.POST('/api/churn-cases/{id}/retain', { ...path, body: { note: v.note!.trim() } }));
       else if (step === 'confirm_lost') {
         const survey = surveyOf(v.survey);
-        next = await unwrap(client.POST('/api/churn-cases/{id}/confirm-lost', { ...path, body: { note: v.note!.trim(), ...(survey && { survey }) } }));
-      } else next = await unwrap(client.PUT('/api/churn-cases/{id}/exit-survey', { ...path, body: surveyOf({ reasonCode: v.reasonCode, freeText: v.freeText })! }));
+        next = await unwrap(
+          client.POST('/api/churn-cases/{id}/confirm-lost', {
+            ...path,
+            body: { note: v.note!.trim(), ...(survey && { survey }) },
+          }),
+        );
+      } else
+        next = await unwrap(
+          client.PUT('/api/churn-cases/{id}/exit-survey', {
+            ...path,
+            body: surveyOf({ reasonCode: v.reasonCode, freeText: v.freeText })!,
+          }),
+        );
       queryClient.setQueryData(['churn-cases', 'one', c.id], next);
       await queryClient.invalidateQueries({ queryKey: ['churn-cases', 'list'] });
       void message.success(t('churn.saved'));
@@ -242,7 +310,8 @@ function StepModal({ step, c, onClose }: { step: Step; c: ChurnCase; onClose: ()
     confirm_lost: t('churn.confirmLostTitle'),
     survey: c.survey ? t('churn.editSurvey') : t('churn.recordSurvey'),
   };
-  const initial: StepValues = step === 'survey' && c.survey ? { reasonCode: c.survey.reasonCode, freeText: c.survey.freeText ?? '' } : {};
+  const initial: StepValues =
+    step === 'survey' && c.survey ? { reasonCode: c.survey.reasonCode, freeText: c.survey.freeText ?? '' } : {};
   return (
     <Modal
       open
@@ -258,23 +327,44 @@ function StepModal({ step, c, onClose }: { step: Step; c: ChurnCase; onClose: ()
       <Form form={form} layout="vertical" initialValues={initial}>
         {step === 'report' && (
           <Form.Item name="report" label={t('churn.reportText')} rules={required}>
-            <Input.TextArea maxLength={4000} autoSize={{ minRows: 4, maxRows: 10 }} placeholder={t('churn.reportPlaceholder')} data-testid="churn-report-text" />
+            <Input.TextArea
+              maxLength={4000}
+              autoSize={{ minRows: 4, maxRows: 10 }}
+              placeholder={t('churn.reportPlaceholder')}
+              data-testid="churn-report-text"
+            />
           </Form.Item>
         )}
         {step === 'assign' && (
           <>
-            <Form.Item name="assigneeUserId" label={t('churn.assignee')} rules={[{ required: true, message: t('validation.select') }]}>
+            <Form.Item
+              name="assigneeUserId"
+              label={t('churn.assignee')}
+              rules={[{ required: true, message: t('validation.select') }]}
+            >
               <Select
                 showSearch
                 optionFilterProp="label"
                 loading={assignees.isPending}
                 notFoundContent={t('churn.noAssignees')}
-                options={(assignees.data ?? []).map((u) => ({ value: u.id, label: t('churn.assigneeOption', { name: u.displayName, unit: u.orgUnitName }) }))}
+                options={(assignees.data ?? []).map((u) => ({
+                  value: u.id,
+                  label: t('churn.assigneeOption', { name: u.displayName, unit: u.orgUnitName }),
+                }))}
                 data-testid="churn-assignee"
               />
             </Form.Item>
-            <Form.Item name="dueDay" label={t('churn.dueDay')} rules={[{ required: true, message: t('validation.select') }]}>
-              <DatePicker style={{ width: '100%' }} disabledDate={(d) => !d.isAfter(dayjs(), 'day') || d.isAfter(dayjs().add(1, 'year'), 'day')} inputReadOnly data-testid="churn-due" />
+            <Form.Item
+              name="dueDay"
+              label={t('churn.dueDay')}
+              rules={[{ required: true, message: t('validation.select') }]}
+            >
+              <DatePicker
+                style={{ width: '100%' }}
+                disabledDate={(d) => !d.isAfter(dayjs(), 'day') || d.isAfter(dayjs().add(1, 'year'), 'day')}
+                inputReadOnly
+                data-testid="churn-due"
+              />
             </Form.Item>
             <Form.Item name="note" label={t('churn.assignNote')}>
               <Input.TextArea maxLength={4000} autoSize={{ minRows: 2, maxRows: 5 }} />

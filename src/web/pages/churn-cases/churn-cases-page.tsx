@@ -38,7 +38,9 @@ function CaseCard({ c }: { c: ChurnCaseItem }) {
         <Typography.Text type="secondary" style={{ fontSize: 12 }}>
           {[
             t('churn.openedBy', { name: c.openedByName ?? '', at: fmt(c.openedAt) }),
-            attempt && c.state === 'second_attempt' && t('churn.assignedTo', { name: attempt.assigneeName ?? '', due: attempt.dueDay }),
+            attempt &&
+              c.state === 'second_attempt' &&
+              t('churn.assignedTo', { name: attempt.assigneeName ?? '', due: attempt.dueDay }),
             c.lostDay && t('churn.lostOn', { day: c.lostDay }),
             c.wonBack && t('churn.wonBack', { day: c.wonBack.day ?? fmt(c.wonBack.at) }),
             c.survey ? `${t('churn.survey')}：${reasonName(c.survey)}` : c.state === 'lost' && t('churn.surveyMissing'),
@@ -58,7 +60,9 @@ function CasesList() {
   const month = /^\d{4}-\d{2}$/.test(params.get('month') ?? '') ? params.get('month')! : undefined;
   const unitName = params.get('unitName');
   const mine = params.get('mine') === '1';
-  const state = (STATES as readonly string[]).includes(params.get('state') ?? '') ? (params.get('state') as ChurnState) : undefined;
+  const state = (STATES as readonly string[]).includes(params.get('state') ?? '')
+    ? (params.get('state') as ChurnState)
+    : undefined;
   const page = Number(params.get('page')) || 1;
   const set = (next: Record<string, string | null>) => {
     const p = new URLSearchParams(params);
@@ -75,7 +79,16 @@ function CasesList() {
     queryFn: () =>
       unwrap(
         client.GET('/api/churn-cases', {
-          params: { query: { page, pageSize: PAGE_SIZE, ...(unit && { orgUnitId: unit }), ...(month && { lostMonth: month }), ...(mine && { mine: true }), ...(state && { state }) } },
+          params: {
+            query: {
+              page,
+              pageSize: PAGE_SIZE,
+              ...(unit && { orgUnitId: unit }),
+              ...(month && { lostMonth: month }),
+              ...(mine && { mine: true }),
+              ...(state && { state }),
+            },
+          },
         }),
       ),
     placeholderData: keepPreviousData,
@@ -99,11 +112,19 @@ function CasesList() {
           style={{ minWidth: 150 }}
           value={state ?? ''}
           onChange={(v: string) => set({ state: v === '' ? null : v })}
-          options={[{ value: '', label: t('churn.allStates') }, ...STATES.map((s) => ({ value: s, label: t(`churn.states.${s}`) }))]}
+          options={[
+            { value: '', label: t('churn.allStates') },
+            ...STATES.map((s) => ({ value: s, label: t(`churn.states.${s}`) })),
+          ]}
           data-testid="churn-state"
         />
         {unit && month && (
-          <Tag closable closeIcon={<CloseOutlined />} onClose={() => set({ unit: null, month: null, unitName: null })} data-testid="churn-drill">
+          <Tag
+            closable
+            closeIcon={<CloseOutlined />}
+            onClose={() => set({ unit: null, month: null, unitName: null })}
+            data-testid="churn-drill"
+          >
             {t('churn.drill', { unit: unitName ?? '', month })}
           </Tag>
         )}
@@ -115,7 +136,18 @@ function CasesList() {
           <List
             dataSource={items}
             split={false}
-            pagination={total > PAGE_SIZE ? { current: page, pageSize: PAGE_SIZE, total, onChange: (p) => set({ page: String(p) }), size: 'small', showSizeChanger: false } : false}
+            pagination={
+              total > PAGE_SIZE
+                ? {
+                    current: page,
+                    pageSize: PAGE_SIZE,
+                    total,
+                    onChange: (p) => set({ page: String(p) }),
+                    size: 'small',
+                    showSizeChanger: false,
+                  }
+                : false
+            }
             renderItem={(c) => (
               <List.Item style={{ padding: '4px 0', display: 'block' }}>
                 <CaseCard c={c} />

@@ -26,8 +26,13 @@ export const named = (x: { nameZh: string; nameEn: string }) => (currentLocale()
 export const CATALOG_KEY = ['churn-catalog'] as const;
 
 export function useCatalog() {
-  return useQuery({ queryKey: CATALOG_KEY, queryFn: () => unwrap(client.GET('/api/churn-cases/catalog')), staleTime: 5 * 60_000 });
+  return useQuery({
+    queryKey: CATALOG_KEY,
+    queryFn: () => unwrap(client.GET('/api/churn-cases/catalog')),
+    staleTime: 5 * 60_000,
+  });
 }
 
 /** What a person or the system did, in the reader's words. */
-export const reasonName = (s: { reasonNameZh: string; reasonNameEn: string }) => (currentLocale() === 'zh-CN' ? s.reasonNameZh : s.reasonNameEn);
+export const reasonName = (s: { reasonNameZh: string; reasonNameEn: string }) =>
+  currentLocale() === 'zh-CN' ? s.reasonNameZh : s.reasonNameEn;

@@ -19,7 +19,11 @@ export function SurveyFields({ name, required }: { name: string[]; required: boo
   const chosen = reasons.find((r) => r.code === reasonCode);
   return (
     <>
-      <Form.Item name={[...name, 'reasonCode']} label={t('churn.surveyReason')} rules={required ? [{ required: true, message: t('validation.select') }] : []}>
+      <Form.Item
+        name={[...name, 'reasonCode']}
+        label={t('churn.surveyReason')}
+        rules={required ? [{ required: true, message: t('validation.select') }] : []}
+      >
         <Select
           allowClear={!required}
           loading={catalog.isPending}
@@ -32,7 +36,11 @@ export function SurveyFields({ name, required }: { name: string[]; required: boo
         name={[...name, 'freeText']}
         label={t('churn.surveyText')}
         dependencies={[[...name, 'reasonCode']]}
-        rules={chosen?.needsText ? [{ required: true, whitespace: true, message: t('churn.surveyTextNeeded', { reason: named(chosen) }) }] : []}
+        rules={
+          chosen?.needsText
+            ? [{ required: true, whitespace: true, message: t('churn.surveyTextNeeded', { reason: named(chosen) }) }]
+            : []
+        }
       >
         <Input.TextArea maxLength={4000} autoSize={{ minRows: 2, maxRows: 5 }} data-testid="survey-text" />
       </Form.Item>

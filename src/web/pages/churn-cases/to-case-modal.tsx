@@ -29,7 +29,10 @@ export function useAlertCases(alertIds: number[]) {
   const ids = [...alertIds].sort((a, b) => a - b);
   const query = useQuery({
     queryKey: ['churn-cases', 'of-alerts', ids],
-    queryFn: () => unwrap(client.GET('/api/churn-cases', { params: { query: { alertIds: ids.join(','), pageSize: 200, page: 1 } } })),
+    queryFn: () =>
+      unwrap(
+        client.GET('/api/churn-cases', { params: { query: { alertIds: ids.join(','), pageSize: 200, page: 1 } } }),
+      ),
     enabled: ids.length > 0,
   });
   const byAlert = new Map<number, ChurnCaseItem>();
@@ -92,7 +95,10 @@ function ToCaseModal({ alert, onClose }: { alert: AlertLike; onClose: () => void
         }),
       );
       void message.success(t('churn.saved'));
-      await Promise.all([queryClient.invalidateQueries({ queryKey: ['alerts'] }), queryClient.invalidateQueries({ queryKey: ['churn-cases'] })]);
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: ['alerts'] }),
+        queryClient.invalidateQueries({ queryKey: ['churn-cases'] }),
+      ]);
       onClose();
       void navigate(`/churn-cases/${made.id}`);
     } catch (err) {
@@ -115,21 +121,44 @@ function ToCaseModal({ alert, onClose }: { alert: AlertLike; onClose: () => void
       okButtonProps={{ 'data-testid': 'to-case-save' }}
       destroyOnHidden
     >
-      <Typography.Paragraph type="secondary">{[c.greeting ?? c.name, c.plate, c.code].filter(Boolean).join(' · ')}</Typography.Paragraph>
-      <Form form={form} layout="vertical" initialValues={{ category: 'natural' }} onValuesChange={(changed: Partial<Values>) => changed.category && form.setFieldValue('lossKind', undefined)}>
+      <Typography.Paragraph type="secondary">
+        {[c.greeting ?? c.name, c.plate, c.code].filter(Boolean).join(' · ')}
+      </Typography.Paragraph>
+      <Form
+        form={form}
+        layout="vertical"
+        initialValues={{ category: 'natural' }}
+        onValuesChange={(changed: Partial<Values>) => changed.category && form.setFieldValue('lossKind', undefined)}
+      >
         <Form.Item name="category" label={t('churn.category')} extra={t(`churn.categoryHelp.${category}`)}>
           <Radio.Group
             optionType="button"
             buttonStyle="solid"
-            options={(['natural', 'non_natural'] as const).map((k) => ({ value: k, label: t(`churn.categories.${k}`) }))}
+            options={(['natural', 'non_natural'] as const).map((k) => ({
+              value: k,
+              label: t(`churn.categories.${k}`),
+            }))}
             data-testid="to-case-category"
           />
         </Form.Item>
-        <Form.Item name="lossKind" label={t('churn.lossKind')} rules={[{ required: true, message: t('validation.select') }]}>
-          <Select options={kinds.map((k) => ({ value: k.code, label: named(k) }))} loading={catalog.isPending} data-testid="to-case-kind" />
+        <Form.Item
+          name="lossKind"
+          label={t('churn.lossKind')}
+          rules={[{ required: true, message: t('validation.select') }]}
+        >
+          <Select
+            options={kinds.map((k) => ({ value: k.code, label: named(k) }))}
+            loading={catalog.isPending}
+            data-testid="to-case-kind"
+          />
         </Form.Item>
         <Form.Item name="note" label={t('churn.note')} rules={required}>
-          <Input.TextArea maxLength={4000} autoSize={{ minRows: 2, maxRows: 5 }} placeholder={t('churn.notePlaceholder')} data-testid="to-case-note" />
+          <Input.TextArea
+            maxLength={4000}
+            autoSize={{ minRows: 2, maxRows: 5 }}
+            placeholder={t('churn.notePlaceholder')}
+            data-testid="to-case-note"
+          />
         </Form.Item>
         <Typography.Text strong>{t('churn.survey')}</Typography.Text>
         {category === 'non_natural' && (

@@ -4,8 +4,33 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Col, Descriptions, Empty, Flex, List, Rate, Result, Row, Spin, Steps, Table, Tag, Timeline, Typography } from 'antd';
-import { ArrowLeftOutlined, EditOutlined, HeartOutlined, QuestionCircleOutlined, RollbackOutlined } from '@ant-design/icons';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Col,
+  Descriptions,
+  Empty,
+  Flex,
+  List,
+  Rate,
+  Result,
+  Row,
+  Spin,
+  Steps,
+  Table,
+  Tag,
+  Timeline,
+  Typography,
+} from 'antd';
+import {
+  ArrowLeftOutlined,
+  EditOutlined,
+  HeartOutlined,
+  QuestionCircleOutlined,
+  RollbackOutlined,
+} from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { ApiError, client, unwrap } from '../../api/client.js';
 import { useAccess } from '../../access.js';
@@ -24,9 +49,13 @@ const HISTORY_ACTIONS = ['create', 'update', 'merge', 'merge_undo', 'visit', 'sa
 type HistoryAction = (typeof HISTORY_ACTIONS)[number];
 // The record's own words first (建档, 到站), then the audit log's name for any other action.
 const historyAction = (action: string) =>
-  (HISTORY_ACTIONS as readonly string[]).includes(action) ? i18n.t(`customers.historyActions.${action as HistoryAction}`) : auditLabel('actions', action);
+  (HISTORY_ACTIONS as readonly string[]).includes(action)
+    ? i18n.t(`customers.historyActions.${action as HistoryAction}`)
+    : auditLabel('actions', action);
 const cardStatus = (status: string) =>
-  i18n.exists(`customers.cardStatuses.${status}`) ? i18n.t(`customers.cardStatuses.${status}` as 'customers.cardStatuses.active') : status;
+  i18n.exists(`customers.cardStatuses.${status}`)
+    ? i18n.t(`customers.cardStatuses.${status}` as 'customers.cardStatuses.active')
+    : status;
 const fmt = (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm');
 
 export function CustomerDetailPage() {
@@ -46,7 +75,11 @@ export function CustomerDetailPage() {
     enabled: Number.isInteger(id) && id > 0,
     retry: (count, err) => !(err instanceof ApiError && err.status < 500) && count < 2,
   });
-  const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: ['customer', id] }), queryClient.invalidateQueries({ queryKey: ['customers'] })]);
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: ['customer', id] }),
+      queryClient.invalidateQueries({ queryKey: ['customers'] }),
+    ]);
 
   if (customer.isPending) return <Spin style={{ display: 'block', margin: '80px auto' }} />;
   if (customer.isError) {
@@ -74,7 +107,9 @@ export function CustomerDetailPage() {
       cancelText: t('common.cancel'),
       onOk: async () => {
         try {
-          await unwrap(client.POST('/api/customers/{id}/merges/{mergeId}/undo', { params: { path: { id: c.id, mergeId } } }));
+          await unwrap(
+            client.POST('/api/customers/{id}/merges/{mergeId}/undo', { params: { path: { id: c.id, mergeId } } }),
+          );
           void message.success(t('customers.undone'));
           await refresh();
         } catch (err) {
@@ -102,13 +137,27 @@ export function CustomerDetailPage() {
       extra={
         access.canWriteCustomers &&
         !c.mergedIntoId && (
-          <Button type="primary" icon={<EditOutlined />} onClick={() => setEditing({ mode: 'edit', customer: c })} data-testid="customer-edit">
+          <Button
+            type="primary"
+            icon={<EditOutlined />}
+            onClick={() => setEditing({ mode: 'edit', customer: c })}
+            data-testid="customer-edit"
+          >
             {t('common.edit')}
           </Button>
         )
       }
     >
-      {c.mergedIntoId && <Alert type="warning" showIcon style={{ marginBottom: 16 }} title={<Link to={`/customers/${c.mergedIntoId}`}>{t('customers.mergedInto', { code: `#${c.mergedIntoId}` })}</Link>} />}
+      {c.mergedIntoId && (
+        <Alert
+          type="warning"
+          showIcon
+          style={{ marginBottom: 16 }}
+          title={
+            <Link to={`/customers/${c.mergedIntoId}`}>{t('customers.mergedInto', { code: `#${c.mergedIntoId}` })}</Link>
+          }
+        />
+      )}
       <Row gutter={[16, 16]}>
         <Col xs={24} lg={14}>
           <Card size="small" title={t('customers.sections.basic')}>
@@ -132,12 +181,22 @@ export function CustomerDetailPage() {
               size="small"
               current={c.profileStep - 1}
               status={c.profileStep >= 3 && !question ? 'finish' : 'process'}
-              items={[{ title: t('customers.steps.s1') }, { title: t('customers.steps.s2') }, { title: t('customers.steps.s3') }]}
+              items={[
+                { title: t('customers.steps.s1') },
+                { title: t('customers.steps.s2') },
+                { title: t('customers.steps.s3') },
+              ]}
               style={{ marginBottom: 12 }}
               data-testid="customer-steps"
             />
             {question ? (
-              <Alert type="warning" showIcon icon={<QuestionCircleOutlined />} title={`${t('customers.nextQuestion')}: ${t(`customers.questions.${question}`)}`} style={{ marginBottom: 12 }} />
+              <Alert
+                type="warning"
+                showIcon
+                icon={<QuestionCircleOutlined />}
+                title={`${t('customers.nextQuestion')}: ${t(`customers.questions.${question}`)}`}
+                style={{ marginBottom: 12 }}
+              />
             ) : (
               <Alert type="success" showIcon title={t('customers.complete')} style={{ marginBottom: 12 }} />
             )}
@@ -145,7 +204,9 @@ export function CustomerDetailPage() {
               <Descriptions.Item label={t('customers.orgUnit')}>{c.orgUnitName}</Descriptions.Item>
               <Descriptions.Item label={t('customers.owner')}>{text(c.ownerName)}</Descriptions.Item>
               <Descriptions.Item label={t('customers.organisation')}>{text(c.organisation)}</Descriptions.Item>
-              <Descriptions.Item label={t('customers.gender')}>{c.gender ? t(`customers.genders.${c.gender as 'male' | 'female'}`) : '—'}</Descriptions.Item>
+              <Descriptions.Item label={t('customers.gender')}>
+                {c.gender ? t(`customers.genders.${c.gender as 'male' | 'female'}`) : '—'}
+              </Descriptions.Item>
               <Descriptions.Item label={t('customers.products')}>{text(c.products)}</Descriptions.Item>
               <Descriptions.Item label={t('customers.routes')}>{text(c.routes)}</Descriptions.Item>
               <Descriptions.Item label={t('customers.fuelUse')}>{text(c.fuelUse)}</Descriptions.Item>
@@ -153,7 +214,9 @@ export function CustomerDetailPage() {
               <Descriptions.Item label={t('customers.settlementMethod')}>{text(c.settlementMethod)}</Descriptions.Item>
               <Descriptions.Item label={t('customers.invoiceType')}>{text(c.invoiceType)}</Descriptions.Item>
               <Descriptions.Item label={t('customers.birthday')}>{text(c.birthday)}</Descriptions.Item>
-              <Descriptions.Item label={t('customers.satisfaction')}>{c.satisfaction ? <Rate disabled value={c.satisfaction} /> : '—'}</Descriptions.Item>
+              <Descriptions.Item label={t('customers.satisfaction')}>
+                {c.satisfaction ? <Rate disabled value={c.satisfaction} /> : '—'}
+              </Descriptions.Item>
               <Descriptions.Item label={t('customers.otherStations')}>{text(c.otherStations)}</Descriptions.Item>
               <Descriptions.Item label={t('customers.whyUs')}>{text(c.whyUs)}</Descriptions.Item>
               <Descriptions.Item label={t('customers.equipment')} span={isPhone ? 1 : 2}>
@@ -162,7 +225,9 @@ export function CustomerDetailPage() {
               <Descriptions.Item label={t('customers.notes')} span={isPhone ? 1 : 2}>
                 <span style={{ whiteSpace: 'pre-wrap' }}>{text(c.notes)}</span>
               </Descriptions.Item>
-              <Descriptions.Item label={t('customers.lastVisitAt')}>{c.lastVisitAt ? fmt(c.lastVisitAt) : '—'}</Descriptions.Item>
+              <Descriptions.Item label={t('customers.lastVisitAt')}>
+                {c.lastVisitAt ? fmt(c.lastVisitAt) : '—'}
+              </Descriptions.Item>
               <Descriptions.Item label={t('customers.createdAt')}>{fmt(c.createdAt)}</Descriptions.Item>
             </Descriptions>
           </Card>
@@ -177,15 +242,41 @@ export function CustomerDetailPage() {
               data-testid="customer-phones"
               renderItem={(p) => (
                 <List.Item>
-                  {access.canSeePhones ? <a href={`tel:${p.phone}`}>{p.phone}</a> : <span title={t('customers.masked')}>{p.phone}</span>}
-                  <Typography.Text type="secondary">{[p.contactName, p.label].filter(Boolean).join(' · ')}</Typography.Text>
+                  {access.canSeePhones ? (
+                    <a href={`tel:${p.phone}`}>{p.phone}</a>
+                  ) : (
+                    <span title={t('customers.masked')}>{p.phone}</span>
+                  )}
+                  <Typography.Text type="secondary">
+                    {[p.contactName, p.label].filter(Boolean).join(' · ')}
+                  </Typography.Text>
                 </List.Item>
               )}
             />
             <Typography.Text type="secondary">{t('customers.vehicles')}</Typography.Text>
-            <List size="small" dataSource={c.vehicles} locale={{ emptyText: t('common.none') }} renderItem={(v) => <List.Item><span>{v.plate}</span><Typography.Text type="secondary">{v.model ?? ''}</Typography.Text></List.Item>} />
+            <List
+              size="small"
+              dataSource={c.vehicles}
+              locale={{ emptyText: t('common.none') }}
+              renderItem={(v) => (
+                <List.Item>
+                  <span>{v.plate}</span>
+                  <Typography.Text type="secondary">{v.model ?? ''}</Typography.Text>
+                </List.Item>
+              )}
+            />
             <Typography.Text type="secondary">{t('customers.cards')}</Typography.Text>
-            <List size="small" dataSource={c.cards} locale={{ emptyText: t('common.none') }} renderItem={(x) => <List.Item><span>{x.cardNo}</span><Tag color={x.status === 'active' ? 'green' : 'default'}>{cardStatus(x.status)}</Tag></List.Item>} />
+            <List
+              size="small"
+              dataSource={c.cards}
+              locale={{ emptyText: t('common.none') }}
+              renderItem={(x) => (
+                <List.Item>
+                  <span>{x.cardNo}</span>
+                  <Tag color={x.status === 'active' ? 'green' : 'default'}>{cardStatus(x.status)}</Tag>
+                </List.Item>
+              )}
+            />
           </Card>
         </Col>
         <Col xs={24}>
@@ -226,7 +317,8 @@ export function CustomerDetailPage() {
                 key: h.id,
                 content: (
                   <>
-                    <Typography.Text strong>{historyAction(h.action)}</Typography.Text> · <ActorName name={h.actorDisplayName} username={h.actorName} system={h.actorDisplayName === null} />
+                    <Typography.Text strong>{historyAction(h.action)}</Typography.Text> ·{' '}
+                    <ActorName name={h.actorDisplayName} username={h.actorName} system={h.actorDisplayName === null} />
                     <div>
                       <Typography.Text type="secondary">{fmt(h.at)}</Typography.Text>
                     </div>
@@ -245,14 +337,21 @@ export function CustomerDetailPage() {
                     actions={
                       access.canMergeCustomers && !m.undoneAt
                         ? [
-                            <Button key="undo" size="small" icon={<RollbackOutlined />} onClick={() => undo(m.id)} data-testid={`merge-undo-${m.id}`}>
+                            <Button
+                              key="undo"
+                              size="small"
+                              icon={<RollbackOutlined />}
+                              onClick={() => undo(m.id)}
+                              data-testid={`merge-undo-${m.id}`}
+                            >
                               {t('customers.undoMerge')}
                             </Button>,
                           ]
                         : []
                     }
                   >
-                    <Link to={`/customers/${m.mergedId}`}>{t('customers.mergedRecord', { id: m.mergedId })}</Link> · {fmt(m.at)}
+                    <Link to={`/customers/${m.mergedId}`}>{t('customers.mergedRecord', { id: m.mergedId })}</Link> ·{' '}
+                    {fmt(m.at)}
                     {m.undoneAt && <Tag style={{ marginLeft: 8 }}>{t('customers.undone')}</Tag>}
                   </List.Item>
                 )}

@@ -5,7 +5,25 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, App, Button, Col, DatePicker, Divider, Drawer, Flex, Form, Input, List, Modal, Rate, Row, Select, Switch, Typography } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Col,
+  DatePicker,
+  Divider,
+  Drawer,
+  Flex,
+  Form,
+  Input,
+  List,
+  Modal,
+  Rate,
+  Row,
+  Select,
+  Switch,
+  Typography,
+} from 'antd';
 import { MinusCircleOutlined, PlusOutlined } from '@ant-design/icons';
 import dayjs, { type Dayjs } from 'dayjs';
 import { ApiError, client, unwrap, type ApiData, type paths } from '../../api/client.js';
@@ -19,7 +37,8 @@ export type Customer = ApiData<'/api/customers/{id}'>;
 type CreateBody = paths['/api/customers']['post']['requestBody']['content']['application/json'];
 type UpdateBody = paths['/api/customers/{id}']['patch']['requestBody']['content']['application/json'];
 
-export type CustomerFormTarget = { mode: 'create'; orgUnitId?: number; plate?: string } | { mode: 'edit'; customer: Customer };
+export type CustomerFormTarget =
+  { mode: 'create'; orgUnitId?: number; plate?: string } | { mode: 'edit'; customer: Customer };
 
 interface Values {
   kind: CustomerKind;
@@ -59,7 +78,21 @@ interface DuplicateMatch {
   orgUnitName: string;
 }
 
-const TEXT_FIELDS = ['name', 'surname', 'organisation', 'routes', 'products', 'fuelUse', 'settlementMethod', 'invoiceType', 'demandVolume', 'equipment', 'otherStations', 'whyUs', 'notes'] as const;
+const TEXT_FIELDS = [
+  'name',
+  'surname',
+  'organisation',
+  'routes',
+  'products',
+  'fuelUse',
+  'settlementMethod',
+  'invoiceType',
+  'demandVolume',
+  'equipment',
+  'otherStations',
+  'whyUs',
+  'notes',
+] as const;
 
 function valuesOf(c: Customer): Values {
   return {
@@ -68,7 +101,11 @@ function valuesOf(c: Customer): Values {
     ...Object.fromEntries(TEXT_FIELDS.map((f) => [f, c[f] ?? undefined])),
     gender: (c.gender as 'male' | 'female' | null) ?? null,
     ownerUserId: c.ownerUserId,
-    phones: c.phones.map((p) => ({ phone: p.phone, label: p.label ?? undefined, contactName: p.contactName ?? undefined })),
+    phones: c.phones.map((p) => ({
+      phone: p.phone,
+      label: p.label ?? undefined,
+      contactName: p.contactName ?? undefined,
+    })),
     vehicles: c.vehicles.map((v) => ({ plate: v.plate, model: v.model ?? undefined })),
     cards: c.cards.map((x) => x.cardNo),
     tags: c.tags,
@@ -87,8 +124,18 @@ function bodyOf(v: Values, sendPhones: boolean) {
     ...(v.orgUnitId && { orgUnitId: v.orgUnitId }),
     gender: v.gender ?? null,
     ownerUserId: v.ownerUserId ?? null,
-    ...(sendPhones && { phones: (v.phones ?? []).filter((p) => p?.phone?.trim()).map((p) => ({ phone: p.phone.trim(), label: p.label?.trim() || null, contactName: p.contactName?.trim() || null })) }),
-    vehicles: (v.vehicles ?? []).filter((x) => x?.plate?.trim()).map((x) => ({ plate: x.plate.trim(), model: x.model?.trim() || null })),
+    ...(sendPhones && {
+      phones: (v.phones ?? [])
+        .filter((p) => p?.phone?.trim())
+        .map((p) => ({
+          phone: p.phone.trim(),
+          label: p.label?.trim() || null,
+          contactName: p.contactName?.trim() || null,
+        })),
+    }),
+    vehicles: (v.vehicles ?? [])
+      .filter((x) => x?.plate?.trim())
+      .map((x) => ({ plate: x.plate.trim(), model: x.model?.trim() || null })),
     cards: (v.cards ?? []).map((c) => c.trim()).filter(Boolean),
     tags: (v.tags ?? []).map((c) => c.trim()).filter(Boolean),
     birthday: v.birthday ? v.birthday.format('YYYY-MM-DD') : null,
@@ -97,15 +144,40 @@ function bodyOf(v: Values, sendPhones: boolean) {
   };
 }
 
-function OwnerSelect(props: { value?: number | null; onChange?: (v: number | null) => void; fallbackName?: string | null }) {
+function OwnerSelect(props: {
+  value?: number | null;
+  onChange?: (v: number | null) => void;
+  fallbackName?: string | null;
+}) {
   const [q, setQ] = useState('');
-  const users = useQuery({ queryKey: ['users-pick', q], queryFn: () => unwrap(client.GET('/api/users', { params: { query: { page: 1, pageSize: 20, ...(q && { q }) } } })) });
+  const users = useQuery({
+    queryKey: ['users-pick', q],
+    queryFn: () => unwrap(client.GET('/api/users', { params: { query: { page: 1, pageSize: 20, ...(q && { q }) } } })),
+  });
   const options = (users.data?.items ?? []).map((u) => ({ value: u.id, label: `${u.displayName}（${u.username}）` }));
-  if (props.value && !options.some((o) => o.value === props.value)) options.unshift({ value: props.value, label: props.fallbackName ?? `#${props.value}` });
-  return <Select allowClear showSearch={{ filterOption: false, onSearch: setQ }} options={options} value={props.value ?? undefined} onChange={(v) => props.onChange?.(v ?? null)} loading={users.isFetching} />;
+  if (props.value && !options.some((o) => o.value === props.value))
+    options.unshift({ value: props.value, label: props.fallbackName ?? `#${props.value}` });
+  return (
+    <Select
+      allowClear
+      showSearch={{ filterOption: false, onSearch: setQ }}
+      options={options}
+      value={props.value ?? undefined}
+      onChange={(v) => props.onChange?.(v ?? null)}
+      loading={users.isFetching}
+    />
+  );
 }
 
-export function CustomerFormDrawer({ target, onClose, onSaved }: { target: CustomerFormTarget | null; onClose: () => void; onSaved: (c: Customer, created: boolean) => void }) {
+export function CustomerFormDrawer({
+  target,
+  onClose,
+  onSaved,
+}: {
+  target: CustomerFormTarget | null;
+  onClose: () => void;
+  onSaved: (c: Customer, created: boolean) => void;
+}) {
   const { t } = useTranslation();
   const access = useAccess();
   const isPhone = useIsPhone();
@@ -126,7 +198,13 @@ export function CustomerFormDrawer({ target, onClose, onSaved }: { target: Custo
       form.setFieldsValue(valuesOf(target.customer));
       setVersion(target.customer.version);
     } else {
-      form.setFieldsValue({ kind: 'individual', ...(target.orgUnitId && { orgUnitId: target.orgUnitId }), vehicles: target.plate ? [{ plate: target.plate }] : [], phones: [], lookAfter: false });
+      form.setFieldsValue({
+        kind: 'individual',
+        ...(target.orgUnitId && { orgUnitId: target.orgUnitId }),
+        vehicles: target.plate ? [{ plate: target.plate }] : [],
+        phones: [],
+        lookAfter: false,
+      });
       setVersion(null);
     }
   }, [target, form]);
@@ -184,7 +262,11 @@ export function CustomerFormDrawer({ target, onClose, onSaved }: { target: Custo
       <Form form={form} layout="vertical" requiredMark="optional" data-testid="customer-form">
         <Row gutter={12}>
           <Col span={half}>
-            <Form.Item name="kind" label={t('customers.kind')} rules={[{ required: true, message: t('validation.select') }]}>
+            <Form.Item
+              name="kind"
+              label={t('customers.kind')}
+              rules={[{ required: true, message: t('validation.select') }]}
+            >
               <Select options={CUSTOMER_KINDS.map((k) => ({ value: k, label: t(`customers.kinds.${k}`) }))} />
             </Form.Item>
           </Col>
@@ -205,7 +287,10 @@ export function CustomerFormDrawer({ target, onClose, onSaved }: { target: Custo
           </Col>
           <Col span={isPhone ? 12 : 6}>
             <Form.Item name="gender" label={t('customers.gender')}>
-              <Select allowClear options={(['male', 'female'] as const).map((g) => ({ value: g, label: t(`customers.genders.${g}`) }))} />
+              <Select
+                allowClear
+                options={(['male', 'female'] as const).map((g) => ({ value: g, label: t(`customers.genders.${g}`) }))}
+              />
             </Form.Item>
           </Col>
           <Col span={half}>
@@ -229,39 +314,81 @@ export function CustomerFormDrawer({ target, onClose, onSaved }: { target: Custo
               <>
                 {fields.map((f) => (
                   <Flex key={f.key} gap={8} align="start">
-                    <Form.Item name={[f.name, 'phone']} rules={[{ required: true, message: t('validation.required') }]} style={{ flex: 2 }}>
-                      <Input placeholder={t('customers.phone')} inputMode="tel" maxLength={40} data-testid={`customer-phone-${f.name}`} />
+                    <Form.Item
+                      name={[f.name, 'phone']}
+                      rules={[{ required: true, message: t('validation.required') }]}
+                      style={{ flex: 2 }}
+                    >
+                      <Input
+                        placeholder={t('customers.phone')}
+                        inputMode="tel"
+                        maxLength={40}
+                        data-testid={`customer-phone-${f.name}`}
+                      />
                     </Form.Item>
                     <Form.Item name={[f.name, 'contactName']} style={{ flex: 1 }}>
                       <Input placeholder={t('customers.contactName')} maxLength={100} />
                     </Form.Item>
-                    <Button type="text" icon={<MinusCircleOutlined />} onClick={() => remove(f.name)} aria-label={t('common.delete')} />
+                    <Button
+                      type="text"
+                      icon={<MinusCircleOutlined />}
+                      onClick={() => remove(f.name)}
+                      aria-label={t('common.delete')}
+                    />
                   </Flex>
                 ))}
-                <Button type="dashed" icon={<PlusOutlined />} onClick={() => add({ phone: '' })} block style={{ marginBottom: 16 }} data-testid="customer-add-phone">
+                <Button
+                  type="dashed"
+                  icon={<PlusOutlined />}
+                  onClick={() => add({ phone: '' })}
+                  block
+                  style={{ marginBottom: 16 }}
+                  data-testid="customer-add-phone"
+                >
                   {t('customers.addPhone')}
                 </Button>
               </>
             )}
           </Form.List>
         ) : (
-          <Alert type="info" showIcon style={{ marginBottom: 16 }} title={`${t('customers.phones')}: ${editing?.phones.map((p) => p.phone).join('、') || t('common.none')} (${t('customers.masked')})`} />
+          <Alert
+            type="info"
+            showIcon
+            style={{ marginBottom: 16 }}
+            title={`${t('customers.phones')}: ${editing?.phones.map((p) => p.phone).join('、') || t('common.none')} (${t('customers.masked')})`}
+          />
         )}
         <Form.List name="vehicles">
           {(fields, { add, remove }) => (
             <>
               {fields.map((f) => (
                 <Flex key={f.key} gap={8} align="start">
-                  <Form.Item name={[f.name, 'plate']} rules={[{ required: true, message: t('validation.required') }]} style={{ flex: 1 }}>
+                  <Form.Item
+                    name={[f.name, 'plate']}
+                    rules={[{ required: true, message: t('validation.required') }]}
+                    style={{ flex: 1 }}
+                  >
                     <Input placeholder={t('customers.plate')} maxLength={20} data-testid={`customer-plate-${f.name}`} />
                   </Form.Item>
                   <Form.Item name={[f.name, 'model']} style={{ flex: 1 }}>
                     <Input placeholder={t('customers.model')} maxLength={100} />
                   </Form.Item>
-                  <Button type="text" icon={<MinusCircleOutlined />} onClick={() => remove(f.name)} aria-label={t('common.delete')} />
+                  <Button
+                    type="text"
+                    icon={<MinusCircleOutlined />}
+                    onClick={() => remove(f.name)}
+                    aria-label={t('common.delete')}
+                  />
                 </Flex>
               ))}
-              <Button type="dashed" icon={<PlusOutlined />} onClick={() => add({ plate: '' })} block style={{ marginBottom: 16 }} data-testid="customer-add-vehicle">
+              <Button
+                type="dashed"
+                icon={<PlusOutlined />}
+                onClick={() => add({ plate: '' })}
+                block
+                style={{ marginBottom: 16 }}
+                data-testid="customer-add-vehicle"
+              >
                 {t('customers.addVehicle')}
               </Button>
             </>
@@ -282,7 +409,18 @@ export function CustomerFormDrawer({ target, onClose, onSaved }: { target: Custo
 
         <Divider titlePlacement="start">{t('customers.sections.profile')}</Divider>
         <Row gutter={12}>
-          {(['products', 'routes', 'fuelUse', 'demandVolume', 'settlementMethod', 'invoiceType', 'otherStations', 'whyUs'] as const).map((f) => (
+          {(
+            [
+              'products',
+              'routes',
+              'fuelUse',
+              'demandVolume',
+              'settlementMethod',
+              'invoiceType',
+              'otherStations',
+              'whyUs',
+            ] as const
+          ).map((f) => (
             <Col key={f} span={half}>
               <Form.Item name={f} label={t(`customers.${f}`)}>
                 <Input maxLength={f === 'settlementMethod' || f === 'invoiceType' ? 32 : 500} />
@@ -310,7 +448,12 @@ export function CustomerFormDrawer({ target, onClose, onSaved }: { target: Custo
             </Form.Item>
           </Col>
           <Col span={24}>
-            <Form.Item name="lookAfter" label={t('customers.lookAfter')} valuePropName="checked" extra={t('customers.lookAfterHint')}>
+            <Form.Item
+              name="lookAfter"
+              label={t('customers.lookAfter')}
+              valuePropName="checked"
+              extra={t('customers.lookAfterHint')}
+            >
               <Switch />
             </Form.Item>
           </Col>
@@ -324,7 +467,13 @@ export function CustomerFormDrawer({ target, onClose, onSaved }: { target: Custo
           <Button key="cancel" onClick={() => setDuplicates(null)}>
             {t('common.cancel')}
           </Button>,
-          <Button key="anyway" danger loading={saving} onClick={() => void save(true)} data-testid="customer-create-anyway">
+          <Button
+            key="anyway"
+            danger
+            loading={saving}
+            onClick={() => void save(true)}
+            data-testid="customer-create-anyway"
+          >
             {t('customers.createAnyway')}
           </Button>,
         ]}
@@ -336,7 +485,8 @@ export function CustomerFormDrawer({ target, onClose, onSaved }: { target: Custo
           data-testid="customer-duplicates"
           renderItem={(d) => (
             <List.Item>
-              <Typography.Text type="secondary">{t(`customers.duplicateOn.${d.on}`)}</Typography.Text>&nbsp;{d.value}&nbsp;→&nbsp;
+              <Typography.Text type="secondary">{t(`customers.duplicateOn.${d.on}`)}</Typography.Text>&nbsp;{d.value}
+              &nbsp;→&nbsp;
               {d.inScope && d.customerId ? (
                 <Link to={`/customers/${d.customerId}`} onClick={onClose}>
                   {d.name ?? d.code} ({d.code})

@@ -4,7 +4,22 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Card, Checkbox, Dropdown, Flex, Input, List, Select, Table, Tag, Typography, type TableColumnsType, type TableProps } from 'antd';
+import {
+  App,
+  Button,
+  Card,
+  Checkbox,
+  Dropdown,
+  Flex,
+  Input,
+  List,
+  Select,
+  Table,
+  Tag,
+  Typography,
+  type TableColumnsType,
+  type TableProps,
+} from 'antd';
 import { DownOutlined, DownloadOutlined, HeartOutlined, PlusOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { client, unwrap, type ApiData, type paths } from '../../api/client.js';
@@ -52,7 +67,14 @@ export function CustomersPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const { message } = App.useApp();
-  const [filter, setFilter] = useState<Filter>({ q: '', lookAfter: false, sort: 'createdAt', order: 'desc', page: 1, pageSize: 20 });
+  const [filter, setFilter] = useState<Filter>({
+    q: '',
+    lookAfter: false,
+    sort: 'createdAt',
+    order: 'desc',
+    page: 1,
+    pageSize: 20,
+  });
   const [formTarget, setFormTarget] = useState<CustomerFormTarget | null>(null);
 
   const customers = useQuery({
@@ -70,7 +92,11 @@ export function CustomersPage() {
   const exportItems = (['xlsx', 'csv'] as const).map((format) => ({
     key: format,
     label: (
-      <a href={exportHref(format)} onClick={() => void message.info(t('customers.exportDone'))} data-testid={`customers-export-${format}`}>
+      <a
+        href={exportHref(format)}
+        onClick={() => void message.info(t('customers.exportDone'))}
+        data-testid={`customers-export-${format}`}
+      >
         {t(`customers.exportAs.${format}`)}
       </a>
     ),
@@ -81,7 +107,9 @@ export function CustomersPage() {
       {c.name ?? c.organisation ?? c.plates[0] ?? c.code}
     </Link>
   );
-  const step = (c: Summary) => <Tag color={STEP_COLORS[c.profileStep]}>{t('customers.step', { step: c.profileStep })}</Tag>;
+  const step = (c: Summary) => (
+    <Tag color={STEP_COLORS[c.profileStep]}>{t('customers.step', { step: c.profileStep })}</Tag>
+  );
   const tagList = (c: Summary) => (
     <Flex gap={4} wrap>
       {c.lookAfter && <Tag color="red" icon={<HeartOutlined />} />}
@@ -93,16 +121,43 @@ export function CustomersPage() {
 
   const sortOrder = (key: Sort) => (filter.sort === key ? (filter.order === 'asc' ? 'ascend' : 'descend') : null);
   const columns: TableColumnsType<Summary> = [
-    { title: t('customers.code'), dataIndex: 'code', key: 'code', width: 150, sorter: true, sortOrder: sortOrder('code') },
-    { title: t('customers.name'), key: 'name', width: 160, sorter: true, sortOrder: sortOrder('name'), render: (_v, c) => name(c) },
-    { title: t('customers.kind'), dataIndex: 'kind', width: 96, render: (k: string) => t(`customers.kinds.${k as CustomerKind}`) },
+    {
+      title: t('customers.code'),
+      dataIndex: 'code',
+      key: 'code',
+      width: 150,
+      sorter: true,
+      sortOrder: sortOrder('code'),
+    },
+    {
+      title: t('customers.name'),
+      key: 'name',
+      width: 160,
+      sorter: true,
+      sortOrder: sortOrder('name'),
+      render: (_v, c) => name(c),
+    },
+    {
+      title: t('customers.kind'),
+      dataIndex: 'kind',
+      width: 96,
+      render: (k: string) => t(`customers.kinds.${k as CustomerKind}`),
+    },
     { title: t('customers.plate'), dataIndex: 'plates', width: 130, render: (p: string[]) => p.join('、') },
     { title: t('customers.phone'), dataIndex: 'phones', width: 130, render: (p: string[]) => p.join('、') },
     { title: t('customers.tags'), key: 'tags', render: (_v, c) => tagList(c) },
     { title: t('customers.orgUnit'), dataIndex: 'orgUnitName', width: 130 },
     { title: t('customers.owner'), dataIndex: 'ownerName', width: 90 },
     { title: t('customers.profileStep'), key: 'step', width: 90, render: (_v, c) => step(c) },
-    { title: t('customers.lastVisitAt'), dataIndex: 'lastVisitAt', key: 'lastVisitAt', width: 150, sorter: true, sortOrder: sortOrder('lastVisitAt'), render: (v: string | null) => (v ? dayjs(v).format('YYYY-MM-DD HH:mm') : '—') },
+    {
+      title: t('customers.lastVisitAt'),
+      dataIndex: 'lastVisitAt',
+      key: 'lastVisitAt',
+      width: 150,
+      sorter: true,
+      sortOrder: sortOrder('lastVisitAt'),
+      render: (v: string | null) => (v ? dayjs(v).format('YYYY-MM-DD HH:mm') : '—'),
+    },
   ];
 
   const onTableChange: TableProps<Summary>['onChange'] = (_pagination, _filters, sorter) => {
@@ -116,7 +171,8 @@ export function CustomersPage() {
     pageSize: filter.pageSize,
     total: customers.data?.total ?? 0,
     showTotal: (total: number) => t('common.total', { count: total }),
-    onChange: (page: number, pageSize: number) => setFilter((f) => ({ ...f, page: pageSize === f.pageSize ? page : 1, pageSize })),
+    onChange: (page: number, pageSize: number) =>
+      setFilter((f) => ({ ...f, page: pageSize === f.pageSize ? page : 1, pageSize })),
     ...(isPhone && { simple: true, size: 'small' as const }),
   };
   const wide = { width: isPhone ? '100%' : 180 };
@@ -134,7 +190,14 @@ export function CustomersPage() {
             </Dropdown>
           )}
           {access.canWriteCustomers && (
-            <Button type="primary" icon={<PlusOutlined />} onClick={() => setFormTarget({ mode: 'create', ...(filter.orgUnitId && { orgUnitId: filter.orgUnitId }) })} data-testid="customer-create">
+            <Button
+              type="primary"
+              icon={<PlusOutlined />}
+              onClick={() =>
+                setFormTarget({ mode: 'create', ...(filter.orgUnitId && { orgUnitId: filter.orgUnitId }) })
+              }
+              data-testid="customer-create"
+            >
               {t('customers.create')}
             </Button>
           )}
@@ -143,11 +206,42 @@ export function CustomersPage() {
     >
       <Card size="small" style={{ marginBottom: 16 }}>
         <Flex gap={8} wrap align="center">
-          <Input.Search allowClear enterButton placeholder={t('customers.searchPlaceholder')} style={{ width: isPhone ? '100%' : 280 }} onSearch={(q) => setFilter((f) => ({ ...f, q: q.trim(), page: 1 }))} data-testid="customers-search" />
-          <Select allowClear placeholder={t('customers.kindFilter')} style={wide} value={filter.kind} onChange={(kind) => setFilter((f) => ({ ...f, kind, page: 1 }))} options={CUSTOMER_KINDS.map((k) => ({ value: k, label: t(`customers.kinds.${k}`) }))} />
-          {access.canReadOrg && <OrgTreeSelect allowClear placeholder={t('customers.orgFilter')} style={wide} value={filter.orgUnitId} onChange={(orgUnitId) => setFilter((f) => ({ ...f, orgUnitId: orgUnitId ?? undefined, page: 1 }))} />}
-          <Input allowClear placeholder={t('customers.tagFilter')} style={{ width: isPhone ? '100%' : 140 }} onPressEnter={(e) => setFilter((f) => ({ ...f, tag: e.currentTarget.value.trim() || undefined, page: 1 }))} onClear={() => setFilter((f) => ({ ...f, tag: undefined, page: 1 }))} />
-          <Checkbox checked={filter.lookAfter} onChange={(e) => setFilter((f) => ({ ...f, lookAfter: e.target.checked, page: 1 }))}>
+          <Input.Search
+            allowClear
+            enterButton
+            placeholder={t('customers.searchPlaceholder')}
+            style={{ width: isPhone ? '100%' : 280 }}
+            onSearch={(q) => setFilter((f) => ({ ...f, q: q.trim(), page: 1 }))}
+            data-testid="customers-search"
+          />
+          <Select
+            allowClear
+            placeholder={t('customers.kindFilter')}
+            style={wide}
+            value={filter.kind}
+            onChange={(kind) => setFilter((f) => ({ ...f, kind, page: 1 }))}
+            options={CUSTOMER_KINDS.map((k) => ({ value: k, label: t(`customers.kinds.${k}`) }))}
+          />
+          {access.canReadOrg && (
+            <OrgTreeSelect
+              allowClear
+              placeholder={t('customers.orgFilter')}
+              style={wide}
+              value={filter.orgUnitId}
+              onChange={(orgUnitId) => setFilter((f) => ({ ...f, orgUnitId: orgUnitId ?? undefined, page: 1 }))}
+            />
+          )}
+          <Input
+            allowClear
+            placeholder={t('customers.tagFilter')}
+            style={{ width: isPhone ? '100%' : 140 }}
+            onPressEnter={(e) => setFilter((f) => ({ ...f, tag: e.currentTarget.value.trim() || undefined, page: 1 }))}
+            onClear={() => setFilter((f) => ({ ...f, tag: undefined, page: 1 }))}
+          />
+          <Checkbox
+            checked={filter.lookAfter}
+            onChange={(e) => setFilter((f) => ({ ...f, lookAfter: e.target.checked, page: 1 }))}
+          >
             {t('customers.lookAfterOnly')}
           </Checkbox>
         </Flex>
@@ -163,7 +257,8 @@ export function CustomersPage() {
             <Card size="small" style={{ marginBottom: 8 }} onClick={() => void navigate(`/customers/${c.id}`)}>
               <Flex justify="space-between" gap={8}>
                 <div style={{ minWidth: 0 }}>
-                  <Typography.Text strong>{name(c)}</Typography.Text> <Typography.Text type="secondary">{c.code}</Typography.Text>
+                  <Typography.Text strong>{name(c)}</Typography.Text>{' '}
+                  <Typography.Text type="secondary">{c.code}</Typography.Text>
                   <div style={{ margin: '4px 0' }}>
                     {c.plates.join('、')} {c.phones.join('、')}
                   </div>
@@ -176,7 +271,17 @@ export function CustomersPage() {
         />
       ) : (
         <Card size="small">
-          <Table<Summary> rowKey="id" columns={columns} dataSource={customers.data?.items ?? []} loading={customers.isFetching} pagination={pagination} onChange={onTableChange} locale={{ emptyText: t('customers.empty') }} scroll={{ x: 1100 }} data-testid="customers-table" />
+          <Table<Summary>
+            rowKey="id"
+            columns={columns}
+            dataSource={customers.data?.items ?? []}
+            loading={customers.isFetching}
+            pagination={pagination}
+            onChange={onTableChange}
+            locale={{ emptyText: t('customers.empty') }}
+            scroll={{ x: 1100 }}
+            data-testid="customers-table"
+          />
         </Card>
       )}
       <CustomerFormDrawer

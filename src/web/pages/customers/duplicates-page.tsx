@@ -36,7 +36,13 @@ function GroupCard({ group, onMerged }: { group: Group; onMerged: () => Promise<
       cancelText: t('common.cancel'),
       onOk: async () => {
         try {
-          for (const o of others) await unwrap(client.POST('/api/customers/{id}/merge', { params: { path: { id: survivor.id } }, body: { mergedId: o.id } }));
+          for (const o of others)
+            await unwrap(
+              client.POST('/api/customers/{id}/merge', {
+                params: { path: { id: survivor.id } },
+                body: { mergedId: o.id },
+              }),
+            );
           void message.success(t('duplicates.merged'));
           await onMerged();
         } catch (err) {
@@ -57,7 +63,13 @@ function GroupCard({ group, onMerged }: { group: Group; onMerged: () => Promise<
       extra={
         access.canMergeCustomers &&
         group.customers.length > 1 && (
-          <Button size="small" type="primary" icon={<MergeCellsOutlined />} onClick={merge} data-testid={`dup-merge-${group.value}`}>
+          <Button
+            size="small"
+            type="primary"
+            icon={<MergeCellsOutlined />}
+            onClick={merge}
+            data-testid={`dup-merge-${group.value}`}
+          >
             {t('duplicates.mergeInto')}
           </Button>
         )
@@ -90,8 +102,15 @@ function GroupCard({ group, onMerged }: { group: Group; onMerged: () => Promise<
 export function DuplicatesPage() {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
-  const groups = useQuery({ queryKey: ['customer-duplicates'], queryFn: () => unwrap(client.GET('/api/customers/duplicates')) });
-  const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: ['customer-duplicates'] }), queryClient.invalidateQueries({ queryKey: ['customers'] })]);
+  const groups = useQuery({
+    queryKey: ['customer-duplicates'],
+    queryFn: () => unwrap(client.GET('/api/customers/duplicates')),
+  });
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: ['customer-duplicates'] }),
+      queryClient.invalidateQueries({ queryKey: ['customers'] }),
+    ]);
   const visible = (groups.data ?? []).filter((g) => g.customers.length > 1);
 
   return (

@@ -11,13 +11,25 @@ import { AsOfBar, useSnapshotQuery } from './snapshot.js';
 
 type Item = CardSuggestions['items'][number];
 
-export function CardSuggestionsTab({ orgUnitId, month, previousMonth }: { orgUnitId: number; month: string; previousMonth: boolean }) {
+export function CardSuggestionsTab({
+  orgUnitId,
+  month,
+  previousMonth,
+}: {
+  orgUnitId: number;
+  month: string;
+  previousMonth: boolean;
+}) {
   const { t } = useTranslation();
   const isPhone = useIsPhone();
   const [page, setPage] = useState(1);
   const pageSize = 20;
   const snapshot = useSnapshotQuery(['card-suggestions', orgUnitId, month, page], (refresh) =>
-    unwrap(client.GET('/api/card-suggestions', { params: { query: { orgUnitId, month, page, pageSize, ...(refresh && { refresh }) } } })),
+    unwrap(
+      client.GET('/api/card-suggestions', {
+        params: { query: { orgUnitId, month, page, pageSize, ...(refresh && { refresh }) } },
+      }),
+    ),
   );
   const q = snapshot.query;
   const sentence = (i: Item) => {
@@ -26,7 +38,14 @@ export function CardSuggestionsTab({ orgUnitId, month, previousMonth }: { orgUni
     return previousMonth ? t('dashboard.cardSentenceLastMonth', values) : t('dashboard.cardSentence', values);
   };
   const name = (i: Item) => <Link to={`/customers/${i.customerId}`}>{i.name ?? i.code}</Link>;
-  const pagination = { current: page, pageSize, total: q.data?.total ?? 0, onChange: setPage, simple: isPhone, hideOnSinglePage: true };
+  const pagination = {
+    current: page,
+    pageSize,
+    total: q.data?.total ?? 0,
+    onChange: setPage,
+    simple: isPhone,
+    hideOnSinglePage: true,
+  };
 
   return (
     <>
@@ -36,7 +55,11 @@ export function CardSuggestionsTab({ orgUnitId, month, previousMonth }: { orgUni
           type="info"
           showIcon
           style={{ marginBottom: 12 }}
-          title={t('dashboard.cardPolicy', { min: q.data.policy.minMonthlyYuan.toLocaleString('zh-CN'), rate: percent(q.data.policy.discountRate), count: q.data.total })}
+          title={t('dashboard.cardPolicy', {
+            min: q.data.policy.minMonthlyYuan.toLocaleString('zh-CN'),
+            rate: percent(q.data.policy.discountRate),
+            count: q.data.total,
+          })}
         />
       )}
       <Card size="small" data-testid="card-suggestions">
@@ -48,7 +71,8 @@ export function CardSuggestionsTab({ orgUnitId, month, previousMonth }: { orgUni
             locale={{ emptyText: t('dashboard.noSuggestions') }}
             renderItem={(i) => (
               <Card size="small" style={{ marginBottom: 8 }}>
-                <Typography.Text strong>{name(i)}</Typography.Text> <Typography.Text type="secondary">{i.orgUnitName}</Typography.Text>
+                <Typography.Text strong>{name(i)}</Typography.Text>{' '}
+                <Typography.Text type="secondary">{i.orgUnitName}</Typography.Text>
                 <div style={{ marginTop: 4 }}>{sentence(i)}</div>
               </Card>
             )}
@@ -65,9 +89,27 @@ export function CardSuggestionsTab({ orgUnitId, month, previousMonth }: { orgUni
             columns={[
               { title: t('customers.name'), key: 'name', width: 140, render: (_x, i) => name(i) },
               { title: t('customers.orgUnit'), dataIndex: 'orgUnitName', width: 140 },
-              { title: t('dashboard.spentYuan'), dataIndex: 'amountFen', width: 110, align: 'right' as const, render: (f: number) => yuanText(f) },
-              { title: t('dashboard.volumeL'), dataIndex: 'volumeMl', width: 90, align: 'right' as const, render: litresText },
-              { title: t('dashboard.savingYuan'), dataIndex: 'savingFen', width: 100, align: 'right' as const, render: (f: number) => yuanText(f) },
+              {
+                title: t('dashboard.spentYuan'),
+                dataIndex: 'amountFen',
+                width: 110,
+                align: 'right' as const,
+                render: (f: number) => yuanText(f),
+              },
+              {
+                title: t('dashboard.volumeL'),
+                dataIndex: 'volumeMl',
+                width: 90,
+                align: 'right' as const,
+                render: litresText,
+              },
+              {
+                title: t('dashboard.savingYuan'),
+                dataIndex: 'savingFen',
+                width: 100,
+                align: 'right' as const,
+                render: (f: number) => yuanText(f),
+              },
               { title: t('dashboard.pitch'), key: 'pitch', render: (_x, i) => sentence(i) },
             ]}
           />

@@ -4,7 +4,20 @@
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
-import { Alert, Card, Col, Empty, List, Row, Spin, Statistic, Table, Tag, Typography, type TableColumnsType } from 'antd';
+import {
+  Alert,
+  Card,
+  Col,
+  Empty,
+  List,
+  Row,
+  Spin,
+  Statistic,
+  Table,
+  Tag,
+  Typography,
+  type TableColumnsType,
+} from 'antd';
 import { client, unwrap, type ApiData } from '../../api/client.js';
 import { errorText } from '../../shared/errors.js';
 import { Chart, type ChartOption } from '../../shared/chart.js';
@@ -15,19 +28,34 @@ import { AsOfBar, useSnapshotQuery } from './snapshot.js';
 type LossRate = ApiData<'/api/churn-cases/loss-rate/{id}'>;
 type Child = LossRate['children'][number];
 
-const casesLink = (unit: { id: number; name: string }, month: string) => `/churn-cases?${new URLSearchParams({ unit: String(unit.id), month, unitName: unit.name }).toString()}`;
+const casesLink = (unit: { id: number; name: string }, month: string) =>
+  `/churn-cases?${new URLSearchParams({ unit: String(unit.id), month, unitName: unit.name }).toString()}`;
 
 function RateTag({ rate, above }: { rate: number | null; above: boolean }) {
   const { t } = useTranslation();
   if (rate === null) return <Tag>{t('churn.lossRate.noBase')}</Tag>;
-  return <Tag color={above ? 'red' : 'green'}>{above ? t('churn.lossRate.aboveNormal') : t('churn.lossRate.normalTag')}</Tag>;
+  return (
+    <Tag color={above ? 'red' : 'green'}>{above ? t('churn.lossRate.aboveNormal') : t('churn.lossRate.normalTag')}</Tag>
+  );
 }
 
-export function ChurnTab({ unitId, month, onOpenUnit }: { unitId: number; month: string; onOpenUnit: (id: number) => void }) {
+export function ChurnTab({
+  unitId,
+  month,
+  onOpenUnit,
+}: {
+  unitId: number;
+  month: string;
+  onOpenUnit: (id: number) => void;
+}) {
   const { t } = useTranslation();
   const isPhone = useIsPhone();
   const { query, refresh, refreshing } = useSnapshotQuery(['loss-rate', unitId, month], (fresh) =>
-    unwrap(client.GET('/api/churn-cases/loss-rate/{id}', { params: { path: { id: unitId }, query: { month, ...(fresh && { refresh: true }) } } })),
+    unwrap(
+      client.GET('/api/churn-cases/loss-rate/{id}', {
+        params: { path: { id: unitId }, query: { month, ...(fresh && { refresh: true }) } },
+      }),
+    ),
   );
   const d = query.data;
 
@@ -42,8 +70,20 @@ export function ChurnTab({ unitId, month, onOpenUnit }: { unitId: number; month:
       xAxis: { type: 'category', data: d.trend.map((m) => m.month.slice(2)) },
       yAxis: { type: 'value', axisLabel: { formatter: '{value}%' } },
       series: [
-        { name: t('churn.lossRate.rateSeries'), type: 'line', data: d.trend.map((m) => pct(m.rate)), connectNulls: false, symbolSize: 6 },
-        { name: t('churn.lossRate.normalSeries'), type: 'line', data: d.trend.map(() => pct(d.normalMonthlyRate)), symbol: 'none', lineStyle: { type: 'dashed' } },
+        {
+          name: t('churn.lossRate.rateSeries'),
+          type: 'line',
+          data: d.trend.map((m) => pct(m.rate)),
+          connectNulls: false,
+          symbolSize: 6,
+        },
+        {
+          name: t('churn.lossRate.normalSeries'),
+          type: 'line',
+          data: d.trend.map(() => pct(d.normalMonthlyRate)),
+          symbol: 'none',
+          lineStyle: { type: 'dashed' },
+        },
       ],
     };
   }, [d, t]);
@@ -51,19 +91,35 @@ export function ChurnTab({ unitId, month, onOpenUnit }: { unitId: number; month:
   if (query.error) return <Alert type="error" showIcon title={errorText(query.error)} />;
   if (!d || !option) return <Spin />;
 
-  const normal = t('churn.lossRate.normal', { monthly: percent(d.normalMonthlyRate, 2), yearly: percent(d.normalYearlyRate, 0) });
+  const normal = t('churn.lossRate.normal', {
+    monthly: percent(d.normalMonthlyRate, 2),
+    yearly: percent(d.normalYearlyRate, 0),
+  });
   const span = { xs: 12, sm: 12, md: 6 };
   const childColumns: TableColumnsType<Child> = [
-    { title: t('churn.lossRate.children'), dataIndex: 'name', render: (name: string, c) => <a onClick={() => onOpenUnit(c.id)}>{name}</a> },
-    { title: t('churn.lossRate.rate'), dataIndex: 'rate', align: 'right', render: (r: number | null, c) => (
-      <>
-        {percent(r, 2)} <RateTag rate={r} above={c.aboveNormal} />
-      </>
-    ) },
+    {
+      title: t('churn.lossRate.children'),
+      dataIndex: 'name',
+      render: (name: string, c) => <a onClick={() => onOpenUnit(c.id)}>{name}</a>,
+    },
+    {
+      title: t('churn.lossRate.rate'),
+      dataIndex: 'rate',
+      align: 'right',
+      render: (r: number | null, c) => (
+        <>
+          {percent(r, 2)} <RateTag rate={r} above={c.aboveNormal} />
+        </>
+      ),
+    },
     { title: t('churn.lossRate.lost'), dataIndex: 'lost', align: 'right' },
     { title: t('churn.lossRate.activeAtStart'), dataIndex: 'activeAtStart', align: 'right' },
     { title: t('churn.lossRate.wonBack'), dataIndex: 'wonBack', align: 'right' },
-    { title: '', key: 'cases', render: (_v, c) => (c.lost > 0 ? <Link to={casesLink(c, d.month)}>{t('churn.lossRate.viewCases')}</Link> : null) },
+    {
+      title: '',
+      key: 'cases',
+      render: (_v, c) => (c.lost > 0 ? <Link to={casesLink(c, d.month)}>{t('churn.lossRate.viewCases')}</Link> : null),
+    },
   ];
 
   return (
@@ -85,7 +141,11 @@ export function ChurnTab({ unitId, month, onOpenUnit }: { unitId: number; month:
             <Typography.Text type="secondary" style={{ fontSize: 12, display: 'block' }}>
               {t('churn.lossRate.split', { natural: d.natural, nonNatural: d.nonNatural })}
             </Typography.Text>
-            {d.lost > 0 && <Link to={casesLink(d.unit, d.month)} data-testid="dash-churn-cases">{t('churn.lossRate.viewCases')}</Link>}
+            {d.lost > 0 && (
+              <Link to={casesLink(d.unit, d.month)} data-testid="dash-churn-cases">
+                {t('churn.lossRate.viewCases')}
+              </Link>
+            )}
           </Card>
         </Col>
         <Col {...span}>

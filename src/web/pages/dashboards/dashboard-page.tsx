@@ -26,7 +26,9 @@ export function DashboardPage() {
   const [params, setParams] = useSearchParams();
   const unitId = Number(params.get('unit')) || me.orgUnitId;
   const month = /^\d{4}-\d{2}$/.test(params.get('month') ?? '') ? params.get('month')! : dayjs().format('YYYY-MM');
-  const tab: TabKey = (TABS as readonly string[]).includes(params.get('tab') ?? '') ? (params.get('tab') as TabKey) : 'overview';
+  const tab: TabKey = (TABS as readonly string[]).includes(params.get('tab') ?? '')
+    ? (params.get('tab') as TabKey)
+    : 'overview';
   // Card suggestions look at a whole month: the one before the month shown elsewhere.
   const cardMonth = dayjs(`${month}-01`).subtract(1, 'month').format('YYYY-MM');
   const keySort: KeySort = params.get('sort') === 'value' ? 'value' : 'volume';
@@ -42,13 +44,22 @@ export function DashboardPage() {
 
   const overview = useSnapshotQuery(
     ['dashboard', unitId, month],
-    (refresh) => unwrap(client.GET('/api/dashboards/unit/{id}', { params: { path: { id: unitId }, query: { month, ...(refresh && { refresh }) } } })),
+    (refresh) =>
+      unwrap(
+        client.GET('/api/dashboards/unit/{id}', {
+          params: { path: { id: unitId }, query: { month, ...(refresh && { refresh }) } },
+        }),
+      ),
     tab === 'overview',
   );
   const keyCustomers = useSnapshotQuery(
     ['key-customers', unitId, month, keySort],
     (refresh) =>
-      unwrap(client.GET('/api/key-customers', { params: { query: { orgUnitId: unitId, month, sort: keySort, ...(refresh && { refresh }) } } })),
+      unwrap(
+        client.GET('/api/key-customers', {
+          params: { query: { orgUnitId: unitId, month, sort: keySort, ...(refresh && { refresh }) } },
+        }),
+      ),
     tab === 'key',
   );
   const dashboard = overview.query;
@@ -60,7 +71,12 @@ export function DashboardPage() {
       title={t('dashboard.title')}
       extra={
         <>
-          <OrgTreeSelect value={unitId} onChange={(id) => id && set({ unit: id })} style={{ width: isPhone ? '100%' : 240 }} data-testid="dash-unit" />
+          <OrgTreeSelect
+            value={unitId}
+            onChange={(id) => id && set({ unit: id })}
+            style={{ width: isPhone ? '100%' : 240 }}
+            data-testid="dash-unit"
+          />
           <DatePicker
             picker="month"
             allowClear={false}
@@ -83,11 +99,35 @@ export function DashboardPage() {
           { key: 'churn', label: t('churn.lossRate.tab') },
         ]}
       />
-      {(tab === 'overview' || tab === 'key') && current.query.error && <Alert type="error" showIcon title={errorText(current.query.error)} style={{ marginBottom: 12 }} />}
-      {(tab === 'overview' || tab === 'key') && <AsOfBar asOf={current.query.data?.asOf} onRefresh={() => void current.refresh()} refreshing={current.refreshing} />}
-      {tab === 'overview' && (dashboard.data ? <OverviewTab data={dashboard.data} onOpenUnit={(id) => set({ unit: id })} /> : dashboard.isPending && <Spin />)}
-      {tab === 'key' && (keys.data ? <KeyCustomersTab data={keys.data} sort={keySort} onSort={(sort) => set({ sort })} /> : keys.isPending && <Spin />)}
-      {tab === 'cards' && <CardSuggestionsTab orgUnitId={unitId} month={cardMonth} previousMonth={cardMonth === dayjs().subtract(1, 'month').format('YYYY-MM')} />}
+      {(tab === 'overview' || tab === 'key') && current.query.error && (
+        <Alert type="error" showIcon title={errorText(current.query.error)} style={{ marginBottom: 12 }} />
+      )}
+      {(tab === 'overview' || tab === 'key') && (
+        <AsOfBar
+          asOf={current.query.data?.asOf}
+          onRefresh={() => void current.refresh()}
+          refreshing={current.refreshing}
+        />
+      )}
+      {tab === 'overview' &&
+        (dashboard.data ? (
+          <OverviewTab data={dashboard.data} onOpenUnit={(id) => set({ unit: id })} />
+        ) : (
+          dashboard.isPending && <Spin />
+        ))}
+      {tab === 'key' &&
+        (keys.data ? (
+          <KeyCustomersTab data={keys.data} sort={keySort} onSort={(sort) => set({ sort })} />
+        ) : (
+          keys.isPending && <Spin />
+        ))}
+      {tab === 'cards' && (
+        <CardSuggestionsTab
+          orgUnitId={unitId}
+          month={cardMonth}
+          previousMonth={cardMonth === dayjs().subtract(1, 'month').format('YYYY-MM')}
+        />
+      )}
       {tab === 'churn' && <ChurnTab unitId={unitId} month={month} onOpenUnit={(id) => set({ unit: id })} />}
     </Page>
   );

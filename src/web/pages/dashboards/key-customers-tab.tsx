@@ -12,7 +12,15 @@ type Unattended = KeyCustomers['unattended'][number];
 /** The list's order: the month's volume, or the 12-month value from the branch's models. */
 export type KeySort = 'volume' | 'value';
 
-export function KeyCustomersTab({ data, sort, onSort }: { data: KeyCustomers; sort: KeySort; onSort: (sort: KeySort) => void }) {
+export function KeyCustomersTab({
+  data,
+  sort,
+  onSort,
+}: {
+  data: KeyCustomers;
+  sort: KeySort;
+  onSort: (sort: KeySort) => void;
+}) {
   const { t } = useTranslation();
   const isPhone = useIsPhone();
   const k = data;
@@ -27,7 +35,12 @@ export function KeyCustomersTab({ data, sort, onSort }: { data: KeyCustomers; so
       yAxis: { type: 'value', name: t('dashboard.litres') },
       series: [
         { name: t('dashboard.largeSales'), type: 'bar', stack: 'v', data: k.days.map((d) => litres(d.largeVolumeMl)) },
-        { name: t('dashboard.otherSalesVolume'), type: 'bar', stack: 'v', data: k.days.map((d) => litres(d.volumeMl - d.largeVolumeMl)) },
+        {
+          name: t('dashboard.otherSalesVolume'),
+          type: 'bar',
+          stack: 'v',
+          data: k.days.map((d) => litres(d.volumeMl - d.largeVolumeMl)),
+        },
       ],
     }),
     [k, t],
@@ -41,7 +54,8 @@ export function KeyCustomersTab({ data, sort, onSort }: { data: KeyCustomers; so
   );
   const name = (u: Unattended) => <Link to={`/customers/${u.customerId}`}>{u.name ?? u.code}</Link>;
   // Whole yuan: the models give no more.
-  const value = (u: Unattended) => (u.value12mFen == null ? t('dashboard.noValue') : yuanText(Math.round(u.value12mFen / 100) * 100));
+  const value = (u: Unattended) =>
+    u.value12mFen == null ? t('dashboard.noValue') : yuanText(Math.round(u.value12mFen / 100) * 100);
   const byValue = sort === 'value';
   const sorter = (
     <Segmented<KeySort>
@@ -62,12 +76,19 @@ export function KeyCustomersTab({ data, sort, onSort }: { data: KeyCustomers; so
         type="info"
         showIcon
         style={{ marginBottom: 12 }}
-        title={t('dashboard.keyPolicy', { share: percent(k.policy.topShare, 0), yuan: k.policy.minTransactionYuan.toLocaleString('zh-CN'), products: k.policy.products.join('、') })}
+        title={t('dashboard.keyPolicy', {
+          share: percent(k.policy.topShare, 0),
+          yuan: k.policy.minTransactionYuan.toLocaleString('zh-CN'),
+          products: k.policy.products.join('、'),
+        })}
       />
       <Row gutter={[12, 12]} style={{ marginBottom: 12 }}>
         <Col xs={12} md={6}>
           <Card size="small" data-testid="key-top-share">
-            <Statistic title={t('dashboard.topShareOfSales', { share: percent(k.policy.topShare, 0) })} value={percent(k.top.shareOfSales)} />
+            <Statistic
+              title={t('dashboard.topShareOfSales', { share: percent(k.policy.topShare, 0) })}
+              value={percent(k.top.shareOfSales)}
+            />
             <Typography.Text type="secondary" style={{ fontSize: 12 }}>
               {t('dashboard.topOfCustomers', { count: k.top.topCustomers, total: k.top.customers })}
             </Typography.Text>
@@ -96,16 +117,26 @@ export function KeyCustomersTab({ data, sort, onSort }: { data: KeyCustomers; so
         </Col>
       </Row>
       <Card size="small" title={t('dashboard.largeByDay')} style={{ marginBottom: 12 }}>
-        {k.days.length ? <Chart option={daysOption} height={260} testId="key-days-chart" /> : <Empty description={t('dashboard.noSales')} />}
+        {k.days.length ? (
+          <Chart option={daysOption} height={260} testId="key-days-chart" />
+        ) : (
+          <Empty description={t('dashboard.noSales')} />
+        )}
       </Card>
-      <Card size="small" title={t('dashboard.unattended', { count: k.unattendedTotal })} extra={sorter} data-testid="key-unattended">
+      <Card
+        size="small"
+        title={t('dashboard.unattended', { count: k.unattendedTotal })}
+        extra={sorter}
+        data-testid="key-unattended"
+      >
         {isPhone ? (
           <List
             dataSource={k.unattended}
             locale={{ emptyText: t('dashboard.allAttended') }}
             renderItem={(u) => (
               <Card size="small" style={{ marginBottom: 8 }}>
-                <Typography.Text strong>{name(u)}</Typography.Text> <Typography.Text type="secondary">{u.orgUnitName}</Typography.Text>
+                <Typography.Text strong>{name(u)}</Typography.Text>{' '}
+                <Typography.Text type="secondary">{u.orgUnitName}</Typography.Text>
                 <div style={{ margin: '4px 0' }}>
                   {litresText(u.volumeMl)} L · ¥{yuanText(u.amountFen)}
                   {byValue && ` · ${t('dashboard.value12m')} ${value(u)}`}
@@ -127,8 +158,22 @@ export function KeyCustomersTab({ data, sort, onSort }: { data: KeyCustomers; so
               { title: t('customers.code'), dataIndex: 'code' },
               { title: t('customers.orgUnit'), dataIndex: 'orgUnitName' },
               { title: t('dashboard.volumeL'), dataIndex: 'volumeMl', align: 'right' as const, render: litresText },
-              { title: t('dashboard.amountYuan'), dataIndex: 'amountFen', align: 'right' as const, render: (f: number) => yuanText(f) },
-              ...(byValue ? [{ title: t('dashboard.value12m'), key: 'value', align: 'right' as const, render: (_x: unknown, u: Unattended) => value(u) }] : []),
+              {
+                title: t('dashboard.amountYuan'),
+                dataIndex: 'amountFen',
+                align: 'right' as const,
+                render: (f: number) => yuanText(f),
+              },
+              ...(byValue
+                ? [
+                    {
+                      title: t('dashboard.value12m'),
+                      key: 'value',
+                      align: 'right' as const,
+                      render: (_x: unknown, u: Unattended) => value(u),
+                    },
+                  ]
+                : []),
               { title: t('customers.owner'), dataIndex: 'ownerName', render: (o: string | null) => o ?? '—' },
               { title: t('dashboard.why'), key: 'why', render: (_x, u) => step(u) },
             ]}

@@ -5,7 +5,19 @@ import { useTranslation } from 'react-i18next';
 import { Card, Col, Empty, List, Row, Statistic, Table, Tag, Typography } from 'antd';
 import { Chart, type ChartOption } from '../../shared/chart.js';
 import { useIsPhone } from '../../shared/use-is-phone.js';
-import { BLUE, GREY, ORANGE, TEAL, growthColor, litres, litresText, percent, signedPercent, yuanText, type Dashboard } from './format.js';
+import {
+  BLUE,
+  GREY,
+  ORANGE,
+  TEAL,
+  growthColor,
+  litres,
+  litresText,
+  percent,
+  signedPercent,
+  yuanText,
+  type Dashboard,
+} from './format.js';
 
 type Child = Dashboard['children'][number];
 
@@ -27,7 +39,21 @@ function Growth({ value }: { value: number | null }) {
   );
 }
 
-function Figure({ title, value, suffix, growth, note, testId }: { title: string; value: string | number; suffix?: string; growth?: number | null; note?: string; testId?: string }) {
+function Figure({
+  title,
+  value,
+  suffix,
+  growth,
+  note,
+  testId,
+}: {
+  title: string;
+  value: string | number;
+  suffix?: string;
+  growth?: number | null;
+  note?: string;
+  testId?: string;
+}) {
   return (
     <Card size="small" style={{ height: '100%' }} data-testid={testId}>
       <Statistic title={title} value={value} suffix={suffix} />
@@ -124,13 +150,32 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
   const chartSpan = { xs: 24, lg: 12 };
 
   const childColumns = [
-    { title: t('dashboard.unit'), dataIndex: 'name', render: (name: string, c: Child) => <Typography.Link onClick={() => onOpenUnit(c.id)}>{name}</Typography.Link> },
+    {
+      title: t('dashboard.unit'),
+      dataIndex: 'name',
+      render: (name: string, c: Child) => <Typography.Link onClick={() => onOpenUnit(c.id)}>{name}</Typography.Link>,
+    },
     { title: t('dashboard.customers'), dataIndex: 'customers', align: 'right' as const },
     { title: t('dashboard.newCustomers'), dataIndex: 'newCustomers', align: 'right' as const },
     { title: t('dashboard.volumeL'), dataIndex: 'volumeMl', align: 'right' as const, render: litresText },
-    { title: t('dashboard.yoy'), dataIndex: 'volumeGrowth', align: 'right' as const, render: (g: number | null) => <span style={{ color: growthColor(g) }}>{signedPercent(g)}</span> },
-    { title: t('dashboard.cardShare'), dataIndex: 'cardShare', align: 'right' as const, render: (s: number | null) => percent(s) },
-    { title: t('dashboard.keyShare'), dataIndex: 'keyCustomerShare', align: 'right' as const, render: (s: number | null) => percent(s) },
+    {
+      title: t('dashboard.yoy'),
+      dataIndex: 'volumeGrowth',
+      align: 'right' as const,
+      render: (g: number | null) => <span style={{ color: growthColor(g) }}>{signedPercent(g)}</span>,
+    },
+    {
+      title: t('dashboard.cardShare'),
+      dataIndex: 'cardShare',
+      align: 'right' as const,
+      render: (s: number | null) => percent(s),
+    },
+    {
+      title: t('dashboard.keyShare'),
+      dataIndex: 'keyCustomerShare',
+      align: 'right' as const,
+      render: (s: number | null) => percent(s),
+    },
   ];
 
   return (
@@ -143,7 +188,9 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
             value={d.customers.total}
             growth={d.customers.growth}
             testId="dash-customers"
-            note={d.customers.byKind.map((k) => `${t(`customers.kinds.${k.kind as 'individual'}`, { defaultValue: k.kind })} ${k.count}`).join(' · ')}
+            note={d.customers.byKind
+              .map((k) => `${t(`customers.kinds.${k.kind as 'individual'}`, { defaultValue: k.kind })} ${k.count}`)
+              .join(' · ')}
           />
         </Col>
         <Col {...span}>
@@ -153,7 +200,12 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
           <Figure title={t('dashboard.activeCustomers')} value={d.customers.active} />
         </Col>
         <Col {...span}>
-          <Figure title={t('dashboard.volumeL')} value={litresText(d.sales.volumeMl)} growth={d.sales.volumeGrowth} testId="dash-volume" />
+          <Figure
+            title={t('dashboard.volumeL')}
+            value={litresText(d.sales.volumeMl)}
+            growth={d.sales.volumeGrowth}
+            testId="dash-volume"
+          />
         </Col>
         <Col {...span}>
           <Figure title={t('dashboard.amountYuan')} value={yuanText(d.sales.amountFen)} growth={d.sales.amountGrowth} />
@@ -171,31 +223,58 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
           />
         </Col>
         <Col {...span}>
-          <Figure title={t('dashboard.keyShare')} value={percent(d.keyCustomers.shareOfSales)} note={t('dashboard.keyShareNote', { share: percent(d.keyCustomers.topShare, 0), count: d.keyCustomers.topCustomers })} />
+          <Figure
+            title={t('dashboard.keyShare')}
+            value={percent(d.keyCustomers.shareOfSales)}
+            note={t('dashboard.keyShareNote', {
+              share: percent(d.keyCustomers.topShare, 0),
+              count: d.keyCustomers.topCustomers,
+            })}
+          />
         </Col>
         <Col {...span}>
-          <Figure title={t('dashboard.alerts')} value={`${d.alerts.opened} / ${d.alerts.closed}`} note={t('dashboard.alertsNote')} />
+          <Figure
+            title={t('dashboard.alerts')}
+            value={`${d.alerts.opened} / ${d.alerts.closed}`}
+            note={t('dashboard.alertsNote')}
+          />
         </Col>
       </Row>
       <Row gutter={[12, 12]} style={{ marginBottom: 12 }}>
         <Col {...chartSpan}>
           <Card size="small" title={t('dashboard.productsYoy')}>
-            {d.products.length ? <Chart option={productsOption} height={260} testId="dash-products-chart" /> : <Empty description={t('dashboard.noSales')} />}
+            {d.products.length ? (
+              <Chart option={productsOption} height={260} testId="dash-products-chart" />
+            ) : (
+              <Empty description={t('dashboard.noSales')} />
+            )}
           </Card>
         </Col>
         <Col {...chartSpan}>
           <Card size="small" title={t('dashboard.cardShareChart')}>
-            {d.sales.amountFen > 0 ? <Chart option={cardOption} height={260} testId="dash-card-chart" /> : <Empty description={t('dashboard.noSales')} />}
+            {d.sales.amountFen > 0 ? (
+              <Chart option={cardOption} height={260} testId="dash-card-chart" />
+            ) : (
+              <Empty description={t('dashboard.noSales')} />
+            )}
           </Card>
         </Col>
         <Col {...chartSpan}>
           <Card size="small" title={t('dashboard.keyShareChart')}>
-            {d.sales.volumeMl > 0 ? <Chart option={keyOption} height={260} testId="dash-key-chart" /> : <Empty description={t('dashboard.noSales')} />}
+            {d.sales.volumeMl > 0 ? (
+              <Chart option={keyOption} height={260} testId="dash-key-chart" />
+            ) : (
+              <Empty description={t('dashboard.noSales')} />
+            )}
           </Card>
         </Col>
         <Col {...chartSpan}>
           <Card size="small" title={t('dashboard.starsChart')}>
-            {rated > 0 ? <Chart option={starsOption} height={260} testId="dash-stars-chart" /> : <Empty description={t('dashboard.noRatings')} />}
+            {rated > 0 ? (
+              <Chart option={starsOption} height={260} testId="dash-stars-chart" />
+            ) : (
+              <Empty description={t('dashboard.noRatings')} />
+            )}
           </Card>
         </Col>
       </Row>
@@ -225,7 +304,14 @@ export function OverviewTab({ data, onOpenUnit }: { data: Dashboard; onOpenUnit:
               )}
             />
           ) : (
-            <Table<Child> size="small" rowKey="id" columns={childColumns} dataSource={d.children} pagination={false} onRow={(c) => ({ onClick: () => onOpenUnit(c.id), style: { cursor: 'pointer' } })} />
+            <Table<Child>
+              size="small"
+              rowKey="id"
+              columns={childColumns}
+              dataSource={d.children}
+              pagination={false}
+              onRow={(c) => ({ onClick: () => onOpenUnit(c.id), style: { cursor: 'pointer' } })}
+            />
           )}
         </Card>
       )}

@@ -9,7 +9,11 @@ import dayjs from 'dayjs';
 import { errorText } from '../../shared/errors.js';
 
 /** A query whose answer carries asOf, and a refresh that asks the server to compute it afresh. */
-export function useSnapshotQuery<T extends { asOf: string }>(queryKey: QueryKey, fetch: (refresh: boolean) => Promise<T>, enabled = true) {
+export function useSnapshotQuery<T extends { asOf: string }>(
+  queryKey: QueryKey,
+  fetch: (refresh: boolean) => Promise<T>,
+  enabled = true,
+) {
   const queryClient = useQueryClient();
   const { message } = App.useApp();
   const [refreshing, setRefreshing] = useState(false);
@@ -27,7 +31,15 @@ export function useSnapshotQuery<T extends { asOf: string }>(queryKey: QueryKey,
   return { query, refresh, refreshing };
 }
 
-export function AsOfBar({ asOf, onRefresh, refreshing }: { asOf: string | undefined; onRefresh: () => void; refreshing: boolean }) {
+export function AsOfBar({
+  asOf,
+  onRefresh,
+  refreshing,
+}: {
+  asOf: string | undefined;
+  onRefresh: () => void;
+  refreshing: boolean;
+}) {
   const { t } = useTranslation();
   if (!asOf) return null;
   const at = dayjs(asOf);
@@ -35,9 +47,19 @@ export function AsOfBar({ asOf, onRefresh, refreshing }: { asOf: string | undefi
   return (
     <Space size={4} wrap style={{ marginBottom: 8 }} data-testid="dash-as-of">
       <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-        {t(minutes < 1 ? 'dashboard.asOfNow' : 'dashboard.asOf', { time: at.format(at.isSame(dayjs(), 'day') ? 'HH:mm' : 'YYYY-MM-DD HH:mm'), minutes })}
+        {t(minutes < 1 ? 'dashboard.asOfNow' : 'dashboard.asOf', {
+          time: at.format(at.isSame(dayjs(), 'day') ? 'HH:mm' : 'YYYY-MM-DD HH:mm'),
+          minutes,
+        })}
       </Typography.Text>
-      <Button size="small" type="link" icon={<ReloadOutlined />} loading={refreshing} onClick={onRefresh} data-testid="dash-refresh">
+      <Button
+        size="small"
+        type="link"
+        icon={<ReloadOutlined />}
+        loading={refreshing}
+        onClick={onRefresh}
+        data-testid="dash-refresh"
+      >
         {t('dashboard.refresh')}
       </Button>
     </Space>

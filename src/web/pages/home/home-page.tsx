@@ -12,14 +12,23 @@ import { currentLocale } from '../../i18n/index.js';
 import { useOrgUnits, useRoles } from '../../shared/queries.js';
 import { useCurrentUser } from '../../shared/session.js';
 
-const litres = (ml: number | null) => (ml === null ? '—' : (ml / 1000).toLocaleString('zh-CN', { maximumFractionDigits: 1 }));
+const litres = (ml: number | null) =>
+  ml === null ? '—' : (ml / 1000).toLocaleString('zh-CN', { maximumFractionDigits: 1 });
 
 function TodayVisits() {
   const { t } = useTranslation();
-  const visits = useQuery({ queryKey: ['visits-today'], queryFn: () => unwrap(client.GET('/api/pump/visits/today', { params: { query: { limit: 5 } } })) });
+  const visits = useQuery({
+    queryKey: ['visits-today'],
+    queryFn: () => unwrap(client.GET('/api/pump/visits/today', { params: { query: { limit: 5 } } })),
+  });
   const d = visits.data;
   return (
-    <Card title={t('home.todayVisits')} loading={visits.isPending} extra={<Link to="/pump">{t('menu.pump')}</Link>} data-testid="home-visits">
+    <Card
+      title={t('home.todayVisits')}
+      loading={visits.isPending}
+      extra={<Link to="/pump">{t('menu.pump')}</Link>}
+      data-testid="home-visits"
+    >
       {d && (
         <>
           <Row gutter={12} style={{ marginBottom: 8 }}>
@@ -38,11 +47,16 @@ function TodayVisits() {
               <List.Item>
                 <Flex justify="space-between" style={{ width: '100%' }} gap={8} wrap>
                   <span>
-                    {v.customerId ? <Link to={`/customers/${v.customerId}`}>{v.plate ?? v.greeting ?? '—'}</Link> : (v.plate ?? '—')}
+                    {v.customerId ? (
+                      <Link to={`/customers/${v.customerId}`}>{v.plate ?? v.greeting ?? '—'}</Link>
+                    ) : (
+                      (v.plate ?? '—')
+                    )}
                     {v.greeting && v.plate ? ` · ${v.greeting}` : ''}
                   </span>
                   <Typography.Text type="secondary">
-                    {dayjs(v.at).format('HH:mm')} {v.product ?? ''} {v.volumeMl !== null ? t('home.litresValue', { v: litres(v.volumeMl) }) : ''}
+                    {dayjs(v.at).format('HH:mm')} {v.product ?? ''}{' '}
+                    {v.volumeMl !== null ? t('home.litresValue', { v: litres(v.volumeMl) }) : ''}
                   </Typography.Text>
                 </Flex>
               </List.Item>
@@ -56,10 +70,18 @@ function TodayVisits() {
 
 function OpenAlerts() {
   const { t } = useTranslation();
-  const alerts = useQuery({ queryKey: ['alerts-open-home'], queryFn: () => unwrap(client.GET('/api/alerts', { params: { query: { status: 'open', page: 1, pageSize: 5 } } })) });
+  const alerts = useQuery({
+    queryKey: ['alerts-open-home'],
+    queryFn: () => unwrap(client.GET('/api/alerts', { params: { query: { status: 'open', page: 1, pageSize: 5 } } })),
+  });
   const d = alerts.data;
   return (
-    <Card title={t('home.openAlerts')} loading={alerts.isPending} extra={<Link to="/alerts">{t('menu.alerts')}</Link>} data-testid="home-alerts">
+    <Card
+      title={t('home.openAlerts')}
+      loading={alerts.isPending}
+      extra={<Link to="/alerts">{t('menu.alerts')}</Link>}
+      data-testid="home-alerts"
+    >
       {d && (
         <>
           <Statistic title={t('home.openAlertCount')} value={d.total} style={{ marginBottom: 8 }} />
@@ -70,7 +92,9 @@ function OpenAlerts() {
             renderItem={(a) => (
               <List.Item>
                 <Flex justify="space-between" style={{ width: '100%' }} gap={8} wrap>
-                  <Link to={`/customers/${a.customer.id}`}>{a.customer.greeting ?? a.customer.name ?? a.customer.plate ?? a.customer.code}</Link>
+                  <Link to={`/customers/${a.customer.id}`}>
+                    {a.customer.greeting ?? a.customer.name ?? a.customer.plate ?? a.customer.code}
+                  </Link>
                   <Tag color="orange">{t(`alerts.kinds.${a.kind}`)}</Tag>
                 </Flex>
               </List.Item>
@@ -96,7 +120,8 @@ export function HomePage() {
     return r ? (zh ? r.nameZh : r.nameEn) : code;
   };
   const links = PAGES.filter((p) => p.descKey && inMenuFor(p, access));
-  const desc = (key: NonNullable<(typeof PAGES)[number]['descKey']>) => (key === 'orgDesc' && !access.canWriteOrg ? t('home.orgDescRead') : t(`home.${key}`));
+  const desc = (key: NonNullable<(typeof PAGES)[number]['descKey']>) =>
+    key === 'orgDesc' && !access.canWriteOrg ? t('home.orgDescRead') : t(`home.${key}`);
 
   return (
     <Flex vertical gap={16}>
@@ -110,7 +135,13 @@ export function HomePage() {
           </Descriptions.Item>
           <Descriptions.Item label={t('home.roles')}>
             <Flex gap={4} wrap>
-              {me.roles.length === 0 ? t('common.none') : me.roles.map((code) => <Tag key={code} color="blue">{roleName(code)}</Tag>)}
+              {me.roles.length === 0
+                ? t('common.none')
+                : me.roles.map((code) => (
+                    <Tag key={code} color="blue">
+                      {roleName(code)}
+                    </Tag>
+                  ))}
             </Flex>
           </Descriptions.Item>
         </Descriptions>
@@ -138,7 +169,11 @@ export function HomePage() {
               <Col key={p.path} xs={24} sm={12} lg={8}>
                 <Link to={p.path}>
                   <Card hoverable size="small">
-                    <Card.Meta avatar={<span style={{ fontSize: 22, color: '#0b6bcb' }}>{p.icon}</span>} title={t(`menu.${p.menuKey}`)} description={p.descKey ? desc(p.descKey) : null} />
+                    <Card.Meta
+                      avatar={<span style={{ fontSize: 22, color: '#0b6bcb' }}>{p.icon}</span>}
+                      title={t(`menu.${p.menuKey}`)}
+                      description={p.descKey ? desc(p.descKey) : null}
+                    />
                   </Card>
                 </Link>
               </Col>

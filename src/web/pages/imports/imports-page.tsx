@@ -5,8 +5,35 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Col, Flex, Input, Popconfirm, Progress, Radio, Result, Row, Select, Space, Statistic, Steps, Table, Tag, Typography, Upload } from 'antd';
-import { CloudUploadOutlined, DownloadOutlined, InboxOutlined, PlayCircleOutlined, SafetyOutlined } from '@ant-design/icons';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Col,
+  Flex,
+  Input,
+  Popconfirm,
+  Progress,
+  Radio,
+  Result,
+  Row,
+  Select,
+  Space,
+  Statistic,
+  Steps,
+  Table,
+  Tag,
+  Typography,
+  Upload,
+} from 'antd';
+import {
+  CloudUploadOutlined,
+  DownloadOutlined,
+  InboxOutlined,
+  PlayCircleOutlined,
+  SafetyOutlined,
+} from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { ApiError, client, unwrap, uploadFile, type ApiData, type paths } from '../../api/client.js';
 import { useAccess } from '../../access.js';
@@ -23,12 +50,44 @@ type Problem = ApiData<'/api/imports/{id}/problems'>[number];
 const KINDS: Kind[] = ['customers', 'cards', 'transactions', 'topups'];
 /** Canonical fields each kind can take, in the order offered. */
 const FIELDS: Record<Kind, string[]> = {
-  customers: ['name', 'surname', 'kind', 'contactName', 'phone', 'plate', 'model', 'cardNo', 'organisation', 'birthday', 'routes', 'products', 'settlementMethod', 'invoiceType', 'tags', 'notes'],
+  customers: [
+    'name',
+    'surname',
+    'kind',
+    'contactName',
+    'phone',
+    'plate',
+    'model',
+    'cardNo',
+    'organisation',
+    'birthday',
+    'routes',
+    'products',
+    'settlementMethod',
+    'invoiceType',
+    'tags',
+    'notes',
+  ],
   cards: ['cardNo', 'name', 'contactName', 'phone', 'plate', 'model', 'kind', 'organisation', 'notes'],
-  transactions: ['occurredAt', 'externalId', 'stationCode', 'cardNo', 'plate', 'product', 'volumeLitres', 'unitPrice', 'amount'],
+  transactions: [
+    'occurredAt',
+    'externalId',
+    'stationCode',
+    'cardNo',
+    'plate',
+    'product',
+    'volumeLitres',
+    'unitPrice',
+    'amount',
+  ],
   topups: ['occurredAt', 'externalId', 'stationCode', 'cardNo', 'amount', 'bonus', 'payment'],
 };
-const REQUIRED: Record<Kind, string[]> = { customers: [], cards: ['cardNo'], transactions: ['occurredAt', 'volumeLitres'], topups: ['occurredAt', 'cardNo', 'amount'] };
+const REQUIRED: Record<Kind, string[]> = {
+  customers: [],
+  cards: ['cardNo'],
+  transactions: ['occurredAt', 'volumeLitres'],
+  topups: ['occurredAt', 'cardNo', 'amount'],
+};
 const RUNNING = new Set(['committing', 'checking', 'uploading']);
 /** Statuses nothing more happens in. */
 const FINAL = new Set(['done', 'cancelled']);
@@ -47,7 +106,8 @@ function useLimitText() {
     const d = (details ?? {}) as LimitDetails;
     const limit = LIMITS.find((l) => l === d.limit);
     if (!limit) return null;
-    const what = t(`imports.limits.${limit}`, { value: d.value ?? '' }) + (d.row ? t('imports.limitRow', { row: d.row }) : '');
+    const what =
+      t(`imports.limits.${limit}`, { value: d.value ?? '' }) + (d.row ? t('imports.limitRow', { row: d.row }) : '');
     return t('imports.limitExceeded', { what });
   };
 }
@@ -60,20 +120,30 @@ function ProblemsTable({ problems }: { problems: Problem[] }) {
   const { t } = useTranslation();
   return (
     <div data-testid="import-problems">
-    <Table<Problem>
-      size="small"
-      rowKey={(r, i) => `${r.row}-${r.field ?? ''}-${i}`}
-      dataSource={problems}
-      pagination={{ pageSize: 10, hideOnSinglePage: true }}
-      scroll={{ x: 600 }}
-      columns={[
-        { title: t('imports.row'), dataIndex: 'row', width: 70 },
-        { title: t('imports.severity'), dataIndex: 'severity', width: 90, render: (s: string) => (s === 'flag' ? <Tag color="orange">{t('imports.flagged')}</Tag> : <Tag color="red">{t('imports.rejected')}</Tag>) },
-        // The server words the problem and names the field in the user's language.
-        { title: t('imports.field'), dataIndex: 'fieldLabel', width: 120, render: (f: string) => f || '—' },
-        { title: t('imports.reason'), dataIndex: 'message' },
-      ]}
-    />
+      <Table<Problem>
+        size="small"
+        rowKey={(r, i) => `${r.row}-${r.field ?? ''}-${i}`}
+        dataSource={problems}
+        pagination={{ pageSize: 10, hideOnSinglePage: true }}
+        scroll={{ x: 600 }}
+        columns={[
+          { title: t('imports.row'), dataIndex: 'row', width: 70 },
+          {
+            title: t('imports.severity'),
+            dataIndex: 'severity',
+            width: 90,
+            render: (s: string) =>
+              s === 'flag' ? (
+                <Tag color="orange">{t('imports.flagged')}</Tag>
+              ) : (
+                <Tag color="red">{t('imports.rejected')}</Tag>
+              ),
+          },
+          // The server words the problem and names the field in the user's language.
+          { title: t('imports.field'), dataIndex: 'fieldLabel', width: 120, render: (f: string) => f || '—' },
+          { title: t('imports.reason'), dataIndex: 'message' },
+        ]}
+      />
     </div>
   );
 }
@@ -117,17 +187,28 @@ export function ImportsPage() {
     enabled: jobId !== null,
     refetchInterval: (q) => (q.state.data && RUNNING.has(q.state.data.status) ? 800 : false),
   });
-  const history = useQuery({ queryKey: ['imports'], queryFn: () => unwrap(client.GET('/api/imports', { params: { query: { page: 1, pageSize: 20 } } })) });
+  const history = useQuery({
+    queryKey: ['imports'],
+    queryFn: () => unwrap(client.GET('/api/imports', { params: { query: { page: 1, pageSize: 20 } } })),
+  });
   const current = job.data;
   const committed = current?.status === 'done';
-  const step = !current ? 0 : current.status === 'committing' || committed || current.status === 'failed' ? 3 : dryProblems ? 2 : 1;
+  const step = !current
+    ? 0
+    : current.status === 'committing' || committed || current.status === 'failed'
+      ? 3
+      : dryProblems
+        ? 2
+        : 1;
 
   useEffect(() => {
     if (committed) void queryClient.invalidateQueries({ queryKey: ['imports'] });
   }, [committed, queryClient]);
 
   const loadDryProblems = async (id: number) => {
-    setDryProblems(await unwrap(client.GET('/api/imports/{id}/problems', { params: { path: { id }, query: { phase: 'dry_run' } } })));
+    setDryProblems(
+      await unwrap(client.GET('/api/imports/{id}/problems', { params: { path: { id }, query: { phase: 'dry_run' } } })),
+    );
   };
 
   useEffect(() => {
@@ -139,7 +220,12 @@ export function ImportsPage() {
 
   const loadInspect = async (id: number, k: Kind, s?: string): Promise<boolean> => {
     try {
-      const r = await unwrap(client.POST('/api/imports/{id}/inspect', { params: { path: { id } }, body: { kind: k, ...(s && { sheet: s }) } }));
+      const r = await unwrap(
+        client.POST('/api/imports/{id}/inspect', {
+          params: { path: { id } },
+          body: { kind: k, ...(s && { sheet: s }) },
+        }),
+      );
       setInspect(r);
       setSheet(r.sheet ?? undefined);
       setMapping(r.suggested);
@@ -156,7 +242,9 @@ export function ImportsPage() {
     setUploadPct(0);
     try {
       const q = new URLSearchParams({ fileName: file.name, ...(orgUnitId && { orgUnitId: String(orgUnitId) }) });
-      const created = await uploadFile<Job>(`/api/imports?${q.toString()}`, file, (f) => setUploadPct(Math.round(f * 100)));
+      const created = await uploadFile<Job>(`/api/imports?${q.toString()}`, file, (f) =>
+        setUploadPct(Math.round(f * 100)),
+      );
       setJobId(created.id);
       queryClient.setQueryData(['import', created.id], created);
       await loadInspect(created.id, kind);
@@ -203,7 +291,12 @@ export function ImportsPage() {
     if (!jobId) return;
     setBusy(true);
     try {
-      await unwrap(client.PUT('/api/imports/{id}/mapping', { params: { path: { id: jobId } }, body: { kind, mapping, ...(sheet && { sheet }), ...(saveAs.trim() && { saveAs: saveAs.trim() }) } }));
+      await unwrap(
+        client.PUT('/api/imports/{id}/mapping', {
+          params: { path: { id: jobId } },
+          body: { kind, mapping, ...(sheet && { sheet }), ...(saveAs.trim() && { saveAs: saveAs.trim() }) },
+        }),
+      );
       const r = await unwrap(client.POST('/api/imports/{id}/dry-run', { params: { path: { id: jobId } } }));
       queryClient.setQueryData(['import', jobId], r.job);
       setForecast(r.job);
@@ -245,11 +338,21 @@ export function ImportsPage() {
 
   const commitProblems = useQuery({
     queryKey: ['import-problems', jobId, 'commit'],
-    queryFn: () => unwrap(client.GET('/api/imports/{id}/problems', { params: { path: { id: jobId! }, query: { phase: 'commit' } } })),
+    queryFn: () =>
+      unwrap(
+        client.GET('/api/imports/{id}/problems', { params: { path: { id: jobId! }, query: { phase: 'commit' } } }),
+      ),
     enabled: committed && jobId !== null,
   });
 
-  const fieldOptions = useMemo(() => FIELDS[kind].map((f) => ({ value: f, label: `${t(`imports.fields.${f}`, { defaultValue: f })}${REQUIRED[kind].includes(f) ? ' *' : ''}` })), [kind, t]);
+  const fieldOptions = useMemo(
+    () =>
+      FIELDS[kind].map((f) => ({
+        value: f,
+        label: `${t(`imports.fields.${f}`, { defaultValue: f })}${REQUIRED[kind].includes(f) ? ' *' : ''}`,
+      })),
+    [kind, t],
+  );
 
   const counts = (j: Job) => (
     <Row gutter={[12, 12]}>
@@ -257,16 +360,30 @@ export function ImportsPage() {
         <Statistic title={t('imports.rowsOk')} value={j.rowsOk} />
       </Col>
       <Col xs={12} md={6}>
-        <Statistic title={t('imports.rowsRejected')} value={j.rowsRejected} styles={{ content: { color: j.rowsRejected ? '#cf1322' : undefined } }} />
+        <Statistic
+          title={t('imports.rowsRejected')}
+          value={j.rowsRejected}
+          styles={{ content: { color: j.rowsRejected ? '#cf1322' : undefined } }}
+        />
       </Col>
       <Col xs={12} md={6}>
-        <Statistic title={t('imports.rowsFlagged')} value={j.rowsFlagged} styles={{ content: { color: j.rowsFlagged ? '#d46b08' : undefined } }} />
+        <Statistic
+          title={t('imports.rowsFlagged')}
+          value={j.rowsFlagged}
+          styles={{ content: { color: j.rowsFlagged ? '#d46b08' : undefined } }}
+        />
       </Col>
       <Col xs={12} md={6}>
         {kind === 'transactions' || kind === 'topups' ? (
-          <Statistic title={t(kind === 'topups' ? 'imports.insertedTopups' : 'imports.inserted')} value={`${j.createdCount} / ${j.unchangedCount}`} />
+          <Statistic
+            title={t(kind === 'topups' ? 'imports.insertedTopups' : 'imports.inserted')}
+            value={`${j.createdCount} / ${j.unchangedCount}`}
+          />
         ) : (
-          <Statistic title={t('imports.createdUpdated')} value={`${j.createdCount} / ${j.updatedCount} / ${j.unchangedCount}`} />
+          <Statistic
+            title={t('imports.createdUpdated')}
+            value={`${j.createdCount} / ${j.updatedCount} / ${j.unchangedCount}`}
+          />
         )}
       </Col>
     </Row>
@@ -279,7 +396,12 @@ export function ImportsPage() {
           size="small"
           current={step}
           orientation={isPhone ? 'vertical' : 'horizontal'}
-          items={[{ title: t('imports.stepUpload') }, { title: t('imports.stepMap') }, { title: t('imports.stepCheck') }, { title: t('imports.stepCommit') }]}
+          items={[
+            { title: t('imports.stepUpload') },
+            { title: t('imports.stepMap') },
+            { title: t('imports.stepCheck') },
+            { title: t('imports.stepCommit') },
+          ]}
         />
       </Card>
 
@@ -288,31 +410,42 @@ export function ImportsPage() {
           <Flex vertical gap={12}>
             <Flex gap={8} wrap align="center">
               <Typography.Text>{t('imports.what')}</Typography.Text>
-              <Radio.Group value={kind} onChange={(e) => setKind(e.target.value as Kind)} optionType="button" options={KINDS.map((k) => ({ value: k, label: t(`imports.kinds.${k}`) }))} />
+              <Radio.Group
+                value={kind}
+                onChange={(e) => setKind(e.target.value as Kind)}
+                optionType="button"
+                options={KINDS.map((k) => ({ value: k, label: t(`imports.kinds.${k}`) }))}
+              />
             </Flex>
             {access.canReadOrg && (
               <Flex gap={8} wrap align="center">
                 <Typography.Text>{t('imports.orgUnit')}</Typography.Text>
-                <OrgTreeSelect allowClear style={{ width: isPhone ? '100%' : 280 }} value={orgUnitId} onChange={(v) => setOrgUnitId(v ?? undefined)} placeholder={t('imports.orgUnitHint')} />
+                <OrgTreeSelect
+                  allowClear
+                  style={{ width: isPhone ? '100%' : 280 }}
+                  value={orgUnitId}
+                  onChange={(v) => setOrgUnitId(v ?? undefined)}
+                  placeholder={t('imports.orgUnitHint')}
+                />
               </Flex>
             )}
             <div data-testid="import-upload">
-            <Upload.Dragger
-              accept=".csv,.xlsx,.txt"
-              multiple={false}
-              showUploadList={false}
-              beforeUpload={(file) => {
-                void upload(file);
-                return false;
-              }}
-              disabled={uploadPct !== null}
-            >
-              <p className="ant-upload-drag-icon">
-                <InboxOutlined />
-              </p>
-              <p className="ant-upload-text">{t('imports.drop')}</p>
-              <p className="ant-upload-hint">{t('imports.dropHint')}</p>
-            </Upload.Dragger>
+              <Upload.Dragger
+                accept=".csv,.xlsx,.txt"
+                multiple={false}
+                showUploadList={false}
+                beforeUpload={(file) => {
+                  void upload(file);
+                  return false;
+                }}
+                disabled={uploadPct !== null}
+              >
+                <p className="ant-upload-drag-icon">
+                  <InboxOutlined />
+                </p>
+                <p className="ant-upload-text">{t('imports.drop')}</p>
+                <p className="ant-upload-hint">{t('imports.dropHint')}</p>
+              </Upload.Dragger>
             </div>
             {uploadPct !== null && <Progress percent={uploadPct} />}
           </Flex>
@@ -393,48 +526,94 @@ export function ImportsPage() {
             )}
           </Flex>
           <div data-testid="import-mapping">
-          <Table
-            size="small"
-            rowKey="header"
-            pagination={false}
-            scroll={{ x: 640 }}
-            dataSource={inspect.headers.map((header, i) => ({ header, samples: inspect.sample.slice(0, 3).map((r) => r[i] ?? '') }))}
-            columns={[
-              { title: t('imports.column'), dataIndex: 'header', width: 160 },
-              {
-                title: t('imports.mapsTo'),
-                key: 'field',
-                width: 200,
-                render: (_v, r: { header: string }) => (
-                  <span data-testid={`import-map-${r.header}`} style={{ display: 'block' }}>
-                  <Select
-                    allowClear
-                    style={{ width: '100%' }}
-                    placeholder={t('imports.ignore')}
-                    value={mapping[r.header]}
-                    options={fieldOptions}
-                    onChange={(f?: string) =>
-                      setMapping((m) => {
-                        const next = { ...m };
-                        if (f) next[r.header] = f;
-                        else delete next[r.header];
-                        return next;
-                      })
-                    }
-                  />
-                  </span>
-                ),
-              },
-              { title: t('imports.sample'), dataIndex: 'samples', render: (s: string[]) => <Typography.Text type="secondary">{s.filter(Boolean).join(' · ')}</Typography.Text> },
-            ]}
-          />
+            <Table
+              size="small"
+              rowKey="header"
+              pagination={false}
+              scroll={{ x: 640 }}
+              dataSource={inspect.headers.map((header, i) => ({
+                header,
+                samples: inspect.sample.slice(0, 3).map((r) => r[i] ?? ''),
+              }))}
+              columns={[
+                { title: t('imports.column'), dataIndex: 'header', width: 160 },
+                {
+                  title: t('imports.mapsTo'),
+                  key: 'field',
+                  width: 200,
+                  render: (_v, r: { header: string }) => (
+                    <span data-testid={`import-map-${r.header}`} style={{ display: 'block' }}>
+                      <Select
+                        allowClear
+                        style={{ width: '100%' }}
+                        placeholder={t('imports.ignore')}
+                        value={mapping[r.header]}
+                        options={fieldOptions}
+                        onChange={(f?: string) =>
+                          setMapping((m) => {
+                            const next = { ...m };
+                            if (f) next[r.header] = f;
+                            else delete next[r.header];
+                            return next;
+                          })
+                        }
+                      />
+                    </span>
+                  ),
+                },
+                {
+                  title: t('imports.sample'),
+                  dataIndex: 'samples',
+                  render: (s: string[]) => (
+                    <Typography.Text type="secondary">{s.filter(Boolean).join(' · ')}</Typography.Text>
+                  ),
+                },
+              ]}
+            />
           </div>
-          {current.status === 'check_failed' && <Alert type="error" showIcon style={{ marginTop: 12 }} title={jobError(current) ?? t('imports.checkFailed')} />}
-          {current.status === 'checking' && <Progress style={{ marginTop: 12 }} percent={current.rowsTotal ? Math.floor((current.rowsDone / current.rowsTotal) * 100) : 0} status="active" />}
-          {missing.length > 0 && <Alert type="warning" showIcon style={{ marginTop: 12 }} title={t('imports.missing', { fields: missing.map((f) => t(`imports.fields.${f}`, { defaultValue: f })).join('、') })} />}
+          {current.status === 'check_failed' && (
+            <Alert
+              type="error"
+              showIcon
+              style={{ marginTop: 12 }}
+              title={jobError(current) ?? t('imports.checkFailed')}
+            />
+          )}
+          {current.status === 'checking' && (
+            <Progress
+              style={{ marginTop: 12 }}
+              percent={current.rowsTotal ? Math.floor((current.rowsDone / current.rowsTotal) * 100) : 0}
+              status="active"
+            />
+          )}
+          {missing.length > 0 && (
+            <Alert
+              type="warning"
+              showIcon
+              style={{ marginTop: 12 }}
+              title={t('imports.missing', {
+                fields: missing.map((f) => t(`imports.fields.${f}`, { defaultValue: f })).join('、'),
+              })}
+            />
+          )}
           <Flex gap={8} wrap style={{ marginTop: 12 }} align="center">
-            <Input style={{ width: 220 }} placeholder={t('imports.saveAs')} value={saveAs} onChange={(e) => setSaveAs(e.target.value)} maxLength={100} />
-            <Button type="primary" icon={<SafetyOutlined />} loading={busy} disabled={missing.length > 0 || current.status === 'committing' || current.status === 'checking' || committed} onClick={() => void dryRun()} data-testid="import-dry-run">
+            <Input
+              style={{ width: 220 }}
+              placeholder={t('imports.saveAs')}
+              value={saveAs}
+              onChange={(e) => setSaveAs(e.target.value)}
+              maxLength={100}
+            />
+            <Button
+              type="primary"
+              icon={<SafetyOutlined />}
+              loading={busy}
+              disabled={
+                missing.length > 0 || current.status === 'committing' || current.status === 'checking' || committed
+              }
+              onClick={() => void dryRun()}
+              data-testid="import-dry-run"
+            >
               {t('imports.dryRun')}
             </Button>
           </Flex>
@@ -446,13 +625,23 @@ export function ImportsPage() {
           {(forecast?.id === current.id ? forecast : current.status === 'checked' ? current : null) &&
             counts(forecast?.id === current.id ? forecast : current)}
           <Flex gap={8} wrap style={{ margin: '12px 0' }}>
-            <Button icon={<DownloadOutlined />} href={reportHref(current, 'dry_run', 'csv')} data-testid="import-report-csv">
+            <Button
+              icon={<DownloadOutlined />}
+              href={reportHref(current, 'dry_run', 'csv')}
+              data-testid="import-report-csv"
+            >
               {t('imports.reportCsv')}
             </Button>
             <Button icon={<DownloadOutlined />} href={reportHref(current, 'dry_run', 'xlsx')}>
               {t('imports.reportXlsx')}
             </Button>
-            <Button type="primary" icon={<PlayCircleOutlined />} disabled={current.status !== 'checked' || current.rowsOk === 0} onClick={() => void commit()} data-testid="import-commit">
+            <Button
+              type="primary"
+              icon={<PlayCircleOutlined />}
+              disabled={current.status !== 'checked' || current.rowsOk === 0}
+              onClick={() => void commit()}
+              data-testid="import-commit"
+            >
               {t('imports.commit', { count: current.rowsOk })}
             </Button>
           </Flex>
@@ -463,17 +652,34 @@ export function ImportsPage() {
       {current && (current.status === 'committing' || committed || current.status === 'failed') && (
         <Card size="small" title={t('imports.stepCommit')} style={{ marginBottom: 16 }}>
           {current.status === 'failed' ? (
-            <Alert type="error" showIcon title={jobError(current) ?? t('imports.failed')} action={<Button onClick={() => void commit()}>{t('imports.resume')}</Button>} />
+            <Alert
+              type="error"
+              showIcon
+              title={jobError(current) ?? t('imports.failed')}
+              action={<Button onClick={() => void commit()}>{t('imports.resume')}</Button>}
+            />
           ) : (
-            <Progress percent={current.rowsTotal ? Math.floor((current.rowsDone / current.rowsTotal) * 100) : 0} status={committed ? 'success' : 'active'} data-testid="import-progress" />
+            <Progress
+              percent={current.rowsTotal ? Math.floor((current.rowsDone / current.rowsTotal) * 100) : 0}
+              status={committed ? 'success' : 'active'}
+              data-testid="import-progress"
+            />
           )}
           {committed && (
             <Result
               status="success"
               title={t('imports.done')}
-              subTitle={t('imports.doneDetail', { ok: current.rowsOk, rejected: current.rowsRejected, flagged: current.rowsFlagged })}
+              subTitle={t('imports.doneDetail', {
+                ok: current.rowsOk,
+                rejected: current.rowsRejected,
+                flagged: current.rowsFlagged,
+              })}
               extra={
-                <Button icon={<DownloadOutlined />} href={reportHref(current, 'commit', 'csv')} disabled={!commitProblems.data?.length}>
+                <Button
+                  icon={<DownloadOutlined />}
+                  href={reportHref(current, 'commit', 'csv')}
+                  disabled={!commitProblems.data?.length}
+                >
                   {t('imports.reportCsv')}
                 </Button>
               }
@@ -498,7 +704,12 @@ export function ImportsPage() {
           scroll={{ x: 960 }}
           columns={[
             { title: t('imports.file'), dataIndex: 'fileName' },
-            { title: t('imports.what'), dataIndex: 'kind', width: 100, render: (k: Kind | null) => (k ? t(`imports.kinds.${k}`) : '—') },
+            {
+              title: t('imports.what'),
+              dataIndex: 'kind',
+              width: 100,
+              render: (k: Kind | null) => (k ? t(`imports.kinds.${k}`) : '—'),
+            },
             {
               title: t('imports.status'),
               dataIndex: 'status',
@@ -506,13 +717,22 @@ export function ImportsPage() {
               render: (s: string, j: Job) => (
                 <Space size={4}>
                   {t(`imports.statuses.${s}`, { defaultValue: s })}
-                  {RUNNING.has(s) && <Tag color={j.active ? 'processing' : 'warning'}>{t(j.active ? 'imports.runningElsewhere' : 'imports.interrupted')}</Tag>}
+                  {RUNNING.has(s) && (
+                    <Tag color={j.active ? 'processing' : 'warning'}>
+                      {t(j.active ? 'imports.runningElsewhere' : 'imports.interrupted')}
+                    </Tag>
+                  )}
                 </Space>
               ),
             },
             { title: t('imports.rowsOk'), dataIndex: 'rowsOk', width: 90 },
             { title: t('imports.rowsRejected'), dataIndex: 'rowsRejected', width: 90 },
-            { title: t('imports.at'), dataIndex: 'createdAt', width: 150, render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm') },
+            {
+              title: t('imports.at'),
+              dataIndex: 'createdAt',
+              width: 150,
+              render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm'),
+            },
             {
               title: t('imports.actions'),
               key: 'actions',
@@ -521,7 +741,12 @@ export function ImportsPage() {
                 FINAL.has(j.status) ? null : (
                   <Space size={4}>
                     {!j.active && (
-                      <Button size="small" type="link" onClick={() => void resume(j)} data-testid={`import-resume-${j.id}`}>
+                      <Button
+                        size="small"
+                        type="link"
+                        onClick={() => void resume(j)}
+                        data-testid={`import-resume-${j.id}`}
+                      >
                         {t('imports.continue')}
                       </Button>
                     )}

@@ -40,7 +40,9 @@ export function LoginPage() {
     setBusy(true);
     setProblem(null);
     try {
-      const res = await unwrap(client.POST('/api/auth/login', { body: { username: values.username.trim(), password: values.password } }));
+      const res = await unwrap(
+        client.POST('/api/auth/login', { body: { username: values.username.trim(), password: values.password } }),
+      );
       const me = await startSession(queryClient, res.csrfToken);
       // Without a page to return to, each user starts where his work is (the pump for attendants).
       const next = params.get('next');
@@ -55,8 +57,12 @@ export function LoginPage() {
 
   return (
     <AuthLayout title={t('login.title')}>
-      {params.get('expired') && !problem && <Alert type="info" showIcon title={t('login.sessionEnded')} style={{ marginBottom: 16 }} />}
-      {problem && <Alert type="error" showIcon title={problem} style={{ marginBottom: 16 }} data-testid="login-error" />}
+      {params.get('expired') && !problem && (
+        <Alert type="info" showIcon title={t('login.sessionEnded')} style={{ marginBottom: 16 }} />
+      )}
+      {problem && (
+        <Alert type="error" showIcon title={problem} style={{ marginBottom: 16 }} data-testid="login-error" />
+      )}
       <Form form={form} layout="vertical" onFinish={submit} requiredMark={false}>
         <Form.Item name="username" label={t('login.username')} rules={[required]}>
           <Input prefix={<UserOutlined />} autoComplete="username" size="large" autoFocus />

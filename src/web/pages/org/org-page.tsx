@@ -38,7 +38,8 @@ export function OrgPage() {
 
   // Start on the user's own unit.
   useEffect(() => {
-    if (selectedId === null && list.length > 0) setSelectedId(list.find((u) => u.id === me.orgUnitId)?.id ?? list[0]!.id);
+    if (selectedId === null && list.length > 0)
+      setSelectedId(list.find((u) => u.id === me.orgUnitId)?.id ?? list[0]!.id);
   }, [list, selectedId, me.orgUnitId]);
 
   const treeData = useMemo(() => {
@@ -120,7 +121,13 @@ export function OrgPage() {
               selected &&
               access.canWriteOrg && (
                 <Flex gap={8} wrap justify="end">
-                  <Button type="primary" size="small" icon={<PlusOutlined />} onClick={() => setFormTarget({ mode: 'create', parent: selected })} data-testid="org-add-child">
+                  <Button
+                    type="primary"
+                    size="small"
+                    icon={<PlusOutlined />}
+                    onClick={() => setFormTarget({ mode: 'create', parent: selected })}
+                    data-testid="org-add-child"
+                  >
                     {t('org.addChild')}
                   </Button>
                 </Flex>
@@ -131,7 +138,13 @@ export function OrgPage() {
               <Empty description={t('org.selectHint')} />
             ) : (
               <>
-                <Descriptions column={1} size="small" bordered styles={{ label: { width: 120, whiteSpace: 'nowrap' } }} data-testid="org-details">
+                <Descriptions
+                  column={1}
+                  size="small"
+                  bordered
+                  styles={{ label: { width: 120, whiteSpace: 'nowrap' } }}
+                  data-testid="org-details"
+                >
                   <Descriptions.Item label={t('org.name')}>{selected.name}</Descriptions.Item>
                   <Descriptions.Item label={t('org.code')}>
                     <span className="fc-code">{selected.code}</span>
@@ -139,7 +152,8 @@ export function OrgPage() {
                   <Descriptions.Item label={t('org.kind')}>{kindName(kinds.data, selected.kindCode)}</Descriptions.Item>
                   <Descriptions.Item label={t('org.parent')}>{parent?.name ?? '—'}</Descriptions.Item>
                   <Descriptions.Item label={t('org.timeZone')}>
-                    {timeZoneName(selected.timeZone, currentLocale())} <span className="fc-code">{selected.timeZone}</span>
+                    {timeZoneName(selected.timeZone, currentLocale())}{' '}
+                    <span className="fc-code">{selected.timeZone}</span>
                   </Descriptions.Item>
                 </Descriptions>
                 {access.canWriteOrg && (

@@ -19,7 +19,17 @@ export type UnitFormTarget = { mode: 'create'; parent: OrgUnit } | { mode: 'edit
 
 const CODE = /^[A-Za-z0-9_.-]+$/;
 
-export function OrgUnitFormModal({ target, kinds, onClose, onSaved }: { target: UnitFormTarget | null; kinds: readonly LevelKind[] | undefined; onClose: () => void; onSaved: (unit: OrgUnit) => void }) {
+export function OrgUnitFormModal({
+  target,
+  kinds,
+  onClose,
+  onSaved,
+}: {
+  target: UnitFormTarget | null;
+  kinds: readonly LevelKind[] | undefined;
+  onClose: () => void;
+  onSaved: (unit: OrgUnit) => void;
+}) {
   const { t } = useTranslation();
   const [form] = Form.useForm<UnitForm>();
   const [busy, setBusy] = useState(false);
@@ -29,8 +39,15 @@ export function OrgUnitFormModal({ target, kinds, onClose, onSaved }: { target: 
   useEffect(() => {
     if (!target) return;
     form.resetFields();
-    if (target.mode === 'create') form.setFieldsValue({ kindCode: childKind(kinds, target.parent.kindCode), timeZone: target.parent.timeZone });
-    else form.setFieldsValue({ kindCode: target.unit.kindCode, code: target.unit.code, name: target.unit.name, timeZone: target.unit.timeZone });
+    if (target.mode === 'create')
+      form.setFieldsValue({ kindCode: childKind(kinds, target.parent.kindCode), timeZone: target.parent.timeZone });
+    else
+      form.setFieldsValue({
+        kindCode: target.unit.kindCode,
+        code: target.unit.code,
+        name: target.unit.name,
+        timeZone: target.unit.timeZone,
+      });
   }, [target, kinds, form]);
 
   const submit = async (v: UnitForm) => {
@@ -39,7 +56,17 @@ export function OrgUnitFormModal({ target, kinds, onClose, onSaved }: { target: 
     try {
       let saved: OrgUnit;
       if (target.mode === 'create') {
-        saved = await unwrap(client.POST('/api/org/units', { body: { parentId: target.parent.id, kindCode: v.kindCode, code: v.code.trim(), name: v.name.trim(), timeZone: v.timeZone } }));
+        saved = await unwrap(
+          client.POST('/api/org/units', {
+            body: {
+              parentId: target.parent.id,
+              kindCode: v.kindCode,
+              code: v.code.trim(),
+              name: v.name.trim(),
+              timeZone: v.timeZone,
+            },
+          }),
+        );
       } else {
         const u = target.unit;
         // Send only what changed, so a rename does not re-check an untouched code.
@@ -64,16 +91,36 @@ export function OrgUnitFormModal({ target, kinds, onClose, onSaved }: { target: 
     }
   };
 
-  const kindOptions = [...(kinds ?? [])].sort((a, b) => a.rank - b.rank).map((k) => ({ value: k.code, label: kindName(kinds, k.code) }));
-  const title = !target ? '' : target.mode === 'create' ? t('org.addChildTitle', { parent: target.parent.name }) : t('org.editTitle');
+  const kindOptions = [...(kinds ?? [])]
+    .sort((a, b) => a.rank - b.rank)
+    .map((k) => ({ value: k.code, label: kindName(kinds, k.code) }));
+  const title = !target
+    ? ''
+    : target.mode === 'create'
+      ? t('org.addChildTitle', { parent: target.parent.name })
+      : t('org.editTitle');
 
   return (
-    <Modal open={!!target} title={title} onCancel={onClose} onOk={() => form.submit()} okText={t('common.save')} cancelText={t('common.cancel')} confirmLoading={busy} destroyOnHidden forceRender>
+    <Modal
+      open={!!target}
+      title={title}
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      okText={t('common.save')}
+      cancelText={t('common.cancel')}
+      confirmLoading={busy}
+      destroyOnHidden
+      forceRender
+    >
       <Form form={form} layout="vertical" onFinish={submit} requiredMark={false} data-testid="org-unit-form">
         <Form.Item name="kindCode" label={t('org.kind')} rules={[required]}>
           <Select options={kindOptions} />
         </Form.Item>
-        <Form.Item name="code" label={t('org.code')} rules={[required, { pattern: CODE, message: t('validation.codePattern') }, { max: 64 }]}>
+        <Form.Item
+          name="code"
+          label={t('org.code')}
+          rules={[required, { pattern: CODE, message: t('validation.codePattern') }, { max: 64 }]}
+        >
           <Input autoComplete="off" />
         </Form.Item>
         <Form.Item name="name" label={t('org.name')} rules={[required, { max: 200 }]}>

@@ -42,7 +42,11 @@ export function PumpPage() {
   const debounced = useDebounced(key, DEBOUNCE_MS);
   const searchable = debounced.length >= 2;
 
-  const products = useQuery({ queryKey: ['pump-products'], queryFn: () => unwrap(client.GET('/api/pump/products')), staleTime: Infinity });
+  const products = useQuery({
+    queryKey: ['pump-products'],
+    queryFn: () => unwrap(client.GET('/api/pump/products')),
+    staleTime: Infinity,
+  });
   const matches = useQuery({
     queryKey: ['pump-lookup', debounced],
     queryFn: () => unwrap(client.GET('/api/pump/lookup', { params: { query: { q: debounced, limit: 10 } } })),
@@ -51,7 +55,8 @@ export function PumpPage() {
   });
   const results = searchable ? (matches.data ?? []) : [];
   const fullPlate = parsePlate(key);
-  const unknownPlate = searchable && !matches.isFetching && fullPlate.ok && !results.some((m) => m.plate === fullPlate.plate);
+  const unknownPlate =
+    searchable && !matches.isFetching && fullPlate.ok && !results.some((m) => m.plate === fullPlate.plate);
 
   useEffect(() => setSelected(null), [debounced]);
   const open = selected ?? results[0]?.vehicleId ?? null;
@@ -64,7 +69,17 @@ export function PumpPage() {
     inputRef.current?.focus();
   };
 
-  const record = async (body: { customerId?: number; vehicleId?: number; plate?: string; model?: string; product: string; volumeLitres: number }, plate: string) => {
+  const record = async (
+    body: {
+      customerId?: number;
+      vehicleId?: number;
+      plate?: string;
+      model?: string;
+      product: string;
+      volumeLitres: number;
+    },
+    plate: string,
+  ) => {
     try {
       const r = await unwrap(client.POST('/api/pump/visits', { body }));
       const litres = body.volumeLitres;
@@ -102,20 +117,56 @@ export function PumpPage() {
 
       <Flex vertical gap={12} data-testid="pump-results">
         {results.map((m) => (
-          <MatchCard key={m.vehicleId} match={m} open={open === m.vehicleId} onOpen={() => setSelected(m.vehicleId)} products={products.data ?? []} onRecord={(product, volumeLitres) => record({ customerId: m.customerId, vehicleId: m.vehicleId, product, volumeLitres }, m.plate)} />
+          <MatchCard
+            key={m.vehicleId}
+            match={m}
+            open={open === m.vehicleId}
+            onOpen={() => setSelected(m.vehicleId)}
+            products={products.data ?? []}
+            onRecord={(product, volumeLitres) =>
+              record({ customerId: m.customerId, vehicleId: m.vehicleId, product, volumeLitres }, m.plate)
+            }
+          />
         ))}
-        {unknownPlate && fullPlate.ok && <NewPlateCard plate={fullPlate.plate} products={products.data ?? []} onRecord={(model, product, volumeLitres) => record({ plate: fullPlate.plate, ...(model && { model }), product, volumeLitres }, fullPlate.plate)} />}
-        {searchable && !matches.isFetching && results.length === 0 && !unknownPlate && <Empty description={t('pump.noMatch', { q: debounced })} />}
+        {unknownPlate && fullPlate.ok && (
+          <NewPlateCard
+            plate={fullPlate.plate}
+            products={products.data ?? []}
+            onRecord={(model, product, volumeLitres) =>
+              record({ plate: fullPlate.plate, ...(model && { model }), product, volumeLitres }, fullPlate.plate)
+            }
+          />
+        )}
+        {searchable && !matches.isFetching && results.length === 0 && !unknownPlate && (
+          <Empty description={t('pump.noMatch', { q: debounced })} />
+        )}
       </Flex>
     </div>
   );
 }
 
-function MatchCard({ match: m, open, onOpen, products, onRecord }: { match: Match; open: boolean; onOpen: () => void; products: string[]; onRecord: (product: string, litres: number) => Promise<void> }) {
+function MatchCard({
+  match: m,
+  open,
+  onOpen,
+  products,
+  onRecord,
+}: {
+  match: Match;
+  open: boolean;
+  onOpen: () => void;
+  products: string[];
+  onRecord: (product: string, litres: number) => Promise<void>;
+}) {
   const { t } = useTranslation();
   const question = m.nextQuestion as Question | null;
   return (
-    <Card size="small" className={`fc-pump-card${open ? ' is-open' : ''}`} onClick={open ? undefined : onOpen} data-testid={`pump-match-${m.plate}`}>
+    <Card
+      size="small"
+      className={`fc-pump-card${open ? ' is-open' : ''}`}
+      onClick={open ? undefined : onOpen}
+      data-testid={`pump-match-${m.plate}`}
+    >
       <Flex justify="space-between" align="start" gap={8}>
         <div style={{ minWidth: 0 }}>
           <div className="fc-pump-plate">{m.plate}</div>
@@ -129,7 +180,9 @@ function MatchCard({ match: m, open, onOpen, products, onRecord }: { match: Matc
           {m.model && <Typography.Text type="secondary">{m.model}</Typography.Text>}
         </div>
         <Flex vertical align="end" gap={4}>
-          <Tag color={m.profileStep >= 3 ? 'green' : m.profileStep === 2 ? 'blue' : 'orange'}>{t('pump.profile', { step: m.profileStep })}</Tag>
+          <Tag color={m.profileStep >= 3 ? 'green' : m.profileStep === 2 ? 'blue' : 'orange'}>
+            {t('pump.profile', { step: m.profileStep })}
+          </Tag>
           <Link to={`/customers/${m.customerId}`} onClick={(e) => e.stopPropagation()}>
             {t('pump.open')}
           </Link>
@@ -144,7 +197,9 @@ function MatchCard({ match: m, open, onOpen, products, onRecord }: { match: Matc
         {m.tags.map((tag) => (
           <Tag key={tag}>{tag}</Tag>
         ))}
-        <Tag bordered={false}>{m.lastVisitAt ? t('pump.lastVisit', { when: dayjs(m.lastVisitAt).fromNow() }) : t('pump.never')}</Tag>
+        <Tag bordered={false}>
+          {m.lastVisitAt ? t('pump.lastVisit', { when: dayjs(m.lastVisitAt).fromNow() }) : t('pump.never')}
+        </Tag>
         {m.lastProduct && <Tag bordered={false}>{t('pump.lastProduct', { product: m.lastProduct })}</Tag>}
       </Flex>
       {m.notes && <div className="fc-pump-notes">{m.notes}</div>}
@@ -158,7 +213,15 @@ function MatchCard({ match: m, open, onOpen, products, onRecord }: { match: Matc
   );
 }
 
-function NewPlateCard({ plate, products, onRecord }: { plate: string; products: string[]; onRecord: (model: string, product: string, litres: number) => Promise<void> }) {
+function NewPlateCard({
+  plate,
+  products,
+  onRecord,
+}: {
+  plate: string;
+  products: string[];
+  onRecord: (model: string, product: string, litres: number) => Promise<void>;
+}) {
   const { t } = useTranslation();
   const [model, setModel] = useState('');
   return (
@@ -170,19 +233,39 @@ function NewPlateCard({ plate, products, onRecord }: { plate: string; products: 
           <Typography.Text type="secondary">{t('pump.newPlateHint')}</Typography.Text>
         </div>
       </Flex>
-      <Input style={{ marginTop: 8 }} value={model} onChange={(e) => setModel(e.target.value)} placeholder={t('pump.modelPlaceholder')} maxLength={100} data-testid="pump-new-model" />
-      <RecordPanel products={products} preferred={null} onRecord={(product, litres) => onRecord(model.trim(), product, litres)} />
+      <Input
+        style={{ marginTop: 8 }}
+        value={model}
+        onChange={(e) => setModel(e.target.value)}
+        placeholder={t('pump.modelPlaceholder')}
+        maxLength={100}
+        data-testid="pump-new-model"
+      />
+      <RecordPanel
+        products={products}
+        preferred={null}
+        onRecord={(product, litres) => onRecord(model.trim(), product, litres)}
+      />
     </Card>
   );
 }
 
 /** Two taps: a product chip, then a litres chip (or another amount). */
-function RecordPanel({ products, preferred, onRecord }: { products: string[]; preferred: string | null; onRecord: (product: string, litres: number) => Promise<void> }) {
+function RecordPanel({
+  products,
+  preferred,
+  onRecord,
+}: {
+  products: string[];
+  preferred: string | null;
+  onRecord: (product: string, litres: number) => Promise<void>;
+}) {
   const { t } = useTranslation();
   const [product, setProduct] = useState<string | null>(null);
   const [other, setOther] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
-  const ordered = preferred && products.includes(preferred) ? [preferred, ...products.filter((p) => p !== preferred)] : products;
+  const ordered =
+    preferred && products.includes(preferred) ? [preferred, ...products.filter((p) => p !== preferred)] : products;
   const submit = async (litres: number) => {
     if (!product || busy) return;
     setBusy(true);
@@ -197,7 +280,14 @@ function RecordPanel({ products, preferred, onRecord }: { products: string[]; pr
       <div className="fc-pump-label">{t('pump.chooseProduct')}</div>
       <Flex gap={8} wrap>
         {ordered.map((p) => (
-          <Button key={p} className="fc-chip" autoInsertSpace={false} type={product === p ? 'primary' : 'default'} onClick={() => setProduct(p)} data-testid={`pump-product-${p}`}>
+          <Button
+            key={p}
+            className="fc-chip"
+            autoInsertSpace={false}
+            type={product === p ? 'primary' : 'default'}
+            onClick={() => setProduct(p)}
+            data-testid={`pump-product-${p}`}
+          >
             {p}
           </Button>
         ))}
@@ -207,12 +297,33 @@ function RecordPanel({ products, preferred, onRecord }: { products: string[]; pr
           <div className="fc-pump-label">{t('pump.chooseVolume')}</div>
           <Flex gap={8} wrap>
             {VOLUMES.map((v) => (
-              <Button key={v} className="fc-chip" loading={busy} onClick={() => void submit(v)} data-testid={`pump-volume-${v}`}>
+              <Button
+                key={v}
+                className="fc-chip"
+                loading={busy}
+                onClick={() => void submit(v)}
+                data-testid={`pump-volume-${v}`}
+              >
                 {v}
               </Button>
             ))}
-            <InputNumber className="fc-chip-input" min={0.1} max={100000} value={other} onChange={(v) => setOther(v)} placeholder={t('pump.otherVolume')} inputMode="decimal" />
-            <Button className="fc-chip" type="primary" disabled={!other} loading={busy} onClick={() => other && void submit(other)} data-testid="pump-volume-other">
+            <InputNumber
+              className="fc-chip-input"
+              min={0.1}
+              max={100000}
+              value={other}
+              onChange={(v) => setOther(v)}
+              placeholder={t('pump.otherVolume')}
+              inputMode="decimal"
+            />
+            <Button
+              className="fc-chip"
+              type="primary"
+              disabled={!other}
+              loading={busy}
+              onClick={() => other && void submit(other)}
+              data-testid="pump-volume-other"
+            >
               {t('pump.recordOther')}
             </Button>
           </Flex>

@@ -14,7 +14,19 @@ export interface Adjustment {
   from: number;
 }
 
-export function AdjustModal({ rating, basis, current, onCancel, onSave }: { rating: Rating | null; basis: 'volume' | 'amount'; current?: Adjustment; onCancel: () => void; onSave: (a: Adjustment) => void }) {
+export function AdjustModal({
+  rating,
+  basis,
+  current,
+  onCancel,
+  onSave,
+}: {
+  rating: Rating | null;
+  basis: 'volume' | 'amount';
+  current?: Adjustment;
+  onCancel: () => void;
+  onSave: (a: Adjustment) => void;
+}) {
   const { t } = useTranslation();
   const [form] = Form.useForm<{ stars: number; note: string }>();
 
@@ -30,12 +42,31 @@ export function AdjustModal({ rating, basis, current, onCancel, onSave }: { rati
     } catch {
       return;
     }
-    onSave({ customerId: rating.customerId, stars: values.stars, note: values.note.trim(), name: rating.name ?? rating.code, from: rating.stars });
+    onSave({
+      customerId: rating.customerId,
+      stars: values.stars,
+      note: values.note.trim(),
+      name: rating.name ?? rating.code,
+      from: rating.stars,
+    });
   };
 
-  const figure = rating ? (basis === 'amount' ? `${yuan(rating.amountFen)} ${t('purchases.amount')}` : `${litres(rating.volumeMl)} ${t('purchases.litres')}`) : '';
+  const figure = rating
+    ? basis === 'amount'
+      ? `${yuan(rating.amountFen)} ${t('purchases.amount')}`
+      : `${litres(rating.volumeMl)} ${t('purchases.litres')}`
+    : '';
   return (
-    <Modal open={!!rating} title={rating ? t('ratings.adjustTitle', { name: rating.name ?? rating.code }) : ''} onCancel={onCancel} onOk={() => void save()} okText={t('ratings.adjustSave')} cancelText={t('common.cancel')} okButtonProps={{ 'data-testid': 'adjust-save' }} forceRender>
+    <Modal
+      open={!!rating}
+      title={rating ? t('ratings.adjustTitle', { name: rating.name ?? rating.code }) : ''}
+      onCancel={onCancel}
+      onOk={() => void save()}
+      okText={t('ratings.adjustSave')}
+      cancelText={t('common.cancel')}
+      okButtonProps={{ 'data-testid': 'adjust-save' }}
+      forceRender
+    >
       {rating && (
         <Typography.Paragraph type="secondary">
           {rating.code} · {t('ratings.adjustFrom', { n: rating.stars, basis: figure })}
@@ -47,13 +78,32 @@ export function AdjustModal({ rating, basis, current, onCancel, onSave }: { rati
           label={t('ratings.newStars')}
           rules={[
             { required: true, message: t('validation.select') },
-            { validator: (_r, v: number) => (rating && v === rating.stars ? Promise.reject(new Error(t('ratings.errors.sameStars'))) : Promise.resolve()) },
+            {
+              validator: (_r, v: number) =>
+                rating && v === rating.stars
+                  ? Promise.reject(new Error(t('ratings.errors.sameStars')))
+                  : Promise.resolve(),
+            },
           ]}
         >
-          <Radio.Group optionType="button" buttonStyle="solid" options={[0, 1, 2, 3, 4].map((n) => ({ value: n, label: t('ratings.starsShort', { n }) }))} data-testid="adjust-stars" />
+          <Radio.Group
+            optionType="button"
+            buttonStyle="solid"
+            options={[0, 1, 2, 3, 4].map((n) => ({ value: n, label: t('ratings.starsShort', { n }) }))}
+            data-testid="adjust-stars"
+          />
         </Form.Item>
-        <Form.Item name="note" label={t('ratings.adjustNote')} rules={[{ required: true, whitespace: true, message: t('validation.required') }]}>
-          <Input.TextArea maxLength={500} autoSize={{ minRows: 2, maxRows: 5 }} placeholder={t('ratings.adjustNotePlaceholder')} data-testid="adjust-note" />
+        <Form.Item
+          name="note"
+          label={t('ratings.adjustNote')}
+          rules={[{ required: true, whitespace: true, message: t('validation.required') }]}
+        >
+          <Input.TextArea
+            maxLength={500}
+            autoSize={{ minRows: 2, maxRows: 5 }}
+            placeholder={t('ratings.adjustNotePlaceholder')}
+            data-testid="adjust-note"
+          />
         </Form.Item>
       </Form>
     </Modal>

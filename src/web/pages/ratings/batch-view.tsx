@@ -5,7 +5,28 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Col, Empty, Flex, Input, List, Modal, Result, Row, Segmented, Spin, Statistic, Steps, Table, Tag, Typography, type TableColumnsType } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Col,
+  Empty,
+  Flex,
+  Input,
+  List,
+  Modal,
+  Result,
+  Row,
+  Segmented,
+  Spin,
+  Statistic,
+  Steps,
+  Table,
+  Tag,
+  Typography,
+  type TableColumnsType,
+} from 'antd';
 import { ArrowLeftOutlined, CheckOutlined, EditOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { ApiError, client, unwrap } from '../../api/client.js';
@@ -14,7 +35,25 @@ import { errorText } from '../../shared/errors.js';
 import { Page } from '../../shared/page.js';
 import { useIsPhone } from '../../shared/use-is-phone.js';
 import { AdjustModal, type Adjustment } from './adjust-modal.js';
-import { BATCH_KEY, BATCHES_KEY, benefitName, customersOf, HIGH_STARS, litres, myAction, ratingErrorText, STAR_TAG_COLORS, STAR_VALUES, stepIndex, STATUSES, yuan, type BatchDetail, type Rating, type RatingAction, type RatingStatus } from './labels.js';
+import {
+  BATCH_KEY,
+  BATCHES_KEY,
+  benefitName,
+  customersOf,
+  HIGH_STARS,
+  litres,
+  myAction,
+  ratingErrorText,
+  STAR_TAG_COLORS,
+  STAR_VALUES,
+  stepIndex,
+  STATUSES,
+  yuan,
+  type BatchDetail,
+  type Rating,
+  type RatingAction,
+  type RatingStatus,
+} from './labels.js';
 import { StarChart } from './star-chart.js';
 
 const PAGE_SIZE = 20;
@@ -30,7 +69,15 @@ function takeStep(action: RatingAction, id: number, note: string | undefined, ad
     case 'approve_low':
       return unwrap(client.POST('/api/ratings/batches/{id}/approve-low', { params, body }));
     case 'review_high':
-      return unwrap(client.POST('/api/ratings/batches/{id}/review-high', { params, body: { ...body, adjustments: adjustments.map(({ customerId, stars, note: n }) => ({ customerId, stars, note: n })) } }));
+      return unwrap(
+        client.POST('/api/ratings/batches/{id}/review-high', {
+          params,
+          body: {
+            ...body,
+            adjustments: adjustments.map(({ customerId, stars, note: n }) => ({ customerId, stars, note: n })),
+          },
+        }),
+      );
     case 'finalize':
       return unwrap(client.POST('/api/ratings/batches/{id}/finalize', { params, body }));
   }
@@ -46,7 +93,13 @@ export function Stars({ n, testId }: { n: number; testId?: string }) {
 }
 
 function stampsOf(b: BatchDetail): Record<RatingStatus, { byName: string | null; at: string } | null> {
-  return { computed: { byName: null, at: b.computedAt }, proposed: b.proposed, low_approved: b.lowApproved, high_reviewed: b.highReviewed, final: b.finalized };
+  return {
+    computed: { byName: null, at: b.computedAt },
+    proposed: b.proposed,
+    low_approved: b.lowApproved,
+    high_reviewed: b.highReviewed,
+    final: b.finalized,
+  };
 }
 
 export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
@@ -67,16 +120,34 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
 
   const batch = useQuery({
     queryKey: [...BATCH_KEY, id, stars, text, page],
-    queryFn: () => unwrap(client.GET('/api/ratings/batches/{id}', { params: { path: { id }, query: { page, pageSize: PAGE_SIZE, ...(stars !== undefined && { stars }), ...(text && { q: text }) } } })),
+    queryFn: () =>
+      unwrap(
+        client.GET('/api/ratings/batches/{id}', {
+          params: {
+            path: { id },
+            query: { page, pageSize: PAGE_SIZE, ...(stars !== undefined && { stars }), ...(text && { q: text }) },
+          },
+        }),
+      ),
     placeholderData: keepPreviousData,
     retry: (count, err) => !(err instanceof ApiError && err.status < 500) && count < 2,
   });
-  const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: BATCH_KEY }), queryClient.invalidateQueries({ queryKey: BATCHES_KEY })]);
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: BATCH_KEY }),
+      queryClient.invalidateQueries({ queryKey: BATCHES_KEY }),
+    ]);
 
   if (batch.isPending) return <Spin style={{ display: 'block', margin: '80px auto' }} />;
   if (batch.isError) {
     const code = batch.error instanceof ApiError ? batch.error.code : '';
-    return <Result status={code === 'SCOPE_DENIED' || code === 'PERMISSION_DENIED' ? '403' : '404'} title={errorText(batch.error)} extra={<Button onClick={onBack}>{t('ratings.back')}</Button>} />;
+    return (
+      <Result
+        status={code === 'SCOPE_DENIED' || code === 'PERMISSION_DENIED' ? '403' : '404'}
+        title={errorText(batch.error)}
+        extra={<Button onClick={onBack}>{t('ratings.back')}</Button>}
+      />
+    );
   }
   const b = batch.data;
   const mine = myAction(access, b);
@@ -99,7 +170,10 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
     } catch (err) {
       const words = ratingErrorText(t, err);
       void message.error(words);
-      if (err instanceof ApiError && (err.code === 'CONFLICT' || err.code === 'PERMISSION_DENIED' || err.code === 'SCOPE_DENIED')) {
+      if (
+        err instanceof ApiError &&
+        (err.code === 'CONFLICT' || err.code === 'PERMISSION_DENIED' || err.code === 'SCOPE_DENIED')
+      ) {
         // The batch is not where the page thought it was: show where it is now.
         setActing(null);
         await refresh();
@@ -142,7 +216,12 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
   const adjustButton = (r: Rating) =>
     reviewing && r.stars >= HIGH_STARS ? (
       <Flex gap={4} wrap>
-        <Button size="small" icon={<EditOutlined />} onClick={() => setAdjusting(r)} data-testid={`rating-adjust-${r.customerId}`}>
+        <Button
+          size="small"
+          icon={<EditOutlined />}
+          onClick={() => setAdjusting(r)}
+          data-testid={`rating-adjust-${r.customerId}`}
+        >
           {t('ratings.adjust')}
         </Button>
         {adjustments.has(r.customerId) && (
@@ -163,7 +242,14 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
       </Flex>
     ) : null;
   const customerName = (r: Rating) => r.name ?? r.code;
-  const benefitTags = (r: Rating) => (r.benefits.length === 0 ? '—' : r.benefits.map((x) => <Tag key={x} color="green">{benefitName(t, x)}</Tag>));
+  const benefitTags = (r: Rating) =>
+    r.benefits.length === 0
+      ? '—'
+      : r.benefits.map((x) => (
+          <Tag key={x} color="green">
+            {benefitName(t, x)}
+          </Tag>
+        ));
 
   const columns: TableColumnsType<Rating> = [
     {
@@ -184,13 +270,29 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
     { title: t('ratings.unit'), dataIndex: 'orgUnitName', width: 150 },
     { title: t('ratings.volume'), dataIndex: 'volumeMl', width: 100, align: 'right', render: litres },
     { title: t('ratings.amount'), dataIndex: 'amountFen', width: 110, align: 'right', render: yuan },
-    { title: t('ratings.proposedStars'), dataIndex: 'computedStars', width: 90, render: (n: number) => <Stars n={n} /> },
+    {
+      title: t('ratings.proposedStars'),
+      dataIndex: 'computedStars',
+      width: 90,
+      render: (n: number) => <Stars n={n} />,
+    },
     { title: t('ratings.adjustedStars'), key: 'adjusted', width: 110, render: (_x, r) => adjustedCell(r) },
     // Beside the stars it changes, so it needs no sideways scrolling to find.
-    ...(reviewing ? [{ title: t('common.actions'), key: 'adjust', width: 130, render: (_x: unknown, r: Rating) => adjustButton(r) }] : []),
+    ...(reviewing
+      ? [{ title: t('common.actions'), key: 'adjust', width: 130, render: (_x: unknown, r: Rating) => adjustButton(r) }]
+      : []),
     { title: t('ratings.class'), dataIndex: 'class', width: 60, render: (c: string | null) => c ?? '—' },
     { title: t('ratings.note'), key: 'note', width: 200, render: (_x, r) => noteOf(r) ?? '' },
-    ...(b.status === 'final' ? [{ title: t('ratings.benefits'), key: 'benefits', width: 180, render: (_x: unknown, r: Rating) => benefitTags(r) }] : []),
+    ...(b.status === 'final'
+      ? [
+          {
+            title: t('ratings.benefits'),
+            key: 'benefits',
+            width: 180,
+            render: (_x: unknown, r: Rating) => benefitTags(r),
+          },
+        ]
+      : []),
   ];
 
   const pagination = {
@@ -207,7 +309,13 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
     <Page
       title={
         <Flex gap={8} align="center" wrap>
-          <Button type="text" icon={<ArrowLeftOutlined />} onClick={onBack} aria-label={t('ratings.back')} data-testid="batch-back" />
+          <Button
+            type="text"
+            icon={<ArrowLeftOutlined />}
+            onClick={onBack}
+            aria-label={t('ratings.back')}
+            data-testid="batch-back"
+          />
           <span data-testid="batch-title">{t('ratings.batchTitle', words)}</span>
           <Tag color={b.status === 'final' ? 'green' : 'blue'} data-testid="batch-status">
             {t(`ratings.statuses.${b.status}`)}
@@ -224,7 +332,15 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
       }
     >
       <Card size="small" style={{ marginBottom: 16 }}>
-        <Steps size="small" current={current} status={b.status === 'final' ? 'finish' : 'process'} orientation={isPhone ? 'vertical' : 'horizontal'} titlePlacement={isPhone ? 'horizontal' : 'vertical'} items={stepItems} data-testid="batch-steps" />
+        <Steps
+          size="small"
+          current={current}
+          status={b.status === 'final' ? 'finish' : 'process'}
+          orientation={isPhone ? 'vertical' : 'horizontal'}
+          titlePlacement={isPhone ? 'horizontal' : 'vertical'}
+          items={stepItems}
+          data-testid="batch-steps"
+        />
         {!mine && b.nextAction && (
           <Typography.Paragraph type="secondary" style={{ margin: '8px 0 0' }} data-testid="batch-waiting">
             {t(`ratings.waiting.${b.nextAction}`)}
@@ -236,7 +352,15 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
           </Typography.Paragraph>
         )}
       </Card>
-      {reviewing && <Alert type="info" showIcon style={{ marginBottom: 16 }} title={pending.length > 0 ? t('ratings.pendingHint', { n: pending.length }) : t('ratings.reviewHint')} data-testid="batch-review-hint" />}
+      {reviewing && (
+        <Alert
+          type="info"
+          showIcon
+          style={{ marginBottom: 16 }}
+          title={pending.length > 0 ? t('ratings.pendingHint', { n: pending.length }) : t('ratings.reviewHint')}
+          data-testid="batch-review-hint"
+        />
+      )}
       <Row gutter={[16, 16]} style={{ marginBottom: 16 }}>
         <Col xs={24} lg={9}>
           <Card size="small" style={{ height: '100%' }}>
@@ -271,7 +395,13 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
               setStars(v === 'all' ? undefined : Number(v));
               setPage(1);
             }}
-            options={[{ value: 'all', label: t('ratings.allStars') }, ...STAR_VALUES.map((n) => ({ value: n, label: `${t('ratings.starsShort', { n })} ${b.distribution[n] ?? 0}` }))]}
+            options={[
+              { value: 'all', label: t('ratings.allStars') },
+              ...STAR_VALUES.map((n) => ({
+                value: n,
+                label: `${t('ratings.starsShort', { n })} ${b.distribution[n] ?? 0}`,
+              })),
+            ]}
             style={isPhone ? { width: '100%', overflowX: 'auto' } : undefined}
             data-testid="batch-stars"
           />
@@ -318,7 +448,13 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
                   </Flex>
                 </Flex>
                 <div style={{ margin: '4px 0' }}>
-                  {[t('ratings.litresValue', { v: litres(r.volumeMl) }), t('ratings.yuanValue', { v: yuan(r.amountFen) }), r.class].filter(Boolean).join(' · ')}
+                  {[
+                    t('ratings.litresValue', { v: litres(r.volumeMl) }),
+                    t('ratings.yuanValue', { v: yuan(r.amountFen) }),
+                    r.class,
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
                 </div>
                 {noteOf(r) && <Typography.Paragraph style={{ margin: 0 }}>{noteOf(r)}</Typography.Paragraph>}
                 {b.status === 'final' && r.benefits.length > 0 && <div style={{ marginTop: 4 }}>{benefitTags(r)}</div>}
@@ -356,10 +492,16 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
         okButtonProps={{ 'data-testid': 'batch-action-confirm' }}
         destroyOnHidden
       >
-        {acting && <Typography.Paragraph>{t(`ratings.confirm.${acting}`, { ...words, n: customersOf(acting, b.distribution, b.customerCount) })}</Typography.Paragraph>}
+        {acting && (
+          <Typography.Paragraph>
+            {t(`ratings.confirm.${acting}`, { ...words, n: customersOf(acting, b.distribution, b.customerCount) })}
+          </Typography.Paragraph>
+        )}
         {acting === 'review_high' && (
           <>
-            <Typography.Text strong>{pending.length > 0 ? t('ratings.adjustmentsToSend', { n: pending.length }) : t('ratings.noAdjustments')}</Typography.Text>
+            <Typography.Text strong>
+              {pending.length > 0 ? t('ratings.adjustmentsToSend', { n: pending.length }) : t('ratings.noAdjustments')}
+            </Typography.Text>
             {pending.length > 0 && (
               <List
                 size="small"
@@ -379,8 +521,19 @@ export function BatchView({ id, onBack }: { id: number; onBack: () => void }) {
             )}
           </>
         )}
-        <Input.TextArea value={note} onChange={(e) => setNote(e.target.value)} maxLength={1000} autoSize={{ minRows: 2, maxRows: 4 }} placeholder={t('ratings.notePlaceholder')} aria-label={t('ratings.noteLabel')} style={{ marginTop: 8 }} data-testid="batch-action-note" />
-        {stepError && <Alert type="error" showIcon title={stepError} style={{ marginTop: 12 }} data-testid="batch-action-error" />}
+        <Input.TextArea
+          value={note}
+          onChange={(e) => setNote(e.target.value)}
+          maxLength={1000}
+          autoSize={{ minRows: 2, maxRows: 4 }}
+          placeholder={t('ratings.notePlaceholder')}
+          aria-label={t('ratings.noteLabel')}
+          style={{ marginTop: 8 }}
+          data-testid="batch-action-note"
+        />
+        {stepError && (
+          <Alert type="error" showIcon title={stepError} style={{ marginTop: 12 }} data-testid="batch-action-error" />
+        )}
       </Modal>
 
       <AdjustModal

@@ -31,7 +31,10 @@ export function ComputeButton() {
     setError(null);
     try {
       setOutcomes(await unwrap(client.POST('/api/ratings/compute', { body: { period: month.format('YYYY-MM') } })));
-      await Promise.all([queryClient.invalidateQueries({ queryKey: BATCHES_KEY }), queryClient.invalidateQueries({ queryKey: BATCH_KEY })]);
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: BATCHES_KEY }),
+        queryClient.invalidateQueries({ queryKey: BATCH_KEY }),
+      ]);
     } catch (err) {
       setError(ratingErrorText(t, err));
     } finally {
@@ -63,7 +66,15 @@ export function ComputeButton() {
               size="small"
               dataSource={outcomes}
               data-testid="ratings-compute-outcomes"
-              renderItem={(o) => <List.Item>{t('ratings.outcomeLine', { branch: o.orgUnitName, outcome: t(`ratings.outcomes.${o.outcome}`), n: o.customers })}</List.Item>}
+              renderItem={(o) => (
+                <List.Item>
+                  {t('ratings.outcomeLine', {
+                    branch: o.orgUnitName,
+                    outcome: t(`ratings.outcomes.${o.outcome}`),
+                    n: o.customers,
+                  })}
+                </List.Item>
+              )}
             />
           </>
         ) : (

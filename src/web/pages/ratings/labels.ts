@@ -39,7 +39,8 @@ export function myAction(access: Access, b: Pick<Batch, 'nextAction' | 'nextPerm
 export const stepIndex = (status: RatingStatus) => STATUSES.indexOf(status);
 
 export const litres = (ml: number) => (ml / 1000).toLocaleString('zh-CN', { maximumFractionDigits: 1 });
-export const yuan = (fen: number) => (fen / 100).toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+export const yuan = (fen: number) =>
+  (fen / 100).toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 /** Customers the step concerns: the 1–2-star part for HQ marketing, the 3–4-star part for the review. */
 export function customersOf(action: RatingAction, distribution: readonly number[], total: number): number {

@@ -4,7 +4,19 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Button, Card, DatePicker, Empty, Flex, List, Progress, Table, Tag, Typography, type TableColumnsType } from 'antd';
+import {
+  Button,
+  Card,
+  DatePicker,
+  Empty,
+  Flex,
+  List,
+  Progress,
+  Table,
+  Tag,
+  Typography,
+  type TableColumnsType,
+} from 'antd';
 import { RightOutlined } from '@ant-design/icons';
 import type { Dayjs } from 'dayjs';
 import { client, unwrap } from '../../api/client.js';
@@ -25,7 +37,13 @@ function BatchProgress({ b }: { b: Batch }) {
   return (
     <div style={{ minWidth: 0 }}>
       <Flex gap={8} align="center" wrap>
-        <Progress steps={STATUSES.length} percent={(done / STATUSES.length) * 100} showInfo={false} size={[28, 6]} strokeColor={b.status === 'final' ? '#52c41a' : '#1677ff'} />
+        <Progress
+          steps={STATUSES.length}
+          percent={(done / STATUSES.length) * 100}
+          showInfo={false}
+          size={[28, 6]}
+          strokeColor={b.status === 'final' ? '#52c41a' : '#1677ff'}
+        />
         <Tag color={b.status === 'final' ? 'green' : 'blue'} data-testid={`batch-status-${b.id}`}>
           {t(`ratings.statuses.${b.status}`)}
         </Tag>
@@ -56,7 +74,12 @@ function BatchList({ onOpen }: { onOpen: (id: number) => void }) {
     { title: t('ratings.branch'), dataIndex: 'orgUnitName', width: 150 },
     { title: t('ratings.progress'), key: 'progress', width: 240, render: (_x, b) => <BatchProgress b={b} /> },
     { title: t('ratings.customers'), dataIndex: 'customerCount', width: 80, align: 'right' },
-    { title: t('ratings.distribution'), key: 'distribution', width: 220, render: (_x, b) => <StarChart distribution={b.distribution} height={72} compact /> },
+    {
+      title: t('ratings.distribution'),
+      key: 'distribution',
+      width: 220,
+      render: (_x, b) => <StarChart distribution={b.distribution} height={72} compact />,
+    },
     {
       key: 'open',
       width: 80,

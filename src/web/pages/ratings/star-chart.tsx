@@ -4,7 +4,17 @@ import { useTranslation } from 'react-i18next';
 import { Chart, type ChartOption } from '../../shared/chart.js';
 import { STAR_COLORS } from './labels.js';
 
-export function StarChart({ distribution, height, compact = false, testId }: { distribution: readonly number[]; height: number; compact?: boolean; testId?: string }) {
+export function StarChart({
+  distribution,
+  height,
+  compact = false,
+  testId,
+}: {
+  distribution: readonly number[];
+  height: number;
+  compact?: boolean;
+  testId?: string;
+}) {
   const { t } = useTranslation();
   const option = useMemo<ChartOption>(
     () => ({
@@ -24,7 +34,10 @@ export function StarChart({ distribution, height, compact = false, testId }: { d
           name: t('ratings.customers'),
           barMaxWidth: compact ? 18 : 40,
           label: { show: true, position: 'top', fontSize: compact ? 10 : 12 },
-          data: distribution.map((value, i) => ({ value, itemStyle: { color: STAR_COLORS[i], borderRadius: [3, 3, 0, 0] } })),
+          data: distribution.map((value, i) => ({
+            value,
+            itemStyle: { color: STAR_COLORS[i], borderRadius: [3, 3, 0, 0] },
+          })),
         },
       ],
     }),

@@ -19,7 +19,15 @@ interface RoleFormValues {
 
 const ROLE_CODE = /^[a-z0-9_]{2,}$/;
 
-export function RoleFormModal({ target, onClose, onSaved }: { target: RoleFormTarget | null; onClose: () => void; onSaved: (created: boolean) => void }) {
+export function RoleFormModal({
+  target,
+  onClose,
+  onSaved,
+}: {
+  target: RoleFormTarget | null;
+  onClose: () => void;
+  onSaved: (created: boolean) => void;
+}) {
   const { t } = useTranslation();
   const [form] = Form.useForm<RoleFormValues>();
   const [busy, setBusy] = useState(false);
@@ -30,7 +38,13 @@ export function RoleFormModal({ target, onClose, onSaved }: { target: RoleFormTa
   useEffect(() => {
     if (!target) return;
     form.resetFields();
-    if (target.mode === 'edit') form.setFieldsValue({ code: target.role.code, nameZh: target.role.nameZh, nameEn: target.role.nameEn, permissions: target.role.permissions });
+    if (target.mode === 'edit')
+      form.setFieldsValue({
+        code: target.role.code,
+        nameZh: target.role.nameZh,
+        nameEn: target.role.nameEn,
+        permissions: target.role.permissions,
+      });
     else form.setFieldsValue({ permissions: [] });
   }, [target, form]);
 
@@ -39,9 +53,23 @@ export function RoleFormModal({ target, onClose, onSaved }: { target: RoleFormTa
     setBusy(true);
     try {
       if (target.mode === 'create') {
-        await unwrap(client.POST('/api/roles', { body: { code: v.code.trim(), nameZh: v.nameZh.trim(), nameEn: v.nameEn.trim(), permissions: v.permissions } }));
+        await unwrap(
+          client.POST('/api/roles', {
+            body: { code: v.code.trim(), nameZh: v.nameZh.trim(), nameEn: v.nameEn.trim(), permissions: v.permissions },
+          }),
+        );
       } else {
-        await unwrap(client.PATCH('/api/roles/{id}', { params: { path: { id: target.role.id } }, body: { version: target.role.version, nameZh: v.nameZh.trim(), nameEn: v.nameEn.trim(), permissions: v.permissions } }));
+        await unwrap(
+          client.PATCH('/api/roles/{id}', {
+            params: { path: { id: target.role.id } },
+            body: {
+              version: target.role.version,
+              nameZh: v.nameZh.trim(),
+              nameEn: v.nameEn.trim(),
+              permissions: v.permissions,
+            },
+          }),
+        );
       }
       onSaved(target.mode === 'create');
     } catch (err) {
@@ -52,12 +80,35 @@ export function RoleFormModal({ target, onClose, onSaved }: { target: RoleFormTa
   };
 
   const groups = groupPermissions(catalog.data ?? []);
-  const title = !target ? '' : target.mode === 'create' ? t('roles.create') : t('roles.editTitle', { name: currentLocale() === 'zh-CN' ? target.role.nameZh : target.role.nameEn });
+  const title = !target
+    ? ''
+    : target.mode === 'create'
+      ? t('roles.create')
+      : t('roles.editTitle', { name: currentLocale() === 'zh-CN' ? target.role.nameZh : target.role.nameEn });
 
   return (
-    <Modal open={!!target} title={title} width={640} onCancel={onClose} onOk={() => form.submit()} okText={t('common.save')} cancelText={t('common.cancel')} confirmLoading={busy} destroyOnHidden forceRender>
+    <Modal
+      open={!!target}
+      title={title}
+      width={640}
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      okText={t('common.save')}
+      cancelText={t('common.cancel')}
+      confirmLoading={busy}
+      destroyOnHidden
+      forceRender
+    >
       <Form form={form} layout="vertical" onFinish={submit} requiredMark={false}>
-        <Form.Item name="code" label={t('roles.code')} rules={target?.mode === 'create' ? [required, { pattern: ROLE_CODE, message: t('validation.roleCodePattern') }, { max: 64 }] : []}>
+        <Form.Item
+          name="code"
+          label={t('roles.code')}
+          rules={
+            target?.mode === 'create'
+              ? [required, { pattern: ROLE_CODE, message: t('validation.roleCodePattern') }, { max: 64 }]
+              : []
+          }
+        >
           <Input autoComplete="off" disabled={target?.mode !== 'create'} />
         </Form.Item>
         <Form.Item name="nameZh" label={t('roles.nameZh')} rules={[required, { max: 100 }]}>

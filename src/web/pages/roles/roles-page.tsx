@@ -46,8 +46,18 @@ export function RolesPage() {
 
   const columns: TableColumnsType<Role> = [
     { title: t('roles.name'), key: 'name', render: (_v, r) => (zh ? r.nameZh : r.nameEn), width: 160 },
-    { title: t('roles.code'), dataIndex: 'code', width: 180, render: (code: string) => <span className="fc-code">{code}</span> },
-    { title: '', key: 'kind', width: 90, render: (_v, r) => (r.builtin ? <Tag>{t('roles.builtin')}</Tag> : <Tag color="purple">{t('roles.custom')}</Tag>) },
+    {
+      title: t('roles.code'),
+      dataIndex: 'code',
+      width: 180,
+      render: (code: string) => <span className="fc-code">{code}</span>,
+    },
+    {
+      title: '',
+      key: 'kind',
+      width: 90,
+      render: (_v, r) => (r.builtin ? <Tag>{t('roles.builtin')}</Tag> : <Tag color="purple">{t('roles.custom')}</Tag>),
+    },
     {
       title: t('roles.permissions'),
       key: 'permissions',
@@ -76,7 +86,12 @@ export function RolesPage() {
             width: 170,
             render: (_v: unknown, r: Role) => (
               <Flex gap={4}>
-                <Button size="small" type="link" icon={<EditOutlined />} onClick={() => setTarget({ mode: 'edit', role: r })}>
+                <Button
+                  size="small"
+                  type="link"
+                  icon={<EditOutlined />}
+                  onClick={() => setTarget({ mode: 'edit', role: r })}
+                >
                   {t('common.edit')}
                 </Button>
                 {!r.builtin && (
@@ -116,7 +131,8 @@ export function RolesPage() {
                   {r.builtin ? <Tag>{t('roles.builtin')}</Tag> : <Tag color="purple">{t('roles.custom')}</Tag>}
                   <div>
                     <Typography.Text type="secondary">
-                      {t('roles.permissionCount', { count: r.permissions.length })} · {t('roles.userCount')} {r.userCount}
+                      {t('roles.permissionCount', { count: r.permissions.length })} · {t('roles.userCount')}{' '}
+                      {r.userCount}
                     </Typography.Text>
                   </div>
                 </div>
@@ -138,7 +154,14 @@ export function RolesPage() {
         />
       ) : (
         <Card size="small">
-          <Table<Role> rowKey="id" columns={columns} dataSource={roles.data ?? []} loading={roles.isFetching} pagination={false} scroll={{ x: 800 }} />
+          <Table<Role>
+            rowKey="id"
+            columns={columns}
+            dataSource={roles.data ?? []}
+            loading={roles.isFetching}
+            pagination={false}
+            scroll={{ x: 800 }}
+          />
         </Card>
       )}
       <RoleFormModal

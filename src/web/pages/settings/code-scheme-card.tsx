@@ -12,7 +12,10 @@ export function CodeSchemeCard({ canWrite }: { canWrite: boolean }) {
   const showError = useShowError();
   const queryClient = useQueryClient();
   const [form] = Form.useForm<{ scheme: string }>();
-  const scheme = useQuery({ queryKey: ['code-scheme'], queryFn: () => unwrap(client.GET('/api/settings/customer-code-scheme')) });
+  const scheme = useQuery({
+    queryKey: ['code-scheme'],
+    queryFn: () => unwrap(client.GET('/api/settings/customer-code-scheme')),
+  });
   useEffect(() => {
     if (scheme.data) form.setFieldsValue({ scheme: scheme.data.scheme });
   }, [scheme.data, form]);
@@ -31,7 +34,11 @@ export function CodeSchemeCard({ canWrite }: { canWrite: boolean }) {
     <Card title={t('settings.codeScheme')} style={{ maxWidth: 640 }}>
       <Typography.Paragraph type="secondary">{t('settings.codeSchemeHelp')}</Typography.Paragraph>
       <Form form={form} layout="vertical" disabled={!canWrite} onFinish={(v) => void save(v)}>
-        <Form.Item name="scheme" label={t('settings.codeScheme')} rules={[{ required: true, message: t('validation.required') }]}>
+        <Form.Item
+          name="scheme"
+          label={t('settings.codeScheme')}
+          rules={[{ required: true, message: t('validation.required') }]}
+        >
           <Input maxLength={60} style={{ fontFamily: 'monospace' }} data-testid="code-scheme" />
         </Form.Item>
         <Form.Item label={t('settings.example')}>

@@ -2,11 +2,30 @@
 // money as yuan with two decimals, while the form keeps the API's own values (0.2, 800).
 import { useTranslation } from 'react-i18next';
 import { useQuery } from '@tanstack/react-query';
-import { Button, Card, Col, Flex, Form, Input, InputNumber, Radio, Row, Select, type FormInstance, type FormRule } from 'antd';
+import {
+  Button,
+  Card,
+  Col,
+  Flex,
+  Form,
+  Input,
+  InputNumber,
+  Radio,
+  Row,
+  Select,
+  type FormInstance,
+  type FormRule,
+} from 'antd';
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { client, unwrap } from '../../api/client.js';
 import { useAccess } from '../../access.js';
-import { POLICY_LIMITS as L, POLICY_TEXT_LIMITS as TEXT, type PolicyBodies, type PolicyKind, type StarThresholds } from '../../../domain/policies.js';
+import {
+  POLICY_LIMITS as L,
+  POLICY_TEXT_LIMITS as TEXT,
+  type PolicyBodies,
+  type PolicyKind,
+  type StarThresholds,
+} from '../../../domain/policies.js';
 import {
   benefitCodeRules,
   CUSTOMER_KINDS,
@@ -45,7 +64,10 @@ export function fromForm(kind: PolicyKind, values: PolicyForm): PolicyBodies[Pol
   const { note: _note, ...rest } = values;
   if (kind === 'star_rating') {
     const f = rest as unknown as StarForm;
-    return { ...f, thresholds: Object.fromEntries(f.thresholds.map((r) => [r.kind, r.values])) } as PolicyBodies['star_rating'];
+    return {
+      ...f,
+      thresholds: Object.fromEntries(f.thresholds.map((r) => [r.kind, r.values])),
+    } as PolicyBodies['star_rating'];
   }
   if (kind === 'benefits') {
     const benefits = (rest as unknown as PolicyBodies['benefits']).benefits.map(({ discountYuanPerTon, ...b }) => ({
@@ -88,7 +110,15 @@ function NumberInput({ value, onChange, unit, id, disabled, testId }: NumberInpu
 }
 
 /** A number field of the policy named like its limit, with label, help, unit and rules. */
-function NumberField({ name, limit, label, help, unit, required = true, testId }: {
+function NumberField({
+  name,
+  limit,
+  label,
+  help,
+  unit,
+  required = true,
+  testId,
+}: {
   name: string | (string | number)[];
   limit: LimitKey;
   label?: string;
@@ -143,7 +173,13 @@ function KeyCustomerFields({ products }: { products: readonly string[] }) {
           },
         ]}
       >
-        <Select mode="tags" options={options} tokenSeparators={[',', '，', '、']} style={{ maxWidth: 520 }} data-testid="policy-field-products" />
+        <Select
+          mode="tags"
+          options={options}
+          tokenSeparators={[',', '，', '、']}
+          style={{ maxWidth: 520 }}
+          data-testid="policy-field-products"
+        />
       </Form.Item>
       <Row gutter={16}>
         <Col xs={24} sm={12}>
@@ -179,7 +215,12 @@ function StarRatingFields({ form }: { form: FormInstance<PolicyForm> }) {
   ];
   return (
     <>
-      <Form.Item name="basis" label={t('settings.fields.basis')} extra={t('settings.fields.basisHelp')} rules={[{ required: true }]}>
+      <Form.Item
+        name="basis"
+        label={t('settings.fields.basis')}
+        extra={t('settings.fields.basisHelp')}
+        rules={[{ required: true }]}
+      >
         <Radio.Group
           optionType="button"
           options={[
@@ -195,7 +236,12 @@ function StarRatingFields({ form }: { form: FormInstance<PolicyForm> }) {
               {fields.map((field) => {
                 const isDefault = rows[field.name]?.kind === 'default';
                 return (
-                  <Card key={field.key} size="small" style={{ marginBottom: 8 }} data-testid={`threshold-row-${field.name}`}>
+                  <Card
+                    key={field.key}
+                    size="small"
+                    style={{ marginBottom: 8 }}
+                    data-testid={`threshold-row-${field.name}`}
+                  >
                     <Flex gap={8} align="start">
                       <Form.Item
                         name={[field.name, 'kind']}
@@ -245,7 +291,12 @@ function StarRatingFields({ form }: { form: FormInstance<PolicyForm> }) {
               {kindOptions.some((o) => !o.disabled) && (
                 <Button
                   icon={<PlusOutlined />}
-                  onClick={() => add({ kind: kindOptions.find((o) => !o.disabled)?.value, values: [...(rows[0]?.values ?? [null, null, null, null])] })}
+                  onClick={() =>
+                    add({
+                      kind: kindOptions.find((o) => !o.disabled)?.value,
+                      values: [...(rows[0]?.values ?? [null, null, null, null])],
+                    })
+                  }
                 >
                   {t('settings.fields.addThresholdKind')}
                 </Button>
@@ -316,7 +367,11 @@ function ClassesFields() {
                     name={[field.name, 'code']}
                     rules={[...textRules(t, TEXT.classCode), uniqueRule(t, 'classes', field.name)]}
                   >
-                    <Input maxLength={TEXT.classCode} aria-label={t('settings.fields.classCode')} data-testid={`class-code-${field.name}`} />
+                    <Input
+                      maxLength={TEXT.classCode}
+                      aria-label={t('settings.fields.classCode')}
+                      data-testid={`class-code-${field.name}`}
+                    />
                   </Form.Item>
                 </Col>
                 <Col flex="1 1 0">
@@ -325,7 +380,14 @@ function ClassesFields() {
                   </Form.Item>
                 </Col>
                 <Col flex="none">
-                  <Button type="text" danger icon={<DeleteOutlined />} onClick={() => remove(field.name)} aria-label={t('settings.remove')} disabled={fields.length <= 1} />
+                  <Button
+                    type="text"
+                    danger
+                    icon={<DeleteOutlined />}
+                    onClick={() => remove(field.name)}
+                    aria-label={t('settings.remove')}
+                    disabled={fields.length <= 1}
+                  />
                 </Col>
               </Row>
             ))}
@@ -348,14 +410,24 @@ function BenefitsFields() {
     <Form.List name="benefits">
       {(fields, { add, remove }) => (
         <>
-          {fields.length === 0 && <div style={{ marginBottom: 12, color: 'rgba(0,0,0,0.45)' }}>{t('settings.fields.benefitsEmpty')}</div>}
+          {fields.length === 0 && (
+            <div style={{ marginBottom: 12, color: 'rgba(0,0,0,0.45)' }}>{t('settings.fields.benefitsEmpty')}</div>
+          )}
           {fields.map((field) => (
             <Card
               key={field.key}
               size="small"
               style={{ marginBottom: 12 }}
               title={`${t('settings.fields.benefit')} ${field.name + 1}`}
-              extra={<Button type="text" danger icon={<DeleteOutlined />} onClick={() => remove(field.name)} aria-label={t('settings.remove')} />}
+              extra={
+                <Button
+                  type="text"
+                  danger
+                  icon={<DeleteOutlined />}
+                  onClick={() => remove(field.name)}
+                  aria-label={t('settings.remove')}
+                />
+              }
             >
               <Row gutter={16}>
                 <Col xs={24} md={12}>
@@ -369,22 +441,39 @@ function BenefitsFields() {
                   </Form.Item>
                 </Col>
                 <Col xs={24} md={12}>
-                  <Form.Item name={[field.name, 'nameZh']} label={t('settings.fields.benefitNameZh')} rules={textRules(t, TEXT.benefitName)}>
+                  <Form.Item
+                    name={[field.name, 'nameZh']}
+                    label={t('settings.fields.benefitNameZh')}
+                    rules={textRules(t, TEXT.benefitName)}
+                  >
                     <Input maxLength={TEXT.benefitName} />
                   </Form.Item>
                 </Col>
                 <Col xs={24} md={12}>
-                  <Form.Item name={[field.name, 'nameEn']} label={t('settings.fields.benefitNameEn')} rules={textRules(t, TEXT.benefitName)}>
+                  <Form.Item
+                    name={[field.name, 'nameEn']}
+                    label={t('settings.fields.benefitNameEn')}
+                    rules={textRules(t, TEXT.benefitName)}
+                  >
                     <Input maxLength={TEXT.benefitName} />
                   </Form.Item>
                 </Col>
                 <Col xs={12} md={6}>
-                  <Form.Item name={[field.name, 'minStars']} label={t('settings.fields.benefitMinStars')} rules={numberRules(t, L.minStars, 'star')}>
+                  <Form.Item
+                    name={[field.name, 'minStars']}
+                    label={t('settings.fields.benefitMinStars')}
+                    rules={numberRules(t, L.minStars, 'star')}
+                  >
                     <Select options={starOptions(t)} />
                   </Form.Item>
                 </Col>
                 <Col xs={12} md={6}>
-                  <NumberField name={[field.name, 'consecutiveMonths']} limit="consecutiveMonths" label={t('settings.fields.consecutiveMonths')} help="" />
+                  <NumberField
+                    name={[field.name, 'consecutiveMonths']}
+                    limit="consecutiveMonths"
+                    label={t('settings.fields.consecutiveMonths')}
+                    help=""
+                  />
                 </Col>
                 <Col xs={24} md={12}>
                   <NumberField
@@ -426,7 +515,15 @@ function PlainFields({ names }: { names: LimitKey[] }) {
 }
 
 /** The fields of one policy kind's form. */
-export function PolicyFields({ kind, form, products }: { kind: PolicyKind; form: FormInstance<PolicyForm>; products: readonly string[] }) {
+export function PolicyFields({
+  kind,
+  form,
+  products,
+}: {
+  kind: PolicyKind;
+  form: FormInstance<PolicyForm>;
+  products: readonly string[];
+}) {
   switch (kind) {
     case 'key_customer':
       return <KeyCustomerFields products={products} />;

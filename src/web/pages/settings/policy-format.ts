@@ -26,7 +26,8 @@ export const historyKey = (kind: PolicyKind) => ['policy-history', kind] as cons
 /** Customer kinds that may have star thresholds of their own (the customer archive's kinds). */
 export const CUSTOMER_KINDS = ['individual', 'organisation', 'residential', 'commercial'] as const;
 
-export type Unit = 'day' | 'litre' | 'yuan' | 'percent' | 'month' | 'visit' | 'star' | 'yuanPerTon' | 'times' | 'customer';
+export type Unit =
+  'day' | 'litre' | 'yuan' | 'percent' | 'month' | 'visit' | 'star' | 'yuanPerTon' | 'times' | 'customer';
 export type LimitKey = keyof typeof POLICY_LIMITS;
 
 // The unit of each number field (percent fields hold a fraction and are shown ×100). Keyed by name,
@@ -58,7 +59,8 @@ export const isLimitKey = (name: string): name is LimitKey => Object.hasOwn(POLI
 export const numberFieldsOf = (kind: PolicyKind): LimitKey[] => Object.keys(DEFAULT_POLICIES[kind]).filter(isLimitKey);
 
 /** A field's label and help text; a field the catalog does not know yet is shown by its name. */
-export const fieldLabel = (t: TFunction, name: string) => t(`settings.fields.${name}` as 'settings.fields.graceDays', { defaultValue: name });
+export const fieldLabel = (t: TFunction, name: string) =>
+  t(`settings.fields.${name}` as 'settings.fields.graceDays', { defaultValue: name });
 export const fieldHelp = (t: TFunction, name: string) =>
   t(`settings.fields.${name}Help` as 'settings.fields.graceDaysHelp', { defaultValue: '' });
 
@@ -76,7 +78,8 @@ export function limitText(t: TFunction, limit: NumberLimit, unit: Unit | null): 
   // (「0–60 天之间」, 「1–28 之间」, 「0–50% 之间」); in English the trailing space does not show.
   const after = unit === null ? ' ' : unit === 'percent' ? '% ' : ` ${t(`settings.units.${unit}`)}`;
   const min = shown(limit.min, unit);
-  if (limit.max === undefined) return t(limit.integer ? 'settings.v.atLeastInt' : 'settings.v.atLeast', { min, unit: after }).trim();
+  if (limit.max === undefined)
+    return t(limit.integer ? 'settings.v.atLeastInt' : 'settings.v.atLeast', { min, unit: after }).trim();
   const max = shown(limit.max, unit);
   return t(limit.integer ? 'settings.v.rangeInt' : 'settings.v.range', { min, max, unit: after }).trim();
 }
@@ -107,12 +110,20 @@ export function textRules(t: TFunction, max: number, pattern?: string): FormRule
 export const benefitCodeRules = (t: TFunction, max: number) => textRules(t, max, BENEFIT_CODE_PATTERN);
 
 /** Unique codes in a list field: the rule of `classes.N.code` and `benefits.N.code`. */
-export function uniqueRule(t: TFunction, list: string, index: number, key = 'code', message = 'settings.problems.code_unique'): FormRule {
+export function uniqueRule(
+  t: TFunction,
+  list: string,
+  index: number,
+  key = 'code',
+  message = 'settings.problems.code_unique',
+): FormRule {
   return ({ getFieldValue }) => ({
     validator: (_rule, value: unknown) => {
       const items = (getFieldValue(list) ?? []) as Record<string, unknown>[];
       const earlier = items.slice(0, index).some((it) => it?.[key] === value);
-      return earlier && value ? Promise.reject(new Error(t(message as 'settings.problems.code_unique'))) : Promise.resolve();
+      return earlier && value
+        ? Promise.reject(new Error(t(message as 'settings.problems.code_unique')))
+        : Promise.resolve();
     },
   });
 }
@@ -150,7 +161,8 @@ export function changeValue(t: TFunction, path: readonly string[], value: Change
   }
   if (Array.isArray(value)) return value.join('、');
   if (name === 'basis') return t(`settings.fields.bases.${value === 'amount' ? 'amount' : 'volume'}`);
-  if ((name === 'computeDay' || name === 'finalDay') && typeof value === 'number') return t('settings.fields.dayOfMonth', { n: value });
+  if ((name === 'computeDay' || name === 'finalDay') && typeof value === 'number')
+    return t('settings.fields.dayOfMonth', { n: value });
   if (typeof value === 'number' && isLimitKey(name)) {
     const unit = unitOf(name);
     return `${numberText(shown(value, unit), unit)}${unitText(t, unit)}`;
@@ -187,7 +199,12 @@ export function formPathOf(serverField: string, thresholdKinds: readonly string[
 }
 
 /** The text for a server refusal on a form field: the rule broken, else the field's allowed values. */
-export function serverFieldText(t: TFunction, path: readonly (string | number)[], rule: unknown, basis: string): string | null {
+export function serverFieldText(
+  t: TFunction,
+  path: readonly (string | number)[],
+  rule: unknown,
+  basis: string,
+): string | null {
   if (typeof rule === 'string' && ['thresholds_rise', 'final_before_compute', 'code_unique', 'fen'].includes(rule)) {
     return t(`settings.problems.${rule as 'fen'}`);
   }

@@ -30,7 +30,8 @@ function savePolicy(kind: PolicyKind, body: PolicyBodies[PolicyKind], note: stri
 
 function History({ kind, entries }: { kind: PolicyKind; entries: HistoryEntry[] }) {
   const { t } = useTranslation();
-  if (entries.length === 0) return <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('settings.historyEmpty')} />;
+  if (entries.length === 0)
+    return <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('settings.historyEmpty')} />;
   const complete = entries.length < 100;
   return (
     <Timeline
@@ -50,7 +51,9 @@ function History({ kind, entries }: { kind: PolicyKind; entries: HistoryEntry[] 
                   {when(e.createdAt)}
                   {' · '}
                 </Typography.Text>
-                <Typography.Text data-testid="policy-version-by">{e.createdByName ?? t('settings.unknownUser')}</Typography.Text>
+                <Typography.Text data-testid="policy-version-by">
+                  {e.createdByName ?? t('settings.unknownUser')}
+                </Typography.Text>
               </div>
               {e.note && <Typography.Paragraph style={{ margin: '2px 0' }}>「{e.note}」</Typography.Paragraph>}
               {complete && i === entries.length - 1 && (
@@ -64,7 +67,8 @@ function History({ kind, entries }: { kind: PolicyKind; entries: HistoryEntry[] 
                 <ul style={{ margin: 0, paddingInlineStart: 18, overflowWrap: 'anywhere' }}>
                   {e.changes.map((c) => (
                     <li key={JSON.stringify(c.path)}>
-                      {changeLabel(t, c.path)}：{changeValue(t, c.path, c.before, beforeBasis)} → {changeValue(t, c.path, c.after, basis)}
+                      {changeLabel(t, c.path)}：{changeValue(t, c.path, c.before, beforeBasis)} →{' '}
+                      {changeValue(t, c.path, c.after, basis)}
                     </li>
                   ))}
                 </ul>
@@ -77,7 +81,15 @@ function History({ kind, entries }: { kind: PolicyKind; entries: HistoryEntry[] 
   );
 }
 
-export function PolicySection({ kind, current, canWrite }: { kind: PolicyKind; current: PolicyVersion; canWrite: boolean }) {
+export function PolicySection({
+  kind,
+  current,
+  canWrite,
+}: {
+  kind: PolicyKind;
+  current: PolicyVersion;
+  canWrite: boolean;
+}) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const showError = useShowError();
@@ -113,13 +125,19 @@ export function PolicySection({ kind, current, canWrite }: { kind: PolicyKind; c
       <Col xs={24} xl={14}>
         <Card
           title={t(`settings.tabs.${kind}`)}
-          extra={current.versionId !== null && <Tag color="blue">{t('settings.version', { id: current.versionId })}</Tag>}
+          extra={
+            current.versionId !== null && <Tag color="blue">{t('settings.version', { id: current.versionId })}</Tag>
+          }
         >
           <Typography.Paragraph type="secondary">{t(`settings.intro.${kind}`)}</Typography.Paragraph>
           <Typography.Paragraph data-testid={`policy-in-force-${kind}`}>
             {current.versionId === null
               ? t('settings.defaultInForce')
-              : t('settings.inForce', { id: current.versionId, who: current.createdByName ?? t('settings.unknownUser'), when: when(current.createdAt) })}
+              : t('settings.inForce', {
+                  id: current.versionId,
+                  who: current.createdByName ?? t('settings.unknownUser'),
+                  when: when(current.createdAt),
+                })}
           </Typography.Paragraph>
           {!canWrite && <Alert type="info" showIcon title={t('settings.readOnly')} style={{ marginBottom: 16 }} />}
           <Form<PolicyForm>
@@ -139,9 +157,15 @@ export function PolicySection({ kind, current, canWrite }: { kind: PolicyKind; c
                   name="note"
                   label={t('settings.note')}
                   extra={t('settings.noteHelp')}
-                  rules={[{ max: POLICY_TEXT_LIMITS.note, message: t('settings.v.text', { max: POLICY_TEXT_LIMITS.note }) }]}
+                  rules={[
+                    { max: POLICY_TEXT_LIMITS.note, message: t('settings.v.text', { max: POLICY_TEXT_LIMITS.note }) },
+                  ]}
                 >
-                  <Input.TextArea autoSize={{ minRows: 1, maxRows: 4 }} maxLength={POLICY_TEXT_LIMITS.note} data-testid={`policy-note-${kind}`} />
+                  <Input.TextArea
+                    autoSize={{ minRows: 1, maxRows: 4 }}
+                    maxLength={POLICY_TEXT_LIMITS.note}
+                    data-testid={`policy-note-${kind}`}
+                  />
                 </Form.Item>
                 <Button type="primary" htmlType="submit" data-testid={`policy-save-${kind}`}>
                   {t('common.save')}

@@ -34,7 +34,10 @@ export function SetupPage() {
       const { company, admin } = values;
       const res = await unwrap(
         client.POST('/api/setup', {
-          body: { company: { code: company.code.trim(), name: company.name.trim(), timeZone: company.timeZone }, admin: { username: admin.username.trim(), displayName: admin.displayName.trim(), password: admin.password } },
+          body: {
+            company: { code: company.code.trim(), name: company.name.trim(), timeZone: company.timeZone },
+            admin: { username: admin.username.trim(), displayName: admin.displayName.trim(), password: admin.password },
+          },
         }),
       );
       await startSession(queryClient, res.csrfToken);
@@ -43,7 +46,8 @@ export function SetupPage() {
       void navigate('/', { replace: true });
     } catch (err) {
       showError(err, form);
-      if (err instanceof ApiError && err.code === 'SETUP_DONE') await queryClient.invalidateQueries({ queryKey: SETUP_KEY });
+      if (err instanceof ApiError && err.code === 'SETUP_DONE')
+        await queryClient.invalidateQueries({ queryKey: SETUP_KEY });
     } finally {
       setBusy(false);
     }
@@ -51,11 +55,23 @@ export function SetupPage() {
 
   return (
     <AuthLayout title={t('setup.title')} subtitle={t('setup.intro')}>
-      <Form form={form} layout="vertical" onFinish={submit} initialValues={{ company: { timeZone: DEFAULT_TIME_ZONE } }} requiredMark={false} data-testid="setup-form">
+      <Form
+        form={form}
+        layout="vertical"
+        onFinish={submit}
+        initialValues={{ company: { timeZone: DEFAULT_TIME_ZONE } }}
+        requiredMark={false}
+        data-testid="setup-form"
+      >
         <Divider titlePlacement="start" plain style={{ marginTop: 0 }}>
           {t('setup.company')}
         </Divider>
-        <Form.Item name={['company', 'code']} label={t('setup.companyCode')} extra={t('setup.companyCodeHelp')} rules={[required, { pattern: CODE, message: t('validation.codePattern') }, { max: 64 }]}>
+        <Form.Item
+          name={['company', 'code']}
+          label={t('setup.companyCode')}
+          extra={t('setup.companyCodeHelp')}
+          rules={[required, { pattern: CODE, message: t('validation.codePattern') }, { max: 64 }]}
+        >
           <Input autoComplete="off" />
         </Form.Item>
         <Form.Item name={['company', 'name']} label={t('setup.companyName')} rules={[required, { max: 200 }]}>
@@ -67,16 +83,30 @@ export function SetupPage() {
         <Divider titlePlacement="start" plain>
           {t('setup.admin')}
         </Divider>
-        <Form.Item name={['admin', 'username']} label={t('setup.username')} rules={[required, { pattern: USERNAME, message: t('validation.usernamePattern') }, { max: 64 }]}>
+        <Form.Item
+          name={['admin', 'username']}
+          label={t('setup.username')}
+          rules={[required, { pattern: USERNAME, message: t('validation.usernamePattern') }, { max: 64 }]}
+        >
           <Input autoComplete="username" />
         </Form.Item>
         <Form.Item name={['admin', 'displayName']} label={t('setup.displayName')} rules={[required, { max: 100 }]}>
           <Input />
         </Form.Item>
-        <Form.Item name={['admin', 'password']} label={t('setup.password')} extra={t('setup.passwordHelp')} rules={newPasswordRules()}>
+        <Form.Item
+          name={['admin', 'password']}
+          label={t('setup.password')}
+          extra={t('setup.passwordHelp')}
+          rules={newPasswordRules()}
+        >
           <Input.Password autoComplete="new-password" />
         </Form.Item>
-        <Form.Item name={['admin', 'confirm']} label={t('setup.confirmPassword')} dependencies={[['admin', 'password']]} rules={confirmRules(['admin', 'password'])}>
+        <Form.Item
+          name={['admin', 'confirm']}
+          label={t('setup.confirmPassword')}
+          dependencies={[['admin', 'password']]}
+          rules={confirmRules(['admin', 'password'])}
+        >
           <Input.Password autoComplete="new-password" />
         </Form.Item>
         <Button type="primary" htmlType="submit" block size="large" loading={busy} data-testid="setup-submit">

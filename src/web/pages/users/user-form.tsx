@@ -23,7 +23,15 @@ interface UserFormValues {
 
 const USERNAME = /^[A-Za-z0-9_.@-]{2,}$/;
 
-export function UserFormModal({ target, onClose, onSaved }: { target: UserFormTarget | null; onClose: () => void; onSaved: (user: User, created: boolean) => void }) {
+export function UserFormModal({
+  target,
+  onClose,
+  onSaved,
+}: {
+  target: UserFormTarget | null;
+  onClose: () => void;
+  onSaved: (user: User, created: boolean) => void;
+}) {
   const { t } = useTranslation();
   const [form] = Form.useForm<UserFormValues>();
   const [busy, setBusy] = useState(false);
@@ -37,7 +45,14 @@ export function UserFormModal({ target, onClose, onSaved }: { target: UserFormTa
     if (!target) return;
     form.resetFields();
     if (target.mode === 'create') form.setFieldsValue({ orgUnitId: target.orgUnitId, roleIds: [], active: true });
-    else form.setFieldsValue({ username: target.user.username, displayName: target.user.displayName, orgUnitId: target.user.orgUnitId, roleIds: target.user.roles.map((r) => r.id), active: target.user.active });
+    else
+      form.setFieldsValue({
+        username: target.user.username,
+        displayName: target.user.displayName,
+        orgUnitId: target.user.orgUnitId,
+        roleIds: target.user.roles.map((r) => r.id),
+        active: target.user.active,
+      });
   }, [target, form]);
 
   const submit = async (v: UserFormValues) => {
@@ -45,11 +60,26 @@ export function UserFormModal({ target, onClose, onSaved }: { target: UserFormTa
     setBusy(true);
     try {
       if (target.mode === 'create') {
-        const user = await unwrap(client.POST('/api/users', { body: { username: v.username.trim(), displayName: v.displayName.trim(), orgUnitId: v.orgUnitId, roleIds: v.roleIds, password: v.password } }));
+        const user = await unwrap(
+          client.POST('/api/users', {
+            body: {
+              username: v.username.trim(),
+              displayName: v.displayName.trim(),
+              orgUnitId: v.orgUnitId,
+              roleIds: v.roleIds,
+              password: v.password,
+            },
+          }),
+        );
         onSaved(user, true);
       } else {
         const u = target.user;
-        const sameRoles = [...v.roleIds].sort().join() === u.roles.map((r) => r.id).sort().join();
+        const sameRoles =
+          [...v.roleIds].sort().join() ===
+          u.roles
+            .map((r) => r.id)
+            .sort()
+            .join();
         const user = await unwrap(
           client.PATCH('/api/users/{id}', {
             params: { path: { id: u.id } },
@@ -72,25 +102,59 @@ export function UserFormModal({ target, onClose, onSaved }: { target: UserFormTa
   };
 
   const roleOptions = (roles.data ?? []).map((r) => ({ value: r.id, label: zh ? r.nameZh : r.nameEn }));
-  const title = !target ? '' : target.mode === 'create' ? t('users.create') : t('users.editTitle', { name: target.user.displayName });
+  const title = !target
+    ? ''
+    : target.mode === 'create'
+      ? t('users.create')
+      : t('users.editTitle', { name: target.user.displayName });
 
   return (
-    <Modal open={!!target} title={title} onCancel={onClose} onOk={() => form.submit()} okText={t('common.save')} cancelText={t('common.cancel')} confirmLoading={busy} destroyOnHidden forceRender>
+    <Modal
+      open={!!target}
+      title={title}
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      okText={t('common.save')}
+      cancelText={t('common.cancel')}
+      confirmLoading={busy}
+      destroyOnHidden
+      forceRender
+    >
       <Form form={form} layout="vertical" onFinish={submit} requiredMark={false} data-testid="user-form">
-        <Form.Item name="username" label={t('users.username')} rules={creating ? [required, { pattern: USERNAME, message: t('validation.usernamePattern') }, { max: 64 }] : []}>
+        <Form.Item
+          name="username"
+          label={t('users.username')}
+          rules={
+            creating ? [required, { pattern: USERNAME, message: t('validation.usernamePattern') }, { max: 64 }] : []
+          }
+        >
           <Input autoComplete="off" disabled={!creating} />
         </Form.Item>
         <Form.Item name="displayName" label={t('users.displayName')} rules={[required, { max: 100 }]}>
           <Input autoComplete="off" />
         </Form.Item>
-        <Form.Item name="orgUnitId" label={t('users.orgUnit')} rules={[{ required: true, message: t('validation.select') }]}>
+        <Form.Item
+          name="orgUnitId"
+          label={t('users.orgUnit')}
+          rules={[{ required: true, message: t('validation.select') }]}
+        >
           <OrgTreeSelect />
         </Form.Item>
         <Form.Item name="roleIds" label={t('users.roles')}>
-          <Select mode="multiple" options={roleOptions} loading={roles.isPending} showSearch={{ optionFilterProp: 'label' }} />
+          <Select
+            mode="multiple"
+            options={roleOptions}
+            loading={roles.isPending}
+            showSearch={{ optionFilterProp: 'label' }}
+          />
         </Form.Item>
         {creating ? (
-          <Form.Item name="password" label={t('users.password')} rules={newPasswordRules()} extra={t('setup.passwordHelp')}>
+          <Form.Item
+            name="password"
+            label={t('users.password')}
+            rules={newPasswordRules()}
+            extra={t('setup.passwordHelp')}
+          >
             <Input.Password autoComplete="new-password" />
           </Form.Item>
         ) : (
@@ -103,7 +167,15 @@ export function UserFormModal({ target, onClose, onSaved }: { target: UserFormTa
   );
 }
 
-export function ResetPasswordModal({ user, onClose, onDone }: { user: User | null; onClose: () => void; onDone: () => void }) {
+export function ResetPasswordModal({
+  user,
+  onClose,
+  onDone,
+}: {
+  user: User | null;
+  onClose: () => void;
+  onDone: () => void;
+}) {
   const { t } = useTranslation();
   const [form] = Form.useForm<{ password: string }>();
   const [busy, setBusy] = useState(false);
@@ -117,7 +189,9 @@ export function ResetPasswordModal({ user, onClose, onDone }: { user: User | nul
     if (!user) return;
     setBusy(true);
     try {
-      await unwrap(client.POST('/api/users/{id}/reset-password', { params: { path: { id: user.id } }, body: { password } }));
+      await unwrap(
+        client.POST('/api/users/{id}/reset-password', { params: { path: { id: user.id } }, body: { password } }),
+      );
       onDone();
     } catch (err) {
       showError(err, form);
@@ -127,9 +201,24 @@ export function ResetPasswordModal({ user, onClose, onDone }: { user: User | nul
   };
 
   return (
-    <Modal open={!!user} title={user ? t('users.resetPasswordTitle', { name: user.displayName }) : ''} onCancel={onClose} onOk={() => form.submit()} okText={t('common.save')} cancelText={t('common.cancel')} confirmLoading={busy} destroyOnHidden forceRender>
+    <Modal
+      open={!!user}
+      title={user ? t('users.resetPasswordTitle', { name: user.displayName }) : ''}
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      okText={t('common.save')}
+      cancelText={t('common.cancel')}
+      confirmLoading={busy}
+      destroyOnHidden
+      forceRender
+    >
       <Form form={form} layout="vertical" onFinish={submit} requiredMark={false}>
-        <Form.Item name="password" label={t('users.newPassword')} rules={newPasswordRules()} extra={t('setup.passwordHelp')}>
+        <Form.Item
+          name="password"
+          label={t('users.newPassword')}
+          rules={newPasswordRules()}
+          extra={t('setup.passwordHelp')}
+        >
           <Input.Password autoComplete="new-password" />
         </Form.Item>
       </Form>

@@ -2,8 +2,29 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Card, Dropdown, Flex, Input, List, Table, Tag, Typography, type MenuProps, type TableColumnsType } from 'antd';
-import { EditOutlined, KeyOutlined, LockOutlined, MoreOutlined, PlusOutlined, PoweroffOutlined, UnlockOutlined } from '@ant-design/icons';
+import {
+  App,
+  Button,
+  Card,
+  Dropdown,
+  Flex,
+  Input,
+  List,
+  Table,
+  Tag,
+  Typography,
+  type MenuProps,
+  type TableColumnsType,
+} from 'antd';
+import {
+  EditOutlined,
+  KeyOutlined,
+  LockOutlined,
+  MoreOutlined,
+  PlusOutlined,
+  PoweroffOutlined,
+  UnlockOutlined,
+} from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { client, unwrap } from '../../api/client.js';
 import { useAccess } from '../../access.js';
@@ -39,7 +60,18 @@ export function UsersPage() {
   const users = useQuery({
     queryKey: ['users', filter],
     queryFn: () =>
-      unwrap(client.GET('/api/users', { params: { query: { page: filter.page, pageSize: filter.pageSize, ...(filter.q && { q: filter.q }), ...(filter.orgUnitId && { orgUnitId: filter.orgUnitId }) } } })),
+      unwrap(
+        client.GET('/api/users', {
+          params: {
+            query: {
+              page: filter.page,
+              pageSize: filter.pageSize,
+              ...(filter.q && { q: filter.q }),
+              ...(filter.orgUnitId && { orgUnitId: filter.orgUnitId }),
+            },
+          },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['users'] });
@@ -59,7 +91,8 @@ export function UsersPage() {
       showError(err);
     }
   };
-  const unlock = (u: User) => act(() => unwrap(client.POST('/api/users/{id}/unlock', { params: { path: { id: u.id } } })), t('users.unlockDone'));
+  const unlock = (u: User) =>
+    act(() => unwrap(client.POST('/api/users/{id}/unlock', { params: { path: { id: u.id } } })), t('users.unlockDone'));
   const revoke = (u: User) =>
     modal.confirm({
       title: t('users.revokeSessions'),
@@ -68,7 +101,9 @@ export function UsersPage() {
       cancelText: t('common.cancel'),
       onOk: async () => {
         try {
-          const { revoked } = await unwrap(client.POST('/api/users/{id}/revoke-sessions', { params: { path: { id: u.id } } }));
+          const { revoked } = await unwrap(
+            client.POST('/api/users/{id}/revoke-sessions', { params: { path: { id: u.id } } }),
+          );
           void message.success(t('users.revokeDone', { count: revoked }));
         } catch (err) {
           showError(err);
@@ -92,7 +127,12 @@ export function UsersPage() {
   const actions = (u: User) =>
     access.canWriteUsers && (
       <Flex gap={4} key="actions">
-        <Button size="small" type="link" icon={<EditOutlined />} onClick={() => setFormTarget({ mode: 'edit', user: u })}>
+        <Button
+          size="small"
+          type="link"
+          icon={<EditOutlined />}
+          onClick={() => setFormTarget({ mode: 'edit', user: u })}
+        >
           {t('common.edit')}
         </Button>
         <Dropdown menu={moreMenu(u)} trigger={['click']}>
@@ -122,13 +162,25 @@ export function UsersPage() {
   );
 
   const columns: TableColumnsType<User> = [
-    { title: t('users.username'), dataIndex: 'username', width: 140, render: (u: string) => <span className="fc-code">{u}</span> },
+    {
+      title: t('users.username'),
+      dataIndex: 'username',
+      width: 140,
+      render: (u: string) => <span className="fc-code">{u}</span>,
+    },
     { title: t('users.displayName'), dataIndex: 'displayName', width: 140 },
     { title: t('users.orgUnit'), dataIndex: 'orgUnitId', width: 200, render: (id: number) => unitName(id) },
     { title: t('users.roles'), key: 'roles', render: (_v, u) => roleTags(u) },
     { title: t('users.status'), key: 'status', width: 150, render: (_v, u) => status(u) },
-    { title: t('users.createdAt'), dataIndex: 'createdAt', width: 170, render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm') },
-    ...(access.canWriteUsers ? [{ title: t('common.actions'), key: 'actions', width: 130, render: (_v: unknown, u: User) => actions(u) }] : []),
+    {
+      title: t('users.createdAt'),
+      dataIndex: 'createdAt',
+      width: 170,
+      render: (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm'),
+    },
+    ...(access.canWriteUsers
+      ? [{ title: t('common.actions'), key: 'actions', width: 130, render: (_v: unknown, u: User) => actions(u) }]
+      : []),
   ];
 
   const pagination = {
@@ -136,7 +188,8 @@ export function UsersPage() {
     pageSize: filter.pageSize,
     total: users.data?.total ?? 0,
     showTotal: (total: number) => t('common.total', { count: total }),
-    onChange: (page: number, pageSize: number) => setFilter((f) => ({ ...f, page: pageSize === f.pageSize ? page : 1, pageSize })),
+    onChange: (page: number, pageSize: number) =>
+      setFilter((f) => ({ ...f, page: pageSize === f.pageSize ? page : 1, pageSize })),
     ...(isPhone && { simple: true, size: 'small' as const }),
   };
 
@@ -145,7 +198,12 @@ export function UsersPage() {
       title={t('users.title')}
       extra={
         access.canWriteUsers && (
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => setFormTarget({ mode: 'create', ...(filter.orgUnitId && { orgUnitId: filter.orgUnitId }) })} data-testid="user-create">
+          <Button
+            type="primary"
+            icon={<PlusOutlined />}
+            onClick={() => setFormTarget({ mode: 'create', ...(filter.orgUnitId && { orgUnitId: filter.orgUnitId }) })}
+            data-testid="user-create"
+          >
             {t('users.create')}
           </Button>
         )
@@ -161,7 +219,13 @@ export function UsersPage() {
             enterButton
           />
           {access.canReadOrg && (
-            <OrgTreeSelect allowClear placeholder={t('users.orgFilter')} style={{ width: isPhone ? '100%' : 240 }} value={filter.orgUnitId} onChange={(orgUnitId) => setFilter((f) => ({ ...f, orgUnitId: orgUnitId ?? undefined, page: 1 }))} />
+            <OrgTreeSelect
+              allowClear
+              placeholder={t('users.orgFilter')}
+              style={{ width: isPhone ? '100%' : 240 }}
+              value={filter.orgUnitId}
+              onChange={(orgUnitId) => setFilter((f) => ({ ...f, orgUnitId: orgUnitId ?? undefined, page: 1 }))}
+            />
           )}
         </Flex>
       </Card>
@@ -176,7 +240,10 @@ export function UsersPage() {
             <Card size="small" style={{ marginBottom: 8 }} data-testid={`user-card-${u.username}`}>
               <Flex justify="space-between" align="start" gap={8}>
                 <div style={{ minWidth: 0 }}>
-                  <Typography.Text strong>{u.displayName}</Typography.Text> <Typography.Text type="secondary" className="fc-code">{u.username}</Typography.Text>
+                  <Typography.Text strong>{u.displayName}</Typography.Text>{' '}
+                  <Typography.Text type="secondary" className="fc-code">
+                    {u.username}
+                  </Typography.Text>
                   <div style={{ color: 'rgba(0,0,0,0.65)', margin: '4px 0' }}>{unitName(u.orgUnitId)}</div>
                   {roleTags(u)}
                   <div style={{ marginTop: 4 }}>{status(u)}</div>
@@ -188,7 +255,16 @@ export function UsersPage() {
         />
       ) : (
         <Card size="small">
-          <Table<User> rowKey="id" columns={columns} dataSource={users.data?.items ?? []} loading={users.isFetching} pagination={pagination} locale={{ emptyText: t('users.empty') }} scroll={{ x: 900 }} data-testid="users-table" />
+          <Table<User>
+            rowKey="id"
+            columns={columns}
+            dataSource={users.data?.items ?? []}
+            loading={users.isFetching}
+            pagination={pagination}
+            locale={{ emptyText: t('users.empty') }}
+            scroll={{ x: 900 }}
+            data-testid="users-table"
+          />
         </Card>
       )}
       <UserFormModal

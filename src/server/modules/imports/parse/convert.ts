@@ -14,8 +14,7 @@ export interface FieldError {
 
 /** A failed row keeps the fields that did convert, so the archive's checks can name theirs too. */
 export type Converted =
-  | { ok: true; value: Record<string, unknown> }
-  | { ok: false; errors: FieldError[]; value: Record<string, unknown> };
+  { ok: true; value: Record<string, unknown> } | { ok: false; errors: FieldError[]; value: Record<string, unknown> };
 
 /** Excel's day 0 is 1899-12-30 (the 1900 leap-year bug included). */
 const EXCEL_EPOCH_MS = Date.UTC(1899, 11, 30);
@@ -32,7 +31,7 @@ function wallClock(d: Date, withTime: boolean): string {
 function fromSerial(n: number): Date | null {
   // 1950 … 2150: a number outside is not a date serial.
   if (!(n > 18_264 && n < 91_311)) return null;
-  return new Date(EXCEL_EPOCH_MS + Math.round(n * DAY_MS / 1000) * 1000);
+  return new Date(EXCEL_EPOCH_MS + Math.round((n * DAY_MS) / 1000) * 1000);
 }
 
 function halfWidth(s: string): string {
@@ -41,7 +40,8 @@ function halfWidth(s: string): string {
 
 const DATE_TEXT = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/;
 const COMPACT_DATE = /^(\d{4})(\d{2})(\d{2})$/;
-const DATE_TIME_TEXT = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+|T)(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.(\d{1,9}))?\s*秒?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const DATE_TIME_TEXT =
+  /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+|T)(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.(\d{1,9}))?\s*秒?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 const COMPACT_DATE_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?$/;
 
 function validDate(y: number, m: number, d: number): boolean {
@@ -122,7 +122,9 @@ export function parseNumberCell(c: Cell): number | null {
   if (c === null) return null;
   if (typeof c === 'number') return Number.isFinite(c) ? c : null;
   if (typeof c !== 'string') return null;
-  const s = halfWidth(c).replace(/[,\s¥$]|元|升|公升|rmb|cny/gi, '').replace(/l$/i, '');
+  const s = halfWidth(c)
+    .replace(/[,\s¥$]|元|升|公升|rmb|cny/gi, '')
+    .replace(/l$/i, '');
   if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(s)) return null;
   return Number(s);
 }
@@ -142,13 +144,37 @@ function lostDigits(c: Cell): boolean {
 
 // How card systems and e-ledgers write the payment; anything else goes to the ingest as written.
 const PAYMENT_WORDS: Record<string, string> = {
-  加油卡: 'card', IC卡: 'card', 卡: 'card', 油卡: 'card', 现金: 'cash', 银行卡: 'bank_card', 刷卡: 'bank_card', 信用卡: 'bank_card',
-  微信: 'mobile', 支付宝: 'mobile', 扫码: 'mobile', 移动支付: 'mobile', 转账: 'transfer', 对公转账: 'transfer', 银行转账: 'transfer', 挂账: 'credit', 记账: 'credit', 赊账: 'credit', 券: 'voucher', 代金券: 'voucher', 优惠券: 'voucher', 其他: 'other',
+  加油卡: 'card',
+  IC卡: 'card',
+  卡: 'card',
+  油卡: 'card',
+  现金: 'cash',
+  银行卡: 'bank_card',
+  刷卡: 'bank_card',
+  信用卡: 'bank_card',
+  微信: 'mobile',
+  支付宝: 'mobile',
+  扫码: 'mobile',
+  移动支付: 'mobile',
+  转账: 'transfer',
+  对公转账: 'transfer',
+  银行转账: 'transfer',
+  挂账: 'credit',
+  记账: 'credit',
+  赊账: 'credit',
+  券: 'voucher',
+  代金券: 'voucher',
+  优惠券: 'voucher',
+  其他: 'other',
 };
 
 const WHOLE_TEXT_FIELDS = new Set(['cardNo', 'phone', 'phone2', 'externalId', 'plate']);
 
-function cellsByField(mapping: Record<string, string>, header: readonly string[], cells: readonly Cell[]): Map<string, Cell> {
+function cellsByField(
+  mapping: Record<string, string>,
+  header: readonly string[],
+  cells: readonly Cell[],
+): Map<string, Cell> {
   const out = new Map<string, Cell>();
   for (let i = 0; i < header.length; i++) {
     const field = mapping[header[i]!];
@@ -191,7 +217,13 @@ function textsOf(by: Map<string, Cell>, fields: readonly string[], value: Record
   if (typeof value.payment === 'string') value.payment = PAYMENT_WORDS[value.payment] ?? value.payment;
 }
 
-export function convertRow(kind: ImportKind, mapping: Record<string, string>, cells: readonly unknown[], _rowNumber: number, header: readonly string[]): Converted {
+export function convertRow(
+  kind: ImportKind,
+  mapping: Record<string, string>,
+  cells: readonly unknown[],
+  _rowNumber: number,
+  header: readonly string[],
+): Converted {
   const by = cellsByField(mapping, header, cells as Cell[]);
   const errors: FieldError[] = [];
   const value: Record<string, unknown> = {};
@@ -207,13 +239,16 @@ export function convertRow(kind: ImportKind, mapping: Record<string, string>, ce
     const litres = by.get('volumeLitres') ?? null;
     const l = parseNumberCell(litres);
     if (litres === null) errors.push({ field: 'volumeLitres', code: 'REQUIRED' });
-    else if (l === null || l <= 0) errors.push({ field: 'volumeLitres', code: 'NOT_VOLUME', params: { value: text(litres) ?? '' } });
+    else if (l === null || l <= 0)
+      errors.push({ field: 'volumeLitres', code: 'NOT_VOLUME', params: { value: text(litres) ?? '' } });
     else value.volumeMl = Math.max(1, Math.round(l * 1000));
     const unitPriceFen = fenOf(by, 'unitPrice', errors);
     let amountFen = fenOf(by, 'amount', errors);
     // Without an amount, litres × unit price is what the customer paid.
-    if (amountFen === undefined && unitPriceFen !== undefined && typeof value.volumeMl === 'number') amountFen = Math.round((unitPriceFen * value.volumeMl) / 1000);
-    if (amountFen === undefined && !errors.some((e) => e.field === 'amount' || e.field === 'unitPrice')) errors.push({ field: 'amount', code: 'REQUIRED' });
+    if (amountFen === undefined && unitPriceFen !== undefined && typeof value.volumeMl === 'number')
+      amountFen = Math.round((unitPriceFen * value.volumeMl) / 1000);
+    if (amountFen === undefined && !errors.some((e) => e.field === 'amount' || e.field === 'unitPrice'))
+      errors.push({ field: 'amount', code: 'REQUIRED' });
     if (unitPriceFen !== undefined) value.unitPriceFen = unitPriceFen;
     if (amountFen !== undefined) value.amountFen = amountFen;
     textsOf(by, ['externalId', 'stationCode', 'cardNo', 'plate', 'product', 'payment'], value);

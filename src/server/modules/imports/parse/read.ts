@@ -29,7 +29,8 @@ function isXlsx(head: Buffer): boolean {
 
 /** The encoding of a CSV from its first bytes: a BOM decides; else valid UTF-8 is UTF-8, anything else GB18030. */
 export function detectEncoding(head: Buffer): { encoding: Encoding; bomBytes: number } {
-  if (head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { encoding: 'utf8', bomBytes: 3 };
+  if (head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf)
+    return { encoding: 'utf8', bomBytes: 3 };
   if (head.length >= 2 && head[0] === 0xff && head[1] === 0xfe) return { encoding: 'utf16le', bomBytes: 2 };
   if (head.length >= 2 && head[0] === 0xfe && head[1] === 0xff) return { encoding: 'utf16be', bomBytes: 2 };
   try {
@@ -44,7 +45,11 @@ export function detectEncoding(head: Buffer): { encoding: Encoding; bomBytes: nu
 
 /** The delimiter used most on the first line outside quotes: comma, tab or semicolon. */
 export function detectDelimiter(firstLine: string): string {
-  const counts = new Map<string, number>([[',', 0], ['\t', 0], [';', 0]]);
+  const counts = new Map<string, number>([
+    [',', 0],
+    ['\t', 0],
+    [';', 0],
+  ]);
   let quoted = false;
   for (const ch of firstLine) {
     if (ch === '"') quoted = !quoted;
@@ -72,7 +77,8 @@ async function* csvRows(file: string, limits: ImportLimits): AsyncGenerator<Sour
   const firstText = iconv.decode(head.subarray(bomBytes, Math.min(head.length, bomBytes + 8192)), encoding);
   const delimiter = detectDelimiter(firstText.split(/\r?\n/, 1)[0] ?? '');
   const bytes = fs.createReadStream(file, { start: bomBytes });
-  const text: Readable = encoding === 'utf8' ? bytes.setEncoding('utf8') : (bytes.pipe(iconv.decodeStream(encoding)) as unknown as Readable);
+  const text: Readable =
+    encoding === 'utf8' ? bytes.setEncoding('utf8') : (bytes.pipe(iconv.decodeStream(encoding)) as unknown as Readable);
   // csv-parse holds a record until it ends: no record may be longer than its cells could be.
   const maxRecord = limits.cellChars * limits.columns;
   const options = { delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, bom: true };

@@ -16,7 +16,10 @@ import { FileFormatError, ImportLimitError, limitError, type ImportLimits } from
 /** Excel's day 0 (1900 date system, the leap-year bug included); 1904 workbooks add 1,462 days. */
 const EXCEL_EPOCH_MS = Date.UTC(1899, 11, 30);
 const DAY_MS = 86_400_000;
-const BUILTIN_DATE_FORMATS = new Set([14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 45, 46, 47, 50, 51, 52, 53, 54, 55, 56, 57, 58]);
+const BUILTIN_DATE_FORMATS = new Set([
+  14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 45, 46, 47, 50, 51, 52, 53, 54, 55, 56,
+  57, 58,
+]);
 
 const MB = 1024 * 1024;
 /** Characters of XML without a tag that can still be one cell: entities spell a character in up to 10. */
@@ -272,7 +275,10 @@ export async function* xlsxRows(
   const book = await openBook(file, limits);
   const chosen = sheet === undefined ? book.sheets[0] : book.sheets.find((s) => s.name === sheet);
   if (!chosen) {
-    throw new FileFormatError(sheet === undefined ? 'the workbook has no sheets' : `the workbook has no sheet named ${sheet}`, 'sheet');
+    throw new FileFormatError(
+      sheet === undefined ? 'the workbook has no sheets' : `the workbook has no sheet named ${sheet}`,
+      'sheet',
+    );
   }
   const entry = book.zip.file(chosen.path);
   if (!entry) throw new FileFormatError(`the workbook has no part ${chosen.path} for sheet ${chosen.name}`, 'sheet');
@@ -314,7 +320,8 @@ export async function* xlsxRows(
       default: {
         const n = Number(value);
         if (!Number.isFinite(n)) return value;
-        if (dateStyles[style]) return new Date(EXCEL_EPOCH_MS + (book.date1904 ? 1462 : 0) * DAY_MS + Math.round(n * 86_400) * 1000);
+        if (dateStyles[style])
+          return new Date(EXCEL_EPOCH_MS + (book.date1904 ? 1462 : 0) * DAY_MS + Math.round(n * 86_400) * 1000);
         return n;
       }
     }

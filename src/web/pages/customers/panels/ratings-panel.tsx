@@ -16,22 +16,36 @@ export function RatingsPanel({ customerId }: { customerId: number }) {
   const { t } = useTranslation();
   const isPhone = useIsPhone();
   const access = useAccess();
-  const history = useQuery({ queryKey: ['customer-ratings', customerId], queryFn: () => unwrap(client.GET('/api/customers/{id}/ratings', { params: { path: { id: customerId } } })) });
+  const history = useQuery({
+    queryKey: ['customer-ratings', customerId],
+    queryFn: () => unwrap(client.GET('/api/customers/{id}/ratings', { params: { path: { id: customerId } } })),
+  });
 
   const stars = (e: Entry) => (
     <Flex gap={4} align="center" wrap>
       <Tag color={STAR_TAG_COLORS[e.stars] ?? 'default'} style={{ marginInlineEnd: 0 }}>
         {t('ratings.stars', { n: e.stars })}
       </Tag>
-      {e.stars !== e.computedStars && <Typography.Text type="secondary">({t('ratings.history.computed', { n: e.computedStars })})</Typography.Text>}
+      {e.stars !== e.computedStars && (
+        <Typography.Text type="secondary">({t('ratings.history.computed', { n: e.computedStars })})</Typography.Text>
+      )}
     </Flex>
   );
   const status = (e: Entry) => {
-    const label = STATUS_SET.has(e.batchStatus) ? t(`ratings.statuses.${e.batchStatus as RatingStatus}`) : e.batchStatus;
+    const label = STATUS_SET.has(e.batchStatus)
+      ? t(`ratings.statuses.${e.batchStatus as RatingStatus}`)
+      : e.batchStatus;
     const tag = <Tag color={e.batchStatus === 'final' ? 'green' : 'blue'}>{label}</Tag>;
     return access.canReadRatings ? <Link to={`/ratings?batch=${e.batchId}`}>{tag}</Link> : tag;
   };
-  const benefits = (e: Entry) => (e.benefits.length === 0 ? '—' : e.benefits.map((b) => <Tag key={b} color="green">{benefitName(t, b)}</Tag>));
+  const benefits = (e: Entry) =>
+    e.benefits.length === 0
+      ? '—'
+      : e.benefits.map((b) => (
+          <Tag key={b} color="green">
+            {benefitName(t, b)}
+          </Tag>
+        ));
 
   const columns: TableColumnsType<Entry> = [
     { title: t('ratings.period'), dataIndex: 'period', width: 90 },
@@ -74,7 +88,16 @@ export function RatingsPanel({ customerId }: { customerId: number }) {
           )}
         />
       ) : (
-        <Table<Entry> size="small" rowKey="period" columns={columns} dataSource={history.data ?? []} loading={history.isFetching} pagination={{ pageSize: 12, hideOnSinglePage: true }} locale={{ emptyText: empty }} scroll={{ x: 1000 }} />
+        <Table<Entry>
+          size="small"
+          rowKey="period"
+          columns={columns}
+          dataSource={history.data ?? []}
+          loading={history.isFetching}
+          pagination={{ pageSize: 12, hideOnSinglePage: true }}
+          locale={{ emptyText: empty }}
+          scroll={{ x: 1000 }}
+        />
       )}
     </Card>
   );

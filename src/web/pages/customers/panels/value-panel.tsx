@@ -33,17 +33,32 @@ export function ValuePanel({ customerId }: { customerId: number }) {
 
   let body: ReactNode = null;
   if (v && v.missing !== null) {
-    body = <Typography.Text type="secondary">{t(v.missing === 'no_history' ? 'customerValue.noHistory' : 'customerValue.noModel')}</Typography.Text>;
+    body = (
+      <Typography.Text type="secondary">
+        {t(v.missing === 'no_history' ? 'customerValue.noHistory' : 'customerValue.noModel')}
+      </Typography.Text>
+    );
   } else if (v && v.pAlive != null && v.expectedVisits365d != null) {
     const pAlive = percentOf(v.pAlive);
     const visits = approxVisits(v.expectedVisits365d);
     const sentence =
       v.value12mFen != null && v.spendPerVisitFen != null
-        ? t('customerValue.explain', { pAlive, visits, spend: approxYuan(v.spendPerVisitFen), value: approxYuan(v.value12mFen) })
+        ? t('customerValue.explain', {
+            pAlive,
+            visits,
+            spend: approxYuan(v.spendPerVisitFen),
+            value: approxYuan(v.value12mFen),
+          })
         : t('customerValue.explainNoSpend', { pAlive, visits });
     body = (
       <>
-        <Alert type="info" showIcon title={sentence} style={{ marginBottom: 12 }} data-testid="customer-value-sentence" />
+        <Alert
+          type="info"
+          showIcon
+          title={sentence}
+          style={{ marginBottom: 12 }}
+          data-testid="customer-value-sentence"
+        />
         <Row gutter={[12, 12]}>
           <Col xs={12} md={6}>
             <Statistic title={t('customerValue.pAlive')} value={pAlive} />
@@ -52,18 +67,30 @@ export function ValuePanel({ customerId }: { customerId: number }) {
             <Statistic
               title={t('customerValue.visits')}
               value={visits}
-              suffix={<Typography.Text type="secondary">{t('customerValue.in30', { visits: approxVisits(v.expectedVisits30d ?? 0) })}</Typography.Text>}
+              suffix={
+                <Typography.Text type="secondary">
+                  {t('customerValue.in30', { visits: approxVisits(v.expectedVisits30d ?? 0) })}
+                </Typography.Text>
+              }
             />
           </Col>
           <Col xs={12} md={6}>
-            <Statistic title={t('customerValue.spendPerVisit')} value={v.spendPerVisitFen != null ? `¥${approxYuan(v.spendPerVisitFen)}` : '—'} />
+            <Statistic
+              title={t('customerValue.spendPerVisit')}
+              value={v.spendPerVisitFen != null ? `¥${approxYuan(v.spendPerVisitFen)}` : '—'}
+            />
           </Col>
           <Col xs={12} md={6}>
-            <Statistic title={t('customerValue.value12m')} value={v.value12mFen != null ? `¥${approxYuan(v.value12mFen)}` : '—'} />
+            <Statistic
+              title={t('customerValue.value12m')}
+              value={v.value12mFen != null ? `¥${approxYuan(v.value12mFen)}` : '—'}
+            />
           </Col>
         </Row>
         <Typography.Paragraph type="secondary" style={{ marginTop: 8, marginBottom: 0, fontSize: 12 }}>
-          {v.ownSpendPerVisitFen != null && v.spendPerVisitFen != null && `${t('customerValue.spendNote', { count: v.spendVisits, own: approxYuan(v.ownSpendPerVisitFen) })} `}
+          {v.ownSpendPerVisitFen != null &&
+            v.spendPerVisitFen != null &&
+            `${t('customerValue.spendNote', { count: v.spendVisits, own: approxYuan(v.ownSpendPerVisitFen) })} `}
           {t('customerValue.basis', { fitted: v.modelFittedFor ?? '', asOf: v.asOf })}
         </Typography.Paragraph>
       </>
