@@ -326,11 +326,9 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     await app.register(fastifyStatic, { root: webRoot, wildcard: false, index: false, serve: true, prefix: '/' });
   app.setNotFoundHandler((request, reply) => {
     if (request.url.startsWith('/api/') || request.method !== 'GET' || !hasWeb) {
-      return reply
-        .code(404)
-        .send({
-          error: { code: 'ROUTE_NOT_FOUND', message: `${request.method} ${request.url.split('?')[0]} does not exist` },
-        });
+      return reply.code(404).send({
+        error: { code: 'ROUTE_NOT_FOUND', message: `${request.method} ${request.url.split('?')[0]} does not exist` },
+      });
     }
     // Client-side routes of the single-page app all load index.html.
     return reply.type('text/html').sendFile('index.html');

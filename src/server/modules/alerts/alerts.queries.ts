@@ -611,14 +611,12 @@ export const alertsQueries = {
         fitted_at: row.fittedAt,
       })
       .onConflict((oc) =>
-        oc
-          .columns(['org_unit_id', 'model', 'period'])
-          .doUpdateSet({
-            params: row.params,
-            log_likelihood: row.logLikelihood,
-            customers: row.customers,
-            fitted_at: row.fittedAt,
-          }),
+        oc.columns(['org_unit_id', 'model', 'period']).doUpdateSet({
+          params: row.params,
+          log_likelihood: row.logLikelihood,
+          customers: row.customers,
+          fitted_at: row.fittedAt,
+        }),
       )
       .execute();
   },
