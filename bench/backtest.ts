@@ -28,6 +28,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { openDb, type Db } from '../src/server/db/connection.js';
+import { secondaryIndexes } from './lib/indexes.js';
 import { prepareDatabase } from '../src/server/bootstrap.js';
 import { AlertsService } from '../src/server/modules/alerts/alerts.service.js';
 import { BacktestService } from '../src/server/modules/alerts/backtest.service.js';
@@ -123,25 +124,6 @@ async function seedTree(db: Db): Promise<Tree> {
     }
   }
   return { stations };
-}
-
-/** Index definitions of a table other than those behind its constraints. */
-async function secondaryIndexes(db: Db, table: string): Promise<{ name: string; ddl: string }[]> {
-  if (db.engine === 'sqlite') {
-    const r = await sql<{
-      name: string;
-      sql: string;
-    }>`select name, sql from sqlite_master where type = 'index' and tbl_name = ${table} and sql is not null`.execute(
-      db.kysely,
-    );
-    return r.rows.map((x) => ({ name: x.name, ddl: x.sql }));
-  }
-  const r = await sql<{
-    name: string;
-    ddl: string;
-  }>`select indexname as name, indexdef as ddl from pg_indexes where tablename = ${table}
-    and indexname not in (select conname from pg_constraint where conrelid = ${table}::regclass)`.execute(db.kysely);
-  return r.rows;
 }
 
 const TXN_COLUMNS =

@@ -31,6 +31,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { openDb, type Db } from '../src/server/db/connection.js';
+import { secondaryIndexes } from './lib/indexes.js';
 import { prepareDatabase } from '../src/server/bootstrap.js';
 import { runJob } from '../src/server/jobs/job-runner.js';
 import { monthlyRatingJob } from '../src/server/modules/ratings/ratings.job.js';
@@ -348,25 +349,6 @@ async function seedTree(db: Db): Promise<Tree> {
   }
   tree.cumulative = tree.cumulative.map((c) => c / total);
   return tree;
-}
-
-/** Index definitions of a table other than those behind its constraints: dropped around the load and rebuilt after. */
-async function secondaryIndexes(db: Db, table: string): Promise<{ name: string; ddl: string }[]> {
-  if (db.engine === 'sqlite') {
-    const r = await sql<{
-      name: string;
-      sql: string;
-    }>`select name, sql from sqlite_master where type = 'index' and tbl_name = ${table} and sql is not null`.execute(
-      db.kysely,
-    );
-    return r.rows.map((x) => ({ name: x.name, ddl: x.sql }));
-  }
-  const r = await sql<{
-    name: string;
-    ddl: string;
-  }>`select indexname as name, indexdef as ddl from pg_indexes where tablename = ${table}
-    and indexname not in (select conname from pg_constraint where conrelid = ${table}::regclass)`.execute(db.kysely);
-  return r.rows;
 }
 
 const TXN_COLUMNS =
