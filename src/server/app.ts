@@ -59,6 +59,8 @@ import { TopupsService } from './modules/topups/topups.service.js';
 import { topupsRoutes } from './modules/topups/topups.routes.js';
 import { ChurnCasesService } from './modules/churn-cases/churn-cases.service.js';
 import { churnCasesRoutes } from './modules/churn-cases/churn-cases.routes.js';
+import { WorkService } from './modules/work/work.service.js';
+import { workRoutes } from './modules/work/work.routes.js';
 
 export interface RouteEntry {
   method: string;
@@ -312,6 +314,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
       onBackgroundError: (err) => app.log.error({ err }, 'loss-rate snapshot failed'),
     }),
   );
+  workRoutes(app, new WorkService(db.kysely, opts.now));
   dashboardsRoutes(
     app,
     new DashboardsService(db.kysely, db.engine, opts.now, {

@@ -16,6 +16,7 @@ import * as m0017 from './migrations/0017-ingest-namespace.js';
 import * as m0018 from './migrations/0018-import-limits.js';
 import * as m0020 from './migrations/0020-alert-lifecycle.js';
 import * as m0021 from './migrations/0021-churn-cases.js';
+import * as m0022 from './migrations/0022-work-items.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0018-import-limits': m0018,
   '0020-alert-lifecycle': m0020,
   '0021-churn-cases': m0021,
+  '0022-work-items': m0022,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -49,6 +51,8 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     provider: new StaticProvider(),
     migrationTableName: 'schema_migration',
     migrationLockTableName: 'schema_migration_lock',
+    // Modules land their migrations independently; a later number may be applied before an earlier one.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));

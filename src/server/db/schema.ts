@@ -555,6 +555,26 @@ export interface ChurnCaseEventTable {
   detail: string | null;
 }
 
+/** The work inbox's read model (migration 0022): one row per piece of work a module gives someone. */
+export interface WorkItemTable {
+  id: Generated<number>;
+  kind: string;
+  record_id: number;
+  /** The one person it is for; null for a queue item any holder of `permission` over `org_path` may take. */
+  assignee_user_id: number | null;
+  permission: string | null;
+  org_unit_id: number;
+  org_path: string;
+  customer_id: number | null;
+  subject: string;
+  due_at: Instant;
+  /** open | done | cancelled */
+  state: string;
+  created_at: Instant;
+  updated_at: Instant;
+  done_at: Instant | null;
+}
+
 export interface ExitSurveyTable {
   id: Generated<number>;
   case_id: number;
@@ -612,4 +632,5 @@ export interface Database {
   churn_case: ChurnCaseTable;
   churn_case_event: ChurnCaseEventTable;
   exit_survey: ExitSurveyTable;
+  work_item: WorkItemTable;
 }

@@ -1,0 +1,130 @@
+// The reader side of the work inbox (我的待办): one person's open work by due time, and the counts
+// the menu and the home page show. Reads `work_item` only.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { Principal } from '../../auth/principal.js';
+import { likeEscape } from '../../db/dialect.js';
+import type { WorkKind } from './work-items.js';
+
+export interface WorkItemView {
+  id: number;
+  kind: WorkKind;
+  recordId: number;
+  customerId: number | null;
+  subject: string;
+  orgUnitId: number;
+  orgUnitName: string;
+  dueAt: string;
+  overdue: boolean;
+  /** Mine by name, or a queue item open to everyone holding its permission in my subtree. */
+  queue: boolean;
+  state: string;
+  doneAt: string | null;
+}
+
+export interface InboxFilter {
+  state?: 'open' | 'done';
+  kind?: WorkKind;
+  page: number;
+  pageSize: number;
+}
+
+export class WorkService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Items for me by name or for a permission I hold over a unit in my subtree. */
+  private mine(p: Principal, state: 'open' | 'done') {
+    const perms = [...p.permissions];
+    const prefix = `${likeEscape(p.orgPath)}%`;
+    const states = state === 'open' ? ['open'] : ['done', 'cancelled'];
+    return this.db
+      .selectFrom('work_item as w')
+      .where('w.state', 'in', states)
+      .where((eb) =>
+        eb.or([
+          eb('w.assignee_user_id', '=', p.userId),
+          eb.and([
+            eb('w.assignee_user_id', 'is', null),
+            eb('w.permission', 'in', perms.length ? perms : ['-']),
+            sql<boolean>`w.org_path like ${prefix} escape '\\'`,
+          ]),
+        ]),
+      );
+  }
+
+  async inbox(p: Principal, f: InboxFilter): Promise<{ total: number; items: WorkItemView[] }> {
+    const state = f.state ?? 'open';
+    let q = this.mine(p, state);
+    if (f.kind) q = q.where('w.kind', '=', f.kind);
+    const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+    const rows = await q
+      .innerJoin('org_unit as u', 'u.id', 'w.org_unit_id')
+      .select([
+        'w.id',
+        'w.kind',
+        'w.record_id',
+        'w.customer_id',
+        'w.subject',
+        'w.org_unit_id',
+        'u.name as unit_name',
+        'w.due_at',
+        'w.assignee_user_id',
+        'w.state',
+        'w.done_at',
+      ])
+      .orderBy(state === 'open' ? 'w.due_at' : 'w.done_at', state === 'open' ? 'asc' : 'desc')
+      .orderBy('w.id')
+      .limit(f.pageSize)
+      .offset((f.page - 1) * f.pageSize)
+      .execute();
+    const now = this.now().toISOString();
+    return {
+      total: Number(total),
+      items: rows.map((r) => ({
+        id: Number(r.id),
+        kind: r.kind as WorkKind,
+        recordId: Number(r.record_id),
+        customerId: r.customer_id === null ? null : Number(r.customer_id),
+        subject: r.subject,
+        orgUnitId: Number(r.org_unit_id),
+        orgUnitName: r.unit_name,
+        dueAt: r.due_at,
+        overdue: r.state === 'open' && r.due_at < now,
+        queue: r.assignee_user_id === null,
+        state: r.state,
+        doneAt: r.done_at,
+      })),
+    };
+  }
+
+  /** Open items by kind, how many are past due and how many fall due today or earlier. */
+  async counts(
+    p: Principal,
+  ): Promise<{ total: number; overdue: number; dueToday: number; byKind: Record<string, number> }> {
+    const now = this.now();
+    const endOfDay = new Date(now.getTime() + 86_400_000).toISOString();
+    const rows = await this.mine(p, 'open')
+      .select((eb) => [
+        'w.kind',
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.sum<number>(sql`case when w.due_at < ${now.toISOString()} then 1 else 0 end`).as('overdue'),
+        eb.fn.sum<number>(sql`case when w.due_at < ${endOfDay} then 1 else 0 end`).as('due'),
+      ])
+      .groupBy('w.kind')
+      .execute();
+    const byKind: Record<string, number> = {};
+    let total = 0;
+    let overdue = 0;
+    let dueToday = 0;
+    for (const r of rows) {
+      byKind[r.kind] = Number(r.n);
+      total += Number(r.n);
+      overdue += Number(r.overdue ?? 0);
+      dueToday += Number(r.due ?? 0);
+    }
+    return { total, overdue, dueToday, byKind };
+  }
+}
