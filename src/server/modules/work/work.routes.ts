@@ -3,7 +3,7 @@ import type { App } from '../../http.js';
 import { requirePrincipal } from '../../auth/access.js';
 import { Page, Paging, errorResponses } from '../../schemas.js';
 import { WORK_KINDS, type WorkKind } from './work-items.js';
-import type { WorkService } from './work.service.js';
+import type { InboxFilter, WorkService } from './work.service.js';
 
 const tags = ['work'];
 const Kind = Type.Unsafe<WorkKind>({
@@ -44,7 +44,7 @@ export function workRoutes(app: App, svc: WorkService): void {
       ),
       response: { 200: Page(WorkItem), ...errorResponses },
     },
-    handler: (req) => svc.inbox(requirePrincipal(req), req.query),
+    handler: (req) => svc.inbox(requirePrincipal(req), req.query as InboxFilter),
   });
 
   app.get('/api/work/counts', {
