@@ -633,7 +633,16 @@ export class CustomersService {
       });
   }
 
-  async create(p: Principal, ip: string | null, input: CreateCustomer) {
+  /**
+   * `opts.inTransaction` runs inside the transaction that stores the customer, after it: a module that
+   * creates a customer as part of its own change (a signed prospect) writes that change atomically with it.
+   */
+  async create(
+    p: Principal,
+    ip: string | null,
+    input: CreateCustomer,
+    opts: { inTransaction?: (trx: Kysely<Database>, customerId: number) => Promise<void> } = {},
+  ) {
     const orgUnitId = input.orgUnitId ?? p.orgUnitId;
     if (!(await orgUnitInScope(this.db, p, orgUnitId)))
       throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'body.orgUnitId');
@@ -682,6 +691,7 @@ export class CustomersService {
           orgUnitId,
           after: { ...input, ...n, code },
         });
+        await opts.inTransaction?.(trx, id);
         return id;
       });
       return this.get(p, id, ip);
