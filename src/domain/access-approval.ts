@@ -16,13 +16,18 @@ export function requiredSlots(requesterRoles: readonly string[]): ApprovalSlot[]
   return business ? ['area_rep', 'dept_head'] : ['area_rep', 'dept_head', 'branch_manager'];
 }
 
+/** The roles that fill each slot. */
+export const ROLES_OF_SLOT: Record<ApprovalSlot, readonly string[]> = {
+  area_rep: ['sales_rep', 'area_customer_manager'],
+  dept_head: ['branch_dept_head'],
+  branch_manager: ['branch_manager'],
+};
+
 /** Which slot an approver may fill, by role; the caller checks that the target lies in the approver's subtree. */
 export function slotsOf(approverRoles: readonly string[]): ApprovalSlot[] {
-  const slots: ApprovalSlot[] = [];
-  if (approverRoles.includes('sales_rep') || approverRoles.includes('area_customer_manager')) slots.push('area_rep');
-  if (approverRoles.includes('branch_dept_head')) slots.push('dept_head');
-  if (approverRoles.includes('branch_manager')) slots.push('branch_manager');
-  return slots;
+  return (Object.keys(ROLES_OF_SLOT) as ApprovalSlot[]).filter((slot) =>
+    ROLES_OF_SLOT[slot].some((r) => approverRoles.includes(r)),
+  );
 }
 
 export type RequestStatus = 'pending' | 'approved' | 'rejected';

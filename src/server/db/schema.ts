@@ -573,6 +573,10 @@ export interface WorkItemTable {
   created_at: Instant;
   updated_at: Instant;
   done_at: Instant | null;
+  /** '' unless one record waits in several queues (one row per role that fills an open approval slot). */
+  queue_key: Generated<string>;
+  /** Queue items: ",12,40," — holders of the permission who may not take it (the requester, who decided already). */
+  excluded_user_ids: string | null;
 }
 
 export interface ExitSurveyTable {

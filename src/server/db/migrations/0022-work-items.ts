@@ -12,7 +12,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('kind', 'varchar(32)', (c) => c.notNull())
     .addColumn('record_id', ref, (c) => c.notNull())
     .addColumn('assignee_user_id', ref, (c) => c.references('app_user.id').onDelete('set null'))
+    // Who may take a queue item: a permission ("rating.approve") or a role ("role:branch_dept_head").
     .addColumn('permission', 'varchar(64)')
+    // One record may wait in several queues at once (an access request's open approval slots, one row
+    // per role that fills a slot); '' for the usual one row per record.
+    .addColumn('queue_key', 'varchar(64)', (c) => c.notNull().defaultTo(''))
+    // Queue items only: people who may not take it although they hold the permission (",12,40,": the
+    // requester of an approval, an approver who has already decided).
+    .addColumn('excluded_user_ids', 'varchar(2000)')
     .addColumn('org_unit_id', ref, (c) => c.notNull().references('org_unit.id'))
     .addColumn('org_path', 'varchar(512)', (c) => c.notNull())
     .addColumn('customer_id', ref)
@@ -23,7 +30,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', ts, (c) => c.notNull())
     .addColumn('done_at', ts)
     .execute();
-  await db.schema.createIndex('work_item_record_uq').on('work_item').columns(['kind', 'record_id']).unique().execute();
+  await db.schema
+    .createIndex('work_item_record_uq')
+    .on('work_item')
+    .columns(['kind', 'record_id', 'queue_key'])
+    .unique()
+    .execute();
   await db.schema
     .createIndex('work_item_assignee_idx')
     .on('work_item')

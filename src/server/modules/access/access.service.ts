@@ -4,8 +4,18 @@ import type { Database } from '../../db/schema.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { pathInCustomerScope, pathInCustomerWriteScope, pathInScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
-import { requiredSlots, slotsOf, statusAfter, type ApprovalSlot } from '../../../domain/access-approval.js';
+import {
+  ROLES_OF_SLOT,
+  requiredSlots,
+  slotsOf,
+  statusAfter,
+  type ApprovalSlot,
+} from '../../../domain/access-approval.js';
 import { recordAudit } from '../audit/audit.service.js';
+import { closeWorkItem, excludeFromWorkItem, openWorkItems } from '../work/work-items.js';
+
+/** Days approvers have before a request shows as overdue in their inboxes. */
+const DECIDE_DAYS = 2;
 
 export class AccessService {
   constructor(
@@ -51,6 +61,24 @@ export class AccessService {
         orgUnitId: target.id,
         after: { ...input, mode, requiredSlots: slots },
       });
+      // Waiting in the queue of every role that fills an open slot, over the target unit, but not for the requester.
+      await openWorkItems(
+        trx,
+        slots.flatMap((slot) =>
+          ROLES_OF_SLOT[slot].map((role) => ({
+            kind: 'access_approval' as const,
+            recordId: Number(id),
+            assigneeUserId: null,
+            permission: `role:${role}`,
+            queueKey: role,
+            excludeUserIds: [p.userId],
+            orgUnitId: target.id,
+            subject: p.displayName,
+            dueAt: new Date(Date.parse(at) + DECIDE_DAYS * 86_400_000).toISOString(),
+          })),
+        ),
+        at,
+      );
       return id;
     });
     return this.get(id);
@@ -199,6 +227,11 @@ export class AccessService {
           .where('id', '=', id)
           .execute();
       }
+      // The slot is filled: its roles' queues are done; the decider is done with the others too.
+      if (status === 'pending') {
+        await closeWorkItem(trx, 'access_approval', id, now.toISOString(), 'done', ROLES_OF_SLOT[slot]);
+        await excludeFromWorkItem(trx, 'access_approval', id, p.userId, now.toISOString());
+      } else await closeWorkItem(trx, 'access_approval', id, now.toISOString());
       await recordAudit(trx, actorOf(p, ip), {
         action: `access_${decision}`,
         entity: 'access_request',

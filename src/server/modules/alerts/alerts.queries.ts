@@ -2,7 +2,19 @@
 // time, so a large archive never sits in memory at once (the model rule keeps only three numbers each).
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { bulkStatements, likeEscape, oneOf, sqliteStatement, type BulkColumn, type Engine } from '../../db/dialect.js';
+import {
+  bulkStatements,
+  engineOf,
+  likeEscape,
+  oneOf,
+  sqliteStatement,
+  type BulkColumn,
+  type Engine,
+} from '../../db/dialect.js';
+import { closeWorkItem, closeWorkItems } from '../work/work-items.js';
+
+/** Days an alert's assignee has to make contact before it shows as overdue in his inbox. */
+export const ALERT_CONTACT_DAYS = 3;
 import { inScope } from '../../auth/scope.js';
 import type { Principal } from '../../auth/principal.js';
 
@@ -450,7 +462,37 @@ export const alertsQueries = {
     for (const q of bulkStatements(engine, RESOLVED_COLUMNS, rows, RESOLVE_ALERTS, 500)) {
       n += Number((await db.executeQuery(q)).numAffectedRows ?? 0);
     }
+    // Nobody has to call a customer who came back by himself.
+    if (n > 0)
+      await closeWorkItems(
+        db,
+        'alert',
+        rows.map((r) => r[0]),
+        rows[0]![2],
+      );
     return n;
+  },
+
+  /**
+   * Every open alert is someone's work: an inbox item for its assignee (else the station managers'
+   * queue of its unit), due ALERT_CONTACT_DAYS after it was raised. Set-based, after a run's inserts;
+   * an alert that already has its item is left alone, so a run taken again adds nothing.
+   */
+  async openAlertWork(db: Kysely<Database>, now: string): Promise<number> {
+    const due =
+      engineOf(db) === 'postgres'
+        ? sql`a.opened_at + make_interval(days => ${ALERT_CONTACT_DAYS})`
+        : sql`strftime('%Y-%m-%dT%H:%M:%fZ', a.opened_at, ${`+${ALERT_CONTACT_DAYS} days`})`;
+    const res = await sql`insert into work_item (kind, record_id, assignee_user_id, permission, excluded_user_ids,
+        org_unit_id, org_path, customer_id, subject, due_at, state, created_at, updated_at, done_at)
+      select 'alert', a.id, a.assignee_user_id, case when a.assignee_user_id is null then 'alert.run' end, null,
+        a.org_unit_id, o.path, a.customer_id, coalesce(c.name, c.organisation, c.code), ${due}, 'open', ${now}, ${now}, null
+      from alert a
+      join org_unit o on o.id = a.org_unit_id
+      join customer c on c.id = a.customer_id
+      where a.status = 'open'
+        and not exists (select 1 from work_item w where w.kind = 'alert' and w.record_id = a.id)`.execute(db);
+    return Number(res.numAffectedRows ?? 0);
   },
 
   /** A hand-recorded fill-up that resolved an alert was replaced by the card system's row: name that row instead. */
@@ -662,6 +704,8 @@ export const alertsQueries = {
       .where('id', '=', id)
       .where('status', '=', 'open')
       .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+    if (Number(res.numUpdatedRows) !== 1) return false;
+    await closeWorkItem(db, 'alert', id, at);
+    return true;
   },
 };

@@ -424,6 +424,7 @@ export class AlertsService {
       // The workers must not outlive the run, whatever happens in it.
       await fits.pool.close();
     }
+    if (!dry) await q.openAlertWork(this.db, openedAt);
     for (const k of Object.keys(result.phaseSeconds) as (keyof RunResult['phaseSeconds'])[])
       result.phaseSeconds[k] = Math.round(result.phaseSeconds[k] * 10) / 10;
     result.seconds = secondsSince(started);

@@ -39,6 +39,7 @@ import { currentPolicy } from '../policies/policies.service.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { alertsQueries } from '../alerts/alerts.queries.js';
 import { SnapshotStore } from '../dashboards/dashboards.snapshots.js';
+import { syncChurnCaseWork } from './churn-cases.work.js';
 import { churnCasesQueries as q, type CaseChanges, type CaseFilter, type CaseRow } from './churn-cases.queries.js';
 
 export interface SurveyBody {
@@ -427,6 +428,7 @@ export class ChurnCasesService {
         throw err;
       }
       if (survey) await q.saveSurvey(trx, { caseId, customerId, ...survey, by: p.userId, at });
+      await syncChurnCaseWork(trx, caseId, at);
       const detail = { category: body.category, lossKind: kind.code, note, ...(survey && { survey }) };
       await q.insertEvent(trx, {
         caseId,
@@ -489,6 +491,7 @@ export class ChurnCasesService {
       at,
       detail,
     });
+    await syncChurnCaseWork(trx, id, at);
     return { row, to: check.to, at };
   }
 
@@ -722,6 +725,7 @@ export class ChurnCasesService {
           at,
           detail,
         });
+        await syncChurnCaseWork(trx, Number(c.id), at);
         await recordAudit(trx, WIN_BACK_ACTOR, {
           action: 'win_back',
           entity: 'churn_case',

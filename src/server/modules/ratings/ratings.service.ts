@@ -28,6 +28,7 @@ import {
 } from '../../../domain/rating-workflow.js';
 import { recordAudit, recordRead } from '../audit/audit.service.js';
 import { currentPolicy } from '../policies/policies.service.js';
+import { closeWorkItem, openWorkItem } from '../work/work-items.js';
 import {
   ratingsQueries as q,
   type BatchRow,
@@ -209,6 +210,7 @@ export class RatingsService {
         };
       });
       await q.insertRatings(trx, rows);
+      await syncRatingWork(trx, open.id, at);
       await recordAudit(trx, actor, {
         action: 'compute',
         entity: 'rating_batch',
@@ -329,6 +331,7 @@ export class RatingsService {
       else if (body.adjustments?.length)
         throw new AppError('VALIDATION_FAILED', 'stars are adjusted only in the high review', 'body.adjustments');
       if (action === 'finalize') detail = await this.finalize(trx, b, at);
+      await syncRatingWork(trx, id, at);
       await recordAudit(trx, actorOf(p, ip), {
         action,
         entity: 'rating_batch',
@@ -443,4 +446,33 @@ export class RatingsService {
       note: r.note,
     }));
   }
+}
+
+/** Days each step of a rating batch has before it shows as overdue in the inboxes of those who take it. */
+const RATING_STEP_DAYS = 5;
+
+/** The batch's next step as a queue item for everyone holding its permission over the batch's unit; none once final. */
+async function syncRatingWork(trx: Kysely<Database>, batchId: number, at: string): Promise<void> {
+  const b = await trx
+    .selectFrom('rating_batch as b')
+    .innerJoin('org_unit as o', 'o.id', 'b.org_unit_id')
+    .select(['b.status', 'b.period', 'b.org_unit_id', 'o.name'])
+    .where('b.id', '=', batchId)
+    .executeTakeFirst();
+  if (!b) return;
+  const action = isRatingStatus(b.status) ? nextAction(b.status) : null;
+  if (action === null) return closeWorkItem(trx, 'rating_approval', batchId, at);
+  await openWorkItem(
+    trx,
+    {
+      kind: 'rating_approval',
+      recordId: batchId,
+      assigneeUserId: null,
+      permission: RATING_STEPS[action].permission,
+      orgUnitId: Number(b.org_unit_id),
+      subject: `${b.period} ${b.name}`,
+      dueAt: new Date(Date.parse(at) + RATING_STEP_DAYS * 86_400_000).toISOString(),
+    },
+    at,
+  );
 }

@@ -28,11 +28,16 @@ export type WorkKind = (typeof WORK_KINDS)[number];
 
 export interface WorkItemInput {
   kind: WorkKind;
-  /** Id of the module's own row (the alert, the visit, the task…); (kind, recordId) is unique. */
+  /** Id of the module's own row (the alert, the visit, the task…); (kind, recordId, queueKey) is unique. */
   recordId: number;
   /** The person the work is for; null makes it a queue item for whoever holds `permission` over the unit. */
   assigneeUserId: number | null;
+  /** A permission (`rating.approve`) or a role (`role:branch_dept_head`) that takes the queue item. */
   permission?: string | null;
+  /** Set when one record waits in several queues at once: one row per key. */
+  queueKey?: string;
+  /** Queue items: holders of the permission who may not take it (the requester of an approval). */
+  excludeUserIds?: readonly number[];
   orgUnitId: number;
   customerId?: number | null;
   /** What the person sees in the list: a customer's name, a plan's month… (cut to 200 characters). */
@@ -46,6 +51,8 @@ function rowOf(input: WorkItemInput, now: string) {
     record_id: input.recordId,
     assignee_user_id: input.assigneeUserId,
     permission: input.permission ?? null,
+    queue_key: input.queueKey ?? '',
+    excluded_user_ids: input.excludeUserIds?.length ? `,${input.excludeUserIds.join(',')},` : null,
     org_unit_id: input.orgUnitId,
     org_path: sql<string>`(select path from org_unit where id = ${input.orgUnitId})`,
     customer_id: input.customerId ?? null,
@@ -64,16 +71,17 @@ export async function openWorkItem(db: Tx, input: WorkItemInput, now: string): P
 }
 
 export async function openWorkItems(db: Tx, inputs: readonly WorkItemInput[], now: string): Promise<void> {
-  // SQLite takes at most 32,766 parameters per statement; 13 per row.
+  // SQLite takes at most 32,766 parameters per statement; 14 per row.
   for (let i = 0; i < inputs.length; i += 1000) {
     const rows = inputs.slice(i, i + 1000).map((x) => rowOf(x, now));
     await db
       .insertInto('work_item')
       .values(rows)
       .onConflict((oc) =>
-        oc.columns(['kind', 'record_id']).doUpdateSet((eb) => ({
+        oc.columns(['kind', 'record_id', 'queue_key']).doUpdateSet((eb) => ({
           assignee_user_id: eb.ref('excluded.assignee_user_id'),
           permission: eb.ref('excluded.permission'),
+          excluded_user_ids: eb.ref('excluded.excluded_user_ids'),
           org_unit_id: eb.ref('excluded.org_unit_id'),
           org_path: eb.ref('excluded.org_path'),
           customer_id: eb.ref('excluded.customer_id'),
@@ -95,8 +103,18 @@ export async function closeWorkItem(
   recordId: number,
   now: string,
   state: 'done' | 'cancelled' = 'done',
+  queueKeys?: readonly string[],
 ): Promise<void> {
-  await closeWorkItems(db, kind, [recordId], now, state);
+  if (queueKeys === undefined) return closeWorkItems(db, kind, [recordId], now, state);
+  if (queueKeys.length === 0) return;
+  await db
+    .updateTable('work_item')
+    .set({ state, updated_at: now, done_at: now })
+    .where('kind', '=', kind)
+    .where('record_id', '=', recordId)
+    .where('queue_key', 'in', queueKeys)
+    .where('state', '=', 'open')
+    .execute();
 }
 
 export async function closeWorkItems(
@@ -128,6 +146,25 @@ export async function reassignWorkItem(
   await db
     .updateTable('work_item')
     .set({ assignee_user_id: assigneeUserId, updated_at: now })
+    .where('kind', '=', kind)
+    .where('record_id', '=', recordId)
+    .execute();
+}
+
+/** One holder of a queue item's permission is done with it (he decided his slot); it stays open for the others (every queue of the record). */
+export async function excludeFromWorkItem(
+  db: Tx,
+  kind: WorkKind,
+  recordId: number,
+  userId: number,
+  now: string,
+): Promise<void> {
+  await db
+    .updateTable('work_item')
+    .set({
+      excluded_user_ids: sql<string>`coalesce(excluded_user_ids, ',') || ${`${userId},`}`,
+      updated_at: now,
+    })
     .where('kind', '=', kind)
     .where('record_id', '=', recordId)
     .execute();

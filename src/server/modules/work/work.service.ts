@@ -37,7 +37,8 @@ export class WorkService {
 
   /** Items for me by name or for a permission I hold over a unit in my subtree. */
   private mine(p: Principal, state: 'open' | 'done') {
-    const perms = [...p.permissions];
+    // A queue item names a permission or a role ("role:branch_dept_head").
+    const perms = [...p.permissions, ...p.roleCodes.map((r) => `role:${r}`)];
     const prefix = `${likeEscape(p.orgPath)}%`;
     const states = state === 'open' ? ['open'] : ['done', 'cancelled'];
     return this.db
@@ -50,6 +51,7 @@ export class WorkService {
             eb('w.assignee_user_id', 'is', null),
             eb('w.permission', 'in', perms.length ? perms : ['-']),
             sql<boolean>`w.org_path like ${prefix} escape '\\'`,
+            eb.or([eb('w.excluded_user_ids', 'is', null), eb('w.excluded_user_ids', 'not like', `%,${p.userId},%`)]),
           ]),
         ]),
       );
