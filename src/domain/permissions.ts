@@ -26,6 +26,7 @@ export const PERMISSIONS = [
   'alert.run',
   'churn.assign',
   'dashboard.read',
+  'visit.approve',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -61,6 +62,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'access.approve',
       'dashboard.read',
       'churn.assign',
+      'visit.approve',
     ],
   },
   {
@@ -94,6 +96,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'rating.read',
       'dashboard.read',
       'churn.assign',
+      'visit.approve',
     ],
   },
   {
@@ -109,13 +112,22 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'rating.read',
       'dashboard.read',
       'churn.assign',
+      'visit.approve',
     ],
   },
   {
     code: 'area_customer_manager',
     nameZh: '片区客户经理',
     nameEn: 'Area customer manager',
-    permissions: ['org.read', ...CUSTOMER_WORK, 'access.approve', 'rating.read', 'dashboard.read', 'churn.assign'],
+    permissions: [
+      'org.read',
+      ...CUSTOMER_WORK,
+      'access.approve',
+      'rating.read',
+      'dashboard.read',
+      'churn.assign',
+      'visit.approve',
+    ],
   },
   {
     code: 'sales_rep',

@@ -59,6 +59,11 @@ import { TopupsService } from './modules/topups/topups.service.js';
 import { topupsRoutes } from './modules/topups/topups.routes.js';
 import { ChurnCasesService } from './modules/churn-cases/churn-cases.service.js';
 import { churnCasesRoutes } from './modules/churn-cases/churn-cases.routes.js';
+import { VisitPlansService } from './modules/visits/visit-plans.service.js';
+import { VisitRecordsService } from './modules/visits/visit-records.service.js';
+import { VisitSummaryService } from './modules/visits/visit-summary.service.js';
+import { visitsRoutes } from './modules/visits/visits.routes.js';
+import { defaultStorage, type Storage } from './storage/storage.js';
 import { WorkService } from './modules/work/work.service.js';
 import { workRoutes } from './modules/work/work.routes.js';
 
@@ -76,6 +81,8 @@ export interface AppOptions {
   /** Serve the built web UI from this folder (defaults to dist/web when it exists). */
   webRoot?: string | null;
   now?: () => Date;
+  /** Where attachments (visit photos…) are kept; files under the data folder by default. */
+  storage?: Storage;
 }
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -315,6 +322,12 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     }),
   );
   workRoutes(app, new WorkService(db.kysely, opts.now));
+  visitsRoutes(
+    app,
+    new VisitPlansService(db.kysely, opts.now),
+    new VisitRecordsService(db.kysely, opts.storage ?? defaultStorage(config.databaseUrl), opts.now),
+    new VisitSummaryService(db.kysely, opts.now),
+  );
   dashboardsRoutes(
     app,
     new DashboardsService(db.kysely, db.engine, opts.now, {

@@ -6,6 +6,7 @@ import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helper
 import { USER_PASSWORD, buildTree, createUser, usersForEveryRole, type Tree } from '../helpers/fixtures.js';
 import { DEFAULT_ROLES } from '../../src/domain/permissions.js';
 import type { RouteEntry } from '../../src/server/app.js';
+import { insertVisitRecords } from '../visits/records.js';
 
 type Variant = 'in' | 'out' | 'none';
 const DENIED = [401, 403];
@@ -30,6 +31,10 @@ describeEngines('authorization matrix', (engine) => {
     alert: { in: 0, out: 0 },
     rating_batch: { in: 0, out: 0 },
     churn_case: { in: 0, out: 0 },
+    visit_plan: { in: 0, out: 0 },
+    planned_visit: { in: 0, out: 0 },
+    visit_record: { in: 0, out: 0 },
+    visit_problem: { in: 0, out: 0 },
     role: 0,
   };
 
@@ -134,6 +139,10 @@ describeEngines('authorization matrix', (engine) => {
       in: await churnCase(records.customer.in, tree.station1),
       out: await churnCase(records.customer.out, tree.station3),
     };
+    const visitsIn = await insertVisitRecords(ctx.db.kysely, tree.station1);
+    const visitsOut = await insertVisitRecords(ctx.db.kysely, tree.station3);
+    for (const k of ['visit_plan', 'planned_visit', 'visit_record', 'visit_problem'] as const)
+      records[k] = { in: visitsIn[k], out: visitsOut[k] };
     const roles = await ok<{ id: number; code: string }[]>(call(ctx.app, admin, 'GET', '/api/roles'));
     records.role = roles.find((r) => r.code === 'auditor')!.id;
   }, 120_000);

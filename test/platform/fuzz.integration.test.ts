@@ -8,6 +8,7 @@ import { describeEngines } from '../helpers/engines.js';
 import { ADMIN_PASSWORD, login, setupAdmin, useTestApp, type Session, type TestApp } from '../helpers/app.js';
 import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
 import type { RouteEntry } from '../../src/server/app.js';
+import { insertVisitRecords } from '../visits/records.js';
 
 interface JsonSchema {
   type?: string;
@@ -211,6 +212,7 @@ describeEngines('bad input on every route', (engine) => {
   let ratingBatchId: number;
   let alertId: number;
   let churnCaseId: number;
+  let visitRecords: Awaited<ReturnType<typeof insertVisitRecords>>;
 
   async function send(
     app: TestApp,
@@ -326,6 +328,7 @@ describeEngines('bad input on every route', (engine) => {
     churnCaseId = Number(
       (await ctx.db.kysely.insertInto('churn_case').values(churnCase).returning('id').executeTakeFirstOrThrow()).id,
     );
+    visitRecords = await insertVisitRecords(ctx.db.kysely, tree.station1);
     routes = ctx.app.routeTable.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'));
   });
 
@@ -342,6 +345,7 @@ describeEngines('bad input on every route', (engine) => {
       rating_batch: ratingBatchId,
       alert: alertId,
       churn_case: churnCaseId,
+      ...visitRecords,
     };
     return r.url.replace(':id', String(type ? ids[type] : roleId)).replace(':mergeId', '1');
   };

@@ -21,7 +21,11 @@ export type ResourceType =
   | 'api_key'
   | 'alert'
   | 'rating_batch'
-  | 'churn_case';
+  | 'churn_case'
+  | 'visit_plan'
+  | 'planned_visit'
+  | 'visit_record'
+  | 'visit_problem';
 
 export type Access =
   | { public: true }
@@ -118,6 +122,44 @@ const RESOLVERS: Record<ResourceType, Resolver> = {
         .where('c.id', '=', id)
         .executeTakeFirst()
     )?.path ?? null,
+  // Visit plans belong to the owner's unit; planned visits, records and problems to the customer's unit
+  // (a problem is seen from where it was raised up; the level holding it decides, in the service).
+  visit_plan: async (db, id) =>
+    (
+      await db
+        .selectFrom('visit_plan as x')
+        .innerJoin('org_unit as o', 'o.id', 'x.org_unit_id')
+        .select('o.path')
+        .where('x.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  planned_visit: async (db, id) =>
+    (
+      await db
+        .selectFrom('planned_visit as x')
+        .innerJoin('org_unit as o', 'o.id', 'x.org_unit_id')
+        .select('o.path')
+        .where('x.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  visit_record: async (db, id) =>
+    (
+      await db
+        .selectFrom('visit_record as x')
+        .innerJoin('org_unit as o', 'o.id', 'x.org_unit_id')
+        .select('o.path')
+        .where('x.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  visit_problem: async (db, id) =>
+    (
+      await db
+        .selectFrom('visit_problem as x')
+        .innerJoin('org_unit as o', 'o.id', 'x.origin_unit_id')
+        .select('o.path')
+        .where('x.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
 };
 
 // Customer records are also readable through an approved access request; everything else only in the own subtree.
@@ -133,11 +175,18 @@ const IN_SCOPE: Record<ResourceType, (p: Principal, path: string) => boolean> = 
   alert: pathInScope,
   // Like alerts: a case is work of the own organisation, not lent with an archive.
   churn_case: pathInScope,
+  // Plans and planned visits are work of the own organisation; a visit record is part of the customer's
+  // archive (readable through a lent archive, written only where it is lent for writing).
+  visit_plan: pathInScope,
+  planned_visit: pathInScope,
+  visit_record: pathInCustomerScope,
+  visit_problem: pathInScope,
 };
 
 // Writes to a customer need the own subtree or a grant lent for writing; a read grant lends reading only.
 const IN_WRITE_SCOPE: Partial<Record<ResourceType, (p: Principal, path: string) => boolean>> = {
   customer: pathInCustomerWriteScope,
+  visit_record: pathInCustomerWriteScope,
 };
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -590,6 +590,147 @@ export interface ExitSurveyTable {
   updated_at: Instant;
 }
 
+export interface VisitPlanTable {
+  id: Generated<number>;
+  owner_user_id: number;
+  org_unit_id: number;
+  month: string;
+  /** draft | submitted | approved | returned */
+  state: string;
+  submitted_at: Instant | null;
+  decided_by: number | null;
+  decided_at: Instant | null;
+  decision_note: string | null;
+  created_at: Instant;
+  updated_at: Instant;
+  version: Generated<number>;
+}
+
+export interface VisitPlanEventTable {
+  id: Generated<number>;
+  plan_id: number;
+  action: string;
+  from_state: string | null;
+  to_state: string;
+  actor_user_id: number | null;
+  actor_name: string;
+  note: string | null;
+  at: Instant;
+}
+
+export interface PlannedVisitTable {
+  id: Generated<number>;
+  plan_id: number;
+  customer_id: number;
+  org_unit_id: number;
+  owner_user_id: number;
+  planned_day: string;
+  planned_at: Instant;
+  /** policy | alert | decline | manual */
+  reason: string;
+  reason_detail: string | null;
+  /** planned | appointed | done | cancelled */
+  state: string;
+  appointed_at: Instant | null;
+  appointment_note: string | null;
+  record_id: number | null;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface VisitReminderTable {
+  id: Generated<number>;
+  planned_visit_id: number;
+  /** week_ahead | on_day */
+  kind: string;
+  due_at: Instant;
+  sent_at: Instant | null;
+}
+
+export interface VisitRecordTable {
+  id: Generated<number>;
+  customer_id: number;
+  org_unit_id: number;
+  user_id: number | null;
+  planned_visit_id: number | null;
+  visited_at: Instant;
+  visited_day: string;
+  assessment: string;
+  market_outlook: string | null;
+  competitors_better: string | null;
+  note: string | null;
+  check_in_lat: number | null;
+  check_in_lng: number | null;
+  check_in_accuracy_m: number | null;
+  check_in_at: Instant | null;
+  created_at: Instant;
+}
+
+export interface VisitFollowUpTable {
+  id: Generated<number>;
+  record_id: number;
+  customer_id: number;
+  org_unit_id: number;
+  owner_user_id: number | null;
+  action: string;
+  due_day: string;
+  due_at: Instant;
+  /** open | done */
+  state: string;
+  done_at: Instant | null;
+  done_by: number | null;
+  created_at: Instant;
+}
+
+export interface VisitPhotoTable {
+  id: Generated<number>;
+  record_id: number;
+  storage_key: string;
+  content_type: string;
+  bytes: number;
+  width: number | null;
+  height: number | null;
+  created_by: number | null;
+  created_at: Instant;
+}
+
+export interface VisitProblemTable {
+  id: Generated<number>;
+  record_id: number | null;
+  customer_id: number;
+  origin_unit_id: number;
+  org_unit_id: number;
+  raised_by: number | null;
+  text: string;
+  /** open | resolved */
+  state: string;
+  raised_at: Instant;
+  raised_day: string;
+  resolved_at: Instant | null;
+  updated_at: Instant;
+}
+
+export interface VisitProblemStepTable {
+  id: Generated<number>;
+  problem_id: number;
+  /** raise | escalate | resolve */
+  action: string;
+  from_unit_id: number | null;
+  to_unit_id: number | null;
+  actor_user_id: number | null;
+  actor_name: string;
+  note: string | null;
+  at: Instant;
+}
+
+export interface WeeklySummaryTable {
+  id: Generated<number>;
+  org_unit_id: number;
+  week_start: string;
+  body: string;
+  generated_at: Instant;
+}
+
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -637,4 +778,14 @@ export interface Database {
   churn_case_event: ChurnCaseEventTable;
   exit_survey: ExitSurveyTable;
   work_item: WorkItemTable;
+  visit_plan: VisitPlanTable;
+  visit_plan_event: VisitPlanEventTable;
+  planned_visit: PlannedVisitTable;
+  visit_reminder: VisitReminderTable;
+  visit_record: VisitRecordTable;
+  visit_follow_up: VisitFollowUpTable;
+  visit_photo: VisitPhotoTable;
+  visit_problem: VisitProblemTable;
+  visit_problem_step: VisitProblemStepTable;
+  weekly_summary: WeeklySummaryTable;
 }
