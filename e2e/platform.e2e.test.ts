@@ -154,13 +154,17 @@ function platformFlow(engine: Engine) {
 
       await page.getByLabel('密码').fill(MANAGER.password);
       await page.getByTestId('login-submit').click();
-      await page.waitForURL(`${base}/`);
+      // A station manager starts at his work inbox; the start page is one tap away.
+      await page.waitForURL(`${base}/work`);
+      await poll(() => page.getByTestId('work-counts').isVisible()).toBe(true);
+      await shot('09-work-station-manager');
+      await page.goto(`${base}/`);
       await poll(() => page.getByTestId('welcome').innerText()).toBe(`你好，${MANAGER.displayName}`);
       await poll(() => page.getByTestId('home-org-unit').innerText()).toBe(STATION.name);
       // No roles, audit or user admin for a station manager.
       await poll(() => page.getByRole('menuitem', { name: '角色权限' }).count()).toBe(0);
       await poll(() => page.getByRole('menuitem', { name: '审计日志' }).count()).toBe(0);
-      await shot('09-home-station-manager');
+      await shot('09b-home-station-manager');
     },
     STEP_TIMEOUT,
   );

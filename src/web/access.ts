@@ -5,6 +5,8 @@ export function accessOf(me: Me | null | undefined) {
   const has = (permission: string) => me?.permissions.includes(permission) ?? false;
   // Who works at the pump only (the attendant): records visits, sees no phones and no dashboards.
   const frontline = has('customer.write') && !has('customer.phone') && !has('dashboard.read');
+  // Who works from a list of things to do: those who look after customers and their managers nearby.
+  const fromInbox = !frontline && (me?.roles ?? []).some((r) => INBOX_ROLES.includes(r));
   return {
     signedIn: !!me,
     canReadOrg: has('org.read'),
@@ -31,6 +33,7 @@ export function accessOf(me: Me | null | undefined) {
     canApproveRatings: has('rating.approve'),
     canFinalizeRatings: has('rating.finalize'),
     isFrontline: frontline,
+    worksFromInbox: fromInbox,
     notFrontline: signedInAndNot(me, frontline),
     // Asking to read another area is for people who follow customers up, not for the pump.
     canRequestAccess: has('customer.read') && (has('customer.phone') || has('access.approve')),
@@ -39,13 +42,20 @@ export function accessOf(me: Me | null | undefined) {
   };
 }
 
+/** Roles whose start page is the work inbox (我的待办). */
+const INBOX_ROLES = ['sales_rep', 'area_customer_manager', 'station_manager'];
+
 function signedInAndNot(me: Me | null | undefined, flag: boolean): boolean {
   return !!me && !flag;
 }
 
-/** Where a user lands after signing in: the pump for attendants, the start page for everyone else. */
-export function startPathOf(access: Access): '/' | '/pump' {
-  return access.isFrontline ? '/pump' : '/';
+/**
+ * Where a user lands after signing in: the pump for attendants, the work inbox for representatives,
+ * area managers and station managers, the start page for everyone else.
+ */
+export function startPathOf(access: Access): '/' | '/pump' | '/work' {
+  if (access.isFrontline) return '/pump';
+  return access.worksFromInbox ? '/work' : '/';
 }
 
 export type Access = ReturnType<typeof accessOf>;

@@ -10,6 +10,7 @@ const page = (load: () => Promise<ComponentType>) => lazy(async () => ({ default
 
 const COMPONENTS: Record<PagePath, LazyExoticComponent<ComponentType>> = {
   '/': page(async () => (await import('./pages/home/home-page.js')).HomePage),
+  '/work': page(async () => (await import('./pages/work/work-page.js')).WorkPage),
   '/pump': page(async () => (await import('./pages/pump/pump-page.js')).PumpPage),
   '/customers': page(async () => (await import('./pages/customers/customers-page.js')).CustomersPage),
   '/customers/:id': page(async () => (await import('./pages/customers/customer-detail-page.js')).CustomerDetailPage),

@@ -11,6 +11,7 @@ import {
   CloudUploadOutlined,
   ContactsOutlined,
   HomeOutlined,
+  InboxOutlined,
   KeyOutlined,
   MergeCellsOutlined,
   SafetyCertificateOutlined,
@@ -40,10 +41,12 @@ export type HomeDescKey =
   | 'accountDesc'
   | 'dashboardDesc'
   | 'ratingsDesc'
-  | 'churnCasesDesc';
+  | 'churnCasesDesc'
+  | 'workDesc';
 
 export type PagePath =
   | '/'
+  | '/work'
   | '/alerts'
   | '/pump'
   | '/customers'
@@ -85,6 +88,8 @@ export function inMenuFor(page: PageRoute, access: Access): boolean {
 
 export const PAGES: readonly PageRoute[] = [
   { path: '/', menuKey: 'home', icon: <HomeOutlined />, menuAccess: 'notFrontline', inMenu: true },
+  // Everyone: work is handed to any role (an attendant's follow-ups, a manager's approvals).
+  { path: '/work', menuKey: 'work', descKey: 'workDesc', icon: <InboxOutlined />, inMenu: true },
   {
     path: '/pump',
     menuKey: 'pump',

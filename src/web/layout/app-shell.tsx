@@ -3,7 +3,7 @@
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLocation, useNavigate } from 'react-router-dom';
-import { App, Avatar, Button, Drawer, Dropdown, Layout, Menu, type MenuProps } from 'antd';
+import { App, Avatar, Badge, Button, Drawer, Dropdown, Flex, Layout, Menu, type MenuProps } from 'antd';
 import {
   KeyOutlined,
   LogoutOutlined,
@@ -18,6 +18,7 @@ import { PAGES, inMenuFor } from '../routes.js';
 import { useCurrentUser, useSignOut, type Me } from '../shared/session.js';
 import { useOrgUnits } from '../shared/queries.js';
 import { useIsPhone } from '../shared/use-is-phone.js';
+import { useWorkCounts } from '../shared/work.js';
 import { LanguageSwitch } from './language-switch.js';
 
 function Brand({ compact }: { compact?: boolean }) {
@@ -41,10 +42,25 @@ function SideMenu({ onNavigate }: { onNavigate?: () => void }) {
   const access = useAccess();
   const navigate = useNavigate();
   const location = useLocation();
+  const work = useWorkCounts();
+  const open = work.data?.total ?? 0;
   const items: MenuProps['items'] = PAGES.filter((p) => inMenuFor(p, access)).map((p) => ({
     key: p.path,
     icon: p.icon,
-    label: t(`menu.${p.menuKey}`),
+    label:
+      p.path === '/work' && open > 0 ? (
+        <Flex justify="space-between" align="center" gap={8}>
+          {t(`menu.${p.menuKey}`)}
+          <Badge
+            count={open}
+            overflowCount={999}
+            color={work.data?.overdue ? '#cf1322' : '#0b6bcb'}
+            data-testid="menu-work-count"
+          />
+        </Flex>
+      ) : (
+        t(`menu.${p.menuKey}`)
+      ),
   }));
   return (
     <Menu

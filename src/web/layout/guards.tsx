@@ -3,7 +3,7 @@ import { Button, Flex, Result, Spin } from 'antd';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Navigate, Outlet, useLocation } from 'react-router-dom';
-import { useAccess, type AccessKey } from '../access.js';
+import { accessOf, startPathOf, useAccess, type AccessKey } from '../access.js';
 import { useMe, useSetupStatus } from '../shared/session.js';
 import { errorText } from '../shared/errors.js';
 
@@ -57,7 +57,10 @@ export function GuestOnly({ children }: { children: ReactNode }) {
   const me = useMe();
   const location = useLocation();
   if (me.isPending) return <FullPageSpin />;
-  if (me.data) return <Navigate to={safeNext(new URLSearchParams(location.search).get('next'))} replace />;
+  if (me.data) {
+    const next = new URLSearchParams(location.search).get('next');
+    return <Navigate to={next ? safeNext(next) : startPathOf(accessOf(me.data))} replace />;
+  }
   return children;
 }
 

@@ -1,5 +1,6 @@
-// The start page: what needs doing today in my unit (open alerts, today's visits), then my usual
-// pages. Attendants start at the pump instead (see startPathOf).
+// The start page: my work (counts and the next items due), what needs doing today in my unit (open
+// alerts, today's visits), then my usual pages. Attendants start at the pump instead, and those who
+// look after customers at their inbox (see startPathOf).
 import { useTranslation } from 'react-i18next';
 import { Link, Navigate } from 'react-router-dom';
 import { useQuery } from '@tanstack/react-query';
@@ -11,6 +12,8 @@ import { PAGES, inMenuFor } from '../../routes.js';
 import { currentLocale } from '../../i18n/index.js';
 import { useOrgUnits, useRoles } from '../../shared/queries.js';
 import { useCurrentUser } from '../../shared/session.js';
+import { WORK_KEY, useWorkCounts } from '../../shared/work.js';
+import { WorkRow } from '../work/work-page.js';
 
 const litres = (ml: number | null) =>
   ml === null ? '—' : (ml / 1000).toLocaleString('zh-CN', { maximumFractionDigits: 1 });
@@ -68,6 +71,46 @@ function TodayVisits() {
   );
 }
 
+function MyWork() {
+  const { t } = useTranslation();
+  const counts = useWorkCounts();
+  const next = useQuery({
+    queryKey: [...WORK_KEY, 'inbox', 'home'],
+    queryFn: () => unwrap(client.GET('/api/work/inbox', { params: { query: { page: 1, pageSize: 5 } } })),
+  });
+  const c = counts.data;
+  return (
+    <Card
+      title={t('home.myWork')}
+      loading={counts.isPending || next.isPending}
+      extra={<Link to="/work">{t('menu.work')}</Link>}
+      data-testid="home-work"
+    >
+      <Row gutter={12} style={{ marginBottom: 8 }}>
+        <Col span={8}>
+          <Statistic title={t('home.workOpen')} value={c?.total ?? 0} />
+        </Col>
+        <Col span={8}>
+          <Statistic title={t('home.workDueToday')} value={c?.dueToday ?? 0} />
+        </Col>
+        <Col span={8}>
+          <Statistic
+            title={t('home.workOverdue')}
+            value={c?.overdue ?? 0}
+            valueStyle={c?.overdue ? { color: '#cf1322' } : undefined}
+          />
+        </Col>
+      </Row>
+      <List
+        size="small"
+        dataSource={next.data?.items ?? []}
+        locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('home.noWork')} /> }}
+        renderItem={(item) => <WorkRow item={item} />}
+      />
+    </Card>
+  );
+}
+
 function OpenAlerts() {
   const { t } = useTranslation();
   const alerts = useQuery({
@@ -112,7 +155,7 @@ export function HomePage() {
   const access = useAccess();
   const units = useOrgUnits(access.canReadOrg);
   const roles = useRoles();
-  if (startPathOf(access) !== '/') return <Navigate to={startPathOf(access)} replace />;
+  if (startPathOf(access) === '/pump') return <Navigate to="/pump" replace />;
   const unit = units.data?.find((u) => u.id === me.orgUnitId);
   const zh = currentLocale() === 'zh-CN';
   const roleName = (code: string) => {
@@ -146,6 +189,7 @@ export function HomePage() {
           </Descriptions.Item>
         </Descriptions>
       </Card>
+      <MyWork />
       {(access.canReadAlerts || access.canReadCustomers) && (
         <Row gutter={[16, 16]}>
           {access.canReadAlerts && (

@@ -5,12 +5,13 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { App, Button, Card, Empty, Flex, Input, InputNumber, Spin, Tag, Typography, type InputRef } from 'antd';
-import { CarOutlined, HeartOutlined, QuestionCircleOutlined, UserAddOutlined } from '@ant-design/icons';
+import { CarOutlined, HeartOutlined, InboxOutlined, QuestionCircleOutlined, UserAddOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import relativeTime from 'dayjs/plugin/relativeTime.js';
 import { client, unwrap, type ApiData } from '../../api/client.js';
 import { parsePlate, plateSearchKey } from '../../../domain/plate.js';
 import { useShowError } from '../../shared/errors.js';
+import { useWorkCounts } from '../../shared/work.js';
 import './pump.css';
 
 dayjs.extend(relativeTime);
@@ -110,9 +111,12 @@ export function PumpPage() {
           aria-label={t('pump.placeholder')}
           data-testid="pump-input"
         />
-        <Typography.Text type="secondary" className="fc-pump-hint">
-          {t('pump.hint')}
-        </Typography.Text>
+        <Flex justify="space-between" gap={8} wrap>
+          <Typography.Text type="secondary" className="fc-pump-hint">
+            {t('pump.hint')}
+          </Typography.Text>
+          <WorkCount />
+        </Flex>
       </div>
 
       <Flex vertical gap={12} data-testid="pump-results">
@@ -330,5 +334,20 @@ function RecordPanel({
         </>
       )}
     </div>
+  );
+}
+
+/** The attendant's own work (follow-ups, contact tasks) is one tap away from the pump. */
+function WorkCount() {
+  const { t } = useTranslation();
+  const counts = useWorkCounts();
+  const n = counts.data?.total ?? 0;
+  if (n === 0) return null;
+  return (
+    <Link to="/work" data-testid="pump-work-count">
+      <Tag color={counts.data?.overdue ? 'red' : 'blue'} icon={<InboxOutlined />}>
+        {t('work.pumpCount', { count: n })}
+      </Tag>
+    </Link>
   );
 }
