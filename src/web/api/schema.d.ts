@@ -4086,6 +4086,8 @@ export interface paths {
                         demandVolume?: string | null;
                         equipment?: string | null;
                         birthday?: string | null;
+                        /** @description How the birthday is kept */
+                        birthdayCalendar?: "solar" | "lunar";
                         otherStations?: string | null;
                         whyUs?: string | null;
                         satisfaction?: number | null;
@@ -4133,6 +4135,7 @@ export interface paths {
                             demandVolume: string | null;
                             equipment: string | null;
                             birthday: string | null;
+                            birthdayCalendar: "solar" | "lunar";
                             otherStations: string | null;
                             whyUs: string | null;
                             satisfaction: number | null;
@@ -4545,6 +4548,7 @@ export interface paths {
                             demandVolume: string | null;
                             equipment: string | null;
                             birthday: string | null;
+                            birthdayCalendar: "solar" | "lunar";
                             otherStations: string | null;
                             whyUs: string | null;
                             satisfaction: number | null;
@@ -4738,6 +4742,8 @@ export interface paths {
                         demandVolume?: string | null;
                         equipment?: string | null;
                         birthday?: string | null;
+                        /** @description How the birthday is kept */
+                        birthdayCalendar?: "solar" | "lunar";
                         otherStations?: string | null;
                         whyUs?: string | null;
                         satisfaction?: number | null;
@@ -4785,6 +4791,7 @@ export interface paths {
                             demandVolume: string | null;
                             equipment: string | null;
                             birthday: string | null;
+                            birthdayCalendar: "solar" | "lunar";
                             otherStations: string | null;
                             whyUs: string | null;
                             satisfaction: number | null;
@@ -6777,6 +6784,58 @@ export interface paths {
                                 modelMinCustomers: number;
                                 /** @description Days since the first visit before the models judge a customer */
                                 modelMinHistoryDays: number;
+                            } | {
+                                /** @description Every employee looks after at least this many customers (1:15) */
+                                minCustomersPerOwner: number;
+                                /** @description The most one person may own (库容 per person) */
+                                maxCustomersPerOwner: number;
+                                /** @description The most the people of one unit may own together (库容 per unit) */
+                                unitCapacity: number;
+                                /** @description Claims from the pool one person may make a day */
+                                claimDailyCap: number;
+                                /** @description Days before a former owner may claim back a customer he lost to the pool */
+                                coolingOffDays: number;
+                                /** @description Days before the return to the pool that the owner is reminded */
+                                reminderDaysBefore: number;
+                                /** @description Days without a follow-up before an unrated customer returns to the pool */
+                                unratedReturnDays: number;
+                                /** @description A purchase within the window keeps the customer with his owner */
+                                exemptRecentPurchase: boolean;
+                                returnDays: {
+                                    /** @description Class code */
+                                    code: string;
+                                    /** @description Days without a follow-up before a customer of this class returns to the pool */
+                                    days: number;
+                                }[];
+                                maintenance: {
+                                    /** @description Rule code */
+                                    code: string;
+                                    /** @description This class and above */
+                                    classCode: string;
+                                    /** @description Customer kinds the rule is for; empty: every kind */
+                                    customerKinds: string[];
+                                    /** @description Levels whose people may own */
+                                    ownerLevels: string[];
+                                }[];
+                            } | {
+                                /** @description Days before a price change takes effect that its customers are contacted */
+                                priceLeadDays: number;
+                                /** @description A price change concerns customers who bought its product within these days */
+                                priceLookbackDays: number;
+                                /** @description Working days before a holiday that key customers are contacted */
+                                holidayLeadDays: number;
+                                /** @description Key customers for holidays: latest final star rating at least this */
+                                holidayMinStars: number;
+                                /** @description Days before a weather or road warning starts that customers are contacted */
+                                weatherLeadDays: number;
+                                /** @description Days before a birthday that the owner is reminded */
+                                birthdayLeadDays: number;
+                                /** @description Hour of the local day by which a contact task is due */
+                                dueHour: number;
+                                /** @description Start of working hours, hours after local midnight (8.5 = 08:30) */
+                                workdayStartHour: number;
+                                /** @description End of working hours, after the start */
+                                workdayEndHour: number;
                             };
                             note: string | null;
                             createdAt: string | null;
@@ -6903,7 +6962,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    kind: "key_customer" | "star_rating" | "classes" | "benefits" | "card" | "anomaly";
+                    kind: "key_customer" | "star_rating" | "classes" | "benefits" | "card" | "anomaly" | "ownership" | "contact";
                 };
                 cookie?: never;
             };
@@ -6995,6 +7054,58 @@ export interface paths {
                                 modelMinCustomers: number;
                                 /** @description Days since the first visit before the models judge a customer */
                                 modelMinHistoryDays: number;
+                            } | {
+                                /** @description Every employee looks after at least this many customers (1:15) */
+                                minCustomersPerOwner: number;
+                                /** @description The most one person may own (库容 per person) */
+                                maxCustomersPerOwner: number;
+                                /** @description The most the people of one unit may own together (库容 per unit) */
+                                unitCapacity: number;
+                                /** @description Claims from the pool one person may make a day */
+                                claimDailyCap: number;
+                                /** @description Days before a former owner may claim back a customer he lost to the pool */
+                                coolingOffDays: number;
+                                /** @description Days before the return to the pool that the owner is reminded */
+                                reminderDaysBefore: number;
+                                /** @description Days without a follow-up before an unrated customer returns to the pool */
+                                unratedReturnDays: number;
+                                /** @description A purchase within the window keeps the customer with his owner */
+                                exemptRecentPurchase: boolean;
+                                returnDays: {
+                                    /** @description Class code */
+                                    code: string;
+                                    /** @description Days without a follow-up before a customer of this class returns to the pool */
+                                    days: number;
+                                }[];
+                                maintenance: {
+                                    /** @description Rule code */
+                                    code: string;
+                                    /** @description This class and above */
+                                    classCode: string;
+                                    /** @description Customer kinds the rule is for; empty: every kind */
+                                    customerKinds: string[];
+                                    /** @description Levels whose people may own */
+                                    ownerLevels: string[];
+                                }[];
+                            } | {
+                                /** @description Days before a price change takes effect that its customers are contacted */
+                                priceLeadDays: number;
+                                /** @description A price change concerns customers who bought its product within these days */
+                                priceLookbackDays: number;
+                                /** @description Working days before a holiday that key customers are contacted */
+                                holidayLeadDays: number;
+                                /** @description Key customers for holidays: latest final star rating at least this */
+                                holidayMinStars: number;
+                                /** @description Days before a weather or road warning starts that customers are contacted */
+                                weatherLeadDays: number;
+                                /** @description Days before a birthday that the owner is reminded */
+                                birthdayLeadDays: number;
+                                /** @description Hour of the local day by which a contact task is due */
+                                dueHour: number;
+                                /** @description Start of working hours, hours after local midnight (8.5 = 08:30) */
+                                workdayStartHour: number;
+                                /** @description End of working hours, after the start */
+                                workdayEndHour: number;
                             };
                             note: string | null;
                             createdAt: string | null;
@@ -8151,6 +8262,404 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/policies/ownership": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Save a new version of the ownership policy */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        body: {
+                            /** @description Every employee looks after at least this many customers (1:15) */
+                            minCustomersPerOwner: number;
+                            /** @description The most one person may own (库容 per person) */
+                            maxCustomersPerOwner: number;
+                            /** @description The most the people of one unit may own together (库容 per unit) */
+                            unitCapacity: number;
+                            /** @description Claims from the pool one person may make a day */
+                            claimDailyCap: number;
+                            /** @description Days before a former owner may claim back a customer he lost to the pool */
+                            coolingOffDays: number;
+                            /** @description Days before the return to the pool that the owner is reminded */
+                            reminderDaysBefore: number;
+                            /** @description Days without a follow-up before an unrated customer returns to the pool */
+                            unratedReturnDays: number;
+                            /** @description A purchase within the window keeps the customer with his owner */
+                            exemptRecentPurchase: boolean;
+                            returnDays: {
+                                /** @description Class code */
+                                code: string;
+                                /** @description Days without a follow-up before a customer of this class returns to the pool */
+                                days: number;
+                            }[];
+                            maintenance: {
+                                /** @description Rule code */
+                                code: string;
+                                /** @description This class and above */
+                                classCode: string;
+                                /** @description Customer kinds the rule is for; empty: every kind */
+                                customerKinds: string[];
+                                /** @description Levels whose people may own */
+                                ownerLevels: string[];
+                            }[];
+                        };
+                        /** @description Why it changed */
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            kind: string;
+                            versionId: number | null;
+                            body: {
+                                /** @description Every employee looks after at least this many customers (1:15) */
+                                minCustomersPerOwner: number;
+                                /** @description The most one person may own (库容 per person) */
+                                maxCustomersPerOwner: number;
+                                /** @description The most the people of one unit may own together (库容 per unit) */
+                                unitCapacity: number;
+                                /** @description Claims from the pool one person may make a day */
+                                claimDailyCap: number;
+                                /** @description Days before a former owner may claim back a customer he lost to the pool */
+                                coolingOffDays: number;
+                                /** @description Days before the return to the pool that the owner is reminded */
+                                reminderDaysBefore: number;
+                                /** @description Days without a follow-up before an unrated customer returns to the pool */
+                                unratedReturnDays: number;
+                                /** @description A purchase within the window keeps the customer with his owner */
+                                exemptRecentPurchase: boolean;
+                                returnDays: {
+                                    /** @description Class code */
+                                    code: string;
+                                    /** @description Days without a follow-up before a customer of this class returns to the pool */
+                                    days: number;
+                                }[];
+                                maintenance: {
+                                    /** @description Rule code */
+                                    code: string;
+                                    /** @description This class and above */
+                                    classCode: string;
+                                    /** @description Customer kinds the rule is for; empty: every kind */
+                                    customerKinds: string[];
+                                    /** @description Levels whose people may own */
+                                    ownerLevels: string[];
+                                }[];
+                            };
+                            note: string | null;
+                            createdAt: string | null;
+                            createdByName: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/policies/contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Save a new version of the contact policy */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        body: {
+                            /** @description Days before a price change takes effect that its customers are contacted */
+                            priceLeadDays: number;
+                            /** @description A price change concerns customers who bought its product within these days */
+                            priceLookbackDays: number;
+                            /** @description Working days before a holiday that key customers are contacted */
+                            holidayLeadDays: number;
+                            /** @description Key customers for holidays: latest final star rating at least this */
+                            holidayMinStars: number;
+                            /** @description Days before a weather or road warning starts that customers are contacted */
+                            weatherLeadDays: number;
+                            /** @description Days before a birthday that the owner is reminded */
+                            birthdayLeadDays: number;
+                            /** @description Hour of the local day by which a contact task is due */
+                            dueHour: number;
+                            /** @description Start of working hours, hours after local midnight (8.5 = 08:30) */
+                            workdayStartHour: number;
+                            /** @description End of working hours, after the start */
+                            workdayEndHour: number;
+                        };
+                        /** @description Why it changed */
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            kind: string;
+                            versionId: number | null;
+                            body: {
+                                /** @description Days before a price change takes effect that its customers are contacted */
+                                priceLeadDays: number;
+                                /** @description A price change concerns customers who bought its product within these days */
+                                priceLookbackDays: number;
+                                /** @description Working days before a holiday that key customers are contacted */
+                                holidayLeadDays: number;
+                                /** @description Key customers for holidays: latest final star rating at least this */
+                                holidayMinStars: number;
+                                /** @description Days before a weather or road warning starts that customers are contacted */
+                                weatherLeadDays: number;
+                                /** @description Days before a birthday that the owner is reminded */
+                                birthdayLeadDays: number;
+                                /** @description Hour of the local day by which a contact task is due */
+                                dueHour: number;
+                                /** @description Start of working hours, hours after local midnight (8.5 = 08:30) */
+                                workdayStartHour: number;
+                                /** @description End of working hours, after the start */
+                                workdayEndHour: number;
+                            };
+                            note: string | null;
+                            createdAt: string | null;
+                            createdByName: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/api-keys": {
         parameters: {
             query?: never;
@@ -8975,6 +9484,8 @@ export interface paths {
                                 updatedCount: number;
                                 /** @description rows that matched what is on file and changed nothing */
                                 unchangedCount: number;
+                                /** @description empty rows skipped between the header and the last row of data; rowsOk + rowsRejected + rowsFlagged + skippedCount = rowsTotal */
+                                skippedCount: number;
                                 error: string | null;
                                 errorCode: string | null;
                                 /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
@@ -9126,6 +9637,8 @@ export interface paths {
                             updatedCount: number;
                             /** @description rows that matched what is on file and changed nothing */
                             unchangedCount: number;
+                            /** @description empty rows skipped between the header and the last row of data; rowsOk + rowsRejected + rowsFlagged + skippedCount = rowsTotal */
+                            skippedCount: number;
                             error: string | null;
                             errorCode: string | null;
                             /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
@@ -9287,6 +9800,8 @@ export interface paths {
                             updatedCount: number;
                             /** @description rows that matched what is on file and changed nothing */
                             unchangedCount: number;
+                            /** @description empty rows skipped between the header and the last row of data; rowsOk + rowsRejected + rowsFlagged + skippedCount = rowsTotal */
+                            skippedCount: number;
                             error: string | null;
                             errorCode: string | null;
                             /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
@@ -9618,6 +10133,8 @@ export interface paths {
                             updatedCount: number;
                             /** @description rows that matched what is on file and changed nothing */
                             unchangedCount: number;
+                            /** @description empty rows skipped between the header and the last row of data; rowsOk + rowsRejected + rowsFlagged + skippedCount = rowsTotal */
+                            skippedCount: number;
                             error: string | null;
                             errorCode: string | null;
                             /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
@@ -9783,6 +10300,8 @@ export interface paths {
                                 updatedCount: number;
                                 /** @description rows that matched what is on file and changed nothing */
                                 unchangedCount: number;
+                                /** @description empty rows skipped between the header and the last row of data; rowsOk + rowsRejected + rowsFlagged + skippedCount = rowsTotal */
+                                skippedCount: number;
                                 error: string | null;
                                 errorCode: string | null;
                                 /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
@@ -9962,6 +10481,8 @@ export interface paths {
                             updatedCount: number;
                             /** @description rows that matched what is on file and changed nothing */
                             unchangedCount: number;
+                            /** @description empty rows skipped between the header and the last row of data; rowsOk + rowsRejected + rowsFlagged + skippedCount = rowsTotal */
+                            skippedCount: number;
                             error: string | null;
                             errorCode: string | null;
                             /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
@@ -10125,6 +10646,8 @@ export interface paths {
                             updatedCount: number;
                             /** @description rows that matched what is on file and changed nothing */
                             unchangedCount: number;
+                            /** @description empty rows skipped between the header and the last row of data; rowsOk + rowsRejected + rowsFlagged + skippedCount = rowsTotal */
+                            skippedCount: number;
                             error: string | null;
                             errorCode: string | null;
                             /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
@@ -10288,6 +10811,8 @@ export interface paths {
                             updatedCount: number;
                             /** @description rows that matched what is on file and changed nothing */
                             unchangedCount: number;
+                            /** @description empty rows skipped between the header and the last row of data; rowsOk + rowsRejected + rowsFlagged + skippedCount = rowsTotal */
+                            skippedCount: number;
                             error: string | null;
                             errorCode: string | null;
                             /** @description e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED */
@@ -10445,6 +10970,147 @@ export interface paths {
                             message: string;
                             cells: unknown[];
                         }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{id}/summaries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A phase's lines said once: the file's rows accounted for, and rows one action fixes */
+        get: {
+            parameters: {
+                query: {
+                    phase: "dry_run" | "commit";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description good + rejected + flagged + empty rows skipped, when the job's figures are this phase's */
+                            totals: string | null;
+                            /** @description e.g. the rows whose card numbers a spreadsheet stored as numbers, with the fix */
+                            grouped: string[];
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -16169,6 +16835,11261 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/work/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My work (我的待办): open items by due time, or finished ones newest first */
+        get: {
+            parameters: {
+                query: {
+                    state?: "open" | "done";
+                    /** @description What kind of work: an alert, a planned visit, a follow-up, an approval… */
+                    kind?: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval";
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                /**
+                                 * @description What kind of work: an alert, a planned visit, a follow-up, an approval…
+                                 * @enum {string}
+                                 */
+                                kind: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval";
+                                /** @description Id of the alert, visit, task… the item is about */
+                                recordId: number;
+                                customerId: number | null;
+                                subject: string;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                dueAt: string;
+                                overdue: boolean;
+                                /** @description Open to everyone who holds its permission in my subtree, not mine by name */
+                                queue: boolean;
+                                state: string;
+                                doneAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/work/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How much open work I have, by kind, overdue and due by the end of today (menu and home badges) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            overdue: number;
+                            dueToday: number;
+                            byKind: {
+                                [key: string]: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/calendar/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit’s business calendar for a year: statutory holidays, make-up days and overrides */
+        get: {
+            parameters: {
+                query: {
+                    year: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            timeZone: string;
+                            /** @description Minutes after local midnight */
+                            workdayStart: number;
+                            /** @description Minutes after local midnight */
+                            workdayEnd: number;
+                            year: number;
+                            days: {
+                                day: string;
+                                working: boolean;
+                                weekend: boolean;
+                                mark: {
+                                    /** @description holiday: a day off whatever its weekday; workday: a working (make-up) day */
+                                    kind: "holiday" | "workday";
+                                    name: string | null;
+                                    nameEn: string | null;
+                                    source: "statutory" | "override";
+                                    /** @description The unit whose override decides */
+                                    orgUnitId: number | null;
+                                    orgUnitName: string | null;
+                                } | null;
+                            }[];
+                            /** @description The unit’s own overrides in the year */
+                            overrides: {
+                                day: string;
+                                /** @description holiday: a day off whatever its weekday; workday: a working (make-up) day */
+                                kind: "holiday" | "workday";
+                                name: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/calendar/{id}/overrides/{day}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Mark a day of a unit’s calendar as a holiday or a working day (the units below inherit it) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    /** @description YYYY-MM-DD */
+                    day: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description holiday: a day off whatever its weekday; workday: a working (make-up) day */
+                        kind: "holiday" | "workday";
+                        name?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            day: string;
+                            /** @description holiday: a day off whatever its weekday; workday: a working (make-up) day */
+                            kind: "holiday" | "workday";
+                            name: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove a unit’s own mark of a day (the day follows the units above and the statutory calendar again) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    /** @description YYYY-MM-DD */
+                    day: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ok: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contact-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Contact tasks of the reader’s organisation (or his own), by due time */
+        get: {
+            parameters: {
+                query: {
+                    mine?: boolean;
+                    state?: "open" | "done";
+                    kind?: "price_change" | "holiday" | "weather" | "birthday";
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                    name: string;
+                                };
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                momentKind: "price_change" | "holiday" | "weather" | "birthday";
+                                momentDay: string;
+                                title: string;
+                                assigneeUserId: number | null;
+                                assigneeName: string | null;
+                                /** @description The day on the unit’s calendar the customer is to be contacted */
+                                contactDay: string;
+                                dueAt: string;
+                                state: "open" | "done";
+                                /** @description The channel a message goes by, once sent */
+                                channel: string | null;
+                                outboxMessageId: number | null;
+                                outcome: ("phone" | "sms" | "wechat" | "visit" | "not_reached") | null;
+                                note: string | null;
+                                doneByName: string | null;
+                                doneAt: string | null;
+                                canComplete: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contact-tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One contact task */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customer: {
+                                id: number;
+                                code: string;
+                                name: string;
+                            };
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            momentKind: "price_change" | "holiday" | "weather" | "birthday";
+                            momentDay: string;
+                            title: string;
+                            assigneeUserId: number | null;
+                            assigneeName: string | null;
+                            /** @description The day on the unit’s calendar the customer is to be contacted */
+                            contactDay: string;
+                            dueAt: string;
+                            state: "open" | "done";
+                            /** @description The channel a message goes by, once sent */
+                            channel: string | null;
+                            outboxMessageId: number | null;
+                            outcome: ("phone" | "sms" | "wechat" | "visit" | "not_reached") | null;
+                            note: string | null;
+                            doneByName: string | null;
+                            doneAt: string | null;
+                            canComplete: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contact-tasks/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record how the customer was reached and close the task (its assignee only) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description How the customer was reached, or not_reached */
+                        outcome: "phone" | "sms" | "wechat" | "visit" | "not_reached";
+                        note?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customer: {
+                                id: number;
+                                code: string;
+                                name: string;
+                            };
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            momentKind: "price_change" | "holiday" | "weather" | "birthday";
+                            momentDay: string;
+                            title: string;
+                            assigneeUserId: number | null;
+                            assigneeName: string | null;
+                            /** @description The day on the unit’s calendar the customer is to be contacted */
+                            contactDay: string;
+                            dueAt: string;
+                            state: "open" | "done";
+                            /** @description The channel a message goes by, once sent */
+                            channel: string | null;
+                            outboxMessageId: number | null;
+                            outcome: ("phone" | "sms" | "wechat" | "visit" | "not_reached") | null;
+                            note: string | null;
+                            doneByName: string | null;
+                            doneAt: string | null;
+                            canComplete: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/price-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Price changes of the reader’s units and the units above them, newest first (200 at most) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            product: string;
+                            oldPriceFen: number;
+                            newPriceFen: number;
+                            effectiveAt: string;
+                            source: string;
+                            note: string | null;
+                            createdByName: string | null;
+                            createdAt: string;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Enter a price change: its buyers’ owners get a contact task ahead of it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        orgUnitId: number;
+                        product: string;
+                        /** @description Price per litre in fen */
+                        oldPriceFen: number;
+                        /** @description Price per litre in fen */
+                        newPriceFen: number;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                         */
+                        effectiveAt: string;
+                        note?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created: number;
+                            unchanged: number;
+                            ids: number[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/price-changes/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import price changes from a small CSV or XLSX file (product, old price, new price, effective time) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        orgUnitId: number;
+                        /** @description Ends in .csv or .xlsx */
+                        fileName: string;
+                        /** @description The file, base64 */
+                        content: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created: number;
+                            unchanged: number;
+                            ids: number[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/weather-warnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Weather and road warnings of the reader’s units and the units above them (200 at most) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            title: string;
+                            detail: string | null;
+                            routeText: string | null;
+                            startDay: string;
+                            endDay: string;
+                            createdByName: string | null;
+                            createdAt: string;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Enter a weather or road warning for a unit’s customers (optionally those on a route) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        orgUnitId: number;
+                        title: string;
+                        detail?: string | null;
+                        /** @description Only customers whose routes mention this text */
+                        routeText?: string | null;
+                        /** @description YYYY-MM-DD */
+                        startDay: string;
+                        endDay?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contact-moments/holidays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The next holidays on the reader’s unit calendar (120 days ahead) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            day: string;
+                            name: string | null;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Visit plans of a month in my subtree (one per owner), with how many visits each holds and how many are done */
+        get: {
+            parameters: {
+                query: {
+                    /** @description YYYY-MM */
+                    month: string;
+                    state?: "draft" | "submitted" | "approved" | "returned";
+                    ownerUserId?: number;
+                    orgUnitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "approved" | "returned";
+                            submittedAt: string | null;
+                            decidedAt: string | null;
+                            visits: number;
+                            done: number;
+                            version: number;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-plans/mine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** My plan of a month: proposed from the policy, last month’s sales and open alerts if I have none yet */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description YYYY-MM */
+                        month: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "approved" | "returned";
+                            submittedAt: string | null;
+                            decidedAt: string | null;
+                            decidedByName: string | null;
+                            decisionNote: string | null;
+                            version: number;
+                            /** @description edit, submit, approve, return, move: what the reader may do now */
+                            allowedActions: string[];
+                            visits: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                customerCode: string;
+                                orgUnitId: number;
+                                plannedDay: string;
+                                plannedAt: string;
+                                /** @description alert, decline, policy or manual */
+                                reason: string;
+                                reasonDetail: string | null;
+                                /** @description planned, appointed, done or cancelled */
+                                state: string;
+                                appointedAt: string | null;
+                                appointmentNote: string | null;
+                                recordId: number | null;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A visit plan with its visits, its trail and the steps I may take */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "approved" | "returned";
+                            submittedAt: string | null;
+                            decidedAt: string | null;
+                            decidedByName: string | null;
+                            decisionNote: string | null;
+                            version: number;
+                            /** @description edit, submit, approve, return, move: what the reader may do now */
+                            allowedActions: string[];
+                            visits: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                customerCode: string;
+                                orgUnitId: number;
+                                plannedDay: string;
+                                plannedAt: string;
+                                /** @description alert, decline, policy or manual */
+                                reason: string;
+                                reasonDetail: string | null;
+                                /** @description planned, appointed, done or cancelled */
+                                state: string;
+                                appointedAt: string | null;
+                                appointmentNote: string | null;
+                                recordId: number | null;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-plans/{id}/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a visit to a draft or returned plan (the owner only) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        customerId: number;
+                        /** @description YYYY-MM-DD */
+                        day: string;
+                        /** @description HH:MM, local time of the customer’s unit */
+                        time?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            plan: {
+                                id: number;
+                                ownerUserId: number;
+                                ownerName: string;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                month: string;
+                                state: "draft" | "submitted" | "approved" | "returned";
+                                submittedAt: string | null;
+                                decidedAt: string | null;
+                                decidedByName: string | null;
+                                decisionNote: string | null;
+                                version: number;
+                                /** @description edit, submit, approve, return, move: what the reader may do now */
+                                allowedActions: string[];
+                                visits: {
+                                    id: number;
+                                    customerId: number;
+                                    customerName: string;
+                                    customerCode: string;
+                                    orgUnitId: number;
+                                    plannedDay: string;
+                                    plannedAt: string;
+                                    /** @description alert, decline, policy or manual */
+                                    reason: string;
+                                    reasonDetail: string | null;
+                                    /** @description planned, appointed, done or cancelled */
+                                    state: string;
+                                    appointedAt: string | null;
+                                    appointmentNote: string | null;
+                                    recordId: number | null;
+                                }[];
+                                events: {
+                                    id: number;
+                                    action: string;
+                                    fromState: string | null;
+                                    toState: string;
+                                    actorName: string;
+                                    note: string | null;
+                                    at: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-plans/{id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Submit my plan to the level above for approval */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        version: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "approved" | "returned";
+                            submittedAt: string | null;
+                            decidedAt: string | null;
+                            decidedByName: string | null;
+                            decisionNote: string | null;
+                            version: number;
+                            /** @description edit, submit, approve, return, move: what the reader may do now */
+                            allowedActions: string[];
+                            visits: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                customerCode: string;
+                                orgUnitId: number;
+                                plannedDay: string;
+                                plannedAt: string;
+                                /** @description alert, decline, policy or manual */
+                                reason: string;
+                                reasonDetail: string | null;
+                                /** @description planned, appointed, done or cancelled */
+                                state: string;
+                                appointedAt: string | null;
+                                appointmentNote: string | null;
+                                recordId: number | null;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-plans/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a submitted plan (a manager one level up or higher, never the owner): its visits become work with reminders */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        version: number;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "approved" | "returned";
+                            submittedAt: string | null;
+                            decidedAt: string | null;
+                            decidedByName: string | null;
+                            decisionNote: string | null;
+                            version: number;
+                            /** @description edit, submit, approve, return, move: what the reader may do now */
+                            allowedActions: string[];
+                            visits: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                customerCode: string;
+                                orgUnitId: number;
+                                plannedDay: string;
+                                plannedAt: string;
+                                /** @description alert, decline, policy or manual */
+                                reason: string;
+                                reasonDetail: string | null;
+                                /** @description planned, appointed, done or cancelled */
+                                state: string;
+                                appointedAt: string | null;
+                                appointmentNote: string | null;
+                                recordId: number | null;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-plans/{id}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Return a submitted plan to its owner with the reason (a manager one level up or higher) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        version: number;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "approved" | "returned";
+                            submittedAt: string | null;
+                            decidedAt: string | null;
+                            decidedByName: string | null;
+                            decisionNote: string | null;
+                            version: number;
+                            /** @description edit, submit, approve, return, move: what the reader may do now */
+                            allowedActions: string[];
+                            visits: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                customerCode: string;
+                                orgUnitId: number;
+                                plannedDay: string;
+                                plannedAt: string;
+                                /** @description alert, decline, policy or manual */
+                                reason: string;
+                                reasonDetail: string | null;
+                                /** @description planned, appointed, done or cancelled */
+                                state: string;
+                                appointedAt: string | null;
+                                appointmentNote: string | null;
+                                recordId: number | null;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/planned-visits/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One planned visit, with its plan and owner */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            plannedDay: string;
+                            plannedAt: string;
+                            /** @description alert, decline, policy or manual */
+                            reason: string;
+                            reasonDetail: string | null;
+                            /** @description planned, appointed, done or cancelled */
+                            state: string;
+                            appointedAt: string | null;
+                            appointmentNote: string | null;
+                            recordId: number | null;
+                            planId: number;
+                            planState: "draft" | "submitted" | "approved" | "returned";
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitName: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Remove a visit from a draft or returned plan (the owner) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ok: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Move a planned visit to another day or time (the owner; after approval its reminders follow) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description YYYY-MM-DD */
+                        day: string;
+                        /** @description HH:MM, local time of the customer’s unit */
+                        time?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            plannedDay: string;
+                            plannedAt: string;
+                            /** @description alert, decline, policy or manual */
+                            reason: string;
+                            reasonDetail: string | null;
+                            /** @description planned, appointed, done or cancelled */
+                            state: string;
+                            appointedAt: string | null;
+                            appointmentNote: string | null;
+                            recordId: number | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/planned-visits/{id}/appointment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The appointment: the time agreed with the customer (the owner, on an approved plan) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                         */
+                        at: string;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            plannedDay: string;
+                            plannedAt: string;
+                            /** @description alert, decline, policy or manual */
+                            reason: string;
+                            reasonDetail: string | null;
+                            /** @description planned, appointed, done or cancelled */
+                            state: string;
+                            appointedAt: string | null;
+                            appointmentNote: string | null;
+                            recordId: number | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visits/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Planned visits between two days (at most 62): mine, a person’s, or a unit’s subtree */
+        get: {
+            parameters: {
+                query: {
+                    /** @description YYYY-MM-DD */
+                    from: string;
+                    /** @description YYYY-MM-DD */
+                    to: string;
+                    userId?: number;
+                    orgUnitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            plannedDay: string;
+                            plannedAt: string;
+                            /** @description alert, decline, policy or manual */
+                            reason: string;
+                            reasonDetail: string | null;
+                            /** @description planned, appointed, done or cancelled */
+                            state: string;
+                            appointedAt: string | null;
+                            appointmentNote: string | null;
+                            recordId: number | null;
+                            planId: number;
+                            planState: "draft" | "submitted" | "approved" | "returned";
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitName: string;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visits/customers/{id}/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Before a visit: the customer, purchases by month (a year), open alerts, earlier records and coming visits (audited read) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            customer: {
+                                id: number;
+                                code: string;
+                                name: string;
+                                kind: string;
+                                orgUnitName: string;
+                                ownerName: string | null;
+                            };
+                            months: {
+                                month: string;
+                                volumeL: number;
+                                amountYuan: number;
+                            }[];
+                            alerts: {
+                                id: number;
+                                kind: string;
+                                openedAt: string;
+                            }[];
+                            records: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                visitedAt: string;
+                                visitedDay: string;
+                                userName: string | null;
+                                note: string | null;
+                                competitorsBetter: string | null;
+                                checkedIn: boolean;
+                            }[];
+                            coming: {
+                                id: number;
+                                plannedAt: string;
+                                plannedDay: string;
+                                state: string;
+                                planState: string;
+                                mine: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Visit records of my subtree, newest first */
+        get: {
+            parameters: {
+                query: {
+                    customerId?: number;
+                    userId?: number;
+                    /** @description The record a follow-up action came from */
+                    followUpId?: number;
+                    /** @description YYYY-MM-DD */
+                    from?: string;
+                    /** @description YYYY-MM-DD */
+                    to?: string;
+                    limit: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            visitedAt: string;
+                            visitedDay: string;
+                            userName: string | null;
+                            note: string | null;
+                            competitorsBetter: string | null;
+                            checkedIn: boolean;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Record a visit: the structured assessment, follow-ups (work for their owners), a check-in, a problem to hand up */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        customerId: number;
+                        plannedVisitId?: number;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                         */
+                        visitedAt?: string;
+                        /** @description Each aspect compared with other sources and competitors: density, colour, price; delivery quantity, timeliness, safety, freight; process efficiency; service */
+                        assessment: {
+                            density?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            colour?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            price?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            delivery_quantity?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            delivery_timeliness?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            delivery_safety?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            delivery_freight?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            process_efficiency?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            service?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                        };
+                        marketOutlook?: string;
+                        /** @description What competitors do better */
+                        competitorsBetter?: string;
+                        note?: string;
+                        followUps?: {
+                            /** @description What is to be done */
+                            action: string;
+                            ownerUserId?: number;
+                            /** @description YYYY-MM-DD */
+                            dueDay: string;
+                        }[];
+                        /** @description The phone’s position and time, sent only with the user’s consent */
+                        checkIn?: {
+                            lat: number;
+                            lng: number;
+                            accuracyM: number;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                             */
+                            at: string;
+                        };
+                        /** @description A problem to hand up one level */
+                        problem?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            userId: number | null;
+                            userName: string | null;
+                            plannedVisitId: number | null;
+                            visitedAt: string;
+                            visitedDay: string;
+                            assessment: {
+                                [key: string]: {
+                                    compared: string;
+                                    note?: string;
+                                };
+                            };
+                            marketOutlook: string | null;
+                            competitorsBetter: string | null;
+                            note: string | null;
+                            checkIn: {
+                                lat: number;
+                                lng: number;
+                                accuracyM: number;
+                                at: string;
+                            } | null;
+                            followUps: {
+                                id: number;
+                                action: string;
+                                ownerUserId: number | null;
+                                ownerName: string | null;
+                                dueDay: string;
+                                state: string;
+                                overdue: boolean;
+                                doneAt: string | null;
+                            }[];
+                            photos: {
+                                id: number;
+                                width: number | null;
+                                height: number | null;
+                                bytes: number;
+                                createdAt: string;
+                            }[];
+                            problems: {
+                                id: number;
+                                state: string;
+                                text: string;
+                                orgUnitId: number;
+                            }[];
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-records/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One visit record (audited read) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            userId: number | null;
+                            userName: string | null;
+                            plannedVisitId: number | null;
+                            visitedAt: string;
+                            visitedDay: string;
+                            assessment: {
+                                [key: string]: {
+                                    compared: string;
+                                    note?: string;
+                                };
+                            };
+                            marketOutlook: string | null;
+                            competitorsBetter: string | null;
+                            note: string | null;
+                            checkIn: {
+                                lat: number;
+                                lng: number;
+                                accuracyM: number;
+                                at: string;
+                            } | null;
+                            followUps: {
+                                id: number;
+                                action: string;
+                                ownerUserId: number | null;
+                                ownerName: string | null;
+                                dueDay: string;
+                                state: string;
+                                overdue: boolean;
+                                doneAt: string | null;
+                            }[];
+                            photos: {
+                                id: number;
+                                width: number | null;
+                                height: number | null;
+                                bytes: number;
+                                createdAt: string;
+                            }[];
+                            problems: {
+                                id: number;
+                                state: string;
+                                text: string;
+                                orgUnitId: number;
+                            }[];
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-records/{id}/photos/{photoId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A photo of a visit record (to those who may read the record) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    photoId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-records/{id}/follow-ups/{followUpId}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A follow-up action is done (its owner, or someone over the customer) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    followUpId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            userId: number | null;
+                            userName: string | null;
+                            plannedVisitId: number | null;
+                            visitedAt: string;
+                            visitedDay: string;
+                            assessment: {
+                                [key: string]: {
+                                    compared: string;
+                                    note?: string;
+                                };
+                            };
+                            marketOutlook: string | null;
+                            competitorsBetter: string | null;
+                            note: string | null;
+                            checkIn: {
+                                lat: number;
+                                lng: number;
+                                accuracyM: number;
+                                at: string;
+                            } | null;
+                            followUps: {
+                                id: number;
+                                action: string;
+                                ownerUserId: number | null;
+                                ownerName: string | null;
+                                dueDay: string;
+                                state: string;
+                                overdue: boolean;
+                                doneAt: string | null;
+                            }[];
+                            photos: {
+                                id: number;
+                                width: number | null;
+                                height: number | null;
+                                bytes: number;
+                                createdAt: string;
+                            }[];
+                            problems: {
+                                id: number;
+                                state: string;
+                                text: string;
+                                orgUnitId: number;
+                            }[];
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-records/{id}/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hand a problem found on the visit up one level (work for the managers there) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What cannot be solved here */
+                        text: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            recordId: number | null;
+                            customerId: number;
+                            customerName: string;
+                            originUnitName: string;
+                            orgUnitId: number;
+                            /** @description The level holding it now */
+                            orgUnitName: string;
+                            text: string;
+                            /** @description open or resolved */
+                            state: string;
+                            raisedAt: string;
+                            resolvedAt: string | null;
+                            steps: {
+                                id: number;
+                                action: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                                fromUnitName: string | null;
+                                toUnitName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-problems/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A problem handed up, with its trail */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            recordId: number | null;
+                            customerId: number;
+                            customerName: string;
+                            originUnitName: string;
+                            orgUnitId: number;
+                            /** @description The level holding it now */
+                            orgUnitName: string;
+                            text: string;
+                            /** @description open or resolved */
+                            state: string;
+                            raisedAt: string;
+                            resolvedAt: string | null;
+                            steps: {
+                                id: number;
+                                action: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                                fromUnitName: string | null;
+                                toUnitName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-problems/{id}/escalate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hand the problem up one more level (the level holding it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What was done or why it goes up */
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            recordId: number | null;
+                            customerId: number;
+                            customerName: string;
+                            originUnitName: string;
+                            orgUnitId: number;
+                            /** @description The level holding it now */
+                            orgUnitName: string;
+                            text: string;
+                            /** @description open or resolved */
+                            state: string;
+                            raisedAt: string;
+                            resolvedAt: string | null;
+                            steps: {
+                                id: number;
+                                action: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                                fromUnitName: string | null;
+                                toUnitName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-problems/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Settle the problem (the level holding it or above) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What was done or why it goes up */
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            recordId: number | null;
+                            customerId: number;
+                            customerName: string;
+                            originUnitName: string;
+                            orgUnitId: number;
+                            /** @description The level holding it now */
+                            orgUnitName: string;
+                            text: string;
+                            /** @description open or resolved */
+                            state: string;
+                            raisedAt: string;
+                            resolvedAt: string | null;
+                            steps: {
+                                id: number;
+                                action: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                                fromUnitName: string | null;
+                                toUnitName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-summaries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The weekly visit summary of a unit (default: mine, last week): planned vs done per unit and person, problems, overdue follow-ups */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnitId?: number;
+                    /** @description The Monday of the week (default: last week) */
+                    weekStart?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            weekStart: string;
+                            weekEnd: string;
+                            generatedAt: string;
+                            /** @description Kept by the Monday job; false: the figures as they stand now */
+                            stored: boolean;
+                            totals: {
+                                planned: number;
+                                done: number;
+                                recorded: number;
+                                problems: number;
+                                followUpsOverdue: number;
+                            };
+                            units: {
+                                id: number;
+                                name: string;
+                                planned: number;
+                                done: number;
+                                recorded: number;
+                                problems: number;
+                                followUpsOverdue: number;
+                            }[];
+                            people: {
+                                id: number;
+                                name: string;
+                                orgUnitName: string;
+                                planned: number;
+                                done: number;
+                                recorded: number;
+                                problems: number;
+                                followUpsOverdue: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-summaries/xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The weekly visit summary as an XLSX file with Chinese headers (audited) */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnitId?: number;
+                    /** @description The Monday of the week (default: last week) */
+                    weekStart?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-summaries/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Generate (again) and keep the weekly summary of a unit, as the Monday job does */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        orgUnitId?: number;
+                        /** @description The Monday of the week (default: last week) */
+                        weekStart?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            weekStart: string;
+                            weekEnd: string;
+                            generatedAt: string;
+                            /** @description Kept by the Monday job; false: the figures as they stand now */
+                            stored: boolean;
+                            totals: {
+                                planned: number;
+                                done: number;
+                                recorded: number;
+                                problems: number;
+                                followUpsOverdue: number;
+                            };
+                            units: {
+                                id: number;
+                                name: string;
+                                planned: number;
+                                done: number;
+                                recorded: number;
+                                problems: number;
+                                followUpsOverdue: number;
+                            }[];
+                            people: {
+                                id: number;
+                                name: string;
+                                orgUnitName: string;
+                                planned: number;
+                                done: number;
+                                recorded: number;
+                                problems: number;
+                                followUpsOverdue: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prospects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prospects of my subtree, most recently changed first */
+        get: {
+            parameters: {
+                query: {
+                    stage?: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                    /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                    importance?: "important" | "secondary" | "general";
+                    planId?: number;
+                    /** @description Only prospects I follow */
+                    mine?: boolean;
+                    /** @description Only those past the day their next step was due */
+                    overdue?: boolean;
+                    /** @description Only surveyed prospects not in a plan yet */
+                    unplanned?: boolean;
+                    /** @description Surveyed in this unit or below */
+                    orgUnitId?: number;
+                    /** @description Part of the name or organisation */
+                    q?: string;
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                branchId: number;
+                                kind: "individual" | "organisation";
+                                name: string;
+                                organisation: string | null;
+                                contactName: string | null;
+                                phone: string | null;
+                                plates: string[];
+                                vehicleCount: number | null;
+                                monthlyLitres: number | null;
+                                products: string | null;
+                                demand: string | null;
+                                fuelUse: string | null;
+                                settlementMethod: string | null;
+                                competitor: string | null;
+                                notes: string | null;
+                                /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                                importance: "important" | "secondary" | "general";
+                                stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                                surveyedByName: string | null;
+                                surveyedAt: string;
+                                surveyDay: string;
+                                plan: {
+                                    id: number;
+                                    month: string;
+                                    state: string;
+                                } | null;
+                                dispatchUnit: {
+                                    id: number;
+                                    name: string;
+                                    kindCode: string;
+                                } | null;
+                                followerUserId: number | null;
+                                followerName: string | null;
+                                dispatchedAt: string | null;
+                                dueDay: string | null;
+                                /** @description Under way and past the day its next step was due */
+                                overdue: boolean;
+                                overdueSince: string | null;
+                                lastProgressAt: string | null;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                } | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
+                                /** @description Progress steps the reader may record now */
+                                allowedActions: string[];
+                                canEdit: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Record the survey of a prospect at a station: facts, real demand, use, settlement, competitor, importance */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The surveying unit; mine by default */
+                        orgUnitId?: number;
+                        kind: "individual" | "organisation";
+                        /** @description The person, or the organisation’s name */
+                        name: string;
+                        organisation?: string | null;
+                        contactName?: string | null;
+                        phone?: string | null;
+                        plates?: string[];
+                        vehicleCount?: number | null;
+                        monthlyLitres?: number | null;
+                        products?: string | null;
+                        /** @description His real demand for fuel (真实用油需求) */
+                        demand: string;
+                        fuelUse?: string | null;
+                        settlementMethod?: string | null;
+                        competitor?: string | null;
+                        notes?: string | null;
+                        /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                        importance: "important" | "secondary" | "general";
+                        /** @description Record him although his phone or plate is already in the archive */
+                        confirmDuplicate?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            branchId: number;
+                            kind: "individual" | "organisation";
+                            name: string;
+                            organisation: string | null;
+                            contactName: string | null;
+                            phone: string | null;
+                            plates: string[];
+                            vehicleCount: number | null;
+                            monthlyLitres: number | null;
+                            products: string | null;
+                            demand: string | null;
+                            fuelUse: string | null;
+                            settlementMethod: string | null;
+                            competitor: string | null;
+                            notes: string | null;
+                            /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                            importance: "important" | "secondary" | "general";
+                            stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                            surveyedByName: string | null;
+                            surveyedAt: string;
+                            surveyDay: string;
+                            plan: {
+                                id: number;
+                                month: string;
+                                state: string;
+                            } | null;
+                            dispatchUnit: {
+                                id: number;
+                                name: string;
+                                kindCode: string;
+                            } | null;
+                            followerUserId: number | null;
+                            followerName: string | null;
+                            dispatchedAt: string | null;
+                            dueDay: string | null;
+                            /** @description Under way and past the day its next step was due */
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            lastProgressAt: string | null;
+                            customer: {
+                                id: number;
+                                code: string;
+                            } | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            /** @description Progress steps the reader may record now */
+                            allowedActions: string[];
+                            canEdit: boolean;
+                            events: {
+                                id: number;
+                                action: string;
+                                fromStage: string | null;
+                                toStage: string;
+                                day: string;
+                                dueDay: string | null;
+                                note: string | null;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prospects/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prospects by stage and importance, with the overdue, in my subtree, a unit’s, or a plan’s */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnitId?: number;
+                    planId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            stages: {
+                                stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                                count: number;
+                                overdue: number;
+                                byImportance: {
+                                    [key: string]: number;
+                                };
+                            }[];
+                            total: number;
+                            overdue: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prospects/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One prospect with his survey, plan, follower, trail and the steps I may record */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            branchId: number;
+                            kind: "individual" | "organisation";
+                            name: string;
+                            organisation: string | null;
+                            contactName: string | null;
+                            phone: string | null;
+                            plates: string[];
+                            vehicleCount: number | null;
+                            monthlyLitres: number | null;
+                            products: string | null;
+                            demand: string | null;
+                            fuelUse: string | null;
+                            settlementMethod: string | null;
+                            competitor: string | null;
+                            notes: string | null;
+                            /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                            importance: "important" | "secondary" | "general";
+                            stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                            surveyedByName: string | null;
+                            surveyedAt: string;
+                            surveyDay: string;
+                            plan: {
+                                id: number;
+                                month: string;
+                                state: string;
+                            } | null;
+                            dispatchUnit: {
+                                id: number;
+                                name: string;
+                                kindCode: string;
+                            } | null;
+                            followerUserId: number | null;
+                            followerName: string | null;
+                            dispatchedAt: string | null;
+                            dueDay: string | null;
+                            /** @description Under way and past the day its next step was due */
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            lastProgressAt: string | null;
+                            customer: {
+                                id: number;
+                                code: string;
+                            } | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            /** @description Progress steps the reader may record now */
+                            allowedActions: string[];
+                            canEdit: boolean;
+                            events: {
+                                id: number;
+                                action: string;
+                                fromStage: string | null;
+                                toStage: string;
+                                day: string;
+                                dueDay: string | null;
+                                note: string | null;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Correct the survey or the importance, before dispatch and while his plan is a draft */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        kind?: "individual" | "organisation";
+                        /** @description The person, or the organisation’s name */
+                        name?: string;
+                        organisation?: string | null;
+                        contactName?: string | null;
+                        phone?: string | null;
+                        plates?: string[];
+                        vehicleCount?: number | null;
+                        monthlyLitres?: number | null;
+                        products?: string | null;
+                        /** @description His real demand for fuel (真实用油需求) */
+                        demand?: string;
+                        fuelUse?: string | null;
+                        settlementMethod?: string | null;
+                        competitor?: string | null;
+                        notes?: string | null;
+                        /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                        importance?: "important" | "secondary" | "general";
+                        version: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            branchId: number;
+                            kind: "individual" | "organisation";
+                            name: string;
+                            organisation: string | null;
+                            contactName: string | null;
+                            phone: string | null;
+                            plates: string[];
+                            vehicleCount: number | null;
+                            monthlyLitres: number | null;
+                            products: string | null;
+                            demand: string | null;
+                            fuelUse: string | null;
+                            settlementMethod: string | null;
+                            competitor: string | null;
+                            notes: string | null;
+                            /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                            importance: "important" | "secondary" | "general";
+                            stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                            surveyedByName: string | null;
+                            surveyedAt: string;
+                            surveyDay: string;
+                            plan: {
+                                id: number;
+                                month: string;
+                                state: string;
+                            } | null;
+                            dispatchUnit: {
+                                id: number;
+                                name: string;
+                                kindCode: string;
+                            } | null;
+                            followerUserId: number | null;
+                            followerName: string | null;
+                            dispatchedAt: string | null;
+                            dueDay: string | null;
+                            /** @description Under way and past the day its next step was due */
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            lastProgressAt: string | null;
+                            customer: {
+                                id: number;
+                                code: string;
+                            } | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            /** @description Progress steps the reader may record now */
+                            allowedActions: string[];
+                            canEdit: boolean;
+                            events: {
+                                id: number;
+                                action: string;
+                                fromStage: string | null;
+                                toStage: string;
+                                day: string;
+                                dueDay: string | null;
+                                note: string | null;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/prospects/{id}/followers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** People who may follow the prospect: at the unit his importance names, allowed to change customers */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                    importance?: "important" | "secondary" | "general";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unit: {
+                                id: number;
+                                name: string;
+                                kindCode: string;
+                            } | null;
+                            people: {
+                                id: number;
+                                displayName: string;
+                                username: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prospects/{id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record progress: contacted, offered, lost, or a follow-up; with the day and the next step’s due day */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        action: "contact" | "offer" | "lose" | "note";
+                        /** @description What was done and learnt */
+                        note: string;
+                        /** @description YYYY-MM-DD: When it happened; today by default */
+                        day?: string;
+                        /** @description YYYY-MM-DD: When the next step is due; a week or two by default */
+                        nextDueDay?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            branchId: number;
+                            kind: "individual" | "organisation";
+                            name: string;
+                            organisation: string | null;
+                            contactName: string | null;
+                            phone: string | null;
+                            plates: string[];
+                            vehicleCount: number | null;
+                            monthlyLitres: number | null;
+                            products: string | null;
+                            demand: string | null;
+                            fuelUse: string | null;
+                            settlementMethod: string | null;
+                            competitor: string | null;
+                            notes: string | null;
+                            /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                            importance: "important" | "secondary" | "general";
+                            stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                            surveyedByName: string | null;
+                            surveyedAt: string;
+                            surveyDay: string;
+                            plan: {
+                                id: number;
+                                month: string;
+                                state: string;
+                            } | null;
+                            dispatchUnit: {
+                                id: number;
+                                name: string;
+                                kindCode: string;
+                            } | null;
+                            followerUserId: number | null;
+                            followerName: string | null;
+                            dispatchedAt: string | null;
+                            dueDay: string | null;
+                            /** @description Under way and past the day its next step was due */
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            lastProgressAt: string | null;
+                            customer: {
+                                id: number;
+                                code: string;
+                            } | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            /** @description Progress steps the reader may record now */
+                            allowedActions: string[];
+                            canEdit: boolean;
+                            events: {
+                                id: number;
+                                action: string;
+                                fromStage: string | null;
+                                toStage: string;
+                                day: string;
+                                dueDay: string | null;
+                                note: string | null;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prospects/{id}/sign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Signed: the prospect becomes a customer of the surveying unit, owned by his follower */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What was agreed */
+                        note: string;
+                        /** @description YYYY-MM-DD: When he signed; today by default */
+                        day?: string;
+                        /** @description Create the customer although his phone or plate is on file */
+                        confirmDuplicate?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            prospect: {
+                                id: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                branchId: number;
+                                kind: "individual" | "organisation";
+                                name: string;
+                                organisation: string | null;
+                                contactName: string | null;
+                                phone: string | null;
+                                plates: string[];
+                                vehicleCount: number | null;
+                                monthlyLitres: number | null;
+                                products: string | null;
+                                demand: string | null;
+                                fuelUse: string | null;
+                                settlementMethod: string | null;
+                                competitor: string | null;
+                                notes: string | null;
+                                /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                                importance: "important" | "secondary" | "general";
+                                stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                                surveyedByName: string | null;
+                                surveyedAt: string;
+                                surveyDay: string;
+                                plan: {
+                                    id: number;
+                                    month: string;
+                                    state: string;
+                                } | null;
+                                dispatchUnit: {
+                                    id: number;
+                                    name: string;
+                                    kindCode: string;
+                                } | null;
+                                followerUserId: number | null;
+                                followerName: string | null;
+                                dispatchedAt: string | null;
+                                dueDay: string | null;
+                                /** @description Under way and past the day its next step was due */
+                                overdue: boolean;
+                                overdueSince: string | null;
+                                lastProgressAt: string | null;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                } | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
+                                /** @description Progress steps the reader may record now */
+                                allowedActions: string[];
+                                canEdit: boolean;
+                                events: {
+                                    id: number;
+                                    action: string;
+                                    fromStage: string | null;
+                                    toStage: string;
+                                    day: string;
+                                    dueDay: string | null;
+                                    note: string | null;
+                                    actorName: string;
+                                    bySystem: boolean;
+                                    at: string;
+                                }[];
+                            };
+                            customerId: number;
+                            customerCode: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dev-plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Monthly development plans of the branches in my subtree, newest month first */
+        get: {
+            parameters: {
+                query: {
+                    state?: "draft" | "submitted" | "dept_approved" | "approved" | "dispatched";
+                    /** @description YYYY-MM */
+                    month?: string;
+                    orgUnitId?: number;
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                month: string;
+                                state: "draft" | "submitted" | "dept_approved" | "approved" | "dispatched";
+                                /** @description The day it should be dispatched by */
+                                dueDay: string;
+                                overdue: boolean;
+                                overdueSince: string | null;
+                                note: string | null;
+                                compiledBy: number | null;
+                                compiledByName: string | null;
+                                compiledAt: string;
+                                submittedAt: string | null;
+                                deptApproval: {
+                                    byName: string | null;
+                                    at: string;
+                                    note: string | null;
+                                } | null;
+                                leaderApproval: {
+                                    byName: string | null;
+                                    at: string;
+                                    note: string | null;
+                                } | null;
+                                dispatched: {
+                                    byName: string | null;
+                                    at: string;
+                                } | null;
+                                waitingFor: string | null;
+                                /** @description Prospects of the plan by stage */
+                                counts: {
+                                    [key: string]: number;
+                                };
+                                total: number;
+                                updatedAt: string;
+                                version: number;
+                                allowedActions: string[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Compile a branch’s plan for a month from its surveyed prospects not yet in a plan */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The branch */
+                        orgUnitId: number;
+                        /** @description YYYY-MM */
+                        month: string;
+                        /** @description YYYY-MM-DD: Dispatch by; the 5th by default */
+                        dueDay?: string;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "dept_approved" | "approved" | "dispatched";
+                            /** @description The day it should be dispatched by */
+                            dueDay: string;
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            note: string | null;
+                            compiledBy: number | null;
+                            compiledByName: string | null;
+                            compiledAt: string;
+                            submittedAt: string | null;
+                            deptApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            leaderApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            dispatched: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            waitingFor: string | null;
+                            /** @description Prospects of the plan by stage */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            total: number;
+                            updatedAt: string;
+                            version: number;
+                            allowedActions: string[];
+                            prospects: {
+                                id: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                branchId: number;
+                                kind: "individual" | "organisation";
+                                name: string;
+                                organisation: string | null;
+                                contactName: string | null;
+                                phone: string | null;
+                                plates: string[];
+                                vehicleCount: number | null;
+                                monthlyLitres: number | null;
+                                products: string | null;
+                                demand: string | null;
+                                fuelUse: string | null;
+                                settlementMethod: string | null;
+                                competitor: string | null;
+                                notes: string | null;
+                                /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                                importance: "important" | "secondary" | "general";
+                                stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                                surveyedByName: string | null;
+                                surveyedAt: string;
+                                surveyDay: string;
+                                plan: {
+                                    id: number;
+                                    month: string;
+                                    state: string;
+                                } | null;
+                                dispatchUnit: {
+                                    id: number;
+                                    name: string;
+                                    kindCode: string;
+                                } | null;
+                                followerUserId: number | null;
+                                followerName: string | null;
+                                dispatchedAt: string | null;
+                                dueDay: string | null;
+                                /** @description Under way and past the day its next step was due */
+                                overdue: boolean;
+                                overdueSince: string | null;
+                                lastProgressAt: string | null;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                } | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
+                                /** @description Progress steps the reader may record now */
+                                allowedActions: string[];
+                                canEdit: boolean;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                note: string | null;
+                            }[];
+                            samples: {
+                                id: number;
+                                stationId: number;
+                                stationName: string;
+                                /** @description Monday of the week sampled */
+                                week: string;
+                                /** @description The station’s prospects by stage when picked */
+                                snapshot: {
+                                    [key: string]: number;
+                                };
+                                pickedByName: string | null;
+                                pickedAt: string;
+                                finding: "on_track" | "slow" | null;
+                                note: string | null;
+                                checkedByName: string | null;
+                                checkedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dev-plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One plan with its prospects, approvals, trail and weekly samples */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "dept_approved" | "approved" | "dispatched";
+                            /** @description The day it should be dispatched by */
+                            dueDay: string;
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            note: string | null;
+                            compiledBy: number | null;
+                            compiledByName: string | null;
+                            compiledAt: string;
+                            submittedAt: string | null;
+                            deptApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            leaderApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            dispatched: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            waitingFor: string | null;
+                            /** @description Prospects of the plan by stage */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            total: number;
+                            updatedAt: string;
+                            version: number;
+                            allowedActions: string[];
+                            prospects: {
+                                id: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                branchId: number;
+                                kind: "individual" | "organisation";
+                                name: string;
+                                organisation: string | null;
+                                contactName: string | null;
+                                phone: string | null;
+                                plates: string[];
+                                vehicleCount: number | null;
+                                monthlyLitres: number | null;
+                                products: string | null;
+                                demand: string | null;
+                                fuelUse: string | null;
+                                settlementMethod: string | null;
+                                competitor: string | null;
+                                notes: string | null;
+                                /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                                importance: "important" | "secondary" | "general";
+                                stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                                surveyedByName: string | null;
+                                surveyedAt: string;
+                                surveyDay: string;
+                                plan: {
+                                    id: number;
+                                    month: string;
+                                    state: string;
+                                } | null;
+                                dispatchUnit: {
+                                    id: number;
+                                    name: string;
+                                    kindCode: string;
+                                } | null;
+                                followerUserId: number | null;
+                                followerName: string | null;
+                                dispatchedAt: string | null;
+                                dueDay: string | null;
+                                /** @description Under way and past the day its next step was due */
+                                overdue: boolean;
+                                overdueSince: string | null;
+                                lastProgressAt: string | null;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                } | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
+                                /** @description Progress steps the reader may record now */
+                                allowedActions: string[];
+                                canEdit: boolean;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                note: string | null;
+                            }[];
+                            samples: {
+                                id: number;
+                                stationId: number;
+                                stationName: string;
+                                /** @description Monday of the week sampled */
+                                week: string;
+                                /** @description The station’s prospects by stage when picked */
+                                snapshot: {
+                                    [key: string]: number;
+                                };
+                                pickedByName: string | null;
+                                pickedAt: string;
+                                finding: "on_track" | "slow" | null;
+                                note: string | null;
+                                checkedByName: string | null;
+                                checkedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dev-plans/{id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the draft’s prospects with their importance and proposed follower */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        items: {
+                            prospectId: number;
+                            /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                            importance: "important" | "secondary" | "general";
+                            followerUserId: number | null;
+                        }[];
+                        version: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "dept_approved" | "approved" | "dispatched";
+                            /** @description The day it should be dispatched by */
+                            dueDay: string;
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            note: string | null;
+                            compiledBy: number | null;
+                            compiledByName: string | null;
+                            compiledAt: string;
+                            submittedAt: string | null;
+                            deptApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            leaderApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            dispatched: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            waitingFor: string | null;
+                            /** @description Prospects of the plan by stage */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            total: number;
+                            updatedAt: string;
+                            version: number;
+                            allowedActions: string[];
+                            prospects: {
+                                id: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                branchId: number;
+                                kind: "individual" | "organisation";
+                                name: string;
+                                organisation: string | null;
+                                contactName: string | null;
+                                phone: string | null;
+                                plates: string[];
+                                vehicleCount: number | null;
+                                monthlyLitres: number | null;
+                                products: string | null;
+                                demand: string | null;
+                                fuelUse: string | null;
+                                settlementMethod: string | null;
+                                competitor: string | null;
+                                notes: string | null;
+                                /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                                importance: "important" | "secondary" | "general";
+                                stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                                surveyedByName: string | null;
+                                surveyedAt: string;
+                                surveyDay: string;
+                                plan: {
+                                    id: number;
+                                    month: string;
+                                    state: string;
+                                } | null;
+                                dispatchUnit: {
+                                    id: number;
+                                    name: string;
+                                    kindCode: string;
+                                } | null;
+                                followerUserId: number | null;
+                                followerName: string | null;
+                                dispatchedAt: string | null;
+                                dueDay: string | null;
+                                /** @description Under way and past the day its next step was due */
+                                overdue: boolean;
+                                overdueSince: string | null;
+                                lastProgressAt: string | null;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                } | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
+                                /** @description Progress steps the reader may record now */
+                                allowedActions: string[];
+                                canEdit: boolean;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                note: string | null;
+                            }[];
+                            samples: {
+                                id: number;
+                                stationId: number;
+                                stationName: string;
+                                /** @description Monday of the week sampled */
+                                week: string;
+                                /** @description The station’s prospects by stage when picked */
+                                snapshot: {
+                                    [key: string]: number;
+                                };
+                                pickedByName: string | null;
+                                pickedAt: string;
+                                finding: "on_track" | "slow" | null;
+                                note: string | null;
+                                checkedByName: string | null;
+                                checkedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dev-plans/{id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the draft for approval by the department head and then the leader */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "dept_approved" | "approved" | "dispatched";
+                            /** @description The day it should be dispatched by */
+                            dueDay: string;
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            note: string | null;
+                            compiledBy: number | null;
+                            compiledByName: string | null;
+                            compiledAt: string;
+                            submittedAt: string | null;
+                            deptApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            leaderApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            dispatched: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            waitingFor: string | null;
+                            /** @description Prospects of the plan by stage */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            total: number;
+                            updatedAt: string;
+                            version: number;
+                            allowedActions: string[];
+                            prospects: {
+                                id: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                branchId: number;
+                                kind: "individual" | "organisation";
+                                name: string;
+                                organisation: string | null;
+                                contactName: string | null;
+                                phone: string | null;
+                                plates: string[];
+                                vehicleCount: number | null;
+                                monthlyLitres: number | null;
+                                products: string | null;
+                                demand: string | null;
+                                fuelUse: string | null;
+                                settlementMethod: string | null;
+                                competitor: string | null;
+                                notes: string | null;
+                                /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                                importance: "important" | "secondary" | "general";
+                                stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                                surveyedByName: string | null;
+                                surveyedAt: string;
+                                surveyDay: string;
+                                plan: {
+                                    id: number;
+                                    month: string;
+                                    state: string;
+                                } | null;
+                                dispatchUnit: {
+                                    id: number;
+                                    name: string;
+                                    kindCode: string;
+                                } | null;
+                                followerUserId: number | null;
+                                followerName: string | null;
+                                dispatchedAt: string | null;
+                                dueDay: string | null;
+                                /** @description Under way and past the day its next step was due */
+                                overdue: boolean;
+                                overdueSince: string | null;
+                                lastProgressAt: string | null;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                } | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
+                                /** @description Progress steps the reader may record now */
+                                allowedActions: string[];
+                                canEdit: boolean;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                note: string | null;
+                            }[];
+                            samples: {
+                                id: number;
+                                stationId: number;
+                                stationName: string;
+                                /** @description Monday of the week sampled */
+                                week: string;
+                                /** @description The station’s prospects by stage when picked */
+                                snapshot: {
+                                    [key: string]: number;
+                                };
+                                pickedByName: string | null;
+                                pickedAt: string;
+                                finding: "on_track" | "slow" | null;
+                                note: string | null;
+                                checkedByName: string | null;
+                                checkedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dev-plans/{id}/dept-approval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The business department head approves the submitted plan or sends it back (not its compiler) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        decision: "approve" | "reject";
+                        /** @description Required when sending the plan back */
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "dept_approved" | "approved" | "dispatched";
+                            /** @description The day it should be dispatched by */
+                            dueDay: string;
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            note: string | null;
+                            compiledBy: number | null;
+                            compiledByName: string | null;
+                            compiledAt: string;
+                            submittedAt: string | null;
+                            deptApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            leaderApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            dispatched: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            waitingFor: string | null;
+                            /** @description Prospects of the plan by stage */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            total: number;
+                            updatedAt: string;
+                            version: number;
+                            allowedActions: string[];
+                            prospects: {
+                                id: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                branchId: number;
+                                kind: "individual" | "organisation";
+                                name: string;
+                                organisation: string | null;
+                                contactName: string | null;
+                                phone: string | null;
+                                plates: string[];
+                                vehicleCount: number | null;
+                                monthlyLitres: number | null;
+                                products: string | null;
+                                demand: string | null;
+                                fuelUse: string | null;
+                                settlementMethod: string | null;
+                                competitor: string | null;
+                                notes: string | null;
+                                /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                                importance: "important" | "secondary" | "general";
+                                stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                                surveyedByName: string | null;
+                                surveyedAt: string;
+                                surveyDay: string;
+                                plan: {
+                                    id: number;
+                                    month: string;
+                                    state: string;
+                                } | null;
+                                dispatchUnit: {
+                                    id: number;
+                                    name: string;
+                                    kindCode: string;
+                                } | null;
+                                followerUserId: number | null;
+                                followerName: string | null;
+                                dispatchedAt: string | null;
+                                dueDay: string | null;
+                                /** @description Under way and past the day its next step was due */
+                                overdue: boolean;
+                                overdueSince: string | null;
+                                lastProgressAt: string | null;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                } | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
+                                /** @description Progress steps the reader may record now */
+                                allowedActions: string[];
+                                canEdit: boolean;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                note: string | null;
+                            }[];
+                            samples: {
+                                id: number;
+                                stationId: number;
+                                stationName: string;
+                                /** @description Monday of the week sampled */
+                                week: string;
+                                /** @description The station’s prospects by stage when picked */
+                                snapshot: {
+                                    [key: string]: number;
+                                };
+                                pickedByName: string | null;
+                                pickedAt: string;
+                                finding: "on_track" | "slow" | null;
+                                note: string | null;
+                                checkedByName: string | null;
+                                checkedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dev-plans/{id}/leader-approval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The leader approves the plan after the department head, or sends it back (someone other than both) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        decision: "approve" | "reject";
+                        /** @description Required when sending the plan back */
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "dept_approved" | "approved" | "dispatched";
+                            /** @description The day it should be dispatched by */
+                            dueDay: string;
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            note: string | null;
+                            compiledBy: number | null;
+                            compiledByName: string | null;
+                            compiledAt: string;
+                            submittedAt: string | null;
+                            deptApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            leaderApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            dispatched: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            waitingFor: string | null;
+                            /** @description Prospects of the plan by stage */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            total: number;
+                            updatedAt: string;
+                            version: number;
+                            allowedActions: string[];
+                            prospects: {
+                                id: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                branchId: number;
+                                kind: "individual" | "organisation";
+                                name: string;
+                                organisation: string | null;
+                                contactName: string | null;
+                                phone: string | null;
+                                plates: string[];
+                                vehicleCount: number | null;
+                                monthlyLitres: number | null;
+                                products: string | null;
+                                demand: string | null;
+                                fuelUse: string | null;
+                                settlementMethod: string | null;
+                                competitor: string | null;
+                                notes: string | null;
+                                /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                                importance: "important" | "secondary" | "general";
+                                stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                                surveyedByName: string | null;
+                                surveyedAt: string;
+                                surveyDay: string;
+                                plan: {
+                                    id: number;
+                                    month: string;
+                                    state: string;
+                                } | null;
+                                dispatchUnit: {
+                                    id: number;
+                                    name: string;
+                                    kindCode: string;
+                                } | null;
+                                followerUserId: number | null;
+                                followerName: string | null;
+                                dispatchedAt: string | null;
+                                dueDay: string | null;
+                                /** @description Under way and past the day its next step was due */
+                                overdue: boolean;
+                                overdueSince: string | null;
+                                lastProgressAt: string | null;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                } | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
+                                /** @description Progress steps the reader may record now */
+                                allowedActions: string[];
+                                canEdit: boolean;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                note: string | null;
+                            }[];
+                            samples: {
+                                id: number;
+                                stationId: number;
+                                stationName: string;
+                                /** @description Monday of the week sampled */
+                                week: string;
+                                /** @description The station’s prospects by stage when picked */
+                                snapshot: {
+                                    [key: string]: number;
+                                };
+                                pickedByName: string | null;
+                                pickedAt: string;
+                                finding: "on_track" | "slow" | null;
+                                note: string | null;
+                                checkedByName: string | null;
+                                checkedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dev-plans/{id}/dispatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Dispatch the approved plan: each prospect to his follower at the branch, area or station */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "dept_approved" | "approved" | "dispatched";
+                            /** @description The day it should be dispatched by */
+                            dueDay: string;
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            note: string | null;
+                            compiledBy: number | null;
+                            compiledByName: string | null;
+                            compiledAt: string;
+                            submittedAt: string | null;
+                            deptApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            leaderApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            dispatched: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            waitingFor: string | null;
+                            /** @description Prospects of the plan by stage */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            total: number;
+                            updatedAt: string;
+                            version: number;
+                            allowedActions: string[];
+                            prospects: {
+                                id: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                branchId: number;
+                                kind: "individual" | "organisation";
+                                name: string;
+                                organisation: string | null;
+                                contactName: string | null;
+                                phone: string | null;
+                                plates: string[];
+                                vehicleCount: number | null;
+                                monthlyLitres: number | null;
+                                products: string | null;
+                                demand: string | null;
+                                fuelUse: string | null;
+                                settlementMethod: string | null;
+                                competitor: string | null;
+                                notes: string | null;
+                                /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                                importance: "important" | "secondary" | "general";
+                                stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                                surveyedByName: string | null;
+                                surveyedAt: string;
+                                surveyDay: string;
+                                plan: {
+                                    id: number;
+                                    month: string;
+                                    state: string;
+                                } | null;
+                                dispatchUnit: {
+                                    id: number;
+                                    name: string;
+                                    kindCode: string;
+                                } | null;
+                                followerUserId: number | null;
+                                followerName: string | null;
+                                dispatchedAt: string | null;
+                                dueDay: string | null;
+                                /** @description Under way and past the day its next step was due */
+                                overdue: boolean;
+                                overdueSince: string | null;
+                                lastProgressAt: string | null;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                } | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
+                                /** @description Progress steps the reader may record now */
+                                allowedActions: string[];
+                                canEdit: boolean;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                note: string | null;
+                            }[];
+                            samples: {
+                                id: number;
+                                stationId: number;
+                                stationName: string;
+                                /** @description Monday of the week sampled */
+                                week: string;
+                                /** @description The station’s prospects by stage when picked */
+                                snapshot: {
+                                    [key: string]: number;
+                                };
+                                pickedByName: string | null;
+                                pickedAt: string;
+                                finding: "on_track" | "slow" | null;
+                                note: string | null;
+                                checkedByName: string | null;
+                                checkedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dev-plans/{id}/samples": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pick this week’s stations to check (given, or a fifth of them drawn for the week) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description YYYY-MM-DD: A day of the week; this week by default */
+                        week?: string;
+                        stationIds?: number[];
+                        count?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "dept_approved" | "approved" | "dispatched";
+                            /** @description The day it should be dispatched by */
+                            dueDay: string;
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            note: string | null;
+                            compiledBy: number | null;
+                            compiledByName: string | null;
+                            compiledAt: string;
+                            submittedAt: string | null;
+                            deptApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            leaderApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            dispatched: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            waitingFor: string | null;
+                            /** @description Prospects of the plan by stage */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            total: number;
+                            updatedAt: string;
+                            version: number;
+                            allowedActions: string[];
+                            prospects: {
+                                id: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                branchId: number;
+                                kind: "individual" | "organisation";
+                                name: string;
+                                organisation: string | null;
+                                contactName: string | null;
+                                phone: string | null;
+                                plates: string[];
+                                vehicleCount: number | null;
+                                monthlyLitres: number | null;
+                                products: string | null;
+                                demand: string | null;
+                                fuelUse: string | null;
+                                settlementMethod: string | null;
+                                competitor: string | null;
+                                notes: string | null;
+                                /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                                importance: "important" | "secondary" | "general";
+                                stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                                surveyedByName: string | null;
+                                surveyedAt: string;
+                                surveyDay: string;
+                                plan: {
+                                    id: number;
+                                    month: string;
+                                    state: string;
+                                } | null;
+                                dispatchUnit: {
+                                    id: number;
+                                    name: string;
+                                    kindCode: string;
+                                } | null;
+                                followerUserId: number | null;
+                                followerName: string | null;
+                                dispatchedAt: string | null;
+                                dueDay: string | null;
+                                /** @description Under way and past the day its next step was due */
+                                overdue: boolean;
+                                overdueSince: string | null;
+                                lastProgressAt: string | null;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                } | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
+                                /** @description Progress steps the reader may record now */
+                                allowedActions: string[];
+                                canEdit: boolean;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                note: string | null;
+                            }[];
+                            samples: {
+                                id: number;
+                                stationId: number;
+                                stationName: string;
+                                /** @description Monday of the week sampled */
+                                week: string;
+                                /** @description The station’s prospects by stage when picked */
+                                snapshot: {
+                                    [key: string]: number;
+                                };
+                                pickedByName: string | null;
+                                pickedAt: string;
+                                finding: "on_track" | "slow" | null;
+                                note: string | null;
+                                checkedByName: string | null;
+                                checkedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dev-plans/{id}/samples/{sampleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record the check of a sampled station: on track, or slow (special supervision) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    sampleId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        finding: "on_track" | "slow";
+                        /** @description What the check found */
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "dept_approved" | "approved" | "dispatched";
+                            /** @description The day it should be dispatched by */
+                            dueDay: string;
+                            overdue: boolean;
+                            overdueSince: string | null;
+                            note: string | null;
+                            compiledBy: number | null;
+                            compiledByName: string | null;
+                            compiledAt: string;
+                            submittedAt: string | null;
+                            deptApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            leaderApproval: {
+                                byName: string | null;
+                                at: string;
+                                note: string | null;
+                            } | null;
+                            dispatched: {
+                                byName: string | null;
+                                at: string;
+                            } | null;
+                            waitingFor: string | null;
+                            /** @description Prospects of the plan by stage */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            total: number;
+                            updatedAt: string;
+                            version: number;
+                            allowedActions: string[];
+                            prospects: {
+                                id: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                branchId: number;
+                                kind: "individual" | "organisation";
+                                name: string;
+                                organisation: string | null;
+                                contactName: string | null;
+                                phone: string | null;
+                                plates: string[];
+                                vehicleCount: number | null;
+                                monthlyLitres: number | null;
+                                products: string | null;
+                                demand: string | null;
+                                fuelUse: string | null;
+                                settlementMethod: string | null;
+                                competitor: string | null;
+                                notes: string | null;
+                                /** @description important (重要, the branch develops him), secondary (次重要, the area), general (一般, the station) */
+                                importance: "important" | "secondary" | "general";
+                                stage: "surveyed" | "dispatched" | "contacted" | "offered" | "signed" | "lost";
+                                surveyedByName: string | null;
+                                surveyedAt: string;
+                                surveyDay: string;
+                                plan: {
+                                    id: number;
+                                    month: string;
+                                    state: string;
+                                } | null;
+                                dispatchUnit: {
+                                    id: number;
+                                    name: string;
+                                    kindCode: string;
+                                } | null;
+                                followerUserId: number | null;
+                                followerName: string | null;
+                                dispatchedAt: string | null;
+                                dueDay: string | null;
+                                /** @description Under way and past the day its next step was due */
+                                overdue: boolean;
+                                overdueSince: string | null;
+                                lastProgressAt: string | null;
+                                customer: {
+                                    id: number;
+                                    code: string;
+                                } | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
+                                /** @description Progress steps the reader may record now */
+                                allowedActions: string[];
+                                canEdit: boolean;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                bySystem: boolean;
+                                at: string;
+                                note: string | null;
+                            }[];
+                            samples: {
+                                id: number;
+                                stationId: number;
+                                stationName: string;
+                                /** @description Monday of the week sampled */
+                                week: string;
+                                /** @description The station’s prospects by stage when picked */
+                                snapshot: {
+                                    [key: string]: number;
+                                };
+                                pickedByName: string | null;
+                                pickedAt: string;
+                                finding: "on_track" | "slow" | null;
+                                note: string | null;
+                                checkedByName: string | null;
+                                checkedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ownership/customers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer’s owner, his follow-up window, the pool and the history of owners */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            customerId: number;
+                            ownerUserId: number | null;
+                            ownerName: string | null;
+                            ownerSince: string | null;
+                            lastFollowUpAt: string | null;
+                            classCode: string | null;
+                            /** @description Org level kinds whose people may own him under the policy; null: any */
+                            allowedLevels: string[] | null;
+                            /** @description When he goes back to the pool if his owner does not follow him up before */
+                            poolReturnAt: string | null;
+                            pool: {
+                                since: string;
+                                reason: string | null;
+                                formerOwnerName: string | null;
+                            } | null;
+                            mayChange: boolean;
+                            history: {
+                                id: number;
+                                /**
+                                 * @description created, manual (by hand), reassign (bulk), pool_return (no follow-up), pool_claim
+                                 * @enum {string}
+                                 */
+                                how: "created" | "manual" | "reassign" | "pool_return" | "pool_claim";
+                                reason: string | null;
+                                at: string;
+                                fromUserId: number | null;
+                                fromName: string | null;
+                                toUserId: number | null;
+                                toName: string | null;
+                                byName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ownership/customers/{id}/owner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change a customer’s owner by hand, with a reason (null: nobody) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        ownerUserId: number | null;
+                        /** @description Why the owner changes */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            customerId: number;
+                            ownerUserId: number | null;
+                            ownerName: string | null;
+                            ownerSince: string | null;
+                            lastFollowUpAt: string | null;
+                            classCode: string | null;
+                            /** @description Org level kinds whose people may own him under the policy; null: any */
+                            allowedLevels: string[] | null;
+                            /** @description When he goes back to the pool if his owner does not follow him up before */
+                            poolReturnAt: string | null;
+                            pool: {
+                                since: string;
+                                reason: string | null;
+                                formerOwnerName: string | null;
+                            } | null;
+                            mayChange: boolean;
+                            history: {
+                                id: number;
+                                /**
+                                 * @description created, manual (by hand), reassign (bulk), pool_return (no follow-up), pool_claim
+                                 * @enum {string}
+                                 */
+                                how: "created" | "manual" | "reassign" | "pool_return" | "pool_claim";
+                                reason: string | null;
+                                at: string;
+                                fromUserId: number | null;
+                                fromName: string | null;
+                                toUserId: number | null;
+                                toName: string | null;
+                                byName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ownership/reassign/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What a bulk reassignment would move: how many customers, a sample, those the new owner may not own */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        fromUserId: number;
+                        toUserId: number;
+                        orgUnitId?: number;
+                        /** @description Only customers of this kind */
+                        kind?: string;
+                        /** @description Only these customers */
+                        customerIds?: number[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            count: number;
+                            sample: {
+                                id: number;
+                                code: string;
+                                name: string | null;
+                                classCode: string | null;
+                            }[];
+                            misfits: {
+                                id: number;
+                                code: string;
+                                name: string | null;
+                                classCode: string | null;
+                            }[];
+                            misfitCount: number;
+                            toOwnedBefore: number;
+                            toOwnedAfter: number;
+                            overMaximum: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ownership/reassign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move one person’s customers (all, or a filtered set) to another: a history row and an audit entry each */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        fromUserId: number;
+                        toUserId: number;
+                        orgUnitId?: number;
+                        /** @description Only customers of this kind */
+                        kind?: string;
+                        /** @description Only these customers */
+                        customerIds?: number[];
+                        /** @description Why they move */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            moved: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ownership/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Coverage of a unit: customers with no owner, people below 1:15 and over the maximum, per child unit */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unit: {
+                                id: number;
+                                name: string;
+                                kind: string;
+                                parentId: number | null;
+                            };
+                            minimum: number;
+                            maximum: number;
+                            /** @description Live customers of the subtree */
+                            total: number;
+                            owned: number;
+                            /** @description Nobody owns them and they are not in the pool */
+                            unowned: number;
+                            inPool: number;
+                            /** @description Active people of the subtree */
+                            employees: number;
+                            /** @description People who own fewer than the minimum (1:15) */
+                            belowMinimum: number;
+                            /** @description People who own more than the maximum */
+                            overMaximum: number;
+                            children: {
+                                id: number;
+                                name: string;
+                                kind: string;
+                                /** @description Live customers of the subtree */
+                                total: number;
+                                owned: number;
+                                /** @description Nobody owns them and they are not in the pool */
+                                unowned: number;
+                                inPool: number;
+                                /** @description Active people of the subtree */
+                                employees: number;
+                                /** @description People who own fewer than the minimum (1:15) */
+                                belowMinimum: number;
+                                /** @description People who own more than the maximum */
+                                overMaximum: number;
+                            }[];
+                            /** @description The people of the subtree, fewest customers first (at most 500) */
+                            people: {
+                                userId: number;
+                                displayName: string;
+                                username: string;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                levelKind: string;
+                                owned: number;
+                                flag: "below_minimum" | "over_maximum" | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ownership/pool": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public pool (公海) of my subtree: customers back from owners who did not follow them up */
+        get: {
+            parameters: {
+                query: {
+                    orgUnitId?: number;
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                code: string;
+                                name: string | null;
+                                kind: string;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                poolSince: string;
+                                reason: string | null;
+                                formerOwnerName: string | null;
+                                formerOwnerIsMe: boolean;
+                                lastVisitAt: string | null;
+                                classCode: string | null;
+                            }[];
+                            mine: {
+                                claimsToday: number;
+                                dailyCap: number;
+                                owned: number;
+                                maxOwned: number;
+                                unitOwned: number;
+                                unitCapacity: number;
+                                coolingOffDays: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ownership/pool/{id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim a customer from the pool (daily cap, cooling-off, capacity and level rules apply) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            customerId: number;
+                            ownerUserId: number | null;
+                            ownerName: string | null;
+                            ownerSince: string | null;
+                            lastFollowUpAt: string | null;
+                            classCode: string | null;
+                            /** @description Org level kinds whose people may own him under the policy; null: any */
+                            allowedLevels: string[] | null;
+                            /** @description When he goes back to the pool if his owner does not follow him up before */
+                            poolReturnAt: string | null;
+                            pool: {
+                                since: string;
+                                reason: string | null;
+                                formerOwnerName: string | null;
+                            } | null;
+                            mayChange: boolean;
+                            history: {
+                                id: number;
+                                /**
+                                 * @description created, manual (by hand), reassign (bulk), pool_return (no follow-up), pool_claim
+                                 * @enum {string}
+                                 */
+                                how: "created" | "manual" | "reassign" | "pool_return" | "pool_claim";
+                                reason: string | null;
+                                at: string;
+                                fromUserId: number | null;
+                                fromName: string | null;
+                                toUserId: number | null;
+                                toName: string | null;
+                                byName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dashboards/unit/{id}": {
         parameters: {
             query?: never;
@@ -17052,6 +28973,146 @@ export interface paths {
                                 message: string;
                             }[];
                             errorsTruncated: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-records/{id}/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a photo (JPEG, PNG, WebP or HEIC as application/octet-stream, ≤ 10 MB); stored re-encoded without EXIF */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            width: number;
+                            height: number;
+                            bytes: number;
+                            createdAt: string;
                         };
                     };
                 };
