@@ -25,6 +25,9 @@ export const PERMISSIONS = [
   'alert.read',
   'alert.run',
   'churn.assign',
+  'prospect.plan',
+  'prospect.approve',
+  'prospect.finalize',
   'dashboard.read',
   'visit.approve',
 ] as const;
@@ -81,6 +84,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'import.run',
       'dashboard.read',
       'churn.assign',
+      'prospect.plan',
     ],
   },
   {
@@ -97,6 +101,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'dashboard.read',
       'churn.assign',
       'visit.approve',
+      'prospect.approve',
     ],
   },
   {
@@ -113,6 +118,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'dashboard.read',
       'churn.assign',
       'visit.approve',
+      'prospect.finalize',
     ],
   },
   {

@@ -59,6 +59,8 @@ import { TopupsService } from './modules/topups/topups.service.js';
 import { topupsRoutes } from './modules/topups/topups.routes.js';
 import { ChurnCasesService } from './modules/churn-cases/churn-cases.service.js';
 import { churnCasesRoutes } from './modules/churn-cases/churn-cases.routes.js';
+import { ProspectsService } from './modules/prospects/prospects.service.js';
+import { prospectsRoutes } from './modules/prospects/prospects.routes.js';
 import { VisitPlansService } from './modules/visits/visit-plans.service.js';
 import { VisitRecordsService } from './modules/visits/visit-records.service.js';
 import { VisitSummaryService } from './modules/visits/visit-summary.service.js';
@@ -322,6 +324,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     }),
   );
   workRoutes(app, new WorkService(db.kysely, opts.now));
+  prospectsRoutes(app, new ProspectsService(db.kysely, db.engine, customers, opts.now));
   visitsRoutes(
     app,
     new VisitPlansService(db.kysely, opts.now),

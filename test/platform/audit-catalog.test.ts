@@ -6,6 +6,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { RATING_ACTIONS } from '../../src/domain/rating-workflow.js';
+import { PLAN_ACTIONS } from '../../src/domain/development-plan.js';
 import { zhCN } from '../../src/web/i18n/zh-CN.js';
 import { enUS } from '../../src/web/i18n/en-US.js';
 
@@ -17,6 +18,9 @@ const DYNAMIC: Record<string, readonly string[]> = {
   // AccessService.decide(…, decision: 'approve' | 'reject')
   'src/server/modules/access/access.service.ts:`access_${decision}`': ['access_approve', 'access_reject'],
   'src/server/modules/ratings/ratings.service.ts:action': RATING_ACTIONS,
+  // ProspectsService.progress: the progress step (a note is audited as follow_up).
+  'src/server/modules/prospects/prospects.service.ts:body.action': ['contact', 'offer', 'lose'],
+  'src/server/modules/prospects/prospects.service.ts:`plan_${action}`': PLAN_ACTIONS.map((a) => `plan_${a}`),
   // recordRead passes its caller's entity on; the callers are walked themselves.
   'src/server/modules/audit/audit.service.ts:entity': [],
 };

@@ -4,9 +4,11 @@ import { beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/engines.js';
 import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
 import { USER_PASSWORD, buildTree, createUser, usersForEveryRole, type Tree } from '../helpers/fixtures.js';
+import { insertContactRecords } from '../helpers/contact-moments.js';
 import { DEFAULT_ROLES } from '../../src/domain/permissions.js';
 import type { RouteEntry } from '../../src/server/app.js';
 import { insertVisitRecords } from '../visits/records.js';
+import { insertProspectRecords } from '../prospects/records.js';
 
 type Variant = 'in' | 'out' | 'none';
 const DENIED = [401, 403];
@@ -31,10 +33,15 @@ describeEngines('authorization matrix', (engine) => {
     alert: { in: 0, out: 0 },
     rating_batch: { in: 0, out: 0 },
     churn_case: { in: 0, out: 0 },
+    contact_task: { in: 0, out: 0 },
+    price_change: { in: 0, out: 0 },
+    weather_warning: { in: 0, out: 0 },
     visit_plan: { in: 0, out: 0 },
     planned_visit: { in: 0, out: 0 },
     visit_record: { in: 0, out: 0 },
     visit_problem: { in: 0, out: 0 },
+    prospect: { in: 0, out: 0 },
+    dev_plan: { in: 0, out: 0 },
     role: 0,
   };
 
@@ -139,10 +146,18 @@ describeEngines('authorization matrix', (engine) => {
       in: await churnCase(records.customer.in, tree.station1),
       out: await churnCase(records.customer.out, tree.station3),
     };
+    const devIn = await insertProspectRecords(ctx.db.kysely, tree.station1, tree.branch1);
+    const devOut = await insertProspectRecords(ctx.db.kysely, tree.station3, tree.branch2);
+    records.prospect = { in: devIn.prospect, out: devOut.prospect };
+    records.dev_plan = { in: devIn.dev_plan, out: devOut.dev_plan };
     const visitsIn = await insertVisitRecords(ctx.db.kysely, tree.station1);
     const visitsOut = await insertVisitRecords(ctx.db.kysely, tree.station3);
     for (const k of ['visit_plan', 'planned_visit', 'visit_record', 'visit_problem'] as const)
       records[k] = { in: visitsIn[k], out: visitsOut[k] };
+    const contactIn = await insertContactRecords(ctx.db.kysely, tree.station1, records.customer.in);
+    const contactOut = await insertContactRecords(ctx.db.kysely, tree.station3, records.customer.out);
+    for (const k of ['contact_task', 'price_change', 'weather_warning'] as const)
+      records[k] = { in: contactIn[k], out: contactOut[k] };
     const roles = await ok<{ id: number; code: string }[]>(call(ctx.app, admin, 'GET', '/api/roles'));
     records.role = roles.find((r) => r.code === 'auditor')!.id;
   }, 120_000);

@@ -7,8 +7,10 @@ import fc from 'fast-check';
 import { describeEngines } from '../helpers/engines.js';
 import { ADMIN_PASSWORD, login, setupAdmin, useTestApp, type Session, type TestApp } from '../helpers/app.js';
 import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
+import { insertContactRecords } from '../helpers/contact-moments.js';
 import type { RouteEntry } from '../../src/server/app.js';
 import { insertVisitRecords } from '../visits/records.js';
+import { insertProspectRecords } from '../prospects/records.js';
 
 interface JsonSchema {
   type?: string;
@@ -213,6 +215,8 @@ describeEngines('bad input on every route', (engine) => {
   let alertId: number;
   let churnCaseId: number;
   let visitRecords: Awaited<ReturnType<typeof insertVisitRecords>>;
+  let contactRecords: Awaited<ReturnType<typeof insertContactRecords>>;
+  let devRecords: { prospect: number; dev_plan: number };
 
   async function send(
     app: TestApp,
@@ -328,7 +332,9 @@ describeEngines('bad input on every route', (engine) => {
     churnCaseId = Number(
       (await ctx.db.kysely.insertInto('churn_case').values(churnCase).returning('id').executeTakeFirstOrThrow()).id,
     );
+    devRecords = await insertProspectRecords(ctx.db.kysely, tree.station1, tree.branch1);
     visitRecords = await insertVisitRecords(ctx.db.kysely, tree.station1);
+    contactRecords = await insertContactRecords(ctx.db.kysely, tree.station1, customerId);
     routes = ctx.app.routeTable.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'));
   });
 
@@ -346,6 +352,8 @@ describeEngines('bad input on every route', (engine) => {
       alert: alertId,
       churn_case: churnCaseId,
       ...visitRecords,
+      ...contactRecords,
+      ...devRecords,
     };
     return r.url.replace(':id', String(type ? ids[type] : roleId)).replace(':mergeId', '1');
   };

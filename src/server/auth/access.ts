@@ -25,7 +25,9 @@ export type ResourceType =
   | 'visit_plan'
   | 'planned_visit'
   | 'visit_record'
-  | 'visit_problem';
+  | 'visit_problem'
+  | 'prospect'
+  | 'dev_plan';
 
 export type Access =
   | { public: true }
@@ -160,6 +162,25 @@ const RESOLVERS: Record<ResourceType, Resolver> = {
         .where('x.id', '=', id)
         .executeTakeFirst()
     )?.path ?? null,
+  // A prospect belongs to the station that surveyed him; the levels above see him too.
+  prospect: async (db, id) =>
+    (
+      await db
+        .selectFrom('prospect as x')
+        .innerJoin('org_unit as o', 'o.id', 'x.org_unit_id')
+        .select('o.path')
+        .where('x.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  dev_plan: async (db, id) =>
+    (
+      await db
+        .selectFrom('dev_plan as d')
+        .innerJoin('org_unit as o', 'o.id', 'd.org_unit_id')
+        .select('o.path')
+        .where('d.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
 };
 
 // Customer records are also readable through an approved access request; everything else only in the own subtree.
@@ -181,6 +202,9 @@ const IN_SCOPE: Record<ResourceType, (p: Principal, path: string) => boolean> = 
   planned_visit: pathInScope,
   visit_record: pathInCustomerScope,
   visit_problem: pathInScope,
+  // Development work of the own organisation, like churn cases.
+  prospect: pathInScope,
+  dev_plan: pathInScope,
 };
 
 // Writes to a customer need the own subtree or a grant lent for writing; a read grant lends reading only.

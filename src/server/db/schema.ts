@@ -731,6 +731,110 @@ export interface WeeklySummaryTable {
   generated_at: Instant;
 }
 
+/** A branch's monthly development plan (migration 0026). */
+export interface DevPlanTable {
+  id: Generated<number>;
+  org_unit_id: number;
+  month: string;
+  /** draft | submitted | dept_approved | approved | dispatched */
+  state: string;
+  due_day: string;
+  note: string | null;
+  compiled_by: number | null;
+  compiled_at: Instant;
+  submitted_at: Instant | null;
+  dept_approver_id: number | null;
+  dept_approved_at: Instant | null;
+  dept_note: string | null;
+  leader_approver_id: number | null;
+  leader_approved_at: Instant | null;
+  leader_note: string | null;
+  dispatched_by: number | null;
+  dispatched_at: Instant | null;
+  overdue_day: string | null;
+  updated_at: Instant;
+  version: Generated<number>;
+}
+
+export interface DevPlanEventTable {
+  id: Generated<number>;
+  plan_id: number;
+  action: string;
+  from_state: string | null;
+  to_state: string;
+  actor_user_id: number | null;
+  actor_name: string;
+  at: Instant;
+  note: string | null;
+}
+
+/** A prospect surveyed at a station, developed under a plan (migration 0026). */
+export interface ProspectTable {
+  id: Generated<number>;
+  org_unit_id: number;
+  branch_id: number;
+  kind: string;
+  name: string;
+  organisation: string | null;
+  contact_name: string | null;
+  phone: string | null;
+  /** JSON array of plates. */
+  plates: string | null;
+  vehicle_count: number | null;
+  monthly_litres: number | null;
+  products: string | null;
+  demand: string | null;
+  fuel_use: string | null;
+  settlement_method: string | null;
+  competitor: string | null;
+  notes: string | null;
+  importance: string;
+  /** surveyed | dispatched | contacted | offered | signed | lost */
+  stage: string;
+  surveyed_by: number | null;
+  surveyed_at: Instant;
+  survey_day: string;
+  plan_id: number | null;
+  dispatch_unit_id: number | null;
+  follower_user_id: number | null;
+  dispatched_at: Instant | null;
+  due_day: string | null;
+  last_progress_at: Instant | null;
+  overdue_day: string | null;
+  customer_id: number | null;
+  closed_at: Instant | null;
+  updated_at: Instant;
+  version: Generated<number>;
+}
+
+export interface ProspectEventTable {
+  id: Generated<number>;
+  prospect_id: number;
+  action: string;
+  from_stage: string | null;
+  to_stage: string;
+  day: string;
+  due_day: string | null;
+  note: string | null;
+  actor_user_id: number | null;
+  actor_name: string;
+  at: Instant;
+}
+
+export interface DevPlanSampleTable {
+  id: Generated<number>;
+  plan_id: number;
+  station_id: number;
+  week: string;
+  snapshot: string;
+  picked_by: number | null;
+  picked_at: Instant;
+  finding: string | null;
+  note: string | null;
+  checked_by: number | null;
+  checked_at: Instant | null;
+}
+
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -788,4 +892,9 @@ export interface Database {
   visit_problem: VisitProblemTable;
   visit_problem_step: VisitProblemStepTable;
   weekly_summary: WeeklySummaryTable;
+  dev_plan: DevPlanTable;
+  dev_plan_event: DevPlanEventTable;
+  prospect: ProspectTable;
+  prospect_event: ProspectEventTable;
+  dev_plan_sample: DevPlanSampleTable;
 }

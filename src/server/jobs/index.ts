@@ -4,6 +4,16 @@ import { nightlyAlertsJob } from '../modules/alerts/alerts.job.js';
 import { monthlyRatingJob } from '../modules/ratings/ratings.job.js';
 import { dashboardSnapshotsJob } from '../modules/dashboards/dashboards.job.js';
 import { churnWinBacksJob } from '../modules/churn-cases/churn-cases.job.js';
+import { devPlanOverdueJob } from '../modules/prospects/prospects.job.js';
 import { visitPlansJob, visitRemindersJob, visitWeeklySummaryJob } from '../modules/visits/visits.job.js';
 
-export const JOBS: JobDefinition[] = [nightlyAlertsJob, monthlyRatingJob, dashboardSnapshotsJob, churnWinBacksJob, visitPlansJob, visitRemindersJob, visitWeeklySummaryJob];
+export const JOBS: JobDefinition[] = [
+  nightlyAlertsJob,
+  monthlyRatingJob,
+  dashboardSnapshotsJob,
+  churnWinBacksJob,
+  visitPlansJob,
+  visitRemindersJob,
+  visitWeeklySummaryJob,
+  devPlanOverdueJob,
+];
