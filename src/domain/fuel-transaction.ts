@@ -66,6 +66,8 @@ export interface RowProblem {
   field: string;
   code: 'NOT_AN_OBJECT' | 'UNKNOWN_FIELD' | 'REQUIRED' | 'WRONG_TYPE' | 'OUT_OF_RANGE' | 'INVALID';
   message: string;
+  /** What the message says in figures (bounds), for a reader who words it in his own language. */
+  params?: Record<string, number | string>;
 }
 
 export type ParseResult = { ok: true; value: ParsedTransaction } | { ok: false; problems: RowProblem[] };
@@ -120,6 +122,7 @@ export function text(v: unknown, field: string, max: number, problems: RowProble
       field,
       code: t.length === 0 ? 'REQUIRED' : 'OUT_OF_RANGE',
       message: `${field} must be 1–${max} characters`,
+      params: { maxChars: max },
     });
     return null;
   }
@@ -134,7 +137,8 @@ export function integer(v: unknown, field: string, min: number, max: number, pro
     return null;
   }
   if (v < min || v > max) {
-    problems.push({ field, code: 'OUT_OF_RANGE', message: `${field} must be between ${min} and ${max}` });
+    const params = { min, max };
+    problems.push({ field, code: 'OUT_OF_RANGE', message: `${field} must be between ${min} and ${max}`, params });
     return null;
   }
   return v;
@@ -159,9 +163,19 @@ export function occurredAt(
     if (!t.ok) problems.push({ field: 'occurredAt', code: 'INVALID', message: t.reason });
     // A wall-clock time is at most 14 h away from UTC, which the day's margin covers.
     else if (t.ms > nowMs + MAX_FUTURE_MS + (t.local ? 14 * 3_600_000 : 0))
-      problems.push({ field: 'occurredAt', code: 'OUT_OF_RANGE', message: `occurredAt ${v} is in the future` });
+      problems.push({
+        field: 'occurredAt',
+        code: 'OUT_OF_RANGE',
+        message: `occurredAt ${v} is in the future`,
+        params: { when: 'future' },
+      });
     else if (t.ms < Date.UTC(2000, 0, 1))
-      problems.push({ field: 'occurredAt', code: 'OUT_OF_RANGE', message: `occurredAt ${v} is before 2000` });
+      problems.push({
+        field: 'occurredAt',
+        code: 'OUT_OF_RANGE',
+        message: `occurredAt ${v} is before 2000`,
+        params: { when: 'before2000' },
+      });
     else return { timeMs: t.ms, local: t.local, utcText: !t.local && v.length === 24 && CANONICAL.test(v) ? v : null };
   }
   return none;

@@ -350,14 +350,15 @@ describeEngines('import center', (engine) => {
     expect(csv.statusCode).toBe(200);
     expect(csv.body.charCodeAt(0)).toBe(0xfeff);
     const lines = csv.body.slice(1).trim().split('\r\n');
-    expect(lines).toHaveLength(3);
-    // Headed by the file's own headers; reasons in Chinese, fields by their labels.
+    expect(lines).toHaveLength(4);
+    // Headed by the file's own headers; the rows accounted for; reasons in Chinese, fields by their labels.
     expect(lines[0]).toMatch(/^行号,处理,字段,原因,.*客户名称.*手机/);
     expect(lines[0]).not.toContain('原始列');
-    expect(lines[1]).toMatch(/^5,拒绝,电话,电话“.*”不是有效的手机或固定电话号码,.*冯六/);
-    expect(lines[2]).toMatch(/^6,拒绝,客户类型,客户类型“外星人”无法识别.*外星人/);
+    expect(lines[1]).toMatch(/^,汇总,,共 \d+ 行（不含表头）：可导入 \d+，有错误 2，疑似重复 0，跳过空行 0；/);
+    expect(lines[2]).toMatch(/^5,拒绝,电话,电话“.*”不是有效的手机或固定电话号码,.*冯六/);
+    expect(lines[3]).toMatch(/^6,拒绝,客户类型,客户类型“外星人”无法识别.*外星人/);
     // The rejected row's formula-looking cell comes back as text, not as a formula.
-    expect(lines[2]).toContain(`"'=HYPERLINK(`);
+    expect(lines[3]).toContain(`"'=HYPERLINK(`);
     expect(csv.body).not.toMatch(/(^|,)"?=/m);
 
     const xlsx = await ctx.app.inject({
@@ -369,9 +370,9 @@ describeEngines('import center', (engine) => {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
     const ws = wb.worksheets[0]!;
-    expect(ws.rowCount).toBe(3);
+    expect(ws.rowCount).toBe(4);
     ws.eachRow((row) => row.eachCell((cell) => expect(typeof cell.value).toBe('string')));
-    expect(ws.getRow(2).getCell(1).value).toBe('5');
+    expect(ws.getRow(3).getCell(1).value).toBe('5');
   });
 
   it('refuses a file named .xlsx that is not a workbook and an import into another branch', async () => {

@@ -11,6 +11,7 @@ import { CustomersService } from '../../server/modules/customers/customers.servi
 import { IMPORT_KINDS, ImportsService, type Mapping } from '../../server/modules/imports/imports.service.js';
 import { topupSinkOf, transactionSinkOf } from '../../server/modules/imports/transaction-sink.js';
 import type { ImportKind } from '../../server/modules/imports/parse/mapping.js';
+import { totalsLine } from '../../server/modules/imports/problems.js';
 import { UsageError } from '../usage-error.js';
 
 export const importHelp = `usage: forecourt import <file> --kind customers|cards|transactions|topups --user <username> [options]
@@ -171,14 +172,18 @@ export async function runImport(argv: string[], config: Config): Promise<number>
     const force = { force: true };
     const job = values['dry-run'] ? await svc.dryRun(p, id, force) : await svc.commitAndWait(p, null, id, force);
     const phase = values['dry-run'] ? 'dry_run' : 'commit';
-    const rows = job.rowsOk + job.rowsRejected + job.rowsFlagged;
-    const counted = `${rows} rows: ${job.rowsOk} good, ${job.rowsRejected} rejected, ${job.rowsFlagged} flagged`;
+    // Every row below the header is accounted for: good, rejected, flagged or an empty row skipped.
+    const rows = job.rowsOk + job.rowsRejected + job.rowsFlagged + job.skippedCount;
+    const counted =
+      `${rows} rows: ${job.rowsOk} good, ${job.rowsRejected} rejected, ${job.rowsFlagged} flagged, ` +
+      `${job.skippedCount} empty skipped`;
     const outcome = `created ${job.createdCount}, filled in ${job.updatedCount}, unchanged ${job.unchangedCount}`;
     console.log(`${values['dry-run'] ? 'checked' : 'imported'} ${counted}; ${outcome} (import ${job.id})`);
     if (job.status === 'failed') {
       console.log(`import ${job.id} stopped: ${job.error ?? 'unknown error'} (resume with --resume ${job.id})`);
     }
     // Worded in the importing user's language (zh-CN unless en-US), fields by their labels.
+    console.log(`  ${totalsLine(job, p.locale)}`);
     for (const line of await svc.summaries(id, phase, p.locale)) console.log(`  ${line}`);
     const problems = await svc.problems(id, phase, 20, p.locale);
     for (const x of problems) console.log(`  row ${x.row}${x.field ? ` [${x.fieldLabel}]` : ''}: ${x.message}`);

@@ -428,6 +428,8 @@ export interface ImportJobTable {
   /** The pass working on the job, and when it last said so. */
   runner: string | null;
   heartbeat_at: Instant | null;
+  /** Empty rows skipped between the header and the last row of data. */
+  skipped_count: Generated<number>;
   created_by: number | null;
   created_at: Instant;
   updated_at: Instant;

@@ -741,6 +741,9 @@ export const enUS: Catalog = {
     rowsOk: 'Good rows',
     rowsRejected: 'Errors',
     rowsFlagged: 'Possible duplicates',
+    rowsSkipped: 'Empty rows skipped',
+    totalsLine:
+      '{{total}} rows below the header = {{ok}} good + {{rejected}} with errors + {{flagged}} possible duplicates + {{skipped}} empty rows skipped',
     inserted: 'New / already on file',
     insertedTopups: 'New / already on file',
     createdUpdated: 'Created / filled in / unchanged',
@@ -768,7 +771,8 @@ export const enUS: Catalog = {
     },
     limitRow: ' (row {{row}})',
     done: 'Import finished',
-    doneDetail: '{{ok}} rows imported, {{rejected}} with errors, {{flagged}} possible duplicates',
+    doneDetail:
+      '{{ok}} rows imported, {{rejected}} with errors, {{flagged}} possible duplicates, {{skipped}} empty rows skipped',
     history: 'Past imports',
     file: 'File',
     status: 'Status',

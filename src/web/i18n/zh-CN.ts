@@ -723,6 +723,9 @@ export const zhCN = {
     rowsOk: '可导入',
     rowsRejected: '有错误',
     rowsFlagged: '疑似重复',
+    rowsSkipped: '跳过空行',
+    totalsLine:
+      '共 {{total}} 行（不含表头）= 可导入 {{ok}} + 有错误 {{rejected}} + 疑似重复 {{flagged}} + 跳过空行 {{skipped}}',
     inserted: '新增 / 已有交易',
     insertedTopups: '新增 / 已有充值',
     createdUpdated: '新建 / 补充 / 无变化',
@@ -750,7 +753,7 @@ export const zhCN = {
     },
     limitRow: '（第 {{row}} 行）',
     done: '导入完成',
-    doneDetail: '成功 {{ok}} 行，错误 {{rejected}} 行，疑似重复 {{flagged}} 行',
+    doneDetail: '成功 {{ok}} 行，错误 {{rejected}} 行，疑似重复 {{flagged}} 行，跳过空行 {{skipped}} 行',
     history: '导入记录',
     file: '文件',
     status: '状态',

@@ -7,7 +7,8 @@ import { requirePrincipal } from '../../auth/access.js';
 import { AppError } from '../../errors.js';
 import { IdParams, Paging, Page, Ok, errorResponses } from '../../schemas.js';
 import { IMPORT_KINDS, type ImportsService } from './imports.service.js';
-import { errorReportCsv, errorReportXlsx, reportInput } from './report.js';
+import { errorReportCsv, errorReportXlsx, phaseOf, reportInput } from './report.js';
+import { totalsLine } from './problems.js';
 
 const S = Type.Union([Type.String(), Type.Null()]);
 const N = Type.Union([Type.Integer(), Type.Null()]);
@@ -31,6 +32,10 @@ const Job = Type.Object({
   createdCount: Type.Integer(),
   updatedCount: Type.Integer(),
   unchangedCount: Type.Integer({ description: 'rows that matched what is on file and changed nothing' }),
+  skippedCount: Type.Integer({
+    description:
+      'empty rows skipped between the header and the last row of data; rowsOk + rowsRejected + rowsFlagged + skippedCount = rowsTotal',
+  }),
   error: S,
   errorCode: S,
   errorDetails: Type.Unknown({ description: 'e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED' }),
@@ -225,6 +230,33 @@ export function importsRoutes(app: App, svc: ImportsService): void {
       response: { 200: Type.Array(Problem), ...errorResponses },
     },
     handler: (req) => svc.problems(req.params.id, req.query.phase, 1000, requirePrincipal(req).locale),
+  });
+
+  app.get('/api/imports/:id/summaries', {
+    config: { access: { permission: 'import.run', resource: importJob } },
+    schema: {
+      tags,
+      summary: "A phase's lines said once: the file's rows accounted for, and rows one action fixes",
+      params: IdParams,
+      querystring: Phase,
+      response: {
+        200: Type.Object({
+          totals: Type.Union([Type.String(), Type.Null()], {
+            description: "good + rejected + flagged + empty rows skipped, when the job's figures are this phase's",
+          }),
+          grouped: Type.Array(Type.String(), {
+            description: 'e.g. the rows whose card numbers a spreadsheet stored as numbers, with the fix',
+          }),
+        }),
+        ...errorResponses,
+      },
+    },
+    handler: async (req) => {
+      const locale = requirePrincipal(req).locale;
+      const job = await svc.get(req.params.id);
+      const grouped = await svc.summaries(req.params.id, req.query.phase, locale);
+      return { totals: phaseOf(job.status) === req.query.phase ? totalsLine(job, locale) : null, grouped };
+    },
   });
 
   app.get('/api/imports/:id/report.csv', {

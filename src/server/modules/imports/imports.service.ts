@@ -77,6 +77,8 @@ export interface JobView {
   updatedCount: number;
   /** Rows that matched what is on file and changed nothing. */
   unchangedCount: number;
+  /** Empty rows skipped (between the header and the last row of data); counted in rowsTotal. */
+  skippedCount: number;
   error: string | null;
   /** The error's code (IMPORT_LIMIT_EXCEEDED, …) and details (which limit, its value), when it has them. */
   errorCode: string | null;
@@ -106,6 +108,7 @@ function view(r: Awaited<ReturnType<ImportsService['load']>>): JobView {
     createdCount: r.created_count,
     updatedCount: r.updated_count,
     unchangedCount: r.unchanged_count,
+    skippedCount: r.skipped_count,
     error: r.error,
     errorCode: r.error_code,
     errorDetails: r.error_details ? (JSON.parse(r.error_details) as unknown) : null,
@@ -482,7 +485,7 @@ export class ImportsService {
     const now = new Date().toISOString();
     const zero = {
       ...{ rows_done: 0, checkpoint_row: 0, rows_ok: 0, rows_rejected: 0, rows_flagged: 0 },
-      ...{ created_count: 0, updated_count: 0, unchanged_count: 0 },
+      ...{ created_count: 0, updated_count: 0, unchanged_count: 0, skipped_count: 0 },
     };
     await this.db.transaction().execute(async (trx) => {
       const claimed = await trx
@@ -611,8 +614,9 @@ export class ImportsService {
       ? {
           ...{ done: job.rows_done, ok: job.rows_ok, rejected: job.rows_rejected, flagged: job.rows_flagged },
           ...{ created: job.created_count, updated: job.updated_count, unchanged: job.unchanged_count },
+          skipped: job.skipped_count,
         }
-      : { done: 0, ok: 0, rejected: 0, flagged: 0, created: 0, updated: 0, unchanged: 0 };
+      : { done: 0, ok: 0, rejected: 0, flagged: 0, created: 0, updated: 0, unchanged: 0, skipped: 0 };
     const customerRows = new CustomerRowImporter(this.customers, p);
     const txRows = this.transactions ? new TransactionRowImporter(this.transactions, job.org_unit_id) : null;
     const topupRows = this.topups ? new TopupRowImporter(this.topups, job.org_unit_id) : null;
@@ -632,6 +636,9 @@ export class ImportsService {
         let header: string[] | null = null;
         let chunk: { rowNumber: number; cells: unknown[] }[] = [];
         let dataRows = 0;
+        /** The last row of data (or the header): empty rows are counted once a row of data follows them. */
+        let prevRow = 0;
+        let skippedRows = 0;
         let chunkRows = CHUNK_ROWS;
         const flush = async () => {
           if (chunk.length === 0) return;
@@ -730,6 +737,7 @@ export class ImportsService {
                 created_count: counts.created,
                 updated_count: counts.updated,
                 unchanged_count: counts.unchanged,
+                skipped_count: counts.skipped,
                 heartbeat_at: new Date().toISOString(),
                 updated_at: new Date().toISOString(),
               })
@@ -743,12 +751,19 @@ export class ImportsService {
           if (signal.aborted) throw new Superseded();
           if (header === null) {
             header = r.cells.map(cellText);
+            prevRow = r.rowNumber;
             continue;
           }
-          // Blank rows are neither counted nor checked; the header is not a row of data.
+          // Empty rows are skipped, not checked; those before a row of data are counted as skipped (a
+          // workbook leaves them out of its rows, hence the gap in row numbers), those after the last are not.
           if ((r.cells as Cell[]).every((c) => cellText(c).trim() === '')) continue;
+          const gap = r.rowNumber - prevRow - 1;
+          prevRow = r.rowNumber;
+          skippedRows += gap;
           dataRows++;
           if (r.rowNumber <= resumeAfter) continue;
+          counts.skipped += gap;
+          counts.done += gap;
           chunk.push(r);
           if (chunk.length >= chunkRows) {
             const before = performance.eventLoopUtilization();
@@ -765,7 +780,7 @@ export class ImportsService {
           }
         }
         await flush();
-        return dataRows;
+        return dataRows + skippedRows;
       });
       const ended = await this.db.transaction().execute(async (trx) => {
         const now = new Date().toISOString();
@@ -773,7 +788,7 @@ export class ImportsService {
           .updateTable('import_job')
           .set({
             status: write ? 'done' : 'checked',
-            ...{ rows_total: total, rows_done: total, runner: null, heartbeat_at: null },
+            ...{ rows_total: total, rows_done: total, skipped_count: counts.skipped, runner: null, heartbeat_at: null },
             ...{ finished_at: write ? now : null, updated_at: now },
           })
           .where('id', '=', id)

@@ -20,6 +20,19 @@ export type ProblemCode =
   | 'DUPLICATE'
   | 'OTHER_AREA'
   | 'CONTROL_CHAR'
+  // Refused by the transaction or top-up ingest (ingest-problems.ts maps its codes to these).
+  | 'CONFLICT'
+  | 'STATION_UNKNOWN'
+  | 'STATION_OUT_OF_SCOPE'
+  | 'NOT_A_STATION'
+  | 'STATION_REQUIRED'
+  | 'TOO_LONG'
+  | 'OUT_OF_RANGE'
+  | 'FUTURE'
+  | 'BEFORE_2000'
+  | 'NOT_ALLOWED'
+  | 'REFUSED'
+  | 'UNKNOWN_OWNER'
   | 'INVALID';
 
 export type ProblemParams = Record<string, string | number | string[]>;
@@ -62,6 +75,7 @@ const IMPORT_ONLY: Record<LabelLocale, Record<string, string>> = {
     amount: '金额',
     bonus: '赠送金额',
     payment: '支付方式',
+    businessLine: '业务类型',
   },
   'en-US': {
     phone2: 'Phone 2',
@@ -75,6 +89,7 @@ const IMPORT_ONLY: Record<LabelLocale, Record<string, string>> = {
     amount: 'Amount',
     bonus: 'Bonus',
     payment: 'Payment',
+    businessLine: 'Business line',
   },
 };
 
@@ -116,6 +131,23 @@ const WORDS: Record<LabelLocale, Record<ProblemCode, (f: string, p: ProblemParam
     DUPLICATE: (_f, p) => `疑似重复：同时匹配 ${matches(p, 'zh-CN')}，请先核对合并`,
     OTHER_AREA: () => '该客户已在其他区域建档，未作改动',
     CONTROL_CHAR: (f) => `${f}含有不可见的控制字符（U+0000），请在表格中清除后重新导出`,
+    CONFLICT: (f, p) => {
+      const what = p.kind === 'topup' ? '充值' : '交易';
+      const first =
+        Number(p.firstRow) > 0 ? `本文件第 ${q(p.firstRow)} 行已有这个流水号` : `已入库的${what}有这个流水号`;
+      return `流水号“${q(p.externalId)}”重复：${first}，但${f}不同。改动过的${what}请使用新的流水号`;
+    },
+    STATION_UNKNOWN: (f, p) => `${f}“${q(p.value)}”没有对应的油站`,
+    STATION_OUT_OF_SCOPE: (_f, p) => `油站“${q(p.value)}”不在导入到的单位之下`,
+    NOT_A_STATION: (_f, p) => `“${q(p.value)}”不是油站：交易和充值只能记在油站下`,
+    STATION_REQUIRED: (f) => `请填写${f}：导入到的单位不是油站，每一行都要写明是哪个油站`,
+    TOO_LONG: (f, p) => `${f}“${q(p.value)}”太长（最多 ${q(p.maxChars)} 个字符）`,
+    OUT_OF_RANGE: (f, p) => `${f}“${q(p.value)}”超出允许的范围`,
+    FUTURE: (f, p) => `${f}“${q(p.value)}”晚于现在`,
+    BEFORE_2000: (f, p) => `${f}“${q(p.value)}”早于 2000 年`,
+    NOT_ALLOWED: (f, p) => `${f}“${q(p.value)}”不是可用的选项`,
+    REFUSED: (f) => (f ? `${f}未通过检查，这一行没有导入` : '这一行未通过检查，没有导入'),
+    UNKNOWN_OWNER: (f, p) => `${f}“${q(p.value)}”不是本单位及下级在职人员的用户名`,
     INVALID: (f, p) => (f ? `${f}：${q(p.reason)}` : q(p.reason)),
   },
   'en-US': {
@@ -137,6 +169,22 @@ const WORDS: Record<LabelLocale, Record<ProblemCode, (f: string, p: ProblemParam
     OTHER_AREA: () => 'on file in another area; not changed',
     CONTROL_CHAR: (f) =>
       `${f} contains an invisible control character (U+0000); remove it in the spreadsheet and export again`,
+    CONFLICT: (f, p) => {
+      const what = p.kind === 'topup' ? 'top-up' : 'sale';
+      const first = Number(p.firstRow) > 0 ? `row ${q(p.firstRow)} of this file has it` : `a ${what} on file has it`;
+      return `serial number "${q(p.externalId)}" repeated: ${first} with another ${f}; a changed ${what} needs a new serial number`;
+    },
+    STATION_UNKNOWN: (f, p) => `${f} "${q(p.value)}" is no station`,
+    STATION_OUT_OF_SCOPE: (_f, p) => `station "${q(p.value)}" is not under the unit imported into`,
+    NOT_A_STATION: (_f, p) => `"${q(p.value)}" is not a station: sales and top-ups are booked at stations`,
+    STATION_REQUIRED: (f) => `${f} is required: the unit imported into is not a station, so each row names one`,
+    TOO_LONG: (f, p) => `${f} "${q(p.value)}" is too long (at most ${q(p.maxChars)} characters)`,
+    OUT_OF_RANGE: (f, p) => `${f} "${q(p.value)}" is out of range`,
+    FUTURE: (f, p) => `${f} "${q(p.value)}" is in the future`,
+    BEFORE_2000: (f, p) => `${f} "${q(p.value)}" is before 2000`,
+    NOT_ALLOWED: (f, p) => `${f} "${q(p.value)}" is not one of the values allowed`,
+    REFUSED: (f) => (f ? `${f} did not pass the checks; the row was not imported` : 'the row did not pass the checks'),
+    UNKNOWN_OWNER: (f, p) => `${f} "${q(p.value)}" is no active user's username in your unit or below`,
     INVALID: (f, p) => (f ? `${f}: ${q(p.reason)}` : q(p.reason)),
   },
 };
@@ -178,4 +226,43 @@ export function groupedSummaries(
     );
   }
   return out;
+}
+
+/** A job's figures, as the totals line reads them. */
+export interface JobCounts {
+  kind: string | null;
+  rowsTotal: number | null;
+  rowsOk: number;
+  rowsRejected: number;
+  rowsFlagged: number;
+  skippedCount: number;
+  createdCount: number;
+  updatedCount: number;
+  unchangedCount: number;
+}
+
+/**
+ * The file's rows accounted for in one line: good + rejected + flagged + empty rows skipped = the rows
+ * below the header (up to the last row of data), then what the good rows do.
+ */
+export function totalsLine(j: JobCounts, locale: string | null | undefined): string {
+  const l = labelLocale(locale);
+  const total = j.rowsOk + j.rowsRejected + j.rowsFlagged + j.skippedCount;
+  const ingest = j.kind === 'transactions' || j.kind === 'topups';
+  if (l === 'zh-CN') {
+    const good = ingest
+      ? `新增 ${j.createdCount}，已有 ${j.unchangedCount}`
+      : `新建 ${j.createdCount}，补充 ${j.updatedCount}，无变化 ${j.unchangedCount}`;
+    return (
+      `共 ${total} 行（不含表头）：可导入 ${j.rowsOk}，有错误 ${j.rowsRejected}，疑似重复 ${j.rowsFlagged}，` +
+      `跳过空行 ${j.skippedCount}；可导入的行：${good}`
+    );
+  }
+  const good = ingest
+    ? `${j.createdCount} new, ${j.unchangedCount} already on file`
+    : `${j.createdCount} created, ${j.updatedCount} filled in, ${j.unchangedCount} unchanged`;
+  return (
+    `${total} rows (header excluded): ${j.rowsOk} good, ${j.rowsRejected} with errors, ` +
+    `${j.rowsFlagged} possible duplicates, ${j.skippedCount} empty rows skipped; the good rows: ${good}`
+  );
 }

@@ -5,6 +5,7 @@
 import ExcelJS from 'exceljs';
 import { toCsv } from '../customers/csv.js';
 import { labelLocale, type LabelLocale } from '../../../domain/customer-labels.js';
+import { totalsLine, type JobCounts } from './problems.js';
 
 export interface ReportProblem {
   row: number;
@@ -20,7 +21,10 @@ export interface ReportInput {
   locale: LabelLocale;
   /** The file's header row; the cells of a wider row get 第 n 列. */
   headers: string[];
-  /** Lines before the rows, e.g. the rows whose card numbers lost digits, said once. */
+  /**
+   * Lines before the rows: the file's rows accounted for (good, rejected, flagged, empty rows skipped),
+   * then e.g. the rows whose card numbers lost digits, said once.
+   */
   summaries: string[];
   problems: ReportProblem[];
 }
@@ -49,17 +53,28 @@ export async function reportInput(
     problems(id: number, phase: 'dry_run' | 'commit', limit?: number, locale?: string | null): Promise<ReportProblem[]>;
     summaries(id: number, phase: 'dry_run' | 'commit', locale?: string | null): Promise<string[]>;
     headers(id: number): Promise<string[]>;
+    get(id: number): Promise<JobCounts & { status: string }>;
   },
   id: number,
   phase: 'dry_run' | 'commit',
   locale: string | null | undefined,
 ): Promise<ReportInput> {
-  const [problems, summaries, headers] = await Promise.all([
+  const [problems, summaries, headers, job] = await Promise.all([
     svc.problems(id, phase, undefined, locale),
     svc.summaries(id, phase, locale),
     svc.headers(id).catch(() => [] as string[]),
+    svc.get(id),
   ]);
-  return { locale: labelLocale(locale), headers, summaries, problems };
+  // The job keeps the figures of its latest pass: the totals belong to this report only if that pass was its phase.
+  const totals = phaseOf(job.status) === phase ? [totalsLine(job, locale)] : [];
+  return { locale: labelLocale(locale), headers, summaries: [...totals, ...summaries], problems };
+}
+
+/** Which pass a job's figures come from, by its status; none before its first check. */
+export function phaseOf(status: string): 'dry_run' | 'commit' | null {
+  if (status === 'checked' || status === 'checking' || status === 'check_failed') return 'dry_run';
+  if (status === 'done' || status === 'committing' || status === 'failed') return 'commit';
+  return null;
 }
 
 function cellText(v: unknown): string {

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { RowProblem } from './customer-rows.js';
+import { fromIngest, type IngestRowProblem } from './ingest-problems.js';
 import { IMPORT_SOURCE } from './transaction-rows.js';
 
 export interface ImportedTopup {
@@ -23,7 +24,7 @@ export interface TopupSink {
     trx: Kysely<Database>,
     rows: { rowNumber: number; topup: ImportedTopup }[],
     opts: { source: string; orgUnitId: number; write: boolean },
-  ): Promise<{ inserted: number; duplicates: number; problems: RowProblem[] }>;
+  ): Promise<{ inserted: number; duplicates: number; problems: IngestRowProblem[] }>;
 }
 
 const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
@@ -57,11 +58,15 @@ export class TopupRowImporter {
     private readonly orgUnitId: number,
   ) {}
 
-  apply(trx: Kysely<Database>, rows: { rowNumber: number; value: Record<string, unknown> }[], write: boolean) {
-    return this.sink.ingestChunk(
-      trx,
-      rows.map((r) => ({ rowNumber: r.rowNumber, topup: topupOf(r.value) })),
-      { source: IMPORT_SOURCE, orgUnitId: this.orgUnitId, write },
-    );
+  /** The chunk through the ingest; what it refused is worded by the import (problems.ts), not in its English. */
+  async apply(
+    trx: Kysely<Database>,
+    rows: { rowNumber: number; value: Record<string, unknown> }[],
+    write: boolean,
+  ): Promise<{ inserted: number; duplicates: number; problems: RowProblem[] }> {
+    const sent = rows.map((r) => ({ rowNumber: r.rowNumber, topup: topupOf(r.value) }));
+    const r = await this.sink.ingestChunk(trx, sent, { source: IMPORT_SOURCE, orgUnitId: this.orgUnitId, write });
+    const byRow = new Map(sent.map((x) => [x.rowNumber, x.topup as unknown as Record<string, unknown>]));
+    return { ...r, problems: r.problems.map((p) => fromIngest(p, byRow.get(p.row), 'topup')) };
   }
 }

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { RowProblem } from './customer-rows.js';
+import { fromIngest, type IngestRowProblem } from './ingest-problems.js';
 
 export const IMPORT_SOURCE = 'import';
 
@@ -26,7 +27,7 @@ export interface TransactionSink {
     trx: Kysely<Database>,
     rows: { rowNumber: number; tx: ImportedTransaction }[],
     opts: { source: string; orgUnitId: number; write: boolean },
-  ): Promise<{ inserted: number; duplicates: number; problems: RowProblem[] }>;
+  ): Promise<{ inserted: number; duplicates: number; problems: IngestRowProblem[] }>;
 }
 
 function text(v: unknown): string | undefined {
@@ -73,11 +74,15 @@ export class TransactionRowImporter {
     private readonly orgUnitId: number,
   ) {}
 
-  apply(trx: Kysely<Database>, rows: { rowNumber: number; value: Record<string, unknown> }[], write: boolean) {
-    return this.sink.ingestChunk(
-      trx,
-      rows.map((r) => ({ rowNumber: r.rowNumber, tx: transactionOf(r.value) })),
-      { source: IMPORT_SOURCE, orgUnitId: this.orgUnitId, write },
-    );
+  /** The chunk through the ingest; what it refused is worded by the import (problems.ts), not in its English. */
+  async apply(
+    trx: Kysely<Database>,
+    rows: { rowNumber: number; value: Record<string, unknown> }[],
+    write: boolean,
+  ): Promise<{ inserted: number; duplicates: number; problems: RowProblem[] }> {
+    const sent = rows.map((r) => ({ rowNumber: r.rowNumber, tx: transactionOf(r.value) }));
+    const r = await this.sink.ingestChunk(trx, sent, { source: IMPORT_SOURCE, orgUnitId: this.orgUnitId, write });
+    const byRow = new Map(sent.map((x) => [x.rowNumber, x.tx as unknown as Record<string, unknown>]));
+    return { ...r, problems: r.problems.map((p) => fromIngest(p, byRow.get(p.row), 'transaction')) };
   }
 }

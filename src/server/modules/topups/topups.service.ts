@@ -53,7 +53,16 @@ export interface TopupProblem {
   severity: 'error';
   field: string | null;
   message: string;
+  /** The ingest's code (TOPUP_CONFLICT, STATION_REQUIRED, …) and what it names, for the import to word. */
+  code: string;
+  params?: Record<string, string | number>;
 }
+
+const codeOf = (p: { code: string; message: string; params?: Record<string, string | number> }) => ({
+  code: p.code,
+  message: p.message,
+  ...(p.params && { params: p.params }),
+});
 
 interface Pending extends ParsedTopup {
   rowNo: number;
@@ -215,11 +224,11 @@ export class TopupsService {
       if (parsed.ok) pending.push({ ...parsed.value, rowNo: r.rowNumber });
       else
         for (const p of parsed.problems)
-          problems.push({ row: r.rowNumber, severity: 'error', field: p.field || null, message: p.message });
+          problems.push({ row: r.rowNumber, severity: 'error', field: p.field || null, ...codeOf(p) });
     }
     await resolveStations(trx, this.engine, pending, units);
     const reject: PlacementReject = (row, _id, issues) => {
-      for (const p of issues) problems.push({ row, severity: 'error', field: p.field, message: p.message });
+      for (const p of issues) problems.push({ row, severity: 'error', field: p.field, ...codeOf(p) });
     };
     const placed = placeRows(pending, units, home, home.path, reject, kind);
     if (!opts.write) return { inserted: 0, duplicates: 0, problems };

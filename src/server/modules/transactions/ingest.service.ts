@@ -84,6 +84,22 @@ export interface IngestResult {
   errorsTruncated: boolean;
 }
 
+/** A row of an import chunk the ingest refused: its code (TRANSACTION_CONFLICT, STATION_REQUIRED, …) and what it names. */
+export interface ChunkProblem {
+  row: number;
+  severity: 'error';
+  field: string | null;
+  message: string;
+  code: string;
+  params?: Record<string, string | number>;
+}
+
+const codeOf = (p: { code: string; message: string; params?: Record<string, string | number> }) => ({
+  code: p.code,
+  message: p.message,
+  ...(p.params && { params: p.params }),
+});
+
 /** The code of a row that repeats the key of a sale on file (or earlier in its batch) with other content. */
 export const TRANSACTION_CONFLICT = 'TRANSACTION_CONFLICT';
 
@@ -248,12 +264,8 @@ export class IngestService {
     trx: Kysely<Database>,
     rows: { rowNumber: number; tx: object }[],
     opts: { source: string; orgUnitId: number; write: boolean },
-  ): Promise<{
-    inserted: number;
-    duplicates: number;
-    problems: { row: number; severity: 'error'; field: string | null; message: string }[];
-  }> {
-    const problems: { row: number; severity: 'error'; field: string | null; message: string }[] = [];
+  ): Promise<{ inserted: number; duplicates: number; problems: ChunkProblem[] }> {
+    const problems: ChunkProblem[] = [];
     const home = await q.stationById(trx, opts.orgUnitId);
     if (!home) throw new AppError('NOT_FOUND', `org unit ${opts.orgUnitId} not found`);
     const homeUnit: Unit = home;
@@ -266,11 +278,11 @@ export class IngestService {
       if (parsed.ok) pending.push(Object.assign(parsed.value, { rowNo: r.rowNumber }));
       else
         for (const p of parsed.problems)
-          problems.push({ row: r.rowNumber, severity: 'error', field: p.field || null, message: p.message });
+          problems.push({ row: r.rowNumber, severity: 'error', field: p.field || null, ...codeOf(p) });
     }
     await resolveStations(trx, this.engine, pending, units);
     const reject: PlacementReject = (row, _id, issues) => {
-      for (const p of issues) problems.push({ row, severity: 'error', field: p.field, message: p.message });
+      for (const p of issues) problems.push({ row, severity: 'error', field: p.field, ...codeOf(p) });
     };
     const placed = placeRows(pending, units, homeUnit, homeUnit.path, reject, kind);
     if (!opts.write) return { inserted: 0, duplicates: 0, problems };

@@ -39,6 +39,8 @@ export interface RowIssue {
   field: string;
   code: string;
   message: string;
+  /** What the message names (the station code, the external id and its first row), for wording it elsewhere. */
+  params?: Record<string, string | number>;
 }
 
 /** A refused row and why, one issue per field; the row counts once among the rejected. */
@@ -95,7 +97,7 @@ export function placeRows<P extends Placeable, R>(
   const out: Placed<R> = { rows: [], rowNos: [], repeats: [], conflicts: 0 };
   const seen = new Map<string, number>();
   const refuse = (p: P, code: string, message: string) =>
-    reject(p.rowNo, p.externalId, [{ field: 'stationCode', code, message }]);
+    reject(p.rowNo, p.externalId, [{ field: 'stationCode', code, message, params: { value: p.stationCode ?? '' } }]);
   for (const p of chunk) {
     const unit = p.stationCode === null ? home : units.get(p.stationCode);
     if (!unit) {
@@ -127,19 +129,23 @@ export function placeRows<P extends Placeable, R>(
     if (fields.length === 0) out.repeats.push({ first, rowNo: p.rowNo });
     else {
       out.conflicts++;
-      const where = `came in row ${out.rowNos[first]!}`;
-      reject(p.rowNo, p.externalId, conflictIssues(kind.conflictCode, p.externalId, fields, where));
+      reject(p.rowNo, p.externalId, conflictIssues(kind.conflictCode, p.externalId, fields, out.rowNos[first]!));
     }
   }
   return out;
 }
 
-/** One issue per field in which a repeat of an external id differs from the row first received. */
-function conflictIssues(code: string, externalId: string, fields: string[], first: string): RowIssue[] {
+/**
+ * One issue per field in which a repeat of an external id differs from the row first received: the
+ * row of the batch it came in, or null when it is on file.
+ */
+function conflictIssues(code: string, externalId: string, fields: string[], firstRow: number | null): RowIssue[] {
+  const first = firstRow === null ? 'is on file' : `came in row ${firstRow}`;
   return fields.map((field) => ({
     field,
     code,
     message: `externalId ${externalId} ${first} with another ${field}; a changed row needs a new externalId`,
+    params: { externalId, firstRow: firstRow ?? 0 },
   }));
 }
 
@@ -169,7 +175,7 @@ export function settleOnFile<R extends { externalId: string }>(
     }
     conflicts++;
     differing.set(i, fields);
-    reject(placed.rowNos[i]!, row.externalId, conflictIssues(kind.conflictCode, row.externalId, fields, 'is on file'));
+    reject(placed.rowNos[i]!, row.externalId, conflictIssues(kind.conflictCode, row.externalId, fields, null));
   });
   for (const r of placed.repeats) {
     const fields = differing.get(r.first);
@@ -177,7 +183,7 @@ export function settleOnFile<R extends { externalId: string }>(
     if (!fields) duplicates++;
     else {
       conflicts++;
-      reject(r.rowNo, externalId, conflictIssues(kind.conflictCode, externalId, fields, 'is on file'));
+      reject(r.rowNo, externalId, conflictIssues(kind.conflictCode, externalId, fields, null));
     }
   }
   return { duplicates, conflicts };

@@ -116,6 +116,23 @@ function reportHref(job: Job, phase: 'dry_run' | 'commit', format: 'csv' | 'xlsx
   return `/api/imports/${job.id}/report.${format}?phase=${phase}`;
 }
 
+/** Rows one action fixes, said once (e.g. card numbers a spreadsheet stored as numbers), as the server words them. */
+function GroupedLines({ lines }: { lines: string[] | undefined }) {
+  if (!lines?.length) return null;
+  return (
+    <Flex vertical gap={8} style={{ marginBottom: 12 }} data-testid="import-grouped">
+      {lines.map((line) => (
+        <Alert key={line} type="warning" showIcon title={line} />
+      ))}
+    </Flex>
+  );
+}
+
+async function groupedLines(id: number, phase: 'dry_run' | 'commit'): Promise<string[]> {
+  const r = await unwrap(client.GET('/api/imports/{id}/summaries', { params: { path: { id }, query: { phase } } }));
+  return r.grouped;
+}
+
 function ProblemsTable({ problems }: { problems: Problem[] }) {
   const { t } = useTranslation();
   return (
@@ -165,6 +182,8 @@ export function ImportsPage() {
   const [mapping, setMapping] = useState<Record<string, string>>({});
   const [saveAs, setSaveAs] = useState('');
   const [dryProblems, setDryProblems] = useState<Problem[] | null>(null);
+  /** The dry run's grouped lines (rows one action fixes). */
+  const [dryGrouped, setDryGrouped] = useState<string[]>([]);
   /** The dry run's figures as it ended: the forecast stays as it was once the commit starts counting. */
   const [forecast, setForecast] = useState<Job | null>(null);
   const [busy, setBusy] = useState(false);
@@ -209,6 +228,7 @@ export function ImportsPage() {
     setDryProblems(
       await unwrap(client.GET('/api/imports/{id}/problems', { params: { path: { id }, query: { phase: 'dry_run' } } })),
     );
+    setDryGrouped(await groupedLines(id, 'dry_run'));
   };
 
   useEffect(() => {
@@ -230,6 +250,7 @@ export function ImportsPage() {
       setSheet(r.sheet ?? undefined);
       setMapping(r.suggested);
       setDryProblems(null);
+      setDryGrouped([]);
       setFileError(null);
       return true;
     } catch (err) {
@@ -301,6 +322,7 @@ export function ImportsPage() {
       queryClient.setQueryData(['import', jobId], r.job);
       setForecast(r.job);
       setDryProblems(r.problems);
+      setDryGrouped(await groupedLines(jobId, 'dry_run'));
     } catch (err) {
       fail(err);
       void queryClient.invalidateQueries({ queryKey: ['import', jobId] });
@@ -322,6 +344,7 @@ export function ImportsPage() {
     setInspect(null);
     setMapping({});
     setDryProblems(null);
+    setDryGrouped([]);
     setSaveAs('');
     setFileError(null);
     setAwaitCheck(false);
@@ -344,6 +367,11 @@ export function ImportsPage() {
       ),
     enabled: committed && jobId !== null,
   });
+  const commitGrouped = useQuery({
+    queryKey: ['import-grouped', jobId, 'commit'],
+    queryFn: () => groupedLines(jobId!, 'commit'),
+    enabled: committed && jobId !== null,
+  });
 
   const fieldOptions = useMemo(
     () =>
@@ -354,26 +382,30 @@ export function ImportsPage() {
     [kind, t],
   );
 
+  // Every row below the header is one of good, rejected, flagged or an empty row skipped.
   const counts = (j: Job) => (
     <Row gutter={[12, 12]}>
-      <Col xs={12} md={6}>
+      <Col xs={12} md={8} xl={4}>
         <Statistic title={t('imports.rowsOk')} value={j.rowsOk} />
       </Col>
-      <Col xs={12} md={6}>
+      <Col xs={12} md={8} xl={4}>
         <Statistic
           title={t('imports.rowsRejected')}
           value={j.rowsRejected}
           styles={{ content: { color: j.rowsRejected ? '#cf1322' : undefined } }}
         />
       </Col>
-      <Col xs={12} md={6}>
+      <Col xs={12} md={8} xl={4}>
         <Statistic
           title={t('imports.rowsFlagged')}
           value={j.rowsFlagged}
           styles={{ content: { color: j.rowsFlagged ? '#d46b08' : undefined } }}
         />
       </Col>
-      <Col xs={12} md={6}>
+      <Col xs={12} md={8} xl={4} data-testid="import-skipped">
+        <Statistic title={t('imports.rowsSkipped')} value={j.skippedCount} />
+      </Col>
+      <Col xs={24} md={16} xl={8}>
         {kind === 'transactions' || kind === 'topups' ? (
           <Statistic
             title={t(kind === 'topups' ? 'imports.insertedTopups' : 'imports.inserted')}
@@ -385,6 +417,17 @@ export function ImportsPage() {
             value={`${j.createdCount} / ${j.updatedCount} / ${j.unchangedCount}`}
           />
         )}
+      </Col>
+      <Col span={24}>
+        <Typography.Text type="secondary" data-testid="import-totals">
+          {t('imports.totalsLine', {
+            total: j.rowsOk + j.rowsRejected + j.rowsFlagged + j.skippedCount,
+            ok: j.rowsOk,
+            rejected: j.rowsRejected,
+            flagged: j.rowsFlagged,
+            skipped: j.skippedCount,
+          })}
+        </Typography.Text>
       </Col>
     </Row>
   );
@@ -645,6 +688,7 @@ export function ImportsPage() {
               {t('imports.commit', { count: current.rowsOk })}
             </Button>
           </Flex>
+          <GroupedLines lines={dryGrouped} />
           {dryProblems.length > 0 && <ProblemsTable problems={dryProblems} />}
         </Card>
       )}
@@ -673,6 +717,7 @@ export function ImportsPage() {
                 ok: current.rowsOk,
                 rejected: current.rowsRejected,
                 flagged: current.rowsFlagged,
+                skipped: current.skippedCount,
               })}
               extra={
                 <Button
@@ -689,6 +734,9 @@ export function ImportsPage() {
             <div data-testid="import-outcome">
               <Typography.Title level={5}>{t('imports.outcome')}</Typography.Title>
               {counts(current)}
+              <div style={{ marginTop: 12 }}>
+                <GroupedLines lines={commitGrouped.data} />
+              </div>
             </div>
           )}
         </Card>
