@@ -14,6 +14,8 @@ export const PERMISSIONS = [
   'customer.phone',
   'customer.export',
   'customer.merge',
+  'owner.assign',
+  'pool.claim',
   'access.approve',
   'policy.write',
   'rating.propose',
@@ -45,7 +47,13 @@ export interface DefaultRole {
   permissions: readonly Permission[];
 }
 
-const CUSTOMER_WORK: readonly Permission[] = ['customer.read', 'customer.write', 'customer.phone', 'alert.read'];
+const CUSTOMER_WORK: readonly Permission[] = [
+  'customer.read',
+  'customer.write',
+  'customer.phone',
+  'alert.read',
+  'pool.claim',
+];
 
 export const DEFAULT_ROLES: readonly DefaultRole[] = [
   { code: 'admin', nameZh: '系统管理员', nameEn: 'System admin', permissions: PERMISSIONS },
@@ -57,6 +65,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'org.read',
       'user.read',
       ...CUSTOMER_WORK,
+      'owner.assign',
       'customer.export',
       'policy.write',
       'alert.run',
@@ -76,6 +85,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'org.read',
       'user.read',
       ...CUSTOMER_WORK,
+      'owner.assign',
       'customer.export',
       'customer.merge',
       'alert.run',
@@ -95,6 +105,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'org.read',
       'user.read',
       ...CUSTOMER_WORK,
+      'owner.assign',
       'access.approve',
       'rating.propose',
       'rating.read',
@@ -112,6 +123,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'org.read',
       'user.read',
       ...CUSTOMER_WORK,
+      'owner.assign',
       'access.approve',
       'customer.export',
       'rating.read',
@@ -128,6 +140,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
     permissions: [
       'org.read',
       ...CUSTOMER_WORK,
+      'owner.assign',
       'access.approve',
       'rating.read',
       'dashboard.read',
@@ -145,7 +158,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
     code: 'station_manager',
     nameZh: '站长',
     nameEn: 'Station manager',
-    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'dashboard.read'],
+    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'dashboard.read', 'owner.assign'],
   },
   {
     code: 'shift_lead',
@@ -158,7 +171,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
     code: 'attendant',
     nameZh: '加油员',
     nameEn: 'Attendant',
-    permissions: ['org.read', 'customer.read', 'customer.write', 'alert.read'],
+    permissions: ['org.read', 'customer.read', 'customer.write', 'alert.read', 'pool.claim'],
   },
   {
     code: 'cs_agent',

@@ -2,7 +2,15 @@
 // benefits follow from them, what a card saves, and when a quiet customer raises an alert.
 // Every kind has a default so a fresh install works before anyone edits anything.
 
-export const POLICY_KINDS = ['key_customer', 'star_rating', 'classes', 'benefits', 'card', 'anomaly'] as const;
+export const POLICY_KINDS = [
+  'key_customer',
+  'star_rating',
+  'classes',
+  'benefits',
+  'card',
+  'anomaly',
+  'ownership',
+] as const;
 export type PolicyKind = (typeof POLICY_KINDS)[number];
 
 export interface KeyCustomerPolicy {
@@ -83,6 +91,44 @@ export interface AnomalyPolicy {
   modelMinHistoryDays: number;
 }
 
+/** Who may look after a customer of a class (by the level of the owner's unit); matched "this class and above". */
+export interface MaintenanceRule {
+  code: string;
+  classCode: string;
+  /** Customer kinds the rule is for; empty: every kind. */
+  customerKinds: string[];
+  /** Org level kinds (hq, branch, area, station…) whose people may own such a customer. */
+  ownerLevels: string[];
+}
+
+export interface ReturnDaysRule {
+  /** A class code. */
+  code: string;
+  days: number;
+}
+
+/** Ownership, "1:15" coverage and the public pool (公海). */
+export interface OwnershipPolicy {
+  /** Every employee looks after at least this many customers ("1:15"). */
+  minCustomersPerOwner: number;
+  /** The most one person may own (库容 per person): claims stop there and coverage flags anyone above. */
+  maxCustomersPerOwner: number;
+  /** The most the people of one unit may own together (库容 per unit). */
+  unitCapacity: number;
+  /** Claims from the pool one person may make a day. */
+  claimDailyCap: number;
+  /** Days a former owner must wait before claiming back a customer that went to the pool from him. */
+  coolingOffDays: number;
+  /** Days before the return to the pool that the owner is reminded. */
+  reminderDaysBefore: number;
+  /** Days without a follow-up before a customer of no class goes back to the pool. */
+  unratedReturnDays: number;
+  /** A purchase counts as activity: a customer who bought within the window stays with his owner. */
+  exemptRecentPurchase: boolean;
+  returnDays: ReturnDaysRule[];
+  maintenance: MaintenanceRule[];
+}
+
 export interface PolicyBodies {
   key_customer: KeyCustomerPolicy;
   star_rating: StarRatingPolicy;
@@ -90,6 +136,7 @@ export interface PolicyBodies {
   benefits: BenefitsPolicy;
   card: CardPolicy;
   anomaly: AnomalyPolicy;
+  ownership: OwnershipPolicy;
 }
 
 export const DEFAULT_POLICIES: PolicyBodies = {
@@ -138,6 +185,38 @@ export const DEFAULT_POLICIES: PolicyBodies = {
     normalYearlyLossRate: 0.1,
     modelMinCustomers: 50,
     modelMinHistoryDays: 56,
+  },
+  ownership: {
+    minCustomersPerOwner: 15,
+    maxCustomersPerOwner: 300,
+    unitCapacity: 5000,
+    claimDailyCap: 5,
+    coolingOffDays: 30,
+    reminderDaysBefore: 5,
+    unratedReturnDays: 90,
+    exemptRecentPurchase: true,
+    returnDays: [
+      { code: 'VIP', days: 30 },
+      { code: 'A', days: 45 },
+      { code: 'B', days: 60 },
+      { code: 'C', days: 90 },
+    ],
+    // DOMAIN.md: VIP by the branch or the company, A-class+ organisations by the area, B-class+ individuals by the station.
+    maintenance: [
+      { code: 'vip', classCode: 'VIP', customerKinds: [], ownerLevels: ['hq', 'branch'] },
+      {
+        code: 'a_organisation',
+        classCode: 'A',
+        customerKinds: ['organisation'],
+        ownerLevels: ['hq', 'branch', 'area'],
+      },
+      {
+        code: 'b_individual',
+        classCode: 'B',
+        customerKinds: ['individual'],
+        ownerLevels: ['hq', 'branch', 'area', 'station'],
+      },
+    ],
   },
 };
 
@@ -220,6 +299,14 @@ export const POLICY_LIMITS = {
   normalYearlyLossRate: { min: 0, max: 1 },
   modelMinCustomers: { min: 10, max: 100_000, integer: true },
   modelMinHistoryDays: { min: 0, max: 3650, integer: true },
+  minCustomersPerOwner: { min: 0, max: 10_000, integer: true },
+  maxCustomersPerOwner: { min: 1, max: 100_000, integer: true },
+  unitCapacity: { min: 1, max: 10_000_000, integer: true },
+  claimDailyCap: { min: 0, max: 1000, integer: true },
+  coolingOffDays: { min: 0, max: 365, integer: true },
+  reminderDaysBefore: { min: 0, max: 60, integer: true },
+  unratedReturnDays: { min: 1, max: 3650, integer: true },
+  returnDays: { min: 1, max: 3650, integer: true },
 } as const satisfies Record<string, NumberLimit>;
 
 /** Lengths and counts of a policy's text fields and lists. */
@@ -252,7 +339,7 @@ export function isFen(yuan: number): boolean {
 }
 
 /** A rule across fields that the schema cannot express; the client shows its own text for each. */
-export type PolicyRule = 'thresholds_rise' | 'final_before_compute' | 'code_unique' | 'fen';
+export type PolicyRule = 'thresholds_rise' | 'final_before_compute' | 'code_unique' | 'fen' | 'max_below_min';
 
 export interface PolicyProblem {
   /** The field inside the body, e.g. `thresholds.default.2` or `classes.3.code`. */
@@ -308,6 +395,16 @@ export function policyProblem(kind: PolicyKind, body: PolicyBodies[PolicyKind]):
     return unique(list, 'benefits');
   }
   if (kind === 'card') return fen('minMonthlyYuan', (body as CardPolicy).minMonthlyYuan);
+  if (kind === 'ownership') {
+    const p = body as OwnershipPolicy;
+    if (p.maxCustomersPerOwner < p.minCustomersPerOwner)
+      return {
+        field: 'maxCustomersPerOwner',
+        rule: 'max_below_min',
+        message: 'maxCustomersPerOwner must not be below minCustomersPerOwner',
+      };
+    return unique(p.returnDays, 'returnDays') ?? unique(p.maintenance, 'maintenance');
+  }
   return null;
 }
 

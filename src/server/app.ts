@@ -59,6 +59,8 @@ import { TopupsService } from './modules/topups/topups.service.js';
 import { topupsRoutes } from './modules/topups/topups.routes.js';
 import { ChurnCasesService } from './modules/churn-cases/churn-cases.service.js';
 import { churnCasesRoutes } from './modules/churn-cases/churn-cases.routes.js';
+import { OwnershipService } from './modules/ownership/ownership.service.js';
+import { ownershipRoutes } from './modules/ownership/ownership.routes.js';
 import { ProspectsService } from './modules/prospects/prospects.service.js';
 import { prospectsRoutes } from './modules/prospects/prospects.routes.js';
 import { VisitPlansService } from './modules/visits/visit-plans.service.js';
@@ -324,6 +326,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     }),
   );
   workRoutes(app, new WorkService(db.kysely, opts.now));
+  ownershipRoutes(app, new OwnershipService(db.kysely, opts.now));
   prospectsRoutes(app, new ProspectsService(db.kysely, db.engine, customers, opts.now));
   visitsRoutes(
     app,

@@ -45,6 +45,10 @@ export const ERRORS = {
   CHURN_LEVEL_DENIED: 403,
   EXIT_SURVEY_REQUIRED: 422,
   ASSIGNEE_NOT_ELIGIBLE: 422,
+  /** The owner's unit is not at a level that may look after a customer of this class (the ownership policy). */
+  OWNER_LEVEL_DENIED: 422,
+  /** A claim from the public pool over a limit: the daily cap, the cooling-off period, a capacity (库容). */
+  POOL_CLAIM_DENIED: 422,
   INTERNAL: 500,
 } as const;
 

@@ -195,6 +195,8 @@ describeEngines('dashboards, key customers and card suggestions', (engine) => {
             name,
             vehicles: [{ plate, model: '解放J6' }],
             confirmDuplicate: true,
+            // Created for nobody unless the case names an owner (the creator would own him otherwise).
+            ownerUserId: null,
             ...extra,
           }),
           201,

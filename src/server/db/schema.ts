@@ -137,6 +137,12 @@ export interface CustomerTable {
   created_by: number | null;
   created_at: Instant;
   updated_at: Instant;
+  /** Ownership (0023): when the present owner took him, the owner's last follow-up, and the pool. */
+  owner_since: Instant | null;
+  last_follow_up_at: Instant | null;
+  pool_since: Instant | null;
+  pool_reason: string | null;
+  pool_former_owner_id: number | null;
 }
 
 export interface CustomerPhoneTable {
@@ -837,6 +843,19 @@ export interface DevPlanSampleTable {
   checked_at: Instant | null;
 }
 
+export interface OwnershipChangeTable {
+  id: Generated<number>;
+  customer_id: number;
+  org_unit_id: number;
+  from_user_id: number | null;
+  to_user_id: number | null;
+  /** created | manual | reassign | pool_return | pool_claim */
+  how: string;
+  reason: string | null;
+  changed_by: number | null;
+  at: Instant;
+}
+
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -899,4 +918,5 @@ export interface Database {
   prospect: ProspectTable;
   prospect_event: ProspectEventTable;
   dev_plan_sample: DevPlanSampleTable;
+  ownership_change: OwnershipChangeTable;
 }

@@ -4,6 +4,7 @@ import { nightlyAlertsJob } from '../modules/alerts/alerts.job.js';
 import { monthlyRatingJob } from '../modules/ratings/ratings.job.js';
 import { dashboardSnapshotsJob } from '../modules/dashboards/dashboards.job.js';
 import { churnWinBacksJob } from '../modules/churn-cases/churn-cases.job.js';
+import { ownershipPoolJob } from '../modules/ownership/ownership.job.js';
 import { devPlanOverdueJob } from '../modules/prospects/prospects.job.js';
 import { visitPlansJob, visitRemindersJob, visitWeeklySummaryJob } from '../modules/visits/visits.job.js';
 
@@ -16,4 +17,5 @@ export const JOBS: JobDefinition[] = [
   visitRemindersJob,
   visitWeeklySummaryJob,
   devPlanOverdueJob,
+  ownershipPoolJob,
 ];

@@ -42,6 +42,7 @@ import { currentPolicy } from '../policies/policies.service.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { dayIn } from '../../jobs/job-runner.js';
 import { ChurnPool, type FitOutcome } from './fit-pool.js';
+import { markFollowedUp } from '../ownership/ownership.service.js';
 import {
   alertsQueries as q,
   type CustomerFacts,
@@ -686,8 +687,11 @@ export class AlertsService {
     await this.db.transaction().execute(async (trx) => {
       const before = await q.one(trx, p, id);
       if (!before) throw new AppError('NOT_FOUND', `alert ${id} not found`);
-      if (!(await q.close(trx, id, p.userId, this.now().toISOString(), clean)))
+      const at = this.now().toISOString();
+      if (!(await q.close(trx, id, p.userId, at, clean)))
         throw new AppError('CONFLICT', `alert ${id} is already closed`);
+      // Closing the alert is a follow-up when the customer's owner closes it (the public pool's window moves on).
+      await markFollowedUp(trx, Number(before.customer_id), p.userId, at);
       await recordAudit(trx, actorOf(p, ip), {
         action: 'close',
         entity: 'alert',

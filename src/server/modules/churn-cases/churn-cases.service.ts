@@ -41,6 +41,7 @@ import { alertsQueries } from '../alerts/alerts.queries.js';
 import { SnapshotStore } from '../dashboards/dashboards.snapshots.js';
 import { syncChurnCaseWork } from './churn-cases.work.js';
 import { churnCasesQueries as q, type CaseChanges, type CaseFilter, type CaseRow } from './churn-cases.queries.js';
+import { markFollowedUp } from '../ownership/ownership.service.js';
 
 export interface SurveyBody {
   reasonCode: string;
@@ -429,6 +430,7 @@ export class ChurnCasesService {
       }
       if (survey) await q.saveSurvey(trx, { caseId, customerId, ...survey, by: p.userId, at });
       await syncChurnCaseWork(trx, caseId, at);
+      await markFollowedUp(trx, customerId, p.userId, at);
       const detail = { category: body.category, lossKind: kind.code, note, ...(survey && { survey }) };
       await q.insertEvent(trx, {
         caseId,
@@ -492,6 +494,8 @@ export class ChurnCasesService {
       detail,
     });
     await syncChurnCaseWork(trx, id, at);
+    // A step the customer's owner takes is a follow-up of his (the public pool's window moves on).
+    await markFollowedUp(trx, Number(row.customer_id), p.userId, at);
     return { row, to: check.to, at };
   }
 

@@ -21,6 +21,8 @@ import {
 import { labelLocale } from '../../../domain/customer-labels.js';
 import { attachWaitingRows } from '../transactions/rollups.js';
 import { attachWaitingTopups } from '../topups/topups.service.js';
+import { checkOwner, recordCreatedOwners, recordOwnerEdit } from '../ownership/ownership.service.js';
+import { ownershipQueries } from '../ownership/ownership.queries.js';
 
 const EXPORT_LIMIT = 100_000;
 const EXPORT_CHUNK = 500;
@@ -611,18 +613,13 @@ export class CustomersService {
     if (n.cards?.length) await attachWaitingTopups(trx, n.cards);
   }
 
-  private async checkRefs(p: Principal, f: CustomerFields): Promise<void> {
-    if (f.ownerUserId) {
-      const owner = await this.db
-        .selectFrom('app_user as u')
-        .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
-        .select('o.path')
-        .where('u.id', '=', f.ownerUserId)
-        .executeTakeFirst();
-      if (!owner) throw new AppError('VALIDATION_FAILED', `user ${f.ownerUserId} does not exist`, 'body.ownerUserId');
-      if (!pathInCustomerScope(p, owner.path))
-        throw new AppError('SCOPE_DENIED', `user ${f.ownerUserId} is outside your organisation`, 'body.ownerUserId');
-    }
+  private async checkRefs(
+    p: Principal,
+    f: CustomerFields,
+    customer: { kind: string; classCode: string | null } | null,
+  ): Promise<void> {
+    // An owner works inside the user's own subtree at a level the ownership policy allows for the class.
+    if (f.ownerUserId && customer) await checkOwner(this.db, p, customer, f.ownerUserId, 'body.ownerUserId');
     if (f.parentId)
       await this.loadInScope(p, f.parentId).catch(() => {
         throw new AppError(
@@ -647,7 +644,7 @@ export class CustomersService {
     if (!(await orgUnitInScope(this.db, p, orgUnitId)))
       throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'body.orgUnitId');
     const n = normaliseChildren(input);
-    await this.checkRefs(p, input);
+    await this.checkRefs(p, input, { kind: input.kind, classCode: null });
     const dups = await this.findDuplicates(p, n);
     const cardDup = dups.find((d) => d.on === 'card');
     if (cardDup)
@@ -665,6 +662,7 @@ export class CustomersService {
         dups,
       );
     const now = new Date().toISOString();
+    const ownerUserId = input.ownerUserId === undefined ? p.userId : input.ownerUserId;
     try {
       const id = await this.db.transaction().execute(async (trx) => {
         const code = await this.codeFor(trx, orgUnitId, input.kind);
@@ -675,7 +673,8 @@ export class CustomersService {
             kind: input.kind,
             org_unit_id: orgUnitId,
             code,
-            owner_user_id: input.ownerUserId ?? null,
+            // Whoever creates a customer looks after him unless the form names someone else (or nobody).
+            owner_user_id: ownerUserId,
             created_by: p.userId,
             created_at: now,
             updated_at: now,
@@ -683,6 +682,7 @@ export class CustomersService {
           .returning('id')
           .executeTakeFirstOrThrow();
         await this.writeChildren(trx, id, n, false);
+        await recordCreatedOwners(trx, [{ customerId: id, orgUnitId, ownerUserId }], p.userId, now);
         // Record what was stored (normalised), not what was typed.
         await recordAudit(trx, actorOf(p, ip), {
           action: 'create',
@@ -714,7 +714,9 @@ export class CustomersService {
     if (patch.orgUnitId !== undefined && !(await orgUnitInScope(this.db, p, patch.orgUnitId)))
       throw new AppError('SCOPE_DENIED', `org unit ${patch.orgUnitId} is outside your organisation`, 'body.orgUnitId');
     const n = normaliseChildren(patch);
-    await this.checkRefs(p, patch);
+    const ownerChanges = patch.ownerUserId !== undefined && patch.ownerUserId !== before.owner_user_id;
+    const [owned] = ownerChanges ? await ownershipQueries.customers(this.db, [id]) : [];
+    await this.checkRefs(p, patch, owned ? { kind: patch.kind ?? owned.kind, classCode: owned.class_code } : null);
     const cardDup = (await this.findDuplicates(p, { cards: n.cards ?? [] }, id)).find((d) => d.on === 'card');
     if (cardDup)
       throw new AppError('DUPLICATE', `card ${cardDup.value} already belongs to ${holderOf(cardDup)}`, 'body.cards');
@@ -740,6 +742,15 @@ export class CustomersService {
           'body.version',
         );
       await this.writeChildren(trx, id, n, true);
+      if (ownerChanges)
+        await recordOwnerEdit(trx, {
+          customerId: id,
+          orgUnitId: patch.orgUnitId ?? before.org_unit_id,
+          from: before.owner_user_id,
+          to: patch.ownerUserId ?? null,
+          changedBy: p.userId,
+          at: new Date().toISOString(),
+        });
       await recordAudit(trx, actorOf(p, ip), {
         action: 'update',
         entity: 'customer',

@@ -3,7 +3,7 @@
 // matches several customers or one the importer may not touch. Works a chunk of rows at a time.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { pathInCustomerScope } from '../../auth/scope.js';
+import { pathInCustomerScope, pathInScope } from '../../auth/scope.js';
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../errors.js';
 import type { FieldError } from './parse/convert.js';
@@ -11,6 +11,7 @@ import { encodeProblem } from './problems.js';
 import { customersQueries } from '../customers/customers.queries.js';
 import { attachWaitingRows } from '../transactions/rollups.js';
 import { attachWaitingTopups } from '../topups/topups.service.js';
+import { recordCreatedOwners, recordOwnerEdit } from '../ownership/ownership.service.js';
 import {
   CUSTOMER_KINDS,
   columnsOf,
@@ -194,10 +195,17 @@ export class CustomerRowImporter {
   ) {}
 
   /** Parse and normalise, collecting every problem of each row instead of stopping. */
-  prepare(rows: CustomerRow[], problems: RowProblem[]): Prepared[] {
+  prepare(rows: CustomerRow[], problems: RowProblem[], owners: ReadonlyMap<string, number> = new Map()): Prepared[] {
     const out: Prepared[] = [];
     for (const r of rows) {
       const { fields, n, errors } = checkRow(r.value);
+      // The owner column names a username of an active person in the importer's subtree.
+      const owner = str(r.value.owner);
+      if (owner !== null) {
+        const id = owners.get(owner);
+        if (id === undefined) errors.push({ field: 'owner', code: 'UNKNOWN_OWNER', params: { value: owner } });
+        else fields.ownerUserId = id;
+      }
       if (errors.length === 0) out.push({ row: r.rowNumber, fields, n });
       for (const e of errors) {
         const message = encodeProblem(e.code, e.params);
@@ -214,7 +222,7 @@ export class CustomerRowImporter {
    */
   async apply(trx: Kysely<Database>, orgUnitId: number, rows: CustomerRow[], write: boolean): Promise<ChunkResult> {
     const problems: RowProblem[] = [];
-    const prepared = this.prepare(rows, problems);
+    const prepared = this.prepare(rows, problems, await this.owners(trx, rows));
     const plates = new Set<string>();
     const phones = new Set<string>();
     const cards = new Set<string>();
@@ -362,6 +370,22 @@ export class CustomerRowImporter {
     return { created, updated, unchanged, newlyUpdated, problems };
   }
 
+  /** The owner column's usernames that name an active person in the importer's own subtree. */
+  private async owners(trx: Kysely<Database>, rows: CustomerRow[]): Promise<Map<string, number>> {
+    const names = [...new Set(rows.map((r) => str(r.value.owner)).filter((x): x is string => x !== null))];
+    const out = new Map<string, number>();
+    if (names.length === 0) return out;
+    const found = await trx
+      .selectFrom('app_user as u')
+      .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
+      .select(['u.id', 'u.username', 'o.path'])
+      .where('u.username', 'in', names)
+      .where('u.active', '=', 1)
+      .execute();
+    for (const u of found) if (pathInScope(this.p, u.path)) out.set(u.username, Number(u.id));
+    return out;
+  }
+
   private async createAll(trx: Kysely<Database>, orgUnitId: number, groups: Prepared[]): Promise<number[]> {
     if (groups.length === 0) return [];
     const now = new Date().toISOString();
@@ -375,6 +399,8 @@ export class CustomerRowImporter {
     for (const part of slices(groups, 200)) {
       const values = part.map((g) => ({
         ...(columnsOf(g.fields) as object),
+        // The owner column's person, else whoever imports: a customer created by a user is his to look after.
+        owner_user_id: g.fields.ownerUserId ?? this.p.userId,
         kind: g.fields.kind,
         org_unit_id: orgUnitId,
         code: codes.get(g)!,
@@ -390,6 +416,12 @@ export class CustomerRowImporter {
       const byCode = new Map(out.map((r) => [r.code, r.id]));
       for (const g of part) ids.push(byCode.get(codes.get(g)!)!);
     }
+    await recordCreatedOwners(
+      trx,
+      groups.map((g, i) => ({ customerId: ids[i]!, orgUnitId, ownerUserId: g.fields.ownerUserId ?? this.p.userId })),
+      this.p.userId,
+      now,
+    );
     const phones = groups.flatMap((g, i) =>
       (g.n.phones ?? []).map((x) => ({
         customer_id: ids[i]!,
@@ -441,6 +473,16 @@ export class CustomerRowImporter {
       .where('id', '=', current.id)
       .execute();
     await this.customers.writeChildren(trx, current.id, plan.n, false);
+    // A customer nobody owned gets the owner column's person (never replacing an owner), in the history too.
+    if (typeof plan.patch.owner_user_id === 'number')
+      await recordOwnerEdit(trx, {
+        customerId: current.id,
+        orgUnitId: Number(current.org_unit_id),
+        from: null,
+        to: plan.patch.owner_user_id,
+        changedBy: this.p.userId,
+        at: new Date().toISOString(),
+      });
   }
 }
 

@@ -47,6 +47,47 @@ export const AnomalyPolicyBody = Type.Object(
   strict,
 );
 
+const LevelCode = Type.String({ minLength: 1, maxLength: 32, description: 'An org level kind code (hq, branch, area, station…)' });
+/** Ownership, "1:15" coverage and the public pool (公海). */
+export const OwnershipPolicyBody = Type.Object(
+  {
+    minCustomersPerOwner: Num(L.minCustomersPerOwner, 'Every employee looks after at least this many customers (1:15)'),
+    maxCustomersPerOwner: Num(L.maxCustomersPerOwner, 'The most one person may own (库容 per person)'),
+    unitCapacity: Num(L.unitCapacity, 'The most the people of one unit may own together (库容 per unit)'),
+    claimDailyCap: Num(L.claimDailyCap, 'Claims from the pool one person may make a day'),
+    coolingOffDays: Num(L.coolingOffDays, 'Days before a former owner may claim back a customer he lost to the pool'),
+    reminderDaysBefore: Num(L.reminderDaysBefore, 'Days before the return to the pool that the owner is reminded'),
+    unratedReturnDays: Num(L.unratedReturnDays, 'Days without a follow-up before an unrated customer returns to the pool'),
+    exemptRecentPurchase: Type.Boolean({ description: 'A purchase within the window keeps the customer with his owner' }),
+    returnDays: Type.Array(
+      Type.Object(
+        {
+          code: Type.String({ minLength: 1, maxLength: TEXT.classCode, description: 'Class code' }),
+          days: Num(L.returnDays, 'Days without a follow-up before a customer of this class returns to the pool'),
+        },
+        strict,
+      ),
+      { maxItems: TEXT.classes },
+    ),
+    maintenance: Type.Array(
+      Type.Object(
+        {
+          code: Type.String({ minLength: 1, maxLength: 32, pattern: BENEFIT_CODE_PATTERN, description: 'Rule code' }),
+          classCode: Type.String({ minLength: 1, maxLength: TEXT.classCode, description: 'This class and above' }),
+          customerKinds: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
+            maxItems: 10,
+            description: 'Customer kinds the rule is for; empty: every kind',
+          }),
+          ownerLevels: Type.Array(LevelCode, { minItems: 1, maxItems: 10, description: 'Levels whose people may own' }),
+        },
+        strict,
+      ),
+      { maxItems: 20 },
+    ),
+  },
+  strict,
+);
+
 /** One schema per policy kind: what HQ may save is checked field by field. */
 const BODIES: Record<PolicyKind, TSchema> = {
   key_customer: Type.Object(
@@ -122,6 +163,21 @@ const BODIES: Record<PolicyKind, TSchema> = {
     strict,
   ),
   anomaly: AnomalyPolicyBody,
+  contact: Type.Object(
+    {
+      priceLeadDays: Num(L.priceLeadDays, 'Days before a price change takes effect that its customers are contacted'),
+      priceLookbackDays: Num(L.priceLookbackDays, 'A price change concerns customers who bought its product within these days'),
+      holidayLeadDays: Num(L.holidayLeadDays, 'Working days before a holiday that key customers are contacted'),
+      holidayMinStars: Num(L.holidayMinStars, 'Key customers for holidays: latest final star rating at least this'),
+      weatherLeadDays: Num(L.weatherLeadDays, 'Days before a weather or road warning starts that customers are contacted'),
+      birthdayLeadDays: Num(L.birthdayLeadDays, 'Days before a birthday that the owner is reminded'),
+      dueHour: Num(L.dueHour, 'Hour of the local day by which a contact task is due'),
+      workdayStartHour: Num(L.workdayStartHour, 'Start of working hours, hours after local midnight (8.5 = 08:30)'),
+      workdayEndHour: Num(L.workdayEndHour, 'End of working hours, after the start'),
+    },
+    strict,
+  ),
+  ownership: OwnershipPolicyBody,
 };
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);

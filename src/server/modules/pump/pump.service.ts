@@ -11,6 +11,7 @@ import { greetingOf } from '../../../domain/customer-profile.js';
 import { recordAudit } from '../audit/audit.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import { recordPumpFill } from '../transactions/rollups.js';
+import { markFollowedUp } from '../ownership/ownership.service.js';
 
 export const PRODUCTS = ['92#', '95#', '98#', '0#柴油', '-10#柴油', 'LNG', 'CNG', '尿素'] as const;
 
@@ -356,6 +357,8 @@ export class PumpService {
           plate: null,
         });
       await trx.updateTable('customer').set({ last_visit_at: at }).where('id', '=', customerId!).execute();
+      // A fill-up the owner records himself is a follow-up of his (the public pool's window moves on).
+      await markFollowedUp(trx, customerId!, p.userId, at);
       await recordAudit(trx, actorOf(p, ip), {
         action: 'visit',
         entity: 'customer',

@@ -35,56 +35,74 @@ export class WorkService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Items for me by name or for a permission I hold over a unit in my subtree. */
-  private mine(p: Principal, state: 'open' | 'done') {
+  /**
+   * My work as two index-friendly parts, never one OR: the items with my name on them (index on
+   * assignee, state, due), and the queue items for a permission or role I hold over a unit in my
+   * subtree (index on permission, state, path) that I have not already done my part of.
+   */
+  private parts(p: Principal, state: 'open' | 'done', kind: WorkKind | undefined) {
     // A queue item names a permission or a role ("role:branch_dept_head").
-    const perms = [...p.permissions, ...p.roleCodes.map((r) => `role:${r}`)];
+    const claims = [...p.permissions, ...p.roleCodes.map((r) => `role:${r}`)];
     const prefix = `${likeEscape(p.orgPath)}%`;
     const states = state === 'open' ? ['open'] : ['done', 'cancelled'];
-    return this.db
-      .selectFrom('work_item as w')
-      .where('w.state', 'in', states)
+    const base = () => {
+      let q = this.db.selectFrom('work_item as w').where('w.state', 'in', states);
+      if (kind) q = q.where('w.kind', '=', kind);
+      return q;
+    };
+    const named = base().where('w.assignee_user_id', '=', p.userId);
+    const queued = base()
+      .where('w.assignee_user_id', 'is', null)
+      .where('w.permission', 'in', claims.length ? claims : ['-'])
+      .where(sql<boolean>`w.org_path like ${prefix} escape '\\'`)
       .where((eb) =>
-        eb.or([
-          eb('w.assignee_user_id', '=', p.userId),
-          eb.and([
-            eb('w.assignee_user_id', 'is', null),
-            eb('w.permission', 'in', perms.length ? perms : ['-']),
-            sql<boolean>`w.org_path like ${prefix} escape '\\'`,
-            eb.or([eb('w.excluded_user_ids', 'is', null), eb('w.excluded_user_ids', 'not like', `%,${p.userId},%`)]),
-          ]),
-        ]),
+        eb.or([eb('w.excluded_user_ids', 'is', null), eb('w.excluded_user_ids', 'not like', `%,${p.userId},%`)]),
       );
+    return [named, queued] as const;
   }
 
   async inbox(p: Principal, f: InboxFilter): Promise<{ total: number; items: WorkItemView[] }> {
     const state = f.state ?? 'open';
-    let q = this.mine(p, state);
-    if (f.kind) q = q.where('w.kind', '=', f.kind);
-    const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-    const rows = await q
-      .innerJoin('org_unit as u', 'u.id', 'w.org_unit_id')
-      .select([
-        'w.id',
-        'w.kind',
-        'w.record_id',
-        'w.customer_id',
-        'w.subject',
-        'w.org_unit_id',
-        'u.name as unit_name',
-        'w.due_at',
-        'w.assignee_user_id',
-        'w.state',
-        'w.done_at',
-      ])
-      .orderBy(state === 'open' ? 'w.due_at' : 'w.done_at', state === 'open' ? 'asc' : 'desc')
-      .orderBy('w.id')
-      .limit(f.pageSize)
-      .offset((f.page - 1) * f.pageSize)
-      .execute();
+    const order = state === 'open' ? 'w.due_at' : 'w.done_at';
+    const dir = state === 'open' ? 'asc' : 'desc';
+    const upTo = f.page * f.pageSize;
+    const parts = this.parts(p, state, f.kind);
+    const [totals, pages] = await Promise.all([
+      Promise.all(parts.map((q) => q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow())),
+      Promise.all(
+        parts.map((q) =>
+          q
+            .innerJoin('org_unit as u', 'u.id', 'w.org_unit_id')
+            .select([
+              'w.id',
+              'w.kind',
+              'w.record_id',
+              'w.customer_id',
+              'w.subject',
+              'w.org_unit_id',
+              'u.name as unit_name',
+              'w.due_at',
+              'w.assignee_user_id',
+              'w.state',
+              'w.done_at',
+            ])
+            .orderBy(order, dir)
+            .orderBy('w.id')
+            .limit(upTo)
+            .execute(),
+        ),
+      ),
+    ]);
+    // The two parts merged in the same order, then the page cut out of them.
+    const [named, queued] = pages as [(typeof pages)[0], (typeof pages)[0]];
+    const sign = state === 'open' ? 1 : -1;
+    const key = (r: (typeof named)[number]) => (state === 'open' ? r.due_at : (r.done_at ?? ''));
+    const rows = [...named, ...queued]
+      .sort((a, b) => (key(a) === key(b) ? Number(a.id) - Number(b.id) : key(a) < key(b) ? -sign : sign))
+      .slice((f.page - 1) * f.pageSize, upTo);
     const now = this.now().toISOString();
     return {
-      total: Number(total),
+      total: totals.reduce((sum, t) => sum + Number(t.n), 0),
       items: rows.map((r) => ({
         id: Number(r.id),
         kind: r.kind as WorkKind,
@@ -108,21 +126,28 @@ export class WorkService {
   ): Promise<{ total: number; overdue: number; dueToday: number; byKind: Record<string, number> }> {
     const now = this.now();
     const endOfDay = new Date(now.getTime() + 86_400_000).toISOString();
-    const rows = await this.mine(p, 'open')
-      .select((eb) => [
-        'w.kind',
-        eb.fn.countAll<number>().as('n'),
-        eb.fn.sum<number>(sql`case when w.due_at < ${now.toISOString()} then 1 else 0 end`).as('overdue'),
-        eb.fn.sum<number>(sql`case when w.due_at < ${endOfDay} then 1 else 0 end`).as('due'),
-      ])
-      .groupBy('w.kind')
-      .execute();
+    const parts = this.parts(p, 'open', undefined);
+    const rows = (
+      await Promise.all(
+        parts.map((q) =>
+          q
+            .select((eb) => [
+              'w.kind',
+              eb.fn.countAll<number>().as('n'),
+              eb.fn.sum<number>(sql`case when w.due_at < ${now.toISOString()} then 1 else 0 end`).as('overdue'),
+              eb.fn.sum<number>(sql`case when w.due_at < ${endOfDay} then 1 else 0 end`).as('due'),
+            ])
+            .groupBy('w.kind')
+            .execute(),
+        ),
+      )
+    ).flat();
     const byKind: Record<string, number> = {};
     let total = 0;
     let overdue = 0;
     let dueToday = 0;
     for (const r of rows) {
-      byKind[r.kind] = Number(r.n);
+      byKind[r.kind] = (byKind[r.kind] ?? 0) + Number(r.n);
       total += Number(r.n);
       overdue += Number(r.overdue ?? 0);
       dueToday += Number(r.due ?? 0);

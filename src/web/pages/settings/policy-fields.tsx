@@ -18,6 +18,7 @@ import {
 } from 'antd';
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { client, unwrap } from '../../api/client.js';
+import { OwnershipFields } from './ownership-fields.js';
 import { useAccess } from '../../access.js';
 import {
   POLICY_LIMITS as L,
@@ -533,6 +534,8 @@ export function PolicyFields({
       return <ClassesFields />;
     case 'benefits':
       return <BenefitsFields />;
+    case 'ownership':
+      return <OwnershipFields />;
     case 'card':
     case 'anomaly':
       return <PlainFields names={numberFieldsOf(kind)} />;

@@ -30,6 +30,7 @@ export const IMPORT_FIELDS: Record<ImportKind, readonly string[]> = {
     'whyUs',
     'tags',
     'notes',
+    'owner',
   ],
   cards: ['cardNo', 'name', 'contactName', 'phone', 'plate', 'model', 'kind', 'organisation', 'notes'],
   transactions: [
@@ -115,6 +116,7 @@ const SYNONYMS: Record<string, string[]> = {
   whyUs: ['选择原因', '选择我站原因', 'whyus'],
   tags: ['标签', 'tags', 'tag'],
   notes: ['备注', '说明', '备注信息', 'notes', 'note', 'remark', 'remarks'],
+  owner: ['负责人', '客户经理', '维护人', '归属人', '负责人用户名', 'owner', 'ownerusername'],
   occurredAt: [
     '交易时间',
     '充值时间',
