@@ -28,6 +28,8 @@ export function accessOf(me: Me | null | undefined) {
     canReadAlerts: has('alert.read'),
     canRunAlerts: has('alert.run'),
     canReadDashboards: has('dashboard.read'),
+    canAssignOwners: has('owner.assign'),
+    canClaimPool: has('pool.claim'),
     canReadRatings: has('rating.read'),
     canProposeRatings: has('rating.propose'),
     canApproveRatings: has('rating.approve'),

@@ -9,9 +9,11 @@ import {
   BarChartOutlined,
   CarOutlined,
   CloudUploadOutlined,
+  ClusterOutlined,
   ContactsOutlined,
   HomeOutlined,
   InboxOutlined,
+  SwapOutlined,
   KeyOutlined,
   MergeCellsOutlined,
   SafetyCertificateOutlined,
@@ -42,6 +44,8 @@ export type HomeDescKey =
   | 'dashboardDesc'
   | 'ratingsDesc'
   | 'churnCasesDesc'
+  | 'coverageDesc'
+  | 'poolDesc'
   | 'workDesc';
 
 export type PagePath =
@@ -64,6 +68,8 @@ export type PagePath =
   | '/dashboard'
   | '/ratings'
   | '/churn-cases'
+  | '/ownership/coverage'
+  | '/ownership/pool'
   | '/churn-cases/:id';
 
 export interface PageRoute {
@@ -136,6 +142,23 @@ export const PAGES: readonly PageRoute[] = [
     icon: <UserDeleteOutlined />,
     access: 'canReadAlerts',
     inMenu: false,
+  },
+  // Ownership: managers see their units' coverage and move customers; whoever reads customers sees the pool.
+  {
+    path: '/ownership/coverage',
+    menuKey: 'coverage',
+    descKey: 'coverageDesc',
+    icon: <ClusterOutlined />,
+    access: 'canAssignOwners',
+    inMenu: true,
+  },
+  {
+    path: '/ownership/pool',
+    menuKey: 'pool',
+    descKey: 'poolDesc',
+    icon: <SwapOutlined />,
+    access: 'canReadCustomers',
+    inMenu: true,
   },
   {
     path: '/ratings',

@@ -42,6 +42,7 @@ import type { CustomerKind, ProfileQuestion } from './labels.js';
 import { PurchasesPanel } from './panels/purchases-panel.js';
 import { RatingsPanel } from './panels/ratings-panel.js';
 import { ValuePanel } from './panels/value-panel.js';
+import { OwnerBlock } from '../ownership/owner-block.js';
 import { ActorName, auditLabel } from '../audit/labels.js';
 import { i18n } from '../../i18n/index.js';
 
@@ -278,6 +279,9 @@ export function CustomerDetailPage() {
               )}
             />
           </Card>
+        </Col>
+        <Col xs={24}>
+          <OwnerBlock customerId={c.id} />
         </Col>
         <Col xs={24}>
           <ValuePanel customerId={c.id} />
