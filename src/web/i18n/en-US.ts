@@ -252,6 +252,7 @@ export const enUS: Catalog = {
   },
   audit: {
     title: 'Audit log',
+    empty: 'No entries match',
     at: 'Time',
     actor: 'Actor',
     action: 'Action',
@@ -894,6 +895,7 @@ export const enUS: Catalog = {
     doneDetail:
       '{{ok}} rows imported, {{rejected}} with errors, {{flagged}} possible duplicates, {{skipped}} empty rows skipped',
     history: 'Past imports',
+    historyEmpty: 'No imports yet',
     file: 'File',
     status: 'Status',
     at: 'Time',
@@ -947,6 +949,7 @@ export const enUS: Catalog = {
   },
   apiKeys: {
     title: 'API keys',
+    empty: 'No API keys yet',
     intro:
       "For the card and POS systems that send transactions. Each key belongs to one org unit and may send only that unit's stations' sales; it is shown once, and only its hash is stored.",
     create: 'New key',
@@ -1242,6 +1245,7 @@ export const enUS: Catalog = {
     outcomeBy: 'Recorded by {{name}} on {{at}}',
     secondAttempt: 'Second attempt',
     trail: 'Trail',
+    trailEmpty: 'Nothing recorded yet',
     system: 'System',
     actions: {
       open: 'Opened',

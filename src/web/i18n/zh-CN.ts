@@ -245,6 +245,7 @@ export const zhCN = {
   },
   audit: {
     title: '审计日志',
+    empty: '没有符合条件的日志',
     at: '时间',
     actor: '操作人',
     action: '动作',
@@ -868,6 +869,7 @@ export const zhCN = {
     done: '导入完成',
     doneDetail: '成功 {{ok}} 行，错误 {{rejected}} 行，疑似重复 {{flagged}} 行，跳过空行 {{skipped}} 行',
     history: '导入记录',
+    historyEmpty: '还没有导入记录',
     file: '文件',
     status: '状态',
     at: '时间',
@@ -921,6 +923,7 @@ export const zhCN = {
   },
   apiKeys: {
     title: '接口密钥',
+    empty: '还没有接口密钥',
     intro:
       '加油卡系统、POS 通过接口推送交易时使用。每个密钥只属于一个机构，只能提交该机构及下级油站的交易；密钥只在创建时显示一次，系统只保存其摘要。',
     create: '新建密钥',
@@ -1206,6 +1209,7 @@ export const zhCN = {
     outcomeBy: '{{name}} 于 {{at}} 记录',
     secondAttempt: '二次争取',
     trail: '处理记录',
+    trailEmpty: '还没有处理记录',
     system: '系统',
     actions: {
       open: '立案',

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Flex, Form, Input, Modal, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Empty, Flex, Form, Input, Modal, Table, Tag, Typography } from 'antd';
 import { KeyOutlined, PlusOutlined, StopOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { client, unwrap, type ApiData } from '../../api/client.js';
@@ -81,6 +81,7 @@ export function ApiKeysPage() {
           loading={keys.isFetching}
           dataSource={keys.data ?? []}
           pagination={false}
+          locale={{ emptyText: <Empty description={t('apiKeys.empty')} /> }}
           scroll={{ x: 760 }}
           columns={[
             { title: t('apiKeys.name'), dataIndex: 'name' },

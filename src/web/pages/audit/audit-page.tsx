@@ -348,6 +348,7 @@ export function AuditPage() {
           dataSource={records.data?.items ?? []}
           loading={records.isFetching}
           pagination={pagination}
+          locale={{ emptyText: <Empty description={t('audit.empty')} /> }}
           data-testid="audit-list"
           renderItem={(r) => (
             <Card size="small" style={{ marginBottom: 8 }} onClick={() => setOpen(r)}>
@@ -381,6 +382,7 @@ export function AuditPage() {
             scroll={{ x: 970 }}
             onRow={(r) => ({ onDoubleClick: () => setOpen(r) })}
             pagination={pagination}
+            locale={{ emptyText: <Empty description={t('audit.empty')} /> }}
             data-testid="audit-table"
           />
         </Card>

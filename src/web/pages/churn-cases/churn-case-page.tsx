@@ -196,7 +196,7 @@ export function ChurnCasePage() {
 
         <Card size="small" title={t('churn.trail')}>
           {c.events.length === 0 ? (
-            <Empty />
+            <Empty description={t('churn.trailEmpty')} />
           ) : (
             <Timeline
               items={c.events.map((e) => ({

@@ -11,6 +11,7 @@ import {
   Button,
   Card,
   Col,
+  Empty,
   Flex,
   Input,
   Popconfirm,
@@ -748,6 +749,7 @@ export function ImportsPage() {
           rowKey="id"
           dataSource={history.data?.items ?? []}
           loading={history.isFetching}
+          locale={{ emptyText: <Empty description={t('imports.historyEmpty')} /> }}
           pagination={false}
           scroll={{ x: 960 }}
           columns={[

@@ -160,6 +160,7 @@ export function PurchasesPanel({ customerId }: { customerId: number }) {
                 rowKey="id"
                 loading={txns.isFetching}
                 dataSource={txns.data?.items ?? []}
+                locale={{ emptyText: <Empty description={t('purchases.none')} /> }}
                 scroll={{ x: 640 }}
                 pagination={{
                   current: page,
