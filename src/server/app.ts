@@ -23,6 +23,8 @@ import { auditRoutes } from './modules/audit/audit.routes.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { AppMetrics } from './metrics.js';
+import { requestIdOf } from './request-id.js';
 import { OrgService } from './modules/org/org.service.js';
 import { orgRoutes } from './modules/org/org.routes.js';
 import { RolesService } from './modules/roles/roles.service.js';
@@ -189,17 +191,28 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     bodyLimit: 1024 * 1024,
     exposeHeadRoutes: false,
     trustProxy: process.env.TRUST_PROXY === '1',
+    // Every log line carries the request's id, and so does the response (X-Request-Id); behind a
+    // trusted proxy the proxy's id is kept so one request can be followed through both logs.
+    genReqId: (req) => requestIdOf(req.headers['x-request-id'], process.env.TRUST_PROXY === '1'),
     // Reject unknown fields instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Requests in flight, so a graceful shutdown can let them finish before the database closes.
   let inFlight = 0;
+  const metrics = new AppMetrics(db.kysely, db.engine);
   app.addHook('onRequest', async () => {
     inFlight++;
   });
-  app.addHook('onResponse', async () => {
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
     inFlight--;
+    metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
 
   const routeTable: RouteEntry[] = [];
@@ -290,7 +303,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   app.get('/api/openapi.json', { config: { access: { public: true } }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
-  healthRoutes(app, db);
+  healthRoutes(app, db, metrics, config.metricsToken);
   authRoutes(app, new AuthService(db.kysely, sessions, config, opts.now), config);
   orgRoutes(app, new OrgService(db.kysely));
   usersRoutes(app, new UsersService(db.kysely, db.engine, sessions));

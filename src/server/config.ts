@@ -38,6 +38,11 @@ export interface Config {
    * past one is refused with IMPORT_LIMIT_EXCEEDED naming it.
    */
   importLimits: ImportLimits;
+  /**
+   * Bearer token a Prometheus scrape of /metrics must send (METRICS_TOKEN). Unset: /metrics answers
+   * requests from this machine only (the loopback address).
+   */
+  metricsToken: string | null;
   webRoot: string | null;
 }
 
@@ -71,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       columns: Math.max(1, int(env.IMPORT_MAX_COLUMNS, DEFAULT_IMPORT_LIMITS.columns)),
       rows: Math.max(1, int(env.IMPORT_MAX_ROWS, DEFAULT_IMPORT_LIMITS.rows)),
     },
+    metricsToken: env.METRICS_TOKEN || null,
     webRoot: env.WEB_ROOT ?? null,
   };
 }

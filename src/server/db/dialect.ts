@@ -118,11 +118,18 @@ export function sqliteStatement(db: Kysely<any>, text: string): SQLite.Statement
 }
 
 const pgClients = new WeakMap<object, Map<number, pg.PoolClient>>();
+const pgPools = new WeakMap<object, pg.Pool>();
+
+/** The pg pool under a PostgreSQL Kysely instance (for its use and wait figures), or null on SQLite. */
+export function pgPoolOf(db: Kysely<any>): pg.Pool | null {
+  return pgPools.get(db.getExecutor().adapter) ?? null;
+}
 
 /** Called once when a PostgreSQL pool is opened, so that `pgClientOf` finds its connections. */
 export function registerPgPool(db: Kysely<any>, pool: pg.Pool): void {
   const byPid = new Map<number, pg.PoolClient>();
   pgClients.set(db.getExecutor().adapter, byPid);
+  pgPools.set(db.getExecutor().adapter, pool);
   const pidOf = (client: pg.PoolClient) => (client as unknown as { processID: number | null }).processID;
   pool.on('connect', (client) => {
     const pid = pidOf(client);

@@ -47,6 +47,11 @@ const MIGRATIONS: Record<string, Migration> = {
   '0024-visits': m0024,
 };
 
+/** Every migration this version of the code carries, in order. */
+export function migrationNames(): string[] {
+  return Object.keys(MIGRATIONS).sort();
+}
+
 class StaticProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     return MIGRATIONS;

@@ -2,25 +2,95 @@ import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import type { App } from '../../http.js';
 import type { Db } from '../../db/connection.js';
+import { AppError } from '../../errors.js';
+import { migrationNames } from '../../db/migrate.js';
+import type { AppMetrics } from '../../metrics.js';
 
-export function healthRoutes(app: App, db: Db): void {
+const Status = Type.Object({ status: Type.String(), engine: Type.String() });
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+export function healthRoutes(app: App, db: Db, metrics: AppMetrics, metricsToken: string | null): void {
+  const reachable = async () => {
+    try {
+      await sql`select 1`.execute(db.kysely);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   app.get('/api/health', {
     config: { access: { public: true } },
     schema: {
       tags: ['system'],
       summary: 'Liveness and database reachability',
+      response: { 200: Status, 503: Status },
+    },
+    handler: async (_req, reply) =>
+      (await reachable())
+        ? { status: 'ok', engine: db.engine }
+        : reply.code(503).send({ status: 'db_unreachable', engine: db.engine }),
+  });
+
+  // For a process supervisor: the process answers. Nothing else is checked, so a database outage
+  // does not get every instance restarted.
+  app.get('/api/health/live', {
+    config: { access: { public: true } },
+    schema: { tags: ['system'], summary: 'Liveness: the process answers requests', response: { 200: Status } },
+    handler: async () => ({ status: 'ok', engine: db.engine }),
+  });
+
+  // For a load balancer: send traffic only while the database answers and carries every migration
+  // this code knows (an instance started before another finished migrating waits).
+  app.get('/api/health/ready', {
+    config: { access: { public: true } },
+    schema: {
+      tags: ['system'],
+      summary: 'Readiness: the database answers and carries every migration of this version',
       response: {
-        200: Type.Object({ status: Type.String(), engine: Type.String() }),
-        503: Type.Object({ status: Type.String(), engine: Type.String() }),
+        200: Type.Object({ status: Type.String(), engine: Type.String(), migrations: Type.Integer() }),
+        503: Type.Object({ status: Type.String(), engine: Type.String(), missing: Type.Array(Type.String()) }),
       },
     },
     handler: async (_req, reply) => {
+      if (!(await reachable()))
+        return reply.code(503).send({ status: 'db_unreachable', engine: db.engine, missing: [] });
+      const known = migrationNames();
+      let applied: Set<string>;
       try {
-        await sql`select 1`.execute(db.kysely);
-        return { status: 'ok', engine: db.engine };
+        const rows = await db.kysely
+          .selectFrom('schema_migration' as never)
+          .select('name' as never)
+          .execute();
+        applied = new Set(rows.map((r) => (r as { name: string }).name));
       } catch {
-        return reply.code(503).send({ status: 'db_unreachable', engine: db.engine });
+        applied = new Set();
       }
+      const missing = known.filter((m) => !applied.has(m));
+      if (missing.length > 0) return reply.code(503).send({ status: 'migrating', engine: db.engine, missing });
+      return { status: 'ready', engine: db.engine, migrations: known.length };
+    },
+  });
+
+  app.get('/metrics', {
+    config: { access: { public: true } },
+    schema: {
+      tags: ['system'],
+      summary:
+        'Prometheus metrics: request latency per route and status, database pool, event loop, jobs, ingest, imports, outbox',
+      description:
+        'With METRICS_TOKEN set, send it as `Authorization: Bearer …`; without it, only requests from the loopback address are answered.',
+    },
+    handler: async (req, reply) => {
+      const allowed = metricsToken
+        ? req.headers.authorization === `Bearer ${metricsToken}`
+        : isLoopback(req.socket.remoteAddress);
+      if (!allowed) throw new AppError('PERMISSION_DENIED', 'metrics are for the monitoring system (METRICS_TOKEN)');
+      const { contentType, body } = await metrics.text();
+      return reply.type(contentType).send(body);
     },
   });
 }

@@ -3,6 +3,7 @@
 // database transaction with its customer look-ups and rollup updates. A row's key is (namespace,
 // source, external id), the namespace being the sender's org unit: a repeat of a key with the same
 // content is a duplicate and changes nothing, one with other content is refused as a conflict.
+import { ingestRejected, ingestRows } from '../../metrics.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { serialiseRollupWriters, type Engine } from '../../db/dialect.js';
@@ -252,6 +253,8 @@ export class IngestService {
       .set({ finished_at: this.now().toISOString(), rows_received: result.received, rejected: result.rejected })
       .where('id', '=', batchId)
       .execute();
+    ingestRows.inc({ source: 'api' }, result.inserted);
+    ingestRejected.inc(result.rejected);
     return result;
   }
 
