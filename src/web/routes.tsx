@@ -11,6 +11,7 @@ import {
   CloudUploadOutlined,
   ClusterOutlined,
   ContactsOutlined,
+  FundProjectionScreenOutlined,
   HomeOutlined,
   InboxOutlined,
   SwapOutlined,
@@ -44,6 +45,8 @@ export type HomeDescKey =
   | 'dashboardDesc'
   | 'ratingsDesc'
   | 'churnCasesDesc'
+  | 'prospectsDesc'
+  | 'devPlansDesc'
   | 'coverageDesc'
   | 'poolDesc'
   | 'workDesc';
@@ -70,7 +73,12 @@ export type PagePath =
   | '/churn-cases'
   | '/ownership/coverage'
   | '/ownership/pool'
-  | '/churn-cases/:id';
+  | '/churn-cases/:id'
+  | '/prospects'
+  | '/prospects/new'
+  | '/prospects/plans'
+  | '/prospects/plans/:id'
+  | '/prospects/:id';
 
 export interface PageRoute {
   path: PagePath;
@@ -141,6 +149,46 @@ export const PAGES: readonly PageRoute[] = [
     menuKey: 'churnCases',
     icon: <UserDeleteOutlined />,
     access: 'canReadAlerts',
+    inMenu: false,
+  },
+  // Development plans: stations survey prospects, the branch plans, approves, dispatches and samples.
+  {
+    path: '/prospects',
+    menuKey: 'prospects',
+    descKey: 'prospectsDesc',
+    icon: <FundProjectionScreenOutlined />,
+    access: 'canReadCustomers',
+    menuAccess: 'notFrontline',
+    inMenu: true,
+  },
+  {
+    path: '/prospects/plans',
+    menuKey: 'devPlans',
+    descKey: 'devPlansDesc',
+    icon: <FundProjectionScreenOutlined />,
+    access: 'canReadCustomers',
+    menuAccess: 'notFrontline',
+    inMenu: true,
+  },
+  {
+    path: '/prospects/new',
+    menuKey: 'prospects',
+    icon: <FundProjectionScreenOutlined />,
+    access: 'canWriteCustomers',
+    inMenu: false,
+  },
+  {
+    path: '/prospects/plans/:id',
+    menuKey: 'devPlans',
+    icon: <FundProjectionScreenOutlined />,
+    access: 'canReadCustomers',
+    inMenu: false,
+  },
+  {
+    path: '/prospects/:id',
+    menuKey: 'prospects',
+    icon: <FundProjectionScreenOutlined />,
+    access: 'canReadCustomers',
     inMenu: false,
   },
   // Ownership: managers see their units' coverage and move customers; whoever reads customers sees the pool.

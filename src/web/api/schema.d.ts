@@ -51,6 +51,135 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the process answers requests */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            status: string;
+                            engine: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: the database answers and carries every migration of this version */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            status: string;
+                            engine: string;
+                            migrations: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            status: string;
+                            engine: string;
+                            missing: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics: request latency per route and status, database pool, event loop, jobs, ingest, imports, outbox
+         * @description With METRICS_TOKEN set, send it as `Authorization: Bearer …`; without it, only requests from the loopback address are answered.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/setup/status": {
         parameters: {
             query?: never;
@@ -16848,7 +16977,7 @@ export interface paths {
                 query: {
                     state?: "open" | "done";
                     /** @description What kind of work: an alert, a planned visit, a follow-up, an approval… */
-                    kind?: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval";
+                    kind?: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval" | "complaint";
                     page: number;
                     pageSize: number;
                 };
@@ -16872,7 +17001,7 @@ export interface paths {
                                  * @description What kind of work: an alert, a planned visit, a follow-up, an approval…
                                  * @enum {string}
                                  */
-                                kind: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval";
+                                kind: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval" | "complaint";
                                 /** @description Id of the alert, visit, task… the item is about */
                                 recordId: number;
                                 customerId: number | null;
@@ -28090,6 +28219,1734 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/complaints/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The complaint categories and severity levels, in use and retired */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            categories: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                                /** @description Cases of this category go to company level at once */
+                                emergency: boolean;
+                                sort: number;
+                                active: boolean;
+                            }[];
+                            severities: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                                /** @description Hours each stage may take */
+                                stageHours: number;
+                                sort: number;
+                                active: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Rename, reorder, retire or add complaint categories and severity levels (codes on file are kept) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        categories: {
+                            code: string;
+                            nameZh: string;
+                            nameEn: string;
+                            /** @description Cases of this category go to company level at once */
+                            emergency: boolean;
+                            sort: number;
+                            active: boolean;
+                        }[];
+                        severities: {
+                            code: string;
+                            nameZh: string;
+                            nameEn: string;
+                            /** @description Hours each stage may take */
+                            stageHours: number;
+                            sort: number;
+                            active: boolean;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            categories: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                                /** @description Cases of this category go to company level at once */
+                                emergency: boolean;
+                                sort: number;
+                                active: boolean;
+                            }[];
+                            severities: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                                /** @description Hours each stage may take */
+                                stageHours: number;
+                                sort: number;
+                                active: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Complaints of my subtree, newest first (merged duplicates left out) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description verify, review, rectify, callback, archive (the stage waiting), closed, merged */
+                    state?: "verify" | "review" | "rectify" | "callback" | "archive" | "closed" | "merged";
+                    /** @description Only cases still in one of the five stages */
+                    open?: boolean;
+                    categoryCode?: string;
+                    severityCode?: string;
+                    /** @description Cases of this unit and below */
+                    orgUnitId?: number;
+                    emergency?: boolean;
+                    customerId?: number;
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                /** @description The acknowledgement number, e.g. TS-202612-000123 */
+                                caseNo: string;
+                                channel: string;
+                                category: {
+                                    code: string;
+                                    nameZh: string;
+                                    nameEn: string;
+                                };
+                                severity: {
+                                    code: string;
+                                    nameZh: string;
+                                    nameEn: string;
+                                };
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                ownerUnitId: number | null;
+                                ownerUnitName: string | null;
+                                customer: {
+                                    id: number;
+                                    name: string | null;
+                                    code: string;
+                                } | null;
+                                complainantName: string | null;
+                                complainantPhone: string | null;
+                                plate: string | null;
+                                content: string;
+                                referenceNo: string | null;
+                                replyDeadline: string | null;
+                                emergency: boolean;
+                                state: string;
+                                /** @description Levels the owners moved up after unsatisfied callbacks */
+                                levelUp: number;
+                                stageDueAt: string | null;
+                                overdue: boolean;
+                                returnCount: number;
+                                reassignCount: number;
+                                reopenCount: number;
+                                /** @description Returned or reassigned often: shown so it cannot bounce unseen */
+                                bouncing: boolean;
+                                rating: number | null;
+                                /** @description The customer is flagged "unhappy before" on his pump card */
+                                customerFlag: boolean;
+                                mergedIntoId: number | null;
+                                takenAt: string;
+                                takenByName: string | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Take a complaint from any channel; answers with its case number and possible duplicates */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description station, hotline_400, suggestion_box, wechat, social_supervisor, regulator, media */
+                        channel: "station" | "hotline_400" | "suggestion_box" | "wechat" | "social_supervisor" | "regulator" | "media";
+                        categoryCode: string;
+                        severityCode: string;
+                        /** @description The unit concerned (usually a station) */
+                        orgUnitId: number;
+                        /** @description What the complainant says */
+                        content: string;
+                        customerId?: number;
+                        complainantName?: string;
+                        complainantPhone?: string;
+                        plate?: string;
+                        /** @description The regulator’s or medium’s reference (required for those) */
+                        referenceNo?: string;
+                        /**
+                         * Format: date-time
+                         * @description When the regulator or medium wants the reply
+                         */
+                        replyDeadline?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
+                            caseNo: string;
+                            channel: string;
+                            category: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            severity: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            ownerUnitId: number | null;
+                            ownerUnitName: string | null;
+                            customer: {
+                                id: number;
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            complainantName: string | null;
+                            complainantPhone: string | null;
+                            plate: string | null;
+                            content: string;
+                            referenceNo: string | null;
+                            replyDeadline: string | null;
+                            emergency: boolean;
+                            state: string;
+                            /** @description Levels the owners moved up after unsatisfied callbacks */
+                            levelUp: number;
+                            stageDueAt: string | null;
+                            overdue: boolean;
+                            returnCount: number;
+                            reassignCount: number;
+                            reopenCount: number;
+                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
+                            bouncing: boolean;
+                            rating: number | null;
+                            /** @description The customer is flagged "unhappy before" on his pump card */
+                            customerFlag: boolean;
+                            mergedIntoId: number | null;
+                            takenAt: string;
+                            takenByName: string | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                unitName: string | null;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            attachments: {
+                                id: number;
+                                stage: string;
+                                fileName: string;
+                                contentType: string;
+                                bytes: number;
+                                uploadedAt: string;
+                                uploadedByName: string | null;
+                            }[];
+                            owners: {
+                                stage: string;
+                                level: string;
+                                roles: string[];
+                                unitId: number;
+                                unitName: string;
+                            }[];
+                            duplicates: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                                takenAt: string;
+                                /** @description customer, phone, plate, station_category */
+                                reasons: string[];
+                            }[];
+                            linked: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                            }[];
+                            merged: {
+                                id: number;
+                                caseNo: string;
+                            }[];
+                            allowedActions: string[];
+                            canAttach: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One complaint with its chain, trail, evidence, possible duplicates and the steps I may take */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
+                            caseNo: string;
+                            channel: string;
+                            category: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            severity: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            ownerUnitId: number | null;
+                            ownerUnitName: string | null;
+                            customer: {
+                                id: number;
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            complainantName: string | null;
+                            complainantPhone: string | null;
+                            plate: string | null;
+                            content: string;
+                            referenceNo: string | null;
+                            replyDeadline: string | null;
+                            emergency: boolean;
+                            state: string;
+                            /** @description Levels the owners moved up after unsatisfied callbacks */
+                            levelUp: number;
+                            stageDueAt: string | null;
+                            overdue: boolean;
+                            returnCount: number;
+                            reassignCount: number;
+                            reopenCount: number;
+                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
+                            bouncing: boolean;
+                            rating: number | null;
+                            /** @description The customer is flagged "unhappy before" on his pump card */
+                            customerFlag: boolean;
+                            mergedIntoId: number | null;
+                            takenAt: string;
+                            takenByName: string | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                unitName: string | null;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            attachments: {
+                                id: number;
+                                stage: string;
+                                fileName: string;
+                                contentType: string;
+                                bytes: number;
+                                uploadedAt: string;
+                                uploadedByName: string | null;
+                            }[];
+                            owners: {
+                                stage: string;
+                                level: string;
+                                roles: string[];
+                                unitId: number;
+                                unitName: string;
+                            }[];
+                            duplicates: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                                takenAt: string;
+                                /** @description customer, phone, plate, station_category */
+                                reasons: string[];
+                            }[];
+                            linked: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                            }[];
+                            merged: {
+                                id: number;
+                                caseNo: string;
+                            }[];
+                            allowedActions: string[];
+                            canAttach: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/{id}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take the stage the case is at (verify, review, rectify with evidence, callback with a rating, archive), return it a stage with a reason, or reassign it to another unit */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        action: "verify" | "review" | "rectify" | "callback" | "archive" | "return" | "reassign";
+                        /** @description What was found or done */
+                        note?: string;
+                        /** @description Callback: 1–5; 1–2 reopens */
+                        rating?: number;
+                        /** @description Why it is returned or reassigned */
+                        reason?: string;
+                        /** @description Reassign: the unit it goes to */
+                        orgUnitId?: number;
+                        version?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
+                            caseNo: string;
+                            channel: string;
+                            category: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            severity: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            ownerUnitId: number | null;
+                            ownerUnitName: string | null;
+                            customer: {
+                                id: number;
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            complainantName: string | null;
+                            complainantPhone: string | null;
+                            plate: string | null;
+                            content: string;
+                            referenceNo: string | null;
+                            replyDeadline: string | null;
+                            emergency: boolean;
+                            state: string;
+                            /** @description Levels the owners moved up after unsatisfied callbacks */
+                            levelUp: number;
+                            stageDueAt: string | null;
+                            overdue: boolean;
+                            returnCount: number;
+                            reassignCount: number;
+                            reopenCount: number;
+                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
+                            bouncing: boolean;
+                            rating: number | null;
+                            /** @description The customer is flagged "unhappy before" on his pump card */
+                            customerFlag: boolean;
+                            mergedIntoId: number | null;
+                            takenAt: string;
+                            takenByName: string | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                unitName: string | null;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            attachments: {
+                                id: number;
+                                stage: string;
+                                fileName: string;
+                                contentType: string;
+                                bytes: number;
+                                uploadedAt: string;
+                                uploadedByName: string | null;
+                            }[];
+                            owners: {
+                                stage: string;
+                                level: string;
+                                roles: string[];
+                                unitId: number;
+                                unitName: string;
+                            }[];
+                            duplicates: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                                takenAt: string;
+                                /** @description customer, phone, plate, station_category */
+                                reasons: string[];
+                            }[];
+                            linked: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                            }[];
+                            merged: {
+                                id: number;
+                                caseNo: string;
+                            }[];
+                            allowedActions: string[];
+                            canAttach: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/{id}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Link another case as the same matter, or merge it into this one (undone by DELETE) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        otherId: number;
+                        mode: "link" | "merge";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
+                            caseNo: string;
+                            channel: string;
+                            category: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            severity: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            ownerUnitId: number | null;
+                            ownerUnitName: string | null;
+                            customer: {
+                                id: number;
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            complainantName: string | null;
+                            complainantPhone: string | null;
+                            plate: string | null;
+                            content: string;
+                            referenceNo: string | null;
+                            replyDeadline: string | null;
+                            emergency: boolean;
+                            state: string;
+                            /** @description Levels the owners moved up after unsatisfied callbacks */
+                            levelUp: number;
+                            stageDueAt: string | null;
+                            overdue: boolean;
+                            returnCount: number;
+                            reassignCount: number;
+                            reopenCount: number;
+                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
+                            bouncing: boolean;
+                            rating: number | null;
+                            /** @description The customer is flagged "unhappy before" on his pump card */
+                            customerFlag: boolean;
+                            mergedIntoId: number | null;
+                            takenAt: string;
+                            takenByName: string | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                unitName: string | null;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            attachments: {
+                                id: number;
+                                stage: string;
+                                fileName: string;
+                                contentType: string;
+                                bytes: number;
+                                uploadedAt: string;
+                                uploadedByName: string | null;
+                            }[];
+                            owners: {
+                                stage: string;
+                                level: string;
+                                roles: string[];
+                                unitId: number;
+                                unitName: string;
+                            }[];
+                            duplicates: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                                takenAt: string;
+                                /** @description customer, phone, plate, station_category */
+                                reasons: string[];
+                            }[];
+                            linked: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                            }[];
+                            merged: {
+                                id: number;
+                                caseNo: string;
+                            }[];
+                            allowedActions: string[];
+                            canAttach: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/{id}/links/{otherId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Undo a link or a merge (the merged case returns to its stage with its trail) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    otherId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
+                            caseNo: string;
+                            channel: string;
+                            category: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            severity: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            ownerUnitId: number | null;
+                            ownerUnitName: string | null;
+                            customer: {
+                                id: number;
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            complainantName: string | null;
+                            complainantPhone: string | null;
+                            plate: string | null;
+                            content: string;
+                            referenceNo: string | null;
+                            replyDeadline: string | null;
+                            emergency: boolean;
+                            state: string;
+                            /** @description Levels the owners moved up after unsatisfied callbacks */
+                            levelUp: number;
+                            stageDueAt: string | null;
+                            overdue: boolean;
+                            returnCount: number;
+                            reassignCount: number;
+                            reopenCount: number;
+                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
+                            bouncing: boolean;
+                            rating: number | null;
+                            /** @description The customer is flagged "unhappy before" on his pump card */
+                            customerFlag: boolean;
+                            mergedIntoId: number | null;
+                            takenAt: string;
+                            takenByName: string | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                unitName: string | null;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            attachments: {
+                                id: number;
+                                stage: string;
+                                fileName: string;
+                                contentType: string;
+                                bytes: number;
+                                uploadedAt: string;
+                                uploadedByName: string | null;
+                            }[];
+                            owners: {
+                                stage: string;
+                                level: string;
+                                roles: string[];
+                                unitId: number;
+                                unitName: string;
+                            }[];
+                            duplicates: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                                takenAt: string;
+                                /** @description customer, phone, plate, station_category */
+                                reasons: string[];
+                            }[];
+                            linked: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                            }[];
+                            merged: {
+                                id: number;
+                                caseNo: string;
+                            }[];
+                            allowedActions: string[];
+                            canAttach: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/{id}/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An evidence file of a complaint (to those who may read the case) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    attachmentId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dashboards/unit/{id}": {
         parameters: {
             query?: never;
@@ -29113,6 +30970,150 @@ export interface paths {
                             height: number;
                             bytes: number;
                             createdAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/{id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add evidence as application/octet-stream (photo: JPEG, PNG, WebP, HEIC, re-encoded without EXIF; or PDF, Word, Excel; ≤ 10 MB) */
+        post: {
+            parameters: {
+                query?: {
+                    fileName?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            stage: string;
+                            fileName: string;
+                            contentType: string;
+                            bytes: number;
+                            uploadedAt: string;
+                            uploadedByName: string | null;
                         };
                     };
                 };
