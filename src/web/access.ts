@@ -28,6 +28,7 @@ export function accessOf(me: Me | null | undefined) {
     canReadAlerts: has('alert.read'),
     canRunAlerts: has('alert.run'),
     canReadDashboards: has('dashboard.read'),
+    canApproveVisits: has('visit.approve'),
     canAssignOwners: has('owner.assign'),
     canClaimPool: has('pool.claim'),
     canReadRatings: has('rating.read'),

@@ -7,6 +7,7 @@ import {
   ApiOutlined,
   AuditOutlined,
   BarChartOutlined,
+  CalendarOutlined,
   CarOutlined,
   CloudUploadOutlined,
   ClusterOutlined,
@@ -45,6 +46,7 @@ export type HomeDescKey =
   | 'dashboardDesc'
   | 'ratingsDesc'
   | 'churnCasesDesc'
+  | 'visitsDesc'
   | 'prospectsDesc'
   | 'devPlansDesc'
   | 'coverageDesc'
@@ -74,6 +76,14 @@ export type PagePath =
   | '/ownership/coverage'
   | '/ownership/pool'
   | '/churn-cases/:id'
+  | '/visits'
+  | '/visits/new'
+  | '/visits/summary'
+  | '/visits/plans/:id'
+  | '/visits/records/:id'
+  | '/visits/follow-ups/:id'
+  | '/visits/problems/:id'
+  | '/visits/:id'
   | '/prospects'
   | '/prospects/new'
   | '/prospects/plans'
@@ -208,6 +218,27 @@ export const PAGES: readonly PageRoute[] = [
     access: 'canReadCustomers',
     inMenu: true,
   },
+  // Visits: everyone who looks after customers plans, records and reads them.
+  {
+    path: '/visits',
+    menuKey: 'visits',
+    descKey: 'visitsDesc',
+    icon: <CalendarOutlined />,
+    access: 'canReadCustomers',
+    menuAccess: 'notFrontline',
+    inMenu: true,
+  },
+  ...(
+    [
+      ['/visits/new', 'canWriteCustomers'],
+      ['/visits/summary', 'canReadDashboards'],
+      ['/visits/plans/:id', 'canReadCustomers'],
+      ['/visits/records/:id', 'canReadCustomers'],
+      ['/visits/follow-ups/:id', 'canReadCustomers'],
+      ['/visits/problems/:id', 'canReadCustomers'],
+      ['/visits/:id', 'canReadCustomers'],
+    ] as const
+  ).map(([path, access]) => ({ path, menuKey: 'visits' as const, icon: <CalendarOutlined />, access, inMenu: false })),
   {
     path: '/ratings',
     menuKey: 'ratings',

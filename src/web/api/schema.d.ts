@@ -5529,6 +5529,8 @@ export interface paths {
                             greeting: string | null;
                             notes: string | null;
                             lookAfter: boolean;
+                            /** @description He complained and the case is not closed after its callback yet */
+                            unhappyBefore: boolean;
                             tags: string[];
                             profileStep: number;
                             nextQuestion: string | null;

@@ -642,6 +642,35 @@ export class VisitPlansService {
     return this.visit(id);
   }
 
+  async visitDetail(id: number) {
+    const r = await this.db
+      .selectFrom('planned_visit as pv')
+      .innerJoin('visit_plan as vp', 'vp.id', 'pv.plan_id')
+      .innerJoin('customer as c', 'c.id', 'pv.customer_id')
+      .innerJoin('app_user as u', 'u.id', 'pv.owner_user_id')
+      .innerJoin('org_unit as o', 'o.id', 'pv.org_unit_id')
+      .selectAll('pv')
+      .select([
+        'vp.state as plan_state',
+        'c.code',
+        'c.name',
+        'c.organisation',
+        'u.display_name as owner_name',
+        'o.name as unit_name',
+      ])
+      .where('pv.id', '=', id)
+      .executeTakeFirst();
+    if (!r) throw new AppError('NOT_FOUND', `planned visit ${id} not found`);
+    return {
+      ...toVisit(r),
+      planId: num(r.plan_id),
+      planState: r.plan_state as PlanState,
+      ownerUserId: num(r.owner_user_id),
+      ownerName: r.owner_name,
+      orgUnitName: r.unit_name,
+    };
+  }
+
   async visit(id: number) {
     const v = await this.visitRow(this.db, id);
     return toVisit(v);

@@ -293,7 +293,10 @@ export class VisitRecordsService {
     };
   }
 
-  async list(p: Principal, q: { customerId?: number; userId?: number; from?: string; to?: string; limit: number }) {
+  async list(
+    p: Principal,
+    q: { customerId?: number; userId?: number; followUpId?: number; from?: string; to?: string; limit: number },
+  ) {
     const rows = await this.db
       .selectFrom('visit_record as r')
       .innerJoin('customer as c', 'c.id', 'r.customer_id')
@@ -314,6 +317,11 @@ export class VisitRecordsService {
       .where(inCustomerScope(p, sql.ref('r.org_unit_id')))
       .$if(q.customerId !== undefined, (x) => x.where('r.customer_id', '=', q.customerId!))
       .$if(q.userId !== undefined, (x) => x.where('r.user_id', '=', q.userId!))
+      .$if(q.followUpId !== undefined, (x) =>
+        x.where('r.id', 'in', (eb) =>
+          eb.selectFrom('visit_follow_up').select('record_id').where('id', '=', q.followUpId!),
+        ),
+      )
       .$if(q.from !== undefined, (x) => x.where('r.visited_day', '>=', q.from!))
       .$if(q.to !== undefined, (x) => x.where('r.visited_day', '<=', q.to!))
       .orderBy('r.visited_at', 'desc')

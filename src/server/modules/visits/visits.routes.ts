@@ -378,6 +378,17 @@ export function visitsRoutes(
     handler: (req) => plans.moveVisit(requirePrincipal(req), req.ip, req.params.id, req.body),
   });
 
+  app.get('/api/planned-visits/:id', {
+    config: { access: { permission: 'customer.read', resource: plannedVisit } },
+    schema: {
+      tags,
+      summary: 'One planned visit, with its plan and owner',
+      params: IdParams,
+      response: { 200: CalendarVisit, ...errorResponses },
+    },
+    handler: (req) => plans.visitDetail(req.params.id),
+  });
+
   app.delete('/api/planned-visits/:id', {
     config: { access: { permission: 'customer.write', resource: plannedVisit } },
     schema: {
@@ -446,6 +457,7 @@ export function visitsRoutes(
         {
           customerId: Type.Optional(Id),
           userId: Type.Optional(Id),
+          followUpId: Type.Optional({ ...Id, description: 'The record a follow-up action came from' }),
           from: Type.Optional(Day),
           to: Type.Optional(Day),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),

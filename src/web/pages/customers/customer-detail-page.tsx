@@ -138,14 +138,19 @@ export function CustomerDetailPage() {
       extra={
         access.canWriteCustomers &&
         !c.mergedIntoId && (
-          <Button
-            type="primary"
-            icon={<EditOutlined />}
-            onClick={() => setEditing({ mode: 'edit', customer: c })}
-            data-testid="customer-edit"
-          >
-            {t('common.edit')}
-          </Button>
+          <>
+            <Link to={`/visits/new?customer=${c.id}`}>
+              <Button data-testid="customer-record-visit">{t('visits.recordFromCard')}</Button>
+            </Link>
+            <Button
+              type="primary"
+              icon={<EditOutlined />}
+              onClick={() => setEditing({ mode: 'edit', customer: c })}
+              data-testid="customer-edit"
+            >
+              {t('common.edit')}
+            </Button>
+          </>
         )
       }
     >
