@@ -5,6 +5,7 @@ import { UsageError } from './usage-error.js';
 import { migrateHelp, runMigrate } from './commands/migrate.js';
 import { demoHelp, runDemo } from './commands/demo.js';
 import { backupHelp, runBackup } from './commands/backup.js';
+import { restoreHelp, runRestore } from './commands/restore.js';
 import { importHelp, runImport } from './commands/import.js';
 import { alertsHelp, runAlerts } from './commands/alerts.js';
 
@@ -30,6 +31,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'write a consistent copy of the database to a file (SQLite backup or pg_dump)',
     help: backupHelp,
     run: runBackup,
+  },
+  restore: {
+    summary: 'put a backup back in place of the database (stop the server first), then list each table’s rows',
+    help: restoreHelp,
+    run: runRestore,
   },
   alerts: {
     summary: 'run the alert rules as of a night, or back-test a policy night by night without writing alerts',

@@ -21,6 +21,8 @@ const DYNAMIC: Record<string, readonly string[]> = {
   // ProspectsService.progress: the progress step (a note is audited as follow_up).
   'src/server/modules/prospects/prospects.service.ts:body.action': ['contact', 'offer', 'lose'],
   'src/server/modules/prospects/prospects.service.ts:`plan_${action}`': PLAN_ACTIONS.map((a) => `plan_${a}`),
+  // OwnershipService's owner changes by hand, in bulk and from the pool (the nightly return is a literal).
+  'src/server/modules/ownership/ownership.service.ts:action': ['change_owner', 'reassign_owner', 'pool_claim'],
   // recordRead passes its caller's entity on; the callers are walked themselves.
   'src/server/modules/audit/audit.service.ts:entity': [],
 };

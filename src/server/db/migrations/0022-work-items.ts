@@ -36,10 +36,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(['kind', 'record_id', 'queue_key'])
     .unique()
     .execute();
+  // Kind last: the counts by kind read the index alone.
   await db.schema
     .createIndex('work_item_assignee_idx')
     .on('work_item')
-    .columns(['assignee_user_id', 'state', 'due_at'])
+    .columns(['assignee_user_id', 'state', 'due_at', 'kind'])
     .execute();
   await db.schema
     .createIndex('work_item_queue_idx')

@@ -1006,7 +1006,7 @@ export class ProspectsService {
         });
       } else if (action === 'dispatch') {
         Object.assign(changes, { dispatched_by: p.userId, dispatched_at: at, overdue_day: null });
-        await this.dispatchProspects(trx, plan, items, at);
+        await this.dispatchProspects(trx, p, plan, items, at);
       }
       if (!(await q.movePlan(trx, id, plan.state, at, changes)))
         throw new AppError('CONFLICT', `plan ${id} was moved on by someone else`);
@@ -1057,7 +1057,13 @@ export class ProspectsService {
   }
 
   /** Every prospect of the approved plan goes to its follower, whose work item opens due in a week. */
-  private async dispatchProspects(trx: Kysely<Database>, plan: PlanRow, items: ProspectRow[], at: string) {
+  private async dispatchProspects(
+    trx: Kysely<Database>,
+    p: Principal,
+    plan: PlanRow,
+    items: ProspectRow[],
+    at: string,
+  ) {
     const today = this.today(plan.time_zone);
     const works = [];
     for (const [i, r] of items.entries()) {
@@ -1086,8 +1092,8 @@ export class ProspectsService {
         day: today,
         dueDay,
         note: null,
-        actorUserId: null,
-        actorName: `plan:${plan.id}`,
+        actorUserId: p.userId,
+        actorName: p.username,
         at,
       });
       works.push({

@@ -2,7 +2,8 @@
 // reclaims customers nobody followed up). The ownership module keeps that mark; this is the one place
 // the visits module reaches it.
 import type { Tx } from './visits.common.js';
+import { markFollowedUp as markOwnerFollowUp } from '../ownership/ownership.service.js';
 
-export async function markFollowedUp(_trx: Tx, _customerId: number, _userId: number, _at: string): Promise<void> {
-  // The ownership module's marker is not there yet: nothing to mark.
+export async function markFollowedUp(trx: Tx, customerId: number, userId: number, at: string): Promise<void> {
+  await markOwnerFollowUp(trx, customerId, userId, at);
 }

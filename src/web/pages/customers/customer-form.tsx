@@ -224,6 +224,8 @@ export function CustomerFormDrawer({
         onSaved(saved, false);
       } else {
         const body = { ...bodyOf(values, true), ...(confirmDuplicate && { confirmDuplicate: true }) } as CreateBody;
+        // No owner chosen: whoever creates the customer looks after him (the server's default).
+        if (body.ownerUserId === null) delete body.ownerUserId;
         const saved = await unwrap(client.POST('/api/customers', { body }));
         setDuplicates(null);
         onSaved(saved, true);
