@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
 import type { Db } from '../src/server/db/connection.js';
-import { call, ok, setupAdmin, type TestApp } from '../test/helpers/app.js';
+import { ADMIN_PASSWORD, call, ok, setupAdmin, type Session, type TestApp } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD, type Tree } from '../test/helpers/fixtures.js';
 import {
   artifactsDir,
@@ -38,11 +38,12 @@ function ownershipFlow(engine: Engine) {
   let owned: number;
   let pooled: number;
   let attendantId: number;
+  let admin: Session;
 
   beforeAll(async () => {
     dir = artifactsDir('ownership', engine);
     ({ app, base, browser, db, stop } = await startBrowserApp(engine));
-    const admin = await setupAdmin(app);
+    admin = await setupAdmin(app);
     tree = await buildTree(app, admin);
     const managerId = await createUser(app, admin, MANAGER, tree.station1, ['station_manager']);
     attendantId = await createUser(app, admin, ATTENDANT, tree.station1, ['attendant']);
@@ -158,6 +159,33 @@ function ownershipFlow(engine: Engine) {
         .orderBy('id')
         .execute();
       expect(how.map((h) => h.how)).toEqual(['created', 'pool_return', 'pool_claim']);
+    },
+    STEP_TIMEOUT,
+  );
+
+  it(
+    'HQ edits the ownership policy in the settings (a number and the lists survive the save)',
+    async () => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+      const page: Page = await context.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT);
+      await signIn(page, base, 'admin', ADMIN_PASSWORD);
+      await page.goto(`${base}/settings?tab=ownership`);
+      const form = page.getByTestId('policy-form-ownership');
+      await form.waitFor();
+      const cap = form.getByLabel('每日领取上限');
+      await cap.fill('3');
+      await screenshot(page, dir, '05-settings-ownership');
+      await page.getByTestId('policy-save-ownership').click();
+      await page.getByText('已保存，新版本即时生效').waitFor();
+      const saved = await ok<
+        { kind: string; body: { claimDailyCap: number; maintenance: unknown[]; returnDays: unknown[] } }[]
+      >(call(app, admin, 'GET', '/api/policies'));
+      const own = saved.find((x) => x.kind === 'ownership')!.body;
+      expect(own.claimDailyCap).toBe(3);
+      expect(own.maintenance).toHaveLength(3);
+      expect(own.returnDays).toHaveLength(4);
+      await context.close();
     },
     STEP_TIMEOUT,
   );
