@@ -181,7 +181,16 @@ describeEngines('authorization matrix', (engine) => {
 
   it('refuses every write on a user whose rights exceed the actor’s, and allows it on one within them', async () => {
     // A user manager of branch 1 without export, phone or approval rights.
-    const perms = ['org.read', 'user.read', 'user.write', 'customer.read', 'customer.write', 'alert.read'];
+    // An attendant's rights (the user within them below) and user management; no export, phone or approval rights.
+    const perms = [
+      'org.read',
+      'user.read',
+      'user.write',
+      'customer.read',
+      'customer.write',
+      'alert.read',
+      'pool.claim',
+    ];
     await ok(
       call(ctx.app, admin, 'POST', '/api/roles', {
         code: 'matrix_user_manager',
