@@ -14,6 +14,7 @@ import { JOBS } from '../../src/server/jobs/index.js';
 import { ownershipPoolJob } from '../../src/server/modules/ownership/ownership.job.js';
 import { markFollowedUp } from '../../src/server/modules/ownership/ownership.service.js';
 import { DEFAULT_POLICIES } from '../../src/domain/policies.js';
+import { grantOwnershipPermissions } from '../../src/server/db/migrations/0023-ownership.js';
 
 const DAY = 86_400_000;
 
@@ -535,5 +536,44 @@ describeEngines('ownership and the public pool', (engine) => {
     const r = await call(ctx.app, s.get('zhanzhang')!, 'POST', `/api/ownership/pool/${c.id}/claim`);
     expect(r.json().error.code).toBe('OWNER_LEVEL_DENIED');
     await ok(call(ctx.app, s.get('fengongsi')!, 'POST', `/api/ownership/pool/${c.id}/claim`));
+  });
+
+  it('gives owner.assign and pool.claim to the roles of a database that had none (migration 0023)', async () => {
+    await db().deleteFrom('role_permission').where('permission', 'in', ['owner.assign', 'pool.claim']).execute();
+    await grantOwnershipPermissions(db());
+    const held = await db()
+      .selectFrom('role_permission as rp')
+      .innerJoin('role as r', 'r.id', 'rp.role_id')
+      .select(['r.code', 'rp.permission'])
+      .where('rp.permission', 'in', ['owner.assign', 'pool.claim'])
+      .execute();
+    const of = (perm: string) =>
+      held
+        .filter((h) => h.permission === perm)
+        .map((h) => h.code)
+        .sort();
+    expect(of('owner.assign')).toEqual(
+      [
+        'admin',
+        'area_customer_manager',
+        'branch_customer_admin',
+        'branch_dept_head',
+        'branch_manager',
+        'hq_marketing',
+        'station_manager',
+      ].sort(),
+    );
+    // Every role that writes customers claims from the pool; the auditor does not.
+    expect(of('pool.claim')).toContain('attendant');
+    expect(of('pool.claim')).toContain('sales_rep');
+    expect(of('pool.claim')).not.toContain('auditor');
+    // Run twice: nothing doubles.
+    await grantOwnershipPermissions(db());
+    const again = await db()
+      .selectFrom('role_permission')
+      .select('role_id')
+      .where('permission', '=', 'pool.claim')
+      .execute();
+    expect(again.length).toBe(of('pool.claim').length);
   });
 });
