@@ -32,6 +32,8 @@ export const PERMISSIONS = [
   'prospect.finalize',
   'dashboard.read',
   'visit.approve',
+  'complaint.intake',
+  'complaint.handle',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -75,6 +77,8 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'dashboard.read',
       'churn.assign',
       'visit.approve',
+      'complaint.intake',
+      'complaint.handle',
     ],
   },
   {
@@ -95,6 +99,8 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'dashboard.read',
       'churn.assign',
       'prospect.plan',
+      'complaint.intake',
+      'complaint.handle',
     ],
   },
   {
@@ -113,6 +119,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'churn.assign',
       'visit.approve',
       'prospect.approve',
+      'complaint.intake',
     ],
   },
   {
@@ -131,6 +138,8 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'churn.assign',
       'visit.approve',
       'prospect.finalize',
+      'complaint.intake',
+      'complaint.handle',
     ],
   },
   {
@@ -146,44 +155,63 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'dashboard.read',
       'churn.assign',
       'visit.approve',
+      'complaint.intake',
+      'complaint.handle',
     ],
   },
   {
     code: 'sales_rep',
     nameZh: '销售代表',
     nameEn: 'Sales representative',
-    permissions: ['org.read', ...CUSTOMER_WORK, 'access.approve', 'dashboard.read'],
+    permissions: ['org.read', ...CUSTOMER_WORK, 'access.approve', 'dashboard.read', 'complaint.intake'],
   },
   {
     code: 'station_manager',
     nameZh: '站长',
     nameEn: 'Station manager',
-    permissions: ['org.read', 'user.read', ...CUSTOMER_WORK, 'dashboard.read', 'owner.assign'],
+    permissions: [
+      'org.read',
+      'user.read',
+      ...CUSTOMER_WORK,
+      'dashboard.read',
+      'owner.assign',
+      'complaint.intake',
+      'complaint.handle',
+    ],
   },
   {
     code: 'shift_lead',
     nameZh: '值班长',
     nameEn: 'Shift lead',
-    permissions: ['org.read', ...CUSTOMER_WORK, 'dashboard.read'],
+    permissions: ['org.read', ...CUSTOMER_WORK, 'dashboard.read', 'complaint.intake'],
   },
   // Attendants greet and record visits but do not see full phone numbers.
   {
     code: 'attendant',
     nameZh: '加油员',
     nameEn: 'Attendant',
-    permissions: ['org.read', 'customer.read', 'customer.write', 'alert.read', 'pool.claim'],
+    permissions: ['org.read', 'customer.read', 'customer.write', 'alert.read', 'pool.claim', 'complaint.intake'],
   },
   {
     code: 'cs_agent',
     nameZh: '客服专岗',
     nameEn: 'Customer-service agent',
-    permissions: ['org.read', ...CUSTOMER_WORK, 'dashboard.read'],
+    permissions: ['org.read', ...CUSTOMER_WORK, 'dashboard.read', 'complaint.intake', 'complaint.handle'],
   },
   {
     code: 'auditor',
     nameZh: '审计员',
     nameEn: 'Auditor',
-    permissions: ['org.read', 'user.read', 'role.read', 'audit.read', 'customer.read', 'rating.read', 'dashboard.read'],
+    permissions: [
+      'org.read',
+      'user.read',
+      'role.read',
+      'audit.read',
+      'customer.read',
+      'rating.read',
+      'dashboard.read',
+      'complaint.intake',
+    ],
   },
 ];
 

@@ -69,6 +69,8 @@ import { VisitPlansService } from './modules/visits/visit-plans.service.js';
 import { VisitRecordsService } from './modules/visits/visit-records.service.js';
 import { VisitSummaryService } from './modules/visits/visit-summary.service.js';
 import { visitsRoutes } from './modules/visits/visits.routes.js';
+import { ComplaintsService } from './modules/complaints/complaints.service.js';
+import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
 import { defaultStorage, type Storage } from './storage/storage.js';
 import { WorkService } from './modules/work/work.service.js';
 import { workRoutes } from './modules/work/work.routes.js';
@@ -340,6 +342,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   );
   workRoutes(app, new WorkService(db.kysely, opts.now));
   ownershipRoutes(app, new OwnershipService(db.kysely, opts.now));
+  complaintsRoutes(app, new ComplaintsService(db.kysely, opts.storage ?? defaultStorage(config.databaseUrl), opts.now));
   prospectsRoutes(app, new ProspectsService(db.kysely, db.engine, customers, opts.now));
   visitsRoutes(
     app,

@@ -49,6 +49,10 @@ export const ERRORS = {
   OWNER_LEVEL_DENIED: 422,
   /** A claim from the public pool over a limit: the daily cap, the cooling-off period, a capacity (库容). */
   POOL_CLAIM_DENIED: 422,
+  /** A complaint stage taken by someone who does not own it (another unit, or not an owning role). */
+  COMPLAINT_STAGE_DENIED: 403,
+  /** Rectification without a photo or document of what was done. */
+  COMPLAINT_EVIDENCE_REQUIRED: 422,
   INTERNAL: 500,
 } as const;
 

@@ -8,6 +8,7 @@ import { insertContactRecords } from '../helpers/contact-moments.js';
 import { DEFAULT_ROLES } from '../../src/domain/permissions.js';
 import type { RouteEntry } from '../../src/server/app.js';
 import { insertVisitRecords } from '../visits/records.js';
+import { insertComplaintRecords } from '../complaints/records.js';
 import { insertProspectRecords } from '../prospects/records.js';
 
 type Variant = 'in' | 'out' | 'none';
@@ -33,6 +34,7 @@ describeEngines('authorization matrix', (engine) => {
     alert: { in: 0, out: 0 },
     rating_batch: { in: 0, out: 0 },
     churn_case: { in: 0, out: 0 },
+    complaint: { in: 0, out: 0 },
     contact_task: { in: 0, out: 0 },
     price_change: { in: 0, out: 0 },
     weather_warning: { in: 0, out: 0 },
@@ -150,6 +152,10 @@ describeEngines('authorization matrix', (engine) => {
     const devOut = await insertProspectRecords(ctx.db.kysely, tree.station3, tree.branch2);
     records.prospect = { in: devIn.prospect, out: devOut.prospect };
     records.dev_plan = { in: devIn.dev_plan, out: devOut.dev_plan };
+    records.complaint = {
+      in: (await insertComplaintRecords(ctx.db.kysely, tree.station1)).complaint,
+      out: (await insertComplaintRecords(ctx.db.kysely, tree.station3)).complaint,
+    };
     const visitsIn = await insertVisitRecords(ctx.db.kysely, tree.station1);
     const visitsOut = await insertVisitRecords(ctx.db.kysely, tree.station3);
     for (const k of ['visit_plan', 'planned_visit', 'visit_record', 'visit_problem'] as const)

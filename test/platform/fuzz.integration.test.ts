@@ -10,6 +10,7 @@ import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixt
 import { insertContactRecords } from '../helpers/contact-moments.js';
 import type { RouteEntry } from '../../src/server/app.js';
 import { insertVisitRecords } from '../visits/records.js';
+import { insertComplaintRecords } from '../complaints/records.js';
 import { insertProspectRecords } from '../prospects/records.js';
 
 interface JsonSchema {
@@ -215,6 +216,7 @@ describeEngines('bad input on every route', (engine) => {
   let alertId: number;
   let churnCaseId: number;
   let visitRecords: Awaited<ReturnType<typeof insertVisitRecords>>;
+  let complaintRecords: Awaited<ReturnType<typeof insertComplaintRecords>>;
   let contactRecords: Awaited<ReturnType<typeof insertContactRecords>>;
   let devRecords: { prospect: number; dev_plan: number };
 
@@ -334,6 +336,7 @@ describeEngines('bad input on every route', (engine) => {
     );
     devRecords = await insertProspectRecords(ctx.db.kysely, tree.station1, tree.branch1);
     visitRecords = await insertVisitRecords(ctx.db.kysely, tree.station1);
+    complaintRecords = await insertComplaintRecords(ctx.db.kysely, tree.station1);
     contactRecords = await insertContactRecords(ctx.db.kysely, tree.station1, customerId);
     routes = ctx.app.routeTable.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'));
   });
@@ -352,6 +355,7 @@ describeEngines('bad input on every route', (engine) => {
       alert: alertId,
       churn_case: churnCaseId,
       ...visitRecords,
+      ...complaintRecords,
       ...contactRecords,
       ...devRecords,
     };

@@ -22,6 +22,7 @@ export type ResourceType =
   | 'alert'
   | 'rating_batch'
   | 'churn_case'
+  | 'complaint'
   | 'visit_plan'
   | 'planned_visit'
   | 'visit_record'
@@ -162,6 +163,16 @@ const RESOLVERS: Record<ResourceType, Resolver> = {
         .where('x.id', '=', id)
         .executeTakeFirst()
     )?.path ?? null,
+  // A complaint belongs to the unit concerned (the station); the levels above see it too.
+  complaint: async (db, id) =>
+    (
+      await db
+        .selectFrom('complaint as c')
+        .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
+        .select('o.path')
+        .where('c.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
   // A prospect belongs to the station that surveyed him; the levels above see him too.
   prospect: async (db, id) =>
     (
@@ -196,6 +207,8 @@ const IN_SCOPE: Record<ResourceType, (p: Principal, path: string) => boolean> = 
   alert: pathInScope,
   // Like alerts: a case is work of the own organisation, not lent with an archive.
   churn_case: pathInScope,
+  // Complaints and their evidence are work of the own organisation, not lent with an archive.
+  complaint: pathInScope,
   // Plans and planned visits are work of the own organisation; a visit record is part of the customer's
   // archive (readable through a lent archive, written only where it is lent for writing).
   visit_plan: pathInScope,

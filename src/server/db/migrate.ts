@@ -19,6 +19,7 @@ import * as m0021 from './migrations/0021-churn-cases.js';
 import * as m0022 from './migrations/0022-work-items.js';
 import * as m0023 from './migrations/0023-ownership.js';
 import * as m0027 from './migrations/0027-import-skipped.js';
+import * as m0028 from './migrations/0028-complaints.js';
 import * as m0026 from './migrations/0026-prospects.js';
 import * as m0024 from './migrations/0024-visits.js';
 
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0022-work-items': m0022,
   '0023-ownership': m0023,
   '0027-import-skipped': m0027,
+  '0028-complaints': m0028,
   '0026-prospects': m0026,
   '0024-visits': m0024,
 };

@@ -856,6 +856,96 @@ export interface OwnershipChangeTable {
   at: Instant;
 }
 
+export interface ComplaintCategoryTable {
+  code: string;
+  name_zh: string;
+  name_en: string;
+  emergency: number;
+  sort: number;
+  active: number;
+}
+
+export interface ComplaintSeverityTable {
+  code: string;
+  name_zh: string;
+  name_en: string;
+  stage_hours: number;
+  sort: number;
+  active: number;
+}
+
+export interface ComplaintNumberTable {
+  month: string;
+  last: number;
+}
+
+export interface ComplaintTable {
+  id: Generated<number>;
+  case_no: string;
+  channel: string;
+  category_code: string;
+  severity_code: string;
+  org_unit_id: number;
+  customer_id: number | null;
+  complainant_name: string | null;
+  complainant_phone: string | null;
+  plate: string | null;
+  content: string;
+  reference_no: string | null;
+  reply_deadline: Instant | null;
+  emergency: number;
+  state: string;
+  level_up: Generated<number>;
+  owner_unit_id: number | null;
+  stage_started_at: Instant;
+  stage_due_at: Instant | null;
+  return_count: Generated<number>;
+  reassign_count: Generated<number>;
+  reopen_count: Generated<number>;
+  rating: number | null;
+  customer_flag: Generated<number>;
+  merged_into_id: number | null;
+  merged_from_state: string | null;
+  taken_by: number | null;
+  taken_at: Instant;
+  closed_at: Instant | null;
+  updated_at: Instant;
+  version: Generated<number>;
+}
+
+export interface ComplaintEventTable {
+  id: Generated<number>;
+  complaint_id: number;
+  action: string;
+  from_state: string | null;
+  to_state: string;
+  owner_unit_id: number | null;
+  actor_user_id: number | null;
+  actor_name: string;
+  at: Instant;
+  detail: string | null;
+}
+
+export interface ComplaintAttachmentTable {
+  id: Generated<number>;
+  complaint_id: number;
+  stage: string;
+  storage_key: string;
+  file_name: string;
+  content_type: string;
+  bytes: number;
+  uploaded_by: number | null;
+  uploaded_at: Instant;
+}
+
+export interface ComplaintLinkTable {
+  id: Generated<number>;
+  complaint_id: number;
+  other_id: number;
+  created_by: number | null;
+  created_at: Instant;
+}
+
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -919,4 +1009,11 @@ export interface Database {
   prospect_event: ProspectEventTable;
   dev_plan_sample: DevPlanSampleTable;
   ownership_change: OwnershipChangeTable;
+  complaint_category: ComplaintCategoryTable;
+  complaint_severity: ComplaintSeverityTable;
+  complaint_number: ComplaintNumberTable;
+  complaint: ComplaintTable;
+  complaint_event: ComplaintEventTable;
+  complaint_attachment: ComplaintAttachmentTable;
+  complaint_link: ComplaintLinkTable;
 }

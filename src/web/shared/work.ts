@@ -46,6 +46,8 @@ export function workLink(item: Pick<WorkItem, 'kind' | 'recordId' | 'customerId'
       return `/prospects/${id}`;
     case 'dev_plan_approval':
       return `/prospects/plans/${id}`;
+    case 'complaint':
+      return `/complaints/${id}`;
     default:
       return item.customerId ? `/customers/${item.customerId}` : '/work';
   }

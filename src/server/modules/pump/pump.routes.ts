@@ -16,6 +16,7 @@ const Match = Type.Object({
   greeting: S,
   notes: S,
   lookAfter: Type.Boolean(),
+  unhappyBefore: Type.Boolean({ description: 'He complained and the case is not closed after its callback yet' }),
   tags: Type.Array(Type.String()),
   profileStep: Type.Integer(),
   nextQuestion: S,

@@ -12,6 +12,7 @@ import { recordAudit } from '../audit/audit.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import { recordPumpFill } from '../transactions/rollups.js';
 import { markFollowedUp } from '../ownership/ownership.service.js';
+import { ComplaintsService } from '../complaints/complaints.service.js';
 
 export const PRODUCTS = ['92#', '95#', '98#', '0#柴油', '-10#柴油', 'LNG', 'CNG', '尿素'] as const;
 
@@ -30,6 +31,8 @@ export interface PumpMatch {
   greeting: string | null;
   notes: string | null;
   lookAfter: boolean;
+  /** An open complaint of his: "unhappy before — look after him" (cleared when closed after the callback). */
+  unhappyBefore: boolean;
   tags: string[];
   profileStep: number;
   nextQuestion: string | null;
@@ -170,6 +173,7 @@ export class PumpService {
           .execute()
       : [];
     const extra = new Map(extras.map((e) => [e.id, e]));
+    const unhappy = await ComplaintsService.flagged(this.db, ids);
     return ranked.map((r) => {
       const x = extra.get(r.id);
       const profile = this.customers.profile(r as never, 1, Boolean(r.model), Number(x?.phones ?? 0));
@@ -184,6 +188,7 @@ export class PumpService {
         greeting: greetingOf(r.surname, r.name, r.gender),
         notes: r.notes,
         lookAfter: r.look_after === 1,
+        unhappyBefore: unhappy.has(r.id),
         tags: x?.tags ? String(x.tags).split('\u001f').sort() : [],
         profileStep: profile.step,
         nextQuestion: profile.next,

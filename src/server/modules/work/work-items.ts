@@ -23,6 +23,7 @@ export const WORK_KINDS = [
   'pool_reminder',
   'prospect',
   'dev_plan_approval',
+  'complaint',
 ] as const;
 export type WorkKind = (typeof WORK_KINDS)[number];
 

@@ -198,6 +198,11 @@ function MatchCard({
             {t('pump.unhappyBefore')}
           </Tag>
         )}
+        {m.unhappyBefore && (
+          <Tag color="volcano" icon={<HeartOutlined />} data-testid="pump-complained-before">
+            {t('pump.complainedBefore')}
+          </Tag>
+        )}
         {m.tags.map((tag) => (
           <Tag key={tag}>{tag}</Tag>
         ))}
