@@ -11,13 +11,14 @@ import fastifyStatic from '@fastify/static';
 import helmet from '@fastify/helmet';
 import type { Config } from './config.js';
 import type { Db } from './db/connection.js';
-import { queriesHoldEventLoop } from './db/dialect.js';
+import { pgPoolOf, queriesHoldEventLoop } from './db/dialect.js';
 import { AppError, type ErrorBody } from './errors.js';
 import type { App } from './http.js';
 import { boundNumbers, fieldWithNul } from './schemas.js';
 import { registerAccess, type Access } from './auth/access.js';
 import { registerOriginCheck } from './auth/origin.js';
 import { SessionService } from './auth/session.service.js';
+import { PrincipalCache } from './auth/principal-cache.js';
 import { AuditService } from './modules/audit/audit.service.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { AuthService } from './modules/auth/auth.service.js';
@@ -95,6 +96,10 @@ export interface AppOptions {
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_WEB_ROOT = path.join(projectRoot, 'dist/web');
+
+/** Where a change can alter a signed-in principal: users, roles, units, access grants, one's own account. */
+const PRINCIPAL_PREFIXES = ['/api/users', '/api/roles', '/api/org', '/api/access-requests', '/api/auth', '/api/setup'];
+const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The OpenAPI document and its viewer are public; every other API route declares its own rule. */
 const DOCS_PREFIX = '/api/docs';
@@ -298,7 +303,21 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
 
-  const sessions = new SessionService(db.kysely, config, opts.now);
+  const principals = new PrincipalCache(config.principalCacheMs);
+  const pool = pgPoolOf(db.kysely);
+  if (pool) await principals.listen(pool);
+  app.addHook('onClose', async () => principals.close());
+  // A change to who someone is or what he may do forgets the cached principals before the answer goes
+  // out, so the next request (here, or on another PostgreSQL instance) sees it.
+  app.addHook('onSend', async (request, reply) => {
+    if (
+      MUTATING_METHODS.has(request.method) &&
+      reply.statusCode < 400 &&
+      PRINCIPAL_PREFIXES.some((prefix) => request.url.startsWith(prefix))
+    )
+      await principals.clear();
+  });
+  const sessions = new SessionService(db.kysely, config, opts.now, principals);
   registerOriginCheck(app, config.allowedOrigins);
   registerAccess(app, db.kysely, sessions);
 

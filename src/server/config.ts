@@ -43,6 +43,13 @@ export interface Config {
    * requests from this machine only (the loopback address).
    */
   metricsToken: string | null;
+  /**
+   * How long a signed-in session's principal (user, unit, roles, permissions, grants) is served from
+   * memory (PRINCIPAL_CACHE_MS). Changes made through this instance, and on PostgreSQL through any
+   * instance, take effect at once; ones it cannot hear of (another process on the same SQLite file,
+   * the CLI) within this bound. 0 rebuilds the principal on every request.
+   */
+  principalCacheMs: number;
   webRoot: string | null;
 }
 
@@ -77,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rows: Math.max(1, int(env.IMPORT_MAX_ROWS, DEFAULT_IMPORT_LIMITS.rows)),
     },
     metricsToken: env.METRICS_TOKEN || null,
+    principalCacheMs: Math.max(0, int(env.PRINCIPAL_CACHE_MS, 5000)),
     webRoot: env.WEB_ROOT ?? null,
   };
 }

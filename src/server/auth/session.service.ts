@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { isPermission, type Permission } from '../../domain/permissions.js';
 import type { Principal } from './principal.js';
 import { AppError } from '../errors.js';
+import { PrincipalCache } from './principal-cache.js';
 
 export const SESSION_COOKIE = 'fc_session';
 
@@ -24,6 +25,7 @@ export class SessionService {
     private readonly db: Kysely<Database>,
     private readonly config: Pick<Config, 'sessionIdleMinutes' | 'sessionAbsoluteHours'>,
     private readonly now: () => Date = () => new Date(),
+    readonly cache: PrincipalCache = new PrincipalCache(0),
   ) {}
 
   async create(
@@ -52,6 +54,27 @@ export class SessionService {
 
   async lookup(token: string): Promise<SessionLookup> {
     const id = sha256(token);
+    const cached = this.cache.enabled ? this.cache.get(id, this.now().getTime()) : undefined;
+    if (cached) {
+      const now = this.now().getTime();
+      const idleDeadline = cached.lastSeenAt + this.config.sessionIdleMinutes * 60_000;
+      if (now < cached.expiresAt && now < idleDeadline) {
+        if (now - cached.lastSeenAt > 60_000) {
+          await this.db
+            .updateTable('session')
+            .set({ last_seen_at: new Date(now).toISOString() })
+            .where('id', '=', id)
+            .execute();
+          this.cache.touch(id, now);
+        }
+        return { ok: true, principal: cached.principal };
+      }
+      // Past a deadline: the database decides (and deletes the row).
+    }
+    return this.load(id);
+  }
+
+  private async load(id: string): Promise<SessionLookup> {
     const row = await this.db
       .selectFrom('session as s')
       .innerJoin('app_user as u', 'u.id', 's.user_id')
@@ -80,27 +103,33 @@ export class SessionService {
     }
     if (!row.active) return { ok: false, reason: 'disabled' };
     // Touch at most once a minute: one write per request would serialise SQLite under load.
-    if (now.getTime() - new Date(row.last_seen_at).getTime() > 60_000) {
+    let lastSeenAt = new Date(row.last_seen_at).getTime();
+    if (now.getTime() - lastSeenAt > 60_000) {
       await this.db.updateTable('session').set({ last_seen_at: now.toISOString() }).where('id', '=', id).execute();
+      lastSeenAt = now.getTime();
     }
     const { permissions, roleCodes, grants, writeGrants } = await this.rightsOf(row.user_id, now);
-    return {
-      ok: true,
-      principal: {
-        userId: row.user_id,
-        username: row.username,
-        displayName: row.display_name,
-        orgUnitId: row.org_unit_id,
-        orgPath: row.path,
-        grantPaths: grants,
-        grantWritePaths: writeGrants,
-        permissions,
-        roleCodes,
-        locale: row.locale,
-        sessionId: id,
-        csrfToken: row.csrf_token,
-      },
+    const principal: Principal = {
+      userId: row.user_id,
+      username: row.username,
+      displayName: row.display_name,
+      orgUnitId: row.org_unit_id,
+      orgPath: row.path,
+      grantPaths: grants,
+      grantWritePaths: writeGrants,
+      permissions,
+      roleCodes,
+      locale: row.locale,
+      sessionId: id,
+      csrfToken: row.csrf_token,
     };
+    this.cache.set(id, {
+      principal,
+      expiresAt: new Date(row.expires_at).getTime(),
+      lastSeenAt,
+      cachedAt: now.getTime(),
+    });
+    return { ok: true, principal };
   }
 
   /** A user's permissions, roles and the org paths lent to him by approved access requests. */
@@ -166,12 +195,14 @@ export class SessionService {
 
   async revoke(sessionId: string): Promise<void> {
     await this.db.deleteFrom('session').where('id', '=', sessionId).execute();
+    await this.cache.forget(sessionId);
   }
 
   async revokeAllForUser(userId: number, exceptSessionId?: string): Promise<number> {
     let q = this.db.deleteFrom('session').where('user_id', '=', userId);
     if (exceptSessionId) q = q.where('id', '!=', exceptSessionId);
     const res = await q.executeTakeFirst();
+    await this.cache.clear();
     return Number(res.numDeletedRows);
   }
 
