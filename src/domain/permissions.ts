@@ -34,6 +34,8 @@ export const PERMISSIONS = [
   'visit.approve',
   'complaint.intake',
   'complaint.handle',
+  'calendar.write',
+  'moment.write',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -79,6 +81,8 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'visit.approve',
       'complaint.intake',
       'complaint.handle',
+      'calendar.write',
+      'moment.write',
     ],
   },
   {
@@ -101,6 +105,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'prospect.plan',
       'complaint.intake',
       'complaint.handle',
+      'moment.write',
     ],
   },
   {
@@ -140,6 +145,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'prospect.finalize',
       'complaint.intake',
       'complaint.handle',
+      'moment.write',
     ],
   },
   {
@@ -157,6 +163,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'visit.approve',
       'complaint.intake',
       'complaint.handle',
+      'moment.write',
     ],
   },
   {

@@ -10,6 +10,7 @@ export const POLICY_KINDS = [
   'card',
   'anomaly',
   'ownership',
+  'contact',
 ] as const;
 export type PolicyKind = (typeof POLICY_KINDS)[number];
 
@@ -129,6 +130,27 @@ export interface OwnershipPolicy {
   maintenance: MaintenanceRule[];
 }
 
+/** Must-contact moments (DOMAIN.md "Looking after customers"): when the owner is asked to call, and whom. */
+export interface ContactPolicy {
+  /** Days before a price change takes effect that its customers are contacted (0: on the day). */
+  priceLeadDays: number;
+  /** A price change concerns the customers who bought its product within this many days. */
+  priceLookbackDays: number;
+  /** Working days before a holiday's first day that key customers are contacted. */
+  holidayLeadDays: number;
+  /** Key customers for holidays: the latest final star rating at least this (3 = class A and above by default). */
+  holidayMinStars: number;
+  /** Days before a weather or road warning starts that its customers are contacted. */
+  weatherLeadDays: number;
+  /** Days before a birthday that the owner is reminded (0: on the day). */
+  birthdayLeadDays: number;
+  /** The hour of the unit's local day by which a contact task is due (9 = 09:00). */
+  dueHour: number;
+  /** Working hours of the business calendar, in hours after local midnight (8.5 = 08:30). */
+  workdayStartHour: number;
+  workdayEndHour: number;
+}
+
 export interface PolicyBodies {
   key_customer: KeyCustomerPolicy;
   star_rating: StarRatingPolicy;
@@ -137,6 +159,7 @@ export interface PolicyBodies {
   card: CardPolicy;
   anomaly: AnomalyPolicy;
   ownership: OwnershipPolicy;
+  contact: ContactPolicy;
 }
 
 export const DEFAULT_POLICIES: PolicyBodies = {
@@ -217,6 +240,17 @@ export const DEFAULT_POLICIES: PolicyBodies = {
         ownerLevels: ['hq', 'branch', 'area', 'station'],
       },
     ],
+  },
+  contact: {
+    priceLeadDays: 1,
+    priceLookbackDays: 60,
+    holidayLeadDays: 3,
+    holidayMinStars: 3,
+    weatherLeadDays: 0,
+    birthdayLeadDays: 0,
+    dueHour: 9,
+    workdayStartHour: 8.5,
+    workdayEndHour: 17.5,
   },
 };
 
@@ -307,6 +341,15 @@ export const POLICY_LIMITS = {
   reminderDaysBefore: { min: 0, max: 60, integer: true },
   unratedReturnDays: { min: 1, max: 3650, integer: true },
   returnDays: { min: 1, max: 3650, integer: true },
+  priceLeadDays: { min: 0, max: 30, integer: true },
+  priceLookbackDays: { min: 1, max: 365, integer: true },
+  holidayLeadDays: { min: 0, max: 30, integer: true },
+  holidayMinStars: { min: 0, max: 4, integer: true },
+  weatherLeadDays: { min: 0, max: 7, integer: true },
+  birthdayLeadDays: { min: 0, max: 30, integer: true },
+  dueHour: { min: 0, max: 23, integer: true },
+  workdayStartHour: { min: 0, max: 24 },
+  workdayEndHour: { min: 0, max: 24 },
 } as const satisfies Record<string, NumberLimit>;
 
 /** Lengths and counts of a policy's text fields and lists. */
@@ -339,7 +382,8 @@ export function isFen(yuan: number): boolean {
 }
 
 /** A rule across fields that the schema cannot express; the client shows its own text for each. */
-export type PolicyRule = 'thresholds_rise' | 'final_before_compute' | 'code_unique' | 'fen' | 'max_below_min';
+export type PolicyRule =
+  'thresholds_rise' | 'final_before_compute' | 'code_unique' | 'fen' | 'max_below_min' | 'end_before_start';
 
 export interface PolicyProblem {
   /** The field inside the body, e.g. `thresholds.default.2` or `classes.3.code`. */
@@ -393,6 +437,15 @@ export function policyProblem(kind: PolicyKind, body: PolicyBodies[PolicyKind]):
       if (problem) return problem;
     }
     return unique(list, 'benefits');
+  }
+  if (kind === 'contact') {
+    const p = body as ContactPolicy;
+    if (p.workdayEndHour <= p.workdayStartHour)
+      return {
+        field: 'workdayEndHour',
+        rule: 'end_before_start',
+        message: 'workdayEndHour must come after workdayStartHour',
+      };
   }
   if (kind === 'card') return fen('minMonthlyYuan', (body as CardPolicy).minMonthlyYuan);
   if (kind === 'ownership') {

@@ -73,6 +73,9 @@ import { visitsRoutes } from './modules/visits/visits.routes.js';
 import { ComplaintsService } from './modules/complaints/complaints.service.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
 import { defaultStorage, type Storage } from './storage/storage.js';
+import { CalendarService } from './modules/contact-moments/calendar.service.js';
+import { ContactMomentsService } from './modules/contact-moments/contact-moments.service.js';
+import { contactMomentsRoutes } from './modules/contact-moments/contact-moments.routes.js';
 import { WorkService } from './modules/work/work.service.js';
 import { workRoutes } from './modules/work/work.routes.js';
 
@@ -360,6 +363,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     }),
   );
   workRoutes(app, new WorkService(db.kysely, opts.now));
+  contactMomentsRoutes(app, new CalendarService(db.kysely, opts.now), new ContactMomentsService(db.kysely, opts.now));
   ownershipRoutes(app, new OwnershipService(db.kysely, opts.now));
   complaintsRoutes(app, new ComplaintsService(db.kysely, opts.storage ?? defaultStorage(config.databaseUrl), opts.now));
   prospectsRoutes(app, new ProspectsService(db.kysely, db.engine, customers, opts.now));

@@ -23,6 +23,8 @@ export function accessOf(me: Me | null | undefined) {
     canMergeCustomers: has('customer.merge'),
     canApproveAccess: has('access.approve'),
     canWritePolicy: has('policy.write'),
+    canWriteCalendar: has('calendar.write'),
+    canWriteMoments: has('moment.write'),
     canRunImport: has('import.run'),
     canManageApiKeys: has('apikey.manage'),
     canReadAlerts: has('alert.read'),

@@ -17,6 +17,14 @@ const COMPONENTS: Record<PagePath, LazyExoticComponent<ComponentType>> = {
   '/alerts': page(async () => (await import('./pages/alerts/alerts-page.js')).AlertsPage),
   '/churn-cases': page(async () => (await import('./pages/churn-cases/churn-cases-page.js')).ChurnCasesPage),
   '/churn-cases/:id': page(async () => (await import('./pages/churn-cases/churn-case-page.js')).ChurnCasePage),
+  '/contact-tasks': page(async () => (await import('./pages/contact-moments/contact-tasks-page.js')).ContactTasksPage),
+  '/contact-tasks/:id': page(
+    async () => (await import('./pages/contact-moments/contact-task-page.js')).ContactTaskPage,
+  ),
+  '/contact-moments': page(
+    async () => (await import('./pages/contact-moments/contact-moments-page.js')).ContactMomentsPage,
+  ),
+  '/calendar': page(async () => (await import('./pages/contact-moments/calendar-page.js')).CalendarPage),
   '/prospects': page(async () => (await import('./pages/prospects/prospects-page.js')).ProspectsPage),
   '/prospects/new': page(async () => (await import('./pages/prospects/survey-page.js')).SurveyPage),
   '/prospects/plans': page(async () => (await import('./pages/prospects/plans-page.js')).DevPlansPage),

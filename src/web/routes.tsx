@@ -3,6 +3,7 @@
 import type { ReactNode } from 'react';
 import {
   AlertOutlined,
+  NotificationOutlined,
   ApartmentOutlined,
   ApiOutlined,
   AuditOutlined,
@@ -14,6 +15,7 @@ import {
   ContactsOutlined,
   FundProjectionScreenOutlined,
   HomeOutlined,
+  PhoneOutlined,
   InboxOutlined,
   SwapOutlined,
   KeyOutlined,
@@ -76,6 +78,10 @@ export type PagePath =
   | '/ownership/coverage'
   | '/ownership/pool'
   | '/churn-cases/:id'
+  | '/contact-tasks'
+  | '/contact-tasks/:id'
+  | '/contact-moments'
+  | '/calendar'
   | '/visits'
   | '/visits/new'
   | '/visits/summary'
@@ -328,4 +334,35 @@ export const PAGES: readonly PageRoute[] = [
     inMenu: true,
   },
   { path: '/account', menuKey: 'account', descKey: 'accountDesc', icon: <UserOutlined />, inMenu: true },
+  {
+    path: '/contact-tasks',
+    menuKey: 'contactTasks',
+    icon: <PhoneOutlined />,
+    access: 'canReadCustomers',
+    menuAccess: 'notFrontline',
+    inMenu: true,
+  },
+  {
+    path: '/contact-tasks/:id',
+    menuKey: 'contactTasks',
+    icon: <PhoneOutlined />,
+    access: 'canReadCustomers',
+    inMenu: false,
+  },
+  {
+    path: '/contact-moments',
+    menuKey: 'contactMoments',
+    icon: <NotificationOutlined />,
+    access: 'canReadCustomers',
+    menuAccess: 'notFrontline',
+    inMenu: true,
+  },
+  {
+    path: '/calendar',
+    menuKey: 'calendar',
+    icon: <CalendarOutlined />,
+    access: 'canReadOrg',
+    menuAccess: 'notFrontline',
+    inMenu: true,
+  },
 ];

@@ -22,6 +22,9 @@ export type ResourceType =
   | 'alert'
   | 'rating_batch'
   | 'churn_case'
+  | 'contact_task'
+  | 'price_change'
+  | 'weather_warning'
   | 'complaint'
   | 'visit_plan'
   | 'planned_visit'
@@ -192,6 +195,33 @@ const RESOLVERS: Record<ResourceType, Resolver> = {
         .where('d.id', '=', id)
         .executeTakeFirst()
     )?.path ?? null,
+  contact_task: async (db, id) =>
+    (
+      await db
+        .selectFrom('contact_task as t')
+        .innerJoin('org_unit as o', 'o.id', 't.org_unit_id')
+        .select('o.path')
+        .where('t.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  price_change: async (db, id) =>
+    (
+      await db
+        .selectFrom('price_change as t')
+        .innerJoin('org_unit as o', 'o.id', 't.org_unit_id')
+        .select('o.path')
+        .where('t.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  weather_warning: async (db, id) =>
+    (
+      await db
+        .selectFrom('weather_warning as t')
+        .innerJoin('org_unit as o', 'o.id', 't.org_unit_id')
+        .select('o.path')
+        .where('t.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
 };
 
 // Customer records are also readable through an approved access request; everything else only in the own subtree.
@@ -218,6 +248,10 @@ const IN_SCOPE: Record<ResourceType, (p: Principal, path: string) => boolean> = 
   // Development work of the own organisation, like churn cases.
   prospect: pathInScope,
   dev_plan: pathInScope,
+  // Must-contact work and its moments are the own organisation's, not lent with an archive.
+  contact_task: pathInScope,
+  price_change: pathInScope,
+  weather_warning: pathInScope,
 };
 
 // Writes to a customer need the own subtree or a grant lent for writing; a read grant lends reading only.

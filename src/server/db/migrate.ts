@@ -17,6 +17,7 @@ import * as m0018 from './migrations/0018-import-limits.js';
 import * as m0020 from './migrations/0020-alert-lifecycle.js';
 import * as m0021 from './migrations/0021-churn-cases.js';
 import * as m0022 from './migrations/0022-work-items.js';
+import * as m0025 from './migrations/0025-contact-moments.js';
 import * as m0023 from './migrations/0023-ownership.js';
 import * as m0027 from './migrations/0027-import-skipped.js';
 import * as m0028 from './migrations/0028-complaints.js';
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0020-alert-lifecycle': m0020,
   '0021-churn-cases': m0021,
   '0022-work-items': m0022,
+  '0025-contact-moments': m0025,
   '0023-ownership': m0023,
   '0027-import-skipped': m0027,
   '0028-complaints': m0028,

@@ -120,6 +120,8 @@ export interface CustomerTable {
   demand_volume: string | null;
   equipment: string | null;
   birthday: string | null;
+  /** 'solar' or 'lunar': a lunar birthday's month and day are of the lunar calendar (migration 0025). */
+  birthday_calendar: Generated<string>;
   other_stations: string | null;
   why_us: string | null;
   satisfaction: number | null;
@@ -946,6 +948,65 @@ export interface ComplaintLinkTable {
   created_at: Instant;
 }
 
+export interface CalendarOverrideTable {
+  id: Generated<number>;
+  org_unit_id: number;
+  day: string;
+  kind: string;
+  name: string | null;
+  created_by: number | null;
+  created_at: Instant;
+}
+
+export interface PriceChangeTable {
+  id: Generated<number>;
+  org_unit_id: number;
+  product: string;
+  old_price_fen: number;
+  new_price_fen: number;
+  effective_at: Instant;
+  source: string;
+  note: string | null;
+  created_by: number | null;
+  created_at: Instant;
+}
+
+export interface WeatherWarningTable {
+  id: Generated<number>;
+  org_unit_id: number;
+  title: string;
+  detail: string | null;
+  route_text: string | null;
+  start_day: string;
+  end_day: string;
+  created_by: number | null;
+  created_at: Instant;
+}
+
+export interface ContactTaskTable {
+  id: Generated<number>;
+  customer_id: number;
+  org_unit_id: number;
+  moment_kind: string;
+  moment_key: string;
+  moment_day: string;
+  price_change_id: number | null;
+  weather_warning_id: number | null;
+  title: string;
+  assignee_user_id: number | null;
+  contact_day: string;
+  due_at: Instant;
+  state: string;
+  channel: string | null;
+  outbox_message_id: number | null;
+  outcome: string | null;
+  note: string | null;
+  done_by: number | null;
+  done_at: Instant | null;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -1016,4 +1077,8 @@ export interface Database {
   complaint_event: ComplaintEventTable;
   complaint_attachment: ComplaintAttachmentTable;
   complaint_link: ComplaintLinkTable;
+  calendar_override: CalendarOverrideTable;
+  price_change: PriceChangeTable;
+  weather_warning: WeatherWarningTable;
+  contact_task: ContactTaskTable;
 }

@@ -4,6 +4,7 @@ import { nightlyAlertsJob } from '../modules/alerts/alerts.job.js';
 import { monthlyRatingJob } from '../modules/ratings/ratings.job.js';
 import { dashboardSnapshotsJob } from '../modules/dashboards/dashboards.job.js';
 import { churnWinBacksJob } from '../modules/churn-cases/churn-cases.job.js';
+import { contactMomentsJob } from '../modules/contact-moments/contact-moments.job.js';
 import { ownershipPoolJob } from '../modules/ownership/ownership.job.js';
 import { devPlanOverdueJob } from '../modules/prospects/prospects.job.js';
 import { visitPlansJob, visitRemindersJob, visitWeeklySummaryJob } from '../modules/visits/visits.job.js';
@@ -13,6 +14,7 @@ export const JOBS: JobDefinition[] = [
   monthlyRatingJob,
   dashboardSnapshotsJob,
   churnWinBacksJob,
+  contactMomentsJob,
   visitPlansJob,
   visitRemindersJob,
   visitWeeklySummaryJob,

@@ -19034,21 +19034,667 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/visit-plans": {
+    "/api/ownership/customers/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Visit plans of a month in my subtree (one per owner), with how many visits each holds and how many are done */
+        /** A customer’s owner, his follow-up window, the pool and the history of owners */
         get: {
             parameters: {
-                query: {
-                    /** @description YYYY-MM */
-                    month: string;
-                    state?: "draft" | "submitted" | "approved" | "returned";
-                    ownerUserId?: number;
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            customerId: number;
+                            ownerUserId: number | null;
+                            ownerName: string | null;
+                            ownerSince: string | null;
+                            lastFollowUpAt: string | null;
+                            classCode: string | null;
+                            /** @description Org level kinds whose people may own him under the policy; null: any */
+                            allowedLevels: string[] | null;
+                            /** @description When he goes back to the pool if his owner does not follow him up before */
+                            poolReturnAt: string | null;
+                            pool: {
+                                since: string;
+                                reason: string | null;
+                                formerOwnerName: string | null;
+                            } | null;
+                            mayChange: boolean;
+                            history: {
+                                id: number;
+                                /**
+                                 * @description created, manual (by hand), reassign (bulk), pool_return (no follow-up), pool_claim
+                                 * @enum {string}
+                                 */
+                                how: "created" | "manual" | "reassign" | "pool_return" | "pool_claim";
+                                reason: string | null;
+                                at: string;
+                                fromUserId: number | null;
+                                fromName: string | null;
+                                toUserId: number | null;
+                                toName: string | null;
+                                byName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ownership/customers/{id}/owner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change a customer’s owner by hand, with a reason (null: nobody) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        ownerUserId: number | null;
+                        /** @description Why the owner changes */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            customerId: number;
+                            ownerUserId: number | null;
+                            ownerName: string | null;
+                            ownerSince: string | null;
+                            lastFollowUpAt: string | null;
+                            classCode: string | null;
+                            /** @description Org level kinds whose people may own him under the policy; null: any */
+                            allowedLevels: string[] | null;
+                            /** @description When he goes back to the pool if his owner does not follow him up before */
+                            poolReturnAt: string | null;
+                            pool: {
+                                since: string;
+                                reason: string | null;
+                                formerOwnerName: string | null;
+                            } | null;
+                            mayChange: boolean;
+                            history: {
+                                id: number;
+                                /**
+                                 * @description created, manual (by hand), reassign (bulk), pool_return (no follow-up), pool_claim
+                                 * @enum {string}
+                                 */
+                                how: "created" | "manual" | "reassign" | "pool_return" | "pool_claim";
+                                reason: string | null;
+                                at: string;
+                                fromUserId: number | null;
+                                fromName: string | null;
+                                toUserId: number | null;
+                                toName: string | null;
+                                byName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ownership/reassign/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What a bulk reassignment would move: how many customers, a sample, those the new owner may not own */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        fromUserId: number;
+                        toUserId: number;
+                        orgUnitId?: number;
+                        /** @description Only customers of this kind */
+                        kind?: string;
+                        /** @description Only these customers */
+                        customerIds?: number[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            count: number;
+                            sample: {
+                                id: number;
+                                code: string;
+                                name: string | null;
+                                classCode: string | null;
+                            }[];
+                            misfits: {
+                                id: number;
+                                code: string;
+                                name: string | null;
+                                classCode: string | null;
+                            }[];
+                            misfitCount: number;
+                            toOwnedBefore: number;
+                            toOwnedAfter: number;
+                            overMaximum: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ownership/reassign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move one person’s customers (all, or a filtered set) to another: a history row and an audit entry each */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        fromUserId: number;
+                        toUserId: number;
+                        orgUnitId?: number;
+                        /** @description Only customers of this kind */
+                        kind?: string;
+                        /** @description Only these customers */
+                        customerIds?: number[];
+                        /** @description Why they move */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            moved: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ownership/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Coverage of a unit: customers with no owner, people below 1:15 and over the maximum, per child unit */
+        get: {
+            parameters: {
+                query?: {
                     orgUnitId?: number;
                 };
                 header?: never;
@@ -19064,19 +19710,55 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id: number;
-                            ownerUserId: number;
-                            ownerName: string;
-                            orgUnitId: number;
-                            orgUnitName: string;
-                            month: string;
-                            state: "draft" | "submitted" | "approved" | "returned";
-                            submittedAt: string | null;
-                            decidedAt: string | null;
-                            visits: number;
-                            done: number;
-                            version: number;
-                        }[];
+                            unit: {
+                                id: number;
+                                name: string;
+                                kind: string;
+                                parentId: number | null;
+                            };
+                            minimum: number;
+                            maximum: number;
+                            /** @description Live customers of the subtree */
+                            total: number;
+                            owned: number;
+                            /** @description Nobody owns them and they are not in the pool */
+                            unowned: number;
+                            inPool: number;
+                            /** @description Active people of the subtree */
+                            employees: number;
+                            /** @description People who own fewer than the minimum (1:15) */
+                            belowMinimum: number;
+                            /** @description People who own more than the maximum */
+                            overMaximum: number;
+                            children: {
+                                id: number;
+                                name: string;
+                                kind: string;
+                                /** @description Live customers of the subtree */
+                                total: number;
+                                owned: number;
+                                /** @description Nobody owns them and they are not in the pool */
+                                unowned: number;
+                                inPool: number;
+                                /** @description Active people of the subtree */
+                                employees: number;
+                                /** @description People who own fewer than the minimum (1:15) */
+                                belowMinimum: number;
+                                /** @description People who own more than the maximum */
+                                overMaximum: number;
+                            }[];
+                            /** @description The people of the subtree, fewest customers first (at most 500) */
+                            people: {
+                                userId: number;
+                                displayName: string;
+                                username: string;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                levelKind: string;
+                                owned: number;
+                                flag: "below_minimum" | "over_maximum" | null;
+                            }[];
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -19185,31 +19867,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/visit-plans/mine": {
+    "/api/ownership/pool": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
-        /** My plan of a month: proposed from the policy, last month’s sales and open alerts if I have none yet */
-        post: {
+        /** The public pool (公海) of my subtree: customers back from owners who did not follow them up */
+        get: {
             parameters: {
-                query?: never;
+                query: {
+                    orgUnitId?: number;
+                    page: number;
+                    pageSize: number;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description YYYY-MM */
-                        month: string;
-                    };
-                };
-            };
+            requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
@@ -19218,46 +19895,30 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id: number;
-                            ownerUserId: number;
-                            ownerName: string;
-                            orgUnitId: number;
-                            orgUnitName: string;
-                            month: string;
-                            state: "draft" | "submitted" | "approved" | "returned";
-                            submittedAt: string | null;
-                            decidedAt: string | null;
-                            decidedByName: string | null;
-                            decisionNote: string | null;
-                            version: number;
-                            /** @description edit, submit, approve, return, move: what the reader may do now */
-                            allowedActions: string[];
-                            visits: {
+                            total: number;
+                            items: {
                                 id: number;
-                                customerId: number;
-                                customerName: string;
-                                customerCode: string;
+                                code: string;
+                                name: string | null;
+                                kind: string;
                                 orgUnitId: number;
-                                plannedDay: string;
-                                plannedAt: string;
-                                /** @description alert, decline, policy or manual */
-                                reason: string;
-                                reasonDetail: string | null;
-                                /** @description planned, appointed, done or cancelled */
-                                state: string;
-                                appointedAt: string | null;
-                                appointmentNote: string | null;
-                                recordId: number | null;
+                                orgUnitName: string;
+                                poolSince: string;
+                                reason: string | null;
+                                formerOwnerName: string | null;
+                                formerOwnerIsMe: boolean;
+                                lastVisitAt: string | null;
+                                classCode: string | null;
                             }[];
-                            events: {
-                                id: number;
-                                action: string;
-                                fromState: string | null;
-                                toState: string;
-                                actorName: string;
-                                note: string | null;
-                                at: string;
-                            }[];
+                            mine: {
+                                claimsToday: number;
+                                dailyCap: number;
+                                owned: number;
+                                maxOwned: number;
+                                unitOwned: number;
+                                unitCapacity: number;
+                                coolingOffDays: number;
+                            };
                         };
                     };
                 };
@@ -19359,21 +20020,25 @@ export interface paths {
                 };
             };
         };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/visit-plans/{id}": {
+    "/api/ownership/pool/{id}/claim": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A visit plan with its visits, its trail and the steps I may take */
-        get: {
+        get?: never;
+        put?: never;
+        /** Claim a customer from the pool (daily cap, cooling-off, capacity and level rules apply) */
+        post: {
             parameters: {
                 query?: never;
                 header?: never;
@@ -19391,45 +20056,541 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id: number;
-                            ownerUserId: number;
-                            ownerName: string;
-                            orgUnitId: number;
-                            orgUnitName: string;
-                            month: string;
-                            state: "draft" | "submitted" | "approved" | "returned";
-                            submittedAt: string | null;
-                            decidedAt: string | null;
-                            decidedByName: string | null;
-                            decisionNote: string | null;
-                            version: number;
-                            /** @description edit, submit, approve, return, move: what the reader may do now */
-                            allowedActions: string[];
-                            visits: {
+                            customerId: number;
+                            ownerUserId: number | null;
+                            ownerName: string | null;
+                            ownerSince: string | null;
+                            lastFollowUpAt: string | null;
+                            classCode: string | null;
+                            /** @description Org level kinds whose people may own him under the policy; null: any */
+                            allowedLevels: string[] | null;
+                            /** @description When he goes back to the pool if his owner does not follow him up before */
+                            poolReturnAt: string | null;
+                            pool: {
+                                since: string;
+                                reason: string | null;
+                                formerOwnerName: string | null;
+                            } | null;
+                            mayChange: boolean;
+                            history: {
                                 id: number;
-                                customerId: number;
-                                customerName: string;
-                                customerCode: string;
-                                orgUnitId: number;
-                                plannedDay: string;
-                                plannedAt: string;
-                                /** @description alert, decline, policy or manual */
-                                reason: string;
-                                reasonDetail: string | null;
-                                /** @description planned, appointed, done or cancelled */
-                                state: string;
-                                appointedAt: string | null;
-                                appointmentNote: string | null;
-                                recordId: number | null;
-                            }[];
-                            events: {
-                                id: number;
-                                action: string;
-                                fromState: string | null;
-                                toState: string;
-                                actorName: string;
-                                note: string | null;
+                                /**
+                                 * @description created, manual (by hand), reassign (bulk), pool_return (no follow-up), pool_claim
+                                 * @enum {string}
+                                 */
+                                how: "created" | "manual" | "reassign" | "pool_return" | "pool_claim";
+                                reason: string | null;
                                 at: string;
+                                fromUserId: number | null;
+                                fromName: string | null;
+                                toUserId: number | null;
+                                toName: string | null;
+                                byName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The complaint categories and severity levels, in use and retired */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            categories: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                                /** @description Cases of this category go to company level at once */
+                                emergency: boolean;
+                                sort: number;
+                                active: boolean;
+                            }[];
+                            severities: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                                /** @description Hours each stage may take */
+                                stageHours: number;
+                                sort: number;
+                                active: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Rename, reorder, retire or add complaint categories and severity levels (codes on file are kept) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        categories: {
+                            code: string;
+                            nameZh: string;
+                            nameEn: string;
+                            /** @description Cases of this category go to company level at once */
+                            emergency: boolean;
+                            sort: number;
+                            active: boolean;
+                        }[];
+                        severities: {
+                            code: string;
+                            nameZh: string;
+                            nameEn: string;
+                            /** @description Hours each stage may take */
+                            stageHours: number;
+                            sort: number;
+                            active: boolean;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            categories: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                                /** @description Cases of this category go to company level at once */
+                                emergency: boolean;
+                                sort: number;
+                                active: boolean;
+                            }[];
+                            severities: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                                /** @description Hours each stage may take */
+                                stageHours: number;
+                                sort: number;
+                                active: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Complaints of my subtree, newest first (merged duplicates left out) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description verify, review, rectify, callback, archive (the stage waiting), closed, merged */
+                    state?: "verify" | "review" | "rectify" | "callback" | "archive" | "closed" | "merged";
+                    /** @description Only cases still in one of the five stages */
+                    open?: boolean;
+                    categoryCode?: string;
+                    severityCode?: string;
+                    /** @description Cases of this unit and below */
+                    orgUnitId?: number;
+                    emergency?: boolean;
+                    customerId?: number;
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                /** @description The acknowledgement number, e.g. TS-202612-000123 */
+                                caseNo: string;
+                                channel: string;
+                                category: {
+                                    code: string;
+                                    nameZh: string;
+                                    nameEn: string;
+                                };
+                                severity: {
+                                    code: string;
+                                    nameZh: string;
+                                    nameEn: string;
+                                };
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                ownerUnitId: number | null;
+                                ownerUnitName: string | null;
+                                customer: {
+                                    id: number;
+                                    name: string | null;
+                                    code: string;
+                                } | null;
+                                complainantName: string | null;
+                                complainantPhone: string | null;
+                                plate: string | null;
+                                content: string;
+                                referenceNo: string | null;
+                                replyDeadline: string | null;
+                                emergency: boolean;
+                                state: string;
+                                /** @description Levels the owners moved up after unsatisfied callbacks */
+                                levelUp: number;
+                                stageDueAt: string | null;
+                                overdue: boolean;
+                                returnCount: number;
+                                reassignCount: number;
+                                reopenCount: number;
+                                /** @description Returned or reassigned often: shown so it cannot bounce unseen */
+                                bouncing: boolean;
+                                rating: number | null;
+                                /** @description The customer is flagged "unhappy before" on his pump card */
+                                customerFlag: boolean;
+                                mergedIntoId: number | null;
+                                takenAt: string;
+                                takenByName: string | null;
+                                closedAt: string | null;
+                                updatedAt: string;
+                                version: number;
                             }[];
                         };
                     };
@@ -19533,40 +20694,36 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-plans/{id}/visits": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Add a visit to a draft or returned plan (the owner only) */
+        /** Take a complaint from any channel; answers with its case number and possible duplicates */
         post: {
             parameters: {
                 query?: never;
                 header?: never;
-                path: {
-                    id: number;
-                };
+                path?: never;
                 cookie?: never;
             };
             requestBody: {
                 content: {
                     "application/json": {
-                        customerId: number;
-                        /** @description YYYY-MM-DD */
-                        day: string;
-                        /** @description HH:MM, local time of the customer’s unit */
-                        time?: string;
+                        /** @description station, hotline_400, suggestion_box, wechat, social_supervisor, regulator, media */
+                        channel: "station" | "hotline_400" | "suggestion_box" | "wechat" | "social_supervisor" | "regulator" | "media";
+                        categoryCode: string;
+                        severityCode: string;
+                        /** @description The unit concerned (usually a station) */
+                        orgUnitId: number;
+                        /** @description What the complainant says */
+                        content: string;
+                        customerId?: number;
+                        complainantName?: string;
+                        complainantPhone?: string;
+                        plate?: string;
+                        /** @description The regulator’s or medium’s reference (required for those) */
+                        referenceNo?: string;
+                        /**
+                         * Format: date-time
+                         * @description When the regulator or medium wants the reply
+                         */
+                        replyDeadline?: string;
                     };
                 };
             };
@@ -19579,593 +20736,101 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: number;
-                            plan: {
-                                id: number;
-                                ownerUserId: number;
-                                ownerName: string;
-                                orgUnitId: number;
-                                orgUnitName: string;
-                                month: string;
-                                state: "draft" | "submitted" | "approved" | "returned";
-                                submittedAt: string | null;
-                                decidedAt: string | null;
-                                decidedByName: string | null;
-                                decisionNote: string | null;
-                                version: number;
-                                /** @description edit, submit, approve, return, move: what the reader may do now */
-                                allowedActions: string[];
-                                visits: {
-                                    id: number;
-                                    customerId: number;
-                                    customerName: string;
-                                    customerCode: string;
-                                    orgUnitId: number;
-                                    plannedDay: string;
-                                    plannedAt: string;
-                                    /** @description alert, decline, policy or manual */
-                                    reason: string;
-                                    reasonDetail: string | null;
-                                    /** @description planned, appointed, done or cancelled */
-                                    state: string;
-                                    appointedAt: string | null;
-                                    appointmentNote: string | null;
-                                    recordId: number | null;
-                                }[];
-                                events: {
-                                    id: number;
-                                    action: string;
-                                    fromState: string | null;
-                                    toState: string;
-                                    actorName: string;
-                                    note: string | null;
-                                    at: string;
-                                }[];
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
+                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
+                            caseNo: string;
+                            channel: string;
+                            category: {
                                 code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
+                                nameZh: string;
+                                nameEn: string;
                             };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
+                            severity: {
                                 code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
+                                nameZh: string;
+                                nameEn: string;
                             };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-plans/{id}/submit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Submit my plan to the level above for approval */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        version: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            ownerUserId: number;
-                            ownerName: string;
                             orgUnitId: number;
                             orgUnitName: string;
-                            month: string;
-                            state: "draft" | "submitted" | "approved" | "returned";
-                            submittedAt: string | null;
-                            decidedAt: string | null;
-                            decidedByName: string | null;
-                            decisionNote: string | null;
-                            version: number;
-                            /** @description edit, submit, approve, return, move: what the reader may do now */
-                            allowedActions: string[];
-                            visits: {
+                            ownerUnitId: number | null;
+                            ownerUnitName: string | null;
+                            customer: {
                                 id: number;
-                                customerId: number;
-                                customerName: string;
-                                customerCode: string;
-                                orgUnitId: number;
-                                plannedDay: string;
-                                plannedAt: string;
-                                /** @description alert, decline, policy or manual */
-                                reason: string;
-                                reasonDetail: string | null;
-                                /** @description planned, appointed, done or cancelled */
-                                state: string;
-                                appointedAt: string | null;
-                                appointmentNote: string | null;
-                                recordId: number | null;
-                            }[];
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            complainantName: string | null;
+                            complainantPhone: string | null;
+                            plate: string | null;
+                            content: string;
+                            referenceNo: string | null;
+                            replyDeadline: string | null;
+                            emergency: boolean;
+                            state: string;
+                            /** @description Levels the owners moved up after unsatisfied callbacks */
+                            levelUp: number;
+                            stageDueAt: string | null;
+                            overdue: boolean;
+                            returnCount: number;
+                            reassignCount: number;
+                            reopenCount: number;
+                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
+                            bouncing: boolean;
+                            rating: number | null;
+                            /** @description The customer is flagged "unhappy before" on his pump card */
+                            customerFlag: boolean;
+                            mergedIntoId: number | null;
+                            takenAt: string;
+                            takenByName: string | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
                             events: {
                                 id: number;
                                 action: string;
                                 fromState: string | null;
                                 toState: string;
                                 actorName: string;
-                                note: string | null;
+                                unitName: string | null;
                                 at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
                             }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-plans/{id}/approve": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Approve a submitted plan (a manager one level up or higher, never the owner): its visits become work with reminders */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        version: number;
-                        note?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            ownerUserId: number;
-                            ownerName: string;
-                            orgUnitId: number;
-                            orgUnitName: string;
-                            month: string;
-                            state: "draft" | "submitted" | "approved" | "returned";
-                            submittedAt: string | null;
-                            decidedAt: string | null;
-                            decidedByName: string | null;
-                            decisionNote: string | null;
-                            version: number;
-                            /** @description edit, submit, approve, return, move: what the reader may do now */
-                            allowedActions: string[];
-                            visits: {
+                            attachments: {
                                 id: number;
-                                customerId: number;
-                                customerName: string;
-                                customerCode: string;
-                                orgUnitId: number;
-                                plannedDay: string;
-                                plannedAt: string;
-                                /** @description alert, decline, policy or manual */
-                                reason: string;
-                                reasonDetail: string | null;
-                                /** @description planned, appointed, done or cancelled */
+                                stage: string;
+                                fileName: string;
+                                contentType: string;
+                                bytes: number;
+                                uploadedAt: string;
+                                uploadedByName: string | null;
+                            }[];
+                            owners: {
+                                stage: string;
+                                level: string;
+                                roles: string[];
+                                unitId: number;
+                                unitName: string;
+                            }[];
+                            duplicates: {
+                                id: number;
+                                caseNo: string;
                                 state: string;
-                                appointedAt: string | null;
-                                appointmentNote: string | null;
-                                recordId: number | null;
+                                takenAt: string;
+                                /** @description customer, phone, plate, station_category */
+                                reasons: string[];
                             }[];
-                            events: {
+                            linked: {
                                 id: number;
-                                action: string;
-                                fromState: string | null;
-                                toState: string;
-                                actorName: string;
-                                note: string | null;
-                                at: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-plans/{id}/return": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Return a submitted plan to its owner with the reason (a manager one level up or higher) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        version: number;
-                        note?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            ownerUserId: number;
-                            ownerName: string;
-                            orgUnitId: number;
-                            orgUnitName: string;
-                            month: string;
-                            state: "draft" | "submitted" | "approved" | "returned";
-                            submittedAt: string | null;
-                            decidedAt: string | null;
-                            decidedByName: string | null;
-                            decisionNote: string | null;
-                            version: number;
-                            /** @description edit, submit, approve, return, move: what the reader may do now */
-                            allowedActions: string[];
-                            visits: {
-                                id: number;
-                                customerId: number;
-                                customerName: string;
-                                customerCode: string;
-                                orgUnitId: number;
-                                plannedDay: string;
-                                plannedAt: string;
-                                /** @description alert, decline, policy or manual */
-                                reason: string;
-                                reasonDetail: string | null;
-                                /** @description planned, appointed, done or cancelled */
+                                caseNo: string;
                                 state: string;
-                                appointedAt: string | null;
-                                appointmentNote: string | null;
-                                recordId: number | null;
                             }[];
-                            events: {
+                            merged: {
                                 id: number;
-                                action: string;
-                                fromState: string | null;
-                                toState: string;
-                                actorName: string;
-                                note: string | null;
-                                at: string;
+                                caseNo: string;
                             }[];
+                            allowedActions: string[];
+                            canAttach: boolean;
                         };
                     };
                 };
@@ -20273,14 +20938,14 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/planned-visits/{id}": {
+    "/api/complaints/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One planned visit, with its plan and owner */
+        /** One complaint with its chain, trail, evidence, possible duplicates and the steps I may take */
         get: {
             parameters: {
                 query?: never;
@@ -20300,25 +20965,101 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: number;
-                            customerId: number;
-                            customerName: string;
-                            customerCode: string;
+                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
+                            caseNo: string;
+                            channel: string;
+                            category: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            severity: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
                             orgUnitId: number;
-                            plannedDay: string;
-                            plannedAt: string;
-                            /** @description alert, decline, policy or manual */
-                            reason: string;
-                            reasonDetail: string | null;
-                            /** @description planned, appointed, done or cancelled */
-                            state: string;
-                            appointedAt: string | null;
-                            appointmentNote: string | null;
-                            recordId: number | null;
-                            planId: number;
-                            planState: "draft" | "submitted" | "approved" | "returned";
-                            ownerUserId: number;
-                            ownerName: string;
                             orgUnitName: string;
+                            ownerUnitId: number | null;
+                            ownerUnitName: string | null;
+                            customer: {
+                                id: number;
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            complainantName: string | null;
+                            complainantPhone: string | null;
+                            plate: string | null;
+                            content: string;
+                            referenceNo: string | null;
+                            replyDeadline: string | null;
+                            emergency: boolean;
+                            state: string;
+                            /** @description Levels the owners moved up after unsatisfied callbacks */
+                            levelUp: number;
+                            stageDueAt: string | null;
+                            overdue: boolean;
+                            returnCount: number;
+                            reassignCount: number;
+                            reopenCount: number;
+                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
+                            bouncing: boolean;
+                            rating: number | null;
+                            /** @description The customer is flagged "unhappy before" on his pump card */
+                            customerFlag: boolean;
+                            mergedIntoId: number | null;
+                            takenAt: string;
+                            takenByName: string | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                unitName: string | null;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            attachments: {
+                                id: number;
+                                stage: string;
+                                fileName: string;
+                                contentType: string;
+                                bytes: number;
+                                uploadedAt: string;
+                                uploadedByName: string | null;
+                            }[];
+                            owners: {
+                                stage: string;
+                                level: string;
+                                roles: string[];
+                                unitId: number;
+                                unitName: string;
+                            }[];
+                            duplicates: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                                takenAt: string;
+                                /** @description customer, phone, plate, station_category */
+                                reasons: string[];
+                            }[];
+                            linked: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                            }[];
+                            merged: {
+                                id: number;
+                                caseNo: string;
+                            }[];
+                            allowedActions: string[];
+                            canAttach: boolean;
                         };
                     };
                 };
@@ -20422,13 +21163,514 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Remove a visit from a draft or returned plan (the owner) */
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/{id}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take the stage the case is at (verify, review, rectify with evidence, callback with a rating, archive), return it a stage with a reason, or reassign it to another unit */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        action: "verify" | "review" | "rectify" | "callback" | "archive" | "return" | "reassign";
+                        /** @description What was found or done */
+                        note?: string;
+                        /** @description Callback: 1–5; 1–2 reopens */
+                        rating?: number;
+                        /** @description Why it is returned or reassigned */
+                        reason?: string;
+                        /** @description Reassign: the unit it goes to */
+                        orgUnitId?: number;
+                        version?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
+                            caseNo: string;
+                            channel: string;
+                            category: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            severity: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            ownerUnitId: number | null;
+                            ownerUnitName: string | null;
+                            customer: {
+                                id: number;
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            complainantName: string | null;
+                            complainantPhone: string | null;
+                            plate: string | null;
+                            content: string;
+                            referenceNo: string | null;
+                            replyDeadline: string | null;
+                            emergency: boolean;
+                            state: string;
+                            /** @description Levels the owners moved up after unsatisfied callbacks */
+                            levelUp: number;
+                            stageDueAt: string | null;
+                            overdue: boolean;
+                            returnCount: number;
+                            reassignCount: number;
+                            reopenCount: number;
+                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
+                            bouncing: boolean;
+                            rating: number | null;
+                            /** @description The customer is flagged "unhappy before" on his pump card */
+                            customerFlag: boolean;
+                            mergedIntoId: number | null;
+                            takenAt: string;
+                            takenByName: string | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                unitName: string | null;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            attachments: {
+                                id: number;
+                                stage: string;
+                                fileName: string;
+                                contentType: string;
+                                bytes: number;
+                                uploadedAt: string;
+                                uploadedByName: string | null;
+                            }[];
+                            owners: {
+                                stage: string;
+                                level: string;
+                                roles: string[];
+                                unitId: number;
+                                unitName: string;
+                            }[];
+                            duplicates: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                                takenAt: string;
+                                /** @description customer, phone, plate, station_category */
+                                reasons: string[];
+                            }[];
+                            linked: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                            }[];
+                            merged: {
+                                id: number;
+                                caseNo: string;
+                            }[];
+                            allowedActions: string[];
+                            canAttach: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/{id}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Link another case as the same matter, or merge it into this one (undone by DELETE) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        otherId: number;
+                        mode: "link" | "merge";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
+                            caseNo: string;
+                            channel: string;
+                            category: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            severity: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            ownerUnitId: number | null;
+                            ownerUnitName: string | null;
+                            customer: {
+                                id: number;
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            complainantName: string | null;
+                            complainantPhone: string | null;
+                            plate: string | null;
+                            content: string;
+                            referenceNo: string | null;
+                            replyDeadline: string | null;
+                            emergency: boolean;
+                            state: string;
+                            /** @description Levels the owners moved up after unsatisfied callbacks */
+                            levelUp: number;
+                            stageDueAt: string | null;
+                            overdue: boolean;
+                            returnCount: number;
+                            reassignCount: number;
+                            reopenCount: number;
+                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
+                            bouncing: boolean;
+                            rating: number | null;
+                            /** @description The customer is flagged "unhappy before" on his pump card */
+                            customerFlag: boolean;
+                            mergedIntoId: number | null;
+                            takenAt: string;
+                            takenByName: string | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                unitName: string | null;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            attachments: {
+                                id: number;
+                                stage: string;
+                                fileName: string;
+                                contentType: string;
+                                bytes: number;
+                                uploadedAt: string;
+                                uploadedByName: string | null;
+                            }[];
+                            owners: {
+                                stage: string;
+                                level: string;
+                                roles: string[];
+                                unitId: number;
+                                unitName: string;
+                            }[];
+                            duplicates: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                                takenAt: string;
+                                /** @description customer, phone, plate, station_category */
+                                reasons: string[];
+                            }[];
+                            linked: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                            }[];
+                            merged: {
+                                id: number;
+                                caseNo: string;
+                            }[];
+                            allowedActions: string[];
+                            canAttach: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/{id}/links/{otherId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Undo a link or a merge (the merged case returns to its stage with its trail) */
         delete: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
                     id: number;
+                    otherId: number;
                 };
                 cookie?: never;
             };
@@ -20441,1035 +21683,102 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            ok: boolean;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        options?: never;
-        head?: never;
-        /** Move a planned visit to another day or time (the owner; after approval its reminders follow) */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description YYYY-MM-DD */
-                        day: string;
-                        /** @description HH:MM, local time of the customer’s unit */
-                        time?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
                             id: number;
-                            customerId: number;
-                            customerName: string;
-                            customerCode: string;
+                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
+                            caseNo: string;
+                            channel: string;
+                            category: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
+                            severity: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            };
                             orgUnitId: number;
-                            plannedDay: string;
-                            plannedAt: string;
-                            /** @description alert, decline, policy or manual */
-                            reason: string;
-                            reasonDetail: string | null;
-                            /** @description planned, appointed, done or cancelled */
-                            state: string;
-                            appointedAt: string | null;
-                            appointmentNote: string | null;
-                            recordId: number | null;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        trace?: never;
-    };
-    "/api/planned-visits/{id}/appointment": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** The appointment: the time agreed with the customer (the owner, on an approved plan) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: date-time
-                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
-                         */
-                        at: string;
-                        note?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            customerId: number;
-                            customerName: string;
-                            customerCode: string;
-                            orgUnitId: number;
-                            plannedDay: string;
-                            plannedAt: string;
-                            /** @description alert, decline, policy or manual */
-                            reason: string;
-                            reasonDetail: string | null;
-                            /** @description planned, appointed, done or cancelled */
-                            state: string;
-                            appointedAt: string | null;
-                            appointmentNote: string | null;
-                            recordId: number | null;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visits/calendar": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Planned visits between two days (at most 62): mine, a person’s, or a unit’s subtree */
-        get: {
-            parameters: {
-                query: {
-                    /** @description YYYY-MM-DD */
-                    from: string;
-                    /** @description YYYY-MM-DD */
-                    to: string;
-                    userId?: number;
-                    orgUnitId?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            customerId: number;
-                            customerName: string;
-                            customerCode: string;
-                            orgUnitId: number;
-                            plannedDay: string;
-                            plannedAt: string;
-                            /** @description alert, decline, policy or manual */
-                            reason: string;
-                            reasonDetail: string | null;
-                            /** @description planned, appointed, done or cancelled */
-                            state: string;
-                            appointedAt: string | null;
-                            appointmentNote: string | null;
-                            recordId: number | null;
-                            planId: number;
-                            planState: "draft" | "submitted" | "approved" | "returned";
-                            ownerUserId: number;
-                            ownerName: string;
                             orgUnitName: string;
-                        }[];
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visits/customers/{id}/overview": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Before a visit: the customer, purchases by month (a year), open alerts, earlier records and coming visits (audited read) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
+                            ownerUnitId: number | null;
+                            ownerUnitName: string | null;
                             customer: {
                                 id: number;
+                                name: string | null;
                                 code: string;
-                                name: string;
-                                kind: string;
-                                orgUnitName: string;
-                                ownerName: string | null;
-                            };
-                            months: {
-                                month: string;
-                                volumeL: number;
-                                amountYuan: number;
-                            }[];
-                            alerts: {
-                                id: number;
-                                kind: string;
-                                openedAt: string;
-                            }[];
-                            records: {
-                                id: number;
-                                customerId: number;
-                                customerName: string;
-                                visitedAt: string;
-                                visitedDay: string;
-                                userName: string | null;
-                                note: string | null;
-                                competitorsBetter: string | null;
-                                checkedIn: boolean;
-                            }[];
-                            coming: {
-                                id: number;
-                                plannedAt: string;
-                                plannedDay: string;
-                                state: string;
-                                planState: string;
-                                mine: boolean;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-records": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Visit records of my subtree, newest first */
-        get: {
-            parameters: {
-                query: {
-                    customerId?: number;
-                    userId?: number;
-                    /** @description The record a follow-up action came from */
-                    followUpId?: number;
-                    /** @description YYYY-MM-DD */
-                    from?: string;
-                    /** @description YYYY-MM-DD */
-                    to?: string;
-                    limit: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            customerId: number;
-                            customerName: string;
-                            visitedAt: string;
-                            visitedDay: string;
-                            userName: string | null;
-                            note: string | null;
-                            competitorsBetter: string | null;
-                            checkedIn: boolean;
-                        }[];
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        /** Record a visit: the structured assessment, follow-ups (work for their owners), a check-in, a problem to hand up */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        customerId: number;
-                        plannedVisitId?: number;
-                        /**
-                         * Format: date-time
-                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
-                         */
-                        visitedAt?: string;
-                        /** @description Each aspect compared with other sources and competitors: density, colour, price; delivery quantity, timeliness, safety, freight; process efficiency; service */
-                        assessment: {
-                            density?: {
-                                compared: "better" | "same" | "worse";
-                                note?: string;
-                            };
-                            colour?: {
-                                compared: "better" | "same" | "worse";
-                                note?: string;
-                            };
-                            price?: {
-                                compared: "better" | "same" | "worse";
-                                note?: string;
-                            };
-                            delivery_quantity?: {
-                                compared: "better" | "same" | "worse";
-                                note?: string;
-                            };
-                            delivery_timeliness?: {
-                                compared: "better" | "same" | "worse";
-                                note?: string;
-                            };
-                            delivery_safety?: {
-                                compared: "better" | "same" | "worse";
-                                note?: string;
-                            };
-                            delivery_freight?: {
-                                compared: "better" | "same" | "worse";
-                                note?: string;
-                            };
-                            process_efficiency?: {
-                                compared: "better" | "same" | "worse";
-                                note?: string;
-                            };
-                            service?: {
-                                compared: "better" | "same" | "worse";
-                                note?: string;
-                            };
-                        };
-                        marketOutlook?: string;
-                        /** @description What competitors do better */
-                        competitorsBetter?: string;
-                        note?: string;
-                        followUps?: {
-                            /** @description What is to be done */
-                            action: string;
-                            ownerUserId?: number;
-                            /** @description YYYY-MM-DD */
-                            dueDay: string;
-                        }[];
-                        /** @description The phone’s position and time, sent only with the user’s consent */
-                        checkIn?: {
-                            lat: number;
-                            lng: number;
-                            accuracyM: number;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
-                             */
-                            at: string;
-                        };
-                        /** @description A problem to hand up one level */
-                        problem?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            customerId: number;
-                            customerName: string;
-                            customerCode: string;
-                            orgUnitId: number;
-                            userId: number | null;
-                            userName: string | null;
-                            plannedVisitId: number | null;
-                            visitedAt: string;
-                            visitedDay: string;
-                            assessment: {
-                                [key: string]: {
-                                    compared: string;
-                                    note?: string;
-                                };
-                            };
-                            marketOutlook: string | null;
-                            competitorsBetter: string | null;
-                            note: string | null;
-                            checkIn: {
-                                lat: number;
-                                lng: number;
-                                accuracyM: number;
-                                at: string;
                             } | null;
-                            followUps: {
+                            complainantName: string | null;
+                            complainantPhone: string | null;
+                            plate: string | null;
+                            content: string;
+                            referenceNo: string | null;
+                            replyDeadline: string | null;
+                            emergency: boolean;
+                            state: string;
+                            /** @description Levels the owners moved up after unsatisfied callbacks */
+                            levelUp: number;
+                            stageDueAt: string | null;
+                            overdue: boolean;
+                            returnCount: number;
+                            reassignCount: number;
+                            reopenCount: number;
+                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
+                            bouncing: boolean;
+                            rating: number | null;
+                            /** @description The customer is flagged "unhappy before" on his pump card */
+                            customerFlag: boolean;
+                            mergedIntoId: number | null;
+                            takenAt: string;
+                            takenByName: string | null;
+                            closedAt: string | null;
+                            updatedAt: string;
+                            version: number;
+                            events: {
                                 id: number;
                                 action: string;
-                                ownerUserId: number | null;
-                                ownerName: string | null;
-                                dueDay: string;
-                                state: string;
-                                overdue: boolean;
-                                doneAt: string | null;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                unitName: string | null;
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
                             }[];
-                            photos: {
+                            attachments: {
                                 id: number;
-                                width: number | null;
-                                height: number | null;
+                                stage: string;
+                                fileName: string;
+                                contentType: string;
                                 bytes: number;
-                                createdAt: string;
+                                uploadedAt: string;
+                                uploadedByName: string | null;
                             }[];
-                            problems: {
+                            owners: {
+                                stage: string;
+                                level: string;
+                                roles: string[];
+                                unitId: number;
+                                unitName: string;
+                            }[];
+                            duplicates: {
                                 id: number;
+                                caseNo: string;
                                 state: string;
-                                text: string;
-                                orgUnitId: number;
+                                takenAt: string;
+                                /** @description customer, phone, plate, station_category */
+                                reasons: string[];
                             }[];
-                            createdAt: string;
+                            linked: {
+                                id: number;
+                                caseNo: string;
+                                state: string;
+                            }[];
+                            merged: {
+                                id: number;
+                                caseNo: string;
+                            }[];
+                            allowedActions: string[];
+                            canAttach: boolean;
                         };
                     };
                 };
@@ -21571,211 +21880,26 @@ export interface paths {
                 };
             };
         };
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/visit-records/{id}": {
+    "/api/complaints/{id}/attachments/{attachmentId}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One visit record (audited read) */
+        /** An evidence file of a complaint (to those who may read the case) */
         get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
                     id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            customerId: number;
-                            customerName: string;
-                            customerCode: string;
-                            orgUnitId: number;
-                            userId: number | null;
-                            userName: string | null;
-                            plannedVisitId: number | null;
-                            visitedAt: string;
-                            visitedDay: string;
-                            assessment: {
-                                [key: string]: {
-                                    compared: string;
-                                    note?: string;
-                                };
-                            };
-                            marketOutlook: string | null;
-                            competitorsBetter: string | null;
-                            note: string | null;
-                            checkIn: {
-                                lat: number;
-                                lng: number;
-                                accuracyM: number;
-                                at: string;
-                            } | null;
-                            followUps: {
-                                id: number;
-                                action: string;
-                                ownerUserId: number | null;
-                                ownerName: string | null;
-                                dueDay: string;
-                                state: string;
-                                overdue: boolean;
-                                doneAt: string | null;
-                            }[];
-                            photos: {
-                                id: number;
-                                width: number | null;
-                                height: number | null;
-                                bytes: number;
-                                createdAt: string;
-                            }[];
-                            problems: {
-                                id: number;
-                                state: string;
-                                text: string;
-                                orgUnitId: number;
-                            }[];
-                            createdAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-records/{id}/photos/{photoId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A photo of a visit record (to those who may read the record) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                    photoId: number;
+                    attachmentId: number;
                 };
                 cookie?: never;
             };
@@ -21792,1222 +21916,6 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-records/{id}/follow-ups/{followUpId}/done": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** A follow-up action is done (its owner, or someone over the customer) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                    followUpId: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            customerId: number;
-                            customerName: string;
-                            customerCode: string;
-                            orgUnitId: number;
-                            userId: number | null;
-                            userName: string | null;
-                            plannedVisitId: number | null;
-                            visitedAt: string;
-                            visitedDay: string;
-                            assessment: {
-                                [key: string]: {
-                                    compared: string;
-                                    note?: string;
-                                };
-                            };
-                            marketOutlook: string | null;
-                            competitorsBetter: string | null;
-                            note: string | null;
-                            checkIn: {
-                                lat: number;
-                                lng: number;
-                                accuracyM: number;
-                                at: string;
-                            } | null;
-                            followUps: {
-                                id: number;
-                                action: string;
-                                ownerUserId: number | null;
-                                ownerName: string | null;
-                                dueDay: string;
-                                state: string;
-                                overdue: boolean;
-                                doneAt: string | null;
-                            }[];
-                            photos: {
-                                id: number;
-                                width: number | null;
-                                height: number | null;
-                                bytes: number;
-                                createdAt: string;
-                            }[];
-                            problems: {
-                                id: number;
-                                state: string;
-                                text: string;
-                                orgUnitId: number;
-                            }[];
-                            createdAt: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-records/{id}/problems": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Hand a problem found on the visit up one level (work for the managers there) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description What cannot be solved here */
-                        text: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            recordId: number | null;
-                            customerId: number;
-                            customerName: string;
-                            originUnitName: string;
-                            orgUnitId: number;
-                            /** @description The level holding it now */
-                            orgUnitName: string;
-                            text: string;
-                            /** @description open or resolved */
-                            state: string;
-                            raisedAt: string;
-                            resolvedAt: string | null;
-                            steps: {
-                                id: number;
-                                action: string;
-                                actorName: string;
-                                note: string | null;
-                                at: string;
-                                fromUnitName: string | null;
-                                toUnitName: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-problems/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A problem handed up, with its trail */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            recordId: number | null;
-                            customerId: number;
-                            customerName: string;
-                            originUnitName: string;
-                            orgUnitId: number;
-                            /** @description The level holding it now */
-                            orgUnitName: string;
-                            text: string;
-                            /** @description open or resolved */
-                            state: string;
-                            raisedAt: string;
-                            resolvedAt: string | null;
-                            steps: {
-                                id: number;
-                                action: string;
-                                actorName: string;
-                                note: string | null;
-                                at: string;
-                                fromUnitName: string | null;
-                                toUnitName: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-problems/{id}/escalate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Hand the problem up one more level (the level holding it) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description What was done or why it goes up */
-                        note: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            recordId: number | null;
-                            customerId: number;
-                            customerName: string;
-                            originUnitName: string;
-                            orgUnitId: number;
-                            /** @description The level holding it now */
-                            orgUnitName: string;
-                            text: string;
-                            /** @description open or resolved */
-                            state: string;
-                            raisedAt: string;
-                            resolvedAt: string | null;
-                            steps: {
-                                id: number;
-                                action: string;
-                                actorName: string;
-                                note: string | null;
-                                at: string;
-                                fromUnitName: string | null;
-                                toUnitName: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-problems/{id}/resolve": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Settle the problem (the level holding it or above) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description What was done or why it goes up */
-                        note: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            recordId: number | null;
-                            customerId: number;
-                            customerName: string;
-                            originUnitName: string;
-                            orgUnitId: number;
-                            /** @description The level holding it now */
-                            orgUnitName: string;
-                            text: string;
-                            /** @description open or resolved */
-                            state: string;
-                            raisedAt: string;
-                            resolvedAt: string | null;
-                            steps: {
-                                id: number;
-                                action: string;
-                                actorName: string;
-                                note: string | null;
-                                at: string;
-                                fromUnitName: string | null;
-                                toUnitName: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-summaries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The weekly visit summary of a unit (default: mine, last week): planned vs done per unit and person, problems, overdue follow-ups */
-        get: {
-            parameters: {
-                query?: {
-                    orgUnitId?: number;
-                    /** @description The Monday of the week (default: last week) */
-                    weekStart?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            orgUnitId: number;
-                            orgUnitName: string;
-                            weekStart: string;
-                            weekEnd: string;
-                            generatedAt: string;
-                            /** @description Kept by the Monday job; false: the figures as they stand now */
-                            stored: boolean;
-                            totals: {
-                                planned: number;
-                                done: number;
-                                recorded: number;
-                                problems: number;
-                                followUpsOverdue: number;
-                            };
-                            units: {
-                                id: number;
-                                name: string;
-                                planned: number;
-                                done: number;
-                                recorded: number;
-                                problems: number;
-                                followUpsOverdue: number;
-                            }[];
-                            people: {
-                                id: number;
-                                name: string;
-                                orgUnitName: string;
-                                planned: number;
-                                done: number;
-                                recorded: number;
-                                problems: number;
-                                followUpsOverdue: number;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-summaries/xlsx": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The weekly visit summary as an XLSX file with Chinese headers (audited) */
-        get: {
-            parameters: {
-                query?: {
-                    orgUnitId?: number;
-                    /** @description The Monday of the week (default: last week) */
-                    weekStart?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/visit-summaries/generate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Generate (again) and keep the weekly summary of a unit, as the Monday job does */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        orgUnitId?: number;
-                        /** @description The Monday of the week (default: last week) */
-                        weekStart?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            orgUnitId: number;
-                            orgUnitName: string;
-                            weekStart: string;
-                            weekEnd: string;
-                            generatedAt: string;
-                            /** @description Kept by the Monday job; false: the figures as they stand now */
-                            stored: boolean;
-                            totals: {
-                                planned: number;
-                                done: number;
-                                recorded: number;
-                                problems: number;
-                                followUpsOverdue: number;
-                            };
-                            units: {
-                                id: number;
-                                name: string;
-                                planned: number;
-                                done: number;
-                                recorded: number;
-                                problems: number;
-                                followUpsOverdue: number;
-                            }[];
-                            people: {
-                                id: number;
-                                name: string;
-                                orgUnitName: string;
-                                planned: number;
-                                done: number;
-                                recorded: number;
-                                problems: number;
-                                followUpsOverdue: number;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
         delete?: never;
         options?: never;
         head?: never;
@@ -27061,853 +25969,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/ownership/customers/{id}": {
+    "/api/visit-plans": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A customer’s owner, his follow-up window, the pool and the history of owners */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            customerId: number;
-                            ownerUserId: number | null;
-                            ownerName: string | null;
-                            ownerSince: string | null;
-                            lastFollowUpAt: string | null;
-                            classCode: string | null;
-                            /** @description Org level kinds whose people may own him under the policy; null: any */
-                            allowedLevels: string[] | null;
-                            /** @description When he goes back to the pool if his owner does not follow him up before */
-                            poolReturnAt: string | null;
-                            pool: {
-                                since: string;
-                                reason: string | null;
-                                formerOwnerName: string | null;
-                            } | null;
-                            mayChange: boolean;
-                            history: {
-                                id: number;
-                                /**
-                                 * @description created, manual (by hand), reassign (bulk), pool_return (no follow-up), pool_claim
-                                 * @enum {string}
-                                 */
-                                how: "created" | "manual" | "reassign" | "pool_return" | "pool_claim";
-                                reason: string | null;
-                                at: string;
-                                fromUserId: number | null;
-                                fromName: string | null;
-                                toUserId: number | null;
-                                toName: string | null;
-                                byName: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/ownership/customers/{id}/owner": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Change a customer’s owner by hand, with a reason (null: nobody) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        ownerUserId: number | null;
-                        /** @description Why the owner changes */
-                        reason: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            customerId: number;
-                            ownerUserId: number | null;
-                            ownerName: string | null;
-                            ownerSince: string | null;
-                            lastFollowUpAt: string | null;
-                            classCode: string | null;
-                            /** @description Org level kinds whose people may own him under the policy; null: any */
-                            allowedLevels: string[] | null;
-                            /** @description When he goes back to the pool if his owner does not follow him up before */
-                            poolReturnAt: string | null;
-                            pool: {
-                                since: string;
-                                reason: string | null;
-                                formerOwnerName: string | null;
-                            } | null;
-                            mayChange: boolean;
-                            history: {
-                                id: number;
-                                /**
-                                 * @description created, manual (by hand), reassign (bulk), pool_return (no follow-up), pool_claim
-                                 * @enum {string}
-                                 */
-                                how: "created" | "manual" | "reassign" | "pool_return" | "pool_claim";
-                                reason: string | null;
-                                at: string;
-                                fromUserId: number | null;
-                                fromName: string | null;
-                                toUserId: number | null;
-                                toName: string | null;
-                                byName: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/ownership/reassign/preview": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** What a bulk reassignment would move: how many customers, a sample, those the new owner may not own */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        fromUserId: number;
-                        toUserId: number;
-                        orgUnitId?: number;
-                        /** @description Only customers of this kind */
-                        kind?: string;
-                        /** @description Only these customers */
-                        customerIds?: number[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            count: number;
-                            sample: {
-                                id: number;
-                                code: string;
-                                name: string | null;
-                                classCode: string | null;
-                            }[];
-                            misfits: {
-                                id: number;
-                                code: string;
-                                name: string | null;
-                                classCode: string | null;
-                            }[];
-                            misfitCount: number;
-                            toOwnedBefore: number;
-                            toOwnedAfter: number;
-                            overMaximum: boolean;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/ownership/reassign": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Move one person’s customers (all, or a filtered set) to another: a history row and an audit entry each */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        fromUserId: number;
-                        toUserId: number;
-                        orgUnitId?: number;
-                        /** @description Only customers of this kind */
-                        kind?: string;
-                        /** @description Only these customers */
-                        customerIds?: number[];
-                        /** @description Why they move */
-                        reason: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            moved: number;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/ownership/coverage": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Coverage of a unit: customers with no owner, people below 1:15 and over the maximum, per child unit */
-        get: {
-            parameters: {
-                query?: {
-                    orgUnitId?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            unit: {
-                                id: number;
-                                name: string;
-                                kind: string;
-                                parentId: number | null;
-                            };
-                            minimum: number;
-                            maximum: number;
-                            /** @description Live customers of the subtree */
-                            total: number;
-                            owned: number;
-                            /** @description Nobody owns them and they are not in the pool */
-                            unowned: number;
-                            inPool: number;
-                            /** @description Active people of the subtree */
-                            employees: number;
-                            /** @description People who own fewer than the minimum (1:15) */
-                            belowMinimum: number;
-                            /** @description People who own more than the maximum */
-                            overMaximum: number;
-                            children: {
-                                id: number;
-                                name: string;
-                                kind: string;
-                                /** @description Live customers of the subtree */
-                                total: number;
-                                owned: number;
-                                /** @description Nobody owns them and they are not in the pool */
-                                unowned: number;
-                                inPool: number;
-                                /** @description Active people of the subtree */
-                                employees: number;
-                                /** @description People who own fewer than the minimum (1:15) */
-                                belowMinimum: number;
-                                /** @description People who own more than the maximum */
-                                overMaximum: number;
-                            }[];
-                            /** @description The people of the subtree, fewest customers first (at most 500) */
-                            people: {
-                                userId: number;
-                                displayName: string;
-                                username: string;
-                                orgUnitId: number;
-                                orgUnitName: string;
-                                levelKind: string;
-                                owned: number;
-                                flag: "below_minimum" | "over_maximum" | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/ownership/pool": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The public pool (公海) of my subtree: customers back from owners who did not follow them up */
+        /** Visit plans of a month in my subtree (one per owner), with how many visits each holds and how many are done */
         get: {
             parameters: {
                 query: {
+                    /** @description YYYY-MM */
+                    month: string;
+                    state?: "draft" | "submitted" | "approved" | "returned";
+                    ownerUserId?: number;
                     orgUnitId?: number;
-                    page: number;
-                    pageSize: number;
                 };
                 header?: never;
                 path?: never;
@@ -27922,31 +25999,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            total: number;
-                            items: {
-                                id: number;
-                                code: string;
-                                name: string | null;
-                                kind: string;
-                                orgUnitId: number;
-                                orgUnitName: string;
-                                poolSince: string;
-                                reason: string | null;
-                                formerOwnerName: string | null;
-                                formerOwnerIsMe: boolean;
-                                lastVisitAt: string | null;
-                                classCode: string | null;
-                            }[];
-                            mine: {
-                                claimsToday: number;
-                                dailyCap: number;
-                                owned: number;
-                                maxOwned: number;
-                                unitOwned: number;
-                                unitCapacity: number;
-                                coolingOffDays: number;
-                            };
-                        };
+                            id: number;
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "approved" | "returned";
+                            submittedAt: string | null;
+                            decidedAt: string | null;
+                            visits: number;
+                            done: number;
+                            version: number;
+                        }[];
                     };
                 };
                 /** @description Default Response */
@@ -28055,7 +26120,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/ownership/pool/{id}/claim": {
+    "/api/visit-plans/mine": {
         parameters: {
             query?: never;
             header?: never;
@@ -28064,308 +26129,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Claim a customer from the pool (daily cap, cooling-off, capacity and level rules apply) */
+        /** My plan of a month: proposed from the policy, last month’s sales and open alerts if I have none yet */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            customerId: number;
-                            ownerUserId: number | null;
-                            ownerName: string | null;
-                            ownerSince: string | null;
-                            lastFollowUpAt: string | null;
-                            classCode: string | null;
-                            /** @description Org level kinds whose people may own him under the policy; null: any */
-                            allowedLevels: string[] | null;
-                            /** @description When he goes back to the pool if his owner does not follow him up before */
-                            poolReturnAt: string | null;
-                            pool: {
-                                since: string;
-                                reason: string | null;
-                                formerOwnerName: string | null;
-                            } | null;
-                            mayChange: boolean;
-                            history: {
-                                id: number;
-                                /**
-                                 * @description created, manual (by hand), reassign (bulk), pool_return (no follow-up), pool_claim
-                                 * @enum {string}
-                                 */
-                                how: "created" | "manual" | "reassign" | "pool_return" | "pool_claim";
-                                reason: string | null;
-                                at: string;
-                                fromUserId: number | null;
-                                fromName: string | null;
-                                toUserId: number | null;
-                                toName: string | null;
-                                byName: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/complaints/catalog": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The complaint categories and severity levels, in use and retired */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            categories: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                                /** @description Cases of this category go to company level at once */
-                                emergency: boolean;
-                                sort: number;
-                                active: boolean;
-                            }[];
-                            severities: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                                /** @description Hours each stage may take */
-                                stageHours: number;
-                                sort: number;
-                                active: boolean;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        /** Rename, reorder, retire or add complaint categories and severity levels (codes on file are kept) */
-        put: {
             parameters: {
                 query?: never;
                 header?: never;
@@ -28375,24 +26140,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        categories: {
-                            code: string;
-                            nameZh: string;
-                            nameEn: string;
-                            /** @description Cases of this category go to company level at once */
-                            emergency: boolean;
-                            sort: number;
-                            active: boolean;
-                        }[];
-                        severities: {
-                            code: string;
-                            nameZh: string;
-                            nameEn: string;
-                            /** @description Hours each stage may take */
-                            stageHours: number;
-                            sort: number;
-                            active: boolean;
-                        }[];
+                        /** @description YYYY-MM */
+                        month: string;
                     };
                 };
             };
@@ -28404,220 +26153,218 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            categories: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                                /** @description Cases of this category go to company level at once */
-                                emergency: boolean;
-                                sort: number;
-                                active: boolean;
-                            }[];
-                            severities: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                                /** @description Hours each stage may take */
-                                stageHours: number;
-                                sort: number;
-                                active: boolean;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/complaints": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Complaints of my subtree, newest first (merged duplicates left out) */
-        get: {
-            parameters: {
-                query: {
-                    /** @description verify, review, rectify, callback, archive (the stage waiting), closed, merged */
-                    state?: "verify" | "review" | "rectify" | "callback" | "archive" | "closed" | "merged";
-                    /** @description Only cases still in one of the five stages */
-                    open?: boolean;
-                    categoryCode?: string;
-                    severityCode?: string;
-                    /** @description Cases of this unit and below */
-                    orgUnitId?: number;
-                    emergency?: boolean;
-                    customerId?: number;
-                    page: number;
-                    pageSize: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            total: number;
-                            items: {
+                            id: number;
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "approved" | "returned";
+                            submittedAt: string | null;
+                            decidedAt: string | null;
+                            decidedByName: string | null;
+                            decisionNote: string | null;
+                            version: number;
+                            /** @description edit, submit, approve, return, move: what the reader may do now */
+                            allowedActions: string[];
+                            visits: {
                                 id: number;
-                                /** @description The acknowledgement number, e.g. TS-202612-000123 */
-                                caseNo: string;
-                                channel: string;
-                                category: {
-                                    code: string;
-                                    nameZh: string;
-                                    nameEn: string;
-                                };
-                                severity: {
-                                    code: string;
-                                    nameZh: string;
-                                    nameEn: string;
-                                };
+                                customerId: number;
+                                customerName: string;
+                                customerCode: string;
                                 orgUnitId: number;
-                                orgUnitName: string;
-                                ownerUnitId: number | null;
-                                ownerUnitName: string | null;
-                                customer: {
-                                    id: number;
-                                    name: string | null;
-                                    code: string;
-                                } | null;
-                                complainantName: string | null;
-                                complainantPhone: string | null;
-                                plate: string | null;
-                                content: string;
-                                referenceNo: string | null;
-                                replyDeadline: string | null;
-                                emergency: boolean;
+                                plannedDay: string;
+                                plannedAt: string;
+                                /** @description alert, decline, policy or manual */
+                                reason: string;
+                                reasonDetail: string | null;
+                                /** @description planned, appointed, done or cancelled */
                                 state: string;
-                                /** @description Levels the owners moved up after unsatisfied callbacks */
-                                levelUp: number;
-                                stageDueAt: string | null;
-                                overdue: boolean;
-                                returnCount: number;
-                                reassignCount: number;
-                                reopenCount: number;
-                                /** @description Returned or reassigned often: shown so it cannot bounce unseen */
-                                bouncing: boolean;
-                                rating: number | null;
-                                /** @description The customer is flagged "unhappy before" on his pump card */
-                                customerFlag: boolean;
-                                mergedIntoId: number | null;
-                                takenAt: string;
-                                takenByName: string | null;
-                                closedAt: string | null;
-                                updatedAt: string;
-                                version: number;
+                                appointedAt: string | null;
+                                appointmentNote: string | null;
+                                recordId: number | null;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A visit plan with its visits, its trail and the steps I may take */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "approved" | "returned";
+                            submittedAt: string | null;
+                            decidedAt: string | null;
+                            decidedByName: string | null;
+                            decisionNote: string | null;
+                            version: number;
+                            /** @description edit, submit, approve, return, move: what the reader may do now */
+                            allowedActions: string[];
+                            visits: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                customerCode: string;
+                                orgUnitId: number;
+                                plannedDay: string;
+                                plannedAt: string;
+                                /** @description alert, decline, policy or manual */
+                                reason: string;
+                                reasonDetail: string | null;
+                                /** @description planned, appointed, done or cancelled */
+                                state: string;
+                                appointedAt: string | null;
+                                appointmentNote: string | null;
+                                recordId: number | null;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
                             }[];
                         };
                     };
@@ -28721,36 +26468,40 @@ export interface paths {
             };
         };
         put?: never;
-        /** Take a complaint from any channel; answers with its case number and possible duplicates */
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-plans/{id}/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a visit to a draft or returned plan (the owner only) */
         post: {
             parameters: {
                 query?: never;
                 header?: never;
-                path?: never;
+                path: {
+                    id: number;
+                };
                 cookie?: never;
             };
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description station, hotline_400, suggestion_box, wechat, social_supervisor, regulator, media */
-                        channel: "station" | "hotline_400" | "suggestion_box" | "wechat" | "social_supervisor" | "regulator" | "media";
-                        categoryCode: string;
-                        severityCode: string;
-                        /** @description The unit concerned (usually a station) */
-                        orgUnitId: number;
-                        /** @description What the complainant says */
-                        content: string;
-                        customerId?: number;
-                        complainantName?: string;
-                        complainantPhone?: string;
-                        plate?: string;
-                        /** @description The regulator’s or medium’s reference (required for those) */
-                        referenceNo?: string;
-                        /**
-                         * Format: date-time
-                         * @description When the regulator or medium wants the reply
-                         */
-                        replyDeadline?: string;
+                        customerId: number;
+                        /** @description YYYY-MM-DD */
+                        day: string;
+                        /** @description HH:MM, local time of the customer’s unit */
+                        time?: string;
                     };
                 };
             };
@@ -28763,101 +26514,48 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: number;
-                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
-                            caseNo: string;
-                            channel: string;
-                            category: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
+                            plan: {
+                                id: number;
+                                ownerUserId: number;
+                                ownerName: string;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                month: string;
+                                state: "draft" | "submitted" | "approved" | "returned";
+                                submittedAt: string | null;
+                                decidedAt: string | null;
+                                decidedByName: string | null;
+                                decisionNote: string | null;
+                                version: number;
+                                /** @description edit, submit, approve, return, move: what the reader may do now */
+                                allowedActions: string[];
+                                visits: {
+                                    id: number;
+                                    customerId: number;
+                                    customerName: string;
+                                    customerCode: string;
+                                    orgUnitId: number;
+                                    plannedDay: string;
+                                    plannedAt: string;
+                                    /** @description alert, decline, policy or manual */
+                                    reason: string;
+                                    reasonDetail: string | null;
+                                    /** @description planned, appointed, done or cancelled */
+                                    state: string;
+                                    appointedAt: string | null;
+                                    appointmentNote: string | null;
+                                    recordId: number | null;
+                                }[];
+                                events: {
+                                    id: number;
+                                    action: string;
+                                    fromState: string | null;
+                                    toState: string;
+                                    actorName: string;
+                                    note: string | null;
+                                    at: string;
+                                }[];
                             };
-                            severity: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                            };
-                            orgUnitId: number;
-                            orgUnitName: string;
-                            ownerUnitId: number | null;
-                            ownerUnitName: string | null;
-                            customer: {
-                                id: number;
-                                name: string | null;
-                                code: string;
-                            } | null;
-                            complainantName: string | null;
-                            complainantPhone: string | null;
-                            plate: string | null;
-                            content: string;
-                            referenceNo: string | null;
-                            replyDeadline: string | null;
-                            emergency: boolean;
-                            state: string;
-                            /** @description Levels the owners moved up after unsatisfied callbacks */
-                            levelUp: number;
-                            stageDueAt: string | null;
-                            overdue: boolean;
-                            returnCount: number;
-                            reassignCount: number;
-                            reopenCount: number;
-                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
-                            bouncing: boolean;
-                            rating: number | null;
-                            /** @description The customer is flagged "unhappy before" on his pump card */
-                            customerFlag: boolean;
-                            mergedIntoId: number | null;
-                            takenAt: string;
-                            takenByName: string | null;
-                            closedAt: string | null;
-                            updatedAt: string;
-                            version: number;
-                            events: {
-                                id: number;
-                                action: string;
-                                fromState: string | null;
-                                toState: string;
-                                actorName: string;
-                                unitName: string | null;
-                                at: string;
-                                detail: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
-                            attachments: {
-                                id: number;
-                                stage: string;
-                                fileName: string;
-                                contentType: string;
-                                bytes: number;
-                                uploadedAt: string;
-                                uploadedByName: string | null;
-                            }[];
-                            owners: {
-                                stage: string;
-                                level: string;
-                                roles: string[];
-                                unitId: number;
-                                unitName: string;
-                            }[];
-                            duplicates: {
-                                id: number;
-                                caseNo: string;
-                                state: string;
-                                takenAt: string;
-                                /** @description customer, phone, plate, station_category */
-                                reasons: string[];
-                            }[];
-                            linked: {
-                                id: number;
-                                caseNo: string;
-                                state: string;
-                            }[];
-                            merged: {
-                                id: number;
-                                caseNo: string;
-                            }[];
-                            allowedActions: string[];
-                            canAttach: boolean;
                         };
                     };
                 };
@@ -28965,14 +26663,559 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/complaints/{id}": {
+    "/api/visit-plans/{id}/submit": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One complaint with its chain, trail, evidence, possible duplicates and the steps I may take */
+        get?: never;
+        put?: never;
+        /** Submit my plan to the level above for approval */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        version: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "approved" | "returned";
+                            submittedAt: string | null;
+                            decidedAt: string | null;
+                            decidedByName: string | null;
+                            decisionNote: string | null;
+                            version: number;
+                            /** @description edit, submit, approve, return, move: what the reader may do now */
+                            allowedActions: string[];
+                            visits: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                customerCode: string;
+                                orgUnitId: number;
+                                plannedDay: string;
+                                plannedAt: string;
+                                /** @description alert, decline, policy or manual */
+                                reason: string;
+                                reasonDetail: string | null;
+                                /** @description planned, appointed, done or cancelled */
+                                state: string;
+                                appointedAt: string | null;
+                                appointmentNote: string | null;
+                                recordId: number | null;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-plans/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a submitted plan (a manager one level up or higher, never the owner): its visits become work with reminders */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        version: number;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "approved" | "returned";
+                            submittedAt: string | null;
+                            decidedAt: string | null;
+                            decidedByName: string | null;
+                            decisionNote: string | null;
+                            version: number;
+                            /** @description edit, submit, approve, return, move: what the reader may do now */
+                            allowedActions: string[];
+                            visits: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                customerCode: string;
+                                orgUnitId: number;
+                                plannedDay: string;
+                                plannedAt: string;
+                                /** @description alert, decline, policy or manual */
+                                reason: string;
+                                reasonDetail: string | null;
+                                /** @description planned, appointed, done or cancelled */
+                                state: string;
+                                appointedAt: string | null;
+                                appointmentNote: string | null;
+                                recordId: number | null;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-plans/{id}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Return a submitted plan to its owner with the reason (a manager one level up or higher) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        version: number;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            month: string;
+                            state: "draft" | "submitted" | "approved" | "returned";
+                            submittedAt: string | null;
+                            decidedAt: string | null;
+                            decidedByName: string | null;
+                            decisionNote: string | null;
+                            version: number;
+                            /** @description edit, submit, approve, return, move: what the reader may do now */
+                            allowedActions: string[];
+                            visits: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                customerCode: string;
+                                orgUnitId: number;
+                                plannedDay: string;
+                                plannedAt: string;
+                                /** @description alert, decline, policy or manual */
+                                reason: string;
+                                reasonDetail: string | null;
+                                /** @description planned, appointed, done or cancelled */
+                                state: string;
+                                appointedAt: string | null;
+                                appointmentNote: string | null;
+                                recordId: number | null;
+                            }[];
+                            events: {
+                                id: number;
+                                action: string;
+                                fromState: string | null;
+                                toState: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/planned-visits/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One planned visit, with its plan and owner */
         get: {
             parameters: {
                 query?: never;
@@ -28992,101 +27235,25 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: number;
-                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
-                            caseNo: string;
-                            channel: string;
-                            category: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                            };
-                            severity: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                            };
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
                             orgUnitId: number;
-                            orgUnitName: string;
-                            ownerUnitId: number | null;
-                            ownerUnitName: string | null;
-                            customer: {
-                                id: number;
-                                name: string | null;
-                                code: string;
-                            } | null;
-                            complainantName: string | null;
-                            complainantPhone: string | null;
-                            plate: string | null;
-                            content: string;
-                            referenceNo: string | null;
-                            replyDeadline: string | null;
-                            emergency: boolean;
+                            plannedDay: string;
+                            plannedAt: string;
+                            /** @description alert, decline, policy or manual */
+                            reason: string;
+                            reasonDetail: string | null;
+                            /** @description planned, appointed, done or cancelled */
                             state: string;
-                            /** @description Levels the owners moved up after unsatisfied callbacks */
-                            levelUp: number;
-                            stageDueAt: string | null;
-                            overdue: boolean;
-                            returnCount: number;
-                            reassignCount: number;
-                            reopenCount: number;
-                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
-                            bouncing: boolean;
-                            rating: number | null;
-                            /** @description The customer is flagged "unhappy before" on his pump card */
-                            customerFlag: boolean;
-                            mergedIntoId: number | null;
-                            takenAt: string;
-                            takenByName: string | null;
-                            closedAt: string | null;
-                            updatedAt: string;
-                            version: number;
-                            events: {
-                                id: number;
-                                action: string;
-                                fromState: string | null;
-                                toState: string;
-                                actorName: string;
-                                unitName: string | null;
-                                at: string;
-                                detail: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
-                            attachments: {
-                                id: number;
-                                stage: string;
-                                fileName: string;
-                                contentType: string;
-                                bytes: number;
-                                uploadedAt: string;
-                                uploadedByName: string | null;
-                            }[];
-                            owners: {
-                                stage: string;
-                                level: string;
-                                roles: string[];
-                                unitId: number;
-                                unitName: string;
-                            }[];
-                            duplicates: {
-                                id: number;
-                                caseNo: string;
-                                state: string;
-                                takenAt: string;
-                                /** @description customer, phone, plate, station_category */
-                                reasons: string[];
-                            }[];
-                            linked: {
-                                id: number;
-                                caseNo: string;
-                                state: string;
-                            }[];
-                            merged: {
-                                id: number;
-                                caseNo: string;
-                            }[];
-                            allowedActions: string[];
-                            canAttach: boolean;
+                            appointedAt: string | null;
+                            appointmentNote: string | null;
+                            recordId: number | null;
+                            planId: number;
+                            planState: "draft" | "submitted" | "approved" | "returned";
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitName: string;
                         };
                     };
                 };
@@ -29190,514 +27357,13 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/complaints/{id}/steps": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Take the stage the case is at (verify, review, rectify with evidence, callback with a rating, archive), return it a stage with a reason, or reassign it to another unit */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        action: "verify" | "review" | "rectify" | "callback" | "archive" | "return" | "reassign";
-                        /** @description What was found or done */
-                        note?: string;
-                        /** @description Callback: 1–5; 1–2 reopens */
-                        rating?: number;
-                        /** @description Why it is returned or reassigned */
-                        reason?: string;
-                        /** @description Reassign: the unit it goes to */
-                        orgUnitId?: number;
-                        version?: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
-                            caseNo: string;
-                            channel: string;
-                            category: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                            };
-                            severity: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                            };
-                            orgUnitId: number;
-                            orgUnitName: string;
-                            ownerUnitId: number | null;
-                            ownerUnitName: string | null;
-                            customer: {
-                                id: number;
-                                name: string | null;
-                                code: string;
-                            } | null;
-                            complainantName: string | null;
-                            complainantPhone: string | null;
-                            plate: string | null;
-                            content: string;
-                            referenceNo: string | null;
-                            replyDeadline: string | null;
-                            emergency: boolean;
-                            state: string;
-                            /** @description Levels the owners moved up after unsatisfied callbacks */
-                            levelUp: number;
-                            stageDueAt: string | null;
-                            overdue: boolean;
-                            returnCount: number;
-                            reassignCount: number;
-                            reopenCount: number;
-                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
-                            bouncing: boolean;
-                            rating: number | null;
-                            /** @description The customer is flagged "unhappy before" on his pump card */
-                            customerFlag: boolean;
-                            mergedIntoId: number | null;
-                            takenAt: string;
-                            takenByName: string | null;
-                            closedAt: string | null;
-                            updatedAt: string;
-                            version: number;
-                            events: {
-                                id: number;
-                                action: string;
-                                fromState: string | null;
-                                toState: string;
-                                actorName: string;
-                                unitName: string | null;
-                                at: string;
-                                detail: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
-                            attachments: {
-                                id: number;
-                                stage: string;
-                                fileName: string;
-                                contentType: string;
-                                bytes: number;
-                                uploadedAt: string;
-                                uploadedByName: string | null;
-                            }[];
-                            owners: {
-                                stage: string;
-                                level: string;
-                                roles: string[];
-                                unitId: number;
-                                unitName: string;
-                            }[];
-                            duplicates: {
-                                id: number;
-                                caseNo: string;
-                                state: string;
-                                takenAt: string;
-                                /** @description customer, phone, plate, station_category */
-                                reasons: string[];
-                            }[];
-                            linked: {
-                                id: number;
-                                caseNo: string;
-                                state: string;
-                            }[];
-                            merged: {
-                                id: number;
-                                caseNo: string;
-                            }[];
-                            allowedActions: string[];
-                            canAttach: boolean;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/complaints/{id}/links": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Link another case as the same matter, or merge it into this one (undone by DELETE) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        otherId: number;
-                        mode: "link" | "merge";
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: number;
-                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
-                            caseNo: string;
-                            channel: string;
-                            category: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                            };
-                            severity: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                            };
-                            orgUnitId: number;
-                            orgUnitName: string;
-                            ownerUnitId: number | null;
-                            ownerUnitName: string | null;
-                            customer: {
-                                id: number;
-                                name: string | null;
-                                code: string;
-                            } | null;
-                            complainantName: string | null;
-                            complainantPhone: string | null;
-                            plate: string | null;
-                            content: string;
-                            referenceNo: string | null;
-                            replyDeadline: string | null;
-                            emergency: boolean;
-                            state: string;
-                            /** @description Levels the owners moved up after unsatisfied callbacks */
-                            levelUp: number;
-                            stageDueAt: string | null;
-                            overdue: boolean;
-                            returnCount: number;
-                            reassignCount: number;
-                            reopenCount: number;
-                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
-                            bouncing: boolean;
-                            rating: number | null;
-                            /** @description The customer is flagged "unhappy before" on his pump card */
-                            customerFlag: boolean;
-                            mergedIntoId: number | null;
-                            takenAt: string;
-                            takenByName: string | null;
-                            closedAt: string | null;
-                            updatedAt: string;
-                            version: number;
-                            events: {
-                                id: number;
-                                action: string;
-                                fromState: string | null;
-                                toState: string;
-                                actorName: string;
-                                unitName: string | null;
-                                at: string;
-                                detail: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
-                            attachments: {
-                                id: number;
-                                stage: string;
-                                fileName: string;
-                                contentType: string;
-                                bytes: number;
-                                uploadedAt: string;
-                                uploadedByName: string | null;
-                            }[];
-                            owners: {
-                                stage: string;
-                                level: string;
-                                roles: string[];
-                                unitId: number;
-                                unitName: string;
-                            }[];
-                            duplicates: {
-                                id: number;
-                                caseNo: string;
-                                state: string;
-                                takenAt: string;
-                                /** @description customer, phone, plate, station_category */
-                                reasons: string[];
-                            }[];
-                            linked: {
-                                id: number;
-                                caseNo: string;
-                                state: string;
-                            }[];
-                            merged: {
-                                id: number;
-                                caseNo: string;
-                            }[];
-                            allowedActions: string[];
-                            canAttach: boolean;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                code: string;
-                                message: string;
-                                field?: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/complaints/{id}/links/{otherId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Undo a link or a merge (the merged case returns to its stage with its trail) */
+        /** Remove a visit from a draft or returned plan (the owner) */
         delete: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
                     id: number;
-                    otherId: number;
                 };
                 cookie?: never;
             };
@@ -29710,102 +27376,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id: number;
-                            /** @description The acknowledgement number, e.g. TS-202612-000123 */
-                            caseNo: string;
-                            channel: string;
-                            category: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                            };
-                            severity: {
-                                code: string;
-                                nameZh: string;
-                                nameEn: string;
-                            };
-                            orgUnitId: number;
-                            orgUnitName: string;
-                            ownerUnitId: number | null;
-                            ownerUnitName: string | null;
-                            customer: {
-                                id: number;
-                                name: string | null;
-                                code: string;
-                            } | null;
-                            complainantName: string | null;
-                            complainantPhone: string | null;
-                            plate: string | null;
-                            content: string;
-                            referenceNo: string | null;
-                            replyDeadline: string | null;
-                            emergency: boolean;
-                            state: string;
-                            /** @description Levels the owners moved up after unsatisfied callbacks */
-                            levelUp: number;
-                            stageDueAt: string | null;
-                            overdue: boolean;
-                            returnCount: number;
-                            reassignCount: number;
-                            reopenCount: number;
-                            /** @description Returned or reassigned often: shown so it cannot bounce unseen */
-                            bouncing: boolean;
-                            rating: number | null;
-                            /** @description The customer is flagged "unhappy before" on his pump card */
-                            customerFlag: boolean;
-                            mergedIntoId: number | null;
-                            takenAt: string;
-                            takenByName: string | null;
-                            closedAt: string | null;
-                            updatedAt: string;
-                            version: number;
-                            events: {
-                                id: number;
-                                action: string;
-                                fromState: string | null;
-                                toState: string;
-                                actorName: string;
-                                unitName: string | null;
-                                at: string;
-                                detail: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
-                            attachments: {
-                                id: number;
-                                stage: string;
-                                fileName: string;
-                                contentType: string;
-                                bytes: number;
-                                uploadedAt: string;
-                                uploadedByName: string | null;
-                            }[];
-                            owners: {
-                                stage: string;
-                                level: string;
-                                roles: string[];
-                                unitId: number;
-                                unitName: string;
-                            }[];
-                            duplicates: {
-                                id: number;
-                                caseNo: string;
-                                state: string;
-                                takenAt: string;
-                                /** @description customer, phone, plate, station_category */
-                                reasons: string[];
-                            }[];
-                            linked: {
-                                id: number;
-                                caseNo: string;
-                                state: string;
-                            }[];
-                            merged: {
-                                id: number;
-                                caseNo: string;
-                            }[];
-                            allowedActions: string[];
-                            canAttach: boolean;
+                            ok: boolean;
                         };
                     };
                 };
@@ -29909,24 +27480,1237 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        patch?: never;
+        /** Move a planned visit to another day or time (the owner; after approval its reminders follow) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description YYYY-MM-DD */
+                        day: string;
+                        /** @description HH:MM, local time of the customer’s unit */
+                        time?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            plannedDay: string;
+                            plannedAt: string;
+                            /** @description alert, decline, policy or manual */
+                            reason: string;
+                            reasonDetail: string | null;
+                            /** @description planned, appointed, done or cancelled */
+                            state: string;
+                            appointedAt: string | null;
+                            appointmentNote: string | null;
+                            recordId: number | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
-    "/api/complaints/{id}/attachments/{attachmentId}": {
+    "/api/planned-visits/{id}/appointment": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** An evidence file of a complaint (to those who may read the case) */
+        get?: never;
+        put?: never;
+        /** The appointment: the time agreed with the customer (the owner, on an approved plan) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                         */
+                        at: string;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            plannedDay: string;
+                            plannedAt: string;
+                            /** @description alert, decline, policy or manual */
+                            reason: string;
+                            reasonDetail: string | null;
+                            /** @description planned, appointed, done or cancelled */
+                            state: string;
+                            appointedAt: string | null;
+                            appointmentNote: string | null;
+                            recordId: number | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visits/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Planned visits between two days (at most 62): mine, a person’s, or a unit’s subtree */
+        get: {
+            parameters: {
+                query: {
+                    /** @description YYYY-MM-DD */
+                    from: string;
+                    /** @description YYYY-MM-DD */
+                    to: string;
+                    userId?: number;
+                    orgUnitId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            plannedDay: string;
+                            plannedAt: string;
+                            /** @description alert, decline, policy or manual */
+                            reason: string;
+                            reasonDetail: string | null;
+                            /** @description planned, appointed, done or cancelled */
+                            state: string;
+                            appointedAt: string | null;
+                            appointmentNote: string | null;
+                            recordId: number | null;
+                            planId: number;
+                            planState: "draft" | "submitted" | "approved" | "returned";
+                            ownerUserId: number;
+                            ownerName: string;
+                            orgUnitName: string;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visits/customers/{id}/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Before a visit: the customer, purchases by month (a year), open alerts, earlier records and coming visits (audited read) */
         get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
                     id: number;
-                    attachmentId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            customer: {
+                                id: number;
+                                code: string;
+                                name: string;
+                                kind: string;
+                                orgUnitName: string;
+                                ownerName: string | null;
+                            };
+                            months: {
+                                month: string;
+                                volumeL: number;
+                                amountYuan: number;
+                            }[];
+                            alerts: {
+                                id: number;
+                                kind: string;
+                                openedAt: string;
+                            }[];
+                            records: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                visitedAt: string;
+                                visitedDay: string;
+                                userName: string | null;
+                                note: string | null;
+                                competitorsBetter: string | null;
+                                checkedIn: boolean;
+                            }[];
+                            coming: {
+                                id: number;
+                                plannedAt: string;
+                                plannedDay: string;
+                                state: string;
+                                planState: string;
+                                mine: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Visit records of my subtree, newest first */
+        get: {
+            parameters: {
+                query: {
+                    customerId?: number;
+                    userId?: number;
+                    /** @description The record a follow-up action came from */
+                    followUpId?: number;
+                    /** @description YYYY-MM-DD */
+                    from?: string;
+                    /** @description YYYY-MM-DD */
+                    to?: string;
+                    limit: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            visitedAt: string;
+                            visitedDay: string;
+                            userName: string | null;
+                            note: string | null;
+                            competitorsBetter: string | null;
+                            checkedIn: boolean;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Record a visit: the structured assessment, follow-ups (work for their owners), a check-in, a problem to hand up */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        customerId: number;
+                        plannedVisitId?: number;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                         */
+                        visitedAt?: string;
+                        /** @description Each aspect compared with other sources and competitors: density, colour, price; delivery quantity, timeliness, safety, freight; process efficiency; service */
+                        assessment: {
+                            density?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            colour?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            price?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            delivery_quantity?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            delivery_timeliness?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            delivery_safety?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            delivery_freight?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            process_efficiency?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                            service?: {
+                                compared: "better" | "same" | "worse";
+                                note?: string;
+                            };
+                        };
+                        marketOutlook?: string;
+                        /** @description What competitors do better */
+                        competitorsBetter?: string;
+                        note?: string;
+                        followUps?: {
+                            /** @description What is to be done */
+                            action: string;
+                            ownerUserId?: number;
+                            /** @description YYYY-MM-DD */
+                            dueDay: string;
+                        }[];
+                        /** @description The phone’s position and time, sent only with the user’s consent */
+                        checkIn?: {
+                            lat: number;
+                            lng: number;
+                            accuracyM: number;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                             */
+                            at: string;
+                        };
+                        /** @description A problem to hand up one level */
+                        problem?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            userId: number | null;
+                            userName: string | null;
+                            plannedVisitId: number | null;
+                            visitedAt: string;
+                            visitedDay: string;
+                            assessment: {
+                                [key: string]: {
+                                    compared: string;
+                                    note?: string;
+                                };
+                            };
+                            marketOutlook: string | null;
+                            competitorsBetter: string | null;
+                            note: string | null;
+                            checkIn: {
+                                lat: number;
+                                lng: number;
+                                accuracyM: number;
+                                at: string;
+                            } | null;
+                            followUps: {
+                                id: number;
+                                action: string;
+                                ownerUserId: number | null;
+                                ownerName: string | null;
+                                dueDay: string;
+                                state: string;
+                                overdue: boolean;
+                                doneAt: string | null;
+                            }[];
+                            photos: {
+                                id: number;
+                                width: number | null;
+                                height: number | null;
+                                bytes: number;
+                                createdAt: string;
+                            }[];
+                            problems: {
+                                id: number;
+                                state: string;
+                                text: string;
+                                orgUnitId: number;
+                            }[];
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-records/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One visit record (audited read) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            userId: number | null;
+                            userName: string | null;
+                            plannedVisitId: number | null;
+                            visitedAt: string;
+                            visitedDay: string;
+                            assessment: {
+                                [key: string]: {
+                                    compared: string;
+                                    note?: string;
+                                };
+                            };
+                            marketOutlook: string | null;
+                            competitorsBetter: string | null;
+                            note: string | null;
+                            checkIn: {
+                                lat: number;
+                                lng: number;
+                                accuracyM: number;
+                                at: string;
+                            } | null;
+                            followUps: {
+                                id: number;
+                                action: string;
+                                ownerUserId: number | null;
+                                ownerName: string | null;
+                                dueDay: string;
+                                state: string;
+                                overdue: boolean;
+                                doneAt: string | null;
+                            }[];
+                            photos: {
+                                id: number;
+                                width: number | null;
+                                height: number | null;
+                                bytes: number;
+                                createdAt: string;
+                            }[];
+                            problems: {
+                                id: number;
+                                state: string;
+                                text: string;
+                                orgUnitId: number;
+                            }[];
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-records/{id}/photos/{photoId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A photo of a visit record (to those who may read the record) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    photoId: number;
                 };
                 cookie?: never;
             };
@@ -29943,6 +28727,1222 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-records/{id}/follow-ups/{followUpId}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A follow-up action is done (its owner, or someone over the customer) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    followUpId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customerId: number;
+                            customerName: string;
+                            customerCode: string;
+                            orgUnitId: number;
+                            userId: number | null;
+                            userName: string | null;
+                            plannedVisitId: number | null;
+                            visitedAt: string;
+                            visitedDay: string;
+                            assessment: {
+                                [key: string]: {
+                                    compared: string;
+                                    note?: string;
+                                };
+                            };
+                            marketOutlook: string | null;
+                            competitorsBetter: string | null;
+                            note: string | null;
+                            checkIn: {
+                                lat: number;
+                                lng: number;
+                                accuracyM: number;
+                                at: string;
+                            } | null;
+                            followUps: {
+                                id: number;
+                                action: string;
+                                ownerUserId: number | null;
+                                ownerName: string | null;
+                                dueDay: string;
+                                state: string;
+                                overdue: boolean;
+                                doneAt: string | null;
+                            }[];
+                            photos: {
+                                id: number;
+                                width: number | null;
+                                height: number | null;
+                                bytes: number;
+                                createdAt: string;
+                            }[];
+                            problems: {
+                                id: number;
+                                state: string;
+                                text: string;
+                                orgUnitId: number;
+                            }[];
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-records/{id}/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hand a problem found on the visit up one level (work for the managers there) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What cannot be solved here */
+                        text: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            recordId: number | null;
+                            customerId: number;
+                            customerName: string;
+                            originUnitName: string;
+                            orgUnitId: number;
+                            /** @description The level holding it now */
+                            orgUnitName: string;
+                            text: string;
+                            /** @description open or resolved */
+                            state: string;
+                            raisedAt: string;
+                            resolvedAt: string | null;
+                            steps: {
+                                id: number;
+                                action: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                                fromUnitName: string | null;
+                                toUnitName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-problems/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A problem handed up, with its trail */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            recordId: number | null;
+                            customerId: number;
+                            customerName: string;
+                            originUnitName: string;
+                            orgUnitId: number;
+                            /** @description The level holding it now */
+                            orgUnitName: string;
+                            text: string;
+                            /** @description open or resolved */
+                            state: string;
+                            raisedAt: string;
+                            resolvedAt: string | null;
+                            steps: {
+                                id: number;
+                                action: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                                fromUnitName: string | null;
+                                toUnitName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-problems/{id}/escalate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hand the problem up one more level (the level holding it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What was done or why it goes up */
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            recordId: number | null;
+                            customerId: number;
+                            customerName: string;
+                            originUnitName: string;
+                            orgUnitId: number;
+                            /** @description The level holding it now */
+                            orgUnitName: string;
+                            text: string;
+                            /** @description open or resolved */
+                            state: string;
+                            raisedAt: string;
+                            resolvedAt: string | null;
+                            steps: {
+                                id: number;
+                                action: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                                fromUnitName: string | null;
+                                toUnitName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-problems/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Settle the problem (the level holding it or above) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What was done or why it goes up */
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            recordId: number | null;
+                            customerId: number;
+                            customerName: string;
+                            originUnitName: string;
+                            orgUnitId: number;
+                            /** @description The level holding it now */
+                            orgUnitName: string;
+                            text: string;
+                            /** @description open or resolved */
+                            state: string;
+                            raisedAt: string;
+                            resolvedAt: string | null;
+                            steps: {
+                                id: number;
+                                action: string;
+                                actorName: string;
+                                note: string | null;
+                                at: string;
+                                fromUnitName: string | null;
+                                toUnitName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-summaries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The weekly visit summary of a unit (default: mine, last week): planned vs done per unit and person, problems, overdue follow-ups */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnitId?: number;
+                    /** @description The Monday of the week (default: last week) */
+                    weekStart?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            weekStart: string;
+                            weekEnd: string;
+                            generatedAt: string;
+                            /** @description Kept by the Monday job; false: the figures as they stand now */
+                            stored: boolean;
+                            totals: {
+                                planned: number;
+                                done: number;
+                                recorded: number;
+                                problems: number;
+                                followUpsOverdue: number;
+                            };
+                            units: {
+                                id: number;
+                                name: string;
+                                planned: number;
+                                done: number;
+                                recorded: number;
+                                problems: number;
+                                followUpsOverdue: number;
+                            }[];
+                            people: {
+                                id: number;
+                                name: string;
+                                orgUnitName: string;
+                                planned: number;
+                                done: number;
+                                recorded: number;
+                                problems: number;
+                                followUpsOverdue: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-summaries/xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The weekly visit summary as an XLSX file with Chinese headers (audited) */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnitId?: number;
+                    /** @description The Monday of the week (default: last week) */
+                    weekStart?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit-summaries/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Generate (again) and keep the weekly summary of a unit, as the Monday job does */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        orgUnitId?: number;
+                        /** @description The Monday of the week (default: last week) */
+                        weekStart?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            weekStart: string;
+                            weekEnd: string;
+                            generatedAt: string;
+                            /** @description Kept by the Monday job; false: the figures as they stand now */
+                            stored: boolean;
+                            totals: {
+                                planned: number;
+                                done: number;
+                                recorded: number;
+                                problems: number;
+                                followUpsOverdue: number;
+                            };
+                            units: {
+                                id: number;
+                                name: string;
+                                planned: number;
+                                done: number;
+                                recorded: number;
+                                problems: number;
+                                followUpsOverdue: number;
+                            }[];
+                            people: {
+                                id: number;
+                                name: string;
+                                orgUnitName: string;
+                                planned: number;
+                                done: number;
+                                recorded: number;
+                                problems: number;
+                                followUpsOverdue: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -30939,7 +30939,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/visit-records/{id}/photos": {
+    "/api/complaints/{id}/attachments": {
         parameters: {
             query?: never;
             header?: never;
@@ -30948,10 +30948,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a photo (JPEG, PNG, WebP or HEIC as application/octet-stream, ≤ 10 MB); stored re-encoded without EXIF */
+        /** Add evidence as application/octet-stream (photo: JPEG, PNG, WebP, HEIC, re-encoded without EXIF; or PDF, Word, Excel; ≤ 10 MB) */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    fileName?: string;
+                };
                 header?: never;
                 path: {
                     id: number;
@@ -30968,10 +30970,12 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: number;
-                            width: number;
-                            height: number;
+                            stage: string;
+                            fileName: string;
+                            contentType: string;
                             bytes: number;
-                            createdAt: string;
+                            uploadedAt: string;
+                            uploadedByName: string | null;
                         };
                     };
                 };
@@ -31079,7 +31083,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/complaints/{id}/attachments": {
+    "/api/visit-records/{id}/photos": {
         parameters: {
             query?: never;
             header?: never;
@@ -31088,12 +31092,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add evidence as application/octet-stream (photo: JPEG, PNG, WebP, HEIC, re-encoded without EXIF; or PDF, Word, Excel; ≤ 10 MB) */
+        /** Add a photo (JPEG, PNG, WebP or HEIC as application/octet-stream, ≤ 10 MB); stored re-encoded without EXIF */
         post: {
             parameters: {
-                query?: {
-                    fileName?: string;
-                };
+                query?: never;
                 header?: never;
                 path: {
                     id: number;
@@ -31110,12 +31112,10 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: number;
-                            stage: string;
-                            fileName: string;
-                            contentType: string;
+                            width: number;
+                            height: number;
                             bytes: number;
-                            uploadedAt: string;
-                            uploadedByName: string | null;
+                            createdAt: string;
                         };
                     };
                 };

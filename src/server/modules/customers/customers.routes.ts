@@ -24,7 +24,18 @@ const Fields = {
   invoiceType: Nullable(Text(32)),
   demandVolume: Nullable(Text(200)),
   equipment: Nullable(Text(2000)),
-  birthday: Type.Optional(Type.Union([Type.String({ format: 'date' }), Type.Null()])),
+  birthday: Type.Optional(
+    Type.Union([
+      Type.String({
+        pattern: '^(19|2\\d)\\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$',
+        description: 'YYYY-MM-DD; with birthdayCalendar lunar, the lunar month and day (up to 30)',
+      }),
+      Type.Null(),
+    ]),
+  ),
+  birthdayCalendar: Type.Optional(
+    Type.Union([Type.Literal('solar'), Type.Literal('lunar')], { description: 'How the birthday is kept' }),
+  ),
   otherStations: Nullable(Text(2000)),
   whyUs: Nullable(Text(2000)),
   satisfaction: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 5 }), Type.Null()])),
@@ -98,6 +109,7 @@ const Detail = Type.Object({
   demandVolume: S,
   equipment: S,
   birthday: S,
+  birthdayCalendar: Type.Union([Type.Literal('solar'), Type.Literal('lunar')]),
   otherStations: S,
   whyUs: S,
   satisfaction: Type.Union([Type.Integer(), Type.Null()]),

@@ -4,6 +4,7 @@ import { isUniqueViolation, serialiseRollupWriters, type Engine } from '../../db
 import { actorOf, can, type Principal } from '../../auth/principal.js';
 import { orgUnitInScope, pathInCustomerScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
+import { isCalendarDay } from '../../../domain/day-arithmetic.js';
 import { parsePlate, plateSearchKey } from '../../../domain/plate.js';
 import { maskPhone, parsePhone } from '../../../domain/phone.js';
 import { greetingOf, profileOf, type Profile } from '../../../domain/customer-profile.js';
@@ -46,6 +47,8 @@ export interface CustomerFields {
   demandVolume?: string | null;
   equipment?: string | null;
   birthday?: string | null;
+  /** How the birthday is kept: 'solar', or 'lunar' (month and day of the lunar calendar). */
+  birthdayCalendar?: 'solar' | 'lunar';
   otherStations?: string | null;
   whyUs?: string | null;
   satisfaction?: number | null;
@@ -104,11 +107,25 @@ const FIELD_COLUMNS = {
   demandVolume: 'demand_volume',
   equipment: 'equipment',
   birthday: 'birthday',
+  birthdayCalendar: 'birthday_calendar',
   otherStations: 'other_stations',
   whyUs: 'why_us',
   satisfaction: 'satisfaction',
   notes: 'notes',
 } as const;
+
+/** A solar birthday is a day of the calendar; a lunar one a lunar month (1–12) and day (1–30), so 02-30 may be one. */
+function checkBirthday(birthday: string | null | undefined, calendar: 'solar' | 'lunar'): void {
+  if (!birthday) return;
+  const ok =
+    calendar === 'lunar' ? /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|30)$/.test(birthday) : isCalendarDay(birthday);
+  if (!ok)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      calendar === 'lunar' ? `${birthday} is no lunar month and day` : `${birthday} is no day of the calendar`,
+      'body.birthday',
+    );
+}
 
 export function columnsOf(f: CustomerFields): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -391,6 +408,7 @@ export class CustomersService {
       demandVolume: r.demand_volume,
       equipment: r.equipment,
       birthday: r.birthday,
+      birthdayCalendar: r.birthday_calendar === 'lunar' ? ('lunar' as const) : ('solar' as const),
       otherStations: r.other_stations,
       whyUs: r.why_us,
       satisfaction: r.satisfaction,
@@ -643,6 +661,7 @@ export class CustomersService {
     const orgUnitId = input.orgUnitId ?? p.orgUnitId;
     if (!(await orgUnitInScope(this.db, p, orgUnitId)))
       throw new AppError('SCOPE_DENIED', `org unit ${orgUnitId} is outside your organisation`, 'body.orgUnitId');
+    checkBirthday(input.birthday, input.birthdayCalendar ?? 'solar');
     const n = normaliseChildren(input);
     await this.checkRefs(p, input, { kind: input.kind, classCode: null });
     const dups = await this.findDuplicates(p, n);
@@ -713,6 +732,7 @@ export class CustomersService {
       throw new AppError('CONFLICT', `customer ${id} was merged into ${before.merged_into_id}`);
     if (patch.orgUnitId !== undefined && !(await orgUnitInScope(this.db, p, patch.orgUnitId)))
       throw new AppError('SCOPE_DENIED', `org unit ${patch.orgUnitId} is outside your organisation`, 'body.orgUnitId');
+    checkBirthday(patch.birthday, patch.birthdayCalendar ?? (before.birthday_calendar === 'lunar' ? 'lunar' : 'solar'));
     const n = normaliseChildren(patch);
     const ownerChanges = patch.ownerUserId !== undefined && patch.ownerUserId !== before.owner_user_id;
     const [owned] = ownerChanges ? await ownershipQueries.customers(this.db, [id]) : [];

@@ -47,7 +47,11 @@ export const AnomalyPolicyBody = Type.Object(
   strict,
 );
 
-const LevelCode = Type.String({ minLength: 1, maxLength: 32, description: 'An org level kind code (hq, branch, area, station…)' });
+const LevelCode = Type.String({
+  minLength: 1,
+  maxLength: 32,
+  description: 'An org level kind code (hq, branch, area, station…)',
+});
 /** Ownership, "1:15" coverage and the public pool (公海). */
 export const OwnershipPolicyBody = Type.Object(
   {
@@ -57,8 +61,13 @@ export const OwnershipPolicyBody = Type.Object(
     claimDailyCap: Num(L.claimDailyCap, 'Claims from the pool one person may make a day'),
     coolingOffDays: Num(L.coolingOffDays, 'Days before a former owner may claim back a customer he lost to the pool'),
     reminderDaysBefore: Num(L.reminderDaysBefore, 'Days before the return to the pool that the owner is reminded'),
-    unratedReturnDays: Num(L.unratedReturnDays, 'Days without a follow-up before an unrated customer returns to the pool'),
-    exemptRecentPurchase: Type.Boolean({ description: 'A purchase within the window keeps the customer with his owner' }),
+    unratedReturnDays: Num(
+      L.unratedReturnDays,
+      'Days without a follow-up before an unrated customer returns to the pool',
+    ),
+    exemptRecentPurchase: Type.Boolean({
+      description: 'A purchase within the window keeps the customer with his owner',
+    }),
     returnDays: Type.Array(
       Type.Object(
         {
@@ -166,10 +175,16 @@ const BODIES: Record<PolicyKind, TSchema> = {
   contact: Type.Object(
     {
       priceLeadDays: Num(L.priceLeadDays, 'Days before a price change takes effect that its customers are contacted'),
-      priceLookbackDays: Num(L.priceLookbackDays, 'A price change concerns customers who bought its product within these days'),
+      priceLookbackDays: Num(
+        L.priceLookbackDays,
+        'A price change concerns customers who bought its product within these days',
+      ),
       holidayLeadDays: Num(L.holidayLeadDays, 'Working days before a holiday that key customers are contacted'),
       holidayMinStars: Num(L.holidayMinStars, 'Key customers for holidays: latest final star rating at least this'),
-      weatherLeadDays: Num(L.weatherLeadDays, 'Days before a weather or road warning starts that customers are contacted'),
+      weatherLeadDays: Num(
+        L.weatherLeadDays,
+        'Days before a weather or road warning starts that customers are contacted',
+      ),
       birthdayLeadDays: Num(L.birthdayLeadDays, 'Days before a birthday that the owner is reminded'),
       dueHour: Num(L.dueHour, 'Hour of the local day by which a contact task is due'),
       workdayStartHour: Num(L.workdayStartHour, 'Start of working hours, hours after local midnight (8.5 = 08:30)'),

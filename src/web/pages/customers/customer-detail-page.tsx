@@ -219,7 +219,10 @@ export function CustomerDetailPage() {
               <Descriptions.Item label={t('customers.demandVolume')}>{text(c.demandVolume)}</Descriptions.Item>
               <Descriptions.Item label={t('customers.settlementMethod')}>{text(c.settlementMethod)}</Descriptions.Item>
               <Descriptions.Item label={t('customers.invoiceType')}>{text(c.invoiceType)}</Descriptions.Item>
-              <Descriptions.Item label={t('customers.birthday')}>{text(c.birthday)}</Descriptions.Item>
+              <Descriptions.Item label={t('customers.birthday')}>
+                {text(c.birthday)}
+                {c.birthday && c.birthdayCalendar === 'lunar' ? `（${t('customers.lunar')}）` : ''}
+              </Descriptions.Item>
               <Descriptions.Item label={t('customers.satisfaction')}>
                 {c.satisfaction ? <Rate disabled value={c.satisfaction} /> : '—'}
               </Descriptions.Item>

@@ -18,6 +18,7 @@ import {
   Input,
   List,
   Modal,
+  Radio,
   Rate,
   Row,
   Select,
@@ -60,6 +61,9 @@ interface Values {
   demandVolume?: string;
   equipment?: string;
   birthday?: Dayjs | null;
+  birthdayCalendar?: 'solar' | 'lunar';
+  /** A lunar birthday as lunar year-month-day: 02-30 is one, so no date picker. */
+  lunarBirthday?: string;
   otherStations?: string;
   whyUs?: string;
   satisfaction?: number | null;
@@ -109,7 +113,9 @@ function valuesOf(c: Customer): Values {
     vehicles: c.vehicles.map((v) => ({ plate: v.plate, model: v.model ?? undefined })),
     cards: c.cards.map((x) => x.cardNo),
     tags: c.tags,
-    birthday: c.birthday ? dayjs(c.birthday) : null,
+    birthday: c.birthday && c.birthdayCalendar !== 'lunar' ? dayjs(c.birthday) : null,
+    birthdayCalendar: c.birthdayCalendar,
+    lunarBirthday: c.birthdayCalendar === 'lunar' ? (c.birthday ?? undefined) : undefined,
     satisfaction: c.satisfaction,
     lookAfter: c.lookAfter,
   };
@@ -138,7 +144,13 @@ function bodyOf(v: Values, sendPhones: boolean) {
       .map((x) => ({ plate: x.plate.trim(), model: x.model?.trim() || null })),
     cards: (v.cards ?? []).map((c) => c.trim()).filter(Boolean),
     tags: (v.tags ?? []).map((c) => c.trim()).filter(Boolean),
-    birthday: v.birthday ? v.birthday.format('YYYY-MM-DD') : null,
+    birthday:
+      v.birthdayCalendar === 'lunar'
+        ? v.lunarBirthday?.trim() || null
+        : v.birthday
+          ? v.birthday.format('YYYY-MM-DD')
+          : null,
+    birthdayCalendar: v.birthdayCalendar ?? 'solar',
     satisfaction: v.satisfaction || null,
     lookAfter: v.lookAfter ?? false,
   };
@@ -435,8 +447,37 @@ export function CustomerFormDrawer({
             </Form.Item>
           </Col>
           <Col span={half}>
-            <Form.Item name="birthday" label={t('customers.birthday')}>
-              <DatePicker style={{ width: '100%' }} />
+            <Form.Item name="birthdayCalendar" label={t('customers.birthdayCalendar')} initialValue="solar">
+              <Radio.Group
+                optionType="button"
+                options={[
+                  { value: 'solar', label: t('customers.solar') },
+                  { value: 'lunar', label: t('customers.lunar') },
+                ]}
+                data-testid="birthday-calendar"
+              />
+            </Form.Item>
+          </Col>
+          <Col span={half}>
+            <Form.Item noStyle shouldUpdate={(a: Values, b: Values) => a.birthdayCalendar !== b.birthdayCalendar}>
+              {({ getFieldValue }) =>
+                getFieldValue('birthdayCalendar') === 'lunar' ? (
+                  <Form.Item
+                    name="lunarBirthday"
+                    label={t('customers.birthday')}
+                    extra={t('customers.lunarHelp')}
+                    rules={[
+                      { pattern: /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|30)$/, message: t('customers.lunarFormat') },
+                    ]}
+                  >
+                    <Input placeholder="1980-08-15" data-testid="lunar-birthday" />
+                  </Form.Item>
+                ) : (
+                  <Form.Item name="birthday" label={t('customers.birthday')}>
+                    <DatePicker style={{ width: '100%' }} />
+                  </Form.Item>
+                )
+              }
             </Form.Item>
           </Col>
           <Col span={half}>

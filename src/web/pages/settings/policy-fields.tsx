@@ -538,6 +538,7 @@ export function PolicyFields({
       return <OwnershipFields />;
     case 'card':
     case 'anomaly':
+    case 'contact':
       return <PlainFields names={numberFieldsOf(kind)} />;
   }
 }

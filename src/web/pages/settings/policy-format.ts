@@ -50,6 +50,12 @@ const UNITS: Record<string, Unit> = {
   normalYearlyLossRate: 'percent',
   modelMinCustomers: 'customer',
   modelMinHistoryDays: 'day',
+  priceLeadDays: 'day',
+  priceLookbackDays: 'day',
+  holidayLeadDays: 'day',
+  holidayMinStars: 'star',
+  weatherLeadDays: 'day',
+  birthdayLeadDays: 'day',
 };
 
 export const unitOf = (name: string): Unit | null => UNITS[name] ?? null;
@@ -205,7 +211,10 @@ export function serverFieldText(
   rule: unknown,
   basis: string,
 ): string | null {
-  if (typeof rule === 'string' && ['thresholds_rise', 'final_before_compute', 'code_unique', 'fen'].includes(rule)) {
+  if (
+    typeof rule === 'string' &&
+    ['thresholds_rise', 'final_before_compute', 'code_unique', 'fen', 'end_before_start'].includes(rule)
+  ) {
     return t(`settings.problems.${rule as 'fen'}`);
   }
   const name = path[0] === 'thresholds' ? 'threshold' : String(path[path.length - 1]);
