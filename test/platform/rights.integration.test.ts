@@ -25,6 +25,8 @@ describeEngines('rights over users and roles', (engine) => {
     'customer.read',
     'customer.write',
     'alert.read',
+    // The attendant's own right to claim from the public pool, so the attendant stays within.
+    'pool.claim',
   ];
   let manager: Session;
 
