@@ -78,6 +78,14 @@ function prospectsFlow(engine: Engine) {
       await page.getByTestId('prospect-save').click();
       await page.waitForURL(/\/prospects\/\d+$/);
       await poll(async () => page.getByTestId('prospect-stage').textContent()).toBe('已调查');
+      // Before dispatch the survey can still be corrected.
+      await page.getByTestId('prospect-edit').click();
+      await page.getByRole('dialog').getByLabel('目前供油方').fill('民营加油站');
+      await page
+        .getByRole('dialog')
+        .getByRole('button', { name: /确\s*定|OK/ })
+        .click();
+      await page.getByText('民营加油站').waitFor();
       await noSidewaysScroll(page);
       await screenshot(page, dir, '02-prospect-phone');
       await context.close();

@@ -16,6 +16,7 @@ import {
   Form,
   Input,
   Modal,
+  Radio,
   Spin,
   Tag,
   Timeline,
@@ -25,7 +26,7 @@ import dayjs, { type Dayjs } from 'dayjs';
 import { ApiError, client, unwrap } from '../../api/client.js';
 import { useShowError } from '../../shared/errors.js';
 import { Page } from '../../shared/page.js';
-import { IMPORTANCE_COLORS, STAGE_COLORS, type Prospect } from './labels.js';
+import { IMPORTANCES, IMPORTANCE_COLORS, STAGE_COLORS, type Prospect } from './labels.js';
 
 type StepAction = 'contact' | 'offer' | 'lose' | 'note' | 'sign';
 
@@ -128,10 +129,110 @@ function StepModal({ prospect, action, onClose }: { prospect: Prospect; action: 
   );
 }
 
+interface EditValues {
+  name: string;
+  contactName?: string | null;
+  phone?: string | null;
+  demand: string;
+  fuelUse?: string | null;
+  settlementMethod?: string | null;
+  competitor?: string | null;
+  importance: Prospect['importance'];
+}
+
+/** Correct the survey or the importance, before dispatch and while his plan is a draft. */
+function EditModal({ prospect, onClose }: { prospect: Prospect; onClose: () => void }) {
+  const { t } = useTranslation();
+  const [form] = Form.useForm<EditValues>();
+  const queryClient = useQueryClient();
+  const showError = useShowError();
+  const [saving, setSaving] = useState(false);
+  const save = async (v: EditValues) => {
+    setSaving(true);
+    try {
+      // A masked phone is not sent back: only a number typed in replaces the one on file.
+      const phone = v.phone && !v.phone.includes('*') ? { phone: v.phone } : {};
+      await unwrap(
+        client.PATCH('/api/prospects/{id}', {
+          params: { path: { id: prospect.id } },
+          body: {
+            name: v.name,
+            contactName: v.contactName ?? null,
+            demand: v.demand,
+            fuelUse: v.fuelUse ?? null,
+            settlementMethod: v.settlementMethod ?? null,
+            competitor: v.competitor ?? null,
+            importance: v.importance,
+            ...phone,
+            version: prospect.version,
+          },
+        }),
+      );
+      await queryClient.invalidateQueries({ queryKey: ['prospects'] });
+      onClose();
+    } catch (err) {
+      showError(err, form);
+    } finally {
+      setSaving(false);
+    }
+  };
+  return (
+    <Modal
+      open
+      title={t('common.edit')}
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      okButtonProps={{ loading: saving }}
+    >
+      <Form<EditValues> form={form} layout="vertical" initialValues={prospect} onFinish={(v) => void save(v)}>
+        <Form.Item
+          name="name"
+          label={t('prospects.name')}
+          rules={[{ required: true, whitespace: true, message: t('validation.required') }]}
+        >
+          <Input maxLength={200} />
+        </Form.Item>
+        <Form.Item name="contactName" label={t('prospects.contactName')}>
+          <Input maxLength={100} />
+        </Form.Item>
+        <Form.Item name="phone" label={t('prospects.phone')}>
+          <Input inputMode="tel" maxLength={32} />
+        </Form.Item>
+        <Form.Item
+          name="demand"
+          label={t('prospects.demand')}
+          rules={[{ required: true, whitespace: true, message: t('validation.required') }]}
+        >
+          <Input.TextArea rows={3} maxLength={4000} />
+        </Form.Item>
+        <Form.Item name="fuelUse" label={t('prospects.fuelUse')}>
+          <Input maxLength={200} />
+        </Form.Item>
+        <Form.Item name="settlementMethod" label={t('prospects.settlementMethod')}>
+          <Input maxLength={100} />
+        </Form.Item>
+        <Form.Item name="competitor" label={t('prospects.competitor')}>
+          <Input maxLength={200} />
+        </Form.Item>
+        <Form.Item name="importance" label={t('prospects.importance')} extra={t('prospects.importanceHelp')}>
+          <Radio.Group optionType="button" buttonStyle="solid">
+            {IMPORTANCES.map((i) => (
+              <Radio key={i} value={i}>
+                {t(`prospects.importances.${i}`)}
+              </Radio>
+            ))}
+          </Radio.Group>
+        </Form.Item>
+      </Form>
+    </Modal>
+  );
+}
+
 export function ProspectPage() {
   const { t } = useTranslation();
   const id = Number(useParams().id);
   const [step, setStep] = useState<StepAction | null>(null);
+  const [editing, setEditing] = useState(false);
   const q = useQuery({
     queryKey: ['prospects', 'one', id],
     queryFn: () => unwrap(client.GET('/api/prospects/{id}', { params: { path: { id } } })),
@@ -157,8 +258,13 @@ export function ProspectPage() {
           </Link>
         )}
       </Flex>
-      {steps.length > 0 && (
+      {(steps.length > 0 || p.canEdit) && (
         <Flex gap={8} wrap style={{ marginBottom: 12 }}>
+          {p.canEdit && (
+            <Button onClick={() => setEditing(true)} data-testid="prospect-edit">
+              {t('common.edit')}
+            </Button>
+          )}
           {steps.map((a) => (
             <Button
               key={a}
@@ -224,6 +330,7 @@ export function ProspectPage() {
         )}
       </Card>
       {step && <StepModal prospect={p} action={step} onClose={() => setStep(null)} />}
+      {editing && <EditModal prospect={p} onClose={() => setEditing(false)} />}
     </Page>
   );
 }
