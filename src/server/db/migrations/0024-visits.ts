@@ -122,6 +122,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('visit_record')
     .columns(['customer_id', 'visited_at'])
     .execute();
+  // The planned visit a record did (and what deleting a plan's visits looks up).
+  await db.schema.createIndex('visit_record_planned_idx').on('visit_record').column('planned_visit_id').execute();
   await db.schema
     .createIndex('visit_record_unit_day_idx')
     .on('visit_record')

@@ -100,16 +100,17 @@ export class VisitPlansService {
     let plans = 0;
     let visits = 0;
     const ownerIds = [...owners.keys()];
-    // Many owners per transaction: one per owner would cost a commit each (2,000 on a branch).
-    for (let i = 0; i < ownerIds.length; i += 200) {
+    // Many owners per transaction and per statement: one each would cost a commit and three round
+    // trips per owner (2,000 on a branch).
+    for (let i = 0; i < ownerIds.length; i += 500) {
       await this.db.transaction().execute(async (trx) => {
-        for (const ownerId of ownerIds.slice(i, i + 200)) {
-          const o = owners.get(ownerId)!;
-          const plan = await trx
-            .insertInto('visit_plan')
-            .values({
+        const chunk = ownerIds.slice(i, i + 500);
+        const created = await trx
+          .insertInto('visit_plan')
+          .values(
+            chunk.map((ownerId) => ({
               owner_user_id: ownerId,
-              org_unit_id: o.unitId,
+              org_unit_id: owners.get(ownerId)!.unitId,
               month,
               state: 'draft',
               submitted_at: null,
@@ -118,18 +119,23 @@ export class VisitPlansService {
               decision_note: null,
               created_at: at,
               updated_at: at,
-            })
-            .onConflict((oc) => oc.columns(['owner_user_id', 'month']).doNothing())
-            .returning('id')
-            .executeTakeFirst();
-          if (!plan) continue;
+            })),
+          )
+          .onConflict((oc) => oc.columns(['owner_user_id', 'month']).doNothing())
+          .returning(['id', 'owner_user_id'])
+          .execute();
+        const rows = [];
+        const events = [];
+        for (const plan of created) {
+          const ownerId = num(plan.owner_user_id);
+          const o = owners.get(ownerId)!;
           plans++;
           const byId = new Map(o.list.map((c) => [c.customerId, c]));
           const proposed = proposePlan(policy, month, o.list);
-          const rows = proposed.map((v) => {
+          for (const v of proposed) {
             const c = byId.get(v.customerId)!;
             const tz = units.get(c.unitId)?.timeZone ?? 'Asia/Shanghai';
-            return {
+            rows.push({
               plan_id: num(plan.id),
               customer_id: v.customerId,
               org_unit_id: c.unitId,
@@ -144,28 +150,31 @@ export class VisitPlansService {
               record_id: null,
               created_at: at,
               updated_at: at,
-            };
+            });
+          }
+          events.push({
+            plan_id: num(plan.id),
+            action: 'propose',
+            from_state: null,
+            to_state: 'draft',
+            actor_user_id: null,
+            actor_name: PLAN_JOB_ACTOR.name,
+            note: `${proposed.length}`,
+            at,
           });
-          for (let j = 0; j < rows.length; j += 1000)
-            await trx
-              .insertInto('planned_visit')
-              .values(rows.slice(j, j + 1000))
-              .execute();
-          visits += rows.length;
+        }
+        // SQLite takes at most 32,766 parameters a statement: 14 a row.
+        for (let j = 0; j < rows.length; j += 2000)
+          await trx
+            .insertInto('planned_visit')
+            .values(rows.slice(j, j + 2000))
+            .execute();
+        for (let j = 0; j < events.length; j += 2000)
           await trx
             .insertInto('visit_plan_event')
-            .values({
-              plan_id: num(plan.id),
-              action: 'propose',
-              from_state: null,
-              to_state: 'draft',
-              actor_user_id: null,
-              actor_name: PLAN_JOB_ACTOR.name,
-              note: `${rows.length}`,
-              at,
-            })
+            .values(events.slice(j, j + 2000))
             .execute();
-        }
+        visits += rows.length;
       });
     }
     return { plans, visits };
