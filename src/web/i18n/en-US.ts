@@ -269,14 +269,14 @@ export const enUS: Catalog = {
     visitsDesc: 'Monthly visit plans, appointments, visit records and the weekly summary',
     complaintsDesc:
       'Complaints from every channel: verify, review, rectify, call back, archive, each stage owned by someone',
-  },
-  org: {
     workDesc: 'Alerts, visits, follow-ups, contact tasks and approvals waiting for me, by due time',
     myWork: 'My work',
     workOpen: 'Open',
     workOverdue: 'Overdue',
     workDueToday: 'Due today',
     noWork: 'Nothing to do',
+  },
+  org: {
     title: 'Organisation',
     tree: 'Org tree',
     details: 'Unit details',
