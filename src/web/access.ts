@@ -28,6 +28,8 @@ export function accessOf(me: Me | null | undefined) {
     canRunImport: has('import.run'),
     canManageApiKeys: has('apikey.manage'),
     canReadAlerts: has('alert.read'),
+    canTakeComplaints: has('complaint.intake'),
+    canHandleComplaints: has('complaint.handle'),
     canRunAlerts: has('alert.run'),
     canReadDashboards: has('dashboard.read'),
     canApproveVisits: has('visit.approve'),

@@ -17,6 +17,9 @@ const COMPONENTS: Record<PagePath, LazyExoticComponent<ComponentType>> = {
   '/alerts': page(async () => (await import('./pages/alerts/alerts-page.js')).AlertsPage),
   '/churn-cases': page(async () => (await import('./pages/churn-cases/churn-cases-page.js')).ChurnCasesPage),
   '/churn-cases/:id': page(async () => (await import('./pages/churn-cases/churn-case-page.js')).ChurnCasePage),
+  '/complaints': page(async () => (await import('./pages/complaints/complaints-page.js')).ComplaintsPage),
+  '/complaints/new': page(async () => (await import('./pages/complaints/intake-page.js')).ComplaintIntakePage),
+  '/complaints/:id': page(async () => (await import('./pages/complaints/complaint-page.js')).ComplaintPage),
   '/contact-tasks': page(async () => (await import('./pages/contact-moments/contact-tasks-page.js')).ContactTasksPage),
   '/contact-tasks/:id': page(
     async () => (await import('./pages/contact-moments/contact-task-page.js')).ContactTaskPage,

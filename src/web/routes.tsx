@@ -48,6 +48,7 @@ export type HomeDescKey =
   | 'dashboardDesc'
   | 'ratingsDesc'
   | 'churnCasesDesc'
+  | 'complaintsDesc'
   | 'visitsDesc'
   | 'prospectsDesc'
   | 'devPlansDesc'
@@ -78,6 +79,9 @@ export type PagePath =
   | '/ownership/coverage'
   | '/ownership/pool'
   | '/churn-cases/:id'
+  | '/complaints'
+  | '/complaints/new'
+  | '/complaints/:id'
   | '/contact-tasks'
   | '/contact-tasks/:id'
   | '/contact-moments'
@@ -165,6 +169,29 @@ export const PAGES: readonly PageRoute[] = [
     menuKey: 'churnCases',
     icon: <UserDeleteOutlined />,
     access: 'canReadAlerts',
+    inMenu: false,
+  },
+  // Complaints: taken at every station (attendants too), handled along the chain by its owners.
+  {
+    path: '/complaints',
+    menuKey: 'complaints',
+    descKey: 'complaintsDesc',
+    icon: <NotificationOutlined />,
+    access: 'canTakeComplaints',
+    inMenu: true,
+  },
+  {
+    path: '/complaints/new',
+    menuKey: 'complaints',
+    icon: <NotificationOutlined />,
+    access: 'canTakeComplaints',
+    inMenu: false,
+  },
+  {
+    path: '/complaints/:id',
+    menuKey: 'complaints',
+    icon: <NotificationOutlined />,
+    access: 'canTakeComplaints',
     inMenu: false,
   },
   // Development plans: stations survey prospects, the branch plans, approves, dispatches and samples.

@@ -41,6 +41,7 @@ import { CustomerFormDrawer, type CustomerFormTarget } from './customer-form.js'
 import type { CustomerKind, ProfileQuestion } from './labels.js';
 import { PurchasesPanel } from './panels/purchases-panel.js';
 import { RatingsPanel } from './panels/ratings-panel.js';
+import { CustomerComplaints } from '../complaints/customer-complaints.js';
 import { ValuePanel } from './panels/value-panel.js';
 import { OwnerBlock } from '../ownership/owner-block.js';
 import { ActorName, auditLabel } from '../audit/labels.js';
@@ -300,6 +301,11 @@ export function CustomerDetailPage() {
         <Col xs={24}>
           <RatingsPanel customerId={c.id} />
         </Col>
+        {access.canTakeComplaints && (
+          <Col xs={24}>
+            <CustomerComplaints customerId={c.id} />
+          </Col>
+        )}
         <Col xs={24} lg={14}>
           <Card size="small" title={t('customers.sections.visits')}>
             <Table
