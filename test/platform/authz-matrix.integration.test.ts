@@ -196,6 +196,7 @@ describeEngines('authorization matrix', (engine) => {
       'customer.write',
       'alert.read',
       'pool.claim',
+      'complaint.intake',
     ];
     await ok(
       call(ctx.app, admin, 'POST', '/api/roles', {
