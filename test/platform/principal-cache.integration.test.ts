@@ -37,7 +37,7 @@ describeEngines('cached principals', (engine) => {
     return app;
   };
   /** The same session cookie used against another instance. */
-  const on = (app: TestApp, s: Session, method: string, path: string, body?: unknown) =>
+  const on = (app: TestApp, s: Session, method: 'GET' | 'POST', path: string, body?: unknown) =>
     call(app, s, method, path, body);
   const status = async (app: TestApp, s: Session, path: string) => (await on(app, s, 'GET', path)).statusCode;
 
