@@ -359,7 +359,13 @@ describeEngines('bad input on every route', (engine) => {
       ...contactRecords,
       ...devRecords,
     };
-    return r.url.replace(':id', String(type ? ids[type] : roleId)).replace(':mergeId', '1');
+    return (
+      r.url
+        .replace(':id', String(type ? ids[type] : roleId))
+        .replace(':mergeId', '1')
+        // Any other path parameter: a day, or the id of a row that need not exist (the body is checked first).
+        .replace(/:(\w+)/g, (_, name: string) => (name === 'day' ? '2026-12-01' : '1'))
+    );
   };
 
   // A route that takes several media types documents each; its JSON schema is the one to fuzz.
@@ -453,9 +459,11 @@ describeEngines('bad input on every route', (engine) => {
                 ? String(x.enum[0])
                 : x.type === 'integer' || x.type === 'number'
                   ? '1'
-                  : x.pattern?.includes('\\d{4}')
-                    ? '2026-11'
-                    : 'ab';
+                  : x.pattern?.includes('3[01]')
+                    ? '2026-11-02'
+                    : x.pattern?.includes('\\d{4}') || x.pattern?.includes('(0[1-9]|1[0-2])')
+                      ? '2026-11'
+                      : 'ab';
         const others = (qs.required ?? [])
           .filter((x) => x !== name && qs.properties![x])
           .map((x) => `${x}=${valid(qs.properties![x]!)}&`)
