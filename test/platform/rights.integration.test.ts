@@ -25,8 +25,9 @@ describeEngines('rights over users and roles', (engine) => {
     'customer.read',
     'customer.write',
     'alert.read',
-    // The attendant's own right to claim from the public pool, so the attendant stays within.
+    // The attendant's own rights to claim from the public pool and to take a complaint, so the attendant stays within.
     'pool.claim',
+    'complaint.intake',
   ];
   let manager: Session;
 
