@@ -27,6 +27,7 @@ import { errorText, useShowError } from '../../shared/errors.js';
 import { OrgTreeSelect } from '../../shared/org-tree-select.js';
 import { useMe } from '../../shared/session.js';
 import { Page } from '../../shared/page.js';
+import { timeZoneName } from '../../shared/time-zones.js';
 import type { CalendarDay, CalendarYear } from './labels.js';
 
 const clock = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
@@ -168,7 +169,7 @@ function DayModal({
 }
 
 export function CalendarPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const me = useMe().data;
   const [unit, setUnit] = useState<number | undefined>(undefined);
   const unitId = unit ?? me?.orgUnitId;
@@ -200,7 +201,7 @@ export function CalendarPage() {
         {data && (
           <Typography.Text type="secondary">
             {t('moments.calendarSummary', {
-              zone: data.timeZone,
+              zone: timeZoneName(data.timeZone, i18n.language),
               from: clock(data.workdayStart),
               to: clock(data.workdayEnd),
               working: data.days.length - offDays,
