@@ -43,6 +43,8 @@ function alertsFlow(engine: Engine) {
         orgUnitId: tree.station1,
         name: '赵建国',
         vehicles: [{ plate: '冀A12345' }],
+        // Nobody's yet: his alert goes to the station's manager.
+        ownerUserId: null,
       }),
       201,
     );

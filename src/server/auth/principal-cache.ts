@@ -3,7 +3,9 @@
 // passwords, sign-outs) clears this instance's cache at once and, on PostgreSQL, every other
 // instance's through NOTIFY. Where a notice cannot arrive (SQLite has no other instances; a CLI
 // process changing users), the bound is the longest a stale principal is served.
-import type pg from 'pg';
+import pg from 'pg';
+
+const PgClient = pg.Client;
 import type { Principal } from './principal.js';
 
 export const PRINCIPAL_CHANNEL = 'forecourt_principals';
@@ -18,7 +20,7 @@ interface Entry {
 
 export class PrincipalCache {
   private readonly entries = new Map<string, Entry>();
-  private listener: pg.PoolClient | null = null;
+  private listener: pg.Client | null = null;
   private notifier: ((payload: string) => Promise<void>) | null = null;
 
   constructor(
@@ -67,20 +69,24 @@ export class PrincipalCache {
     return this.entries.size;
   }
 
-  /** PostgreSQL: listen for other instances' changes on a connection of its own, and tell them of ours. */
+  /**
+   * PostgreSQL: listen for other instances' changes on a connection of its own (outside the pool, so
+   * it never takes a connection requests wait for), and tell them of ours through the pool.
+   */
   async listen(pool: pg.Pool): Promise<void> {
     if (!this.enabled) return;
-    const client = await pool.connect();
-    client.on('notification', (msg) => {
-      if (msg.channel !== PRINCIPAL_CHANNEL) return;
-      if (!msg.payload || msg.payload === '*') this.entries.clear();
-      else this.entries.delete(msg.payload);
-    });
+    const client = new PgClient(pool.options);
     // A lost listening connection would leave only the bound: drop everything and stop caching.
     client.on('error', () => {
       this.entries.clear();
       (this as { boundMs: number }).boundMs = 0;
     });
+    client.on('notification', (msg) => {
+      if (msg.channel !== PRINCIPAL_CHANNEL) return;
+      if (!msg.payload || msg.payload === '*') this.entries.clear();
+      else this.entries.delete(msg.payload);
+    });
+    await client.connect();
     await client.query(`listen ${PRINCIPAL_CHANNEL}`);
     this.listener = client;
     this.notifier = async (payload) => {
@@ -94,11 +100,10 @@ export class PrincipalCache {
     this.listener = null;
     if (l) {
       try {
-        await l.query(`unlisten ${PRINCIPAL_CHANNEL}`);
+        await l.end();
       } catch {
         // closing anyway
       }
-      l.release();
     }
   }
 }
