@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { idRefType, instantType, withId } from './helpers.js';
+import { CATALOGUE_0021, idRefType, instantType, withId } from './helpers.js';
 
 // Ownership and the public pool (公海): one history of every change of owner (by hand, by a bulk
 // reassignment, back to the pool, claimed from it, on creation), and on the customer when the present
@@ -58,32 +58,7 @@ export async function up(db: Kysely<any>): Promise<void> {
  * start-up seeds them with both.)
  */
 export async function grantOwnershipPermissions(db: Kysely<any>): Promise<void> {
-  const catalogueBefore = [
-    'org.read',
-    'org.write',
-    'user.read',
-    'user.write',
-    'role.read',
-    'role.write',
-    'audit.read',
-    'customer.read',
-    'customer.write',
-    'customer.phone',
-    'customer.export',
-    'customer.merge',
-    'access.approve',
-    'policy.write',
-    'rating.propose',
-    'rating.approve',
-    'rating.read',
-    'rating.finalize',
-    'import.run',
-    'apikey.manage',
-    'alert.read',
-    'alert.run',
-    'churn.assign',
-    'dashboard.read',
-  ];
+  const catalogueBefore = CATALOGUE_0021;
   const managers = [
     'hq_marketing',
     'branch_customer_admin',

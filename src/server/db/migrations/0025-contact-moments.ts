@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { idRefType, instantType, withId } from './helpers.js';
+import { CATALOGUE_0021, idRefType, instantType, withId } from './helpers.js';
 
 // Must-contact moments (DOMAIN.md "Looking after customers"): the company's own calendar days on top
 // of the statutory ones, price changes, weather and road warnings, and the contact task each moment
@@ -121,32 +121,7 @@ export async function up(db: Kysely<any>): Promise<void> {
  * of 0021, so the company's administrators stay administrators. (A fresh database has no roles yet.)
  */
 async function grantNew(db: Kysely<any>, permission: string, builtins: string[]): Promise<void> {
-  const catalogueBefore = [
-    'org.read',
-    'org.write',
-    'user.read',
-    'user.write',
-    'role.read',
-    'role.write',
-    'audit.read',
-    'customer.read',
-    'customer.write',
-    'customer.phone',
-    'customer.export',
-    'customer.merge',
-    'access.approve',
-    'policy.write',
-    'rating.propose',
-    'rating.approve',
-    'rating.read',
-    'rating.finalize',
-    'import.run',
-    'apikey.manage',
-    'alert.read',
-    'alert.run',
-    'churn.assign',
-    'dashboard.read',
-  ];
+  const catalogueBefore = CATALOGUE_0021;
   const roles = await db
     .selectFrom('role as r')
     .select('r.id')

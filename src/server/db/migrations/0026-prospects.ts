@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { idRefType, instantType, withId } from './helpers.js';
+import { CATALOGUE_0021, idRefType, instantType, withId } from './helpers.js';
 
 // Development plans (DOMAIN.md "Looking after customers", seed [003] §4): prospects surveyed at a
 // station, the branch's monthly plan that collects them, its two approvals, the dispatch of each
@@ -153,32 +153,7 @@ export async function up(db: Kysely<any>): Promise<void> {
  * (On a fresh database there are no roles yet; start-up seeds them.)
  */
 export async function grantProspectPermissions(db: Kysely<any>): Promise<void> {
-  const catalogueBefore = [
-    'org.read',
-    'org.write',
-    'user.read',
-    'user.write',
-    'role.read',
-    'role.write',
-    'audit.read',
-    'customer.read',
-    'customer.write',
-    'customer.phone',
-    'customer.export',
-    'customer.merge',
-    'access.approve',
-    'policy.write',
-    'rating.propose',
-    'rating.approve',
-    'rating.read',
-    'rating.finalize',
-    'import.run',
-    'apikey.manage',
-    'alert.read',
-    'alert.run',
-    'churn.assign',
-    'dashboard.read',
-  ];
+  const catalogueBefore = CATALOGUE_0021;
   const builtin: Record<string, string> = {
     branch_customer_admin: 'prospect.plan',
     branch_dept_head: 'prospect.approve',

@@ -23,3 +23,31 @@ export function idRefType(db: Kysely<any>): ColumnDataType {
 }
 
 export { sql };
+
+/** The permission catalogue as migration 0021 left it: a role holding all of it is an administrator of that time. */
+export const CATALOGUE_0021: readonly string[] = [
+  'org.read',
+  'org.write',
+  'user.read',
+  'user.write',
+  'role.read',
+  'role.write',
+  'audit.read',
+  'customer.read',
+  'customer.write',
+  'customer.phone',
+  'customer.export',
+  'customer.merge',
+  'access.approve',
+  'policy.write',
+  'rating.propose',
+  'rating.approve',
+  'rating.read',
+  'rating.finalize',
+  'import.run',
+  'apikey.manage',
+  'alert.read',
+  'alert.run',
+  'churn.assign',
+  'dashboard.read',
+];
