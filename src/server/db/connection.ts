@@ -39,6 +39,11 @@ export function openDb(options: DbOptions): Db {
   if (isPostgresUrl(options.url)) {
     setPgParsers();
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle connection the server ends (a restart, a terminated backend) is dropped from the pool and
+    // replaced on next use; without a listener the pool would re-throw it and end the process.
+    pool.on('error', (err) => {
+      process.emitWarning(`PostgreSQL idle connection lost: ${err.message}`, { code: 'FORECOURT_PG_IDLE' });
+    });
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     registerPgPool(kysely, pool);
     return { kysely, engine: 'postgres', close: () => kysely.destroy() };
