@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './test/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -6,5 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most of a test's time is spent waiting on PostgreSQL, SQLite's disk or Chromium, so three workers
+    // keep two cores busy; TEST_WORKERS changes it.
+    maxWorkers: Number(process.env.TEST_WORKERS) || 3,
+    sequence: { sequencer: LongestFirst },
   },
 });

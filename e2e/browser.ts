@@ -50,7 +50,7 @@ export function artifactsDir(flow: string, engine: Engine): string {
 }
 
 /** Run a browser flow on every engine, after the web bundle is built. */
-export function describeBrowser(name: string, flow: (engine: Engine) => void): void {
+export function describeBrowser(name: string, flow: (engine: Engine) => void, engines?: Engine[]): void {
   if (!hasBrowser && browserRequired) {
     describe(name, () => {
       it('needs Chromium', () => {
@@ -64,7 +64,7 @@ export function describeBrowser(name: string, flow: (engine: Engine) => void): v
     beforeAll(async () => {
       await ensureWeb({ log: (m) => console.log(m) });
     }, 300_000);
-    describeEngines(name, flow);
+    describeEngines(name, flow, engines);
   }
 }
 

@@ -72,8 +72,8 @@ export async function openFresh(engine: Engine): Promise<{ db: Db; close: () => 
 }
 
 /** `describe` once per available engine. */
-export function describeEngines(name: string, fn: (engine: Engine) => void): void {
-  for (const engine of ENGINES) {
+export function describeEngines(name: string, fn: (engine: Engine) => void, engines: Engine[] = ENGINES): void {
+  for (const engine of engines) {
     const skip = engine === 'postgres' && !pgReady;
     (skip ? describe.skip : describe)(`${name} [${engine}]`, () => fn(engine));
   }

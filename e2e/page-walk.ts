@@ -1,7 +1,8 @@
 // Every page as every default role, on a desktop (1440×900) and a phone (390×844), in Chromium: what a
 // Chinese user reads is Chinese. A visible Latin word outside the allow-list (brand, units, plate
 // letters, codes), a console error, or a page wider than the phone fails. Every page is kept as a
-// screenshot in e2e/artifacts/page-walk-<engine>/.
+// screenshot in e2e/artifacts/page-walk-<engine>/. One test file per engine, so the two walks run in
+// parallel workers.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
@@ -10,7 +11,6 @@ import { DEFAULT_ROLES } from '../src/domain/permissions.js';
 import { login, ok, call, type TestApp } from '../test/helpers/app.js';
 import {
   artifactsDir,
-  describeBrowser,
   signIn,
   startBrowserApp,
   STEP_TIMEOUT,
@@ -101,18 +101,32 @@ async function menuPaths(page: Page, size: Size): Promise<string[]> {
   return ids.map((id) => id.slice(id.lastIndexOf('-/') + 1)).filter((p) => p.startsWith('/'));
 }
 
-/** Waits until nothing is loading: no spinner, no skeleton, no request in flight. */
-async function settle(page: Page): Promise<void> {
-  await page.waitForLoadState('networkidle');
+/** Requests a page has started and not yet finished (Playwright's networkidle waits a fixed 500 ms more). */
+function trackRequests(page: Page): () => number {
+  const pending = new Set<unknown>();
+  page.on('request', (r) => pending.add(r));
+  page.on('requestfinished', (r) => pending.delete(r));
+  page.on('requestfailed', (r) => pending.delete(r));
+  return () => pending.size;
+}
+
+/** Waits until nothing is loading: no request in flight for 100 ms, no spinner, no skeleton. */
+async function settle(page: Page, inFlight: () => number): Promise<void> {
+  await page.waitForLoadState('load');
+  const deadline = Date.now() + UI_TIMEOUT;
+  for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
+    await page.waitForTimeout(50);
+    quiet = inFlight() === 0 ? quiet + 1 : 0;
+  }
   await page
     .locator('.ant-spin-spinning, .ant-skeleton-active')
     .first()
     .waitFor({ state: 'detached', timeout: UI_TIMEOUT })
     .catch(() => undefined);
-  await page.waitForTimeout(150);
+  await page.waitForTimeout(100);
 }
 
-function walk(engine: Engine) {
+export function walk(engine: Engine) {
   let started: BrowserApp;
   let dir: string;
   let accounts: DemoAccount[];
@@ -154,6 +168,7 @@ function walk(engine: Engine) {
     });
     context.setDefaultTimeout(UI_TIMEOUT);
     const page = await context.newPage();
+    const inFlight = trackRequests(page);
     let where = `${role.code} ${size.name} /login`;
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`${where}: ${m.text()} (console error)`);
@@ -161,7 +176,7 @@ function walk(engine: Engine) {
     page.on('pageerror', (e) => problems.push(`${where}: ${e.message} (page error)`));
     try {
       await page.goto(`${started.base}/login`);
-      await settle(page);
+      await settle(page, inFlight);
       await signIn(page, started.base, account.username, PASSWORD);
       const start = new URL(page.url()).pathname;
       if (role.code === 'attendant' && start !== '/pump') problems.push(`attendant starts at ${start}, not the pump`);
@@ -172,7 +187,7 @@ function walk(engine: Engine) {
       for (const path of paths) {
         where = `${role.code} ${size.name} ${path}`;
         await page.goto(`${started.base}${path}`);
-        await settle(page);
+        await settle(page, inFlight);
         visited++;
         const { text, codes, overflow } = await page.evaluate(() => ({
           text: document.body.innerText,
@@ -259,4 +274,3 @@ async function seed(app: TestApp, accounts: DemoAccount[]): Promise<void> {
   });
 }
 
-describeBrowser('every page, every role, both sizes', walk);
