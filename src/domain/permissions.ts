@@ -36,6 +36,9 @@ export const PERMISSIONS = [
   'complaint.handle',
   'calendar.write',
   'moment.write',
+  'mystery.read',
+  'mystery.manage',
+  'mystery.evaluate',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -60,12 +63,16 @@ const CUSTOMER_WORK: readonly Permission[] = [
 ];
 
 export const DEFAULT_ROLES: readonly DefaultRole[] = [
+  // Mystery shoppers (神秘顾客) rate stations on HQ's forms; they see only their own assignments.
+  { code: 'mystery_shopper', nameZh: '神秘顾客', nameEn: 'Mystery shopper', permissions: ['mystery.evaluate'] },
   { code: 'admin', nameZh: '系统管理员', nameEn: 'System admin', permissions: PERMISSIONS },
   {
     code: 'hq_marketing',
     nameZh: '营销处',
     nameEn: 'HQ marketing',
     permissions: [
+      'mystery.read',
+      'mystery.manage',
       'org.read',
       'user.read',
       ...CUSTOMER_WORK,
@@ -90,6 +97,8 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
     nameZh: '客户专职管理员',
     nameEn: 'Branch customer admin',
     permissions: [
+      'mystery.read',
+      'mystery.manage',
       'org.read',
       'user.read',
       ...CUSTOMER_WORK,
@@ -113,6 +122,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
     nameZh: '业务部主管',
     nameEn: 'Business dept head',
     permissions: [
+      'mystery.read',
       'org.read',
       'user.read',
       ...CUSTOMER_WORK,
@@ -132,6 +142,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
     nameZh: '分公司经理',
     nameEn: 'Branch manager',
     permissions: [
+      'mystery.read',
       'org.read',
       'user.read',
       ...CUSTOMER_WORK,
@@ -153,6 +164,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
     nameZh: '片区客户经理',
     nameEn: 'Area customer manager',
     permissions: [
+      'mystery.read',
       'org.read',
       ...CUSTOMER_WORK,
       'owner.assign',
@@ -177,6 +189,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
     nameZh: '站长',
     nameEn: 'Station manager',
     permissions: [
+      'mystery.read',
       'org.read',
       'user.read',
       ...CUSTOMER_WORK,
@@ -210,6 +223,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
     nameZh: '审计员',
     nameEn: 'Auditor',
     permissions: [
+      'mystery.read',
       'org.read',
       'user.read',
       'role.read',

@@ -53,6 +53,10 @@ export const ERRORS = {
   COMPLAINT_STAGE_DENIED: 403,
   /** Rectification without a photo or document of what was done. */
   COMPLAINT_EVIDENCE_REQUIRED: 422,
+  /** A mystery-shopper visit recorded outside its assignment's window (dates or daily hours). */
+  MYSTERY_OUTSIDE_WINDOW: 422,
+  /** A mystery-shopper visit without the photo an item requires. */
+  MYSTERY_PHOTO_REQUIRED: 422,
   INTERNAL: 500,
 } as const;
 

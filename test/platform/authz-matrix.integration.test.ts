@@ -9,6 +9,7 @@ import { DEFAULT_ROLES } from '../../src/domain/permissions.js';
 import type { RouteEntry } from '../../src/server/app.js';
 import { insertVisitRecords } from '../visits/records.js';
 import { insertComplaintRecords } from '../complaints/records.js';
+import { insertMysteryRecords } from '../mystery-shoppers/records.js';
 import { insertProspectRecords } from '../prospects/records.js';
 
 type Variant = 'in' | 'out' | 'none';
@@ -35,6 +36,9 @@ describeEngines('authorization matrix', (engine) => {
     rating_batch: { in: 0, out: 0 },
     churn_case: { in: 0, out: 0 },
     complaint: { in: 0, out: 0 },
+    mystery_form: { in: 0, out: 0 },
+    mystery_assignment: { in: 0, out: 0 },
+    mystery_action: { in: 0, out: 0 },
     contact_task: { in: 0, out: 0 },
     price_change: { in: 0, out: 0 },
     weather_warning: { in: 0, out: 0 },
@@ -164,6 +168,10 @@ describeEngines('authorization matrix', (engine) => {
     const contactOut = await insertContactRecords(ctx.db.kysely, tree.station3, records.customer.out);
     for (const k of ['contact_task', 'price_change', 'weather_warning'] as const)
       records[k] = { in: contactIn[k], out: contactOut[k] };
+    const mysteryIn = await insertMysteryRecords(ctx.db.kysely, tree.station1);
+    const mysteryOut = await insertMysteryRecords(ctx.db.kysely, tree.station3);
+    for (const k of ['mystery_form', 'mystery_assignment', 'mystery_action'] as const)
+      records[k] = { in: mysteryIn[k], out: mysteryOut[k] };
     const roles = await ok<{ id: number; code: string }[]>(call(ctx.app, admin, 'GET', '/api/roles'));
     records.role = roles.find((r) => r.code === 'auditor')!.id;
   }, 120_000);

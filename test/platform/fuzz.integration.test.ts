@@ -11,6 +11,7 @@ import { insertContactRecords } from '../helpers/contact-moments.js';
 import type { RouteEntry } from '../../src/server/app.js';
 import { insertVisitRecords } from '../visits/records.js';
 import { insertComplaintRecords } from '../complaints/records.js';
+import { insertMysteryRecords } from '../mystery-shoppers/records.js';
 import { insertProspectRecords } from '../prospects/records.js';
 
 interface JsonSchema {
@@ -217,6 +218,7 @@ describeEngines('bad input on every route', (engine) => {
   let churnCaseId: number;
   let visitRecords: Awaited<ReturnType<typeof insertVisitRecords>>;
   let complaintRecords: Awaited<ReturnType<typeof insertComplaintRecords>>;
+  let mysteryRecords: Awaited<ReturnType<typeof insertMysteryRecords>>;
   let contactRecords: Awaited<ReturnType<typeof insertContactRecords>>;
   let devRecords: { prospect: number; dev_plan: number };
 
@@ -337,6 +339,7 @@ describeEngines('bad input on every route', (engine) => {
     devRecords = await insertProspectRecords(ctx.db.kysely, tree.station1, tree.branch1);
     visitRecords = await insertVisitRecords(ctx.db.kysely, tree.station1);
     complaintRecords = await insertComplaintRecords(ctx.db.kysely, tree.station1);
+    mysteryRecords = await insertMysteryRecords(ctx.db.kysely, tree.station1);
     contactRecords = await insertContactRecords(ctx.db.kysely, tree.station1, customerId);
     routes = ctx.app.routeTable.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'));
   });
@@ -356,6 +359,7 @@ describeEngines('bad input on every route', (engine) => {
       churn_case: churnCaseId,
       ...visitRecords,
       ...complaintRecords,
+      ...mysteryRecords,
       ...contactRecords,
       ...devRecords,
     };

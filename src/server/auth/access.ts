@@ -26,6 +26,9 @@ export type ResourceType =
   | 'price_change'
   | 'weather_warning'
   | 'complaint'
+  | 'mystery_form'
+  | 'mystery_assignment'
+  | 'mystery_action'
   | 'visit_plan'
   | 'planned_visit'
   | 'visit_record'
@@ -54,6 +57,35 @@ declare module 'fastify' {
 type Resolver = (db: Kysely<Database>, id: number) => Promise<string | null>;
 
 const RESOLVERS: Record<ResourceType, Resolver> = {
+  // A form belongs to the unit that authored it (HQ); an assignment to the station evaluated; a
+  // corrective action to its station, or to the unit whose whole network it addresses.
+  mystery_form: async (db, id) =>
+    (
+      await db
+        .selectFrom('mystery_form as x')
+        .innerJoin('org_unit as o', 'o.id', 'x.org_unit_id')
+        .select('o.path')
+        .where('x.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  mystery_assignment: async (db, id) =>
+    (
+      await db
+        .selectFrom('mystery_assignment as x')
+        .innerJoin('org_unit as o', 'o.id', 'x.org_unit_id')
+        .select('o.path')
+        .where('x.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  mystery_action: async (db, id) =>
+    (
+      await db
+        .selectFrom('mystery_action as x')
+        .innerJoin('org_unit as o', 'o.id', 'x.org_unit_id')
+        .select('o.path')
+        .where('x.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
   org_unit: async (db, id) =>
     (await db.selectFrom('org_unit').select('path').where('id', '=', id).executeTakeFirst())?.path ?? null,
   user: async (db, id) =>
@@ -226,6 +258,10 @@ const RESOLVERS: Record<ResourceType, Resolver> = {
 
 // Customer records are also readable through an approved access request; everything else only in the own subtree.
 const IN_SCOPE: Record<ResourceType, (p: Principal, path: string) => boolean> = {
+  // Evaluations are the own organisation's work, not lent with an archive.
+  mystery_form: pathInScope,
+  mystery_assignment: pathInScope,
+  mystery_action: pathInScope,
   org_unit: pathInScope,
   user: pathInScope,
   customer: pathInCustomerScope,

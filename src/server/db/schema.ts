@@ -3,6 +3,99 @@ import type { ColumnType, Generated } from 'kysely';
 // Instants are ISO-8601 UTC strings on both engines (pg's timestamptz parser is set in connection.ts).
 type Instant = ColumnType<string, string, string>;
 
+// Mystery shoppers (migration 0030).
+export interface MysteryFormTable {
+  id: Generated<number>;
+  code: string;
+  version: number;
+  state: string;
+  title: string;
+  pass_percent: number;
+  definition: string;
+  org_unit_id: number;
+  created_by: number | null;
+  created_at: Instant;
+  updated_at: Instant;
+  published_at: Instant | null;
+}
+
+export interface MysteryAssignmentTable {
+  id: Generated<number>;
+  form_id: number;
+  org_unit_id: number;
+  shopper_user_id: number;
+  window_from: Instant;
+  window_to: Instant;
+  hour_from: number | null;
+  hour_to: number | null;
+  note: string | null;
+  state: string;
+  created_by: number | null;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface MysteryVisitTable {
+  id: Generated<number>;
+  assignment_id: number;
+  form_id: number;
+  form_code: string;
+  org_unit_id: number;
+  shopper_user_id: number | null;
+  visited_at: Instant;
+  business_day: string;
+  score_permille: number;
+  passed: number;
+  critical_failed: number;
+  comment: string | null;
+  recorded_at: Instant;
+}
+
+export interface MysteryAnswerTable {
+  id: Generated<number>;
+  visit_id: number;
+  form_code: string;
+  item_key: string;
+  org_unit_id: number;
+  business_day: string;
+  value: number;
+  earned100: number;
+  failed: number;
+  critical: number;
+}
+
+export interface MysteryPhotoTable {
+  id: Generated<number>;
+  assignment_id: number;
+  item_key: string;
+  storage_key: string;
+  content_type: string;
+  bytes: number;
+  uploaded_by: number | null;
+  uploaded_at: Instant;
+}
+
+export interface MysteryActionTable {
+  id: Generated<number>;
+  form_code: string;
+  item_key: string;
+  item_text: string;
+  scope: string;
+  org_unit_id: number;
+  period_from: string;
+  period_to: string;
+  failed_stations: number;
+  evaluated_stations: number;
+  note: string | null;
+  due_at: Instant;
+  state: string;
+  created_by: number | null;
+  created_at: Instant;
+  closed_at: Instant | null;
+  closed_by: number | null;
+  close_note: string | null;
+}
+
 export interface OrgLevelKindTable {
   code: string;
   name_zh: string;
@@ -1081,4 +1174,10 @@ export interface Database {
   price_change: PriceChangeTable;
   weather_warning: WeatherWarningTable;
   contact_task: ContactTaskTable;
+  mystery_form: MysteryFormTable;
+  mystery_assignment: MysteryAssignmentTable;
+  mystery_visit: MysteryVisitTable;
+  mystery_answer: MysteryAnswerTable;
+  mystery_photo: MysteryPhotoTable;
+  mystery_action: MysteryActionTable;
 }

@@ -24,6 +24,8 @@ export const WORK_KINDS = [
   'prospect',
   'dev_plan_approval',
   'complaint',
+  'mystery_assignment',
+  'mystery_action',
 ] as const;
 export type WorkKind = (typeof WORK_KINDS)[number];
 
