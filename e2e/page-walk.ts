@@ -9,14 +9,7 @@ import type { Engine } from '../src/server/db/dialect.js';
 import { buildDemo, type DemoAccount } from '../src/cli/commands/demo.js';
 import { DEFAULT_ROLES } from '../src/domain/permissions.js';
 import { login, ok, call, type TestApp } from '../test/helpers/app.js';
-import {
-  artifactsDir,
-  signIn,
-  startBrowserApp,
-  STEP_TIMEOUT,
-  UI_TIMEOUT,
-  type BrowserApp,
-} from './browser.js';
+import { artifactsDir, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT, type BrowserApp } from './browser.js';
 
 const PASSWORD = 'Walk-the-pages-2026';
 
@@ -114,7 +107,7 @@ function trackRequests(page: Page): () => number {
 async function settle(page: Page, inFlight: () => number): Promise<void> {
   await page.waitForLoadState('load');
   const deadline = Date.now() + UI_TIMEOUT;
-  for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
+  for (let quiet = 0; quiet < 2 && Date.now() < deadline;) {
     await page.waitForTimeout(50);
     quiet = inFlight() === 0 ? quiet + 1 : 0;
   }
@@ -273,4 +266,3 @@ async function seed(app: TestApp, accounts: DemoAccount[]): Promise<void> {
     payload: '客户名称,手机,车牌\n孙师傅,13900139000,冀A77777\n',
   });
 }
-

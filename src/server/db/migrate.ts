@@ -22,8 +22,11 @@ import * as m0023 from './migrations/0023-ownership.js';
 import * as m0027 from './migrations/0027-import-skipped.js';
 import * as m0028 from './migrations/0028-complaints.js';
 import * as m0030 from './migrations/0030-mystery-shoppers.js';
+import * as m0029 from './migrations/0029-complaint-sla.js';
+import * as m0031 from './migrations/0031-satisfaction.js';
 import * as m0026 from './migrations/0026-prospects.js';
 import * as m0024 from './migrations/0024-visits.js';
+import * as m0033 from './migrations/0033-job-leases.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
@@ -49,8 +52,11 @@ const MIGRATIONS: Record<string, Migration> = {
   '0027-import-skipped': m0027,
   '0028-complaints': m0028,
   '0030-mystery-shoppers': m0030,
+  '0029-complaint-sla': m0029,
+  '0031-satisfaction': m0031,
   '0026-prospects': m0026,
   '0024-visits': m0024,
+  '0033-job-leases': m0033,
 };
 
 /** Every migration this version of the code carries, in order. */
@@ -64,7 +70,24 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
+/**
+ * Several instances starting together apply each migration once. On PostgreSQL the migrator holds an
+ * advisory lock for the whole run (Kysely takes pg_advisory_lock on the migrating connection), so
+ * the others wait and then find nothing left to do. SQLite serves one process; within it, runs are
+ * queued here, since its migrator takes no lock.
+ */
+let sqliteQueue: Promise<unknown> = Promise.resolve();
+
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  if (db.engine === 'sqlite') {
+    const run = sqliteQueue.then(() => migrateNow(db));
+    sqliteQueue = run.catch(() => undefined);
+    return run;
+  }
+  return migrateNow(db);
+}
+
+async function migrateNow(db: Db): Promise<string[]> {
   const migrator = new Migrator({
     db: db.kysely,
     provider: new StaticProvider(),

@@ -1,10 +1,11 @@
 // Starts the scheduled jobs in the running server. Each tick runs its job through runJob, so two
-// instances (or a restart mid-day) never run the same period twice.
+// instances (or a restart mid-day) never run the same period twice. A period whose claim was left by a
+// killed process (its heartbeat stopped) is taken over by the next sweep of any instance.
 import { Cron } from 'croner';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { runJob, type JobDefinition } from './job-runner.js';
+import { JOB_STALE_MS, runJob, staleClaims, type JobDefinition } from './job-runner.js';
 
 export function startScheduler(
   db: Kysely<Database>,
@@ -23,5 +24,34 @@ export function startScheduler(
         else log.info({ job: job.name, period, outcome }, 'job finished');
       }),
   );
-  return { stop: () => crons.forEach((c) => c.stop()) };
+  const byName = new Map(jobs.map((j) => [j.name, j]));
+  let sweeping = false;
+  const sweep = setInterval(
+    () => {
+      if (sweeping) return;
+      sweeping = true;
+      void (async () => {
+        for (const claim of await staleClaims(db)) {
+          const job = byName.get(claim.job);
+          if (!job) continue;
+          const outcome = await runJob(db, job, claim.period, {
+            log: (msg, extra) => log.info({ job: job.name, period: claim.period, ...extra }, msg),
+          });
+          log.info({ job: job.name, period: claim.period, from: claim.runner, outcome }, 'stale job claim taken over');
+        }
+      })()
+        .catch((err: unknown) => log.error({ err }, 'stale job sweep failed'))
+        .finally(() => {
+          sweeping = false;
+        });
+    },
+    Math.max(5_000, JOB_STALE_MS / 2),
+  );
+  sweep.unref();
+  return {
+    stop: () => {
+      clearInterval(sweep);
+      crons.forEach((c) => c.stop());
+    },
+  };
 }
