@@ -1008,61 +1008,6 @@ export interface ComplaintTable {
   closed_at: Instant | null;
   updated_at: Instant;
   version: Generated<number>;
-  sla_mode?: string | null;
-  sla_allowance_ms?: number | null;
-  sla_paused_ms?: number | null;
-  sla_paused_at?: Instant | null;
-  sla_pause_reason?: string | null;
-  sla_warn50_at?: Instant | null;
-  sla_warn75_at?: Instant | null;
-  sla_warn90_at?: Instant | null;
-  sla_supervise_at?: Instant | null;
-  sla_next_at?: Instant | null;
-  sla_fired: Generated<number>;
-  supervised_at?: Instant | null;
-  supervise_count: Generated<number>;
-  hq_watch: Generated<number>;
-}
-
-export interface ComplaintSlaRuleTable {
-  category_code: string;
-  severity_code: string;
-  unit: string;
-  verify: number;
-  review: number;
-  rectify: number;
-  callback: number;
-  archive: number;
-}
-
-export interface ComplaintPauseTable {
-  id: Generated<number>;
-  complaint_id: number;
-  stage: string;
-  reason: string;
-  note: string | null;
-  started_at: Instant;
-  started_by: number | null;
-  ended_at: Instant | null;
-  ended_by: number | null;
-  paused_ms: number | null;
-}
-
-export interface ComplaintExtensionTable {
-  id: Generated<number>;
-  complaint_id: number;
-  stage: string;
-  unit: string;
-  amount: number;
-  reason: string;
-  state: string;
-  requested_by: number | null;
-  requested_at: Instant;
-  due_before: Instant | null;
-  decided_by: number | null;
-  decided_at: Instant | null;
-  decision_note: string | null;
-  due_after: Instant | null;
 }
 
 export interface ComplaintEventTable {
@@ -1157,103 +1102,6 @@ export interface ContactTaskTable {
   updated_at: Instant;
 }
 
-// Satisfaction (migration 0031).
-export interface SatisfactionPolicyTable {
-  id: Generated<number>;
-  body: string;
-  note: string | null;
-  created_by: number | null;
-  created_at: Instant;
-}
-
-export interface SurveyContactTable {
-  id: Generated<number>;
-  customer_id: number | null;
-  phone: string | null;
-  org_unit_id: number;
-  /** complaint_callback | survey | revisit */
-  reason: string;
-  source_id: number;
-  contacted_at: Instant;
-  created_by: number | null;
-}
-
-export interface ComplaintCallbackTable {
-  id: Generated<number>;
-  complaint_id: number;
-  /** reached | unreachable */
-  result: string;
-  rating: number | null;
-  csat: number | null;
-  nps: number | null;
-  ces: number | null;
-  note: string | null;
-  day: string;
-  called_by: number | null;
-  called_at: Instant;
-}
-
-export interface SurveyTable {
-  id: Generated<number>;
-  name: string;
-  org_unit_id: number;
-  /** open | closed */
-  state: string;
-  ask_csat: Generated<number>;
-  ask_nps: Generated<number>;
-  ask_ces: Generated<number>;
-  ask_text: Generated<number>;
-  sample_size: number | null;
-  sample_ratio: number | null;
-  seed: number;
-  eligible: number;
-  due_at: Instant;
-  created_by: number | null;
-  created_at: Instant;
-  closed_at: Instant | null;
-}
-
-export interface SurveyTargetTable {
-  id: Generated<number>;
-  survey_id: number;
-  customer_id: number;
-  org_unit_id: number;
-  phone: string;
-  /** pending | answered | refused | unreachable */
-  state: string;
-  attempts: Generated<number>;
-  rating: number | null;
-  csat: number | null;
-  nps: number | null;
-  ces: number | null;
-  comment: string | null;
-  called_by: number | null;
-  called_at: Instant | null;
-}
-
-export interface RevisitPlanTable {
-  id: Generated<number>;
-  customer_id: number | null;
-  org_unit_id: number;
-  planned_for: Instant;
-  owner_user_id: number | null;
-  purpose: string;
-  /** manual | low_score */
-  source: string;
-  source_kind: string | null;
-  source_id: number | null;
-  /** planned | done | cancelled */
-  state: string;
-  reached: number | null;
-  rating: number | null;
-  outcome: string | null;
-  done_by: number | null;
-  done_at: Instant | null;
-  created_by: number | null;
-  created_at: Instant;
-  version: Generated<number>;
-}
-
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -1324,9 +1172,6 @@ export interface Database {
   complaint_event: ComplaintEventTable;
   complaint_attachment: ComplaintAttachmentTable;
   complaint_link: ComplaintLinkTable;
-  complaint_sla_rule: ComplaintSlaRuleTable;
-  complaint_pause: ComplaintPauseTable;
-  complaint_extension: ComplaintExtensionTable;
   calendar_override: CalendarOverrideTable;
   price_change: PriceChangeTable;
   weather_warning: WeatherWarningTable;
@@ -1337,10 +1182,4 @@ export interface Database {
   mystery_answer: MysteryAnswerTable;
   mystery_photo: MysteryPhotoTable;
   mystery_action: MysteryActionTable;
-  satisfaction_policy: SatisfactionPolicyTable;
-  survey_contact: SurveyContactTable;
-  complaint_callback: ComplaintCallbackTable;
-  survey: SurveyTable;
-  survey_target: SurveyTargetTable;
-  revisit_plan: RevisitPlanTable;
 }
