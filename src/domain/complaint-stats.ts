@@ -23,8 +23,8 @@
 //
 // Due times: no column keeps the due time of a finished stage (complaint.stage_due_at is the current
 // stage's), so a finished stage's due time is the one the workflow gives a stage started when it
-// started (stageDueAt, the seam the SLA clocks replace); a due time written on the step's event
-// (detail.dueAt) is preferred when there is one. A stage starts at intake, at the step that led to
+// started (stageDueAt, the seam the SLA clocks replace); a due time written on an event (detail.dueAt:
+// on the step that starts a stage, or on a later event that moves it) is preferred when there is one. A stage starts at intake, at the step that led to
 // it, at a return to it and at a reassignment (which restarts the clock, as the workflow does).
 import { isStage, stageDueAt, type ComplaintStage } from './complaint-workflow.js';
 
@@ -81,7 +81,9 @@ export function stageSpans(events: readonly StatsEvent[], stageHours: number): S
       if (open) (open as StageSpan).end = e.action === 'return' ? 'returned' : 'reassigned';
       start(e.toState, e.at, e.detail);
     }
-    // Links, merges and their undoing leave the stage and its clock as they are.
+    // A step that moves the running stage's due time (a pause ended, an extension approved) says so in
+    // detail.dueAt; links, merges and their undoing leave the stage and its clock as they are.
+    else if (open && typeof e.detail.dueAt === 'string') (open as StageSpan).dueAt = e.detail.dueAt;
   }
   return spans;
 }

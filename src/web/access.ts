@@ -30,6 +30,8 @@ export function accessOf(me: Me | null | undefined) {
     canReadAlerts: has('alert.read'),
     canTakeComplaints: has('complaint.intake'),
     canHandleComplaints: has('complaint.handle'),
+    // Complaint figures and exit-survey analysis are for those who read dashboards and complaints.
+    canReadComplaintStats: has('complaint.intake') && has('dashboard.read'),
     canRunAlerts: has('alert.run'),
     canReadDashboards: has('dashboard.read'),
     canApproveVisits: has('visit.approve'),

@@ -20,6 +20,10 @@ const COMPONENTS: Record<PagePath, LazyExoticComponent<ComponentType>> = {
   '/complaints': page(async () => (await import('./pages/complaints/complaints-page.js')).ComplaintsPage),
   '/complaints/new': page(async () => (await import('./pages/complaints/intake-page.js')).ComplaintIntakePage),
   '/complaints/:id': page(async () => (await import('./pages/complaints/complaint-page.js')).ComplaintPage),
+  '/complaint-stats': page(
+    async () => (await import('./pages/complaints/complaint-dashboard-page.js')).ComplaintDashboardPage,
+  ),
+  '/exit-analysis': page(async () => (await import('./pages/complaints/exit-analysis-page.js')).ExitAnalysisPage),
   '/contact-tasks': page(async () => (await import('./pages/contact-moments/contact-tasks-page.js')).ContactTasksPage),
   '/contact-tasks/:id': page(
     async () => (await import('./pages/contact-moments/contact-task-page.js')).ContactTaskPage,

@@ -19,6 +19,8 @@ import {
   InboxOutlined,
   SwapOutlined,
   KeyOutlined,
+  LineChartOutlined,
+  PieChartOutlined,
   MergeCellsOutlined,
   SafetyCertificateOutlined,
   SettingOutlined,
@@ -49,6 +51,8 @@ export type HomeDescKey =
   | 'ratingsDesc'
   | 'churnCasesDesc'
   | 'complaintsDesc'
+  | 'complaintStatsDesc'
+  | 'exitAnalysisDesc'
   | 'visitsDesc'
   | 'prospectsDesc'
   | 'devPlansDesc'
@@ -82,6 +86,8 @@ export type PagePath =
   | '/complaints'
   | '/complaints/new'
   | '/complaints/:id'
+  | '/complaint-stats'
+  | '/exit-analysis'
   | '/contact-tasks'
   | '/contact-tasks/:id'
   | '/contact-moments'
@@ -193,6 +199,25 @@ export const PAGES: readonly PageRoute[] = [
     icon: <NotificationOutlined />,
     access: 'canTakeComplaints',
     inMenu: false,
+  },
+  // Complaint figures per level and the reasons lost customers give beside them: for managers.
+  {
+    path: '/complaint-stats',
+    menuKey: 'complaintStats',
+    descKey: 'complaintStatsDesc',
+    icon: <LineChartOutlined />,
+    access: 'canTakeComplaints',
+    menuAccess: 'canReadComplaintStats',
+    inMenu: true,
+  },
+  {
+    path: '/exit-analysis',
+    menuKey: 'exitAnalysis',
+    descKey: 'exitAnalysisDesc',
+    icon: <PieChartOutlined />,
+    access: 'canReadDashboards',
+    menuAccess: 'canReadComplaintStats',
+    inMenu: true,
   },
   // Development plans: stations survey prospects, the branch plans, approves, dispatches and samples.
   {

@@ -16979,7 +16979,7 @@ export interface paths {
                 query: {
                     state?: "open" | "done";
                     /** @description What kind of work: an alert, a planned visit, a follow-up, an approval… */
-                    kind?: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval" | "complaint";
+                    kind?: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval" | "complaint" | "mystery_assignment" | "mystery_action";
                     page: number;
                     pageSize: number;
                 };
@@ -17003,7 +17003,7 @@ export interface paths {
                                  * @description What kind of work: an alert, a planned visit, a follow-up, an approval…
                                  * @enum {string}
                                  */
-                                kind: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval" | "complaint";
+                                kind: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval" | "complaint" | "mystery_assignment" | "mystery_action";
                                 /** @description Id of the alert, visit, task… the item is about */
                                 recordId: number;
                                 customerId: number | null;
@@ -21911,6 +21911,3125 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/forms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every version of every evaluation form (company-wide) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            code: string;
+                            version: number;
+                            /** @description draft, published (frozen, assignable) or retired (superseded) */
+                            state: string;
+                            title: string;
+                            passPercent: number;
+                            sections: {
+                                title: string;
+                                items: {
+                                    /** @description Stable across versions: the analysis counts an item by its key */
+                                    key: string;
+                                    text: string;
+                                    /** @description Points, 1 to 100 */
+                                    weight: number;
+                                    /** @description Failing it fails the whole visit (automatic fail) */
+                                    critical: boolean;
+                                    photoRequired: boolean;
+                                    answerType: "yes_no" | "score";
+                                    /** @description Top score of a scored item (1 to 10); null for yes/no */
+                                    maxScore: number | null;
+                                }[];
+                            }[];
+                            itemCount: number;
+                            createdAt: string;
+                            updatedAt: string;
+                            publishedAt: string | null;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Start a new evaluation form as a draft (version 1) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                        title: string;
+                        /** @description Weighted % a visit needs to pass */
+                        passPercent: number;
+                        sections: {
+                            title: string;
+                            items: {
+                                /** @description Stable across versions: the analysis counts an item by its key */
+                                key: string;
+                                text: string;
+                                /** @description Points, 1 to 100 */
+                                weight: number;
+                                /** @description Failing it fails the whole visit (automatic fail) */
+                                critical: boolean;
+                                photoRequired: boolean;
+                                answerType: "yes_no" | "score";
+                                /** @description Top score of a scored item (1 to 10); null for yes/no */
+                                maxScore: number | null;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            code: string;
+                            version: number;
+                            /** @description draft, published (frozen, assignable) or retired (superseded) */
+                            state: string;
+                            title: string;
+                            passPercent: number;
+                            sections: {
+                                title: string;
+                                items: {
+                                    /** @description Stable across versions: the analysis counts an item by its key */
+                                    key: string;
+                                    text: string;
+                                    /** @description Points, 1 to 100 */
+                                    weight: number;
+                                    /** @description Failing it fails the whole visit (automatic fail) */
+                                    critical: boolean;
+                                    photoRequired: boolean;
+                                    answerType: "yes_no" | "score";
+                                    /** @description Top score of a scored item (1 to 10); null for yes/no */
+                                    maxScore: number | null;
+                                }[];
+                            }[];
+                            itemCount: number;
+                            createdAt: string;
+                            updatedAt: string;
+                            publishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/forms/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Edit a draft in place; editing a published version makes the next version’s draft */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title: string;
+                        /** @description Weighted % a visit needs to pass */
+                        passPercent: number;
+                        sections: {
+                            title: string;
+                            items: {
+                                /** @description Stable across versions: the analysis counts an item by its key */
+                                key: string;
+                                text: string;
+                                /** @description Points, 1 to 100 */
+                                weight: number;
+                                /** @description Failing it fails the whole visit (automatic fail) */
+                                critical: boolean;
+                                photoRequired: boolean;
+                                answerType: "yes_no" | "score";
+                                /** @description Top score of a scored item (1 to 10); null for yes/no */
+                                maxScore: number | null;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            code: string;
+                            version: number;
+                            /** @description draft, published (frozen, assignable) or retired (superseded) */
+                            state: string;
+                            title: string;
+                            passPercent: number;
+                            sections: {
+                                title: string;
+                                items: {
+                                    /** @description Stable across versions: the analysis counts an item by its key */
+                                    key: string;
+                                    text: string;
+                                    /** @description Points, 1 to 100 */
+                                    weight: number;
+                                    /** @description Failing it fails the whole visit (automatic fail) */
+                                    critical: boolean;
+                                    photoRequired: boolean;
+                                    answerType: "yes_no" | "score";
+                                    /** @description Top score of a scored item (1 to 10); null for yes/no */
+                                    maxScore: number | null;
+                                }[];
+                            }[];
+                            itemCount: number;
+                            createdAt: string;
+                            updatedAt: string;
+                            publishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/forms/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Freeze a draft as the version assignments use (the previous version is retired) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            code: string;
+                            version: number;
+                            /** @description draft, published (frozen, assignable) or retired (superseded) */
+                            state: string;
+                            title: string;
+                            passPercent: number;
+                            sections: {
+                                title: string;
+                                items: {
+                                    /** @description Stable across versions: the analysis counts an item by its key */
+                                    key: string;
+                                    text: string;
+                                    /** @description Points, 1 to 100 */
+                                    weight: number;
+                                    /** @description Failing it fails the whole visit (automatic fail) */
+                                    critical: boolean;
+                                    photoRequired: boolean;
+                                    answerType: "yes_no" | "score";
+                                    /** @description Top score of a scored item (1 to 10); null for yes/no */
+                                    maxScore: number | null;
+                                }[];
+                            }[];
+                            itemCount: number;
+                            createdAt: string;
+                            updatedAt: string;
+                            publishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Evaluation assignments of the stations of my subtree, the latest window first */
+        get: {
+            parameters: {
+                query: {
+                    orgUnitId?: number;
+                    state?: "open" | "done";
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                formId: number;
+                                formCode: string;
+                                formVersion: number;
+                                formTitle: string;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                shopperUserId: number;
+                                shopperName: string;
+                                windowFrom: string;
+                                windowTo: string;
+                                hourFrom: number | null;
+                                hourTo: number | null;
+                                note: string | null;
+                                /** @description open or done */
+                                state: string;
+                                visit: {
+                                    id: number;
+                                    visitedAt: string;
+                                    scorePercent: number;
+                                    passed: boolean;
+                                    criticalFailed: boolean;
+                                    comment: string | null;
+                                } | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Send a mystery shopper to a station with a published form and a visit window */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        formId: number;
+                        orgUnitId: number;
+                        shopperUserId: number;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                         */
+                        windowFrom: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                         */
+                        windowTo: string;
+                        /** @description Daily hours, station time */
+                        hourFrom?: number;
+                        hourTo?: number;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            formId: number;
+                            formCode: string;
+                            formVersion: number;
+                            formTitle: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            shopperUserId: number;
+                            shopperName: string;
+                            windowFrom: string;
+                            windowTo: string;
+                            hourFrom: number | null;
+                            hourTo: number | null;
+                            note: string | null;
+                            /** @description open or done */
+                            state: string;
+                            visit: {
+                                id: number;
+                                visitedAt: string;
+                                scorePercent: number;
+                                passed: boolean;
+                                criticalFailed: boolean;
+                                comment: string | null;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/my-assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My own evaluation assignments (a shopper sees no others) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            formId: number;
+                            formCode: string;
+                            formVersion: number;
+                            formTitle: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            shopperUserId: number;
+                            shopperName: string;
+                            windowFrom: string;
+                            windowTo: string;
+                            hourFrom: number | null;
+                            hourTo: number | null;
+                            note: string | null;
+                            /** @description open or done */
+                            state: string;
+                            visit: {
+                                id: number;
+                                visitedAt: string;
+                                scorePercent: number;
+                                passed: boolean;
+                                criticalFailed: boolean;
+                                comment: string | null;
+                            } | null;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/assignments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An assignment with its form version, the visit’s score, answers and photos */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            formId: number;
+                            formCode: string;
+                            formVersion: number;
+                            formTitle: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            shopperUserId: number;
+                            shopperName: string;
+                            windowFrom: string;
+                            windowTo: string;
+                            hourFrom: number | null;
+                            hourTo: number | null;
+                            note: string | null;
+                            /** @description open or done */
+                            state: string;
+                            visit: {
+                                id: number;
+                                visitedAt: string;
+                                scorePercent: number;
+                                passed: boolean;
+                                criticalFailed: boolean;
+                                comment: string | null;
+                            } | null;
+                            passPercent: number;
+                            sections: {
+                                title: string;
+                                items: {
+                                    /** @description Stable across versions: the analysis counts an item by its key */
+                                    key: string;
+                                    text: string;
+                                    /** @description Points, 1 to 100 */
+                                    weight: number;
+                                    /** @description Failing it fails the whole visit (automatic fail) */
+                                    critical: boolean;
+                                    photoRequired: boolean;
+                                    answerType: "yes_no" | "score";
+                                    /** @description Top score of a scored item (1 to 10); null for yes/no */
+                                    maxScore: number | null;
+                                }[];
+                            }[];
+                            photos: {
+                                id: number;
+                                itemKey: string;
+                                uploadedAt: string;
+                            }[];
+                            answers: {
+                                itemKey: string;
+                                value: number;
+                                points: number;
+                                failed: boolean;
+                                critical: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/assignments/{id}/sheet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The form to fill in for my own assignment, with the photos sent so far */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            formId: number;
+                            formCode: string;
+                            formVersion: number;
+                            formTitle: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            shopperUserId: number;
+                            shopperName: string;
+                            windowFrom: string;
+                            windowTo: string;
+                            hourFrom: number | null;
+                            hourTo: number | null;
+                            note: string | null;
+                            /** @description open or done */
+                            state: string;
+                            visit: {
+                                id: number;
+                                visitedAt: string;
+                                scorePercent: number;
+                                passed: boolean;
+                                criticalFailed: boolean;
+                                comment: string | null;
+                            } | null;
+                            passPercent: number;
+                            sections: {
+                                title: string;
+                                items: {
+                                    /** @description Stable across versions: the analysis counts an item by its key */
+                                    key: string;
+                                    text: string;
+                                    /** @description Points, 1 to 100 */
+                                    weight: number;
+                                    /** @description Failing it fails the whole visit (automatic fail) */
+                                    critical: boolean;
+                                    photoRequired: boolean;
+                                    answerType: "yes_no" | "score";
+                                    /** @description Top score of a scored item (1 to 10); null for yes/no */
+                                    maxScore: number | null;
+                                }[];
+                            }[];
+                            photos: {
+                                id: number;
+                                itemKey: string;
+                                uploadedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/assignments/{id}/visit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record the visit: within the window, every item answered (yes/no as 1/0, or a score), required photos sent */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        answers: {
+                            itemKey: string;
+                            value: number;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                         */
+                        visitedAt?: string;
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            formId: number;
+                            formCode: string;
+                            formVersion: number;
+                            formTitle: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            shopperUserId: number;
+                            shopperName: string;
+                            windowFrom: string;
+                            windowTo: string;
+                            hourFrom: number | null;
+                            hourTo: number | null;
+                            note: string | null;
+                            /** @description open or done */
+                            state: string;
+                            visit: {
+                                id: number;
+                                visitedAt: string;
+                                scorePercent: number;
+                                passed: boolean;
+                                criticalFailed: boolean;
+                                comment: string | null;
+                            } | null;
+                            passPercent: number;
+                            sections: {
+                                title: string;
+                                items: {
+                                    /** @description Stable across versions: the analysis counts an item by its key */
+                                    key: string;
+                                    text: string;
+                                    /** @description Points, 1 to 100 */
+                                    weight: number;
+                                    /** @description Failing it fails the whole visit (automatic fail) */
+                                    critical: boolean;
+                                    photoRequired: boolean;
+                                    answerType: "yes_no" | "score";
+                                    /** @description Top score of a scored item (1 to 10); null for yes/no */
+                                    maxScore: number | null;
+                                }[];
+                            }[];
+                            photos: {
+                                id: number;
+                                itemKey: string;
+                                uploadedAt: string;
+                            }[];
+                            answers: {
+                                itemKey: string;
+                                value: number;
+                                points: number;
+                                failed: boolean;
+                                critical: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/assignments/{id}/photos/{photoId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A photo of a visit (to those who may read the station’s results) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    photoId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Visits of my subtree in a period with their scores, and each station’s average and pass rate */
+        get: {
+            parameters: {
+                query: {
+                    /** @description A business day, YYYY-MM-DD */
+                    from: string;
+                    /** @description A business day, YYYY-MM-DD */
+                    to: string;
+                    orgUnitId?: number;
+                    formCode?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            visits: {
+                                id: number;
+                                assignmentId: number;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                day: string;
+                                visitedAt: string;
+                                scorePercent: number;
+                                passed: boolean;
+                                criticalFailed: boolean;
+                                formCode: string;
+                                formVersion: number;
+                                formTitle: string;
+                            }[];
+                            stations: {
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                visits: number;
+                                averagePercent: number;
+                                passRate: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per item of a form: stations evaluated and stations that failed it in the period, and whether a corrective action goes to the whole network or to those stations */
+        get: {
+            parameters: {
+                query: {
+                    formCode: string;
+                    /** @description A business day, YYYY-MM-DD */
+                    from: string;
+                    /** @description A business day, YYYY-MM-DD */
+                    to: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            networkSharePercent: number;
+                            networkMinStations: number;
+                            items: {
+                                itemKey: string;
+                                text: string;
+                                critical: boolean;
+                                evaluatedStations: number;
+                                failedStations: number;
+                                sharePercent: number;
+                                answers: number;
+                                failedAnswers: number;
+                                decision: "network" | "station" | null;
+                                stations: {
+                                    orgUnitId: number;
+                                    orgUnitName: string;
+                                }[];
+                                openActions: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Corrective actions of my subtree, open ones first by due date */
+        get: {
+            parameters: {
+                query: {
+                    state?: "open" | "closed";
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                formCode: string;
+                                itemKey: string;
+                                itemText: string;
+                                /** @description network (the whole subtree of the unit) or station */
+                                scope: string;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                periodFrom: string;
+                                periodTo: string;
+                                failedStations: number;
+                                evaluatedStations: number;
+                                note: string | null;
+                                dueAt: string;
+                                overdue: boolean;
+                                state: string;
+                                closedAt: string | null;
+                                closedByName: string | null;
+                                closeNote: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Corrective action for an item: one for the whole network when many stations failed it, else one per station that failed it (work items with a due date) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        formCode: string;
+                        itemKey: string;
+                        /** @description A business day, YYYY-MM-DD */
+                        from: string;
+                        /** @description A business day, YYYY-MM-DD */
+                        to: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                         */
+                        dueAt?: string;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            scope: string;
+                            evaluatedStations: number;
+                            failedStations: number;
+                            actionIds: number[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/actions/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close a corrective action with what was done */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            state: string;
+                            closedAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaint-stats/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Complaint figures of a unit per month (response, resolution and satisfaction rates, SLA compliance, repeats, rectification closure), its child units, categories and channels */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description YYYY-MM */
+                    month?: string;
+                    /** @description Months of trend ending with `month`; 12 by default */
+                    months?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unit: {
+                                id: number;
+                                name: string;
+                                code: string;
+                                kindCode: string;
+                            };
+                            month: string;
+                            /** @description Cases taken in the month (merged duplicates left out) */
+                            taken: number;
+                            /** @description Of them, still in one of the five stages */
+                            open: number;
+                            /** @description Of the open ones, past the current stage’s due time */
+                            overdue: number;
+                            /** @description Verified, or past the first verification’s due time unverified */
+                            responseDue: number;
+                            /** @description First verification by its due time */
+                            respondedInTime: number;
+                            /** @description 0–1; null when its base is zero */
+                            responseRate: number | null;
+                            /** @description Archived after the callback */
+                            closed: number;
+                            /** @description 0–1; null when its base is zero */
+                            resolutionRate: number | null;
+                            /** @description Callbacks with a rating (every callback of a reopened case counts) */
+                            rated: number;
+                            /** @description Callbacks rated 4 or 5 */
+                            satisfied: number;
+                            /** @description 0–1; null when its base is zero */
+                            satisfactionRate: number | null;
+                            /** @description Stages taken forward */
+                            stagesFinished: number;
+                            /** @description Stages taken forward by their due time */
+                            stagesInTime: number;
+                            /** @description 0–1; null when its base is zero */
+                            slaRate: number | null;
+                            /** @description Cases whose customer or phone had another case in the 90 days before */
+                            repeats: number;
+                            /** @description 0–1; null when its base is zero */
+                            repeatRate: number | null;
+                            /** @description Cases that reached rectification */
+                            reachedRectify: number;
+                            /** @description Cases that passed rectification with evidence on file */
+                            rectified: number;
+                            /** @description 0–1; null when its base is zero */
+                            rectificationRate: number | null;
+                            trend: {
+                                month: string;
+                                /** @description Cases taken in the month (merged duplicates left out) */
+                                taken: number;
+                                /** @description Of them, still in one of the five stages */
+                                open: number;
+                                /** @description Of the open ones, past the current stage’s due time */
+                                overdue: number;
+                                /** @description Verified, or past the first verification’s due time unverified */
+                                responseDue: number;
+                                /** @description First verification by its due time */
+                                respondedInTime: number;
+                                /** @description 0–1; null when its base is zero */
+                                responseRate: number | null;
+                                /** @description Archived after the callback */
+                                closed: number;
+                                /** @description 0–1; null when its base is zero */
+                                resolutionRate: number | null;
+                                /** @description Callbacks with a rating (every callback of a reopened case counts) */
+                                rated: number;
+                                /** @description Callbacks rated 4 or 5 */
+                                satisfied: number;
+                                /** @description 0–1; null when its base is zero */
+                                satisfactionRate: number | null;
+                                /** @description Stages taken forward */
+                                stagesFinished: number;
+                                /** @description Stages taken forward by their due time */
+                                stagesInTime: number;
+                                /** @description 0–1; null when its base is zero */
+                                slaRate: number | null;
+                                /** @description Cases whose customer or phone had another case in the 90 days before */
+                                repeats: number;
+                                /** @description 0–1; null when its base is zero */
+                                repeatRate: number | null;
+                                /** @description Cases that reached rectification */
+                                reachedRectify: number;
+                                /** @description Cases that passed rectification with evidence on file */
+                                rectified: number;
+                                /** @description 0–1; null when its base is zero */
+                                rectificationRate: number | null;
+                            }[];
+                            children: {
+                                id: number;
+                                name: string;
+                                code: string;
+                                kindCode: string;
+                                /** @description Cases taken in the month (merged duplicates left out) */
+                                taken: number;
+                                /** @description Of them, still in one of the five stages */
+                                open: number;
+                                /** @description Of the open ones, past the current stage’s due time */
+                                overdue: number;
+                                /** @description Verified, or past the first verification’s due time unverified */
+                                responseDue: number;
+                                /** @description First verification by its due time */
+                                respondedInTime: number;
+                                /** @description 0–1; null when its base is zero */
+                                responseRate: number | null;
+                                /** @description Archived after the callback */
+                                closed: number;
+                                /** @description 0–1; null when its base is zero */
+                                resolutionRate: number | null;
+                                /** @description Callbacks with a rating (every callback of a reopened case counts) */
+                                rated: number;
+                                /** @description Callbacks rated 4 or 5 */
+                                satisfied: number;
+                                /** @description 0–1; null when its base is zero */
+                                satisfactionRate: number | null;
+                                /** @description Stages taken forward */
+                                stagesFinished: number;
+                                /** @description Stages taken forward by their due time */
+                                stagesInTime: number;
+                                /** @description 0–1; null when its base is zero */
+                                slaRate: number | null;
+                                /** @description Cases whose customer or phone had another case in the 90 days before */
+                                repeats: number;
+                                /** @description 0–1; null when its base is zero */
+                                repeatRate: number | null;
+                                /** @description Cases that reached rectification */
+                                reachedRectify: number;
+                                /** @description Cases that passed rectification with evidence on file */
+                                rectified: number;
+                                /** @description 0–1; null when its base is zero */
+                                rectificationRate: number | null;
+                            }[];
+                            byCategory: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                                /** @description Cases taken in the month (merged duplicates left out) */
+                                taken: number;
+                                /** @description Of them, still in one of the five stages */
+                                open: number;
+                                /** @description Of the open ones, past the current stage’s due time */
+                                overdue: number;
+                                /** @description Verified, or past the first verification’s due time unverified */
+                                responseDue: number;
+                                /** @description First verification by its due time */
+                                respondedInTime: number;
+                                /** @description 0–1; null when its base is zero */
+                                responseRate: number | null;
+                                /** @description Archived after the callback */
+                                closed: number;
+                                /** @description 0–1; null when its base is zero */
+                                resolutionRate: number | null;
+                                /** @description Callbacks with a rating (every callback of a reopened case counts) */
+                                rated: number;
+                                /** @description Callbacks rated 4 or 5 */
+                                satisfied: number;
+                                /** @description 0–1; null when its base is zero */
+                                satisfactionRate: number | null;
+                                /** @description Stages taken forward */
+                                stagesFinished: number;
+                                /** @description Stages taken forward by their due time */
+                                stagesInTime: number;
+                                /** @description 0–1; null when its base is zero */
+                                slaRate: number | null;
+                                /** @description Cases whose customer or phone had another case in the 90 days before */
+                                repeats: number;
+                                /** @description 0–1; null when its base is zero */
+                                repeatRate: number | null;
+                                /** @description Cases that reached rectification */
+                                reachedRectify: number;
+                                /** @description Cases that passed rectification with evidence on file */
+                                rectified: number;
+                                /** @description 0–1; null when its base is zero */
+                                rectificationRate: number | null;
+                            }[];
+                            byChannel: {
+                                channel: string;
+                                /** @description Cases taken in the month (merged duplicates left out) */
+                                taken: number;
+                                /** @description Of them, still in one of the five stages */
+                                open: number;
+                                /** @description Of the open ones, past the current stage’s due time */
+                                overdue: number;
+                                /** @description Verified, or past the first verification’s due time unverified */
+                                responseDue: number;
+                                /** @description First verification by its due time */
+                                respondedInTime: number;
+                                /** @description 0–1; null when its base is zero */
+                                responseRate: number | null;
+                                /** @description Archived after the callback */
+                                closed: number;
+                                /** @description 0–1; null when its base is zero */
+                                resolutionRate: number | null;
+                                /** @description Callbacks with a rating (every callback of a reopened case counts) */
+                                rated: number;
+                                /** @description Callbacks rated 4 or 5 */
+                                satisfied: number;
+                                /** @description 0–1; null when its base is zero */
+                                satisfactionRate: number | null;
+                                /** @description Stages taken forward */
+                                stagesFinished: number;
+                                /** @description Stages taken forward by their due time */
+                                stagesInTime: number;
+                                /** @description 0–1; null when its base is zero */
+                                slaRate: number | null;
+                                /** @description Cases whose customer or phone had another case in the 90 days before */
+                                repeats: number;
+                                /** @description 0–1; null when its base is zero */
+                                repeatRate: number | null;
+                                /** @description Cases that reached rectification */
+                                reachedRectify: number;
+                                /** @description Cases that passed rectification with evidence on file */
+                                rectified: number;
+                                /** @description 0–1; null when its base is zero */
+                                rectificationRate: number | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaint-stats/{id}/xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The complaint figures as an XLSX file with Chinese headers (audited) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description YYYY-MM */
+                    month?: string;
+                    /** @description Months of trend ending with `month`; 12 by default */
+                    months?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exit-analysis/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Why lost customers left (exit surveys) per unit and month, beside the complaint categories of the same units and months */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description YYYY-MM */
+                    month?: string;
+                    /** @description Months of trend ending with `month`; 6 by default */
+                    months?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unit: {
+                                id: number;
+                                name: string;
+                                code: string;
+                                kindCode: string;
+                            };
+                            month: string;
+                            months: string[];
+                            reasons: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            }[];
+                            categories: {
+                                code: string;
+                                nameZh: string;
+                                nameEn: string;
+                            }[];
+                            trend: {
+                                month: string;
+                                /** @description Lost customers with an exit survey, in the month of the loss */
+                                lost: number;
+                                /** @description Complaints taken in the month */
+                                complaints: number;
+                                byReason: {
+                                    code: string;
+                                    count: number;
+                                }[];
+                                byCategory: {
+                                    code: string;
+                                    count: number;
+                                }[];
+                            }[];
+                            stations: {
+                                id: number;
+                                name: string;
+                                code: string;
+                                kindCode: string;
+                                lost: number;
+                                complaints: number;
+                                byReason: {
+                                    code: string;
+                                    count: number;
+                                }[];
+                                byCategory: {
+                                    code: string;
+                                    count: number;
+                                }[];
+                                months: {
+                                    month: string;
+                                    lost: number;
+                                    complaints: number;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
                 };
             };
         };
@@ -30976,6 +34095,146 @@ export interface paths {
                             bytes: number;
                             uploadedAt: string;
                             uploadedByName: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mystery/assignments/{id}/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A photo for an item, as application/octet-stream (JPEG, PNG, WebP, HEIC; type read from the content, re-encoded without EXIF) */
+        post: {
+            parameters: {
+                query: {
+                    itemKey: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            itemKey: string;
+                            uploadedAt: string;
                         };
                     };
                 };

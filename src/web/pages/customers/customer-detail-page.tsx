@@ -41,7 +41,11 @@ import { CustomerFormDrawer, type CustomerFormTarget } from './customer-form.js'
 import type { CustomerKind, ProfileQuestion } from './labels.js';
 import { PurchasesPanel } from './panels/purchases-panel.js';
 import { RatingsPanel } from './panels/ratings-panel.js';
-import { CustomerComplaints } from '../complaints/customer-complaints.js';
+import {
+  CustomerComplaints,
+  complaintTimelineEntries,
+  useCustomerComplaints,
+} from '../complaints/customer-complaints.js';
 import { ValuePanel } from './panels/value-panel.js';
 import { OwnerBlock } from '../ownership/owner-block.js';
 import { ActorName, auditLabel } from '../audit/labels.js';
@@ -77,6 +81,8 @@ export function CustomerDetailPage() {
     enabled: Number.isInteger(id) && id > 0,
     retry: (count, err) => !(err instanceof ApiError && err.status < 500) && count < 2,
   });
+  // His complaints (those the reader may read) interleaved with the record's history on the timeline.
+  const complaints = useCustomerComplaints(id, access.canTakeComplaints);
   const refresh = () =>
     Promise.all([
       queryClient.invalidateQueries({ queryKey: ['customer', id] }),
@@ -331,18 +337,28 @@ export function CustomerDetailPage() {
           <Card size="small" title={t('customers.sections.history')}>
             <Timeline
               data-testid="customer-history"
-              items={c.history.map((h) => ({
-                key: h.id,
-                content: (
-                  <>
-                    <Typography.Text strong>{historyAction(h.action)}</Typography.Text> ·{' '}
-                    <ActorName name={h.actorDisplayName} username={h.actorName} system={h.actorDisplayName === null} />
-                    <div>
-                      <Typography.Text type="secondary">{fmt(h.at)}</Typography.Text>
-                    </div>
-                  </>
-                ),
-              }))}
+              items={[
+                ...c.history.map((h) => ({
+                  key: `history-${h.id}`,
+                  at: h.at,
+                  content: (
+                    <>
+                      <Typography.Text strong>{historyAction(h.action)}</Typography.Text> ·{' '}
+                      <ActorName
+                        name={h.actorDisplayName}
+                        username={h.actorName}
+                        system={h.actorDisplayName === null}
+                      />
+                      <div>
+                        <Typography.Text type="secondary">{fmt(h.at)}</Typography.Text>
+                      </div>
+                    </>
+                  ),
+                })),
+                ...complaintTimelineEntries(complaints.data?.items ?? []),
+              ]
+                .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
+                .map(({ key, content }) => ({ key, content }))}
             />
           </Card>
           {c.merges.length > 0 && (
