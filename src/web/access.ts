@@ -30,6 +30,10 @@ export function accessOf(me: Me | null | undefined) {
     canReadAlerts: has('alert.read'),
     canTakeComplaints: has('complaint.intake'),
     canHandleComplaints: has('complaint.handle'),
+    canReadMystery: has('mystery.read'),
+    canManageMystery: has('mystery.manage'),
+    canWriteMysteryForms: has('mystery.manage') && has('policy.write'),
+    canEvaluateMystery: has('mystery.evaluate'),
     // Complaint figures and exit-survey analysis are for those who read dashboards and complaints.
     canReadComplaintStats: has('complaint.intake') && has('dashboard.read'),
     canRunAlerts: has('alert.run'),

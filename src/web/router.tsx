@@ -20,6 +20,19 @@ const COMPONENTS: Record<PagePath, LazyExoticComponent<ComponentType>> = {
   '/complaints': page(async () => (await import('./pages/complaints/complaints-page.js')).ComplaintsPage),
   '/complaints/new': page(async () => (await import('./pages/complaints/intake-page.js')).ComplaintIntakePage),
   '/complaints/:id': page(async () => (await import('./pages/complaints/complaint-page.js')).ComplaintPage),
+  '/mystery': page(async () => (await import('./pages/mystery-shoppers/results-page.js')).MysteryResultsPage),
+  '/mystery/forms': page(async () => (await import('./pages/mystery-shoppers/forms-page.js')).MysteryFormsPage),
+  '/mystery/assignments': page(
+    async () => (await import('./pages/mystery-shoppers/assignments-page.js')).MysteryAssignmentsPage,
+  ),
+  '/mystery/assignments/:id': page(
+    async () => (await import('./pages/mystery-shoppers/assignment-page.js')).MysteryAssignmentPage,
+  ),
+  '/mystery/mine': page(async () => (await import('./pages/mystery-shoppers/mine-page.js')).MysteryMinePage),
+  '/mystery/visit/:id': page(async () => (await import('./pages/mystery-shoppers/visit-page.js')).MysteryVisitPage),
+  '/mystery/analysis': page(
+    async () => (await import('./pages/mystery-shoppers/analysis-page.js')).MysteryAnalysisPage,
+  ),
   '/complaint-stats': page(
     async () => (await import('./pages/complaints/complaint-dashboard-page.js')).ComplaintDashboardPage,
   ),

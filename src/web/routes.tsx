@@ -4,6 +4,7 @@ import type { ReactNode } from 'react';
 import {
   AlertOutlined,
   NotificationOutlined,
+  EyeOutlined,
   ApartmentOutlined,
   ApiOutlined,
   AuditOutlined,
@@ -51,6 +52,8 @@ export type HomeDescKey =
   | 'ratingsDesc'
   | 'churnCasesDesc'
   | 'complaintsDesc'
+  | 'mysteryDesc'
+  | 'mysteryMineDesc'
   | 'complaintStatsDesc'
   | 'exitAnalysisDesc'
   | 'visitsDesc'
@@ -86,6 +89,13 @@ export type PagePath =
   | '/complaints'
   | '/complaints/new'
   | '/complaints/:id'
+  | '/mystery'
+  | '/mystery/forms'
+  | '/mystery/assignments'
+  | '/mystery/assignments/:id'
+  | '/mystery/mine'
+  | '/mystery/visit/:id'
+  | '/mystery/analysis'
   | '/complaint-stats'
   | '/exit-analysis'
   | '/contact-tasks'
@@ -218,6 +228,59 @@ export const PAGES: readonly PageRoute[] = [
     access: 'canReadDashboards',
     menuAccess: 'canReadComplaintStats',
     inMenu: true,
+  },
+  // Mystery shoppers: station results for the levels that read them; forms, assignments and the analysis
+  // for marketing; the shopper's own list and visit form on a phone.
+  {
+    path: '/mystery',
+    menuKey: 'mystery',
+    descKey: 'mysteryDesc',
+    icon: <EyeOutlined />,
+    access: 'canReadMystery',
+    inMenu: true,
+  },
+  {
+    path: '/mystery/analysis',
+    menuKey: 'mysteryAnalysis',
+    icon: <EyeOutlined />,
+    access: 'canManageMystery',
+    inMenu: true,
+  },
+  {
+    path: '/mystery/assignments',
+    menuKey: 'mysteryAssignments',
+    icon: <EyeOutlined />,
+    access: 'canManageMystery',
+    inMenu: true,
+  },
+  {
+    path: '/mystery/forms',
+    menuKey: 'mysteryForms',
+    icon: <EyeOutlined />,
+    access: 'canWriteMysteryForms',
+    inMenu: true,
+  },
+  {
+    path: '/mystery/assignments/:id',
+    menuKey: 'mystery',
+    icon: <EyeOutlined />,
+    access: 'canReadMystery',
+    inMenu: false,
+  },
+  {
+    path: '/mystery/mine',
+    menuKey: 'mysteryMine',
+    descKey: 'mysteryMineDesc',
+    icon: <EyeOutlined />,
+    access: 'canEvaluateMystery',
+    inMenu: true,
+  },
+  {
+    path: '/mystery/visit/:id',
+    menuKey: 'mysteryMine',
+    icon: <EyeOutlined />,
+    access: 'canEvaluateMystery',
+    inMenu: false,
   },
   // Development plans: stations survey prospects, the branch plans, approves, dispatches and samples.
   {

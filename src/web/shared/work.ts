@@ -48,6 +48,10 @@ export function workLink(item: Pick<WorkItem, 'kind' | 'recordId' | 'customerId'
       return `/prospects/plans/${id}`;
     case 'complaint':
       return `/complaints/${id}`;
+    case 'mystery_assignment':
+      return `/mystery/visit/${id}`;
+    case 'mystery_action':
+      return '/mystery';
     default:
       return item.customerId ? `/customers/${item.customerId}` : '/work';
   }

@@ -238,6 +238,19 @@ export function mysteryShoppersRoutes(app: App, svc: MysteryShoppersService): vo
       reply.code(201).send(await svc.createAssignment(requirePrincipal(req), req.ip, req.body)),
   });
 
+  app.get('/api/mystery/shoppers', {
+    config: { access: { permission: 'mystery.manage' } },
+    schema: {
+      tags,
+      summary: 'Active users who may evaluate stations, to assign',
+      response: {
+        200: Type.Array(Type.Object({ id: Int, displayName: Type.String(), orgUnitName: Type.String() })),
+        ...errorResponses,
+      },
+    },
+    handler: () => svc.shoppers(),
+  });
+
   app.get('/api/mystery/my-assignments', {
     config: { access: { permission: 'mystery.evaluate' } },
     schema: {

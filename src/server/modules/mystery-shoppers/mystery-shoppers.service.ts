@@ -471,6 +471,29 @@ export class MysteryShoppersService {
     return this.summary(await this.assignment(this.db, id));
   }
 
+  /** Active users who may evaluate (hold mystery.evaluate through a role), to choose from when assigning. */
+  async shoppers() {
+    const rows = await this.db
+      .selectFrom('app_user as u')
+      .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
+      .select(['u.id', 'u.display_name', 'o.name as unit_name'])
+      .where('u.active', '=', 1)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('user_role as ur')
+            .innerJoin('role_permission as rp', 'rp.role_id', 'ur.role_id')
+            .select('ur.user_id')
+            .whereRef('ur.user_id', '=', 'u.id')
+            .where('rp.permission', '=', 'mystery.evaluate'),
+        ),
+      )
+      .orderBy('u.display_name')
+      .limit(500)
+      .execute();
+    return rows.map((r) => ({ id: Number(r.id), displayName: r.display_name, orgUnitName: r.unit_name }));
+  }
+
   /** Assignments of the reader's subtree, the latest window first. */
   async list(p: Principal, q: { orgUnitId?: number; state?: string; page: number; pageSize: number }) {
     let base = this.assignments().where((eb) => inScope(p, eb.ref('a.org_unit_id')));
