@@ -59,7 +59,7 @@ function ScoreCharts({ data }: { data: Results }) {
               grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
               tooltip: { trigger: 'axis' },
               legend: { type: 'scroll', top: 0 },
-              xAxis: { type: 'time' },
+              xAxis: { type: 'time', minInterval: 86_400_000 },
               yAxis: { type: 'value', min: 0, max: 100 },
               series: names.map((name) => ({
                 name,
