@@ -152,28 +152,57 @@ export class ComplaintStatsService {
     }));
   }
 
-  private async trails(ids: number[]): Promise<Map<number, StatsEvent[]>> {
+  /** The trails of the cases `cases` read, in order; only the details the figures use are parsed. */
+  private async trails(unit: UnitRow, from: string, to: string): Promise<Map<number, StatsEvent[]>> {
     const out = new Map<number, StatsEvent[]>();
-    for (const part of chunks(ids, CHUNK)) {
-      const rows = await this.db
-        .selectFrom('complaint_event')
-        .select(['complaint_id', 'action', 'from_state', 'to_state', 'at', 'detail'])
-        .where((eb) => oneOf(this.engine, eb.ref('complaint_id'), part))
-        .orderBy('complaint_id')
-        .orderBy('id')
-        .execute();
-      for (const r of rows) {
-        const id = Number(r.complaint_id);
-        let list = out.get(id);
-        if (!list) out.set(id, (list = []));
-        list.push({
-          action: r.action,
-          fromState: r.from_state,
-          toState: r.to_state,
-          at: r.at,
-          detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {},
-        });
-      }
+    const rows = await this.db
+      .selectFrom('complaint_event as e')
+      .select((eb) => [
+        'e.complaint_id',
+        'e.action',
+        'e.from_state',
+        'e.to_state',
+        'e.at',
+        // A callback's rating and a recorded due time are all the figures read from a detail.
+        eb
+          .case()
+          .when(eb.or([eb('e.action', '=', 'callback'), eb('e.detail', 'like', '%"dueAt"%')]))
+          .then(eb.ref('e.detail'))
+          .else(null)
+          .end()
+          .as('detail'),
+      ])
+      .where((eb) =>
+        eb(
+          'e.complaint_id',
+          'in',
+          eb
+            .selectFrom('complaint as k')
+            .innerJoin('org_unit as o', 'o.id', 'k.org_unit_id')
+            .select('k.id')
+            .where((w) => prefixRange(this.engine, w.ref('o.path'), unit.path))
+            .where('k.taken_at', '>=', from)
+            .where('k.taken_at', '<', to)
+            .where('k.state', '!=', 'merged'),
+        ),
+      )
+      .orderBy('e.complaint_id')
+      .orderBy('e.id')
+      .execute();
+    const none: Record<string, unknown> = {};
+    let last = -1;
+    let list: StatsEvent[] = [];
+    for (const r of rows) {
+      const id = Number(r.complaint_id);
+      if (id !== last) out.set(id, (list = []));
+      last = id;
+      list.push({
+        action: r.action,
+        fromState: r.from_state,
+        toState: r.to_state,
+        at: r.at,
+        detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : none,
+      });
     }
     return out;
   }
@@ -265,7 +294,7 @@ export class ComplaintStatsService {
     const cases = await this.cases(unit, from, to);
     const ids = cases.map((c) => c.id);
     const [trails, evidence, repeats, categories] = await Promise.all([
-      this.trails(ids),
+      this.trails(unit, from, to),
       this.rectifyEvidence(ids),
       this.repeats(cases, from, to),
       this.catalogNames(),
