@@ -3,7 +3,8 @@
 // phone), then every figure of every level (HQ, branch, area, station), month, child unit, category
 // and channel compared with a count written here in plain SQL, independent of the service; the XLSX
 // with its Chinese headers; the exit surveys beside the complaints of the same stations and months;
-// a station manager refused another station's figures and a user without complaint rights refused all.
+// a station manager refused another station's figures and a user without complaint rights refused all;
+// the customer page's complaints (card and timeline) holding only the cases the reader may read.
 import { beforeAll, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
 import sharp from 'sharp';
@@ -438,6 +439,31 @@ describeEngines('complaint figures', (engine) => {
     // Branch 2's station is not in branch 1's analysis.
     expect(d.stations.some((x) => x.id === tree.station3)).toBe(false);
     expect(d.trend.find((t) => t.month === '2026-12')!.lost).toBe(2);
+  });
+
+  it('lists on the customer’s page only the cases the reader may read', async () => {
+    // One customer of station 1 complained there and (through HQ's hotline) about branch 2's station.
+    const customerId = await customer(tree.station1, '13700000001');
+    const here = await take('2026-12-10T02:00:00Z', { customerId });
+    at('2026-12-10T03:00:00Z');
+    const there = (
+      await ok<{ id: number }>(
+        call(ctx.app, as('yingxiao'), 'POST', '/api/complaints', {
+          channel: 'hotline_400',
+          categoryCode: 'station_service',
+          severityCode: 'general',
+          orgUnitId: tree.station3,
+          content: '外地加油站服务差',
+          customerId,
+        }),
+        201,
+      )
+    ).id;
+    const list = (who: string) =>
+      get<{ items: { id: number }[] }>(who, `/api/complaints?customerId=${customerId}&page=1&pageSize=20`);
+    expect((await list('yingxiao')).items.map((x) => x.id)).toEqual([there, here]);
+    expect((await list('zhanzhang')).items.map((x) => x.id)).toEqual([here]);
+    expect((await list('zhanzhang3')).items.map((x) => x.id)).toEqual([there]);
   });
 
   it('refuses another unit’s figures and a user without complaint rights', async () => {
