@@ -55,6 +55,9 @@ const ALLOWED = new Set([
   'ETC',
   'SUV',
   'MPV',
+  'NPS',
+  'CSAT',
+  'CES',
 ]);
 
 export function foreignWords(text: string, codes: readonly string[] = []): string[] {

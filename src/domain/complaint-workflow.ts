@@ -132,6 +132,12 @@ export interface StepInput {
   note?: string;
   rating?: number;
   reason?: string;
+  /** Callback: optional CSAT (1–5), NPS (0–10) and CES (1–7) answers, as the satisfaction policy asks. */
+  csat?: number;
+  nps?: number;
+  ces?: number;
+  /** Callback: closed without a rating after enough unreachable attempts (checked by the satisfaction module). */
+  unreachable?: boolean;
 }
 
 export type StepRefusal =
@@ -192,7 +198,7 @@ export function checkStep(
       field: 'attachments',
       message: 'rectification needs evidence: add a photo or document first',
     };
-  if (action === 'callback') {
+  if (action === 'callback' && !input.unreachable) {
     const r = input.rating;
     if (r === undefined || !Number.isInteger(r) || r < 1 || r > 5)
       return { ok: false, reason: 'rating', field: 'body.rating', message: 'the customer’s rating, 1 to 5' };

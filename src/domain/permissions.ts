@@ -39,6 +39,8 @@ export const PERMISSIONS = [
   'mystery.read',
   'mystery.manage',
   'mystery.evaluate',
+  'satisfaction.call',
+  'satisfaction.manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -90,6 +92,8 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'complaint.handle',
       'calendar.write',
       'moment.write',
+      'satisfaction.call',
+      'satisfaction.manage',
     ],
   },
   {
@@ -115,6 +119,8 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'complaint.intake',
       'complaint.handle',
       'moment.write',
+      'satisfaction.call',
+      'satisfaction.manage',
     ],
   },
   {
@@ -157,6 +163,8 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'complaint.intake',
       'complaint.handle',
       'moment.write',
+      'satisfaction.call',
+      'satisfaction.manage',
     ],
   },
   {
@@ -176,6 +184,8 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'complaint.intake',
       'complaint.handle',
       'moment.write',
+      'satisfaction.call',
+      'satisfaction.manage',
     ],
   },
   {
@@ -197,6 +207,7 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
       'owner.assign',
       'complaint.intake',
       'complaint.handle',
+      'satisfaction.call',
     ],
   },
   {
@@ -216,14 +227,20 @@ export const DEFAULT_ROLES: readonly DefaultRole[] = [
     code: 'cs_agent',
     nameZh: '客服专岗',
     nameEn: 'Customer-service agent',
-    permissions: ['org.read', ...CUSTOMER_WORK, 'dashboard.read', 'complaint.intake', 'complaint.handle'],
+    permissions: [
+      'org.read',
+      ...CUSTOMER_WORK,
+      'dashboard.read',
+      'complaint.intake',
+      'complaint.handle',
+      'satisfaction.call',
+    ],
   },
   {
     code: 'auditor',
     nameZh: '审计员',
     nameEn: 'Auditor',
     permissions: [
-      'mystery.read',
       'org.read',
       'user.read',
       'role.read',

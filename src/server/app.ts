@@ -72,6 +72,8 @@ import { VisitSummaryService } from './modules/visits/visit-summary.service.js';
 import { visitsRoutes } from './modules/visits/visits.routes.js';
 import { ComplaintsService } from './modules/complaints/complaints.service.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
+import { SatisfactionService } from './modules/satisfaction/satisfaction.service.js';
+import { satisfactionRoutes } from './modules/satisfaction/satisfaction.routes.js';
 import { MysteryShoppersService } from './modules/mystery-shoppers/mystery-shoppers.service.js';
 import { mysteryShoppersRoutes } from './modules/mystery-shoppers/mystery-shoppers.routes.js';
 import { ComplaintStatsService } from './modules/complaints/complaint-stats.js';
@@ -370,6 +372,13 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   contactMomentsRoutes(app, new CalendarService(db.kysely, opts.now), new ContactMomentsService(db.kysely, opts.now));
   ownershipRoutes(app, new OwnershipService(db.kysely, opts.now));
   complaintsRoutes(app, new ComplaintsService(db.kysely, opts.storage ?? defaultStorage(config.databaseUrl), opts.now));
+  satisfactionRoutes(
+    app,
+    new SatisfactionService(db.kysely, opts.now),
+    new ComplaintsService(db.kysely, opts.storage ?? defaultStorage(config.databaseUrl), opts.now),
+    db.kysely,
+    opts.now ?? (() => new Date()),
+  );
   mysteryShoppersRoutes(
     app,
     new MysteryShoppersService(db.kysely, opts.storage ?? defaultStorage(config.databaseUrl), opts.now),

@@ -57,6 +57,10 @@ export const ERRORS = {
   MYSTERY_OUTSIDE_WINDOW: 422,
   /** A mystery-shopper visit without the photo an item requires. */
   MYSTERY_PHOTO_REQUIRED: 422,
+  /** A survey contact the contact rule refuses: surveyed too recently or too often (the policy's cool-down). */
+  SURVEY_COOL_DOWN: 409,
+  /** A complaint callback closed as unreachable before enough attempts on different days. */
+  CALLBACK_ATTEMPTS_NEEDED: 422,
   INTERNAL: 500,
 } as const;
 

@@ -29,6 +29,8 @@ export function accessOf(me: Me | null | undefined) {
     canManageApiKeys: has('apikey.manage'),
     canReadAlerts: has('alert.read'),
     canTakeComplaints: has('complaint.intake'),
+    canCallSurveys: has('satisfaction.call'),
+    canManageSurveys: has('satisfaction.manage'),
     canHandleComplaints: has('complaint.handle'),
     canReadMystery: has('mystery.read'),
     canManageMystery: has('mystery.manage'),

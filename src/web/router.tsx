@@ -20,6 +20,10 @@ const COMPONENTS: Record<PagePath, LazyExoticComponent<ComponentType>> = {
   '/complaints': page(async () => (await import('./pages/complaints/complaints-page.js')).ComplaintsPage),
   '/complaints/new': page(async () => (await import('./pages/complaints/intake-page.js')).ComplaintIntakePage),
   '/complaints/:id': page(async () => (await import('./pages/complaints/complaint-page.js')).ComplaintPage),
+  '/satisfaction/surveys': page(async () => (await import('./pages/satisfaction/surveys-page.js')).SurveysPage),
+  '/satisfaction/surveys/:id': page(async () => (await import('./pages/satisfaction/survey-page.js')).SurveyPage),
+  '/satisfaction/calls/:id': page(async () => (await import('./pages/satisfaction/call-page.js')).SurveyCallPage),
+  '/satisfaction/revisits': page(async () => (await import('./pages/satisfaction/revisits-page.js')).RevisitsPage),
   '/mystery': page(async () => (await import('./pages/mystery-shoppers/results-page.js')).MysteryResultsPage),
   '/mystery/forms': page(async () => (await import('./pages/mystery-shoppers/forms-page.js')).MysteryFormsPage),
   '/mystery/assignments': page(

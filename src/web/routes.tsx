@@ -17,6 +17,8 @@ import {
   FundProjectionScreenOutlined,
   HomeOutlined,
   PhoneOutlined,
+  SmileOutlined,
+  ScheduleOutlined,
   InboxOutlined,
   SwapOutlined,
   KeyOutlined,
@@ -56,6 +58,8 @@ export type HomeDescKey =
   | 'mysteryMineDesc'
   | 'complaintStatsDesc'
   | 'exitAnalysisDesc'
+  | 'satisfactionDesc'
+  | 'revisitsDesc'
   | 'visitsDesc'
   | 'prospectsDesc'
   | 'devPlansDesc'
@@ -96,6 +100,10 @@ export type PagePath =
   | '/mystery/mine'
   | '/mystery/visit/:id'
   | '/mystery/analysis'
+  | '/satisfaction/surveys'
+  | '/satisfaction/surveys/:id'
+  | '/satisfaction/calls/:id'
+  | '/satisfaction/revisits'
   | '/complaint-stats'
   | '/exit-analysis'
   | '/contact-tasks'
@@ -227,6 +235,38 @@ export const PAGES: readonly PageRoute[] = [
     icon: <PieChartOutlined />,
     access: 'canReadDashboards',
     menuAccess: 'canReadComplaintStats',
+    inMenu: true,
+  },
+  // Satisfaction surveys and revisit plans: for the callers (customer service, station and area
+  // managers) and the managers who start surveys.
+  {
+    path: '/satisfaction/surveys',
+    menuKey: 'satisfaction',
+    descKey: 'satisfactionDesc',
+    icon: <SmileOutlined />,
+    access: 'canCallSurveys',
+    inMenu: true,
+  },
+  {
+    path: '/satisfaction/surveys/:id',
+    menuKey: 'satisfaction',
+    icon: <SmileOutlined />,
+    access: 'canCallSurveys',
+    inMenu: false,
+  },
+  {
+    path: '/satisfaction/calls/:id',
+    menuKey: 'satisfaction',
+    icon: <SmileOutlined />,
+    access: 'canCallSurveys',
+    inMenu: false,
+  },
+  {
+    path: '/satisfaction/revisits',
+    menuKey: 'revisits',
+    descKey: 'revisitsDesc',
+    icon: <ScheduleOutlined />,
+    access: 'canCallSurveys',
     inMenu: true,
   },
   // Mystery shoppers: station results for the levels that read them; forms, assignments and the analysis

@@ -10,6 +10,7 @@ import type { RouteEntry } from '../../src/server/app.js';
 import { insertVisitRecords } from '../visits/records.js';
 import { insertComplaintRecords } from '../complaints/records.js';
 import { insertMysteryRecords } from '../mystery-shoppers/records.js';
+import { insertSatisfactionRecords } from '../satisfaction/records.js';
 import { insertProspectRecords } from '../prospects/records.js';
 
 type Variant = 'in' | 'out' | 'none';
@@ -48,6 +49,9 @@ describeEngines('authorization matrix', (engine) => {
     visit_problem: { in: 0, out: 0 },
     prospect: { in: 0, out: 0 },
     dev_plan: { in: 0, out: 0 },
+    survey: { in: 0, out: 0 },
+    survey_target: { in: 0, out: 0 },
+    revisit_plan: { in: 0, out: 0 },
     role: 0,
   };
 
@@ -172,6 +176,9 @@ describeEngines('authorization matrix', (engine) => {
     const mysteryOut = await insertMysteryRecords(ctx.db.kysely, tree.station3);
     for (const k of ['mystery_form', 'mystery_assignment', 'mystery_action'] as const)
       records[k] = { in: mysteryIn[k], out: mysteryOut[k] };
+    const satIn = await insertSatisfactionRecords(ctx.db.kysely, tree.station1, records.customer.in);
+    const satOut = await insertSatisfactionRecords(ctx.db.kysely, tree.station3, records.customer.out);
+    for (const k of ['survey', 'survey_target', 'revisit_plan'] as const) records[k] = { in: satIn[k], out: satOut[k] };
     const roles = await ok<{ id: number; code: string }[]>(call(ctx.app, admin, 'GET', '/api/roles'));
     records.role = roles.find((r) => r.code === 'auditor')!.id;
   }, 120_000);

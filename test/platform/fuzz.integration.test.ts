@@ -12,6 +12,7 @@ import type { RouteEntry } from '../../src/server/app.js';
 import { insertVisitRecords } from '../visits/records.js';
 import { insertComplaintRecords } from '../complaints/records.js';
 import { insertMysteryRecords } from '../mystery-shoppers/records.js';
+import { insertSatisfactionRecords } from '../satisfaction/records.js';
 import { insertProspectRecords } from '../prospects/records.js';
 
 interface JsonSchema {
@@ -220,6 +221,7 @@ describeEngines('bad input on every route', (engine) => {
   let complaintRecords: Awaited<ReturnType<typeof insertComplaintRecords>>;
   let mysteryRecords: Awaited<ReturnType<typeof insertMysteryRecords>>;
   let contactRecords: Awaited<ReturnType<typeof insertContactRecords>>;
+  let satisfactionRecords: Awaited<ReturnType<typeof insertSatisfactionRecords>>;
   let devRecords: { prospect: number; dev_plan: number };
 
   async function send(
@@ -341,6 +343,7 @@ describeEngines('bad input on every route', (engine) => {
     complaintRecords = await insertComplaintRecords(ctx.db.kysely, tree.station1);
     mysteryRecords = await insertMysteryRecords(ctx.db.kysely, tree.station1);
     contactRecords = await insertContactRecords(ctx.db.kysely, tree.station1, customerId);
+    satisfactionRecords = await insertSatisfactionRecords(ctx.db.kysely, tree.station1, customerId);
     routes = ctx.app.routeTable.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'));
   });
 
@@ -361,6 +364,7 @@ describeEngines('bad input on every route', (engine) => {
       ...complaintRecords,
       ...mysteryRecords,
       ...contactRecords,
+      ...satisfactionRecords,
       ...devRecords,
     };
     return (

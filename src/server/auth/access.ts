@@ -34,7 +34,10 @@ export type ResourceType =
   | 'visit_record'
   | 'visit_problem'
   | 'prospect'
-  | 'dev_plan';
+  | 'dev_plan'
+  | 'survey'
+  | 'survey_target'
+  | 'revisit_plan';
 
 export type Access =
   | { public: true }
@@ -254,6 +257,35 @@ const RESOLVERS: Record<ResourceType, Resolver> = {
         .where('t.id', '=', id)
         .executeTakeFirst()
     )?.path ?? null,
+  // A survey belongs to the unit whose customers it samples; a target to the customer's unit; a
+  // revisit plan to the customer's unit or the station revisited.
+  survey: async (db, id) =>
+    (
+      await db
+        .selectFrom('survey as t')
+        .innerJoin('org_unit as o', 'o.id', 't.org_unit_id')
+        .select('o.path')
+        .where('t.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  survey_target: async (db, id) =>
+    (
+      await db
+        .selectFrom('survey_target as t')
+        .innerJoin('org_unit as o', 'o.id', 't.org_unit_id')
+        .select('o.path')
+        .where('t.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  revisit_plan: async (db, id) =>
+    (
+      await db
+        .selectFrom('revisit_plan as t')
+        .innerJoin('org_unit as o', 'o.id', 't.org_unit_id')
+        .select('o.path')
+        .where('t.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
 };
 
 // Customer records are also readable through an approved access request; everything else only in the own subtree.
@@ -288,6 +320,10 @@ const IN_SCOPE: Record<ResourceType, (p: Principal, path: string) => boolean> = 
   contact_task: pathInScope,
   price_change: pathInScope,
   weather_warning: pathInScope,
+  // Surveys, their calls and revisits are work of the own organisation, not lent with an archive.
+  survey: pathInScope,
+  survey_target: pathInScope,
+  revisit_plan: pathInScope,
 };
 
 // Writes to a customer need the own subtree or a grant lent for writing; a read grant lends reading only.

@@ -1102,6 +1102,137 @@ export interface ContactTaskTable {
   updated_at: Instant;
 }
 
+// Satisfaction (migration 0031).
+export interface SatisfactionPolicyTable {
+  id: Generated<number>;
+  body: string;
+  note: string | null;
+  created_by: number | null;
+  created_at: Instant;
+}
+
+export interface SurveyContactTable {
+  id: Generated<number>;
+  customer_id: number | null;
+  phone: string | null;
+  org_unit_id: number;
+  /** complaint_callback | survey | revisit */
+  reason: string;
+  source_id: number;
+  contacted_at: Instant;
+  created_by: number | null;
+}
+
+export interface ComplaintCallbackTable {
+  id: Generated<number>;
+  complaint_id: number;
+  /** reached | unreachable */
+  result: string;
+  rating: number | null;
+  csat: number | null;
+  nps: number | null;
+  ces: number | null;
+  note: string | null;
+  day: string;
+  called_by: number | null;
+  called_at: Instant;
+}
+
+export interface SurveyTable {
+  id: Generated<number>;
+  name: string;
+  org_unit_id: number;
+  /** open | closed */
+  state: string;
+  ask_csat: Generated<number>;
+  ask_nps: Generated<number>;
+  ask_ces: Generated<number>;
+  ask_text: Generated<number>;
+  sample_size: number | null;
+  sample_ratio: number | null;
+  seed: number;
+  eligible: number;
+  due_at: Instant;
+  created_by: number | null;
+  created_at: Instant;
+  closed_at: Instant | null;
+}
+
+export interface SurveyTargetTable {
+  id: Generated<number>;
+  survey_id: number;
+  customer_id: number;
+  org_unit_id: number;
+  phone: string;
+  /** pending | answered | refused | unreachable */
+  state: string;
+  attempts: Generated<number>;
+  rating: number | null;
+  csat: number | null;
+  nps: number | null;
+  ces: number | null;
+  comment: string | null;
+  called_by: number | null;
+  called_at: Instant | null;
+}
+
+export interface RevisitPlanTable {
+  id: Generated<number>;
+  customer_id: number | null;
+  org_unit_id: number;
+  planned_for: Instant;
+  owner_user_id: number | null;
+  purpose: string;
+  /** manual | low_score */
+  source: string;
+  source_kind: string | null;
+  source_id: number | null;
+  /** planned | done | cancelled */
+  state: string;
+  reached: number | null;
+  rating: number | null;
+  outcome: string | null;
+  done_by: number | null;
+  done_at: Instant | null;
+  created_by: number | null;
+  created_at: Instant;
+  version: Generated<number>;
+}
+
+export interface WebhookTable {
+  id: Generated<number>;
+  org_unit_id: number;
+  name: string;
+  url: string;
+  secret: string;
+  events: string;
+  active: Generated<number>;
+  consecutive_failures: Generated<number>;
+  disabled_at: Instant | null;
+  disabled_reason: string | null;
+  created_by: number | null;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event: string;
+  payload: string;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: Instant;
+  lease_until: Instant | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_attempt_at: Instant | null;
+  last_duration_ms: number | null;
+  delivered_at: Instant | null;
+  replay_of: number | null;
+  created_at: Instant;
+}
+
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -1182,4 +1313,10 @@ export interface Database {
   mystery_answer: MysteryAnswerTable;
   mystery_photo: MysteryPhotoTable;
   mystery_action: MysteryActionTable;
+  satisfaction_policy: SatisfactionPolicyTable;
+  survey_contact: SurveyContactTable;
+  complaint_callback: ComplaintCallbackTable;
+  survey: SurveyTable;
+  survey_target: SurveyTargetTable;
+  revisit_plan: RevisitPlanTable;
 }

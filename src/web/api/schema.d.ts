@@ -16979,7 +16979,7 @@ export interface paths {
                 query: {
                     state?: "open" | "done";
                     /** @description What kind of work: an alert, a planned visit, a follow-up, an approval… */
-                    kind?: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval" | "complaint" | "mystery_assignment" | "mystery_action";
+                    kind?: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval" | "complaint" | "mystery_assignment" | "mystery_action" | "survey_call" | "revisit";
                     page: number;
                     pageSize: number;
                 };
@@ -17003,7 +17003,7 @@ export interface paths {
                                  * @description What kind of work: an alert, a planned visit, a follow-up, an approval…
                                  * @enum {string}
                                  */
-                                kind: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval" | "complaint" | "mystery_assignment" | "mystery_action";
+                                kind: "alert" | "churn_case" | "access_approval" | "rating_approval" | "visit" | "visit_follow_up" | "visit_plan_approval" | "problem" | "contact_task" | "pool_reminder" | "prospect" | "dev_plan_approval" | "complaint" | "mystery_assignment" | "mystery_action" | "survey_call" | "revisit";
                                 /** @description Id of the alert, visit, task… the item is about */
                                 recordId: number;
                                 customerId: number | null;
@@ -21916,6 +21916,3084 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satisfaction/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The satisfaction policy in force: questions asked, contact limits and cool-down, unreachable attempts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            versionId: number | null;
+                            body: {
+                                /** @description Callbacks and new surveys ask CSAT (1–5) */
+                                askCsat: boolean;
+                                /** @description Callbacks and new surveys ask NPS (0–10) */
+                                askNps: boolean;
+                                /** @description Callbacks and new surveys ask CES (1–7) */
+                                askCes: boolean;
+                                /** @description At most this many survey contacts per customer… */
+                                maxContacts: number;
+                                /** @description …within this many days */
+                                windowDays: number;
+                                /** @description No survey within this many days after any survey contact */
+                                coolDownDays: number;
+                                /** @description Unreachable attempts on different days before a callback may be closed as unreachable */
+                                unreachableAttempts: number;
+                                /** @description A score at or below this proposes a revisit */
+                                lowScoreMax: number;
+                                /** @description Days after a low score the revisit is planned */
+                                revisitAfterDays: number;
+                            };
+                            note: string | null;
+                            createdAt: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Save a new version of the satisfaction policy */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Callbacks and new surveys ask CSAT (1–5) */
+                        askCsat: boolean;
+                        /** @description Callbacks and new surveys ask NPS (0–10) */
+                        askNps: boolean;
+                        /** @description Callbacks and new surveys ask CES (1–7) */
+                        askCes: boolean;
+                        /** @description At most this many survey contacts per customer… */
+                        maxContacts: number;
+                        /** @description …within this many days */
+                        windowDays: number;
+                        /** @description No survey within this many days after any survey contact */
+                        coolDownDays: number;
+                        /** @description Unreachable attempts on different days before a callback may be closed as unreachable */
+                        unreachableAttempts: number;
+                        /** @description A score at or below this proposes a revisit */
+                        lowScoreMax: number;
+                        /** @description Days after a low score the revisit is planned */
+                        revisitAfterDays: number;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            versionId: number | null;
+                            body: {
+                                /** @description Callbacks and new surveys ask CSAT (1–5) */
+                                askCsat: boolean;
+                                /** @description Callbacks and new surveys ask NPS (0–10) */
+                                askNps: boolean;
+                                /** @description Callbacks and new surveys ask CES (1–7) */
+                                askCes: boolean;
+                                /** @description At most this many survey contacts per customer… */
+                                maxContacts: number;
+                                /** @description …within this many days */
+                                windowDays: number;
+                                /** @description No survey within this many days after any survey contact */
+                                coolDownDays: number;
+                                /** @description Unreachable attempts on different days before a callback may be closed as unreachable */
+                                unreachableAttempts: number;
+                                /** @description A score at or below this proposes a revisit */
+                                lowScoreMax: number;
+                                /** @description Days after a low score the revisit is planned */
+                                revisitAfterDays: number;
+                            };
+                            note: string | null;
+                            createdAt: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satisfaction/customers/{id}/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer’s recent survey contacts (callbacks, surveys, revisits) and whether he may be surveyed now */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            decision: {
+                                ok: boolean;
+                                /** @description cool_down or too_many */
+                                reason?: string;
+                                until?: string;
+                                message?: string;
+                            };
+                            contacts: {
+                                id: number;
+                                reason: string;
+                                sourceId: number;
+                                at: string;
+                                unitName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/{id}/callbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A complaint’s callbacks: the answers, the unreachable attempts, and whether it may close as unreachable */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            questions: {
+                                askCsat: boolean;
+                                askNps: boolean;
+                                askCes: boolean;
+                            };
+                            attemptsNeeded: number;
+                            /** @description Distinct days with an unreachable attempt */
+                            unreachableDays: number;
+                            mayCloseUnreachable: boolean;
+                            callbacks: {
+                                id: number;
+                                /** @description reached, unreachable, given_up (closed as unreachable) */
+                                result: string;
+                                rating: number | null;
+                                csat: number | null;
+                                nps: number | null;
+                                ces: number | null;
+                                note: string | null;
+                                day: string;
+                                calledAt: string;
+                                calledByName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/{id}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take the callback stage with the customer’s rating and the optional CSAT / NPS / CES answers the policy asks, or close it as unreachable after enough attempts; 1–2 reopens the case one level up */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What the customer said */
+                        note: string;
+                        /** @description Five-level satisfaction: 1 very unsatisfied … 5 very satisfied */
+                        rating?: number;
+                        /** @description CSAT, 1–5 */
+                        csat?: number;
+                        /** @description NPS: how likely to recommend, 0–10 */
+                        nps?: number;
+                        /** @description CES: how easy it was, 1–7 */
+                        ces?: number;
+                        /** @description Close without a rating after enough unreachable attempts on different days */
+                        unreachable?: boolean;
+                        version?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            state: string;
+                            levelUp: number;
+                            rating: number | null;
+                            questions: {
+                                askCsat: boolean;
+                                askNps: boolean;
+                                askCes: boolean;
+                            };
+                            attemptsNeeded: number;
+                            /** @description Distinct days with an unreachable attempt */
+                            unreachableDays: number;
+                            mayCloseUnreachable: boolean;
+                            callbacks: {
+                                id: number;
+                                /** @description reached, unreachable, given_up (closed as unreachable) */
+                                result: string;
+                                rating: number | null;
+                                csat: number | null;
+                                nps: number | null;
+                                ces: number | null;
+                                note: string | null;
+                                day: string;
+                                calledAt: string;
+                                calledByName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/{id}/callback-attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a callback attempt that did not reach the customer (counted per day) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            questions: {
+                                askCsat: boolean;
+                                askNps: boolean;
+                                askCes: boolean;
+                            };
+                            attemptsNeeded: number;
+                            /** @description Distinct days with an unreachable attempt */
+                            unreachableDays: number;
+                            mayCloseUnreachable: boolean;
+                            callbacks: {
+                                id: number;
+                                /** @description reached, unreachable, given_up (closed as unreachable) */
+                                result: string;
+                                rating: number | null;
+                                csat: number | null;
+                                nps: number | null;
+                                ces: number | null;
+                                note: string | null;
+                                day: string;
+                                calledAt: string;
+                                calledByName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satisfaction/surveys/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** How many customers are eligible now (in scope, with a phone, not in cool-down) and whom a seed would draw */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The unit whose customers are surveyed (stratified per station below it) */
+                        orgUnitId: number;
+                        /** @description Survey only these customers */
+                        customerIds?: number[];
+                        /** @description How many to draw */
+                        sampleSize?: number;
+                        /** @description Or what share to draw */
+                        sampleRatio?: number;
+                        /** @description The same seed draws the same sample */
+                        seed?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            eligible: number;
+                            sample: number[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satisfaction/surveys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Satisfaction surveys of my subtree, newest first */
+        get: {
+            parameters: {
+                query: {
+                    state?: "open" | "closed";
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                name: string;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                state: string;
+                                dueAt: string;
+                                createdAt: string;
+                                eligible: number;
+                                targets: number;
+                                answered: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Start a survey: draw the sample and put a call for each customer in the callers’ inbox */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description The unit whose customers are surveyed (stratified per station below it) */
+                        orgUnitId: number;
+                        /** @description Survey only these customers */
+                        customerIds?: number[];
+                        /** @description How many to draw */
+                        sampleSize?: number;
+                        /** @description Or what share to draw */
+                        sampleRatio?: number;
+                        /** @description The same seed draws the same sample */
+                        seed?: number;
+                        askCsat?: boolean;
+                        askNps?: boolean;
+                        askCes?: boolean;
+                        askText?: boolean;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                         */
+                        dueAt: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            state: string;
+                            questions: {
+                                askCsat: boolean;
+                                askNps: boolean;
+                                askCes: boolean;
+                                askText: boolean;
+                            };
+                            sampleSize: number | null;
+                            sampleRatio: number | null;
+                            seed: number;
+                            /** @description Customers the sample was drawn from */
+                            eligible: number;
+                            dueAt: string;
+                            createdAt: string;
+                            createdByName: string | null;
+                            closedAt: string | null;
+                            totals: {
+                                targets: number;
+                                answered: number;
+                                refused: number;
+                                unreachable: number;
+                                pending: number;
+                                responseRate: number | null;
+                                averageRating: number | null;
+                                /** @description Answers with satisfaction 1, 2, 3, 4, 5 */
+                                distribution: number[];
+                                csatPercent: number | null;
+                                nps: number | null;
+                                promoters: number;
+                                passives: number;
+                                detractors: number;
+                                averageCes: number | null;
+                            };
+                            byUnit: {
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                targets: number;
+                                answered: number;
+                                refused: number;
+                                unreachable: number;
+                                pending: number;
+                                responseRate: number | null;
+                                averageRating: number | null;
+                                /** @description Answers with satisfaction 1, 2, 3, 4, 5 */
+                                distribution: number[];
+                                csatPercent: number | null;
+                                nps: number | null;
+                                promoters: number;
+                                passives: number;
+                                detractors: number;
+                                averageCes: number | null;
+                            }[];
+                            targets: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                /** @description Masked without customer.phone */
+                                phone: string;
+                                /** @description pending, answered, refused, unreachable */
+                                state: string;
+                                attempts: number;
+                                rating: number | null;
+                                csat: number | null;
+                                nps: number | null;
+                                ces: number | null;
+                                comment: string | null;
+                                calledAt: string | null;
+                                calledByName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satisfaction/surveys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A survey with its results per station (average, CSAT, NPS, CES, response rate) and its calls */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            state: string;
+                            questions: {
+                                askCsat: boolean;
+                                askNps: boolean;
+                                askCes: boolean;
+                                askText: boolean;
+                            };
+                            sampleSize: number | null;
+                            sampleRatio: number | null;
+                            seed: number;
+                            /** @description Customers the sample was drawn from */
+                            eligible: number;
+                            dueAt: string;
+                            createdAt: string;
+                            createdByName: string | null;
+                            closedAt: string | null;
+                            totals: {
+                                targets: number;
+                                answered: number;
+                                refused: number;
+                                unreachable: number;
+                                pending: number;
+                                responseRate: number | null;
+                                averageRating: number | null;
+                                /** @description Answers with satisfaction 1, 2, 3, 4, 5 */
+                                distribution: number[];
+                                csatPercent: number | null;
+                                nps: number | null;
+                                promoters: number;
+                                passives: number;
+                                detractors: number;
+                                averageCes: number | null;
+                            };
+                            byUnit: {
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                targets: number;
+                                answered: number;
+                                refused: number;
+                                unreachable: number;
+                                pending: number;
+                                responseRate: number | null;
+                                averageRating: number | null;
+                                /** @description Answers with satisfaction 1, 2, 3, 4, 5 */
+                                distribution: number[];
+                                csatPercent: number | null;
+                                nps: number | null;
+                                promoters: number;
+                                passives: number;
+                                detractors: number;
+                                averageCes: number | null;
+                            }[];
+                            targets: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                /** @description Masked without customer.phone */
+                                phone: string;
+                                /** @description pending, answered, refused, unreachable */
+                                state: string;
+                                attempts: number;
+                                rating: number | null;
+                                csat: number | null;
+                                nps: number | null;
+                                ces: number | null;
+                                comment: string | null;
+                                calledAt: string | null;
+                                calledByName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satisfaction/surveys/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close a survey: calls not made leave the inbox */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            state: string;
+                            questions: {
+                                askCsat: boolean;
+                                askNps: boolean;
+                                askCes: boolean;
+                                askText: boolean;
+                            };
+                            sampleSize: number | null;
+                            sampleRatio: number | null;
+                            seed: number;
+                            /** @description Customers the sample was drawn from */
+                            eligible: number;
+                            dueAt: string;
+                            createdAt: string;
+                            createdByName: string | null;
+                            closedAt: string | null;
+                            totals: {
+                                targets: number;
+                                answered: number;
+                                refused: number;
+                                unreachable: number;
+                                pending: number;
+                                responseRate: number | null;
+                                averageRating: number | null;
+                                /** @description Answers with satisfaction 1, 2, 3, 4, 5 */
+                                distribution: number[];
+                                csatPercent: number | null;
+                                nps: number | null;
+                                promoters: number;
+                                passives: number;
+                                detractors: number;
+                                averageCes: number | null;
+                            };
+                            byUnit: {
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                targets: number;
+                                answered: number;
+                                refused: number;
+                                unreachable: number;
+                                pending: number;
+                                responseRate: number | null;
+                                averageRating: number | null;
+                                /** @description Answers with satisfaction 1, 2, 3, 4, 5 */
+                                distribution: number[];
+                                csatPercent: number | null;
+                                nps: number | null;
+                                promoters: number;
+                                passives: number;
+                                detractors: number;
+                                averageCes: number | null;
+                            }[];
+                            targets: {
+                                id: number;
+                                customerId: number;
+                                customerName: string;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                /** @description Masked without customer.phone */
+                                phone: string;
+                                /** @description pending, answered, refused, unreachable */
+                                state: string;
+                                attempts: number;
+                                rating: number | null;
+                                csat: number | null;
+                                nps: number | null;
+                                ces: number | null;
+                                comment: string | null;
+                                calledAt: string | null;
+                                calledByName: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satisfaction/calls/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One survey call: whom to call, what to ask, and whether the contact rule allows it now */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            surveyId: number;
+                            surveyName: string;
+                            surveyOpen: boolean;
+                            customerId: number;
+                            customerName: string;
+                            orgUnitName: string;
+                            phone: string;
+                            state: string;
+                            attempts: number;
+                            questions: {
+                                askCsat: boolean;
+                                askNps: boolean;
+                                askCes: boolean;
+                                askText: boolean;
+                            };
+                            rating: number | null;
+                            csat: number | null;
+                            nps: number | null;
+                            ces: number | null;
+                            comment: string | null;
+                            dueAt: string;
+                            contact: {
+                                ok: boolean;
+                                /** @description cool_down or too_many */
+                                reason?: string;
+                                until?: string;
+                                message?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satisfaction/calls/{id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a survey call: answered (with the answers), refused, or unreachable */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        outcome: "answered" | "refused" | "unreachable";
+                        /** @description Five-level satisfaction: 1 very unsatisfied … 5 very satisfied */
+                        rating?: number;
+                        /** @description CSAT, 1–5 */
+                        csat?: number;
+                        /** @description NPS: how likely to recommend, 0–10 */
+                        nps?: number;
+                        /** @description CES: how easy it was, 1–7 */
+                        ces?: number;
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            surveyId: number;
+                            surveyName: string;
+                            surveyOpen: boolean;
+                            customerId: number;
+                            customerName: string;
+                            orgUnitName: string;
+                            phone: string;
+                            state: string;
+                            attempts: number;
+                            questions: {
+                                askCsat: boolean;
+                                askNps: boolean;
+                                askCes: boolean;
+                                askText: boolean;
+                            };
+                            rating: number | null;
+                            csat: number | null;
+                            nps: number | null;
+                            ces: number | null;
+                            comment: string | null;
+                            dueAt: string;
+                            contact: {
+                                ok: boolean;
+                                /** @description cool_down or too_many */
+                                reason?: string;
+                                until?: string;
+                                message?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satisfaction/revisits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Revisit plans of my subtree (planned ones by date) */
+        get: {
+            parameters: {
+                query: {
+                    state?: "planned" | "done" | "cancelled";
+                    customerId?: number;
+                    /** @description Only plans I own */
+                    mine?: boolean;
+                    page: number;
+                    pageSize: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            items: {
+                                id: number;
+                                customer: {
+                                    id: number;
+                                    name: string | null;
+                                    code: string;
+                                } | null;
+                                orgUnitId: number;
+                                orgUnitName: string;
+                                plannedFor: string;
+                                ownerUserId: number | null;
+                                ownerName: string | null;
+                                purpose: string;
+                                /** @description manual, or low_score (proposed after a low survey or callback score) */
+                                source: string;
+                                sourceKind: string | null;
+                                sourceId: number | null;
+                                /** @description planned, done, cancelled */
+                                state: string;
+                                reached: boolean | null;
+                                rating: number | null;
+                                outcome: string | null;
+                                doneAt: string | null;
+                                doneByName: string | null;
+                                overdue: boolean;
+                                createdAt: string;
+                                version: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Plan a revisit of a customer or a station, with a date and an owner */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        customerId?: number;
+                        /** @description A station revisited as a whole */
+                        orgUnitId?: number;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, e.g. 2026-11-22T08:30:00+08:00
+                         */
+                        plannedFor: string;
+                        /** @description Default: the customer’s owner, else me */
+                        ownerUserId?: number;
+                        purpose: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customer: {
+                                id: number;
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            plannedFor: string;
+                            ownerUserId: number | null;
+                            ownerName: string | null;
+                            purpose: string;
+                            /** @description manual, or low_score (proposed after a low survey or callback score) */
+                            source: string;
+                            sourceKind: string | null;
+                            sourceId: number | null;
+                            /** @description planned, done, cancelled */
+                            state: string;
+                            reached: boolean | null;
+                            rating: number | null;
+                            outcome: string | null;
+                            doneAt: string | null;
+                            doneByName: string | null;
+                            overdue: boolean;
+                            createdAt: string;
+                            version: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satisfaction/revisits/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One revisit plan */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customer: {
+                                id: number;
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            plannedFor: string;
+                            ownerUserId: number | null;
+                            ownerName: string | null;
+                            purpose: string;
+                            /** @description manual, or low_score (proposed after a low survey or callback score) */
+                            source: string;
+                            sourceKind: string | null;
+                            sourceId: number | null;
+                            /** @description planned, done, cancelled */
+                            state: string;
+                            reached: boolean | null;
+                            rating: number | null;
+                            outcome: string | null;
+                            doneAt: string | null;
+                            doneByName: string | null;
+                            overdue: boolean;
+                            createdAt: string;
+                            version: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satisfaction/revisits/{id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record how the revisit went */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reached: boolean;
+                        /** @description Five-level satisfaction: 1 very unsatisfied … 5 very satisfied */
+                        rating?: number;
+                        outcome: string;
+                        version?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customer: {
+                                id: number;
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            plannedFor: string;
+                            ownerUserId: number | null;
+                            ownerName: string | null;
+                            purpose: string;
+                            /** @description manual, or low_score (proposed after a low survey or callback score) */
+                            source: string;
+                            sourceKind: string | null;
+                            sourceId: number | null;
+                            /** @description planned, done, cancelled */
+                            state: string;
+                            reached: boolean | null;
+                            rating: number | null;
+                            outcome: string | null;
+                            doneAt: string | null;
+                            doneByName: string | null;
+                            overdue: boolean;
+                            createdAt: string;
+                            version: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satisfaction/revisits/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a planned revisit, saying why */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            customer: {
+                                id: number;
+                                name: string | null;
+                                code: string;
+                            } | null;
+                            orgUnitId: number;
+                            orgUnitName: string;
+                            plannedFor: string;
+                            ownerUserId: number | null;
+                            ownerName: string | null;
+                            purpose: string;
+                            /** @description manual, or low_score (proposed after a low survey or callback score) */
+                            source: string;
+                            sourceKind: string | null;
+                            sourceId: number | null;
+                            /** @description planned, done, cancelled */
+                            state: string;
+                            reached: boolean | null;
+                            rating: number | null;
+                            outcome: string | null;
+                            doneAt: string | null;
+                            doneByName: string | null;
+                            overdue: boolean;
+                            createdAt: string;
+                            version: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                field?: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

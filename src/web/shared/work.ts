@@ -48,6 +48,10 @@ export function workLink(item: Pick<WorkItem, 'kind' | 'recordId' | 'customerId'
       return `/prospects/plans/${id}`;
     case 'complaint':
       return `/complaints/${id}`;
+    case 'survey_call':
+      return `/satisfaction/calls/${id}`;
+    case 'revisit':
+      return item.customerId ? `/satisfaction/revisits?customerId=${item.customerId}` : '/satisfaction/revisits';
     case 'mystery_assignment':
       return `/mystery/visit/${id}`;
     case 'mystery_action':

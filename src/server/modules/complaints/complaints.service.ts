@@ -40,6 +40,7 @@ import { recordAudit } from '../audit/audit.service.js';
 import { closeWorkItem, openWorkItems, type WorkItemInput } from '../work/work-items.js';
 import { newKey, type Storage } from '../../storage/storage.js';
 import { checkAttachment } from './attachments.js';
+import { recordComplaintCallback } from '../satisfaction/callbacks.js';
 
 type Tx = Kysely<Database> | Transaction<Database>;
 
@@ -763,6 +764,8 @@ export class ComplaintsService {
       const facts = await this.facts(tx, r);
       const check = checkStep(action, facts, p, body);
       if (!check.ok) throw refusal(check);
+      // The callback's answers, unreachable attempts, survey-contact ledger and low-score revisit.
+      if (action === 'callback') await recordComplaintCallback(tx, p, r, body, this.now());
       const stage = r.state as ComplaintStage;
       const outcome = outcomeOf(action, stage, body);
       let unitPath = r.org_path;
@@ -820,6 +823,10 @@ export class ComplaintsService {
         ...(body.note && { note: body.note }),
         ...(body.reason && { reason: body.reason }),
         ...(action === 'callback' && { rating: body.rating }),
+        ...(action === 'callback' && body.csat !== undefined && { csat: body.csat }),
+        ...(action === 'callback' && body.nps !== undefined && { nps: body.nps }),
+        ...(action === 'callback' && body.ces !== undefined && { ces: body.ces }),
+        ...(action === 'callback' && body.unreachable && { unreachable: true }),
         ...(reopen && { reopened: true, levelUp }),
         ...(action === 'reassign' && { fromUnitId: Number(r.org_unit_id), toUnitId: unitId }),
       };

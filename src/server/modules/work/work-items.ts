@@ -26,6 +26,8 @@ export const WORK_KINDS = [
   'complaint',
   'mystery_assignment',
   'mystery_action',
+  'survey_call',
+  'revisit',
 ] as const;
 export type WorkKind = (typeof WORK_KINDS)[number];
 
