@@ -18,6 +18,7 @@ const ROLE_COUNTS = {
   hq_marketing: 1,
   auditor: 1,
   cs_agent: 1,
+  mystery_shopper: 1,
   branch_customer_admin: 2,
   branch_dept_head: 2,
   branch_manager: 2,
@@ -28,7 +29,7 @@ const ROLE_COUNTS = {
   attendant: 40,
 };
 const BIN = fileURLToPath(new URL('../../bin/forecourt.mjs', import.meta.url));
-const USERS = Object.values(ROLE_COUNTS).reduce((a, b) => a + b, 0); // 142
+const USERS = Object.values(ROLE_COUNTS).reduce((a, b) => a + b, 0); // 143
 
 async function snapshot(db: Db) {
   const k = db.kysely;

@@ -97,7 +97,7 @@ export function demoTree(): UnitSpec[] {
 
 /** Who works at each level (the admin comes from the first-run setup, not from here). */
 export const DEMO_STAFF: Record<Level, readonly string[]> = {
-  hq: ['hq_marketing', 'auditor', 'cs_agent'],
+  hq: ['hq_marketing', 'auditor', 'cs_agent', 'mystery_shopper'],
   branch: ['branch_customer_admin', 'branch_dept_head', 'branch_manager'],
   area: ['area_customer_manager', 'sales_rep'],
   station: ['station_manager', 'shift_lead', 'attendant'],

@@ -5,6 +5,8 @@ import * as echarts from 'echarts/core';
 import { BarChart, LineChart, PieChart } from 'echarts/charts';
 import { DatasetComponent, GridComponent, LegendComponent, TitleComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
+// Threshold lines (the network-wide share on the mystery-shopper analysis).
+import { MarkLineComponent } from 'echarts/components';
 import type { EChartsCoreOption } from 'echarts/core';
 
 echarts.use([
@@ -16,6 +18,7 @@ echarts.use([
   LegendComponent,
   TitleComponent,
   TooltipComponent,
+  MarkLineComponent,
   CanvasRenderer,
 ]);
 

@@ -148,7 +148,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 /**
- * mystery.read, mystery.manage and mystery.evaluate are new: the built-in roles get them as the
+ * mystery.read, mystery.manage and mystery.evaluate are new (mystery.read also closes corrective
+ * actions, so the read-only auditor does not get it by default): the built-in roles get them as the
  * defaults do, and every role that held the whole catalogue before them gets all three, so
  * administrators stay administrators. (On a fresh database there are no roles yet; start-up seeds them,
  * and seeds the new built-in mystery_shopper role on an existing one.)
@@ -161,7 +162,6 @@ export async function grantMysteryPermissions(db: Kysely<any>): Promise<void> {
     'branch_manager',
     'area_customer_manager',
     'station_manager',
-    'auditor',
   ];
   const manage = ['hq_marketing', 'branch_customer_admin'];
   const evaluate = ['mystery_shopper'];
