@@ -100,8 +100,7 @@ export function answerProblem(q: Questions, a: Answers): AnswerProblem | null {
 const DAY = 86_400_000;
 
 export type ContactDecision =
-  | { ok: true }
-  | { ok: false; reason: 'cool_down' | 'too_many'; until: string; message: string };
+  { ok: true } | { ok: false; reason: 'cool_down' | 'too_many'; until: string; message: string };
 
 /**
  * May a customer be surveyed at `now`, given his earlier survey contacts (any reason)? A complaint
@@ -250,6 +249,8 @@ export function average(xs: readonly number[]): number | null {
 
 /** Low enough to propose a revisit. */
 export function isLowScore(policy: Pick<SatisfactionPolicy, 'lowScoreMax'>, a: Answers): boolean {
-  return (a.rating !== undefined && a.rating !== null && a.rating <= policy.lowScoreMax) ||
-    (a.csat !== undefined && a.csat !== null && a.csat <= policy.lowScoreMax);
+  return (
+    (a.rating !== undefined && a.rating !== null && a.rating <= policy.lowScoreMax) ||
+    (a.csat !== undefined && a.csat !== null && a.csat <= policy.lowScoreMax)
+  );
 }

@@ -2218,7 +2218,8 @@ export const enUS: Catalog = {
     sampleSize: 'Customers to draw',
     sampleRatio: 'Share to draw (%)',
     seed: 'Random seed',
-    seedHelp: 'The same seed draws the same customers; drawn per station, leaving out customers in their quiet period or without a phone',
+    seedHelp:
+      'The same seed draws the same customers; drawn per station, leaving out customers in their quiet period or without a phone',
     questions: 'Questions',
     askRating: 'Five-level satisfaction (always)',
     askCsat: 'Service score CSAT (1–5)',
@@ -2270,7 +2271,8 @@ export const enUS: Catalog = {
     seedValue: 'Seed {{seed}}',
     sampleOf: 'Drawn from {{n}} eligible customers',
     policy: 'Survey policy',
-    policyText: 'At most {{max}} surveys per customer in {{window}} days; none within {{cool}} days of any survey or revisit; a complaint callback not reached on {{attempts}} days may close; a score of {{low}} or less plans a revisit',
+    policyText:
+      'At most {{max}} surveys per customer in {{window}} days; none within {{cool}} days of any survey or revisit; a complaint callback not reached on {{attempts}} days may close; a score of {{low}} or less plans a revisit',
     call: 'Call',
   },
   revisits: {

@@ -2203,7 +2203,8 @@ export const zhCN = {
     seedValue: '随机种子 {{seed}}',
     sampleOf: '从 {{n}} 名符合条件的客户中抽取',
     policy: '调查政策',
-    policyText: '每位客户 {{window}} 天内最多调查 {{max}} 次；任何调查或回访后 {{cool}} 天内不再调查；投诉回访 {{attempts}} 天未接通可结束；满意度 {{low}} 分及以下自动安排回访',
+    policyText:
+      '每位客户 {{window}} 天内最多调查 {{max}} 次；任何调查或回访后 {{cool}} 天内不再调查；投诉回访 {{attempts}} 天未接通可结束；满意度 {{low}} 分及以下自动安排回访',
     call: '拨打',
   },
   revisits: {

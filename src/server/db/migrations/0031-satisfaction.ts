@@ -32,7 +32,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('survey_contact')
     .columns(['customer_id', 'contacted_at'])
     .execute();
-  await db.schema.createIndex('survey_contact_phone_idx').on('survey_contact').columns(['phone', 'contacted_at']).execute();
+  await db.schema
+    .createIndex('survey_contact_phone_idx')
+    .on('survey_contact')
+    .columns(['phone', 'contacted_at'])
+    .execute();
 
   // Every callback attempt of a complaint: reached (with the answers) or unreachable.
   await withId(db, db.schema.createTable('complaint_callback'))

@@ -160,7 +160,17 @@ export async function openRevisitWork(db: Tx, id: number, now: string): Promise<
     .selectFrom('revisit_plan as r')
     .leftJoin('customer as c', 'c.id', 'r.customer_id')
     .innerJoin('org_unit as o', 'o.id', 'r.org_unit_id')
-    .select(['r.id', 'r.org_unit_id', 'r.customer_id', 'r.owner_user_id', 'r.planned_for', 'r.purpose', 'c.name', 'c.code', 'o.name as unit_name'])
+    .select([
+      'r.id',
+      'r.org_unit_id',
+      'r.customer_id',
+      'r.owner_user_id',
+      'r.planned_for',
+      'r.purpose',
+      'c.name',
+      'c.code',
+      'o.name as unit_name',
+    ])
     .where('r.id', '=', id)
     .executeTakeFirstOrThrow();
   const who = r.customer_id === null ? r.unit_name : (r.name ?? r.code ?? '');

@@ -18,7 +18,11 @@ const survey = { type: 'survey' as const, param: 'id' };
 const target = { type: 'survey_target' as const, param: 'id' };
 const revisit = { type: 'revisit_plan' as const, param: 'id' };
 
-const Rating = Type.Integer({ minimum: 1, maximum: 5, description: 'Five-level satisfaction: 1 very unsatisfied … 5 very satisfied' });
+const Rating = Type.Integer({
+  minimum: 1,
+  maximum: 5,
+  description: 'Five-level satisfaction: 1 very unsatisfied … 5 very satisfied',
+});
 const Csat = Type.Integer({ minimum: 1, maximum: 5, description: 'CSAT, 1–5' });
 const Nps = Type.Integer({ minimum: 0, maximum: 10, description: 'NPS: how likely to recommend, 0–10' });
 const Ces = Type.Integer({ minimum: 1, maximum: 7, description: 'CES: how easy it was, 1–7' });
@@ -32,13 +36,19 @@ const Policy = Type.Object(
     askCes: Type.Boolean({ description: 'Callbacks and new surveys ask CES (1–7)' }),
     maxContacts: Type.Integer({ ...L.maxContacts, description: 'At most this many survey contacts per customer…' }),
     windowDays: Type.Integer({ ...L.windowDays, description: '…within this many days' }),
-    coolDownDays: Type.Integer({ ...L.coolDownDays, description: 'No survey within this many days after any survey contact' }),
+    coolDownDays: Type.Integer({
+      ...L.coolDownDays,
+      description: 'No survey within this many days after any survey contact',
+    }),
     unreachableAttempts: Type.Integer({
       ...L.unreachableAttempts,
       description: 'Unreachable attempts on different days before a callback may be closed as unreachable',
     }),
     lowScoreMax: Type.Integer({ ...L.lowScoreMax, description: 'A score at or below this proposes a revisit' }),
-    revisitAfterDays: Type.Integer({ ...L.revisitAfterDays, description: 'Days after a low score the revisit is planned' }),
+    revisitAfterDays: Type.Integer({
+      ...L.revisitAfterDays,
+      description: 'Days after a low score the revisit is planned',
+    }),
   },
   strict,
 );
@@ -240,7 +250,8 @@ export function satisfactionRoutes(
     config: { access: { permission: 'complaint.intake', resource: { type: 'complaint', param: 'id' } } },
     schema: {
       tags: ['complaints'],
-      summary: 'A complaint’s callbacks: the answers, the unreachable attempts, and whether it may close as unreachable',
+      summary:
+        'A complaint’s callbacks: the answers, the unreachable attempts, and whether it may close as unreachable',
       params: IdParams,
       response: { 200: Callbacks, ...errorResponses },
     },
@@ -269,7 +280,12 @@ export function satisfactionRoutes(
         strict,
       ),
       response: {
-        200: Type.Object({ state: Type.String(), levelUp: Int, rating: Type.Union([Int, Type.Null()]), ...Callbacks.properties }),
+        200: Type.Object({
+          state: Type.String(),
+          levelUp: Int,
+          rating: Type.Union([Int, Type.Null()]),
+          ...Callbacks.properties,
+        }),
         ...errorResponses,
       },
     },
@@ -289,25 +305,33 @@ export function satisfactionRoutes(
       response: { 201: Callbacks, ...errorResponses },
     },
     handler: async (req, reply) =>
-      reply.code(201).send(await recordUnreachableAttempt(db, requirePrincipal(req), req.ip, req.params.id, req.body.note, now())),
+      reply
+        .code(201)
+        .send(await recordUnreachableAttempt(db, requirePrincipal(req), req.ip, req.params.id, req.body.note, now())),
   });
 
   // ── Surveys ──
   const SampleFields = {
-    orgUnitId: Type.Integer({ minimum: 1, description: 'The unit whose customers are surveyed (stratified per station below it)' }),
+    orgUnitId: Type.Integer({
+      minimum: 1,
+      description: 'The unit whose customers are surveyed (stratified per station below it)',
+    }),
     customerIds: Type.Optional(
       Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 5000, description: 'Survey only these customers' }),
     ),
     sampleSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'How many to draw' })),
     sampleRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Or what share to draw' })),
-    seed: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'The same seed draws the same sample' })),
+    seed: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'The same seed draws the same sample' }),
+    ),
   };
 
   app.post('/api/satisfaction/surveys/preview', {
     config: { access: { permission: 'satisfaction.manage' } },
     schema: {
       tags,
-      summary: 'How many customers are eligible now (in scope, with a phone, not in cool-down) and whom a seed would draw',
+      summary:
+        'How many customers are eligible now (in scope, with a phone, not in cool-down) and whom a seed would draw',
       body: Type.Object(SampleFields, strict),
       response: { 200: Type.Object({ eligible: Int, sample: Type.Array(Int) }), ...errorResponses },
     },
@@ -347,7 +371,8 @@ export function satisfactionRoutes(
       ),
       response: { 201: SurveyDetail, ...errorResponses },
     },
-    handler: async (req, reply) => reply.code(201).send(await svc.createSurvey(requirePrincipal(req), req.ip, req.body)),
+    handler: async (req, reply) =>
+      reply.code(201).send(await svc.createSurvey(requirePrincipal(req), req.ip, req.body)),
   });
 
   app.get('/api/satisfaction/surveys/:id', {
@@ -436,14 +461,17 @@ export function satisfactionRoutes(
           customerId: Type.Optional(Type.Integer({ minimum: 1 })),
           orgUnitId: Type.Optional(Type.Integer({ minimum: 1, description: 'A station revisited as a whole' })),
           plannedFor: Instant,
-          ownerUserId: Type.Optional(Type.Integer({ minimum: 1, description: 'Default: the customer’s owner, else me' })),
+          ownerUserId: Type.Optional(
+            Type.Integer({ minimum: 1, description: 'Default: the customer’s owner, else me' }),
+          ),
           purpose: Type.String({ minLength: 1, maxLength: 500 }),
         },
         strict,
       ),
       response: { 201: Revisit, ...errorResponses },
     },
-    handler: async (req, reply) => reply.code(201).send(await svc.createRevisit(requirePrincipal(req), req.ip, req.body)),
+    handler: async (req, reply) =>
+      reply.code(201).send(await svc.createRevisit(requirePrincipal(req), req.ip, req.body)),
   });
 
   app.get('/api/satisfaction/revisits/:id', {

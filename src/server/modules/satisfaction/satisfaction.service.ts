@@ -115,7 +115,11 @@ export class SatisfactionService {
 
   // ── Surveys ─────────────────────────────────────────────────────────────────────────────────
   private async unitInScope(p: Principal, id: number, field: string) {
-    const u = await this.db.selectFrom('org_unit').select(['id', 'path', 'name']).where('id', '=', id).executeTakeFirst();
+    const u = await this.db
+      .selectFrom('org_unit')
+      .select(['id', 'path', 'name'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!u || !pathInScope(p, u.path))
       throw new AppError('SCOPE_DENIED', `org unit ${id} is outside your organisation`, field);
     return u;
@@ -133,7 +137,9 @@ export class SatisfactionService {
       .where('o.path', 'like', `${unitPath}%`)
       .where((eb) => inScope(p, eb.ref('c.org_unit_id')))
       .where('c.merged_into_id', 'is', null)
-      .where((eb) => eb.exists(eb.selectFrom('customer_phone as cp').select('cp.id').whereRef('cp.customer_id', '=', 'c.id')))
+      .where((eb) =>
+        eb.exists(eb.selectFrom('customer_phone as cp').select('cp.id').whereRef('cp.customer_id', '=', 'c.id')),
+      )
       .where((eb) =>
         eb.not(
           eb.exists(
@@ -151,7 +157,11 @@ export class SatisfactionService {
     const candidates = await q
       .select(['c.id', 'c.org_unit_id'])
       .select((eb) =>
-        eb.selectFrom('customer_phone as cp').select((e) => e.fn.min('cp.phone').as('p')).whereRef('cp.customer_id', '=', 'c.id').as('phone'),
+        eb
+          .selectFrom('customer_phone as cp')
+          .select((e) => e.fn.min('cp.phone').as('p'))
+          .whereRef('cp.customer_id', '=', 'c.id')
+          .as('phone'),
       )
       .execute();
     // Earlier survey contacts of these customers, by id or phone, within the rule's reach.
@@ -176,7 +186,10 @@ export class SatisfactionService {
   }
 
   /** How many customers a survey of the unit could sample now, and the sample a seed would draw. */
-  async preview(p: Principal, body: Pick<SurveyBody, 'orgUnitId' | 'customerIds' | 'sampleSize' | 'sampleRatio' | 'seed'>) {
+  async preview(
+    p: Principal,
+    body: Pick<SurveyBody, 'orgUnitId' | 'customerIds' | 'sampleSize' | 'sampleRatio' | 'seed'>,
+  ) {
     const unit = await this.unitInScope(p, body.orgUnitId, 'body.orgUnitId');
     const policy = (await this.policy()).body;
     const list = await this.eligible(this.db, p, unit.path, policy, body.customerIds);
@@ -184,7 +197,10 @@ export class SatisfactionService {
     return { eligible: list.length, sample: sample.map((x) => x.id) };
   }
 
-  private draw(list: { id: number; orgUnitId: number; phone: string }[], body: Pick<SurveyBody, 'sampleSize' | 'sampleRatio' | 'seed'>) {
+  private draw(
+    list: { id: number; orgUnitId: number; phone: string }[],
+    body: Pick<SurveyBody, 'sampleSize' | 'sampleRatio' | 'seed'>,
+  ) {
     const strata = new Map<number, number[]>();
     for (const c of list) {
       if (!strata.has(c.orgUnitId)) strata.set(c.orgUnitId, []);
@@ -245,14 +261,24 @@ export class SatisfactionService {
           )
           .returning(['id', 'customer_id', 'org_unit_id'])
           .execute();
-        targets.push(...rows.map((r) => ({ id: Number(r.id), customerId: Number(r.customer_id), orgUnitId: Number(r.org_unit_id) })));
+        targets.push(
+          ...rows.map((r) => ({
+            id: Number(r.id),
+            customerId: Number(r.customer_id),
+            orgUnitId: Number(r.org_unit_id),
+          })),
+        );
       }
       const names = new Map<number, string>();
       for (let i = 0; i < targets.length; i += 1000) {
         const rows = await tx
           .selectFrom('customer')
           .select(['id', 'name', 'code'])
-          .where('id', 'in', targets.slice(i, i + 1000).map((t) => t.customerId))
+          .where(
+            'id',
+            'in',
+            targets.slice(i, i + 1000).map((t) => t.customerId),
+          )
           .execute();
         for (const r of rows) names.set(Number(r.id), r.name ?? r.code);
       }
@@ -294,9 +320,22 @@ export class SatisfactionService {
     if (q.state) query = query.where('s.state', '=', q.state);
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const rows = await query
-      .select(['s.id', 's.name', 's.org_unit_id', 'o.name as unit_name', 's.state', 's.due_at', 's.created_at', 's.eligible'])
+      .select([
+        's.id',
+        's.name',
+        's.org_unit_id',
+        'o.name as unit_name',
+        's.state',
+        's.due_at',
+        's.created_at',
+        's.eligible',
+      ])
       .select((eb) => [
-        eb.selectFrom('survey_target as t').select((e) => e.fn.countAll<number>().as('n')).whereRef('t.survey_id', '=', 's.id').as('targets'),
+        eb
+          .selectFrom('survey_target as t')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .whereRef('t.survey_id', '=', 's.id')
+          .as('targets'),
         eb
           .selectFrom('survey_target as t')
           .select((e) => e.fn.countAll<number>().as('n'))
@@ -380,7 +419,10 @@ export class SatisfactionService {
     const results = (rows: typeof targets) => {
       const answered = rows.filter((r) => r.state === 'answered');
       const nums = (f: 'rating' | 'csat' | 'nps' | 'ces') =>
-        answered.map((r) => r[f]).filter((v): v is number => v !== null).map(Number);
+        answered
+          .map((r) => r[f])
+          .filter((v): v is number => v !== null)
+          .map(Number);
       const nps = npsOf(nums('nps'));
       return {
         targets: rows.length,
@@ -420,7 +462,11 @@ export class SatisfactionService {
       createdByName: s.created_by_name ?? null,
       closedAt: s.closed_at,
       totals: results(targets),
-      byUnit: [...byUnit.entries()].map(([unitId, u]) => ({ orgUnitId: unitId, orgUnitName: u.name, ...results(u.rows) })),
+      byUnit: [...byUnit.entries()].map(([unitId, u]) => ({
+        orgUnitId: unitId,
+        orgUnitName: u.name,
+        ...results(u.rows),
+      })),
       targets: targets.map((t) => ({
         id: Number(t.id),
         customerId: Number(t.customer_id),
@@ -448,7 +494,13 @@ export class SatisfactionService {
       if (s.state !== 'open') throw new AppError('CONFLICT', 'the survey is closed already');
       await tx.updateTable('survey').set({ state: 'closed', closed_at: at }).where('id', '=', id).execute();
       const open = await tx.selectFrom('survey_target').select('id').where('survey_id', '=', id).execute();
-      await closeWorkItems(tx, 'survey_call', open.map((t) => Number(t.id)), at, 'cancelled');
+      await closeWorkItems(
+        tx,
+        'survey_call',
+        open.map((t) => Number(t.id)),
+        at,
+        'cancelled',
+      );
       await recordAudit(tx, actorOf(p, ip), {
         action: 'survey_close',
         entity: 'survey',
@@ -532,7 +584,11 @@ export class SatisfactionService {
       const customerId = Number(t.customer_id);
       if (body.outcome === 'unreachable') {
         const attempts = Number(t.attempts) + 1;
-        await tx.updateTable('survey_target').set({ state: 'unreachable', attempts, called_by: p.userId, called_at: at }).where('id', '=', id).execute();
+        await tx
+          .updateTable('survey_target')
+          .set({ state: 'unreachable', attempts, called_by: p.userId, called_at: at })
+          .where('id', '=', id)
+          .execute();
         // Enough attempts: nobody need call again.
         if (attempts >= policy.unreachableAttempts) await closeWorkItem(tx, 'survey_call', id, at, 'done');
         await recordAudit(tx, actorOf(p, ip), {
@@ -562,7 +618,12 @@ export class SatisfactionService {
         if (problem) throw new AppError('VALIDATION_FAILED', problem.message, `body.${problem.field}`);
         if (body.comment?.trim() && Number(t.ask_text) !== 1)
           throw new AppError('VALIDATION_FAILED', 'comment is not asked', 'body.comment');
-      } else if (body.rating !== undefined || body.csat !== undefined || body.nps !== undefined || body.ces !== undefined) {
+      } else if (
+        body.rating !== undefined ||
+        body.csat !== undefined ||
+        body.nps !== undefined ||
+        body.ces !== undefined
+      ) {
         throw new AppError('VALIDATION_FAILED', 'a customer who refused gave no answers', 'body.outcome');
       }
       const answered = body.outcome === 'answered';
@@ -644,7 +705,9 @@ export class SatisfactionService {
       ]);
   }
 
-  private revisitOut(r: Awaited<ReturnType<ReturnType<SatisfactionService['revisitQuery']>['executeTakeFirstOrThrow']>>) {
+  private revisitOut(
+    r: Awaited<ReturnType<ReturnType<SatisfactionService['revisitQuery']>['executeTakeFirstOrThrow']>>,
+  ) {
     return {
       id: Number(r.id),
       customer:
@@ -674,7 +737,13 @@ export class SatisfactionService {
 
   async listRevisits(
     p: Principal,
-    q: { state?: 'planned' | 'done' | 'cancelled'; customerId?: number; mine?: boolean; page: number; pageSize: number },
+    q: {
+      state?: 'planned' | 'done' | 'cancelled';
+      customerId?: number;
+      mine?: boolean;
+      page: number;
+      pageSize: number;
+    },
   ) {
     let query = this.revisitQuery().where((eb) => inScope(p, eb.ref('r.org_unit_id')));
     if (q.state) query = query.where('r.state', '=', q.state);
@@ -713,7 +782,11 @@ export class SatisfactionService {
         .where('c.merged_into_id', 'is', null)
         .executeTakeFirst();
       if (!c || !pathInScope(p, c.path))
-        throw new AppError('SCOPE_DENIED', `customer ${body.customerId} is outside your organisation`, 'body.customerId');
+        throw new AppError(
+          'SCOPE_DENIED',
+          `customer ${body.customerId} is outside your organisation`,
+          'body.customerId',
+        );
       unitId = Number(c.org_unit_id);
       customerId = Number(c.id);
       ownerId ??= c.owner_user_id === null ? null : Number(c.owner_user_id);
@@ -731,7 +804,11 @@ export class SatisfactionService {
         .where('u.active', '=', 1)
         .executeTakeFirst();
       if (!u || !pathInScope(p, u.path))
-        throw new AppError('VALIDATION_FAILED', `user ${body.ownerUserId} is not in your organisation`, 'body.ownerUserId');
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `user ${body.ownerUserId} is not in your organisation`,
+          'body.ownerUserId',
+        );
     }
     ownerId ??= p.userId;
     const id = await this.db.transaction().execute(async (tx) => {
@@ -824,7 +901,13 @@ export class SatisfactionService {
       if (r.state !== 'planned') throw new AppError('CONFLICT', `the revisit is ${r.state}`);
       await tx
         .updateTable('revisit_plan')
-        .set({ state: 'cancelled', outcome: reason.trim(), done_by: p.userId, done_at: at, version: Number(r.version) + 1 })
+        .set({
+          state: 'cancelled',
+          outcome: reason.trim(),
+          done_by: p.userId,
+          done_at: at,
+          version: Number(r.version) + 1,
+        })
         .where('id', '=', id)
         .execute();
       await closeWorkItem(tx, 'revisit', id, at, 'cancelled');

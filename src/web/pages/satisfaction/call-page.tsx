@@ -120,12 +120,20 @@ export function SurveyCallPage() {
         )}
         {c.questions.askNps && (
           <Form.Item name="nps" label={t('satisfaction.npsQ')}>
-            <Radio.Group optionType="button" style={{ display: 'flex', flexWrap: 'wrap', gap: 4 }} options={scale(0, 10)} />
+            <Radio.Group
+              optionType="button"
+              style={{ display: 'flex', flexWrap: 'wrap', gap: 4 }}
+              options={scale(0, 10)}
+            />
           </Form.Item>
         )}
         {c.questions.askCes && (
           <Form.Item name="ces" label={t('satisfaction.cesQ')}>
-            <Radio.Group optionType="button" style={{ display: 'flex', flexWrap: 'wrap', gap: 4 }} options={scale(1, 7)} />
+            <Radio.Group
+              optionType="button"
+              style={{ display: 'flex', flexWrap: 'wrap', gap: 4 }}
+              options={scale(1, 7)}
+            />
           </Form.Item>
         )}
         {c.questions.askText && (

@@ -46,7 +46,12 @@ function RecordModal({ r, onClose }: { r: Revisit | null; onClose: () => void })
       unwrap(
         client.POST('/api/satisfaction/revisits/{id}/outcome', {
           params: { path: { id: r!.id } },
-          body: { reached: v.reached, outcome: v.outcome, version: r!.version, ...(v.reached && v.rating && { rating: v.rating }) },
+          body: {
+            reached: v.reached,
+            outcome: v.outcome,
+            version: r!.version,
+            ...(v.reached && v.rating && { rating: v.rating }),
+          },
         }),
       ),
     onSuccess: () => {
@@ -87,10 +92,22 @@ function NewRevisit({ open, onClose, customerId }: { open: boolean; onClose: () 
   const me = useCurrentUser();
   const qc = useQueryClient();
   const showError = useShowError();
-  const [form] = Form.useForm<{ target: 'customer' | 'station'; customerId?: number; orgUnitId?: number; plannedFor: Dayjs; purpose: string }>();
+  const [form] = Form.useForm<{
+    target: 'customer' | 'station';
+    customerId?: number;
+    orgUnitId?: number;
+    plannedFor: Dayjs;
+    purpose: string;
+  }>();
   const target = Form.useWatch('target', form);
   const save = useMutation({
-    mutationFn: (v: { target: 'customer' | 'station'; customerId?: number; orgUnitId?: number; plannedFor: Dayjs; purpose: string }) =>
+    mutationFn: (v: {
+      target: 'customer' | 'station';
+      customerId?: number;
+      orgUnitId?: number;
+      plannedFor: Dayjs;
+      purpose: string;
+    }) =>
       unwrap(
         client.POST('/api/satisfaction/revisits', {
           body: {
@@ -172,7 +189,9 @@ export function RevisitsPage() {
     queryFn: () =>
       unwrap(
         client.GET('/api/satisfaction/revisits', {
-          params: { query: { state, page: 1, pageSize: 100, ...(mine && { mine }), ...(customerId && { customerId }) } },
+          params: {
+            query: { state, page: 1, pageSize: 100, ...(mine && { mine }), ...(customerId && { customerId }) },
+          },
         }),
       ),
     placeholderData: keepPreviousData,
@@ -187,7 +206,9 @@ export function RevisitsPage() {
     let reason = '';
     modal.confirm({
       title: t('revisits.cancel'),
-      content: <Input placeholder={t('revisits.reason')} onChange={(e) => (reason = e.target.value)} maxLength={2000} />,
+      content: (
+        <Input placeholder={t('revisits.reason')} onChange={(e) => (reason = e.target.value)} maxLength={2000} />
+      ),
       onOk: () => (reason.trim() ? cancel.mutateAsync({ id: r.id, reason }) : Promise.reject(new Error('reason'))),
     });
   };
@@ -205,7 +226,10 @@ export function RevisitsPage() {
           optionType="button"
           value={state}
           onChange={(e) => setState(e.target.value as State)}
-          options={(['planned', 'done', 'cancelled'] as const).map((s) => ({ value: s, label: t(`revisits.states.${s}`) }))}
+          options={(['planned', 'done', 'cancelled'] as const).map((s) => ({
+            value: s,
+            label: t(`revisits.states.${s}`),
+          }))}
         />
         <Flex gap={6} align="center">
           <Switch checked={mine} onChange={setMine} size="small" />

@@ -23,7 +23,9 @@ function Figures({ s }: { s: Survey }) {
       <Col xs={12} md={6}>
         <Card size="small">
           <Statistic title={t('satisfaction.responseRate')} value={dash(r.responseRate, '%')} />
-          <Typography.Text type="secondary">{t('satisfaction.progress', { a: r.answered, t: r.targets })}</Typography.Text>
+          <Typography.Text type="secondary">
+            {t('satisfaction.progress', { a: r.answered, t: r.targets })}
+          </Typography.Text>
         </Card>
       </Col>
       <Col xs={12} md={6}>
@@ -82,7 +84,11 @@ export function SurveyPage() {
             tooltip: { trigger: 'axis' },
             legend: { data: [t('satisfaction.averageRating'), t('satisfaction.nps')] },
             grid: { left: 40, right: 40, bottom: 60, top: 40 },
-            xAxis: { type: 'category', data: s.byUnit.map((u) => u.orgUnitName), axisLabel: { interval: 0, rotate: 30 } },
+            xAxis: {
+              type: 'category',
+              data: s.byUnit.map((u) => u.orgUnitName),
+              axisLabel: { interval: 0, rotate: 30 },
+            },
             yAxis: [
               { type: 'value', min: 0, max: 5 },
               { type: 'value', min: -100, max: 100 },

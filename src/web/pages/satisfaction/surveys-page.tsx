@@ -221,7 +221,11 @@ export function SurveysPage() {
   const list = useQuery({
     queryKey: ['surveys', state],
     queryFn: () =>
-      unwrap(client.GET('/api/satisfaction/surveys', { params: { query: { page: 1, pageSize: 100, ...(state && { state }) } } })),
+      unwrap(
+        client.GET('/api/satisfaction/surveys', {
+          params: { query: { page: 1, pageSize: 100, ...(state && { state }) } },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   return (
