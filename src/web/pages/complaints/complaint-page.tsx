@@ -28,6 +28,7 @@ import {
 } from 'antd';
 import { ArrowLeftOutlined, PaperClipOutlined, UploadOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
+import { CallbackModal } from '../satisfaction/callback-modal.js';
 import { client, unwrap, uploadFile } from '../../api/client.js';
 import { errorText, useShowError } from '../../shared/errors.js';
 import { Page } from '../../shared/page.js';
@@ -383,7 +384,11 @@ export function ComplaintPage() {
           />
         )}
       </Card>
-      {action && <StepModal c={c} action={action} onClose={() => setAction(null)} />}
+      {action === 'callback' ? (
+        <CallbackModal id={c.id} version={c.version} onClose={() => setAction(null)} />
+      ) : (
+        action && <StepModal c={c} action={action} onClose={() => setAction(null)} />
+      )}
     </Page>
   );
 }
