@@ -133,6 +133,26 @@ function mysteryFlow(engine: Engine) {
       await noSidewaysScroll(hq.page);
       await screenshot(hq.page, dir, '05-analysis-phone');
       await hq.close();
+
+      // On a desktop HQ edits the published form: the edit is the next version's draft, then published.
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+      const desk = await context.newPage();
+      desk.setDefaultTimeout(UI_TIMEOUT);
+      await signIn(desk, base, 'ms.yingxiao', USER_PASSWORD);
+      await desk.goto(`${base}/mystery/forms`);
+      await desk.locator('[data-testid^="mystery-form-edit-"]').first().click();
+      await desk.getByTestId('mystery-form-title').fill('加油站暗访检查表（2027）');
+      await desk.getByTestId('mystery-form-add-item').last().click();
+      await desk.getByPlaceholder('检查内容').last().fill('微笑服务');
+      await desk.getByTestId('mystery-form-save').click();
+      const draft = desk.locator('[data-testid^="mystery-form-"]').filter({ hasText: '第 2 版' }).first();
+      await draft.getByText('草稿').waitFor();
+      await draft.getByText('4 项').waitFor();
+      await draft.locator('[data-testid^="mystery-form-publish-"]').click();
+      await draft.getByText('使用中').waitFor();
+      await desk.locator('[data-testid^="mystery-form-"]').filter({ hasText: '第 1 版' }).getByText('已停用').waitFor();
+      await screenshot(desk, dir, '06-forms-desktop');
+      await context.close();
     },
     STEP_TIMEOUT * 2,
   );
