@@ -82,8 +82,8 @@ export function SurveyPage() {
       s && s.byUnit.length > 0
         ? {
             tooltip: { trigger: 'axis' },
-            legend: { data: [t('satisfaction.averageRating'), t('satisfaction.nps')] },
-            grid: { left: 40, right: 40, bottom: 60, top: 40 },
+            legend: { top: 0, data: [t('satisfaction.averageRating'), t('satisfaction.nps')] },
+            grid: { left: 40, right: 40, bottom: 80, top: 40 },
             xAxis: {
               type: 'category',
               data: s.byUnit.map((u) => u.orgUnitName),
