@@ -94,7 +94,8 @@ describe('working-time clocks', () => {
     const start = at('2026-12-07T14:30:00Z'); // Monday 09:30 in New York
     const ny = cal('America/New_York');
     const off = cal('America/New_York', [[{ day: '2026-12-08', kind: 'holiday', name: null }]]);
-    const due = (c: ReturnType<typeof cal>) => iso(levelInstants(clock({ startMs: start, allowanceMs: 9 * H }), c)![100]);
+    const due = (c: ReturnType<typeof cal>) =>
+      iso(levelInstants(clock({ startMs: start, allowanceMs: 9 * H }), c)![100]);
     expect(due(ny)).toBe('2026-12-08T14:30:00.000Z');
     expect(due(off)).toBe('2026-12-09T14:30:00.000Z');
   });

@@ -168,7 +168,11 @@ export function nextLevel(
 }
 
 /** Levels that fell due by `nowMs` and have not fired yet, lowest first. */
-export function levelsDue(instants: Partial<Record<SlaLevel, number | null>>, fired: number, nowMs: number): SlaLevel[] {
+export function levelsDue(
+  instants: Partial<Record<SlaLevel, number | null>>,
+  fired: number,
+  nowMs: number,
+): SlaLevel[] {
   return SLA_LEVELS.filter((l) => l > fired && instants[l] != null && instants[l]! <= nowMs);
 }
 
@@ -203,7 +207,11 @@ export function clockAt(clock: SlaClock, cal: UnitCalendar, nowMs: number) {
  * 100, 125 %), linear between them: exact at every level, close enough between them for a list,
  * and free of calendar arithmetic per row.
  */
-export function percentFromInstants(startMs: number, instants: readonly (number | null)[], nowMs: number): number | null {
+export function percentFromInstants(
+  startMs: number,
+  instants: readonly (number | null)[],
+  nowMs: number,
+): number | null {
   const points: [number, number][] = [[startMs, 0]];
   SLA_LEVELS.forEach((level, i) => {
     const at = instants[i];

@@ -1008,6 +1008,61 @@ export interface ComplaintTable {
   closed_at: Instant | null;
   updated_at: Instant;
   version: Generated<number>;
+  sla_mode?: string | null;
+  sla_allowance_ms?: number | null;
+  sla_paused_ms?: number | null;
+  sla_paused_at?: Instant | null;
+  sla_pause_reason?: string | null;
+  sla_warn50_at?: Instant | null;
+  sla_warn75_at?: Instant | null;
+  sla_warn90_at?: Instant | null;
+  sla_supervise_at?: Instant | null;
+  sla_next_at?: Instant | null;
+  sla_fired: Generated<number>;
+  supervised_at?: Instant | null;
+  supervise_count: Generated<number>;
+  hq_watch: Generated<number>;
+}
+
+export interface ComplaintSlaRuleTable {
+  category_code: string;
+  severity_code: string;
+  unit: string;
+  verify: number;
+  review: number;
+  rectify: number;
+  callback: number;
+  archive: number;
+}
+
+export interface ComplaintPauseTable {
+  id: Generated<number>;
+  complaint_id: number;
+  stage: string;
+  reason: string;
+  note: string | null;
+  started_at: Instant;
+  started_by: number | null;
+  ended_at: Instant | null;
+  ended_by: number | null;
+  paused_ms: number | null;
+}
+
+export interface ComplaintExtensionTable {
+  id: Generated<number>;
+  complaint_id: number;
+  stage: string;
+  unit: string;
+  amount: number;
+  reason: string;
+  state: string;
+  requested_by: number | null;
+  requested_at: Instant;
+  due_before: Instant | null;
+  decided_by: number | null;
+  decided_at: Instant | null;
+  decision_note: string | null;
+  due_after: Instant | null;
 }
 
 export interface ComplaintEventTable {
@@ -1303,6 +1358,9 @@ export interface Database {
   complaint_event: ComplaintEventTable;
   complaint_attachment: ComplaintAttachmentTable;
   complaint_link: ComplaintLinkTable;
+  complaint_sla_rule: ComplaintSlaRuleTable;
+  complaint_pause: ComplaintPauseTable;
+  complaint_extension: ComplaintExtensionTable;
   calendar_override: CalendarOverrideTable;
   price_change: PriceChangeTable;
   weather_warning: WeatherWarningTable;

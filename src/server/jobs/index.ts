@@ -8,6 +8,7 @@ import { contactMomentsJob } from '../modules/contact-moments/contact-moments.jo
 import { ownershipPoolJob } from '../modules/ownership/ownership.job.js';
 import { devPlanOverdueJob } from '../modules/prospects/prospects.job.js';
 import { visitPlansJob, visitRemindersJob, visitWeeklySummaryJob } from '../modules/visits/visits.job.js';
+import { complaintSlaJob } from '../modules/complaints/complaint-sla.job.js';
 
 export const JOBS: JobDefinition[] = [
   nightlyAlertsJob,
@@ -20,4 +21,5 @@ export const JOBS: JobDefinition[] = [
   visitWeeklySummaryJob,
   devPlanOverdueJob,
   ownershipPoolJob,
+  complaintSlaJob,
 ];

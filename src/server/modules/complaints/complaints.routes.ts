@@ -61,6 +61,17 @@ const Catalog = Type.Object({
   ),
 });
 
+/** The running stage's clock on a list row, read from stored instants, and the HQ list's marks. */
+const SlaBrief = Type.Object({
+  state: Type.String({ description: 'ok, warning (≥ 50 %), late (≥ 90 %), breached, paused, none (closed)' }),
+  percent: Type.Union([Type.Integer({ description: 'Share of the stage’s allowance used' }), Type.Null()]),
+  pauseReason: Type.Union([Type.String(), Type.Null()]),
+  level: Type.Integer({ description: 'Highest level fired: 0, 50, 75, 90, 100 (breach), 125 (督办)' }),
+  hqWatch: Type.Boolean({ description: 'On the HQ list: breached, supervised (督办) or emergency' }),
+  supervisedAt: Type.Union([Type.String(), Type.Null()]),
+  superviseCount: Type.Integer(),
+});
+
 const Summary = Type.Object({
   id: Int,
   caseNo: Type.String({ description: 'The acknowledgement number, e.g. TS-202612-000123' }),
@@ -96,6 +107,9 @@ const Summary = Type.Object({
   updatedAt: Type.String(),
   version: Int,
 });
+
+/** A list row: the case and its clock (the case page reads the clock in full from /sla). */
+const ListItem = Type.Object({ ...Summary.properties, sla: SlaBrief });
 
 const Attachment = Type.Object({
   id: Int,
@@ -208,11 +222,14 @@ export function complaintsRoutes(app: App, svc: ComplaintsService): void {
           orgUnitId: Type.Optional(Type.Integer({ minimum: 1, description: 'Cases of this unit and below' })),
           emergency: Type.Optional(Type.Boolean()),
           customerId: Type.Optional(Type.Integer({ minimum: 1 })),
+          watch: Type.Optional(
+            Type.Boolean({ description: 'Only breached, supervised (督办) or emergency cases: the HQ list' }),
+          ),
           ...Paging,
         },
         strict,
       ),
-      response: { 200: Page(Summary), ...errorResponses },
+      response: { 200: Page(ListItem), ...errorResponses },
     },
     handler: (req) => svc.list(requirePrincipal(req), req.query),
   });

@@ -27,7 +27,6 @@ import {
   isStage,
   outcomeOf,
   ownerUnit,
-  stageDueAt,
   stageOwner,
   type ComplaintAction,
   type ComplaintChannel,
@@ -40,6 +39,7 @@ import { recordAudit } from '../audit/audit.service.js';
 import { closeWorkItem, openWorkItems, type WorkItemInput } from '../work/work-items.js';
 import { newKey, type Storage } from '../../storage/storage.js';
 import { checkAttachment } from './attachments.js';
+import { ComplaintSlaService, slaSummary } from './complaint-sla.service.js';
 import { recordComplaintCallback } from '../satisfaction/callbacks.js';
 
 type Tx = Kysely<Database> | Transaction<Database>;
@@ -66,6 +66,8 @@ export interface ListQuery {
   emergency?: boolean;
   customerId?: number;
   open?: boolean;
+  /** Breached, supervised (督办) or emergency cases: the HQ list. */
+  watch?: boolean;
   page: number;
   pageSize: number;
 }
@@ -141,6 +143,17 @@ const caseColumns = [
   'c.code as customer_code',
   'c.owner_user_id',
   'tu.display_name as taken_by_name',
+  'k.sla_mode',
+  'k.sla_paused_at',
+  'k.sla_pause_reason',
+  'k.sla_warn50_at',
+  'k.sla_warn75_at',
+  'k.sla_warn90_at',
+  'k.sla_supervise_at',
+  'k.sla_fired',
+  'k.supervised_at',
+  'k.supervise_count',
+  'k.hq_watch',
 ] as const;
 
 export class ComplaintsService {
@@ -149,6 +162,11 @@ export class ComplaintsService {
     private readonly storage: Storage,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** The stage clocks (SLA), pauses, extensions and 督办. */
+  private get sla() {
+    return new ComplaintSlaService(this.db, this.now);
+  }
 
   private base(db: Tx = this.db) {
     return db
@@ -440,7 +458,9 @@ export class ComplaintsService {
           state: 'verify',
           owner_unit_id: owner.unitId,
           stage_started_at: at,
-          stage_due_at: stageDueAt('verify', Number(severity.stage_hours), at),
+          stage_due_at: null,
+          // An emergency case is on the HQ list at once.
+          hq_watch: emergency ? 1 : 0,
           customer_flag: customerId === null ? 0 : 1,
           taken_by: p.userId,
           taken_at: at,
@@ -449,6 +469,7 @@ export class ComplaintsService {
         .returning('id')
         .executeTakeFirstOrThrow();
       const caseId = Number(id);
+      await this.sla.restart(tx, caseId, at);
       await this.event(tx, p, caseId, 'take', null, 'verify', owner.unitId, at, {
         caseNo,
         channel: body.channel,
@@ -540,6 +561,7 @@ export class ComplaintsService {
       bouncing: Number(r.return_count) + Number(r.reassign_count) >= BOUNCE_WARNING,
       rating: r.rating === null ? null : Number(r.rating),
       customerFlag: r.customer_flag === 1,
+      ...slaSummary(r, this.now()),
       mergedIntoId: r.merged_into_id === null ? null : Number(r.merged_into_id),
       takenAt: r.taken_at,
       takenByName: r.taken_by_name ?? null,
@@ -559,6 +581,7 @@ export class ComplaintsService {
     if (q.severityCode) query = query.where('k.severity_code', '=', q.severityCode);
     if (q.emergency !== undefined) query = query.where('k.emergency', '=', q.emergency ? 1 : 0);
     if (q.customerId !== undefined) query = query.where('k.customer_id', '=', q.customerId);
+    if (q.watch) query = query.where('k.hq_watch', '=', 1);
     if (q.orgUnitId !== undefined) {
       const u = await this.db.selectFrom('org_unit').select('path').where('id', '=', q.orgUnitId).executeTakeFirst();
       if (!u || !pathInScope(p, u.path))
@@ -805,7 +828,7 @@ export class ComplaintsService {
           level_up: levelUp,
           owner_unit_id: owner ? owner.unitId : null,
           stage_started_at: at,
-          stage_due_at: nextStage ? stageDueAt(nextStage, Number(r.stage_hours), at) : null,
+          stage_due_at: null,
           ...(action === 'return' && { return_count: Number(r.return_count) + 1 }),
           ...(action === 'reassign' && { reassign_count: Number(r.reassign_count) + 1 }),
           ...(reopen && { reopen_count: Number(r.reopen_count) + 1 }),
@@ -819,6 +842,7 @@ export class ComplaintsService {
         .where('version', '=', Number(r.version))
         .executeTakeFirst();
       if (Number(changed.numUpdatedRows) !== 1) throw new AppError('VERSION_CONFLICT', 'the case changed meanwhile');
+      await this.sla.restart(tx, id, at);
       const detail: Record<string, unknown> = {
         ...(body.note && { note: body.note }),
         ...(body.reason && { reason: body.reason }),
@@ -1018,6 +1042,8 @@ export class ComplaintsService {
             merged_into_id: null,
             merged_from_state: null,
             customer_flag: oc.customer_id !== null && isStage(back) ? 1 : 0,
+            // Its stage clock is computed afresh by the next SLA sweep.
+            sla_mode: null,
             updated_at: at,
             version: Number(o.version) + 1,
           })
