@@ -43,6 +43,8 @@ import { settingsRoutes } from './modules/settings/settings.routes.js';
 import { policiesRoutes } from './modules/policies/policies.routes.js';
 import { ApiKeysService } from './modules/api-keys/api-keys.service.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
+import { WebhooksService } from './modules/webhooks/webhooks.service.js';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { IngestService } from './modules/transactions/ingest.service.js';
 import { TransactionsService } from './modules/transactions/transactions.service.js';
 import { transactionsRoutes } from './modules/transactions/transactions.routes.js';
@@ -72,8 +74,6 @@ import { VisitSummaryService } from './modules/visits/visit-summary.service.js';
 import { visitsRoutes } from './modules/visits/visits.routes.js';
 import { ComplaintsService } from './modules/complaints/complaints.service.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
-import { ComplaintSlaService } from './modules/complaints/complaint-sla.service.js';
-import { complaintSlaRoutes } from './modules/complaints/complaint-sla.routes.js';
 import { SatisfactionService } from './modules/satisfaction/satisfaction.service.js';
 import { satisfactionRoutes } from './modules/satisfaction/satisfaction.routes.js';
 import { MysteryShoppersService } from './modules/mystery-shoppers/mystery-shoppers.service.js';
@@ -348,6 +348,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   settingsRoutes(app, db.kysely);
   policiesRoutes(app, new PoliciesService(db.kysely));
   apiKeysRoutes(app, new ApiKeysService(db.kysely, opts.now));
+  webhooksRoutes(app, new WebhooksService(db.kysely, opts.now));
   const ingest = new IngestService(db.kysely, db.engine, opts.now, config.ingestChunkRows);
   transactionsRoutes(app, ingest, new TransactionsService(db.kysely, opts.now));
   const topups = new TopupsService(db.kysely, db.engine, opts.now);
@@ -374,7 +375,6 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   contactMomentsRoutes(app, new CalendarService(db.kysely, opts.now), new ContactMomentsService(db.kysely, opts.now));
   ownershipRoutes(app, new OwnershipService(db.kysely, opts.now));
   complaintsRoutes(app, new ComplaintsService(db.kysely, opts.storage ?? defaultStorage(config.databaseUrl), opts.now));
-  complaintSlaRoutes(app, new ComplaintSlaService(db.kysely, opts.now));
   satisfactionRoutes(
     app,
     new SatisfactionService(db.kysely, opts.now),

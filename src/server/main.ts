@@ -6,6 +6,7 @@ import { usersQueries } from './modules/users/users.queries.js';
 import { JOBS } from './jobs/index.js';
 import { dashboardSnapshotsJob } from './modules/dashboards/dashboards.job.js';
 import { startScheduler } from './jobs/scheduler.js';
+import { startWebhookDispatcher } from './modules/webhooks/webhook-dispatcher.js';
 
 const config = loadConfig();
 const db = openDb({ url: config.databaseUrl });
@@ -30,6 +31,8 @@ const scheduler =
   process.env.FORECOURT_JOBS === '0'
     ? null
     : startScheduler(db.kysely, jobs, root?.time_zone ?? 'Asia/Shanghai', app.log);
+// Webhook deliveries go out from every instance that runs jobs (each delivery is claimed by one).
+const webhooks = process.env.FORECOURT_JOBS === '0' ? null : startWebhookDispatcher(db.kysely, app.log);
 
 let closing = false;
 async function shutdown(signal: string) {
@@ -37,6 +40,7 @@ async function shutdown(signal: string) {
   closing = true;
   app.log.info({ signal }, 'shutting down');
   scheduler?.stop();
+  webhooks?.stop();
   // Stop taking requests, let in-flight ones finish (at most 10 s), then close the database.
   const closed = app.close();
   for (let waited = 0; app.inFlight() > 0 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));

@@ -32,6 +32,8 @@ describeEngines('authorization matrix', (engine) => {
     customer: { in: 0, out: 0 },
     access_request: { in: 0, out: 0 },
     api_key: { in: 0, out: 0 },
+    webhook: { in: 0, out: 0 },
+    webhook_delivery: { in: 0, out: 0 },
     import_job: { in: 0, out: 0 },
     alert: { in: 0, out: 0 },
     rating_batch: { in: 0, out: 0 },
@@ -94,6 +96,37 @@ describeEngines('authorization matrix', (engine) => {
     const key = async (orgUnitId: number) =>
       (await ok<{ id: number }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId }), 201)).id;
     records.api_key = { in: await key(tree.station1), out: await key(tree.station3) };
+    const hook = async (orgUnitId: number) =>
+      (
+        await ok<{ id: number }>(
+          call(ctx.app, admin, 'POST', '/api/webhooks', {
+            name: 'ERP',
+            url: 'http://127.0.0.1:9/hook',
+            events: ['customer.created'],
+            orgUnitId,
+          }),
+          201,
+        )
+      ).id;
+    records.webhook = { in: await hook(tree.station1), out: await hook(tree.station3) };
+    // A delivered row each, so a replay is allowed where the scope allows it.
+    const delivery = async (webhookId: number) =>
+      (
+        await ctx.db.kysely
+          .insertInto('webhook_delivery')
+          .values({
+            webhook_id: webhookId,
+            event: 'customer.created',
+            payload: '{}',
+            status: 'delivered',
+            attempts: 1,
+            next_attempt_at: new Date().toISOString(),
+            created_at: new Date().toISOString(),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
+    records.webhook_delivery = { in: await delivery(records.webhook.in), out: await delivery(records.webhook.out) };
     const upload = async (orgUnitId: number) =>
       (
         await ok<{ id: number }>(

@@ -212,6 +212,8 @@ describeEngines('bad input on every route', (engine) => {
   let customerId: number;
   let accessRequestId: number;
   let apiKeyId: number;
+  let webhookId: number;
+  let webhookDeliveryId: number;
   let apiKey = '';
   let importJobId: number;
   let ratingBatchId: number;
@@ -296,6 +298,32 @@ describeEngines('bad input on every route', (engine) => {
         contentType: 'application/json',
       })
     ).json().id;
+    webhookId = (
+      await send(ctx.app, 'POST', '/api/webhooks', {
+        payload: JSON.stringify({
+          name: 'ERP',
+          url: 'http://127.0.0.1:9/hook',
+          events: ['customer.created'],
+          orgUnitId: tree.station1,
+        }),
+        contentType: 'application/json',
+      })
+    ).json().id;
+    webhookDeliveryId = (
+      await ctx.db.kysely
+        .insertInto('webhook_delivery')
+        .values({
+          webhook_id: webhookId,
+          event: 'customer.created',
+          payload: '{}',
+          status: 'delivered',
+          attempts: 1,
+          next_attempt_at: new Date().toISOString(),
+          created_at: new Date().toISOString(),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
     importJobId = (
       await send(ctx.app, 'POST', `/api/imports?fileName=a.csv&orgUnitId=${tree.station1}`, {
         payload: '客户名称,手机\n张三,13800138000\n',
@@ -356,6 +384,8 @@ describeEngines('bad input on every route', (engine) => {
       customer: customerId,
       access_request: accessRequestId,
       api_key: apiKeyId,
+      webhook: webhookId,
+      webhook_delivery: webhookDeliveryId,
       import_job: importJobId,
       rating_batch: ratingBatchId,
       alert: alertId,

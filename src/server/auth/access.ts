@@ -19,6 +19,8 @@ export type ResourceType =
   | 'access_request'
   | 'import_job'
   | 'api_key'
+  | 'webhook'
+  | 'webhook_delivery'
   | 'alert'
   | 'rating_batch'
   | 'churn_case'
@@ -134,6 +136,25 @@ const RESOLVERS: Record<ResourceType, Resolver> = {
         .innerJoin('org_unit as o', 'o.id', 'b.org_unit_id')
         .select('o.path')
         .where('b.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  webhook: async (db, id) =>
+    (
+      await db
+        .selectFrom('webhook as w')
+        .innerJoin('org_unit as o', 'o.id', 'w.org_unit_id')
+        .select('o.path')
+        .where('w.id', '=', id)
+        .executeTakeFirst()
+    )?.path ?? null,
+  webhook_delivery: async (db, id) =>
+    (
+      await db
+        .selectFrom('webhook_delivery as d')
+        .innerJoin('webhook as w', 'w.id', 'd.webhook_id')
+        .innerJoin('org_unit as o', 'o.id', 'w.org_unit_id')
+        .select('o.path')
+        .where('d.id', '=', id)
         .executeTakeFirst()
     )?.path ?? null,
   api_key: async (db, id) =>
@@ -300,6 +321,8 @@ const IN_SCOPE: Record<ResourceType, (p: Principal, path: string) => boolean> = 
   access_request: pathInScope,
   import_job: pathInScope,
   api_key: pathInScope,
+  webhook: pathInScope,
+  webhook_delivery: pathInScope,
   rating_batch: pathInScope,
   // Alerts are work of the own organisation; a borrowed archive does not bring its tasks.
   alert: pathInScope,

@@ -1,5 +1,6 @@
 // SQL of the alert queue and of the nightly rules. Customers are read in id order, a chunk at a
 // time, so a large archive never sits in memory at once (the model rule keeps only three numbers each).
+import { emitAlertEvents } from '../webhooks/webhook-events.js';
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import {
@@ -462,6 +463,12 @@ export const alertsQueries = {
     for (const q of bulkStatements(engine, RESOLVED_COLUMNS, rows, RESOLVE_ALERTS, 500)) {
       n += Number((await db.executeQuery(q)).numAffectedRows ?? 0);
     }
+    if (n > 0)
+      await emitAlertEvents(
+        db,
+        'alert.resolved',
+        rows.map((r) => r[0]),
+      );
     // Nobody has to call a customer who came back by himself.
     if (n > 0)
       await closeWorkItems(

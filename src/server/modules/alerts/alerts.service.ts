@@ -9,6 +9,7 @@
 // and those who had not bought yet are left out. The decline rule reads complete months before the
 // night's month, the model rule fits and scores the same as-of histories and reuses only fits made
 // for nights up to it.
+import { anyWebhookFor, emitAlertEvents, emitWebhookEvent } from '../webhooks/webhook-events.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { engineOf, type Engine } from '../../db/dialect.js';
@@ -425,7 +426,17 @@ export class AlertsService {
       // The workers must not outlive the run, whatever happens in it.
       await fits.pool.close();
     }
-    if (!dry) await q.openAlertWork(this.db, openedAt);
+    if (!dry) {
+      await q.openAlertWork(this.db, openedAt);
+      if (await anyWebhookFor(this.db, 'alert.opened')) {
+        const opened = await this.db.selectFrom('alert').select('id').where('opened_at', '=', openedAt).execute();
+        await emitAlertEvents(
+          this.db,
+          'alert.opened',
+          opened.map((a) => a.id),
+        );
+      }
+    }
     for (const k of Object.keys(result.phaseSeconds) as (keyof RunResult['phaseSeconds'])[])
       result.phaseSeconds[k] = Math.round(result.phaseSeconds[k] * 10) / 10;
     result.seconds = secondsSince(started);
@@ -692,6 +703,11 @@ export class AlertsService {
         throw new AppError('CONFLICT', `alert ${id} is already closed`);
       // Closing the alert is a follow-up when the customer's owner closes it (the public pool's window moves on).
       await markFollowedUp(trx, Number(before.customer_id), p.userId, at);
+      await emitWebhookEvent(trx, {
+        event: 'alert.closed',
+        orgUnitId: Number(before.org_unit_id),
+        data: { alertId: id, customerId: Number(before.customer_id), ...clean },
+      });
       await recordAudit(trx, actorOf(p, ip), {
         action: 'close',
         entity: 'alert',

@@ -10,6 +10,7 @@ import { maskPhone, parsePhone } from '../../../domain/phone.js';
 import { greetingOf, profileOf, type Profile } from '../../../domain/customer-profile.js';
 import { DEFAULT_CODE_SCHEME, codePrefix, formatCode, type CodeParts } from '../../../domain/customer-code.js';
 import { changeHistory, recordAudit, recordRead } from '../audit/audit.service.js';
+import { emitWebhookEvent } from '../webhooks/webhook-events.js';
 import { customersQueries, type CustomerFilter, type CustomerRow } from './customers.queries.js';
 import {
   exportCells,
@@ -709,6 +710,12 @@ export class CustomersService {
           entityId: id,
           orgUnitId,
           after: { ...input, ...n, code },
+        });
+        // Identifiers only: a receiver reads the record through the API, within its key's scope.
+        await emitWebhookEvent(trx, {
+          event: 'customer.created',
+          orgUnitId,
+          data: { customerId: id, code, kind: input.kind, name: input.name ?? null },
         });
         await opts.inTransaction?.(trx, id);
         return id;

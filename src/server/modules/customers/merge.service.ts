@@ -6,6 +6,7 @@ import { serialiseRollupWriters } from '../../db/dialect.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { pathInCustomerScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
+import { emitWebhookEvent } from '../webhooks/webhook-events.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { moveTransactionsBack, moveTransactionsForMerge } from '../transactions/rollups.js';
 
@@ -156,6 +157,11 @@ export class MergeService {
         before: { survivor: { ...survivor, path: undefined }, merged: { ...merged, path: undefined } },
         after: { mergeId: id, ...snapshot },
       });
+      await emitWebhookEvent(trx, {
+        event: 'customer.merged',
+        orgUnitId: survivor.org_unit_id,
+        data: { survivorId, mergedId, mergeId: id },
+      });
       return { mergeId: id };
     });
   }
@@ -216,6 +222,11 @@ export class MergeService {
         entityId: m.survivor_id,
         orgUnitId: survivor.org_unit_id,
         after: { mergeId, restored: m.merged_id },
+      });
+      await emitWebhookEvent(trx, {
+        event: 'customer.unmerged',
+        orgUnitId: survivor.org_unit_id,
+        data: { survivorId: m.survivor_id, restoredId: m.merged_id, mergeId },
       });
     });
   }

@@ -20,6 +20,7 @@ import { actorOf, type Principal } from '../../auth/principal.js';
 import { inScope, orgUnitInScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
 import { isUniqueViolation } from '../../db/dialect.js';
+import { emitWebhookEvent } from '../webhooks/webhook-events.js';
 import { recordAudit } from '../audit/audit.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import { CustomerRowImporter, checkRow, type RowProblem } from './customer-rows.js';
@@ -802,6 +803,12 @@ export class ImportsService {
             entityId: id,
             orgUnitId: job.org_unit_id,
             after: { kind, ...counts },
+          });
+        if (write)
+          await emitWebhookEvent(trx, {
+            event: 'import.finished',
+            orgUnitId: job.org_unit_id,
+            data: { importId: id, kind, fileName: job.file_name, ...counts },
           });
         return true;
       });

@@ -36,6 +36,7 @@ import {
   type NewRating,
   type RatingUnitRow,
 } from './ratings.queries.js';
+import { emitWebhookEvent } from '../webhooks/webhook-events.js';
 
 export const PERIOD_PATTERN = '^[0-9]{4}-(0[1-9]|1[0-2])$';
 
@@ -423,6 +424,15 @@ export class RatingsService {
     }
     for (const [key, ids] of byBenefits) await q.finalizeRatings(trx, b.id, ids, key, at);
     const queued = await q.queueMessages(trx, messages);
+    await emitWebhookEvent(
+      trx,
+      {
+        event: 'rating.finalised',
+        orgUnitId: b.org_unit_id,
+        data: { batchId: b.id, period: b.period, customers: ratings.length, benefits: counts },
+      },
+      new Date(at),
+    );
     return { customers: ratings.length, benefits: counts, messagesQueued: queued };
   }
 
