@@ -74,6 +74,8 @@ import { VisitSummaryService } from './modules/visits/visit-summary.service.js';
 import { visitsRoutes } from './modules/visits/visits.routes.js';
 import { ComplaintsService } from './modules/complaints/complaints.service.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
+import { ComplaintSlaService } from './modules/complaints/complaint-sla.service.js';
+import { complaintSlaRoutes } from './modules/complaints/complaint-sla.routes.js';
 import { SatisfactionService } from './modules/satisfaction/satisfaction.service.js';
 import { satisfactionRoutes } from './modules/satisfaction/satisfaction.routes.js';
 import { MysteryShoppersService } from './modules/mystery-shoppers/mystery-shoppers.service.js';
@@ -375,6 +377,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   contactMomentsRoutes(app, new CalendarService(db.kysely, opts.now), new ContactMomentsService(db.kysely, opts.now));
   ownershipRoutes(app, new OwnershipService(db.kysely, opts.now));
   complaintsRoutes(app, new ComplaintsService(db.kysely, opts.storage ?? defaultStorage(config.databaseUrl), opts.now));
+  complaintSlaRoutes(app, new ComplaintSlaService(db.kysely, opts.now));
   satisfactionRoutes(
     app,
     new SatisfactionService(db.kysely, opts.now),

@@ -21,6 +21,7 @@ import * as m0025 from './migrations/0025-contact-moments.js';
 import * as m0023 from './migrations/0023-ownership.js';
 import * as m0027 from './migrations/0027-import-skipped.js';
 import * as m0028 from './migrations/0028-complaints.js';
+import * as m0029 from './migrations/0029-complaint-sla.js';
 import * as m0031 from './migrations/0031-satisfaction.js';
 import * as m0030 from './migrations/0030-mystery-shoppers.js';
 import * as m0026 from './migrations/0026-prospects.js';
@@ -51,6 +52,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0023-ownership': m0023,
   '0027-import-skipped': m0027,
   '0028-complaints': m0028,
+  '0029-complaint-sla': m0029,
   '0031-satisfaction': m0031,
   '0030-mystery-shoppers': m0030,
   '0026-prospects': m0026,

@@ -1008,6 +1008,61 @@ export interface ComplaintTable {
   closed_at: Instant | null;
   updated_at: Instant;
   version: Generated<number>;
+  sla_mode?: string | null;
+  sla_allowance_ms?: number | null;
+  sla_paused_ms?: number | null;
+  sla_paused_at?: Instant | null;
+  sla_pause_reason?: string | null;
+  sla_warn50_at?: Instant | null;
+  sla_warn75_at?: Instant | null;
+  sla_warn90_at?: Instant | null;
+  sla_supervise_at?: Instant | null;
+  sla_next_at?: Instant | null;
+  sla_fired: Generated<number>;
+  supervised_at?: Instant | null;
+  supervise_count: Generated<number>;
+  hq_watch: Generated<number>;
+}
+
+export interface ComplaintSlaRuleTable {
+  category_code: string;
+  severity_code: string;
+  unit: string;
+  verify: number;
+  review: number;
+  rectify: number;
+  callback: number;
+  archive: number;
+}
+
+export interface ComplaintPauseTable {
+  id: Generated<number>;
+  complaint_id: number;
+  stage: string;
+  reason: string;
+  note: string | null;
+  started_at: Instant;
+  started_by: number | null;
+  ended_at: Instant | null;
+  ended_by: number | null;
+  paused_ms: number | null;
+}
+
+export interface ComplaintExtensionTable {
+  id: Generated<number>;
+  complaint_id: number;
+  stage: string;
+  unit: string;
+  amount: number;
+  reason: string;
+  state: string;
+  requested_by: number | null;
+  requested_at: Instant;
+  due_before: Instant | null;
+  decided_by: number | null;
+  decided_at: Instant | null;
+  decision_note: string | null;
+  due_after: Instant | null;
 }
 
 export interface ComplaintEventTable {
@@ -1267,6 +1322,40 @@ export interface WebhookDeliveryTable {
   created_at: Instant;
 }
 
+export interface WebhookTable {
+  id: Generated<number>;
+  org_unit_id: number;
+  name: string;
+  url: string;
+  secret: string;
+  events: string;
+  active: Generated<number>;
+  consecutive_failures: Generated<number>;
+  disabled_at: Instant | null;
+  disabled_reason: string | null;
+  created_by: number | null;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event: string;
+  payload: string;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: Instant;
+  lease_until: Instant | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_attempt_at: Instant | null;
+  last_duration_ms: number | null;
+  delivered_at: Instant | null;
+  replay_of: number | null;
+  created_at: Instant;
+}
+
 export interface Database {
   org_level_kind: OrgLevelKindTable;
   org_unit: OrgUnitTable;
@@ -1339,6 +1428,9 @@ export interface Database {
   complaint_event: ComplaintEventTable;
   complaint_attachment: ComplaintAttachmentTable;
   complaint_link: ComplaintLinkTable;
+  complaint_sla_rule: ComplaintSlaRuleTable;
+  complaint_pause: ComplaintPauseTable;
+  complaint_extension: ComplaintExtensionTable;
   calendar_override: CalendarOverrideTable;
   price_change: PriceChangeTable;
   weather_warning: WeatherWarningTable;
