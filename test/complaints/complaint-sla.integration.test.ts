@@ -57,7 +57,7 @@ describeEngines('complaint SLA clocks', (engine) => {
       )
     ).id;
   const clock = (who: string, id: number) => ok<Clock>(call(ctx.app, as(who), 'GET', `/api/complaints/${id}/sla`));
-  const sweep = () => new ComplaintSlaService(ctx.db.kysely, () => ctx.now.value).sweep();
+  const sweep = () => new ComplaintSlaService(ctx.db.kysely, () => ctx.now.value!).sweep();
   const trail = async (id: number) =>
     (
       await ctx.db.kysely

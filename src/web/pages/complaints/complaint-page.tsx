@@ -34,6 +34,7 @@ import { errorText, useShowError } from '../../shared/errors.js';
 import { Page } from '../../shared/page.js';
 import { OrgTreeSelect } from '../../shared/org-tree-select.js';
 import { STAGES, STATE_COLORS, named, type Complaint } from './labels.js';
+import { SlaPanel } from './sla-panel.js';
 
 const fmt = (v: string) => dayjs(v).format('YYYY-MM-DD HH:mm');
 type Action = 'verify' | 'review' | 'rectify' | 'callback' | 'archive' | 'return' | 'reassign';
@@ -181,6 +182,7 @@ export function ComplaintPage() {
           title={<Link to={`/complaints/${c.mergedIntoId}`}>{t('complaints.mergedInto')}</Link>}
         />
       )}
+      <SlaPanel id={c.id} />
       <Card size="small" style={{ marginBottom: 12 }}>
         <Steps
           direction="vertical"

@@ -12,6 +12,14 @@ import { OrgTreeSelect } from '../../shared/org-tree-select.js';
 import { STATES, STATE_COLORS, named, useComplaintCatalog, type ComplaintItem } from './labels.js';
 
 const PAGE_SIZE = 20;
+/** The colour of a stage clock's band: within time, past half, past 90 %, late, paused. */
+export const SLA_COLORS: Record<string, string> = {
+  ok: 'green',
+  warning: 'gold',
+  late: 'orange',
+  breached: 'red',
+  paused: 'default',
+};
 
 export function ComplaintCard({ c }: { c: ComplaintItem }) {
   const { t } = useTranslation();
@@ -22,7 +30,17 @@ export function ComplaintCard({ c }: { c: ComplaintItem }) {
           <Typography.Text strong>{c.caseNo}</Typography.Text>
           <Tag color={STATE_COLORS[c.state]}>{t(`complaints.states.${c.state as 'verify'}`)}</Tag>
           {c.emergency && <Tag color="red">{t('complaints.emergency')}</Tag>}
-          {c.overdue && <Tag color="red">{t('complaints.overdue')}</Tag>}
+          {c.sla.state !== 'none' && c.sla.state !== 'ok' ? (
+            <Tag color={SLA_COLORS[c.sla.state]} data-testid={`complaint-sla-${c.id}`}>
+              {t(`complaints.slaStates.${c.sla.state as 'ok'}`)}
+              {c.sla.percent !== null && ` ${c.sla.percent}%`}
+            </Tag>
+          ) : (
+            c.sla.percent !== null && <Tag color="green">{t('complaints.slaPercent', { n: c.sla.percent })}</Tag>
+          )}
+          {c.sla.superviseCount > 0 && (
+            <Tag color="magenta">{t('complaints.sla.supervised', { n: c.sla.superviseCount })}</Tag>
+          )}
           {c.bouncing && <Tag color="volcano">{t('complaints.bouncing')}</Tag>}
         </Flex>
         <Typography.Text type="secondary">
@@ -56,6 +74,7 @@ export function ComplaintsPage() {
   const severityCode = params.get('severity') ?? undefined;
   const unit = Number(params.get('unit')) || undefined;
   const emergency = params.get('emergency') === '1';
+  const watch = params.get('watch') === '1';
   const page = Number(params.get('page')) || 1;
   const set = (next: Record<string, string | null>) => {
     const p = new URLSearchParams(params);
@@ -67,7 +86,7 @@ export function ComplaintsPage() {
     setParams(p);
   };
   const list = useQuery({
-    queryKey: ['complaints', 'list', { state, categoryCode, severityCode, unit, emergency, page }],
+    queryKey: ['complaints', 'list', { state, categoryCode, severityCode, unit, emergency, watch, page }],
     queryFn: () =>
       unwrap(
         client.GET('/api/complaints', {
@@ -80,6 +99,7 @@ export function ComplaintsPage() {
               ...(severityCode && { severityCode }),
               ...(unit && { orgUnitId: unit }),
               ...(emergency && { emergency: true }),
+              ...(watch && { watch: true }),
             },
           },
         }),
@@ -139,6 +159,15 @@ export function ComplaintsPage() {
         <Flex gap={4} align="center">
           <Switch size="small" checked={emergency} onChange={(v) => set({ emergency: v ? '1' : null })} />
           <Typography.Text>{t('complaints.emergencyOnly')}</Typography.Text>
+        </Flex>
+        <Flex gap={4} align="center">
+          <Switch
+            size="small"
+            checked={watch}
+            onChange={(v) => set({ watch: v ? '1' : null })}
+            data-testid="complaint-filter-watch"
+          />
+          <Typography.Text>{t('complaints.watchOnly')}</Typography.Text>
         </Flex>
       </Flex>
       <Spin spinning={list.isFetching}>
