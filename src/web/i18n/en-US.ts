@@ -1583,7 +1583,12 @@ export const enUS: Catalog = {
       pause: 'Pause the clock',
       resume: 'Resume the clock',
       pauseReason: 'Reason for the pause',
-      reasons: { waiting_customer: 'Waiting for the customer', fuel_test: 'Third-party fuel test', regulator: 'Waiting for the regulator', judicial: 'Court or police' },
+      reasons: {
+        waiting_customer: 'Waiting for the customer',
+        fuel_test: 'Third-party fuel test',
+        regulator: 'Waiting for the regulator',
+        judicial: 'Court or police',
+      },
       extend: 'Ask for more time',
       extendHours: 'Working hours more',
       extendReason: 'Why',

@@ -1530,7 +1530,12 @@ export const zhCN = {
       pause: '暂停计时',
       resume: '恢复计时',
       pauseReason: '暂停原因',
-      reasons: { waiting_customer: '等待客户', fuel_test: '第三方油品检测', regulator: '等待监管部门', judicial: '司法或公安处理' },
+      reasons: {
+        waiting_customer: '等待客户',
+        fuel_test: '第三方油品检测',
+        regulator: '等待监管部门',
+        judicial: '司法或公安处理',
+      },
       extend: '申请延期',
       extendHours: '延长工作小时',
       extendReason: '延期理由',
