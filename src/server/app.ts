@@ -76,10 +76,10 @@ import { ComplaintsService } from './modules/complaints/complaints.service.js';
 import { complaintsRoutes } from './modules/complaints/complaints.routes.js';
 import { ComplaintSlaService } from './modules/complaints/complaint-sla.service.js';
 import { complaintSlaRoutes } from './modules/complaints/complaint-sla.routes.js';
-import { SatisfactionService } from './modules/satisfaction/satisfaction.service.js';
-import { satisfactionRoutes } from './modules/satisfaction/satisfaction.routes.js';
 import { MysteryShoppersService } from './modules/mystery-shoppers/mystery-shoppers.service.js';
 import { mysteryShoppersRoutes } from './modules/mystery-shoppers/mystery-shoppers.routes.js';
+import { SatisfactionService } from './modules/satisfaction/satisfaction.service.js';
+import { satisfactionRoutes } from './modules/satisfaction/satisfaction.routes.js';
 import { ComplaintStatsService } from './modules/complaints/complaint-stats.js';
 import { complaintStatsRoutes } from './modules/complaints/complaint-stats.routes.js';
 import { defaultStorage, type Storage } from './storage/storage.js';
@@ -378,16 +378,16 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
   ownershipRoutes(app, new OwnershipService(db.kysely, opts.now));
   complaintsRoutes(app, new ComplaintsService(db.kysely, opts.storage ?? defaultStorage(config.databaseUrl), opts.now));
   complaintSlaRoutes(app, new ComplaintSlaService(db.kysely, opts.now));
+  mysteryShoppersRoutes(
+    app,
+    new MysteryShoppersService(db.kysely, opts.storage ?? defaultStorage(config.databaseUrl), opts.now),
+  );
   satisfactionRoutes(
     app,
     new SatisfactionService(db.kysely, opts.now),
     new ComplaintsService(db.kysely, opts.storage ?? defaultStorage(config.databaseUrl), opts.now),
     db.kysely,
     opts.now ?? (() => new Date()),
-  );
-  mysteryShoppersRoutes(
-    app,
-    new MysteryShoppersService(db.kysely, opts.storage ?? defaultStorage(config.databaseUrl), opts.now),
   );
   complaintStatsRoutes(app, new ComplaintStatsService(db.kysely, db.engine, opts.now));
   prospectsRoutes(app, new ProspectsService(db.kysely, db.engine, customers, opts.now));

@@ -21,9 +21,9 @@ import * as m0025 from './migrations/0025-contact-moments.js';
 import * as m0023 from './migrations/0023-ownership.js';
 import * as m0027 from './migrations/0027-import-skipped.js';
 import * as m0028 from './migrations/0028-complaints.js';
+import * as m0030 from './migrations/0030-mystery-shoppers.js';
 import * as m0029 from './migrations/0029-complaint-sla.js';
 import * as m0031 from './migrations/0031-satisfaction.js';
-import * as m0030 from './migrations/0030-mystery-shoppers.js';
 import * as m0026 from './migrations/0026-prospects.js';
 import * as m0024 from './migrations/0024-visits.js';
 import * as m0033 from './migrations/0033-job-leases.js';
@@ -52,9 +52,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0023-ownership': m0023,
   '0027-import-skipped': m0027,
   '0028-complaints': m0028,
+  '0030-mystery-shoppers': m0030,
   '0029-complaint-sla': m0029,
   '0031-satisfaction': m0031,
-  '0030-mystery-shoppers': m0030,
   '0026-prospects': m0026,
   '0024-visits': m0024,
   '0033-job-leases': m0033,

@@ -11,6 +11,7 @@ import { useShowError } from '../../shared/errors.js';
 import { OrgTreeSelect } from '../../shared/org-tree-select.js';
 import { Page } from '../../shared/page.js';
 import { useOrgUnits } from '../../shared/queries.js';
+import { WebhooksCard } from './webhooks-card.js';
 
 type ApiKey = ApiData<'/api/api-keys'>[number];
 const fmt = (v: string | null | undefined) => (v ? dayjs(v).format('YYYY-MM-DD HH:mm') : '—');
@@ -110,6 +111,7 @@ export function ApiKeysPage() {
           ]}
         />
       </Card>
+      <WebhooksCard />
       <Modal
         open={creating}
         title={t('apiKeys.create')}
