@@ -78,7 +78,12 @@ function webhooksFlow(engine: Engine) {
       await secret.waitFor();
       expect(await secret.innerText()).toMatch(/^whsec_/);
       await screenshot(page, dir, '01-secret-once');
-      await page.locator('.ant-modal').filter({ has: secret }).getByRole('button', { name: /关\s*闭/ }).last().click();
+      await page
+        .locator('.ant-modal')
+        .filter({ has: secret })
+        .getByRole('button', { name: /关\s*闭/ })
+        .last()
+        .click();
 
       await ok(
         call(app, admin, 'POST', '/api/customers', { kind: 'individual', name: '卫师傅', orgUnitId: tree.station1 }),
