@@ -4,7 +4,7 @@
 // flag on a known customer's pump card until the case is closed after its callback. The rules are
 // src/domain/complaint-workflow.ts; this service loads, asks them, and writes the change with its
 // trail, its work items and its audit in one transaction.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { actorOf, can, type Principal } from '../../auth/principal.js';
 import { inCustomerScope, inScope, pathInCustomerScope, pathInScope } from '../../auth/scope.js';
@@ -572,16 +572,16 @@ export class ComplaintsService {
   }
 
   async list(p: Principal, q: ListQuery) {
-    let query = this.base()
-      .where((eb) => inScope(p, eb.ref('k.org_unit_id')))
-      .where('k.state', '!=', 'merged');
-    if (q.state) query = query.where('k.state', '=', q.state);
-    if (q.open) query = query.where('k.state', 'in', [...COMPLAINT_STAGES]);
-    if (q.categoryCode) query = query.where('k.category_code', '=', q.categoryCode);
-    if (q.severityCode) query = query.where('k.severity_code', '=', q.severityCode);
-    if (q.emergency !== undefined) query = query.where('k.emergency', '=', q.emergency ? 1 : 0);
-    if (q.customerId !== undefined) query = query.where('k.customer_id', '=', q.customerId);
-    if (q.watch) query = query.where('k.hq_watch', '=', 1);
+    // The filters as plain conditions on the case (alias k) and its unit (alias o), so the count reads
+    // the case table alone and only the page's rows are joined to names and people.
+    const conds = [inScope(p, sql.ref('k.org_unit_id')), sql<SqlBool>`k.state <> 'merged'`];
+    if (q.state) conds.push(sql<SqlBool>`k.state = ${q.state}`);
+    if (q.open) conds.push(sql<SqlBool>`k.state in (${sql.join([...COMPLAINT_STAGES])})`);
+    if (q.categoryCode) conds.push(sql<SqlBool>`k.category_code = ${q.categoryCode}`);
+    if (q.severityCode) conds.push(sql<SqlBool>`k.severity_code = ${q.severityCode}`);
+    if (q.emergency !== undefined) conds.push(sql<SqlBool>`k.emergency = ${q.emergency ? 1 : 0}`);
+    if (q.customerId !== undefined) conds.push(sql<SqlBool>`k.customer_id = ${q.customerId}`);
+    if (q.watch) conds.push(sql<SqlBool>`k.hq_watch = 1`);
     if (q.orgUnitId !== undefined) {
       const u = await this.db.selectFrom('org_unit').select('path').where('id', '=', q.orgUnitId).executeTakeFirst();
       if (!u || !pathInScope(p, u.path))
@@ -590,10 +590,16 @@ export class ComplaintsService {
           `org unit ${q.orgUnitId} is outside your organisation`,
           'querystring.orgUnitId',
         );
-      query = query.where('o.path', 'like', `${u.path}%`);
+      conds.push(sql<SqlBool>`k.org_unit_id in (select sub.id from org_unit sub where sub.path like ${`${u.path}%`})`);
     }
-    const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const rows = await query
+    const where = sql<SqlBool>`${sql.join(conds, sql` and `)}`;
+    const total = await this.db
+      .selectFrom('complaint as k')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(where)
+      .executeTakeFirstOrThrow();
+    const rows = await this.base()
+      .where(where)
       .select(caseColumns)
       .orderBy('k.taken_at', 'desc')
       .orderBy('k.id', 'desc')
