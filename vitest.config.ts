@@ -7,9 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Most of a test's time is spent waiting on PostgreSQL, SQLite's disk or Chromium, so three workers
-    // keep two cores busy; TEST_WORKERS changes it.
-    maxWorkers: Number(process.env.TEST_WORKERS) || 3,
+    // Two workers: a test waits on PostgreSQL, SQLite's disk or Chromium much of the time, but more
+    // workers than cores made browser tests time out on a 2-core machine; TEST_WORKERS changes it.
+    maxWorkers: Number(process.env.TEST_WORKERS) || 2,
     sequence: { sequencer: LongestFirst },
   },
 });

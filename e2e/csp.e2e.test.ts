@@ -149,7 +149,8 @@ function cspFlow(engine: Engine) {
       where = '/api/docs';
       const docs = await page.goto(`${started.base}/api/docs/`);
       expect(docs?.status()).toBe(200);
-      await page.locator('.opblock-summary').first().waitFor();
+      // The viewer parses the whole document (200 paths) before it draws; give it longer on a busy machine.
+      await page.locator('.opblock-summary').first().waitFor({ timeout: 90_000 });
       await page.locator('.opblock-summary').first().click();
       await settle(page);
       await screenshot(page, dir, '21-api-docs');
