@@ -3,14 +3,15 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Empty, Flex, Form, Input, Modal, Table, Tag, Typography } from 'antd';
-import { KeyOutlined, PlusOutlined, StopOutlined } from '@ant-design/icons';
+import { App, Button, Card, Empty, Form, Input, Modal, Table, Tag, Typography } from 'antd';
+import { PlusOutlined, StopOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { client, unwrap, type ApiData } from '../../api/client.js';
 import { useShowError } from '../../shared/errors.js';
 import { OrgTreeSelect } from '../../shared/org-tree-select.js';
 import { Page } from '../../shared/page.js';
 import { useOrgUnits } from '../../shared/queries.js';
+import { SecretOnceModal } from '../../shared/secret-once-modal.js';
 import { WebhooksCard } from './webhooks-card.js';
 
 type ApiKey = ApiData<'/api/api-keys'>[number];
@@ -139,24 +140,13 @@ export function ApiKeysPage() {
           </Form.Item>
         </Form>
       </Modal>
-      <Modal
-        open={secret !== null}
+      <SecretOnceModal
+        secret={secret}
         title={t('apiKeys.createdTitle')}
-        onCancel={() => setSecret(null)}
-        footer={
-          <Button type="primary" onClick={() => setSecret(null)}>
-            {t('common.close')}
-          </Button>
-        }
-      >
-        <Alert type="warning" showIcon title={t('apiKeys.showOnce')} style={{ marginBottom: 12 }} />
-        <Flex gap={8} align="center">
-          <KeyOutlined />
-          <Typography.Text code copyable data-testid="api-key-secret">
-            {secret}
-          </Typography.Text>
-        </Flex>
-      </Modal>
+        hint={t('apiKeys.showOnce')}
+        testId="api-key-secret"
+        onClose={() => setSecret(null)}
+      />
     </Page>
   );
 }

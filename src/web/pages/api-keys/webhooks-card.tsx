@@ -4,7 +4,6 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import {
-  Alert,
   App,
   Button,
   Card,
@@ -26,6 +25,7 @@ import { client, unwrap, type ApiData } from '../../api/client.js';
 import { useShowError } from '../../shared/errors.js';
 import { OrgTreeSelect } from '../../shared/org-tree-select.js';
 import { useOrgUnits } from '../../shared/queries.js';
+import { SecretOnceModal } from '../../shared/secret-once-modal.js';
 
 type Webhook = ApiData<'/api/webhooks'>[number];
 type Delivery = ApiData<'/api/webhooks/{id}/deliveries'>[number];
@@ -143,6 +143,7 @@ export function WebhooksCard() {
           {
             title: t('webhooks.name'),
             dataIndex: 'name',
+            width: 260,
             render: (v: string, h) => (
               <Space direction="vertical" size={0}>
                 <span>{v}</span>
@@ -292,21 +293,13 @@ export function WebhooksCard() {
           </Form.Item>
         </Form>
       </Modal>
-      <Modal
-        open={secret !== null}
+      <SecretOnceModal
+        secret={secret}
         title={t('webhooks.secretTitle')}
-        onCancel={() => setSecret(null)}
-        footer={
-          <Button type="primary" onClick={() => setSecret(null)}>
-            {t('common.close')}
-          </Button>
-        }
-      >
-        <Alert type="warning" showIcon title={t('webhooks.secretHint')} style={{ marginBottom: 12 }} />
-        <Typography.Text code copyable className="fc-code" data-testid="webhook-secret">
-          {secret}
-        </Typography.Text>
-      </Modal>
+        hint={t('webhooks.secretHint')}
+        testId="webhook-secret"
+        onClose={() => setSecret(null)}
+      />
       <Drawer
         open={logOf !== null}
         title={`${t('webhooks.log')} · ${logOf?.name ?? ''}`}
