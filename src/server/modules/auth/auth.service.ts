@@ -26,6 +26,8 @@ export async function ensureLevelKinds(db: Kysely<Database>): Promise<void> {
     await db
       .insertInto('org_level_kind')
       .values(missing.map((k) => ({ code: k.code, name_zh: k.nameZh, name_en: k.nameEn, rank: k.rank })))
+      // Another instance starting at the same time may have seeded them a moment ago.
+      .onConflict((oc) => oc.column('code').doNothing())
       .execute();
 }
 

@@ -24,24 +24,31 @@ export async function ensureDefaultRoles(db: Kysely<Database>): Promise<void> {
   const now = new Date().toISOString();
   for (const def of DEFAULT_ROLES) {
     if (existing.has(def.code)) continue;
-    await db.transaction().execute(async (trx) => {
-      const { id } = await trx
-        .insertInto('role')
-        .values({
-          code: def.code,
-          name_zh: def.nameZh,
-          name_en: def.nameEn,
-          builtin: 1,
-          created_at: now,
-          updated_at: now,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await trx
-        .insertInto('role_permission')
-        .values(def.permissions.map((permission) => ({ role_id: id, permission })))
-        .execute();
-    });
+    // Several instances starting together on a new database race here: the one whose insert loses
+    // finds the role seeded by another and goes on.
+    await db
+      .transaction()
+      .execute(async (trx) => {
+        const { id } = await trx
+          .insertInto('role')
+          .values({
+            code: def.code,
+            name_zh: def.nameZh,
+            name_en: def.nameEn,
+            builtin: 1,
+            created_at: now,
+            updated_at: now,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await trx
+          .insertInto('role_permission')
+          .values(def.permissions.map((permission) => ({ role_id: id, permission })))
+          .execute();
+      })
+      .catch((err: unknown) => {
+        if (!isUniqueViolation(err)) throw err;
+      });
   }
 }
 
