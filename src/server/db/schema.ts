@@ -379,6 +379,18 @@ export interface FuelTransactionTable {
   created_at: Instant;
 }
 
+/**
+ * PostgreSQL only (migration 0035): the key of each sale, which the month-partitioned
+ * fuel_transaction cannot hold as a unique constraint, and where its row lives.
+ */
+export interface FuelTransactionKeyTable {
+  namespace: number;
+  source: string;
+  external_id: string;
+  txn_id: number;
+  business_day: string;
+}
+
 export interface CustomerMergeTxnTable {
   merge_id: number;
   txn_id: number;
@@ -1314,6 +1326,7 @@ export interface Database {
   api_key: ApiKeyTable;
   ingest_batch: IngestBatchTable;
   fuel_transaction: FuelTransactionTable;
+  fuel_transaction_key: FuelTransactionKeyTable;
   customer_merge_txn: CustomerMergeTxnTable;
   customer_month: CustomerMonthTable;
   station_day: StationDayTable;

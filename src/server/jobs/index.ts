@@ -9,6 +9,7 @@ import { ownershipPoolJob } from '../modules/ownership/ownership.job.js';
 import { devPlanOverdueJob } from '../modules/prospects/prospects.job.js';
 import { visitPlansJob, visitRemindersJob, visitWeeklySummaryJob } from '../modules/visits/visits.job.js';
 import { complaintSlaJob } from '../modules/complaints/complaint-sla.job.js';
+import { transactionPartitionsJob } from '../modules/transactions/partitions.job.js';
 
 export const JOBS: JobDefinition[] = [
   nightlyAlertsJob,
@@ -22,4 +23,5 @@ export const JOBS: JobDefinition[] = [
   devPlanOverdueJob,
   ownershipPoolJob,
   complaintSlaJob,
+  transactionPartitionsJob,
 ];

@@ -5,7 +5,7 @@
 // many-row `with v as (values …)` statement costs SQLite more than the rows themselves.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sql, type CompiledQuery, type Kysely, type SqlBool } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type SqlBool } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../../db/schema.js';
 import type { StationUnit } from './placement.js';
@@ -72,8 +72,14 @@ const TXN_COLUMNS: BulkColumn[] = [
   { name: 'ingest_batch_id', pg: 'bigint' },
   { name: 'created_at', pg: 'timestamptz' },
 ];
-const INSERT_TXN = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true
-  on conflict (namespace, source, external_id) do nothing returning id, external_id`;
+// PostgreSQL: fuel_transaction is partitioned by month (migration 0035) and cannot hold the key as a
+// unique constraint; fuel_transaction_key does. The key is claimed first, with the id the row takes;
+// only rows whose key was free are stored.
+const INSERT_TXN_PG = `, k as (insert into fuel_transaction_key (namespace, source, external_id, txn_id, business_day)
+    select namespace, source, external_id, nextval('fuel_transaction_id_seq'), business_day from v where true
+    on conflict (namespace, source, external_id) do nothing returning namespace, source, external_id, txn_id)
+  insert into fuel_transaction (id, ${TXN_COLUMNS.map((c) => c.name).join(', ')})
+  select k.txn_id, v.* from v join k using (namespace, source, external_id) returning id, external_id`;
 const INSERT_TXN_ROW = `insert into fuel_transaction (${TXN_COLUMNS.map((c) => c.name).join(', ')})
   values (${TXN_COLUMNS.map(() => '?').join(', ')}) on conflict (namespace, source, external_id) do nothing`;
 
@@ -232,11 +238,18 @@ function holdersByRow(db: Kysely<Database>, text: string, keys: string[]): Map<s
 export const COPY_FROM_ROWS = 500;
 const TXN_SEQUENCE = 'fuel_transaction_id_seq';
 const COPY_TXN = `copy fuel_transaction (id, ${TXN_COLUMNS.map((c) => c.name).join(', ')}) from stdin`;
+/**
+ * PostgreSQL: this transaction writes its rows' keys itself. A row trigger (migration 0035) writes the
+ * key of a row stored by any other writer, one statement per row; its condition reads this setting,
+ * so the ingest's COPY keeps its batched inserts and writes the keys by a second COPY.
+ */
+const KEYS_WRITTEN = CompiledQuery.raw(`select set_config('forecourt.txn_keys', 'written', true)`);
+const COPY_KEY = `copy fuel_transaction_key (namespace, source, external_id, txn_id, business_day) from stdin`;
 
 /**
- * PostgreSQL: store rows with COPY, ids taken from the sequence first, in a savepoint. COPY has no
- * `on conflict`: if any row is already on file the savepoint is rolled back and false returned, and
- * the caller inserts skipping those rows. The caller holds the rollup lock, which every writer of
+ * PostgreSQL: store rows with COPY, ids taken from the sequence first, in a savepoint: the rows, then
+ * their keys into fuel_transaction_key (see `KEYS_WRITTEN`). COPY has no `on conflict`: if any key is already on file the
+ * savepoint is rolled back and false returned, and the caller inserts skipping those rows. The caller holds the rollup lock, which every writer of
  * fuel_transaction takes, so rows on file are the only conflicts (a re-sent or overlapping batch).
  * The insert of 1,000,000 rows in 20,000-row chunks took 28.6 s this way against 38.9 s with
  * `insert … select from unnest(…) on conflict do nothing returning` (bench/ingest.ts --profile).
@@ -264,9 +277,20 @@ async function copyNew(
       yield text;
     }
   };
+  const keys = function* () {
+    for (let start = 0; start < rows.length; start += 1000) {
+      let text = '';
+      for (let i = start; i < Math.min(rows.length, start + 1000); i++) {
+        const r = rows[i]!;
+        text += `${r.namespace}\t${copyField(r.source)}\t${copyField(r.externalId)}\t${reserved[i]!.id}\t${r.businessDay}\n`;
+      }
+      yield text;
+    }
+  };
   await client.query('savepoint fuel_copy');
   try {
     await pipeline(Readable.from(lines()), client.query(copyFrom(COPY_TXN)));
+    await pipeline(Readable.from(keys()), client.query(copyFrom(COPY_KEY)));
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     await client.query('rollback to savepoint fuel_copy');
@@ -359,8 +383,9 @@ export const transactionsQueries = {
       batchId,
       now,
     ]);
+    await db.executeQuery(KEYS_WRITTEN);
     if (rows.length >= COPY_FROM_ROWS && (await copyNew(db, rows, values, ids))) return ids;
-    for (const q of bulkStatements(engine, TXN_COLUMNS, values, INSERT_TXN, 500)) {
+    for (const q of bulkStatements(engine, TXN_COLUMNS, values, INSERT_TXN_PG, 500)) {
       for (const r of (await db.executeQuery<{ id: number; external_id: string }>(q)).rows)
         ids.set(r.external_id, Number(r.id));
     }
@@ -385,12 +410,16 @@ export const transactionsQueries = {
       }
       return out;
     }
+    // The key table gives each row's id and day: the day picks the month's partition.
     const rows = await db
-      .selectFrom('fuel_transaction')
-      .select([...SELECT_TXN])
-      .where('namespace', '=', namespace)
-      .where('source', '=', source)
-      .where((eb) => oneOf(engine, eb.ref('external_id'), externalIds))
+      .selectFrom('fuel_transaction_key as k')
+      .innerJoin('fuel_transaction as t', (j) =>
+        j.onRef('t.id', '=', 'k.txn_id').onRef('t.business_day', '=', 'k.business_day'),
+      )
+      .select(SELECT_TXN.map((c) => `t.${c}` as const))
+      .where('k.namespace', '=', namespace)
+      .where('k.source', '=', source)
+      .where((eb) => oneOf(engine, eb.ref('k.external_id'), externalIds))
       .execute();
     for (const r of rows) out.set(r.external_id, toRow(r));
     return out;
@@ -527,6 +556,7 @@ export const transactionsQueries = {
   },
 
   async deleteRows(db: Kysely<Database>, engine: Engine, ids: number[]): Promise<void> {
+    // PostgreSQL: a trigger (migration 0035) frees the rows' keys and drops their merge entries.
     if (ids.length)
       await db
         .deleteFrom('fuel_transaction')
