@@ -361,6 +361,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     new ImportsService(db.kysely, customers, ingest, topups, {
       limits: config.importLimits,
       chunkBusyMs: importChunkBusyMs,
+      principalsChanged: () => principals.clear(),
     }),
   );
   ratingsRoutes(app, new RatingsService(db.kysely, opts.now));

@@ -147,6 +147,8 @@ export interface AppUserTable {
   version: Generated<number>;
   created_at: Instant;
   updated_at: Instant;
+  /** Migration 0036: the person's phone, as an import of users gives it. */
+  phone?: string | null;
 }
 
 export interface UserRoleTable {
@@ -566,6 +568,17 @@ export interface ImportRowErrorTable {
   field: string | null;
   message: string;
   cells: string | null;
+}
+
+/** Initial passwords an import of users generated, until its runner downloads them (migration 0036). */
+export interface ImportCredentialTable {
+  job_id: number;
+  row_number: number;
+  username: string;
+  display_name: string;
+  unit_code: string;
+  password: string;
+  created_at: Instant;
 }
 
 export interface ImportMappingProfileTable {
@@ -1343,6 +1356,7 @@ export interface Database {
   import_job: ImportJobTable;
   import_file_chunk: ImportFileChunkTable;
   import_row_error: ImportRowErrorTable;
+  import_credential: ImportCredentialTable;
   import_mapping_profile: ImportMappingProfileTable;
   churn_loss_kind: ChurnLossKindTable;
   churn_reason: ChurnReasonTable;

@@ -9,6 +9,7 @@ import { IdParams, Paging, Page, Ok, errorResponses } from '../../schemas.js';
 import { IMPORT_KINDS, type ImportsService } from './imports.service.js';
 import { errorReportCsv, errorReportXlsx, phaseOf, reportInput } from './report.js';
 import { totalsLine } from './problems.js';
+import { passwordsCsv } from './passwords-csv.js';
 
 const S = Type.Union([Type.String(), Type.Null()]);
 const N = Type.Union([Type.Integer(), Type.Null()]);
@@ -40,6 +41,9 @@ const Job = Type.Object({
   errorCode: S,
   errorDetails: Type.Unknown({ description: 'e.g. { limit, value, setting, row } for IMPORT_LIMIT_EXCEEDED' }),
   active: Type.Boolean({ description: 'a pass is working on the job now, here or in another live process' }),
+  passwordsWaiting: Type.Optional(
+    Type.Integer({ description: 'an import of users: initial passwords not yet taken by the one who ran it' }),
+  ),
   createdAt: Type.String(),
   finishedAt: S,
 });
@@ -287,6 +291,25 @@ export function importsRoutes(app: App, svc: ImportsService): void {
         .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
         .header('content-disposition', `attachment; filename="import-${job.id}-errors.xlsx"`)
         .send(body);
+    },
+  });
+
+  app.post('/api/imports/:id/passwords', {
+    config: { access: { permission: 'user.write', resource: importJob } },
+    schema: {
+      tags,
+      summary:
+        'The initial passwords of the users an import created, as CSV, for the one who ran it; handed over once (they are deleted as they are sent)',
+      params: IdParams,
+    },
+    handler: async (req, reply) => {
+      const p = requirePrincipal(req);
+      const rows = await svc.takePasswords(p, req.ip, req.params.id);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `attachment; filename="import-${req.params.id}-passwords.csv"`)
+        .send(passwordsCsv(rows, p.locale));
     },
   });
 

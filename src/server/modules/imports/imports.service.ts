@@ -28,13 +28,32 @@ import { decodeProblem, encodeProblem, fieldLabel, groupedSummaries, renderProbl
 import { labelLocale } from '../../../domain/customer-labels.js';
 import { TransactionRowImporter, type TransactionSink } from './transaction-rows.js';
 import { TopupRowImporter, type TopupSink } from './topup-rows.js';
+import { OrgUnitRowImporter, slices } from './org-rows.js';
+import { UserRowImporter } from './user-rows.js';
 import { cellText, type Cell } from './parse/read.js';
 import { DEFAULT_IMPORT_LIMITS, asAppError, type ImportLimits } from './parse/limits.js';
 import { ParsePool, type RowReader } from './parse/parse-pool.js';
 import { requiredFields, suggestMapping, type ImportKind } from './parse/mapping.js';
 import { convertRow } from './parse/convert.js';
 
-export const IMPORT_KINDS = ['customers', 'cards', 'transactions', 'topups'] as const satisfies readonly ImportKind[];
+export const IMPORT_KINDS = [
+  'customers',
+  'cards',
+  'transactions',
+  'topups',
+  'org_units',
+  'users',
+] as const satisfies readonly ImportKind[];
+
+/**
+ * Org units and users are imported by whoever may create them by hand (org.write, user.write), on top
+ * of import.run; the rows themselves keep to his subtree and his rights (org-rows.ts, user-rows.ts).
+ */
+export function assertMayImport(p: Principal, kind: string | null): void {
+  const need = kind === 'org_units' ? 'org.write' : kind === 'users' ? 'user.write' : null;
+  if (need && !p.permissions.has(need))
+    throw new AppError('PERMISSION_DENIED', `importing ${kind} needs ${need}`, 'body.kind');
+}
 export const CHUNK_ROWS = 500;
 const MIN_CHUNK_ROWS = 50;
 /**
@@ -86,6 +105,8 @@ export interface JobView {
   errorDetails: unknown;
   /** A pass is working on the job now (in this process or another one that is still alive). */
   active: boolean;
+  /** An import of users: initial passwords waiting for the one who ran it to take them (once). */
+  passwordsWaiting?: number;
   createdAt: string;
   finishedAt: string | null;
 }
@@ -162,6 +183,11 @@ export interface ImportsOptions {
   chunkBusyMs?: number;
   /** How files are read; by default in worker threads. */
   reader?: RowReader;
+  /**
+   * Called after a chunk that created or changed users or units has committed: what a hand edit of
+   * them does (the app clears its principal cache here and on the other instances).
+   */
+  principalsChanged?: () => Promise<void>;
 }
 
 interface Pass {
@@ -177,6 +203,7 @@ export class ImportsService {
   private readonly passes = new Map<number, Pass>();
   private readonly reader: RowReader;
   private readonly chunkBusyMs: number;
+  private readonly principalsChanged: () => Promise<void>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -187,6 +214,7 @@ export class ImportsService {
   ) {
     this.reader = opts.reader ?? new ParsePool(opts.limits ?? DEFAULT_IMPORT_LIMITS);
     this.chunkBusyMs = opts.chunkBusyMs ?? 0;
+    this.principalsChanged = opts.principalsChanged ?? (async () => undefined);
   }
 
   /** Stop the reader's worker threads (the app's onClose, the CLI's end). */
@@ -202,7 +230,54 @@ export class ImportsService {
   }
 
   async get(id: number): Promise<JobView> {
-    return view(await this.load(id));
+    const job = view(await this.load(id));
+    if (job.kind === 'users') job.passwordsWaiting = await this.passwordsWaiting(id);
+    return job;
+  }
+
+  private async passwordsWaiting(id: number): Promise<number> {
+    const r = await this.db
+      .selectFrom('import_credential')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('job_id', '=', id)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  /**
+   * The initial passwords of the users an import created, handed to the one who ran it exactly once:
+   * they are deleted as they are read, in the same transaction, and the hand-over is audited.
+   */
+  async takePasswords(p: Principal, ip: string | null, id: number) {
+    const job = await this.load(id);
+    if (job.kind !== 'users') throw new AppError('NOT_FOUND', `import ${id} created no users`);
+    if (Number(job.created_by) !== p.userId)
+      throw new AppError('PERMISSION_DENIED', 'only the one who ran the import may take its passwords');
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('import_credential')
+        .select(['row_number', 'username', 'display_name', 'unit_code', 'password'])
+        .where('job_id', '=', id)
+        .orderBy('row_number')
+        .execute();
+      if (rows.length === 0)
+        throw new AppError('CONFLICT', `the passwords of import ${id} were handed over already, or there were none`);
+      await trx.deleteFrom('import_credential').where('job_id', '=', id).execute();
+      await recordAudit(trx, actorOf(p, ip), {
+        action: 'import_passwords',
+        entity: 'import',
+        entityId: id,
+        orgUnitId: job.org_unit_id,
+        after: { users: rows.length },
+      });
+      return rows.map((r) => ({
+        row: r.row_number,
+        username: r.username,
+        displayName: r.display_name,
+        unitCode: r.unit_code,
+        password: r.password,
+      }));
+    });
   }
 
   /** A job the principal's subtree holds (the CLI's way in; routes check the resource themselves). */
@@ -388,6 +463,7 @@ export class ImportsService {
     id: number,
     input: { kind: ImportKind; sheet?: string; mapping: Mapping; saveAs?: string },
   ): Promise<JobView> {
+    assertMayImport(p, input.kind);
     const job = await this.load(id);
     // A check left behind by a process that died may be mapped afresh; a commit keeps its mapping to the end.
     const checking = job.status === 'checking' && (this.passes.has(id) || fresh(job.heartbeat_at));
@@ -467,6 +543,7 @@ export class ImportsService {
   /** Check every row without writing: counts and each row's problems, kept for the error report. */
   async dryRun(p: Principal, id: number, opts: { force?: boolean } = {}): Promise<JobView> {
     const job = await this.load(id);
+    assertMayImport(p, job.kind);
     if (job.status === 'committing' || job.status === 'failed') {
       throw new AppError('CONFLICT', `import ${id} is already ${job.status}`);
     }
@@ -525,6 +602,7 @@ export class ImportsService {
   /** Start (or resume) committing in the background; the job's progress shows how far it got. */
   async commit(p: Principal, ip: string | null, id: number, opts: { force?: boolean } = {}): Promise<JobView> {
     const job = await this.load(id);
+    assertMayImport(p, job.kind);
     if (job.status === 'done') return view(job);
     if (this.passes.has(id) && job.status === 'committing') return view(job);
     if (job.status === 'checking' && (this.passes.has(id) || (fresh(job.heartbeat_at) && !opts.force))) {
@@ -551,6 +629,7 @@ export class ImportsService {
    */
   async resume(p: Principal, ip: string | null, id: number, opts: { force?: boolean } = {}): Promise<JobView> {
     const job = await this.load(id);
+    assertMayImport(p, job.kind);
     if (FINAL.has(job.status)) throw new AppError('CONFLICT', `import ${id} is already ${job.status}`);
     if (this.passes.has(id)) return view(job);
     if (job.status === 'committing' || job.status === 'failed') return this.commit(p, ip, id, opts);
@@ -621,6 +700,8 @@ export class ImportsService {
     const customerRows = new CustomerRowImporter(this.customers, p);
     const txRows = this.transactions ? new TransactionRowImporter(this.transactions, job.org_unit_id) : null;
     const topupRows = this.topups ? new TopupRowImporter(this.topups, job.org_unit_id) : null;
+    const orgRows = new OrgUnitRowImporter(p);
+    const userRows = new UserRowImporter(p);
     const actor = actorOf(p, ip);
     const heartbeat = setInterval(() => {
       void this.db
@@ -640,7 +721,9 @@ export class ImportsService {
         /** The last row of data (or the header): empty rows are counted once a row of data follows them. */
         let prevRow = 0;
         let skippedRows = 0;
-        let chunkRows = CHUNK_ROWS;
+        // Org units are one chunk: a parent may come after its children, so the rows are ordered as a whole.
+        let chunkRows = kind === 'org_units' ? Number.MAX_SAFE_INTEGER : CHUNK_ROWS;
+        let principalsChanged = false;
         const flush = async () => {
           if (chunk.length === 0) return;
           const rows = chunk;
@@ -682,6 +765,17 @@ export class ImportsService {
               problems.push(...r.problems);
               created = r.inserted;
               unchanged = r.duplicates;
+            } else if (kind === 'org_units' || kind === 'users') {
+              const audit = { actor, importId: id };
+              const r =
+                kind === 'org_units'
+                  ? await orgRows.apply(trx, good, write, audit)
+                  : await userRows.apply(trx, good, write, audit);
+              problems.push(...r.problems);
+              created = r.created;
+              updated = r.updated;
+              unchanged = r.unchanged;
+              if (write && (r.created || r.updated)) principalsChanged = true;
             } else {
               const r = await customerRows.apply(trx, job.org_unit_id, good, write);
               problems.push(...r.problems);
@@ -699,7 +793,8 @@ export class ImportsService {
             }
             const badRows = new Set(problems.map((x) => x.row));
             const flaggedRows = new Set(problems.filter((x) => x.severity === 'flag').map((x) => x.row));
-            ok -= [...badRows].filter((row) => good.some((g) => g.rowNumber === row)).length;
+            const goodRows = new Set(good.map((g) => g.rowNumber));
+            ok -= [...badRows].filter((row) => goodRows.has(row)).length;
             counts.done += rows.length;
             counts.ok += Math.max(0, ok);
             counts.rejected += badRows.size - flaggedRows.size;
@@ -724,7 +819,7 @@ export class ImportsService {
                   cells: stored,
                 };
               });
-              await trx.insertInto('import_row_error').values(values).execute();
+              for (const part of slices(values, 500)) await trx.insertInto('import_row_error').values(part).execute();
             }
             // The checkpoint moves in the same transaction as the rows it covers, while the job is still this pass's.
             const moved = await trx
@@ -747,6 +842,11 @@ export class ImportsService {
               .executeTakeFirst();
             if (Number(moved.numUpdatedRows) === 0) throw new Superseded();
           });
+          // As a hand edit of people or units does: cached principals go, here and on the other instances.
+          if (principalsChanged) {
+            principalsChanged = false;
+            await this.principalsChanged();
+          }
         };
         for await (const r of this.reader.rows(file, job.sheet ?? undefined)) {
           if (signal.aborted) throw new Superseded();

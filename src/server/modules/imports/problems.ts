@@ -33,6 +33,24 @@ export type ProblemCode =
   | 'NOT_ALLOWED'
   | 'REFUSED'
   | 'UNKNOWN_OWNER'
+  // Org units and users (org-rows.ts, user-rows.ts).
+  | 'BAD_CODE'
+  | 'UNKNOWN_UNIT_KIND'
+  | 'BAD_TIME_ZONE'
+  | 'DUPLICATE_IN_FILE'
+  | 'PARENT_UNKNOWN'
+  | 'PARENT_OUT_OF_SCOPE'
+  | 'PARENT_REFUSED'
+  | 'PARENT_DIFFERS'
+  | 'CYCLE'
+  | 'UNIT_UNKNOWN'
+  | 'UNIT_OUT_OF_SCOPE'
+  | 'BAD_USERNAME'
+  | 'USERNAME_TAKEN'
+  | 'ROLE_UNKNOWN'
+  | 'ROLE_EXCEEDS_RIGHTS'
+  | 'USER_EXCEEDS_RIGHTS'
+  | 'SELF_CHANGE'
   | 'INVALID';
 
 export type ProblemParams = Record<string, string | number | string[]>;
@@ -76,6 +94,16 @@ const IMPORT_ONLY: Record<LabelLocale, Record<string, string>> = {
     bonus: '赠送金额',
     payment: '支付方式',
     businessLine: '业务类型',
+    unitCode: '单位编码',
+    unitName: '单位名称',
+    parentCode: '上级单位编码',
+    unitKind: '单位类型',
+    timeZone: '时区',
+    displayName: '姓名',
+    username: '用户名',
+    userUnitCode: '所属单位编码',
+    roles: '角色',
+    mobile: '手机号',
   },
   'en-US': {
     phone2: 'Phone 2',
@@ -90,6 +118,16 @@ const IMPORT_ONLY: Record<LabelLocale, Record<string, string>> = {
     bonus: 'Bonus',
     payment: 'Payment',
     businessLine: 'Business line',
+    unitCode: 'Unit code',
+    unitName: 'Unit name',
+    parentCode: 'Parent unit code',
+    unitKind: 'Unit kind',
+    timeZone: 'Time zone',
+    displayName: 'Name',
+    username: 'Username',
+    userUnitCode: 'Unit code',
+    roles: 'Roles',
+    mobile: 'Mobile',
   },
 };
 
@@ -113,6 +151,9 @@ const matches = (p: ProblemParams, l: LabelLocale) =>
     .flat()
     .map((m) => matchName(String(m), l))
     .join(l === 'zh-CN' ? '、' : ', ');
+
+const joined = (v: ProblemParams[string] | undefined, l: LabelLocale, sep = l === 'zh-CN' ? '、' : ', ') =>
+  [v ?? []].flat().map(String).join(sep);
 
 const WORDS: Record<LabelLocale, Record<ProblemCode, (f: string, p: ProblemParams) => string>> = {
   'zh-CN': {
@@ -148,6 +189,24 @@ const WORDS: Record<LabelLocale, Record<ProblemCode, (f: string, p: ProblemParam
     NOT_ALLOWED: (f, p) => `${f}“${q(p.value)}”不是可用的选项`,
     REFUSED: (f) => (f ? `${f}未通过检查，这一行没有导入` : '这一行未通过检查，没有导入'),
     UNKNOWN_OWNER: (f, p) => `${f}“${q(p.value)}”不是本单位及下级在职人员的用户名`,
+    BAD_CODE: (f, p) => `${f}“${q(p.value)}”只能由字母、数字和 _ . - 组成（最多 64 个字符）`,
+    UNKNOWN_UNIT_KIND: (f, p) => `${f}“${q(p.value)}”无法识别（可填：${joined(p.allowed, 'zh-CN')}）`,
+    BAD_TIME_ZONE: (f, p) => `${f}“${q(p.value)}”不是有效的时区，请填写如 Asia/Shanghai 的时区名`,
+    DUPLICATE_IN_FILE: (f, p) => `${f}“${q(p.value)}”与本文件第 ${q(p.firstRow)} 行重复，这一行未导入`,
+    PARENT_UNKNOWN: (f, p) => `${f}“${q(p.value)}”在文件和系统中都找不到`,
+    PARENT_OUT_OF_SCOPE: (f, p) => `${f}“${q(p.value)}”不在您管理的单位范围内`,
+    PARENT_REFUSED: (f, p) => `${f}“${q(p.value)}”所在的行有错误，这一行随之未导入`,
+    PARENT_DIFFERS: (f, p) =>
+      `单位“${q(p.value)}”已在上级“${q(p.parent)}”之下，${f}与之不同：调整上级请在组织架构页面操作`,
+    CYCLE: (f, p) => `${f}形成循环：${joined(p.cycle, 'zh-CN', ' → ')}`,
+    UNIT_UNKNOWN: (f, p) => `${f}“${q(p.value)}”没有对应的单位`,
+    UNIT_OUT_OF_SCOPE: (f, p) => `${f}“${q(p.value)}”不在您管理的单位范围内`,
+    BAD_USERNAME: (f, p) => `${f}“${q(p.value)}”应为 2–64 位字母、数字或 _ . @ -`,
+    USERNAME_TAKEN: (f, p) => `${f}“${q(p.value)}”已被您管理范围以外的人员使用`,
+    ROLE_UNKNOWN: (f, p) => `${f}“${q(p.value)}”不存在`,
+    ROLE_EXCEEDS_RIGHTS: (f, p) => `${f}“${q(p.value)}”含有您自己没有的权限，不能授予`,
+    USER_EXCEEDS_RIGHTS: (f, p) => `${f}“${q(p.value)}”的人员拥有您没有的权限，您不能修改`,
+    SELF_CHANGE: () => '不能通过导入修改自己的单位或角色',
     INVALID: (f, p) => (f ? `${f}：${q(p.reason)}` : q(p.reason)),
   },
   'en-US': {
@@ -185,6 +244,25 @@ const WORDS: Record<LabelLocale, Record<ProblemCode, (f: string, p: ProblemParam
     NOT_ALLOWED: (f, p) => `${f} "${q(p.value)}" is not one of the values allowed`,
     REFUSED: (f) => (f ? `${f} did not pass the checks; the row was not imported` : 'the row did not pass the checks'),
     UNKNOWN_OWNER: (f, p) => `${f} "${q(p.value)}" is no active user's username in your unit or below`,
+    BAD_CODE: (f, p) => `${f} "${q(p.value)}" may hold only letters, digits and _ . - (at most 64)`,
+    UNKNOWN_UNIT_KIND: (f, p) => `${f} "${q(p.value)}" is not a kind we know (${joined(p.allowedEn, 'en-US')})`,
+    BAD_TIME_ZONE: (f, p) => `${f} "${q(p.value)}" is not a time zone; write one such as Asia/Shanghai`,
+    DUPLICATE_IN_FILE: (f, p) =>
+      `${f} "${q(p.value)}" repeats row ${q(p.firstRow)} of this file; the row was not imported`,
+    PARENT_UNKNOWN: (f, p) => `${f} "${q(p.value)}" is neither in the file nor on file`,
+    PARENT_OUT_OF_SCOPE: (f, p) => `${f} "${q(p.value)}" is outside the units you manage`,
+    PARENT_REFUSED: (f, p) => `${f} "${q(p.value)}": that unit's row has errors, so this row was not imported either`,
+    PARENT_DIFFERS: (f, p) =>
+      `unit "${q(p.value)}" is under "${q(p.parent)}" already and the ${f} differs; move units on the org page`,
+    CYCLE: (f, p) => `${f} makes a loop: ${joined(p.cycle, 'en-US', ' → ')}`,
+    UNIT_UNKNOWN: (f, p) => `${f} "${q(p.value)}" is no unit`,
+    UNIT_OUT_OF_SCOPE: (f, p) => `${f} "${q(p.value)}" is outside the units you manage`,
+    BAD_USERNAME: (f, p) => `${f} "${q(p.value)}" must be 2–64 letters, digits or _ . @ -`,
+    USERNAME_TAKEN: (f, p) => `${f} "${q(p.value)}" is taken by someone outside the units you manage`,
+    ROLE_UNKNOWN: (f, p) => `${f}: "${q(p.value)}" does not exist`,
+    ROLE_EXCEEDS_RIGHTS: (f, p) => `${f}: "${q(p.value)}" holds rights you do not have, so you cannot give it`,
+    USER_EXCEEDS_RIGHTS: (f, p) => `${f} "${q(p.value)}" holds rights you do not have, so you cannot change him`,
+    SELF_CHANGE: () => 'you cannot change your own unit or roles by an import',
     INVALID: (f, p) => (f ? `${f}: ${q(p.reason)}` : q(p.reason)),
   },
 };
@@ -249,10 +327,11 @@ export function totalsLine(j: JobCounts, locale: string | null | undefined): str
   const l = labelLocale(locale);
   const total = j.rowsOk + j.rowsRejected + j.rowsFlagged + j.skippedCount;
   const ingest = j.kind === 'transactions' || j.kind === 'topups';
+  const onboarding = j.kind === 'org_units' || j.kind === 'users';
   if (l === 'zh-CN') {
     const good = ingest
       ? `新增 ${j.createdCount}，已有 ${j.unchangedCount}`
-      : `新建 ${j.createdCount}，补充 ${j.updatedCount}，无变化 ${j.unchangedCount}`;
+      : `新建 ${j.createdCount}，${onboarding ? '更新' : '补充'} ${j.updatedCount}，无变化 ${j.unchangedCount}`;
     return (
       `共 ${total} 行（不含表头）：可导入 ${j.rowsOk}，有错误 ${j.rowsRejected}，疑似重复 ${j.rowsFlagged}，` +
       `跳过空行 ${j.skippedCount}；可导入的行：${good}`
@@ -260,7 +339,7 @@ export function totalsLine(j: JobCounts, locale: string | null | undefined): str
   }
   const good = ingest
     ? `${j.createdCount} new, ${j.unchangedCount} already on file`
-    : `${j.createdCount} created, ${j.updatedCount} filled in, ${j.unchangedCount} unchanged`;
+    : `${j.createdCount} created, ${j.updatedCount} ${onboarding ? 'updated' : 'filled in'}, ${j.unchangedCount} unchanged`;
   return (
     `${total} rows (header excluded): ${j.rowsOk} good, ${j.rowsRejected} with errors, ` +
     `${j.rowsFlagged} possible duplicates, ${j.skippedCount} empty rows skipped; the good rows: ${good}`

@@ -168,7 +168,7 @@ const PAYMENT_WORDS: Record<string, string> = {
   其他: 'other',
 };
 
-const WHOLE_TEXT_FIELDS = new Set(['cardNo', 'phone', 'phone2', 'externalId', 'plate']);
+const WHOLE_TEXT_FIELDS = new Set(['cardNo', 'phone', 'phone2', 'externalId', 'plate', 'mobile']);
 
 function cellsByField(
   mapping: Record<string, string>,

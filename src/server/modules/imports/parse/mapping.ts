@@ -3,7 +3,7 @@
 // label (what the app calls it, src/domain/customer-labels.ts) maps to it as well.
 import { CUSTOMER_FIELD_LABELS, LABEL_LOCALES } from '../../../../domain/customer-labels.js';
 
-export type ImportKind = 'customers' | 'cards' | 'transactions' | 'topups';
+export type ImportKind = 'customers' | 'cards' | 'transactions' | 'topups' | 'org_units' | 'users';
 
 /** The fields each kind of import takes, in the order the UI offers them. */
 export const IMPORT_FIELDS: Record<ImportKind, readonly string[]> = {
@@ -47,12 +47,16 @@ export const IMPORT_FIELDS: Record<ImportKind, readonly string[]> = {
     'payment',
   ],
   topups: ['occurredAt', 'occurredTime', 'externalId', 'stationCode', 'cardNo', 'amount', 'bonus', 'payment'],
+  org_units: ['unitCode', 'unitName', 'parentCode', 'unitKind', 'timeZone'],
+  users: ['displayName', 'username', 'userUnitCode', 'roles', 'mobile'],
 };
 
 export function requiredFields(kind: ImportKind): string[] {
   if (kind === 'transactions') return ['occurredAt', 'volumeLitres', 'product'];
   if (kind === 'topups') return ['occurredAt', 'cardNo', 'amount'];
   if (kind === 'cards') return ['cardNo'];
+  if (kind === 'org_units') return ['unitCode', 'unitName'];
+  if (kind === 'users') return ['displayName', 'username', 'userUnitCode', 'roles'];
   return [];
 }
 
@@ -191,6 +195,17 @@ const SYNONYMS: Record<string, string[]> = {
   ],
   bonus: ['赠送金额', '赠送', '赠额', '赠送额', '充值赠送', '返赠金额', 'bonus', 'gift', 'bonusamount'],
   payment: ['支付方式', '付款类型', '充值方式', 'payment', 'paymentmethod'],
+  // Org units and users (onboarding a company); the kinds' own fields, so 名称 here is a unit's name.
+  unitCode: ['单位编码', '机构编码', '组织编码', '部门编码', '编码', '代码', 'unitcode', 'orgcode', 'code'],
+  unitName: ['单位名称', '机构名称', '组织名称', '部门名称', '名称', 'unitname', 'orgname', 'name'],
+  parentCode: ['上级单位编码', '上级编码', '上级机构编码', '上级组织编码', '上级单位', '上级', 'parentcode', 'parent'],
+  unitKind: ['单位类型', '机构类型', '组织类型', '层级', '级别', '类型', 'unitkind', 'kind', 'type', 'level'],
+  timeZone: ['时区', 'timezone', 'tz'],
+  displayName: ['姓名', '名字', '员工姓名', '显示名', '显示名称', 'displayname', 'fullname', 'name'],
+  username: ['用户名', '账号', '帐号', '登录名', '登录账号', '工号', 'username', 'login', 'account', 'user'],
+  userUnitCode: ['所属单位编码', '单位编码', '所属单位', '所属机构编码', '所在单位编码', 'unitcode', 'unit', 'orgcode'],
+  roles: ['角色', '角色编码', '岗位角色', '岗位', 'roles', 'role'],
+  mobile: ['手机号', '手机', '手机号码', '联系电话', '电话', '移动电话', 'phone', 'mobile', 'tel'],
 };
 
 /** What the app itself calls a field (in each language), plus the plural list labels of the archive. */
