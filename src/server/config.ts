@@ -3,6 +3,11 @@ import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './modules/imports/pars
 
 export interface Config {
   databaseUrl: string;
+  /**
+   * A PostgreSQL streaming replica of DATABASE_URL (DATABASE_READ_URL) that dashboards, reports,
+   * exports and the nightly run read from; null: everything on DATABASE_URL.
+   */
+  databaseReadUrl: string | null;
   host: string;
   port: number;
   /** Session ends after this long without a request. */
@@ -61,6 +66,7 @@ function int(value: string | undefined, fallback: number): number {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     databaseUrl: env.DATABASE_URL || env.FORECOURT_DB || './data/forecourt.db',
+    databaseReadUrl: env.DATABASE_READ_URL || null,
     host: env.HOST || '127.0.0.1',
     port: int(env.PORT, 3000),
     sessionIdleMinutes: int(env.SESSION_IDLE_MINUTES, 30),

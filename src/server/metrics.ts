@@ -6,6 +6,7 @@ import client from 'prom-client';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './db/schema.js';
 import { pgPoolOf, type Engine } from './db/dialect.js';
+import { replicaOf } from './db/replica.js';
 
 const processRegistry = new client.Registry();
 
@@ -51,6 +52,59 @@ export class AppMetrics {
         this.set({ state: 'waiting' }, pool.waitingCount);
       },
     });
+    const replica = replicaOf(db);
+    if (replica) {
+      // The read replica (DATABASE_READ_URL): where reads went, and how far behind it is at scrape time
+      // (asked once per scrape for both gauges).
+      let asked: { at: number; status: ReturnType<typeof replica.status> } | null = null;
+      const status = () => {
+        if (!asked || Date.now() - asked.at > 1000) asked = { at: Date.now(), status: replica.status() };
+        return asked.status;
+      };
+      new client.Counter({
+        name: 'forecourt_db_replica_queries_total',
+        help: 'Read statements run on the read replica',
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(replica.stats().replicaQueries);
+        },
+      });
+      new client.Counter({
+        name: 'forecourt_db_replica_fallbacks_total',
+        help: 'Read connections taken from the primary because the read replica could not be reached',
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(replica.stats().fallbacks);
+        },
+      });
+      new client.Counter({
+        name: 'forecourt_db_replica_retries_total',
+        help: 'Reads the replica dropped or cancelled (conflict with recovery) and the primary ran again',
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(replica.stats().retried);
+        },
+      });
+      new client.Gauge({
+        name: 'forecourt_db_replica_up',
+        help: 'Whether reads go to the read replica (1) or, the replica being unreachable, to the primary (0)',
+        registers: [registry],
+        async collect() {
+          this.set((await status()).state === 'down' ? 0 : 1);
+        },
+      });
+      new client.Gauge({
+        name: 'forecourt_db_replica_lag_seconds',
+        help: 'Seconds since the last transaction the read replica replayed (0: all replayed; -1: unknown or down)',
+        registers: [registry],
+        async collect() {
+          this.set((await status()).lagSeconds ?? -1);
+        },
+      });
+    }
     new client.Gauge({
       name: 'forecourt_job_runs',
       help: 'Scheduled job runs recorded, by job and status',

@@ -5,9 +5,18 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { registerPgPool, registerSqliteConnection, type Engine } from './dialect.js';
+import { ReadReplica, registerReader } from './replica.js';
 
 export interface Db {
   kysely: Kysely<Database>;
+  /**
+   * Where long reads go (dashboards, reports, exports, the nightly run): the streaming replica of
+   * `readUrl` when one is configured, else `kysely` itself. Never for writes. Services find it with
+   * `readerOf(kysely)`.
+   */
+  read: Kysely<Database>;
+  /** The replica behind `read` (its state and lag), or null. */
+  replica: ReadReplica | null;
   engine: Engine;
   close(): Promise<void>;
 }
@@ -16,6 +25,8 @@ export interface DbOptions {
   /** `postgres://…` selects PostgreSQL; anything else is a SQLite file path (or ':memory:'). */
   url: string;
   poolSize?: number;
+  /** A PostgreSQL streaming replica of `url` (DATABASE_READ_URL) for the long reads; PostgreSQL only. */
+  readUrl?: string | null;
 }
 
 let pgParsersSet = false;
@@ -46,8 +57,21 @@ export function openDb(options: DbOptions): Db {
     });
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     registerPgPool(kysely, pool);
-    return { kysely, engine: 'postgres', close: () => kysely.destroy() };
+    const replica = options.readUrl ? new ReadReplica(options.readUrl, pool, options.poolSize ?? 10) : null;
+    const read = replica?.kysely ?? kysely;
+    registerReader(kysely, read, replica);
+    return {
+      kysely,
+      read,
+      replica,
+      engine: 'postgres',
+      close: async () => {
+        await replica?.close();
+        await kysely.destroy();
+      },
+    };
   }
+  if (options.readUrl) throw new Error('DATABASE_READ_URL needs PostgreSQL (DATABASE_URL=postgres://…)');
   if (options.url !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(options.url)), { recursive: true });
   const database = new SQLite(options.url);
   database.pragma('journal_mode = WAL');
@@ -57,7 +81,7 @@ export function openDb(options: DbOptions): Db {
   database.pragma('cache_size = -65536');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   registerSqliteConnection(kysely, database);
-  return { kysely, engine: 'sqlite', close: () => kysely.destroy() };
+  return { kysely, read: kysely, replica: null, engine: 'sqlite', close: () => kysely.destroy() };
 }
 
 /**

@@ -13,6 +13,7 @@ import { anyWebhookFor, emitAlertEvents, emitWebhookEvent } from '../webhooks/we
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { engineOf, type Engine } from '../../db/dialect.js';
+import { readerOf } from '../../db/replica.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { AppError } from '../../errors.js';
 import { greetingOf } from '../../../domain/customer-profile.js';
@@ -186,10 +187,19 @@ class Assigner {
 }
 
 export class AlertsService {
+  /**
+   * The nightly pass's reads of the archive (customers, their visits, monthly figures, the fitting
+   * samples): the read replica when DATABASE_READ_URL is set. Alerts, fits and scores, and what is
+   * read to decide on them (open alerts, recent fits), stay on the primary.
+   */
+  private readonly read: Kysely<Database>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.read = readerOf(db);
+  }
 
   private get engine(): Engine {
     return engineOf(this.db);
@@ -328,7 +338,7 @@ export class AlertsService {
       const lastMonthFrom = `${lastMonth}-01`;
       let mark = Date.now();
       for (let after = 0; ;) {
-        const onFile = await q.visitedCustomers(this.db, this.engine, scopePath, after);
+        const onFile = await q.visitedCustomers(this.read, this.engine, scopePath, after);
         if (onFile.length === 0) break;
         after = onFile.at(-1)!.id;
         const chunk = await this.asOf(onFile, day);
@@ -376,7 +386,7 @@ export class AlertsService {
               c.last_visit_day >= baselineFrom),
         );
         const figures = await q.monthlyFigures(
-          this.db,
+          this.read,
           this.engine,
           candidates.map((c) => c.id),
           months,
@@ -451,7 +461,7 @@ export class AlertsService {
     const later = customers.filter((c) => c.last_visit_day !== null && c.last_visit_day > day);
     if (later.length === 0) return customers;
     const visits = await q.visitsAsOf(
-      this.db,
+      this.read,
       this.engine,
       later.map((c) => c.id),
       day,
@@ -629,11 +639,11 @@ export class AlertsService {
     const samples = new Map<number, RfmTriplet[]>();
     let customers = 0;
     for (const [g, unitIds] of [...unitsOf].sort((a, b) => a[0] - b[0])) {
-      const ids = await q.memberIds(this.db, this.engine, unitIds);
+      const ids = await q.memberIds(this.read, this.engine, unitIds);
       customers += ids.length;
       if (recent.has(g) || ids.length < policy.modelMinCustomers) continue;
       const rows = await this.asOf(
-        await q.customersById(this.db, this.engine, evenSample(ids, MAX_CUSTOMERS_TO_FIT * SAMPLE_OVERDRAW)),
+        await q.customersById(this.read, this.engine, evenSample(ids, MAX_CUSTOMERS_TO_FIT * SAMPLE_OVERDRAW)),
         day,
       );
       const histories = rows

@@ -8,6 +8,7 @@ import ExcelJS from 'exceljs';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { oneOf, prefixRange, type Engine } from '../../db/dialect.js';
+import { readerOf } from '../../db/replica.js';
 import { actorOf, type Principal } from '../../auth/principal.js';
 import { pathInScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
@@ -65,11 +66,16 @@ function chunks<T>(xs: readonly T[], size: number): T[][] {
 }
 
 export class ComplaintStatsService {
+  /** Where the figures are read: the read replica when DATABASE_READ_URL is set. */
+  private readonly read: Kysely<Database>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly engine: Engine,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.read = readerOf(db);
+  }
 
   private async scopedUnit(p: Principal, id: number): Promise<UnitRow> {
     const unit = await dashboardsQueries.unit(this.db, id);
@@ -80,7 +86,7 @@ export class ComplaintStatsService {
 
   /** The company's time zone (the root unit's): case numbers and months are on its calendar. */
   private async companyZone(): Promise<string> {
-    const root = await this.db
+    const root = await this.read
       .selectFrom('org_unit')
       .select('time_zone')
       .where('parent_id', 'is', null)
@@ -102,7 +108,7 @@ export class ComplaintStatsService {
     const zone = await this.companyZone();
     const month = q.month ?? businessDay(this.now().getTime(), zone).slice(0, 7);
     const ranges = this.ranges(month, q.months ?? defaultMonths, zone);
-    const units = await dashboardsQueries.subtree(this.db, this.engine, undefined, unit.path);
+    const units = await dashboardsQueries.subtree(this.read, this.engine, undefined, unit.path);
     const children = units.filter((u) => u.parentId === unit.id);
     const childOf = new Map<number, number>();
     for (const u of units) {
@@ -116,7 +122,7 @@ export class ComplaintStatsService {
   // ── Reading ─────────────────────────────────────────────────────────────────────────────────
   /** The cases of the subtree taken in [from, to), merged duplicates left out. */
   private async cases(unit: UnitRow, from: string, to: string): Promise<CaseRow[]> {
-    const rows = await this.db
+    const rows = await this.read
       .selectFrom('complaint as k')
       .innerJoin('org_unit as o', 'o.id', 'k.org_unit_id')
       .innerJoin('complaint_severity as sev', 'sev.code', 'k.severity_code')
@@ -155,7 +161,7 @@ export class ComplaintStatsService {
   /** The trails of the cases `cases` read, in order; only the details the figures use are parsed. */
   private async trails(unit: UnitRow, from: string, to: string): Promise<Map<number, StatsEvent[]>> {
     const out = new Map<number, StatsEvent[]>();
-    const rows = await this.db
+    const rows = await this.read
       .selectFrom('complaint_event as e')
       .select((eb) => [
         'e.complaint_id',
@@ -210,7 +216,7 @@ export class ComplaintStatsService {
   private async rectifyEvidence(ids: number[]): Promise<Map<number, number>> {
     const out = new Map<number, number>();
     for (const part of chunks(ids, CHUNK)) {
-      const rows = await this.db
+      const rows = await this.read
         .selectFrom('complaint_attachment')
         .select((eb) => ['complaint_id', eb.fn.countAll<number>().as('n')])
         .where('stage', '=', 'rectify')
@@ -234,7 +240,7 @@ export class ComplaintStatsService {
     const earlier: { id: number; customerId: number | null; phone: string | null; takenAt: string }[] = [];
     const read = async (column: 'customer_id' | 'complainant_phone', values: (string | number)[]) => {
       for (const part of chunks(values, CHUNK)) {
-        const rows = await this.db
+        const rows = await this.read
           .selectFrom('complaint')
           .select(['id', 'customer_id', 'complainant_phone', 'taken_at'])
           .where((eb) => oneOf(this.engine, eb.ref(column), part))
@@ -276,7 +282,7 @@ export class ComplaintStatsService {
   }
 
   private async catalogNames() {
-    const categories = await this.db
+    const categories = await this.read
       .selectFrom('complaint_category')
       .select(['code', 'name_zh', 'name_en', 'sort'])
       .orderBy('sort')
@@ -443,7 +449,7 @@ export class ComplaintStatsService {
     const unit = await this.scopedUnit(p, unitId);
     const { month, ranges, units, monthOf } = await this.period(unit, q, 6);
     const months = ranges.map((r) => r.month);
-    const surveys = await this.db
+    const surveys = await this.read
       .selectFrom('exit_survey as es')
       .innerJoin('churn_case as cc', 'cc.id', 'es.case_id')
       .innerJoin('org_unit as o', 'o.id', 'cc.org_unit_id')
@@ -455,7 +461,7 @@ export class ComplaintStatsService {
       .execute();
     const cases = await this.cases(unit, ranges[0]!.from, ranges[ranges.length - 1]!.to);
     const reasons = (
-      await this.db.selectFrom('churn_reason').select(['code', 'name_zh', 'name_en']).orderBy('sort').execute()
+      await this.read.selectFrom('churn_reason').select(['code', 'name_zh', 'name_en']).orderBy('sort').execute()
     ).map((r) => ({ code: r.code, nameZh: r.name_zh, nameEn: r.name_en }));
     const categories = await this.catalogNames();
 

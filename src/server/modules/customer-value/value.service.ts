@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { engineOf } from '../../db/dialect.js';
+import { readerOf } from '../../db/replica.js';
 import { AppError } from '../../errors.js';
 import { dayIn } from '../../jobs/job-runner.js';
 import { MAX_CUSTOMERS_TO_FIT, evenSample, rfmOfCadence } from '../../../domain/anomaly-rules.js';
@@ -87,9 +88,11 @@ export class CustomerValueService {
     const branches = new Set(units.filter((u) => u.kindCode === 'branch').map((u) => u.id));
     for (const group of fitted.sort((a, b) => a - b)) {
       const unitIds = units.filter((u) => modelGroupOf(u.path, (id) => branches.has(id)) === group).map((u) => u.id);
-      const members = await alertsQueries.memberIds(this.db, this.engine, unitIds);
+      // The sample's takings are read where the nightly run reads (the read replica, if any).
+      const read = readerOf(this.db);
+      const members = await alertsQueries.memberIds(read, this.engine, unitIds);
       const ids = evenSample(members, MAX_CUSTOMERS_TO_FIT);
-      const spend = [...(await q.spend(this.db, this.engine, ids, period)).values()];
+      const spend = [...(await q.spend(read, this.engine, ids, period)).values()];
       const fit = fitSpend(spend);
       if (!fit) {
         result.tooFew++;

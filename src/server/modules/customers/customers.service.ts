@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { isUniqueViolation, serialiseRollupWriters, type Engine } from '../../db/dialect.js';
+import { readerOf } from '../../db/replica.js';
 import { actorOf, can, type Principal } from '../../auth/principal.js';
 import { orgUnitInScope, pathInCustomerScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
@@ -182,10 +183,15 @@ export function normaliseChildren(f: CustomerFields): Partial<Normalised> {
 }
 
 export class CustomersService {
+  /** Where exports read (the read replica when DATABASE_READ_URL is set); everything else reads the primary. */
+  private readonly read: Kysely<Database>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly engine: Engine,
-  ) {}
+  ) {
+    this.read = readerOf(db);
+  }
 
   // ---- reading -------------------------------------------------------------------------------
 
@@ -241,14 +247,14 @@ export class CustomersService {
     });
   }
 
-  private async namesFor(rows: CustomerRow[]) {
+  private async namesFor(rows: CustomerRow[], db: Kysely<Database> = this.db) {
     const unitIds = [...new Set(rows.map((r) => r.org_unit_id))];
     const userIds = [...new Set(rows.map((r) => r.owner_user_id).filter((x): x is number => x !== null))];
     const units = unitIds.length
-      ? await this.db.selectFrom('org_unit').select(['id', 'name', 'time_zone']).where('id', 'in', unitIds).execute()
+      ? await db.selectFrom('org_unit').select(['id', 'name', 'time_zone']).where('id', 'in', unitIds).execute()
       : [];
     const users = userIds.length
-      ? await this.db.selectFrom('app_user').select(['id', 'display_name']).where('id', 'in', userIds).execute()
+      ? await db.selectFrom('app_user').select(['id', 'display_name']).where('id', 'in', userIds).execute()
       : [];
     return {
       units: new Map(units.map((u) => [u.id, u.name])),
@@ -306,7 +312,7 @@ export class CustomersService {
     const locale = labelLocale(p.locale);
     const lines: ExportCell[][] = [];
     const ids = await customersQueries.matchingIds(
-      this.db,
+      this.read,
       this.engine,
       p,
       this.filterFrom({ ...filter, page: 1, pageSize: 1 }),
@@ -314,7 +320,7 @@ export class CustomersService {
     );
     // The rows and their children are read a chunk at a time, so no one query holds the whole export.
     for (let i = 0; i < ids.length; i += EXPORT_CHUNK) {
-      const rows = await customersQueries.byIds(this.db, ids.slice(i, i + EXPORT_CHUNK));
+      const rows = await customersQueries.byIds(this.read, ids.slice(i, i + EXPORT_CHUNK));
       for (const c of await this.exportDetails(p, rows)) lines.push(exportCells(c, locale));
     }
     // Recorded at the exporter's unit, so the auditors over that unit see it, not only the top level.
@@ -330,9 +336,9 @@ export class CustomersService {
   private async exportDetails(p: Principal, rows: CustomerRow[]): Promise<ExportCustomer[]> {
     const ids = rows.map((r) => r.id);
     const [{ phones, vehicles, cards, tags }, names, ratings] = await Promise.all([
-      customersQueries.children(this.db, ids),
-      this.namesFor(rows),
-      customersQueries.latestFinalRatings(this.db, ids),
+      customersQueries.children(this.read, ids),
+      this.namesFor(rows, this.read),
+      customersQueries.latestFinalRatings(this.read, ids),
     ]);
     const byCustomer = <T extends { customer_id: number }>(items: T[]) => {
       const m = new Map<number, T[]>();

@@ -19,6 +19,7 @@ import { currentPolicy } from '../policies/policies.service.js';
 import { CustomerValueService } from '../customer-value/value.service.js';
 import { dashboardsQueries as q, type MonthInstants, type UnitRow } from './dashboards.queries.js';
 import { SnapshotStore } from './dashboards.snapshots.js';
+import { readerOf } from '../../db/replica.js';
 
 /** The longest list of unattended key customers one reply carries. */
 export const MAX_UNATTENDED = 200;
@@ -85,6 +86,11 @@ interface Unattended {
 export class DashboardsService {
   readonly snapshots: SnapshotStore;
   private readonly values: CustomerValueService;
+  /**
+   * The figures are read here: the read replica when one is configured (DATABASE_READ_URL). The
+   * unit and scope check, the policy and the snapshots stay on the primary.
+   */
+  private readonly read: Kysely<Database>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -92,6 +98,7 @@ export class DashboardsService {
     private readonly now: () => Date = () => new Date(),
     opts: DashboardsOptions = {},
   ) {
+    this.read = readerOf(db);
     this.snapshots = new SnapshotStore(db, now, opts.snapshotMinutes ?? 0, opts.onBackgroundError);
     this.values = new CustomerValueService(db, now);
   }
@@ -105,7 +112,7 @@ export class DashboardsService {
   }
 
   private async subtree(unit: UnitRow) {
-    const units = await q.subtree(this.db, this.engine, undefined, unit.path);
+    const units = await q.subtree(this.read, this.engine, undefined, unit.path);
     return { units, ids: units.map((u) => u.id) };
   }
 
@@ -136,15 +143,15 @@ export class DashboardsService {
     const instants = monthInstants(month, unit.timeZone);
 
     const [sales, salesLy, counts, active, volumes, alerts, stars, topUps, topUpsLy] = await Promise.all([
-      q.stationSales(this.db, this.engine, ids, days.first, days.last),
-      q.stationSales(this.db, this.engine, ids, lyDays.first, lyDays.last),
-      q.customerCounts(this.db, this.engine, ids, instants),
-      q.activeCustomers(this.db, this.engine, ids, month),
-      q.customerStationVolumes(this.db, this.engine, ids, days.first, days.last),
-      q.alertCounts(this.db, this.engine, ids, instants.from, instants.to),
-      q.starCounts(this.db, this.engine, ids, month),
-      q.topupTotals(this.db, this.engine, ids, days.first, days.last),
-      q.topupTotals(this.db, this.engine, ids, lyDays.first, lyDays.last),
+      q.stationSales(this.read, this.engine, ids, days.first, days.last),
+      q.stationSales(this.read, this.engine, ids, lyDays.first, lyDays.last),
+      q.customerCounts(this.read, this.engine, ids, instants),
+      q.activeCustomers(this.read, this.engine, ids, month),
+      q.customerStationVolumes(this.read, this.engine, ids, days.first, days.last),
+      q.alertCounts(this.read, this.engine, ids, instants.from, instants.to),
+      q.starCounts(this.read, this.engine, ids, month),
+      q.topupTotals(this.read, this.engine, ids, days.first, days.last),
+      q.topupTotals(this.read, this.engine, ids, lyDays.first, lyDays.last),
     ]);
 
     // Each row is summed into the unit and into the child of the unit it falls under.
@@ -341,8 +348,8 @@ export class DashboardsService {
     const days = monthDays(month);
     const minFen = Math.round(policy.minTransactionYuan * 100);
     const [byDay, volumes] = await Promise.all([
-      q.largeSalesByDay(this.db, this.engine, ids, days.first, days.last, policy.products, minFen),
-      q.customerStationVolumes(this.db, this.engine, ids, days.first, days.last),
+      q.largeSalesByDay(this.read, this.engine, ids, days.first, days.last, policy.products, minFen),
+      q.customerStationVolumes(this.read, this.engine, ids, days.first, days.last),
     ]);
 
     const sum = (f: (d: (typeof byDay)[number]) => number) => byDay.reduce((acc, d) => acc + f(d), 0);
@@ -374,7 +381,7 @@ export class DashboardsService {
     const facts = new Map(
       (
         await q.customerFacts(
-          this.db,
+          this.read,
           this.engine,
           undefined,
           topIds.map(([cid]) => cid),
@@ -481,7 +488,7 @@ export class DashboardsService {
     const labels = new Map(
       (
         await q.customerLabels(
-          this.db,
+          this.read,
           this.engine,
           shown.map(([id]) => id),
         )
@@ -510,7 +517,7 @@ export class DashboardsService {
   }
 
   private async cardCandidates(unit: UnitRow, month: string, minFen: number) {
-    return q.cardCandidates(this.db, this.engine, (await this.subtree(unit)).ids, month, minFen);
+    return q.cardCandidates(this.read, this.engine, (await this.subtree(unit)).ids, month, minFen);
   }
 
   /**
@@ -518,7 +525,7 @@ export class DashboardsService {
    * customers for this month, and card suggestions for the month before.
    */
   async refreshSnapshots(): Promise<{ units: number; snapshots: number }> {
-    const units = await q.subtree(this.db, this.engine, undefined, '');
+    const units = await q.subtree(this.read, this.engine, undefined, '');
     const keyPolicy = await currentPolicy(this.db, 'key_customer');
     const cardPolicy = await currentPolicy(this.db, 'card');
     const minFen = Math.round(cardPolicy.body.minMonthlyYuan * 100);

@@ -8,6 +8,28 @@ import type { AppMetrics } from '../../metrics.js';
 
 const Status = Type.Object({ status: Type.String(), engine: Type.String() });
 
+// The read replica (DATABASE_READ_URL) as readiness reports it; absent when none is configured.
+const Replica = Type.Optional(
+  Type.Object(
+    {
+      state: Type.Union([
+        Type.Literal('streaming'),
+        Type.Literal('paused'),
+        Type.Literal('down'),
+        Type.Literal('not_in_recovery'),
+      ]),
+      lagSeconds: Type.Union([Type.Number(), Type.Null()]),
+      lagBytes: Type.Union([Type.Number(), Type.Null()]),
+      readsOn: Type.Union([Type.Literal('replica'), Type.Literal('primary')]),
+      error: Type.Union([Type.String(), Type.Null()]),
+    },
+    {
+      description:
+        'The read replica: its state, how far its replay is behind the primary, and where reads go now. A replica that is down leaves the instance ready: reads go to the primary.',
+    },
+  ),
+);
+
 function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
@@ -50,8 +72,15 @@ export function healthRoutes(app: App, db: Db, metrics: AppMetrics, metricsToken
     schema: {
       tags: ['system'],
       summary: 'Readiness: the database answers and carries every migration of this version',
+      description:
+        'With a read replica (DATABASE_READ_URL), `replica` gives its state and lag; a replica that is down does not make the instance unready, its reads go to the primary.',
       response: {
-        200: Type.Object({ status: Type.String(), engine: Type.String(), migrations: Type.Integer() }),
+        200: Type.Object({
+          status: Type.String(),
+          engine: Type.String(),
+          migrations: Type.Integer(),
+          replica: Replica,
+        }),
         503: Type.Object({ status: Type.String(), engine: Type.String(), missing: Type.Array(Type.String()) }),
       },
     },
@@ -71,7 +100,10 @@ export function healthRoutes(app: App, db: Db, metrics: AppMetrics, metricsToken
       }
       const missing = known.filter((m) => !applied.has(m));
       if (missing.length > 0) return reply.code(503).send({ status: 'migrating', engine: db.engine, missing });
-      return { status: 'ready', engine: db.engine, migrations: known.length };
+      if (!db.replica) return { status: 'ready', engine: db.engine, migrations: known.length };
+      const replica = await db.replica.status();
+      const readsOn = replica.state === 'down' ? ('primary' as const) : ('replica' as const);
+      return { status: 'ready', engine: db.engine, migrations: known.length, replica: { ...replica, readsOn } };
     },
   });
 

@@ -12,6 +12,7 @@ import { addDays, isCalendarDay } from '../../../domain/day-arithmetic.js';
 import { weekStart as mondayOf } from '../../../domain/visit-plan.js';
 import { businessDay } from '../../../domain/business-day.js';
 import { num, unitOf, type Db } from './visits.common.js';
+import { readerOf } from '../../db/replica.js';
 
 export interface SummaryRow {
   id: number;
@@ -40,24 +41,33 @@ type Acc = Omit<SummaryRow, 'id' | 'name'>;
 const zero = (): Acc => ({ planned: 0, done: 0, recorded: 0, problems: 0, followUpsOverdue: 0 });
 
 export class VisitSummaryService {
+  /** Where the week's figures are read: the read replica when DATABASE_READ_URL is set. */
+  private readonly read: Db;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.read = readerOf(db);
+  }
 
   /** Figures of the week starting `weekStart` (a Monday) over the subtree of `orgUnitId`. */
   async compute(orgUnitId: number, weekStart: string): Promise<WeeklySummary> {
-    const unit = await unitOf(this.db, orgUnitId);
+    const unit = await unitOf(this.read, orgUnitId);
     if (!unit) throw new AppError('NOT_FOUND', `org unit ${orgUnitId} not found`);
     const weekEnd = addDays(weekStart, 6);
     const prefix = `${likeEscape(unit.path)}%`;
     const under = sql<boolean>`o.path like ${prefix} escape '\\'`;
     const nowIso = this.now().toISOString();
     // The units of the subtree and where each sits: figures are given per unit of the row (station, area…).
-    const units = await this.db.selectFrom('org_unit as o').select(['o.id', 'o.name', 'o.path']).where(under).execute();
+    const units = await this.read
+      .selectFrom('org_unit as o')
+      .select(['o.id', 'o.name', 'o.path'])
+      .where(under)
+      .execute();
     const unitName = new Map(units.map((u) => [num(u.id), u.name]));
 
-    const planned = await this.db
+    const planned = await this.read
       .selectFrom('planned_visit as pv')
       .innerJoin('org_unit as o', 'o.id', 'pv.org_unit_id')
       .innerJoin('visit_plan as vp', 'vp.id', 'pv.plan_id')
@@ -74,7 +84,7 @@ export class VisitSummaryService {
       .where('vp.state', '=', 'approved')
       .groupBy(['pv.org_unit_id', 'pv.owner_user_id'])
       .execute();
-    const recorded = await this.db
+    const recorded = await this.read
       .selectFrom('visit_record as r')
       .innerJoin('org_unit as o', 'o.id', 'r.org_unit_id')
       .select(['r.org_unit_id', 'r.user_id', (eb) => eb.fn.countAll<number>().as('n')])
@@ -83,7 +93,7 @@ export class VisitSummaryService {
       .where('r.visited_day', '<=', weekEnd)
       .groupBy(['r.org_unit_id', 'r.user_id'])
       .execute();
-    const problems = await this.db
+    const problems = await this.read
       .selectFrom('visit_problem as x')
       .innerJoin('org_unit as o', 'o.id', 'x.origin_unit_id')
       .select(['x.origin_unit_id', 'x.raised_by', (eb) => eb.fn.countAll<number>().as('n')])
@@ -95,7 +105,7 @@ export class VisitSummaryService {
     // Overdue at the end of the week (or now, if that is earlier): still open past their due time.
     const endInstant = `${addDays(weekEnd, 1)}T00:00:00.000Z`;
     const asOf = nowIso < endInstant ? nowIso : endInstant;
-    const overdue = await this.db
+    const overdue = await this.read
       .selectFrom('visit_follow_up as f')
       .innerJoin('org_unit as o', 'o.id', 'f.org_unit_id')
       .select(['f.org_unit_id', 'f.owner_user_id', (eb) => eb.fn.countAll<number>().as('n')])
@@ -131,7 +141,7 @@ export class VisitSummaryService {
     const userIds = [...byPerson.keys()];
     const people = new Map<number, { name: string; unit: string }>();
     for (let i = 0; i < userIds.length; i += 5000) {
-      const rows = await this.db
+      const rows = await this.read
         .selectFrom('app_user as u')
         .innerJoin('org_unit as uo', 'uo.id', 'u.org_unit_id')
         .select(['u.id', 'u.display_name', 'uo.name as unit_name'])
