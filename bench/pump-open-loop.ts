@@ -1,0 +1,279 @@
+// The pump lookup under open-loop load: requests arrive at a constant rate, evenly spaced, whatever
+// the server does, and each is timed from the moment it was meant to be sent — so time spent queueing
+// (in the client's connection pool, the kernel, the server) counts, as it does for a driver waiting at
+// the pump. A closed-loop tool (autocannon: each connection waits for its answer) measures Little's
+// law instead, and its `overallRate` sends in bursts.
+//
+// At 1,000,000 customers (the archive of bench/plate-lookup.ts), as a station attendant: the last 3
+// characters of a plate beside the whole plate (the exact-key lookup, the baseline of the same run).
+// The rate steps up until p99 passes the bound (20 ms); the figure is the highest rate that kept p99
+// under it, and the ratio of the two. SQLite with one app process; PostgreSQL with one and with two
+// (the generator sends to them in turn, as nginx's round robin would).
+//   npx tsx bench/pump-open-loop.ts [--customers 1000000] [--engines sqlite,postgres] [--seconds 8]
+//     [--p99 20] [--start 10] [--factor 1.25] [--max 5000]
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { openDb } from '../src/server/db/connection.js';
+import { freshDatabase } from './lib/fresh-db.js';
+import { mulberry32, plates, seedPlateArchive, STATIONS } from './lib/plate-seed.js';
+import { startServer, type ServerProcess } from './lib/server-process.js';
+
+const { values: args } = parseArgs({
+  options: {
+    customers: { type: 'string', default: '1000000' },
+    engines: { type: 'string', default: 'sqlite,postgres' },
+    seconds: { type: 'string', default: '8' },
+    p99: { type: 'string', default: '20' },
+    start: { type: 'string', default: '10' },
+    factor: { type: 'string', default: '1.25' },
+    max: { type: 'string', default: '5000' },
+  },
+});
+const CUSTOMERS = Number(args.customers);
+const VEHICLES = Math.round(CUSTOMERS * 1.3);
+const SECONDS = Number(args.seconds);
+/** The first second of every step is not counted: the rate has just changed. */
+const SETTLE_S = 1;
+const BOUND_MS = Number(args.p99);
+const REQUEST_TIMEOUT_MS = 10_000;
+
+type Kind = 'exact' | 'last3';
+const LABEL: Record<Kind, string> = { exact: 'whole plate (baseline)', last3: 'last 3 characters' };
+
+interface Step {
+  rate: number;
+  sent: number;
+  counted: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  max: number;
+  load1: number;
+}
+
+function pct(sorted: number[], q: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+const load1 = () => os.loadavg()[0]!;
+
+/**
+ * Send `rate` requests a second for `seconds`, spread evenly and in turn over `targets`, each timed from
+ * its intended send time. Keep-alive connections (node:http's Agent), as many as the queue needs.
+ */
+async function openLoop(targets: URL[], paths: string[], cookie: string, rate: number, seconds: number): Promise<Step> {
+  const agents = targets.map(() => new http.Agent({ keepAlive: true, maxSockets: 1024 }));
+  const n = Math.round(rate * seconds);
+  const interval = 1000 / rate;
+  const settleUntil = Math.round(rate * SETTLE_S);
+  const latencies: number[] = [];
+  let errors = 0;
+  let finished = 0;
+  const load = load1();
+  const t0 = performance.now() + 5;
+  await new Promise<void>((resolve) => {
+    let i = 0;
+    const done = (index: number, intended: number, ok: boolean) => {
+      if (index >= settleUntil) {
+        if (ok) latencies.push(performance.now() - intended);
+        else errors++;
+      }
+      if (++finished === n) resolve();
+    };
+    const fire = (index: number, intended: number) => {
+      const t = targets[index % targets.length]!;
+      const req = http.get(
+        {
+          host: t.hostname,
+          port: t.port,
+          path: paths[index % paths.length],
+          agent: agents[index % targets.length],
+          headers: { cookie },
+          timeout: REQUEST_TIMEOUT_MS,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => done(index, intended, res.statusCode === 200));
+          res.on('error', () => done(index, intended, false));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => done(index, intended, false));
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (i < n && t0 + i * interval <= now) {
+        fire(i, t0 + i * interval);
+        i++;
+      }
+      if (i < n) setTimeout(tick, Math.max(1, Math.floor(t0 + i * interval - performance.now())));
+    };
+    setTimeout(tick, 5);
+  });
+  agents.forEach((a) => a.destroy());
+  latencies.sort((a, b) => a - b);
+  return {
+    rate,
+    sent: n,
+    counted: latencies.length + errors,
+    errors,
+    p50: pct(latencies, 0.5),
+    p99: pct(latencies, 0.99),
+    max: latencies[latencies.length - 1] ?? NaN,
+    load1: load,
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const passes = (s: Step) => s.errors === 0 && s.p99 < BOUND_MS;
+const fmt = (s: Step) =>
+  `${String(s.rate).padStart(5)} req/s  p50 ${s.p50.toFixed(1).padStart(6)} ms  p99 ${s.p99.toFixed(1).padStart(7)} ms  max ${s.max.toFixed(0).padStart(5)} ms  errors ${s.errors}  load ${s.load1.toFixed(1)}`;
+
+/** Rates from --start, ×--factor each step, rounded to two significant figures. */
+function rates(): number[] {
+  const out: number[] = [];
+  for (let r = Number(args.start); r <= Number(args.max); r *= Number(args.factor)) {
+    const mag = 10 ** Math.max(0, Math.floor(Math.log10(r)) - 1);
+    const v = Math.round(r / mag) * mag;
+    if (out[out.length - 1] !== v) out.push(v);
+  }
+  return out;
+}
+
+/**
+ * Step the rate up for both lookups, one after the other at each rate (so a change in the machine's
+ * load falls on both); a lookup whose p99 passes the bound is tried once more at that rate (the
+ * machine is shared) and then stops. The answer: the highest rate it held.
+ */
+async function sweep(targets: URL[], cookie: string, paths: Record<Kind, string[]>) {
+  const best: Record<Kind, Step | null> = { exact: null, last3: null };
+  const stopped: Record<Kind, boolean> = { exact: false, last3: false };
+  for (const rate of rates()) {
+    for (const kind of ['exact', 'last3'] as Kind[]) {
+      if (stopped[kind]) continue;
+      let step = await openLoop(targets, paths[kind], cookie, rate, SECONDS);
+      console.log(`    ${LABEL[kind].padEnd(24)} ${fmt(step)}${passes(step) ? '' : '  over'}`);
+      if (!passes(step)) {
+        step = await openLoop(targets, paths[kind], cookie, rate, SECONDS);
+        console.log(`    ${'  again'.padEnd(24)} ${fmt(step)}${passes(step) ? '' : '  over'}`);
+      }
+      if (passes(step)) best[kind] = step;
+      else stopped[kind] = true;
+    }
+    if (stopped.exact && stopped.last3) break;
+  }
+  return best;
+}
+
+interface Result {
+  config: string;
+  exact: Step | null;
+  last3: Step | null;
+}
+
+async function login(base: string, username: string, password: string): Promise<string> {
+  const res = await fetch(`${base}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
+  return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+}
+
+async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]): Promise<Result[]> {
+  console.log(`\n== ${engine} ==`);
+  const fresh = await freshDatabase(engine, 'openloop');
+  const results: Result[] = [];
+  try {
+    const db = openDb({ url: fresh.url, poolSize: 5 });
+    const t0 = Date.now();
+    let seeded;
+    try {
+      seeded = await seedPlateArchive(db, fresh.url, allPlates, CUSTOMERS);
+    } finally {
+      await db.close();
+    }
+    console.log(`  load average after seeding (${((Date.now() - t0) / 1000).toFixed(0)} s): ${load1().toFixed(1)}`);
+    // Plates of the attendant's station (vehicle v < N belongs to customer v + 1, customer i to station i % 40).
+    const mine: string[] = [];
+    for (let v = 0; v < Math.min(CUSTOMERS, allPlates.length); v++)
+      if ((v + 1) % STATIONS === 0) mine.push(allPlates[v]!);
+    const rnd = mulberry32(4242);
+    const sample = Array.from({ length: 3000 }, () => mine[Math.floor(rnd() * mine.length)]!);
+    const enc = (q: string) => `/api/pump/lookup?q=${encodeURIComponent(q)}`;
+    const paths: Record<Kind, string[]> = { exact: sample.map(enc), last3: sample.map((p) => enc(p.slice(-3))) };
+
+    for (const instances of engine === 'sqlite' ? [1] : [1, 2]) {
+      const config = `${engine}, ${instances} instance${instances > 1 ? 's' : ''}`;
+      console.log(`  ${config}: stepping the arrival rate up until p99 passes ${BOUND_MS} ms`);
+      const servers: ServerProcess[] = [];
+      try {
+        for (let k = 0; k < instances; k++)
+          servers.push(
+            await startServer('src/server/main.ts', {
+              DATABASE_URL: fresh.url,
+              PORT: String(await freePort()),
+              LOGIN_RATE_LIMIT: '1000',
+              FORECOURT_JOBS: '0',
+            }),
+          );
+        const targets = servers.map((s) => new URL(s.url));
+        const cookie = await login(servers[0]!.url, 'attendant', seeded.userPassword);
+        // Warm-up: the JIT, the page cache and both instances' principal caches.
+        await openLoop(targets, [...paths.exact.slice(1000, 1400), ...paths.last3.slice(1000, 1400)], cookie, 50, 4);
+        const best = await sweep(targets, cookie, paths);
+        results.push({ config, ...best });
+      } finally {
+        for (const s of servers) await s.stop();
+      }
+    }
+  } finally {
+    await fresh.drop();
+  }
+  return results;
+}
+
+const engines = args.engines!.split(',') as ('sqlite' | 'postgres')[];
+console.log(
+  `pump lookup, open loop: ${CUSTOMERS.toLocaleString()} customers, ${VEHICLES.toLocaleString()} vehicles, a station attendant (1 of ${STATIONS} stations); p99 bound ${BOUND_MS} ms; ${SECONDS} s per step (first ${SETTLE_S} s not counted); ${os.cpus().length} cores; load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}; node ${process.version}`,
+);
+const allPlates = plates(VEHICLES);
+const all: Result[] = [];
+for (const e of engines) all.push(...(await runEngine(e, allPlates)));
+
+console.log(`\nhighest arrival rate with p99 under ${BOUND_MS} ms (and no errors):`);
+const pgOne = all.find((r) => r.config === 'postgres, 1 instance');
+for (const r of all) {
+  const e = r.exact?.rate ?? 0;
+  const l = r.last3?.rate ?? 0;
+  const scale =
+    r.config === 'postgres, 2 instances' && pgOne?.exact
+      ? `; exact ×${(e / pgOne.exact.rate).toFixed(2)} of one instance`
+      : '';
+  console.log(
+    `  ${r.config.padEnd(24)} whole plate ${String(e).padStart(5)} req/s (p99 ${r.exact?.p99.toFixed(1) ?? '-'} ms, load ${r.exact?.load1.toFixed(1) ?? '-'})  last 3 ${String(l).padStart(5)} req/s (p99 ${r.last3?.p99.toFixed(1) ?? '-'} ms, load ${r.last3?.load1.toFixed(1) ?? '-'})  ratio ×${e ? (l / e).toFixed(2) : '-'} (target ≥ 0.8)${scale}`,
+  );
+}
+console.log(
+  `load average at the end: ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
