@@ -1,6 +1,6 @@
 // Monthly partitions of fuel_transaction on PostgreSQL (migration 0035, the partitions job): an
 // installation holding rows is converted with its ids, references, indexes and sequence; an empty one
-// gets this month, three ahead and DEFAULT; a sale's key stays unique across months, so a repeat
+// gets this month, the 24 before it, three ahead and DEFAULT; a sale's key stays unique across months, so a repeat
 // with another time is a conflict and never a second row, on the COPY path and the insert path
 // alike; the job adds months ahead once and gives DEFAULT's months a partition of their own. On
 // SQLite the migration and the job change nothing.
@@ -12,7 +12,12 @@ import { describeEngines, openFresh } from '../helpers/engines.js';
 import { expectRollupsMatchRows } from './helpers.js';
 import { COPY_FROM_ROWS } from '../../src/server/modules/transactions/transactions.queries.js';
 import { IngestService } from '../../src/server/modules/transactions/ingest.service.js';
-import { ensurePartitions, nextMonth, partitionMonths } from '../../src/server/modules/transactions/partitions.js';
+import {
+  addMonths,
+  ensurePartitions,
+  nextMonth,
+  partitionMonths,
+} from '../../src/server/modules/transactions/partitions.js';
 import { transactionPartitionsJob } from '../../src/server/modules/transactions/partitions.job.js';
 import { runJob } from '../../src/server/jobs/job-runner.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
@@ -111,12 +116,11 @@ describeEngines('monthly partitions: migration 0035 on rows already on file', (e
         relkind: string;
       }>`select relkind from pg_class where relname = 'fuel_transaction'`.execute(k);
       expect(kind.rows[0]!.relkind).toBe('p');
-      // A partition per month from the oldest row to three months past today (or past the newest row).
+      // A partition per month from the oldest row (or 24 months back) to three months past today (or past the newest row).
       const months = await partitionMonths(k);
       const today = new Date().toISOString().slice(0, 7);
-      let last = today > '2026-12' ? today : '2026-12';
-      for (let i = 0; i < 3; i++) last = nextMonth(last);
-      expect(months[0]).toBe('2025-01');
+      const last = addMonths(today > '2026-12' ? today : '2026-12', 3);
+      expect(months[0]).toBe(addMonths(today, -24) < '2025-01' ? addMonths(today, -24) : '2025-01');
       expect(months.at(-1)).toBe(last);
       for (let i = 1; i < months.length; i++) expect(months[i]).toBe(nextMonth(months[i - 1]!));
       expect(await partitionsOf(k, ['x-1', 'x-2', 'x-4'])).toEqual({
@@ -203,14 +207,13 @@ describeEngines('monthly partitions: keys across months, the job', (engine) => {
   const ingest = () => new IngestService(k, db.engine, () => new Date(NOW));
   const input = (rows: unknown[], source = 'pos') => ({ source, rows, senderUnitId: 2, scopePath: '/1/2/' });
 
-  it('an empty database has this month, three ahead and DEFAULT (PostgreSQL)', async () => {
+  it('an empty database has this month, 24 before it, three ahead and DEFAULT (PostgreSQL)', async () => {
     if (engine !== 'postgres') {
       expect(await ensurePartitions(k, new Date(NOW))).toEqual({ created: [], moved: 0 });
       return;
     }
-    let month = new Date().toISOString().slice(0, 7);
-    const want = [month];
-    for (let i = 0; i < 3; i++) want.push((month = nextMonth(month)));
+    const today = new Date().toISOString().slice(0, 7);
+    const want = Array.from({ length: 28 }, (_, i) => addMonths(today, i - 24));
     expect(await partitionMonths(k)).toEqual(want);
   });
 
@@ -257,7 +260,7 @@ describeEngines('monthly partitions: keys across months, the job', (engine) => {
       expect(await count(k, 'fuel_transaction_key')).toBe(await count(k, 'fuel_transaction'));
       expect(await partitionsOf(k, ['old-1', 'm-0'])).toEqual({
         'old-1': 'fuel_transaction_default',
-        'm-0': 'fuel_transaction_default',
+        'm-0': 'fuel_transaction_p2026_10',
       });
     }
     await expectRollupsMatchRows(k);
@@ -272,19 +275,11 @@ describeEngines('monthly partitions: keys across months, the job', (engine) => {
     }
     const total = await count(k, 'fuel_transaction');
     expect(first.status).toBe('done');
-    const detail = (first as { detail: { created: string[]; moved: number } }).detail;
-    // The months of the rows in DEFAULT (the test's sales are older than the migration's first month), then four from June 2031.
-    expect(detail.created).toEqual([
-      '2019-05',
-      '2026-09',
-      '2026-10',
-      '2026-11',
-      '2031-06',
-      '2031-07',
-      '2031-08',
-      '2031-09',
-    ]);
-    expect(detail.moved).toBe(total);
+    const detail = (first as unknown as { detail: { created: string[]; moved: number } }).detail;
+    // DEFAULT's month, then the 24 months before June 2031 and three after it.
+    expect(detail.created[0]).toBe('2019-05');
+    expect(detail.created.slice(1)).toEqual(Array.from({ length: 28 }, (_, i) => addMonths('2031-06', i - 24)));
+    expect(detail.moved).toBe(1);
     const left = await sql<{ n: number }>`select count(*) as n from fuel_transaction_default`.execute(k);
     expect(Number(left.rows[0]!.n)).toBe(0);
     expect(await count(k, 'fuel_transaction')).toBe(total);
@@ -294,6 +289,8 @@ describeEngines('monthly partitions: keys across months, the job', (engine) => {
       'old-1': 'fuel_transaction_p2019_05',
       'm-0': 'fuel_transaction_p2026_10',
     });
+    // The months in between stay without a partition of their own: a late sale of theirs would go to DEFAULT.
+    expect(await partitionMonths(k)).not.toContain('2028-01');
     // The new partitions carry the indexes, keys and triggers: a repeat is still a duplicate, a changed one a conflict.
     expect(await ingest().ingest(input([sale('old-1', '2019-05-05T02:00:00.000Z')]))).toMatchObject({
       duplicates: 1,

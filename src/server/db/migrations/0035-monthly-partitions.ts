@@ -5,7 +5,8 @@ import { isPostgres, sql } from './helpers.js';
 // declarative partitioning, RANGE on `business_day`), so a month's sales sit together and the
 // indexes of the current month stay small. An existing table is converted: a partitioned copy is
 // made (columns and defaults as they are, the id sequence kept), with a partition per month from
-// the oldest row to three months ahead and a DEFAULT partition for any other day, the rows moved,
+// the oldest row (or 24 months back, if earlier) to three months ahead and a DEFAULT partition for
+// any other day, the rows moved,
 // the names swapped, the indexes and foreign keys made again.
 //
 // A unique constraint on a partitioned table must contain the partition key, and a sale re-sent
@@ -23,6 +24,7 @@ import { isPostgres, sql } from './helpers.js';
 //
 // SQLite has no partitioning: nothing changes there.
 const AHEAD_MONTHS = 3;
+const BACK_MONTHS = 24;
 
 function monthOf(day: string): string {
   return day.slice(0, 7);
@@ -59,7 +61,10 @@ export async function up(db: Kysely<any>): Promise<void> {
       from fuel_transaction where business_day ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'`.execute(db)
   ).rows[0]!;
   const today = new Date().toISOString().slice(0, 10);
-  let month = monthOf(span.lo && span.lo < today ? span.lo : today);
+  const [ty, tm] = today.split('-').map(Number) as [number, number];
+  const back = ty * 12 + (tm - 1) - BACK_MONTHS;
+  const backDay = `${Math.floor(back / 12)}-${String((back % 12) + 1).padStart(2, '0')}-01`;
+  let month = monthOf(span.lo && span.lo < backDay ? span.lo : backDay);
   let last = monthOf(span.hi && span.hi > today ? span.hi : today);
   for (let i = 0; i < AHEAD_MONTHS; i++) last = nextMonth(last);
 

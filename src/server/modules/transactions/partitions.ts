@@ -1,5 +1,6 @@
 // PostgreSQL: fuel_transaction is partitioned by month of its business day (migration 0035). This
-// keeps a partition ready for the current month and the next `ahead` ones, and gives each month
+// keeps a partition ready for the current month, the next `ahead` ones and the `back` ones before it
+// (empty partitions cost next to nothing), and gives each month
 // found in the DEFAULT partition (a sale dated far ahead or long ago) a partition of its own. An
 // insert never waits for this: a day without its month's partition lands in DEFAULT.
 // SQLite has no partitions: nothing to do.
@@ -9,6 +10,11 @@ import { engineOf } from '../../db/dialect.js';
 
 /** Months kept ready ahead of the current one. */
 export const PARTITION_MONTHS_AHEAD = Math.max(1, Number(process.env.PARTITION_MONTHS_AHEAD) || 3);
+/**
+ * Months behind the current one that have a partition even while empty, so that history loaded late
+ * (an import of last year's sales) goes straight to its month rather than through DEFAULT.
+ */
+export const PARTITION_MONTHS_BACK = Math.max(0, Number(process.env.PARTITION_MONTHS_BACK ?? 24) || 0);
 
 const PARENT = 'fuel_transaction';
 const DEFAULT_PARTITION = 'fuel_transaction_default';
@@ -20,8 +26,13 @@ export function partitionName(month: string): string {
 }
 
 export function nextMonth(month: string): string {
+  return addMonths(month, 1);
+}
+
+export function addMonths(month: string, n: number): string {
   const [y, m] = month.split('-').map(Number) as [number, number];
-  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+  const i = y * 12 + (m - 1) + n;
+  return `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`;
 }
 
 export interface PartitionResult {
@@ -44,13 +55,14 @@ export async function partitionMonths(db: Kysely<Database>): Promise<string[]> {
 }
 
 /**
- * Make sure months `now`'s month … `ahead` months later have partitions, and that every month with rows
+ * Make sure the months from `back` months before `now`'s to `ahead` months after it have partitions, and that every month with rows
  * in DEFAULT gets one (its rows moved there). Idempotent; safe with several processes.
  */
 export async function ensurePartitions(
   db: Kysely<Database>,
   now: Date,
   ahead = PARTITION_MONTHS_AHEAD,
+  back = PARTITION_MONTHS_BACK,
 ): Promise<PartitionResult> {
   const result: PartitionResult = { created: [], moved: 0 };
   if (engineOf(db) !== 'postgres') return result;
@@ -63,8 +75,8 @@ export async function ensurePartitions(
     await sql.raw(`create table if not exists ${DEFAULT_PARTITION} partition of ${PARENT} default`).execute(trx);
     const have = new Set(await partitionMonths(trx));
     const want = new Set<string>();
-    let month = now.toISOString().slice(0, 7);
-    for (let i = 0; i <= ahead; i++, month = nextMonth(month)) want.add(month);
+    let month = addMonths(now.toISOString().slice(0, 7), -back);
+    for (let i = 0; i <= back + ahead; i++, month = nextMonth(month)) want.add(month);
     const stray = await sql<{ month: string }>`select distinct substr(business_day, 1, 7) as month
       from ${sql.table(DEFAULT_PARTITION)} where business_day ~ '^[0-9]{4}-[0-9]{2}-'`.execute(trx);
     for (const r of stray.rows) want.add(r.month);
