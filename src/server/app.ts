@@ -8,7 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import type { Config } from './config.js';
 import type { Db } from './db/connection.js';
 import { pgPoolOf, queriesHoldEventLoop } from './db/dialect.js';
@@ -258,13 +258,18 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     return reply.code(status).send(body);
   });
 
-  await app.register(helmet, {
+  // The security headers are worked out once: helmet's Fastify plugin built them anew (parsing the
+  // CSP) on every request, about a fifth of a cached `auth/me`'s time.
+  const securityHeaders = helmet({
     contentSecurityPolicy: contentSecurityPolicy(config.secureCookies),
     frameguard: { action: 'deny' },
     // Full referrer to this site (the origin check may read it), nothing to others.
     referrerPolicy: { policy: 'same-origin' },
     // HSTS only where the site is served over HTTPS (SECURE_COOKIES=1); browsers ignore it over HTTP anyway.
     strictTransportSecurity: config.secureCookies ? { maxAge: 31_536_000 } : false,
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, () => done());
   });
   await app.register(cookie);
 
