@@ -13,8 +13,11 @@ import { topupSinkOf, transactionSinkOf } from '../../server/modules/imports/tra
 import type { ImportKind } from '../../server/modules/imports/parse/mapping.js';
 import { totalsLine } from '../../server/modules/imports/problems.js';
 import { UsageError } from '../usage-error.js';
+import { sql } from 'kysely';
+import { PRINCIPAL_CHANNEL } from '../../server/auth/principal-cache.js';
+import { passwordsCsv } from '../../server/modules/imports/passwords-csv.js';
 
-export const importHelp = `usage: forecourt import <file> --kind customers|cards|transactions|topups --user <username> [options]
+export const importHelp = `usage: forecourt import <file> --kind customers|cards|transactions|topups|org_units|users --user <username> [options]
        forecourt import --resume <job> --user <username> [--dry-run] [--report FILE]
        forecourt import --cancel <job> --user <username>
 
@@ -22,6 +25,12 @@ Reads a CSV (UTF-8, UTF-8 with BOM or GBK/GB18030, detected) or XLSX file into t
 the import center in the web UI does, on behalf of <username> (the audit log names him; his org
 subtree limits what he may change). Columns are recognised from the usual headers (客户名称,
 手机, 车牌号, 加油卡号, 交易时间, 油品, 数量(升), 金额(元), 充值时间, 充值金额, 赠送金额 …) unless a mapping is given.
+
+A company's org tree and its people load the same way: --kind org_units (单位编码, 单位名称, 上级单位编码,
+单位类型, 时区; parents may come after their children; needs org.write) and --kind users (姓名, 用户名,
+所属单位编码, 角色, 手机号; roles by code or name, several separated by 、 , or ;; needs user.write). Units
+and people are kept to the user's subtree and roles to his own rights. New users get random initial
+passwords, written once to --passwords FILE (default import-<job>-passwords.csv, readable by you only).
 Files past the import limits (IMPORT_MAX_XLSX_MB, IMPORT_MAX_SHARED_STRINGS_MB, IMPORT_MAX_CELL_CHARS,
 IMPORT_MAX_COLUMNS, IMPORT_MAX_ROWS) are refused with the limit named.
 
@@ -35,7 +44,7 @@ commit resumes after its last committed chunk; with --dry-run it is checked inst
 stops it (chunks already committed stay) and deletes its stored file.
 
 Options:
-  --kind KIND        customers, cards, transactions or topups (required with a file)
+  --kind KIND        customers, cards, transactions, topups, org_units or users (required with a file)
   --user NAME        the user the import is done as (required; needs import.run)
   --org CODE         the org unit to import into (default: the user's own)
   --sheet NAME       the XLSX sheet (default: the first)
@@ -43,6 +52,7 @@ Options:
   --map H=F,…        explicit mapping, header=field pairs (fields as in the web UI)
   --dry-run          check every row and write nothing
   --report FILE      write the rejected rows to FILE (CSV)
+  --passwords FILE   users: where the new users' initial passwords go (CSV, once)
   --resume JOB       carry on with import JOB
   --cancel JOB       give import JOB up
   -h, --help         this text
@@ -68,6 +78,7 @@ export async function runImport(argv: string[], config: Config): Promise<number>
       map: { type: 'string' },
       'dry-run': { type: 'boolean' },
       report: { type: 'string' },
+      passwords: { type: 'string' },
       resume: { type: 'string' },
       cancel: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -89,12 +100,21 @@ export async function runImport(argv: string[], config: Config): Promise<number>
   if (byNumber === null && !values.kind) throw new UsageError(kinds);
   if (!values.user) throw new UsageError('--user is required');
   if (file && !fs.existsSync(file)) throw new UsageError(`no such file: ${file}`);
+  // The passwords are handed over once: a file already there would be refused after they are gone.
+  if (values.passwords && fs.existsSync(values.passwords))
+    throw new UsageError(`${values.passwords} exists already; name a new file for the passwords`);
 
   const db = openDb({ url: config.databaseUrl });
   const customers = new CustomersService(db.kysely, db.engine);
   // Alone in its process, the command keeps chunks at 500 rows: no other request waits for them.
   const sinks = [transactionSinkOf(db), topupSinkOf(db)] as const;
-  const svc = new ImportsService(db.kysely, customers, ...sinks, { limits: config.importLimits });
+  const svc = new ImportsService(db.kysely, customers, ...sinks, {
+    limits: config.importLimits,
+    // The app instances on PostgreSQL forget their cached principals when told (SQLite's bound is short).
+    principalsChanged: async () => {
+      if (db.engine === 'postgres') await sql`select pg_notify(${PRINCIPAL_CHANNEL}, '*')`.execute(db.kysely);
+    },
+  });
   try {
     await prepareDatabase(db);
     const p = await new SessionService(db.kysely, config).principalOf(values.user);
@@ -177,7 +197,8 @@ export async function runImport(argv: string[], config: Config): Promise<number>
     const counted =
       `${rows} rows: ${job.rowsOk} good, ${job.rowsRejected} rejected, ${job.rowsFlagged} flagged, ` +
       `${job.skippedCount} empty skipped`;
-    const outcome = `created ${job.createdCount}, filled in ${job.updatedCount}, unchanged ${job.unchangedCount}`;
+    const changedWord = job.kind === 'org_units' || job.kind === 'users' ? 'updated' : 'filled in';
+    const outcome = `created ${job.createdCount}, ${changedWord} ${job.updatedCount}, unchanged ${job.unchangedCount}`;
     console.log(`${values['dry-run'] ? 'checked' : 'imported'} ${counted}; ${outcome} (import ${job.id})`);
     if (job.status === 'failed') {
       console.log(`import ${job.id} stopped: ${job.error ?? 'unknown error'} (resume with --resume ${job.id})`);
@@ -187,6 +208,14 @@ export async function runImport(argv: string[], config: Config): Promise<number>
     for (const line of await svc.summaries(id, phase, p.locale)) console.log(`  ${line}`);
     const problems = await svc.problems(id, phase, 20, p.locale);
     for (const x of problems) console.log(`  row ${x.row}${x.field ? ` [${x.fieldLabel}]` : ''}: ${x.message}`);
+    if (!values['dry-run'] && job.kind === 'users' && (job.passwordsWaiting ?? 0) > 0) {
+      const out = values.passwords ?? `import-${job.id}-passwords.csv`;
+      if (fs.existsSync(out))
+        throw new UsageError(`${out} exists already; run --resume ${job.id} --passwords NEW_FILE`);
+      const rows = await svc.takePasswords(p, null, job.id);
+      fs.writeFileSync(out, passwordsCsv(rows, p.locale), { mode: 0o600, flag: 'wx' });
+      console.log(`initial passwords of ${rows.length} new users written to ${out} (they are not kept anywhere else)`);
+    }
     if (values.report) {
       const { errorReportCsv, reportInput } = await import('../../server/modules/imports/report.js');
       fs.writeFileSync(values.report, errorReportCsv(await reportInput(svc, id, phase, p.locale)));
