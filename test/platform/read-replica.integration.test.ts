@@ -1,0 +1,244 @@
+// DATABASE_READ_URL: a streaming replica started here on loopback (pg_basebackup of the local
+// PostgreSQL into a temporary directory, a second postmaster on a free port). Dashboards, reports,
+// exports and the nightly run read there — shown by pausing the replica's replay: a fresh write on
+// the primary is missing from a dashboard and an export while the request path sees it; writes never
+// go there (the read handle refuses them, the app's succeed); readiness shows the lag; and when the
+// replica stops, reads fall back to the primary with a warning and a metric, and the app stays ready.
+//
+// PostgreSQL only, and the test must act as the postgres OS user: it runs as root (CI does), else it
+// is skipped with a message — unless REQUIRE_PG=1, which turns that into a failure.
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/server/app.js';
+import { prepareDatabase } from '../../src/server/bootstrap.js';
+import { openDb, type Db } from '../../src/server/db/connection.js';
+import { readerOf } from '../../src/server/db/replica.js';
+import { runJob } from '../../src/server/jobs/job-runner.js';
+import { nightlyAlertsJob } from '../../src/server/modules/alerts/alerts.job.js';
+import { dashboardSnapshotsJob } from '../../src/server/modules/dashboards/dashboards.job.js';
+import { PG_ADMIN_URL, freshDatabase, isPgAvailable } from '../helpers/engines.js';
+import { call, login, ok, setupAdmin, testConfig, type Session, type TestApp } from '../helpers/app.js';
+import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
+import { insertComplaintRecords } from '../complaints/records.js';
+import { Standby, standbyUnavailable, until } from '../helpers/standby.js';
+
+const pgReady = await isPgAvailable();
+const reason = pgReady ? standbyUnavailable() : `PostgreSQL not reachable at ${PG_ADMIN_URL}`;
+if (reason) {
+  if (process.env.REQUIRE_PG === '1') throw new Error(`REQUIRE_PG=1 but the read-replica test cannot run: ${reason}`);
+  console.warn(`[tests] read replica: skipped (${reason})`);
+}
+console.warn('[tests] read replica: PostgreSQL only (SQLite has no replica); no SQLite run');
+
+(reason ? describe.skip : describe)('read replica (DATABASE_READ_URL) [postgres]', () => {
+  const standby = new Standby(PG_ADMIN_URL);
+  let fresh: { url: string; drop: () => Promise<void> };
+  let dbName: string;
+  let db: Db;
+  let app: TestApp;
+  let admin: Session;
+  let b2Manager: Session;
+  let tree: Tree;
+  const warnings: string[] = [];
+  const onWarning = (w: Error & { code?: string }) => {
+    if (w.code === 'FORECOURT_PG_REPLICA') warnings.push(w.message);
+  };
+  let paused = false;
+
+  /** Wait until the replica has replayed everything the primary wrote so far. */
+  const caughtUp = async () => {
+    const { rows } = await sql<{ lsn: string }>`select pg_current_wal_lsn()::text as lsn`.execute(db.kysely);
+    const target = rows[0]!.lsn;
+    await until('the replica to catch up', async () => {
+      const r = await standby.query<{ ok: boolean }>(
+        dbName,
+        `select pg_last_wal_replay_lsn() >= '${target}'::pg_lsn as ok`,
+      );
+      return r[0]?.ok === true;
+    });
+  };
+
+  const dashboardCustomers = async (s: Session, unit: number) =>
+    (await ok<{ customers: { total: number } }>(call(app, s, 'GET', `/api/dashboards/unit/${unit}`))).customers.total;
+  const exportCsv = async () => {
+    const res = await call(app, admin, 'GET', '/api/customers/export?format=csv');
+    expect(res.statusCode).toBe(200);
+    return res.body;
+  };
+  const complaintsTaken = async () =>
+    (await ok<{ taken: number }>(call(app, admin, 'GET', `/api/complaint-stats/${tree.hq}`))).taken;
+  const ready = async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/health/ready' });
+    return { status: res.statusCode, body: res.json() };
+  };
+  const newCustomer = async (name: string) =>
+    ok<{ id: number; code: string }>(
+      call(app, admin, 'POST', '/api/customers', { kind: 'individual', orgUnitId: tree.station1, name }),
+      201,
+    );
+
+  beforeAll(async () => {
+    process.on('warning', onWarning);
+    fresh = await freshDatabase('postgres');
+    dbName = new URL(fresh.url).pathname.slice(1);
+    const t0 = Date.now();
+    await standby.start();
+    try {
+      await until('the replica to accept connections with the test database', async () => {
+        const r = await standby.query<{ r: boolean }>(dbName, 'select pg_is_in_recovery() as r');
+        return r[0]?.r === true;
+      });
+    } catch (err) {
+      throw new Error(`${String(err)}\n${standby.output}`);
+    }
+    console.warn(`[tests] read replica: base backup and standby start took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    db = openDb({ url: fresh.url, readUrl: standby.url(dbName), poolSize: 4 });
+    await prepareDatabase(db);
+    app = await buildApp({ db, config: testConfig(), webRoot: null });
+    await app.ready();
+    admin = await setupAdmin(app);
+    tree = await buildTree(app, admin);
+    await createUser(app, admin, 'b2_manager', tree.branch2, ['branch_manager']);
+    b2Manager = await login(app, 'b2_manager', USER_PASSWORD);
+    await newCustomer('赵师傅');
+    await caughtUp();
+  }, 180_000);
+
+  afterAll(async () => {
+    process.off('warning', onWarning);
+    if (paused) await standby.query(dbName, 'select pg_wal_replay_resume()').catch(() => undefined);
+    await app?.close();
+    await db?.close();
+    await standby.remove();
+    await fresh?.drop();
+  }, 60_000);
+
+  it('gives the app a read handle on the standby: it reads there and refuses writes', async () => {
+    expect(db.replica).not.toBeNull();
+    const inRecovery = async (k: typeof db.kysely) =>
+      (await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(k)).rows[0]!.r;
+    expect(await inRecovery(db.read)).toBe(true);
+    expect(await inRecovery(db.kysely)).toBe(false);
+    // A write sent to the read handle by mistake is refused by the standby, not run on the primary.
+    await expect(
+      db.read.updateTable('org_unit').set({ name: 'x' }).where('id', '=', tree.station1).execute(),
+    ).rejects.toMatchObject({ code: '25006' });
+    // A transaction stays on the primary: what it reads must see what it wrote.
+    await db.kysely.transaction().execute(async (trx) => {
+      expect(readerOf(trx)).toBe(trx);
+      expect(await inRecovery(readerOf(db.kysely))).toBe(true);
+    });
+  });
+
+  it('serves dashboards, exports and complaint figures from the replica, while writes and the request path use the primary', async () => {
+    const first = await newCustomer('钱师傅');
+    await insertComplaintRecords(db.kysely, tree.station1);
+    await caughtUp();
+    expect(await dashboardCustomers(admin, tree.hq)).toBe(2);
+    const takenBefore = await complaintsTaken();
+    expect(takenBefore).toBe(1);
+    expect(await exportCsv()).toContain(first.code);
+
+    // Stop the replica's replay: from now on it shows the database as it is at this moment.
+    await standby.query(dbName, 'select pg_wal_replay_pause()');
+    paused = true;
+    await until('replay to pause', async () => {
+      const r = await standby.query<{ s: string }>(dbName, 'select pg_get_wal_replay_pause_state() as s');
+      return r[0]?.s === 'paused';
+    });
+    // Lag is measured from the last transaction the replica replayed.
+    await new Promise((r) => setTimeout(r, 1100));
+
+    // Writes succeed (they go to the primary), and the request path reads them back at once.
+    const fresh1 = await newCustomer('孙师傅');
+    const back = await ok<{ id: number; code: string }>(call(app, admin, 'GET', `/api/customers/${fresh1.id}`));
+    expect(back.code).toBe(fresh1.code);
+    await insertComplaintRecords(db.kysely, tree.station1);
+    const searched = await ok<{ total: number }>(call(app, admin, 'GET', `/api/customers?q=${fresh1.code}`));
+    expect(searched.total).toBe(1);
+
+    // The long reads come from the paused replica: the fresh customer and complaint are not there yet.
+    expect(await dashboardCustomers(admin, tree.hq)).toBe(2);
+    expect(await complaintsTaken()).toBe(takenBefore);
+    const csv = await exportCsv();
+    expect(csv).toContain(first.code);
+    expect(csv).not.toContain(fresh1.code);
+    // The export's audit entry was written (on the primary) all the same.
+    const audits = await db.kysely
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('action', '=', 'export')
+      .executeTakeFirstOrThrow();
+    expect(Number(audits.n)).toBeGreaterThanOrEqual(2);
+    // Scope is checked as ever: a branch manager may not read the other branch's dashboard.
+    const denied = await call(app, b2Manager, 'GET', `/api/dashboards/unit/${tree.branch1}`);
+    expect(denied.statusCode).toBe(403);
+    expect(await dashboardCustomers(b2Manager, tree.branch2)).toBe(0);
+
+    // Readiness: ready, with the replica paused and behind.
+    const r = await ready();
+    expect(r.status).toBe(200);
+    expect(r.body.replica).toMatchObject({ state: 'paused', readsOn: 'replica', error: null });
+    expect(r.body.replica.lagBytes).toBeGreaterThan(0);
+    expect(r.body.replica.lagSeconds).toBeGreaterThan(0);
+
+    // Replay resumed: the replica catches up and the dashboard shows what was written.
+    await standby.query(dbName, 'select pg_wal_replay_resume()');
+    paused = false;
+    await caughtUp();
+    expect(await dashboardCustomers(admin, tree.hq)).toBe(3);
+    expect(await complaintsTaken()).toBe(takenBefore + 1);
+    expect(await exportCsv()).toContain(fresh1.code);
+    const after = await ready();
+    expect(after.body.replica.state).toBe('streaming');
+    expect(after.body.replica.lagSeconds).toBeLessThan(5);
+  });
+
+  it('runs the nightly jobs reading from the replica and writing to the primary', async () => {
+    const before = db.replica!.stats().replicaQueries;
+    const alerts = await runJob(db.kysely, nightlyAlertsJob, '2026-11-30', { now: new Date('2026-12-01T02:00:00Z') });
+    expect(alerts.status).toBe('done');
+    const afterAlerts = db.replica!.stats().replicaQueries;
+    expect(afterAlerts).toBeGreaterThan(before);
+    // Dashboard snapshots: figures read on the replica, the snapshots written on the primary.
+    const snaps = await runJob(db.kysely, dashboardSnapshotsJob, '2026-12-01');
+    expect(snaps.status).toBe('done');
+    expect(db.replica!.stats().replicaQueries).toBeGreaterThan(afterAlerts);
+    const stored = await db.kysely
+      .selectFrom('dashboard_snapshot')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(stored.n)).toBeGreaterThan(0);
+    const runs = await db.kysely.selectFrom('job_run').select(['job', 'status']).execute();
+    expect(runs.filter((r) => r.status === 'done').map((r) => r.job)).toEqual(
+      expect.arrayContaining(['nightly-alerts', 'dashboard-snapshots']),
+    );
+  });
+
+  it('falls back to the primary when the replica stops: reads answer, readiness stays ready, a warning and a metric say so', async () => {
+    expect(db.replica!.stats().fallbacks).toBe(0);
+    await standby.stop();
+    // The primary answers the dashboard now, with everything written.
+    expect(await dashboardCustomers(admin, tree.hq)).toBe(3);
+    expect(await exportCsv()).toContain('钱师傅');
+    expect(db.replica!.stats().fallbacks).toBeGreaterThan(0);
+    expect(warnings.some((w) => w.includes('read replica unreachable'))).toBe(true);
+
+    const r = await ready();
+    expect(r.status).toBe(200);
+    expect(r.body.status).toBe('ready');
+    expect(r.body.replica).toMatchObject({ state: 'down', readsOn: 'primary', lagSeconds: null });
+    expect(typeof r.body.replica.error).toBe('string');
+
+    const metrics = await app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toMatch(/^forecourt_db_replica_up 0$/m);
+    expect(metrics.body).toMatch(/^forecourt_db_replica_lag_seconds -1$/m);
+    const fallbacks = Number(/^forecourt_db_replica_fallbacks_total (\d+)$/m.exec(metrics.body)?.[1]);
+    expect(fallbacks).toBeGreaterThan(0);
+
+    // The app's writes go on as before.
+    await newCustomer('李师傅');
+    expect(await dashboardCustomers(admin, tree.hq)).toBe(4);
+  });
+});
