@@ -30,7 +30,7 @@ const ROLE_SEPARATORS = /[、,，;；]+/;
 /** No look-alike characters (0/O, 1/l/I): the password is read off a sheet and typed. */
 const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789';
 const PASSWORD_CHARS = 14;
-const GENERATED_HASH = { algorithm: 2 /* Argon2id */, memoryCost: 4096, timeCost: 1, parallelism: 1 } as const;
+const GENERATED_HASH = { algorithm: 2 /* Argon2id */, memoryCost: 1024, timeCost: 1, parallelism: 1 } as const;
 
 export function generatePassword(username: string): string {
   for (;;) {
