@@ -97,7 +97,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and carries every migration of this version */
+        /**
+         * Readiness: the database answers and carries every migration of this version
+         * @description With a read replica (DATABASE_READ_URL), `replica` gives its state and lag; a replica that is down does not make the instance unready, its reads go to the primary.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -117,6 +120,14 @@ export interface paths {
                             status: string;
                             engine: string;
                             migrations: number;
+                            /** @description The read replica: its state, how far its replay is behind the primary, and where reads go now. A replica that is down leaves the instance ready: reads go to the primary. */
+                            replica?: {
+                                state: "streaming" | "paused" | "down" | "not_in_recovery";
+                                lagSeconds: number | null;
+                                lagBytes: number | null;
+                                readsOn: "replica" | "primary";
+                                error: string | null;
+                            };
                         };
                     };
                 };
@@ -10644,6 +10655,8 @@ export interface paths {
                                 errorDetails: unknown;
                                 /** @description a pass is working on the job now, here or in another live process */
                                 active: boolean;
+                                /** @description an import of users: initial passwords not yet taken by the one who ran it */
+                                passwordsWaiting?: number;
                                 createdAt: string;
                                 finishedAt: string | null;
                             }[];
@@ -10797,6 +10810,8 @@ export interface paths {
                             errorDetails: unknown;
                             /** @description a pass is working on the job now, here or in another live process */
                             active: boolean;
+                            /** @description an import of users: initial passwords not yet taken by the one who ran it */
+                            passwordsWaiting?: number;
                             createdAt: string;
                             finishedAt: string | null;
                         };
@@ -10960,6 +10975,8 @@ export interface paths {
                             errorDetails: unknown;
                             /** @description a pass is working on the job now, here or in another live process */
                             active: boolean;
+                            /** @description an import of users: initial passwords not yet taken by the one who ran it */
+                            passwordsWaiting?: number;
                             createdAt: string;
                             finishedAt: string | null;
                         };
@@ -11093,7 +11110,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        kind: "customers" | "cards" | "transactions" | "topups";
+                        kind: "customers" | "cards" | "transactions" | "topups" | "org_units" | "users";
                         sheet?: string;
                     };
                 };
@@ -11248,7 +11265,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        kind: "customers" | "cards" | "transactions" | "topups";
+                        kind: "customers" | "cards" | "transactions" | "topups" | "org_units" | "users";
                         sheet?: string;
                         mapping: {
                             [key: string]: string;
@@ -11293,6 +11310,8 @@ export interface paths {
                             errorDetails: unknown;
                             /** @description a pass is working on the job now, here or in another live process */
                             active: boolean;
+                            /** @description an import of users: initial passwords not yet taken by the one who ran it */
+                            passwordsWaiting?: number;
                             createdAt: string;
                             finishedAt: string | null;
                         };
@@ -11460,6 +11479,8 @@ export interface paths {
                                 errorDetails: unknown;
                                 /** @description a pass is working on the job now, here or in another live process */
                                 active: boolean;
+                                /** @description an import of users: initial passwords not yet taken by the one who ran it */
+                                passwordsWaiting?: number;
                                 createdAt: string;
                                 finishedAt: string | null;
                             };
@@ -11641,6 +11662,8 @@ export interface paths {
                             errorDetails: unknown;
                             /** @description a pass is working on the job now, here or in another live process */
                             active: boolean;
+                            /** @description an import of users: initial passwords not yet taken by the one who ran it */
+                            passwordsWaiting?: number;
                             createdAt: string;
                             finishedAt: string | null;
                         };
@@ -11806,6 +11829,8 @@ export interface paths {
                             errorDetails: unknown;
                             /** @description a pass is working on the job now, here or in another live process */
                             active: boolean;
+                            /** @description an import of users: initial passwords not yet taken by the one who ran it */
+                            passwordsWaiting?: number;
                             createdAt: string;
                             finishedAt: string | null;
                         };
@@ -11971,6 +11996,8 @@ export interface paths {
                             errorDetails: unknown;
                             /** @description a pass is working on the job now, here or in another live process */
                             active: boolean;
+                            /** @description an import of users: initial passwords not yet taken by the one who ran it */
+                            passwordsWaiting?: number;
                             createdAt: string;
                             finishedAt: string | null;
                         };
@@ -12447,6 +12474,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/imports/{id}/passwords": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The initial passwords of the users an import created, as CSV, for the one who ran it; handed over once (they are deleted as they are sent) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/import-profiles": {
         parameters: {
             query?: never;
@@ -12458,7 +12521,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    kind?: "customers" | "cards" | "transactions" | "topups";
+                    kind?: "customers" | "cards" | "transactions" | "topups" | "org_units" | "users";
                 };
                 header?: never;
                 path?: never;

@@ -44,11 +44,13 @@ import { Page } from '../../shared/page.js';
 import { useIsPhone } from '../../shared/use-is-phone.js';
 
 type Job = ApiData<'/api/imports/{id}'>;
-type Kind = 'customers' | 'cards' | 'transactions' | 'topups';
+type Kind = 'customers' | 'cards' | 'transactions' | 'topups' | 'org_units' | 'users';
 type Inspect = paths['/api/imports/{id}/inspect']['post']['responses'][200]['content']['application/json'];
 type Problem = ApiData<'/api/imports/{id}/problems'>[number];
 
-const KINDS: Kind[] = ['customers', 'cards', 'transactions', 'topups'];
+const KINDS: Kind[] = ['customers', 'cards', 'transactions', 'topups', 'org_units', 'users'];
+/** Org units and people: imported by whoever may create them by hand, counted as updates rather than fill-ins. */
+const ONBOARDING = new Set<Kind>(['org_units', 'users']);
 /** Canonical fields each kind can take, in the order offered. */
 const FIELDS: Record<Kind, string[]> = {
   customers: [
@@ -82,12 +84,16 @@ const FIELDS: Record<Kind, string[]> = {
     'amount',
   ],
   topups: ['occurredAt', 'externalId', 'stationCode', 'cardNo', 'amount', 'bonus', 'payment'],
+  org_units: ['unitCode', 'unitName', 'parentCode', 'unitKind', 'timeZone'],
+  users: ['displayName', 'username', 'userUnitCode', 'roles', 'mobile'],
 };
 const REQUIRED: Record<Kind, string[]> = {
   customers: [],
   cards: ['cardNo'],
   transactions: ['occurredAt', 'volumeLitres'],
   topups: ['occurredAt', 'cardNo', 'amount'],
+  org_units: ['unitCode', 'unitName'],
+  users: ['displayName', 'username', 'userUnitCode', 'roles'],
 };
 const RUNNING = new Set(['committing', 'checking', 'uploading']);
 /** Statuses nothing more happens in. */
@@ -374,6 +380,32 @@ export function ImportsPage() {
     enabled: committed && jobId !== null,
   });
 
+  // Units and people only for whoever may create them by hand.
+  const kindOptions = KINDS.filter(
+    (k) => (k !== 'org_units' || access.canWriteOrg) && (k !== 'users' || access.canWriteUsers),
+  ).map((k) => ({ value: k, label: t(`imports.kinds.${k}`) }));
+
+  /** The new users' initial passwords, handed over once as a CSV file. */
+  const takePasswords = async (j: Job) => {
+    try {
+      const r = await client.POST('/api/imports/{id}/passwords', {
+        params: { path: { id: j.id } },
+        parseAs: 'blob',
+      });
+      if (!r.response.ok) await unwrap(Promise.resolve(r));
+      const url = URL.createObjectURL(r.data as Blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `import-${j.id}-passwords.csv`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      fail(err);
+    } finally {
+      void queryClient.invalidateQueries({ queryKey: ['import', j.id] });
+    }
+  };
+
   const fieldOptions = useMemo(
     () =>
       FIELDS[kind].map((f) => ({
@@ -414,7 +446,7 @@ export function ImportsPage() {
           />
         ) : (
           <Statistic
-            title={t('imports.createdUpdated')}
+            title={t(ONBOARDING.has(kind) ? 'imports.createdChanged' : 'imports.createdUpdated')}
             value={`${j.createdCount} / ${j.updatedCount} / ${j.unchangedCount}`}
           />
         )}
@@ -458,7 +490,7 @@ export function ImportsPage() {
                 value={kind}
                 onChange={(e) => setKind(e.target.value as Kind)}
                 optionType="button"
-                options={KINDS.map((k) => ({ value: k, label: t(`imports.kinds.${k}`) }))}
+                options={kindOptions}
               />
             </Flex>
             {access.canReadOrg && (
@@ -546,7 +578,7 @@ export function ImportsPage() {
                 void loadInspect(current.id, k, sheet);
               }}
               optionType="button"
-              options={KINDS.map((k) => ({ value: k, label: t(`imports.kinds.${k}`) }))}
+              options={kindOptions}
             />
             {inspect.sheets.length > 0 && (
               <Select
@@ -728,6 +760,26 @@ export function ImportsPage() {
                 >
                   {t('imports.reportCsv')}
                 </Button>
+              }
+            />
+          )}
+          {committed && current.kind === 'users' && current.createdCount > 0 && (
+            <Alert
+              style={{ marginTop: 12 }}
+              type={current.passwordsWaiting ? 'warning' : 'info'}
+              showIcon
+              data-testid="import-passwords"
+              title={
+                current.passwordsWaiting
+                  ? t('imports.passwordsWaiting', { count: current.passwordsWaiting })
+                  : t('imports.passwordsTaken')
+              }
+              action={
+                current.passwordsWaiting ? (
+                  <Button icon={<DownloadOutlined />} onClick={() => void takePasswords(current)}>
+                    {t('imports.passwordsDownload')}
+                  </Button>
+                ) : undefined
               }
             />
           )}
