@@ -6,7 +6,7 @@ import { openDb } from '../../src/server/db/connection.js';
 import { reportListening } from './server-process.js';
 
 const config = loadConfig();
-const db = openDb({ url: config.databaseUrl });
+const db = openDb({ url: config.databaseUrl, readUrl: config.databaseReadUrl });
 const app = await buildApp({ db, config, webRoot: null, logger: { level: config.logLevel } });
 reportListening(await app.listen({ host: '127.0.0.1', port: 0 }));
 
