@@ -215,13 +215,36 @@ console.warn('[tests] read replica: PostgreSQL only (SQLite has no replica); no 
     );
   });
 
+  it('runs a read again on the primary when the replica ends its connection, and goes back to the replica later', async () => {
+    const retried = db.replica!.stats().retried;
+    const inRecovery = await db.read.connection().execute(async (c) => {
+      const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(c)).rows[0]!.pid;
+      await standby.query(dbName, `select pg_terminate_backend(${Number(pid)})`);
+      // The connection's end reaches the client between two statements: no crash, and the next
+      // statement runs on the primary.
+      await new Promise((r) => setTimeout(r, 300));
+      return (await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(c)).rows[0]!.r;
+    });
+    expect(inRecovery).toBe(false);
+    expect(db.replica!.stats().retried).toBe(retried + 1);
+    expect((await ready()).body.replica.readsOn).toBe('primary');
+    // Tried again after REPLICA_RETRY_MS: reads are back on the replica.
+    await until(
+      'reads to go back to the replica',
+      async () => (await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(db.read)).rows[0]!.r,
+      30_000,
+    );
+    expect(warnings.some((w) => w.includes('reachable again'))).toBe(true);
+    warnings.length = 0;
+  }, 60_000);
+
   it('falls back to the primary when the replica stops: reads answer, readiness stays ready, a warning and a metric say so', async () => {
-    expect(db.replica!.stats().fallbacks).toBe(0);
+    const fallbacksBefore = db.replica!.stats().fallbacks;
     await standby.stop();
     // The primary answers the dashboard now, with everything written.
     expect(await dashboardCustomers(admin, tree.hq)).toBe(3);
     expect(await exportCsv()).toContain('钱师傅');
-    expect(db.replica!.stats().fallbacks).toBeGreaterThan(0);
+    expect(db.replica!.stats().fallbacks).toBeGreaterThan(fallbacksBefore);
     expect(warnings.some((w) => w.includes('read replica unreachable'))).toBe(true);
 
     const r = await ready();

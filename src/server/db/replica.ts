@@ -129,6 +129,12 @@ export class ReadReplica {
     if (known) return known;
     let inTransaction = false;
     let broken = false;
+    // The pool listens for errors of idle clients only: one that ends while a read holds it (the
+    // replica stopped between two statements) would throw from the event emitter and end the process.
+    client.on('error', (err) => {
+      broken = true;
+      this.markDown(err);
+    });
     const onPrimary = async (text: string, params: readonly unknown[]) => {
       const other = await this.primary.connect();
       try {
