@@ -138,7 +138,7 @@ function pgRestore(databaseUrl: string, file: string): Promise<void> {
   });
 }
 
-/** Rows in every table of the database, by table name. */
+/** Rows in every table of the database, by table name (a partitioned table once, with all its partitions' rows). */
 export async function tableRows(databaseUrl: string): Promise<Record<string, number>> {
   const db = openDb({ url: databaseUrl, poolSize: 1 });
   try {
@@ -147,9 +147,9 @@ export async function tableRows(databaseUrl: string): Promise<Record<string, num
         ? (
             await sql<{
               name: string;
-            }>`select tablename as name from pg_tables where schemaname = current_schema() order by 1`.execute(
-              db.kysely,
-            )
+            }>`select c.relname as name from pg_class c
+              where c.relnamespace = current_schema()::regnamespace and c.relkind in ('r', 'p') and not c.relispartition
+              order by 1`.execute(db.kysely)
           ).rows
         : (
             await sql<{

@@ -17,8 +17,8 @@ import { isPostgres, sql } from './helpers.js';
 // (refused as a unique violation when another row holds it), an update of a key column moves it,
 // a delete frees it. The insert trigger's condition skips transactions that set
 // `forecourt.txn_keys` to 'written', so the ingest's COPY keeps its batched inserts; 'moving' (rows
-// moved out of DEFAULT into a new partition) skips the delete trigger too. The primary key
-// becomes (id, business_day); ids still come from the one sequence. customer_merge_txn loses its
+// moved out of DEFAULT into a new partition) skips the delete trigger too. The row's
+// unique index becomes (id, business_day); ids still come from the one sequence. customer_merge_txn loses its
 // foreign key to the rows (a foreign key needs a unique constraint on the referenced columns
 // alone); the delete trigger removes its entries as the cascade did.
 //
@@ -100,9 +100,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter sequence fuel_transaction_id_seq owned by fuel_transaction_part.id`.execute(db);
   await sql`drop table fuel_transaction`.execute(db);
   await sql`alter table fuel_transaction_part rename to fuel_transaction`.execute(db);
-  await sql`alter table fuel_transaction add constraint fuel_transaction_pkey primary key (id, business_day)`.execute(
-    db,
-  );
+  // A unique index rather than a primary key constraint: pg_restore --clean (PostgreSQL 15) tries to
+  // drop each partition's copy of a primary key constraint and fails, as it is inherited.
+  await sql`create unique index fuel_transaction_pkey on fuel_transaction (id, business_day)`.execute(db);
   for (const def of indexes) await sql.raw(def).execute(db);
   for (const fk of foreignKeys)
     await sql.raw(`alter table fuel_transaction add constraint "${fk.name}" ${fk.def}`).execute(db);
