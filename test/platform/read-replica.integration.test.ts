@@ -102,7 +102,7 @@ console.warn('[tests] read replica: PostgreSQL only (SQLite has no replica); no 
     b2Manager = await login(app, 'b2_manager', USER_PASSWORD);
     await newCustomer('赵师傅');
     await caughtUp();
-  }, 180_000);
+  }, 420_000);
 
   afterAll(async () => {
     process.off('warning', onWarning);
