@@ -7,7 +7,8 @@
 // At 1,000,000 customers (the archive of bench/plate-lookup.ts), as a station attendant: the last 3
 // characters of a plate beside the whole plate (the exact-key lookup, the baseline of the same run).
 // The rate steps up until p99 passes the bound (20 ms); the figure is the highest rate that kept p99
-// under it, and the ratio of the two. SQLite with one app process; PostgreSQL with one and with two
+// under it, and the ratio of the two. `--p99 20,100` reports several bounds from the same sweep (on a
+// loaded machine no rate may hold 20 ms, and a looser bound still compares the two lookups). SQLite with one app process; PostgreSQL with one and with two
 // (the generator sends to them in turn, as nginx's round robin would).
 //   npx tsx bench/pump-open-loop.ts [--customers 1000000] [--engines sqlite,postgres] [--seconds 8]
 //     [--p99 20] [--start 10] [--factor 1.25] [--max 5000]
@@ -26,7 +27,7 @@ const { values: args } = parseArgs({
     customers: { type: 'string', default: '1000000' },
     engines: { type: 'string', default: 'sqlite,postgres' },
     seconds: { type: 'string', default: '8' },
-    p99: { type: 'string', default: '20' },
+    p99: { type: 'string', default: '20,100' },
     start: { type: 'string', default: '10' },
     factor: { type: 'string', default: '1.25' },
     max: { type: 'string', default: '5000' },
@@ -37,7 +38,8 @@ const VEHICLES = Math.round(CUSTOMERS * 1.3);
 const SECONDS = Number(args.seconds);
 /** The first second of every step is not counted: the rate has just changed. */
 const SETTLE_S = 1;
-const BOUND_MS = Number(args.p99);
+const BOUNDS = args.p99!.split(',').map(Number);
+const BOUND_MS = Math.max(...BOUNDS);
 const REQUEST_TIMEOUT_MS = 10_000;
 
 type Kind = 'exact' | 'last3';
@@ -138,7 +140,7 @@ function freePort(): Promise<number> {
   });
 }
 
-const passes = (s: Step) => s.errors === 0 && s.p99 < BOUND_MS;
+const passes = (s: Step, bound = BOUND_MS) => s.errors === 0 && s.p99 < bound;
 const fmt = (s: Step) =>
   `${String(s.rate).padStart(5)} req/s  p50 ${s.p50.toFixed(1).padStart(6)} ms  p99 ${s.p99.toFixed(1).padStart(7)} ms  max ${s.max.toFixed(0).padStart(5)} ms  errors ${s.errors}  load ${s.load1.toFixed(1)}`;
 
@@ -155,11 +157,11 @@ function rates(): number[] {
 
 /**
  * Step the rate up for both lookups, one after the other at each rate (so a change in the machine's
- * load falls on both); a lookup whose p99 passes the bound is tried once more at that rate (the
- * machine is shared) and then stops. The answer: the highest rate it held.
+ * load falls on both); a lookup whose p99 passes the largest bound is tried once more at that rate (the
+ * machine is shared) and then stops. Every rate's better attempt is kept.
  */
 async function sweep(targets: URL[], cookie: string, paths: Record<Kind, string[]>) {
-  const best: Record<Kind, Step | null> = { exact: null, last3: null };
+  const steps: Record<Kind, Step[]> = { exact: [], last3: [] };
   const stopped: Record<Kind, boolean> = { exact: false, last3: false };
   for (const rate of rates()) {
     for (const kind of ['exact', 'last3'] as Kind[]) {
@@ -167,21 +169,28 @@ async function sweep(targets: URL[], cookie: string, paths: Record<Kind, string[
       let step = await openLoop(targets, paths[kind], cookie, rate, SECONDS);
       console.log(`    ${LABEL[kind].padEnd(24)} ${fmt(step)}${passes(step) ? '' : '  over'}`);
       if (!passes(step)) {
-        step = await openLoop(targets, paths[kind], cookie, rate, SECONDS);
-        console.log(`    ${'  again'.padEnd(24)} ${fmt(step)}${passes(step) ? '' : '  over'}`);
+        const again = await openLoop(targets, paths[kind], cookie, rate, SECONDS);
+        console.log(`    ${'  again'.padEnd(24)} ${fmt(again)}${passes(again) ? '' : '  over'}`);
+        if (passes(again) || again.p99 < step.p99) step = again;
       }
-      if (passes(step)) best[kind] = step;
-      else stopped[kind] = true;
+      steps[kind].push(step);
+      if (!passes(step)) stopped[kind] = true;
     }
     if (stopped.exact && stopped.last3) break;
   }
+  return steps;
+}
+
+/** The highest rate whose step held p99 under `bound` with no errors (a noisy lower step does not hide it). */
+function highest(steps: Step[], bound: number): Step | null {
+  let best: Step | null = null;
+  for (const s of steps) if (passes(s, bound) && (best === null || s.rate > best.rate)) best = s;
   return best;
 }
 
 interface Result {
   config: string;
-  exact: Step | null;
-  last3: Step | null;
+  steps: Record<Kind, Step[]>;
 }
 
 async function login(base: string, username: string, password: string): Promise<string> {
@@ -235,8 +244,7 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]): Pr
         const cookie = await login(servers[0]!.url, 'attendant', seeded.userPassword);
         // Warm-up: the JIT, the page cache and both instances' principal caches.
         await openLoop(targets, [...paths.exact.slice(1000, 1400), ...paths.last3.slice(1000, 1400)], cookie, 50, 4);
-        const best = await sweep(targets, cookie, paths);
-        results.push({ config, ...best });
+        results.push({ config, steps: await sweep(targets, cookie, paths) });
       } finally {
         for (const s of servers) await s.stop();
       }
@@ -249,7 +257,7 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]): Pr
 
 const engines = args.engines!.split(',') as ('sqlite' | 'postgres')[];
 console.log(
-  `pump lookup, open loop: ${CUSTOMERS.toLocaleString()} customers, ${VEHICLES.toLocaleString()} vehicles, a station attendant (1 of ${STATIONS} stations); p99 bound ${BOUND_MS} ms; ${SECONDS} s per step (first ${SETTLE_S} s not counted); ${os.cpus().length} cores; load average ${os
+  `pump lookup, open loop: ${CUSTOMERS.toLocaleString()} customers, ${VEHICLES.toLocaleString()} vehicles, a station attendant (1 of ${STATIONS} stations); p99 bounds ${BOUNDS.join(', ')} ms; ${SECONDS} s per step (first ${SETTLE_S} s not counted); ${os.cpus().length} cores; load average ${os
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')}; node ${process.version}`,
@@ -258,18 +266,29 @@ const allPlates = plates(VEHICLES);
 const all: Result[] = [];
 for (const e of engines) all.push(...(await runEngine(e, allPlates)));
 
-console.log(`\nhighest arrival rate with p99 under ${BOUND_MS} ms (and no errors):`);
 const pgOne = all.find((r) => r.config === 'postgres, 1 instance');
+for (const bound of BOUNDS) {
+  console.log(`\nhighest arrival rate with p99 under ${bound} ms (and no errors):`);
+  for (const r of all) {
+    const ex = highest(r.steps.exact, bound);
+    const l3 = highest(r.steps.last3, bound);
+    const e = ex?.rate ?? 0;
+    const l = l3?.rate ?? 0;
+    const one = pgOne ? highest(pgOne.steps.exact, bound) : null;
+    const scale =
+      r.config === 'postgres, 2 instances' && one ? `; whole plate ×${(e / one.rate).toFixed(2)} of one instance` : '';
+    console.log(
+      `  ${r.config.padEnd(24)} whole plate ${String(e).padStart(5)} req/s (p99 ${ex?.p99.toFixed(1) ?? '-'} ms, load ${ex?.load1.toFixed(1) ?? '-'})  last 3 ${String(l).padStart(5)} req/s (p99 ${l3?.p99.toFixed(1) ?? '-'} ms, load ${l3?.load1.toFixed(1) ?? '-'})  ratio ${e ? `×${(l / e).toFixed(2)}` : '-'} (target ≥ 0.8)${scale}`,
+    );
+  }
+}
+console.log('\np99 of the last 3 characters against the whole plate at the same arrival rate:');
 for (const r of all) {
-  const e = r.exact?.rate ?? 0;
-  const l = r.last3?.rate ?? 0;
-  const scale =
-    r.config === 'postgres, 2 instances' && pgOne?.exact
-      ? `; exact ×${(e / pgOne.exact.rate).toFixed(2)} of one instance`
-      : '';
-  console.log(
-    `  ${r.config.padEnd(24)} whole plate ${String(e).padStart(5)} req/s (p99 ${r.exact?.p99.toFixed(1) ?? '-'} ms, load ${r.exact?.load1.toFixed(1) ?? '-'})  last 3 ${String(l).padStart(5)} req/s (p99 ${r.last3?.p99.toFixed(1) ?? '-'} ms, load ${r.last3?.load1.toFixed(1) ?? '-'})  ratio ×${e ? (l / e).toFixed(2) : '-'} (target ≥ 0.8)${scale}`,
-  );
+  const pairs = r.steps.exact
+    .map((e) => [e, r.steps.last3.find((l) => l.rate === e.rate)] as const)
+    .filter((p): p is readonly [Step, Step] => p[1] !== undefined)
+    .map(([e, l]) => `${e.rate}: ${l.p99.toFixed(0)}/${e.p99.toFixed(0)} ms ×${(l.p99 / e.p99).toFixed(2)}`);
+  console.log(`  ${r.config.padEnd(24)} ${pairs.join(';  ')}`);
 }
 console.log(
   `load average at the end: ${os
