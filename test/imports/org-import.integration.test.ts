@@ -140,6 +140,7 @@ describeEngines('org and user import', (engine) => {
     it1 = await login(ctx.app, 'it1', USER_PASSWORD);
     await createUser(ctx.app, admin, 'emp1', tree.station1, ['attendant']);
     await createUser(ctx.app, admin, 'outsider', tree.station3, ['attendant']);
+    await createUser(ctx.app, admin, 'mgr1', tree.station2, ['branch_manager']);
     emp1 = await login(ctx.app, 'emp1', USER_PASSWORD);
   });
 
@@ -249,6 +250,8 @@ describeEngines('org and user import', (engine) => {
       ['外人', 'outsider', 'B1-A1-S1', 'attendant', ''], // 10: someone of another branch
       ['管理员', 'admin', 'B1', 'attendant', ''], // 11: HQ's administrator
       ['吴十', 'wu10', 'B1-A1-S1', 'attendant', '12345'], // 12
+      ['经理', 'mgr1', 'B1-A1-S2', 'attendant', ''], // 13: someone of his branch with rights beyond his
+      ['分公司管理员', 'it1', 'B1', 'attendant', ''], // 14: himself, re-roled
     ];
     // emp1's principal is cached now; the import must reach it.
     expect((await ok<{ displayName: string }>(call(ctx.app, emp1, 'GET', '/api/auth/me'))).displayName).toBe(
@@ -272,10 +275,12 @@ describeEngines('org and user import', (engine) => {
       10: ['username:USERNAME_TAKEN'],
       11: ['username:USERNAME_TAKEN'],
       12: ['mobile:BAD_PHONE'],
+      13: ['username:USER_EXCEEDS_RIGHTS'],
+      14: ['username:SELF_CHANGE'],
     };
     expect(byRow(r.dry.problems)).toEqual(expected);
     expect(byRow(r.problems)).toEqual(expected);
-    const want = { ok: 3, rejected: 8, created: 2, updated: 1, unchanged: 0 };
+    const want = { ok: 3, rejected: 10, created: 2, updated: 1, unchanged: 0 };
     expect(figures(r.dry.job)).toEqual(want);
     expect(figures(r.done)).toEqual(want);
     expect(r.problems.find((p) => p.row === 5)!.message).toBe('角色“station_manager”含有您自己没有的权限，不能授予');
@@ -332,7 +337,7 @@ describeEngines('org and user import', (engine) => {
 
     // The same file again changes nothing.
     const again = await run(ctx.app, it1, 'users.xlsx', await xlsx(file), 'users');
-    expect(figures(again.done)).toEqual({ ok: 3, rejected: 8, created: 0, updated: 0, unchanged: 3 });
+    expect(figures(again.done)).toEqual({ ok: 3, rejected: 10, created: 0, updated: 0, unchanged: 3 });
     expect(again.done.passwordsWaiting).toBe(0);
     expect(await count('app_user')).toBe(before + 2);
 
