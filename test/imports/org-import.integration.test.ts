@@ -176,6 +176,12 @@ describeEngines('org and user import', (engine) => {
     expect(cycle.message).toContain('CY-1 → CY-2');
     const stored = JSON.stringify({ c: 'CYCLE', p: { value: 'CY-2', cycle: ['CY-1', 'CY-2'] } });
     expect(renderProblem(stored, 'parentCode', 'en-US')).toBe('Parent unit code makes a loop: CY-1 → CY-2');
+    // The error report is headed by the file's own headers, with the reason in words.
+    const report = await call(ctx.app, it1, 'GET', `/api/imports/${r.id}/report.csv?phase=commit`);
+    expect(report.statusCode).toBe(200);
+    expect(report.body).toContain('单位编码,单位名称,上级单位编码,单位类型,时区');
+    expect(report.body).toContain('上级单位编码形成循环');
+    expect(report.body).toContain('Mars/Olympus');
 
     // In the database: three more units, the station under its new area with the area's time zone.
     expect(await count('org_unit')).toBe(before + 3);
