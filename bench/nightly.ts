@@ -530,9 +530,15 @@ async function seed(engine: 'sqlite' | 'postgres', url: string): Promise<SeedRes
     );
     for (const t of ['customer', 'fuel_card', 'fuel_transaction'])
       await client.query(`alter table ${t} enable trigger all`);
-    if (keyed)
+    if (keyed) {
+      // Filled first and indexed after: one sort instead of 20,000,000 random index insertions.
+      await client.query(`alter table fuel_transaction_key drop constraint fuel_transaction_key_pk`);
       await client.query(`insert into fuel_transaction_key (namespace, source, external_id, txn_id, business_day)
         select namespace, source, external_id, id, business_day from fuel_transaction`);
+      await client.query(`set maintenance_work_mem = '1GB'`);
+      await client.query(`alter table fuel_transaction_key add constraint fuel_transaction_key_pk
+        primary key (namespace, source, external_id)`);
+    }
     await client.query(`select setval('customer_id_seq', ${CUSTOMERS})`);
     await client.end();
   }

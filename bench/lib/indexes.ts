@@ -17,5 +17,7 @@ export async function secondaryIndexes(db: Db, table: string): Promise<{ name: s
     ddl: string;
   }>`select indexname as name, indexdef as ddl from pg_indexes where tablename = ${table}
     and indexname not in (select conname from pg_constraint where conrelid = ${table}::regclass)`.execute(db.kysely);
-  return r.rows;
+  // A partitioned table's index is written `on only` the parent, which would leave the partitions
+  // without it: made again on the parent it is made on every partition.
+  return r.rows.map((x) => ({ name: x.name, ddl: x.ddl.replace(' ON ONLY ', ' ON ') }));
 }
