@@ -97,13 +97,15 @@ describeEngines('monthly partitions: migration 0035 on rows already on file', (e
         txn(3, 0, 'pump', '7', '2026-11-20T03:00:00.000Z', 1),
         txn(4, 2, 'pos', 'x-4', '2026-12-01T02:00:00.000Z', null),
         txn(5, 2, 'pos', 'x-5', '2026-12-02T02:00:00.000Z', null),
+        // A stray date: its month gets no partition from the migration (DEFAULT holds it).
+        txn(6, 2, 'pos', 'x-6', '2001-03-03T02:00:00.000Z', null),
       ])}`.execute(k);
     await sql`delete from fuel_transaction where id = 5`.execute(k);
     await sql`insert into customer_merge (id, survivor_id, merged_id, snapshot, at) values (1, 1, 1, '{}', ${NOW})`.execute(
       k,
     );
     await sql`insert into customer_merge_txn (merge_id, txn_id) values (1, 1), (1, 3)`.execute(k);
-    if (engine === 'postgres') await sql`select setval('fuel_transaction_id_seq', 5)`.execute(k);
+    if (engine === 'postgres') await sql`select setval('fuel_transaction_id_seq', 6)`.execute(k);
     const before = await k.selectFrom('fuel_transaction').selectAll().orderBy('id').execute();
 
     expect(await migrateToLatest(db)).toContain('0035-monthly-partitions');
@@ -123,7 +125,8 @@ describeEngines('monthly partitions: migration 0035 on rows already on file', (e
       expect(months[0]).toBe(addMonths(today, -24) < '2025-01' ? addMonths(today, -24) : '2025-01');
       expect(months.at(-1)).toBe(last);
       for (let i = 1; i < months.length; i++) expect(months[i]).toBe(nextMonth(months[i - 1]!));
-      expect(await partitionsOf(k, ['x-1', 'x-2', 'x-4'])).toEqual({
+      expect(await partitionsOf(k, ['x-1', 'x-2', 'x-4', 'x-6'])).toEqual({
+        'x-6': 'fuel_transaction_default',
         'x-1': 'fuel_transaction_p2025_01',
         'x-2': 'fuel_transaction_p2026_11',
         'x-4': 'fuel_transaction_p2026_12',
@@ -137,6 +140,7 @@ describeEngines('monthly partitions: migration 0035 on rows already on file', (e
         { namespace: 1, source: 'pos', external_id: 'x-2', txn_id: 2, business_day: '2026-11-20' },
         { namespace: 0, source: 'pump', external_id: '7', txn_id: 3, business_day: '2026-11-20' },
         { namespace: 2, source: 'pos', external_id: 'x-4', txn_id: 4, business_day: '2026-12-01' },
+        { namespace: 2, source: 'pos', external_id: 'x-6', txn_id: 6, business_day: '2001-03-03' },
       ]);
       const indexes = await sql<{ name: string }>`select indexname as name from pg_indexes
         where tablename = 'fuel_transaction'`.execute(k);
@@ -159,7 +163,7 @@ describeEngines('monthly partitions: migration 0035 on rows already on file', (e
       ).rejects.toThrow(/foreign key/i);
       // A row deleted takes its key and merge entries with it (as the cascade did).
       await sql`delete from fuel_transaction where id = 3`.execute(k);
-      expect(await count(k, 'fuel_transaction_key')).toBe(3);
+      expect(await count(k, 'fuel_transaction_key')).toBe(4);
       expect((await k.selectFrom('customer_merge_txn').select('txn_id').execute()).map((r) => r.txn_id)).toEqual([1]);
     } else {
       const tables = await sql<{ name: string }>`select name from sqlite_master
@@ -185,7 +189,7 @@ describeEngines('monthly partitions: migration 0035 on rows already on file', (e
       .select('id')
       .where('external_id', '=', 'x-new')
       .executeTakeFirstOrThrow();
-    expect(newest.id).toBeGreaterThan(5);
+    expect(newest.id).toBeGreaterThan(6);
     expect(await k.selectFrom('fuel_transaction').select('id').where('external_id', '=', 'x-1').execute()).toHaveLength(
       1,
     );

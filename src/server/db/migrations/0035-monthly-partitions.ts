@@ -56,19 +56,24 @@ export async function up(db: Kysely<any>): Promise<void> {
       from pg_constraint where confrelid = 'fuel_transaction'::regclass and contype = 'f'`.execute(db)
   ).rows;
 
-  const span = (
-    await sql<{ lo: string | null; hi: string | null }>`select min(business_day) as lo, max(business_day) as hi
-      from fuel_transaction where business_day ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'`.execute(db)
-  ).rows[0]!;
   const today = new Date().toISOString().slice(0, 10);
   const [ty, tm] = today.split('-').map(Number) as [number, number];
   const back = ty * 12 + (tm - 1) - BACK_MONTHS;
   const backDay = `${Math.floor(back / 12)}-${String((back % 12) + 1).padStart(2, '0')}-01`;
+  // A stray date (year 1, year 2999) is no reason for thousands of partitions: days more than ten
+  // years back or a year ahead stay in DEFAULT, whose months the partitions job splits off one by one.
+  const floorDay = `${ty - 10}-01-01`;
+  const ceilDay = `${ty + 1}-12-31`;
+  const span = (
+    await sql<{ lo: string | null; hi: string | null }>`select min(business_day) as lo, max(business_day) as hi
+      from fuel_transaction where business_day ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+        and business_day >= ${floorDay} and business_day <= ${ceilDay}`.execute(db)
+  ).rows[0]!;
   let month = monthOf(span.lo && span.lo < backDay ? span.lo : backDay);
   let last = monthOf(span.hi && span.hi > today ? span.hi : today);
   for (let i = 0; i < AHEAD_MONTHS; i++) last = nextMonth(last);
 
-  await sql`create table fuel_transaction_part (like fuel_transaction including defaults)
+  await sql`create table fuel_transaction_part (like fuel_transaction including defaults including constraints)
     partition by range (business_day)`.execute(db);
   for (;;) {
     const name = `fuel_transaction_p${month.replace('-', '_')}`;
