@@ -158,11 +158,13 @@ function rates(): number[] {
 /**
  * Step the rate up for both lookups, one after the other at each rate (so a change in the machine's
  * load falls on both); a lookup whose p99 passes the largest bound is tried once more at that rate (the
- * machine is shared) and then stops. Every rate's better attempt is kept.
+ * machine is shared), and stops after two rates in a row over it (one load spike elsewhere on the
+ * machine must not end a sweep). Every rate's better attempt is kept.
  */
 async function sweep(targets: URL[], cookie: string, paths: Record<Kind, string[]>) {
   const steps: Record<Kind, Step[]> = { exact: [], last3: [] };
   const stopped: Record<Kind, boolean> = { exact: false, last3: false };
+  const over: Record<Kind, number> = { exact: 0, last3: 0 };
   for (const rate of rates()) {
     for (const kind of ['exact', 'last3'] as Kind[]) {
       if (stopped[kind]) continue;
@@ -174,7 +176,8 @@ async function sweep(targets: URL[], cookie: string, paths: Record<Kind, string[
         if (passes(again) || again.p99 < step.p99) step = again;
       }
       steps[kind].push(step);
-      if (!passes(step)) stopped[kind] = true;
+      over[kind] = passes(step) ? 0 : over[kind] + 1;
+      if (over[kind] >= 2) stopped[kind] = true;
     }
     if (stopped.exact && stopped.last3) break;
   }
