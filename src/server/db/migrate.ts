@@ -28,8 +28,8 @@ import * as m0026 from './migrations/0026-prospects.js';
 import * as m0024 from './migrations/0024-visits.js';
 import * as m0033 from './migrations/0033-job-leases.js';
 import * as m0034 from './migrations/0034-webhooks.js';
-import * as m0036 from './migrations/0036-org-import.js';
 import * as m0035 from './migrations/0035-monthly-partitions.js';
+import * as m0036 from './migrations/0036-org-import.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
@@ -61,8 +61,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0024-visits': m0024,
   '0033-job-leases': m0033,
   '0034-webhooks': m0034,
-  '0036-org-import': m0036,
   '0035-monthly-partitions': m0035,
+  '0036-org-import': m0036,
 };
 
 /** Every migration this version of the code carries, in order. */
