@@ -69,6 +69,25 @@ export function describeBrowser(name: string, flow: (engine: Engine) => void, en
 }
 
 /** Sign in through the login page and wait for the user's start page (the pump for attendants). */
+/**
+ * Picks `option` in the single select whose list is open, and waits for the list to close. On a busy
+ * machine a click that lands while the list is still sliding open can be lost; it is then made again
+ * (picking the same option of a single select twice changes nothing).
+ */
+export async function pickOpenOption(page: Page, option: string): Promise<void> {
+  const popup = page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').last();
+  const item = popup.getByTitle(option, { exact: true }).first();
+  for (let attempt = 1; ; attempt++) {
+    await item.click();
+    try {
+      await popup.waitFor({ state: 'hidden', timeout: attempt < 3 ? 5_000 : UI_TIMEOUT });
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
 export async function signIn(page: Page, base: string, username: string, password: string): Promise<void> {
   await page.goto(`${base}/login`);
   await page.getByLabel('用户名').fill(username);

@@ -13,6 +13,7 @@ import {
   artifactsDir,
   describeBrowser,
   poll,
+  pickOpenOption,
   screenshot,
   signIn,
   startBrowserApp,
@@ -27,9 +28,7 @@ const PHONE = { viewport: { width: 390, height: 844 }, locale: 'zh-CN', isMobile
 /** A select in a dialog: open it by its form label, then pick the option with that title. */
 async function choose(page: Page, dialog: Locator, label: string, option: string): Promise<void> {
   await dialog.getByLabel(label, { exact: true }).click();
-  const popup = page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').last();
-  await popup.getByTitle(option, { exact: true }).first().click();
-  await popup.waitFor({ state: 'hidden' });
+  await pickOpenOption(page, option);
 }
 
 const noSidewaysScroll = async (page: Page) =>

@@ -12,6 +12,7 @@ import {
   artifactsDir,
   describeBrowser,
   screenshot,
+  pickOpenOption,
   signIn,
   startBrowserApp,
   STEP_TIMEOUT,
@@ -22,9 +23,7 @@ const PHONE = { viewport: { width: 390, height: 844 }, locale: 'zh-CN', isMobile
 
 async function choose(page: Page, form: Locator, label: string, option: string): Promise<void> {
   await form.getByLabel(label, { exact: true }).click();
-  const popup = page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').last();
-  await popup.getByTitle(option, { exact: true }).first().click();
-  await popup.waitFor({ state: 'hidden' });
+  await pickOpenOption(page, option);
 }
 
 const noSidewaysScroll = async (page: Page) =>
