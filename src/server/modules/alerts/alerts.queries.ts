@@ -55,6 +55,15 @@ export interface OpenAlert {
   detail: string | null;
 }
 
+/**
+ * What the decline pass needs from `monthlyFigures`: only customers who can be in decline at `share`
+ * of their baseline, and those in `keep` (open declines to check for a recovery) whatever their months.
+ */
+export interface DeclineSieve {
+  share: number;
+  keep: Iterable<number>;
+}
+
 export interface MonthFiguresRow {
   volumeMl: number;
   fills: number;
@@ -254,6 +263,7 @@ export const alertsQueries = {
     engine: Engine,
     ids: number[],
     months: string[],
+    likely?: DeclineSieve,
   ): Promise<Map<number, Map<string, MonthFiguresRow>>> {
     const out = new Map<number, Map<string, MonthFiguresRow>>();
     if (ids.length === 0 || months.length === 0) return out;
@@ -268,28 +278,51 @@ export const alertsQueries = {
     }
     const dense = hi - lo < 4 * ids.length;
     const wanted = new Set(ids);
-    const rows = await db
-      .selectFrom('customer_month')
-      .select((eb) => [
-        'customer_id',
-        'month',
-        eb.fn.sum<number>('volume_ml').as('volume_ml'),
-        eb.fn.sum<number>('txn_count').as('fills'),
-      ])
-      .where('month', 'in', months)
-      .$call((b) =>
-        dense
-          ? b.where('customer_id', '>=', lo).where('customer_id', '<=', hi)
-          : b.where(oneOf(engine, sql.ref('customer_id'), ids)),
-      )
-      .groupBy(['customer_id', 'month'])
-      .execute();
+    // One row per customer with a column per month (volume, then fill-ups): a seventh of the rows
+    // that one row per customer and month would send, and the sieve below can look at all his months.
+    const volume = months.map((m) => sql<number>`sum(case when month = ${m} then volume_ml else 0 end)`);
+    const fills = months.map((m) => sql<number>`sum(case when month = ${m} then txn_count else 0 end)`);
+    const columns = [
+      ...volume.map((v, i) => sql`${v} as ${sql.ref(`v${i}`)}`),
+      ...fills.map((f, i) => sql`${f} as ${sql.ref(`f${i}`)}`),
+    ];
+    const range = dense
+      ? sql<SqlBool>`customer_id >= ${lo} and customer_id <= ${hi}`
+      : oneOf(engine, sql.ref('customer_id'), ids);
+    let having = sql``;
+    if (likely) {
+      // Only a customer whose last month is below the share of his baseline's median can be in
+      // decline, and a median above x needs at least half the baseline months above x: count them in
+      // the database and send only those customers (and the ones kept regardless). 1 ml of slack
+      // keeps the sieve looser than the rule's own floating-point comparison; a month without
+      // purchases is never above.
+      const share = sql.lit(Number(likely.share));
+      const last = volume.at(-1)!;
+      const above = volume
+        .slice(0, -1)
+        .map((v) => sql`case when ${v} > 0 and ${v} * ${share} > ${last} - 1 then 1 else 0 end`);
+      const need = Math.ceil((months.length - 1) / 2);
+      const keep = [...likely.keep];
+      having = sql`having (${sql.join(above, sql` + `)}) >= ${need}${
+        keep.length > 0 ? sql` or ${oneOf(engine, sql.ref('customer_id'), keep)}` : sql``
+      }`;
+    }
+    const { rows } = await sql<Record<string, number | string>>`
+      select customer_id, ${sql.join(columns)}
+      from customer_month
+      where month in (${sql.join(months)}) and ${range}
+      group by customer_id ${having}`.execute(db);
     for (const r of rows) {
       const id = Number(r.customer_id);
       if (!wanted.has(id)) continue;
-      let m = out.get(id);
-      if (!m) out.set(id, (m = new Map()));
-      m.set(r.month, { volumeMl: Number(r.volume_ml), fills: Number(r.fills) });
+      const m = new Map<string, MonthFiguresRow>();
+      for (let i = 0; i < months.length; i++) {
+        const fillCount = Number(r[`f${i}`]);
+        // A month without purchases is left out, as when each month was a row of its own.
+        if (fillCount > 0 || Number(r[`v${i}`]) !== 0)
+          m.set(months[i]!, { volumeMl: Number(r[`v${i}`]), fills: fillCount });
+      }
+      out.set(id, m);
     }
     return out;
   },

@@ -390,6 +390,7 @@ export class AlertsService {
           this.engine,
           candidates.map((c) => c.id),
           months,
+          { share: policy.declineShare, keep: recheck },
         );
         const recovered = recoveries(openDeclines, figures, lastMonth, openedAt);
         if (recovered.length > 0)
