@@ -10,6 +10,8 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export interface ServerProcess {
   url: string;
+  /** The server's node process, e.g. to read its CPU time from /proc. */
+  pid: number;
   stop: () => Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export async function startServer(script: string, env: Record<string, string>): 
   exited.catch(() => {}); // from here on an exit is expected
   return {
     url,
+    pid: child.pid!,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
