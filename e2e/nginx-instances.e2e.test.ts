@@ -10,7 +10,7 @@
 //
 // Needs nginx and openssl. Skipped with a message when nginx is missing, unless REQUIRE_NGINX=1 (CI)
 // makes that a failure; PostgreSQL as everywhere (REQUIRE_PG=1).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -22,6 +22,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, isPgAvailable } from '../test/helpers/engines.js';
 import { ensureWeb } from '../scripts/ensure-web.mjs';
+import { NGINX, OPENSSL, startNginx, type RunningNginx } from '../bench/lib/nginx.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE_BOUND_MS = 5000;
@@ -31,15 +32,6 @@ const STAFF_PASSWORD = 'Staff-passw0rd-long';
 /** Each step's own bound: the suite shares 2 cores with the rest of the tests. */
 const STEP_MS = 120_000;
 
-function which(cmd: string): string | null {
-  for (const dir of ['/usr/sbin', '/usr/local/sbin', ...(process.env.PATH ?? '').split(':')]) {
-    const p = path.join(dir, cmd);
-    if (dir && fs.existsSync(p)) return p;
-  }
-  return null;
-}
-const NGINX = which('nginx');
-const OPENSSL = which('openssl');
 const pgReady = await isPgAvailable();
 const nginxRequired = process.env.REQUIRE_NGINX === '1';
 if (!NGINX && !nginxRequired)
@@ -195,47 +187,6 @@ async function waitReady(inst: Instance, timeoutMs = 90_000): Promise<void> {
   throw new Error(`${inst.name} did not answer within ${timeoutMs} ms`);
 }
 
-/**
- * deploy/nginx.conf as shipped, with this run's ports, certificate, web root and a prefix for nginx's
- * own files; wrapped in the main/events/http contexts that /etc/nginx/nginx.conf gives it on a server.
- * Every substitution must find its text, so a change to the shipped file that breaks this fails here.
- */
-function renderNginxConf(
-  source: string,
-  o: { dir: string; https: number; http: number; upstreams: [number, number]; webRoot: string; brotli: boolean },
-): string {
-  let conf = source;
-  const sub = (from: RegExp, to: string) => {
-    if (!from.test(conf)) throw new Error(`deploy/nginx.conf no longer contains ${from}`);
-    conf = conf.replace(from, to);
-  };
-  sub(/server 127\.0\.0\.1:3001 /, `server 127.0.0.1:${o.upstreams[0]} `);
-  sub(/server 127\.0\.0\.1:3002 /, `server 127.0.0.1:${o.upstreams[1]} `);
-  sub(/listen 80;/, `listen 127.0.0.1:${o.http};`);
-  sub(/\n\s*listen \[::\]:80;/, '');
-  sub(/listen 443 ssl/, `listen 127.0.0.1:${o.https} ssl`);
-  sub(/\n\s*listen \[::\]:443 [^;]*;/, '');
-  sub(/ssl_certificate \s*\S+;/, `ssl_certificate ${o.dir}/cert.pem;`);
-  sub(/ssl_certificate_key \s*\S+;/, `ssl_certificate_key ${o.dir}/key.pem;`);
-  sub(/root \/opt\/forecourt\/dist\/web;/, `root ${o.webRoot};`);
-  if (!o.brotli) sub(/\n\s*brotli[^\n]*/g, '');
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${o.dir}/${t};`);
-  return [
-    process.getuid?.() === 0 ? 'user root;' : '',
-    o.brotli ? 'include /etc/nginx/modules-enabled/*brotli*.conf;' : '',
-    `pid ${o.dir}/nginx.pid;`,
-    `error_log ${o.dir}/error.log warn;`,
-    'events { worker_connections 512; }',
-    'http {',
-    '  include /etc/nginx/mime.types;',
-    '  default_type application/octet-stream;',
-    `  access_log ${o.dir}/access.log;`,
-    ...temp,
-    conf,
-    '}',
-  ].join('\n');
-}
-
 // ---------------------------------------------------------------------------------------------- the test
 
 const runnable = !!NGINX && pgReady;
@@ -249,12 +200,11 @@ if (!NGINX && nginxRequired) {
   });
 } else {
   suite('two instances behind nginx on PostgreSQL', () => {
-    let dir: string;
     let db: { url: string; drop: () => Promise<void> };
     let sql: pg.Client;
     let a: Instance;
     let b: Instance;
-    let nginx: ChildProcess | null = null;
+    let nginx: RunningNginx | null = null;
     let front: string;
     let plainPort: number;
     let admin: Session;
@@ -267,21 +217,6 @@ if (!NGINX && nginxRequired) {
     beforeAll(async () => {
       if (!OPENSSL) throw new Error('openssl is needed for the test certificate');
       await ensureWeb({ log: (m) => console.log(m) });
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-nginx-'));
-      fs.chmodSync(dir, 0o755);
-      for (const t of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) fs.mkdirSync(path.join(dir, t));
-      const cert = spawnSync(
-        OPENSSL,
-        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'].concat([
-          '-keyout',
-          path.join(dir, 'key.pem'),
-          '-out',
-          path.join(dir, 'cert.pem'),
-        ]),
-        { encoding: 'utf8' },
-      );
-      if (cert.status !== 0) throw new Error(`openssl failed: ${cert.stderr}`);
-
       db = await freshDatabase('postgres');
       sql = new pg.Client({ connectionString: db.url });
       await sql.connect();
@@ -292,38 +227,12 @@ if (!NGINX && nginxRequired) {
       b = startInstance('B', pb, db.url);
       await Promise.all([waitReady(a), waitReady(b)]);
 
-      const brotli =
-        fs.existsSync('/etc/nginx/modules-enabled') &&
-        fs.readdirSync('/etc/nginx/modules-enabled').some((f) => f.includes('brotli'));
-      const conf = renderNginxConf(fs.readFileSync(path.join(ROOT, 'deploy/nginx.conf'), 'utf8'), {
-        dir,
-        https: ph,
-        http: pp,
-        upstreams: [pa, pb],
-        webRoot: path.join(ROOT, 'dist/web'),
-        brotli,
-      });
-      fs.writeFileSync(path.join(dir, 'nginx.conf'), conf);
-      const check = spawnSync(NGINX!, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
-      if (check.status !== 0) throw new Error(`nginx -t refused the rendered deploy/nginx.conf:\n${check.stderr}`);
-      nginx = spawn(NGINX!, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
-      front = `https://127.0.0.1:${ph}`;
-      for (let i = 0; i < 100; i++) {
-        if (
-          await request(front, 'GET', '/api/health/live').then(
-            (r) => r.status === 200,
-            () => false,
-          )
-        )
-          break;
-        await sleep(100);
-      }
+      nginx = await startNginx({ https: ph, http: pp, upstreams: [pa, pb] });
+      front = nginx.front;
     }, 300_000);
 
     afterAll(async () => {
-      nginx?.kill('SIGTERM');
+      await nginx?.stop();
       for (const inst of instances())
         if (inst.child.exitCode === null && inst.child.signalCode === null) inst.child.kill('SIGTERM');
       await Promise.all(
@@ -337,7 +246,6 @@ if (!NGINX && nginxRequired) {
       httpAgent.destroy();
       await sql?.end();
       await db?.drop();
-      if (dir) fs.rmSync(dir, { recursive: true, force: true });
     }, 60_000);
 
     it(
