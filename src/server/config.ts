@@ -1,5 +1,6 @@
 import { CHUNK_ROWS } from './modules/transactions/ingest.service.js';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './modules/imports/parse/limits.js';
+import { DEFAULT_READ_MAX_LAG_SECONDS } from './db/replica.js';
 
 export interface Config {
   databaseUrl: string;
@@ -8,6 +9,11 @@ export interface Config {
    * exports and the nightly run read from; null: everything on DATABASE_URL.
    */
   databaseReadUrl: string | null;
+  /**
+   * While the replica's replay is further behind than this many seconds, its reads go to the primary
+   * (DATABASE_READ_MAX_LAG_SECONDS); 0: no limit.
+   */
+  databaseReadMaxLagSeconds: number;
   host: string;
   port: number;
   /** Session ends after this long without a request. */
@@ -67,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     databaseUrl: env.DATABASE_URL || env.FORECOURT_DB || './data/forecourt.db',
     databaseReadUrl: env.DATABASE_READ_URL || null,
+    databaseReadMaxLagSeconds: Math.max(0, int(env.DATABASE_READ_MAX_LAG_SECONDS, DEFAULT_READ_MAX_LAG_SECONDS)),
     host: env.HOST || '127.0.0.1',
     port: int(env.PORT, 3000),
     sessionIdleMinutes: int(env.SESSION_IDLE_MINUTES, 30),

@@ -9,7 +9,11 @@ import { startScheduler } from './jobs/scheduler.js';
 import { startWebhookDispatcher } from './modules/webhooks/webhook-dispatcher.js';
 
 const config = loadConfig();
-const db = openDb({ url: config.databaseUrl, readUrl: config.databaseReadUrl });
+const db = openDb({
+  url: config.databaseUrl,
+  readUrl: config.databaseReadUrl,
+  readMaxLagSeconds: config.databaseReadMaxLagSeconds,
+});
 const applied = await prepareDatabase(db);
 const app = await buildApp({ db, config, logger: { level: config.logLevel } });
 if (applied.length > 0) app.log.info({ applied }, 'migrations applied');

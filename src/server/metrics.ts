@@ -88,6 +88,18 @@ export class AppMetrics {
           this.inc(replica.stats().retried);
         },
       });
+      new client.Counter({
+        name: 'forecourt_db_replica_lag_switches_total',
+        help: 'Times reads left the read replica for the primary (to="primary") because its lag went above DATABASE_READ_MAX_LAG_SECONDS, and came back (to="replica")',
+        labelNames: ['to'] as const,
+        registers: [registry],
+        collect() {
+          this.reset();
+          const s = replica.stats();
+          this.inc({ to: 'primary' }, s.lagToPrimary);
+          this.inc({ to: 'replica' }, s.lagToReplica);
+        },
+      });
       new client.Gauge({
         name: 'forecourt_db_replica_up',
         help: 'Whether reads go to the read replica (1) or, the replica being unreachable, to the primary (0)',

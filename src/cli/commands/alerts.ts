@@ -196,7 +196,11 @@ export async function runAlerts(argv: string[], config: Config): Promise<number>
   const followUp = values['follow-up'] === undefined ? DEFAULT_FOLLOW_UP_DAYS : Number(values['follow-up']);
   if (!Number.isInteger(followUp) || followUp < 1) throw new UsageError('--follow-up takes a number of days');
   // The run's passes over the archive read from the replica when DATABASE_READ_URL names one.
-  const db = openDb({ url: config.databaseUrl, readUrl: config.databaseReadUrl });
+  const db = openDb({
+    url: config.databaseUrl,
+    readUrl: config.databaseReadUrl,
+    readMaxLagSeconds: config.databaseReadMaxLagSeconds,
+  });
   try {
     await prepareDatabase(db);
     const scopePath = await scopePathOf(db, values.scope);

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { registerPgPool, registerSqliteConnection, type Engine } from './dialect.js';
-import { ReadReplica, registerReader } from './replica.js';
+import { DEFAULT_READ_MAX_LAG_SECONDS, ReadReplica, registerReader } from './replica.js';
 
 export interface Db {
   kysely: Kysely<Database>;
@@ -27,6 +27,8 @@ export interface DbOptions {
   poolSize?: number;
   /** A PostgreSQL streaming replica of `url` (DATABASE_READ_URL) for the long reads; PostgreSQL only. */
   readUrl?: string | null;
+  /** Reads leave the replica while its lag is above this many seconds (DATABASE_READ_MAX_LAG_SECONDS); 0: no limit. */
+  readMaxLagSeconds?: number;
 }
 
 let pgParsersSet = false;
@@ -57,7 +59,12 @@ export function openDb(options: DbOptions): Db {
     });
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     registerPgPool(kysely, pool);
-    const replica = options.readUrl ? new ReadReplica(options.readUrl, pool, options.poolSize ?? 10) : null;
+    const replica = options.readUrl
+      ? new ReadReplica(options.readUrl, pool, {
+          poolSize: options.poolSize ?? 10,
+          maxLagSeconds: options.readMaxLagSeconds ?? DEFAULT_READ_MAX_LAG_SECONDS,
+        })
+      : null;
     const read = replica?.kysely ?? kysely;
     registerReader(kysely, read, replica);
     return {

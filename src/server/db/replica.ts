@@ -7,6 +7,11 @@
 // replica connection gets a primary one (a warning once, counted in /metrics), and the replica is
 // tried again REPLICA_RETRY_MS later. A read the replica cancels (its connection dropped, or a
 // conflict with recovery) outside a transaction is run again on the primary.
+//
+// A replica too far behind is passed over the same way: with a limit (DATABASE_READ_MAX_LAG_SECONDS)
+// its lag is measured every REPLICA_LAG_CHECK_MS by status() — the figure readiness reports — and
+// while it stays above the limit reads get primary connections (a warning each way, counted in
+// /metrics); the first measurement under the limit sends them back.
 import pg from 'pg';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Database } from './schema.js';
@@ -15,6 +20,16 @@ import type { Database } from './schema.js';
 export const REPLICA_RETRY_MS = 10_000;
 /** How long opening a replica connection may take before the read goes to the primary. */
 export const REPLICA_CONNECT_TIMEOUT_MS = 2_000;
+/** DATABASE_READ_MAX_LAG_SECONDS when unset: reads leave a replica further behind than this. */
+export const DEFAULT_READ_MAX_LAG_SECONDS = 30;
+/** How often the replica's lag is measured when a limit is set. */
+export const REPLICA_LAG_CHECK_MS = 5_000;
+/**
+ * The lag must stay above the limit this long (two measurements at least this far apart) before reads
+ * leave the replica: on a quiet primary a WAL record not yet replayed (a checkpoint, a snapshot of
+ * running transactions) makes the lag read as the time since the last commit for a few milliseconds.
+ */
+export const REPLICA_LAG_CONFIRM_MS = 1_000;
 
 export type ReplicaState = 'streaming' | 'paused' | 'down' | 'not_in_recovery';
 
@@ -24,8 +39,21 @@ export interface ReplicaStatus {
   lagSeconds: number | null;
   /** WAL bytes the primary wrote that the replica has not replayed. */
   lagBytes: number | null;
-  /** Why reads go to the primary now (state 'down'). */
+  /** The replica's error (state 'down'). */
   error: string | null;
+  /** Where reads go now: the primary while the replica is down or further behind than the limit. */
+  readsOn: 'replica' | 'primary';
+  /** DATABASE_READ_MAX_LAG_SECONDS, null for no limit. */
+  maxLagSeconds: number | null;
+  /** Why reads go to the primary ("reads go to the primary: replica lag 45 s > 30 s"), else null. */
+  detail: string | null;
+}
+
+export interface ReplicaOptions {
+  poolSize: number;
+  /** Reads go to the primary while the replica's lag is above this many seconds; 0: no limit. */
+  maxLagSeconds?: number;
+  warn?: (message: string) => void;
 }
 
 export interface ReplicaCounters {
@@ -35,6 +63,10 @@ export interface ReplicaCounters {
   fallbacks: number;
   /** Reads the replica cancelled and the primary ran again. */
   retried: number;
+  /** Times reads left the replica because its lag went above the limit. */
+  lagToPrimary: number;
+  /** Times they came back once its lag was under the limit again. */
+  lagToReplica: number;
 }
 
 // Connection-level failures (the replica stopped, restarted or cannot be reached yet).
@@ -56,43 +88,97 @@ function isConnectionError(err: unknown): boolean {
   return /Connection terminated|not queryable|timeout exceeded when trying to connect/i.test(e?.message ?? '');
 }
 
-/** A standby cancels a read whose rows the replay needs to remove (conflict with recovery). */
+/**
+ * A standby cancels a read that holds back its replay longer than max_standby_streaming_delay:
+ * "canceling statement due to conflict with recovery", SQLSTATE 40001 (rows the replay must remove, a
+ * lock it must take) or 40P01 (a buffer-pin deadlock with the replay).
+ */
 function isRecoveryConflict(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null;
-  return e?.code === '40001' && /conflict with recovery/i.test(e.message ?? '');
+  return (e?.code === '40001' || e?.code === '40P01') && /conflict with recovery/i.test(e.message ?? '');
 }
+
+const seconds = (s: number) => (s >= 10 ? Math.round(s) : Math.round(s * 10) / 10);
 
 export class ReadReplica {
   readonly kysely: Kysely<Database>;
   readonly pool: pg.Pool;
+  readonly maxLagSeconds: number;
   private downUntil = 0;
   private lastError: string | null = null;
-  private readonly counters: ReplicaCounters = { replicaQueries: 0, fallbacks: 0, retried: 0 };
+  /** Since when the measured lag has been above the limit (null: under it, or not measured). */
+  private overLimitSince: number | null = null;
+  /** The last lag measured while reads are on the primary because of it, else null. */
+  private laggingBy: number | null = null;
+  private readonly lagTimer: NodeJS.Timeout | null = null;
+  private readonly warn: (message: string) => void;
+  private readonly counters: ReplicaCounters = {
+    replicaQueries: 0,
+    fallbacks: 0,
+    retried: 0,
+    lagToPrimary: 0,
+    lagToReplica: 0,
+  };
   private readonly wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
 
   constructor(
     url: string,
     private readonly primary: pg.Pool,
-    poolSize: number,
-    private readonly warn: (message: string) => void = (m) => process.emitWarning(m, { code: 'FORECOURT_PG_REPLICA' }),
+    options: ReplicaOptions,
   ) {
+    this.warn = options.warn ?? ((m) => process.emitWarning(m, { code: 'FORECOURT_PG_REPLICA' }));
+    this.maxLagSeconds = Math.max(0, options.maxLagSeconds ?? 0);
     this.pool = new pg.Pool({
       connectionString: url,
-      max: poolSize,
+      max: options.poolSize,
       connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS,
     });
     // An idle replica connection that ends (the replica stopped) is dropped, not re-thrown.
     this.pool.on('error', (err) => this.markDown(err));
     const router: PostgresPool = { connect: () => this.connect(), end: () => this.pool.end() };
     this.kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: router }) });
+    if (this.maxLagSeconds > 0) {
+      // status() never rejects; the catch is for a bug, which must not end the process from a timer.
+      this.lagTimer = setInterval(() => void this.status().catch(() => undefined), REPLICA_LAG_CHECK_MS);
+      this.lagTimer.unref();
+    }
   }
 
   get isDown(): boolean {
     return Date.now() < this.downUntil;
   }
 
-  stats(): ReplicaCounters & { down: boolean } {
-    return { ...this.counters, down: this.isDown };
+  /** Reads go to the primary because the replica's lag is above the limit. */
+  get isLagging(): boolean {
+    return this.laggingBy !== null;
+  }
+
+  stats(): ReplicaCounters & { down: boolean; lagging: boolean } {
+    return { ...this.counters, down: this.isDown, lagging: this.isLagging };
+  }
+
+  /** A lag just measured: reads leave the replica once it has stayed above the limit, and come back below it. */
+  private judgeLag(lagSeconds: number | null): void {
+    if (this.maxLagSeconds === 0 || lagSeconds === null) return;
+    if (lagSeconds <= this.maxLagSeconds) {
+      this.overLimitSince = null;
+      if (this.laggingBy !== null) {
+        this.laggingBy = null;
+        this.counters.lagToReplica++;
+        this.warn(`read replica lag ${seconds(lagSeconds)} s ≤ ${this.maxLagSeconds} s: reads go to it again`);
+      }
+      return;
+    }
+    if (this.laggingBy !== null) {
+      this.laggingBy = lagSeconds;
+      return;
+    }
+    const now = Date.now();
+    this.overLimitSince ??= now;
+    if (now - this.overLimitSince < REPLICA_LAG_CONFIRM_MS) return;
+    this.laggingBy = lagSeconds;
+    this.counters.lagToPrimary++;
+    this.warn(`read replica lag ${seconds(lagSeconds)} s > ${this.maxLagSeconds} s: reads go to the primary`);
   }
 
   private markDown(err: unknown): void {
@@ -110,6 +196,7 @@ export class ReadReplica {
   }
 
   private async connect(): Promise<PostgresPoolClient> {
+    if (this.isLagging) return this.primary.connect();
     if (!this.isDown) {
       try {
         const client = await this.pool.connect();
@@ -178,9 +265,23 @@ export class ReadReplica {
 
   /**
    * Where the replica stands: streaming (or paused) with its lag behind the primary, down, or a
-   * server that is not a standby at all. Asks the replica itself, not the read router.
+   * server that is not a standby at all, and where reads go. Asks the replica itself, not the read
+   * router. Each measurement of the lag is held against the limit (see judgeLag).
    */
   async status(): Promise<ReplicaStatus> {
+    const measured = await this.measure();
+    if (measured.state !== 'down') this.judgeLag(measured.lagSeconds);
+    const maxLagSeconds = this.maxLagSeconds > 0 ? this.maxLagSeconds : null;
+    if (measured.state === 'down')
+      return { ...measured, readsOn: 'primary', maxLagSeconds, detail: 'reads go to the primary: replica unreachable' };
+    if (this.laggingBy !== null) {
+      const detail = `reads go to the primary: replica lag ${seconds(this.laggingBy)} s > ${this.maxLagSeconds} s`;
+      return { ...measured, readsOn: 'primary', maxLagSeconds, detail };
+    }
+    return { ...measured, readsOn: 'replica', maxLagSeconds, detail: null };
+  }
+
+  private async measure(): Promise<Pick<ReplicaStatus, 'state' | 'lagSeconds' | 'lagBytes' | 'error'>> {
     if (this.isDown) return { state: 'down', lagSeconds: null, lagBytes: null, error: this.lastError };
     let client: pg.PoolClient;
     try {
@@ -225,6 +326,7 @@ export class ReadReplica {
   }
 
   close(): Promise<void> {
+    if (this.lagTimer) clearInterval(this.lagTimer);
     return this.kysely.destroy();
   }
 }

@@ -120,13 +120,17 @@ export interface paths {
                             status: string;
                             engine: string;
                             migrations: number;
-                            /** @description The read replica: its state, how far its replay is behind the primary, and where reads go now. A replica that is down leaves the instance ready: reads go to the primary. */
+                            /** @description The read replica: its state, how far its replay is behind the primary, and where reads go now. A replica that is down, or further behind than DATABASE_READ_MAX_LAG_SECONDS, leaves the instance ready: reads go to the primary. */
                             replica?: {
                                 state: "streaming" | "paused" | "down" | "not_in_recovery";
                                 lagSeconds: number | null;
                                 lagBytes: number | null;
                                 readsOn: "replica" | "primary";
                                 error: string | null;
+                                /** @description DATABASE_READ_MAX_LAG_SECONDS; null: no limit */
+                                maxLagSeconds: number | null;
+                                /** @description Why reads go to the primary, e.g. "reads go to the primary: replica lag 45 s > 30 s" */
+                                detail: string | null;
                             };
                         };
                     };

@@ -11,6 +11,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { isUniqueViolation, type Engine } from '../../db/dialect.js';
+import { readerOf } from '../../db/replica.js';
 import { actorOf, type Actor, type Principal } from '../../auth/principal.js';
 import { pathInScope } from '../../auth/scope.js';
 import { AppError } from '../../errors.js';
@@ -176,6 +177,11 @@ type UnitRow = NonNullable<Awaited<ReturnType<typeof q.unit>>>;
 
 export class ChurnCasesService {
   private readonly snapshots: SnapshotStore;
+  /**
+   * The loss rate's counts are read here: the read replica when one is configured (DATABASE_READ_URL).
+   * The unit and scope check, the policy and the snapshot stay on the primary, as the dashboards do.
+   */
+  private readonly read: Kysely<Database>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -183,6 +189,7 @@ export class ChurnCasesService {
     private readonly now: () => Date = () => new Date(),
     opts: ChurnCasesOptions = {},
   ) {
+    this.read = readerOf(db);
     this.snapshots = new SnapshotStore(db, now, opts.snapshotMinutes ?? 0, opts.onBackgroundError);
   }
 
@@ -781,7 +788,7 @@ export class ChurnCasesService {
   private async computeLossRate(unit: UnitRow, month: string, count: number, normalYearlyRate: number) {
     const months = Array.from({ length: count }, (_, i) => addMonths(month, i - count + 1));
     const starts = months.map((m) => addMonths(m, -1));
-    const units = await q.subtree(this.db, this.engine, unit.path);
+    const units = await q.subtree(this.read, this.engine, unit.path);
     const ids = units.map((u) => Number(u.id));
     const children = units.filter((u) => Number(u.parent_id) === unit.id);
     // Each unit's figures go to the unit asked about and to the child whose subtree holds it.
@@ -791,9 +798,9 @@ export class ChurnCasesService {
       if (child) childOf.set(Number(u.id), Number(child.id));
     }
     const [lost, won, active] = await Promise.all([
-      q.lostCounts(this.db, this.engine, ids, months[0]!, month),
-      q.wonBackCounts(this.db, this.engine, ids, months[0]!, month),
-      q.activeCounts(this.db, this.engine, ids, starts),
+      q.lostCounts(this.read, this.engine, ids, months[0]!, month),
+      q.wonBackCounts(this.read, this.engine, ids, months[0]!, month),
+      q.activeCounts(this.read, this.engine, ids, starts),
     ]);
     interface Tally {
       natural: number;
