@@ -86,10 +86,18 @@ export function openDb(options: DbOptions): Db {
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = NORMAL');
   database.pragma('cache_size = -65536');
+  // Reads through a memory map of the file instead of a read() per page that misses the 64 MB cache:
+  // the pump lookup's candidates (a station's plates ending in three digits, and their customers)
+  // are scattered over the whole file, and mapped they cost a third (0.57 against 1.71 ms at
+  // 1,000,000 customers). Writes still go through the WAL; an address range, not memory.
+  database.pragma(`mmap_size = ${SQLITE_MMAP_BYTES}`);
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   registerSqliteConnection(kysely, database);
   return { kysely, read: kysely, replica: null, engine: 'sqlite', close: () => kysely.destroy() };
 }
+
+/** How much of a SQLite file is read through a memory map (1 GiB: the archive of a large branch). */
+const SQLITE_MMAP_BYTES = 1024 * 1024 * 1024;
 
 /**
  * Kysely prepares every query anew; on SQLite preparing costs as much as running a small query.

@@ -4,7 +4,7 @@
 // flag on a known customer's pump card until the case is closed after its callback. The rules are
 // src/domain/complaint-workflow.ts; this service loads, asks them, and writes the change with its
 // trail, its work items and its audit in one transaction.
-import { sql, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { actorOf, can, type Principal } from '../../auth/principal.js';
 import { inCustomerScope, inScope, pathInCustomerScope, pathInScope } from '../../auth/scope.js';
@@ -1090,16 +1090,17 @@ export class ComplaintsService {
     return this.get(p, id);
   }
 
-  /** Customers among `ids` with an open complaint flag ("unhappy before — look after him"). */
-  static async flagged(db: Kysely<Database>, ids: readonly number[]): Promise<Set<number>> {
-    if (ids.length === 0) return new Set();
-    const rows = await db
-      .selectFrom('complaint')
-      .select('customer_id')
-      .distinct()
-      .where('customer_id', 'in', [...ids])
-      .where('customer_flag', '=', 1)
-      .execute();
-    return new Set(rows.map((r) => Number(r.customer_id)));
+  /**
+   * Whether the customer `customerId` refers to has an open complaint flag ("unhappy before — look
+   * after him"): a correlated subquery, so a caller reading a few customers asks it in the same query.
+   */
+  static flaggedOf(eb: ExpressionBuilder<any, any>, customerId: Expression<number>) {
+    return eb.exists(
+      eb
+        .selectFrom('complaint as flag')
+        .select(sql`1`.as('one'))
+        .where('flag.customer_id', '=', customerId)
+        .where('flag.customer_flag', '=', 1),
+    );
   }
 }

@@ -55,7 +55,17 @@ export class PumpService {
     private readonly customers: CustomersService,
   ) {}
 
-  private candidates(p: Principal, vehicleIds: SelectQueryBuilder<Database, any, { id: number }>, limit: number) {
+  /**
+   * The customers of `vehicleIds`, most recent visitor first. `units`, when the caller has them, are
+   * the org units of the principal's customer scope (as `unitsInScope` reads them): the customers'
+   * units are checked against the list instead of the org tree.
+   */
+  private candidates(
+    p: Principal,
+    units: number[] | null,
+    vehicleIds: SelectQueryBuilder<Database, any, { id: number }>,
+    limit: number,
+  ) {
     return (
       this.db
         .selectFrom('vehicle as v')
@@ -80,7 +90,11 @@ export class PumpService {
         // Cap the candidates: two characters can match 1% of all plates, and the attendant will type a third.
         .where('v.id', 'in', vehicleIds.limit(CANDIDATE_CAP))
         .where('c.merged_into_id', 'is', null)
-        .where((eb) => inCustomerScope(p, eb.ref('c.org_unit_id')))
+        .where((eb) =>
+          units === null
+            ? inCustomerScope(p, eb.ref('c.org_unit_id'))
+            : eb('c.org_unit_id', 'in', units.length > 0 ? units : [-1]),
+        )
         .orderBy(sql`c.last_visit_at is null`)
         .orderBy('c.last_visit_at', 'desc')
         .limit(limit)
@@ -90,10 +104,17 @@ export class PumpService {
 
   /** The org units whose customers `p` may read, when they are few (a station, an area); else null. */
   private async unitsInScope(p: Principal): Promise<number[] | null> {
+    // On SQLite the subtrees are read as ranges of org_unit_path_idx: SQLite's LIKE … ESCAPE cannot
+    // use an index, and scanning the whole tree (1,600 units in a province) on every lookup costs
+    // more than the lookup. PostgreSQL's LIKE uses org_unit_path_prefix_idx (text_pattern_ops).
     const rows = await this.db
       .selectFrom('org_unit as u')
       .select('u.id')
-      .where((eb) => inCustomerScope(p, eb.ref('u.id')))
+      .where((eb) =>
+        this.engine === 'sqlite'
+          ? eb.or([p.orgPath, ...p.grantPaths].map((path) => prefixRange(this.engine, eb.ref('u.path'), path)))
+          : inCustomerScope(p, eb.ref('u.id')),
+      )
       .limit(UNIT_LIST_MAX + 1)
       .execute();
     return rows.length > UNIT_LIST_MAX ? null : rows.map((r) => r.id);
@@ -113,6 +134,7 @@ export class PumpService {
     const reversed = [...key].reverse().join('');
     const rows = await this.candidates(
       p,
+      units,
       own(
         this.db
           .selectFrom('vehicle')
@@ -140,7 +162,7 @@ export class PumpService {
                 .where((eb) => prefixRange(this.engine, eb.ref('vehicle.plate'), key)),
             );
       const seen = new Set(rows.map((r) => r.vehicle_id));
-      for (const r of await this.candidates(p, more, limit * 3)) if (!seen.has(r.vehicle_id)) rows.push(r);
+      for (const r of await this.candidates(p, units, more, limit * 3)) if (!seen.has(r.vehicle_id)) rows.push(r);
     }
     const ranked = rows.sort((a, b) => rankOf(a.plate, key) - rankOf(b.plate, key)).slice(0, limit);
     const ids = [...new Set(ranked.map((r) => r.id))];
@@ -168,12 +190,12 @@ export class PumpService {
               eb.selectFrom('customer_tag as ct').whereRef('ct.customer_id', '=', 'c.id'),
               'ct.tag',
             ).as('tags'),
+            ComplaintsService.flaggedOf(eb, eb.ref('c.id')).as('unhappy'),
           ])
           .where('c.id', 'in', ids)
           .execute()
       : [];
     const extra = new Map(extras.map((e) => [e.id, e]));
-    const unhappy = await ComplaintsService.flagged(this.db, ids);
     return ranked.map((r) => {
       const x = extra.get(r.id);
       const profile = this.customers.profile(r as never, 1, Boolean(r.model), Number(x?.phones ?? 0));
@@ -188,7 +210,7 @@ export class PumpService {
         greeting: greetingOf(r.surname, r.name, r.gender),
         notes: r.notes,
         lookAfter: r.look_after === 1,
-        unhappyBefore: unhappy.has(r.id),
+        unhappyBefore: Boolean(x?.unhappy),
         tags: x?.tags ? String(x.tags).split('\u001f').sort() : [],
         profileStep: profile.step,
         nextQuestion: profile.next,
