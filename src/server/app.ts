@@ -367,6 +367,8 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
       limits: config.importLimits,
       chunkBusyMs: importChunkBusyMs,
       principalsChanged: () => principals.clear(),
+      passwordTtlHours: config.importPasswordTtlHours,
+      ...(opts.now && { now: opts.now }),
     }),
   );
   ratingsRoutes(app, new RatingsService(db.kysely, opts.now));

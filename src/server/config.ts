@@ -61,6 +61,11 @@ export interface Config {
    * the CLI) within this bound. 0 rebuilds the principal on every request.
    */
   principalCacheMs: number;
+  /**
+   * Hours the initial passwords an import of users generated wait for their download
+   * (IMPORT_PASSWORD_TTL_HOURS); then a job deletes them and the users' passwords are reset by hand.
+   */
+  importPasswordTtlHours: number;
   webRoot: string | null;
 }
 
@@ -98,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     metricsToken: env.METRICS_TOKEN || null,
     principalCacheMs: Math.max(0, int(env.PRINCIPAL_CACHE_MS, 5000)),
+    importPasswordTtlHours: Math.max(1, int(env.IMPORT_PASSWORD_TTL_HOURS, 72)),
     webRoot: env.WEB_ROOT ?? null,
   };
 }

@@ -35,6 +35,10 @@ export const ERRORS = {
   PASSWORD_TOO_WEAK: 422,
   PASSWORD_CONTAINS_USERNAME: 422,
   PASSWORD_WRONG: 422,
+  /** The session's password is an initial one: only /api/auth/me, changing the password and signing out. */
+  PASSWORD_CHANGE_REQUIRED: 403,
+  /** An import's initial passwords were not downloaded in time and were deleted: reset the users' passwords. */
+  IMPORT_PASSWORDS_EXPIRED: 410,
   SELF_LOCKOUT: 422,
   IMPORT_LIMIT_EXCEEDED: 422,
   TARGET_EXCEEDS_RIGHTS: 403,

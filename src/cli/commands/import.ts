@@ -110,6 +110,7 @@ export async function runImport(argv: string[], config: Config): Promise<number>
   const sinks = [transactionSinkOf(db), topupSinkOf(db)] as const;
   const svc = new ImportsService(db.kysely, customers, ...sinks, {
     limits: config.importLimits,
+    passwordTtlHours: config.importPasswordTtlHours,
     // The app instances on PostgreSQL forget their cached principals when told (SQLite's bound is short).
     principalsChanged: async () => {
       if (db.engine === 'postgres') await sql`select pg_notify(${PRINCIPAL_CHANNEL}, '*')`.execute(db.kysely);

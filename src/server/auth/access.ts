@@ -43,7 +43,8 @@ export type ResourceType =
 
 export type Access =
   | { public: true }
-  | { session: true }
+  /** `beforePasswordChange`: open to a session that must change its initial password first (me, password, sign-out). */
+  | { session: true; beforePasswordChange?: true }
   /** Systems that send data: `Authorization: Bearer fck_…`, no session, no CSRF. */
   | { apiKey: true }
   | { permission: Permission; resource?: { type: ResourceType; param: string } };
@@ -412,6 +413,9 @@ export function registerAccess(app: FastifyInstance, db: Kysely<Database>, sessi
       if (typeof header !== 'string' || !safeEqual(header, p.csrfToken))
         throw new AppError('CSRF_FAILED', 'missing or wrong X-CSRF-Token header');
     }
+    // A password someone else chose (an import's) is changed before anything else is done with it.
+    if (p.mustChangePassword && !('session' in access && access.beforePasswordChange))
+      throw new AppError('PASSWORD_CHANGE_REQUIRED', 'change your initial password first (POST /api/auth/password)');
     if ('session' in access) return;
 
     if (!p.permissions.has(access.permission)) throw new AppError('PERMISSION_DENIED', `requires ${access.permission}`);

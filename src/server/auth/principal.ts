@@ -17,6 +17,8 @@ export interface Principal {
   locale: string;
   sessionId: string;
   csrfToken: string;
+  /** The password is one someone else chose: until it is changed, the session may do little else. */
+  mustChangePassword?: boolean;
 }
 
 /** Who did it, for the audit log. */

@@ -85,6 +85,11 @@ export async function assertMayChangeRole(
 
 /** Active users at the top unit who hold every permission: the company's administrators. */
 export async function countAdministrators(db: Kysely<Database>): Promise<number> {
+  return (await administratorIds(db)).size;
+}
+
+/** The company's administrators by id (an import of users follows them row by row). */
+export async function administratorIds(db: Kysely<Database>): Promise<Set<number>> {
   const rows = await db
     .selectFrom('app_user as u')
     .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
@@ -97,7 +102,7 @@ export async function countAdministrators(db: Kysely<Database>): Promise<number>
     .groupBy('u.id')
     .having((eb) => eb.fn.count(eb.ref('rp.permission')).distinct(), '=', PERMISSIONS.length)
     .execute();
-  return rows.length;
+  return new Set(rows.map((r) => Number(r.id)));
 }
 
 /**

@@ -90,6 +90,7 @@ export class SessionService {
         'u.org_unit_id',
         'u.active',
         'u.locale',
+        'u.must_change_password',
         'o.path',
       ])
       .where('s.id', '=', id)
@@ -122,6 +123,7 @@ export class SessionService {
       locale: row.locale,
       sessionId: id,
       csrfToken: row.csrf_token,
+      mustChangePassword: Number(row.must_change_password) === 1,
     };
     this.cache.set(id, {
       principal,

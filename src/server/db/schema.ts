@@ -149,6 +149,8 @@ export interface AppUserTable {
   updated_at: Instant;
   /** Migration 0036: the person's phone, as an import of users gives it. */
   phone?: string | null;
+  /** Migration 0037: 1 while the password is one someone else chose (an import's); cleared by changing it. */
+  must_change_password: Generated<number>;
 }
 
 export interface UserRoleTable {
@@ -551,6 +553,8 @@ export interface ImportJobTable {
   created_at: Instant;
   updated_at: Instant;
   finished_at: Instant | null;
+  /** Migration 0037: when the job's undelivered initial passwords were deleted for being too old. */
+  passwords_expired_at?: Instant | null;
 }
 
 export interface ImportFileChunkTable {
@@ -579,6 +583,8 @@ export interface ImportCredentialTable {
   unit_code: string;
   password: string;
   created_at: Instant;
+  /** Migration 0037: deleted by the import-passwords job after this (IMPORT_PASSWORD_TTL_HOURS). */
+  expires_at: Instant | null;
 }
 
 export interface ImportMappingProfileTable {

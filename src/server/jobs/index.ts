@@ -10,6 +10,7 @@ import { devPlanOverdueJob } from '../modules/prospects/prospects.job.js';
 import { visitPlansJob, visitRemindersJob, visitWeeklySummaryJob } from '../modules/visits/visits.job.js';
 import { complaintSlaJob } from '../modules/complaints/complaint-sla.job.js';
 import { transactionPartitionsJob } from '../modules/transactions/partitions.job.js';
+import { importPasswordsExpiryJob } from '../modules/imports/import-passwords.job.js';
 
 export const JOBS: JobDefinition[] = [
   nightlyAlertsJob,
@@ -24,4 +25,5 @@ export const JOBS: JobDefinition[] = [
   ownershipPoolJob,
   complaintSlaJob,
   transactionPartitionsJob,
+  importPasswordsExpiryJob,
 ];

@@ -573,6 +573,8 @@ export interface paths {
                             roles: string[];
                             locale: string;
                             csrfToken: string;
+                            /** @description the password is an initial one: change it (POST /api/auth/password) before anything else */
+                            mustChangePassword: boolean;
                         };
                     };
                 };

@@ -565,6 +565,11 @@ export const enUS: Catalog = {
     sessions: 'Sessions',
     sessionsIntro: 'If you think someone else uses your account, sign out on every device (this one included).',
     signOutAll: 'Sign out everywhere',
+    firstPasswordTitle: 'Choose your own password',
+    firstPasswordIntro:
+      '{{name}}, you signed in with the initial password you were given. Choose your own password to start using the system.',
+    initialPassword: 'Initial password',
+    firstPasswordSave: 'Set password and continue',
   },
   forbidden: {
     title: 'No access',
@@ -2464,6 +2469,9 @@ export const enUS: Catalog = {
     PASSWORD_TOO_WEAK: 'The password is too simple; use more different characters',
     PASSWORD_CONTAINS_USERNAME: 'The password must not contain the username',
     PASSWORD_WRONG: 'The current password is wrong',
+    PASSWORD_CHANGE_REQUIRED: 'Change your initial password before using the system',
+    IMPORT_PASSWORDS_EXPIRED:
+      'These initial passwords were not downloaded in time and have been deleted: reset these users’ passwords on the users page',
     SELF_LOCKOUT: 'You cannot disable yourself or change your own roles',
     IMPORT_LIMIT_EXCEEDED: 'The file exceeds an import limit',
     TARGET_EXCEEDS_RIGHTS: 'This user or role holds rights you do not have; you cannot edit, reset or disable it',

@@ -6,6 +6,7 @@ import { Link, Navigate, Outlet, useLocation } from 'react-router-dom';
 import { accessOf, startPathOf, useAccess, type AccessKey } from '../access.js';
 import { useMe, useSetupStatus } from '../shared/session.js';
 import { errorText } from '../shared/errors.js';
+import { FirstPasswordPage } from '../pages/account/first-password-page.js';
 
 export function FullPageSpin() {
   const { t } = useTranslation();
@@ -49,6 +50,8 @@ export function RequireAuth({ children }: { children: ReactNode }) {
     const next = location.pathname === '/' ? '' : `?next=${encodeURIComponent(location.pathname + location.search)}`;
     return <Navigate to={`/login${next}`} replace />;
   }
+  // An initial password is replaced before anything else (the server refuses everything else meanwhile).
+  if (me.data.mustChangePassword) return <FirstPasswordPage />;
   return children;
 }
 

@@ -18,6 +18,9 @@ const MeSchema = Type.Object({
   roles: Type.Array(Type.String()),
   locale: Type.String(),
   csrfToken: Type.String(),
+  mustChangePassword: Type.Boolean({
+    description: 'the password is an initial one: change it (POST /api/auth/password) before anything else',
+  }),
 });
 const SessionStarted = Type.Object({ csrfToken: Type.String() });
 const Username = Type.String({ minLength: 1, maxLength: 64 });
@@ -35,6 +38,7 @@ function me(p: Principal) {
     roles: [...p.roleCodes],
     locale: p.locale,
     csrfToken: p.csrfToken,
+    mustChangePassword: p.mustChangePassword === true,
   };
 }
 
@@ -116,7 +120,7 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
   });
 
   app.get('/api/auth/me', {
-    config: { access: { session: true } },
+    config: { access: { session: true, beforePasswordChange: true } },
     schema: {
       tags,
       summary: 'The signed-in user, permissions and CSRF token',
@@ -126,7 +130,7 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
   });
 
   app.post('/api/auth/logout', {
-    config: { access: { session: true } },
+    config: { access: { session: true, beforePasswordChange: true } },
     schema: { tags, summary: 'Sign out of this session', response: { 200: Ok, ...errorResponses } },
     handler: async (req, reply) => {
       await svc.logout(requirePrincipal(req), req.ip);
@@ -136,7 +140,7 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
   });
 
   app.post('/api/auth/logout-all', {
-    config: { access: { session: true } },
+    config: { access: { session: true, beforePasswordChange: true } },
     schema: {
       tags,
       summary: 'Sign out of all sessions, this one included',
@@ -150,7 +154,7 @@ export function authRoutes(app: App, svc: AuthService, config: Config): void {
   });
 
   app.post('/api/auth/password', {
-    config: { access: { session: true } },
+    config: { access: { session: true, beforePasswordChange: true } },
     schema: {
       tags,
       summary: 'Change your password (signs out your other sessions)',

@@ -220,7 +220,7 @@ export class AuthService {
     await this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('app_user')
-        .set({ password_hash: hash, password_changed_at: new Date().toISOString() })
+        .set({ password_hash: hash, password_changed_at: new Date().toISOString(), must_change_password: 0 })
         .where('id', '=', p.userId)
         .execute();
       await recordAudit(trx, actorOf(p, ip), {

@@ -188,7 +188,13 @@ export interface ImportsOptions {
    * them does (the app clears its principal cache here and on the other instances).
    */
   principalsChanged?: () => Promise<void>;
+  /** How long the initial passwords of an import of users wait for their download (IMPORT_PASSWORD_TTL_HOURS). */
+  passwordTtlHours?: number;
+  /** The clock initial passwords are dated and expired by. */
+  now?: () => Date;
 }
+
+export const DEFAULT_PASSWORD_TTL_HOURS = 72;
 
 interface Pass {
   runner: string;
@@ -204,6 +210,8 @@ export class ImportsService {
   private readonly reader: RowReader;
   private readonly chunkBusyMs: number;
   private readonly principalsChanged: () => Promise<void>;
+  private readonly passwordTtlHours: number;
+  private readonly now: () => Date;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -215,6 +223,8 @@ export class ImportsService {
     this.reader = opts.reader ?? new ParsePool(opts.limits ?? DEFAULT_IMPORT_LIMITS);
     this.chunkBusyMs = opts.chunkBusyMs ?? 0;
     this.principalsChanged = opts.principalsChanged ?? (async () => undefined);
+    this.passwordTtlHours = opts.passwordTtlHours ?? DEFAULT_PASSWORD_TTL_HOURS;
+    this.now = opts.now ?? (() => new Date());
   }
 
   /** Stop the reader's worker threads (the app's onClose, the CLI's end). */
@@ -246,7 +256,8 @@ export class ImportsService {
 
   /**
    * The initial passwords of the users an import created, handed to the one who ran it exactly once:
-   * they are deleted as they are read, in the same transaction, and the hand-over is audited.
+   * they are deleted as they are read, in the same transaction, and the hand-over is audited. Past
+   * their deadline they are not handed over (the import-passwords job deletes them).
    */
   async takePasswords(p: Principal, ip: string | null, id: number) {
     const job = await this.load(id);
@@ -256,10 +267,19 @@ export class ImportsService {
     return this.db.transaction().execute(async (trx) => {
       const rows = await trx
         .selectFrom('import_credential')
-        .select(['row_number', 'username', 'display_name', 'unit_code', 'password'])
+        .select(['row_number', 'username', 'display_name', 'unit_code', 'password', 'expires_at'])
         .where('job_id', '=', id)
         .orderBy('row_number')
         .execute();
+      const now = this.now().getTime();
+      const expired = (at: string | Date | null) => at !== null && new Date(at).getTime() <= now;
+      if (job.passwords_expired_at || rows.some((r) => expired(r.expires_at)))
+        throw new AppError(
+          'IMPORT_PASSWORDS_EXPIRED',
+          `the passwords of import ${id} were not downloaded in time and were deleted; reset these users' passwords instead`,
+          undefined,
+          { ttlHours: this.passwordTtlHours },
+        );
       if (rows.length === 0)
         throw new AppError('CONFLICT', `the passwords of import ${id} were handed over already, or there were none`);
       await trx.deleteFrom('import_credential').where('job_id', '=', id).execute();
@@ -701,7 +721,7 @@ export class ImportsService {
     const txRows = this.transactions ? new TransactionRowImporter(this.transactions, job.org_unit_id) : null;
     const topupRows = this.topups ? new TopupRowImporter(this.topups, job.org_unit_id) : null;
     const orgRows = new OrgUnitRowImporter(p);
-    const userRows = new UserRowImporter(p);
+    const userRows = new UserRowImporter(p, { now: this.now, passwordTtlHours: this.passwordTtlHours });
     const actor = actorOf(p, ip);
     const heartbeat = setInterval(() => {
       void this.db
@@ -862,7 +882,15 @@ export class ImportsService {
           prevRow = r.rowNumber;
           skippedRows += gap;
           dataRows++;
-          if (r.rowNumber <= resumeAfter) continue;
+          if (r.rowNumber <= resumeAfter) {
+            // Rows an earlier pass committed: a users import remembers their usernames (a repeat is refused).
+            if (kind === 'users') {
+              const converted = convertRow(kind, mapping, r.cells, r.rowNumber, header);
+              if (converted.ok)
+                userRows.recall({ rowNumber: r.rowNumber, value: converted.value as Record<string, unknown> });
+            }
+            continue;
+          }
           counts.skipped += gap;
           counts.done += gap;
           chunk.push(r);

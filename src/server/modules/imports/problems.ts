@@ -51,6 +51,7 @@ export type ProblemCode =
   | 'ROLE_EXCEEDS_RIGHTS'
   | 'USER_EXCEEDS_RIGHTS'
   | 'SELF_CHANGE'
+  | 'LAST_ADMINISTRATOR'
   | 'INVALID';
 
 export type ProblemParams = Record<string, string | number | string[]>;
@@ -207,6 +208,7 @@ const WORDS: Record<LabelLocale, Record<ProblemCode, (f: string, p: ProblemParam
     ROLE_EXCEEDS_RIGHTS: (f, p) => `${f}“${q(p.value)}”含有您自己没有的权限，不能授予`,
     USER_EXCEEDS_RIGHTS: (f, p) => `${f}“${q(p.value)}”的人员拥有您没有的权限，您不能修改`,
     SELF_CHANGE: () => '不能通过导入修改自己的单位或角色',
+    LAST_ADMINISTRATOR: (f, p) => `${f}：“${q(p.value)}”将不再是系统管理员，公司会没有在用的系统管理员，这一行未导入`,
     INVALID: (f, p) => (f ? `${f}：${q(p.reason)}` : q(p.reason)),
   },
   'en-US': {
@@ -263,6 +265,9 @@ const WORDS: Record<LabelLocale, Record<ProblemCode, (f: string, p: ProblemParam
     ROLE_EXCEEDS_RIGHTS: (f, p) => `${f}: "${q(p.value)}" holds rights you do not have, so you cannot give it`,
     USER_EXCEEDS_RIGHTS: (f, p) => `${f} "${q(p.value)}" holds rights you do not have, so you cannot change him`,
     SELF_CHANGE: () => 'you cannot change your own unit or roles by an import',
+    LAST_ADMINISTRATOR: (f, p) =>
+      `${f}: "${q(p.value)}" would no longer be an administrator, leaving the company without an active ` +
+      'administrator; the row was not imported',
     INVALID: (f, p) => (f ? `${f}: ${q(p.reason)}` : q(p.reason)),
   },
 };

@@ -8,15 +8,21 @@
 // generates one per person). It is hashed with argon2id at a lower cost than chosen passwords: it is a
 // random secret of about 80 bits, which nobody can guess however fast the hash, and the parameters
 // travel in the hash itself, so sign-in verifies it as any other. The plain passwords are kept with the
-// chunk that created the users until the one who ran the import downloads them, once.
+// chunk that created the users until the one who ran the import downloads them, once, or until they
+// expire (IMPORT_PASSWORD_TTL_HOURS; the import-passwords job deletes them then). Whoever signs in with
+// one must change it first (app_user.must_change_password).
+//
+// The company keeps an administrator: a row that would demote or move the last one is refused on its
+// own (LAST_ADMINISTRATOR on its roles or unit), the rows around it land. Rows are followed in file
+// order, so a row that makes a new administrator lets a later one demote the old.
 import crypto from 'node:crypto';
 import { hash } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Actor, Principal } from '../../auth/principal.js';
 import { pathInScope } from '../../auth/scope.js';
-import { assertStillAdministered, countAdministrators } from '../../auth/rights.js';
-import { rightsBeyond } from '../../../domain/permissions.js';
+import { administratorIds, assertStillAdministered, countAdministrators } from '../../auth/rights.js';
+import { isFullAdministrator, rightsBeyond } from '../../../domain/permissions.js';
 import { checkPassword } from '../../../domain/password-policy.js';
 import { normalizePhone } from '../../../domain/phone.js';
 import type { FieldError } from './parse/convert.js';
@@ -65,6 +71,8 @@ interface UserRow {
   displayName: string;
   unitCode: string;
   unitId: number;
+  /** The unit is the company's top unit (administrators sit there). */
+  unitAtTop: boolean;
   roleCodes: string[];
   roleIds: number[];
   phone: string | null;
@@ -78,13 +86,33 @@ interface UserOnFile {
   path: string;
   phone: string | null;
   version: number;
+  active: number;
+}
+
+export interface UserRowOptions {
+  now: () => Date;
+  /** How long generated passwords wait for their download (IMPORT_PASSWORD_TTL_HOURS). */
+  passwordTtlHours: number;
 }
 
 export class UserRowImporter {
   /** Usernames the pass has met and the row each first stood on: a second row is refused. */
   private readonly seen = new Map<string, number>();
 
-  constructor(private readonly p: Principal) {}
+  constructor(
+    private readonly p: Principal,
+    private readonly opts: UserRowOptions,
+  ) {}
+
+  /**
+   * A row an earlier pass committed (a resumed import starts after its checkpoint): its username is
+   * remembered as if this pass had met it, so a repeat further down is refused as in one run.
+   */
+  recall(row: ImportRow): void {
+    const username = str(row.value.username);
+    if (username !== null && USERNAME.test(username) && !this.seen.has(username))
+      this.seen.set(username, row.rowNumber);
+  }
 
   async apply(
     trx: Kysely<Database>,
@@ -98,22 +126,24 @@ export class UserRowImporter {
       const c = str(r.value.userUnitCode);
       if (c !== null) unitCodes.add(c);
     }
-    const units = new Map<string, { id: number; path: string }>();
+    const units = new Map<string, { id: number; path: string; top: boolean }>();
     for (const part of slices([...unitCodes], 500))
       for (const u of await trx
         .selectFrom('org_unit')
-        .select(['id', 'code', 'path'])
+        .select(['id', 'code', 'path', 'parent_id'])
         .where('code', 'in', part)
         .execute())
-        units.set(u.code, { id: Number(u.id), path: u.path });
+        units.set(u.code, { id: Number(u.id), path: u.path, top: u.parent_id === null });
     const roleRows = await trx
       .selectFrom('role as r')
       .leftJoin('role_permission as rp', 'rp.role_id', 'r.id')
       .select(['r.id', 'r.code', 'r.name_zh', 'r.name_en', 'rp.permission'])
       .execute();
     const roles = new Map<string, { id: number; code: string; permissions: string[] }>();
+    const roleById = new Map<number, { permissions: string[] }>();
     for (const r of roleRows) {
       const role = roles.get(r.code) ?? { id: Number(r.id), code: r.code, permissions: [] };
+      roleById.set(role.id, role);
       if (r.permission) role.permissions.push(r.permission);
       // A role is named by its code or by its name in either language (店长, Station manager).
       for (const key of [r.code, r.name_zh, r.name_en.toLowerCase()]) roles.set(key, role);
@@ -143,13 +173,17 @@ export class UserRowImporter {
       else if (displayName.length > 100)
         errors.push({ field: 'displayName', code: 'TOO_LONG', params: { value: displayName, maxChars: 100 } });
       let unitId = 0;
+      let unitAtTop = false;
       if (unitCode === null) errors.push({ field: 'userUnitCode', code: 'REQUIRED' });
       else {
         const unit = units.get(unitCode);
         if (!unit) errors.push({ field: 'userUnitCode', code: 'UNIT_UNKNOWN', params: { value: unitCode } });
         else if (!pathInScope(this.p, unit.path))
           errors.push({ field: 'userUnitCode', code: 'UNIT_OUT_OF_SCOPE', params: { value: unitCode } });
-        else unitId = unit.id;
+        else {
+          unitId = unit.id;
+          unitAtTop = unit.top;
+        }
       }
       const roleIds: number[] = [];
       const roleCodes: string[] = [];
@@ -188,7 +222,7 @@ export class UserRowImporter {
         continue;
       }
       const row = { row: r.rowNumber, username: username!, displayName: displayName!, unitCode: unitCode! };
-      parsed.push({ ...row, unitId, roleCodes, roleIds: roleIds.sort((a, b) => a - b), phone });
+      parsed.push({ ...row, unitId, unitAtTop, roleCodes, roleIds: roleIds.sort((a, b) => a - b), phone });
     }
 
     // People on file with these usernames, their units and their roles' permissions.
@@ -200,7 +234,7 @@ export class UserRowImporter {
       for (const u of await trx
         .selectFrom('app_user as u')
         .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
-        .select(['u.id', 'u.username', 'u.display_name', 'u.org_unit_id', 'o.path', 'u.phone', 'u.version'])
+        .select(['u.id', 'u.username', 'u.display_name', 'u.org_unit_id', 'o.path', 'u.phone', 'u.version', 'u.active'])
         .where('u.username', 'in', part)
         .execute())
         onFile.set(u.username, {
@@ -208,6 +242,7 @@ export class UserRowImporter {
           id: Number(u.id),
           org_unit_id: Number(u.org_unit_id),
           phone: u.phone ?? null,
+          active: Number(u.active),
         });
     const heldRoles = new Map<number, number[]>();
     const heldPermissions = new Map<number, string[]>();
@@ -231,10 +266,17 @@ export class UserRowImporter {
     const updates: { row: UserRow; before: UserOnFile; beforeRoles: number[]; rolesChanged: boolean }[] = [];
     let unchanged = 0;
     const refuse = (row: number, e: FieldError) => problems.push(...problemsOf(row, [e]));
+    // The administrators as the rows leave them; a company that has none (before its setup) is not guarded.
+    const admins = onFile.size ? await administratorIds(trx) : new Set<number>();
+    const guarded = admins.size > 0;
+    const fullRights = (x: UserRow) =>
+      isFullAdministrator(x.roleIds.flatMap((id) => roleById.get(id)?.permissions ?? []));
     for (const x of parsed) {
       const before = onFile.get(x.username);
       if (!before) {
         created.push(x);
+        // A new person is active; negative keys keep new people apart from ids on file.
+        if (guarded && x.unitAtTop && fullRights(x)) admins.add(-x.row);
         continue;
       }
       // Someone outside the importer's subtree: the username is taken, and that is all the row says.
@@ -266,6 +308,19 @@ export class UserRowImporter {
           continue;
         }
       }
+      if (guarded && (rolesChanged || unitChanged)) {
+        const keepsRights = fullRights(x);
+        const staysAdministrator = before.active === 1 && x.unitAtTop && keepsRights;
+        if (!staysAdministrator && admins.has(before.id)) {
+          if (admins.size === 1) {
+            // Named on what takes his rights away: the roles, or else the move out of the top unit.
+            const field = keepsRights ? 'userUnitCode' : 'roles';
+            refuse(x.row, { field, code: 'LAST_ADMINISTRATOR', params: { value: x.username } });
+            continue;
+          }
+          admins.delete(before.id);
+        } else if (staysAdministrator) admins.add(before.id);
+      }
       updates.push({ row: x, before, beforeRoles, rolesChanged });
     }
 
@@ -278,7 +333,9 @@ export class UserRowImporter {
     };
     if (!write) return result;
 
-    const now = new Date().toISOString();
+    const at = this.opts.now();
+    const now = at.toISOString();
+    const expiresAt = new Date(at.getTime() + this.opts.passwordTtlHours * 3_600_000).toISOString();
     const entries: Parameters<typeof recordAuditRows>[2] = [];
     const administrators = updates.some((u) => u.rolesChanged || u.before.org_unit_id !== u.row.unitId)
       ? await countAdministrators(trx)
@@ -329,6 +386,7 @@ export class UserRowImporter {
       });
       result.changedUsers.push(u.before.id);
     }
+    // The rows were refused one by one above; this stays as the rule every change to people obeys.
     if (administrators > 0) await assertStillAdministered(trx, administrators);
 
     if (created.length) {
@@ -350,6 +408,7 @@ export class UserRowImporter {
               locale: 'zh-CN',
               active: 1,
               phone: x.phone,
+              must_change_password: 1,
               password_changed_at: now,
               created_at: now,
               updated_at: now,
@@ -369,6 +428,7 @@ export class UserRowImporter {
         unit_code: x.unitCode,
         password: passwords[i]!,
         created_at: now,
+        expires_at: expiresAt,
       }));
       for (const part of slices(credentials, 500)) await trx.insertInto('import_credential').values(part).execute();
       for (const x of created) {
