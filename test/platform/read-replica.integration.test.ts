@@ -130,7 +130,9 @@ console.warn('[tests] read replica: PostgreSQL only (SQLite has no replica); no 
       throw new Error(`${String(err)}\n${standby.output}`);
     }
     console.warn(`[tests] read replica: base backup and standby start took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    db = openDb({ url: fresh.url, readUrl: standby.url(dbName), poolSize: 4 });
+    // No lag limit on this instance: the tests that pause replay read the paused replica however long
+    // they take on a busy machine. The limit is shown on a second instance below.
+    db = openDb({ url: fresh.url, readUrl: standby.url(dbName), poolSize: 4, readMaxLagSeconds: 0 });
     await prepareDatabase(db);
     app = await buildApp({ db, config: testConfig(), webRoot: null });
     await app.ready();
@@ -254,7 +256,7 @@ console.warn('[tests] read replica: PostgreSQL only (SQLite has no replica); no 
   });
 
   it('sends reads to the primary while the replica lags more than DATABASE_READ_MAX_LAG_SECONDS, and back once it has caught up', async () => {
-    // A second instance on the same primary and replica, with a limit of 1 s (the first one's is 30 s).
+    // A second instance on the same primary and replica, with a limit of 1 s (the first one has none).
     const db2 = openDb({ url: fresh.url, readUrl: standby.url(dbName), poolSize: 2, readMaxLagSeconds: 1 });
     const app2 = await buildApp({ db: db2, config: testConfig({ databaseReadMaxLagSeconds: 1 }), webRoot: null });
     try {
@@ -270,7 +272,7 @@ console.warn('[tests] read replica: PostgreSQL only (SQLite has no replica); no 
       // WAL waits) grows past 1 s; the instance's own periodic measurement moves its reads to the primary.
       await pauseReplay();
       await newCustomer('周师傅');
-      await until('reads to leave the lagging replica', async () => replica2.stats().lagging, 30_000);
+      await until('reads to leave the lagging replica', async () => replica2.stats().lagging, 60_000);
       const r = await ready(app2);
       expect(r.status).toBe(200);
       expect(r.body.replica).toMatchObject({ state: 'paused', readsOn: 'primary', maxLagSeconds: 1 });
@@ -286,9 +288,9 @@ console.warn('[tests] read replica: PostgreSQL only (SQLite has no replica); no 
       const queries = replica2.stats().replicaQueries;
       expect(await dashboardCustomers(admin, tree.hq, app2)).toBe(before + 1);
       expect(replica2.stats().replicaQueries).toBe(queries);
-      // The first instance's limit (30 s) is not reached: it still reads the paused replica.
+      // The first instance, without a limit, still reads the paused replica.
       expect(await dashboardCustomers(admin, tree.hq)).toBe(before);
-      expect((await ready()).body.replica).toMatchObject({ readsOn: 'replica', detail: null });
+      expect((await ready()).body.replica).toMatchObject({ readsOn: 'replica', maxLagSeconds: null, detail: null });
       // Logged once, however many measurements found the replica behind.
       await ready(app2);
       expect(warnings.filter((w) => /lag .* reads go to the primary/.test(w))).toHaveLength(1);
