@@ -11,7 +11,9 @@
 // loaded machine no rate may hold 20 ms, and a looser bound still compares the two lookups). SQLite with one app process; PostgreSQL with one and with two
 // (the generator sends to them in turn, as nginx's round robin would).
 //   npx tsx bench/pump-open-loop.ts [--customers 1000000] [--engines sqlite,postgres] [--seconds 8]
-//     [--p99 20] [--start 10] [--factor 1.25] [--max 5000]
+//     [--p99 20] [--start 10] [--factor 1.25] [--max 5000] [--keep] [--sqlite-db FILE] [--pg-db URL]
+// --keep leaves the seeded archive in place and prints where; --sqlite-db / --pg-db measure such an
+// archive again without seeding (the same --customers), so a sweep can wait for a quiet machine.
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -19,7 +21,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { openDb } from '../src/server/db/connection.js';
 import { freshDatabase } from './lib/fresh-db.js';
-import { mulberry32, plates, seedPlateArchive, STATIONS } from './lib/plate-seed.js';
+import { mulberry32, plates, seedPlateArchive, SEED_PASSWORD, STATIONS } from './lib/plate-seed.js';
+import { prepareDatabase } from '../src/server/bootstrap.js';
 import { startServer, type ServerProcess } from './lib/server-process.js';
 
 const { values: args } = parseArgs({
@@ -31,6 +34,9 @@ const { values: args } = parseArgs({
     start: { type: 'string', default: '10' },
     factor: { type: 'string', default: '1.25' },
     max: { type: 'string', default: '5000' },
+    keep: { type: 'boolean', default: false },
+    'sqlite-db': { type: 'string' },
+    'pg-db': { type: 'string' },
   },
 });
 const CUSTOMERS = Number(args.customers);
@@ -208,16 +214,24 @@ async function login(base: string, username: string, password: string): Promise<
 
 async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]): Promise<Result[]> {
   console.log(`\n== ${engine} ==`);
-  const fresh = await freshDatabase(engine, 'openloop');
+  const reuse = engine === 'sqlite' ? args['sqlite-db'] : args['pg-db'];
+  const fresh = reuse ? { url: reuse, drop: async () => {} } : await freshDatabase(engine, 'openloop');
   const results: Result[] = [];
   try {
     const db = openDb({ url: fresh.url, poolSize: 5 });
     const t0 = Date.now();
     let seeded;
     try {
-      seeded = await seedPlateArchive(db, fresh.url, allPlates, CUSTOMERS);
+      // A kept archive only needs the migrations added since it was seeded.
+      seeded = reuse
+        ? (await prepareDatabase(db), { userPassword: SEED_PASSWORD })
+        : await seedPlateArchive(db, fresh.url, allPlates, CUSTOMERS);
     } finally {
       await db.close();
+    }
+    if (args.keep && !reuse) {
+      console.log(`  kept: --${engine === 'sqlite' ? 'sqlite-db' : 'pg-db'} ${fresh.url}`);
+      fresh.drop = async () => {};
     }
     console.log(`  load average after seeding (${((Date.now() - t0) / 1000).toFixed(0)} s): ${load1().toFixed(1)}`);
     // Plates of the attendant's station (vehicle v < N belongs to customer v + 1, customer i to station i % 40).

@@ -10,6 +10,8 @@ import { hashPassword } from '../../src/server/auth/passwords.js';
 import { PLATE_PROVINCES } from '../../src/domain/plate.js';
 
 export const STATIONS = 40;
+/** The password of the seeded users (`bench`, `attendant`). */
+export const SEED_PASSWORD = 'Bench-passw0rd-1';
 
 // Deterministic PRNG so both engines get the same plates.
 export function mulberry32(seed: number) {
@@ -99,7 +101,7 @@ export async function seedPlateArchive(
       .execute();
     stationIds.push(r.id);
   }
-  const password = 'Bench-passw0rd-1';
+  const password = SEED_PASSWORD;
   const user = await k
     .insertInto('app_user')
     .values({
