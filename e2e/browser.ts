@@ -108,7 +108,7 @@ export interface BrowserApp {
 }
 
 export async function startBrowserApp(engine: Engine, config: Partial<Config> = {}): Promise<BrowserApp> {
-  const fresh = await openFresh(engine);
+  const fresh = await openFresh(engine, { migrated: true });
   let app: TestApp | undefined;
   let browser: Browser | undefined;
   const stop = async () => {

@@ -29,7 +29,7 @@ describeEngines('forecourt alerts', (engine) => {
     });
 
   beforeAll(async () => {
-    ({ url, drop } = await freshDatabase(engine));
+    ({ url, drop } = await freshDatabase(engine, { migrated: true }));
     db = openDb({ url, poolSize: 2 });
     await prepareDatabase(db);
     const app = await buildApp({ db, config: testConfig(), webRoot: null, now: () => new Date() });

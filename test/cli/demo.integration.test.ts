@@ -65,7 +65,7 @@ describeEngines('forecourt demo on an empty database', (engine) => {
   let db: Db;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    ({ db, close } = await openFresh(engine));
+    ({ db, close } = await openFresh(engine, { migrated: true }));
     await prepareDatabase(db);
   });
   afterAll(() => close());

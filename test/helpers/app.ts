@@ -33,7 +33,8 @@ export function useTestApp(engine: Engine, overrides: Partial<Config> = {}): Tes
   const ctx = { now: { value: null } } as TestContext;
   let close: (() => Promise<void>) | null = null;
   beforeAll(async () => {
-    const fresh = await openFresh(engine);
+    // From the migrated template; prepareDatabase still runs (finding nothing to migrate) and seeds.
+    const fresh = await openFresh(engine, { migrated: true });
     close = fresh.close;
     ctx.db = fresh.db;
     ctx.config = testConfig(overrides);

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { describe } from 'vitest';
 import { openDb, type Db } from '../../src/server/db/connection.js';
 import type { Engine } from '../../src/server/db/dialect.js';
+import { copySqliteTemplate, createFromPgTemplate } from './migrated-template.js';
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://forecourt:forecourt@127.0.0.1:5432/postgres';
 
@@ -35,21 +36,42 @@ if (!pgReady) {
 
 export const ENGINES: Engine[] = ['sqlite', 'postgres'];
 
-/** A fresh, empty database on the given engine; `drop()` removes it. */
-export async function freshDatabase(engine: Engine): Promise<{ url: string; drop: () => Promise<void> }> {
+export interface FreshOptions {
+  /**
+   * Start from a copy of a database with every migration applied but nothing seeded (see
+   * migrated-template.ts) instead of an empty one; prepareDatabase then only seeds. Tests of the
+   * migrations themselves leave this off.
+   */
+  migrated?: boolean;
+}
+
+/** A fresh database on the given engine, empty unless `migrated`; `drop()` removes it. */
+export async function freshDatabase(
+  engine: Engine,
+  { migrated = false }: FreshOptions = {},
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `fc_test_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
   if (engine === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-test-'));
-    return { url: path.join(dir, `${name}.db`), drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+    const file = path.join(dir, `${name}.db`);
+    if (migrated) await copySqliteTemplate(file);
+    return { url: file, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
+  const urlOf = (db: string) => {
+    const url = new URL(PG_ADMIN_URL);
+    url.pathname = `/${db}`;
+    return url.toString();
+  };
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
+  try {
+    if (migrated) await createFromPgTemplate(admin, name, urlOf);
+    else await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
   return {
-    url: url.toString(),
+    url: urlOf(name),
     drop: async () => {
       const c = new pg.Client({ connectionString: PG_ADMIN_URL });
       await c.connect();
@@ -59,8 +81,11 @@ export async function freshDatabase(engine: Engine): Promise<{ url: string; drop
   };
 }
 
-export async function openFresh(engine: Engine): Promise<{ db: Db; close: () => Promise<void> }> {
-  const fresh = await freshDatabase(engine);
+export async function openFresh(
+  engine: Engine,
+  options: FreshOptions = {},
+): Promise<{ db: Db; close: () => Promise<void> }> {
+  const fresh = await freshDatabase(engine, options);
   const db = openDb({ url: fresh.url, poolSize: 5 });
   return {
     db,

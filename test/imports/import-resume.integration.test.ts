@@ -45,7 +45,7 @@ describeEngines('import survives kill -9', (engine) => {
   const args = () => [BIN, 'import', file, '--kind', 'customers', '--user', 'admin', '--org', 'HQ'];
 
   beforeAll(async () => {
-    ({ url, drop } = await freshDatabase(engine));
+    ({ url, drop } = await freshDatabase(engine, { migrated: true }));
     db = openDb({ url });
     await prepareDatabase(db);
     await buildDemo(db);

@@ -18,7 +18,7 @@ describeEngines('forecourt import org_units / users', (engine) => {
   let dir: string;
 
   beforeAll(async () => {
-    ({ url, drop } = await freshDatabase(engine));
+    ({ url, drop } = await freshDatabase(engine, { migrated: true }));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-org-cli-'));
     const db = openDb({ url, poolSize: 2 });
     await prepareDatabase(db);

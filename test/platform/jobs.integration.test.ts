@@ -8,7 +8,7 @@ import { freshDatabase } from '../helpers/engines.js';
 
 describeEngines('job runner', (engine) => {
   it('runs a period once, retries a failed one, re-runs a finished one only when forced', async () => {
-    const { db, close } = await openFresh(engine);
+    const { db, close } = await openFresh(engine, { migrated: true });
     try {
       await prepareDatabase(db);
       let runs = 0;
@@ -38,7 +38,7 @@ describeEngines('job runner', (engine) => {
   });
 
   it('takes over a claim whose process stopped beating, and leaves a beating one alone', async () => {
-    const { db, close } = await openFresh(engine);
+    const { db, close } = await openFresh(engine, { migrated: true });
     try {
       await prepareDatabase(db);
       let runs = 0;

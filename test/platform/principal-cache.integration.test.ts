@@ -42,7 +42,7 @@ describeEngines('cached principals', (engine) => {
   const status = async (app: TestApp, s: Session, path: string) => (await on(app, s, 'GET', path)).statusCode;
 
   beforeAll(async () => {
-    ({ url, drop } = await freshDatabase(engine));
+    ({ url, drop } = await freshDatabase(engine, { migrated: true }));
     const db = openDb({ url, poolSize: 2 });
     await prepareDatabase(db);
     await db.close();
