@@ -9,6 +9,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import helmet from 'helmet';
+import { sharedCompilers } from './schema-compilers.js';
 import type { Config } from './config.js';
 import type { Db } from './db/connection.js';
 import { pgPoolOf, queriesHoldEventLoop } from './db/dialect.js';
@@ -216,6 +217,7 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
     genReqId: (req) => requestIdOf(req.headers['x-request-id'], process.env.TRUST_PROXY === '1'),
     // Reject unknown fields instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    schemaController: { compilersFactory: sharedCompilers },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Requests in flight, so a graceful shutdown can let them finish before the database closes.
@@ -237,6 +239,8 @@ export async function buildApp(opts: AppOptions): Promise<App & { routeTable: Ro
 
   const routeTable: RouteEntry[] = [];
   app.addHook('onRoute', (route) => {
+    if (route.schema?.headers)
+      throw new Error(`${route.method} ${route.url}: a headers schema needs Fastify's own compiler`);
     if (route.url.startsWith(DOCS_PREFIX)) route.config = { ...route.config, access: { public: true } };
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     // Every integer and number a request can carry gets a bound, so none reaches a query as 1e30.
