@@ -170,6 +170,34 @@ describeEngines('onboarding people by import', (engine) => {
     expect((await call(ctx.app, fresh2, 'GET', '/api/auth/me')).statusCode).toBe(401);
   });
 
+  it('holds up someone an administrator created or reset with "must change at first sign-in" ticked, only him', async () => {
+    const made = await ok<{ id: number }>(
+      call(ctx.app, admin, 'POST', '/api/users', {
+        ...{ username: 'handmade1', displayName: '手建员工', orgUnitId: tree.station1 },
+        ...{ password: USER_PASSWORD, roleIds: [], mustChangePassword: true },
+      }),
+      201,
+    );
+    const s = await login(ctx.app, 'handmade1', USER_PASSWORD);
+    expect((await me(s)).mustChangePassword).toBe(true);
+    expect((await call(ctx.app, s, 'GET', '/api/org/units')).json().error.code).toBe('PASSWORD_CHANGE_REQUIRED');
+    await ok(
+      call(ctx.app, s, 'POST', '/api/auth/password', { currentPassword: USER_PASSWORD, newPassword: 'Mine-now-2026x' }),
+    );
+    expect((await me(s)).mustChangePassword).toBe(false);
+    // A reset with the box ticked holds him up again; one without it does not.
+    await ok(
+      call(ctx.app, admin, 'POST', `/api/users/${made.id}/reset-password`, {
+        password: 'Reset-by-admin-1',
+        mustChangePassword: true,
+      }),
+    );
+    const again = await login(ctx.app, 'handmade1', 'Reset-by-admin-1');
+    expect((await me(again)).mustChangePassword).toBe(true);
+    await ok(call(ctx.app, admin, 'POST', `/api/users/${made.id}/reset-password`, { password: 'Reset-by-admin-2' }));
+    expect((await me(await login(ctx.app, 'handmade1', 'Reset-by-admin-2'))).mustChangePassword).toBe(false);
+  });
+
   it('deletes initial passwords not downloaded in time, audits it, and the download then says they expired', async () => {
     const t0 = new Date(Date.now() + 24 * HOUR);
     ctx.now.value = t0;

@@ -2365,6 +2365,8 @@ export interface paths {
                         password: string;
                         roleIds: number[];
                         locale?: "zh-CN" | "en-US";
+                        /** @description the user must change this password at his first sign-in (until then only /api/auth/me, the password change and sign-out answer); false unless given */
+                        mustChangePassword?: boolean;
                     };
                 };
             };
@@ -2810,6 +2812,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         password: string;
+                        /** @description the user must change this password at his first sign-in (until then only /api/auth/me, the password change and sign-out answer); false unless given */
+                        mustChangePassword?: boolean;
                     };
                 };
             };

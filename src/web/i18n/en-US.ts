@@ -334,6 +334,7 @@ export const enUS: Catalog = {
     locked: 'Locked',
     createdAt: 'Created',
     password: 'Initial password',
+    mustChangePassword: 'Must change this password at first sign-in',
     newPassword: 'New password',
     create: 'New user',
     editTitle: 'Edit user: {{name}}',

@@ -320,6 +320,7 @@ export const zhCN = {
     locked: '已锁定',
     createdAt: '创建时间',
     password: '初始密码',
+    mustChangePassword: '首次登录时须修改此密码',
     newPassword: '新密码',
     create: '新建用户',
     editTitle: '编辑用户：{{name}}',

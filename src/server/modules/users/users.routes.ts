@@ -23,6 +23,8 @@ const Password = Type.String({ minLength: 1, maxLength: 200 });
 const Locale = Type.Union([Type.Literal('zh-CN'), Type.Literal('en-US')]);
 const RoleIds = Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 20 });
 const userResource = { type: 'user', param: 'id' } as const;
+const MUST_CHANGE =
+  'the user must change this password at his first sign-in (until then only /api/auth/me, the password change and sign-out answer); false unless given';
 const tags = ['users'];
 
 export function usersRoutes(app: App, svc: UsersService): void {
@@ -68,6 +70,7 @@ export function usersRoutes(app: App, svc: UsersService): void {
           password: Password,
           roleIds: RoleIds,
           locale: Type.Optional(Locale),
+          mustChangePassword: Type.Optional(Type.Boolean({ description: MUST_CHANGE })),
         },
         { additionalProperties: false },
       ),
@@ -104,11 +107,16 @@ export function usersRoutes(app: App, svc: UsersService): void {
       tags,
       summary: 'Set a new password for a user whose rights do not exceed yours (signs him out)',
       params: IdParams,
-      body: Type.Object({ password: Password }, { additionalProperties: false }),
+      body: Type.Object(
+        { password: Password, mustChangePassword: Type.Optional(Type.Boolean({ description: MUST_CHANGE })) },
+        { additionalProperties: false },
+      ),
       response: { 200: Ok, ...errorResponses },
     },
     handler: async (req) => {
-      await svc.resetPassword(requirePrincipal(req), req.ip, req.params.id, req.body.password);
+      await svc.resetPassword(requirePrincipal(req), req.ip, req.params.id, req.body.password, {
+        mustChangePassword: req.body.mustChangePassword ?? false,
+      });
       return { ok: true };
     },
   });

@@ -47,6 +47,8 @@ export interface CreateUser {
   password: string;
   roleIds: number[];
   locale?: string;
+  /** A password the administrator chose for him: he changes it at his first sign-in. */
+  mustChangePassword?: boolean;
 }
 
 export interface UpdateUser {
@@ -126,6 +128,7 @@ export class UsersService {
             password_hash: hash,
             locale: input.locale ?? 'zh-CN',
             active: 1,
+            must_change_password: input.mustChangePassword ? 1 : 0,
             password_changed_at: now,
             created_at: now,
             updated_at: now,
@@ -190,7 +193,13 @@ export class UsersService {
     return this.get(id);
   }
 
-  async resetPassword(p: Principal, ip: string | null, id: number, password: string): Promise<void> {
+  async resetPassword(
+    p: Principal,
+    ip: string | null,
+    id: number,
+    password: string,
+    opts: { mustChangePassword?: boolean } = {},
+  ): Promise<void> {
     const user = await this.get(id);
     const pwErr = passwordError(password, user.username, 'body.password');
     if (pwErr) throw pwErr;
@@ -203,6 +212,7 @@ export class UsersService {
           password_changed_at: new Date().toISOString(),
           failed_logins: 0,
           locked_until: null,
+          must_change_password: opts.mustChangePassword ? 1 : 0,
         })
         .where('id', '=', id)
         .execute();

@@ -1,7 +1,7 @@
 // Create a user, or edit one (display name, org unit, roles, active) at the version it was read.
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Form, Input, Modal, Select, Switch } from 'antd';
+import { Checkbox, Form, Input, Modal, Select, Switch } from 'antd';
 import { client, unwrap, type ApiData } from '../../api/client.js';
 import { currentLocale } from '../../i18n/index.js';
 import { useShowError } from '../../shared/errors.js';
@@ -19,6 +19,7 @@ interface UserFormValues {
   roleIds: number[];
   password: string;
   active: boolean;
+  mustChangePassword: boolean;
 }
 
 const USERNAME = /^[A-Za-z0-9_.@-]{2,}$/;
@@ -44,7 +45,8 @@ export function UserFormModal({
   useEffect(() => {
     if (!target) return;
     form.resetFields();
-    if (target.mode === 'create') form.setFieldsValue({ orgUnitId: target.orgUnitId, roleIds: [], active: true });
+    if (target.mode === 'create')
+      form.setFieldsValue({ orgUnitId: target.orgUnitId, roleIds: [], active: true, mustChangePassword: false });
     else
       form.setFieldsValue({
         username: target.user.username,
@@ -68,6 +70,7 @@ export function UserFormModal({
               orgUnitId: v.orgUnitId,
               roleIds: v.roleIds,
               password: v.password,
+              mustChangePassword: v.mustChangePassword,
             },
           }),
         );
@@ -149,14 +152,19 @@ export function UserFormModal({
           />
         </Form.Item>
         {creating ? (
-          <Form.Item
-            name="password"
-            label={t('users.password')}
-            rules={newPasswordRules()}
-            extra={t('setup.passwordHelp')}
-          >
-            <Input.Password autoComplete="new-password" />
-          </Form.Item>
+          <>
+            <Form.Item
+              name="password"
+              label={t('users.password')}
+              rules={newPasswordRules()}
+              extra={t('setup.passwordHelp')}
+            >
+              <Input.Password autoComplete="new-password" />
+            </Form.Item>
+            <Form.Item name="mustChangePassword" valuePropName="checked">
+              <Checkbox>{t('users.mustChangePassword')}</Checkbox>
+            </Form.Item>
+          </>
         ) : (
           <Form.Item name="active" label={t('users.status')} valuePropName="checked">
             <Switch checkedChildren={t('users.active')} unCheckedChildren={t('users.inactive')} />
@@ -177,20 +185,26 @@ export function ResetPasswordModal({
   onDone: () => void;
 }) {
   const { t } = useTranslation();
-  const [form] = Form.useForm<{ password: string }>();
+  const [form] = Form.useForm<{ password: string; mustChangePassword: boolean }>();
   const [busy, setBusy] = useState(false);
   const showError = useShowError();
 
   useEffect(() => {
-    if (user) form.resetFields();
+    if (user) {
+      form.resetFields();
+      form.setFieldsValue({ mustChangePassword: false });
+    }
   }, [user, form]);
 
-  const submit = async ({ password }: { password: string }) => {
+  const submit = async ({ password, mustChangePassword }: { password: string; mustChangePassword: boolean }) => {
     if (!user) return;
     setBusy(true);
     try {
       await unwrap(
-        client.POST('/api/users/{id}/reset-password', { params: { path: { id: user.id } }, body: { password } }),
+        client.POST('/api/users/{id}/reset-password', {
+          params: { path: { id: user.id } },
+          body: { password, mustChangePassword },
+        }),
       );
       onDone();
     } catch (err) {
@@ -220,6 +234,9 @@ export function ResetPasswordModal({
           extra={t('setup.passwordHelp')}
         >
           <Input.Password autoComplete="new-password" />
+        </Form.Item>
+        <Form.Item name="mustChangePassword" valuePropName="checked">
+          <Checkbox>{t('users.mustChangePassword')}</Checkbox>
         </Form.Item>
       </Form>
     </Modal>
