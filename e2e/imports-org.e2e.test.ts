@@ -1,6 +1,7 @@
 // Onboarding in the browser, on a phone: the administrator chooses 组织机构 on the import page, loads a
 // unit file whose stations come before their area (a bad time zone refused with its field), then
-// 人员账号 for the people, and takes the new users' initial passwords once. No sideways scrolling.
+// 人员账号 for the people, and takes the new users' initial passwords once; one of them signs in with
+// his and is asked to choose his own password first. No sideways scrolling.
 // Screenshots go to e2e/artifacts/imports-org-<engine>/.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -90,6 +91,27 @@ function orgFlow(engine: Engine) {
       expect(sheet).toContain('zhang3');
       await poll(() => passwords.innerText()).toContain('初始密码已下载');
       await screenshot(page, dir, '03-passwords-taken');
+
+      // Someone the import created signs in with his initial password and chooses his own before anything else.
+      const initial = sheet
+        .split(/\r?\n/)
+        .map((l) => l.split(','))
+        .find((cells) => cells[1] === 'zhang3')![4]!;
+      const own = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+      own.setDefaultTimeout(UI_TIMEOUT);
+      const zhang = await own.newPage();
+      await signIn(zhang, base, 'zhang3', initial);
+      await poll(() => zhang.getByText('请设置你自己的密码').count()).toBe(1);
+      expect(await zhang.getByTestId('account-menu').count()).toBe(0);
+      await screenshot(zhang, dir, '04-first-password');
+      await zhang.getByLabel('初始密码').fill(initial);
+      await zhang.getByLabel('新密码', { exact: true }).fill('Own-secret-2026x');
+      await zhang.getByLabel('确认新密码').fill('Own-secret-2026x');
+      await zhang.getByRole('button', { name: '设置密码并进入系统' }).click();
+      await poll(() => zhang.getByTestId('account-menu').count()).toBe(1);
+      expect(await zhang.getByText('请设置你自己的密码').count()).toBe(0);
+      await screenshot(zhang, dir, '05-signed-in');
+      await own.close();
     },
     STEP_TIMEOUT,
   );
