@@ -56,50 +56,54 @@ export class PumpService {
   ) {}
 
   /**
-   * The customers of `vehicleIds`, most recent visitor first. `units`, when the caller has them, are
-   * the org units of the principal's customer scope (as `unitsInScope` reads them): the customers'
-   * units are checked against the list instead of the org tree.
+   * The customers of the vehicles `vehicles` selects (at most CANDIDATE_CAP of them), most recent
+   * visitor first. `units`, when the caller has them, are the org units of the principal's customer
+   * scope (as `unitsInScope` reads them): the customers' units are checked against the list instead
+   * of the org tree.
    */
   private candidates(
     p: Principal,
     units: number[] | null,
-    vehicleIds: SelectQueryBuilder<Database, any, { id: number }>,
+    vehicles: SelectQueryBuilder<Database, 'vehicle', object>,
     limit: number,
   ) {
-    return (
-      this.db
-        .selectFrom('vehicle as v')
-        .innerJoin('customer as c', 'c.id', 'v.customer_id')
-        .select([
-          'v.id as vehicle_id',
-          'v.plate',
-          'v.model',
-          'c.id',
-          'c.code',
-          'c.kind',
-          'c.name',
-          'c.surname',
-          'c.gender',
-          'c.notes',
-          'c.look_after',
-          'c.last_visit_at',
-          'c.organisation',
-          'c.products',
-          'c.routes',
-        ])
-        // Cap the candidates: two characters can match 1% of all plates, and the attendant will type a third.
-        .where('v.id', 'in', vehicleIds.limit(CANDIDATE_CAP))
-        .where('c.merged_into_id', 'is', null)
-        .where((eb) =>
-          units === null
-            ? inCustomerScope(p, eb.ref('c.org_unit_id'))
-            : eb('c.org_unit_id', 'in', units.length > 0 ? units : [-1]),
-        )
-        .orderBy(sql`c.last_visit_at is null`)
-        .orderBy('c.last_visit_at', 'desc')
-        .limit(limit)
-        .execute()
-    );
+    // The vehicles' rows are read once, in a derived table, rather than their ids in a subquery and
+    // the rows again by id. Cap them: two characters can match 1% of all plates, and the attendant
+    // will type a third.
+    const picked = vehicles
+      .select(['vehicle.id', 'vehicle.customer_id', 'vehicle.plate', 'vehicle.model'])
+      .limit(CANDIDATE_CAP)
+      .as('v');
+    return this.db
+      .selectFrom(picked)
+      .innerJoin('customer as c', 'c.id', 'v.customer_id')
+      .select([
+        'v.id as vehicle_id',
+        'v.plate',
+        'v.model',
+        'c.id',
+        'c.code',
+        'c.kind',
+        'c.name',
+        'c.surname',
+        'c.gender',
+        'c.notes',
+        'c.look_after',
+        'c.last_visit_at',
+        'c.organisation',
+        'c.products',
+        'c.routes',
+      ])
+      .where('c.merged_into_id', 'is', null)
+      .where((eb) =>
+        units === null
+          ? inCustomerScope(p, eb.ref('c.org_unit_id'))
+          : eb('c.org_unit_id', 'in', units.length > 0 ? units : [-1]),
+      )
+      .orderBy(sql`c.last_visit_at is null`)
+      .orderBy('c.last_visit_at', 'desc')
+      .limit(limit)
+      .execute();
   }
 
   /** The org units whose customers `p` may read, when they are few (a station, an area); else null. */
@@ -126,8 +130,8 @@ export class PumpService {
       throw new AppError('VALIDATION_FAILED', 'type at least 2 characters of the plate', 'querystring.q');
     // A station's attendant searches his station's plates only, not the company's million.
     const units = await this.unitsInScope(p);
-    const own = <Q extends SelectQueryBuilder<Database, 'vehicle', { id: number }>>(query: Q): Q =>
-      units === null ? query : (query.where('vehicle.org_unit_id', 'in', units.length > 0 ? units : [-1]) as Q);
+    const own = (query: SelectQueryBuilder<Database, 'vehicle', object>) =>
+      units === null ? query : query.where('vehicle.org_unit_id', 'in', units.length > 0 ? units : [-1]);
     // Tiers, cheapest and most likely first: attendants usually catch the end of the plate, and a
     // suffix is a btree range on the reversed plate; only when that finds too few do we ask the
     // substring index (trigram) or, for two characters, the plate's start.
@@ -138,7 +142,6 @@ export class PumpService {
       own(
         this.db
           .selectFrom('vehicle')
-          .select('vehicle.id')
           .where((eb) => prefixRange(this.engine, eb.ref('vehicle.plate_reversed'), reversed)),
       ),
       limit,
@@ -146,21 +149,11 @@ export class PumpService {
     // A whole plate found exactly needs no substring search.
     const exact = parsePlate(key).ok && rows.some((r) => r.plate === key);
     if (rows.length < limit && !exact) {
-      const contains = () => {
-        const ids = plateContains(this.db, this.engine, key);
-        return units === null
-          ? ids
-          : own(this.db.selectFrom('vehicle').select('vehicle.id').where('vehicle.id', 'in', ids));
-      };
-      const more =
+      const more = own(
         key.length >= 3
-          ? contains()
-          : own(
-              this.db
-                .selectFrom('vehicle')
-                .select('vehicle.id')
-                .where((eb) => prefixRange(this.engine, eb.ref('vehicle.plate'), key)),
-            );
+          ? this.db.selectFrom('vehicle').where('vehicle.id', 'in', plateContains(this.db, this.engine, key))
+          : this.db.selectFrom('vehicle').where((eb) => prefixRange(this.engine, eb.ref('vehicle.plate'), key)),
+      );
       const seen = new Set(rows.map((r) => r.vehicle_id));
       for (const r of await this.candidates(p, units, more, limit * 3)) if (!seen.has(r.vehicle_id)) rows.push(r);
     }
