@@ -428,6 +428,7 @@ export const enUS: Catalog = {
       import_cancel: 'Cancel import',
       import_done: 'Import finished',
       import_passwords: 'Took the initial passwords of imported users',
+      import_passwords_expired: 'Deleted the initial passwords of imported users, not taken in time',
       login: 'Sign in',
       login_failed: 'Failed sign-in',
       logout: 'Sign out',

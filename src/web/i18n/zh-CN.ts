@@ -414,6 +414,7 @@ export const zhCN = {
       import_cancel: '取消导入',
       import_done: '导入完成',
       import_passwords: '领取导入账号的初始密码',
+      import_passwords_expired: '导入账号的初始密码超时未领取，已删除',
       login: '登录',
       login_failed: '登录失败',
       logout: '退出登录',
