@@ -14,7 +14,6 @@
 //   npx tsx bench/branch-load.ts [--customers 1000000] [--users 200] [--seconds 600] [--instances 2]
 import fs from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -26,7 +25,7 @@ import { freshDatabase } from './lib/fresh-db.js';
 import { NGINX, startNginx, type RunningNginx } from './lib/nginx.js';
 import { mulberry32, plates, seedPlateArchive, STATIONS } from './lib/plate-seed.js';
 import { buildRollups } from './lib/rollups.js';
-import { startServer, type ServerProcess } from './lib/server-process.js';
+import { freePort, startServer, type ServerProcess } from './lib/server-process.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -263,17 +262,6 @@ interface Branch {
   users: { username: string; role: Role; unitId: number }[];
   /** API keys, one per station system that sends sales. */
   keys: { stationIndex: number; key: string }[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - performance.now())));

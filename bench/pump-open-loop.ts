@@ -15,7 +15,6 @@
 // --keep leaves the seeded archive in place and prints where; --sqlite-db / --pg-db measure such an
 // archive again without seeding (the same --customers), so a sweep can wait for a quiet machine.
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -23,7 +22,7 @@ import { openDb } from '../src/server/db/connection.js';
 import { freshDatabase } from './lib/fresh-db.js';
 import { mulberry32, plates, seedPlateArchive, SEED_PASSWORD, STATIONS } from './lib/plate-seed.js';
 import { prepareDatabase } from '../src/server/bootstrap.js';
-import { startServer, type ServerProcess } from './lib/server-process.js';
+import { freePort, startServer, type ServerProcess } from './lib/server-process.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -133,17 +132,6 @@ async function openLoop(targets: URL[], paths: string[], cookie: string, rate: n
     max: latencies[latencies.length - 1] ?? NaN,
     load1: load,
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const passes = (s: Step, bound = BOUND_MS) => s.errors === 0 && s.p99 < bound;

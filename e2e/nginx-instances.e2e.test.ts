@@ -14,7 +14,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, isPgAvailable } from '../test/helpers/engines.js';
 import { ensureWeb } from '../scripts/ensure-web.mjs';
 import { NGINX, OPENSSL, startNginx, type RunningNginx } from '../bench/lib/nginx.js';
+import { freePort } from '../bench/lib/server-process.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE_BOUND_MS = 5000;
@@ -102,17 +102,6 @@ function sessionOf(res: Res): Session {
   const cookie = set.map((c) => c.split(';')[0]!).find((c) => c.startsWith('fc_session='));
   if (!cookie) throw new Error(`no session cookie: ${res.status} ${res.text.slice(0, 200)}`);
   return { cookie, csrf: res.json<{ csrfToken: string }>().csrfToken };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,6 +3,7 @@
 // (`reportListening`), which lets it take any free port; scripts that cannot report (the real
 // src/server/main.ts) are given a fixed PORT and polled until they answer.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -70,4 +71,16 @@ async function poll(url: string): Promise<string> {
       return url;
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A TCP port free on 127.0.0.1 at the moment of asking. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }

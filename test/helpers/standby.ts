@@ -5,10 +5,10 @@
 // The backup copies the whole cluster: seconds on CI's, minutes beside a kept benchmark database.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from '../../bench/lib/server-process.js';
 
 /** Why a standby cannot be started here, or null. */
 export function standbyUnavailable(): string | null {
@@ -23,17 +23,6 @@ export function standbyUnavailable(): string | null {
 }
 
 const osId = (flag: '-u' | '-g') => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function until<T>(what: string, f: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;

@@ -2,19 +2,13 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router-dom';
-import { App, Button, Card, Col, Descriptions, Form, Input, Row, Typography } from 'antd';
+import { App, Button, Card, Col, Descriptions, Form, Row, Typography } from 'antd';
 import { PoweroffOutlined } from '@ant-design/icons';
 import { client, unwrap } from '../../api/client.js';
 import { useShowError } from '../../shared/errors.js';
-import { confirmRules, newPasswordRules } from '../../shared/password-rules.js';
 import { Page } from '../../shared/page.js';
+import { PasswordFields, type PasswordForm } from './password-fields.js';
 import { useCurrentUser, useSignOut } from '../../shared/session.js';
-
-interface PasswordForm {
-  currentPassword: string;
-  newPassword: string;
-  confirm: string;
-}
 
 export function AccountPage() {
   const { t } = useTranslation();
@@ -68,29 +62,7 @@ export function AccountPage() {
               <Descriptions.Item label={t('users.displayName')}>{me.displayName}</Descriptions.Item>
             </Descriptions>
             <Form form={form} layout="vertical" onFinish={change} requiredMark={false} style={{ maxWidth: 420 }}>
-              <Form.Item
-                name="currentPassword"
-                label={t('account.currentPassword')}
-                rules={[{ required: true, message: t('validation.required') }]}
-              >
-                <Input.Password autoComplete="current-password" />
-              </Form.Item>
-              <Form.Item
-                name="newPassword"
-                label={t('account.newPassword')}
-                rules={newPasswordRules()}
-                extra={t('setup.passwordHelp')}
-              >
-                <Input.Password autoComplete="new-password" />
-              </Form.Item>
-              <Form.Item
-                name="confirm"
-                label={t('account.confirmPassword')}
-                dependencies={['newPassword']}
-                rules={confirmRules('newPassword')}
-              >
-                <Input.Password autoComplete="new-password" />
-              </Form.Item>
+              <PasswordFields currentLabel={t('account.currentPassword')} />
               <Button type="primary" htmlType="submit" loading={busy}>
                 {t('common.save')}
               </Button>

@@ -3,18 +3,12 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQueryClient } from '@tanstack/react-query';
-import { Button, Flex, Form, Input } from 'antd';
+import { Button, Flex, Form } from 'antd';
 import { client, unwrap } from '../../api/client.js';
 import { AuthLayout } from '../../shared/auth-layout.js';
 import { useShowError } from '../../shared/errors.js';
-import { confirmRules, newPasswordRules } from '../../shared/password-rules.js';
+import { PasswordFields, type PasswordForm } from './password-fields.js';
 import { ME_KEY, useCurrentUser, useSignOut } from '../../shared/session.js';
-
-interface PasswordForm {
-  currentPassword: string;
-  newPassword: string;
-  confirm: string;
-}
 
 export function FirstPasswordPage() {
   const { t } = useTranslation();
@@ -47,29 +41,7 @@ export function FirstPasswordPage() {
     >
       <Form form={form} layout="vertical" onFinish={change} requiredMark={false}>
         <input type="hidden" autoComplete="username" value={me.username} readOnly />
-        <Form.Item
-          name="currentPassword"
-          label={t('account.initialPassword')}
-          rules={[{ required: true, message: t('validation.required') }]}
-        >
-          <Input.Password autoComplete="current-password" />
-        </Form.Item>
-        <Form.Item
-          name="newPassword"
-          label={t('account.newPassword')}
-          rules={newPasswordRules()}
-          extra={t('setup.passwordHelp')}
-        >
-          <Input.Password autoComplete="new-password" />
-        </Form.Item>
-        <Form.Item
-          name="confirm"
-          label={t('account.confirmPassword')}
-          dependencies={['newPassword']}
-          rules={confirmRules('newPassword')}
-        >
-          <Input.Password autoComplete="new-password" />
-        </Form.Item>
+        <PasswordFields currentLabel={t('account.initialPassword')} />
         <Flex justify="space-between" align="center">
           <Button type="primary" htmlType="submit" loading={busy}>
             {t('account.firstPasswordSave')}
