@@ -212,13 +212,44 @@ export function pgArrayLiteral(values: readonly unknown[]): string {
 }
 
 /**
- * Writers that read rollups and then write them take this lock first. SQLite already runs one
- * writer at a time; on PostgreSQL this transaction-scoped advisory lock makes them take turns.
+ * Writers that read rollups and then write them take their turn. SQLite already runs one writer at
+ * a time; on PostgreSQL a transaction-scoped advisory lock has two levels:
+ *
+ * - `serialiseRollupWriters` waits for every other writer and holds them all off: merges, a customer
+ *   who gains cards or plates (rows waiting for them are looked up under it), big batches.
+ * - `shareRollupWriters` lets small writers (a fill-up at the pump, a station's few sales) run beside
+ *   each other. Each then holds its customers with `lockRollupCustomers`, before it reads their
+ *   cadence and writes any row of theirs, so two writers of one customer still take turns.
+ *
+ * A transaction takes the exclusive level, if at all, before the shared one (never shared, then
+ * exclusive: two such would wait for each other).
  */
 export async function serialiseRollupWriters(db: Kysely<any>): Promise<void> {
   if (engineOf(db) === 'postgres') await sql`select pg_advisory_xact_lock(${ROLLUP_LOCK})`.execute(db);
 }
+
+/** The shared level of the rollup writers' lock (see `serialiseRollupWriters`). */
+export async function shareRollupWriters(db: Kysely<any>): Promise<void> {
+  if (engineOf(db) === 'postgres') await sql`select pg_advisory_xact_lock_shared(${ROLLUP_LOCK})`.execute(db);
+}
+
+/**
+ * Hold these customers' rollups for the rest of the transaction (PostgreSQL; taken after
+ * `shareRollupWriters`). Keys are taken in ascending order, so two writers never hold one each of
+ * the other's; they live in the two-key space of advisory locks, apart from the bigint lock above.
+ */
+export async function lockRollupCustomers(db: Kysely<any>, customerIds: readonly number[]): Promise<void> {
+  if (engineOf(db) !== 'postgres' || customerIds.length === 0) return;
+  const keys = [...new Set(customerIds.map((id) => id % 2_147_483_647))].sort((a, b) => a - b);
+  // A function scan of unnest returns the array's elements in order, so the locks are taken in order.
+  await sql`select pg_advisory_xact_lock(${ROLLUP_LOCK}::int, k) from unnest(${pgArrayLiteral(keys)}::int[]) as k`.execute(
+    db,
+  );
+}
 const ROLLUP_LOCK = 0x46435458; // "FCTX"
+
+/** A batch with more rows than this takes the exclusive level: holding each customer would cost more. */
+export const SHARED_ROLLUP_WRITER_ROWS = 64;
 
 /** A column of a bulk statement and its PostgreSQL array element type. */
 export interface BulkColumn {

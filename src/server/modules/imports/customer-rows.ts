@@ -10,6 +10,7 @@ import type { FieldError } from './parse/convert.js';
 import { encodeProblem } from './problems.js';
 import { customersQueries } from '../customers/customers.queries.js';
 import { attachWaitingRows } from '../transactions/rollups.js';
+import { serialiseRollupWriters } from '../../db/dialect.js';
 import { attachWaitingTopups } from '../topups/topups.service.js';
 import { recordCreatedOwners, recordOwnerEdit } from '../ownership/ownership.service.js';
 import {
@@ -449,10 +450,13 @@ export class CustomerRowImporter {
     for (const part of slices(vehicles, 500)) await trx.insertInto('vehicle').values(part).execute();
     for (const part of slices(cards, 500)) await trx.insertInto('fuel_card').values(part).execute();
     for (const part of slices(tags, 500)) await trx.insertInto('customer_tag').values(part).execute();
-    // Transactions that were waiting for these cards or plates: usually none, so look once for the chunk.
+    // Transactions that were waiting for these cards or plates: usually none, so look once for the chunk,
+    // holding off the rollup writers first, so a sale being stored for one of these cards is either
+    // seen here or finds its customer itself (as in attachWaitingRows).
     const allCards = cards.map((c) => c.card_no);
     const allPlates = vehicles.map((v) => v.plate);
     await attachWaitingTopups(trx, allCards);
+    if (allCards.length + allPlates.length > 0) await serialiseRollupWriters(trx);
     if (await waitingRowsExist(trx, allCards, allPlates)) {
       for (let i = 0; i < groups.length; i++) {
         const g = groups[i]!;

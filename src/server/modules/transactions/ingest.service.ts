@@ -6,7 +6,13 @@
 import { ingestRejected, ingestRows } from '../../metrics.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { serialiseRollupWriters, type Engine } from '../../db/dialect.js';
+import {
+  SHARED_ROLLUP_WRITER_ROWS,
+  lockRollupCustomers,
+  serialiseRollupWriters,
+  shareRollupWriters,
+  type Engine,
+} from '../../db/dialect.js';
 import { AppError } from '../../errors.js';
 import {
   PUMP_SOURCE,
@@ -321,7 +327,11 @@ export class IngestService {
   /** Find each row's customer (card first, then plate) and store the rows with their rollups. */
   private async attachAndStore(trx: Kysely<Database>, rows: TxnRow[], batchId: number | null) {
     if (rows.length === 0) return { inserted: 0, attached: 0, superseded: 0 };
-    await serialiseRollupWriters(trx);
+    // A station's few sales run beside other writers, holding only their customers; a big batch
+    // holds them all off. Either level is taken before the holders are looked up.
+    const small = rows.length <= SHARED_ROLLUP_WRITER_ROWS;
+    if (small) await shareRollupWriters(trx);
+    else await serialiseRollupWriters(trx);
     const cards = new Set<string>();
     for (const r of rows) if (r.cardNo !== null) cards.add(r.cardNo);
     const byCard = await q.cardHolders(trx, this.engine, [...cards]);
@@ -343,11 +353,13 @@ export class IngestService {
       known.set(holder.id, holder);
     }
 
+    if (small) await lockRollupCustomers(trx, [...known.keys()]);
     const out = await storeRows(trx, this.engine, rows, {
       batchId,
       now: this.now().toISOString(),
       replacePump: true,
-      cadences: known,
+      // Read before the customers were held, so another writer may have changed them since: storeRows reads them again.
+      cadences: small && this.engine === 'postgres' ? undefined : known,
     });
     let attached = 0;
     for (const r of out.inserted) if (r.customerId !== null) attached++;

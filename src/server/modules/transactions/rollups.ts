@@ -6,7 +6,13 @@
 // or plate became known, that customers were merged, or that a fill-up was recorded by hand.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { engineOf, serialiseRollupWriters, type Engine } from '../../db/dialect.js';
+import {
+  engineOf,
+  lockRollupCustomers,
+  serialiseRollupWriters,
+  shareRollupWriters,
+  type Engine,
+} from '../../db/dialect.js';
 import { businessDay, meanIntervalDays } from '../../../domain/business-day.js';
 import {
   PUMP_MATCH_WINDOW_MS,
@@ -149,7 +155,8 @@ async function rollupRows(
 /**
  * Store rows whose customers are already resolved. Rows whose (namespace, source, external id) is
  * on file are skipped and keep no id; with `replacePump`, a stored card or POS row takes the place of
- * the matching hand-recorded fill-up. The caller holds `serialiseRollupWriters` in the same transaction.
+ * the matching hand-recorded fill-up. The caller holds the rollup writers' lock in the same transaction:
+ * the exclusive level, or the shared one and these rows' customers (see `serialiseRollupWriters`).
  */
 export async function storeRows(
   trx: Kysely<Database>,
@@ -360,7 +367,8 @@ export interface PumpFill {
  */
 export async function recordPumpFill(trx: Kysely<Database>, fill: PumpFill): Promise<'linked' | 'counted'> {
   const engine = engineOf(trx);
-  await serialiseRollupWriters(trx);
+  await shareRollupWriters(trx);
+  await lockRollupCustomers(trx, [fill.customerId]);
   const timeMs = Date.parse(fill.at);
   const me: FillUp = {
     customerId: fill.customerId,
