@@ -1,4 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { describeEngines } from '../helpers/engines.js';
 import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
 import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
@@ -331,6 +332,36 @@ describeEngines('customer archive', (engine) => {
     const group = review.find((g) => g.value === '冀F66666')!;
     expect(group.customers.map((c) => c.name).sort()).toEqual(['钱三', '钱二'].sort());
     expect(JSON.stringify(review)).not.toContain('钱多多');
+  });
+
+  it('counts a long list up to a bound and says so, and counts a short one exactly', async () => {
+    // 10,001 customers of station 1, written straight to the table (the API would take minutes).
+    const now = new Date().toISOString();
+    await sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < 10001)
+      insert into customer (org_unit_id, code, kind, name, look_after, version, created_at, updated_at)
+      select ${tree.station1}, 'BULK' || i, 'individual', '批量师傅' || i, 0, 1, ${now}, ${now} from n`.execute(
+      ctx.db.kysely,
+    );
+    const long = await ok(call(ctx.app, manager, 'GET', '/api/customers?q=批量师傅&pageSize=20'));
+    expect(long).toMatchObject({ total: 10_000, totalIsLowerBound: true });
+    expect(long.items).toHaveLength(20);
+    const short = await ok(call(ctx.app, manager, 'GET', '/api/customers?q=批量师傅1000'));
+    // 批量师傅1000, 批量师傅10000 and 批量师傅10001, counted from the table as well
+    const direct = await ctx.db.kysely
+      .selectFrom('customer')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('name', 'like', '%批量师傅1000%')
+      .executeTakeFirstOrThrow();
+    expect(short).toMatchObject({ total: Number(direct.n), totalIsLowerBound: false });
+    expect(Number(direct.n)).toBe(3);
+    // Out of the manager's subtree, none of them is counted.
+    const other = await createUser(ctx.app, admin, 'qita', tree.station3, ['station_manager']).then(() =>
+      login(ctx.app, 'qita', USER_PASSWORD),
+    );
+    expect(await ok(call(ctx.app, other, 'GET', '/api/customers?q=批量师傅'))).toMatchObject({
+      total: 0,
+      totalIsLowerBound: false,
+    });
   });
 
   it("moves a customer's plates with him: the lookup follows the customer's org unit", async () => {

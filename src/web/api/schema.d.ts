@@ -4106,6 +4106,8 @@ export interface paths {
                                 lastVisitAt: string | null;
                                 version: number;
                             }[];
+                            /** @description true when more than 10000 customers match: total is then 10000, a lower bound */
+                            totalIsLowerBound: boolean;
                         };
                     };
                 };

@@ -27,6 +27,7 @@ export const enUS: Catalog = {
     deleted: 'Deleted',
     none: 'None',
     total: '{{count}} in total',
+    totalAtLeast: 'more than {{count}} (narrow the search)',
     backHome: 'Back to home',
   },
   validation: {

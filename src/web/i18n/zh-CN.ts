@@ -27,6 +27,7 @@ export const zhCN = {
     deleted: '已删除',
     none: '无',
     total: '共 {{count}} 条',
+    totalAtLeast: '超过 {{count}} 条（请缩小条件）',
     backHome: '返回首页',
   },
   validation: {

@@ -23,6 +23,9 @@ export interface CustomerFilter {
   pageSize: number;
 }
 
+/** Matches counted at most; past it the list's total is "at least". */
+export const SEARCH_COUNT_LIMIT = 10_000;
+
 const SORT_COLUMN = {
   code: 'c.code',
   name: 'c.name',
@@ -133,7 +136,23 @@ export const customersQueries = {
     f: SearchFilter & { page: number; pageSize: number },
   ) {
     const q = matching(db, engine, p, f);
-    const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    // Counted up to a bound: an area holds hundreds of thousands of customers, and a page of a list
+    // that long says "10,000+" rather than reading every match to give the exact figure.
+    const counted = Number(
+      (
+        await db
+          .selectFrom(
+            q
+              .select(sql`1`.as('one'))
+              .limit(SEARCH_COUNT_LIMIT + 1)
+              .as('m'),
+          )
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    const totalIsLowerBound = counted > SEARCH_COUNT_LIMIT;
+    const total = totalIsLowerBound ? SEARCH_COUNT_LIMIT : counted;
     const rows = await q
       .selectAll('c')
       .orderBy(sql.ref(SORT_COLUMN[f.sort]), f.order)
@@ -141,7 +160,7 @@ export const customersQueries = {
       .limit(f.pageSize)
       .offset((f.page - 1) * f.pageSize)
       .execute();
-    return { total, rows };
+    return { total, totalIsLowerBound, rows };
   },
 
   /**

@@ -5,6 +5,7 @@ import { IdParams, Page, Paging, Version, errorResponses } from '../../schemas.j
 import { CUSTOMER_KINDS, type CustomersService } from './customers.service.js';
 import type { MergeService } from './merge.service.js';
 import { EXPORT_FORMATS } from './customer-export.js';
+import { SEARCH_COUNT_LIMIT } from './customers.queries.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
 const Text = (max: number) => Type.String({ maxLength: max });
@@ -187,7 +188,17 @@ export function customersRoutes(app: App, svc: CustomersService, merges: MergeSe
       tags,
       summary: 'Search customers of your subtree (and areas lent to you)',
       querystring: CustomerQuery,
-      response: { 200: Page(Summary), ...errorResponses },
+      response: {
+        200: Type.Composite([
+          Page(Summary),
+          Type.Object({
+            totalIsLowerBound: Type.Boolean({
+              description: `true when more than ${SEARCH_COUNT_LIMIT} customers match: total is then ${SEARCH_COUNT_LIMIT}, a lower bound`,
+            }),
+          }),
+        ]),
+        ...errorResponses,
+      },
     },
     handler: (req) => svc.search(requirePrincipal(req), req.query),
   });

@@ -295,8 +295,13 @@ export class CustomersService {
   }
 
   async search(p: Principal, f: CustomerFilter) {
-    const { total, rows } = await customersQueries.search(this.db, this.engine, p, this.filterFrom(f));
-    return { total, items: await this.summaries(p, rows) };
+    const { total, totalIsLowerBound, rows } = await customersQueries.search(
+      this.db,
+      this.engine,
+      p,
+      this.filterFrom(f),
+    );
+    return { total, totalIsLowerBound, items: await this.summaries(p, rows) };
   }
 
   /**

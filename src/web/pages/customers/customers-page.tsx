@@ -170,7 +170,10 @@ export function CustomersPage() {
     current: filter.page,
     pageSize: filter.pageSize,
     total: customers.data?.total ?? 0,
-    showTotal: (total: number) => t('common.total', { count: total }),
+    showTotal: (total: number) =>
+      customers.data?.totalIsLowerBound
+        ? t('common.totalAtLeast', { count: total })
+        : t('common.total', { count: total }),
     onChange: (page: number, pageSize: number) =>
       setFilter((f) => ({ ...f, page: pageSize === f.pageSize ? page : 1, pageSize })),
     ...(isPhone && { simple: true, size: 'small' as const }),
