@@ -82,6 +82,11 @@ describeEngines('forecourt import org_units / users', (engine) => {
       await db.close();
     }
 
+    // Nobody imports as li4 before he has changed his initial password.
+    await expect(cli([units, '--kind', 'org_units', '--user', 'li4'])).rejects.toThrow(
+      /li4 must sign in and change the initial password/,
+    );
+
     const again = await cli([users, '--kind', 'users', '--user', 'admin', '--passwords', path.join(dir, 'p2.csv')]);
     expect(again.out).toContain('新建 0，更新 0，无变化 2');
     expect(fs.existsSync(path.join(dir, 'p2.csv'))).toBe(false);

@@ -119,6 +119,10 @@ export async function runImport(argv: string[], config: Config): Promise<number>
   try {
     await prepareDatabase(db);
     const p = await new SessionService(db.kysely, config).principalOf(values.user);
+    // As on the web: an initial password handed over by an import or an administrator is changed
+    // (by signing in) before its holder does anything else.
+    if (p.mustChangePassword)
+      throw new Error(`${values.user} must sign in and change the initial password before importing`);
     if (!p.permissions.has('import.run')) throw new Error(`${values.user} may not import (needs import.run)`);
 
     if (cancelId !== null) {

@@ -174,7 +174,16 @@ export class SessionService {
     const row = await this.db
       .selectFrom('app_user as u')
       .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
-      .select(['u.id', 'u.username', 'u.display_name', 'u.org_unit_id', 'u.active', 'u.locale', 'o.path'])
+      .select([
+        'u.id',
+        'u.username',
+        'u.display_name',
+        'u.org_unit_id',
+        'u.active',
+        'u.locale',
+        'u.must_change_password',
+        'o.path',
+      ])
       .where('u.username', '=', username)
       .executeTakeFirst();
     if (!row || !row.active) throw new AppError('NOT_FOUND', `no active user ${JSON.stringify(username)}`);
@@ -190,6 +199,7 @@ export class SessionService {
       permissions,
       roleCodes,
       locale: row.locale,
+      mustChangePassword: Number(row.must_change_password) === 1,
       sessionId: '',
       csrfToken: '',
     };
