@@ -1,5 +1,5 @@
-// Every page as every default role, on a desktop (1440×900) and a phone (390×844), in Chromium: what a
-// Chinese user reads is Chinese. A visible Latin word outside the allow-list (brand, units, plate
+// Every page of every default role's menu, on a desktop (1440×900) and a phone (390×844), in Chromium
+// (on PostgreSQL: three roles, the desktop only): what a Chinese user reads is Chinese. A visible Latin word outside the allow-list (brand, units, plate
 // letters, codes), a console error, or a page wider than the phone fails. Every page is kept as a
 // screenshot in e2e/artifacts/page-walk-<engine>/. One test file per engine, so the two walks run in
 // parallel workers.
@@ -12,8 +12,12 @@ import { login, ok, call, type TestApp } from '../test/helpers/app.js';
 import { artifactsDir, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT, type BrowserApp } from './browser.js';
 
 const PASSWORD = 'Walk-the-pages-2026';
-/** Roles that walk the same page at the same size. */
-const ROLES_PER_PAGE = 3;
+/**
+ * Roles that walk the same page at the same size. One: the first role to reach a page (the roles start
+ * three at a time in DEFAULT_ROLES order, the administrator first, who sees every button) walks it;
+ * every role still walks his own start page and checks his menu.
+ */
+const ROLES_PER_PAGE = 1;
 
 /**
  * Latin words a Chinese page may show: the brand, units and standard abbreviations of the trade and of
@@ -215,8 +219,9 @@ export function walk(engine: Engine) {
     }
   }
 
-  // Three roles at a time: each waits mostly on the browser, and the walk is 12 roles × 2 sizes.
-  for (const size of SIZES) {
+  // Three roles at a time: each waits mostly on the browser, and the walk is 12 roles × 2 sizes. The
+  // layout at either size does not depend on the engine either: PostgreSQL walks the desktop only.
+  for (const size of engine === 'sqlite' ? SIZES : SIZES.slice(0, 1)) {
     it(
       `walks every role's pages at ${size.name} size (${size.viewport.width}×${size.viewport.height})`,
       async () => {
@@ -236,7 +241,7 @@ export function walk(engine: Engine) {
   }
 
   it('found nothing to fix on any page', () => {
-    expect(visited).toBeGreaterThan(engine === 'sqlite' ? DEFAULT_ROLES.length * 4 : 12);
+    expect(visited).toBeGreaterThan(engine === 'sqlite' ? DEFAULT_ROLES.length * 4 : 20);
     expect(problems).toEqual([]);
   });
 }

@@ -20,6 +20,17 @@ function randomToken(): string {
 export type SessionLookup =
   { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'expired' | 'disabled' };
 
+/** The user's and his unit's columns a principal is made of (besides the rights). */
+const PRINCIPAL_USER_COLUMNS = [
+  'u.username',
+  'u.display_name',
+  'u.org_unit_id',
+  'u.active',
+  'u.locale',
+  'u.must_change_password',
+  'o.path',
+] as const;
+
 export class SessionService {
   constructor(
     private readonly db: Kysely<Database>,
@@ -79,20 +90,7 @@ export class SessionService {
       .selectFrom('session as s')
       .innerJoin('app_user as u', 'u.id', 's.user_id')
       .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
-      .select([
-        's.id',
-        's.csrf_token',
-        's.last_seen_at',
-        's.expires_at',
-        'u.id as user_id',
-        'u.username',
-        'u.display_name',
-        'u.org_unit_id',
-        'u.active',
-        'u.locale',
-        'u.must_change_password',
-        'o.path',
-      ])
+      .select(['s.id', 's.csrf_token', 's.last_seen_at', 's.expires_at', 'u.id as user_id', ...PRINCIPAL_USER_COLUMNS])
       .where('s.id', '=', id)
       .executeTakeFirst();
     if (!row) return { ok: false, reason: 'missing' };
@@ -174,16 +172,7 @@ export class SessionService {
     const row = await this.db
       .selectFrom('app_user as u')
       .innerJoin('org_unit as o', 'o.id', 'u.org_unit_id')
-      .select([
-        'u.id',
-        'u.username',
-        'u.display_name',
-        'u.org_unit_id',
-        'u.active',
-        'u.locale',
-        'u.must_change_password',
-        'o.path',
-      ])
+      .select(['u.id', ...PRINCIPAL_USER_COLUMNS])
       .where('u.username', '=', username)
       .executeTakeFirst();
     if (!row || !row.active) throw new AppError('NOT_FOUND', `no active user ${JSON.stringify(username)}`);
