@@ -1,7 +1,6 @@
 // The monthly star rating [004]: each branch's customers rated from last month's purchases, then
 // moved through the approval flow of src/domain/rating-workflow.ts; on final, benefits and messages.
 import type { Kysely } from 'kysely';
-import { engineOf } from '../../db/dialect.js';
 import type { Database } from '../../db/schema.js';
 import { actorOf, type Actor, type Principal } from '../../auth/principal.js';
 import { pathInScope } from '../../auth/scope.js';
@@ -129,9 +128,6 @@ export function basisFigure(policy: StarRatingPolicy, volumeMl: number, amountFe
   return policy.basis === 'amount' ? amountFen / 100 : volumeMl / 1000;
 }
 
-/** Branches rated at the same time on PostgreSQL (each holds a pool connection meanwhile). */
-export const RATING_PARALLEL_UNITS = 2;
-
 export class RatingsService {
   constructor(
     private readonly db: Kysely<Database>,
@@ -147,20 +143,12 @@ export class RatingsService {
     const picked = within === null ? units : units.filter((u) => isWithin(u.path, within));
     const starPolicy = await currentPolicy(this.db, 'star_rating');
     const classes = (await currentPolicy(this.db, 'classes')).body;
-    const out: ComputeOutcome[] = new Array(picked.length);
-    // On PostgreSQL branches are rated side by side, each in its own transaction: writing a million
-    // rating rows is the server's work, spread over its cores. SQLite writes one at a time anyway.
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < picked.length; i = next++) {
-        const unit = picked[i]!;
-        // A branch inside another branch rates its own customers; the outer one leaves them out.
-        const excluded = units.filter((o) => o.id !== unit.id && isWithin(o.path, unit.path)).map((o) => o.path);
-        out[i] = await this.computeUnit(actor, period, unit, excluded, starPolicy.versionId, starPolicy.body, classes);
-      }
-    };
-    const parallel = engineOf(this.db) === 'postgres' ? RATING_PARALLEL_UNITS : 1;
-    await Promise.all(Array.from({ length: Math.min(parallel, picked.length) }, worker));
+    const out: ComputeOutcome[] = [];
+    for (const unit of picked) {
+      // A branch inside another branch rates its own customers; the outer one leaves them out.
+      const excluded = units.filter((o) => o.id !== unit.id && isWithin(o.path, unit.path)).map((o) => o.path);
+      out.push(await this.computeUnit(actor, period, unit, excluded, starPolicy.versionId, starPolicy.body, classes));
+    }
     return out;
   }
 
