@@ -368,4 +368,40 @@ describeEngines('monthly star rating', (engine) => {
       await expectError(call(ctx.app, s.b2, 'GET', `/api/customers/${c.c2}/ratings`), 403, 'SCOPE_DENIED');
     });
   });
+
+  it('gives the stars and class of the default policy exactly at its thresholds and 1 ml below', async () => {
+    // The default policy by hand: individuals 200 / 1,000 / 3,000 / 8,000 L, organisations 1,000 /
+    // 5,000 / 15,000 / 40,000 L for 1–4 stars; classes VIP 4, A 3, B 2, C 0 stars.
+    const P2 = '2026-07';
+    const cases: [string, string, number, number, string][] = [
+      ['individual', '冀F30001', 199.999, 0, 'C'],
+      ['individual', '冀F30002', 200, 1, 'C'],
+      ['individual', '冀F30003', 999.999, 1, 'C'],
+      ['individual', '冀F30004', 1000, 2, 'B'],
+      ['individual', '冀F30005', 2999.999, 2, 'B'],
+      ['individual', '冀F30006', 3000, 3, 'A'],
+      ['individual', '冀F30007', 7999.999, 3, 'A'],
+      ['individual', '冀F30008', 8000, 4, 'VIP'],
+      ['organisation', '冀F30009', 999.999, 0, 'C'],
+      ['organisation', '冀F30010', 1000, 1, 'C'],
+      ['organisation', '冀F30011', 39999.999, 3, 'A'],
+      ['organisation', '冀F30012', 40000, 4, 'VIP'],
+    ];
+    const ids = new Map<number, [number, string]>();
+    for (const [kind, plate, litres, stars, klass] of cases) {
+      ids.set(await customer(ctx.app, admin, tree.station3, plate, kind), [stars, klass]);
+      await fill(ctx.app, key, plate, 'B2-A1-S1', P2, [litres]);
+    }
+    const outcomes = await ok<{ batchId: number; orgUnitId: number; customers: number }[]>(
+      call(ctx.app, admin, 'POST', '/api/ratings/compute', { period: P2 }),
+    );
+    const b2 = outcomes.find((o) => o.orgUnitId === tree.branch2)!;
+    // Branch 2's customers: these twelve and c8, who bought nothing in July.
+    expect(b2.customers).toBe(13);
+    const d = await detail(b2.batchId);
+    const got = new Map(d.ratings.items.map((r) => [r.customerId, [r.computedStars, r.class]]));
+    for (const [id, want] of ids) expect(got.get(id), `customer ${id}`).toEqual(want);
+    expect(got.get(c.c8)).toEqual([0, 'C']);
+    expect(d.distribution).toEqual([3, 3, 2, 3, 2]);
+  });
 });

@@ -12,6 +12,7 @@ import {
   sqliteStatement,
 } from '../../db/dialect.js';
 import type { Principal } from '../../auth/principal.js';
+import type { ClassesPolicy, StarRatingPolicy, StarThresholds } from '../../../domain/policies.js';
 import { inScope } from '../../auth/scope.js';
 
 type Db = Kysely<Database>;
@@ -178,6 +179,71 @@ export const ratingsQueries = {
       volumeMl: Number(r.volume_ml),
       amountFen: Number(r.amount_fen),
     }));
+  },
+
+  /**
+   * PostgreSQL: rate the customers of `path` (less `excluded`) for `month` into batch `batchId` with
+   * one `insert … select`, nothing read into the process (a million ratings are 250,000 a branch);
+   * a customer already rated for the month in another unit's batch keeps that rating, as with
+   * insertRatings. The stars and class are `starsFor` and `classFor` (src/domain/policies.ts) of
+   * the policy's figures, written as CASE expressions over the same thresholds in the same float8
+   * arithmetic. Returns how many customers got 0–4 stars.
+   */
+  async rateInPlace(
+    db: Db,
+    o: {
+      batchId: number;
+      month: string;
+      path: string;
+      excluded: readonly string[];
+      policy: StarRatingPolicy;
+      classes: ClassesPolicy;
+      at: string;
+    },
+  ): Promise<number[]> {
+    const figure = o.policy.basis === 'amount' ? sql`f.amount_fen::float8 / 100` : sql`f.volume_ml::float8 / 1000`;
+    const ladder = (t: StarThresholds) =>
+      sql`case ${sql.join(
+        [3, 2, 1, 0].map((i) => sql`when ${figure} >= ${t[i]!}::float8 then ${sql.lit(i + 1)}`),
+        sql` `,
+      )} else 0 end`;
+    const kinds = Object.entries(o.policy.thresholds).filter(
+      (e): e is [string, StarThresholds] => e[0] !== 'default' && e[1] !== undefined,
+    );
+    const stars = kinds.length
+      ? sql`case ${sql.join(
+          kinds.map(([kind, t]) => sql`when f.kind = ${kind}::text then ${ladder(t)}`),
+          sql` `,
+        )} else ${ladder(o.policy.thresholds.default)} end`
+      : ladder(o.policy.thresholds.default);
+    const best = [...o.classes.classes].sort((a, b) => b.minStars - a.minStars);
+    const klass = best.length
+      ? sql`case ${sql.join(
+          best.map((c) => sql`when s.stars >= ${c.minStars}::int then ${c.code}::text`),
+          sql` `,
+        )} else null end`
+      : sql`null`;
+    const outside = o.excluded.map((x) => sql` and o.path not like ${`${likeEscape(x)}%`} escape '\\'`);
+    const rows = await sql<{ stars: number; n: number }>`
+      with f as (
+        select c.id, c.kind, coalesce(sum(m.volume_ml), 0)::bigint as volume_ml, coalesce(sum(m.amount_fen), 0)::bigint as amount_fen
+        from customer c
+        join org_unit o on o.id = c.org_unit_id
+        left join customer_month m on m.customer_id = c.id and m.month = ${o.month}::text
+        where c.merged_into_id is null and o.path like ${`${likeEscape(o.path)}%`} escape '\\'${sql.join(outside, sql``)}
+        group by c.id, c.kind
+      ),
+      s as (select f.id, f.volume_ml, f.amount_fen, ${stars} as stars from f),
+      ins as (
+        insert into customer_rating (${sql.raw(RATING_COLUMNS.join(', '))})
+        select ${o.batchId}::bigint, s.id, ${o.month}::text, s.stars, s.stars, ${klass}, s.volume_ml, s.amount_fen, 'computed', null, null, ${o.at}::timestamptz
+        from s order by s.id
+        on conflict (customer_id, period) do nothing
+      )
+      select s.stars, count(*)::int as n from s group by s.stars`.execute(db);
+    const out = [0, 0, 0, 0, 0];
+    for (const r of rows.rows) out[Number(r.stars)] = Number(r.n);
+    return out;
   },
 
   /** Create the batch unless it exists; true when it was created now. */

@@ -1,6 +1,7 @@
 // The monthly star rating [004]: each branch's customers rated from last month's purchases, then
 // moved through the approval flow of src/domain/rating-workflow.ts; on final, benefits and messages.
 import type { Kysely } from 'kysely';
+import { engineOf } from '../../db/dialect.js';
 import type { Database } from '../../db/schema.js';
 import { actorOf, type Actor, type Principal } from '../../auth/principal.js';
 import { pathInScope } from '../../auth/scope.js';
@@ -190,34 +191,26 @@ export class RatingsService {
         };
       }
       const replaced = await q.deleteRatings(trx, open.id);
-      const figures = await q.customerFigures(trx, unit.path, excluded, period);
-      const distribution = [0, 0, 0, 0, 0];
-      const rows: NewRating[] = figures.map((c) => {
-        const stars = starsFor(policy, c.kind, basisFigure(policy, c.volumeMl, c.amountFen));
-        distribution[stars]!++;
-        return {
-          batch_id: open.id,
-          customer_id: c.id,
-          period,
-          computed_stars: stars,
-          stars,
-          class: classFor(classes, stars),
-          basis_volume_ml: c.volumeMl,
-          basis_amount_fen: c.amountFen,
-          status: 'computed',
-          benefits: null,
-          note: null,
-          updated_at: at,
-        };
-      });
-      await q.insertRatings(trx, rows);
+      const distribution =
+        engineOf(trx) === 'postgres'
+          ? await q.rateInPlace(trx, {
+              batchId: open.id,
+              month: period,
+              path: unit.path,
+              excluded,
+              policy,
+              classes,
+              at,
+            })
+          : await this.rateInProcess(trx, open.id, period, unit.path, excluded, policy, classes, at);
+      const customers = distribution.reduce((a, n) => a + n, 0);
       await syncRatingWork(trx, open.id, at);
       await recordAudit(trx, actor, {
         action: 'compute',
         entity: 'rating_batch',
         entityId: open.id,
         orgUnitId: unit.id,
-        after: { period, policyVersionId, customers: rows.length, replaced, distribution, recomputed: !created },
+        after: { period, policyVersionId, customers, replaced, distribution, recomputed: !created },
       });
       return {
         batchId: open.id,
@@ -225,9 +218,44 @@ export class RatingsService {
         orgUnitName: unit.name,
         outcome: created ? ('computed' as const) : ('recomputed' as const),
         status: 'computed',
-        customers: rows.length,
+        customers,
       };
     });
+  }
+
+  /** SQLite: the figures read, rated here (starsFor, classFor) and written row by row in the transaction. */
+  private async rateInProcess(
+    trx: Kysely<Database>,
+    batchId: number,
+    period: string,
+    path: string,
+    excluded: string[],
+    policy: StarRatingPolicy,
+    classes: ClassesPolicy,
+    at: string,
+  ): Promise<number[]> {
+    const figures = await q.customerFigures(trx, path, excluded, period);
+    const distribution = [0, 0, 0, 0, 0];
+    const rows: NewRating[] = figures.map((c) => {
+      const stars = starsFor(policy, c.kind, basisFigure(policy, c.volumeMl, c.amountFen));
+      distribution[stars]!++;
+      return {
+        batch_id: batchId,
+        customer_id: c.id,
+        period,
+        computed_stars: stars,
+        stars,
+        class: classFor(classes, stars),
+        basis_volume_ml: c.volumeMl,
+        basis_amount_fen: c.amountFen,
+        status: 'computed',
+        benefits: null,
+        note: null,
+        updated_at: at,
+      };
+    });
+    await q.insertRatings(trx, rows);
+    return distribution;
   }
 
   async list(p: Principal, period: string | undefined): Promise<BatchSummary[]> {
