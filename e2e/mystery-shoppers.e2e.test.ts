@@ -128,7 +128,15 @@ function mysteryFlow(engine: Engine) {
       const hq = await as('ms.yingxiao', '/mystery/analysis');
       await hq.page.getByTestId('mystery-analysis-chart').locator('canvas').waitFor();
       await hq.page.getByTestId('mystery-issue-invoice').click();
+      // The confirmation is a toast that stays 3 s: wait for the server's answer first, so a slow or
+      // refused request says so rather than a missed toast.
+      const issued = hq.page.waitForResponse(
+        (r) => r.url().endsWith('/api/mystery/actions') && r.request().method() === 'POST',
+        { timeout: STEP_TIMEOUT },
+      );
       await hq.page.getByRole('dialog').getByRole('button', { name: '下达整改' }).click();
+      const answer = await issued;
+      expect(answer.status(), await answer.text()).toBe(201);
       await hq.page.getByText('已下达 1 项整改').waitFor();
       await noSidewaysScroll(hq.page);
       await screenshot(hq.page, dir, '05-analysis-phone');
