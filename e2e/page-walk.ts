@@ -13,9 +13,9 @@ import { artifactsDir, signIn, startBrowserApp, STEP_TIMEOUT, UI_TIMEOUT, type B
 
 const PASSWORD = 'Walk-the-pages-2026';
 /**
- * Roles that walk the same page at the same size. One: the first role to reach a page (the roles start
- * three at a time in DEFAULT_ROLES order, the administrator first, who sees every button) walks it;
- * every role still walks his own start page and checks his menu.
+ * Roles that walk the same page at the same size. One: the first role to reach a page walks it (the
+ * roles start three at a time in DEFAULT_ROLES order, so most pages fall to the administrator or HQ
+ * marketing, who see nearly every button); every role still walks his own start page and checks his menu.
  */
 const ROLES_PER_PAGE = 1;
 
