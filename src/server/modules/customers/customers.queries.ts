@@ -96,36 +96,7 @@ function matching(db: Kysely<Database>, engine: Engine, p: Principal, f: SearchF
         .select('customer_id')
         .where('id', 'in', vehiclesMatching(db, engine, f.normalizedPlate)),
     );
-  if (f.q && engine === 'postgres') {
-    // One indexed lookup per way the text can match (name and organisation by trigram, code, card,
-    // phone, plate), their ids united: an OR over the same arms, some of them subqueries, made
-    // PostgreSQL read every customer of the company with parallel workers.
-    const pattern = `%${likeEscape(f.q)}%`;
-    let ids = db
-      .selectFrom('customer as qn')
-      .select('qn.id')
-      .where((eb) => ilike(engine, eb.ref('qn.name'), pattern))
-      .union(
-        db
-          .selectFrom('customer as qo')
-          .select('qo.id')
-          .where((eb) => ilike(engine, eb.ref('qo.organisation'), pattern)),
-      )
-      .union(db.selectFrom('customer as qc').select('qc.id').where('qc.code', '=', f.q))
-      .union(db.selectFrom('fuel_card').select('customer_id as id').where('card_no', '=', f.q));
-    if (f.qPhone)
-      ids = ids.union(db.selectFrom('customer_phone').select('customer_id as id').where('phone', '=', f.qPhone));
-    if (f.qPlate && f.qPlate.length >= 2)
-      ids = ids.union(
-        db
-          .selectFrom('vehicle')
-          .select('customer_id as id')
-          .where('id', 'in', vehiclesMatching(db, engine, f.qPlate)),
-      );
-    q = q.where('c.id', 'in', ids);
-  } else if (f.q) {
-    // SQLite has no index for a name containing the text: the OR is checked on the subtree's customers,
-    // which the scope condition reads first (a station's or a branch's archive).
+  if (f.q) {
     const text = f.q;
     q = q.where((eb) =>
       eb.or([
