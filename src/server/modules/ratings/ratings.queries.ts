@@ -2,15 +2,7 @@
 // messages that tell customers. No rules here; those live in the service and src/domain.
 import { sql, type Kysely, type SqlBool, type Updateable } from 'kysely';
 import type { Database, RatingBatchTable } from '../../db/schema.js';
-import {
-  bulkStatements,
-  engineOf,
-  type BulkColumn,
-  ilike,
-  likeEscape,
-  oneOf,
-  sqliteStatement,
-} from '../../db/dialect.js';
+import { engineOf, ilike, likeEscape, oneOf, sqliteStatement } from '../../db/dialect.js';
 import type { Principal } from '../../auth/principal.js';
 import type { ClassesPolicy, StarRatingPolicy, StarThresholds } from '../../../domain/policies.js';
 import { inScope } from '../../auth/scope.js';
@@ -71,24 +63,6 @@ const RATING_COLUMNS = [
   'note',
   'updated_at',
 ] as const;
-const RATING_PG_TYPES: BulkColumn['pg'][] = [
-  'bigint',
-  'bigint',
-  'text',
-  'integer',
-  'integer',
-  'text',
-  'bigint',
-  'bigint',
-  'text',
-  'text',
-  'text',
-  'timestamptz',
-];
-// On PostgreSQL, one array per column (see bulkStatements): 50,000 ratings a statement.
-const INSERT_RATINGS_PG = `insert into customer_rating (${RATING_COLUMNS.join(', ')}) select * from v where true on conflict (customer_id, period) do nothing`;
-// On SQLite, inside the compute's transaction, one prepared statement per row, as the ingest writes
-// its rows (multi-row statements cost more per row there).
 const INSERT_RATING_ROW = `insert into customer_rating (${RATING_COLUMNS.join(', ')}) values (${RATING_COLUMNS.map(() => '?').join(', ')}) on conflict (customer_id, period) do nothing`;
 
 const batchColumns = [
@@ -120,6 +94,24 @@ function batchesBase(db: Db) {
     .leftJoin('app_user as lu', 'lu.id', 'b.low_approved_by')
     .leftJoin('app_user as hu', 'hu.id', 'b.high_reviewed_by')
     .leftJoin('app_user as fu', 'fu.id', 'b.high_approved_by');
+}
+
+/** Each live customer of `path` (less `excluded`) with his volume and amount of `month`: what the rating reads. */
+function monthFigures(db: Db, path: string, excluded: readonly string[], month: string) {
+  let q = db
+    .selectFrom('customer as c')
+    .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
+    .leftJoin('customer_month as m', (j) => j.onRef('m.customer_id', '=', 'c.id').on('m.month', '=', month))
+    .select([
+      'c.id',
+      'c.kind',
+      (eb) => eb.fn.coalesce(eb.fn.sum<number>('m.volume_ml'), sql<number>`0`).as('volume_ml'),
+      (eb) => eb.fn.coalesce(eb.fn.sum<number>('m.amount_fen'), sql<number>`0`).as('amount_fen'),
+    ])
+    .where('c.merged_into_id', 'is', null)
+    .where(sql<SqlBool>`o.path like ${`${likeEscape(path)}%`} escape '\\'`);
+  for (const x of excluded) q = q.where(sql<SqlBool>`o.path not like ${`${likeEscape(x)}%`} escape '\\'`);
+  return q.groupBy(['c.id', 'c.kind']);
 }
 
 export const ratingsQueries = {
@@ -159,20 +151,7 @@ export const ratingsQueries = {
     excluded: readonly string[],
     month: string,
   ): Promise<CustomerFigureRow[]> {
-    let q = db
-      .selectFrom('customer as c')
-      .innerJoin('org_unit as o', 'o.id', 'c.org_unit_id')
-      .leftJoin('customer_month as m', (j) => j.onRef('m.customer_id', '=', 'c.id').on('m.month', '=', month))
-      .select([
-        'c.id',
-        'c.kind',
-        (eb) => eb.fn.coalesce(eb.fn.sum<number>('m.volume_ml'), sql<number>`0`).as('volume_ml'),
-        (eb) => eb.fn.coalesce(eb.fn.sum<number>('m.amount_fen'), sql<number>`0`).as('amount_fen'),
-      ])
-      .where('c.merged_into_id', 'is', null)
-      .where(sql<SqlBool>`o.path like ${`${likeEscape(path)}%`} escape '\\'`);
-    for (const x of excluded) q = q.where(sql<SqlBool>`o.path not like ${`${likeEscape(x)}%`} escape '\\'`);
-    const rows = await q.groupBy(['c.id', 'c.kind']).orderBy('c.id').execute();
+    const rows = await monthFigures(db, path, excluded, month).orderBy('c.id').execute();
     return rows.map((r) => ({
       id: r.id,
       kind: r.kind,
@@ -223,16 +202,8 @@ export const ratingsQueries = {
           sql` `,
         )} else null end`
       : sql`null`;
-    const outside = o.excluded.map((x) => sql` and o.path not like ${`${likeEscape(x)}%`} escape '\\'`);
     const rows = await sql<{ stars: number; n: number }>`
-      with f as (
-        select c.id, c.kind, coalesce(sum(m.volume_ml), 0)::bigint as volume_ml, coalesce(sum(m.amount_fen), 0)::bigint as amount_fen
-        from customer c
-        join org_unit o on o.id = c.org_unit_id
-        left join customer_month m on m.customer_id = c.id and m.month = ${o.month}::text
-        where c.merged_into_id is null and o.path like ${`${likeEscape(o.path)}%`} escape '\\'${sql.join(outside, sql``)}
-        group by c.id, c.kind
-      ),
+      with f as (${monthFigures(db, o.path, o.excluded, o.month)}),
       s as (select f.id, f.volume_ml, f.amount_fen, ${stars} as stars from f),
       ins as (
         insert into customer_rating (${sql.raw(RATING_COLUMNS.join(', '))})
@@ -288,31 +259,14 @@ export const ratingsQueries = {
     return Number(r.numDeletedRows);
   },
 
-  /** Insert ratings; a customer already rated for the month in another unit's batch keeps that rating. */
-  async insertRatings(db: Db, rows: readonly NewRating[]): Promise<void> {
-    if (db.isTransaction && engineOf(db) === 'sqlite') {
-      const stmt = sqliteStatement(db, INSERT_RATING_ROW);
-      for (const r of rows) stmt.run(...RATING_COLUMNS.map((c) => r[c]));
-      return;
-    }
-    if (engineOf(db) === 'postgres') {
-      const columns = RATING_COLUMNS.map((name, i) => ({ name, pg: RATING_PG_TYPES[i]! }));
-      for (const q of bulkStatements(
-        'postgres',
-        columns,
-        rows.map((r) => RATING_COLUMNS.map((c) => r[c])),
-        INSERT_RATINGS_PG,
-      ))
-        await db.executeQuery(q);
-      return;
-    }
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await db
-        .insertInto('customer_rating')
-        .values(rows.slice(i, i + INSERT_CHUNK))
-        .onConflict((oc) => oc.columns(['customer_id', 'period']).doNothing())
-        .execute();
-    }
+  /**
+   * SQLite, inside the compute's transaction: insert ratings one prepared statement a row (as the
+   * ingest writes its rows; multi-row statements cost more per row there). A customer already rated
+   * for the month in another unit's batch keeps that rating. PostgreSQL rates with rateInPlace.
+   */
+  insertRatings(db: Db, rows: readonly NewRating[]): void {
+    const stmt = sqliteStatement(db, INSERT_RATING_ROW);
+    for (const r of rows) stmt.run(...RATING_COLUMNS.map((c) => r[c]));
   },
 
   async batch(db: Db, id: number) {

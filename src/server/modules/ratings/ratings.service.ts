@@ -254,7 +254,7 @@ export class RatingsService {
         updated_at: at,
       };
     });
-    await q.insertRatings(trx, rows);
+    q.insertRatings(trx, rows);
     return distribution;
   }
 
