@@ -2,7 +2,8 @@
 import { expect } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../src/server/db/schema.js';
-import type { TestApp } from '../helpers/app.js';
+import { call, login, ok, setupAdmin, type Session, type TestApp } from '../helpers/app.js';
+import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
 
 export interface Txn {
   externalId: string;
@@ -142,4 +143,18 @@ export async function expectRollupsMatchRows(db: Kysely<Database>): Promise<void
         .at(-1) ?? null;
     if (latest !== null) expect(iso(c.last_visit_at), `customer ${c.id} last visit`).toBe(latest);
   }
+}
+
+/** The rollup tests' branch: an administrator, the org tree, an attendant of station 1 and an HQ API key. */
+export async function rollupBranch(
+  app: TestApp,
+): Promise<{ admin: Session; attendant: Session; tree: Tree; key: string }> {
+  const admin = await setupAdmin(app);
+  const tree = await buildTree(app, admin);
+  await createUser(app, admin, 'jiayou', tree.station1, ['attendant']);
+  const attendant = await login(app, 'jiayou', USER_PASSWORD);
+  const key = (
+    await ok<{ key: string }>(call(app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
+  ).key;
+  return { admin, attendant, tree, key };
 }

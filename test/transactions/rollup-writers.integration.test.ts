@@ -4,10 +4,10 @@
 // left waiting for a card or plate a customer already holds.
 import { beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/engines.js';
-import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
-import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
+import { call, ok, useTestApp, type Session } from '../helpers/app.js';
+import type { Tree } from '../helpers/fixtures.js';
 import { lockRollupCustomers, shareRollupWriters } from '../../src/server/db/dialect.js';
-import { expectRollupsMatchRows, send, type Txn } from './helpers.js';
+import { expectRollupsMatchRows, send, type Txn, rollupBranch } from './helpers.js';
 
 /** Whether `p` settles within `ms`. */
 async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
@@ -52,13 +52,7 @@ describeEngines('rollup writers at the same moment', (engine) => {
     ).id;
 
   beforeAll(async () => {
-    admin = await setupAdmin(ctx.app);
-    tree = await buildTree(ctx.app, admin);
-    await createUser(ctx.app, admin, 'jiayou', tree.station1, ['attendant']);
-    attendant = await login(ctx.app, 'jiayou', USER_PASSWORD);
-    key = (
-      await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
-    ).key;
+    ({ admin, attendant, tree, key } = await rollupBranch(ctx.app));
   });
 
   it('holds only the customers a small writer touches; a merge or a new card waits for them (PostgreSQL)', async () => {

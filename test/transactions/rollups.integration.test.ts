@@ -2,9 +2,9 @@
 // cards and plates becoming known, merges and their undo), the rollups equal a recomputation from the rows.
 import { beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/engines.js';
-import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
-import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
-import { expectRollupsMatchRows, send, type Txn } from './helpers.js';
+import { call, ok, useTestApp, type Session } from '../helpers/app.js';
+import type { Tree } from '../helpers/fixtures.js';
+import { expectRollupsMatchRows, send, type Txn, rollupBranch } from './helpers.js';
 
 function prng(seed: number) {
   return () => {
@@ -23,13 +23,7 @@ describeEngines('rollups under a random mix of operations', (engine) => {
   let key: string;
 
   beforeAll(async () => {
-    admin = await setupAdmin(ctx.app);
-    tree = await buildTree(ctx.app, admin);
-    await createUser(ctx.app, admin, 'jiayou', tree.station1, ['attendant']);
-    attendant = await login(ctx.app, 'jiayou', USER_PASSWORD);
-    key = (
-      await ok<{ key: string }>(call(ctx.app, admin, 'POST', '/api/api-keys', { name: 'POS', orgUnitId: tree.hq }), 201)
-    ).key;
+    ({ admin, attendant, tree, key } = await rollupBranch(ctx.app));
   });
 
   it('keeps customer_month, station_day and the cadence equal to the rows', async () => {
