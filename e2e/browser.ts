@@ -35,6 +35,20 @@ const browserRequired = process.env.REQUIRE_BROWSER === '1';
 /** Retry an assertion until the page catches up (playwright-core has no web-first `expect`). */
 export const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: UI_TIMEOUT, interval: 100 });
 
+/**
+ * Do what sends a POST to a path ending in `pathEnd`, wait for the server's answer and expect it to be
+ * 2xx. Reading the screen afterwards then tells a slow or refused request from a page that is late.
+ */
+export async function answered(page: Page, pathEnd: string, act: () => Promise<unknown>): Promise<void> {
+  const answer = page.waitForResponse(
+    (r) => new URL(r.url()).pathname.endsWith(pathEnd) && r.request().method() === 'POST',
+    { timeout: STEP_TIMEOUT },
+  );
+  await act();
+  const res = await answer;
+  expect(res.status(), `${pathEnd}: ${await res.text()}`).toBeLessThan(300);
+}
+
 /** A full-page screenshot after antd's animations settle. */
 export async function screenshot(page: Page, dir: string, name: string): Promise<void> {
   await page.waitForTimeout(350);

@@ -9,6 +9,7 @@ import type { Engine } from '../src/server/db/dialect.js';
 import { call, ok, setupAdmin, type TestApp } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD, type Tree } from '../test/helpers/fixtures.js';
 import {
+  answered,
   artifactsDir,
   describeBrowser,
   screenshot,
@@ -130,13 +131,9 @@ function mysteryFlow(engine: Engine) {
       await hq.page.getByTestId('mystery-issue-invoice').click();
       // The confirmation is a toast that stays 3 s: wait for the server's answer first, so a slow or
       // refused request says so rather than a missed toast.
-      const issued = hq.page.waitForResponse(
-        (r) => r.url().endsWith('/api/mystery/actions') && r.request().method() === 'POST',
-        { timeout: STEP_TIMEOUT },
+      await answered(hq.page, '/api/mystery/actions', () =>
+        hq.page.getByRole('dialog').getByRole('button', { name: '下达整改' }).click(),
       );
-      await hq.page.getByRole('dialog').getByRole('button', { name: '下达整改' }).click();
-      const answer = await issued;
-      expect(answer.status(), await answer.text()).toBe(201);
       await hq.page.getByText('已下达 1 项整改').waitFor();
       await noSidewaysScroll(hq.page);
       await screenshot(hq.page, dir, '05-analysis-phone');

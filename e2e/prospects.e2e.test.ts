@@ -10,6 +10,7 @@ import type { Db } from '../src/server/db/connection.js';
 import { call, login, ok, setupAdmin, type TestApp } from '../test/helpers/app.js';
 import { buildTree, createUser, USER_PASSWORD, type Tree } from '../test/helpers/fixtures.js';
 import {
+  answered,
   artifactsDir,
   describeBrowser,
   poll,
@@ -153,12 +154,14 @@ function prospectsFlow(engine: Engine) {
       await card.click();
       await page.getByTestId('prospect-action-contact').click();
       await page.getByTestId('prospect-step-note').fill('见到车队长，愿意试用');
-      await page.getByTestId('prospect-step-ok').click();
+      // Wait for the server's answer before reading the screen, so a slow or refused request says so
+      // rather than a stage that has not changed yet.
+      await answered(page, '/progress', () => page.getByTestId('prospect-step-ok').click());
       await poll(async () => page.getByTestId('prospect-stage').textContent()).toBe('已联系');
       await page.getByTestId('prospect-action-sign').click();
       await page.getByTestId('prospect-step-note').fill('签订年度供油协议');
       await screenshot(page, dir, '06-sign-phone');
-      await page.getByTestId('prospect-step-ok').click();
+      await answered(page, '/sign', () => page.getByTestId('prospect-step-ok').click());
       await poll(async () => page.getByTestId('prospect-stage').textContent()).toBe('已签约');
       await page.getByTestId('prospect-customer').waitFor();
       await noSidewaysScroll(page);
