@@ -113,6 +113,9 @@ const SCORE_COLUMNS: BulkColumn[] = [
 ];
 const UPSERT_SCORES = `insert into customer_churn_score (${SCORE_COLUMNS.map((c) => c.name).join(', ')}) select * from v where true on conflict (customer_id) do update set model = excluded.model, p_alive = excluded.p_alive, expected_30d = excluded.expected_30d, scored_at = excluded.scored_at`;
 
+/** Alerts given their work items per statement. */
+const OPEN_WORK_CHUNK = 50_000;
+
 // On SQLite, one prepared statement per row inside a transaction of this many rows: multi-row
 // statements cost more per row (the ingest measured 1.4× the rows' own time; bench/README.md).
 const SQLITE_ROWS_PER_TRANSACTION = 20_000;
@@ -517,22 +520,39 @@ export const alertsQueries = {
    * Every open alert is someone's work: an inbox item for its assignee (else the station managers'
    * queue of its unit), due ALERT_CONTACT_DAYS after it was raised. Set-based, after a run's inserts;
    * an alert that already has its item is left alone, so a run taken again adds nothing.
+   *
+   * The alerts still without an item are read first and inserted by id afterwards. As one
+   * `insert … select … where not exists`, PostgreSQL planned with statistics taken before the run
+   * (alert and work_item empty) reads work_item in a nested loop once per alert, the rows the
+   * statement itself inserts included: the archive's first run (285,357 alerts) was stopped after
+   * 6 minutes in that statement.
    */
   async openAlertWork(db: Kysely<Database>, now: string): Promise<number> {
+    const engine = engineOf(db);
+    const { rows } = await sql<{ id: number | string }>`select a.id from alert a
+      where a.status = 'open'
+        and not exists (select 1 from work_item w where w.kind = 'alert' and w.record_id = a.id)
+      order by a.id`.execute(db);
+    const ids = rows.map((r) => Number(r.id));
     const due =
-      engineOf(db) === 'postgres'
+      engine === 'postgres'
         ? sql`a.opened_at + make_interval(days => ${ALERT_CONTACT_DAYS})`
         : sql`strftime('%Y-%m-%dT%H:%M:%fZ', a.opened_at, ${`+${ALERT_CONTACT_DAYS} days`})`;
-    const res = await sql`insert into work_item (kind, record_id, assignee_user_id, permission, excluded_user_ids,
-        org_unit_id, org_path, customer_id, subject, due_at, state, created_at, updated_at, done_at)
-      select 'alert', a.id, a.assignee_user_id, case when a.assignee_user_id is null then 'alert.run' end, null,
-        a.org_unit_id, o.path, a.customer_id, coalesce(c.name, c.organisation, c.code), ${due}, 'open', ${now}, ${now}, null
-      from alert a
-      join org_unit o on o.id = a.org_unit_id
-      join customer c on c.id = a.customer_id
-      where a.status = 'open'
-        and not exists (select 1 from work_item w where w.kind = 'alert' and w.record_id = a.id)`.execute(db);
-    return Number(res.numAffectedRows ?? 0);
+    let n = 0;
+    for (let start = 0; start < ids.length; start += OPEN_WORK_CHUNK) {
+      const part = ids.slice(start, start + OPEN_WORK_CHUNK);
+      const res = await sql`insert into work_item (kind, record_id, assignee_user_id, permission, excluded_user_ids,
+          org_unit_id, org_path, customer_id, subject, due_at, state, created_at, updated_at, done_at)
+        select 'alert', a.id, a.assignee_user_id, case when a.assignee_user_id is null then 'alert.run' end, null,
+          a.org_unit_id, o.path, a.customer_id, coalesce(c.name, c.organisation, c.code), ${due}, 'open', ${now}, ${now}, null
+        from alert a
+        join org_unit o on o.id = a.org_unit_id
+        join customer c on c.id = a.customer_id
+        where ${oneOf(engine, sql.ref('a.id'), part)} and a.status = 'open'
+        on conflict (kind, record_id, queue_key) do nothing`.execute(db);
+      n += Number(res.numAffectedRows ?? 0);
+    }
+    return n;
   },
 
   /** A hand-recorded fill-up that resolved an alert was replaced by the card system's row: name that row instead. */

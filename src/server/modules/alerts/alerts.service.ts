@@ -96,7 +96,17 @@ export interface RunResult {
    * Where the run's time went: reading the customers (one pass), the cadence and decline rules on
    * each chunk of it, waiting for the fits once the pass is over, and scoring with its writes.
    */
-  phaseSeconds: { read: number; cadence: number; decline: number; modelFit: number; modelScore: number };
+  phaseSeconds: {
+    read: number;
+    cadence: number;
+    decline: number;
+    modelFit: number;
+    modelScore: number;
+    /** Of modelScore, writing the scores. */
+    modelWrite: number;
+    /** Opening the new alerts' work items. */
+    work: number;
+  };
 }
 
 export interface CloseBody {
@@ -232,7 +242,7 @@ export class AlertsService {
       scoredCustomers: 0,
       reusedFits: 0,
       seconds: 0,
-      phaseSeconds: { read: 0, cadence: 0, decline: 0, modelFit: 0, modelScore: 0 },
+      phaseSeconds: { read: 0, cadence: 0, decline: 0, modelFit: 0, modelScore: 0, modelWrite: 0, work: 0 },
     };
     const openedAt = this.now().toISOString();
     // A dry run keeps the one-alert-per-customer rule with the customers it would have alerted.
@@ -438,7 +448,9 @@ export class AlertsService {
       await fits.pool.close();
     }
     if (!dry) {
+      const mark = Date.now();
       await q.openAlertWork(this.db, openedAt);
+      result.phaseSeconds.work = (Date.now() - mark) / 1000;
       if (await anyWebhookFor(this.db, 'alert.opened')) {
         const opened = await this.db.selectFrom('alert').select('id').where('opened_at', '=', openedAt).execute();
         await emitAlertEvents(
@@ -606,7 +618,9 @@ export class AlertsService {
             },
           });
       }
+      const writing = Date.now();
       if (!dry) await q.upsertScores(this.db, this.engine, scores);
+      result.phaseSeconds.modelWrite += (Date.now() - writing) / 1000;
       result.scoredCustomers += scores.length;
       await raise('model', found);
     }
