@@ -32,6 +32,7 @@ import * as m0035 from './migrations/0035-monthly-partitions.js';
 import * as m0036 from './migrations/0036-org-import.js';
 import * as m0037 from './migrations/0037-first-sign-in.js';
 import * as m0038 from './migrations/0038-month-figures-index.js';
+import * as m0039 from './migrations/0039-score-fillfactor.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
@@ -67,6 +68,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0036-org-import': m0036,
   '0037-first-sign-in': m0037,
   '0038-month-figures-index': m0038,
+  '0039-score-fillfactor': m0039,
 };
 
 /** Every migration this version of the code carries, in order. */

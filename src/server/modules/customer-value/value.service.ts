@@ -3,7 +3,7 @@
 // from his cadence and takings as of today and the branch's newest fits.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { engineOf } from '../../db/dialect.js';
+import { engineOf, withoutJit } from '../../db/dialect.js';
 import { readerOf } from '../../db/replica.js';
 import { AppError } from '../../errors.js';
 import { dayIn } from '../../jobs/job-runner.js';
@@ -92,7 +92,7 @@ export class CustomerValueService {
       const read = readerOf(this.db);
       const members = await alertsQueries.memberIds(read, this.engine, unitIds);
       const ids = evenSample(members, MAX_CUSTOMERS_TO_FIT);
-      const spend = [...(await q.spend(read, this.engine, ids, period)).values()];
+      const spend = [...(await withoutJit(read, (db) => q.spend(db, this.engine, ids, period))).values()];
       const fit = fitSpend(spend);
       if (!fit) {
         result.tooFew++;
