@@ -33,6 +33,7 @@ import * as m0036 from './migrations/0036-org-import.js';
 import * as m0037 from './migrations/0037-first-sign-in.js';
 import * as m0038 from './migrations/0038-month-figures-index.js';
 import * as m0039 from './migrations/0039-score-fillfactor.js';
+import * as m0040 from './migrations/0040-month-figures-amount.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
@@ -69,6 +70,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0037-first-sign-in': m0037,
   '0038-month-figures-index': m0038,
   '0039-score-fillfactor': m0039,
+  '0040-month-figures-amount': m0040,
 };
 
 /** Every migration this version of the code carries, in order. */
