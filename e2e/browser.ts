@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import type { Engine } from '../src/server/db/dialect.js';
 import { describeEngines, openFresh } from '../test/helpers/engines.js';
 import { testConfig, type TestApp } from '../test/helpers/app.js';
@@ -37,16 +37,28 @@ export const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 
 
 /**
  * Do what sends a POST to a path ending in `pathEnd`, wait for the server's answer and expect it to be
- * 2xx. Reading the screen afterwards then tells a slow or refused request from a page that is late.
+ * 2xx. Reading the screen afterwards then tells a slow or refused request from a page that is late;
+ * a timeout says whether the request was sent at all.
  */
 export async function answered(page: Page, pathEnd: string, act: () => Promise<unknown>): Promise<void> {
-  const answer = page.waitForResponse(
-    (r) => new URL(r.url()).pathname.endsWith(pathEnd) && r.request().method() === 'POST',
-    { timeout: STEP_TIMEOUT },
-  );
-  await act();
-  const res = await answer;
-  expect(res.status(), `${pathEnd}: ${await res.text()}`).toBeLessThan(300);
+  const ours = (r: Request) => new URL(r.url()).pathname.endsWith(pathEnd) && r.method() === 'POST';
+  let sent = 0;
+  const count = (r: Request) => {
+    if (ours(r)) sent++;
+  };
+  page.on('request', count);
+  try {
+    const answer = page.waitForResponse((r) => ours(r.request()), { timeout: STEP_TIMEOUT });
+    await act();
+    const res = await answer.catch((err: unknown) => {
+      throw new Error(
+        `POST …${pathEnd}: ${sent > 0 ? `sent ${sent}×, no answer` : 'never sent'} within ${STEP_TIMEOUT} ms (${String(err)})`,
+      );
+    });
+    expect(res.status(), `${pathEnd}: ${await res.text()}`).toBeLessThan(300);
+  } finally {
+    page.off('request', count);
+  }
 }
 
 /** A full-page screenshot after antd's animations settle. */

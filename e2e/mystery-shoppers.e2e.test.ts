@@ -12,6 +12,7 @@ import {
   answered,
   artifactsDir,
   describeBrowser,
+  poll,
   screenshot,
   signIn,
   startBrowserApp,
@@ -131,9 +132,11 @@ function mysteryFlow(engine: Engine) {
       await hq.page.getByTestId('mystery-issue-invoice').click();
       // The confirmation is a toast that stays 3 s: wait for the server's answer first, so a slow or
       // refused request says so rather than a missed toast.
-      await answered(hq.page, '/api/mystery/actions', () =>
-        hq.page.getByRole('dialog').getByRole('button', { name: '下达整改' }).click(),
-      );
+      // HQ writes what is to be done; typing also waits until the dialog takes input.
+      const dialog = hq.page.getByRole('dialog');
+      await dialog.locator('textarea').fill('发票开具流程全员培训');
+      await poll(async () => dialog.locator('textarea').inputValue()).toBe('发票开具流程全员培训');
+      await answered(hq.page, '/api/mystery/actions', () => dialog.getByRole('button', { name: '下达整改' }).click());
       await hq.page.getByText('已下达 1 项整改').waitFor();
       await noSidewaysScroll(hq.page);
       await screenshot(hq.page, dir, '05-analysis-phone');
