@@ -522,10 +522,11 @@ export const alertsQueries = {
    * an alert that already has its item is left alone, so a run taken again adds nothing.
    *
    * The alerts still without an item are read first and inserted by id afterwards. As one
-   * `insert … select … where not exists`, PostgreSQL planned with statistics taken before the run
-   * (alert and work_item empty) reads work_item in a nested loop once per alert, the rows the
-   * statement itself inserts included: the archive's first run (285,357 alerts) was stopped after
-   * 6 minutes in that statement.
+   * `insert … select … where not exists`, the archive's first run (285,357 alerts) was stopped after
+   * 6 minutes in that statement on PostgreSQL. Its plan was not captured; it had been planned on
+   * statistics from before the run (alert and work_item analysed empty), and a nested loop that
+   * re-reads work_item per alert, the statement's own new rows included, would take that long. With
+   * fresh statistics the same query plans a hash anti-join. Reading first makes the plan not matter.
    */
   async openAlertWork(db: Kysely<Database>, now: string): Promise<number> {
     const engine = engineOf(db);
