@@ -1,8 +1,9 @@
 import { beforeAll, expect, it } from 'vitest';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { describeEngines } from '../helpers/engines.js';
 import { call, login, ok, setupAdmin, useTestApp, type Session } from '../helpers/app.js';
 import { USER_PASSWORD, buildTree, createUser, type Tree } from '../helpers/fixtures.js';
+import { prefixRange } from '../../src/server/db/dialect.js';
 
 interface Detail {
   id: number;
@@ -362,6 +363,30 @@ describeEngines('customer archive', (engine) => {
       total: 0,
       totalIsLowerBound: false,
     });
+  });
+
+  it("reads a station's plates ending in what was typed from one index alone, without a table read per plate", async () => {
+    // The suffix tier's vehicle read (PumpService.candidates): its columns come from vehicle_unit_suffix_idx.
+    const read = ctx.db.kysely
+      .selectFrom('vehicle')
+      .select(['vehicle.id', 'vehicle.customer_id', 'vehicle.plate', 'vehicle.model'])
+      .where((eb) => prefixRange(engine, eb.ref('vehicle.plate_reversed'), '543'))
+      .where('vehicle.org_unit_id', 'in', [tree.station1, tree.station2])
+      .compile();
+    if (engine === 'sqlite') {
+      const plan = await ctx.db.kysely.executeQuery<{ detail: string }>(
+        CompiledQuery.raw(`explain query plan ${read.sql}`, [...read.parameters]),
+      );
+      expect(plan.rows.map((r) => r.detail).join('\n')).toMatch(/USING COVERING INDEX vehicle_unit_suffix_idx/);
+    } else {
+      // A test table is too small for the planner to prefer an index at all; the definition is what counts.
+      const def = await sql<{
+        indexdef: string;
+      }>`select indexdef from pg_indexes where indexname = 'vehicle_unit_suffix_idx'`.execute(ctx.db.kysely);
+      expect(def.rows[0]?.indexdef).toMatch(
+        /\(org_unit_id, plate_reversed text_pattern_ops\) INCLUDE \(id, customer_id, plate, model\)/,
+      );
+    }
   });
 
   it("moves a customer's plates with him: the lookup follows the customer's org unit", async () => {

@@ -34,6 +34,7 @@ import * as m0037 from './migrations/0037-first-sign-in.js';
 import * as m0038 from './migrations/0038-month-figures-index.js';
 import * as m0039 from './migrations/0039-score-fillfactor.js';
 import * as m0040 from './migrations/0040-month-figures-amount.js';
+import * as m0041 from './migrations/0041-vehicle-suffix-covering.js';
 
 // Listed statically so the bundle-free tsx runtime and tests see the same set in the same order.
 const MIGRATIONS: Record<string, Migration> = {
@@ -71,6 +72,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0038-month-figures-index': m0038,
   '0039-score-fillfactor': m0039,
   '0040-month-figures-amount': m0040,
+  '0041-vehicle-suffix-covering': m0041,
 };
 
 /** Every migration this version of the code carries, in order. */
