@@ -381,6 +381,31 @@ console.warn('[tests] read replica: PostgreSQL only (SQLite has no replica); no 
         message: expect.stringMatching(/conflict with recovery/),
       });
       expect(db.replica!.stats().retried).toBe(retried + 1);
+
+      // A transaction idle between two statements is ended with its session. That is the caller's
+      // error too, and it says nothing about the replica: reads stay there, with no warning.
+      await caughtUp();
+      const warned = warnings.length;
+      const ended = await conflicts();
+      const idle = db.read
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .execute(async (trx) => {
+          // The snapshot is taken here and held while the transaction waits.
+          await sql`select count(*)::int as n from replica_conflict_probe`.execute(trx);
+          await sql`delete from replica_conflict_probe where id between 501 and 600`.execute(db.kysely);
+          await sql`vacuum replica_conflict_probe`.execute(db.kysely);
+          await until('the standby to end the idle transaction', async () => (await conflicts()) > ended, 10_000);
+          await new Promise((r) => setTimeout(r, 200));
+          return sql`select 1 as one`.execute(trx);
+        });
+      await expect(idle).rejects.toThrow();
+      expect(db.replica!.stats().down).toBe(false);
+      expect(warnings.slice(warned)).toEqual([]);
+      expect((await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(readerOf(db.kysely))).rows[0]!.r).toBe(
+        true,
+      );
+      expect(db.replica!.stats().retried).toBe(retried + 1);
     } finally {
       await standby.query(dbName, 'alter system reset max_standby_streaming_delay').catch(() => undefined);
       await standby.query(dbName, 'select pg_reload_conf()').catch(() => undefined);

@@ -91,7 +91,8 @@ function isConnectionError(err: unknown): boolean {
 /**
  * A standby cancels a read that holds back its replay longer than max_standby_streaming_delay:
  * "canceling statement due to conflict with recovery", SQLSTATE 40001 (rows the replay must remove, a
- * lock it must take) or 40P01 (a buffer-pin deadlock with the replay).
+ * lock it must take) or 40P01 (a buffer-pin deadlock with the replay). A session idle inside a
+ * transaction is ended instead: "terminating connection due to conflict with recovery", severity FATAL.
  */
 function isRecoveryConflict(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null;
@@ -134,7 +135,9 @@ export class ReadReplica {
       connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS,
     });
     // An idle replica connection that ends (the replica stopped) is dropped, not re-thrown.
-    this.pool.on('error', (err) => this.markDown(err));
+    this.pool.on('error', (err) => {
+      if (!isRecoveryConflict(err)) this.markDown(err);
+    });
     const router: PostgresPool = { connect: () => this.connect(), end: () => this.pool.end() };
     this.kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: router }) });
     if (this.maxLagSeconds > 0) {
@@ -216,11 +219,16 @@ export class ReadReplica {
     if (known) return known;
     let inTransaction = false;
     let broken = false;
+    // A transaction idle between its statements that holds back the replay is ended with its session
+    // ("terminating connection due to conflict with recovery"): the replica is up, and the errors the
+    // dead connection gives afterwards (not queryable, terminated) must not mark it down.
+    let endedByConflict = false;
     // The pool listens for errors of idle clients only: one that ends while a read holds it (the
     // replica stopped between two statements) would throw from the event emitter and end the process.
     client.on('error', (err) => {
       broken = true;
-      this.markDown(err);
+      if (isRecoveryConflict(err)) endedByConflict = true;
+      else if (!endedByConflict) this.markDown(err);
     });
     const onPrimary = async (text: string, params: readonly unknown[]) => {
       const other = await this.primary.connect();
@@ -238,13 +246,20 @@ export class ReadReplica {
         if (/^\s*(commit|rollback)\s*$/i.test(text)) inTransaction = false;
         return result;
       } catch (err) {
-        if (/^\s*(commit|rollback)\s*$/i.test(text)) inTransaction = false;
+        // The end of a transaction belongs to it: a commit or rollback run on another connection
+        // would end nothing there and answer as if it had.
+        const ending = /^\s*(commit|rollback)\s*$/i.test(text);
         const dropped = isConnectionError(err);
+        if (isRecoveryConflict(err) && (err as { severity?: string }).severity === 'FATAL') {
+          broken = true;
+          endedByConflict = true;
+        }
         if (dropped) {
           broken = true;
-          this.markDown(err);
+          if (!endedByConflict) this.markDown(err);
         }
-        if (inTransaction || !(dropped || isRecoveryConflict(err))) throw err;
+        if (ending) inTransaction = false;
+        if (ending || inTransaction || !(dropped || isRecoveryConflict(err))) throw err;
         this.counters.retried++;
         return onPrimary(text, params);
       }
