@@ -238,7 +238,12 @@ function ratingsFlow(engine: Engine) {
       await page.getByTestId(`rating-adjust-${ids.qian}`).waitFor();
       await expect(page.getByTestId(`rating-adjust-${ids.sun}`).count()).resolves.toBe(0);
       await page.getByTestId(`rating-adjust-${ids.qian}`).click();
-      await page.getByTestId('adjust-stars').getByText('4星').click();
+      // A click while the dialog is still opening can be lost (CI once kept 3星): click until 4星 shows chosen.
+      const chosen = page.getByTestId('adjust-stars').locator('.ant-radio-button-wrapper-checked');
+      await poll(async () => {
+        if ((await chosen.textContent()) !== '4星') await page.getByTestId('adjust-stars').getByText('4星').click();
+        return chosen.textContent();
+      }).toBe('4星');
       await page.getByTestId('adjust-save').click();
       await page.getByText('请填写此项').waitFor();
       await page.getByTestId('adjust-note').fill('本月一笔大额订单延到下月结算');
