@@ -240,15 +240,15 @@ export class ReadReplica {
     };
     const query = async (text: string, params: readonly unknown[]) => {
       if (/^\s*(begin|start transaction)\b/i.test(text)) inTransaction = true;
+      // The end of a transaction belongs to it: a commit or rollback run on another connection
+      // would end nothing there and answer as if it had.
+      const ending = /^\s*(commit|rollback)\s*$/i.test(text);
       try {
         this.counters.replicaQueries++;
         const result = await client.query(text, params as unknown[]);
-        if (/^\s*(commit|rollback)\s*$/i.test(text)) inTransaction = false;
+        if (ending) inTransaction = false;
         return result;
       } catch (err) {
-        // The end of a transaction belongs to it: a commit or rollback run on another connection
-        // would end nothing there and answer as if it had.
-        const ending = /^\s*(commit|rollback)\s*$/i.test(text);
         const dropped = isConnectionError(err);
         if (isRecoveryConflict(err) && (err as { severity?: string }).severity === 'FATAL') {
           broken = true;
