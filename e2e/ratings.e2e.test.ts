@@ -11,6 +11,7 @@ import { ADMIN_PASSWORD, call, ok, setupAdmin, type Session, type TestApp } from
 import { buildTree, createUser, USER_PASSWORD } from '../test/helpers/fixtures.js';
 import { fill } from '../test/ratings/helpers.js';
 import {
+  answered,
   artifactsDir,
   describeBrowser,
   poll,
@@ -230,7 +231,8 @@ function ratingsFlow(engine: Engine) {
       await page.getByTestId('batch-action').getByText('批准 1–2 星').waitFor();
       await page.getByTestId('batch-action').click();
       await page.getByText('（2 位客户）').waitFor();
-      await page.getByTestId('batch-action-confirm').click();
+      // Wait for the server's answer: CI once lost this click while the confirmation opened.
+      await answered(page, '/approve-low', () => page.getByTestId('batch-action-confirm').click());
       await poll(() => statusOf(page)).toBe('1–2 星已批准');
 
       // The review: only 3–4-star customers can be adjusted.
