@@ -38,7 +38,9 @@ export const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 
 /**
  * Do what sends a POST to a path ending in `pathEnd`, wait for the server's answer and expect it to be
  * 2xx. Reading the screen afterwards then tells a slow or refused request from a page that is late;
- * a timeout says whether the request was sent at all.
+ * a timeout says whether the request was sent at all. On a busy machine a click that lands while a
+ * dialog is still opening can be lost: when nothing was sent within a few seconds, `act` is done
+ * again (at most three times), which cannot send the request twice because none was sent.
  */
 export async function answered(page: Page, pathEnd: string, act: () => Promise<unknown>): Promise<void> {
   const ours = (r: Request) => new URL(r.url()).pathname.endsWith(pathEnd) && r.method() === 'POST';
@@ -49,7 +51,11 @@ export async function answered(page: Page, pathEnd: string, act: () => Promise<u
   page.on('request', count);
   try {
     const answer = page.waitForResponse((r) => ours(r.request()), { timeout: STEP_TIMEOUT });
-    await act();
+    for (let attempt = 1; ; attempt++) {
+      await act();
+      if (attempt >= 3 || (await resolvedWithin(() => sent > 0, 5_000))) break;
+      console.warn(`[e2e] POST …${pathEnd} not sent 5 s after attempt ${attempt}: doing it again`);
+    }
     const res = await answer.catch((err: unknown) => {
       throw new Error(
         `POST …${pathEnd}: ${sent > 0 ? `sent ${sent}×, no answer` : 'never sent'} within ${STEP_TIMEOUT} ms (${String(err)})`,
@@ -59,6 +65,16 @@ export async function answered(page: Page, pathEnd: string, act: () => Promise<u
   } finally {
     page.off('request', count);
   }
+}
+
+/** Whether `check` turns true within `ms`, looked at every 50 ms. */
+async function resolvedWithin(check: () => boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
 }
 
 /** A full-page screenshot after antd's animations settle. */
@@ -94,7 +110,6 @@ export function describeBrowser(name: string, flow: (engine: Engine) => void, en
   }
 }
 
-/** Sign in through the login page and wait for the user's start page (the pump for attendants). */
 /**
  * Picks `option` in the single select whose list is open, and waits for the list to close. On a busy
  * machine a click that lands while the list is still sliding open can be lost; it is then made again
@@ -114,6 +129,7 @@ export async function pickOpenOption(page: Page, option: string): Promise<void> 
   }
 }
 
+/** Sign in through the login page and wait for the user's start page (the pump for attendants). */
 export async function signIn(page: Page, base: string, username: string, password: string): Promise<void> {
   await page.goto(`${base}/login`);
   await page.getByLabel('用户名').fill(username);

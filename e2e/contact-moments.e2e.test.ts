@@ -14,6 +14,7 @@ import { contactMomentsJob } from '../src/server/modules/contact-moments/contact
 import {
   artifactsDir,
   describeBrowser,
+  pickOpenOption,
   poll,
   screenshot,
   signIn,
@@ -78,7 +79,7 @@ function flow(engine: Engine) {
       await signIn(page, base, HQ, USER_PASSWORD);
       await page.goto(`${base}/calendar`);
       await page.getByTestId('calendar-year').click();
-      await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').getByTitle('2026').click();
+      await pickOpenOption(page, '2026');
       const makeUp = page.getByTestId('day-2026-02-14');
       await makeUp.waitFor();
       expect(await makeUp.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(22, 119, 255)');

@@ -6,6 +6,7 @@ import type { Engine } from '../src/server/db/dialect.js';
 import {
   artifactsDir,
   describeBrowser,
+  pickOpenOption,
   poll,
   screenshot,
   startBrowserApp,
@@ -19,7 +20,12 @@ const AREA = { code: 'AREA-E', name: '东城片区' };
 const STATION = { code: 'ST-E01', name: '东城第一加油站' };
 const MANAGER = { username: 'zhang.zz', displayName: '张站长', password: 'Station-mgr-2024' };
 
-/** A select-like antd control in a dialog: open it by its form label, then pick the option with that title. */
+/**
+ * A select-like antd control in a dialog: open it by its form label, then pick the option with that
+ * title. A click that lands while the list is still sliding open can be lost, so a single select's
+ * pick is made again until the list closes, and a multiple select's until the option shows chosen
+ * (clicking a chosen option of a multiple select would take it out again).
+ */
 async function choose(
   page: Page,
   dialog: Locator,
@@ -28,10 +34,19 @@ async function choose(
   { multiple = false } = {},
 ): Promise<void> {
   await dialog.getByLabel(label, { exact: true }).click();
+  if (!multiple) return pickOpenOption(page, option);
   const popup = page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').last();
-  await popup.getByTitle(option, { exact: true }).first().click();
+  const item = popup.getByTitle(option, { exact: true }).first();
+  const chosen = async () => /\bant-select-item-option-selected\b/.test((await item.getAttribute('class')) ?? '');
+  for (let attempt = 1; !(await chosen()); attempt++) {
+    if (attempt > 3) throw new Error(`${label}: option ${option} is still not chosen after 3 clicks`);
+    await item.click();
+    await poll(chosen)
+      .toBe(true)
+      .catch(() => undefined);
+  }
   // A multiple select stays open until focus moves elsewhere (not its label: that reopens it).
-  if (multiple) await dialog.locator('.ant-modal-title').click();
+  await dialog.locator('.ant-modal-title').click();
   await popup.waitFor({ state: 'hidden' });
 }
 

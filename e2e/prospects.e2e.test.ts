@@ -110,7 +110,7 @@ function prospectsFlow(engine: Engine) {
       ).id;
       const p = await open(PLANNER, DESKTOP);
       await p.page.goto(`${base}/prospects/plans/${planId}`);
-      await p.page.getByTestId('plan-submit').click();
+      await answered(p.page, '/submit', () => p.page.getByTestId('plan-submit').click());
       await poll(async () => p.page.getByTestId('plan-state').textContent()).toBe('待部门审批');
       await screenshot(p.page, dir, '03-plan-submitted-desktop');
 
@@ -118,7 +118,7 @@ function prospectsFlow(engine: Engine) {
       await h.page.goto(`${base}/prospects/plans/${planId}`);
       await h.page.getByTestId('plan-approve-dept').click();
       await h.page.getByTestId('plan-decision-note').fill('同意');
-      await h.page.getByTestId('plan-decision-ok').click();
+      await answered(h.page, '/dept-approval', () => h.page.getByTestId('plan-decision-ok').click());
       await poll(async () => h.page.getByTestId('plan-state').textContent()).toBe('待领导审批');
       // The head has taken his slot: the leader's is not offered to him.
       expect(await h.page.getByTestId('plan-approve-leader').count()).toBe(0);
@@ -127,12 +127,12 @@ function prospectsFlow(engine: Engine) {
       const l = await open(LEADER, DESKTOP);
       await l.page.goto(`${base}/prospects/plans/${planId}`);
       await l.page.getByTestId('plan-approve-leader').click();
-      await l.page.getByTestId('plan-decision-ok').click();
+      await answered(l.page, '/leader-approval', () => l.page.getByTestId('plan-decision-ok').click());
       await poll(async () => l.page.getByTestId('plan-state').textContent()).toBe('待下达');
       await l.context.close();
 
       await p.page.reload();
-      await p.page.getByTestId('plan-dispatch').click();
+      await answered(p.page, '/dispatch', () => p.page.getByTestId('plan-dispatch').click());
       await poll(async () => p.page.getByTestId('plan-state').textContent()).toBe('已下达');
       await screenshot(p.page, dir, '04-plan-dispatched-desktop');
       await p.context.close();
