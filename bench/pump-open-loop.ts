@@ -70,25 +70,16 @@ function pct(sorted: number[], q: number): number {
 
 const load1 = () => os.loadavg()[0]!;
 
-/** Keep-alive connections to each target (node:http's Agent), as many as the queue needs. */
+/** The app processes a sweep sends to. */
 interface Targets {
   urls: URL[];
-  agents: http.Agent[];
-}
-
-/**
- * The connections of one configuration's whole sweep. They are kept from one step to the next, as an
- * attendant's phone or nginx keeps its connection: a step that opened all its connections anew while
- * the server was near capacity measured connection set-up (requests on new connections waited seconds
- * for the backlog to drain, where the same rate on open connections answered in 2–4 ms).
- */
-function connect(urls: URL[]): Targets {
-  return { urls, agents: urls.map(() => new http.Agent({ keepAlive: true, maxSockets: 1024 })) };
 }
 
 /**
  * Send `rate` requests a second for `seconds`, spread evenly and in turn over the targets, each timed
- * from its intended send time.
+ * from its intended send time. Keep-alive connections (node:http's Agent), as many as the queue needs,
+ * opened anew every step. (Connections kept over the whole sweep were tried: the first second after a
+ * rise in rate was as slow with them as without, so a step's first second is not counted either way.)
  */
 async function openLoop(
   targets: Targets,
@@ -97,7 +88,8 @@ async function openLoop(
   rate: number,
   seconds: number,
 ): Promise<Step> {
-  const { urls, agents } = targets;
+  const { urls } = targets;
+  const agents = urls.map(() => new http.Agent({ keepAlive: true, maxSockets: 1024 }));
   const n = Math.round(rate * seconds);
   const interval = 1000 / rate;
   const settleUntil = Math.round(rate * SETTLE_S);
@@ -145,6 +137,7 @@ async function openLoop(
     };
     setTimeout(tick, 5);
   });
+  agents.forEach((a) => a.destroy());
   latencies.sort((a, b) => a - b);
   return {
     rate,
@@ -311,12 +304,11 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]): Pr
               FORECOURT_JOBS: '0',
             }),
           );
-        const targets = connect(servers.map((s) => new URL(s.url)));
+        const targets = { urls: servers.map((s) => new URL(s.url)) };
         const cookie = await login(servers[0]!.url, 'attendant', seeded.userPassword);
         // Warm-up: the JIT, the page cache and both instances' principal caches.
         await openLoop(targets, [...paths.exact.slice(1000, 1400), ...paths.last3.slice(1000, 1400)], cookie, 50, 4);
         results.push({ config, steps: await sweep(targets, cookie, paths) });
-        targets.agents.forEach((a) => a.destroy());
       } finally {
         for (const s of servers) await s.stop();
       }
