@@ -68,13 +68,27 @@ export async function answered(page: Page, pathEnd: string, act: () => Promise<u
 }
 
 /** Whether `check` turns true within `ms`, looked at every 50 ms. */
-async function resolvedWithin(check: () => boolean, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() >= until) return false;
+async function resolvedWithin(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
   return true;
+}
+
+/**
+ * Does `act` until `done` holds, looking 5 s after each attempt (at most three, the last one given
+ * UI_TIMEOUT): a click that lands while a dropdown is still opening can be lost. Only for an `act`
+ * that does no harm when done twice, such as choosing the same language again.
+ */
+export async function until(what: string, done: () => Promise<boolean>, act: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await act();
+    if (await resolvedWithin(done, attempt < 3 ? 5_000 : UI_TIMEOUT)) return;
+    console.warn(`[e2e] ${what}: not done after attempt ${attempt}`);
+  }
+  throw new Error(`${what}: not done after 3 attempts`);
 }
 
 /** A full-page screenshot after antd's animations settle. */
