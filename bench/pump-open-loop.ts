@@ -74,26 +74,14 @@ function pct(sorted: number[], q: number): number {
 
 const load1 = () => os.loadavg()[0]!;
 
-/** The app processes a sweep sends to. */
-interface Targets {
-  urls: URL[];
-}
-
 /**
  * Send `rate` requests a second for `seconds`, spread evenly and in turn over the targets, each timed
  * from its intended send time. Keep-alive connections (node:http's Agent), as many as the queue needs,
  * opened anew every step (connections kept over the whole sweep were tried: the first second after a
  * rise in rate was as slow with them as without).
  */
-async function openLoop(
-  targets: Targets,
-  paths: string[],
-  cookie: string,
-  rate: number,
-  seconds: number,
-): Promise<Step> {
-  const { urls } = targets;
-  const agents = urls.map(() => new http.Agent({ keepAlive: true, maxSockets: 1024 }));
+async function openLoop(targets: URL[], paths: string[], cookie: string, rate: number, seconds: number): Promise<Step> {
+  const agents = targets.map(() => new http.Agent({ keepAlive: true, maxSockets: 1024 }));
   const n = Math.round(rate * seconds);
   const interval = 1000 / rate;
   const settleUntil = Math.round(rate * SETTLE_S);
@@ -112,13 +100,13 @@ async function openLoop(
       if (++finished === n) resolve();
     };
     const fire = (index: number, intended: number) => {
-      const t = urls[index % urls.length]!;
+      const t = targets[index % targets.length]!;
       const req = http.get(
         {
           host: t.hostname,
           port: t.port,
           path: paths[index % paths.length],
-          agent: agents[index % urls.length],
+          agent: agents[index % targets.length],
           headers: { cookie },
           timeout: REQUEST_TIMEOUT_MS,
         },
@@ -176,7 +164,7 @@ function rates(): number[] {
  * machine is shared), and stops after two rates in a row over it (one load spike elsewhere on the
  * machine must not end a sweep). Every rate's better attempt is kept.
  */
-async function sweep(targets: Targets, cookie: string, paths: Record<Kind, string[]>) {
+async function sweep(targets: URL[], cookie: string, paths: Record<Kind, string[]>) {
   const steps: Record<Kind, Step[]> = { exact: [], last3: [] };
   const stopped: Record<Kind, boolean> = { exact: false, last3: false };
   const over: Record<Kind, number> = { exact: 0, last3: 0 };
@@ -196,7 +184,7 @@ async function sweep(targets: Targets, cookie: string, paths: Record<Kind, strin
 
 /** One rate for one lookup, tried once more when its p99 passes `bound` (the machine is shared). */
 async function attempt(
-  targets: Targets,
+  targets: URL[],
   path: string[],
   cookie: string,
   rate: number,
@@ -218,7 +206,7 @@ async function attempt(
  * bisected (geometrically) --refine times, the two lookups in turn, which narrows the figure to
  * ×factor^(1/2^refine) (3 % at 1.25 and 3).
  */
-async function refine(targets: Targets, cookie: string, paths: Record<Kind, string[]>, steps: Record<Kind, Step[]>) {
+async function refine(targets: URL[], cookie: string, paths: Record<Kind, string[]>, steps: Record<Kind, Step[]>) {
   for (const bound of [...BOUNDS].sort((a, b) => a - b)) {
     const span = {} as Record<Kind, { lo: number; hi: number } | null>;
     for (const kind of ['exact', 'last3'] as Kind[]) {
@@ -308,7 +296,7 @@ async function runEngine(engine: 'sqlite' | 'postgres', allPlates: string[]): Pr
               FORECOURT_JOBS: '0',
             }),
           );
-        const targets = { urls: servers.map((s) => new URL(s.url)) };
+        const targets = servers.map((s) => new URL(s.url));
         const cookie = await login(servers[0]!.url, 'attendant', seeded.userPassword);
         // Warm-up: the JIT, the page cache and both instances' principal caches. A fresh app process had
         // one burst of 20–50 ms answers after ~1,300 lookups (traced at 310 req/s on SQLite, at the same

@@ -132,15 +132,11 @@ export function describeBrowser(name: string, flow: (engine: Engine) => void, en
 export async function pickOpenOption(page: Page, option: string): Promise<void> {
   const popup = page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').last();
   const item = popup.getByTitle(option, { exact: true }).first();
-  for (let attempt = 1; ; attempt++) {
-    await item.click();
-    try {
-      await popup.waitFor({ state: 'hidden', timeout: attempt < 3 ? 5_000 : UI_TIMEOUT });
-      return;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
+  await until(
+    `pick ${option}`,
+    () => popup.isHidden(),
+    () => item.click(),
+  );
 }
 
 /** Sign in through the login page and wait for the user's start page (the pump for attendants). */

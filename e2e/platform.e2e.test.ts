@@ -12,6 +12,7 @@ import {
   startBrowserApp,
   STEP_TIMEOUT,
   UI_TIMEOUT,
+  until,
 } from './browser.js';
 
 const ADMIN = { username: 'admin', displayName: '系统管理员', password: 'Str0ng-setup-secret' };
@@ -38,13 +39,9 @@ async function choose(
   const popup = page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)').last();
   const item = popup.getByTitle(option, { exact: true }).first();
   const chosen = async () => /\bant-select-item-option-selected\b/.test((await item.getAttribute('class')) ?? '');
-  for (let attempt = 1; !(await chosen()); attempt++) {
-    if (attempt > 3) throw new Error(`${label}: option ${option} is still not chosen after 3 clicks`);
-    await item.click();
-    await poll(chosen)
-      .toBe(true)
-      .catch(() => undefined);
-  }
+  await until(`${label}: ${option}`, chosen, async () => {
+    if (!(await chosen())) await item.click();
+  });
   // A multiple select stays open until focus moves elsewhere (not its label: that reopens it).
   await dialog.locator('.ant-modal-title').click();
   await popup.waitFor({ state: 'hidden' });
